@@ -1,0 +1,1 @@
+"""The domain: workspace, diffs, proposals, the gate, rebuilds, processes. Imports no Textual."""

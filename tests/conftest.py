@@ -1,0 +1,57 @@
+"""Shared fixtures: temp devenv workspaces, and the rule that a missing Nix/tmux fails under CI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+SAMPLE_DEVENV_NIX = """{ pkgs, lib, config, ... }:
+
+{
+  env.GREET = "hello";
+
+  packages = [ pkgs.git pkgs.jq ];
+
+  languages.python.enable = true;
+
+  processes.web.exec = "python -m http.server 8000";
+
+  enterShell = ''
+    echo "$GREET from devenv"
+  '';
+}
+"""
+
+
+def _require(tool: str, env_var: str) -> None:
+    if shutil.which(tool):
+        return
+    if os.environ.get(env_var) == "1":
+        pytest.fail(f"{tool} is required ({env_var}=1) but is not on PATH")
+    pytest.skip(f"{tool} is not installed (set {env_var}=1 to make this a failure)")
+
+
+@pytest.fixture
+def need_nix() -> None:
+    """Skip without nix-instantiate/nix-build, or fail when OMNI_TUI_REQUIRE_NIX=1 (CI)."""
+    _require("nix-instantiate", "OMNI_TUI_REQUIRE_NIX")
+    _require("nix-build", "OMNI_TUI_REQUIRE_NIX")
+
+
+@pytest.fixture
+def need_tmux() -> None:
+    _require("tmux", "OMNI_TUI_REQUIRE_TMUX")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A throwaway devenv project root with a realistic devenv.nix; env vars that would redirect it are cleared."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "devenv.nix").write_text(SAMPLE_DEVENV_NIX)
+    for var in ("DEVENV_ROOT", "DEVENV_DOTFILE", "DEVENV_RUNTIME", "DEVENV_STATE", "PC_SOCKET_PATH", "PC_API_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    return root
