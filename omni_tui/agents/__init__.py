@@ -1,0 +1,1 @@
+"""Agent integrations: the Claude Code hook and the MCP server."""

@@ -1,0 +1,1 @@
+"""Process backends behind one interface: devenv native, process-compose, psutil scan."""

@@ -1,0 +1,1 @@
+"""Modal screens: approve, reject, edit, process log, help."""
