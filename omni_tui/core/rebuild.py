@@ -1,0 +1,458 @@
+"""Runs the rebuild command: its own process group, merged output as lines, cancel, timeout, log files.
+
+`RebuildRunner` is the only place that starts the environment rebuild. Output is read in raw
+chunks and split into lines here (a line is capped at `MAX_LINE_BYTES` so a huge line without a
+newline cannot stall the reader); invalid UTF-8 is decoded with replacement. Every line goes to
+the run's log file and to `on_line` as raw text (the UI sanitises what it shows).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import signal
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, TextIO
+
+from omni_tui.core.errors import RebuildError
+
+DEFAULT_COMMAND = "devenv shell -- true"
+LAST_LINES = 50
+MAX_LINE_BYTES = 64 * 1024
+READ_CHUNK = 256 * 1024
+LOG_GLOB = "rebuild-*.log"
+
+
+@dataclass(frozen=True)
+class RebuildOutcome:
+    """What one rebuild ended with. `exit_code` is None when the command never ran to an exit status."""
+
+    exit_code: int | None
+    duration_s: float
+    log_path: str | None
+    last_lines: tuple[str, ...]
+    cancelled: bool = False
+    timed_out: bool = False
+    error: str | None = None
+    restart_exit_code: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """The build succeeded. A failed restart command does not undo a good build (see `error`)."""
+        return self.exit_code == 0 and not self.cancelled and not self.timed_out
+
+    def describe(self) -> str:
+        """One line for people: `exit 0 · 3.2 s`, `cancelled after 1.0 s`, `exit 0 · 3.2 s · restart failed (exit 1)`."""
+        took = f"{self.duration_s:.1f} s"
+        if self.cancelled:
+            return f"cancelled after {took}"
+        if self.timed_out:
+            return f"timed out after {took}"
+        if self.exit_code is None:
+            return f"did not run: {self.error}" if self.error else f"no exit status after {took}"
+        text = f"exit {self.exit_code} · {took}"
+        if self.restart_exit_code not in (None, 0):
+            text += f" · restart failed (exit {self.restart_exit_code})"
+        return text
+
+
+def resolve_command(rebuild_config: Any) -> str:
+    """The configured `[rebuild] command`, else `devenv shell -- true` when devenv is on PATH."""
+    command = getattr(rebuild_config, "command", None)
+    if isinstance(command, str) and command.strip():
+        return command
+    if shutil.which("devenv"):
+        return DEFAULT_COMMAND
+    raise RebuildError("no rebuild command: devenv is not on PATH and `[rebuild] command` is not set in omni-tui.toml")
+
+
+def runner_for(workspace: Any, *, run_id: str | None = None) -> "RebuildRunner":
+    """A runner configured from a workspace's `[rebuild]` settings and its `logs` state directory."""
+    cfg = workspace.config.rebuild
+    restart = cfg.restart_command if getattr(cfg, "restart_after", False) and cfg.restart_command else None
+    return RebuildRunner(
+        resolve_command(cfg),
+        cwd=workspace.root,
+        logs_dir=workspace.paths.logs,
+        keep_logs=cfg.keep_logs,
+        timeout_s=cfg.timeout_s,
+        restart_command=restart,
+        run_id=run_id,
+    )
+
+
+def prune_logs(logs_dir: Path, keep: int) -> list[Path]:
+    """Delete all but the `keep` newest rebuild logs (keep <= 0 keeps everything); returns the removed paths."""
+    if keep <= 0:
+        return []
+    logs = []
+    for path in logs_dir.glob(LOG_GLOB):
+        try:
+            logs.append((path.stat().st_mtime_ns, path.name, path))
+        except FileNotFoundError:
+            continue
+    logs.sort(reverse=True)
+    removed = []
+    for _, _, path in logs[keep:]:
+        try:
+            path.unlink()
+            removed.append(path)
+        except FileNotFoundError:
+            pass
+    return removed
+
+
+class _LineSplitter:
+    """Bytes in, complete decoded lines out; a line longer than `max_bytes` is cut at a UTF-8 boundary."""
+
+    def __init__(self, max_bytes: int = MAX_LINE_BYTES) -> None:
+        self._buf = bytearray()
+        self._max = max_bytes
+
+    def feed(self, data: bytes) -> list[str]:
+        buf = self._buf
+        buf += data
+        out: list[str] = []
+        start = 0
+        while True:
+            nl = buf.find(b"\n", start)
+            if nl < 0 or nl - start > self._max:
+                break
+            end = nl - 1 if nl > start and buf[nl - 1] == 0x0D else nl
+            out.append(buf[start:end].decode("utf-8", "replace"))
+            start = nl + 1
+        while len(buf) - start > self._max:
+            cut = start + self._max
+            # Back up to a character boundary so a multi-byte character is not split in two.
+            lowest = max(start + 1, cut - 3)
+            while cut > lowest and (buf[cut] & 0xC0) == 0x80:
+                cut -= 1
+            out.append(buf[start:cut].decode("utf-8", "replace"))
+            start = cut
+            nl = buf.find(b"\n", start)
+            while 0 <= nl and nl - start <= self._max:
+                end = nl - 1 if nl > start and buf[nl - 1] == 0x0D else nl
+                out.append(buf[start:end].decode("utf-8", "replace"))
+                start = nl + 1
+                nl = buf.find(b"\n", start)
+        del buf[:start]
+        return out
+
+    def flush(self) -> list[str]:
+        if not self._buf:
+            return []
+        text = self._buf.decode("utf-8", "replace").removesuffix("\r")
+        self._buf.clear()
+        return [text]
+
+
+@dataclass
+class _Step:
+    exit_code: int | None
+    cancelled: bool = False
+    timed_out: bool = False
+    error: str | None = None
+
+
+class RebuildRunner:
+    """One rebuild: `run`/`run_sync` once, `cancel()` from any thread."""
+
+    def __init__(
+        self,
+        command: str,
+        *,
+        cwd: Path,
+        logs_dir: Path,
+        keep_logs: int = 50,
+        timeout_s: float = 0,
+        restart_command: str | None = None,
+        env: Mapping[str, str] | None = None,
+        grace_s: float = 3.0,
+        run_id: str | None = None,
+        max_line_bytes: int = MAX_LINE_BYTES,
+    ) -> None:
+        self.command = command
+        self.cwd = Path(cwd)
+        self.logs_dir = Path(logs_dir)
+        self.keep_logs = keep_logs
+        self.timeout_s = timeout_s
+        self.restart_command = restart_command
+        self.env = dict(env) if env is not None else None
+        self.grace_s = grace_s
+        self.max_line_bytes = max_line_bytes
+        self.run_id = _safe_id(run_id) if run_id else secrets.token_hex(4)
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime())
+        self.log_path: Path = self.logs_dir / f"rebuild-{stamp}-{self.run_id}.log"
+        self.started_at: float | None = None  # time.monotonic() when the command started
+        self.finished_at: float | None = None
+        self.outcome: RebuildOutcome | None = None
+        self._lock = threading.Lock()
+        self._cancel_requested = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._cancel_event: asyncio.Event | None = None
+        self._ran = False
+
+    # -- control ---------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.started_at is not None and self.finished_at is None
+
+    @property
+    def elapsed_s(self) -> float:
+        if self.started_at is None:
+            return 0.0
+        return (self.finished_at or time.monotonic()) - self.started_at
+
+    def cancel(self) -> None:
+        """Ask the run to stop: SIGINT to its process group, SIGKILL after `grace_s`. Safe from any thread."""
+        with self._lock:
+            self._cancel_requested = True
+            loop, event = self._loop, self._cancel_event
+        if loop is not None and event is not None:
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # the loop already closed: the run is over
+                pass
+
+    def run_sync(self, on_line: Callable[[str], None]) -> RebuildOutcome:
+        """Run to completion in the calling thread (its own event loop; a helper thread if one is running here)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.run(on_line))
+        box: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                box["outcome"] = asyncio.run(self.run(on_line))
+            except BaseException as exc:  # re-raised in the caller's thread
+                box["error"] = exc
+
+        thread = threading.Thread(target=target, name="omni-rebuild", daemon=True)
+        thread.start()
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        return box["outcome"]
+
+    # -- the run ---------------------------------------------------------------------------------
+
+    async def run(self, on_line: Callable[[str], None]) -> RebuildOutcome:
+        if self._ran:
+            raise RebuildError("this rebuild runner has already run; create a new one")
+        self._ran = True
+        loop = asyncio.get_running_loop()
+        event = asyncio.Event()
+        with self._lock:
+            self._loop, self._cancel_event = loop, event
+            if self._cancel_requested:
+                event.set()
+        self.started_at = time.monotonic()
+        deadline = self.started_at + self.timeout_s if self.timeout_s and self.timeout_s > 0 else None
+        last: deque[str] = deque(maxlen=LAST_LINES)
+        restart_code: int | None = None
+        error: str | None = None
+        try:
+            self.logs_dir.mkdir(parents=True, exist_ok=True)
+            log = open(self.log_path, "w", encoding="utf-8", errors="replace")
+        except OSError as exc:
+            self.finished_at = time.monotonic()
+            self.outcome = RebuildOutcome(None, self.elapsed_s, None, (), error=f"cannot write rebuild log {self.log_path}: {exc.strerror or exc}")
+            return self.outcome
+        try:
+            prune_logs(self.logs_dir, self.keep_logs)
+
+            def emit(line: str) -> None:
+                log.write(line)
+                log.write("\n")
+                last.append(line)
+                on_line(line)
+
+            step = await self._run_one(self.command, emit, log, event, deadline)
+            error = step.error
+            if step.exit_code == 0 and not step.cancelled and not step.timed_out and self.restart_command:
+                emit(f"$ {self.restart_command}")
+                rstep = await self._run_one(self.restart_command, emit, log, event, deadline)
+                restart_code = rstep.exit_code
+                if rstep.cancelled:
+                    step.cancelled = True
+                elif rstep.timed_out:
+                    step.timed_out = True
+                elif rstep.error:
+                    error = f"restart command: {rstep.error}"
+                elif rstep.exit_code != 0:
+                    error = f"restart command `{self.restart_command}` failed with exit code {rstep.exit_code}"
+        finally:
+            self.finished_at = time.monotonic()
+            try:
+                log.write(f"# omni-tui: finished after {self.elapsed_s:.2f} s\n")
+                log.close()
+            except OSError:
+                pass
+            with self._lock:
+                self._loop = None
+                self._cancel_event = None
+        self.outcome = RebuildOutcome(
+            exit_code=step.exit_code,
+            duration_s=self.elapsed_s,
+            log_path=str(self.log_path),
+            last_lines=tuple(last),
+            cancelled=step.cancelled,
+            timed_out=step.timed_out,
+            error=error,
+            restart_exit_code=restart_code,
+        )
+        return self.outcome
+
+    async def _run_one(
+        self,
+        command: str,
+        emit: Callable[[str], None],
+        log: TextIO,
+        cancel_event: asyncio.Event,
+        deadline: float | None,
+    ) -> _Step:
+        log.write(f"# omni-tui: $ {command}  (in {self.cwd})\n")
+        if cancel_event.is_set():
+            log.write("# omni-tui: cancelled before start\n")
+            return _Step(None, cancelled=True)
+        try:
+            proc = await asyncio.create_subprocess_shell(
+                command,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                cwd=self.cwd,
+                env=self.env,
+                start_new_session=True,
+                limit=READ_CHUNK,
+            )
+        except OSError as exc:
+            message = f"cannot start `{command}` in {self.cwd}: {exc.strerror or exc}"
+            log.write(f"# omni-tui: {message}\n")
+            return _Step(None, error=message)
+        pgid = proc.pid  # start_new_session: the shell leads its own group
+        splitter = _LineSplitter(self.max_line_bytes)
+
+        async def pump() -> None:
+            assert proc.stdout is not None
+            while True:
+                data = await proc.stdout.read(READ_CHUNK)
+                if not data:
+                    break
+                for line in splitter.feed(data):
+                    emit(line)
+                log.flush()
+            for line in splitter.flush():
+                emit(line)
+            log.flush()
+
+        async def exit_status() -> int:
+            # Not proc.wait(): on 3.11 it also waits for the pipe to close, which a straggler can hold open.
+            while proc.returncode is None:
+                await asyncio.sleep(0.02)
+            return proc.returncode
+
+        reader = asyncio.ensure_future(pump())
+        exited = asyncio.ensure_future(exit_status())
+        cancelled_wait = asyncio.ensure_future(cancel_event.wait())
+        step = _Step(None)
+        try:
+            waiting = {exited, cancelled_wait, reader}
+            while True:
+                timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+                done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                if reader in done:
+                    waiting.discard(reader)
+                    if reader.exception() is not None:
+                        await self._stop_group(proc, pgid)
+                        reader.result()  # on_line raised: the build is stopped, the error goes to the caller
+                if exited in done:
+                    break
+                if cancelled_wait in done:
+                    step.cancelled = True
+                    log.write("# omni-tui: cancelled, sending SIGINT to the process group\n")
+                    await self._stop_group(proc, pgid)
+                    break
+                if not done:
+                    step.timed_out = True
+                    log.write(f"# omni-tui: timed out after {self.timeout_s:g} s, sending SIGINT to the process group\n")
+                    await self._stop_group(proc, pgid)
+                    break
+            # Drain what is left in the pipe; a straggler that keeps it open must not hold us forever.
+            try:
+                await asyncio.wait_for(asyncio.shield(reader), timeout=self.grace_s)
+            except asyncio.TimeoutError:
+                reader.cancel()
+                transport = getattr(proc, "_transport", None)
+                if transport is not None:
+                    transport.close()
+                log.write("# omni-tui: output still open after the command exited; stopped reading\n")
+            step.exit_code = await exited
+            log.write(f"# omni-tui: exit code {step.exit_code}\n")
+            return step
+        finally:
+            for fut in (reader, exited, cancelled_wait):
+                if not fut.done():
+                    fut.cancel()
+            if proc.returncode is None:
+                await self._stop_group(proc, pgid)
+
+    async def _stop_group(self, proc: asyncio.subprocess.Process, pgid: int) -> None:
+        """SIGINT the group, wait up to `grace_s` for every member to go, then SIGKILL it; the leader is reaped."""
+        if _signal_group(pgid, signal.SIGINT):
+            end = time.monotonic() + self.grace_s
+            while time.monotonic() < end:
+                if proc.returncode is not None and not _group_alive(pgid):
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                _signal_group(pgid, signal.SIGKILL)
+        while proc.returncode is None:
+            await asyncio.sleep(0.02)
+        # Members that outlived the leader are still ours to end.
+        if _group_alive(pgid):
+            _signal_group(pgid, signal.SIGKILL)
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    try:
+        os.killpg(pgid, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def _group_alive(pgid: int) -> bool:
+    """Some non-zombie process is still in the group."""
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    # kill(0) also succeeds for zombies waiting to be reaped by init; look closer on Linux.
+    proc_dir = Path("/proc")
+    if not proc_dir.is_dir():
+        return True
+    for entry in proc_dir.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
+
+
+def _safe_id(run_id: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in run_id)[:40]
+    return cleaned or secrets.token_hex(4)
