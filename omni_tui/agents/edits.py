@@ -209,6 +209,15 @@ def file_path_of(tool_input: Any) -> str:
     return path
 
 
+def check_payload(tool_name: str, tool_input: Mapping[str, Any]) -> None:
+    """Raise ProposalError when `tool_input` is not a well-formed payload for `tool_name`."""
+    file_path_of(tool_input)
+    if tool_name == "Write":
+        _field(tool_input, "content", str, "tool_input")
+    else:
+        edit_specs(tool_name, tool_input)
+
+
 def apply_tool(tool_name: str, tool_input: Mapping[str, Any], content: str | None, path: str = "file") -> str:
     """The file text after Claude Code runs `tool_name` with `tool_input` on `content` (None = missing file)."""
     if tool_name == "Write":
