@@ -1,0 +1,120 @@
+"""Split a process manager's captured output (honcho's `HH:MM:SS name.1 | line` format) per process.
+
+Besides the lines, honcho's own `system` lines tell which pid each process got and its exit code,
+which lets the psutil backend name processes and report how they ended.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_LINE = re.compile(r"^(\d\d:\d\d:\d\d) (\S+?) *\| ?(.*)$")
+_STARTED = re.compile(r"^(\S+) started \(pid=(\d+)\)$")
+_STOPPED = re.compile(r"^(\S+) stopped \(rc=(-?\d+)\)$")
+
+SYSTEM = "system"
+# Enough for the pid/start lines at the head of a long log, and a generous tail.
+_HEAD_BYTES = 1 << 20
+_TAIL_BYTES = 8 << 20
+
+
+def parse_line(line: str) -> tuple[str, str] | None:
+    """`12:00:01 web.1  | GET /` → ("web.1", "GET /"); None when the line has no honcho prefix."""
+    m = _LINE.match(_ANSI.sub("", line.rstrip("\r\n")) if "\x1b" in line[:24] else line.rstrip("\r\n"))
+    if m is None:
+        return None
+    return m.group(2), m.group(3)
+
+
+def short_name(name: str, names: set[str] | frozenset[str]) -> str:
+    """honcho calls a single instance `web.1`; show it as `web`, as in devenv.nix, unless `web.2` exists too."""
+    base, dot, num = name.rpartition(".")
+    if dot and num == "1" and base and f"{base}.2" not in names:
+        return base
+    return name
+
+
+@dataclass
+class CapturedOutput:
+    """Incremental reader of one captured-output file; survives truncation and replacement."""
+
+    path: Path
+    keep: int = 2000
+    pids: dict[int, str] = field(default_factory=dict)  # pid → honcho name, from "started (pid=N)"
+    exit_codes: dict[str, int] = field(default_factory=dict)  # honcho name → rc of its last stop
+    names: set[str] = field(default_factory=set)
+    _lines: dict[str, deque[str]] = field(default_factory=dict)
+    _offset: int = 0
+    _inode: int | None = None
+    _partial: bytes = b""
+
+    def refresh(self) -> list[tuple[str, str]]:
+        """Read what was appended since the last call; returns the new (name, text) pairs."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return []
+        if st.st_ino != self._inode or st.st_size < self._offset:
+            self._reset(st.st_ino)
+        if st.st_size == self._offset:
+            return []
+        new: list[tuple[str, str]] = []
+        with open(self.path, "rb") as fh:
+            if self._offset == 0 and st.st_size > _HEAD_BYTES + _TAIL_BYTES:
+                self._feed(fh.read(_HEAD_BYTES).rpartition(b"\n")[0] + b"\n", new)
+                fh.seek(st.st_size - _TAIL_BYTES)
+                fh.readline()  # skip the partial line where the tail starts
+                self._feed(fh.read(), new)
+            else:
+                fh.seek(self._offset)
+                self._feed(fh.read(), new)
+            self._offset = fh.tell()
+        return new
+
+    def lines(self, name: str, n: int = 200) -> list[str] | None:
+        """The last `n` lines of process `name` (honcho name or short name); None when never seen."""
+        key = self.resolve(name)
+        if key is None:
+            return None
+        buf = self._lines.get(key, deque())
+        return list(buf)[-n:] if n > 0 else list(buf)
+
+    def resolve(self, name: str) -> str | None:
+        if name in self.names:
+            return name
+        for full in self.names:
+            if short_name(full, self.names) == name:
+                return full
+        return None
+
+    def _reset(self, inode: int) -> None:
+        self._inode, self._offset, self._partial = inode, 0, b""
+        self._lines.clear()
+
+    def _feed(self, data: bytes, new: list[tuple[str, str]]) -> None:
+        data = self._partial + data
+        *complete, self._partial = data.split(b"\n")
+        for raw in complete:
+            parsed = parse_line(raw.decode("utf-8", "replace"))
+            if parsed is None:
+                continue
+            name, text = parsed
+            if name == SYSTEM:
+                self._system(text)
+                continue
+            self.names.add(name)
+            self._lines.setdefault(name, deque(maxlen=self.keep)).append(text)
+            new.append((name, text))
+
+    def _system(self, text: str) -> None:
+        if m := _STARTED.match(text):
+            self.names.add(m.group(1))
+            self.pids[int(m.group(2))] = m.group(1)
+            self.exit_codes.pop(m.group(1), None)
+        elif m := _STOPPED.match(text):
+            self.exit_codes[m.group(1)] = int(m.group(2))

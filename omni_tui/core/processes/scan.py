@@ -1,0 +1,495 @@
+"""The psutil backend: find a project's processes by environment or cwd, with figures, ports and actions.
+
+A process belongs to the project when its environment has `DEVENV_ROOT` = the root or its cwd is
+the root or below it; its descendants belong too. The cockpit itself and its ancestors never do.
+One row is shown per top-level process (a manager's child, or a process whose parent is not in the
+project); its descendants' CPU, memory and ports are summed into it. Managers (honcho, overmind, ...)
+get a row of their own; interactive shells and tmux servers are see-through.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from omni_tui.core.errors import BackendError
+from omni_tui.core.processes.honcho_logs import CapturedOutput, short_name
+from omni_tui.core.processes.model import PortCheck, ProcessInfo
+from omni_tui.core.processes.runtime import DevenvPaths
+from omni_tui.core.processes.services import SERVICE_NAMES, PortProber, listening_ports, listening_sockets
+
+MANAGERS = frozenset({"honcho", "overmind", "hivemind", "mprocs", "process-compose", "process-compos"})
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "tcsh", "csh", "nu", "xonsh"})
+SEE_THROUGH = frozenset({"tmux: server", "tmux", "screen", "devenv", "direnv", "sudo", "env", "nix"})
+_GONE_KEEP_S = 600.0
+_GONE_MAX = 50
+_HAS_PROC = Path("/proc/self/stat").exists()
+
+
+@dataclass
+class _Proc:
+    """What the scan remembers about one live process (keyed by pid, identified by start time)."""
+
+    pid: int
+    start: float  # a stable per-process identity: start ticks on Linux, create_time elsewhere
+    comm: str
+    ppid: int
+    status: str
+    member: bool
+    ps: psutil.Process | None = None
+    cpu_primed: bool = False
+    name: str | None = None  # the row name, once this process heads a row
+
+    def handle(self) -> psutil.Process:
+        if self.ps is None:
+            self.ps = psutil.Process(self.pid)
+        return self.ps
+
+
+@dataclass
+class _Gone:
+    info: ProcessInfo
+    at: float
+
+
+@dataclass
+class _Row:
+    head: _Proc
+    pids: list[int] = field(default_factory=list)
+    manager: bool = False
+
+
+def _read_stat(pid: int) -> tuple[str, str, int, float] | None:
+    """(comm, state letter, ppid, start ticks) from /proc/<pid>/stat, or via psutil off Linux."""
+    if _HAS_PROC:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return None
+        lpar, rpar = data.find(b"("), data.rfind(b")")
+        rest = data[rpar + 2 :].split()
+        return data[lpar + 1 : rpar].decode("utf-8", "replace"), rest[0].decode(), int(rest[1]), float(rest[19])
+    try:
+        p = psutil.Process(pid)
+        with p.oneshot():
+            return p.name(), p.status()[:1].upper(), p.ppid(), p.create_time()
+    except psutil.Error:
+        return None
+
+
+def _environ_root(pid: int) -> str | None:
+    """The DEVENV_ROOT in a process's environment (None when absent or unreadable)."""
+    if _HAS_PROC:
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return None
+        i = data.find(b"DEVENV_ROOT=")
+        while i > 0 and data[i - 1] != 0:
+            i = data.find(b"DEVENV_ROOT=", i + 1)
+        if i < 0:
+            return None
+        end = data.find(b"\0", i)
+        return data[i + 12 : end if end >= 0 else None].decode("utf-8", "replace")
+    try:
+        return psutil.Process(pid).environ().get("DEVENV_ROOT")
+    except psutil.Error:
+        return None
+
+
+def _cwd(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/cwd") if _HAS_PROC else psutil.Process(pid).cwd()
+    except (OSError, psutil.Error):
+        return None
+
+
+_STATUS = {"R": "running", "S": "sleeping", "D": "disk-sleep", "Z": "zombie", "T": "stopped", "t": "tracing-stop",
+           "X": "dead", "I": "idle", "W": "waking", "P": "parked"}
+
+
+class ProjectScanner:
+    """Scans for a project's processes; keep one per project so CPU figures have two samples."""
+
+    name = "psutil"
+    actions = frozenset({"stop"})
+
+    def __init__(self, root: Path | str, paths: DevenvPaths | None = None, *, grace_s: float = 5.0,
+                 probe_every_s: float = 15.0, captured_logs: list[Path] | None = None) -> None:
+        self.root = Path(root)
+        self._root_s = str(self.root)
+        self._root_prefix = self._root_s.rstrip("/") + "/"
+        self.paths = paths or DevenvPaths.for_root(self.root, {})
+        self.grace_s = grace_s
+        self._procs: dict[int, _Proc] = {}
+        self._gone: dict[str, _Gone] = {}
+        self._rows: dict[str, _Row] = {}
+        self._restarts: dict[str, int] = {}
+        self._prober = PortProber(every_s=probe_every_s)
+        self._captured = [CapturedOutput(p) for p in (captured_logs or [self.paths.manager_log])]
+        self._excluded = self._self_and_ancestors()
+        self._lock = threading.Lock()
+
+    # ----------------------------------------------------------------- scanning
+
+    @staticmethod
+    def _self_and_ancestors() -> set[int]:
+        me = psutil.Process()
+        return {me.pid, *(p.pid for p in me.parents())}
+
+    def _belongs(self, pid: int) -> bool:
+        if _environ_root(pid) == self._root_s:
+            return True
+        cwd = _cwd(pid)
+        return cwd is not None and (cwd == self._root_s or cwd.startswith(self._root_prefix))
+
+    def _refresh_table(self) -> None:
+        try:
+            pids = psutil.pids()
+        except OSError:
+            pids = []
+        live: dict[int, _Proc] = {}
+        for pid in pids:
+            st = _read_stat(pid)
+            if st is None:
+                continue
+            comm, state, ppid, start = st
+            old = self._procs.get(pid)
+            if old is not None and old.start == start and old.comm == comm:
+                old.ppid, old.status = ppid, state
+                live[pid] = old
+            elif pid in self._excluded:
+                live[pid] = _Proc(pid, start, comm, ppid, state, member=False)
+            else:
+                live[pid] = _Proc(pid, start, comm, ppid, state, member=self._belongs(pid))
+        self._procs = live
+
+    def _members(self) -> set[int]:
+        procs = self._procs
+        children: dict[int, list[int]] = {}
+        for p in procs.values():
+            children.setdefault(p.ppid, []).append(p.pid)
+        members: set[int] = set()
+        stack = [p.pid for p in procs.values() if p.member]
+        while stack:
+            pid = stack.pop()
+            if pid in members:
+                continue
+            members.add(pid)
+            stack.extend(children.get(pid, ()))
+        return members - self._excluded
+
+    def _is_see_through(self, p: _Proc) -> bool:
+        if p.comm in SEE_THROUGH:
+            return True
+        if p.comm in SHELLS:  # an interactive shell, not an `sh -c CMD` wrapper
+            try:
+                return "-c" not in p.handle().cmdline()[1:]
+            except psutil.Error:
+                return False
+        return False
+
+    def _build_rows(self, members: set[int]) -> list[_Row]:
+        procs = self._procs
+        heads: dict[int, _Row] = {}
+        see_through = {pid for pid in members if self._is_see_through(procs[pid])}
+        # A manager's helper processes (honcho forks one per child) are part of the manager, not rows.
+        see_through |= {pid for pid in members if procs[pid].comm in MANAGERS
+                        and procs[pid].ppid in members and procs[procs[pid].ppid].comm in MANAGERS}
+        for pid in sorted(members):
+            p = procs[pid]
+            if pid in see_through:
+                continue
+            manager = p.comm in MANAGERS
+            parent = procs.get(p.ppid)
+            parent_is_head = parent is not None and parent.pid in members and (
+                parent.pid in see_through or parent.comm in MANAGERS)
+            if manager or p.ppid not in members or parent_is_head:
+                heads[pid] = _Row(head=p, manager=manager)
+        # Attach every other member to its nearest head.
+        for pid in members:
+            if pid in see_through:
+                continue
+            cur = pid
+            while cur not in heads and cur in members:
+                cur = procs[cur].ppid
+            if cur in heads:
+                heads[cur].pids.append(pid)
+        return list(heads.values())
+
+    def scan(self) -> list[ProcessInfo]:
+        """One refresh: live project processes (one per row) plus recently exited ones."""
+        with self._lock:
+            return self._scan()
+
+    def _scan(self) -> list[ProcessInfo]:
+        now = time.time()
+        for cap in self._captured:
+            cap.refresh()
+        self._refresh_table()
+        members = self._members()
+        rows = self._build_rows(members)
+        table = listening_sockets() if rows else None
+        taken = {r.head.name for r in rows if r.head.name}
+        manager_names: dict[int, str] = {}
+        all_names: set[str] = set()
+        for cap in self._captured:
+            manager_names.update(cap.pids)
+            all_names |= cap.names
+        out: list[ProcessInfo] = []
+        new_rows: dict[str, _Row] = {}
+        probed: set[tuple[str, int]] = set()
+        for row in sorted(rows, key=lambda r: (not r.manager, r.head.pid)):
+            head = row.head
+            managed = manager_names.get(head.pid)
+            if head.name is None or (managed is not None and head.name != short_name(managed, all_names)):
+                taken.discard(head.name)
+                head.name = self._row_name(row, manager_names, all_names, taken)
+                taken.add(head.name)
+                if head.name in self._gone:
+                    self._restarts[head.name] = self._restarts.get(head.name, 0) + 1
+            self._gone.pop(head.name, None)
+            info = self._row_info(row, table, now, probed)
+            if info is not None:
+                out.append(info)
+                new_rows[head.name] = row
+        self._prober.forget_except(probed)
+        self._remember_gone(new_rows, now)
+        self._rows = new_rows
+        out.extend(g.info for g in self._gone.values())
+        return out
+
+    def _row_name(self, row: _Row, manager_names: dict[int, str], all_names: set[str], taken: set[str]) -> str:
+        head = row.head
+        name = manager_names.get(head.pid)
+        if name is not None:
+            name = short_name(name, all_names)
+        else:
+            name = head.comm
+            if head.comm in SHELLS:  # `sh -c CMD`: name it after what it runs
+                kids = [self._procs[p] for p in row.pids if self._procs[p].ppid == head.pid]
+                if len(kids) == 1:
+                    name = kids[0].comm
+        if name in taken:
+            name = f"{name}:{head.pid}"
+        return name
+
+    def _row_info(self, row: _Row, table: dict[int, tuple[str, int]] | None, now: float,
+                  probed: set[tuple[str, int]]) -> ProcessInfo | None:
+        head = row.head
+        cpu: float | None = 0.0
+        rss = 0
+        ports: list[tuple[str, int]] = []
+        service: str | None = None
+        uptime: float | None = None
+        command = ""
+        for pid in [head.pid, *(p for p in row.pids if p != head.pid)]:
+            p = self._procs[pid]
+            service = service or SERVICE_NAMES.get(p.comm)
+            try:
+                ps = p.handle()
+                with ps.oneshot():
+                    c = ps.cpu_percent(None)
+                    rss += ps.memory_info().rss
+                    if pid == head.pid:
+                        uptime = max(0.0, now - ps.create_time())
+                        command = " ".join(ps.cmdline())
+            except psutil.Error:
+                if pid == head.pid:
+                    return None
+                continue
+            if not p.cpu_primed:
+                p.cpu_primed = True
+                cpu = None if pid == head.pid else cpu
+            elif cpu is not None:
+                cpu += c
+            if not row.manager or pid == head.pid:
+                ports.extend(listening_ports(pid, table))
+        seen_ports: dict[int, str] = {}
+        for addr, port in ports:
+            seen_ports.setdefault(port, addr)
+        checks = []
+        for port, addr in sorted(seen_ports.items()):
+            check = self._prober.check(addr, port)
+            probed.add((check.host, port))
+            checks.append(check)
+        zombie = head.status == "Z"
+        raw = _STATUS.get(head.status, head.status)
+        if row.manager:
+            raw = f"manager ({raw})"
+        if zombie:
+            state = "exited"
+        elif head.status in ("T", "t"):
+            state = "stopped"
+        elif checks and all(c.accepting for c in checks):
+            state = "ready"
+        else:
+            state = "running"
+        return ProcessInfo(
+            name=head.name or head.comm, backend="psutil", state=state, raw_state=raw, pid=head.pid,
+            cpu_percent=None if zombie else cpu, rss=None if zombie else rss, uptime_s=uptime,
+            restarts=self._restarts.get(head.name or "", 0), ports=tuple(seen_ports),
+            ready=(all(c.accepting for c in checks) if checks else None), port_checks=tuple(checks),
+            service=service, command=command,
+        )
+
+    def _remember_gone(self, new_rows: dict[str, _Row], now: float) -> None:
+        exit_codes: dict[str, int] = {}
+        all_names: set[str] = set()
+        for cap in self._captured:
+            exit_codes.update(cap.exit_codes)
+            all_names |= cap.names
+        by_short = {short_name(n, all_names): rc for n, rc in exit_codes.items()}
+        for name, row in self._rows.items():
+            if name in new_rows:
+                continue
+            rc = by_short.get(name)
+            raw = f"gone (rc={rc})" if rc is not None else "gone"
+            self._gone[name] = _Gone(ProcessInfo(
+                name=name, backend="psutil", state="exited", raw_state=raw, pid=row.head.pid,
+                restarts=self._restarts.get(name, 0), service=None, exit_code=rc,
+                command="",
+            ), now)
+        for name in [n for n, g in self._gone.items() if now - g.at > _GONE_KEEP_S]:
+            del self._gone[name]
+        while len(self._gone) > _GONE_MAX:
+            del self._gone[min(self._gone, key=lambda n: self._gone[n].at)]
+
+    # ----------------------------------------------------------------- actions
+
+    def owns(self, pid: int) -> bool:
+        """True when `pid` is a live process of this project (checked afresh)."""
+        with self._lock:
+            self._refresh_table()
+            return pid in self._members()
+
+    def _row(self, name: str) -> _Row:
+        row = self._rows.get(name)
+        if row is None:
+            if name in self._gone:
+                raise BackendError(f"process '{name}' is not running")
+            raise BackendError(f"no process named '{name}' in {self.root}")
+        return row
+
+    def stop(self, name: str) -> None:
+        """SIGTERM the process's group (or its tree), SIGKILL what is left after the grace period."""
+        with self._lock:
+            row = self._row(name)
+            self._refresh_table()
+            members = self._members()
+            head = self._procs.get(row.head.pid)
+            if head is None or head.start != row.head.start:
+                raise BackendError(f"process '{name}' (pid {row.head.pid}) has already ended")
+            if head.pid not in members:
+                raise BackendError(f"pid {head.pid} does not belong to {self.root}: refusing to signal it")
+            tree = [p for p in row.pids if p in members and p in self._procs]
+        self._terminate(head.pid, tree)
+
+    def stop_pid(self, pid: int) -> None:
+        """Stop one process by pid — refused unless it belongs to the project."""
+        with self._lock:
+            self._refresh_table()
+            members = self._members()
+            if pid not in members:
+                raise BackendError(f"pid {pid} does not belong to {self.root}: refusing to signal it")
+            children: dict[int, list[int]] = {}
+            for p in self._procs.values():
+                children.setdefault(p.ppid, []).append(p.pid)
+            tree, stack = [], [pid]
+            while stack:
+                cur = stack.pop()
+                if cur in members and cur not in tree:
+                    tree.append(cur)
+                    stack.extend(children.get(cur, ()))
+        self._terminate(pid, tree)
+
+    def _terminate(self, head: int, tree: list[int]) -> None:
+        try:
+            pgid = os.getpgid(head)
+        except ProcessLookupError:
+            return
+        own_group = os.getpgrp()
+        group_ours = pgid != own_group and pgid in tree
+        targets = [psutil.Process(p) for p in tree if _alive(p)]
+        self._signal(pgid if group_ours else None, targets, signal.SIGTERM)
+        deadline = time.monotonic() + self.grace_s
+        _, alive = psutil.wait_procs(targets, timeout=max(0.0, deadline - time.monotonic()))
+        if alive or (group_ours and _group_alive(pgid)):
+            self._signal(pgid if group_ours else None, alive, signal.SIGKILL)
+            psutil.wait_procs(alive, timeout=2.0)
+
+    @staticmethod
+    def _signal(pgid: int | None, targets: list[psutil.Process], sig: int) -> None:
+        if pgid is not None:
+            try:
+                os.killpg(pgid, sig)
+            except ProcessLookupError:
+                pass
+        for p in targets:
+            try:
+                p.send_signal(sig)
+            except psutil.Error:
+                pass
+
+    def restart(self, name: str) -> None:
+        self._row(name)
+        raise BackendError(f"the psutil backend cannot restart '{name}': restart it through its process manager")
+
+    def start(self, name: str) -> None:
+        raise BackendError(f"the psutil backend cannot start '{name}': start it through its process manager")
+
+    # ----------------------------------------------------------------- logs
+
+    def logs(self, name: str, lines: int = 200) -> list[str]:
+        with self._lock:
+            for cap in self._captured:
+                cap.refresh()
+                got = cap.lines(name, lines)
+                if got is not None:
+                    return got
+        where = ", ".join(str(c.path) for c in self._captured)
+        raise BackendError(f"logs of '{name}' are unavailable: no captured manager output names it ({where})")
+
+    def follow(self, name: str, stop: threading.Event, poll_s: float = 0.5) -> Iterator[str]:
+        """Yield the last lines, then each new line of `name` as the captured output grows."""
+        yield from self.logs(name)
+        readers = [CapturedOutput(c.path) for c in self._captured]
+        for r in readers:
+            r.refresh()
+        while not stop.wait(poll_s):
+            for r in readers:
+                for n, text in r.refresh():
+                    if n == name or short_name(n, r.names) == name:
+                        yield text
+
+    def list(self) -> list[ProcessInfo]:
+        return self.scan()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
