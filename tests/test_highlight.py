@@ -1,0 +1,86 @@
+"""Nix (and other guarded files') highlighting as per-line spans: correct across lines, and lazy."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from omni_tui.core.highlight import TOKEN_TYPES, Highlighter, highlight_lines, highlighter_for, language_for
+
+NIX = """{ pkgs, lib, ... }:
+let
+  port = 8000;
+in
+{
+  # the greeting
+  env.GREET = "hello ${lib.toUpper "x"}";
+  packages = [ pkgs.git ./scripts ];
+  languages.python.enable = true;
+  enterShell = ''
+    echo "$GREET from devenv"
+  '';
+  imports = [ (import ./extra.nix) ];
+}
+"""
+
+
+def _words(h: Highlighter, text: str) -> list[list[tuple[str, str]]]:
+    lines = text.split("\n")
+    return [[(lines[n][a:b], kind) for a, b, kind in h.line(n)] for n in range(len(lines))]
+
+
+def test_nix_tokens_become_named_spans() -> None:
+    words = _words(Highlighter(NIX, "nix"), NIX)
+    assert ("let", "keyword") in words[1] and ("in", "keyword") in words[3]
+    assert ("port", "attribute") in words[2] and ("8000", "number") in words[2]
+    assert words[5] == [("# the greeting", "comment")]
+    assert ('"hello ', "string") in words[6] and ("${", "interpolation") in words[6]
+    assert ("./scripts", "path") in words[7]
+    assert ("true", "constant") in words[8]
+    assert ("import", "builtin") in words[12]
+    assert all(kind in TOKEN_TYPES for line in words for _, kind in line)
+
+
+def test_multi_line_string_is_a_string_on_every_line() -> None:
+    words = _words(Highlighter(NIX, "nix"), NIX)
+    assert words[10] == [('    echo "$GREET from devenv"', "string")]
+    assert words[11][0] == ("  ''", "string")
+
+
+def test_asking_for_a_line_lexes_only_that_far() -> None:
+    big = NIX * 500  # 7,000 lines
+    h = Highlighter(big, "nix")
+    assert h.lexed_to == 0
+    assert h.line(3)
+    assert 0 < h.lexed_to < len(NIX) * 2
+    h.line(h.line_count - 2)
+    assert h.lexed_to == len(big)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.permutations(list(range(NIX.count("\n") + 1))))
+def test_spans_do_not_depend_on_the_order_lines_are_asked_for(order: list[int]) -> None:
+    in_order = highlight_lines(NIX, "nix")
+    h = Highlighter(NIX, "nix")
+    assert {n: h.line(n) for n in order} == dict(enumerate(in_order))
+
+
+def test_plain_text_and_out_of_range_lines_have_no_spans() -> None:
+    h = Highlighter("just text\nmore", None)
+    assert h.line(0) == () and h.line(1) == () and h.line(2) == () and h.line(-1) == ()
+    assert Highlighter("", "nix").line(0) == ()
+
+
+def test_language_by_file_name() -> None:
+    assert language_for("devenv.nix") == "nix"
+    assert language_for("sub/dir/devenv.local.nix") == "nix"
+    assert language_for(".envrc") == "bash"
+    assert language_for("devenv.yaml") == "yaml"
+    assert language_for("notes.txt") is None
+
+
+def test_other_languages_and_crlf_lines() -> None:
+    envrc = "use devenv\nexport FOO=bar  # note\r\n"
+    words = _words(Highlighter(envrc, "bash"), envrc)
+    assert any(kind == "comment" for _, kind in words[1])
+    assert highlighter_for(NIX, "nix") is highlighter_for(NIX, "nix")
