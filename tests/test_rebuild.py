@@ -1,0 +1,218 @@
+"""core.rebuild: real shell commands through RebuildRunner — lines, order, cancel, timeout, logs, restart."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import psutil
+import pytest
+
+from omni_tui.core.errors import RebuildError
+from omni_tui.core.rebuild import DEFAULT_COMMAND, MAX_LINE_BYTES, RebuildOutcome, RebuildRunner, resolve_command
+
+
+def runner(tmp_path: Path, command: str, **kw) -> RebuildRunner:
+    return RebuildRunner(command, cwd=tmp_path, logs_dir=tmp_path / "logs", **kw)
+
+
+def processes_with(marker: str) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        try:
+            if marker in " ".join(proc.info["cmdline"] or []) and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def cancel_when(r: RebuildRunner, lines: list[str], wanted: str, timeout: float = 30.0) -> threading.Thread:
+    """Cancel from another thread as soon as `wanted` has been delivered (polling, no fixed sleeps)."""
+
+    def watch() -> None:
+        end = time.monotonic() + timeout
+        while wanted not in lines and time.monotonic() < end:
+            time.sleep(0.01)
+        r.cancel()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_stdout_and_stderr_arrive_merged_in_order_and_logged(tmp_path: Path) -> None:
+    lines: list[str] = []
+    r = runner(tmp_path, "echo one; echo two >&2; printf 'three\\r\\n'; echo four >&2; printf 'no newline'", run_id="p-1")
+    outcome = r.run_sync(lines.append)
+    assert lines == ["one", "two", "three", "four", "no newline"]
+    assert outcome.ok and outcome.exit_code == 0
+    assert outcome.last_lines == tuple(lines)
+    log = Path(outcome.log_path)
+    assert log.parent == tmp_path / "logs" and log.name.startswith("rebuild-") and log.name.endswith("-p-1.log")
+    body = [line for line in log.read_text().splitlines() if not line.startswith("# omni-tui:")]
+    assert body == lines
+    assert outcome.duration_s > 0
+
+
+def test_exit_code_and_last_50_lines(tmp_path: Path) -> None:
+    outcome = runner(tmp_path, "seq 1 80; exit 7").run_sync(lambda _: None)
+    assert outcome.exit_code == 7 and not outcome.ok
+    assert outcome.last_lines == tuple(str(i) for i in range(31, 81))
+    assert outcome.describe().startswith("exit 7 · ")
+
+
+def test_100k_lines_arrive_complete_and_in_order(tmp_path: Path) -> None:
+    lines: list[str] = []
+    outcome = runner(tmp_path, "seq 1 100000").run_sync(lines.append)
+    assert outcome.ok
+    assert lines == [str(i) for i in range(1, 100001)]
+    assert Path(outcome.log_path).read_text().count("\n") >= 100000
+
+
+def test_megabyte_line_and_binary_garbage_do_not_stall(tmp_path: Path) -> None:
+    lines: list[str] = []
+    command = "head -c 1000000 /dev/zero | tr '\\0' x; head -c 200000 /dev/urandom; printf '\\nlast line\\n'"
+    outcome = runner(tmp_path, command).run_sync(lines.append)
+    assert outcome.ok
+    assert lines[-1] == "last line"
+    assert max(len(line.encode()) for line in lines) <= MAX_LINE_BYTES
+    assert "".join(lines).count("x") >= 1_000_000
+    assert all("x" * 10 not in line for line in lines[-2:])  # garbage after the long line is its own text
+
+
+def test_multibyte_characters_are_not_split_at_the_line_cap(tmp_path: Path) -> None:
+    lines: list[str] = []
+    outcome = runner(tmp_path, "python3 -c \"print('é' * 50000)\"").run_sync(lines.append)
+    assert outcome.ok
+    assert "".join(lines) == "é" * 50000  # 100,000 bytes: cut into two lines, no U+FFFD
+
+
+def test_cancel_stops_the_whole_group_even_when_sigint_is_ignored(tmp_path: Path) -> None:
+    marker = f"{secrets.randbelow(10**6) + 10**6}"
+    lines: list[str] = []
+    command = f"(trap '' INT; exec sleep 7{marker}) & sleep 8{marker} & echo started; wait"
+    r = runner(tmp_path, command, grace_s=1.0)
+    watcher = cancel_when(r, lines, "started")
+    outcome = r.run_sync(lines.append)
+    watcher.join()
+    assert outcome.cancelled and not outcome.ok
+    assert outcome.describe().startswith("cancelled after ")
+    assert processes_with(marker) == []
+    assert "cancelled" in Path(outcome.log_path).read_text()
+
+
+def test_timeout_ends_the_run(tmp_path: Path) -> None:
+    marker = f"{secrets.randbelow(10**6) + 10**6}"
+    outcome = runner(tmp_path, f"echo begin; sleep 9{marker}", timeout_s=0.5, grace_s=1.0).run_sync(lambda _: None)
+    assert outcome.timed_out and not outcome.cancelled and not outcome.ok
+    assert outcome.last_lines == ("begin",)
+    assert processes_with(marker) == []
+
+
+def test_cancel_before_start_runs_nothing(tmp_path: Path) -> None:
+    r = runner(tmp_path, f"touch {tmp_path / 'ran'}")
+    r.cancel()
+    outcome = r.run_sync(lambda _: None)
+    assert outcome.cancelled and outcome.exit_code is None
+    assert not (tmp_path / "ran").exists()
+
+
+def test_a_straggler_holding_the_pipe_does_not_hang_the_run(tmp_path: Path) -> None:
+    marker = f"{secrets.randbelow(10**6) + 10**6}"
+    try:
+        outcome = runner(tmp_path, f"(sleep 6{marker} &); echo built", grace_s=0.5).run_sync(lambda _: None)
+        assert outcome.ok and outcome.last_lines == ("built",)
+    finally:
+        for proc in processes_with(marker):
+            proc.kill()
+
+
+def test_restart_command_runs_after_success_into_the_same_log(tmp_path: Path) -> None:
+    lines: list[str] = []
+    outcome = runner(tmp_path, "echo built", restart_command="echo restarted").run_sync(lines.append)
+    assert outcome.ok and outcome.error is None and outcome.restart_exit_code == 0
+    assert lines == ["built", "$ echo restarted", "restarted"]
+    assert "restarted" in Path(outcome.log_path).read_text()
+
+
+def test_failed_restart_is_reported_but_the_build_stays_good(tmp_path: Path) -> None:
+    outcome = runner(tmp_path, "echo built", restart_command="echo nope; exit 4").run_sync(lambda _: None)
+    assert outcome.ok and outcome.exit_code == 0 and outcome.restart_exit_code == 4
+    assert outcome.error == "restart command `echo nope; exit 4` failed with exit code 4"
+    assert "restart failed (exit 4)" in outcome.describe()
+
+
+def test_restart_is_skipped_when_the_build_fails(tmp_path: Path) -> None:
+    lines: list[str] = []
+    outcome = runner(tmp_path, "exit 2", restart_command="echo restarted").run_sync(lines.append)
+    assert outcome.exit_code == 2 and outcome.restart_exit_code is None and lines == []
+
+
+def test_only_the_newest_logs_are_kept(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for i in range(5):
+        old = logs / f"rebuild-20200101-00000{i}-old{i}.log"
+        old.write_text("old\n")
+        os.utime(old, (1_000_000 + i, 1_000_000 + i))
+    (logs / "unrelated.txt").write_text("keep me")
+    outcome = runner(tmp_path, "echo new", keep_logs=3).run_sync(lambda _: None)
+    remaining = sorted(p.name for p in logs.glob("rebuild-*.log"))
+    assert len(remaining) == 3
+    assert Path(outcome.log_path).name in remaining
+    assert "rebuild-20200101-000004-old4.log" in remaining and "rebuild-20200101-000000-old0.log" not in remaining
+    assert (logs / "unrelated.txt").exists()
+
+
+def test_a_command_that_cannot_start_is_an_outcome_not_a_traceback(tmp_path: Path) -> None:
+    r = RebuildRunner("echo hi", cwd=tmp_path / "missing", logs_dir=tmp_path / "logs")
+    outcome = r.run_sync(lambda _: None)
+    assert outcome.exit_code is None and not outcome.ok
+    assert "cannot start" in outcome.error and "missing" in outcome.error
+    assert outcome.describe().startswith("did not run: cannot start")
+
+
+def test_an_exception_in_on_line_stops_the_build(tmp_path: Path) -> None:
+    marker = f"{secrets.randbelow(10**6) + 10**6}"
+
+    def boom(line: str) -> None:
+        raise ValueError(line)
+
+    with pytest.raises(ValueError, match="first"):
+        runner(tmp_path, f"echo first; sleep 5{marker}", grace_s=0.5).run_sync(boom)
+    assert processes_with(marker) == []
+
+
+async def test_run_sync_works_from_inside_an_event_loop(tmp_path: Path) -> None:
+    lines: list[str] = []
+    outcome = runner(tmp_path, "echo inside").run_sync(lines.append)
+    assert isinstance(outcome, RebuildOutcome) and lines == ["inside"]
+    lines.clear()
+    outcome = await runner(tmp_path, "echo awaited").run(lines.append)
+    assert outcome.ok and lines == ["awaited"]
+
+
+def test_a_runner_runs_once(tmp_path: Path) -> None:
+    r = runner(tmp_path, "true")
+    r.run_sync(lambda _: None)
+    with pytest.raises(RebuildError):
+        r.run_sync(lambda _: None)
+
+
+def test_resolve_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert resolve_command(SimpleNamespace(command="nix-build x.nix")) == "nix-build x.nix"
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    with pytest.raises(RebuildError, match=r"\[rebuild\] command") as err:
+        resolve_command(SimpleNamespace(command=None))
+    assert "\n" not in str(err.value)
+    devenv = empty / "devenv"
+    devenv.write_text("#!/bin/sh\n")
+    devenv.chmod(0o755)
+    assert resolve_command(SimpleNamespace(command="  ")) == DEFAULT_COMMAND
