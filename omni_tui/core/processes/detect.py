@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from omni_tui.core.errors import BackendError
+from omni_tui.core.processes.compose import ComposeClient
 from omni_tui.core.processes.model import ProcessBackend, ProcessInfo, ProcessSnapshot
+from omni_tui.core.processes.native import NativeClient
 from omni_tui.core.processes.runtime import DevenvPaths
 from omni_tui.core.processes.scan import ProjectScanner
 
@@ -25,6 +28,8 @@ class ProcessMonitor:
         self.paths = DevenvPaths.for_root(self.root, self.env)
         self.timeout_s = timeout_s
         self.scanner = ProjectScanner(self.root, self.paths)
+        self.native = NativeClient(self.paths, timeout_s=timeout_s)
+        self.compose = ComposeClient.from_env(self.paths, self.env, timeout_s=timeout_s)
         self._last: ProcessBackend = self.scanner
         self._lock = threading.Lock()
 
@@ -34,15 +39,44 @@ class ProcessMonitor:
         return self._last
 
     def collect(self) -> ProcessSnapshot:
+        """Ask native, then process-compose, then fall back to the psutil scan; say why in `notes`."""
         with self._lock:
             notes: list[str] = []
+            failures: list[str] = []
             try:
-                processes = self.scanner.scan()
-            except (OSError, BackendError) as exc:
-                return ProcessSnapshot(backend=None, error=f"process scan failed: {exc}", notes=tuple(notes))
+                rows = self.scanner.scan()
+            except OSError as exc:
+                rows = []
+                failures.append(f"process scan failed: {exc}")
+            for client in self._candidates(rows, notes):
+                try:
+                    listed = client.list()
+                except BackendError as exc:
+                    failures.append(str(exc))
+                    notes.append(f"{client.name}: {exc}; trying the next backend")
+                    continue
+                self._last = client
+                return ProcessSnapshot(backend=client.name, processes=tuple(join(listed, rows, self.scanner)),
+                                       error="; ".join(failures) or None, notes=tuple(notes), control=client)
             self._last = self.scanner
-            return ProcessSnapshot(backend=self.scanner.name, processes=tuple(processes), notes=tuple(notes),
-                                   control=self.scanner)
+            return ProcessSnapshot(backend=self.scanner.name, processes=tuple(rows),
+                                   error="; ".join(failures) or None, notes=tuple(notes), control=self.scanner)
+
+    def _candidates(self, rows: list[ProcessInfo], notes: list[str]) -> list[NativeClient | ComposeClient]:
+        found: list[NativeClient | ComposeClient] = []
+        if self.native.available():
+            found.append(self.native)
+        else:
+            notes.append(f"native: no socket at {self.native.socket_path}")
+        if self.compose.available():
+            found.append(self.compose)
+        elif any(r.name.split(":")[0].startswith("process-compos") and r.alive for r in rows):
+            # process-compose runs for this project without a socket: its default TCP port.
+            found.append(ComposeClient(port=int(self.env.get("PC_PORT_NUM", "8080") or 8080),
+                                       token=self.env.get("PC_API_TOKEN"), timeout_s=self.timeout_s))
+        else:
+            notes.append(f"process-compose: no socket at {self.compose.socket_path}")
+        return found
 
     # Actions and logs go to whichever backend answered last.
     def logs(self, name: str, lines: int = 200) -> list[str]:
@@ -56,6 +90,34 @@ class ProcessMonitor:
 
     def start(self, name: str) -> None:
         self._last.start(name)
+
+
+def join(listed: list[ProcessInfo], rows: list[ProcessInfo], scanner: ProjectScanner) -> list[ProcessInfo]:
+    """Add psutil figures (pid, CPU, memory, uptime, ports, port checks) to a manager's answer.
+
+    process-compose gives pids; devenv's native manager does not, so its processes are matched by a
+    port it allocated, then by name.
+    """
+    live = [r for r in rows if r.alive and r.pid]
+    by_pid = {r.pid: r for r in live}
+    by_port = {port: r for r in live for port in r.ports}
+    by_name = {r.name: r for r in live}
+    out: list[ProcessInfo] = []
+    for info in listed:
+        row = None
+        if info.alive:
+            row = by_pid.get(info.pid) if info.pid else None
+            if row is None and info.pid is None:
+                row = next((by_port[p] for p in info.ports if p in by_port), None) or by_name.get(info.name)
+        if row is not None:
+            info = replace(
+                info, pid=row.pid, cpu_percent=row.cpu_percent, rss=row.rss,
+                uptime_s=info.uptime_s if info.uptime_s is not None else row.uptime_s,
+                ports=tuple(dict.fromkeys(info.ports + row.ports)), service=row.service, command=row.command)
+        if info.alive and info.ports:
+            info = replace(info, port_checks=scanner.check_ports(info.ports, known=row.port_checks if row else ()))
+        out.append(info)
+    return out
 
 
 _monitors: dict[tuple[str, tuple[str | None, ...]], ProcessMonitor] = {}

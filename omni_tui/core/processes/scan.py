@@ -247,7 +247,6 @@ class ProjectScanner:
             all_names |= cap.names
         out: list[ProcessInfo] = []
         new_rows: dict[str, _Row] = {}
-        probed: set[tuple[str, int]] = set()
         for row in sorted(rows, key=lambda r: (not r.manager, r.head.pid)):
             head = row.head
             managed = manager_names.get(head.pid)
@@ -258,11 +257,11 @@ class ProjectScanner:
                 if head.name in self._gone:
                     self._restarts[head.name] = self._restarts.get(head.name, 0) + 1
             self._gone.pop(head.name, None)
-            info = self._row_info(row, table, now, probed)
+            info = self._row_info(row, table, now)
             if info is not None:
                 out.append(info)
                 new_rows[head.name] = row
-        self._prober.forget_except(probed)
+        self._prober.forget_stale()
         self._remember_gone(new_rows, now)
         self._rows = new_rows
         out.extend(g.info for g in self._gone.values())
@@ -283,8 +282,7 @@ class ProjectScanner:
             name = f"{name}:{head.pid}"
         return name
 
-    def _row_info(self, row: _Row, table: dict[int, tuple[str, int]] | None, now: float,
-                  probed: set[tuple[str, int]]) -> ProcessInfo | None:
+    def _row_info(self, row: _Row, table: dict[int, tuple[str, int]] | None, now: float) -> ProcessInfo | None:
         head = row.head
         cpu: float | None = 0.0
         rss = 0
@@ -319,9 +317,7 @@ class ProjectScanner:
             seen_ports.setdefault(port, addr)
         checks = []
         for port, addr in sorted(seen_ports.items()):
-            check = self._prober.check(addr, port)
-            probed.add((check.host, port))
-            checks.append(check)
+            checks.append(self._prober.check(addr, port))
         zombie = head.status == "Z"
         raw = _STATUS.get(head.status, head.status)
         if row.manager:
@@ -363,6 +359,11 @@ class ProjectScanner:
             del self._gone[name]
         while len(self._gone) > _GONE_MAX:
             del self._gone[min(self._gone, key=lambda n: self._gone[n].at)]
+
+    def check_ports(self, ports: tuple[int, ...], known: tuple[PortCheck, ...] = ()) -> tuple[PortCheck, ...]:
+        """Port checks for ports a manager reported (reusing checks the scan already made)."""
+        have = {c.port: c for c in known}
+        return tuple(have.get(p) or self._prober.check("127.0.0.1", p) for p in ports)
 
     # ----------------------------------------------------------------- actions
 

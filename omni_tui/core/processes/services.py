@@ -126,6 +126,8 @@ class PortProber:
             self._last[key] = hit
         return PortCheck(port=port, accepting=hit[1], host=host)
 
-    def forget_except(self, keep: set[tuple[str, int]]) -> None:
-        for key in [k for k in self._last if k not in keep]:
+    def forget_stale(self, now: float | None = None) -> None:
+        """Drop results not refreshed for a while (ports that went away)."""
+        now = time.monotonic() if now is None else now
+        for key in [k for k, (at, _) in self._last.items() if now - at > 2 * self.every_s]:
             del self._last[key]
