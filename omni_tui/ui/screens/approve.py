@@ -1,0 +1,130 @@
+"""The approve confirmation: what will be written (files, +/- lines, hunks), the validation, what will run.
+
+`ApproveScreen(summary)` dismisses with True (confirmed with `y`/enter) or False (`n`/escape).
+While a check failed or no hunk is selected the confirm key is disabled and the reason is shown.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Label, Static
+
+from omni_tui.ui.screens.relabel import relabel
+from omni_tui.ui.screens.summaries import ApprovalCheck, ApprovalSummary, FileSummary
+
+
+def _file_line(f: FileSummary) -> Content:
+    hunks = "1 hunk" if f.hunks_total == 1 and not f.partial else f"{f.hunks_selected} of {f.hunks_total} hunks"
+    hunk_style = "b $warning" if f.partial else "$text-muted"
+    new = " [i](new file)[/]" if f.new_file else ""
+    return Content.from_markup(
+        f"$path{new}  [$success]+$added[/] [$error]-$removed[/]  [{hunk_style}]$hunks[/]",
+        path=f.path,
+        added=str(f.added),
+        removed=str(f.removed),
+        hunks=hunks,
+    )
+
+
+def _check_line(check: ApprovalCheck) -> Content:
+    mark = {True: "[$success]✓[/]", False: "[b $error]✗[/]", None: "[$text-muted]–[/]"}[check.ok]
+    detail = check.detail or ("not checked" if check.ok is None else "")
+    suffix = " [$text-muted]— $detail[/]" if detail else ""
+    return Content.from_markup(f"{mark} $label{suffix}", label=check.label, detail=detail)
+
+
+def _lines(lines: list[Content]) -> Content:
+    return Content("\n").join(lines)
+
+
+class ApproveScreen(ModalScreen[bool]):
+    """Confirm an approval: dismiss(True) to apply and rebuild, dismiss(False) to go back."""
+
+    CSS_PATH = "screens.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "confirm", "Approve", id="approve.confirm"),
+        Binding("enter", "confirm", "Approve", show=False, id="approve.confirm_enter"),
+        Binding("n", "cancel", "Cancel", id="approve.cancel"),
+        Binding("escape", "cancel", "Cancel", show=False, id="approve.cancel_escape"),
+    ]
+
+    def __init__(self, summary: ApprovalSummary) -> None:
+        super().__init__()
+        self.summary = summary
+        relabel(self._bindings, {"approve.confirm", "approve.confirm_enter"}, summary.action)
+
+    def compose(self) -> ComposeResult:
+        s = self.summary
+        with Vertical(id="dialog", classes="dialog -approve"):
+            yield Label(Content.from_markup("$action: [b]$title[/]", action=s.action, title=s.title), id="dialog-title")
+            byline = " · ".join(part for part in (s.agent and f"by {s.agent}", s.proposal_id) if part)
+            if byline or s.edited:
+                edited = "  [b $warning]edited by you[/]" if s.edited else ""
+                yield Static(Content.from_markup(f"[$text-muted]$byline[/]{edited}", byline=byline), id="approve-byline")
+            with VerticalScroll(id="approve-body"):
+                yield Static(
+                    Content.from_markup(
+                        "[b]Files[/]  [$success]+$added[/] [$error]-$removed[/]", added=str(s.added), removed=str(s.removed)
+                    ),
+                    classes="section-title",
+                )
+                yield Static(_lines([_file_line(f) for f in s.files]) or "(no files)", id="approve-files")
+                yield Static("[b]Validation[/]", classes="section-title")
+                checks = _lines([_check_line(c) for c in s.checks]) or Content.from_markup("[$text-muted]– not validated[/]")
+                yield Static(checks, id="approve-checks")
+                yield Static("[b]Will run[/]", classes="section-title")
+                yield Static(self._will_run(), id="approve-command")
+            reason = s.block_reason
+            if reason is not None:
+                yield Static(
+                    Content.from_markup("[b]Cannot approve:[/] $reason", reason=reason), id="approve-blocked", classes="error-line"
+                )
+            with Horizontal(classes="buttons"):
+                yield Button(f"{s.action} (y)", variant="success", id="approve-yes", disabled=reason is not None)
+                yield Button("Cancel (n)", id="approve-no")
+        yield Footer()
+
+    def _will_run(self) -> Content:
+        s = self.summary
+        lines = [Content("write the files atomically (the current content is backed up)")]
+        if s.rebuild_command:
+            lines.append(Content.from_markup("then rebuild:  [b]$command[/]", command=f"$ {s.rebuild_command}"))
+        else:
+            lines.append(
+                Content.from_markup(
+                    "[b $warning]no rebuild[/]: $why", why="no devenv on PATH and no [rebuild] command configured"
+                )
+            )
+        if s.restart_command:
+            lines.append(Content.from_markup("then restart:  [b]$command[/]", command=f"$ {s.restart_command}"))
+        return _lines(lines)
+
+    def on_mount(self) -> None:
+        for button in self.query(Button):
+            # Keys drive the dialog; buttons are for the mouse, so enter always means "confirm".
+            button.can_focus = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "confirm" and self.summary.block_reason is not None:
+            return None
+        return True
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "approve-yes":
+            self.action_confirm()
+        else:
+            self.action_cancel()

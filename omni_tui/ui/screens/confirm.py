@@ -1,0 +1,66 @@
+"""A generic yes/no modal: restart or stop a process, revert direct edits, discard an edit.
+
+`ConfirmScreen(question, detail)` dismisses with True (`y`/enter) or False (`n`/escape).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Label, Static
+
+from omni_tui.ui.screens.relabel import relabel
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Ask `question` (with `detail` below it); `yes_label` names the confirm key in the footer."""
+
+    CSS_PATH = "screens.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "confirm", "Yes", id="confirm.yes"),
+        Binding("enter", "confirm", "Yes", show=False, id="confirm.yes_enter"),
+        Binding("n", "cancel", "No", id="confirm.no"),
+        Binding("escape", "cancel", "No", show=False, id="confirm.no_escape"),
+    ]
+
+    def __init__(self, question: str, detail: str = "", *, yes_label: str = "Yes", danger: bool = False) -> None:
+        super().__init__()
+        self.question = question
+        self.detail = detail
+        self.yes_label = yes_label
+        self.danger = danger
+        relabel(self._bindings, {"confirm.yes", "confirm.yes_enter"}, yes_label)
+
+    def compose(self) -> ComposeResult:
+        classes = "dialog -confirm" + (" -danger" if self.danger else "")
+        with Vertical(id="dialog", classes=classes):
+            yield Label(Content.from_markup("[b]$question[/]", question=self.question), id="dialog-title")
+            if self.detail:
+                yield Static(Content(self.detail), id="confirm-detail")
+            with Horizontal(classes="buttons"):
+                yield Button(f"{self.yes_label} (y)", variant="error" if self.danger else "primary", id="confirm-yes")
+                yield Button("No (n)", id="confirm-no")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for button in self.query(Button):
+            button.can_focus = False
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "confirm-yes":
+            self.action_confirm()
+        else:
+            self.action_cancel()

@@ -1,0 +1,96 @@
+"""The edit-before-approving modal: the proposed content in a TextArea (Nix highlighting when available).
+
+`EditScreen(path, content)` dismisses with the edited text (ctrl+s) or None (escape; when the text
+was changed, after confirming that the edits are to be discarded).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Label, Static, TextArea
+
+from omni_tui.ui.screens.confirm import ConfirmScreen
+from omni_tui.ui.syntax import nix_language
+
+
+class EditScreen(ModalScreen[str | None]):
+    """Edit `content` (the proposed text of `path`) before approving it."""
+
+    CSS_PATH = "screens.tcss"
+
+    # Priority: the TextArea would otherwise take escape (and tab) for itself.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", priority=True, id="edit.save"),
+        Binding("escape", "cancel", "Cancel", priority=True, id="edit.cancel"),
+    ]
+
+    def __init__(self, path: str, content: str) -> None:
+        super().__init__()
+        self.path = path
+        self.original = content
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog -edit"):
+            yield Label(Content.from_markup("Edit before approving: [b]$path[/]", path=self.path), id="dialog-title")
+            editor = TextArea.code_editor(self.original, id="edit-text", soft_wrap=False)
+            language = nix_language() if self.path.endswith(".nix") else None
+            if language is not None:
+                editor.register_language(language.name, language.language, language.highlight_query)
+                editor.language = language.name
+            yield editor
+            yield Static("", id="edit-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show_status()
+        self.query_one(TextArea).focus()
+
+    @property
+    def text(self) -> str:
+        return self.query_one(TextArea).text
+
+    @property
+    def modified(self) -> bool:
+        return self.text != self.original
+
+    def _show_status(self) -> None:
+        area = self.query_one(TextArea)
+        row, column = area.cursor_location
+        state = "[b $warning]modified[/]" if self.modified else "[$text-muted]unchanged[/]"
+        self.query_one("#edit-status", Static).update(
+            Content.from_markup(
+                f"$where  {state}  [$text-muted]$language[/]",
+                where=f"line {row + 1}, column {column + 1} of {area.document.line_count} lines",
+                language=area.language or "plain text",
+            )
+        )
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._show_status()
+
+    def on_text_area_selection_changed(self, event: TextArea.SelectionChanged) -> None:
+        self._show_status()
+
+    def action_save(self) -> None:
+        self.dismiss(self.text)
+
+    def action_cancel(self) -> None:
+        if not self.modified:
+            self.dismiss(None)
+            return
+
+        def discard(confirmed: bool | None) -> None:
+            if confirmed:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmScreen(f"Discard your edits to {self.path}?", "The proposal stays as the agent wrote it.",
+                          yes_label="Discard", danger=True),
+            discard,
+        )

@@ -1,0 +1,143 @@
+"""The help screen: every key and what it does, grouped by panel, built from the app's live bindings.
+
+`help_sections(app, groups=...)` reads the bindings of the app, its current screen and the
+widgets on it, with the app's keymap applied, so remapped keys show as they really are.
+`HelpScreen(sections)` shows them; escape, `q` or `?` closes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingsMap, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Label, Static
+
+from omni_tui.ui.screens.summaries import HelpEntry, HelpSection
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.dom import DOMNode
+
+DEFAULT_GROUP = "Cockpit"
+
+
+def _group_of(node: DOMNode) -> str | None:
+    title = getattr(node, "BINDING_GROUP_TITLE", None)
+    if title:
+        return str(title)
+    for ancestor in node.ancestors_with_self:
+        border_title = getattr(ancestor, "border_title", None)
+        if border_title:
+            return str(border_title)
+    return None
+
+
+def _keys_after_keymap(bindings: BindingsMap, keymap: Mapping[str, str]) -> dict[str, list[str]]:
+    """binding id → the keys it answers to once the keymap is applied (as Textual applies it)."""
+    remapped = bindings.copy()
+    if keymap:
+        remapped.apply_keymap(dict(keymap))
+    keys: dict[str, list[str]] = {}
+    for key, binding in remapped:
+        if binding.id is not None:
+            keys.setdefault(binding.id, []).append(key)
+    return keys
+
+
+def help_sections(
+    app: App[Any],
+    *,
+    groups: Mapping[str, str] | None = None,
+    default_group: str = DEFAULT_GROUP,
+) -> tuple[HelpSection, ...]:
+    """The keys of `app`'s current screen, grouped.
+
+    A binding's group is `groups[binding.id]` when given, else its widget's `BINDING_GROUP_TITLE`
+    or the border title of the panel around it, else `default_group`. Bindings without an id that
+    are hidden from the footer (Textual's own plumbing) are left out.
+    """
+    groups = groups or {}
+    keymap: Mapping[str, str] = getattr(app, "_keymap", {})
+    screen = app.screen
+    nodes: list[DOMNode] = [app, screen]
+    nodes.extend(widget for widget in screen.walk_children(with_self=False) if widget._bindings.key_to_bindings)
+    # group title → (action, description) → keys, in first-seen order
+    collected: dict[str, dict[tuple[str, str], list[str]]] = {}
+    for node in nodes:
+        bindings: BindingsMap = node._bindings
+        node_group = None if node is app or node is screen else _group_of(node)
+        live_keys = _keys_after_keymap(bindings, keymap)
+        for key, binding in bindings:
+            if binding.system or (binding.id is None and not binding.show):
+                continue
+            description = binding.tooltip or binding.description
+            if not description:
+                continue
+            group = groups.get(binding.id or "", None) or node_group or default_group
+            if binding.id is not None:
+                keys = live_keys.get(binding.id, [])
+                displays = [_display(app, binding, k) for k in keys]
+            else:
+                displays = [app.get_key_display(binding)]
+            entry_keys = collected.setdefault(group, {}).setdefault((binding.action, description), [])
+            for display in displays:
+                if display not in entry_keys:
+                    entry_keys.append(display)
+    return tuple(
+        HelpSection(title, tuple(HelpEntry(", ".join(keys), description) for (_, description), keys in entries.items() if keys))
+        for title, entries in collected.items()
+    )
+
+
+def _display(app: App[Any], binding: Binding, key: str) -> str:
+    if key == binding.key:
+        return app.get_key_display(binding)
+    return app.get_key_display(binding.with_key(key=key, key_display=None))
+
+
+def _section_content(section: HelpSection) -> Content:
+    width = max((len(entry.key) for entry in section.entries), default=0)
+    lines = [
+        Content.from_markup("[b $accent]$key[/]  $description", key=entry.key.ljust(width), description=entry.description)
+        for entry in section.entries
+    ]
+    return Content("\n").join(lines)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key of the cockpit and what it does, one section per panel."""
+
+    CSS_PATH = "screens.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="help.close"),
+        Binding("q", "close", "Close", show=False, id="help.close_q"),
+        Binding("question_mark", "close", "Close", show=False, key_display="?", id="help.close_question_mark"),
+    ]
+
+    def __init__(self, sections: tuple[HelpSection, ...] | list[HelpSection]) -> None:
+        super().__init__()
+        self.sections = tuple(sections)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog -help"):
+            yield Label("[b]Keys[/]", id="dialog-title")
+            with VerticalScroll(id="help-body"):
+                for section in self.sections:
+                    if not section.entries:
+                        continue
+                    yield Static(Content.from_markup("[b]$title[/]", title=section.title), classes="section-title")
+                    yield Static(_section_content(section), classes="help-keys")
+            yield Static("Remap any key in the [keys] table of omni-tui.toml.", id="help-hint", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
