@@ -1,0 +1,296 @@
+"""LogView: the rebuild log — a bounded line ring, lazily sanitised, following the tail like `tail -f`.
+
+Ingest is cheap on purpose (`write_lines` only appends raw strings): sanitising and styling happen
+per *rendered* line through `core.terminal`, with a cache. Colours carry from one line to the next
+as in a terminal: the SGR state at a line's start comes from the nearest earlier line holding an
+escape (looked up within `SGR_LOOKBACK` lines). When the ring is full the oldest lines drop out and
+a top banner says how many, and where the full log is.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from omni_tui.core.terminal import DEFAULT_STATE, SgrState, needs_sanitizing, sanitize_with_state
+
+DEFAULT_MAX_LINES = 200_000
+SGR_LOOKBACK = 500
+
+
+def _has_escape(line: str) -> bool:
+    return "\x1b" in line or "\x9b" in line
+
+
+class LogView(ScrollView, can_focus=True):
+    """Shows lines written with `write_lines`; keeps at most `max_lines` of them."""
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {"log-view--banner"}
+    BINDINGS = [
+        Binding("f", "toggle_follow", "Follow", id="log_view.follow", tooltip="Follow the end of the log (tail -f)"),
+        Binding("end", "follow", "End", show=False, id="log_view.end"),
+        Binding("home", "scroll_home", "Start", show=False, id="log_view.home"),
+    ]
+    DEFAULT_CSS = """
+    LogView {
+        background: $surface;
+        color: $text;
+        overflow: auto;
+    }
+    LogView > .log-view--banner {
+        color: $text-muted;
+        background: $boost;
+        text-style: italic;
+    }
+    """
+
+    class FollowChanged(Message):
+        """The view started or stopped following the end of the log."""
+
+        def __init__(self, log_view: "LogView", follow: bool) -> None:
+            super().__init__()
+            self.log_view = log_view
+            self.follow = follow
+
+        @property
+        def control(self) -> "LogView":
+            return self.log_view
+
+    def __init__(
+        self,
+        *,
+        max_lines: int = DEFAULT_MAX_LINES,
+        log_path: str | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        if max_lines < 1:
+            raise ValueError("max_lines must be at least 1")
+        self.max_lines = max_lines
+        self.log_path = log_path
+        self._lines: list[str] = []
+        self._dropped = 0  # lines that fell out of the ring since the last clear()
+        self._width = 0
+        self._follow = True
+        self._scrolling_to_end = False
+        self._strips: LRUCache[int, Strip] = LRUCache(2048)
+        self._end_states: dict[int, SgrState] = {}
+        self._styles: dict[str, Style] = {}
+
+    # -- data in ---------------------------------------------------------------------------------
+
+    @property
+    def held_lines(self) -> int:
+        """How many lines the ring holds now."""
+        return len(self._lines)
+
+    @property
+    def dropped_lines(self) -> int:
+        """How many older lines dropped out of the ring (they are in the log file)."""
+        return self._dropped
+
+    @property
+    def total_lines(self) -> int:
+        return self._dropped + len(self._lines)
+
+    @property
+    def lines(self) -> Sequence[str]:
+        """The raw lines held (read only)."""
+        return self._lines
+
+    @property
+    def follow(self) -> bool:
+        """True while the view sticks to the end of the log."""
+        return self._follow
+
+    def write_line(self, line: str) -> None:
+        self.write_lines((line,))
+
+    def write_lines(self, lines: Iterable[str]) -> None:
+        """Append lines (one per item, raw text; escapes are dealt with when shown)."""
+        batch = lines if isinstance(lines, list) else list(lines)
+        if not batch:
+            return
+        held = self._lines
+        before = len(held)
+        held.extend(batch)
+        width = max(map(len, batch))
+        if width > self._width:
+            self._width = width
+        excess = len(held) - self.max_lines
+        had_banner = self._dropped > 0
+        if excess > 0:
+            del held[:excess]
+            self._dropped += excess
+            if len(self._end_states) > 4 * SGR_LOOKBACK:
+                floor = self._dropped
+                self._end_states = {k: v for k, v in self._end_states.items() if k >= floor}
+        banner_added = self._dropped > 0 and not had_banner
+        self.virtual_size = Size(self._width, len(held) + (1 if self._dropped else 0))
+        if self._follow:
+            self._scroll_to_end()
+        else:
+            # Keep the lines the person is reading in place while older ones drop out above them.
+            shift = max(0, excess) - (1 if banner_added else 0)
+            if shift > 0:
+                self.scroll_to(y=max(0, self.scroll_y - shift), animate=False, immediate=True)
+                self.refresh()
+            elif before - self.scroll_offset.y < self.size.height:
+                self.refresh()
+
+    def clear(self) -> None:
+        """Forget every line (a new rebuild starts)."""
+        self._lines = []
+        self._dropped = 0
+        self._width = 0
+        self._strips.clear()
+        self._end_states.clear()
+        self.virtual_size = Size(0, 0)
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self._set_follow(True)
+        self.refresh()
+
+    def set_log_path(self, path: str | None) -> None:
+        """Where the full log lives; named in the banner once older lines drop out."""
+        self.log_path = str(path) if path is not None else None
+        if self._dropped:
+            self.refresh()
+
+    # -- following the tail ----------------------------------------------------------------------
+
+    def _set_follow(self, follow: bool) -> None:
+        if follow != self._follow:
+            self._follow = follow
+            self.post_message(self.FollowChanged(self, follow))
+
+    def _scroll_to_end(self) -> None:
+        self._scrolling_to_end = True
+        try:
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        finally:
+            self._scrolling_to_end = False
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self._scrolling_to_end:
+            return
+        if new_value < old_value and new_value < self.max_scroll_y:
+            self._set_follow(False)
+        elif new_value >= self.max_scroll_y:
+            self._set_follow(True)
+
+    def action_toggle_follow(self) -> None:
+        if self._follow:
+            self._set_follow(False)
+        else:
+            self.action_follow()
+
+    def action_follow(self) -> None:
+        self._set_follow(True)
+        self._scroll_to_end()
+
+    # -- pixels out ------------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+        self._styles.clear()
+
+    def banner_text(self) -> str:
+        where = self.log_path or "the rebuild log file"
+        count = self._dropped
+        return f"{count:,} earlier line{'s' if count != 1 else ''} are in {where}"
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        base = self.rich_style
+        row = scroll_y + y
+        if self._dropped:
+            if row == 0:
+                style = self.get_component_rich_style("log-view--banner")
+                text = self.banner_text()
+                return Strip([Segment(text, style)], cell_len(text)).crop_extend(scroll_x, scroll_x + width, style)
+            row -= 1
+        if row >= len(self._lines):
+            return Strip.blank(width, base)
+        strip = self._strip(row, base)
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def rendered_text(self, row: int) -> str:
+        """The text shown for held line `row` (what reaches the screen, without styles)."""
+        return self._strip(row, Style()).text
+
+    def _strip(self, row: int, base: Style) -> Strip:
+        key = self._dropped + row
+        strip = self._strips.get(key)
+        if strip is not None:
+            return strip
+        raw = self._lines[row]
+        state = self._state_before(row)
+        if state == DEFAULT_STATE and not needs_sanitizing(raw):
+            strip = Strip([Segment(raw, base)], cell_len(raw))
+        else:
+            styled, end_state = sanitize_with_state(raw, state)
+            if _has_escape(raw):
+                self._end_states[key] = end_state
+            text = styled.text
+            segments: list[Segment] = []
+            pos = 0
+            for start, end, style in styled.spans:
+                if start > pos:
+                    segments.append(Segment(text[pos:start], base))
+                segments.append(Segment(text[start:end], base + self._style(style)))
+                pos = end
+            if pos < len(text) or not segments:
+                segments.append(Segment(text[pos:], base))
+            strip = Strip(segments, cell_len(text))
+        if strip.cell_length > self._width:
+            # Raw lengths under-count wide characters; widen the scroll area when one shows up.
+            self._width = strip.cell_length
+            self.virtual_size = Size(self._width, self.virtual_size.height)
+        self._strips[key] = strip
+        return strip
+
+    def _style(self, spec: str) -> Style:
+        style = self._styles.get(spec)
+        if style is None:
+            try:
+                style = Style.parse(spec)
+            except Exception:  # an odd colour name must not break rendering
+                style = Style()
+            self._styles[spec] = style
+        return style
+
+    def _state_before(self, row: int) -> SgrState:
+        """The SGR state in force at the start of held line `row`."""
+        lines, dropped = self._lines, self._dropped
+        floor = max(0, row - SGR_LOOKBACK)
+        pending: list[int] = []
+        state = DEFAULT_STATE
+        j = row - 1
+        while j >= floor:
+            if _has_escape(lines[j]):
+                cached = self._end_states.get(dropped + j)
+                if cached is not None:
+                    state = cached
+                    break
+                pending.append(j)
+            j -= 1
+        for j in reversed(pending):
+            state = sanitize_with_state(lines[j], state)[1]
+            self._end_states[dropped + j] = state
+        return state

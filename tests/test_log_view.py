@@ -1,0 +1,155 @@
+"""LogView and BuildProgressLine under Pilot: what reaches the screen, tail following, bounded memory."""
+
+from __future__ import annotations
+
+import re
+
+from rich.color import Color
+from textual.app import App, ComposeResult
+
+from omni_tui.core.buildlog import BuildProgress
+from omni_tui.ui.widgets.build_progress import BuildProgressLine
+from omni_tui.ui.widgets.log_view import LogView
+
+UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+class LogApp(App):
+    def __init__(self, max_lines: int = 200_000, clock=None) -> None:
+        super().__init__()
+        self.max_lines = max_lines
+        self.clock = clock or (lambda: 100.0)
+
+    def compose(self) -> ComposeResult:
+        yield BuildProgressLine(clock=self.clock)
+        yield LogView(max_lines=self.max_lines)
+
+
+def screen_rows(view: LogView) -> list[str]:
+    return [view.render_line(y).text.rstrip() for y in range(view.size.height)]
+
+
+async def test_lines_appear_in_order() -> None:
+    async with LogApp().run_test(size=(80, 20)) as pilot:
+        view = pilot.app.query_one(LogView)
+        view.write_lines(["alpha", "beta"])
+        view.write_line("gamma")
+        await pilot.pause()
+        assert screen_rows(view)[:4] == ["alpha", "beta", "gamma", ""]
+
+
+async def test_colours_are_kept_as_styles_and_carry_across_lines() -> None:
+    async with LogApp().run_test(size=(80, 20)) as pilot:
+        view = pilot.app.query_one(LogView)
+        view.write_lines(["\x1b[31;1merror:\x1b[0m plain", "\x1b[32mgreen starts", "still green", "\x1b[0mplain again"])
+        await pilot.pause()
+        first = list(view.render_line(0))
+        assert first[0].text == "error:" and first[0].style.color == Color.parse("red") and first[0].style.bold
+        assert first[1].text == " plain" and first[1].style.color != Color.parse("red")
+        carried = view.render_line(2)
+        assert carried.text.rstrip() == "still green"
+        assert list(carried)[0].style.color == Color.parse("green")
+        assert list(view.render_line(3))[0].style.color != Color.parse("green")
+
+
+async def test_hostile_sequences_never_reach_the_screen() -> None:
+    hostile = [
+        "a\x1b]52;c;ZWNobyBvd25lZA==\x07b",
+        "\x1b]0;pwned title\x1b\\c\x1b[2J\x1b[H\x1b[10;5Hd",
+        "e\x1b[200~f\x1b[201~g\x1bPq#0\x1b\\h\x9b2Ji\x85j",
+        "bell\x07 \ufffd\ufffd ok",
+    ]
+    async with LogApp().run_test(size=(80, 20)) as pilot:
+        view = pilot.app.query_one(LogView)
+        view.write_lines(hostile)
+        await pilot.pause()
+        rows = screen_rows(view)
+        assert rows[:4] == ["ab", "cd", "efghij", "bell␇ \ufffd\ufffd ok"]
+        for row in rows:
+            assert not UNSAFE.search(row)
+        shot = pilot.app.export_screenshot()
+        assert "pwned" not in shot and "ZWNvd" not in shot
+
+
+async def test_follows_the_tail_until_the_user_scrolls_up() -> None:
+    async with LogApp().run_test(size=(80, 20)) as pilot:
+        view = pilot.app.query_one(LogView)
+        view.write_lines([f"line {i}" for i in range(1, 1001)])
+        await pilot.pause()
+        assert view.follow and view.scroll_y == view.max_scroll_y
+        assert "line 1000" in screen_rows(view)
+        view.focus()
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert not view.follow
+        reading = screen_rows(view)
+        view.write_lines([f"more {i}" for i in range(50)])
+        await pilot.pause()
+        assert screen_rows(view) == reading  # the person keeps reading where they were
+        await pilot.press("end")
+        await pilot.pause()
+        assert view.follow and "more 49" in screen_rows(view)
+        view.write_line("newest")
+        await pilot.pause()
+        assert screen_rows(view)[-1] == "newest"
+        await pilot.press("f")
+        assert not view.follow
+        await pilot.press("f")
+        assert view.follow
+
+
+async def test_a_million_lines_stay_bounded_and_keys_still_work() -> None:
+    async with LogApp(max_lines=200_000).run_test(size=(80, 20)) as pilot:
+        view = pilot.app.query_one(LogView)
+        view.set_log_path("/state/logs/rebuild-1.log")
+        batch = 10_000
+        for start in range(0, 1_000_000, batch):
+            view.write_lines([f"\x1b[36mbuild\x1b[0m line {i}" if i % 7 == 0 else f"line {i}" for i in range(start, start + batch)])
+            if start % 100_000 == 0:
+                await pilot.pause()
+        await pilot.pause()
+        assert view.held_lines == 200_000 and view.dropped_lines == 800_000
+        assert view.lines[0] == "line 800000"
+        assert screen_rows(view)[-2:] == ["line 999998", "build line 999999"]
+        view.focus()
+        await pilot.press("home")
+        await pilot.pause()
+        assert not view.follow
+        rows = screen_rows(view)
+        assert rows[0] == "800,000 earlier lines are in /state/logs/rebuild-1.log"
+        assert rows[1] == "line 800000"
+
+
+async def test_clear_starts_over() -> None:
+    async with LogApp(max_lines=10).run_test(size=(80, 20)) as pilot:
+        view = pilot.app.query_one(LogView)
+        view.write_lines([str(i) for i in range(25)])
+        await pilot.pause()
+        assert screen_rows(view)[0] == "15 earlier lines are in the rebuild log file"
+        view.clear()
+        view.write_line("fresh")
+        await pilot.pause()
+        assert screen_rows(view)[:2] == ["fresh", ""] and view.dropped_lines == 0
+
+
+async def test_progress_line_shows_phase_counts_elapsed_and_exit_status() -> None:
+    now = [100.0]
+    async with LogApp(clock=lambda: now[0]).run_test(size=(80, 20)) as pilot:
+        line = pilot.app.query_one(BuildProgressLine)
+        assert line.plain_text() == "no rebuild yet"
+        line.start()
+        now[0] = 107.0
+        line.update_progress(BuildProgress(phase="building", done=2, expected=5, running=1, current=("hello-2.12",)))
+        await pilot.pause()
+        assert line.plain_text() == "⟳ building 2/5 · hello-2.12 · 0:07"
+        line.update_progress(BuildProgress(phase="done", done=5, expected=5))
+        line.finish(0, duration_s=12.4)
+        assert line.plain_text() == "✓ exit 0 · done 5/5 · 0:12"
+        line.start("approve add-redis")
+        line.update_progress(BuildProgress(phase="failed", done=0, expected=1, failed=1))
+        now[0] = 110.0
+        line.finish(100)
+        assert line.plain_text() == "approve add-redis — ✗ exit 100 · failed · 0/1 built · 1 failed · 0:03"
+        line.start()
+        line.finish(None, cancelled=True)
+        assert line.plain_text() == "■ cancelled · 0:00"
