@@ -162,6 +162,37 @@ class NativeClient:
         answer = self._expect(self.request({"command": "logs", "name": name, "lines": lines}), "process_logs", "logs")
         return str(answer.get("stdout") or ""), str(answer.get("stderr") or "")
 
+    def attach(self, stop: threading.Event, poll_s: float = 0.5) -> Iterator[dict[str, object]]:
+        """Stream the manager's events (`snapshot`, `status`, `log`) until `stop` is set or it hangs up."""
+        where = f"native manager at {self.socket_path}"
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(self.timeout_s)
+            try:
+                s.connect(str(self.socket_path))
+                s.sendall(b'{"command": "attach"}\n')
+            except OSError as exc:
+                raise BackendError(f"{where}: cannot attach ({exc.strerror or exc})") from None
+            s.settimeout(poll_s)
+            buf = bytearray()
+            while not stop.is_set():
+                try:
+                    chunk = s.recv(65536)
+                except (socket.timeout, TimeoutError):
+                    continue
+                except OSError as exc:
+                    raise BackendError(f"{where}: event stream failed ({exc.strerror or exc})") from None
+                if not chunk:
+                    return
+                buf += chunk
+                while (nl := buf.find(b"\n")) >= 0:
+                    line, buf = bytes(buf[:nl]), buf[nl + 1 :]
+                    try:
+                        event = json.loads(line)
+                    except ValueError:
+                        raise BackendError(f"{where}: sent garbage on the event stream: {_clip(line.decode('utf-8', 'replace'))}") from None
+                    if isinstance(event, dict):
+                        yield event
+
     # ------------------------------------------------------------ logs (files)
 
     def logs(self, name: str, lines: int = 200) -> list[str]:

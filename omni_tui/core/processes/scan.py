@@ -460,12 +460,19 @@ class ProjectScanner:
         where = ", ".join(str(c.path) for c in self._captured)
         raise BackendError(f"logs of '{name}' are unavailable: no captured manager output names it ({where})")
 
-    def follow(self, name: str, stop: threading.Event, poll_s: float = 0.5) -> Iterator[str]:
+    def follow(self, name: str, stop: threading.Event, poll_s: float = 0.5, lines: int = 200) -> Iterator[str]:
         """Yield the last lines, then each new line of `name` as the captured output grows."""
-        yield from self.logs(name)
         readers = [CapturedOutput(c.path) for c in self._captured]
+        known = False
         for r in readers:
             r.refresh()
+            got = r.lines(name, lines)
+            if got is not None:
+                known = True
+                yield from got
+        if not known:
+            where = ", ".join(str(r.path) for r in readers)
+            raise BackendError(f"logs of '{name}' are unavailable: no captured manager output names it ({where})")
         while not stop.wait(poll_s):
             for r in readers:
                 for n, text in r.refresh():

@@ -1,0 +1,279 @@
+"""The psutil backend against real processes: a honcho Procfile with a real HTTP server and a worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from omni_tui.core.errors import BackendError
+from omni_tui.core.processes import ProcessMonitor, ProcessSnapshot
+from omni_tui.core.processes.scan import ProjectScanner
+
+T = TypeVar("T")
+HONCHO = str(Path(sys.executable).parent / "honcho")
+PY = sys.executable
+
+WORKER = """import itertools, sys, time
+for i in itertools.count():
+    print(f"worker line {i}", flush=True)
+    time.sleep(0.2)
+"""
+
+
+def wait_for(fn: Callable[[], T | None], timeout: float = 30.0, what: str = "condition") -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        got = fn()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class Honcho:
+    def __init__(self, root: Path, procfile: str) -> None:
+        self.root = root
+        (root / "Procfile").write_text(procfile)
+        (root / "worker.py").write_text(WORKER)
+        (root / ".devenv").mkdir(exist_ok=True)
+        self.log = root / ".devenv" / "processes.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DEVENV_", "PC_"))}
+        env["DEVENV_ROOT"] = str(root)
+        env["PYTHONUNBUFFERED"] = "1"
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen([HONCHO, "start"], cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+
+    def child_pids(self) -> list[int]:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return [int(p) for p in re.findall(r"started \(pid=(\d+)\)", text)]
+
+    def close(self) -> None:
+        pids = self.child_pids()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
+        for pid in [self.proc.pid, *pids]:
+            _kill_group(pid)
+        self.proc.wait(10)
+
+
+@pytest.fixture
+def honcho(project: Path) -> Iterator[Callable[[str], Honcho]]:
+    started: list[Honcho] = []
+
+    def start(procfile: str) -> Honcho:
+        h = Honcho(project, procfile)
+        started.append(h)
+        return h
+
+    yield start
+    for h in started:
+        h.close()
+
+
+@pytest.fixture
+def spawn() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def run(args: list[str], *, cwd: Path, env_root: Path | None = None) -> subprocess.Popen[bytes]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DEVENV_")}
+        if env_root is not None:
+            env["DEVENV_ROOT"] = str(env_root)
+        p = subprocess.Popen(args, cwd=cwd, env=env, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(p)
+        return p
+
+    yield run
+    for p in procs:
+        _kill_group(p.pid)
+        p.wait(10)
+
+
+WEB = f"web: {PY} -m http.server 0 --bind 127.0.0.1\n"
+WORKER_LINE = f"worker: sleep 300 & {PY} -u worker.py\n"
+
+
+def _ready(mon: ProcessMonitor, *names: str) -> Callable[[], ProcessSnapshot | None]:
+    def check() -> ProcessSnapshot | None:
+        snap = mon.collect()
+        procs = {p.name: p for p in snap.processes}
+        if all(n in procs and procs[n].alive for n in names) and (
+                "web" not in names or procs["web"].ports):
+            return snap
+        return None
+    return check
+
+
+def test_honcho_web_and_worker_found_with_pids_port_uptime_and_logs(project: Path, honcho) -> None:
+    h = honcho(WEB + WORKER_LINE)
+    mon = ProcessMonitor(project, {})
+    snap = wait_for(_ready(mon, "web", "worker"), what="web with a port and worker")
+    assert snap.backend == "psutil" and snap.error is None
+    procs = {p.name: p for p in snap.processes}
+    web, worker = procs["web"], procs["worker"]
+    assert {web.pid, worker.pid} <= set(h.child_pids())
+    served = wait_for(lambda: re.search(r"port (\d+)", h.log.read_text()), what="the server's banner")
+    assert web.ports == (int(served.group(1)),)
+    assert web.port_checks[0].accepting is True and web.state == "ready" and web.ready is True
+    assert worker.state == "running" and worker.ports == ()
+    assert web.uptime_s is not None and web.uptime_s >= 0 and web.rss and web.rss > 0
+    assert "honcho" in procs and procs["honcho"].raw_state.startswith("manager")
+    time.sleep(0.3)
+    again = {p.name: p for p in mon.collect().processes}
+    assert again["worker"].cpu_percent is not None  # a second sample gives real figures
+    assert again["worker"].uptime_s >= worker.uptime_s
+    lines = wait_for(lambda: len(got := mon.logs("worker", 5)) == 5 and got, what="worker lines")
+    assert all(re.fullmatch(r"worker line \d+", ln) for ln in lines)
+    assert not any("worker line" in ln for ln in mon.logs("web", 50))
+
+
+def test_unrelated_process_is_not_listed_and_cwd_inside_root_is(project: Path, tmp_path: Path, honcho, spawn) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    stranger = spawn([PY, "-c", "import time; time.sleep(300)"], cwd=elsewhere)
+    (project / "sub").mkdir()
+    inside = spawn([PY, "-c", "import time; time.sleep(300)"], cwd=project / "sub")
+    mon = ProcessMonitor(project, {})
+    snap = wait_for(lambda: (s := mon.collect()) and any(p.pid == inside.pid for p in s.processes) and s,
+                    what="the process whose cwd is inside the root")
+    pids = {p.pid for p in snap.processes}
+    assert stranger.pid not in pids
+    assert os.getpid() not in pids
+    with pytest.raises(BackendError, match=f"pid {stranger.pid} does not belong to"):
+        mon.scanner.stop_pid(stranger.pid)
+    assert stranger.poll() is None
+
+
+def test_cockpit_and_its_ancestors_are_never_listed(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("DEVENV_ROOT", str(project))
+    snap = ProcessMonitor(project, {}).collect()
+    pids = {p.pid for p in snap.processes}
+    assert os.getpid() not in pids and os.getppid() not in pids
+
+
+def test_stop_ends_the_process_group(project: Path, honcho) -> None:
+    h = honcho(WEB + WORKER_LINE)
+    mon = ProcessMonitor(project, {})
+    snap = wait_for(_ready(mon, "web", "worker"), what="web and worker")
+    worker = snap.get("worker")
+    assert worker is not None and worker.pid is not None
+    group = os.getpgid(worker.pid)
+    members = [int(p) for p in subprocess.run(["pgrep", "-g", str(group)], capture_output=True, text=True).stdout.split()]
+    assert len(members) >= 2  # sh, the sleep it backgrounded, python
+    mon.stop("worker")
+    with pytest.raises(ProcessLookupError):
+        os.killpg(group, 0)
+    after = wait_for(lambda: (p := mon.collect().get("worker")) and p.state == "exited" and p, what="worker exited")
+    assert after.pid == worker.pid
+    with pytest.raises(BackendError, match="'worker' is not running"):
+        mon.stop("worker")
+    with pytest.raises(BackendError, match="no process named 'nope'"):
+        mon.stop("nope")
+    assert h.proc.wait(30) is not None  # honcho shuts down once one of its processes ends
+
+
+def test_crashing_process_shows_as_exited_with_its_code(project: Path, honcho) -> None:
+    honcho(WEB + f"crash: {PY} -c \"import time; time.sleep(1.5); raise SystemExit(3)\"\n")
+    mon = ProcessMonitor(project, {})
+    wait_for(_ready(mon, "web", "crash"), what="web and crash running")
+    crash = wait_for(lambda: (p := mon.collect().get("crash")) and p.state == "exited" and p, what="crash exited")
+    assert crash.exit_code == 3 and crash.raw_state == "gone (rc=3)"
+    assert crash.cpu_percent is None and crash.rss is None
+
+
+def test_restart_and_start_are_refused_in_one_line(project: Path, honcho) -> None:
+    honcho(WEB)
+    mon = ProcessMonitor(project, {})
+    wait_for(_ready(mon, "web"), what="web")
+    with pytest.raises(BackendError) as err:
+        mon.restart("web")
+    assert "cannot restart 'web'" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(BackendError, match="cannot start"):
+        mon.start("web")
+
+
+def test_logs_unavailable_without_captured_output(project: Path, spawn) -> None:
+    p = spawn([PY, "-c", "import time; time.sleep(300)"], cwd=project)
+    mon = ProcessMonitor(project, {})
+    snap = wait_for(lambda: (s := mon.collect()) and any(x.pid == p.pid for x in s.processes) and s, what="process")
+    name = next(x.name for x in snap.processes if x.pid == p.pid)
+    with pytest.raises(BackendError, match=f"logs of '{name}' are unavailable"):
+        mon.logs(name)
+
+
+def test_known_service_shows_port_and_accepting(project: Path, tmp_path: Path, spawn) -> None:
+    exe = tmp_path / "bin" / "redis-server"
+    exe.parent.mkdir()
+    exe.symlink_to(os.path.realpath(PY))
+    server = "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); time.sleep(300)"
+    p = spawn([str(exe), "-c", server], cwd=project)
+    mon = ProcessMonitor(project, {})
+    info = wait_for(lambda: next((x for x in mon.collect().processes if x.pid == p.pid and x.ports), None),
+                    what="redis-server with a port")
+    assert info.name == "redis-server" and info.service == "redis"
+    assert info.port_checks[0].accepting is True and info.state == "ready"
+
+
+def test_status_json_lists_the_processes(project: Path, honcho) -> None:
+    honcho(WEB + WORKER_LINE)
+    wait_for(_ready(ProcessMonitor(project, {}), "web", "worker"), what="web and worker")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEVENV_", "PC_"))}
+    out = subprocess.run([PY, "-m", "omni_tui", "status", "--json", "-C", str(project)], capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["processes_backend"] == "psutil"
+    by_name = {p["name"]: p for p in doc["processes"]}
+    assert {"web", "worker"} <= set(by_name)
+    assert by_name["web"]["ports"] and by_name["web"]["pid"] > 0 and by_name["web"]["state"] == "ready"
+    assert set(by_name["worker"]) >= {"name", "backend", "state", "raw_state", "pid", "cpu_percent", "rss",
+                                      "uptime_s", "restarts", "ports", "ready", "port_checks", "service"}
+
+
+def test_scanner_follow_yields_new_worker_lines(project: Path, honcho) -> None:
+    import threading
+
+    honcho(WORKER_LINE)
+    mon = ProcessMonitor(project, {})
+    wait_for(_ready(mon, "worker"), what="worker")
+    stop = threading.Event()
+    seen: list[str] = []
+    it = mon.scanner.follow("worker", stop, poll_s=0.1)
+    t = threading.Thread(target=lambda: seen.extend(it), daemon=True)
+    t.start()
+    wait_for(lambda: len(seen) >= 3 and seen, what="followed lines")
+    first = len(seen)
+    wait_for(lambda: len(seen) > first + 2, what="more followed lines")
+    stop.set()
+    t.join(5)
+    nums = [int(s.split()[-1]) for s in seen]
+    assert nums == sorted(nums) and len(set(nums)) == len(nums)
+
+
+def test_scanner_is_reused_between_refreshes(project: Path) -> None:
+    scanner = ProjectScanner(project)
+    assert scanner.scan() == [] and scanner.scan() == []
