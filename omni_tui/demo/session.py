@@ -30,6 +30,18 @@ class DemoError(OmniError):
     """The demo cannot start (directory not empty, honcho missing, ...)."""
 
 
+def honcho_program() -> str:
+    """honcho's own `honcho` script, as devenv or a person runs it (its process is then named
+    `honcho`, which the process panel knows as a manager); found beside this Python first."""
+    beside = Path(sys.executable).parent / "honcho"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("honcho")
+    if found is None:
+        raise DemoError("the `honcho` command is not on PATH; `pip install honcho` (the demo runs its processes with it)")
+    return found
+
+
 @dataclass
 class DemoSession:
     """Use as a context manager: `start()` inside it; leaving it always cleans up."""
@@ -80,10 +92,7 @@ class DemoSession:
         return handle
 
     def start(self) -> DemoFiles:
-        try:
-            import honcho  # noqa: F401 - only checking it is there
-        except ImportError:
-            raise DemoError("honcho is not installed; `pip install honcho` (the demo runs its processes with it)") from None
+        honcho = honcho_program()  # fails before anything is created
         self.root = self._make_root()
         for name in FOREIGN_VARS:
             self._set_env(name, None)
@@ -91,7 +100,7 @@ class DemoSession:
         self._set_env(procs.MARK, str(self.root))
         self._start_reaper()
         self.files = write_workspace(self.root, use_nix=self.use_nix)
-        self._start_honcho()
+        self._start_honcho(honcho)
         self._start_agent()
         self._wait_for_web(timeout_s=15.0)
         return self.files
@@ -104,9 +113,9 @@ class DemoSession:
             argv.append("--remove")
         self.reaper = procs.spawn(argv, cwd=Path(tempfile.gettempdir()), env=env)
 
-    def _start_honcho(self) -> None:
+    def _start_honcho(self, honcho: str) -> None:
         env = dict(os.environ, DEVENV_ROOT=str(self.root), PYTHONUNBUFFERED="1")
-        argv = [sys.executable, "-m", "honcho", "start", "--no-colour", "-f", "Procfile", "-d", str(self.root)]
+        argv = [honcho, "start", "--no-colour", "-f", "Procfile", "-d", str(self.root)]
         self.honcho = procs.spawn(argv, cwd=self.root, env=env, output=self._log(PROCESS_LOG))
         (self.root / PROCESS_PID).write_text(f"{self.honcho.pid}\n")
 

@@ -50,11 +50,16 @@ BROKEN = {
 }
 PYTHONS = {"3.11": "python311", "3.12": "python312"}
 OPEN_CLOSE = {"{": "}", "[": "]", "(": ")"}
-SIMPLE_BINDING = re.compile(r'^\s*[A-Za-z_][\w.-]*\s*=\s*("[^"]*"|[\w.-]+)\s*$')
+SIMPLE_BINDING = re.compile(r"^\s*[A-Za-z_][\w.-]*\s*=\s*[\w.-]*\s*$")  # on text with strings blanked
 
 
 class BuildFailure(Exception):
-    """Ends the imitation with Nix-style error text."""
+    """Ends the imitation with Nix-style error messages (each starting `error:`), optionally located."""
+
+    def __init__(self, *messages: str, path: str | None = None, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(messages[0])
+        self.messages = messages
+        self.location = {"file": path, "line": line, "column": column} if path else {}
 
 
 @dataclass
@@ -113,6 +118,11 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+def _syntax(what: str, path: str, line: int, column: int) -> BuildFailure:
+    return BuildFailure(f"error: syntax error, {what} (simulated check)\n\n       at {path}:{line}:{column}:",
+                        path=path, line=line, column=column)
+
+
 def check_syntax(text: str, path: str) -> None:
     code = _strip_strings_and_comments(text)
     stack: list[tuple[str, int]] = []
@@ -122,14 +132,15 @@ def check_syntax(text: str, path: str) -> None:
         elif char in OPEN_CLOSE.values():
             if not stack or OPEN_CLOSE[stack[-1][0]] != char:
                 line, col = _position(text, offset)
-                raise BuildFailure(f"error: syntax error, unexpected '{char}' (simulated check)\n\n       at {path}:{line}:{col}:")
+                raise _syntax(f"unexpected '{char}'", path, line, col)
             stack.pop()
     if stack:
         line, col = _position(text, stack[-1][1])
-        raise BuildFailure(f"error: syntax error, unexpected end of file, '{stack[-1][0]}' is never closed (simulated check)\n\n       at {path}:{line}:{col}:")
+        raise _syntax(f"unexpected end of file, '{stack[-1][0]}' is never closed", path, line, col)
     lines = code.split("\n")
-    for number, line in enumerate(lines, start=1):
-        if not SIMPLE_BINDING.match(line):
+    for number, (line, original) in enumerate(zip(lines, text.split("\n")), start=1):
+        # On the blanked line a one-line string value is just spaces; the original says it was a "string".
+        if not SIMPLE_BINDING.match(line) or not re.match(r'^[^=]*=\s*["\w]', original):
             continue
         following = next(((n, l) for n, l in enumerate(lines[number:], start=number + 1) if l.strip()), None)
         if following is None:
@@ -137,7 +148,7 @@ def check_syntax(text: str, path: str) -> None:
         n, nxt = following
         col = len(nxt) - len(nxt.lstrip()) + 1
         token = nxt.strip()[0]
-        raise BuildFailure(f"error: syntax error, unexpected '{token}', expecting ';' (simulated check)\n\n       at {path}:{n}:{col}:")
+        raise _syntax(f"unexpected '{token}', expecting ';'", path, n, col)
 
 
 def wanted_derivations(text: str) -> list[str]:
@@ -197,8 +208,8 @@ def imitate(text: str, path: str, out: Emitter) -> None:
         if attr in BROKEN:
             out.nix(action="result", id=builds, type=105, fields=[done, total, 0, 1])
             raise BuildFailure(
-                f"error: builder for '{_drv(name)}' failed with exit code 1\n"
-                f"error: 1 dependencies of derivation '{_drv('devenv-shell-env')}' failed to build"
+                f"error: builder for '{_drv(name)}' failed with exit code 1",
+                f"error: 1 dependencies of derivation '{_drv('devenv-shell-env')}' failed to build",
             )
     out.nix(action="result", id=builds, type=105, fields=[total, total, 0, 0])
     out.nix(action="stop", id=builds)
@@ -217,8 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         imitate(text, str(path), out)
     except BuildFailure as failure:
-        for line in str(failure).splitlines():
-            out.line(line)
+        for message in failure.messages:
+            out.nix(action="msg", level=0, msg=message, **failure.location)
         out.line("SIMULATED BUILD failed (exit 1)")
         return 1
     out.line("SIMULATED BUILD finished: nothing was built, devenv.nix was only scanned")

@@ -11,8 +11,12 @@
 #     --no-out-link demo-build.nix --argstr salt <per-workspace token>
 #
 # `salt` keeps one demo workspace's builds apart from another's, so every demo
-# really builds instead of finding last run's outputs in the store.
-{ salt ? "omni-tui-demo", stepDelay ? "0.25" }:
+# really builds instead of finding last run's outputs in the store. Each build
+# step pauses `stepDelay` seconds ($OMNI_TUI_DEMO_BUILD_DELAY, default 0.25) so a
+# person can follow the progress; tests make it short.
+{ salt ? "omni-tui-demo"
+, stepDelay ? (let d = builtins.getEnv "OMNI_TUI_DEMO_BUILD_DELAY"; in if d == "" then "0.25" else d)
+}:
 
 let
   system = builtins.currentSystem;
