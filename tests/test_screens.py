@@ -21,9 +21,11 @@ from omni_tui.ui.screens import (
     EditScreen,
     FileSummary,
     HelpScreen,
+    ProcessLogScreen,
     RejectScreen,
     help_sections,
 )
+from omni_tui.ui.screens.process_log import GAP_MARKER, new_tail
 from omni_tui.ui.syntax import nix_language
 from omni_tui.ui.themes import register_themes
 
@@ -305,3 +307,54 @@ async def test_theme_variables_reach_the_css_and_builtin_themes_still_work() -> 
         app.theme = "textual-light"  # no diff variables of its own: derived ones keep the CSS valid
         await pilot.pause()
         assert swatch.styles.background.hex6.upper() != "#003A00"
+
+
+async def test_process_log_shows_fed_lines_and_follows_the_tail() -> None:
+    app = Host(lambda: ProcessLogScreen("web", "process-compose"))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ProcessLogScreen), "the log screen")
+        screen = app.screen
+        assert isinstance(screen, ProcessLogScreen)
+        assert "Log: web · process-compose" in screen_text(app)
+        screen.append_lines([f"\x1b[32mGET /{i} 200\x1b[0m" for i in range(500)])
+        await wait_for(pilot, lambda: "GET /499 200" in screen_text(app), "the last line")
+        text = screen_text(app)
+        assert "GET /0 200" not in text  # scrolled to the tail
+        assert "\x1b" not in text and "[32m" not in text
+        assert "following the end" in text and "500 lines" in text
+
+        await pilot.press("home")  # reading older lines pauses following
+        await wait_for(pilot, lambda: "paused" in screen_text(app), "paused")
+        screen.append_lines(["GET /500 200"])
+        await pilot.pause()
+        assert "GET /0 200" in screen_text(app) and "GET /500 200" not in screen_text(app)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: "GET /500 200" in screen_text(app), "following again")
+
+        screen.show_error("process-compose did not answer")
+        await wait_for(pilot, lambda: "process-compose did not answer" in screen_text(app), "the error")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.results == [None], "dismiss")
+
+
+async def test_process_log_sync_tail_adds_only_new_lines() -> None:
+    app = Host(lambda: ProcessLogScreen("worker"))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ProcessLogScreen), "the log screen")
+        screen = app.screen
+        assert isinstance(screen, ProcessLogScreen)
+        screen.sync_tail(["a", "b", "c"])
+        screen.sync_tail(["b", "c", "d", "e"])  # a backend's sliding "last N lines"
+        screen.sync_tail(["c", "d", "e"])  # nothing new
+        assert list(screen.log_view.lines) == ["a", "b", "c", "d", "e"]
+        screen.sync_tail(["x", "y"])  # no overlap: lines were missed in between
+        assert list(screen.log_view.lines) == ["a", "b", "c", "d", "e", GAP_MARKER, "x", "y"]
+        await wait_for(pilot, lambda: "some may be missing" in screen_text(app), "the gap marker")
+
+
+def test_new_tail() -> None:
+    assert new_tail([], ["a"]) == (["a"], False)
+    assert new_tail(["a", "a"], ["a", "a", "a"]) == (["a"], False)
+    assert new_tail(["x", "a", "b"], ["a", "b"]) == ([], False)
+    assert new_tail(["a"], []) == ([], False)
+    assert new_tail(["a"], ["b"]) == (["b"], True)

@@ -4,6 +4,7 @@ from omni_tui.ui.screens.approve import ApproveScreen
 from omni_tui.ui.screens.confirm import ConfirmScreen
 from omni_tui.ui.screens.edit import EditScreen
 from omni_tui.ui.screens.help import HelpScreen, help_sections
+from omni_tui.ui.screens.process_log import ProcessLogScreen
 from omni_tui.ui.screens.reject import RejectScreen
 from omni_tui.ui.screens.summaries import (
     ApprovalCheck,
@@ -23,6 +24,7 @@ __all__ = [
     "HelpEntry",
     "HelpScreen",
     "HelpSection",
+    "ProcessLogScreen",
     "RejectScreen",
     "help_sections",
 ]
