@@ -8,6 +8,7 @@ right because the text is lexed from its start in one pass. Spans of lines alrea
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Iterator
 
@@ -16,6 +17,8 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import Comment, Keyword, Literal, Name, Number, Operator, Punctuation, String, Token, _TokenType
 
 Span = tuple[int, int, str]
+
+_NEWLINE = re.compile("\n")
 
 TOKEN_TYPES = (
     "keyword",
@@ -100,10 +103,7 @@ class Highlighter:
     def __init__(self, text: str, language: str | None) -> None:
         self.text = text
         self.language = language
-        self._starts = [0]
-        for n, ch in enumerate(text):
-            if ch == "\n":
-                self._starts.append(n + 1)
+        self._starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
         self._lines: list[list[Span]] = [[] for _ in self._starts]
         self._tokens: Iterator[tuple[int, _TokenType, str]] | None = (
             _lexer(language).get_tokens_unprocessed(text) if language and text else None

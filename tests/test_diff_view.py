@@ -1,0 +1,357 @@
+"""DiffView under Pilot in a tiny host App: what is on screen, hunk navigation and selection, modes, themes."""
+
+from __future__ import annotations
+
+from rich.color import Color as RichColor
+from textual.app import App, ComposeResult
+from textual.color import Color
+
+from omni_tui.core.textdiff import apply_hunks
+from omni_tui.ui.widgets.diff_view import CSS_PATH, DiffView
+
+OLD = """{ pkgs, lib, config, ... }:
+
+{
+  env.GREET = "hello";
+
+  packages = [ pkgs.git pkgs.jq ];
+
+  languages.python.enable = true;
+
+  processes.web.exec = "python -m http.server 8000";
+
+  enterShell = ''
+    echo "$GREET from devenv"
+  '';
+}
+"""
+NEW = OLD.replace("pkgs.git pkgs.jq", "pkgs.git pkgs.jq pkgs.ripgrep").replace(
+    "  '';\n}\n", "  '';\n\n  services.postgres.enable = true;\n}\n"
+)
+
+
+def big_pair(lines: int = 5000, edits: int = 50) -> tuple[str, str]:
+    old = [f"  services.svc{i}.settings.port = {10000 + i};" for i in range(lines)]
+    new = list(old)
+    step = lines // edits
+    for k in range(edits):
+        at = k * step + step // 2
+        new[at] = new[at].replace("port", "listenPort")
+    return "\n".join(old) + "\n", "\n".join(new) + "\n"
+
+
+class Host(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.selection_messages: list[tuple[frozenset[int], int]] = []
+
+    def compose(self) -> ComposeResult:
+        yield DiffView(id="dv")
+
+    def on_diff_view_hunk_selection_changed(self, message: DiffView.HunkSelectionChanged) -> None:
+        self.selection_messages.append((message.selected, message.total))
+
+
+THEME_VARS = {
+    "diff-added-bg": "#173523",
+    "diff-removed-bg": "#3d1a20",
+    "diff-added-emph-bg": "#25663c",
+    "diff-removed-emph-bg": "#7a2633",
+    "diff-gutter": "#6c7686",
+    "diff-hunk-header": "#56b6c2",
+}
+
+
+class ThemedHost(Host):
+    """Like the cockpit: includes diff_view.tcss and defines the `$diff-*` theme variables."""
+
+    CSS_PATH = [CSS_PATH]
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(THEME_VARS)
+
+
+def screen_lines(dv: DiffView) -> list[str]:
+    """The text of each line the widget paints, top to bottom."""
+    return [dv.render_line(y).text for y in range(dv.scrollable_content_region.height)]
+
+
+def line_with(dv: DiffView, needle: str) -> int:
+    lines = screen_lines(dv)
+    hits = [n for n, line in enumerate(lines) if needle in line]
+    assert hits, f"{needle!r} not on screen:\n" + "\n".join(lines)
+    return hits[0]
+
+
+def bg_of(dv: DiffView, y: int, needle: str) -> RichColor | None:
+    """The background colour under the first character of `needle` on painted line `y`."""
+    strip = dv.render_line(y)
+    col = strip.text.index(needle)
+    pos = 0
+    for seg in strip:
+        if pos <= col < pos + len(seg.text):
+            return seg.style.bgcolor if seg.style else None
+        pos += len(seg.text)
+    raise AssertionError("column not found")
+
+
+async def test_unified_view_shows_numbers_markers_and_headers() -> None:
+    app = Host()
+    async with app.run_test(size=(100, 30)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", OLD, NEW)
+        await pilot.pause()
+        lines = screen_lines(dv)
+        assert "devenv.nix  ·  +3 −1  ·  2 hunks" in lines[0]
+        assert "✓ @@ -3,7 +3,7 @@  hunk 1 of 2" in lines[1]
+        assert any("6    -   packages = [ pkgs.git pkgs.jq ];" in line for line in lines)
+        assert any("6 +   packages = [ pkgs.git pkgs.jq pkgs.ripgrep ];" in line for line in lines)
+        assert any("16 +   services.postgres.enable = true;" in line for line in lines)
+        assert any("15 17   }" in line for line in lines)
+        assert "postgres" in app.export_screenshot()  # really painted
+
+
+async def test_split_view_shows_old_and_new_side_by_side() -> None:
+    app = Host()
+    async with app.run_test(size=(120, 30)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", OLD, NEW)
+        dv.mode = "split"
+        await pilot.pause()
+        y = line_with(dv, "packages = [ pkgs.git pkgs.jq ];")
+        left, right = screen_lines(dv)[y].split("│")
+        assert "6 -   packages = [ pkgs.git pkgs.jq ];" in left
+        assert "6 +   packages = [ pkgs.git pkgs.jq pkgs.ripgrep ];" in right
+        # the added lines have filler on the old side
+        y = line_with(dv, "services.postgres.enable = true;")
+        left, right = screen_lines(dv)[y].split("│")
+        assert set(left.strip()) == {"╱"} and "16 +" in right
+        assert dv.toggle_mode() == "unified"
+        await pilot.pause()
+        assert "│" not in screen_lines(dv)[2]
+
+
+async def test_next_and_previous_hunk_move_the_cursor_and_scroll() -> None:
+    app = Host()
+    old, new = big_pair(600, 6)
+    async with app.run_test(size=(100, 20)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", old, new)
+        await pilot.pause()
+        assert dv.hunk_count == 6 and dv.current_hunk is None
+        assert dv.next_hunk() and dv.current_hunk == 0
+        for expected in range(1, 6):
+            assert dv.next_hunk()
+            await pilot.pause()
+            assert dv.current_hunk == expected
+            y = line_with(dv, f"hunk {expected + 1} of 6")
+            assert screen_lines(dv)[y].startswith("▶✓")
+        assert not dv.next_hunk() and dv.current_hunk == 5
+        assert dv.previous_hunk() and dv.current_hunk == 4
+        await pilot.pause()
+        assert screen_lines(dv)[line_with(dv, "hunk 5 of 6")].startswith("▶")
+        for _ in range(4):
+            dv.previous_hunk()
+        assert dv.current_hunk == 0 and not dv.previous_hunk()
+
+
+async def test_toggling_a_hunk_changes_the_selection_and_marks_it() -> None:
+    app = Host()
+    async with app.run_test(size=(100, 30)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", OLD, NEW)
+        await pilot.pause()
+        assert dv.selected_hunks == {0, 1}
+        assert app.selection_messages[-1] == (frozenset({0, 1}), 2)
+        dv.next_hunk()
+        dv.next_hunk()
+        assert dv.toggle_hunk() == 1
+        await pilot.pause()
+        assert dv.selected_hunks == {0}
+        assert app.selection_messages[-1] == (frozenset({0}), 2)
+        lines = screen_lines(dv)
+        assert "2 hunks, 1 selected" in lines[0]
+        assert "✗ @@ -12,4 +12,6 @@  hunk 2 of 2  ✗ not selected" in lines[line_with(dv, "hunk 2 of 2")]
+        # an unselected hunk loses its added background; a selected one keeps it
+        assert bg_of(dv, line_with(dv, "services.postgres"), "services") != bg_of(dv, line_with(dv, "pkgs.ripgrep"), "packages")
+        assert apply_hunks(OLD, NEW, dv.selected_hunks) == OLD.replace("pkgs.git pkgs.jq", "pkgs.git pkgs.jq pkgs.ripgrep")
+        dv.cursor_down(2)  # inside the hunk's lines, not on its header
+        assert dv.toggle_hunk() == 1 and dv.selected_hunks == {0, 1}
+        dv.select_hunks(set())
+        await pilot.pause()
+        assert dv.selected_hunks == set() and app.selection_messages[-1] == (frozenset(), 2)
+        dv.select_hunks(None)
+        assert dv.selected_hunks == {0, 1}
+
+
+async def test_toggle_acts_on_what_is_on_screen_after_scrolling_away() -> None:
+    app = Host()
+    old, new = big_pair(600, 6)
+    async with app.run_test(size=(100, 12)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", old, new)
+        await pilot.pause()
+        header = next(r for r in range(dv.row_count) if "hunk 4 of 6" in dv.row_text(r))
+        dv.scroll_to(y=header, animate=False, immediate=True)  # as the mouse wheel would
+        await pilot.pause()
+        assert dv.cursor_row == 0  # far above, off screen
+        assert dv.toggle_hunk() == 3
+        assert dv.cursor_row == header and dv.selected_hunks == {0, 1, 2, 4, 5}
+
+
+async def test_keys_and_clicks_move_the_cursor() -> None:
+    app = Host()
+    async with app.run_test(size=(100, 30)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", OLD, NEW)
+        dv.focus()
+        await pilot.pause()
+        await pilot.press("down", "down", "down")
+        assert dv.cursor_row == 3 and screen_lines(dv)[3].startswith("▶")
+        await pilot.press("up")
+        assert dv.cursor_row == 2
+        await pilot.press("end")
+        assert dv.cursor_row == dv.row_count - 1
+        await pilot.click(DiffView, offset=(10, 1))
+        assert dv.cursor_row == 1 and dv.current_hunk == 0
+
+
+async def test_five_thousand_line_diff_mounts_and_scrolls_to_the_end() -> None:
+    app = Host()
+    old, new = big_pair()
+    async with app.run_test(size=(120, 34)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", old, new)
+        dv.mode = "split"
+        await pilot.pause()
+        assert dv.hunk_count == 50
+        assert "listenPort" in "\n".join(screen_lines(dv))
+        dv.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        lines = screen_lines(dv)
+        # the cursor is on the last row: the last context line of the last hunk, both sides
+        assert lines[-1].startswith("▶")
+        left, right = lines[-1].split("│")
+        assert "4954     services.svc4953.settings.port = 14953;" in left
+        assert "4954     services.svc4953.settings.port = 14953;" in right
+        assert "svc4950.settings.listenPort = 14950;" in "\n".join(lines)
+
+
+async def test_empty_new_and_deleted_files() -> None:
+    app = Host()
+    async with app.run_test(size=(80, 10)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", OLD, OLD)
+        await pilot.pause()
+        lines = screen_lines(dv)
+        assert "No changes against the baseline" in lines[1] and dv.hunk_count == 0
+        assert dv.next_hunk() is False and dv.toggle_hunk() is None
+        dv.set_diff("devenv.local.nix", None, "{ }\n")
+        await pilot.pause()
+        lines = screen_lines(dv)
+        assert "devenv.local.nix  ·  new file  ·  +1 −0  ·  1 hunk" in lines[0]
+        assert "@@ -0,0 +1 @@" in lines[1] and "      1 + { }" in lines[2]
+        dv.set_diff("devenv.local.nix", "{ }\n", None)
+        await pilot.pause()
+        lines = screen_lines(dv)
+        assert "deleted file  ·  +0 −1" in lines[0] and "   1    - { }" in lines[2]
+        dv.set_diff(".envrc", None, "")
+        await pilot.pause()
+        assert "Empty file" in screen_lines(dv)[1]
+
+
+async def test_live_update_keeps_position_and_identical_update_is_a_no_op() -> None:
+    app = Host()
+    old, new = big_pair(600, 6)
+    async with app.run_test(size=(100, 15)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", old, new)
+        await pilot.pause()
+        for _ in range(3):
+            dv.next_hunk()
+        await pilot.pause()
+        y, cursor, count = dv.scroll_offset.y, dv.cursor_row, len(app.selection_messages)
+        dv.set_diff("devenv.nix", old, new)
+        await pilot.pause()
+        assert len(app.selection_messages) == count  # nothing changed, nothing posted
+        dv.set_diff("devenv.nix", old, new.replace("svc520.settings.port", "svc520.settings.host"))
+        await pilot.pause()
+        assert dv.hunk_count == 7 and dv.scroll_offset.y == y and dv.cursor_row == cursor
+        assert "svc0" not in "\n".join(screen_lines(dv))
+        dv.set_diff("devenv.yaml", "a: 1\n", "a: 2\n")  # another file starts at the top
+        await pilot.pause()
+        assert dv.scroll_offset.y == 0 and dv.cursor_row == 0
+
+
+async def test_mode_switch_keeps_the_cursor_on_the_same_line() -> None:
+    app = Host()
+    async with app.run_test(size=(120, 30)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", OLD, NEW)
+        await pilot.pause()
+        dv.next_hunk()
+        dv.next_hunk()
+        dv.cursor_down(5)  # the added "services.postgres" line
+        assert "services.postgres" in dv.row_text(dv.cursor_row)
+        dv.mode = "split"
+        await pilot.pause()
+        assert "services.postgres" in dv.row_text(dv.cursor_row)
+
+
+async def test_theme_variables_restyle_the_diff() -> None:
+    app = ThemedHost()
+    async with app.run_test(size=(100, 30)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", OLD, NEW)
+        await pilot.pause()
+        added = bg_of(dv, line_with(dv, "pkgs.ripgrep"), "packages")
+        removed = bg_of(dv, line_with(dv, "pkgs.jq ];"), "packages")
+        emph = bg_of(dv, line_with(dv, "pkgs.ripgrep"), "ripgrep")
+        assert added is not None and Color.from_rich_color(added).hex.lower() == THEME_VARS["diff-added-bg"]
+        assert removed is not None and Color.from_rich_color(removed).hex.lower() == THEME_VARS["diff-removed-bg"]
+        assert emph is not None and Color.from_rich_color(emph).hex.lower() == THEME_VARS["diff-added-emph-bg"]
+
+
+async def test_default_styles_distinguish_added_removed_and_emphasis() -> None:
+    app = Host()
+    async with app.run_test(size=(100, 30)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", OLD, NEW)
+        await pilot.pause()
+        added = bg_of(dv, line_with(dv, "pkgs.ripgrep"), "packages")
+        emph = bg_of(dv, line_with(dv, "pkgs.ripgrep"), "ripgrep")
+        removed = bg_of(dv, line_with(dv, "pkgs.jq ];"), "packages")
+        context = bg_of(dv, line_with(dv, "env.GREET"), "env")
+        assert len({added, emph, removed, context}) == 4
+        before = dv.render_line(line_with(dv, "pkgs.ripgrep"))
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert dv.render_line(line_with(dv, "pkgs.ripgrep")) != before  # cache dropped, new colours
+
+
+async def test_long_lines_scroll_sideways_under_a_fixed_gutter() -> None:
+    app = Host()
+    long_old = "x = 1;\n" + "y = " + "a" * 150 + "END;\n"
+    long_new = "x = 2;\n" + "y = " + "a" * 150 + "END;\n"
+    async with app.run_test(size=(60, 10)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("f.nix", long_old, long_new)
+        await pilot.pause()
+        assert dv.virtual_size.width > 60
+        assert "END;" not in "\n".join(screen_lines(dv))
+        dv.scroll_to(x=dv.max_scroll_x, animate=False, immediate=True)
+        await pilot.pause()
+        y = line_with(dv, "END;")
+        assert screen_lines(dv)[y].startswith("   2  2   ")  # numbers stay put
+
+
+async def test_control_characters_and_missing_final_newline_are_visible() -> None:
+    app = Host()
+    async with app.run_test(size=(100, 10)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("f.nix", "a\x1b[31m = 1;\n", "a\x1b[31m = 2;")
+        await pilot.pause()
+        text = "\n".join(screen_lines(dv))
+        assert "\x1b" not in text and "␛[31m = 2;" in text
+        assert "= 2;  \\ No newline at end of file" in text
