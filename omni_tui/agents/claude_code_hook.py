@@ -189,6 +189,9 @@ def run(
         return deny(f"omni-tui: this {call.tool_name} does not apply to {rel}, nothing was proposed: {err}")
     except OmniError as err:
         return deny(f"omni-tui: could not route this {call.tool_name} of {rel} through the cockpit: {err}")
+    except OSError as err:
+        where = err.filename or "the state directory"
+        return deny(f"omni-tui: could not route this {call.tool_name} of {rel} through the cockpit: {where}: {err.strerror or err}")
 
 
 def _propose_and_wait(

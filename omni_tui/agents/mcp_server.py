@@ -20,7 +20,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from omni_tui.agents.outcome import decision_summary, pending_message
-from omni_tui.core.errors import OmniError, PathError, ProposalError
+from omni_tui.core.errors import OmniError, PatchError, PathError, ProposalError
 from omni_tui.core.gate import Gate
 from omni_tui.core.processes import collect
 from omni_tui.core.audit import utc_now
@@ -66,6 +66,8 @@ def _tool_errors(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return fn(*args, **kwargs)
     except OmniError as err:
         raise ToolError(str(err)) from None
+    except OSError as err:
+        raise ToolError(f"{err.filename or 'file system'}: {err.strerror or err}") from None
 
 
 def _text(data: bytes | None) -> str | None:
@@ -104,7 +106,10 @@ class OmniTools:
                     old = "" if current is None else current.decode("utf-8")
                 except UnicodeDecodeError:
                     raise ProposalError(f"{rel}: the current file is not UTF-8, so a patch cannot apply") from None
-                new = apply_patch(old, item.patch or "", rel)
+                try:
+                    new = apply_patch(old, item.patch or "", rel)
+                except PatchError as err:
+                    raise PatchError(f"patch does not apply to {rel}: {err}") from None
             changes.append(FileChange(path=rel, base_sha256=sha256_bytes(current), new_content=new))
         return tuple(changes)
 
