@@ -1,8 +1,372 @@
-"""The argparse front: one function per subcommand, no domain logic."""
+"""The argparse front: one `_register_<name>` and one `cmd_<name>` per subcommand, no domain logic.
 
+`omni-tui [-C DIR] [DIR]` (no subcommand) opens the cockpit. Every expected failure is printed as
+`omni-tui: <one line>` on stderr with exit code 2. No subcommand approves anything: approval
+exists only in the cockpit.
+
+Adding a subcommand: write `_register_<name>(subparsers)` (add the parser with
+`parents=[_common()]` and `set_defaults(func=cmd_<name>)`) and append it to `REGISTRARS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
 import sys
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from omni_tui import __version__
+from omni_tui.core.errors import OmniError
+from omni_tui.core.gate import Gate
+from omni_tui.core.processes import as_status_json, collect
+from omni_tui.core.proposals import (
+    EXIT_CODES,
+    EXIT_INVALID,
+    EXIT_TIMEOUT,
+    Decision,
+    ProposalStore,
+    decode_content,
+    patched_content,
+)
+from omni_tui.core.workspace import Workspace
+
+PROG = "omni-tui"
+
+
+def _common() -> argparse.ArgumentParser:
+    """Options every subcommand takes."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("-C", dest="directory", metavar="DIR", default=argparse.SUPPRESS,
+                        help="the devenv project (default: $DEVENV_ROOT, else the nearest directory upwards with devenv.nix)")
+    return parent
+
+
+def _workspace(args: argparse.Namespace) -> Workspace:
+    return Workspace.open(getattr(args, "directory", None))
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+# -- cockpit ----------------------------------------------------------------------------------------
+
+
+def cmd_cockpit(args: argparse.Namespace) -> int:
+    ws = Workspace.open(args.dir if args.dir is not None else getattr(args, "directory", None))
+    from omni_tui.ui.app import run_cockpit  # lazy: agent subcommands never pay for Textual
+
+    result = run_cockpit(ws)
+    return result if isinstance(result, int) else 0
+
+
+def _cockpit_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, parents=[_common()], description="Open the cockpit on a devenv project.")
+    parser.add_argument("dir", nargs="?", default=None, metavar="DIR", help="the project directory (default: the current one)")
+    parser.set_defaults(func=cmd_cockpit)
+    return parser
+
+
+# -- propose / wait / withdraw ---------------------------------------------------------------------
+
+
+def _register_propose(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("propose", parents=[_common()], help="propose a change to a guarded file (an agent's way in)",
+                       description="Submit a proposal. Prints its id; with --wait, exits with the outcome's code: "
+                                   "0 applied, 10 rejected, 11 rebuild failed, 12 stale, 13 withdrawn, 124 timed out, 2 invalid input.")
+    p.add_argument("path", metavar="PATH", help="guarded file, relative to the project root (or absolute inside it)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--new-content", metavar="FILE", help="the complete new content ('-' reads stdin)")
+    source.add_argument("--patch", metavar="FILE", help="a unified diff against the current file ('-' reads stdin)")
+    p.add_argument("--title", required=True, help="one line saying what the change does")
+    p.add_argument("--why", required=True, help="the rationale shown to the person deciding")
+    p.add_argument("--agent", default=os.environ.get("OMNI_TUI_AGENT") or "cli", help="who proposes (default: $OMNI_TUI_AGENT or 'cli')")
+    p.add_argument("--wait", action="store_true", help="block until a person decides; exit with the outcome's code")
+    p.add_argument("--timeout", type=float, metavar="S", help="with --wait: give up after S seconds (exit 124, the proposal stays pending)")
+    p.add_argument("--json", action="store_true", help="print JSON (the decision document with --wait)")
+    p.set_defaults(func=cmd_propose)
+
+
+def _read_source(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(name).read_bytes()
+    except FileNotFoundError:
+        raise OmniError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise OmniError(f"{name}: cannot read: {exc.strerror or exc}") from None
+
+
+def cmd_propose(args: argparse.Namespace) -> int:
+    ws = _workspace(args)
+    store = ProposalStore(ws)
+    rel = ws.relative(args.path)
+    if args.patch is not None:
+        source = "stdin" if args.patch == "-" else args.patch
+        content = patched_content(ws, rel, decode_content(_read_source(args.patch), f"patch {source}", ws.config.guard.max_bytes))
+    else:
+        source = "stdin" if args.new_content == "-" else args.new_content
+        content = decode_content(_read_source(args.new_content), source, ws.config.guard.max_bytes)
+    proposal = store.create({rel: content}, title=args.title, rationale=args.why, agent=args.agent)
+    wait = args.wait or args.timeout is not None
+    if args.json and not wait:
+        _print_json({"id": proposal.id, "status": "pending", "agent": proposal.agent, "title": proposal.title,
+                     "created_at": proposal.created_at, "paths": proposal.paths})
+        return 0
+    if not args.json:
+        print(proposal.id, flush=True)
+    if not wait:
+        return 0
+    return _wait_and_report(store, proposal.id, args.timeout, args.json)
+
+
+def _wait_and_report(store: ProposalStore, proposal_id: str, timeout: float | None, as_json: bool) -> int:
+    if timeout is not None and timeout < 0:
+        raise OmniError("--timeout must be zero or more seconds")
+    try:
+        decision = store.wait(proposal_id, timeout)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; proposal {proposal_id} is still {store.status(proposal_id)}", file=sys.stderr)
+        return 130
+    if decision is None:
+        if as_json:
+            _print_json({"proposal_id": proposal_id, "status": store.status(proposal_id)})
+        print(f"{PROG}: timed out after {timeout:g} s; proposal {proposal_id} is still pending", file=sys.stderr)
+        return EXIT_TIMEOUT
+    if as_json:
+        _print_json(decision.to_json())
+    else:
+        print(_describe(decision))
+    return EXIT_CODES[decision.status]
+
+
+def _describe(decision: Decision) -> str:
+    text = f"{decision.status}"
+    if decision.reason:
+        text += f": {decision.reason}"
+    if decision.exit_code is not None:
+        text += f" (exit {decision.exit_code}"
+        text += f", log {decision.log_path})" if decision.log_path else ")"
+    return text
+
+
+def _register_wait(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("wait", parents=[_common()], help="wait for a proposal's decision",
+                       description="Exit codes: 0 applied, 10 rejected, 11 rebuild failed, 12 stale, 13 withdrawn, 124 timed out, 2 invalid input.")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds (exit 124)")
+    p.add_argument("--json", action="store_true", help="print the decision document")
+    p.set_defaults(func=cmd_wait)
+
+
+def cmd_wait(args: argparse.Namespace) -> int:
+    store = ProposalStore(_workspace(args))
+    store.get(args.id)
+    return _wait_and_report(store, args.id, args.timeout, args.json)
+
+
+def _register_withdraw(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("withdraw", parents=[_common()], help="withdraw a pending proposal")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--reason", help="why (shown in the cockpit and the audit log)")
+    p.add_argument("--agent", default=os.environ.get("OMNI_TUI_AGENT") or None, help="who withdraws (default: the proposing agent)")
+    p.add_argument("--json", action="store_true", help="print the decision document")
+    p.set_defaults(func=cmd_withdraw)
+
+
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    store = ProposalStore(_workspace(args))
+    proposal = store.get(args.id)
+    decision = store.withdraw(proposal.id, who=args.agent or proposal.agent, reason=args.reason)
+    if args.json:
+        _print_json(decision.to_json())
+    else:
+        print(f"withdrawn {proposal.id}")
+    return 0
+
+
+# -- status -----------------------------------------------------------------------------------------
+
+
+def _register_status(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("status", parents=[_common()], help="gate state, pending proposals, unapproved edits, last rebuild")
+    p.add_argument("--json", action="store_true", help="print the stable JSON document (see docs/protocol.md)")
+    p.add_argument("--no-nix", action="store_true", help="skip the Nix syntax check of pending proposals")
+    p.set_defaults(func=cmd_status)
+
+
+def status_document(ws: Workspace, *, nix: bool = True) -> dict[str, Any]:
+    """The `status --json` document (also used by agents' integrations)."""
+    gate = Gate(ws)
+    state = gate.state()
+    processes, processes_backend = as_status_json(collect(ws.root))
+    return {
+        "workspace": str(ws.root),
+        "state_dir": str(ws.paths.state),
+        "gate": state.kind,
+        "holder": None if state.holder is None else {
+            "pid": state.holder.pid, "action": state.holder.action, "proposal_id": state.holder.proposal_id,
+            "who": state.holder.who, "since": state.holder.since,
+        },
+        "failed": None if state.failed is None else {
+            "proposal_id": state.failed.proposal_id, "paths": list(state.failed.paths), "reason": state.failed.reason,
+            "exit_code": state.failed.exit_code, "interrupted": state.failed.interrupted,
+        },
+        "pending": [
+            {
+                "id": entry.proposal.id,
+                "agent": entry.proposal.agent,
+                "title": entry.proposal.title,
+                "created_at": entry.proposal.created_at,
+                "paths": entry.proposal.paths,
+                "validation": gate.validate(entry.proposal, nix=nix).to_json(),
+            }
+            for entry in state.pending
+        ],
+        "unapproved": list(state.unapproved),
+        "quarantined": [{"file": q.path.name, "error": q.error} for q in gate.store.quarantined()],
+        "processes": processes,
+        "processes_backend": processes_backend,
+        "last_rebuild": state.last_rebuild,
+    }
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    ws = _workspace(args)
+    doc = status_document(ws, nix=not args.no_nix)
+    if args.json:
+        _print_json(doc)
+        return 0
+    for line in _status_lines(doc):
+        print(line)
+    return 0
+
+
+def _status_lines(doc: dict[str, Any]) -> Iterable[str]:
+    yield f"workspace: {doc['workspace']}"
+    gate = doc["gate"]
+    line = f"gate:      {gate.upper().replace('_', ' ')}"
+    if doc["holder"]:
+        line += f" ({doc['holder']['action']}" + (f" of {doc['holder']['proposal_id']}" if doc["holder"]["proposal_id"] else "") + ")"
+    if doc["failed"]:
+        line += f" ({doc['failed']['proposal_id']}: {doc['failed']['reason']})"
+    yield line
+    yield f"pending:   {len(doc['pending'])}"
+    for item in doc["pending"]:
+        issues = item["validation"]["issues"]
+        badge = "ok" if not issues else f"{issues[0]['kind']}: {issues[0]['message']}"
+        yield f"  {item['id']}  {item['agent']}  {item['title']}  [{', '.join(item['paths'])}]  {badge}"
+    yield "unapproved: " + (", ".join(doc["unapproved"]) if doc["unapproved"] else "none")
+    for q in doc["quarantined"]:
+        yield f"quarantined: {q['file']}: {q['error']}"
+    last = doc["last_rebuild"]
+    if last:
+        code = "" if last.get("exit_code") is None else f", exit {last['exit_code']}"
+        yield f"last rebuild: {last.get('status')}{code}, {last.get('duration_s')} s at {last.get('finished_at')}" + (
+            f" ({last['proposal_id']})" if last.get("proposal_id") else "")
+    else:
+        yield "last rebuild: none"
+
+
+# -- audit ------------------------------------------------------------------------------------------
+
+
+def _register_audit(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("audit", parents=[_common()], help="show or verify the hash-chained audit log",
+                       description="Without --verify prints the entries. --verify exits 0 when the chain is intact, 1 when it is not.")
+    p.add_argument("--verify", action="store_true", help="check the hash chain; report the first bad line and why")
+    p.add_argument("-n", "--lines", type=int, metavar="N", help="show only the last N entries")
+    p.add_argument("--json", action="store_true", help="print entries as JSON lines")
+    p.set_defaults(func=cmd_audit)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    ws = Workspace.open(getattr(args, "directory", None), init_baseline=False)
+    if args.verify:
+        result = ws.audit.verify()
+        if result.ok:
+            print(f"ok: {result.describe(ws.audit.path)}")
+            return 0
+        print(f"{PROG}: {result.describe(ws.audit.path)}", file=sys.stderr)
+        return 1
+    entries = ws.audit.entries()
+    if args.lines is not None:
+        entries = entries[-args.lines:] if args.lines > 0 else []
+    for entry in entries:
+        if args.json:
+            print(json.dumps(entry, ensure_ascii=False))
+        else:
+            print(_audit_line(entry))
+    return 0
+
+
+def _audit_line(entry: dict[str, Any]) -> str:
+    parts = [f"{entry.get('seq'):>4}", str(entry.get("time")), str(entry.get("who")), str(entry.get("event"))]
+    if entry.get("proposal_id"):
+        parts.append(str(entry["proposal_id"]))
+    if entry.get("exit_code") is not None:
+        parts.append(f"exit {entry['exit_code']}")
+    if entry.get("reason"):
+        parts.append(f"— {entry['reason']}")
+    return "  ".join(parts)
+
+
+# -- wiring -----------------------------------------------------------------------------------------
+
+REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _register_propose,
+    _register_wait,
+    _register_withdraw,
+    _register_status,
+    _register_audit,
+]
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
+    """The subcommand parser and the subcommand names."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="A terminal cockpit to supervise AI agents changing a devenv environment. "
+                    f"`{PROG} [DIR]` opens the cockpit; the subcommands are the agent protocol.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("-C", dest="directory", metavar="DIR", help="the devenv project")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for register in REGISTRARS:
+        register(sub)
+    return parser, list(sub.choices)
+
+
+def _wants_cockpit(argv: list[str], commands: Iterable[str]) -> bool:
+    """No subcommand (after an optional leading `-C DIR`) and no --help/--version → the cockpit."""
+    rest = list(argv)
+    if rest[:1] == ["-C"]:
+        rest = rest[2:]
+    elif rest and rest[0].startswith("-C") and len(rest[0]) > 2:
+        rest = rest[1:]
+    if not rest:
+        return True
+    first = rest[0]
+    return first not in set(commands) and first not in ("-h", "--help", "--version")
 
 
 def main(argv: list[str] | None = None) -> int:
-    print("omni-tui: under construction", file=sys.stderr)
-    return 2
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser, commands = build_parser()
+    if _wants_cockpit(argv, commands):
+        args = _cockpit_parser().parse_args(argv)
+    else:
+        args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except OmniError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -35,3 +35,15 @@ class RebuildError(OmniError):
 
 class BackendError(OmniError):
     """A process backend did not answer, answered garbage, or refused a request."""
+
+
+class ValidationError(OmniError):
+    """Content is not acceptable: not UTF-8, over the size limit, or not valid Nix."""
+
+
+class AuditError(OmniError):
+    """The audit log cannot be read or appended to."""
+
+
+class LockBusyError(GateError):
+    """Another apply or rebuild holds the gate lock."""

@@ -1,0 +1,210 @@
+"""The append-only, hash-chained audit log (`audit.jsonl`) and its verifier.
+
+Each line is one compact JSON object with the fields of `FIELDS`; `prev` is the sha256 (hex) of the
+previous line's bytes without its newline (the first line: 64 zeros). Appends happen under an
+exclusive `flock` on the log. A small side file `audit.jsonl.head` records the newest line's seq
+and hash, so changing or removing the *last* line is detected too.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from omni_tui.core.errors import AuditError
+
+GENESIS = "0" * 64
+FIELDS = (
+    "seq", "time", "who", "event", "proposal_id", "decision", "reason", "sha256_before",
+    "sha256_after", "command", "exit_code", "duration_s", "log_path", "prev",
+)
+_TAIL_CHUNK = 64 * 1024
+
+
+def utc_now() -> str:
+    """ISO 8601 UTC with milliseconds, e.g. `2026-11-26T11:30:00.123Z`."""
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+
+
+def _line_hash(line: bytes) -> str:
+    return hashlib.sha256(line.rstrip(b"\n")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    entries: int
+    bad_line: int | None = None  # 1-based line number of the first problem
+    problem: str | None = None  # "changed", "removed", "reordered"
+    detail: str | None = None
+
+    def describe(self, path: Path | str) -> str:
+        if self.ok:
+            return f"{path}: {self.entries} entries, hash chain intact"
+        return f"{path} line {self.bad_line}: {self.problem} — {self.detail}"
+
+
+class AuditLog:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.head_path = self.path.with_name(self.path.name + ".head")
+
+    def append(
+        self,
+        event: str,
+        *,
+        who: str,
+        proposal_id: str | None = None,
+        decision: str | None = None,
+        reason: str | None = None,
+        sha256_before: Mapping[str, str | None] | None = None,
+        sha256_after: Mapping[str, str | None] | None = None,
+        command: str | None = None,
+        exit_code: int | None = None,
+        duration_s: float | None = None,
+        log_path: str | None = None,
+    ) -> dict[str, Any]:
+        """Append one entry (under flock) and return it as written."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        except OSError as exc:
+            raise AuditError(f"cannot open the audit log {self.path}: {exc.strerror or exc}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            last = _last_line(fd)
+            if last is None:
+                seq, prev = 1, GENESIS
+            else:
+                try:
+                    seq = int(json.loads(last)["seq"]) + 1
+                except (ValueError, KeyError, TypeError):
+                    raise AuditError(f"the last line of {self.path} is not an audit entry; run `omni-tui audit --verify`") from None
+                prev = _line_hash(last)
+            entry = {
+                "seq": seq,
+                "time": utc_now(),
+                "who": who,
+                "event": event,
+                "proposal_id": proposal_id,
+                "decision": decision,
+                "reason": reason,
+                "sha256_before": dict(sha256_before) if sha256_before is not None else None,
+                "sha256_after": dict(sha256_after) if sha256_after is not None else None,
+                "command": command,
+                "exit_code": exit_code,
+                "duration_s": round(duration_s, 3) if duration_s is not None else None,
+                "log_path": log_path,
+                "prev": prev,
+            }
+            line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            os.write(fd, line + b"\n")
+            os.fsync(fd)
+            _write_head(self.head_path, seq, _line_hash(line))
+            return entry
+        finally:
+            os.close(fd)  # closing releases the flock
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Every parseable entry, in file order (use `verify` to check integrity)."""
+        out = []
+        for raw in self._lines():
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                out.append(value)
+        return out
+
+    def _lines(self) -> Iterator[bytes]:
+        try:
+            with open(self.path, "rb") as handle:
+                for raw in handle:
+                    if raw.strip():
+                        yield raw.rstrip(b"\n")
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise AuditError(f"cannot read the audit log {self.path}: {exc.strerror or exc}") from None
+
+    def verify(self) -> Verification:
+        """Check the chain: the first line whose content, position or predecessor does not fit, and why."""
+        lines = list(self._lines())
+        parsed: list[dict[str, Any] | None] = []
+        for raw in lines:
+            try:
+                value = json.loads(raw)
+                parsed.append(value if isinstance(value, dict) and isinstance(value.get("seq"), int) else None)
+            except ValueError:
+                parsed.append(None)
+        seqs = [p["seq"] if p else None for p in parsed]
+        prev_hash = GENESIS
+        for index, (raw, entry) in enumerate(zip(lines, parsed)):
+            number = index + 1
+            expected_seq = number
+            if entry is None:
+                return Verification(False, len(lines), number, "changed", "not a valid audit entry (JSON object with seq)")
+            if set(entry) != set(FIELDS):
+                return Verification(False, len(lines), number, "changed", "fields were added or removed")
+            if entry["seq"] != expected_seq:
+                if expected_seq in seqs[index + 1 :] or entry["seq"] < expected_seq:
+                    return Verification(False, len(lines), number, "reordered", f"entry seq {entry['seq']} where seq {expected_seq} belongs")
+                return Verification(False, len(lines), number, "removed", f"entries {expected_seq}..{entry['seq'] - 1} are missing before this line")
+            if entry["prev"] != prev_hash:
+                if index == 0:
+                    return Verification(False, len(lines), number, "changed", "the first entry must chain from the genesis hash")
+                if isinstance(entry["prev"], str) and _line_hash(lines[index - 1]) != entry["prev"]:
+                    return Verification(False, len(lines), number - 1, "changed", f"its hash no longer matches the `prev` recorded by line {number}")
+                return Verification(False, len(lines), number, "changed", "`prev` does not match the previous line")
+            prev_hash = _line_hash(raw)
+        head = _read_head(self.head_path)
+        if head is not None:
+            head_seq, head_hash = head
+            if head_seq > len(lines):
+                return Verification(False, len(lines), len(lines) + 1, "removed", f"the log ends at seq {len(lines)} but {head_seq} entries were written")
+            if head_seq == len(lines) and head_hash != prev_hash:
+                return Verification(False, len(lines), len(lines), "changed", "the newest entry no longer matches its recorded hash")
+        return Verification(True, len(lines))
+
+
+def _last_line(fd: int) -> bytes | None:
+    """The last non-empty line of the open file, read backwards in chunks."""
+    size = os.lseek(fd, 0, os.SEEK_END)
+    if size == 0:
+        return None
+    buf = b""
+    pos = size
+    while pos > 0:
+        step = min(_TAIL_CHUNK, pos)
+        pos -= step
+        buf = os.pread(fd, step, pos) + buf
+        stripped = buf.rstrip(b"\n")
+        cut = stripped.rfind(b"\n")
+        if cut >= 0:
+            return stripped[cut + 1 :]
+        if not stripped and pos == 0:
+            return None
+    stripped = buf.rstrip(b"\n")
+    return stripped or None
+
+
+def _write_head(path: Path, seq: int, digest: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"seq": seq, "sha256": digest}) + "\n")
+    os.replace(tmp, path)
+
+
+def _read_head(path: Path) -> tuple[int, str] | None:
+    try:
+        value = json.loads(path.read_text())
+        return int(value["seq"]), str(value["sha256"])
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return None

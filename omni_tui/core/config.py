@@ -1,0 +1,208 @@
+"""Settings: `omni-tui.toml` at the project root, else `[tool.omni-tui]` in its pyproject.toml.
+
+The result is a frozen `Config`. Unknown keys and wrong types are `ConfigError`s naming the key
+(`omni-tui.toml: [rebuild] auto_rollback must be a boolean, not "yes"`).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from omni_tui.core.errors import ConfigError
+
+CONFIG_FILE = "omni-tui.toml"
+PYPROJECT_FILE = "pyproject.toml"
+DEFAULT_GUARDED = ("devenv.nix", "devenv.yaml", "devenv.local.nix", ".envrc")
+GUARD_MODES = ("watch", "guard")
+DEFAULT_MAX_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RebuildConfig:
+    command: str | None = None  # None: `devenv shell -- true` when devenv is on PATH (see rebuild.resolve_command)
+    auto_rollback: bool = True
+    restart_after: bool = False
+    restart_command: str = "devenv processes down && devenv up -d"
+    timeout_s: float = 0.0  # 0 = no timeout
+    keep_logs: int = 50
+
+
+@dataclass(frozen=True)
+class GuardConfig:
+    files: tuple[str, ...] = DEFAULT_GUARDED
+    mode: str = "watch"  # "guard": direct edits become proposals and are reverted at once
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+@dataclass(frozen=True)
+class UIConfig:
+    theme: str = "omni-dark"
+
+
+@dataclass(frozen=True)
+class ProcessesConfig:
+    poll_interval_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class Config:
+    rebuild: RebuildConfig = field(default_factory=RebuildConfig)
+    guard: GuardConfig = field(default_factory=GuardConfig)
+    ui: UIConfig = field(default_factory=UIConfig)
+    keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    processes: ProcessesConfig = field(default_factory=ProcessesConfig)
+    source: str | None = None  # where it was read from, e.g. "omni-tui.toml" or "pyproject.toml [tool.omni-tui]"
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "table"}.get(type(value), type(value).__name__)
+
+
+class _Reader:
+    """Pulls typed values out of one TOML table, naming `[section] key` in every error."""
+
+    def __init__(self, origin: str, section: str, table: Any, known: tuple[str, ...]) -> None:
+        self.origin = origin
+        self.section = section
+        if not isinstance(table, dict):
+            raise ConfigError(f"{origin}: [{section}] must be a table, not {_type_name(table)}")
+        self.table = table
+        unknown = sorted(set(table) - set(known))
+        if unknown:
+            raise ConfigError(f"{origin}: unknown key [{section}] {unknown[0]} (known keys: {', '.join(known)})")
+
+    def _fail(self, key: str, expected: str, value: Any) -> ConfigError:
+        return ConfigError(f"{self.origin}: [{self.section}] {key} must be {expected}, not {_type_name(value)} {value!r}")
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.table.get(key, default)
+        if not isinstance(value, bool):
+            raise self._fail(key, "a boolean (true or false)", value)
+        return value
+
+    def string(self, key: str, default: str | None, *, empty_ok: bool = False) -> str | None:
+        if key not in self.table:
+            return default
+        value = self.table[key]
+        if not isinstance(value, str):
+            raise self._fail(key, "a string", value)
+        if not empty_ok and not value.strip():
+            raise ConfigError(f"{self.origin}: [{self.section}] {key} must not be empty")
+        return value
+
+    def number(self, key: str, default: float, *, minimum: float = 0.0) -> float:
+        value = self.table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._fail(key, "a number", value)
+        if value < minimum:
+            raise ConfigError(f"{self.origin}: [{self.section}] {key} must be at least {minimum:g}, not {value!r}")
+        return float(value)
+
+    def integer(self, key: str, default: int, *, minimum: int = 0) -> int:
+        value = self.table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self._fail(key, "an integer", value)
+        if value < minimum:
+            raise ConfigError(f"{self.origin}: [{self.section}] {key} must be at least {minimum}, not {value!r}")
+        return value
+
+    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.string(key, default)
+        if value not in choices:
+            raise ConfigError(f"{self.origin}: [{self.section}] {key} must be one of {', '.join(map(repr, choices))}, not {value!r}")
+        return value
+
+    def paths(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = self.table.get(key, list(default))
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self._fail(key, "an array of strings", value)
+        cleaned: list[str] = []
+        for item in value:
+            pure = PurePosixPath(item)
+            if not item.strip() or pure.is_absolute() or ".." in pure.parts:
+                raise ConfigError(f"{self.origin}: [{self.section}] {key} entry {item!r} must be a path relative to the project root, inside it")
+            norm = str(PurePosixPath(*[p for p in pure.parts if p != "."]))
+            if norm not in cleaned:
+                cleaned.append(norm)
+        if not cleaned:
+            raise ConfigError(f"{self.origin}: [{self.section}] {key} must name at least one file")
+        return tuple(cleaned)
+
+
+SECTIONS = ("rebuild", "guard", "ui", "keys", "processes")
+
+
+def parse_config(data: Mapping[str, Any], origin: str) -> Config:
+    """Build a `Config` from an already-parsed TOML mapping; `origin` names the source in errors."""
+    unknown = sorted(set(data) - set(SECTIONS))
+    if unknown:
+        raise ConfigError(f"{origin}: unknown section [{unknown[0]}] (known sections: {', '.join(SECTIONS)})")
+
+    r = _Reader(origin, "rebuild", data.get("rebuild", {}), ("command", "auto_rollback", "restart_after", "restart_command", "timeout_s", "keep_logs"))
+    d = RebuildConfig()
+    rebuild = RebuildConfig(
+        command=r.string("command", d.command),
+        auto_rollback=r.boolean("auto_rollback", d.auto_rollback),
+        restart_after=r.boolean("restart_after", d.restart_after),
+        restart_command=r.string("restart_command", d.restart_command) or d.restart_command,
+        timeout_s=r.number("timeout_s", d.timeout_s),
+        keep_logs=r.integer("keep_logs", d.keep_logs, minimum=1),
+    )
+
+    g = _Reader(origin, "guard", data.get("guard", {}), ("files", "mode", "max_bytes"))
+    dg = GuardConfig()
+    guard = GuardConfig(
+        files=g.paths("files", dg.files),
+        mode=g.choice("mode", dg.mode, GUARD_MODES),
+        max_bytes=g.integer("max_bytes", dg.max_bytes, minimum=1),
+    )
+
+    u = _Reader(origin, "ui", data.get("ui", {}), ("theme",))
+    ui = UIConfig(theme=u.string("theme", UIConfig().theme) or UIConfig().theme)
+
+    keys_table = data.get("keys", {})
+    if not isinstance(keys_table, dict):
+        raise ConfigError(f"{origin}: [keys] must be a table of action = \"key\", not {_type_name(keys_table)}")
+    for action, key in keys_table.items():
+        if not isinstance(key, str) or not key.strip():
+            raise ConfigError(f"{origin}: [keys] {action} must be a non-empty string naming a key (e.g. \"ctrl+a\"), not {_type_name(key)} {key!r}")
+
+    p = _Reader(origin, "processes", data.get("processes", {}), ("poll_interval_s",))
+    processes = ProcessesConfig(poll_interval_s=p.number("poll_interval_s", ProcessesConfig().poll_interval_s, minimum=0.1))
+
+    return Config(rebuild=rebuild, guard=guard, ui=ui, keys=MappingProxyType(dict(keys_table)), processes=processes, source=origin)
+
+
+def load_config(root: Path) -> Config:
+    """Read `<root>/omni-tui.toml`, else `[tool.omni-tui]` from `<root>/pyproject.toml`, else defaults."""
+    own = root / CONFIG_FILE
+    if own.is_file():
+        return parse_config(_read_toml(own, CONFIG_FILE), CONFIG_FILE)
+    pyproject = root / PYPROJECT_FILE
+    if pyproject.is_file():
+        data = _read_toml(pyproject, PYPROJECT_FILE)
+        tool = data.get("tool", {})
+        section = tool.get("omni-tui") if isinstance(tool, dict) else None
+        if section is not None:
+            origin = f"{PYPROJECT_FILE} [tool.omni-tui]"
+            if not isinstance(section, dict):
+                raise ConfigError(f"{origin} must be a table")
+            return parse_config(section, origin)
+    return Config()
+
+
+def _read_toml(path: Path, name: str) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{name}: not valid UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{name}: invalid TOML: {exc}") from None

@@ -1,0 +1,616 @@
+"""The gate: the proposal life cycle as a state machine, and the only code that writes guarded files.
+
+    pending ──approve──▶ applying ──▶ rebuilding ──▶ applied
+       │                                  └──fail──▶ failed ──rollback──▶ rolled_back
+       ├──reject(reason)──▶ rejected         (auto_rollback: fail ──▶ rolled_back at once)
+       ├──base changed────▶ stale
+       └──agent withdraws─▶ withdrawn
+
+One apply/rebuild at a time across processes: an exclusive `flock` on `paths.lock`, which also
+holds the holder's pid, action and proposal id (so `state()` elsewhere reports `rebuilding`).
+`gate.json` remembers the last rebuild and a failed apply that was not rolled back.
+Nothing here decides on its own: every entry point is called by a person's action in a cockpit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from omni_tui.core.audit import utc_now
+from omni_tui.core.errors import GateError, LockBusyError, OmniError, PathError, ValidationError
+from omni_tui.core.proposals import (
+    FINAL,
+    IN_PROGRESS,
+    PENDING,
+    AppliedFile,
+    Decision,
+    FileChange,
+    Proposal,
+    ProposalEntry,
+    ProposalStore,
+    new_id,
+)
+from omni_tui.core.rebuild import RebuildOutcome
+from omni_tui.core.safefs import (
+    atomic_write,
+    file_lock,
+    is_locked,
+    read_backup,
+    read_bytes,
+    restore,
+    sha256_bytes,
+    write_backup,
+)
+from omni_tui.core.textdiff import apply_hunks
+from omni_tui.core.validate import Validation, validate_contents
+from omni_tui.core.workspace import Workspace, default_who
+
+RebuildStep = Callable[[], RebuildOutcome]
+StageCallback = Callable[[str], None]
+
+GATE_KINDS = ("clean", "pending", "unapproved_edits", "rebuilding", "failed")
+DIRECT_AGENT = "direct-edit"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds the gate lock right now."""
+
+    pid: int | None
+    action: str
+    proposal_id: str | None
+    who: str | None
+    since: str | None
+
+    def describe(self) -> str:
+        what = self.action + (f" of {self.proposal_id}" if self.proposal_id else "")
+        by = f" by {self.who}" if self.who else ""
+        return f"{what}{by} (pid {self.pid})" if self.pid else what + by
+
+
+@dataclass(frozen=True)
+class FailedApply:
+    """An apply whose rebuild failed and whose files were not rolled back (or an interrupted one)."""
+
+    proposal_id: str
+    paths: tuple[str, ...]
+    reason: str
+    exit_code: int | None
+    interrupted: bool = False
+
+
+@dataclass(frozen=True)
+class GateState:
+    kind: str  # one of GATE_KINDS
+    pending: tuple[ProposalEntry, ...]
+    unapproved: tuple[str, ...]
+    holder: Holder | None = None
+    failed: FailedApply | None = None
+    last_rebuild: Mapping[str, Any] | None = None
+
+    def label(self) -> str:
+        """The header text: `CLEAN`, `2 PENDING`, `UNAPPROVED EDITS`, `REBUILDING`, `FAILED — rollback?`."""
+        return {
+            "clean": "CLEAN",
+            "pending": f"{len(self.pending)} PENDING",
+            "unapproved_edits": "UNAPPROVED EDITS",
+            "rebuilding": "REBUILDING",
+            "failed": "FAILED — rollback?",
+        }[self.kind]
+
+
+def failure_reason(outcome: RebuildOutcome) -> str:
+    if outcome.cancelled:
+        return "rebuild cancelled"
+    if outcome.timed_out:
+        return f"rebuild timed out after {outcome.duration_s:.0f} s"
+    if outcome.exit_code is None:
+        return f"rebuild failed: {outcome.error or 'the command did not run'}"
+    return f"rebuild failed: exit {outcome.exit_code}"
+
+
+def _text_bytes(text: str) -> bytes:
+    return text.encode("utf-8")
+
+
+class Gate:
+    def __init__(self, ws: Workspace, who: str | None = None, store: ProposalStore | None = None) -> None:
+        self.ws = ws
+        self.who = who or default_who(ws.env)
+        self.store = store or ProposalStore(ws)
+
+    # -- the lock ---------------------------------------------------------------------------
+
+    def holder(self) -> Holder | None:
+        """Who holds the gate lock, or None when nobody does."""
+        if not is_locked(self.ws.paths.lock):
+            return None
+        try:
+            info = json.loads(self.ws.paths.lock.read_text() or "{}")
+        except (OSError, ValueError):
+            info = {}
+        return Holder(info.get("pid"), info.get("action", "rebuild"), info.get("proposal_id"), info.get("who"), info.get("since"))
+
+    @contextlib.contextmanager
+    def exclusive(self, action: str, proposal_id: str | None = None) -> Iterator[None]:
+        """Hold the gate lock for `action`; LockBusyError naming the holder when another one runs."""
+        with file_lock(self.ws.paths.lock, blocking=False) as fd:
+            if fd is None:
+                holder = self.holder()
+                busy = holder.describe() if holder else "another apply or rebuild"
+                raise LockBusyError(f"the gate is busy: {busy} is running; try again when it finishes")
+            info = {"pid": os.getpid(), "action": action, "proposal_id": proposal_id, "who": self.who, "since": utc_now()}
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
+            try:
+                yield
+            finally:
+                os.ftruncate(fd, 0)
+
+    # -- gate memory (gate.json) ------------------------------------------------------------
+
+    def _memory(self) -> dict[str, Any]:
+        data = read_bytes(self.ws.paths.gate_state)
+        if not data:
+            return {}
+        try:
+            value = json.loads(data)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def _remember(self, **changes: Any) -> None:
+        memory = self._memory()
+        memory.update(changes)
+        atomic_write(self.ws.paths.gate_state, (json.dumps(memory, indent=2) + "\n").encode())
+
+    def last_rebuild(self) -> dict[str, Any] | None:
+        value = self._memory().get("last_rebuild")
+        return value if isinstance(value, dict) else None
+
+    def _record_rebuild(self, kind: str, proposal_id: str | None, status: str, outcome: RebuildOutcome, command: str | None) -> None:
+        self._remember(
+            last_rebuild={
+                "kind": kind,
+                "proposal_id": proposal_id,
+                "status": status,
+                "ok": outcome.ok,
+                "exit_code": outcome.exit_code,
+                "duration_s": round(outcome.duration_s, 3),
+                "log_path": outcome.log_path,
+                "command": command,
+                "reason": None if outcome.ok else failure_reason(outcome),
+                "who": self.who,
+                "finished_at": utc_now(),
+            }
+        )
+
+    # -- state ------------------------------------------------------------------------------
+
+    def state(self) -> GateState:
+        """The gate as a person should see it: rebuilding > failed > unapproved_edits > pending > clean."""
+        holder = self.holder()
+        entries = self.store.entries()
+        pending = tuple(e for e in entries if e.status == PENDING)
+        failed = self._failed(entries, lock_held=holder is not None)
+        busy_paths = {p for e in entries if e.status in IN_PROGRESS for p in e.proposal.paths}
+        if failed:
+            busy_paths.update(failed.paths)
+        unapproved = tuple(p for p in self.ws.unapproved() if p not in busy_paths)
+        if holder is not None:
+            kind = "rebuilding"
+        elif failed is not None:
+            kind = "failed"
+        elif unapproved:
+            kind = "unapproved_edits"
+        elif pending:
+            kind = "pending"
+        else:
+            kind = "clean"
+        return GateState(kind, pending, unapproved, holder, failed, self.last_rebuild())
+
+    def _failed(self, entries: list[ProposalEntry], *, lock_held: bool) -> FailedApply | None:
+        if not lock_held:
+            for entry in entries:
+                if entry.status in IN_PROGRESS and entry.decision is not None:
+                    return FailedApply(entry.proposal.id, tuple(entry.proposal.paths), f"interrupted while {entry.status}", None, interrupted=True)
+        marker = self._memory().get("failed")
+        if not isinstance(marker, dict):
+            return None
+        paths = tuple(marker.get("paths") or ())
+        # Superseded when every path is back at the baseline (rolled back, reverted, or a later apply).
+        if not any(self.ws.read_current(p) != self.ws.read_baseline(p) for p in paths):
+            return None
+        return FailedApply(str(marker.get("proposal_id")), paths, str(marker.get("reason")), marker.get("exit_code"))
+
+    # -- validation -------------------------------------------------------------------------
+
+    def validate(self, proposal: Proposal, *, nix: bool = True) -> Validation:
+        """Is the base still current? Does the content parse as Nix, fit the size limit, is it UTF-8?"""
+        current = {c.path: sha256_bytes(self.ws.read_current(c.path)) for c in proposal.changes}
+        return validate_contents(
+            {c.path: c.new_content for c in proposal.changes},
+            max_bytes=self.ws.config.guard.max_bytes,
+            nix=nix,
+            current_hashes=current,
+            base_hashes={c.path: c.base_sha256 for c in proposal.changes},
+        )
+
+    # -- approve ----------------------------------------------------------------------------
+
+    def approve(
+        self,
+        proposal_id: str,
+        *,
+        rebuild: RebuildStep,
+        hunks: Mapping[str, set[int]] | None = None,
+        edited: Mapping[str, str] | None = None,
+        on_stage: StageCallback | None = None,
+        command: str | None = None,
+    ) -> Decision:
+        """Apply a pending proposal (all of it, chosen hunks, or edited content) and rebuild.
+
+        Returns the final decision (`applied`, `rolled_back`, `failed` or `stale`). Raises
+        ValidationError (the proposal stays pending) when the content to apply is invalid, and
+        GateError when the proposal is not pending or the gate is busy.
+        """
+        stage = on_stage or (lambda _stage: None)
+        with self.exclusive("approve", proposal_id):
+            proposal = self.store.get(proposal_id)
+            status = self.store.status(proposal.id)
+            if status != PENDING:
+                raise GateError(f"proposal {proposal.id} is {status}, not pending")
+            stage("validating")
+            current = {c.path: self.ws.read_current(c.path) for c in proposal.changes}
+            stale = [c.path for c in proposal.changes if sha256_bytes(current[c.path]) != c.base_sha256]
+            if stale:
+                reason = f"{', '.join(stale)} changed since the proposal was made; the agent must propose again"
+                decision = Decision(proposal.id, "stale", reason, self.who, utc_now())
+                self.store.transition(proposal.id, (PENDING,), decision)
+                self.ws.audit.append("stale", who=self.who, proposal_id=proposal.id, decision="stale", reason=reason,
+                                     sha256_before={c.path: c.base_sha256 for c in proposal.changes},
+                                     sha256_after={p: sha256_bytes(current[p]) for p in stale})
+                stage("stale")
+                return decision
+            contents, files = self._contents(proposal, current, hunks, edited)
+            validation = validate_contents(contents, max_bytes=self.ws.config.guard.max_bytes)
+            if not validation.ok:
+                raise ValidationError(f"cannot approve {proposal.id}: {validation.summary()}")
+            command = command or getattr(rebuild, "command", None)
+            return self._apply(proposal.id, current, contents, files, rebuild, stage, command, kind="approve")
+
+    def _contents(
+        self,
+        proposal: Proposal,
+        current: Mapping[str, bytes | None],
+        hunks: Mapping[str, set[int]] | None,
+        edited: Mapping[str, str] | None,
+    ) -> tuple[dict[str, str], list[AppliedFile]]:
+        paths = set(proposal.paths)
+        for name, given in (("hunks", hunks), ("edited", edited)):
+            for path in (given or {}):
+                if path not in paths:
+                    raise GateError(f"{name}: proposal {proposal.id} does not change {path}")
+        contents: dict[str, str] = {}
+        files: list[AppliedFile] = []
+        for change in proposal.changes:
+            before = current[change.path]
+            if edited and change.path in edited:
+                text, mode, chosen = edited[change.path], "edited", None
+            elif hunks is not None and change.path in hunks:
+                old_text = _decode(change.path, before)
+                chosen = tuple(sorted(hunks[change.path]))
+                text, mode = apply_hunks(old_text, change.new_content, set(chosen)), "hunks"
+            else:
+                text, mode, chosen = change.new_content, "proposed", None
+            contents[change.path] = text
+            files.append(AppliedFile(change.path, sha256_bytes(before), sha256_bytes(_text_bytes(text)), mode, chosen))
+        if all(_text_bytes(contents[f.path]) == current[f.path] for f in files):  # e.g. no hunk selected
+            raise GateError(f"nothing to apply: the selection leaves {', '.join(contents)} unchanged")
+        return contents, files
+
+    def _apply(
+        self,
+        decision_id: str,
+        current: Mapping[str, bytes | None],
+        contents: Mapping[str, str],
+        files: list[AppliedFile],
+        rebuild: RebuildStep,
+        stage: StageCallback,
+        command: str | None,
+        *,
+        kind: str,
+    ) -> Decision:
+        """Back up, write, rebuild, then keep (baseline := applied) or roll back. Caller holds the lock."""
+        files_t = tuple(files)
+        before = {p: sha256_bytes(b) for p, b in current.items()}
+        after = {f.path: f.sha256_after for f in files}
+        stage("applying")
+        applying = Decision(decision_id, "applying", None, self.who, utc_now(), files=files_t)
+        if kind == "approve":
+            self.store.transition(decision_id, (PENDING,), applying)
+        else:
+            self.store.write_decision(applying)
+        for path, data in current.items():
+            write_backup(self.ws.paths.backups, decision_id, path, data)
+        written: list[str] = []
+        try:
+            for path, text in contents.items():
+                data = _text_bytes(text)
+                if kind == "approve" and current[path] != data:  # direct edits are already on disk
+                    atomic_write(self.ws.resolve(path), data)
+                    written.append(path)
+        except (OSError, PathError) as exc:
+            for path in written:
+                restore(self.ws.resolve(path), current[path])
+            reason = f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}; nothing was changed"
+            decision = self.store.write_decision(Decision(decision_id, "failed", reason, self.who, utc_now(), files=files_t))
+            self.ws.audit.append("failed", who=self.who, proposal_id=decision_id, decision="failed", reason=reason, sha256_before=before, sha256_after=before)
+            stage("failed")
+            return decision
+        self.ws.audit.append("approved" if kind == "approve" else "accepted_direct", who=self.who, proposal_id=decision_id,
+                             decision="approved", sha256_before=before, sha256_after=after, command=command)
+        self.store.write_decision(Decision(decision_id, "rebuilding", None, self.who, utc_now(), files=files_t))
+        stage("rebuilding")
+        started = time.monotonic()
+        interrupted: BaseException | None = None
+        try:
+            outcome = rebuild()
+            if not isinstance(outcome, RebuildOutcome):
+                raise GateError(f"the rebuild step returned {type(outcome).__name__}, not a RebuildOutcome")
+        except Exception as exc:  # a raising rebuild step is a failed rebuild, with its message
+            outcome = RebuildOutcome(None, time.monotonic() - started, None, (), error=str(exc) or type(exc).__name__)
+        except BaseException as exc:  # Ctrl-C / SystemExit: record and roll back, then let it propagate
+            outcome = RebuildOutcome(None, time.monotonic() - started, None, (), error=f"interrupted ({type(exc).__name__})")
+            interrupted = exc
+        decision = self._finish(decision_id, current, contents, files_t, outcome, stage, command, kind=kind)
+        if interrupted is not None:
+            raise interrupted
+        return decision
+
+    def _finish(
+        self,
+        decision_id: str,
+        current: Mapping[str, bytes | None],
+        contents: Mapping[str, str],
+        files: tuple[AppliedFile, ...],
+        outcome: RebuildOutcome,
+        stage: StageCallback,
+        command: str | None,
+        *,
+        kind: str,
+    ) -> Decision:
+        before = {p: sha256_bytes(b) for p, b in current.items()}
+        after = {f.path: f.sha256_after for f in files}
+        details = dict(exit_code=outcome.exit_code, duration_s=round(outcome.duration_s, 3), log_path=outcome.log_path)
+        if outcome.ok:
+            for path, text in contents.items():
+                self.ws.write_baseline(path, _text_bytes(text))
+            decision = Decision(decision_id, "applied", outcome.error, self.who, utc_now(), last_lines=outcome.last_lines, files=files, **details)
+            self.store.write_decision(decision)
+            self._record_rebuild(kind, decision_id, "applied", outcome, command)
+            self._remember(failed=None)
+            self.ws.audit.append("applied", who=self.who, proposal_id=decision_id, decision="applied", reason=outcome.error,
+                                 sha256_before=before, sha256_after=after, command=command, **details)
+            stage("applied")
+            return decision
+        reason = failure_reason(outcome)
+        if kind == "approve" and self.ws.config.rebuild.auto_rollback:
+            stage("rolling_back")
+            self._restore(decision_id, current, contents)
+            decision = Decision(decision_id, "rolled_back", reason, self.who, utc_now(), last_lines=outcome.last_lines, files=files, **details)
+            self.store.write_decision(decision)
+            self._record_rebuild(kind, decision_id, "rolled_back", outcome, command)
+            self.ws.audit.append("rolled_back", who=self.who, proposal_id=decision_id, decision="rolled_back", reason=reason,
+                                 sha256_before=after, sha256_after=before, command=command, **details)
+            stage("rolled_back")
+            return decision
+        if kind != "approve":
+            reason += "; the direct edits are kept (roll back to restore the baseline)"
+        decision = Decision(decision_id, "failed", reason, self.who, utc_now(), last_lines=outcome.last_lines, files=files, **details)
+        self.store.write_decision(decision)
+        self._record_rebuild(kind, decision_id, "failed", outcome, command)
+        self._remember(failed={"proposal_id": decision_id, "paths": list(contents), "reason": reason, "exit_code": outcome.exit_code})
+        self.ws.audit.append("failed", who=self.who, proposal_id=decision_id, decision="failed", reason=reason,
+                             sha256_before=before, sha256_after=after, command=command, **details)
+        stage("failed")
+        return decision
+
+    def _restore(self, label: str, originals: Mapping[str, bytes | None], applied: Mapping[str, str] | None) -> None:
+        """Put each path back to `originals`; anything else found there (an edit made meanwhile) is backed up first."""
+        for path, data in originals.items():
+            target = self.ws.resolve(path)
+            now = read_bytes(target)
+            if now == data:
+                continue
+            if applied is None or now != _text_bytes(applied.get(path, "")):
+                write_backup(self.ws.paths.backups, f"{label}-overwritten-{new_id()}", path, now)
+            restore(target, data)
+
+    # -- reject / rollback ------------------------------------------------------------------
+
+    def reject(self, proposal_id: str, reason: str) -> Decision:
+        """Refuse a pending proposal with the person's reason (required: the agent reads it)."""
+        if not reason or not reason.strip():
+            raise GateError("a reason is required to reject a proposal (the agent reads it)")
+        proposal = self.store.get(proposal_id)
+        decision = Decision(proposal.id, "rejected", reason.strip(), self.who, utc_now())
+        self.store.transition(proposal.id, (PENDING,), decision)
+        self.ws.audit.append("rejected", who=self.who, proposal_id=proposal.id, decision="rejected", reason=reason.strip())
+        return decision
+
+    def rollback(self, proposal_id: str) -> Decision:
+        """Restore the bytes from before a failed (or interrupted) apply; the decision becomes `rolled_back`."""
+        with self.exclusive("rollback", proposal_id):
+            previous = self.store.decision(proposal_id)
+            if previous is None:
+                raise GateError(f"proposal {proposal_id} has not been applied; nothing to roll back")
+            if previous.status not in ("failed", *IN_PROGRESS):
+                raise GateError(f"proposal {proposal_id} is {previous.status}; only a failed apply can be rolled back")
+            paths = [f.path for f in previous.files]
+            if not paths and self.store.exists(proposal_id):
+                paths = self.store.get(proposal_id).paths
+            originals: dict[str, bytes | None] = {}
+            for path in paths:
+                found, data = read_backup(self.ws.paths.backups, proposal_id, path)
+                if not found:
+                    raise GateError(f"no backup of {path} for {proposal_id}; cannot roll back")
+                originals[path] = data
+            current = {p: sha256_bytes(self.ws.read_current(p)) for p in paths}
+            self._restore(proposal_id, originals, None)
+            reason = f"rolled back by {self.who}" + (f" after: {previous.reason}" if previous.reason else "")
+            decision = Decision(proposal_id, "rolled_back", reason, self.who, utc_now(), previous.exit_code, previous.duration_s,
+                                previous.log_path, previous.last_lines, previous.files)
+            self.store.write_decision(decision)
+            memory = self._memory()
+            if isinstance(memory.get("failed"), dict) and memory["failed"].get("proposal_id") == proposal_id:
+                self._remember(failed=None)
+            last = memory.get("last_rebuild")
+            if isinstance(last, dict) and last.get("proposal_id") == proposal_id:
+                self._remember(last_rebuild={**last, "status": "rolled_back"})
+            self.ws.audit.append("rolled_back", who=self.who, proposal_id=proposal_id, decision="rolled_back", reason=reason,
+                                 sha256_before=current, sha256_after={p: sha256_bytes(d) for p, d in originals.items()})
+            return decision
+
+    # -- direct edits -----------------------------------------------------------------------
+
+    def _direct_paths(self) -> list[str]:
+        state = self.state()
+        return list(state.unapproved)
+
+    def accept_direct(self, *, rebuild: RebuildStep, on_stage: StageCallback | None = None, command: str | None = None) -> Decision:
+        """Accept the files as they are on disk: validate, rebuild, and on success make them the baseline.
+
+        Recorded as a decision with a fresh id (agent `direct-edit`). A failed rebuild keeps the
+        edits on disk (they are a person's work) and leaves the gate `failed`; `rollback(id)` then
+        restores the baseline.
+        """
+        stage = on_stage or (lambda _stage: None)
+        with self.exclusive("accept_direct"):
+            paths = [p for p in self.ws.unapproved()]
+            if not paths:
+                raise GateError("there are no unapproved edits to accept")
+            stage("validating")
+            on_disk = {p: self.ws.read_current(p) for p in paths}
+            contents: dict[str, str] = {}
+            for path, data in on_disk.items():
+                if data is None:
+                    raise GateError(f"{path} was deleted; revert it, or propose its removal through a person's edit")
+                contents[path] = _decode(path, data)
+            validation = validate_contents(contents, max_bytes=self.ws.config.guard.max_bytes)
+            if not validation.ok:
+                raise ValidationError(f"cannot accept the direct edits: {validation.summary()}")
+            decision_id = new_id()
+            baseline = {p: self.ws.read_baseline(p) for p in paths}
+            files = [AppliedFile(p, sha256_bytes(baseline[p]), sha256_bytes(on_disk[p]), "edited") for p in paths]
+            # The backup under the decision id is what `rollback` restores: the approved baseline.
+            for path in paths:
+                write_backup(self.ws.paths.backups, f"{decision_id}-direct", path, on_disk[path])
+            command = command or getattr(rebuild, "command", None)
+            # "before" is the baseline: what the apply replaced in the approved state, and what rollback returns to.
+            return self._apply(decision_id, baseline, contents, files, rebuild, stage, command, kind="accept_direct")
+
+    def revert_direct(self, paths: Iterable[str] | None = None) -> list[str]:
+        """Restore the baseline bytes of unapproved files (all, or `paths`); the edits are backed up first."""
+        with self.exclusive("revert"):
+            if paths is None:
+                targets = self._direct_paths()
+            else:
+                targets = [self.ws.relative(p) for p in paths]
+            label = f"revert-{new_id()}"
+            reverted = []
+            for path in targets:
+                now = self.ws.read_current(path)
+                baseline = self.ws.read_baseline(path)
+                if now == baseline:
+                    continue
+                write_backup(self.ws.paths.backups, label, path, now)
+                restore(self.ws.resolve(path), baseline)
+                reverted.append(path)
+                self.ws.audit.append("reverted", who=self.who, decision="reverted", reason=f"{path} restored to the baseline (edits kept in backups/{label})",
+                                     sha256_before={path: sha256_bytes(now)}, sha256_after={path: sha256_bytes(baseline)})
+            return reverted
+
+    def capture_direct_edits(self, agent: str = DIRECT_AGENT) -> list[Proposal]:
+        """Guard mode: turn each unapproved file into a proposal and restore its baseline at once.
+
+        Returns the proposals made ([] when the gate is busy: an apply in progress writes files itself).
+        """
+        try:
+            with self.exclusive("capture"):
+                made: list[Proposal] = []
+                for path in self._direct_paths():
+                    now = self.ws.read_current(path)
+                    baseline = self.ws.read_baseline(path)
+                    if now == baseline:
+                        continue
+                    proposal = self._capture_one(path, now, baseline, agent)
+                    if proposal is not None:
+                        made.append(proposal)
+                return made
+        except LockBusyError:
+            return []
+
+    def _capture_one(self, path: str, now: bytes | None, baseline: bytes | None, agent: str) -> Proposal | None:
+        label = f"capture-{new_id()}"
+        write_backup(self.ws.paths.backups, label, path, now)
+        proposal: Proposal | None = None
+        problem: str | None = None
+        if now is None:
+            problem = f"guard mode: {path} was deleted directly; restored (a deletion cannot be proposed)"
+        else:
+            try:
+                text = _decode(path, now)
+                proposal = Proposal(new_id(), agent, f"Direct edit of {path}",
+                                    f"{path} was edited directly while guard mode was on. The edit was captured as this "
+                                    f"proposal and the file was restored to its approved baseline.",
+                                    utc_now(), (FileChange(path, sha256_bytes(baseline), text),))
+                proposal = self.store.submit(proposal)
+            except OmniError as exc:
+                problem = f"guard mode: direct edit of {path} reverted, it cannot become a proposal: {exc}"
+                proposal = None
+        restore(self.ws.resolve(path), baseline)
+        self.ws.audit.append("captured" if proposal else "reverted", who=self.who, proposal_id=proposal.id if proposal else None,
+                             decision="reverted", reason=problem or f"guard mode: direct edit of {path} became proposal {proposal.id if proposal else ''}",
+                             sha256_before={path: sha256_bytes(now)}, sha256_after={path: sha256_bytes(baseline)})
+        return proposal
+
+    # -- headless rebuild of the approved state ---------------------------------------------
+
+    def rebuild_approved(self, rebuild: RebuildStep, *, command: str | None = None) -> RebuildOutcome:
+        """Rebuild the approved state (no file changes); refused while unapproved edits or a failed apply exist."""
+        with self.exclusive("rebuild"):
+            state = self.state()
+            if state.failed is not None:
+                raise GateError(f"the last apply ({state.failed.proposal_id}) failed and was not rolled back; roll it back in the cockpit first")
+            unapproved = self.ws.unapproved()
+            if unapproved:
+                raise GateError(f"unapproved edits in {', '.join(unapproved)}: accept or revert them in the cockpit first")
+            command = command or getattr(rebuild, "command", None)
+            started = time.monotonic()
+            try:
+                outcome = rebuild()
+            except Exception as exc:
+                outcome = RebuildOutcome(None, time.monotonic() - started, None, (), error=str(exc) or type(exc).__name__)
+            self._record_rebuild("rebuild", None, "ok" if outcome.ok else "failed", outcome, command)
+            self.ws.audit.append("rebuild", who=self.who, decision="ok" if outcome.ok else "failed",
+                                 reason=None if outcome.ok else failure_reason(outcome), command=command,
+                                 exit_code=outcome.exit_code, duration_s=outcome.duration_s, log_path=outcome.log_path)
+            return outcome
+
+
+def _decode(path: str, data: bytes | None) -> str:
+    if data is None:
+        return ""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"{path}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+
+
+__all__ = ["Gate", "GateState", "Holder", "FailedApply", "RebuildStep", "GATE_KINDS", "FINAL", "failure_reason"]

@@ -1,0 +1,155 @@
+"""Content validation before anything is applied: UTF-8, size limit, `nix-instantiate --parse`.
+
+`Validation` is what the proposal view shows and what `status --json` reports: a tuple of
+`Issue`s (empty = ok), and whether Nix was actually checked. Parse errors carry line and column.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+NIX_TIMEOUT_S = 30.0
+_POSITION = re.compile(r"at «stdin»:(\d+):(\d+)")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+KINDS = ("stale", "encoding", "size", "nix", "path")
+
+
+@dataclass(frozen=True)
+class Issue:
+    path: str
+    kind: str  # one of KINDS
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    def describe(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}:{self.column}"
+        return f"{where}: {self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "kind": self.kind, "message": self.message, "line": self.line, "column": self.column}
+
+
+@dataclass(frozen=True)
+class Validation:
+    issues: tuple[Issue, ...] = ()
+    nix_checked: bool = False  # nix-instantiate ran on every .nix file
+    notes: tuple[str, ...] = field(default=())  # e.g. "nix-instantiate not found: Nix syntax not checked"
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues
+
+    @property
+    def stale(self) -> bool:
+        return any(issue.kind == "stale" for issue in self.issues)
+
+    def summary(self) -> str:
+        """One line: `ok`, `ok (Nix not checked)`, or the first issue (+ how many more)."""
+        if self.ok:
+            return "ok" if self.nix_checked or not self.notes else "ok (Nix syntax not checked)"
+        first = self.issues[0].describe()
+        more = len(self.issues) - 1
+        return first + (f" (+{more} more)" if more else "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "nix_checked": self.nix_checked,
+            "issues": [issue.to_json() for issue in self.issues],
+            "notes": list(self.notes),
+        }
+
+
+def nix_available() -> bool:
+    return shutil.which("nix-instantiate") is not None
+
+
+def check_bytes(path: str, data: bytes, max_bytes: int) -> list[Issue]:
+    """Size and encoding of raw content (e.g. what an agent handed in)."""
+    issues = []
+    if len(data) > max_bytes:
+        issues.append(Issue(path, "size", f"{len(data)} bytes is over the size limit of {max_bytes} bytes ([guard] max_bytes)"))
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        issues.append(Issue(path, "encoding", f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"))
+    return issues
+
+
+def check_text(path: str, text: str, max_bytes: int) -> list[Issue]:
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates from a sloppy JSON writer
+        return [Issue(path, "encoding", f"not valid UTF-8 (unpaired surrogate at character {exc.start})")]
+    return check_bytes(path, data, max_bytes)
+
+
+def nix_parse(path: str, text: str) -> tuple[Issue | None, str | None]:
+    """Parse `text` with `nix-instantiate --parse -`: (syntax issue or None, note when Nix could not run)."""
+    exe = shutil.which("nix-instantiate")
+    if exe is None:
+        return None, "nix-instantiate not found: Nix syntax not checked"
+    env = dict(os.environ, NO_COLOR="1", TERM="dumb")
+    try:
+        result = subprocess.run(
+            [exe, "--parse", "-"],
+            input=text.encode("utf-8"),
+            capture_output=True,
+            timeout=NIX_TIMEOUT_S,
+            env=env,
+        )
+    except subprocess.TimeoutExpired:
+        return None, f"nix-instantiate --parse took over {NIX_TIMEOUT_S:g} s: Nix syntax not checked"
+    except OSError as exc:
+        return None, f"cannot run nix-instantiate: {exc.strerror or exc}: Nix syntax not checked"
+    if result.returncode == 0:
+        return None, None
+    err = _ANSI.sub("", result.stderr.decode("utf-8", "replace"))
+    first = next((ln.strip() for ln in err.splitlines() if ln.strip()), f"nix-instantiate exited {result.returncode}")
+    message = first.removeprefix("error:").strip()
+    match = _POSITION.search(err)
+    if match is None:
+        # Not a located parse error: Nix itself failed (store not writable, ...). Do not block on it.
+        return None, f"nix-instantiate failed ({message}): Nix syntax not checked"
+    return Issue(path, "nix", message, int(match.group(1)), int(match.group(2))), None
+
+
+def validate_contents(
+    contents: Mapping[str, str],
+    *,
+    max_bytes: int,
+    nix: bool = True,
+    current_hashes: Mapping[str, str | None] | None = None,
+    base_hashes: Mapping[str, str | None] | None = None,
+) -> Validation:
+    """Validate new contents per path; with both hash maps, also flag paths whose base is no longer current."""
+    issues: list[Issue] = []
+    notes: list[str] = []
+    nix_checked = True
+    if current_hashes is not None and base_hashes is not None:
+        for path, base in base_hashes.items():
+            if current_hashes.get(path) != base:
+                what = "created" if base is None else ("deleted" if current_hashes.get(path) is None else "changed")
+                issues.append(Issue(path, "stale", f"{what} on disk since the proposal was made (base no longer current)"))
+    for path, text in contents.items():
+        content_issues = check_text(path, text, max_bytes)
+        issues.extend(content_issues)
+        if path.endswith(".nix"):
+            if not nix or content_issues:
+                nix_checked = False
+                continue
+            issue, note = nix_parse(path, text)
+            if issue is not None:
+                issues.append(issue)
+            if note is not None:
+                nix_checked = False
+                if note not in notes:
+                    notes.append(note)
+    return Validation(tuple(issues), nix_checked, tuple(notes))
