@@ -49,7 +49,7 @@ def info_from_compose(obj: Mapping[str, object]) -> ProcessInfo:
     status = str(obj.get("status", ""))
     exit_code = obj.get("exit_code") if isinstance(obj.get("exit_code"), int) else None
     is_ready = str(obj.get("is_ready", "-"))
-    state = compose_state(status, is_ready, exit_code)
+    state = compose_state(status, is_ready)
     pid = obj.get("pid") if isinstance(obj.get("pid"), int) and obj.get("pid") else None
     age = obj.get("age")
     running = bool(obj.get("is_running"))

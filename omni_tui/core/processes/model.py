@@ -30,8 +30,8 @@ def native_state(phase: str) -> str:
     return NATIVE_PHASES.get(phase, "running")
 
 
-def compose_state(status: str, is_ready: str | None, exit_code: int | None = None) -> str:
-    """process-compose `status` (+ `is_ready`, `exit_code`) → normalised state."""
+def compose_state(status: str, is_ready: str | None) -> str:
+    """process-compose `status` (+ `is_ready`) → normalised state."""
     s = status.strip().lower()
     if s in ("running", "launched", "foreground", "watching"):
         return "ready" if (is_ready or "").strip().lower() == "ready" else "running"
@@ -39,8 +39,8 @@ def compose_state(status: str, is_ready: str | None, exit_code: int | None = Non
         return "starting"
     if s == "terminating":
         return "stopping"
-    if s == "completed":
-        return "failed" if exit_code not in (None, 0) else "exited"
+    if s == "completed":  # also what a stop leaves (exit code -1 after a signal): the code stays in exit_code
+        return "exited"
     if s == "error":
         return "failed"
     if s in ("disabled", "skipped"):
