@@ -30,9 +30,9 @@ from omni_tui.agents.outcome import explain, pending_message
 from omni_tui.core.errors import OmniError, PatchError, PathError, ProposalError, WorkspaceError
 from omni_tui.core.audit import utc_now
 from omni_tui.core.proposals import FileChange, Proposal, ProposalStore, new_id
-from omni_tui.core.safefs import sha256_bytes
+from omni_tui.core.safefs import normalise_rel, sha256_bytes
 from omni_tui.core.textdiff import unified_patch
-from omni_tui.core.workspace import Workspace
+from omni_tui.core.workspace import Workspace, find_root
 
 AGENT = "claude-code"
 # Claude Code kills a command hook after its `timeout` setting (600 s by default) and then lets
@@ -120,17 +120,28 @@ def ask(reason: str) -> HookResult:
 PASS = HookResult(0)
 
 
+class Denied(Exception):
+    """The call targets a guarded file but cannot become a proposal; `str()` is the reason for Claude."""
+
+
 def _guarded_target(call: ToolCall, explicit_root: str | None, env: Mapping[str, str]) -> tuple[Workspace, str] | None:
     """The workspace and guarded relative path the call writes to, or None when it is none of ours."""
     target = Path(os.path.normpath(call.cwd / os.path.expanduser(file_path_of(call.tool_input))))
     try:
-        ws = Workspace.open(explicit_root, env=env, cwd=call.cwd)
+        find_root(explicit_root, env=env, cwd=call.cwd)
     except WorkspaceError:
         return None  # not inside a devenv project: nothing to guard
+    ws = Workspace.open(explicit_root, env=env, cwd=call.cwd)  # a broken project blocks (exit 2)
     try:
         return ws, ws.relative(target)
-    except PathError:
-        return None  # outside the root, or not a guarded file
+    except PathError as err:
+        try:
+            lexical = normalise_rel(target.relative_to(ws.root).as_posix())
+        except ValueError:
+            return None  # outside the project
+        if lexical in ws.guarded():  # e.g. devenv.nix replaced by a symlink: never let it through
+            raise Denied(f"omni-tui: {call.tool_name} of a guarded file refused: {err}") from None
+        return None  # not a guarded file
 
 
 def _title(tool: str, rel: str, old: str | None, new: str) -> str:
@@ -176,6 +187,8 @@ def run(
             return PASS
         check_payload(call.tool_name, call.tool_input)
         found = _guarded_target(call, explicit_root, env)
+    except Denied as err:
+        return deny(str(err))
     except OmniError as err:
         return HookResult(EXIT_BLOCK, stderr=f"omni-tui hook: {err}\n")
     if found is None:
