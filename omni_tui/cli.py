@@ -260,6 +260,11 @@ def _status_lines(doc: dict[str, Any]) -> Iterable[str]:
         badge = "ok" if not issues else f"{issues[0]['kind']}: {issues[0]['message']}"
         yield f"  {item['id']}  {item['agent']}  {item['title']}  [{', '.join(item['paths'])}]  {badge}"
     yield "unapproved: " + (", ".join(doc["unapproved"]) if doc["unapproved"] else "none")
+    procs = doc["processes"]
+    yield f"processes: {len(procs)} (via {doc['processes_backend'] or 'no backend'})"
+    for p in procs:
+        ports = ",".join(str(x) for x in p["ports"])
+        yield f"  {p['name']}  {p['state']}" + (f"  pid {p['pid']}" if p["pid"] else "") + (f"  ports {ports}" if ports else "")
     for q in doc["quarantined"]:
         yield f"quarantined: {q['file']}: {q['error']}"
     last = doc["last_rebuild"]
