@@ -319,6 +319,27 @@ def _audit_line(entry: dict[str, Any]) -> str:
     return "  ".join(parts)
 
 
+# -- demo -------------------------------------------------------------------------------------------
+
+
+def _register_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="a throwaway workspace with real processes and a scripted agent, in the cockpit",
+                       description="Create a throwaway devenv workspace, run real processes and a scripted agent for it, "
+                                   "and open the cockpit on it. Quitting stops every demo process and removes the "
+                                   "workspace unless --keep.")
+    p.add_argument("--dir", type=Path, default=None, metavar="DIR",
+                   help="create the workspace in DIR (must be new or empty) instead of a temporary directory")
+    p.add_argument("--keep", action="store_true", help="keep the workspace when the demo ends")
+    p.add_argument("--simulate", action="store_true", help="use the labelled simulated build even when Nix is installed")
+    p.set_defaults(func=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from omni_tui.demo.session import run_demo  # lazy: only the demo needs it
+
+    return run_demo(args.dir, keep=args.keep, use_nix=not args.simulate)
+
+
 # -- wiring -----------------------------------------------------------------------------------------
 
 REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
@@ -327,6 +348,7 @@ REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
     _register_withdraw,
     _register_status,
     _register_audit,
+    _register_demo,
 ]
 
 

@@ -273,3 +273,77 @@ def test_reaper_cleans_up_when_the_demo_process_is_killed(demo_root: Path) -> No
         if demo.poll() is None:
             os.killpg(demo.pid, signal.SIGKILL)
         procs.sweep(target)
+
+
+# -- the scripted agent, decided through the real Gate (no cockpit) -------------------------------
+
+
+@pytest.mark.nix
+def test_scripted_agent_submits_in_order_and_waits_for_each_decision(need_nix: None, demo_root: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from omni_tui.core.errors import ValidationError
+    from omni_tui.core.gate import Gate
+    from omni_tui.core.proposals import ProposalStore
+    from omni_tui.core.rebuild import runner_for
+    from omni_tui.core.workspace import Workspace
+
+    monkeypatch.setenv("OMNI_TUI_DEMO_BUILD_DELAY", "0.01")
+    write_workspace(demo_root)
+    ws = Workspace.open(demo_root)
+    store, gate = ProposalStore(ws), Gate(ws, who="tester")
+    devenv_nix = demo_root / "devenv.nix"
+
+    def build():
+        return runner_for(ws).run_sync(lambda line: None)
+
+    seen: set[str] = set()
+
+    def next_proposal():
+        entry = wait_for(lambda: next((e for e in store.pending() if e.proposal.id not in seen), None),
+                         timeout_s=60, what="the agent's next proposal")
+        seen.add(entry.proposal.id)
+        return entry.proposal
+
+    agent = subprocess.Popen([sys.executable, "-m", "omni_tui.demo.agent", str(demo_root), "--pace", "0.2"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        first = next_proposal()
+        assert (first.title, first.agent) == (script.STEPS[0].title, "demo-agent")
+        assert first.rationale == script.STEPS[0].why
+        time.sleep(1.5)  # several paces: the agent must still be waiting for this decision
+        assert [e.proposal.id for e in store.pending()] == [first.id]
+        assert "pkgs.ripgrep" not in devenv_nix.read_text()
+        assert gate.approve(first.id, rebuild=build).status == "applied"
+        after_first = devenv_nix.read_bytes()
+        assert b"pkgs.ripgrep" in after_first and b"services.redis" in after_first
+
+        second = next_proposal()
+        assert second.title == script.STEPS[1].title
+        decision = gate.approve(second.id, rebuild=build)
+        assert decision.status == "rolled_back" and decision.exit_code not in (0, None)
+        assert devenv_nix.read_bytes() == after_first
+        assert any("Boost 1.59.0" in line for line in decision.last_lines)
+
+        third = next_proposal()
+        assert third.title == script.STEPS[2].title
+        validation = gate.validate(third)
+        assert not validation.ok and "expecting ';'" in validation.summary()
+        with pytest.raises(ValidationError):
+            gate.approve(third.id, rebuild=build)
+        gate.reject(third.id, "Nix does not parse: version = \"3.12\" lacks its ';'")
+
+        wait_for(lambda: ws.unapproved() == ["devenv.nix"], what="the agent's direct edit")
+        assert 'env.LOG_LEVEL = "debug";' in devenv_nix.read_text()
+        assert gate.state().kind == "unapproved_edits"
+        assert agent.wait(timeout=60) == 0
+        log = agent.stdout.read()
+    finally:
+        if agent.poll() is None:
+            os.killpg(agent.pid, signal.SIGKILL)
+    outcomes = [line.split("demo-agent: ", 1)[1] for line in log.splitlines() if "\u201d: " in line]
+    assert outcomes == [
+        f"\u201c{script.STEPS[0].title}\u201d: approved and rebuilt",
+        f"\u201c{script.STEPS[1].title}\u201d: rebuild failed \u2014 " + store.decision(second.id).reason,
+        f"\u201c{script.STEPS[2].title}\u201d: rejected \u2014 Nix does not parse: version = \"3.12\" lacks its ';'",
+    ]
+    assert len(store.entries()) == 3

@@ -18,6 +18,7 @@ from typing import Callable, TextIO
 import psutil
 
 from omni_tui.core.errors import OmniError
+from omni_tui.core.workspace import Workspace
 from omni_tui.demo import procs
 from omni_tui.demo.template import AGENT_LOG, MARKER_FILE, PROCESS_LOG, PROCESS_PID, DemoFiles, write_workspace
 
@@ -53,6 +54,7 @@ class DemoSession:
     out: TextIO = sys.stdout
     root: Path | None = None
     files: DemoFiles | None = None
+    workspace: Workspace | None = None
     honcho: subprocess.Popen | None = None
     agent: subprocess.Popen | None = None
     reaper: subprocess.Popen | None = None
@@ -100,6 +102,8 @@ class DemoSession:
         self._set_env(procs.MARK, str(self.root))
         self._start_reaper()
         self.files = write_workspace(self.root, use_nix=self.use_nix)
+        # Opening it records the baseline before any agent or process can touch a file.
+        self.workspace = Workspace.open(self.root)
         self._start_honcho(honcho)
         self._start_agent()
         self._wait_for_web(timeout_s=15.0)
@@ -224,9 +228,6 @@ def run_demo(
     with DemoSession(directory=directory, keep=keep, use_nix=use_nix, pace_s=pace_s, out=out) as session:
         files = session.start()
         print(banner(files, keep), file=out, flush=True)
-        from omni_tui.core.workspace import Workspace
-
-        workspace = Workspace.open(files.root)
         if cockpit is None:
             from omni_tui.ui.app import run_cockpit as cockpit
-        return cockpit(workspace)
+        return cockpit(session.workspace)
