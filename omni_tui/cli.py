@@ -340,6 +340,51 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args.dir, keep=args.keep, use_nix=not args.simulate)
 
 
+# -- agents: hook claude-code, mcp ------------------------------------------------------------------
+
+
+def _register_hook(sub: argparse._SubParsersAction) -> None:
+    from omni_tui.agents.claude_code_hook import DEFAULT_TIMEOUT_S
+
+    p = sub.add_parser("hook", help="agent hooks: `hook claude-code` is a Claude Code PreToolUse hook",
+                       description="Agent hooks that turn an agent's edit of a guarded file into a proposal.")
+    agents = p.add_subparsers(dest="agent", metavar="AGENT", required=True)
+    cc = agents.add_parser("claude-code", parents=[_common()], help="Claude Code PreToolUse hook (JSON on stdin)",
+                           description="Reads Claude Code's PreToolUse JSON on stdin. An Edit/MultiEdit/Write of a guarded "
+                                       "file becomes a proposal; waits for the decision and prints the hook output "
+                                       "(deny with the reason; on timeout ask, or deny). Other calls pass (exit 0, no "
+                                       "output). Malformed input: one line on stderr, exit 2. See docs/agents.md.")
+    cc.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
+                    help=f"seconds to wait for the decision (default {DEFAULT_TIMEOUT_S:g}; keep it below the hook's "
+                         "`timeout` in .claude/settings.json, 600 by default)")
+    cc.add_argument("--on-timeout", choices=("ask", "deny"), default="ask",
+                    help="the answer when nobody decided in time (default ask: Claude Code asks you)")
+    cc.set_defaults(func=cmd_hook_claude_code)
+
+
+def cmd_hook_claude_code(args: argparse.Namespace) -> int:
+    from omni_tui.agents import claude_code_hook
+
+    if args.timeout < 0:
+        raise OmniError("--timeout must be zero or more seconds")
+    return claude_code_hook.main(explicit_root=getattr(args, "directory", None), timeout_s=args.timeout,
+                                 on_timeout=args.on_timeout)
+
+
+def _register_mcp(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("mcp", parents=[_common()], help="MCP server over stdio for agents (Codex, Goose, Claude Code, ...)",
+                       description="Serve the agent tools (propose_change, proposal_status, withdraw_proposal, "
+                                   "read_environment, list_processes, process_logs) over MCP on stdin/stdout.")
+    p.set_defaults(func=cmd_mcp)
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    ws = _workspace(args)
+    from omni_tui.agents.mcp_server import serve  # lazy: the mcp package is only needed here
+
+    return serve(ws)
+
+
 # -- wiring -----------------------------------------------------------------------------------------
 
 REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
@@ -349,6 +394,8 @@ REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
     _register_status,
     _register_audit,
     _register_demo,
+    _register_hook,
+    _register_mcp,
 ]
 
 

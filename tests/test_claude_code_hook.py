@@ -1,0 +1,264 @@
+"""`omni-tui hook claude-code` as Claude Code runs it: a real subprocess fed real PreToolUse payloads,
+the decision made by another process through the Gate."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from omni_tui.core.proposals import ProposalStore
+from omni_tui.core.workspace import Workspace
+
+from conftest import SAMPLE_DEVENV_NIX
+
+REPO = Path(__file__).resolve().parent.parent
+DECIDER = Path(__file__).resolve().parent / "agents_decider.py"
+WAIT = 60  # generous: a loaded 2-core machine
+HOOK_CMD = [sys.executable, "-m", "omni_tui", "hook", "claude-code"]
+
+
+def payload(project: Path, tool_name: str, tool_input: dict[str, Any], *, cwd: Path | None = None) -> str:
+    """A PreToolUse payload shaped exactly like Claude Code's."""
+    return json.dumps(
+        {
+            "session_id": "abc123",
+            "transcript_path": "/home/me/.claude/projects/proj/abc123.jsonl",
+            "cwd": str(cwd or project),
+            "permission_mode": "default",
+            "hook_event_name": "PreToolUse",
+            "tool_name": tool_name,
+            "tool_input": tool_input,
+            "tool_use_id": "toolu_01ABC123",
+        }
+    )
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEVENV_", "PC_"))}
+    env["PYTHONPATH"] = str(REPO)
+    return env
+
+
+def start_hook(stdin: str, *args: str) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        HOOK_CMD + list(args),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        cwd="/",
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(stdin)
+    proc.stdin.close()
+    return proc
+
+
+def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
+    assert proc.stdout is not None and proc.stderr is not None
+    out, err = proc.stdout.read(), proc.stderr.read()
+    return proc.wait(timeout=WAIT), out, err
+
+
+def run_hook(stdin: str, *args: str) -> tuple[int, str, str]:
+    return finish(start_hook(stdin, *args))
+
+
+def start_decider(project: Path, action: str, arg: str = "") -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(DECIDER), str(project), action, arg],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
+
+
+def decided(decider: subprocess.Popen[str]) -> dict[str, Any]:
+    out, err = decider.communicate(timeout=WAIT)
+    assert decider.returncode == 0, err
+    return json.loads(out)
+
+
+def hook_output(out: str) -> dict[str, Any]:
+    data = json.loads(out)
+    assert set(data) == {"hookSpecificOutput"}
+    spec = data["hookSpecificOutput"]
+    assert spec["hookEventName"] == "PreToolUse"
+    return spec
+
+
+@pytest.fixture
+def ws(project: Path) -> Workspace:
+    return Workspace.open(project, env={})  # records the baseline, as an open cockpit would have
+
+
+def test_approved_edit_is_applied_by_the_cockpit_and_denied_to_claude(project: Path, ws: Workspace) -> None:
+    nix = project / "devenv.nix"
+    edit = {
+        "file_path": str(nix),
+        "old_string": "  languages.python.enable = true;\n",
+        "new_string": "  languages.python.enable = true;\n\n  services.postgres.enable = true;\n",
+    }
+    hook = start_hook(payload(project, "Edit", edit))
+    decider = start_decider(project, "approve")
+    result = decided(decider)
+    code, out, err = finish(hook)
+
+    assert code == 0 and err == ""
+    # The file was untouched while the proposal waited; the cockpit wrote it on approval.
+    assert result["before"]["devenv.nix"] == SAMPLE_DEVENV_NIX
+    assert result["agent"] == "claude-code"
+    assert result["title"] == "Edit devenv.nix: + services.postgres.enable = true;"
+    assert "Claude Code asked to run an Edit on devenv.nix in session abc123" in result["rationale"]
+    assert "+  services.postgres.enable = true;" in result["rationale"]
+    assert nix.read_text() == SAMPLE_DEVENV_NIX.replace(edit["old_string"], edit["new_string"])
+    spec = hook_output(out)
+    assert spec["permissionDecision"] == "deny"
+    reason = spec["permissionDecisionReason"]
+    assert f"proposal {result['id']} was approved by alice" in reason
+    assert "already applied it to devenv.nix" in reason and "Do not apply this change again" in reason
+
+
+def test_rejected_multi_edit_is_denied_with_the_persons_reason(project: Path, ws: Workspace) -> None:
+    multi = {
+        "file_path": "devenv.nix",  # relative to cwd, as some agents send it
+        "edits": [
+            {"old_string": "pkgs.jq", "new_string": "pkgs.jq pkgs.redis", "replace_all": False},
+            {"old_string": 'env.GREET = "hello";', "new_string": 'env.GREET = "hi";'},
+        ],
+    }
+    hook = start_hook(payload(project, "MultiEdit", multi))
+    result = decided(start_decider(project, "reject", "use services.redis instead of the package"))
+    code, out, err = finish(hook)
+
+    assert code == 0 and err == ""
+    assert result["before"]["devenv.nix"] == SAMPLE_DEVENV_NIX
+    assert "a MultiEdit of 2 edits" in result["rationale"]
+    spec = hook_output(out)
+    assert spec["permissionDecision"] == "deny"
+    assert spec["permissionDecisionReason"] == (
+        f"omni-tui: proposal {result['id']} was rejected by alice: use services.redis instead of the package. "
+        "devenv.nix is unchanged."
+    )
+    assert (project / "devenv.nix").read_text() == SAMPLE_DEVENV_NIX
+
+
+def test_write_whose_rebuild_fails_is_rolled_back_and_denied(project: Path, ws: Workspace) -> None:
+    new = SAMPLE_DEVENV_NIX.replace("pkgs.jq", "pkgs.jq pkgs.postgress")
+    hook = start_hook(payload(project, "Write", {"file_path": str(project / "devenv.nix"), "content": new}))
+    result = decided(start_decider(project, "fail"))
+    code, out, _ = finish(hook)
+
+    assert code == 0 and result["status"] == "rolled_back"
+    assert result["title"] == "Write devenv.nix: + packages = [ pkgs.git pkgs.jq pkgs.postgress ];"
+    reason = hook_output(out)["permissionDecisionReason"]
+    assert "the rebuild failed (exit 1), so the change was rolled back and devenv.nix is as before" in reason
+    assert "error: attribute 'postgress' missing" in reason
+    assert (project / "devenv.nix").read_text() == SAMPLE_DEVENV_NIX
+
+
+def test_write_creating_a_guarded_file_says_what_the_person_changed(project: Path, ws: Workspace) -> None:
+    local = project / "devenv.local.nix"
+    hook = start_hook(payload(project, "Write", {"file_path": str(local), "content": "{ env.DEBUG = \"1\"; }\n"}))
+    result = decided(start_decider(project, "edit", "{ env.DEBUG = \"0\"; }\n"))
+    code, out, _ = finish(hook)
+
+    assert code == 0 and result["status"] == "applied"
+    assert result["title"] == "Write devenv.local.nix: create the file" and result["before"] == {"devenv.local.nix": ""}
+    reason = hook_output(out)["permissionDecisionReason"]
+    assert "the person approved an edited version of devenv.local.nix" in reason
+    assert local.read_text() == "{ env.DEBUG = \"0\"; }\n"
+
+
+def test_timeout_asks_by_default_and_leaves_the_proposal_pending(project: Path, ws: Workspace) -> None:
+    edit = {"file_path": str(project / "devenv.nix"), "old_string": "pkgs.jq", "new_string": "pkgs.yq"}
+    code, out, err = run_hook(payload(project, "Edit", edit), "--timeout", "0.5")
+
+    assert code == 0 and err == ""
+    (entry,) = ProposalStore(ws).entries()
+    assert entry.status == "pending"
+    spec = hook_output(out)
+    assert spec["permissionDecision"] == "ask"
+    assert f"no decision on proposal {entry.proposal.id} for devenv.nix within 0.5 s" in spec["permissionDecisionReason"]
+    assert (project / "devenv.nix").read_text() == SAMPLE_DEVENV_NIX
+
+
+def test_timeout_can_deny_instead(project: Path, ws: Workspace) -> None:
+    edit = {"file_path": str(project / "devenv.nix"), "old_string": "pkgs.jq", "new_string": "pkgs.yq"}
+    code, out, _ = run_hook(payload(project, "Edit", edit), "--timeout", "0.3", "--on-timeout", "deny")
+    assert code == 0
+    spec = hook_output(out)
+    assert spec["permissionDecision"] == "deny" and "stays pending" in spec["permissionDecisionReason"]
+
+
+@pytest.mark.parametrize(
+    ("tool", "tool_input"),
+    [
+        ("Edit", {"file_path": "src/app.py", "old_string": "a", "new_string": "b"}),
+        ("Write", {"file_path": "/etc/hosts", "content": "x"}),
+        ("Bash", {"command": "echo hi > devenv.nix"}),
+        ("Read", {"file_path": "devenv.nix"}),
+    ],
+)
+def test_other_files_and_tools_pass_through_untouched(project: Path, ws: Workspace, tool: str, tool_input: dict) -> None:
+    (project / "src").mkdir()
+    (project / "src" / "app.py").write_text("a\n")
+    code, out, err = run_hook(payload(project, tool, tool_input))
+    assert (code, out, err) == (0, "", "")
+    assert ProposalStore(ws).entries() == []
+
+
+def test_outside_any_devenv_project_the_hook_passes(tmp_path: Path) -> None:
+    code, out, err = run_hook(payload(tmp_path, "Write", {"file_path": str(tmp_path / "devenv.nix"), "content": "{ }"}))
+    assert (code, out, err) == (0, "", "")
+
+
+def test_edit_that_does_not_apply_is_denied_without_a_proposal(project: Path, ws: Workspace) -> None:
+    missing = {"file_path": str(project / "devenv.local.nix"), "old_string": "a", "new_string": "b"}
+    code, out, _ = run_hook(payload(project, "Edit", missing))
+    spec = hook_output(out)
+    assert code == 0 and spec["permissionDecision"] == "deny"
+    assert "devenv.local.nix: the file does not exist (use Write to create it" in spec["permissionDecisionReason"]
+
+    ambiguous = {"file_path": str(project / "devenv.nix"), "old_string": "pkgs.", "new_string": "p."}
+    code, out, _ = run_hook(payload(project, "Edit", ambiguous))
+    assert "old_string occurs 2 times and replace_all is false" in hook_output(out)["permissionDecisionReason"]
+    assert ProposalStore(ws).entries() == []
+
+
+@pytest.mark.parametrize(
+    ("stdin", "message"),
+    [
+        ('{"tool_name": "Edit", ', "omni-tui hook: stdin is not JSON (Expecting property name enclosed in double quotes at line 1 column 23)"),
+        ("[1, 2]", "omni-tui hook: stdin must be a JSON object, not list"),
+        ('{"tool_input": {}}', "omni-tui hook: field 'tool_name' must be a non-empty string"),
+        ('{"hook_event_name": "PostToolUse", "tool_name": "Edit"}', "omni-tui hook: this hook handles PreToolUse events, not 'PostToolUse'"),
+        ('{"tool_name": "Edit", "tool_input": {"file_path": "devenv.nix", "old_string": 3, "new_string": "x"}}',
+         "omni-tui hook: tool_input: field 'old_string' must be a str, not int"),
+        ('{"tool_name": "Write", "tool_input": {"content": "x"}}', "omni-tui hook: tool_input: missing field 'file_path'"),
+    ],
+)
+def test_malformed_input_blocks_with_exit_2_and_one_line(project: Path, stdin: str, message: str) -> None:
+    code, out, err = run_hook(stdin)
+    assert code == 2 and out == ""
+    assert err == message + "\n"
+
+
+def test_a_guarded_file_replaced_by_a_symlink_is_denied_not_passed(project: Path, ws: Workspace, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.nix"
+    elsewhere.write_text(SAMPLE_DEVENV_NIX)
+    (project / "devenv.nix").unlink()
+    (project / "devenv.nix").symlink_to(elsewhere)
+    code, out, _ = run_hook(payload(project, "Write", {"file_path": str(project / "devenv.nix"), "content": "{ }\n"}))
+    spec = hook_output(out)
+    assert code == 0 and spec["permissionDecision"] == "deny"
+    assert spec["permissionDecisionReason"].startswith("omni-tui: Write of a guarded file refused: devenv.nix")
+    assert elsewhere.read_text() == SAMPLE_DEVENV_NIX
