@@ -66,6 +66,22 @@ def test_exit_code_and_last_50_lines(tmp_path: Path) -> None:
     assert outcome.describe().startswith("exit 7 · ")
 
 
+def test_last_lines_are_human_text_even_for_nix_internal_json(tmp_path: Path) -> None:
+    script = tmp_path / "fake-nix.sh"
+    script.write_text(
+        "echo '@nix {\"action\":\"start\",\"id\":7,\"level\":3,\"text\":\"building x\",\"type\":105,\"fields\":[\"/nix/store/00000000000000000000000000000000-x-1.drv\"]}'\n"
+        "echo '@nix {\"action\":\"result\",\"id\":7,\"type\":101,\"fields\":[\"compiling\"]}'\n"
+        "echo '@nix {\"action\":\"msg\",\"level\":0,\"msg\":\"\\u001b[31;1merror:\\u001b[0m boom\"}'\n"
+        "exit 1\n"
+    )
+    lines: list[str] = []
+    r = runner(tmp_path, f"sh {script}")
+    outcome = r.run_sync(lines.append)
+    assert lines[1].startswith("@nix ")  # on_line gets the raw lines
+    assert outcome.last_lines == ("building x", "x-1> compiling", "error: boom")
+    assert r.parser.progress.phase == "failed" and r.parser.progress.last_error == "error: boom"
+
+
 def test_100k_lines_arrive_complete_and_in_order(tmp_path: Path) -> None:
     lines: list[str] = []
     outcome = runner(tmp_path, "seq 1 100000").run_sync(lines.append)

@@ -3,7 +3,10 @@
 `RebuildRunner` is the only place that starts the environment rebuild. Output is read in raw
 chunks and split into lines here (a line is capped at `MAX_LINE_BYTES` so a huge line without a
 newline cannot stall the reader); invalid UTF-8 is decoded with replacement. Every line goes to
-the run's log file and to `on_line` as raw text (the UI sanitises what it shows).
+the run's log file and to `on_line` as raw text (the UI sanitises what it shows). The runner also
+feeds its own `BuildLogParser`, so `last_lines` are the human display lines (Nix's `@nix` JSON
+turned into text, colours removed) — what an agent reading the decision needs — and
+`runner.parser.progress` tells the phase and counts.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, TextIO
 
+from omni_tui.core.buildlog import BuildLogParser, DisplayLine
 from omni_tui.core.errors import RebuildError
+from omni_tui.core.terminal import plain
 
 DEFAULT_COMMAND = "devenv shell -- true"
 LAST_LINES = 50
@@ -192,6 +197,7 @@ class RebuildRunner:
         self.started_at: float | None = None  # time.monotonic() when the command started
         self.finished_at: float | None = None
         self.outcome: RebuildOutcome | None = None
+        self.parser = BuildLogParser()
         self._lock = threading.Lock()
         self._cancel_requested = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -269,11 +275,15 @@ class RebuildRunner:
         try:
             prune_logs(self.logs_dir, self.keep_logs)
 
+            feed = self.parser.feed
+
             def emit(line: str) -> None:
                 log.write(line)
                 log.write("\n")
-                last.append(line)
                 on_line(line)
+                for event in feed(line):
+                    if type(event) is DisplayLine:
+                        last.append(plain(event.text))
 
             step = await self._run_one(self.command, emit, log, event, deadline)
             error = step.error
@@ -299,6 +309,7 @@ class RebuildRunner:
             with self._lock:
                 self._loop = None
                 self._cancel_event = None
+        self.parser.finish(0 if step.exit_code == 0 and not step.cancelled and not step.timed_out else 1)
         self.outcome = RebuildOutcome(
             exit_code=step.exit_code,
             duration_s=self.elapsed_s,
