@@ -1,0 +1,172 @@
+"""The Processes table: one row per process (name, state, pid, CPU%, memory, uptime, restarts, ports, backend).
+
+`update(snapshot)` adds and removes rows and rewrites only the cells whose text changed (no clear,
+no flicker); the cursor stays on the same process. `ProcessTable.Selected` is posted whenever the
+highlighted process changes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+COLUMNS = (("name", "Name"), ("state", "State"), ("pid", "PID"), ("cpu", "CPU%"), ("mem", "Mem"),
+           ("uptime", "Up"), ("restarts", "Rst"), ("ports", "Ports"), ("backend", "Via"))
+
+# state → theme variable for its colour
+STATE_COLOURS = {
+    "ready": "success", "running": "success", "starting": "warning", "stopping": "warning",
+    "stopped": "foreground-muted", "exited": "secondary", "failed": "error",
+}
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return "–"
+    for unit in ("B", "K", "M", "G"):
+        if n < 1024 or unit == "G":
+            return f"{n:.0f}{unit}" if unit == "B" else f"{n:.1f}{unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n:.1f}T"
+
+
+def human_duration(s: float | None) -> str:
+    if s is None:
+        return "–"
+    s = int(s)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+def _cell_values(p: Any) -> dict[str, tuple[object, ...]]:
+    """The plain facts behind each cell: a cell is rewritten only when its facts change."""
+    checks = {c.port: c.accepting for c in getattr(p, "port_checks", ())}
+    return {
+        "name": (p.name, getattr(p, "service", None)),
+        "state": (p.state, getattr(p, "exit_code", None)),
+        "pid": (p.pid,),
+        "cpu": (None if p.cpu_percent is None else round(p.cpu_percent, 1),),
+        "mem": (human_bytes(p.rss),),
+        "uptime": (human_duration(p.uptime_s),),
+        "restarts": (p.restarts,),
+        "ports": tuple((port, checks.get(port)) for port in p.ports),
+        "backend": (p.backend,),
+    }
+
+
+class ProcessTable(DataTable):
+    """A row-cursor table of processes keyed by name."""
+
+    class Selected(Message):
+        """The highlighted process changed; `name` is None when the table is empty."""
+
+        def __init__(self, name: str | None) -> None:
+            super().__init__()
+            self.name = name
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_row_labels=False)
+        self._values: dict[str, dict[str, tuple[object, ...]]] = {}
+        self._selected: str | None = None
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
+
+    @property
+    def selected_name(self) -> str | None:
+        return self._selected
+
+    # ------------------------------------------------------------ rendering
+
+    def _colour(self, variable: str) -> str:
+        return self.app.theme_variables.get(variable, "")
+
+    def _render(self, column: str, facts: tuple[object, ...]) -> Text:
+        muted = self._colour("foreground-muted")
+        if column == "name":
+            name, service = facts
+            text = Text(_CONTROL.sub("\ufffd", str(name)))
+            if service and service != name:
+                text.append(f" {service}", style=muted)
+            return text
+        if column == "state":
+            state, code = facts
+            label = f"{state} {code}" if code not in (None, 0) else str(state)
+            return Text(label, style=f"bold {self._colour(STATE_COLOURS.get(str(state), 'foreground'))}")
+        if column == "ports":
+            text = Text()
+            for i, (port, accepting) in enumerate(facts):  # type: ignore[misc]
+                if i:
+                    text.append(",")
+                colour = {True: "success", False: "error"}.get(accepting, "foreground-muted")
+                text.append(str(port) + {True: "✓", False: "✗"}.get(accepting, ""), style=self._colour(colour))
+            return text
+        if column == "cpu":
+            return Text("–" if facts[0] is None else f"{facts[0]:.1f}", justify="right")
+        if column == "pid":
+            return Text("–" if facts[0] is None else str(facts[0]), justify="right")
+        if column == "restarts":
+            return Text(str(facts[0]), justify="right", style=self._colour("warning") if facts[0] else "")
+        if column == "backend":
+            return Text(str(facts[0]), style=muted)
+        return Text(str(facts[0]), justify="right")
+
+    # ------------------------------------------------------------ updates
+
+    def update(self, snapshot: Any) -> None:
+        """Show `snapshot.processes`: new rows added, gone rows removed, changed cells rewritten."""
+        processes = list(getattr(snapshot, "processes", ()) or ())
+        new = {p.name: _cell_values(p) for p in processes}
+        keep = self._selected
+        for name in [n for n in self._values if n not in new]:
+            self.remove_row(name)
+            del self._values[name]
+        for name, cells in new.items():
+            old = self._values.get(name)
+            if old is None:
+                self.add_row(*(self._render(c, cells[c]) for c, _ in COLUMNS), key=name)
+            else:
+                for column, _ in COLUMNS:
+                    if old[column] != cells[column]:
+                        self.update_cell(name, column, self._render(column, cells[column]))
+            self._values[name] = cells
+        if keep is not None and keep in self._values:
+            index = self.get_row_index(keep)
+            if index != self.cursor_row:
+                self.move_cursor(row=index, animate=False)
+        self._announce()
+
+    def select_name(self, name: str) -> None:
+        """Move the cursor to a process (no-op when absent)."""
+        if name in self._values:
+            self.move_cursor(row=self.get_row_index(name), animate=False)
+
+    def _restyle(self) -> None:
+        for name, cells in self._values.items():
+            for column, _ in COLUMNS:
+                self.update_cell(name, column, self._render(column, cells[column]))
+
+    def _announce(self) -> None:
+        name: str | None = None
+        if self.row_count and 0 <= self.cursor_row < self.row_count:
+            name = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        if name != self._selected:
+            self._selected = name
+            self.post_message(self.Selected(name))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._announce()

@@ -1,0 +1,76 @@
+"""The process table under Pilot: rows appear, a changed CPU cell updates in place, the cursor stays put."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual.app import App, ComposeResult
+
+from omni_tui.core.processes import PortCheck, ProcessInfo, ProcessSnapshot
+from omni_tui.ui.widgets.process_table import ProcessTable, human_bytes, human_duration
+
+
+def _info(name: str, **kw: object) -> ProcessInfo:
+    base = dict(backend="psutil", state="running", raw_state="sleeping", pid=100, cpu_percent=None, rss=10 << 20,
+                uptime_s=5.0, restarts=0, ports=(), ready=None)
+    base.update(kw)
+    return ProcessInfo(name=name, **base)  # type: ignore[arg-type]
+
+
+class Harness(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.selected: list[str | None] = []
+
+    def compose(self) -> ComposeResult:
+        yield ProcessTable(id="procs")
+
+    def on_process_table_selected(self, message: ProcessTable.Selected) -> None:
+        self.selected.append(message.name)
+
+
+def _cell(table: ProcessTable, row: str, column: str) -> str:
+    return table.get_cell(row, column).plain
+
+
+async def test_rows_appear_cells_update_in_place_and_cursor_stays() -> None:
+    app = Harness()
+    async with app.run_test(size=(120, 20)) as pilot:
+        table = app.query_one(ProcessTable)
+        web = _info("web", pid=11, state="ready", ports=(8000,), port_checks=(PortCheck(8000, True),), uptime_s=75)
+        worker = _info("worker", pid=12, cpu_percent=None)
+        table.update(ProcessSnapshot("psutil", (web, worker)))
+        await pilot.pause()
+        assert table.row_count == 2
+        assert [_cell(table, "web", c) for c in ("name", "state", "pid", "cpu", "mem", "uptime", "ports", "backend")] == [
+            "web", "ready", "11", "–", "10.0M", "1m15s", "8000✓", "psutil"]
+        assert app.selected == ["web"]
+
+        await pilot.press("down")
+        await pilot.pause()
+        assert table.selected_name == "worker" and app.selected == ["web", "worker"]
+
+        worker_row = table.rows[next(k for k in table.rows if k.value == "worker")]
+        db = _info("db", pid=9, service="postgres", ports=(5432,), port_checks=(PortCheck(5432, False),))
+        table.update(ProcessSnapshot("psutil", (db, web, replace(worker, cpu_percent=12.5))))
+        await pilot.pause()
+        assert _cell(table, "worker", "cpu") == "12.5"
+        assert table.rows[next(k for k in table.rows if k.value == "worker")] is worker_row  # not rebuilt
+        assert _cell(table, "db", "ports") == "5432✗" and _cell(table, "db", "name") == "db postgres"
+        assert table.selected_name == "worker"
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "worker"
+
+        # The row above the cursor goes away: the cursor still follows the same process.
+        table.update(ProcessSnapshot("psutil", (db, replace(worker, cpu_percent=3.0, state="exited", exit_code=3))))
+        await pilot.pause()
+        assert table.row_count == 2 and table.selected_name == "worker"
+        assert _cell(table, "worker", "state") == "exited 3" and _cell(table, "worker", "cpu") == "3.0"
+
+        table.update(ProcessSnapshot("psutil", ()))
+        await pilot.pause()
+        assert table.row_count == 0 and app.selected[-1] is None
+
+
+def test_human_formats() -> None:
+    assert [human_bytes(n) for n in (None, 512, 2048, 5 << 20, 3 << 30)] == ["–", "512B", "2.0K", "5.0M", "3.0G"]
+    assert [human_duration(s) for s in (None, 9.7, 61, 3700, 90000)] == ["–", "9s", "1m01s", "1h01m", "1d01h"]
