@@ -134,3 +134,81 @@ def test_cancel_during_a_long_build_leaves_nothing_running(tmp_path: Path, need_
         if proc.info["status"] != psutil.STATUS_ZOMBIE and marker in cmdline:
             survivors.append(cmdline)
     assert survivors == []
+
+
+# -- end to end through the gate ----------------------------------------------------------------
+
+GATE_BUILD_NIX = """let
+  # Evaluate the devenv.nix under test with small stand-ins for pkgs/lib/config.
+  cfg = import ./devenv.nix {{ pkgs = {{ git = "git"; jq = "jq"; }}; lib = {{}}; config = {{}}; }};
+  greeting = cfg.env.GREET;
+in derivation {{
+  name = "devenv-shell";
+  system = builtins.currentSystem;
+  builder = "/bin/sh";
+  args = [ "-c" ("echo evaluating shell; echo greeting " + greeting + "; "
+    + (if greeting == "fail" then "echo the builder refuses >&2; exit 4" else "echo ok > $out")) ];
+  src = builtins.readFile ./devenv.nix;
+  nonce = "{nonce}";
+}}
+"""
+
+
+def gate_workspace(project: Path):
+    from omni_tui.core.workspace import Workspace
+
+    (project / "build.nix").write_text(GATE_BUILD_NIX.format(nonce=secrets.token_hex(8)))
+    (project / "omni-tui.toml").write_text(
+        f'[rebuild]\ncommand = "{NIX_BUILD} build.nix"\nauto_rollback = true\ntimeout_s = 300\n'
+    )
+    return Workspace.open(project)
+
+
+def approve_with_real_build(ws, new_content: str):
+    from omni_tui.core.gate import Gate
+    from omni_tui.core.proposals import ProposalStore
+    from omni_tui.core.rebuild import runner_for
+
+    store = ProposalStore(ws)
+    proposal = store.create({"devenv.nix": new_content}, title="change greeting", rationale="test", agent="pytest")
+    streamed: list[str] = []
+    runner = runner_for(ws, run_id=proposal.id)
+    decision = Gate(ws, who="tester").approve(proposal.id, rebuild=lambda: runner.run_sync(streamed.append), command=runner.command)
+    return decision, streamed, store
+
+
+def test_gate_approve_runs_real_nix_and_records_the_outcome(project: Path, need_nix: None) -> None:
+    ws = gate_workspace(project)
+    new = (project / "devenv.nix").read_text().replace('env.GREET = "hello";', 'env.GREET = "hola";')
+    decision, streamed, store = approve_with_real_build(ws, new)
+    assert decision.status == "applied", (decision.reason, decision.last_lines)
+    assert decision.exit_code == 0 and decision.duration_s > 0
+    assert "devenv-shell> greeting hola" in [line for line in decision.last_lines]
+    log = Path(decision.log_path)
+    assert log.parent == ws.paths.logs and "devenv-shell> greeting hola" not in log.read_text()  # raw @nix lines in the file
+    assert '"fields":["greeting hola"]' in log.read_text()
+    assert any(line.startswith("@nix ") and "greeting hola" in line for line in streamed)  # on_line gets raw lines
+    assert (project / "devenv.nix").read_text() == new
+    assert store.decision(decision.proposal_id).status == "applied"
+
+
+def test_gate_rolls_back_byte_for_byte_when_the_real_build_fails(project: Path, need_nix: None) -> None:
+    ws = gate_workspace(project)
+    original = (project / "devenv.nix").read_bytes()
+    new = original.decode().replace('env.GREET = "hello";', 'env.GREET = "fail";')
+    decision, _, _ = approve_with_real_build(ws, new)
+    assert decision.status == "rolled_back"
+    assert decision.exit_code not in (0, None)
+    assert any("failed with exit code 4" in line for line in decision.last_lines)
+    assert Path(decision.log_path).is_file()
+    assert (project / "devenv.nix").read_bytes() == original
+
+
+def test_gate_rolls_back_an_evaluation_error_with_nix_message(project: Path, need_nix: None) -> None:
+    ws = gate_workspace(project)
+    original = (project / "devenv.nix").read_bytes()
+    new = original.decode().replace('env.GREET = "hello";', 'env.GREET = throw "GREET is not configured";')
+    decision, _, _ = approve_with_real_build(ws, new)
+    assert decision.status == "rolled_back" and decision.exit_code not in (0, None)
+    assert any("GREET is not configured" in line for line in decision.last_lines)
+    assert (project / "devenv.nix").read_bytes() == original
