@@ -262,3 +262,14 @@ def test_a_guarded_file_replaced_by_a_symlink_is_denied_not_passed(project: Path
     assert code == 0 and spec["permissionDecision"] == "deny"
     assert spec["permissionDecisionReason"].startswith("omni-tui: Write of a guarded file refused: devenv.nix")
     assert elsewhere.read_text() == SAMPLE_DEVENV_NIX
+
+
+def test_project_is_found_upwards_from_cwd_and_relative_paths_resolve_against_it(project: Path, ws: Workspace) -> None:
+    sub = project / "src" / "pkg"
+    sub.mkdir(parents=True)
+    write = {"file_path": "../../devenv.nix", "content": SAMPLE_DEVENV_NIX + "# tuned\n"}
+    code, out, _ = run_hook(payload(project, "Write", write, cwd=sub), "--timeout", "0.2")
+    assert code == 0 and hook_output(out)["permissionDecision"] == "ask"
+    (entry,) = ProposalStore(ws).entries()
+    assert entry.proposal.paths == ["devenv.nix"] and entry.proposal.title == "Write devenv.nix: + # tuned"
+    assert entry.proposal.changes[0].new_content.endswith("# tuned\n")
