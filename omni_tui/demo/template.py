@@ -83,7 +83,7 @@ def plan_build(root: Path, salt: str, *, python: str = sys.executable, use_nix: 
     try:
         probe = subprocess.run(
             ["nix-instantiate", "--option", "substituters", "", BUILD_FILE, "--argstr", "salt", salt],
-            cwd=root, capture_output=True, text=True, timeout=120,
+            cwd=root, capture_output=True, text=True, timeout=30,
         )
     except (OSError, subprocess.TimeoutExpired) as err:
         return BuildPlan("simulated", simulated, f"nix-instantiate did not run: {err}")
