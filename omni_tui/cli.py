@@ -385,6 +385,53 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     return serve(ws)
 
 
+# -- rebuild ---------------------------------------------------------------------------------------
+
+
+def _register_rebuild(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("rebuild", parents=[_common()], help="rebuild the approved state headlessly, streaming the log")
+    p.set_defaults(func=cmd_rebuild)
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    """Exit code: the build's (0 ok); 124 timed out; 130 interrupted; 2 refused (unapproved edits, gate busy)."""
+    import signal
+
+    from omni_tui.core.buildlog import BuildLogParser, DisplayLine
+    from omni_tui.core.rebuild import runner_for
+    from omni_tui.core.terminal import plain
+
+    ws = _workspace(args)
+    runner = runner_for(ws, run_id="cli")
+    parser = BuildLogParser()
+
+    def show(line: str) -> None:
+        for event in parser.feed(line):
+            if type(event) is DisplayLine:
+                sys.stdout.write(plain(event.text) + "\n")
+        sys.stdout.flush()
+
+    previous = signal.signal(signal.SIGINT, lambda *_: runner.cancel())  # Ctrl-C stops the build, still recorded
+    try:
+        outcome = Gate(ws).rebuild_approved(lambda: runner.run_sync(show), command=runner.command)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    parser.finish(0 if outcome.ok else 1)
+    print(f"{PROG}: {parser.progress.summary(outcome.duration_s)} — {outcome.describe()} — log {outcome.log_path}")
+    if outcome.error and outcome.exit_code is not None:
+        print(f"{PROG}: {outcome.error}", file=sys.stderr)
+    if outcome.ok:
+        return 0
+    if outcome.cancelled:
+        return 130
+    if outcome.timed_out:
+        return 124
+    code = outcome.exit_code
+    if code is None:
+        return 1
+    return 128 - code if code < 0 else code if code < 256 else 1  # killed by signal N → 128+N, as shells do
+
+
 # -- wiring -----------------------------------------------------------------------------------------
 
 REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
@@ -396,6 +443,7 @@ REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
     _register_demo,
     _register_hook,
     _register_mcp,
+    _register_rebuild,
 ]
 
 

@@ -232,3 +232,75 @@ def test_resolve_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     devenv.write_text("#!/bin/sh\n")
     devenv.chmod(0o755)
     assert resolve_command(SimpleNamespace(command="  ")) == DEFAULT_COMMAND
+
+
+# -- `omni-tui rebuild` (the real CLI as a subprocess) --------------------------------------------
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+
+def cli(project: Path, *args: str, path: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if path is not None:
+        env["PATH"] = path
+    return subprocess.run([sys.executable, "-m", "omni_tui", "rebuild", "-C", str(project), *args],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def configure(project: Path, command: str) -> None:
+    assert "'''" not in command
+    (project / "omni-tui.toml").write_text(f"[rebuild]\ncommand = '''{command}'''\n")
+
+
+def test_cli_rebuild_streams_plain_lines_and_exits_with_the_build_code(project: Path) -> None:
+    from omni_tui.core.workspace import Workspace
+
+    configure(project, "printf '\\033[31mred\\033[0m\\n'; echo second >&2; printf '\\033]0;title\\007ok\\n'; exit 3")
+    result = cli(project)
+    assert result.returncode == 3, result.stderr
+    out = result.stdout.splitlines()
+    assert out[:3] == ["red", "second", "ok"]
+    assert out[-1].startswith("omni-tui: failed · ") and "exit 3" in out[-1] and "/logs/rebuild-" in out[-1]
+    assert "\x1b" not in result.stdout
+    entries = [e for e in Workspace.open(project).audit.entries() if e["event"] == "rebuild"]
+    assert entries and entries[-1]["exit_code"] == 3 and entries[-1]["decision"] == "failed"
+
+
+def test_cli_rebuild_success(project: Path) -> None:
+    configure(project, "echo building; echo built")
+    result = cli(project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:2] == ["building", "built"]
+    assert " — exit 0 · " in result.stdout.splitlines()[-1]
+
+
+def test_cli_rebuild_refuses_while_unapproved_edits_exist(project: Path) -> None:
+    configure(project, f"touch {project / 'ran'}")
+    cli(project)  # first open records the baseline
+    (project / "ran").unlink()
+    (project / "devenv.nix").write_text((project / "devenv.nix").read_text() + "# edited directly\n")
+    result = cli(project)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "unapproved edits in devenv.nix" in result.stderr
+    assert not (project / "ran").exists()
+
+
+def test_cli_rebuild_refuses_while_the_gate_is_busy(project: Path) -> None:
+    from omni_tui.core.gate import Gate
+    from omni_tui.core.workspace import Workspace
+
+    configure(project, f"touch {project / 'ran'}")
+    with Gate(Workspace.open(project), who="alice").exclusive("approve", "p-123"):
+        result = cli(project)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "busy" in result.stderr
+    assert not (project / "ran").exists()
+
+
+def test_cli_rebuild_without_command_or_devenv_names_the_setting(project: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    result = cli(project, path=str(empty))
+    assert result.returncode == 2
+    assert result.stderr.startswith("omni-tui: ") and "[rebuild] command" in result.stderr and result.stderr.count("\n") == 1

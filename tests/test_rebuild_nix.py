@@ -212,3 +212,18 @@ def test_gate_rolls_back_an_evaluation_error_with_nix_message(project: Path, nee
     assert decision.status == "rolled_back" and decision.exit_code not in (0, None)
     assert any("GREET is not configured" in line for line in decision.last_lines)
     assert (project / "devenv.nix").read_bytes() == original
+
+
+def test_cli_rebuild_runs_real_nix_with_progress_summary(project: Path, need_nix: None) -> None:
+    import os
+    import subprocess
+    import sys
+
+    gate_workspace(project)
+    result = subprocess.run([sys.executable, "-m", "omni_tui", "rebuild", "-C", str(project)],
+                            capture_output=True, text=True, env=dict(os.environ), timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert "devenv-shell> greeting hello" in lines
+    assert not any(line.startswith("@nix ") for line in lines)
+    assert lines[-1].startswith("omni-tui: done 1/1 · ") and " — exit 0 · " in lines[-1]
