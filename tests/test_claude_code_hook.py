@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -273,3 +275,20 @@ def test_project_is_found_upwards_from_cwd_and_relative_paths_resolve_against_it
     (entry,) = ProposalStore(ws).entries()
     assert entry.proposal.paths == ["devenv.nix"] and entry.proposal.title == "Write devenv.nix: + # tuned"
     assert entry.proposal.changes[0].new_content.endswith("# tuned\n")
+
+
+def test_a_hook_stopped_by_claude_code_withdraws_its_proposal(project: Path, ws: Workspace) -> None:
+    edit = {"file_path": str(project / "devenv.nix"), "old_string": "pkgs.jq", "new_string": "pkgs.yq"}
+    hook = start_hook(payload(project, "Edit", edit))
+    store = ProposalStore(ws)
+    deadline = time.monotonic() + WAIT
+    while not store.pending():
+        assert time.monotonic() < deadline, "the hook never proposed"
+        time.sleep(0.05)
+    hook.send_signal(signal.SIGTERM)  # what Claude Code does on interrupt or at its own timeout
+    code, out, err = finish(hook)
+    (entry,) = store.entries()
+    assert code == 128 + signal.SIGTERM and out == ""
+    assert err == f"omni-tui hook: stopped by SIGTERM; proposal {entry.proposal.id} withdrawn\n"
+    assert entry.status == "withdrawn"
+    assert entry.decision is not None and entry.decision.reason == "the Claude Code hook was stopped by SIGTERM before a decision"

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -120,6 +121,29 @@ def ask(reason: str) -> HookResult:
 PASS = HookResult(0)
 
 
+class Stopped(Exception):
+    """A termination signal arrived while the hook waited."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+        self.proposal_id: str | None = None
+        self.withdrawn = False
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise Stopped(signum)
+
+
+def _withdraw(store: ProposalStore, proposal_id: str, reason: str) -> bool:
+    try:
+        store.withdraw(proposal_id, who=AGENT, reason=reason)
+    except OmniError:
+        return False  # decided (or being applied) meanwhile: leave it to the cockpit
+    return True
+
+
 class Denied(Exception):
     """The call targets a guarded file but cannot become a proposal; `str()` is the reason for Claude."""
 
@@ -177,7 +201,6 @@ def run(
     on_timeout: OnTimeout = "ask",
     env: Mapping[str, str] | None = None,
     default_cwd: Path | None = None,
-    on_submitted: Callable[[str], None] | None = None,
 ) -> HookResult:
     """Handle one PreToolUse payload: pass through, or propose, wait and answer."""
     env = os.environ if env is None else env
@@ -195,7 +218,7 @@ def run(
         return PASS
     ws, rel = found
     try:
-        return _propose_and_wait(ws, rel, call, timeout_s, on_timeout, on_submitted)
+        return _propose_and_wait(ws, rel, call, timeout_s, on_timeout)
     except ProposalError as err:
         return deny(f"omni-tui: the proposal for {rel} was refused: {err}")
     except PatchError as err:
@@ -213,7 +236,6 @@ def _propose_and_wait(
     call: ToolCall,
     timeout_s: float,
     on_timeout: OnTimeout,
-    on_submitted: Callable[[str], None] | None,
 ) -> HookResult:
     current = ws.read_current(rel)
     try:
@@ -234,9 +256,14 @@ def _propose_and_wait(
     )
     store = ProposalStore(ws)
     proposal = store.submit(proposal)
-    if on_submitted is not None:
-        on_submitted(proposal.id)
-    decision = store.wait(proposal.id, timeout_s)
+    try:
+        decision = store.wait(proposal.id, timeout_s)
+    except Stopped as stop:
+        # Claude Code stops the hook when the person interrupts the agent or the hook's own
+        # `timeout` expires; an orphaned proposal must not be approved later by surprise.
+        stop.withdrawn = _withdraw(store, proposal.id, f"the Claude Code hook was stopped by {stop.name} before a decision")
+        stop.proposal_id = proposal.id
+        raise
     if decision is None:
         message = pending_message(proposal.id, rel, timeout_s)
         if on_timeout == "deny":
@@ -255,7 +282,14 @@ def main(
     on_timeout: OnTimeout = "ask",
 ) -> int:
     """Entry point for the CLI: stdin → stdout/stderr, returns the exit code."""
-    result = run(sys.stdin.read(), explicit_root=explicit_root, timeout_s=timeout_s, on_timeout=on_timeout)
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(signum, _stop)
+    try:
+        result = run(sys.stdin.read(), explicit_root=explicit_root, timeout_s=timeout_s, on_timeout=on_timeout)
+    except Stopped as stop:
+        what = f"; proposal {stop.proposal_id} withdrawn" if stop.withdrawn else ""
+        sys.stderr.write(f"omni-tui hook: stopped by {stop.name}{what}\n")
+        return 128 + stop.signum
     if result.stdout:
         sys.stdout.write(result.stdout + "\n")
         sys.stdout.flush()
