@@ -221,6 +221,30 @@ def test_session_runs_honcho_processes_the_process_panel_finds_and_stops_them_al
     assert not target.exists()
 
 
+def test_run_demo_hands_the_cockpit_a_ready_workspace_and_cleans_up_after_ctrl_c(demo_root: Path) -> None:
+    import io
+
+    from omni_tui.demo.session import run_demo
+
+    target = demo_root / "ws"
+    seen = {}
+
+    def cockpit(ws) -> int:
+        seen["root"] = ws.root
+        seen["command"] = ws.config.rebuild.command
+        seen["baseline"] = ws.read_baseline("devenv.nix") == (target / "devenv.nix").read_bytes()
+        seen["running"] = len(procs.marked(target))
+        raise KeyboardInterrupt  # Ctrl-C while the cockpit runs
+
+    out = io.StringIO()
+    with pytest.raises(KeyboardInterrupt):
+        run_demo(target, use_nix=False, pace_s=3600, out=out, cockpit=cockpit)
+    assert seen["root"] == target and "simulated_build" in seen["command"] and seen["baseline"]
+    assert seen["running"] >= 4
+    assert "SIMULATED" in out.getvalue() and f"workspace {target} removed" in out.getvalue()
+    assert procs.marked(target) == [] and not target.exists()
+
+
 def test_keep_leaves_the_workspace_but_no_process(demo_root: Path) -> None:
     target = demo_root / "kept"
     with DemoSession(directory=target, keep=True, use_nix=False, pace_s=3600) as session:
