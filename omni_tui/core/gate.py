@@ -215,7 +215,9 @@ class Gate:
         return GateState(kind, pending, unapproved, holder, failed, self.last_rebuild())
 
     def _failed(self, entries: list[ProposalEntry], *, lock_held: bool) -> FailedApply | None:
-        if not lock_held:
+        # An in-progress decision with nobody holding the lock: its process died mid-apply. (Check
+        # the lock again: an apply may have started between the first look and reading the entries.)
+        if not lock_held and any(e.status in IN_PROGRESS for e in entries) and not is_locked(self.ws.paths.lock):
             for entry in entries:
                 if entry.status in IN_PROGRESS and entry.decision is not None:
                     return FailedApply(entry.proposal.id, tuple(entry.proposal.paths), f"interrupted while {entry.status}", None, interrupted=True)
@@ -458,10 +460,12 @@ class Gate:
             originals: dict[str, bytes | None] = {}
             for path in paths:
                 found, data = read_backup(self.ws.paths.backups, proposal_id, path)
-                if not found:
+                if found:
+                    originals[path] = data
+                elif previous.status != "applying":
                     raise GateError(f"no backup of {path} for {proposal_id}; cannot roll back")
-                originals[path] = data
-            current = {p: sha256_bytes(self.ws.read_current(p)) for p in paths}
+                # else: interrupted while backing up, so before any file was written: nothing to restore
+            current = {p: sha256_bytes(self.ws.read_current(p)) for p in originals}
             self._restore(proposal_id, originals, None)
             reason = f"rolled back by {self.who}" + (f" after: {previous.reason}" if previous.reason else "")
             decision = Decision(proposal_id, "rolled_back", reason, self.who, utc_now(), previous.exit_code, previous.duration_s,
