@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -90,6 +90,10 @@ class ProcessMonitor:
 
     def start(self, name: str) -> None:
         self._last.start(name)
+
+    def follow(self, name: str, stop: threading.Event, poll_s: float = 0.5) -> Iterator[str]:
+        """The last lines of `name`, then new ones as they come, until `stop` is set (run it in a thread)."""
+        return self._last.follow(name, stop, poll_s)
 
 
 def join(listed: list[ProcessInfo], rows: list[ProcessInfo], scanner: ProjectScanner) -> list[ProcessInfo]:

@@ -35,22 +35,25 @@ _HAS_PROC = Path("/proc/self/stat").exists()
 
 @dataclass
 class _Proc:
-    """What the scan remembers about one live process (keyed by pid, identified by start time)."""
+    """What the scan remembers about one live process (keyed by pid; pid + start time identify it)."""
 
     pid: int
-    start: float  # a stable per-process identity: start ticks on Linux, create_time elsewhere
+    start: float  # epoch seconds when it started
     comm: str
     ppid: int
-    status: str
+    status: str  # the kernel's state letter (R, S, D, Z, T, ...)
     member: bool
-    ps: psutil.Process | None = None
-    cpu_primed: bool = False
+    cpu_s: float  # user + system CPU seconds at the last sample
+    rss: int
+    sampled: float  # monotonic time of the last sample
+    cpu_pct: float | None = None  # over the last refresh interval; None until a second sample
     name: str | None = None  # the row name, once this process heads a row
+    _cmdline: list[str] | None = None
 
-    def handle(self) -> psutil.Process:
-        if self.ps is None:
-            self.ps = psutil.Process(self.pid)
-        return self.ps
+    def cmdline(self) -> list[str]:
+        if self._cmdline is None:
+            self._cmdline = _read_cmdline(self.pid)
+        return self._cmdline
 
 
 @dataclass
@@ -66,8 +69,16 @@ class _Row:
     manager: bool = False
 
 
-def _read_stat(pid: int) -> tuple[str, str, int, float] | None:
-    """(comm, state letter, ppid, start ticks) from /proc/<pid>/stat, or via psutil off Linux."""
+if _HAS_PROC:
+    _CLK_TCK = os.sysconf("SC_CLK_TCK")
+    _PAGE = os.sysconf("SC_PAGE_SIZE")
+    _BOOT = psutil.boot_time()
+_LETTERS = {"running": "R", "sleeping": "S", "disk-sleep": "D", "zombie": "Z", "stopped": "T", "idle": "I",
+            "dead": "X", "tracing-stop": "t"}
+
+
+def _read_stat(pid: int) -> tuple[str, str, int, float, float, int] | None:
+    """(comm, state letter, ppid, start epoch, CPU seconds, rss bytes): one read of /proc/<pid>/stat on Linux."""
     if _HAS_PROC:
         try:
             with open(f"/proc/{pid}/stat", "rb") as fh:
@@ -75,14 +86,27 @@ def _read_stat(pid: int) -> tuple[str, str, int, float] | None:
         except OSError:
             return None
         lpar, rpar = data.find(b"("), data.rfind(b")")
-        rest = data[rpar + 2 :].split()
-        return data[lpar + 1 : rpar].decode("utf-8", "replace"), rest[0].decode(), int(rest[1]), float(rest[19])
+        f = data[rpar + 2 :].split()
+        return (data[lpar + 1 : rpar].decode("utf-8", "replace"), f[0].decode(), int(f[1]),
+                _BOOT + int(f[19]) / _CLK_TCK, (int(f[11]) + int(f[12])) / _CLK_TCK, int(f[21]) * _PAGE)
     try:
         p = psutil.Process(pid)
         with p.oneshot():
-            return p.name(), p.status()[:1].upper(), p.ppid(), p.create_time()
+            t = p.cpu_times()
+            return (p.name(), _LETTERS.get(p.status(), "S"), p.ppid(), p.create_time(), t.user + t.system,
+                    p.memory_info().rss)
     except psutil.Error:
         return None
+
+
+def _read_cmdline(pid: int) -> list[str]:
+    try:
+        if _HAS_PROC:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                return [a.decode("utf-8", "replace") for a in fh.read().split(b"\0") if a]
+        return psutil.Process(pid).cmdline()
+    except (OSError, psutil.Error):
+        return []
 
 
 def _environ_root(pid: int) -> str | None:
@@ -162,15 +186,18 @@ class ProjectScanner:
             st = _read_stat(pid)
             if st is None:
                 continue
-            comm, state, ppid, start = st
+            comm, state, ppid, start, cpu_s, rss = st
+            now = time.monotonic()
             old = self._procs.get(pid)
-            if old is not None and old.start == start and old.comm == comm:
-                old.ppid, old.status = ppid, state
+            if old is not None and abs(old.start - start) < 0.05 and old.comm == comm:
+                dt = now - old.sampled
+                if dt > 0:
+                    old.cpu_pct = max(0.0, (cpu_s - old.cpu_s) / dt * 100)
+                old.ppid, old.status, old.cpu_s, old.rss, old.sampled = ppid, state, cpu_s, rss, now
                 live[pid] = old
-            elif pid in self._excluded:
-                live[pid] = _Proc(pid, start, comm, ppid, state, member=False)
             else:
-                live[pid] = _Proc(pid, start, comm, ppid, state, member=self._belongs(pid))
+                member = pid not in self._excluded and self._belongs(pid)
+                live[pid] = _Proc(pid, start, comm, ppid, state, member, cpu_s, rss, now)
         self._procs = live
 
     def _members(self) -> set[int]:
@@ -192,10 +219,7 @@ class ProjectScanner:
         if p.comm in SEE_THROUGH:
             return True
         if p.comm in SHELLS:  # an interactive shell, not an `sh -c CMD` wrapper
-            try:
-                return "-c" not in p.handle().cmdline()[1:]
-            except psutil.Error:
-                return False
+            return "-c" not in p.cmdline()[1:]
         return False
 
     def _build_rows(self, members: set[int]) -> list[_Row]:
@@ -293,23 +317,13 @@ class ProjectScanner:
         for pid in [head.pid, *(p for p in row.pids if p != head.pid)]:
             p = self._procs[pid]
             service = service or SERVICE_NAMES.get(p.comm)
-            try:
-                ps = p.handle()
-                with ps.oneshot():
-                    c = ps.cpu_percent(None)
-                    rss += ps.memory_info().rss
-                    if pid == head.pid:
-                        uptime = max(0.0, now - ps.create_time())
-                        command = " ".join(ps.cmdline())
-            except psutil.Error:
-                if pid == head.pid:
-                    return None
-                continue
-            if not p.cpu_primed:
-                p.cpu_primed = True
-                cpu = None if pid == head.pid else cpu
-            elif cpu is not None:
-                cpu += c
+            rss += p.rss
+            if pid == head.pid:
+                cpu = p.cpu_pct
+                uptime = max(0.0, now - p.start)
+                command = " ".join(p.cmdline())
+            elif cpu is not None and p.cpu_pct is not None:
+                cpu += p.cpu_pct
             if not row.manager or pid == head.pid:
                 ports.extend(listening_ports(pid, table))
         seen_ports: dict[int, str] = {}
