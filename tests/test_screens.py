@@ -54,6 +54,7 @@ class Host(App[None]):
         super().__init__()
         self.make = make
         self.results: list[Any] = []
+        self.animation_level = "none"  # scrolls land at once: tests wait for states, not animations
 
     def compose(self) -> ComposeResult:
         yield Static("the cockpit")
@@ -323,6 +324,7 @@ async def test_process_log_shows_fed_lines_and_follows_the_tail() -> None:
         assert "\x1b" not in text and "[32m" not in text
         assert "following the end" in text and "500 lines" in text
 
+        await wait_for(pilot, lambda: screen.log_view.allow_vertical_scroll, "the scrollbar")
         await pilot.press("home")  # reading older lines pauses following
         await wait_for(pilot, lambda: "paused" in screen_text(app), "paused")
         screen.append_lines(["GET /500 200"])
