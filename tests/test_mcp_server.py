@@ -197,7 +197,10 @@ async def test_tool_errors_are_one_line_mcp_errors(project: Path, ws: Workspace)
         assert "patch does not apply to devenv.nix: hunk 1 (@@ -1,1 +1,1 @@) does not apply: line 1 should be 'nope'" in patch_error
         assert "no proposal with id 20990101T000000Z-abcdef" in await call_error(session, "proposal_status", id="20990101T000000Z-abcdef")
         assert "not a valid proposal id" in await call_error(session, "withdraw_proposal", id="../x")
-        assert "unknown process 'nope'" in await call_error(session, "process_logs", name="nope")
+        assert "unknown process 'nope' (known: none)" in await call_error(session, "process_logs", name="nope")
+        missing = await call_error(session, "propose_change", files=[{"content": "x"}], wait_s=-1)
+        assert missing == ("propose_change: invalid arguments: files.0.path: Field required; title: Field required; "
+                           "wait_s: Input should be greater than or equal to 0")
     assert ProposalStore(ws).entries() == []
 
 
@@ -250,4 +253,5 @@ async def test_list_processes_and_process_logs_return_real_data(project: Path, w
                 await anyio.sleep(0.2)
         assert logs["name"] == "worker" and logs["backend"] == "psutil"
         assert all(line.startswith("worker line ") for line in logs["lines"])
-        assert "lines: must be between 1 and 2000" in await call_error(session, "process_logs", name="worker", lines=0)
+        too_few = await call_error(session, "process_logs", name="worker", lines=0)
+        assert too_few == "process_logs: invalid arguments: lines: Input should be greater than or equal to 1"

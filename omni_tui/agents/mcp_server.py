@@ -17,10 +17,10 @@ from typing import Annotated, Any, TypeVar
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from omni_tui.agents.outcome import decision_summary, pending_message
-from omni_tui.core.errors import OmniError, PatchError, PathError, ProposalError
+from omni_tui.core.errors import BackendError, OmniError, PatchError, ProposalError
 from omni_tui.core.gate import Gate
 from omni_tui.core.processes import collect
 from omni_tui.core.audit import utc_now
@@ -74,6 +74,22 @@ def _text(data: bytes | None) -> str | None:
     if data is None:
         return None
     return data.decode("utf-8", errors="replace")
+
+
+class _OmniMCPServer(MCPServer):
+    """MCPServer whose argument-validation errors are one line, like every other tool error here."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as err:
+            cause = err.__cause__
+            if not isinstance(cause, ValidationError):
+                raise
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in e['loc']) or 'arguments'}: {e['msg']}" for e in cause.errors()
+            )
+            raise ToolError(f"{name}: invalid arguments: {problems}") from cause
 
 
 class OmniTools:
@@ -185,21 +201,19 @@ class OmniTools:
         return collect(self.ws.root, env=self.env).to_dict()
 
     def logs(self, name: str, lines: int) -> dict[str, Any]:
-        if not 1 <= lines <= MAX_LOG_LINES:
-            raise ProposalError(f"lines: must be between 1 and {MAX_LOG_LINES}, not {lines}")
         snapshot = collect(self.ws.root, env=self.env)
         if snapshot.get(name) is None:
             known = ", ".join(p.name for p in snapshot.processes) or "none"
-            raise PathError(f"unknown process {name!r} (running: {known})")
+            raise BackendError(f"unknown process {name!r} (known: {known})")
         if snapshot.control is None:
-            raise PathError(f"no process backend can read the logs of {name!r}")
+            raise BackendError(f"no process backend can read the logs of {name!r}")
         return {"name": name, "backend": snapshot.backend, "lines": snapshot.control.logs(name, lines)}
 
 
 def build_server(ws: Workspace, env: Mapping[str, str] | None = None) -> MCPServer:
     """The MCP server with its six tools, bound to `ws`."""
     tools = OmniTools(ws, env)
-    server = MCPServer(name="omni-tui", instructions=INSTRUCTIONS, log_level="WARNING")
+    server = _OmniMCPServer(name="omni-tui", instructions=INSTRUCTIONS, log_level="WARNING")
 
     @server.tool()
     async def propose_change(
@@ -251,7 +265,7 @@ def build_server(ws: Workspace, env: Mapping[str, str] | None = None) -> MCPServ
     @server.tool()
     async def process_logs(
         name: Annotated[str, Field(description="A process name from list_processes")],
-        lines: Annotated[int, Field(description=f"How many of the last lines (1..{MAX_LOG_LINES})")] = 100,
+        lines: Annotated[int, Field(ge=1, le=MAX_LOG_LINES, description="How many of the last lines")] = 100,
     ) -> dict[str, Any]:
         """The last lines of a process's log."""
         return await _in_thread(_tool_errors, tools.logs, name, lines)
