@@ -276,3 +276,10 @@ def test_help_lists_the_agent_subcommands_and_no_approve(project: Path) -> None:
         assert command in out
     assert not any(line.split()[:1] == ["approve"] for line in out.splitlines())
     assert run_cli("approve", "x", cwd=project).returncode == 2  # no command approves: it is not a subcommand
+
+
+def test_bare_command_with_a_missing_dir_is_a_cockpit_error(tmp_path: Path) -> None:
+    result = run_cli("nowhere", cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.decode() == "omni-tui: nowhere: no such directory\n"
+    result = run_cli("-C", "nowhere", cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.decode() == "omni-tui: nowhere: no such directory\n"

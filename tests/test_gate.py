@@ -415,3 +415,33 @@ def test_decision_documents_are_valid_json_with_schema(ws: Workspace, gate: Gate
     assert set(doc) == {"schema", "proposal_id", "status", "reason", "who", "decided_at", "exit_code", "duration_s",
                         "log_path", "last_lines", "files"}
     assert not any(name.startswith(".omni-tmp-") for name in os.listdir(ws.root))
+
+
+def test_multi_file_rollback_restores_contents_and_absence(ws: Workspace, gate: Gate) -> None:
+    before = (ws.root / "devenv.nix").read_bytes()
+    proposal = ProposalStore(ws).create({"devenv.nix": NEW_NIX, ".envrc": "use devenv\n"}, title="two files", rationale="r", agent="a")
+    assert proposal.change(".envrc").base_sha256 is None
+    seen: dict[str, bool] = {}
+
+    def build() -> RebuildOutcome:
+        seen["envrc"] = (ws.root / ".envrc").read_text() == "use devenv\n"
+        return RebuildOutcome(2, 0.1, None, ())
+
+    assert gate.approve(proposal.id, rebuild=build).status == "rolled_back"
+    assert seen["envrc"]
+    assert (ws.root / "devenv.nix").read_bytes() == before
+    assert not (ws.root / ".envrc").exists()
+    assert gate.state().kind == "clean"
+
+
+def test_an_edit_made_during_the_rebuild_is_kept_in_backups_when_rolling_back(ws: Workspace, gate: Gate) -> None:
+    before = (ws.root / "devenv.nix").read_bytes()
+
+    def build() -> RebuildOutcome:
+        (ws.root / "devenv.nix").write_text(NEW_NIX + "# someone typed this meanwhile\n")
+        return RebuildOutcome(1, 0.1, None, ())
+
+    gate.approve(propose(ws).id, rebuild=build)
+    assert (ws.root / "devenv.nix").read_bytes() == before
+    kept = [p.read_text() for p in ws.paths.backups.glob("*-overwritten-*/devenv.nix")]
+    assert kept == [NEW_NIX + "# someone typed this meanwhile\n"]

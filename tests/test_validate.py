@@ -49,3 +49,10 @@ def test_without_nix_the_check_is_skipped_and_says_so(monkeypatch: pytest.Monkey
     assert validation.ok and not validation.nix_checked
     assert validation.notes == ("nix-instantiate not found: Nix syntax not checked",)
     assert validation.summary() == "ok (Nix syntax not checked)"
+
+
+def test_the_projects_own_devenv_nix_parses(need_nix: None) -> None:
+    from pathlib import Path
+
+    own = Path(__file__).resolve().parent.parent / "devenv.nix"
+    assert nix_parse("devenv.nix", own.read_text()) == (None, None)
