@@ -49,7 +49,7 @@ class ProcessLogScreen(ModalScreen[None]):
 
     def __init__(self, name: str, source: str = "", *, max_lines: int = 100_000) -> None:
         super().__init__()
-        self.process_name = name
+        self.name_shown = name
         self.source = source
         self.max_lines = max_lines
         self._error: str | None = None
@@ -58,7 +58,7 @@ class ProcessLogScreen(ModalScreen[None]):
         with Vertical(id="dialog", classes="dialog -log"):
             source = " [$text-muted]· $source[/]" if self.source else ""
             yield Label(
-                Content.from_markup(f"Log: [b]$name[/]{source}", name=self.process_name, source=self.source),
+                Content.from_markup(f"Log: [b]$name[/]{source}", name=self.name_shown, source=self.source),
                 id="dialog-title",
             )
             yield LogView(max_lines=self.max_lines, id="process-log")
