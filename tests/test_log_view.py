@@ -153,3 +153,38 @@ async def test_progress_line_shows_phase_counts_elapsed_and_exit_status() -> Non
         line.start()
         line.finish(None, cancelled=True)
         assert line.plain_text() == "■ cancelled · 0:00"
+
+
+class ClockedLogApp(App):
+    def __init__(self, now: list[float]) -> None:
+        super().__init__()
+        self.now = now
+
+    def compose(self) -> ComposeResult:
+        yield LogView(clock=lambda: self.now[0])
+
+
+async def test_log_view_progress_row_stays_on_top_while_lines_stream() -> None:
+    now = [50.0]
+    async with ClockedLogApp(now).run_test(size=(60, 10)) as pilot:
+        view = pilot.app.query_one(LogView)
+        view.write_line("▶ approve add-redis")
+        view.set_progress(BuildProgress(phase="building", done=1, expected=3, running=1, current=("redis-7.2",)))
+        now[0] = 55.0
+        view.write_lines([f"redis-7.2> step {i}" for i in range(100)])
+        await pilot.pause()
+        rows = screen_rows(view)
+        assert rows[0] == " ⟳ building 1/3 · redis-7.2 · 0:05"
+        assert rows[-1] == "redis-7.2> step 99" and rows[1] == "redis-7.2> step 91"
+        view.focus()
+        await pilot.press("home")
+        await pilot.pause()
+        assert screen_rows(view)[:2] == [" ⟳ building 1/3 · redis-7.2 · 0:05", "▶ approve add-redis"]
+        view.set_progress(BuildProgress(phase="done", done=3, expected=3))
+        view.finish(0, duration_s=65)
+        await pilot.pause()
+        assert screen_rows(view)[0] == " ✓ exit 0 · done 3/3 · 1:05"
+        assert view.progress_text() == "✓ exit 0 · done 3/3 · 1:05"
+        view.clear()
+        await pilot.pause()
+        assert view.progress_text() == "" and screen_rows(view)[0] == ""

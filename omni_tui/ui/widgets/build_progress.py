@@ -16,6 +16,95 @@ from textual.widget import Widget
 from omni_tui.core.buildlog import BuildProgress, format_elapsed
 
 
+class ProgressModel:
+    """The state behind a progress line, shared by `BuildProgressLine` and `LogView`'s header row."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.progress: BuildProgress | None = None
+        self.title: str | None = None
+        self.started_at: float | None = None
+        self.elapsed_final: float | None = None
+        self.status: str | None = None  # None while idle or running; else the final status text
+        self.kind = "idle"  # idle | running | ok | failed | stopped
+
+    @property
+    def active(self) -> bool:
+        return self.started_at is not None
+
+    @property
+    def running(self) -> bool:
+        return self.started_at is not None and self.status is None
+
+    @property
+    def elapsed_s(self) -> float | None:
+        if self.elapsed_final is not None:
+            return self.elapsed_final
+        if self.started_at is None:
+            return None
+        return max(0.0, self.clock() - self.started_at)
+
+    def start(self, title: str | None = None) -> None:
+        self.title = title
+        self.progress = BuildProgress()
+        self.started_at = self.clock()
+        self.elapsed_final = None
+        self.status = None
+        self.kind = "running"
+
+    def update(self, progress: BuildProgress | None) -> None:
+        if progress is None:
+            return
+        if self.started_at is None or self.status is not None:
+            if self.status is not None:  # progress after the end of a run: keep the final picture
+                self.progress = progress
+                return
+            self.start(self.title)
+        self.progress = progress
+
+    def finish(self, exit_code: int | None, *, cancelled: bool = False, timed_out: bool = False,
+               error: str | None = None, duration_s: float | None = None) -> None:
+        if self.started_at is None:
+            self.started_at = self.clock()
+        self.elapsed_final = duration_s if duration_s is not None else self.elapsed_s
+        if cancelled:
+            self.status, self.kind = "■ cancelled", "stopped"
+        elif timed_out:
+            self.status, self.kind = "■ timed out", "stopped"
+        elif exit_code == 0:
+            self.status, self.kind = "✓ exit 0", "ok"
+        elif exit_code is None:
+            self.status, self.kind = f"✗ {error or 'did not run'}", "failed"
+        else:
+            self.status, self.kind = f"✗ exit {exit_code}", "failed"
+
+    def reset(self) -> None:
+        self.__init__(self.clock)  # type: ignore[misc]
+
+    def parts(self) -> list[tuple[str, str]]:
+        """(text, kind) pieces; kind picks the style: title, idle, running, ok, failed, stopped, plain."""
+        if self.started_at is None:
+            return [("no rebuild yet", "idle")]
+        parts: list[tuple[str, str]] = []
+        if self.title:
+            parts.append((f"{self.title} — ", "title"))
+        elapsed = self.elapsed_s
+        progress = self.progress or BuildProgress()
+        if self.status is None:
+            parts.append(("⟳ " + progress.summary(elapsed), "running"))
+            return parts
+        parts.append((self.status, self.kind))
+        summary = progress.summary()
+        if summary and summary != "evaluating":
+            parts.append((f" · {summary}", "plain"))
+        if elapsed is not None:
+            parts.append((f" · {format_elapsed(elapsed)}", "plain"))
+        return parts
+
+    def text(self) -> str:
+        return "".join(text for text, _ in self.parts())
+
+
 class BuildProgressLine(Widget):
     """`⟳ building 2/5 · hello-2.12 · 0:07`, then `✓ exit 0 · done 5/5 · 0:12` (or ✗ / cancelled)."""
 
@@ -51,85 +140,45 @@ class BuildProgressLine(Widget):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._clock = clock
-        self.progress: BuildProgress | None = None
-        self.title: str | None = None
-        self.started_at: float | None = None
-        self.elapsed_final: float | None = None
-        self.status: str | None = None  # None while idle or running; else the final status text
-        self.status_kind = "idle"
+        self.model = ProgressModel(clock)
         self._ticker: Timer | None = None
 
     @property
     def running(self) -> bool:
-        return self.started_at is not None and self.status is None
+        return self.model.running
 
     @property
     def elapsed_s(self) -> float | None:
-        if self.elapsed_final is not None:
-            return self.elapsed_final
-        if self.started_at is None:
-            return None
-        return max(0.0, self._clock() - self.started_at)
+        return self.model.elapsed_s
 
     def start(self, title: str | None = None) -> None:
         """A rebuild began now."""
-        self.title = title
-        self.progress = BuildProgress()
-        self.started_at = self._clock()
-        self.elapsed_final = None
-        self.status = None
-        self.status_kind = "running"
-        if self._ticker is None and self.is_mounted:
-            self._ticker = self.set_interval(1.0, self.refresh)
+        self.model.start(title)
+        self._start_ticker()
         self.refresh()
 
     def update_progress(self, progress: BuildProgress | None) -> None:
-        if progress is None:
-            return
-        if self.started_at is None:
-            self.start(self.title)
-        self.progress = progress
+        self.model.update(progress)
+        self._start_ticker()
         self.refresh()
 
-    def finish(
-        self,
-        exit_code: int | None,
-        *,
-        cancelled: bool = False,
-        timed_out: bool = False,
-        error: str | None = None,
-        duration_s: float | None = None,
-    ) -> None:
+    def finish(self, exit_code: int | None, *, cancelled: bool = False, timed_out: bool = False,
+               error: str | None = None, duration_s: float | None = None) -> None:
         """The rebuild ended: show how."""
-        if self.started_at is None:
-            self.started_at = self._clock()
-        self.elapsed_final = duration_s if duration_s is not None else self.elapsed_s
-        if cancelled:
-            self.status, self.status_kind = "■ cancelled", "stopped"
-        elif timed_out:
-            self.status, self.status_kind = "■ timed out", "stopped"
-        elif exit_code == 0:
-            self.status, self.status_kind = "✓ exit 0", "ok"
-        elif exit_code is None:
-            self.status, self.status_kind = f"✗ {error or 'did not run'}", "failed"
-        else:
-            self.status, self.status_kind = f"✗ exit {exit_code}", "failed"
+        self.model.finish(exit_code, cancelled=cancelled, timed_out=timed_out, error=error, duration_s=duration_s)
         self._stop_ticker()
         self.refresh()
 
     def reset(self) -> None:
-        self.progress = None
-        self.title = None
-        self.started_at = None
-        self.elapsed_final = None
-        self.status = None
-        self.status_kind = "idle"
+        self.model.reset()
         self._stop_ticker()
         self.refresh()
 
     def on_mount(self) -> None:
-        if self.running and self._ticker is None:
+        self._start_ticker()
+
+    def _start_ticker(self) -> None:
+        if self.model.running and self._ticker is None and self.is_mounted:
             self._ticker = self.set_interval(1.0, self.refresh)
 
     def _stop_ticker(self) -> None:
@@ -138,28 +187,11 @@ class BuildProgressLine(Widget):
             self._ticker = None
 
     def plain_text(self) -> str:
-        return self.render().plain
+        return self.model.text()
 
     def render(self) -> Text:
-        kind = self.status_kind
-        style = self.get_component_rich_style(f"build-progress--{kind}", partial=True) if self.is_mounted else None
         text = Text(no_wrap=True, overflow="ellipsis")
-        if self.started_at is None:
-            text.append("no rebuild yet", style or "")
-            return text
-        if self.title:
-            title_style = self.get_component_rich_style("build-progress--title", partial=True) if self.is_mounted else ""
-            text.append(f"{self.title} — ", title_style)
-        elapsed = self.elapsed_s
-        progress = self.progress or BuildProgress()
-        if self.status is None:
-            text.append("⟳ ", style or "")
-            text.append(progress.summary(elapsed), style or "")
-        else:
-            text.append(self.status, style or "")
-            summary = progress.summary()
-            if summary and summary != "evaluating":
-                text.append(f" · {summary}")
-            if elapsed is not None:
-                text.append(f" · {format_elapsed(elapsed)}")
+        for piece, kind in self.model.parts():
+            style = self.get_component_rich_style(f"build-progress--{kind}", partial=True) if kind != "plain" and self.is_mounted else ""
+            text.append(piece, style)
         return text

@@ -4,12 +4,14 @@ Ingest is cheap on purpose (`write_lines` only appends raw strings): sanitising 
 per *rendered* line through `core.terminal`, with a cache. Colours carry from one line to the next
 as in a terminal: the SGR state at a line's start comes from the nearest earlier line holding an
 escape (looked up within `SGR_LOOKBACK` lines). When the ring is full the oldest lines drop out and
-a top banner says how many, and where the full log is.
+a banner row says how many, and where the full log is. Once a rebuild reports progress, the top row
+stays fixed as the progress line (phase, N of M, running derivation, elapsed, exit status).
 """
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+import time
+from typing import Callable, Iterable, Sequence
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -20,8 +22,11 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
+from omni_tui.core.buildlog import BuildProgress
 from omni_tui.core.terminal import DEFAULT_STATE, SgrState, needs_sanitizing, sanitize_with_state
+from omni_tui.ui.widgets.build_progress import ProgressModel
 
 DEFAULT_MAX_LINES = 200_000
 SGR_LOOKBACK = 500
@@ -35,7 +40,15 @@ class LogView(ScrollView, can_focus=True):
     """Shows lines written with `write_lines`; keeps at most `max_lines` of them."""
 
     ALLOW_SELECT = False
-    COMPONENT_CLASSES = {"log-view--banner"}
+    COMPONENT_CLASSES = {
+        "log-view--banner",
+        "log-view--progress",
+        "log-view--progress-title",
+        "log-view--progress-running",
+        "log-view--progress-ok",
+        "log-view--progress-failed",
+        "log-view--progress-stopped",
+    }
     BINDINGS = [
         Binding("f", "toggle_follow", "Follow", id="log_view.follow", tooltip="Follow the end of the log (tail -f)"),
         Binding("end", "follow", "End", show=False, id="log_view.end"),
@@ -52,6 +65,12 @@ class LogView(ScrollView, can_focus=True):
         background: $boost;
         text-style: italic;
     }
+    LogView > .log-view--progress { background: $boost; }
+    LogView > .log-view--progress-title { color: $text-muted; background: $boost; }
+    LogView > .log-view--progress-running { color: $accent; background: $boost; text-style: bold; }
+    LogView > .log-view--progress-ok { color: $success; background: $boost; text-style: bold; }
+    LogView > .log-view--progress-failed { color: $error; background: $boost; text-style: bold; }
+    LogView > .log-view--progress-stopped { color: $warning; background: $boost; text-style: bold; }
     """
 
     class FollowChanged(Message):
@@ -71,6 +90,7 @@ class LogView(ScrollView, can_focus=True):
         *,
         max_lines: int = DEFAULT_MAX_LINES,
         log_path: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -89,6 +109,8 @@ class LogView(ScrollView, can_focus=True):
         self._strips: LRUCache[int, Strip] = LRUCache(2048)
         self._end_states: dict[int, SgrState] = {}
         self._styles: dict[str, Style] = {}
+        self.progress_model = ProgressModel(clock)
+        self._ticker: Timer | None = None
 
     # -- data in ---------------------------------------------------------------------------------
 
@@ -139,7 +161,7 @@ class LogView(ScrollView, can_focus=True):
                 floor = self._dropped
                 self._end_states = {k: v for k, v in self._end_states.items() if k >= floor}
         banner_added = self._dropped > 0 and not had_banner
-        self.virtual_size = Size(self._width, len(held) + (1 if self._dropped else 0))
+        self._update_virtual_size()
         if self._follow:
             self._scroll_to_end()
         else:
@@ -158,10 +180,67 @@ class LogView(ScrollView, can_focus=True):
         self._width = 0
         self._strips.clear()
         self._end_states.clear()
-        self.virtual_size = Size(0, 0)
+        self.progress_model.reset()
+        self._stop_ticker()
+        self._update_virtual_size()
         self.scroll_to(0, 0, animate=False, immediate=True)
         self._set_follow(True)
         self.refresh()
+
+    def _update_virtual_size(self) -> None:
+        extra = (1 if self._dropped else 0) + self._header_rows
+        self.virtual_size = Size(self._width, len(self._lines) + extra)
+
+    @property
+    def _header_rows(self) -> int:
+        return 1 if self.progress_model.active else 0
+
+    # -- the progress row ------------------------------------------------------------------------
+
+    def start_progress(self, title: str | None = None) -> None:
+        """A rebuild began now: show the progress row and start its clock."""
+        self.progress_model.start(title)
+        self._progress_changed()
+
+    def set_progress(self, progress: BuildProgress | None) -> None:
+        """The latest build progress (the row appears, and its clock starts, on the first call)."""
+        self.progress_model.update(progress)
+        self._progress_changed()
+
+    def finish(self, exit_code: int | None, *, cancelled: bool = False, timed_out: bool = False,
+               error: str | None = None, duration_s: float | None = None) -> None:
+        """The rebuild ended: the row shows ✓ exit 0 / ✗ exit N / ■ cancelled and stops its clock."""
+        self.progress_model.finish(exit_code, cancelled=cancelled, timed_out=timed_out, error=error, duration_s=duration_s)
+        self._stop_ticker()
+        self._progress_changed()
+
+    def progress_text(self) -> str:
+        """The progress row as text ("" while no rebuild ran since the last clear)."""
+        return self.progress_model.text() if self.progress_model.active else ""
+
+    def _progress_changed(self) -> None:
+        if self.virtual_size.height != len(self._lines) + (1 if self._dropped else 0) + self._header_rows:
+            self._update_virtual_size()
+            if self._follow:
+                self._scroll_to_end()
+        if self.progress_model.running and self._ticker is None and self.is_mounted:
+            self._ticker = self.set_interval(1.0, self._tick)
+        self.refresh_line(self.scroll_offset.y)
+
+    def _tick(self) -> None:
+        if not self.progress_model.running:
+            self._stop_ticker()
+        self.refresh_line(self.scroll_offset.y)
+
+    def _stop_ticker(self) -> None:
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        if self.progress_model.running and self._ticker is None:
+            self._ticker = self.set_interval(1.0, self._tick)
 
     def set_log_path(self, path: str | None) -> None:
         """Where the full log lives; named in the banner once older lines drop out."""
@@ -218,7 +297,10 @@ class LogView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
         base = self.rich_style
-        row = scroll_y + y
+        header = self._header_rows
+        if header and y == 0:
+            return self._progress_strip(width)
+        row = scroll_y + y - header
         if self._dropped:
             if row == 0:
                 style = self.get_component_rich_style("log-view--banner")
@@ -229,6 +311,15 @@ class LogView(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         strip = self._strip(row, base)
         return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def _progress_strip(self, width: int) -> Strip:
+        base = self.get_component_rich_style("log-view--progress")
+        segments = [Segment(" ", base)]
+        for text, kind in self.progress_model.parts():
+            style = base if kind == "plain" else self.get_component_rich_style(f"log-view--progress-{kind}")
+            segments.append(Segment(text, style))
+        strip = Strip(segments)
+        return strip.crop_extend(0, width, base)
 
     def rendered_text(self, row: int) -> str:
         """The text shown for held line `row` (what reaches the screen, without styles)."""
