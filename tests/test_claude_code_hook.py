@@ -280,11 +280,8 @@ def test_project_is_found_upwards_from_cwd_and_relative_paths_resolve_against_it
 def test_a_hook_stopped_by_claude_code_withdraws_its_proposal(project: Path, ws: Workspace) -> None:
     edit = {"file_path": str(project / "devenv.nix"), "old_string": "pkgs.jq", "new_string": "pkgs.yq"}
     hook = start_hook(payload(project, "Edit", edit))
+    _wait_pending(ws)
     store = ProposalStore(ws)
-    deadline = time.monotonic() + WAIT
-    while not store.pending():
-        assert time.monotonic() < deadline, "the hook never proposed"
-        time.sleep(0.05)
     hook.send_signal(signal.SIGTERM)  # what Claude Code does on interrupt or at its own timeout
     code, out, err = finish(hook)
     (entry,) = store.entries()
@@ -292,3 +289,41 @@ def test_a_hook_stopped_by_claude_code_withdraws_its_proposal(project: Path, ws:
     assert err == f"omni-tui hook: stopped by SIGTERM; proposal {entry.proposal.id} withdrawn\n"
     assert entry.status == "withdrawn"
     assert entry.decision is not None and entry.decision.reason == "the Claude Code hook was stopped by SIGTERM before a decision"
+
+
+def _wait_pending(ws: Workspace) -> None:
+    store, deadline = ProposalStore(ws), time.monotonic() + WAIT
+    while not store.pending():
+        assert time.monotonic() < deadline, "the hook never proposed"
+        time.sleep(0.05)
+
+
+def test_a_file_changed_before_the_decision_makes_the_proposal_stale(project: Path, ws: Workspace) -> None:
+    edit = {"file_path": str(project / "devenv.nix"), "old_string": "pkgs.jq", "new_string": "pkgs.yq"}
+    hook = start_hook(payload(project, "Edit", edit))
+    _wait_pending(ws)
+    direct = SAMPLE_DEVENV_NIX.replace("hello", "hi")
+    (project / "devenv.nix").write_text(direct)  # someone edits the file meanwhile
+    result = decided(start_decider(project, "approve"))
+    code, out, _ = finish(hook)
+
+    assert code == 0 and result["status"] == "stale"
+    reason = hook_output(out)["permissionDecisionReason"]
+    assert reason.startswith(f"omni-tui: proposal {result['id']} went stale: devenv.nix changed before the person decided")
+    assert reason.endswith("Re-read devenv.nix and propose again against its current content.")
+    assert (project / "devenv.nix").read_text() == direct
+
+
+def test_a_failed_rebuild_without_auto_rollback_leaves_the_change_and_says_so(project: Path) -> None:
+    (project / "omni-tui.toml").write_text("[rebuild]\nauto_rollback = false\n")
+    ws = Workspace.open(project, env={})
+    edit = {"file_path": str(project / "devenv.nix"), "old_string": "pkgs.jq", "new_string": "pkgs.postgress"}
+    hook = start_hook(payload(project, "Edit", edit))
+    result = decided(start_decider(project, "fail"))
+    code, out, _ = finish(hook)
+
+    assert code == 0 and result["status"] == "failed"
+    reason = hook_output(out)["permissionDecisionReason"]
+    assert "applied to devenv.nix, but the rebuild failed (exit 1); the change stays in place" in reason
+    assert (project / "devenv.nix").read_text() == SAMPLE_DEVENV_NIX.replace("pkgs.jq", "pkgs.postgress")
+    assert ProposalStore(ws).status(result["id"]) == "failed"
