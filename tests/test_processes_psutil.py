@@ -48,6 +48,14 @@ def _kill_group(pid: int) -> None:
         pass
 
 
+def _group_exists(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 class Honcho:
     def __init__(self, root: Path, procfile: str) -> None:
         self.root = root
@@ -185,8 +193,7 @@ def test_stop_ends_the_process_group(project: Path, honcho) -> None:
     members = [int(p) for p in subprocess.run(["pgrep", "-g", str(group)], capture_output=True, text=True).stdout.split()]
     assert len(members) >= 2  # sh, the sleep it backgrounded, python
     mon.stop("worker")
-    with pytest.raises(ProcessLookupError):
-        os.killpg(group, 0)
+    wait_for(lambda: not _group_exists(group), what="the worker's group to be gone (reaped)")
     after = wait_for(lambda: (p := mon.collect().get("worker")) and p.state == "exited" and p, what="worker exited")
     assert after.pid == worker.pid
     with pytest.raises(BackendError, match="'worker' is not running"):
@@ -277,3 +284,31 @@ def test_scanner_follow_yields_new_worker_lines(project: Path, honcho) -> None:
 def test_scanner_is_reused_between_refreshes(project: Path) -> None:
     scanner = ProjectScanner(project)
     assert scanner.scan() == [] and scanner.scan() == []
+
+
+def test_stop_kills_what_ignores_sigterm_after_the_grace_period(project: Path, spawn) -> None:
+    stubborn = ("import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                "child = subprocess.Popen(['sleep', '300']); print('up', flush=True); time.sleep(300)")
+    p = spawn([PY, "-c", stubborn], cwd=project, env_root=project)
+    mon = ProcessMonitor(project, {})
+    mon.scanner.grace_s = 1.0
+    info = wait_for(lambda: next((x for x in mon.collect().processes if x.pid == p.pid), None), what="stubborn")
+    group = os.getpgid(p.pid)
+    wait_for(lambda: len(subprocess.run(["pgrep", "-g", str(group)], capture_output=True, text=True).stdout.split()) >= 2,
+             what="the child in the group")
+    mon.stop(info.name)
+    assert p.wait(10) == -signal.SIGKILL
+    wait_for(lambda: not _group_exists(group), what="the group to be gone")
+
+
+def test_the_manager_in_processes_pid_belongs_even_from_elsewhere(project: Path, tmp_path: Path, spawn) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    manager = spawn([PY, "-c", "import subprocess; subprocess.Popen(['sleep', '300']).wait()"], cwd=elsewhere)
+    mon = ProcessMonitor(project, {})
+    assert all(x.pid != manager.pid for x in mon.collect().processes)
+    (project / ".devenv").mkdir()
+    (project / ".devenv" / "processes.pid").write_text(f"{manager.pid}\n")
+    snap = wait_for(lambda: (s := mon.collect()) and any(x.pid == manager.pid for x in s.processes) and s,
+                    what="the recorded manager")
+    assert next(x for x in snap.processes if x.pid == manager.pid).rss

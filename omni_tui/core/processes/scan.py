@@ -207,6 +207,9 @@ class ProjectScanner:
             children.setdefault(p.ppid, []).append(p.pid)
         members: set[int] = set()
         stack = [p.pid for p in procs.values() if p.member]
+        manager = self._manager_pid()
+        if manager is not None and manager in procs:
+            stack.append(manager)
         while stack:
             pid = stack.pop()
             if pid in members:
@@ -214,6 +217,14 @@ class ProjectScanner:
             members.add(pid)
             stack.extend(children.get(pid, ()))
         return members - self._excluded
+
+    def _manager_pid(self) -> int | None:
+        """The detached manager `devenv up -d` recorded in `.devenv/processes.pid` (it and its children belong)."""
+        try:
+            text = self.paths.manager_pid_file.read_text().strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return int(text) if text.isdigit() else None
 
     def _is_see_through(self, p: _Proc) -> bool:
         if p.comm in SEE_THROUGH:
@@ -432,28 +443,14 @@ class ProjectScanner:
             pgid = os.getpgid(head)
         except ProcessLookupError:
             return
-        own_group = os.getpgrp()
-        group_ours = pgid != own_group and pgid in tree
-        targets = [psutil.Process(p) for p in tree if _alive(p)]
-        self._signal(pgid if group_ours else None, targets, signal.SIGTERM)
-        deadline = time.monotonic() + self.grace_s
-        _, alive = psutil.wait_procs(targets, timeout=max(0.0, deadline - time.monotonic()))
-        if alive or (group_ours and _group_alive(pgid)):
-            self._signal(pgid if group_ours else None, alive, signal.SIGKILL)
-            psutil.wait_procs(alive, timeout=2.0)
-
-    @staticmethod
-    def _signal(pgid: int | None, targets: list[psutil.Process], sig: int) -> None:
-        if pgid is not None:
-            try:
-                os.killpg(pgid, sig)
-            except ProcessLookupError:
-                pass
-        for p in targets:
-            try:
-                p.send_signal(sig)
-            except psutil.Error:
-                pass
+        # Signal the whole group only when its leader is part of what is being stopped (never ours).
+        group = pgid if pgid != os.getpgrp() and pgid in tree else None
+        targets = [pid for pid in tree if _running(pid)]
+        _signal(group, targets, signal.SIGTERM)
+        left = _wait_gone(targets, self.grace_s)
+        if left or (group is not None and _group_alive(group)):
+            _signal(group, left, signal.SIGKILL)
+            _wait_gone(left, 2.0)
 
     def restart(self, name: str) -> None:
         self._row(name)
@@ -497,14 +494,33 @@ class ProjectScanner:
         return self.scan()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (zombies are never reaped here: that is their parent's business)."""
+    st = _read_stat(pid)
+    return st is not None and st[1] not in ("Z", "X")
+
+
+def _wait_gone(pids: list[int], timeout_s: float) -> list[int]:
+    """Poll until every pid has ended; returns those still running at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    left = [p for p in pids if _running(p)]
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = [p for p in left if _running(p)]
+    return left
+
+
+def _signal(pgid: int | None, pids: list[int], sig: int) -> None:
+    if pgid is not None:
+        try:
+            os.killpg(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _group_alive(pgid: int) -> bool:
