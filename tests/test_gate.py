@@ -445,3 +445,14 @@ def test_an_edit_made_during_the_rebuild_is_kept_in_backups_when_rolling_back(ws
     assert (ws.root / "devenv.nix").read_bytes() == before
     kept = [p.read_text() for p in ws.paths.backups.glob("*-overwritten-*/devenv.nix")]
     assert kept == [NEW_NIX + "# someone typed this meanwhile\n"]
+
+
+def test_approval_never_sweeps_in_unapproved_edits_underneath(ws: Workspace, gate: Gate) -> None:
+    direct = (ws.root / "devenv.nix").read_text().replace("hello", "hi")
+    (ws.root / "devenv.nix").write_text(direct)
+    proposal = propose(ws, direct.replace("pkgs.jq", "pkgs.jq pkgs.fd"))  # built on top of the direct edit
+    with pytest.raises(GateError, match="devenv.nix differs from the approved baseline"):
+        gate.approve(proposal.id, rebuild=ok_step)
+    assert ProposalStore(ws).status(proposal.id) == "pending"
+    gate.accept_direct(rebuild=ok_step)  # the person accepts the direct edit first
+    assert gate.approve(proposal.id, rebuild=ok_step).status == "applied"

@@ -279,6 +279,11 @@ class Gate:
                                      sha256_after={p: sha256_bytes(current[p]) for p in stale})
                 stage("stale")
                 return decision
+            # Approving must not silently approve someone else's unreviewed edits underneath it.
+            dirty = [c.path for c in proposal.changes if current[c.path] != self.ws.read_baseline(c.path)]
+            if dirty:
+                raise GateError(f"{', '.join(dirty)} differs from the approved baseline (unapproved edits or a failed apply): "
+                                f"accept, revert or roll back first, then approve {proposal.id}")
             contents, files = self._contents(proposal, current, hunks, edited)
             validation = validate_contents(contents, max_bytes=self.ws.config.guard.max_bytes)
             if not validation.ok:
