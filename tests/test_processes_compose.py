@@ -210,3 +210,21 @@ def test_absent_socket_falls_back(project: Path, sock_dir: Path) -> None:
     snap = ProcessMonitor(project, {"PC_SOCKET_PATH": str(sock_dir / "missing.sock")}).collect()
     assert snap.backend == "psutil" and snap.error is None
     assert any(f"process-compose: no socket at {sock_dir / 'missing.sock'}" in n for n in snap.notes)
+
+
+def test_tcp_when_pc_port_num_is_set(project: Path) -> None:
+    with ComposeServer(None, _procs(), token="tok") as srv:
+        env = {"PC_PORT_NUM": str(srv.port), "PC_ADDRESS": "127.0.0.1", "PC_API_TOKEN": "tok"}
+        mon = ProcessMonitor(project, env, timeout_s=0.5)
+        assert mon.compose.where == f"process-compose at 127.0.0.1:{srv.port}"
+        snap = mon.collect()
+        assert snap.backend == "process-compose" and len(snap.processes) == 6
+        assert srv.requests[-1][2]["Host"] == f"127.0.0.1:{srv.port}"
+        seen, stop, t = _follow(mon.compose, "web", lines=1)
+        _until(lambda: seen == ["web 4"])
+        srv.emit_log("web", "over tcp")
+        _until(lambda: "over tcp" in seen)
+        stop.set()
+        t.join(5)
+    snap = mon.collect()
+    assert snap.backend == "psutil" and f"127.0.0.1:{srv.port}: connection refused" in snap.error

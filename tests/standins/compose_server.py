@@ -55,7 +55,7 @@ class ComposeProcess:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: _Server | _TCPServer
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
         pass
@@ -202,12 +202,21 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         return conn, ("unix", 0)
 
 
-class ComposeServer:
-    """Serves on `socket_path` in a background thread; use as a context manager."""
+class _TCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    owner: ComposeServer
 
-    def __init__(self, socket_path: Path | str, processes: list[ComposeProcess] | None = None, *,
-                 token: str | None = None, no_ws: bool = False, version: str = "v1.122.0") -> None:
-        self.socket_path = Path(socket_path)
+
+class ComposeServer:
+    """Serves on `socket_path` (or TCP 127.0.0.1:`tcp_port` when `socket_path` is None; 0 = any free port)
+    in a background thread; use as a context manager. `port` is the TCP port once started."""
+
+    def __init__(self, socket_path: Path | str | None, processes: list[ComposeProcess] | None = None, *,
+                 token: str | None = None, no_ws: bool = False, version: str = "v1.122.0", tcp_port: int = 0) -> None:
+        self.socket_path = Path(socket_path) if socket_path is not None else None
+        self.tcp_port = tcp_port
+        self.port: int | None = None
         self.processes = {p.name: p for p in processes or []}
         self.token = token
         self.no_ws = no_ws
@@ -223,10 +232,14 @@ class ComposeServer:
         self._server: _Server | None = None
 
     def start(self) -> ComposeServer:
-        self.socket_path.parent.mkdir(parents=True, exist_ok=True)
-        if self.socket_path.exists():
-            self.socket_path.unlink()
-        self._server = _Server(str(self.socket_path), _Handler)
+        if self.socket_path is None:
+            self._server = _TCPServer(("127.0.0.1", self.tcp_port), _Handler)  # type: ignore[assignment]
+            self.port = self._server.server_address[1]
+        else:
+            self.socket_path.parent.mkdir(parents=True, exist_ok=True)
+            if self.socket_path.exists():
+                self.socket_path.unlink()
+            self._server = _Server(str(self.socket_path), _Handler)
         self._server.owner = self
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
@@ -237,7 +250,7 @@ class ComposeServer:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
-        if self.socket_path.exists():
+        if self.socket_path is not None and self.socket_path.exists():
             self.socket_path.unlink()
 
     def __enter__(self) -> ComposeServer:
