@@ -456,3 +456,16 @@ def test_approval_never_sweeps_in_unapproved_edits_underneath(ws: Workspace, gat
     assert ProposalStore(ws).status(proposal.id) == "pending"
     gate.accept_direct(rebuild=ok_step)  # the person accepts the direct edit first
     assert gate.approve(proposal.id, rebuild=ok_step).status == "applied"
+
+
+def test_accepting_a_direct_deletion_makes_absence_the_baseline(ws: Workspace, gate: Gate) -> None:
+    (ws.root / ".envrc").write_text("use devenv\n")
+    gate.accept_direct(rebuild=ok_step)
+    assert ws.read_baseline(".envrc") == b"use devenv\n"
+    (ws.root / ".envrc").unlink()
+    assert gate.state().unapproved == (".envrc",)
+    decision = gate.accept_direct(rebuild=ok_step)
+    (applied,) = decision.files
+    assert applied.path == ".envrc" and applied.sha256_after is None
+    assert ws.read_baseline(".envrc") is None and ws.has_baseline(".envrc")
+    assert gate.state().kind == "clean"

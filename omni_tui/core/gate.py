@@ -118,6 +118,11 @@ def _text_bytes(text: str) -> bytes:
     return text.encode("utf-8")
 
 
+def _encode(text: str | None) -> bytes | None:
+    """Content to put in place; None = the file should not exist (only a person's direct deletion)."""
+    return None if text is None else text.encode("utf-8")
+
+
 class Gate:
     def __init__(self, ws: Workspace, who: str | None = None, store: ProposalStore | None = None) -> None:
         self.ws = ws
@@ -325,7 +330,7 @@ class Gate:
         self,
         decision_id: str,
         current: Mapping[str, bytes | None],
-        contents: Mapping[str, str],
+        contents: Mapping[str, str | None],
         files: list[AppliedFile],
         rebuild: RebuildStep,
         stage: StageCallback,
@@ -348,8 +353,8 @@ class Gate:
         written: list[str] = []
         try:
             for path, text in contents.items():
-                data = _text_bytes(text)
-                if kind == "approve" and current[path] != data:  # direct edits are already on disk
+                data = _encode(text)
+                if kind == "approve" and data is not None and current[path] != data:  # direct edits are already on disk
                     atomic_write(self.ws.resolve(path), data)
                     written.append(path)
         except (OSError, PathError) as exc:
@@ -384,7 +389,7 @@ class Gate:
         self,
         decision_id: str,
         current: Mapping[str, bytes | None],
-        contents: Mapping[str, str],
+        contents: Mapping[str, str | None],
         files: tuple[AppliedFile, ...],
         outcome: RebuildOutcome,
         stage: StageCallback,
@@ -397,7 +402,7 @@ class Gate:
         details = dict(exit_code=outcome.exit_code, duration_s=round(outcome.duration_s, 3), log_path=outcome.log_path)
         if outcome.ok:
             for path, text in contents.items():
-                self.ws.write_baseline(path, _text_bytes(text))
+                self.ws.write_baseline(path, _encode(text))
             decision = Decision(decision_id, "applied", outcome.error, self.who, utc_now(), last_lines=outcome.last_lines, files=files, **details)
             self.store.write_decision(decision)
             self._record_rebuild(kind, decision_id, "applied", outcome, command)
@@ -428,14 +433,14 @@ class Gate:
         stage("failed")
         return decision
 
-    def _restore(self, label: str, originals: Mapping[str, bytes | None], applied: Mapping[str, str] | None) -> None:
+    def _restore(self, label: str, originals: Mapping[str, bytes | None], applied: Mapping[str, str | None] | None) -> None:
         """Put each path back to `originals`; anything else found there (an edit made meanwhile) is backed up first."""
         for path, data in originals.items():
             target = self.ws.resolve(path)
             now = read_bytes(target)
             if now == data:
                 continue
-            if applied is None or now != _text_bytes(applied.get(path, "")):
+            if applied is None or now != _encode(applied.get(path)):
                 write_backup(self.ws.paths.backups, f"{label}-overwritten-{new_id()}", path, now)
             restore(target, data)
 
@@ -506,12 +511,11 @@ class Gate:
                 raise GateError("there are no unapproved edits to accept")
             stage("validating")
             on_disk = {p: self.ws.read_current(p) for p in paths}
-            contents: dict[str, str] = {}
+            contents: dict[str, str | None] = {}
             for path, data in on_disk.items():
-                if data is None:
-                    raise GateError(f"{path} was deleted; revert it, or propose its removal through a person's edit")
-                contents[path] = _decode(path, data)
-            validation = validate_contents(contents, max_bytes=self.ws.config.guard.max_bytes)
+                contents[path] = None if data is None else _decode(path, data)  # None: a deletion to accept
+            present = {p: text for p, text in contents.items() if text is not None}
+            validation = validate_contents(present, max_bytes=self.ws.config.guard.max_bytes)
             if not validation.ok:
                 raise ValidationError(f"cannot accept the direct edits: {validation.summary()}")
             decision_id = new_id()
