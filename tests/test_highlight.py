@@ -84,3 +84,51 @@ def test_other_languages_and_crlf_lines() -> None:
     words = _words(Highlighter(envrc, "bash"), envrc)
     assert any(kind == "comment" for _, kind in words[1])
     assert highlighter_for(NIX, "nix") is highlighter_for(NIX, "nix")
+
+
+NIX_FRAGMENTS = [
+    "{ pkgs, lib, ... }:",
+    "let x = 1; in",
+    "env.A = \"plain\";",
+    "env.B = \"with ${pkgs.hello} inside\";",
+    "env.C = \"escaped \\\" quote and \\${not}\";",
+    "s = ''\n  multi ${lib.concat [ \"a\" ]} line\n  ''$ and ''' escapes\n'';",
+    "t = ''\n  # not a comment\n  /* nor this */\n'';",
+    "# a comment with '' and \" inside",
+    "/* a block\n   comment { with } \"things\" */",
+    "/* nested /* once */ still */",
+    "packages = [ pkgs.git ./local/path ~/home/p <nixpkgs> ];",
+    "url = https://example.org/x?y=1;",
+    "f = x: y: x + y;",
+    "imports = [ (import ./a.nix { inherit pkgs; }) ];",
+    "enable = true || false && null == null;",
+    "n = -1.5e3; m = 42;",
+    "{",
+    "}",
+    "a.\"quoted attr\" = rec { b = 1; };",
+    "weird = foo'' ;",
+    "unterminated = \"open\n string continues\";",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(NIX_FRAGMENTS), min_size=1, max_size=14), st.lists(st.sampled_from([" ", "\n", "\n  ", "\n\n"]), min_size=14, max_size=14))
+def test_per_line_lexing_equals_lexing_the_whole_text(fragments: list[str], seps: list[str]) -> None:
+    """The fast state pass + per-line lexing gives exactly the spans of one full pygments pass."""
+    text = "".join(f + sep for f, sep in zip(fragments, seps))
+    fast = Highlighter(text, "nix")
+    full = Highlighter(text, "nix", per_line=False)
+    assert fast._tracker is not None and full._tracker is None
+    assert [fast.line(n) for n in range(fast.line_count)] == [full.line(n) for n in range(full.line_count)]
+
+
+def test_per_line_lexing_matches_on_a_large_realistic_file_and_other_languages() -> None:
+    big = NIX * 40
+    fast, full = Highlighter(big, "nix"), Highlighter(big, "nix", per_line=False)
+    assert [fast.line(n) for n in range(fast.line_count)] == [full.line(n) for n in range(full.line_count)]
+    yaml = "inputs:\n  nixpkgs:\n    url: github:cachix/devenv-nixpkgs/rolling # pinned\nallowUnfree: true\n"
+    bash = 'use devenv\nexport A="x $(date)"\ncat <<EOF\nhere doc\nEOF\n'
+    for text, language in ((yaml, "yaml"), (bash, "bash")):
+        fast, full = Highlighter(text, language), Highlighter(text, language, per_line=False)
+        assert [fast.line(n) for n in range(fast.line_count)] == [full.line(n) for n in range(full.line_count)]
+        assert any(fast.line(n) for n in range(fast.line_count))

@@ -1,8 +1,9 @@
 """Syntax highlighting as data: pygments tokens → `(start, end, token_type)` spans per line.
 
-Lazy: a `Highlighter` consumes the lexer's token stream only as far as the furthest line asked
-for, so showing the top of a 5,000-line file lexes only its top, and multi-line strings are still
-right because the text is lexed from its start in one pass. Spans of lines already lexed are kept.
+Lazy: only the lines asked for are lexed. For pygments' regex lexers (Nix among them) a fast pass
+finds the lexer's state stack at each line start, so a line inside a multi-line string is still a
+string, and that line alone is then lexed from that state; for other lexers the token stream is
+consumed from the start only as far as the furthest line asked for. Results are kept per line.
 `token_type` is one of `TOKEN_TYPES`, a small vocabulary the view maps to theme colours.
 """
 
@@ -12,7 +13,7 @@ import re
 from functools import lru_cache
 from typing import Iterator
 
-from pygments.lexer import Lexer
+from pygments.lexer import ExtendedRegexLexer, Lexer, RegexLexer
 from pygments.lexers import get_lexer_by_name
 from pygments.token import Comment, Keyword, Literal, Name, Number, Operator, Punctuation, String, Token, _TokenType
 
@@ -97,22 +98,130 @@ def _lexer(language: str) -> Lexer:
     return get_lexer_by_name(language, stripnl=False, stripall=False, ensurenl=False)
 
 
-class Highlighter:
-    """Per-line spans of `text` (lines split on "\\n", as `textdiff.split_lines` does)."""
+Stack = tuple[str, ...]
 
-    def __init__(self, text: str, language: str | None) -> None:
+
+class _StateTracker:
+    """Follows a `RegexLexer`'s state stack through a text without producing tokens.
+
+    It applies the lexer's own rules with its own semantics (first rule that matches at the
+    position wins, the same push/pop handling, the same reset at an unmatched newline), but each
+    state's rules are one combined regex, so a step is one C-level match instead of a Python loop
+    over the rules. That makes finding the stack at the start of line 4,000 cheap, and each line
+    on screen is then lexed alone, starting from that stack.
+    """
+
+    def __init__(self, lexer: RegexLexer) -> None:
+        self._tokens = lexer._tokens  # compiled: state -> [(rexmatch, action, new_state)]
+        self._combined: dict[str, tuple[re.Pattern[str], dict[int, object]]] = {}
+        for state, rules in self._tokens.items():
+            patterns = [rexmatch.__self__.pattern for rexmatch, _, _ in rules]  # type: ignore[attr-defined]
+            flags = rules[0][0].__self__.flags if rules else 0  # type: ignore[attr-defined]
+            # raises re.error for rules that cannot be combined (inline flags, numbered backrefs)
+            combined = re.compile("|".join(f"(?P<r{n}>{p})" for n, p in enumerate(patterns)), flags)
+            # a match's lastindex is its rule's wrapping group (rules may hold groups of their own)
+            by_group = {combined.groupindex[f"r{n}"]: new for n, (_, _, new) in enumerate(rules)}
+            self._combined[state] = (combined, by_group)
+
+    @staticmethod
+    def usable(lexer: Lexer) -> bool:
+        if not isinstance(lexer, RegexLexer) or isinstance(lexer, ExtendedRegexLexer):
+            return False
+        for rules in lexer._tokens.values():
+            for rexmatch, _action, _new in rules:
+                if re.search(r"\\[1-9]|\(\?P=|\(\?[aiLmsux]+\)", rexmatch.__self__.pattern):  # type: ignore[attr-defined]
+                    return False
+        return True
+
+    def line_stacks(self, text: str, starts: list[int]) -> Iterator[Stack]:
+        """The stack in effect at each offset of `starts` (ascending), yielded in order."""
+        stack: list[str] = ["root"]
+        frozen: Stack = ("root",)
+        combined = self._combined
+        pattern, transitions = combined["root"]
+        pos = 0
+        k = 0
+        count = len(starts)
+        size = len(text)
+        while k < count:
+            m = pattern.match(text, pos)
+            if m is not None:
+                end = m.end()
+                while k < count and (starts[k] < end or starts[k] == pos):
+                    yield frozen
+                    k += 1
+                new_state = transitions[m.lastindex]  # type: ignore[index]
+                if new_state is None:
+                    pos = end if end > pos else pos + 1  # an empty match would never advance
+                    continue
+                pos = end
+                if isinstance(new_state, tuple):
+                    for state in new_state:
+                        if state == "#pop":
+                            if len(stack) > 1:
+                                stack.pop()
+                        elif state == "#push":
+                            stack.append(stack[-1])
+                        else:
+                            stack.append(state)
+                elif isinstance(new_state, int):
+                    if abs(new_state) >= len(stack):
+                        del stack[1:]
+                    else:
+                        del stack[new_state:]
+                elif new_state == "#push":
+                    stack.append(stack[-1])
+                frozen = tuple(stack)
+                pattern, transitions = combined[stack[-1]]
+                continue
+            if pos >= size:
+                break
+            while k < count and starts[k] <= pos:
+                yield frozen
+                k += 1
+            if text[pos] == "\n":
+                stack = ["root"]
+                frozen = ("root",)
+                pattern, transitions = combined["root"]
+            pos += 1
+        while k < count:
+            yield frozen
+            k += 1
+
+
+class Highlighter:
+    """Per-line spans of `text` (lines split on "\\n", as `textdiff.split_lines` does).
+
+    For regex-based lexers (Nix, Bash, YAML, TOML, JSON) a line is lexed alone, starting from the
+    lexer state at its start, which a fast state pass finds; other lexers lex the text from the
+    start, only as far as the furthest line asked for. `per_line=False` forces the second way.
+    """
+
+    def __init__(self, text: str, language: str | None, *, per_line: bool = True) -> None:
         self.text = text
         self.language = language
         self._starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
         self._lines: list[list[Span]] = [[] for _ in self._starts]
-        self._tokens: Iterator[tuple[int, _TokenType, str]] | None = (
-            _lexer(language).get_tokens_unprocessed(text) if language and text else None
-        )
-        self._lexed_to = 0 if self._tokens is not None else len(text) + 1  # text offset lexed so far
+        self._lexer = _lexer(language) if language and text else None
+        self._tracker: _StateTracker | None = None
+        if self._lexer is not None and per_line and _StateTracker.usable(self._lexer):
+            try:
+                self._tracker = _tracker(language)  # type: ignore[arg-type]
+            except re.error:
+                self._tracker = None
+        self._stacks: list[Stack] = []
+        self._stack_iter: Iterator[Stack] | None = None
+        self._done: dict[int, tuple[Span, ...]] = {}
+        self._tokens: Iterator[tuple[int, _TokenType, str]] | None = None
+        if self._lexer is not None and self._tracker is None:
+            self._tokens = self._lexer.get_tokens_unprocessed(text)
+        else:
+            self._stack_iter = self._tracker.line_stacks(text, self._starts) if self._tracker else None
+        self._lexed_to = 0 if self._lexer is not None else len(text) + 1  # text offset lexed so far
 
     @property
     def lexed_to(self) -> int:
-        """How far into the text the lexer has run (shows the laziness to tests and benchmarks)."""
+        """How far into the text the lexer (or the state pass) has run: shows the laziness."""
         return min(self._lexed_to, len(self.text))
 
     @property
@@ -123,10 +232,37 @@ class Highlighter:
         """Spans of line `n` (0-based), offsets within the line; () past the end or for plain text."""
         if not 0 <= n < len(self._starts):
             return ()
+        if self._tracker is not None:
+            return self._line_alone(n)
         end = self._starts[n + 1] if n + 1 < len(self._starts) else len(self.text)
         if self._lexed_to < end:
             self._lex_until(end)
         return tuple(self._lines[n])
+
+    def _line_alone(self, n: int) -> tuple[Span, ...]:
+        done = self._done.get(n)
+        if done is not None:
+            return done
+        while len(self._stacks) <= n and self._stack_iter is not None:
+            self._stacks.append(next(self._stack_iter))
+        self._lexed_to = max(self._lexed_to, self._starts[min(len(self._stacks), len(self._starts) - 1)])
+        start = self._starts[n]
+        end = self._starts[n + 1] - 1 if n + 1 < len(self._starts) else len(self.text)
+        spans: list[Span] = []
+        assert self._lexer is not None
+        for index, ttype, value in self._lexer.get_tokens_unprocessed(  # type: ignore[call-arg]
+            self.text[start:end], stack=self._stacks[n]
+        ):
+            kind = token_type(ttype)
+            if kind is None or not value:
+                continue
+            if spans and spans[-1][1] == index and spans[-1][2] == kind:
+                spans[-1] = (spans[-1][0], index + len(value), kind)
+            else:
+                spans.append((index, index + len(value), kind))
+        result = tuple(spans)
+        self._done[n] = result
+        return result
 
     def _lex_until(self, offset: int) -> None:
         """Consume tokens until every token starting before `offset` is recorded."""
@@ -167,6 +303,11 @@ class Highlighter:
                 else:
                     spans.append((a, b, kind))
             n += 1
+
+
+@lru_cache(maxsize=8)
+def _tracker(language: str) -> _StateTracker:
+    return _StateTracker(_lexer(language))  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=32)

@@ -541,9 +541,13 @@ class DiffView(ScrollView, can_focus=True):
             return Strip(segments).crop_extend(0, width, base)
         left_width, right_width = self._split_widths(width)
         segments = [*lead]
-        segments.extend(self._cell_segments(r.left, "old", left_width, scroll_x, selected, cursor))
+        # an unchanged line is highlighted from the new file, so the old file is lexed only for
+        # removed lines
+        left_at = ("new", r.right.no) if r.left and r.left.kind == " " and r.right else ("old", r.left and r.left.no)
+        segments.extend(self._cell_segments(r.left, left_at, left_width, scroll_x, selected, cursor))
         segments.append(Segment("│", self._style("gutter")))
-        segments.extend(self._cell_segments(r.right, "new", right_width, scroll_x, selected, cursor))
+        right_at = ("new", r.right and r.right.no)
+        segments.extend(self._cell_segments(r.right, right_at, right_width, scroll_x, selected, cursor))
         return Strip(segments).crop_extend(0, width, base)
 
     def _lead(self, cursor: bool, mark: str | None, selected: bool) -> list[Segment]:
@@ -569,7 +573,13 @@ class DiffView(ScrollView, can_focus=True):
         return line, gutter
 
     def _cell_segments(
-        self, cell: Cell | None, side: Literal["old", "new"], width: int, scroll_x: int, selected: bool, cursor: bool
+        self,
+        cell: Cell | None,
+        highlight_at: tuple[Literal["old", "new"], int | None],
+        width: int,
+        scroll_x: int,
+        selected: bool,
+        cursor: bool,
     ) -> list[Segment]:
         if width <= 0:
             return []
@@ -581,7 +591,9 @@ class DiffView(ScrollView, can_focus=True):
         text_width = max(width - len(gutter), 0)
         return [
             Segment(gutter, gutter_style),
-            *self._text_segments(cell.text, cell.eol, cell.kind, side, cell.no, cell.spans, line_style, selected, text_width, scroll_x),
+            *self._text_segments(
+                cell.text, cell.eol, cell.kind, *highlight_at, cell.spans, line_style, selected, text_width, scroll_x
+            ),
         ]
 
     def _text_segments(

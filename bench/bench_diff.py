@@ -1,0 +1,243 @@
+"""Benchmark of the diff path: textdiff on a 5,000-line Nix file with 50 edits, and DiffView rendering.
+
+Prints p50/p95 (ms) and ratios to baselines measured in the same run:
+- diff: `diff_texts` vs one `difflib.SequenceMatcher(autojunk=False)` over the whole file;
+- first render of the split view at 120x34 (mount → first frame painted) and scroll-to-end + render:
+  `DiffView` vs the same diff rows rendered naively (a Static holding Rich Text of every row,
+  Nix-highlighted, in a VerticalScroll), and vs a Static holding a Rich `Syntax` of the whole file;
+- a live update: `set_diff` with an edited text on a mounted view, until painted.
+
+Run: `.venv/bin/python bench/bench_diff.py [--runs N]`. No asserts: it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import difflib
+import random
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+
+from rich.console import Group
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.containers import Container, VerticalScroll
+from textual.widgets import Static
+
+from omni_tui.core.textdiff import apply_hunks, diff_texts
+from omni_tui.ui.widgets.diff_view import DiffView
+
+SIZE = (120, 34)
+
+
+def realistic_nix(lines: int = 5000, seed: int = 7) -> str:
+    """A devenv.nix-shaped file: attribute sets, lists, services, multi-line shell strings, comments."""
+    rng = random.Random(seed)
+    out = ["{ pkgs, lib, config, inputs, ... }:", "", "let", "  ports = import ./ports.nix;", "in", "{"]
+    n = 0
+    while len(out) < lines - 2:
+        n += 1
+        kind = rng.randrange(5)
+        if kind == 0:
+            out += [f"  # service {n}: generated", f"  services.svc{n} = {{", "    enable = true;",
+                    f"    port = {8000 + n};", f'    package = pkgs.svc{n % 17};', "    settings = {",
+                    f'      log_level = "{rng.choice(["info", "debug", "warn"])}";',
+                    f"      max_connections = {rng.randrange(10, 500)};", "    };", "  };", ""]
+        elif kind == 1:
+            pkgs = " ".join(f"pkgs.tool{rng.randrange(200)}" for _ in range(rng.randrange(2, 6)))
+            out += [f"  packages.group{n} = [ {pkgs} ];", ""]
+        elif kind == 2:
+            out += [f"  scripts.task{n}.exec = ''", f'    echo "running task {n}"',
+                    f"    ${{pkgs.coreutils}}/bin/sleep {rng.randrange(1, 9)}", "    exit 0", "  '';", ""]
+        elif kind == 3:
+            out += [f'  env.VAR_{n} = "value-{rng.randrange(10**6)}";']
+        else:
+            out += [f"  processes.p{n}.exec = \"${{lib.getExe pkgs.app{n % 31}}} --port ${{toString ports.p{n}}}\";", ""]
+    out = out[: lines - 1] + ["}"]
+    return "\n".join(out) + "\n"
+
+
+def edit(text: str, edits: int = 50, seed: int = 11) -> str:
+    rng = random.Random(seed)
+    lines = text.split("\n")
+    step = len(lines) // edits
+    for k in reversed(range(edits)):
+        at = k * step + rng.randrange(step // 2)
+        choice = k % 3
+        if choice == 0:
+            lines[at] = lines[at].replace("true", "false").replace("= ", "= lib.mkForce ", 1)
+        elif choice == 1:
+            lines.insert(at, f'  env.ADDED_{k} = "new";')
+        else:
+            del lines[at]
+    return "\n".join(lines)
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+
+def naive_rows(old: str, new: str) -> Group:
+    """Every split row of the diff as pre-built Rich Text, Nix-highlighted: the all-at-once way."""
+    fd = diff_texts(old, new)
+    syntax = Syntax("", "nix")
+    lines: list[Text] = []
+    for row in fd.rows_split():
+        if row.kind == "@":
+            lines.append(Text(row.text, style="bold cyan"))
+            continue
+        line = Text(no_wrap=True, overflow="crop")
+        for cell, bg in ((row.left, "on #3d1a20"), (row.right, "on #173523")):
+            if cell is None:
+                line.append(" " * 58, "dim")
+            else:
+                part = syntax.highlight(cell.text)
+                part.rstrip()
+                part.truncate(52, pad=True)
+                line.append(f"{cell.no:>5} {cell.kind} ", "dim")
+                if cell.kind != " ":
+                    part.stylize(bg)
+                line.append_text(part)
+            line.append("│")
+        lines.append(line)
+    return Group(*lines)
+
+
+class Bench(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Container(id="host")
+
+
+async def timed(pilot_action: Callable[[], Awaitable[None]]) -> float:
+    start = time.perf_counter()
+    await pilot_action()
+    return time.perf_counter() - start
+
+
+async def measure_views(old: str, new: str, edited_new: str, runs: int) -> dict[str, list[float]]:
+    results: dict[str, list[float]] = {k: [] for k in (
+        "floor", "view_first", "view_end", "view_live", "naive_first", "naive_end", "syntax_first", "syntax_end")}
+    app = Bench()
+    async with app.run_test(size=SIZE) as pilot:
+        host = app.query_one("#host")
+
+        async def mount(widget: object) -> None:
+            await host.mount(widget)  # type: ignore[arg-type]
+            await pilot.pause()
+
+        for run in range(runs):
+            # the framework's floor: mounting an empty Static and painting a frame
+            results["floor"].append(await timed(lambda: mount(Static(""))))
+            await host.remove_children()
+
+            view = DiffView()
+
+            async def first_view() -> None:
+                await host.mount(view)
+                view.mode = "split"
+                view.set_diff("devenv.nix", old, new)
+                await pilot.pause()
+
+            results["view_first"].append(await timed(first_view))
+            assert view.row_count > 100 and len(view._cache) >= SIZE[1] - 2  # the visible rows were painted
+
+            async def view_end() -> None:
+                view.action_scroll_end()
+                await pilot.pause()
+
+            results["view_end"].append(await timed(view_end))
+
+            async def view_live() -> None:
+                view.set_diff("devenv.nix", old, edited_new if run % 2 == 0 else new)
+                await pilot.pause()
+
+            results["view_live"].append(await timed(view_live))
+            await host.remove_children()
+
+            if run < max(3, runs // 3):  # the naive renderers are slow; fewer runs suffice
+                scroll = VerticalScroll()
+
+                async def naive_first() -> None:
+                    await host.mount(scroll)
+                    await scroll.mount(Static(naive_rows(old, new)))
+                    await pilot.pause()
+
+                results["naive_first"].append(await timed(naive_first))
+
+                async def naive_end() -> None:
+                    scroll.scroll_end(animate=False, immediate=True)
+                    await pilot.pause()
+
+                results["naive_end"].append(await timed(naive_end))
+                await host.remove_children()
+
+                scroll = VerticalScroll()
+
+                async def syntax_first() -> None:
+                    await host.mount(scroll)
+                    await scroll.mount(Static(Syntax(new, "nix", line_numbers=True)))
+                    await pilot.pause()
+
+                results["syntax_first"].append(await timed(syntax_first))
+
+                async def syntax_end() -> None:
+                    scroll.scroll_end(animate=False, immediate=True)
+                    await pilot.pause()
+
+                results["syntax_end"].append(await timed(syntax_end))
+                await host.remove_children()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+
+    old = realistic_nix()
+    new = edit(old)
+    edited_new = new.replace("enable = true;", "enable = false;", 1)
+    fd = diff_texts(old, new)
+    print(f"file: {old.count(chr(10))} lines; diff: {len(fd.hunks)} hunks, +{fd.added} -{fd.removed}")
+
+    diff_s, difflib_s, apply_s = [], [], []
+    a, b = old.split("\n"), new.split("\n")
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        diff_texts(old, new)
+        diff_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        list(difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(3))
+        difflib_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        apply_hunks(old, new, set(range(0, len(fd.hunks), 2)))
+        apply_s.append(time.perf_counter() - start)
+
+    views = asyncio.run(measure_views(old, new, edited_new, args.runs))
+
+    rows = [
+        ("diff_texts (5,000 lines, 50 edits)", diff_s, difflib_s, "difflib SequenceMatcher, whole file"),
+        ("apply_hunks (every other hunk)", apply_s, None, ""),
+        ("empty Static mount + frame (floor)", views["floor"], None, ""),
+        ("DiffView split first render", views["view_first"], views["naive_first"], "Static of all rows"),
+        ("  vs whole-file Syntax", views["view_first"], views["syntax_first"], "Static(Syntax(file))"),
+        ("DiffView scroll to end + render", views["view_end"], views["naive_end"], "Static of all rows"),
+        ("  vs whole-file Syntax", views["view_end"], views["syntax_end"], "Static(Syntax(file))"),
+        ("DiffView live update + render", views["view_live"], None, ""),
+    ]
+    print(f"{'measure':38} {'p50 ms':>8} {'p95 ms':>8}  {'baseline p50':>12}  {'ratio':>7}  baseline")
+    for name, samples, base, base_name in rows:
+        line = f"{name:38} {pct(samples, .5):8.1f} {pct(samples, .95):8.1f}"
+        if base:
+            ratio = statistics.median(base) / statistics.median(samples)
+            line += f"  {pct(base, .5):10.1f}ms  {ratio:6.1f}x  {base_name}"
+        print(line)
+    print(f"(runs: {args.runs}; naive baselines: {len(views['naive_first'])}; ratio = baseline p50 / ours p50)")
+
+
+if __name__ == "__main__":
+    main()
