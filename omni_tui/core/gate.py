@@ -24,7 +24,6 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from omni_tui.core.audit import utc_now
 from omni_tui.core.errors import GateError, LockBusyError, OmniError, PathError, ValidationError
 from omni_tui.core.proposals import (
-    FINAL,
     IN_PROGRESS,
     PENDING,
     AppliedFile,
@@ -626,4 +625,4 @@ def _decode(path: str, data: bytes | None) -> str:
         raise ValidationError(f"{path}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
 
 
-__all__ = ["Gate", "GateState", "Holder", "FailedApply", "RebuildStep", "GATE_KINDS", "FINAL", "failure_reason"]
+__all__ = ["Gate", "GateState", "Holder", "FailedApply", "RebuildStep", "GATE_KINDS", "failure_reason"]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from omni_tui.core.audit import utc_now
 from omni_tui.core.errors import GateError, OmniError, PatchError, PathError, ProposalError
-from omni_tui.core.safefs import atomic_write, file_lock, normalise_rel, read_bytes, sha256_bytes
+from omni_tui.core.safefs import atomic_write, file_lock, read_bytes, sha256_bytes
 from omni_tui.core.textdiff import apply_patch
 from omni_tui.core.validate import check_text
 
