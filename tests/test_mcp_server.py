@@ -7,13 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import anyio
+import psutil
 import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
@@ -225,12 +225,12 @@ def honcho_worker(project: Path) -> Iterator[subprocess.Popen[bytes]]:
         proc = subprocess.Popen([str(Path(sys.executable).parent / "honcho"), "start"], cwd=project, env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     yield proc
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(10)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
+    family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)] if proc.poll() is None else []
+    os.killpg(proc.pid, signal.SIGTERM)
+    _, alive = psutil.wait_procs(family, timeout=10)
+    for leftover in alive:
+        leftover.kill()
+    proc.wait(10)
 
 
 async def test_list_processes_and_process_logs_return_real_data(project: Path, ws: Workspace, honcho_worker) -> None:

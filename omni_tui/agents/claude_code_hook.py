@@ -28,8 +28,8 @@ from typing import Any, Literal
 
 from omni_tui.agents.edits import EDIT_TOOLS, apply_tool, check_payload, file_path_of
 from omni_tui.agents.outcome import explain, pending_message
-from omni_tui.core.errors import OmniError, PatchError, PathError, ProposalError, WorkspaceError
 from omni_tui.core.audit import utc_now
+from omni_tui.core.errors import OmniError, PatchError, PathError, ProposalError, WorkspaceError
 from omni_tui.core.proposals import FileChange, Proposal, ProposalStore, new_id
 from omni_tui.core.safefs import normalise_rel, sha256_bytes
 from omni_tui.core.textdiff import unified_patch

@@ -20,10 +20,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, ValidationError
 
 from omni_tui.agents.outcome import decision_summary, pending_message
+from omni_tui.core.audit import utc_now
 from omni_tui.core.errors import BackendError, OmniError, PatchError, ProposalError
 from omni_tui.core.gate import Gate
 from omni_tui.core.processes import collect
-from omni_tui.core.audit import utc_now
 from omni_tui.core.proposals import FINAL, FileChange, Proposal, ProposalStore, new_id
 from omni_tui.core.safefs import sha256_bytes
 from omni_tui.core.textdiff import apply_patch
