@@ -304,3 +304,27 @@ def test_cli_rebuild_without_command_or_devenv_names_the_setting(project: Path, 
     result = cli(project, path=str(empty))
     assert result.returncode == 2
     assert result.stderr.startswith("omni-tui: ") and "[rebuild] command" in result.stderr and result.stderr.count("\n") == 1
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from omni_tui.core.rebuild import _LineSplitter  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.lists(st.integers(min_value=1, max_value=40), max_size=30))
+def test_line_splitting_does_not_depend_on_chunk_boundaries(data: bytes, cuts: list[int]) -> None:
+    whole = _LineSplitter(max_bytes=16)
+    expected = whole.feed(data) + whole.flush()
+    pieces = _LineSplitter(max_bytes=16)
+    got: list[str] = []
+    offset = 0
+    for size in cuts:
+        got += pieces.feed(data[offset : offset + size])
+        offset += size
+    got += pieces.feed(data[offset:]) + pieces.flush()
+    assert got == expected
+    assert all(len(line.encode("utf-8", "surrogatepass")) <= 16 * 3 for line in got)
+    if b"\n" not in data and b"\r" not in data:
+        assert "".join(got) == data.decode("utf-8", "replace")

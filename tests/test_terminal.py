@@ -111,3 +111,9 @@ def test_any_input_comes_out_safe(text: str) -> None:
     stream = AnsiStream()
     for part in text.split("\x00"):
         assert_safe(stream.feed(part))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab \t\x1b[]();:0123456789mHJ\x07\x9b\x85")), max_size=40))
+def test_plain_is_the_sanitised_text(text: str) -> None:
+    assert plain(text) == sanitize(text).text

@@ -16,16 +16,17 @@ from typing import NamedTuple
 # Anything that is not plain printable text (tab included, since it gets expanded).
 _NEEDS_WORK = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
+# Matched at a position where `_NEEDS_WORK` found something; the alternative's name says what it is.
 _TOKEN = re.compile(
     r"""
-      (?:\x1b\[|\x9b) (?P<params>[0-?]*) [\x20-/]* (?P<final>[@-~])     # CSI (SGR when final is m)
-    | (?:\x1b\]|\x9d) [^\x07\x1b\x9c]* (?:\x07|\x1b\\|\x9c|\x1b|$)       # OSC, BEL or ST terminated
-    | (?:\x1b[P_^X]|[\x90\x98\x9e\x9f]) [^\x1b\x9c]* (?:\x1b\\|\x9c|\x1b|$)  # DCS, SOS, PM, APC
-    | (?:\x1b\[|\x9b)[0-?\x20-/]*$                                     # CSI cut off at the end
-    | \x1b[\x20-/]*[0-~]?                                              # other ESC sequences, lone ESC
-    | (?P<c1>[\x80-\x9f])                                              # C1 controls
+      (?P<csi>(?:\x1b\[|\x9b) (?P<params>[0-?]*) [\x20-/]* (?P<final>[@-~]))   # CSI (SGR when final is m)
+    | (?P<osc>(?:\x1b\]|\x9d) [^\x07\x1b\x9c]* (?:\x07|\x1b\\|\x9c|\x1b|$))  # OSC, BEL or ST terminated
+    | (?P<str>(?:\x1b[P_^X]|[\x90\x98\x9e\x9f]) [^\x1b\x9c]* (?:\x1b\\|\x9c|\x1b|$))  # DCS, SOS, PM, APC
+    | (?P<cut>(?:\x1b\[|\x9b)[0-?\x20-/]*$)                                  # CSI cut off at the end
+    | (?P<esc>\x1b[\x20-/]*[0-~]?)                                           # other ESC sequences, lone ESC
     | (?P<tab>\t)
-    | (?P<ctl>[\x00-\x08\x0a-\x1f\x7f])                                # other C0 controls, DEL
+    | (?P<ctl>[\x00-\x08\x0a-\x1f\x7f])                                     # other C0 controls, DEL
+    | (?P<c1>[\x80-\x9f])                                                    # C1 controls
     """,
     re.VERBOSE,
 )
@@ -140,30 +141,37 @@ def sanitize_with_state(text: str, state: SgrState = DEFAULT_STATE) -> tuple[Sty
     span_start = 0
     style = style_string(state)
     last = 0
-    for m in _TOKEN.finditer(text):
-        start = m.start()
+    search, match = _NEEDS_WORK.search, _TOKEN.match
+    while True:
+        found = search(text, last)
+        if found is None:
+            break
+        start = found.start()
         if start > last:
             chunk = text[last:start]
             out.append(chunk)
             pos += len(chunk)
-        last = m.end()
-        if m.group("tab") is not None:
+        m = match(text, start)
+        last = m.end()  # every character `_NEEDS_WORK` finds starts some alternative
+        kind = m.lastgroup
+        if kind == "csi":
+            if m.group("final") == "m":
+                new_state = apply_sgr(state, m.group("params"))
+                if new_state != state:
+                    new_style = style_string(new_state)
+                    if new_style != style:
+                        if style and pos > span_start:
+                            spans.append((span_start, pos, style))
+                        span_start = pos
+                        style = new_style
+                    state = new_state
+        elif kind == "tab":
             width = 8 - pos % 8
             out.append(" " * width)
             pos += width
-        elif m.group("ctl") is not None:
-            out.append(_visible(m.group("ctl")))
+        elif kind == "ctl":
+            out.append(_visible(m.group()))
             pos += 1
-        elif m.group("final") == "m" and m.group("params") is not None:
-            new_state = apply_sgr(state, m.group("params"))
-            if new_state != state:
-                new_style = style_string(new_state)
-                if new_style != style:
-                    if style and pos > span_start:
-                        spans.append((span_start, pos, style))
-                    span_start = pos
-                    style = new_style
-                state = new_state
         # everything else (other CSI, OSC, DCS/APC/PM/SOS, ESC sequences, C1) is dropped
     if last < len(text):
         chunk = text[last:]
@@ -199,10 +207,16 @@ def sanitize_bytes(data: bytes) -> StyledLine:
     return sanitize(data.decode("utf-8", "replace"))
 
 
+_SGR = re.compile(r"\x1b\[[0-9;:]*m")
+
+
 def plain(text: str) -> str:
     """The sanitised text without styles (for logs printed to a pipe)."""
     if not _NEEDS_WORK.search(text):
         return text
+    stripped = _SGR.sub("", text)  # the common case: colours only
+    if not _NEEDS_WORK.search(stripped):
+        return stripped
     return sanitize_with_state(text)[0].text
 
 
