@@ -328,3 +328,12 @@ def test_line_splitting_does_not_depend_on_chunk_boundaries(data: bytes, cuts: l
     assert all(len(line.encode("utf-8", "surrogatepass")) <= 16 * 3 for line in got)
     if b"\n" not in data and b"\r" not in data:
         assert "".join(got) == data.decode("utf-8", "replace")
+
+
+def test_runs_with_the_same_id_in_the_same_second_keep_separate_logs(tmp_path: Path) -> None:
+    first = runner(tmp_path, "echo one", run_id="cli").run_sync(lambda _: None)
+    second_runner = runner(tmp_path, "echo two", run_id="cli")
+    second_runner.log_path = Path(first.log_path)  # force the clash a fast machine would produce
+    second = second_runner.run_sync(lambda _: None)
+    assert first.log_path != second.log_path
+    assert "one" in Path(first.log_path).read_text() and "two" in Path(second.log_path).read_text()

@@ -267,7 +267,7 @@ class RebuildRunner:
         error: str | None = None
         try:
             self.logs_dir.mkdir(parents=True, exist_ok=True)
-            log = open(self.log_path, "w", encoding="utf-8", errors="replace")
+            log = self._create_log()
         except OSError as exc:
             self.finished_at = time.monotonic()
             self.outcome = RebuildOutcome(None, self.elapsed_s, None, (), error=f"cannot write rebuild log {self.log_path}: {exc.strerror or exc}")
@@ -321,6 +321,16 @@ class RebuildRunner:
             restart_exit_code=restart_code,
         )
         return self.outcome
+
+    def _create_log(self) -> TextIO:
+        """Create the log file; never overwrite one (two runs in the same second with the same id)."""
+        base = self.log_path
+        for attempt in range(1, 1000):
+            try:
+                return open(self.log_path, "x", encoding="utf-8", errors="replace")
+            except FileExistsError:
+                self.log_path = base.with_name(f"{base.stem}-{attempt + 1}{base.suffix}")
+        raise FileExistsError(f"too many rebuild logs named {base.name}")
 
     async def _run_one(
         self,
