@@ -201,3 +201,13 @@ def test_content_over_the_size_limit_is_refused(project: Path) -> None:
     ws = Workspace.open(project)
     with pytest.raises(ProposalError, match="over the size limit of 100 bytes"):
         ProposalStore(ws).create({"devenv.nix": "#" * 101}, title="t", rationale="r", agent="a")
+
+
+def test_a_symlinked_proposal_file_is_quarantined_unread(ws: Workspace, store: ProposalStore, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.json"
+    secret.write_text(json.dumps(valid_doc(ws, id="20000101T000000Z-link00")))
+    (ws.paths.proposals / "20000101T000000Z-link00.json").symlink_to(secret)
+    assert store.entries() == []
+    (bad,) = store.quarantined()
+    assert bad.error == "a proposal must be a regular file, not a symlink"
+    assert secret.exists()

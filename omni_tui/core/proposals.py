@@ -351,6 +351,8 @@ class ProposalStore:
     # -- reading ----------------------------------------------------------------------------
 
     def _load(self, file: Path) -> Proposal:
+        if file.is_symlink():
+            raise ProposalError("a proposal must be a regular file, not a symlink")
         stat = file.stat()
         key = (stat.st_mtime_ns, stat.st_size)
         cached = self._cache.get(file.name)
@@ -405,7 +407,7 @@ class ProposalStore:
         except FileNotFoundError:
             return []
         for file in files:
-            if file.name.startswith(".") or file.suffix != ".json" or not file.is_file():
+            if file.name.startswith(".") or file.suffix != ".json" or (file.is_dir() and not file.is_symlink()):
                 continue
             try:
                 proposal = self._load(file)
