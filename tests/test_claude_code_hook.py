@@ -243,13 +243,15 @@ def test_edit_that_does_not_apply_is_denied_without_a_proposal(project: Path, ws
         ("[1, 2]", "omni-tui hook: stdin must be a JSON object, not list"),
         ('{"tool_input": {}}', "omni-tui hook: field 'tool_name' must be a non-empty string"),
         ('{"hook_event_name": "PostToolUse", "tool_name": "Edit"}', "omni-tui hook: this hook handles PreToolUse events, not 'PostToolUse'"),
-        ('{"tool_name": "Edit", "tool_input": {"file_path": "devenv.nix", "old_string": 3, "new_string": "x"}}',
+        ('{"cwd": "CWD", "tool_name": "Edit", "tool_input": {"file_path": "devenv.nix", "old_string": 3, "new_string": "x"}}',
          "omni-tui hook: tool_input: field 'old_string' must be a str, not int"),
-        ('{"tool_name": "Write", "tool_input": {"content": "x"}}', "omni-tui hook: tool_input: missing field 'file_path'"),
+        ('{"cwd": "CWD", "tool_name": "MultiEdit", "tool_input": {"file_path": "devenv.nix", "edits": {}}}',
+         "omni-tui hook: tool_input: field 'edits' must be a list, not dict"),
+        ('{"cwd": "CWD", "tool_name": "Write", "tool_input": {"content": "x"}}', "omni-tui hook: tool_input: missing field 'file_path'"),
     ],
 )
 def test_malformed_input_blocks_with_exit_2_and_one_line(project: Path, stdin: str, message: str) -> None:
-    code, out, err = run_hook(stdin)
+    code, out, err = run_hook(stdin.replace("CWD", str(project)))
     assert code == 2 and out == ""
     assert err == message + "\n"
 
@@ -327,3 +329,8 @@ def test_a_failed_rebuild_without_auto_rollback_leaves_the_change_and_says_so(pr
     assert "applied to devenv.nix, but the rebuild failed (exit 1); the change stays in place" in reason
     assert (project / "devenv.nix").read_text() == SAMPLE_DEVENV_NIX.replace("pkgs.jq", "pkgs.postgress")
     assert ProposalStore(ws).status(result["id"]) == "failed"
+
+
+def test_an_odd_payload_for_a_file_that_is_not_guarded_still_passes(project: Path, ws: Workspace) -> None:
+    odd = {"file_path": str(project / "notes.md"), "old_string": None, "new_string": ["x"], "future_field": 1}
+    assert run_hook(payload(project, "Edit", odd)) == (0, "", "")

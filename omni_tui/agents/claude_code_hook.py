@@ -208,14 +208,16 @@ def run(
         call = parse_payload(stdin_text, default_cwd=default_cwd or Path.cwd())
         if call.tool_name not in EDIT_TOOLS:
             return PASS
-        check_payload(call.tool_name, call.tool_input)
         found = _guarded_target(call, explicit_root, env)
+        if found is None:
+            return PASS
+        # Checked only for guarded files: a change in Claude Code's payload shape must not
+        # block edits of every other file.
+        check_payload(call.tool_name, call.tool_input)
     except Denied as err:
         return deny(str(err))
     except OmniError as err:
         return HookResult(EXIT_BLOCK, stderr=f"omni-tui hook: {err}\n")
-    if found is None:
-        return PASS
     ws, rel = found
     try:
         return _propose_and_wait(ws, rel, call, timeout_s, on_timeout)
