@@ -188,3 +188,20 @@ async def test_log_view_progress_row_stays_on_top_while_lines_stream() -> None:
         view.clear()
         await pilot.pause()
         assert view.progress_text() == "" and screen_rows(view)[0] == ""
+
+
+async def test_reading_position_holds_while_old_lines_drop_out() -> None:
+    async with LogApp(max_lines=100).run_test(size=(60, 10)) as pilot:
+        view = pilot.app.query_one(LogView)
+        view.write_lines([f"line {i}" for i in range(150)])
+        await pilot.pause()
+        view.focus()
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert not view.follow
+        reading = screen_rows(view)
+        assert reading[0] != "50 earlier lines are in the rebuild log file"
+        view.write_lines([f"line {i}" for i in range(150, 170)])
+        await pilot.pause()
+        assert view.dropped_lines == 70
+        assert screen_rows(view) == reading
