@@ -307,7 +307,8 @@ class ProposalStore:
     def __init__(self, ws: "Workspace") -> None:
         self.ws = ws
         self.paths = ws.paths
-        self._cache: dict[str, tuple[tuple[int, int], Proposal]] = {}
+        self._cache: dict[str, tuple[tuple[int, int, int], Proposal]] = {}
+        self._decisions: dict[str, tuple[tuple[int, int, int], Decision]] = {}
 
     # -- creating ---------------------------------------------------------------------------
 
@@ -354,7 +355,7 @@ class ProposalStore:
         if file.is_symlink():
             raise ProposalError("a proposal must be a regular file, not a symlink")
         stat = file.stat()
-        key = (stat.st_mtime_ns, stat.st_size)
+        key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
         cached = self._cache.get(file.name)
         if cached and cached[0] == key:
             return cached[1]
@@ -387,13 +388,25 @@ class ProposalStore:
 
     def decision(self, proposal_id: str) -> Decision | None:
         check_id(proposal_id)
-        data = read_bytes(self.paths.decisions / f"{proposal_id}.json")
+        file = self.paths.decisions / f"{proposal_id}.json"
+        try:
+            stat = file.stat()
+        except FileNotFoundError:
+            self._decisions.pop(proposal_id, None)
+            return None
+        key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)  # atomic writes replace the inode
+        cached = self._decisions.get(proposal_id)
+        if cached and cached[0] == key:
+            return cached[1]
+        data = read_bytes(file)
         if data is None:
             return None
         try:
-            return parse_decision(json.loads(data.decode("utf-8")))
+            decision = parse_decision(json.loads(data.decode("utf-8")))
         except (ValueError, UnicodeDecodeError) as exc:
             raise ProposalError(f"decision for {proposal_id} is unreadable: {exc}") from None
+        self._decisions[proposal_id] = (key, decision)
+        return decision
 
     def status(self, proposal_id: str) -> str:
         decision = self.decision(proposal_id)
