@@ -337,3 +337,15 @@ def test_runs_with_the_same_id_in_the_same_second_keep_separate_logs(tmp_path: P
     second = second_runner.run_sync(lambda _: None)
     assert first.log_path != second.log_path
     assert "one" in Path(first.log_path).read_text() and "two" in Path(second.log_path).read_text()
+
+
+def test_cancelling_the_restart_keeps_the_good_build(tmp_path: Path) -> None:
+    marker = f"{secrets.randbelow(10**6) + 10**6}"
+    lines: list[str] = []
+    r = runner(tmp_path, "echo built", restart_command=f"echo restarting; sleep 4{marker}", grace_s=1.0)
+    watcher = cancel_when(r, lines, "restarting")
+    outcome = r.run_sync(lines.append)
+    watcher.join()
+    assert outcome.ok and not outcome.cancelled and outcome.exit_code == 0
+    assert outcome.error == f"restart command `echo restarting; sleep 4{marker}` was cancelled"
+    assert processes_with(marker) == []

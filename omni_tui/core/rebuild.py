@@ -203,6 +203,7 @@ class RebuildRunner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._cancel_event: asyncio.Event | None = None
         self._ran = False
+        self._log_error: str | None = None
 
     # -- control ---------------------------------------------------------------------------------
 
@@ -278,8 +279,12 @@ class RebuildRunner:
             feed = self.parser.feed
 
             def emit(line: str) -> None:
-                log.write(line)
-                log.write("\n")
+                if self._log_error is None:
+                    try:
+                        log.write(line)
+                        log.write("\n")
+                    except OSError as exc:  # a full disk must not kill the build; say the log is short
+                        self._log_failed(exc)
                 on_line(line)
                 for event in feed(line):
                     if type(event) is DisplayLine:
@@ -291,14 +296,17 @@ class RebuildRunner:
                 emit(f"$ {self.restart_command}")
                 rstep = await self._run_one(self.restart_command, emit, log, event, deadline)
                 restart_code = rstep.exit_code
+                # The environment is built either way: a restart that fails or is stopped does not undo it.
                 if rstep.cancelled:
-                    step.cancelled = True
+                    error = f"restart command `{self.restart_command}` was cancelled"
                 elif rstep.timed_out:
-                    step.timed_out = True
+                    error = f"restart command `{self.restart_command}` timed out"
                 elif rstep.error:
                     error = f"restart command: {rstep.error}"
                 elif rstep.exit_code != 0:
                     error = f"restart command `{self.restart_command}` failed with exit code {rstep.exit_code}"
+            if self._log_error and error is None:
+                error = self._log_error
         finally:
             self.finished_at = time.monotonic()
             try:
@@ -322,6 +330,21 @@ class RebuildRunner:
         )
         return self.outcome
 
+    def _log_failed(self, exc: OSError) -> None:
+        if self._log_error is None:
+            self._log_error = f"the rebuild log {self.log_path} is incomplete: {exc.strerror or exc}"
+
+    def _note(self, log: TextIO, text: str | None) -> None:
+        """A `# omni-tui:` line in the log (None: just flush)."""
+        if self._log_error is not None:
+            return
+        try:
+            if text is not None:
+                log.write(f"# omni-tui: {text}\n")
+            log.flush()
+        except OSError as exc:
+            self._log_failed(exc)
+
     def _create_log(self) -> TextIO:
         """Create the log file; never overwrite one (two runs in the same second with the same id)."""
         base = self.log_path
@@ -340,9 +363,9 @@ class RebuildRunner:
         cancel_event: asyncio.Event,
         deadline: float | None,
     ) -> _Step:
-        log.write(f"# omni-tui: $ {command}  (in {self.cwd})\n")
+        self._note(log, f"$ {command}  (in {self.cwd})")
         if cancel_event.is_set():
-            log.write("# omni-tui: cancelled before start\n")
+            self._note(log, "cancelled before start")
             return _Step(None, cancelled=True)
         try:
             proc = await asyncio.create_subprocess_shell(
@@ -357,7 +380,7 @@ class RebuildRunner:
             )
         except OSError as exc:
             message = f"cannot start `{command}` in {self.cwd}: {exc.strerror or exc}"
-            log.write(f"# omni-tui: {message}\n")
+            self._note(log, message)
             return _Step(None, error=message)
         pgid = proc.pid  # start_new_session: the shell leads its own group
         splitter = _LineSplitter(self.max_line_bytes)
@@ -370,10 +393,10 @@ class RebuildRunner:
                     break
                 for line in splitter.feed(data):
                     emit(line)
-                log.flush()
+                self._note(log, None)
             for line in splitter.flush():
                 emit(line)
-            log.flush()
+            self._note(log, None)
 
         async def exit_status() -> int:
             # Not proc.wait(): on 3.11 it also waits for the pipe to close, which a straggler can hold open.
@@ -399,12 +422,12 @@ class RebuildRunner:
                     break
                 if cancelled_wait in done:
                     step.cancelled = True
-                    log.write("# omni-tui: cancelled, sending SIGINT to the process group\n")
+                    self._note(log, "cancelled, sending SIGINT to the process group")
                     await self._stop_group(proc, pgid)
                     break
                 if not done:
                     step.timed_out = True
-                    log.write(f"# omni-tui: timed out after {self.timeout_s:g} s, sending SIGINT to the process group\n")
+                    self._note(log, f"timed out after {self.timeout_s:g} s, sending SIGINT to the process group")
                     await self._stop_group(proc, pgid)
                     break
             # Drain what is left in the pipe; a straggler that keeps it open must not hold us forever.
@@ -415,9 +438,9 @@ class RebuildRunner:
                 transport = getattr(proc, "_transport", None)
                 if transport is not None:
                     transport.close()
-                log.write("# omni-tui: output still open after the command exited; stopped reading\n")
+                self._note(log, "output still open after the command exited; stopped reading")
             step.exit_code = await exited
-            log.write(f"# omni-tui: exit code {step.exit_code}\n")
+            self._note(log, f"exit code {step.exit_code}")
             return step
         finally:
             for fut in (reader, exited, cancelled_wait):
