@@ -132,3 +132,37 @@ def test_per_line_lexing_matches_on_a_large_realistic_file_and_other_languages()
         fast, full = Highlighter(text, language), Highlighter(text, language, per_line=False)
         assert [fast.line(n) for n in range(fast.line_count)] == [full.line(n) for n in range(full.line_count)]
         assert any(fast.line(n) for n in range(fast.line_count))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(NIX_FRAGMENTS), min_size=1, max_size=10),
+    st.lists(st.sampled_from(NIX_FRAGMENTS), max_size=3),
+    st.integers(0, 10),
+    st.data(),
+)
+def test_an_edited_text_reusing_the_previous_pass_equals_a_fresh_one(
+    fragments: list[str], inserted: list[str], at: int, data: st.DataObject
+) -> None:
+    before = "\n".join(fragments) + "\n"
+    after = "\n".join(fragments[:at] + inserted + fragments[at:]) + "\n"
+    previous = Highlighter(before, "nix")
+    asked = data.draw(st.integers(0, previous.line_count - 1))
+    previous.line(asked)  # it worked out this far
+    reused = Highlighter(after, "nix", previous=previous)
+    fresh = Highlighter(after, "nix", per_line=False)
+    order = data.draw(st.permutations(range(reused.line_count)))
+    got = {n: reused.line(n) for n in order}
+    assert got == {n: fresh.line(n) for n in range(fresh.line_count)}
+
+
+def test_a_live_edit_near_the_end_does_not_redo_the_pass_from_the_top() -> None:
+    big = NIX * 300
+    first = Highlighter(big, "nix")
+    first.line(first.line_count - 1)
+    edited = big[:-20] + "  # a late edit\n" + big[-20:]
+    second = Highlighter(edited, "nix", previous=first)
+    assert second.lexed_to == 0 or second._stacks  # resumes, not from scratch
+    assert len(second._stacks) > second.line_count - 10
+    second.line(second.line_count - 3)
+    assert second.line(second.line_count - 3) == Highlighter(edited, "nix", per_line=False).line(second.line_count - 3)

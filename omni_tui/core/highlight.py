@@ -10,6 +10,7 @@ consumed from the start only as far as the furthest line asked for. Results are 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import lru_cache
 from typing import Iterator
 
@@ -81,6 +82,18 @@ def language_for(path: str) -> str | None:
     return None
 
 
+def _common_prefix(a: str, b: str) -> int:
+    """Length of the longest common prefix of `a` and `b` (binary search over C-level compares)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 @lru_cache(maxsize=None)
 def token_type(ttype: _TokenType) -> str | None:
     """The `TOKEN_TYPES` entry for a pygments token type; None for plain text."""
@@ -133,14 +146,17 @@ class _StateTracker:
                     return False
         return True
 
-    def line_stacks(self, text: str, starts: list[int]) -> Iterator[Stack]:
-        """The stack in effect at each offset of `starts` (ascending), yielded in order."""
-        stack: list[str] = ["root"]
-        frozen: Stack = ("root",)
+    def line_stacks(self, text: str, starts: list[int], first: int = 0, stack0: Stack = ("root",)) -> Iterator[Stack]:
+        """The stack in effect at each offset of `starts` (ascending), yielded in order.
+
+        With `first`, the pass resumes at `starts[first]` in state `stack0` (known from before).
+        """
+        stack: list[str] = list(stack0)
+        frozen: Stack = stack0
         combined = self._combined
-        pattern, transitions = combined["root"]
-        pos = 0
-        k = 0
+        pattern, transitions = combined[stack[-1]]
+        pos = starts[first] if first < len(starts) else len(text)
+        k = first
         count = len(starts)
         size = len(text)
         while k < count:
@@ -197,11 +213,15 @@ class Highlighter:
     start, only as far as the furthest line asked for. `per_line=False` forces the second way.
     """
 
-    def __init__(self, text: str, language: str | None, *, per_line: bool = True) -> None:
+    def __init__(
+        self, text: str, language: str | None, *, per_line: bool = True, previous: Highlighter | None = None
+    ) -> None:
+        """`previous`: the highlighter of an earlier version of this text (a live edit); what it
+        worked out for the lines before the first changed character is reused."""
         self.text = text
         self.language = language
         self._starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
-        self._lines: list[list[Span]] = [[] for _ in self._starts]
+        self._lines: list[list[Span]] = []  # spans per line, when lexing the whole text
         self._lexer = _lexer(language) if language and text else None
         self._tracker: _StateTracker | None = None
         if self._lexer is not None and per_line and _StateTracker.usable(self._lexer):
@@ -214,10 +234,30 @@ class Highlighter:
         self._done: dict[int, tuple[Span, ...]] = {}
         self._tokens: Iterator[tuple[int, _TokenType, str]] | None = None
         if self._lexer is not None and self._tracker is None:
+            self._lines = [[] for _ in self._starts]
             self._tokens = self._lexer.get_tokens_unprocessed(text)
-        else:
-            self._stack_iter = self._tracker.line_stacks(text, self._starts) if self._tracker else None
+        elif self._tracker is not None:
+            first, stack0 = self._reuse(previous)
+            self._stack_iter = self._tracker.line_stacks(text, self._starts, first, stack0)
         self._lexed_to = 0 if self._lexer is not None else len(text) + 1  # text offset lexed so far
+
+    def _reuse(self, previous: Highlighter | None) -> tuple[int, Stack]:
+        """Take over `previous`'s line stacks and spans up to the first changed line."""
+        if (
+            previous is None
+            or previous._tracker is not self._tracker
+            or previous.language != self.language
+            or not previous._stacks
+        ):
+            return 0, ("root",)
+        same = _common_prefix(previous.text, self.text)
+        # the stack at the start of the line holding the first change still holds (it depends
+        # only on the text before it), and every line before that is unchanged
+        changed_line = bisect_right(self._starts, same) - 1
+        keep = min(changed_line + 1, len(previous._stacks))
+        self._stacks = previous._stacks[: keep - 1]
+        self._done = {n: spans for n, spans in previous._done.items() if n < min(changed_line, keep)}
+        return keep - 1, previous._stacks[keep - 1]
 
     @property
     def lexed_to(self) -> int:
@@ -234,6 +274,8 @@ class Highlighter:
             return ()
         if self._tracker is not None:
             return self._line_alone(n)
+        if self._lexer is None:
+            return ()
         end = self._starts[n + 1] if n + 1 < len(self._starts) else len(self.text)
         if self._lexed_to < end:
             self._lex_until(end)

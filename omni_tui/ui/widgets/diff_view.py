@@ -143,6 +143,8 @@ class DiffView(ScrollView, can_focus=True):
         self._rows: list[UnifiedRow] | list[SplitRow] = []
         self._cursor = 0
         self._highlighters: dict[str, Highlighter] = {}
+        self._previous_highlighters: dict[str, Highlighter] = {}
+        self._style_memo: dict[tuple[str, bool], Style] = {}
         self._cache: LRUCache[int, tuple[tuple[int, int], Strip]] = LRUCache(1024)
         self._max_text = 0
         self._number_width = 2
@@ -191,7 +193,9 @@ class DiffView(ScrollView, can_focus=True):
         self._old_exists, self._new_exists = old_exists, new_exists
         self._fd = fd
         self._texts = None
-        self._highlighters.clear()
+        # kept so a live edit re-lexes only from its first changed line
+        self._previous_highlighters = self._highlighters
+        self._highlighters = {}
         if not keep:
             self._selected = set(range(len(fd.hunks)))
         cursor = self._cursor if same_file else 0
@@ -333,6 +337,7 @@ class DiffView(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._style_memo.clear()
         self._cache.clear()
 
     def on_mount(self) -> None:
@@ -347,7 +352,7 @@ class DiffView(ScrollView, can_focus=True):
         row = scroll_y + y
         width = self.scrollable_content_region.width
         if row >= self.row_count or width <= 0:
-            return Strip.blank(max(width, 0), self.rich_style)
+            return Strip.blank(max(width, 0), self._base)
         key = (width, scroll_x)
         cached = self._cache.get(row)
         if cached is not None and cached[0] == key:
@@ -489,13 +494,31 @@ class DiffView(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ rendering
 
     def _style(self, name: str, partial: bool = False) -> Style:
-        return self.get_component_rich_style(f"diff-view--{name}", partial=partial)
+        key = (name, partial)
+        style = self._style_memo.get(key)
+        if style is None:
+            style = self.get_component_rich_style(f"diff-view--{name}", partial=partial)
+            self._style_memo[key] = style
+        return style
+
+    @property
+    def _base(self) -> Style:
+        """The widget's own style (computing `rich_style` walks the ancestors, so it is kept)."""
+        style = self._style_memo.get(("", False))
+        if style is None:
+            style = self._style_memo[("", False)] = self.rich_style
+        return style
 
     def _highlighter(self, side: Literal["old", "new"]) -> Highlighter:
         h = self._highlighters.get(side)
         if h is None:
-            lines = self._fd.old_lines if side == "old" else self._fd.new_lines
-            h = Highlighter("".join(lines), language_for(self._path or ""))
+            text = "".join(self._fd.old_lines if side == "old" else self._fd.new_lines)
+            language = language_for(self._path or "")
+            previous = self._previous_highlighters.get(side)
+            if previous is not None and previous.language == language and previous.text == text:
+                h = previous
+            else:
+                h = Highlighter(text, language, previous=previous)
             self._highlighters[side] = h
         return h
 
@@ -514,7 +537,7 @@ class DiffView(ScrollView, can_focus=True):
         return left, usable - left
 
     def _render_row(self, row: int, width: int, scroll_x: int) -> Strip:
-        base = self.rich_style
+        base = self._base
         if row < len(self._notes):
             return self._render_note(self._notes[row], width, row == self._cursor)
         r = self._rows[row - len(self._notes)]
@@ -552,13 +575,13 @@ class DiffView(ScrollView, can_focus=True):
 
     def _lead(self, cursor: bool, mark: str | None, selected: bool) -> list[Segment]:
         """The two leftmost cells: the cursor pointer and the hunk's selection mark."""
-        pointer = Segment("▶", self._style("cursor")) if cursor else Segment(" ", self.rich_style)
+        pointer = Segment("▶", self._style("cursor")) if cursor else Segment(" ", self._base)
         if mark is None:
-            return [pointer, Segment(" ", self.rich_style)]
+            return [pointer, Segment(" ", self._base)]
         return [pointer, Segment(mark, self._style("mark-selected" if selected else "mark-unselected"))]
 
     def _line_styles(self, kind: str, selected: bool, cursor: bool) -> tuple[Style, Style]:
-        base = self.rich_style
+        base = self._base
         if not selected and kind != " ":
             line = base + self._style("unselected", partial=True)
         elif kind == "+":
