@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -255,3 +256,29 @@ async def test_list_processes_and_process_logs_return_real_data(project: Path, w
         assert all(line.startswith("worker line ") for line in logs["lines"])
         too_few = await call_error(session, "process_logs", name="worker", lines=0)
         assert too_few == "process_logs: invalid arguments: lines: Input should be greater than or equal to 1"
+
+
+def test_a_call_still_waiting_does_not_keep_the_server_alive_after_the_client_leaves(project: Path, ws: Workspace) -> None:
+    server = subprocess.Popen([sys.executable, "-m", "omni_tui", "mcp", "-C", str(project)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env())
+    assert server.stdin is not None and server.stdout is not None
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+         "params": {"name": "propose_change", "arguments": {"files": [{"path": "devenv.nix", "content": POSTGRES}],
+                                                             "title": "Enable postgres", "wait_s": 3600}}},
+    ]
+    server.stdin.write(json.dumps(messages[0]).encode() + b"\n")
+    server.stdin.flush()
+    assert json.loads(server.stdout.readline())["id"] == 1
+    for message in messages[1:]:
+        server.stdin.write(json.dumps(message).encode() + b"\n")
+    server.stdin.flush()
+    store, deadline = ProposalStore(ws), time.monotonic() + WAIT
+    while not store.pending():  # the call is now waiting for a decision (up to an hour)
+        assert time.monotonic() < deadline, "the server never proposed"
+        time.sleep(0.05)
+    server.stdin.close()  # the agent quits
+    assert server.wait(timeout=WAIT) == 0

@@ -10,10 +10,12 @@ logs) runs in worker threads so the server keeps answering while a call waits.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Annotated, Any, TypeVar
 
+import anyio.from_thread
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -24,7 +26,7 @@ from omni_tui.core.audit import utc_now
 from omni_tui.core.errors import BackendError, OmniError, PatchError, ProposalError
 from omni_tui.core.gate import Gate
 from omni_tui.core.processes import collect
-from omni_tui.core.proposals import FINAL, FileChange, Proposal, ProposalStore, new_id
+from omni_tui.core.proposals import FINAL, POLL_S, Decision, FileChange, Proposal, ProposalStore, new_id
 from omni_tui.core.safefs import sha256_bytes
 from omni_tui.core.textdiff import apply_patch
 from omni_tui.core.workspace import Workspace
@@ -56,9 +58,7 @@ class FileEdit(BaseModel):
 
 
 async def _in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    # abandon_on_cancel: a client that cancels a waiting call gets its answer at once; the
-    # polling thread ends by itself at its timeout.
-    return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs), abandon_on_cancel=True)
+    return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))
 
 
 def _tool_errors(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -145,7 +145,7 @@ class OmniTools:
     def outcome(self, proposal_id: str, wait_s: float) -> dict[str, Any]:
         proposal = self.store.get(proposal_id)  # ProposalError for an unknown id
         paths = ", ".join(change.path for change in proposal.changes)
-        decision = self.store.wait(proposal_id, wait_s) if wait_s > 0 else self.store.decision(proposal_id)
+        decision = self._wait(proposal_id, wait_s)
         if decision is None or decision.status not in FINAL:
             status = "pending" if decision is None else decision.status
             return {
@@ -155,6 +155,20 @@ class OmniTools:
                 else f"omni-tui: proposal {proposal_id} is {status}; call proposal_status again for the result.",
             }
         return decision_summary(decision, paths)
+
+    def _wait(self, proposal_id: str, wait_s: float) -> Decision | None:
+        """Like `ProposalStore.wait`, but a cancelled call (or a server shutting down) ends it at once.
+
+        Runs in an AnyIO worker thread; returns the latest decision (maybe still in progress) at the deadline.
+        """
+        deadline = time.monotonic() + wait_s
+        while True:
+            decision = self.store.decision(proposal_id)
+            left = deadline - time.monotonic()
+            if (decision is not None and decision.final) or left <= 0:
+                return decision
+            time.sleep(min(POLL_S, left))
+            anyio.from_thread.check_cancelled()
 
     def withdraw(self, proposal_id: str, reason: str) -> dict[str, Any]:
         proposal = self.store.get(proposal_id)
