@@ -208,8 +208,11 @@ def test_crashing_process_shows_as_exited_with_its_code(project: Path, honcho) -
     mon = ProcessMonitor(project, {})
     wait_for(_ready(mon, "web", "crash"), what="web and crash running")
     crash = wait_for(lambda: (p := mon.collect().get("crash")) and p.state == "exited" and p, what="crash exited")
-    assert crash.exit_code == 3 and crash.raw_state == "gone (rc=3)"
-    assert crash.cpu_percent is None and crash.rss is None
+    assert crash.cpu_percent is None and crash.rss is None and crash.ports == ()
+    assert "raise SystemExit(3)" in crash.command  # what it was running is kept
+    # honcho logs the exit code a moment after the process is gone.
+    crash = wait_for(lambda: (p := mon.collect().get("crash")) and p.exit_code is not None and p, what="its code")
+    assert crash.exit_code == 3 and crash.raw_state == "gone (rc=3)" and crash.state == "exited"
 
 
 def test_restart_and_start_are_refused_in_one_line(project: Path, honcho) -> None:

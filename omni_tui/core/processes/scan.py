@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import psutil
@@ -157,6 +157,7 @@ class ProjectScanner:
         self._procs: dict[int, _Proc] = {}
         self._gone: dict[str, _Gone] = {}
         self._rows: dict[str, _Row] = {}
+        self._infos: dict[str, ProcessInfo] = {}
         self._restarts: dict[str, int] = {}
         self._prober = PortProber(every_s=probe_every_s)
         self._captured = [CapturedOutput(p) for p in (captured_logs or [self.paths.manager_log])]
@@ -282,6 +283,7 @@ class ProjectScanner:
             all_names |= cap.names
         out: list[ProcessInfo] = []
         new_rows: dict[str, _Row] = {}
+        infos: dict[str, ProcessInfo] = {}
         for row in sorted(rows, key=lambda r: (not r.manager, r.head.pid)):
             head = row.head
             managed = manager_names.get(head.pid)
@@ -296,8 +298,9 @@ class ProjectScanner:
             if info is not None:
                 out.append(info)
                 new_rows[head.name] = row
+                infos[head.name] = info
         self._prober.forget_stale()
-        self._remember_gone(new_rows, now)
+        self._remember_gone(new_rows, infos, now)
         self._rows = new_rows
         out.extend(g.info for g in self._gone.values())
         return out
@@ -363,23 +366,24 @@ class ProjectScanner:
             service=service, command=command,
         )
 
-    def _remember_gone(self, new_rows: dict[str, _Row], now: float) -> None:
+    def _remember_gone(self, new_rows: dict[str, _Row], infos: dict[str, ProcessInfo], now: float) -> None:
         exit_codes: dict[str, int] = {}
         all_names: set[str] = set()
         for cap in self._captured:
             exit_codes.update(cap.exit_codes)
             all_names |= cap.names
         by_short = {short_name(n, all_names): rc for n, rc in exit_codes.items()}
-        for name, row in self._rows.items():
-            if name in new_rows:
-                continue
+        for name, last in self._infos.items():
+            if name not in new_rows:
+                self._gone[name] = _Gone(replace(
+                    last, state="exited", raw_state="gone", cpu_percent=None, rss=None, uptime_s=None, ports=(),
+                    port_checks=(), ready=None), now)
+        self._infos = infos
+        # The manager may log the exit code a moment after the process is gone.
+        for name, gone in self._gone.items():
             rc = by_short.get(name)
-            raw = f"gone (rc={rc})" if rc is not None else "gone"
-            self._gone[name] = _Gone(ProcessInfo(
-                name=name, backend="psutil", state="exited", raw_state=raw, pid=row.head.pid,
-                restarts=self._restarts.get(name, 0), service=None, exit_code=rc,
-                command="",
-            ), now)
+            if rc is not None and gone.info.exit_code is None:
+                gone.info = replace(gone.info, raw_state=f"gone (rc={rc})", exit_code=rc)
         for name in [n for n, g in self._gone.items() if now - g.at > _GONE_KEEP_S]:
             del self._gone[name]
         while len(self._gone) > _GONE_MAX:
@@ -391,12 +395,6 @@ class ProjectScanner:
         return tuple(have.get(p) or self._prober.check("127.0.0.1", p) for p in ports)
 
     # ----------------------------------------------------------------- actions
-
-    def owns(self, pid: int) -> bool:
-        """True when `pid` is a live process of this project (checked afresh)."""
-        with self._lock:
-            self._refresh_table()
-            return pid in self._members()
 
     def _row(self, name: str) -> _Row:
         row = self._rows.get(name)
