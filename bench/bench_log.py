@@ -167,6 +167,22 @@ def _key_event(key: str):
     return events.Key(key, key)
 
 
+def measure_sanitize() -> dict:
+    """core.terminal on its own: plain lines (fast path) and coloured lines, lines per second."""
+    from omni_tui.core.terminal import plain, sanitize
+
+    lines = realistic_lines(60_000)
+    coloured = [line for line in lines if "\x1b" in line]
+    uncoloured = [line for line in lines if "\x1b" not in line]
+    result = {}
+    for name, sample, fn in (("plain", uncoloured, sanitize), ("coloured", coloured, sanitize), ("plain()", coloured, plain)):
+        start = time.perf_counter()
+        for line in sample:
+            fn(line)
+        result[name] = len(sample) / (time.perf_counter() - start)
+    return result
+
+
 def _child(kind: str, count: int) -> dict:
     cmd = [sys.executable, __file__, "--one", kind, "--lines", str(count)]
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -192,6 +208,7 @@ def main() -> None:
     log = _child("log", args.log_lines)
     rich = _child("richlog", args.richlog_lines)
     keys = _child("keys", min(args.lines, 600_000))
+    speed = measure_sanitize()
     print(f"rebuild log ingest, batches of {BATCH:,} lines, headless app 120x34")
     for r in (ours, log, rich):
         print(
@@ -201,6 +218,10 @@ def main() -> None:
     print(f"  LogView vs Log:     {ours['lines_per_s'] / log['lines_per_s']:5.1f}x   (target ≥ 3x)")
     print(f"  LogView vs RichLog: {ours['lines_per_s'] / rich['lines_per_s']:5.1f}x   (target ≥ 20x)")
     print(f"  LogView ingest:     {ours['lines_per_s']:,.0f} lines/s   (target ≥ 300,000)")
+    print(
+        f"sanitize: {speed['plain']:,.0f} plain lines/s, {speed['coloured']:,.0f} coloured lines/s"
+        f" (plain() of coloured: {speed['plain()']:,.0f}/s)"
+    )
     print(
         f"key press while streaming 300k lines/s: p50 {keys['p50_ms']:.1f} ms, p95 {keys['p95_ms']:.1f} ms,"
         f" max {keys['max_ms']:.1f} ms over {keys['samples']} presses   (target < 100 ms)"

@@ -157,6 +157,11 @@ def test_plain_copying_and_devenv_phases() -> None:
     assert parser.progress.summary() == "done"
 
 
+def test_a_builds_own_output_does_not_change_the_phase() -> None:
+    parser, _ = run(["these 2 derivations will be built:", f"building '{A}'...", "copying files to $out", "Evaluating tests"])
+    assert (parser.progress.phase, parser.progress.current) == ("building", ("a-1.0",))
+
+
 def test_finish_with_failure_and_garbage_lines() -> None:
     parser, events = run(["@nix {not json", "@nix [1,2]", "\x1b[2Jplain"])
     assert shown(events) == ["@nix {not json", "@nix [1,2]", "\x1b[2Jplain"]

@@ -313,7 +313,8 @@ class BuildLogParser:
                 events.extend(self._set(phase="copying"))
             return events
         m = _DEVENV_PHASE.match(stripped)
-        if m and self.progress.phase not in ("failed",):
+        # Not while a derivation builds: its own output ("copying files…") says nothing about the phase.
+        if m and self.progress.phase != "failed" and not self.progress.current:
             word = m.group(1).lower()
             phase = {"downloading": "copying"}.get(word, word)
             if phase != self.progress.phase:
