@@ -166,3 +166,29 @@ def test_a_live_edit_near_the_end_does_not_redo_the_pass_from_the_top() -> None:
     assert len(second._stacks) > second.line_count - 10
     second.line(second.line_count - 3)
     assert second.line(second.line_count - 3) == Highlighter(edited, "nix", per_line=False).line(second.line_count - 3)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(NIX_FRAGMENTS), min_size=1, max_size=10),
+    st.lists(st.tuples(st.integers(0, 12), st.sampled_from(NIX_FRAGMENTS + ["", "''", '"', "/*", "*/", "}"])), max_size=4),
+    st.data(),
+)
+def test_the_old_side_borrowing_states_from_the_new_side_equals_a_fresh_pass(
+    fragments: list[str], edits: list[tuple[int, str]], data: st.DataObject
+) -> None:
+    """Even edits that open or close a string or comment (so states differ for a while) come out exact."""
+    from omni_tui.core.textdiff import diff_texts
+
+    old_parts = list(fragments)
+    for at, fragment in edits:
+        old_parts.insert(min(at, len(old_parts)), fragment)
+    old, new = "\n".join(old_parts) + "\n", "\n".join(fragments) + "\n"
+    fd = diff_texts(old, new)
+    new_h = Highlighter(new, "nix")
+    old_h = Highlighter(old, "nix")
+    old_h.align(new_h, fd.old_to_new())
+    order = data.draw(st.permutations(range(old_h.line_count)))
+    got = {n: old_h.line(n) for n in order}
+    fresh = Highlighter(old, "nix", per_line=False)
+    assert got == {n: fresh.line(n) for n in range(fresh.line_count)}

@@ -230,6 +230,10 @@ class Highlighter:
             except re.error:
                 self._tracker = None
         self._stacks: list[Stack] = []
+        self._reference: Highlighter | None = None
+        self._line_map: list[int] = []
+        self._run_end: list[int] = []
+        self._pending: Stack = ("root",)
         self._stack_iter: Iterator[Stack] | None = None
         self._done: dict[int, tuple[Span, ...]] = {}
         self._tokens: Iterator[tuple[int, _TokenType, str]] | None = None
@@ -281,12 +285,62 @@ class Highlighter:
             self._lex_until(end)
         return tuple(self._lines[n])
 
+    def align(self, reference: Highlighter, line_map: list[int]) -> None:
+        """Borrow line states from `reference`, the highlighter of a text this one mostly shares.
+
+        `line_map[n]` is the reference line equal to line `n` of this text, or -1 (a diff's
+        matching lines). Wherever this text's state pass reaches an unchanged line in the same
+        state as the reference at its twin, the states up to the next change are the reference's,
+        so the old side of a diff costs a pass over its changed lines only.
+        """
+        if self._tracker is None or reference._tracker is not self._tracker or reference is self:
+            return
+        self._reference = reference
+        self._line_map = line_map
+        # _run_end[k]: the first line after the run of consecutive matches that line k is in
+        run_end = [0] * len(line_map)
+        for k in range(len(line_map) - 1, -1, -1):
+            if line_map[k] >= 0 and k + 1 < len(line_map) and line_map[k + 1] == line_map[k] + 1:
+                run_end[k] = run_end[k + 1]
+            else:
+                run_end[k] = k + 1
+        self._run_end = run_end
+
+    def _stack_at(self, n: int) -> Stack:
+        """The lexer state at the start of line `n` (0 <= n < line_count)."""
+        stacks = self._stacks
+        if self._reference is None:
+            while len(stacks) <= n:
+                stacks.append(next(self._stack_iter))  # type: ignore[arg-type]
+            return stacks[n]
+        ref, line_map, last = self._reference, self._line_map, len(self._starts) - 1
+        while len(stacks) <= n:
+            k = len(stacks)
+            if self._stack_iter is not None:
+                stack = next(self._stack_iter)
+            else:
+                stack = self._pending
+            stacks.append(stack)
+            twin = line_map[k] if k < len(line_map) else -1
+            if twin >= 0 and twin < ref.line_count - 1 and k < last and ref._stack_at(twin) == stack:
+                # Same state, same line: the next line starts in the reference's state too, and
+                # so on through this run of equal lines; copy the reference's states for it.
+                run = min(self._run_end[k], n + 1, last) - k  # lines k+1 .. k+run-1 are copied
+                ref._stack_at(twin + run)
+                stacks.extend(ref._stacks[twin + 1 : twin + run])
+                self._pending = ref._stacks[twin + run]
+                self._stack_iter = None
+            elif self._stack_iter is None and k < last:
+                assert self._tracker is not None
+                self._stack_iter = self._tracker.line_stacks(self.text, self._starts, k, stack)
+                next(self._stack_iter)  # line k itself, known already
+        return stacks[n]
+
     def _line_alone(self, n: int) -> tuple[Span, ...]:
         done = self._done.get(n)
         if done is not None:
             return done
-        while len(self._stacks) <= n and self._stack_iter is not None:
-            self._stacks.append(next(self._stack_iter))
+        self._stack_at(n)
         self._lexed_to = max(self._lexed_to, self._starts[min(len(self._stacks), len(self._starts) - 1)])
         start = self._starts[n]
         end = self._starts[n + 1] - 1 if n + 1 < len(self._starts) else len(self.text)

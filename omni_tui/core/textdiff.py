@@ -302,6 +302,7 @@ class FileDiff:
     new_lines: list[str]
     hunks: list[Hunk]
     context: int = 3
+    blocks: list[tuple[int, int, int]] = field(default_factory=list)  # matching (old, new, length)
     _unified: list[UnifiedRow] | None = field(default=None, repr=False, compare=False)
     _split: list[SplitRow] | None = field(default=None, repr=False, compare=False)
 
@@ -316,6 +317,13 @@ class FileDiff:
     @property
     def changed(self) -> bool:
         return bool(self.hunks)
+
+    def old_to_new(self) -> list[int]:
+        """For each old line, the index of the equal new line it was matched with, or -1."""
+        mapping = [-1] * len(self.old_lines)
+        for i, j, n in self.blocks:
+            mapping[i : i + n] = range(j, j + n)
+        return mapping
 
     def rows_unified(self) -> list[UnifiedRow]:
         """Header row then the lines of each hunk; paired -/+ lines carry each other as partner."""
@@ -448,7 +456,8 @@ def diff_lines(old: list[str], new: list[str], context: int = 3) -> FileDiff:
     """`diff_texts` for texts already split with `split_lines`."""
     if context < 0:
         raise ValueError("context must be >= 0")
-    ops = _opcodes(match_lines(old, new))
+    blocks = match_lines(old, new)
+    ops = _opcodes(blocks)
     groups: list[list[tuple[str, int, int, int, int]]] = []
     current: list[tuple[str, int, int, int, int]] = []
     for n, op in enumerate(ops):
@@ -481,7 +490,7 @@ def diff_lines(old: list[str], new: list[str], context: int = 3) -> FileDiff:
     hunks = [
         Hunk(n, g[0][1], g[-1][2], g[0][3], g[-1][4], _hunk_lines(old, new, g)) for n, g in enumerate(groups)
     ]
-    return FileDiff(old, new, hunks, context)
+    return FileDiff(old, new, hunks, context, [b for b in blocks if b[2]])
 
 
 def diff_texts(old: str, new: str, context: int = 3) -> FileDiff:

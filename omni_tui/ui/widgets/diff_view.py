@@ -520,6 +520,9 @@ class DiffView(ScrollView, can_focus=True):
             else:
                 h = Highlighter(text, language, previous=previous)
             self._highlighters[side] = h
+            if side == "old" and h is not previous:
+                # the old file borrows the new file's lexer states on their unchanged lines
+                h.align(self._highlighter("new"), self._fd.old_to_new())
         return h
 
     def _unified_gutter(self) -> int:
