@@ -102,6 +102,7 @@ def test_token_header_is_sent_and_required(sock_dir: Path) -> None:
 
 @pytest.mark.parametrize(("mode", "message"), [
     ("hang", r"process-compose at .*pc\.sock: no answer to GET /processes within 0\.5 s"),
+    ("trickle", r"process-compose at .*pc\.sock: no answer to GET /processes within 0\.5 s"),
     ("close_mid_line", r"process-compose at .*pc\.sock: closed the connection mid-answer to GET /processes"),
     ("garbage", r"process-compose at .*pc\.sock: answered GET /processes with garbage"),
     ("no_answer", r"process-compose at .*pc\.sock: closed the connection without answering GET /processes"),

@@ -112,6 +112,7 @@ def test_error_answers_become_one_line_errors(client: NativeClient, server: Nati
 
 @pytest.mark.parametrize(("mode", "message"), [
     ("hang", r"native manager at .*native\.sock: no answer to 'list' within 0\.5 s"),
+    ("trickle", r"native manager at .*native\.sock: no answer to 'list' within 0\.5 s"),
     ("close_mid_line", r"native manager at .*native\.sock: closed the connection mid-answer to 'list'"),
     ("garbage", r"native manager at .*native\.sock: answered 'list' with garbage: "),
     ("no_status", r"answered 'list' without a status"),

@@ -4,8 +4,8 @@ Serves `GET /live`, `/processes`, `/process/{name}`, `/process/ports/{name}`,
 `/process/logs/{name}/{endOffset}/{limit}`, `/project/state`, `POST /process/restart|start/{name}`,
 `PATCH /process/stop/{name}`, and the WebSockets `/process/logs/ws` and `/process/states/ws`
 (`no_ws=True` answers 404 there, like versions before 1.110). A `token` makes every request need
-`X-PC-Token-Key`. `misbehave` = "hang", "close_mid_line", "garbage", "no_answer" or "error" breaks it.
-Requests are recorded as (method, path, headers). Run by hand: `python -m tests.standins.compose_server SOCKET`.
+`X-PC-Token-Key`. `misbehave` = "hang", "trickle" (a byte every 0.2 s), "close_mid_line", "garbage",
+"no_answer" or "error" breaks it. Requests are recorded as (method, path, headers). Run by hand: `python -m tests.standins.compose_server SOCKET`.
 """
 
 from __future__ import annotations
@@ -78,6 +78,14 @@ class _Handler(BaseHTTPRequestHandler):
         mode = owner.misbehave
         if mode == "hang":
             owner.release.wait(30)
+            self.close_connection = True
+            return
+        if mode == "trickle":
+            for byte in b'HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n{"data": []}':
+                if owner.release.wait(0.2):
+                    break
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
             self.close_connection = True
             return
         if mode == "no_answer":

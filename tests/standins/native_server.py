@@ -2,8 +2,8 @@
 
 `NativeServer(socket_path, processes)` serves `list`, `status`, `logs`, `restart`, `start`, `stop`,
 `ports`, `wait`, `mode` and `attach` (snapshot, then status events as processes change). Set
-`misbehave` to "hang", "close_mid_line", "garbage", "no_status" or "wrong_status" to break it; requests
-are recorded in `requests`. Run it by hand: `python -m tests.standins.native_server SOCKET [RUNTIME_DIR]`.
+`misbehave` to "hang", "trickle" (one byte every 0.2 s), "close_mid_line", "garbage", "no_status" or
+"wrong_status" to break it; requests are recorded in `requests`. Run it by hand: `python -m tests.standins.native_server SOCKET [RUNTIME_DIR]`.
 """
 
 from __future__ import annotations
@@ -54,6 +54,13 @@ class _Handler(socketserver.StreamRequestHandler):
                 self.wfile.write(b'{"status": "process_list", "processes": [{"na')
                 self.wfile.flush()
                 return
+            if mode == "trickle":
+                for byte in b'{"status": "process_list", "processes": []}\n':
+                    if owner.release.wait(0.2):
+                        return
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                continue
             if mode == "garbage":
                 self.wfile.write(b"\x00\xffthis is not json at all\n")
                 self.wfile.flush()

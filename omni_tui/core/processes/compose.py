@@ -117,12 +117,51 @@ class ComposeClient:
         """One HTTP request; returns the decoded JSON body (None when empty)."""
         conn = self._connection(self.timeout_s)
         what = f"{method} {path}"
+        # Socket timeouts bound each read; the watchdog bounds the whole exchange (a trickling server).
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            if conn.sock is not None:
+                try:
+                    conn.sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        watchdog = threading.Timer(self.timeout_s, expire)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            resp, body = self._exchange(conn, method, path, what)
+        except BackendError:
+            if expired.is_set():
+                raise BackendError(f"{self.where}: no answer to {what} within {self.timeout_s:g} s") from None
+            raise
+        finally:
+            watchdog.cancel()
+            conn.close()
+        data: object = None
+        if body.strip():
+            try:
+                data = json.loads(body)
+            except ValueError:
+                if resp.status < 400:
+                    raise BackendError(f"{self.where}: answered {what} with garbage: {_clip(body)}") from None
+        if resp.status in (401, 403):
+            raise BackendError(f"{self.where}: refused {what} (HTTP {resp.status}: check PC_API_TOKEN)")
+        if resp.status >= 400:
+            msg = _error_message(data) or _clip(body) or resp.reason
+            raise BackendError(f"process-compose: {msg} (HTTP {resp.status} for {what})")
+        return data
+
+    def _exchange(self, conn: http.client.HTTPConnection, method: str, path: str,
+                  what: str) -> tuple[http.client.HTTPResponse, bytes]:
         try:
             conn.request(method, path, headers=self._headers())
             resp = conn.getresponse()
             if (resp.length or 0) > _MAX_BODY:
                 raise BackendError(f"{self.where}: answer to {what} is larger than {_MAX_BODY} bytes")
-            body = resp.read()
+            return resp, resp.read()
         except FileNotFoundError:
             raise BackendError(f"{self.where}: no socket") from None
         except ConnectionRefusedError:
@@ -137,21 +176,6 @@ class ComposeClient:
             raise BackendError(f"{self.where}: answered {what} with garbage ({type(exc).__name__})") from None
         except OSError as exc:
             raise BackendError(f"{self.where}: {what} failed ({exc.strerror or exc})") from None
-        finally:
-            conn.close()
-        data: object = None
-        if body.strip():
-            try:
-                data = json.loads(body)
-            except ValueError:
-                if resp.status < 400:
-                    raise BackendError(f"{self.where}: answered {what} with garbage: {_clip(body)}") from None
-        if resp.status == 401 or resp.status == 403:
-            raise BackendError(f"{self.where}: refused {what} (HTTP {resp.status}: check PC_API_TOKEN)")
-        if resp.status >= 400:
-            msg = _error_message(data) or _clip(body) or resp.reason
-            raise BackendError(f"process-compose: {msg} (HTTP {resp.status} for {what})")
-        return data
 
     # ------------------------------------------------------------ calls
 

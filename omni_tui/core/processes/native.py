@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,10 +90,15 @@ class NativeClient:
             raise BackendError(f"native manager: {answer.get('message') or 'error without a message'}")
         return answer
 
-    @staticmethod
-    def _read_line(s: socket.socket, where: str, cmd: object) -> str:
+    def _read_line(self, s: socket.socket, where: str, cmd: object) -> str:
+        # A whole-answer deadline too: a server trickling bytes must not hold a refresh for long.
+        deadline = time.monotonic() + self.timeout_s
         buf = bytearray()
         while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise socket.timeout()
+            s.settimeout(remaining)
             chunk = s.recv(65536)
             if not chunk:
                 if buf:
