@@ -315,3 +315,37 @@ def test_the_manager_in_processes_pid_belongs_even_from_elsewhere(project: Path,
     snap = wait_for(lambda: (s := mon.collect()) and any(x.pid == manager.pid for x in s.processes) and s,
                     what="the recorded manager")
     assert next(x for x in snap.processes if x.pid == manager.pid).rss
+
+
+RESTARTING_MANAGER = """import datetime, subprocess, sys, time
+log = open(sys.argv[1], "a", buffering=1)
+def say(text):
+    log.write(datetime.datetime.now().strftime("%H:%M:%S") + " system   | " + text + "\\n")
+while True:
+    child = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    say(f"web.1 started (pid={child.pid})")
+    say(f"web.1 stopped (rc={child.wait()})")
+"""
+
+
+def test_a_manager_restarting_a_process_counts_restarts(project: Path, tmp_path: Path, spawn) -> None:
+    # A manager that restarts what dies (as overmind or process-compose do), logging in honcho's format.
+    exe = tmp_path / "bin" / "hivemind"
+    exe.parent.mkdir()
+    exe.symlink_to(os.path.realpath(PY))
+    (project / ".devenv").mkdir()
+    log = project / ".devenv" / "processes.log"
+    manager = spawn([str(exe), "-c", RESTARTING_MANAGER, str(log)], cwd=project, env_root=project)
+    try:
+        mon = ProcessMonitor(project, {})
+        first = wait_for(lambda: (p := mon.collect().get("web")) and p.alive and p, what="web")
+        assert first.restarts == 0 and mon.collect().get("hivemind").pid == manager.pid
+        os.kill(first.pid, signal.SIGKILL)
+        again = wait_for(lambda: (p := mon.collect().get("web")) and p.alive and p.pid != first.pid and p,
+                         what="web restarted")
+        assert again.restarts == 1
+    finally:
+        _kill_group(manager.pid)
+        manager.wait(10)
+        for pid in re.findall(r"pid=(\d+)", log.read_text()):
+            _kill_group(int(pid))

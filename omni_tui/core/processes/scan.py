@@ -287,18 +287,20 @@ class ProjectScanner:
         for row in sorted(rows, key=lambda r: (not r.manager, r.head.pid)):
             head = row.head
             managed = manager_names.get(head.pid)
-            if head.name is None or (managed is not None and head.name != short_name(managed, all_names)):
+            provisional = head.name is not None and head.name.partition(":")[0] == head.comm and head.comm in SHELLS
+            if head.name is None or provisional or (
+                    managed is not None and head.name != short_name(managed, all_names)):
                 taken.discard(head.name)
                 head.name = self._row_name(row, manager_names, all_names, taken)
                 taken.add(head.name)
-                if head.name in self._gone:
+                previous = self._infos.get(head.name)
+                if head.name in self._gone or (previous is not None and previous.pid != head.pid):
                     self._restarts[head.name] = self._restarts.get(head.name, 0) + 1
             self._gone.pop(head.name, None)
             info = self._row_info(row, table, now)
-            if info is not None:
-                out.append(info)
-                new_rows[head.name] = row
-                infos[head.name] = info
+            out.append(info)
+            new_rows[head.name] = row
+            infos[head.name] = info
         self._prober.forget_stale()
         self._remember_gone(new_rows, infos, now)
         self._rows = new_rows
@@ -320,7 +322,7 @@ class ProjectScanner:
             name = f"{name}:{head.pid}"
         return name
 
-    def _row_info(self, row: _Row, table: dict[int, tuple[str, int]] | None, now: float) -> ProcessInfo | None:
+    def _row_info(self, row: _Row, table: dict[int, tuple[str, int]] | None, now: float) -> ProcessInfo:
         head = row.head
         cpu: float | None = 0.0
         rss = 0
