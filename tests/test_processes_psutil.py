@@ -349,3 +349,14 @@ def test_a_manager_restarting_a_process_counts_restarts(project: Path, tmp_path:
         manager.wait(10)
         for pid in re.findall(r"pid=(\d+)", log.read_text()):
             _kill_group(int(pid))
+
+
+def test_other_omni_tui_processes_are_see_through(project: Path, tmp_path: Path, spawn) -> None:
+    exe = tmp_path / "bin" / "omni-tui"
+    exe.parent.mkdir()
+    exe.symlink_to(os.path.realpath(PY))
+    cockpit = spawn([str(exe), "-c", "import subprocess; subprocess.Popen(['sleep', '300']).wait()"], cwd=project)
+    mon = ProcessMonitor(project, {})
+    snap = wait_for(lambda: (s := mon.collect()) and s.get("sleep") and s, what="the cockpit's child")
+    assert all(p.pid != cockpit.pid for p in snap.processes)
+    assert snap.get("sleep").pid != cockpit.pid

@@ -228,7 +228,9 @@ class ProjectScanner:
         return int(text) if text.isdigit() else None
 
     def _is_see_through(self, p: _Proc) -> bool:
-        if p.comm in SEE_THROUGH:
+        if p.comm in SEE_THROUGH or p.comm == "omni-tui":  # other cockpits and omni-tui's MCP servers
+            return True
+        if p.comm.startswith("python") and p.cmdline()[1:3] == ["-m", "omni_tui"]:
             return True
         if p.comm in SHELLS:  # an interactive shell, not an `sh -c CMD` wrapper
             return "-c" not in p.cmdline()[1:]
