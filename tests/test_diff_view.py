@@ -340,10 +340,12 @@ async def test_long_lines_scroll_sideways_under_a_fixed_gutter() -> None:
         await pilot.pause()
         assert dv.virtual_size.width > 60
         assert "END;" not in "\n".join(screen_lines(dv))
+        assert screen_lines(dv)[line_with(dv, "y = aaa")].endswith("›")  # it goes on past the edge
         dv.scroll_to(x=dv.max_scroll_x, animate=False, immediate=True)
         await pilot.pause()
         y = line_with(dv, "END;")
         assert screen_lines(dv)[y].startswith("   2  2   ")  # numbers stay put
+        assert not screen_lines(dv)[y].endswith("›")
 
 
 async def test_control_characters_and_missing_final_newline_are_visible() -> None:
@@ -355,3 +357,13 @@ async def test_control_characters_and_missing_final_newline_are_visible() -> Non
         text = "\n".join(screen_lines(dv))
         assert "\x1b" not in text and "␛[31m = 2;" in text
         assert "= 2;  \\ No newline at end of file" in text
+
+
+async def test_hunk_header_names_the_enclosing_block() -> None:
+    app = Host()
+    old = "{\n  services.postgres = {\n    enable = true;\n    port = 5432;\n    a = 1;\n    b = 2;\n  };\n}\n"
+    async with app.run_test(size=(100, 10)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", old, old.replace("5432", "5433"))
+        await pilot.pause()
+        assert "@@ -1,7 +1,7 @@  hunk 1 of 1  services.postgres = {" in screen_lines(dv)[1]

@@ -454,3 +454,13 @@ def test_order_of_permutations_helper_is_exhaustive_on_a_real_diff() -> None:
     fd = diff_texts(OLD, NEW)
     for order in itertools.permutations(range(len(fd.hunks))):
         assert _apply_in_order(fd, list(order)) == NEW
+
+
+def test_section_names_the_enclosing_block_of_a_hunk() -> None:
+    old = "{ pkgs, ... }:\n{\n  services.pg = {\n    enable = true;\n    port = 1;\n    extra = 2;\n    more = 3;\n    x = 4;\n  };\n}\n"
+    fd = diff_texts(old, old.replace("x = 4", "x = 5"))
+    assert fd.section(0) == "services.pg = {"
+    fd = diff_texts(OLD, NEW)  # top-level attributes: nothing encloses them but the file's own braces
+    assert [fd.section(i) for i in range(len(fd.hunks))] == ["", ""]
+    nested = "{\n  a = {\n    b = {\n      c = 1;\n    };\n  };\n}\n"
+    assert diff_texts(nested, nested.replace("c = 1", "c = 2")).section(0) == "b = {"

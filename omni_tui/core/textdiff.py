@@ -305,6 +305,7 @@ class FileDiff:
     blocks: list[tuple[int, int, int]] = field(default_factory=list)  # matching (old, new, length)
     _unified: list[UnifiedRow] | None = field(default=None, repr=False, compare=False)
     _split: list[SplitRow] | None = field(default=None, repr=False, compare=False)
+    _sections: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def added(self) -> int:
@@ -317,6 +318,38 @@ class FileDiff:
     @property
     def changed(self) -> bool:
         return bool(self.hunks)
+
+    def section(self, index: int) -> str:
+        """The enclosing block of a hunk's first change, like the text git shows after `@@`.
+
+        The nearest line above the change that is indented less than the changed line and binds
+        something (e.g. `services.postgres = {`), stripped; "" for a change at the top level.
+        """
+        cached = self._sections.get(index)
+        if cached is not None:
+            return cached
+        hunk = self.hunks[index]
+        lead = 0
+        for line in hunk.lines:
+            if line.kind != " ":
+                break
+            lead += 1
+        changed = hunk.lines[lead].text if lead < len(hunk.lines) else ""
+        indent = len(changed) - len(changed.lstrip(" \t"))
+        found = ""
+        if indent and changed.strip():
+            for pos in range(hunk.old_lo + lead - 1, max(hunk.old_lo + lead - 2000, 0) - 1, -1):
+                text = self.old_lines[pos].rstrip("\r\n")
+                stripped = text.lstrip(" \t")
+                if not stripped or stripped[0] in "}])#" or stripped.startswith(("''", "/*", "*")):
+                    continue
+                if "=" not in stripped:  # a bare `{` or a function head says nothing
+                    continue
+                if len(text) - len(stripped) < indent:
+                    found = stripped if len(stripped) <= 60 else stripped[:59] + "…"
+                    break
+        self._sections[index] = found
+        return found
 
     def old_to_new(self) -> list[int]:
         """For each old line, the index of the equal new line it was matched with, or -1."""

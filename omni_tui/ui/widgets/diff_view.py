@@ -652,6 +652,10 @@ class DiffView(ScrollView, can_focus=True):
         if not eol:
             content.append(_NO_EOL, line_style + self._style("gutter", partial=True))
         strip = Strip(list(content.render(self.app.console)), content.cell_len)
+        if content.cell_len - scroll_x > width and width > 1:
+            # the line goes on past the edge: say so in its last cell
+            mark = line_style + self._style("gutter", partial=True)
+            return [*strip.crop_extend(scroll_x, scroll_x + width - 1, line_style), Segment("›", mark)]
         return list(strip.crop_extend(scroll_x, scroll_x + width, line_style))
 
     def _render_header(self, hunk: int, header: str, width: int, cursor: bool, selected: bool) -> Strip:
@@ -659,7 +663,9 @@ class DiffView(ScrollView, can_focus=True):
         if cursor:
             style = style + self._style("cursor", partial=True)
         state = "" if selected else "  ✗ not selected"
-        label = f" {header}  hunk {hunk + 1} of {self.hunk_count}{state}"
+        section = self._fd.section(hunk)
+        where = f"  {section}" if section else ""
+        label = f" {header}  hunk {hunk + 1} of {self.hunk_count}{state}{where}"
         segments = [*self._lead(cursor, "✓" if selected else "✗", selected), Segment(label, style)]
         return Strip(segments).crop_extend(0, width, style)
 
