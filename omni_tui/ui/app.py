@@ -1,0 +1,1066 @@
+"""The cockpit: `CockpitApp` (layout, bindings, state, the approval flow) and `run_cockpit(ws)` for the CLI.
+
+The app owns the state (guarded files, proposals, validations, gate state, processes, the running
+rebuild) and wires it to widgets; reading, scanning, validating and rebuilding happen in
+`omni_tui.ui.workers`, which report back with `omni_tui.ui.messages`.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import App, ComposeResult, SuspendNotSupported
+from textual.binding import Binding
+from textual.containers import Container, Vertical
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from omni_tui.core.errors import ConfigError, OmniError, RebuildError
+from omni_tui.core.gate import Gate
+from omni_tui.core.proposals import ProposalStore
+from omni_tui.core.processes import monitor_for
+from omni_tui.core.rebuild import resolve_command
+from omni_tui.core.workspace import default_who
+from omni_tui.ui import presenters
+from omni_tui.ui.commands import CockpitCommands
+from omni_tui.ui.keys import ACTIONS, ACTIONS_BY_ID, default_bindings, keymap_from_config
+from omni_tui.ui.messages import (
+    ActionDone,
+    FileChanged,
+    GateChanged,
+    GuardedFile,
+    ProcessesRefreshed,
+    ProcessLogLines,
+    ProposalsChanged,
+    RebuildFinished,
+    RebuildLines,
+    RebuildStage,
+    RebuildStarted,
+    ValidationReady,
+)
+from omni_tui.ui.screens import ApprovalSummary, ApproveScreen, ConfirmScreen, EditScreen, HelpScreen, RejectScreen, help_sections
+from omni_tui.ui.screens.process_log import ProcessLogScreen
+from omni_tui.ui.themes import apply_log_palette, choose_theme, register_themes, theme_variable_defaults
+from omni_tui.ui.widgets.diff_view import CSS_PATH as DIFF_VIEW_CSS
+from omni_tui.ui.widgets.diff_view import DiffView
+from omni_tui.ui.widgets.file_tabs import FileTabs
+from omni_tui.ui.widgets.gate_header import GateHeader
+from omni_tui.ui.widgets.log_view import LogView
+from omni_tui.ui.widgets.process_table import ProcessTable
+from omni_tui.ui.widgets.proposal_detail import ProposalDetail
+from omni_tui.ui.widgets.proposal_queue import ProposalQueue
+from omni_tui.ui.workers import (
+    ProcessLogFollower,
+    ProcessPoller,
+    RebuildJob,
+    WorkspaceWatcher,
+    post_workspace,
+    read_guarded,
+    read_proposals,
+    run_action,
+    validate_proposal,
+)
+
+PANELS = ("changes-panel", "proposals-panel", "processes-panel", "rebuild-panel")
+PANEL_FOCUS = {
+    "changes-panel": "#changes-diff",
+    "proposals-panel": "#queue",
+    "processes-panel": "#process-table",
+    "rebuild-panel": "#rebuild-log",
+}
+PANEL_TITLES = {"changes-panel": "Changes", "proposals-panel": "Proposals", "processes-panel": "Processes", "rebuild-panel": "Rebuild log"}
+HELP_GROUPS = {
+    "global": "Cockpit",
+    "proposals": "Proposals",
+    "changes": "Changes and diffs",
+    "processes": "Processes",
+    "rebuild": "Rebuild",
+}
+FINAL_LABELS = {
+    "applied": "applied and built",
+    "failed": "rebuild FAILED — press b to roll back",
+    "rolled_back": "rebuild failed — rolled back",
+    "stale": "stale: the file changed since the proposal; nothing applied",
+    "rejected": "rejected",
+}
+
+
+class Panel(Vertical):
+    """One of the four cockpit panels: a titled, maximisable box."""
+
+    ALLOW_MAXIMIZE = True
+
+    def __init__(self, *children: Widget, title: str, id: str) -> None:
+        super().__init__(*children, id=id, classes="panel")
+        self.border_title = title
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class CockpitApp(App[int]):
+    """The omni-tui cockpit on one workspace.
+
+    Test and snapshot hooks: `clock` (ages and elapsed times), `watch` (watchfiles on the workspace),
+    `poll_processes` (the 1 s process refresh), `display_root` (the path shown in the header), `who`
+    (the name decisions are recorded under).
+    """
+
+    CSS_PATH = ["cockpit.tcss", DIFF_VIEW_CSS]
+    TITLE = "omni-tui"
+    BINDINGS: ClassVar[list[Binding]] = default_bindings()
+    COMMANDS = App.COMMANDS | {CockpitCommands}
+
+    def __init__(
+        self,
+        ws: Any,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        watch: bool = True,
+        poll_processes: bool = True,
+        display_root: str | None = None,
+        who: str | None = None,
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.ws = ws
+        self.clock = clock or _utc_now
+        self.frozen_clock = clock is not None
+        # Elapsed times (the rebuild progress row) follow the same clock, so a frozen clock freezes them too.
+        self.monotonic: Callable[[], float] = (lambda: self.clock().timestamp()) if clock is not None else time.monotonic
+        self.watch_files = watch
+        self.poll_processes = poll_processes
+        self.display_root = display_root or str(ws.root)
+        self.who = who or default_who()
+        self.requested_theme = theme or ws.config.ui.theme
+        self.keymap = keymap_from_config(ws.config.keys)
+        self.gate = Gate(ws, who=self.who)
+        self.store = ProposalStore(ws)
+        self.monitor = monitor_for(ws.root)
+        # state
+        self.files: dict[str, GuardedFile] = {}
+        self.changes_path: str | None = None
+        self.gate_state: Any = None
+        self.entries: dict[str, Any] = {}
+        self.quarantined: dict[str, Any] = {}
+        self.validations: dict[str, tuple[Any, str | None]] = {}
+        self._validation_gen: dict[str, int] = {}
+        self.selected_key: str | None = None
+        self.hunks: dict[tuple[str, str], set[int]] = {}
+        self.edited: dict[str, dict[str, str]] = {}
+        self.job: RebuildJob | None = None
+        self.job_title: str = ""
+        self.processes: Any = None
+        self.selected_process: str | None = None
+        self.rebuild_command: str | None = None
+        self.rebuild_problem: str | None = None
+        self._known_pending: set[str] | None = None
+        self._watcher: WorkspaceWatcher | None = None
+        self._poller: ProcessPoller | None = None
+        self._log_follower: ProcessLogFollower | None = None
+        self._log_screen: ProcessLogScreen | None = None
+        self.last_outcome: str = ""
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        # The `$diff-*` / `$log-*` variables, derived for themes that do not set them (Textual's own).
+        return theme_variable_defaults(self.current_theme)
+
+    # -- layout ----------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield GateHeader(self.display_root, id="gate-header")
+        with Container(id="panels"):
+            yield Panel(FileTabs(id="changes-files"), DiffView(id="changes-diff"), title="Changes", id="changes-panel")
+            yield Panel(ProposalQueue(id="queue"), ProposalDetail(id="detail"), title="Proposals", id="proposals-panel")
+            yield Panel(
+                Static("", id="process-note"), ProcessTable(id="process-table"), title="Processes", id="processes-panel"
+            )
+            yield Panel(LogView(id="rebuild-log", clock=self.monotonic), title="Rebuild log", id="rebuild-panel")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        loaded = register_themes(self)
+        for error in loaded.errors:
+            self.notify(error, severity="error", timeout=8)
+        problem = choose_theme(self, self.requested_theme)
+        if problem:
+            self.notify(problem, severity="error", timeout=8)
+        apply_log_palette(self)
+        self.theme_changed_signal.subscribe(self, lambda theme: apply_log_palette(self, theme))
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        self.query_one("#changes-diff", DiffView).mode = "unified"
+        self._resolve_rebuild_command()
+        # First picture synchronously (small reads), so the first frame already shows the workspace.
+        self._apply_files(read_guarded(self.ws))
+        entries, quarantined = read_proposals(self.store)
+        self._apply_proposals(entries, quarantined, initial=True)
+        self._apply_gate(self.gate.state())
+        self._process_note()
+        if self.watch_files:
+            self._watcher = WorkspaceWatcher(self, self.ws, self.gate, self.store)
+            self.run_worker(self._watcher.run(), name="watch workspace", group="watch", exit_on_error=False)
+        if self.poll_processes:
+            self._poller = ProcessPoller(self, self.ws.root, self.ws.config.processes.poll_interval_s)
+            self.run_worker(self._poller.run, name="poll processes", group="processes", thread=True, exit_on_error=False)
+        if not self.frozen_clock:
+            self.set_interval(10, self._refresh_ages, name="queue ages")
+        self.query_one("#queue", ProposalQueue).focus()
+
+    def on_unmount(self) -> None:
+        self._stop_background()
+
+    def _stop_background(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop_event.set()
+        if self._poller is not None:
+            self._poller.stop_event.set()
+        if self._log_follower is not None:
+            self._log_follower.stop_event.set()
+        if self.job is not None:
+            self.job.cancel()
+
+    def _resolve_rebuild_command(self) -> None:
+        try:
+            self.rebuild_command = resolve_command(self.ws.config.rebuild)
+        except RebuildError as exc:
+            self.rebuild_problem = str(exc)
+            self.notify(f"{exc}. Diffs, proposals and processes still work; approving needs a rebuild command.", severity="warning", timeout=10)
+            self.log_view.write_lines([f"omni-tui: {exc}", "Diffs, proposals, rejections and processes work; approving needs a rebuild command."])
+
+    # -- widget accessors ------------------------------------------------------------------------
+
+    @property
+    def log_view(self) -> LogView:
+        return self.query_one("#rebuild-log", LogView)
+
+    @property
+    def changes_diff(self) -> DiffView:
+        return self.query_one("#changes-diff", DiffView)
+
+    @property
+    def detail(self) -> ProposalDetail:
+        return self.query_one("#detail", ProposalDetail)
+
+    @property
+    def queue(self) -> ProposalQueue:
+        return self.query_one("#queue", ProposalQueue)
+
+    @property
+    def process_table(self) -> ProcessTable:
+        return self.query_one("#process-table", ProcessTable)
+
+    @property
+    def header(self) -> GateHeader:
+        return self.query_one("#gate-header", GateHeader)
+
+    # -- files -----------------------------------------------------------------------------------
+
+    @on(FileChanged)
+    def _on_file_changed(self, message: FileChanged) -> None:
+        self._apply_files(message.files)
+
+    def _apply_files(self, files: tuple[GuardedFile, ...]) -> None:
+        changed_paths = {f.path for f in files if self.files.get(f.path) != f}
+        self.files = {f.path: f for f in files}
+        differing = [f.path for f in files if f.differs]
+        if self.changes_path not in differing:
+            self.changes_path = differing[0] if differing else (files[0].path if files else None)
+        self._show_changes()
+        if changed_paths:
+            self._revalidate(changed_paths)
+        self.refresh_bindings()
+
+    def _show_changes(self) -> None:
+        differing = [path for path, f in self.files.items() if f.differs]
+        tabs = self.query_one("#changes-files", FileTabs)
+        tabs.set_files(differing, self.changes_path)
+        panel = self.query_one("#changes-panel", Panel)
+        path = self.changes_path
+        if path is None:
+            panel.border_subtitle = "no guarded files"
+            return
+        shown = self.files[path]
+        self.changes_diff.set_diff(path, shown.baseline, shown.current)
+        if not differing:
+            panel.border_subtitle = "no changes against the baseline"
+        else:
+            unapproved = set(self._unapproved())
+            what = "UNAPPROVED · A accept · u revert" if path in unapproved else "applied, not yet built"
+            panel.border_subtitle = f"{path} · {what}" if len(differing) == 1 else f"{len(differing)} files differ · {what}"
+
+    @on(FileTabs.FileSelected)
+    def _on_file_selected(self, message: FileTabs.FileSelected) -> None:
+        if message.tabs.id == "changes-files":
+            self.changes_path = message.path
+            self._show_changes()
+        else:
+            self._show_detail(path=message.path)
+
+    # -- gate ------------------------------------------------------------------------------------
+
+    @on(GateChanged)
+    def _on_gate_changed(self, message: GateChanged) -> None:
+        self._apply_gate(message.state)
+
+    def _apply_gate(self, state: Any) -> None:
+        self.gate_state = state
+        kind = state.kind
+        if self.job is not None:
+            kind = "rebuilding"
+        note = ""
+        if state.holder is not None and self.job is None:
+            note = state.holder.describe()
+        elif state.failed is not None:
+            note = f"{state.failed.proposal_id}: {state.failed.reason}"
+        self.header.show_state(kind, len(state.pending), state.unapproved, note)
+        self._show_changes()
+        self.refresh_bindings()
+
+    def _unapproved(self) -> list[str]:
+        state = self.gate_state
+        return list(state.unapproved) if state is not None else []
+
+    def _refresh_workspace(self) -> None:
+        """Re-read files, proposals and gate state in a thread (after our own actions, watcher or not)."""
+        self.run_worker(
+            partial(post_workspace, self, self.ws, self.gate, self.store), thread=True, group="refresh", exit_on_error=False
+        )
+
+    # -- proposals -------------------------------------------------------------------------------
+
+    @on(ProposalsChanged)
+    def _on_proposals_changed(self, message: ProposalsChanged) -> None:
+        self._apply_proposals(message.entries, message.quarantined)
+
+    def _apply_proposals(self, entries: tuple[Any, ...], quarantined: tuple[Any, ...], initial: bool = False) -> None:
+        self.entries = {entry.proposal.id: entry for entry in entries}
+        self.quarantined = {presenters.quarantine_key(item): item for item in quarantined}
+        pending = {pid for pid, entry in self.entries.items() if entry.status == "pending"}
+        if self._known_pending is not None and not initial:
+            new = [self.entries[pid].proposal for pid in pending - self._known_pending]
+            if new:
+                self.bell()
+                if len(new) == 1:
+                    self.notify(f"{new[0].agent}: {new[0].title}", title="New proposal")
+                else:
+                    self.notify(f"{len(new)} new proposals", title="New proposals")
+        self._known_pending = pending
+        for pid in pending:
+            if pid not in self.validations and pid not in self._validation_gen:
+                self._validate(pid)
+        self._show_queue()
+
+    def _show_queue(self) -> None:
+        rows = presenters.queue_rows(self.entries.values(), self.quarantined.values(), self.validations, self.clock())
+        self.queue.show_rows(rows)
+        key = self.queue.selected_key
+        if key != self.selected_key or key is None:
+            self.selected_key = key
+        self._show_detail()
+        self.refresh_bindings()
+
+    def _refresh_ages(self) -> None:
+        self._show_queue()
+
+    @on(ProposalQueue.Selected)
+    def _on_queue_selected(self, message: ProposalQueue.Selected) -> None:
+        self.selected_key = message.key
+        self._show_detail()
+        self.refresh_bindings()
+
+    def _current_texts(self) -> dict[str, str | None]:
+        return {path: f.current for path, f in self.files.items()}
+
+    def _show_detail(self, path: str | None = None) -> None:
+        key = self.selected_key
+        detail = self.detail
+        if key is None:
+            detail.show(None)
+            return
+        if key in self.quarantined:
+            detail.show(presenters.quarantine_view(self.quarantined[key]))
+            return
+        entry = self.entries.get(key)
+        if entry is None:
+            detail.show(None)
+            return
+        validation, error = self.validations.get(key, (None, None))
+        view = presenters.proposal_view(entry, self._current_texts(), validation, error, self.edited.get(key, {}), self.clock())
+        same = detail.view is not None and detail.view == view and path in (None, detail.shown_path)
+        if same:
+            return
+        detail.show(view, path or (detail.shown_path if detail.view and detail.view.key == key else None))
+        self._restore_hunks()
+
+    def _restore_hunks(self) -> None:
+        """Put back the person's hunk choice for the shown proposal file (the DiffView starts with all)."""
+        detail = self.detail
+        if detail.view is None or detail.shown_path is None:
+            return
+        chosen = self.hunks.get((detail.view.key, detail.shown_path))
+        if chosen is not None:
+            detail.diff.select_hunks(set(chosen))
+
+    @on(DiffView.HunkSelectionChanged)
+    def _on_hunks_changed(self, message: DiffView.HunkSelectionChanged) -> None:
+        detail = self.detail
+        if message.control is not detail.diff or detail.view is None or detail.shown_path is None:
+            return
+        key = (detail.view.key, detail.shown_path)
+        selected = detail.diff.selected_hunks
+        if len(selected) == detail.diff.hunk_count:
+            self.hunks.pop(key, None)  # all hunks: approve the proposal as proposed
+        else:
+            self.hunks[key] = selected
+
+    # -- validation ------------------------------------------------------------------------------
+
+    def _validate(self, pid: str) -> None:
+        entry = self.entries.get(pid)
+        if entry is None or entry.status != "pending":
+            return
+        generation = self._validation_gen.get(pid, 0) + 1
+        self._validation_gen[pid] = generation
+        self.run_worker(
+            partial(validate_proposal, self, self.gate, entry.proposal, generation),
+            thread=True,
+            group="validate",
+            exit_on_error=False,
+        )
+
+    def _revalidate(self, paths: set[str]) -> None:
+        """A guarded file changed: every pending proposal touching it is checked again (base may be stale now)."""
+        for pid, entry in self.entries.items():
+            if entry.status == "pending" and paths & set(entry.proposal.paths):
+                self.validations.pop(pid, None)
+                self._validate(pid)
+
+    @on(ValidationReady)
+    def _on_validation(self, message: ValidationReady) -> None:
+        if message.generation != self._validation_gen.get(message.proposal_id):
+            return  # an older run finished after a newer one started
+        self.validations[message.proposal_id] = (message.validation, message.error)
+        self._show_queue()
+
+    # -- selection helpers -----------------------------------------------------------------------
+
+    def _selected_entry(self) -> Any | None:
+        key = self.selected_key
+        return self.entries.get(key) if key else None
+
+    def _selected_pending(self) -> Any | None:
+        entry = self._selected_entry()
+        return entry if entry is not None and entry.status == "pending" else None
+
+    def _focused_panel(self) -> str | None:
+        node = self.screen.focused if self.screen is self.screen_stack[0] else None
+        while node is not None:
+            if isinstance(node, Panel):
+                return node.id
+            node = node.parent  # type: ignore[assignment]
+        return None
+
+    def _focused_diff(self) -> DiffView | None:
+        panel = self._focused_panel()
+        if panel == "changes-panel":
+            return self.changes_diff
+        if panel == "proposals-panel" and self.detail.view is not None and self.detail.shown_path is not None:
+            return self.detail.diff
+        return None
+
+    # -- action availability ---------------------------------------------------------------------
+
+    def action_keys(self) -> dict[str, str]:
+        """Action id → the key shown for it now (after `[keys]`)."""
+        shown: dict[str, str] = {}
+        for spec in ACTIONS:
+            key = self.keymap.get(spec.id, spec.key).split(",")[0]
+            shown[spec.id] = self.get_key_display(Binding(key, spec.id))
+        return shown
+
+    def _on_main_screen(self) -> bool:
+        return len(self.screen_stack) == 1 and not isinstance(self.screen, ModalScreen)
+
+    def why_unavailable(self, action: str) -> str | None:
+        """None when `action` can run now, else one line saying why not (what the footer greys out)."""
+        rebuilding = self.job is not None or (self.gate_state is not None and self.gate_state.kind == "rebuilding")
+        if action in ("approve", "reject", "edit"):
+            entry = self._selected_entry()
+            if entry is None:
+                return "No proposal selected: pick one in the Proposals panel" if not self.selected_key else "That is an invalid (quarantined) file, not a proposal"
+            if entry.status != "pending":
+                return f"This proposal is {entry.status}, no longer pending"
+            if action != "reject" and rebuilding:
+                return "A rebuild is running; wait for it or cancel it (c)"
+            if action != "reject" and self.rebuild_problem:
+                return self.rebuild_problem
+            return None
+        if action == "toggle_hunk":
+            if self._focused_panel() != "proposals-panel":
+                return "Hunks are chosen in a proposal's diff: move to the Proposals panel (tab)"
+            if self._selected_pending() is None:
+                return "Select a pending proposal to choose its hunks"
+            if self.selected_key in self.edited and self.detail.shown_path in self.edited[self.selected_key]:
+                return "You edited this file; the edited text is applied whole"
+            return None
+        if action in ("next_hunk", "previous_hunk", "toggle_split", "next_file"):
+            if self._focused_diff() is None:
+                return "Move to the Changes panel or a proposal's diff first (tab)"
+            if action == "next_file":
+                tabs = self._focused_file_tabs()
+                if tabs is None or len(tabs.paths) < 2:
+                    return "Only one file differs here"
+            return None
+        if action in ("accept_direct", "revert_direct"):
+            if not self._unapproved():
+                return "No unapproved direct edits"
+            if rebuilding:
+                return "A rebuild is running; wait for it or cancel it (c)"
+            if action == "accept_direct" and self.rebuild_problem:
+                return self.rebuild_problem
+            return None
+        if action == "cancel_rebuild":
+            return None if self.job is not None else "No rebuild is running in this cockpit"
+        if action == "rollback":
+            if rebuilding:
+                return "A rebuild is running"
+            return None if self._failed_proposal() else "Nothing to roll back: no failed rebuild"
+        if action in ("restart_process", "stop_process", "process_log"):
+            if self._focused_panel() != "processes-panel":
+                return "Process actions work in the Processes panel: move there with tab"
+            if self.selected_process is None:
+                return "No process selected"
+            if action != "process_log":
+                verb = "restart" if action == "restart_process" else "stop"
+                control = getattr(self.processes, "control", None)
+                if control is not None and verb not in getattr(control, "actions", frozenset({verb})):
+                    return f"The {getattr(control, 'name', 'current')} backend cannot {verb} processes"
+            return None
+        return None
+
+    # Actions that are hidden (not just greyed) in the footer outside their panel.
+    _CONTEXT_ACTIONS = frozenset(
+        {"toggle_hunk", "next_hunk", "previous_hunk", "toggle_split", "next_file", "restart_process", "stop_process", "process_log"}
+    )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action not in ACTIONS_BY_ID:
+            return True
+        if action in ("next_panel", "previous_panel"):
+            return self._on_main_screen()
+        if not self._on_main_screen():
+            return True
+        if self.why_unavailable(action) is None:
+            return True
+        if action in self._CONTEXT_ACTIONS and not self._in_context(action):
+            return False  # hidden: it belongs to another panel (pressing it still says why)
+        return None
+
+    def _in_context(self, action: str) -> bool:
+        panel = self._focused_panel()
+        if action == "next_file":
+            tabs = self._focused_file_tabs()
+            return tabs is not None and len(tabs.paths) > 1
+        if action == "toggle_hunk":
+            return panel == "proposals-panel" and self._selected_pending() is not None
+        if action in ("next_hunk", "previous_hunk", "toggle_split"):
+            return self._focused_diff() is not None
+        return panel == "processes-panel"
+
+    async def run_action(self, action: Any, default_namespace: Any = None, namespaces: Any = None) -> bool:
+        """Pressing an unavailable cockpit action says why instead of doing nothing."""
+        target, name, _params = self._parse_action(action, self if default_namespace is None else default_namespace, namespaces)
+        if target is self and name in ACTIONS_BY_ID and self._on_main_screen():
+            reason = self.why_unavailable(name)
+            if reason is not None:
+                self.notify(reason, severity="warning", timeout=4)
+                return True
+        return await super().run_action(action, default_namespace, namespaces)
+
+    # -- panels ----------------------------------------------------------------------------------
+
+    def _focus_panel(self, panel_id: str) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        widget = self.query_one(PANEL_FOCUS[panel_id])
+        if not widget.display:
+            widget = self.query_one(f"#{panel_id}")
+        widget.focus()
+
+    def action_next_panel(self) -> None:
+        self._step_panel(1)
+
+    def action_previous_panel(self) -> None:
+        self._step_panel(-1)
+
+    def _step_panel(self, step: int) -> None:
+        current = self._focused_panel()
+        index = PANELS.index(current) if current in PANELS else -1
+        self._focus_panel(PANELS[(index + step) % len(PANELS)])
+
+    def action_maximize(self) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+            return
+        panel = self._focused_panel() or "proposals-panel"
+        self.screen.maximize(self.query_one(f"#{panel}", Panel), container=False)
+
+    def action_help(self) -> None:
+        groups = {spec.id: HELP_GROUPS[spec.panel] for spec in ACTIONS}
+        self.push_screen(HelpScreen(help_sections(self, groups=groups)))
+
+    # -- diff actions ----------------------------------------------------------------------------
+
+    def action_next_hunk(self) -> None:
+        diff = self._focused_diff()
+        if diff is not None:
+            diff.next_hunk()
+
+    def action_previous_hunk(self) -> None:
+        diff = self._focused_diff()
+        if diff is not None:
+            diff.previous_hunk()
+
+    def action_toggle_split(self) -> None:
+        diff = self._focused_diff()
+        if diff is not None:
+            diff.mode = "unified" if diff.mode == "split" else "split"
+
+    def action_toggle_hunk(self) -> None:
+        self.detail.diff.toggle_hunk()
+
+    def _focused_file_tabs(self) -> FileTabs | None:
+        panel = self._focused_panel()
+        if panel == "changes-panel":
+            return self.query_one("#changes-files", FileTabs)
+        if panel == "proposals-panel":
+            return self.detail.file_tabs
+        return None
+
+    def action_next_file(self) -> None:
+        tabs = self._focused_file_tabs()
+        if tabs is None:
+            return
+        path = tabs.next_path()
+        if path is None:
+            return
+        if tabs.id == "changes-files":
+            self.changes_path = path
+            self._show_changes()
+        else:
+            self._show_detail(path=path)
+
+    # -- approve / edit / reject -----------------------------------------------------------------
+
+    def _final_content(self, pid: str, change: Any) -> tuple[str | None, set[int] | None]:
+        """What approval would write for one file of a proposal, and the chosen hunks (None = all / edited)."""
+        edited = self.edited.get(pid, {})
+        if change.path in edited:
+            return edited[change.path], None
+        chosen = self.hunks.get((pid, change.path))
+        return change.new_content, chosen
+
+    def _approval_summary(self, entry: Any) -> ApprovalSummary:
+        pid = entry.proposal.id
+        current = self._current_texts()
+        pairs = []
+        for change in entry.proposal.changes:
+            content, chosen = self._final_content(pid, change)
+            pairs.append((change.path, current.get(change.path), content, chosen))
+        validation, error = self.validations.get(pid, (None, None))
+        cfg = self.ws.config.rebuild
+        return ApprovalSummary(
+            title=entry.proposal.title,
+            files=presenters.files_summary(pairs),
+            checks=presenters.approval_checks(validation, error) if (validation is not None or error) else (),
+            rebuild_command=self.rebuild_command,
+            restart_command=cfg.restart_command if cfg.restart_after else None,
+            agent=entry.proposal.agent,
+            proposal_id=pid,
+            edited=bool(self.edited.get(pid)),
+        )
+
+    def action_approve(self) -> None:
+        entry = self._selected_pending()
+        if entry is None:
+            return
+        pid = entry.proposal.id
+        self.push_screen(ApproveScreen(self._approval_summary(entry)), partial(self._approve_confirmed, pid))
+
+    def _approve_confirmed(self, pid: str, confirmed: bool | None) -> None:
+        if not confirmed:
+            return
+        entry = self.entries.get(pid)
+        if entry is None or entry.status != "pending":
+            self.notify("The proposal is no longer pending", severity="warning")
+            return
+        edited = dict(self.edited.get(pid, {}))
+        hunks: dict[str, set[int]] = {}
+        for change in entry.proposal.changes:
+            chosen = self.hunks.get((pid, change.path))
+            if change.path not in edited and chosen is not None:
+                hunks[change.path] = set(chosen)
+        title = f"approve {entry.proposal.title!r} ({entry.proposal.agent})"
+
+        def operation(step: Callable[[], Any], on_stage: Callable[[str], None]) -> Any:
+            return self.gate.approve(
+                pid, rebuild=step, hunks=hunks or None, edited=edited or None, on_stage=on_stage, command=self.rebuild_command
+            )
+
+        self._start_job(title, operation, run_id=pid)
+
+    def action_reject(self) -> None:
+        entry = self._selected_pending()
+        if entry is None:
+            return
+        pid = entry.proposal.id
+        self.push_screen(RejectScreen(entry.proposal.title), partial(self._reject_confirmed, pid))
+
+    def _reject_confirmed(self, pid: str, reason: str | None) -> None:
+        if not reason:
+            return
+
+        def reject() -> str:
+            decision = self.gate.reject(pid, reason)
+            post_workspace(self, self.ws, self.gate, self.store)
+            return f"Rejected: {decision.reason}"
+
+        self.run_worker(partial(run_action, self, reject, "Reject failed"), thread=True, group="gate", exit_on_error=False)
+
+    def action_edit(self) -> None:
+        entry = self._selected_pending()
+        if entry is None:
+            return
+        pid = entry.proposal.id
+        path = self.detail.shown_path if self.detail.view and self.detail.view.key == pid else None
+        change = next((c for c in entry.proposal.changes if c.path == path), entry.proposal.changes[0])
+        content, _ = self._final_content(pid, change)
+        content = content or ""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        if editor:
+            edited = self._edit_externally(editor, change.path, content)
+            if edited is not None:
+                self._edit_done(pid, change.path, edited)
+                return
+        self.push_screen(EditScreen(change.path, content), partial(self._edit_done, pid, change.path))
+
+    def _edit_externally(self, editor: str, path: str, content: str) -> str | None:
+        """Run $EDITOR on a temp copy with the terminal handed over; None when it cannot run here."""
+        suffix = Path(path).suffix or ".txt"
+        with tempfile.TemporaryDirectory(prefix="omni-tui-edit-") as tmp:
+            target = Path(tmp) / f"proposed{suffix}"
+            target.write_text(content, encoding="utf-8")
+            try:
+                with self.suspend():
+                    result = subprocess.run([*shlex.split(editor), str(target)])
+            except SuspendNotSupported:
+                return None
+            except OSError as exc:
+                self.notify(f"$EDITOR ({editor}) did not start: {exc}; using the built-in editor", severity="warning")
+                return None
+            if result.returncode != 0:
+                self.notify(f"$EDITOR exited with {result.returncode}; the edit is discarded", severity="warning")
+                return content
+            return target.read_text(encoding="utf-8", errors="replace")
+
+    def _edit_done(self, pid: str, path: str, text: str | None) -> None:
+        if text is None:
+            return
+        entry = self.entries.get(pid)
+        if entry is None or entry.status != "pending":
+            return
+        original = entry.proposal.change(path).new_content
+        edits = self.edited.setdefault(pid, {})
+        if text == original:
+            edits.pop(path, None)
+        else:
+            edits[path] = text
+            self.hunks.pop((pid, path), None)
+        if not edits:
+            self.edited.pop(pid, None)
+        self._show_detail(path=path)
+        self.refresh_bindings()
+        if text != original:
+            self.action_approve()
+
+    # -- direct edits ----------------------------------------------------------------------------
+
+    def action_accept_direct(self) -> None:
+        paths = self._unapproved()
+        if not paths:
+            return
+        pairs = [(path, self.files[path].baseline if path in self.files else None, self.files[path].current if path in self.files else None, None) for path in paths]
+        cfg = self.ws.config.rebuild
+        summary = ApprovalSummary(
+            title="Accept the direct edits",
+            files=presenters.files_summary(pairs),
+            rebuild_command=self.rebuild_command,
+            restart_command=cfg.restart_command if cfg.restart_after else None,
+            agent="direct edit",
+            action="Accept edits",
+        )
+        self.push_screen(ApproveScreen(summary), self._accept_confirmed)
+
+    def _accept_confirmed(self, confirmed: bool | None) -> None:
+        if not confirmed:
+            return
+
+        def operation(step: Callable[[], Any], on_stage: Callable[[str], None]) -> Any:
+            return self.gate.accept_direct(rebuild=step, on_stage=on_stage, command=self.rebuild_command)
+
+        self._start_job("accept direct edits", operation, run_id="direct")
+
+    def action_revert_direct(self) -> None:
+        paths = self._unapproved()
+        if not paths:
+            return
+        detail = "Restores " + ", ".join(paths) + " to the last approved content. The direct edits are lost."
+        self.push_screen(ConfirmScreen("Revert the direct edits?", detail, yes_label="Revert", danger=True), self._revert_confirmed)
+
+    def _revert_confirmed(self, confirmed: bool | None) -> None:
+        if not confirmed:
+            return
+
+        def revert() -> str:
+            reverted = self.gate.revert_direct()
+            post_workspace(self, self.ws, self.gate, self.store)
+            return "Reverted to the baseline: " + ", ".join(reverted) if reverted else "Nothing to revert"
+
+        self.run_worker(partial(run_action, self, revert, "Revert failed"), thread=True, group="gate", exit_on_error=False)
+
+    # -- rebuilds --------------------------------------------------------------------------------
+
+    def _start_job(self, title: str, operation: Callable[..., Any], *, run_id: str) -> None:
+        job = RebuildJob(self, self.ws, title, operation, run_id=run_id)
+        self.job = job
+        self.job_title = title
+        self.log_view.clear()
+        self.log_view.start_progress(title)
+        self.log_view.write_lines([f"▶ {title}"])
+        self.header.show_state("rebuilding")
+        self.refresh_bindings()
+        self.run_worker(job.run, name=title, group="rebuild", thread=True, exit_on_error=False)
+
+    @on(RebuildStarted)
+    def _on_rebuild_started(self, message: RebuildStarted) -> None:
+        self.log_view.write_lines([f"$ {message.command}"])
+        if self.job is not None and self.job.runner is not None:
+            self.log_view.set_log_path(str(self.job.runner.log_path))
+        self.query_one("#rebuild-panel", Panel).border_subtitle = "REBUILDING · c cancel"
+
+    @on(RebuildStage)
+    def _on_rebuild_stage(self, message: RebuildStage) -> None:
+        self.log_view.write_lines([f"· {message.stage}"])
+
+    @on(RebuildLines)
+    def _on_rebuild_lines(self, message: RebuildLines) -> None:
+        self.log_view.write_lines(list(message.lines))
+        if self.job is not None:
+            self.log_view.set_progress(message.progress)
+
+    @on(RebuildFinished)
+    def _on_rebuild_finished(self, message: RebuildFinished) -> None:
+        self.job = None
+        decision = message.decision
+        panel = self.query_one("#rebuild-panel", Panel)
+        outcome = message.outcome
+        if message.progress is not None:
+            self.log_view.set_progress(message.progress)
+        if outcome is not None:
+            self.log_view.finish(
+                outcome.exit_code,
+                cancelled=outcome.cancelled,
+                timed_out=outcome.timed_out,
+                error=outcome.error,
+                duration_s=outcome.duration_s,
+            )
+        elif message.error:
+            self.log_view.finish(None, error=message.error)
+        if decision is None:
+            text = f"✗ {message.title}: {message.error}"
+            self.log_view.write_lines([text])
+            self.notify(message.error or "failed", title="Not applied", severity="error", timeout=8)
+            panel.border_subtitle = "not applied"
+        else:
+            label = FINAL_LABELS.get(decision.status, decision.status)
+            figures = []
+            if decision.exit_code is not None:
+                figures.append(f"exit {decision.exit_code}")
+            if decision.duration_s is not None:
+                figures.append(f"{decision.duration_s:.1f} s")
+            mark = "✓" if decision.status == "applied" else "✗"
+            text = f"{mark} {label}" + (f" ({', '.join(figures)})" if figures else "")
+            if decision.reason and decision.status != "applied":
+                text += f" — {decision.reason}"
+            lines = [text]
+            if decision.log_path:
+                lines.append(f"full log: {decision.log_path}")
+            self.log_view.write_lines(lines)
+            severity = "information" if decision.status == "applied" else ("warning" if decision.status == "rolled_back" else "error")
+            self.notify(text, title=message.title, severity=severity, timeout=8)
+            panel.border_subtitle = label
+        self.last_outcome = text
+        self.edited_cleanup()
+        self._refresh_workspace()
+        self.refresh_bindings()
+
+    def edited_cleanup(self) -> None:
+        """Forget edits and hunk choices of proposals that are no longer pending."""
+        for pid in list(self.edited):
+            entry = self.entries.get(pid)
+            if entry is None or entry.status != "pending":
+                self.edited.pop(pid, None)
+
+    def action_cancel_rebuild(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.log_view.write_lines(["■ cancelling: SIGINT to the rebuild's process group…"])
+
+    def _failed_proposal(self) -> str | None:
+        state = self.gate_state
+        if state is None or state.kind != "failed":
+            return None
+        return state.failed.proposal_id if state.failed is not None else None
+
+    def action_rollback(self) -> None:
+        pid = self._failed_proposal()
+        if pid is None:
+            return
+
+        def rollback() -> str:
+            decision = self.gate.rollback(pid)
+            post_workspace(self, self.ws, self.gate, self.store)
+            return f"Rolled back: {decision.status}"
+
+        self.log_view.write_lines([f"↺ rolling back {pid}"])
+        self.run_worker(partial(run_action, self, rollback, "Rollback failed"), thread=True, group="gate", exit_on_error=False)
+
+    # -- processes -------------------------------------------------------------------------------
+
+    @on(ProcessesRefreshed)
+    def _on_processes(self, message: ProcessesRefreshed) -> None:
+        self.processes = message.snapshot
+        self.process_table.update(message.snapshot)
+        self._process_note()
+        self.refresh_bindings()
+
+    def _process_note(self) -> None:
+        note = self.query_one("#process-note", Static)
+        panel = self.query_one("#processes-panel", Panel)
+        snapshot = self.processes
+        if not self.poll_processes:
+            note.update("process polling is off")
+            note.display = True
+            return
+        if snapshot is None:
+            note.update("looking for the project's processes…")
+            note.display = True
+            return
+        backend = snapshot.backend or "none"
+        panel.border_subtitle = f"{len(snapshot.processes)} via {backend}"
+        if snapshot.error:
+            note.update(f"⚠ {snapshot.error}")
+            note.display = True
+        elif not snapshot.processes:
+            note.update("No processes found for this project (start them with `devenv up`).")
+            note.display = True
+        else:
+            note.display = False
+
+    @on(ProcessTable.Selected)
+    def _on_process_selected(self, message: ProcessTable.Selected) -> None:
+        self.selected_process = message.name
+        self.refresh_bindings()
+
+    def _process_action(self, verb: str) -> None:
+        name = self.selected_process
+        if name is None:
+            return
+        question = f"{verb.capitalize()} process {name}?"
+        info = self.processes.get(name) if self.processes is not None else None
+        detail = f"pid {info.pid} · {info.state} · via {info.backend}" if info is not None else ""
+        self.push_screen(
+            ConfirmScreen(question, detail, yes_label=verb.capitalize(), danger=verb == "stop"),
+            partial(self._process_confirmed, verb, name),
+        )
+
+    def _process_confirmed(self, verb: str, name: str, confirmed: bool | None) -> None:
+        if not confirmed:
+            return
+
+        def act() -> str:
+            getattr(self.monitor, verb)(name)
+            return f"{'Restarted' if verb == 'restart' else 'Stopped'} {name}"
+
+        self.run_worker(partial(run_action, self, act, f"Could not {verb} {name}"), thread=True, group="process-action", exit_on_error=False)
+
+    def action_restart_process(self) -> None:
+        self._process_action("restart")
+
+    def action_stop_process(self) -> None:
+        self._process_action("stop")
+
+    def action_process_log(self) -> None:
+        name = self.selected_process
+        if name is None:
+            return
+        follower = ProcessLogFollower(self, self.monitor, name)
+        self._log_follower = follower
+        backend = getattr(self.processes, "backend", None) or ""
+        self._log_screen = ProcessLogScreen(name, f"via {backend}" if backend else "")
+        self.push_screen(self._log_screen, partial(self._process_log_closed, follower))
+        self.run_worker(follower.run, name=f"log {name}", group="process-log", thread=True, exit_on_error=False)
+
+    def _process_log_closed(self, follower: ProcessLogFollower, _result: Any = None) -> None:
+        follower.stop_event.set()
+        if self._log_follower is follower:
+            self._log_follower = None
+            self._log_screen = None
+
+    @on(ProcessLogLines)
+    def _on_process_log_lines(self, message: ProcessLogLines) -> None:
+        screen = self._log_screen
+        if screen is None or screen.name_shown != message.name:
+            return
+        if message.error:
+            screen.show_error(message.error)
+            return
+        screen.sync_tail(message.lines)
+
+    # -- misc ------------------------------------------------------------------------------------
+
+    @on(ActionDone)
+    def _on_action_done(self, message: ActionDone) -> None:
+        self.notify(message.text, severity="error" if message.error else "information", timeout=6 if message.error else 4)
+        if message.error:
+            self.log_view.write_lines([f"✗ {message.text}"])
+        self.refresh_bindings()
+
+    def action_quit(self) -> None:
+        self._stop_background()
+        self.exit(0)
+
+
+def run_cockpit(ws: Any) -> int:
+    """Run the cockpit on a workspace until the person quits; the exit status for the CLI."""
+    try:
+        app = CockpitApp(ws)
+    except (ConfigError, OmniError) as exc:
+        print(f"omni-tui: {exc}", file=sys.stderr)
+        return 2
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,36 @@
+"""Command palette: every cockpit action (with its current key) and every theme, searchable by name."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from omni_tui.ui.keys import ACTIONS
+
+
+class CockpitCommands(Provider):
+    """Lists the cockpit's actions ("Approve  a") and "Theme: <name>" for each registered theme."""
+
+    def _commands(self) -> list[tuple[str, str, object]]:
+        app = self.app
+        keys = getattr(app, "action_keys", lambda: {})()
+        commands: list[tuple[str, str, object]] = []
+        for spec in ACTIONS:
+            key = keys.get(spec.id, "")
+            name = f"{spec.label}  ({key})" if key else spec.label
+            commands.append((name, spec.help, partial(app.run_action, spec.id)))
+        for theme in sorted(app.available_themes):
+            commands.append((f"Theme: {theme}", f"Switch the cockpit to the {theme} theme", partial(setattr, app, "theme", theme)))
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)  # type: ignore[arg-type]
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)  # type: ignore[arg-type]

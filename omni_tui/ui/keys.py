@@ -1,0 +1,112 @@
+"""The cockpit's key map: every action as a `Binding` with an id, and `[keys]` remapping from the config.
+
+The binding id is the action's public name: `[keys] approve = "y"` rebinds it (through Textual's
+`App.set_keymap`), and the same ids name the commands in the command palette and the help screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+from omni_tui.core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One cockpit action: its id (= binding id = action method suffix), default key, footer label, help text, panel."""
+
+    id: str
+    key: str
+    label: str
+    help: str
+    panel: str  # "global", "proposals", "changes", "processes", "rebuild"
+    show: bool = True
+    priority: bool = False
+    key_display: str | None = None
+    group: str | None = None  # footer group: bindings sharing it show as one entry ("n p Hunk")
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("approve", "a", "Approve", "Approve the selected proposal (confirm, apply, rebuild)", "proposals"),
+    ActionSpec("reject", "r", "Reject", "Reject the selected proposal with a reason the agent reads", "proposals"),
+    ActionSpec("edit", "e", "Edit", "Edit the proposed content before approving ($EDITOR when set)", "proposals"),
+    ActionSpec("toggle_hunk", "space", "Hunk ✓/✗", "Include or leave out the hunk under the cursor (partial approval)", "proposals", key_display="space"),
+    ActionSpec("next_hunk", "n", "Next hunk", "Move to the next hunk of the diff in the focused panel", "changes", group="Hunk"),
+    ActionSpec("previous_hunk", "p", "Prev hunk", "Move to the previous hunk of the diff in the focused panel", "changes", group="Hunk"),
+    ActionSpec("next_file", "f", "File", "Show the next changed file of the focused diff", "changes"),
+    ActionSpec("toggle_split", "s", "Split", "Switch the focused diff between split and unified", "changes"),
+    ActionSpec("accept_direct", "A", "Accept", "Accept the unapproved direct edits (validate, rebuild, record)", "changes"),
+    ActionSpec("revert_direct", "u", "Revert", "Revert the unapproved direct edits to the baseline", "changes"),
+    ActionSpec("cancel_rebuild", "c", "Cancel", "Cancel the running rebuild", "rebuild"),
+    ActionSpec("rollback", "b", "Rollback", "Roll back the failed rebuild's change to the previous content", "rebuild"),
+    ActionSpec("restart_process", "R", "Restart", "Restart the selected process (after a confirmation)", "processes"),
+    ActionSpec("stop_process", "x", "Stop", "Stop the selected process (after a confirmation)", "processes"),
+    ActionSpec("process_log", "l", "Log", "Show the selected process's log", "processes"),
+    ActionSpec("next_panel", "tab", "Panel", "Move to the next panel", "global", show=False, priority=True, key_display="tab"),
+    ActionSpec("previous_panel", "shift+tab", "Prev panel", "Move to the previous panel", "global", show=False, priority=True),
+    ActionSpec("maximize", "z", "Zoom", "Maximise the focused panel, or restore it", "global"),
+    ActionSpec("help", "question_mark", "Help", "Show every key and what it does", "global", key_display="?"),
+    ActionSpec("quit", "q", "Quit", "Quit the cockpit", "global"),
+)
+
+ACTIONS_BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in ACTIONS}
+
+
+def default_bindings() -> list[Binding]:
+    """The cockpit's bindings with their default keys; the keymap remaps them by id."""
+    groups = {spec.group: Binding.Group(spec.group, compact=True) for spec in ACTIONS if spec.group}
+    return [
+        Binding(
+            spec.key,
+            spec.id,
+            spec.label,
+            show=spec.show,
+            priority=spec.priority,
+            id=spec.id,
+            tooltip=spec.help,
+            key_display=spec.key_display,
+            group=groups.get(spec.group) if spec.group else None,
+        )
+        for spec in ACTIONS
+    ]
+
+
+def _normalise_key(key: str) -> str:
+    """Accept what people write in a config ("?", "Space", "ctrl+S") and give Textual's key names."""
+    from textual.keys import _character_to_key
+
+    parts = [part.strip() for part in key.split(",") if part.strip()]
+    normalised: list[str] = []
+    for part in parts:
+        if len(part) == 1:
+            normalised.append(_character_to_key(part))
+            continue
+        *modifiers, last = part.split("+")
+        # With modifiers a letter means the key, not its shifted character: "ctrl+Q" is ctrl+q.
+        last = _character_to_key(last.lower()) if len(last) == 1 else last.lower()
+        normalised.append("+".join([m.lower() for m in modifiers] + [last]))
+    return ",".join(normalised)
+
+
+def keymap_from_config(keys: Mapping[str, str]) -> dict[str, str]:
+    """Validate `[keys]` (action id → key) and return a Textual keymap; unknown ids or empty keys are a ConfigError."""
+    keymap: dict[str, str] = {}
+    for action_id, key in keys.items():
+        if action_id not in ACTIONS_BY_ID:
+            known = ", ".join(spec.id for spec in ACTIONS)
+            raise ConfigError(f"[keys] {action_id}: unknown action (known: {known})")
+        if not isinstance(key, str) or not key.strip():
+            raise ConfigError(f"[keys] {action_id}: the key must be a non-empty string such as \"y\" or \"ctrl+a\"")
+        keymap[action_id] = _normalise_key(key)
+    taken: dict[str, str] = {}
+    # Remapped actions last, so a clash names the action the person just remapped.
+    effective = {spec.id: spec.key for spec in ACTIONS if spec.id not in keymap} | keymap
+    for action_id, key_list in effective.items():
+        for key in key_list.split(","):
+            if key in taken and taken[key] != action_id:
+                raise ConfigError(f"[keys] {action_id}: key {key!r} is already bound to {taken[key]}")
+            taken[key] = action_id
+    return keymap

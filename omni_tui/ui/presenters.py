@@ -1,0 +1,197 @@
+"""Core data → what the widgets show: queue rows, ages, validation checks, approval summaries.
+
+Pure functions (no Textual, no disk), so the cockpit's wording is tested without a terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from omni_tui.core.textdiff import diff_texts
+from omni_tui.ui.screens.summaries import ApprovalCheck, FileSummary
+from omni_tui.ui.widgets.proposal_detail import Check, DetailFile, ProposalView
+from omni_tui.ui.widgets.proposal_queue import QueueRow
+
+IN_FLIGHT = ("applying", "rebuilding")
+# How many decided proposals the queue keeps showing under the pending ones.
+DECIDED_SHOWN = 30
+
+
+def parse_time(stamp: str) -> datetime | None:
+    """An ISO-8601 time as the store writes it (`...Z` or with an offset); None when unreadable."""
+    try:
+        when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def format_age(stamp: str, now: datetime) -> str:
+    """`12s`, `4m`, `3h`, `2d` since `stamp`; `?` when unreadable; a time in the future counts as now."""
+    when = parse_time(stamp)
+    if when is None:
+        return "?"
+    seconds = max(0, int((now - when).total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+def validation_checks(validation: Any, error: str | None = None) -> tuple[Check, ...]:
+    """The three questions a person asks before approving: does Nix parse, is the base current, size/encoding ok."""
+    if error is not None:
+        return (Check(False, f"validation failed: {error}"),)
+    if validation is None:
+        return (Check(None, "validating…"),)
+    issues = tuple(validation.issues)
+
+    def of(*kinds: str) -> list[Any]:
+        return [issue for issue in issues if issue.kind in kinds]
+
+    checks: list[Check] = []
+    nix = of("nix")
+    if nix:
+        checks.append(Check(False, "Nix: " + nix[0].describe()))
+    elif validation.nix_checked:
+        checks.append(Check(True, "Nix parses"))
+    else:
+        checks.append(Check(None, "Nix not checked (nix-instantiate not found)"))
+    stale = of("stale")
+    checks.append(Check(False, "stale: " + stale[0].message) if stale else Check(True, "base current"))
+    sized = of("size", "encoding")
+    checks.append(Check(False, sized[0].describe()) if sized else Check(True, "size/encoding ok"))
+    for issue in of("path"):
+        checks.append(Check(False, issue.describe()))
+    return tuple(checks)
+
+
+def approval_checks(validation: Any, error: str | None = None) -> tuple[ApprovalCheck, ...]:
+    """The same checks in the approve modal's terms."""
+    out = []
+    for check in validation_checks(validation, error):
+        label, _, detail = check.text.partition(": ")
+        out.append(ApprovalCheck(label, check.ok, detail))
+    return tuple(out)
+
+
+def badge(status: str, validation: Any, error: str | None = None) -> tuple[str, str]:
+    """The queue's Check column: (text, kind ok|bad|warn|none)."""
+    if status != "pending":
+        return ("", "none")
+    if error is not None:
+        return ("✗ error", "bad")
+    if validation is None:
+        return ("…", "none")
+    if validation.ok:
+        return ("✓ ok", "ok") if validation.nix_checked else ("✓ ok*", "warn")
+    kinds = {issue.kind for issue in validation.issues}
+    if "stale" in kinds:
+        return ("✗ stale", "bad")
+    if "nix" in kinds:
+        return ("✗ nix", "bad")
+    return ("✗ " + sorted(kinds)[0], "bad")
+
+
+def quarantine_key(item: Any) -> str:
+    return f"quarantine:{item.path.name}"
+
+
+def queue_rows(
+    entries: Iterable[Any],
+    quarantined: Iterable[Any],
+    validations: Mapping[str, tuple[Any, str | None]],
+    now: datetime,
+) -> list[QueueRow]:
+    """Pending (oldest first), then in flight, then invalid files, then the latest decided (newest first)."""
+    entries = list(entries)
+    pending = sorted((e for e in entries if e.status == "pending"), key=lambda e: e.proposal.created_at)
+    flying = [e for e in entries if e.status in IN_FLIGHT]
+    decided = sorted(
+        (e for e in entries if e.status not in IN_FLIGHT and e.status != "pending"),
+        key=lambda e: (e.decision.decided_at if e.decision else e.proposal.created_at),
+        reverse=True,
+    )[:DECIDED_SHOWN]
+    rows: list[QueueRow] = []
+    for entry in [*pending, *flying]:
+        rows.append(_entry_row(entry, validations, now))
+    for item in quarantined:
+        rows.append(QueueRow(quarantine_key(item), "?", item.path.name, "", "invalid", "✗ invalid", "bad"))
+    for entry in decided:
+        rows.append(_entry_row(entry, validations, now))
+    return rows
+
+
+def _entry_row(entry: Any, validations: Mapping[str, tuple[Any, str | None]], now: datetime) -> QueueRow:
+    proposal = entry.proposal
+    validation, error = validations.get(proposal.id, (None, None))
+    text, kind = badge(entry.status, validation, error)
+    return QueueRow(proposal.id, proposal.agent, proposal.title, format_age(proposal.created_at, now), entry.status, text, kind)
+
+
+def decision_note(entry: Any) -> str:
+    """One line about what happened to a decided proposal."""
+    decision = entry.decision
+    if decision is None:
+        return ""
+    parts = [f"{decision.status} by {decision.who}"]
+    if decision.reason:
+        parts.append(f"reason: {decision.reason}")
+    if decision.exit_code is not None:
+        parts.append(f"exit {decision.exit_code}")
+    if decision.duration_s is not None:
+        parts.append(f"{decision.duration_s:.1f} s")
+    return " · ".join(parts)
+
+
+def proposal_view(
+    entry: Any,
+    current: Mapping[str, str | None],
+    validation: Any,
+    error: str | None,
+    edited: Mapping[str, str],
+    now: datetime,
+) -> ProposalView:
+    """The detail panel's view of a proposal: current files against what would be written (edited wins)."""
+    proposal = entry.proposal
+    files = tuple(
+        DetailFile(change.path, current.get(change.path), edited.get(change.path, change.new_content)) for change in proposal.changes
+    )
+    checks = validation_checks(validation, error) if entry.status == "pending" else ()
+    note = decision_note(entry)
+    if edited:
+        note = (note + " · " if note else "") + "edited by you: " + ", ".join(sorted(edited)) + " (the edited text is what approval writes)"
+    return ProposalView(
+        key=proposal.id,
+        title=proposal.title,
+        agent=proposal.agent,
+        state=entry.status,
+        created=f"{format_age(proposal.created_at, now)} ago",
+        rationale=proposal.rationale,
+        checks=checks,
+        files=files,
+        note=note,
+    )
+
+
+def quarantine_view(item: Any) -> ProposalView:
+    return ProposalView(key=quarantine_key(item), title=item.path.name, agent="?", state="invalid", error=item.error)
+
+
+def file_summary(path: str, old: str | None, new: str | None, selected: set[int] | None) -> FileSummary:
+    """+/- lines and hunks chosen for one file; `selected` None = every hunk."""
+    diff = diff_texts(old or "", new or "")
+    total = len(diff.hunks)
+    chosen = set(range(total)) if selected is None else {i for i in selected if 0 <= i < total}
+    added = sum(diff.hunks[i].added for i in chosen)
+    removed = sum(diff.hunks[i].removed for i in chosen)
+    return FileSummary(path, added, removed, len(chosen), total, new_file=old is None)
+
+
+def files_summary(pairs: Sequence[tuple[str, str | None, str | None, set[int] | None]]) -> tuple[FileSummary, ...]:
+    return tuple(file_summary(*pair) for pair in pairs)

@@ -1,0 +1,71 @@
+"""The one-line header: the gate state (CLEAN, N PENDING, UNAPPROVED EDITS, REBUILDING, FAILED) and the workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label
+
+GATE_KINDS = ("clean", "pending", "unapproved_edits", "rebuilding", "failed")
+
+
+def gate_label(kind: str, pending: int) -> str:
+    """The words the header shows for a gate state."""
+    if kind == "pending":
+        return f"{pending} PENDING"
+    if kind == "unapproved_edits":
+        return "UNAPPROVED EDITS"
+    if kind == "rebuilding":
+        return "REBUILDING"
+    if kind == "failed":
+        return "FAILED — rollback?"
+    return "CLEAN"
+
+
+def gate_detail(kind: str, pending: int, unapproved: Sequence[str], note: str = "") -> str:
+    """What else is waiting besides the headline state, e.g. `2 pending · edited: devenv.nix`."""
+    parts: list[str] = []
+    if kind != "pending" and pending:
+        parts.append(f"{pending} pending")
+    if unapproved and kind != "unapproved_edits":
+        parts.append("edited: " + ", ".join(unapproved))
+    elif unapproved:
+        parts.append(", ".join(unapproved))
+    if note:
+        parts.append(note)
+    return " · ".join(parts)
+
+
+class GateHeader(Horizontal):
+    """Shows the gate state in its colour, what else waits, and the workspace path."""
+
+    DEFAULT_CSS = """
+    GateHeader { height: 1; }
+    GateHeader > Label { height: 1; }
+    GateHeader > #gate-detail { width: 1fr; }
+    """
+
+    def __init__(self, workspace: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._workspace = workspace
+        self.kind = "clean"
+        self.text = "CLEAN"
+
+    def compose(self) -> ComposeResult:
+        yield Label(" omni-tui ", id="gate-app")
+        yield Label(" CLEAN ", id="gate-state", classes="-clean")
+        yield Label("", id="gate-detail")
+        yield Label(f" {self._workspace} ", id="gate-root")
+
+    def show_state(self, kind: str, pending: int = 0, unapproved: Sequence[str] = (), note: str = "") -> None:
+        """Display a gate state: `kind` is one of GATE_KINDS."""
+        self.kind = kind if kind in GATE_KINDS else "clean"
+        self.text = gate_label(self.kind, pending)
+        state = self.query_one("#gate-state", Label)
+        state.update(f" {self.text} ")
+        for other in GATE_KINDS:
+            state.set_class(other == self.kind, f"-{other}")
+        detail = gate_detail(self.kind, pending, unapproved, note)
+        self.query_one("#gate-detail", Label).update(f" {detail}" if detail else "")

@@ -1,0 +1,152 @@
+"""The selected proposal: title, the agent's rationale, the validation result, and current | proposed side by side.
+
+Data in: a `ProposalView` (plain texts, already read by the app); the diff itself is the DIFF helper's
+`DiffView` in split mode. A quarantined (invalid) file shows its error instead of a diff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from omni_tui.ui.widgets.diff_view import DiffView
+from omni_tui.ui.widgets.file_tabs import FileTabs
+from omni_tui.ui.widgets.proposal_queue import STATE_COLOURS, plain, theme_colour
+
+
+@dataclass(frozen=True)
+class DetailFile:
+    """One file of a proposal: what is on disk now and what the proposal would write (None = absent)."""
+
+    path: str
+    current: str | None
+    proposed: str | None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One validation line: `ok` True (passed), False (failed) or None (not run / pending)."""
+
+    ok: bool | None
+    text: str
+
+
+@dataclass(frozen=True)
+class ProposalView:
+    """Everything the detail panel shows for one queue row."""
+
+    key: str
+    title: str
+    agent: str
+    state: str
+    created: str = ""
+    rationale: str = ""
+    checks: tuple[Check, ...] = ()
+    files: tuple[DetailFile, ...] = ()
+    error: str | None = None  # a quarantined file's one-line error
+    note: str = ""  # e.g. the decision's reason / outcome
+    extra: dict = field(default_factory=dict, compare=False)
+
+
+class ProposalDetail(Vertical):
+    """Shows one `ProposalView`; the app drives the diff through `diff` and `file_tabs`."""
+
+    DEFAULT_CSS = """
+    ProposalDetail { height: 1fr; }
+    ProposalDetail > #detail-title { height: auto; }
+    ProposalDetail > #detail-rationale { height: auto; max-height: 4; }
+    ProposalDetail > #detail-checks { height: auto; }
+    ProposalDetail > DiffView { height: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.view: ProposalView | None = None
+        self.shown_path: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("No proposal selected. Agents submit with `omni-tui propose`.", id="detail-title")
+        yield Static("", id="detail-rationale")
+        yield Static("", id="detail-checks")
+        yield FileTabs(id="detail-files")
+        diff = DiffView(id="detail-diff")
+        diff.mode = "split"
+        yield diff
+
+    @property
+    def diff(self) -> DiffView:
+        return self.query_one("#detail-diff", DiffView)
+
+    @property
+    def file_tabs(self) -> FileTabs:
+        return self.query_one("#detail-files", FileTabs)
+
+    def _colour(self, name: str) -> str:
+        return theme_colour(self.app, name)
+
+    def show(self, view: ProposalView | None, path: str | None = None) -> None:
+        """Show a proposal (None: the empty state) and one of its files (default: the first)."""
+        previous_key = self.view.key if self.view else None
+        self.view = view
+        title = self.query_one("#detail-title", Static)
+        rationale = self.query_one("#detail-rationale", Static)
+        checks = self.query_one("#detail-checks", Static)
+        if view is None:
+            title.update("No proposal selected. Agents submit with `omni-tui propose`.")
+            rationale.update("")
+            checks.update("")
+            self.file_tabs.set_files((), None)
+            self.shown_path = None
+            self.diff.display = False
+            return
+        head = Text(no_wrap=True, overflow="ellipsis")
+        head.append(plain(view.title), style="bold")
+        head.append(f"  {plain(view.agent)}", style=self._colour("accent"))
+        head.append(f"  {view.state}", style=f"bold {self._colour(STATE_COLOURS.get(view.state, 'foreground'))}")
+        if view.created:
+            head.append(f"  {view.created}", style=self._colour("foreground-muted"))
+        title.update(head)
+        why = Text()
+        if view.error:
+            why.append("Invalid proposal file, quarantined: ", style=f"bold {self._colour('error')}")
+            why.append(plain(view.error))
+        elif view.rationale:
+            why.append("Why: ", style="bold")
+            why.append(plain(view.rationale, multiline=True))
+        if view.note:
+            if why.plain:
+                why.append("\n")
+            why.append(plain(view.note), style="italic")
+        rationale.update(why)
+        checks.update(self._checks_text(view.checks))
+        paths = [f.path for f in view.files]
+        if path not in paths or (previous_key != view.key and path is None):
+            path = paths[0] if paths else None
+        self.file_tabs.set_files(paths, path)
+        self.diff.display = bool(paths)
+        self.shown_path = path
+        if path is not None:
+            chosen = next(f for f in view.files if f.path == path)
+            self.diff.set_diff(path, chosen.current or "", chosen.proposed or "")
+
+    def update_checks(self, checks: tuple[Check, ...]) -> None:
+        """Replace only the validation line (when a validation finishes for the shown proposal)."""
+        self.query_one("#detail-checks", Static).update(self._checks_text(checks))
+
+    def _checks_text(self, checks: tuple[Check, ...]) -> Text:
+        text = Text()
+        for index, check in enumerate(checks):
+            if index:
+                text.append("  ")
+            if check.ok is True:
+                text.append("✓ ", style=f"bold {self._colour('success')}")
+            elif check.ok is False:
+                text.append("✗ ", style=f"bold {self._colour('error')}")
+            else:
+                text.append("… ", style=self._colour("foreground-muted"))
+            text.append(plain(check.text))
+        return text

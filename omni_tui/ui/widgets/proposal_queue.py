@@ -1,0 +1,159 @@
+"""The proposal queue: one row per proposal (agent, title, age, state, validation badge) and per quarantined file.
+
+Rows arrive as plain `QueueRow`s; `show_rows` updates only changed cells when the set of rows is
+unchanged, so the cursor and scroll position stay where the person left them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import App
+from textual.color import Color, ColorParseError
+from textual.message import Message
+from textual.widgets import DataTable
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_KEEP_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(text: str, *, multiline: bool = False) -> str:
+    """Agent-supplied text made inert: control characters (escapes included) become '�' (newlines kept if multiline)."""
+    return (_CONTROL_KEEP_LINES if multiline else _CONTROL).sub("\ufffd", text)
+
+
+def theme_colour(app: App, name: str) -> str:
+    """A theme variable as a Rich colour (`#rrggbb`): translucent colours are blended onto the background."""
+    variables = app.theme_variables
+    try:
+        colour = Color.parse(variables.get(name, variables.get("foreground", "#ffffff")))
+        if colour.a < 1:
+            colour = Color.parse(variables.get("background", "#000000")) + colour
+    except ColorParseError:
+        return ""
+    return colour.hex6
+
+
+# state → theme variable used for its colour
+STATE_COLOURS = {
+    "pending": "warning",
+    "applying": "accent",
+    "rebuilding": "accent",
+    "applied": "success",
+    "failed": "error",
+    "rolled_back": "error",
+    "rejected": "secondary",
+    "stale": "secondary",
+    "withdrawn": "secondary",
+    "invalid": "error",
+}
+
+BADGE_COLOURS = {"ok": "success", "bad": "error", "warn": "warning", "none": "foreground-muted"}
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One queue line. `badge_kind` is ok | bad | warn | none; `key` is the proposal id or `quarantine:<file>`."""
+
+    key: str
+    agent: str
+    title: str
+    age: str
+    state: str
+    badge: str
+    badge_kind: str = "none"
+
+
+COLUMNS = (("agent", "Agent"), ("title", "Title"), ("age", "Age"), ("state", "State"), ("check", "Check"))
+
+
+def _field(row: QueueRow, column: str) -> object:
+    return (row.badge, row.badge_kind) if column == "check" else getattr(row, column)
+
+
+class ProposalQueue(DataTable):
+    """A row-cursor table of proposals; posts `ProposalQueue.Selected` when the highlighted row changes."""
+
+    class Selected(Message):
+        """The highlighted row changed; `key` is a proposal id, `quarantine:<file>`, or None when empty."""
+
+        def __init__(self, key: str | None) -> None:
+            super().__init__()
+            self.key = key
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_row_labels=False)
+        self._rows: dict[str, QueueRow] = {}
+        self._order: list[str] = []
+        self._selected: str | None = None
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
+
+    @property
+    def selected_key(self) -> str | None:
+        return self._selected
+
+    def _colour(self, variable: str) -> str:
+        return theme_colour(self.app, variable)
+
+    def _cells(self, row: QueueRow) -> dict[str, Text]:
+        return {
+            "agent": Text(plain(row.agent), style=self._colour("accent")),
+            "title": Text(plain(row.title)),
+            "age": Text(row.age, style=self._colour("foreground-muted")),
+            "state": Text(row.state, style=f"bold {self._colour(STATE_COLOURS.get(row.state, 'foreground'))}"),
+            "check": Text(row.badge, style=self._colour(BADGE_COLOURS.get(row.badge_kind, "foreground"))),
+        }
+
+    def show_rows(self, rows: Sequence[QueueRow]) -> None:
+        """Show exactly these rows in this order, keeping the cursor on the same proposal when it is still there."""
+        order = [row.key for row in rows]
+        new = {row.key: row for row in rows}
+        if order == self._order:
+            for key in order:
+                old_row, new_row = self._rows[key], new[key]
+                if old_row == new_row:
+                    continue
+                new_cells = self._cells(new_row)
+                for column, _label in COLUMNS:
+                    if _field(old_row, column) != _field(new_row, column):
+                        self.update_cell(key, column, new_cells[column])
+            self._rows = new
+            return
+        keep = self._selected
+        self.clear()
+        for row in rows:
+            cells = self._cells(row)
+            self.add_row(*(cells[column] for column, _label in COLUMNS), key=row.key)
+        self._rows, self._order = new, order
+        if keep in new:
+            self.move_cursor(row=order.index(keep), animate=False)
+        self._announce()
+
+    def select_key(self, key: str) -> None:
+        """Move the cursor to a row by key (no-op when absent)."""
+        if key in self._rows:
+            self.move_cursor(row=self._order.index(key), animate=False)
+
+    def _restyle(self) -> None:
+        for key, row in self._rows.items():
+            for column, cell in self._cells(row).items():
+                self.update_cell(key, column, cell)
+
+    def _announce(self) -> None:
+        key: str | None = None
+        if self._order and 0 <= self.cursor_row < len(self._order):
+            key = self._order[self.cursor_row]
+        if key != self._selected:
+            self._selected = key
+            self.post_message(self.Selected(key))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._announce()

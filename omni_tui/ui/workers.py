@@ -1,0 +1,293 @@
+"""The cockpit's slow work: file and proposal watching, process polling, validation, rebuilds, process logs.
+
+Each function here runs off the UI's hands (a Textual worker, a thread, or an awaited thread call)
+and reports only through `app.post_message(...)` with plain data from `omni_tui.ui.messages`;
+nothing here touches a widget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+
+from omni_tui.core.buildlog import BuildLogParser, DisplayLine
+from omni_tui.core.errors import OmniError
+from omni_tui.core.processes import collect
+from omni_tui.core.rebuild import RebuildOutcome, RebuildRunner, runner_for
+from omni_tui.ui.messages import (
+    ActionDone,
+    FileChanged,
+    GateChanged,
+    GuardedFile,
+    ProcessesRefreshed,
+    ProcessLogLines,
+    ProposalsChanged,
+    RebuildFinished,
+    RebuildLines,
+    RebuildStage,
+    RebuildStarted,
+    ValidationReady,
+)
+
+# How long the watcher waits for a burst of writes to settle, and the most it groups (ms).
+WATCH_STEP_MS = 15
+WATCH_DEBOUNCE_MS = 60
+# How often rebuild output reaches the UI.
+LINE_BATCH_S = 0.05
+
+
+def _decode(data: bytes | None) -> str | None:
+    return None if data is None else data.decode("utf-8", "replace")
+
+
+def read_guarded(ws: Any) -> tuple[GuardedFile, ...]:
+    """Every guarded file's baseline and current text (invalid UTF-8 decoded with replacement)."""
+    return tuple(GuardedFile(rel, _decode(ws.read_baseline(rel)), _decode(ws.read_current(rel))) for rel in ws.guarded())
+
+
+def read_proposals(store: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The store's entries and quarantined files (the store quarantines bad files as it lists)."""
+    return tuple(store.entries()), tuple(store.quarantined())
+
+
+def post_workspace(app: App, ws: Any, gate: Any, store: Any, *, files: bool = True, proposals: bool = True) -> None:
+    """Read what changed and post it: files first (the 150 ms path), then proposals, then the gate state."""
+    if files:
+        app.post_message(FileChanged(read_guarded(ws)))
+    if proposals:
+        app.post_message(ProposalsChanged(*read_proposals(store)))
+    app.post_message(GateChanged(gate.state()))
+
+
+class WorkspaceWatcher:
+    """Watches the guarded files and the proposal state directories with watchfiles (inotify).
+
+    Guarded-file writes → `FileChanged` (and, in guard mode, the edit is captured as a proposal and
+    reverted); proposal, decision, quarantine, baseline or lock changes → `ProposalsChanged`; both
+    → `GateChanged`.
+    """
+
+    def __init__(self, app: App, ws: Any, gate: Any, store: Any) -> None:
+        self.app = app
+        self.ws = ws
+        self.gate = gate
+        self.store = store
+        self.stop_event = asyncio.Event()
+        root = ws.root
+        self._guarded = {str(root / rel): rel for rel in ws.guarded()}
+        paths = ws.paths
+        self._state_dirs = {str(p) for p in (paths.proposals, paths.decisions, paths.quarantine, paths.baseline)}
+        self._state_dir = str(paths.state)
+        dirs = {str(root), self._state_dir, *self._state_dirs}
+        dirs.update(str((root / rel).parent) for rel in ws.guarded())
+        self.watched = sorted(d for d in dirs if Path(d).is_dir())
+
+    def classify(self, path: str) -> str | None:
+        """'file' for a guarded file, 'state' for the proposal state, None for anything else."""
+        if path in self._guarded:
+            return "file"
+        parent = str(Path(path).parent)
+        if parent in self._state_dirs:
+            return "state"
+        if parent == self._state_dir and not Path(path).name.startswith("."):
+            return "state"  # the lock / gate-state files next to the directories
+        return None
+
+    def _filter(self, _change: Any, path: str) -> bool:
+        return self.classify(path) is not None
+
+    async def run(self) -> None:
+        from watchfiles import awatch
+
+        async for changes in awatch(
+            *self.watched,
+            watch_filter=self._filter,
+            step=WATCH_STEP_MS,
+            debounce=WATCH_DEBOUNCE_MS,
+            recursive=False,
+            stop_event=self.stop_event,
+            rust_timeout=1000,
+        ):
+            kinds = {self.classify(path) for _change, path in changes}
+            await asyncio.to_thread(self.handle, "file" in kinds, "state" in kinds)
+
+    def handle(self, files: bool, state: bool) -> None:
+        """Read and post what changed; in guard mode capture direct edits first (runs in a thread)."""
+        if files:
+            self.app.post_message(FileChanged(read_guarded(self.ws)))
+        if files and self.ws.config.guard.mode == "guard":
+            self._capture()
+        if state:
+            self.app.post_message(ProposalsChanged(*read_proposals(self.store)))
+        self.app.post_message(GateChanged(self.gate.state()))
+
+    def _capture(self) -> None:
+        try:
+            if self.gate.state().kind in ("rebuilding", "failed") or not self.ws.unapproved():
+                return  # an approval in flight writes the file before the baseline moves: not a direct edit
+            captured = self.gate.capture_direct_edits()
+        except OmniError as exc:
+            self.app.post_message(ActionDone(f"guard mode could not capture the direct edit: {exc}", error=True))
+            return
+        if captured:
+            self.app.post_message(FileChanged(read_guarded(self.ws)))
+            self.app.post_message(ProposalsChanged(*read_proposals(self.store)))
+            self.app.post_message(
+                ActionDone("Guard mode: the direct edit became a proposal and the file was restored to its baseline")
+            )
+
+
+class ProcessPoller:
+    """Collects the project's processes every `interval_s` seconds in a thread until stopped."""
+
+    def __init__(self, app: App, root: Path, interval_s: float = 1.0) -> None:
+        self.app = app
+        self.root = root
+        self.interval_s = max(0.2, interval_s)
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                snapshot = collect(self.root)
+            except Exception as exc:  # a backend bug must not kill the panel; say it and go on polling
+                self.app.post_message(ActionDone(f"process scan failed: {exc}", error=True))
+            else:
+                self.app.post_message(ProcessesRefreshed(snapshot))
+            self.stop_event.wait(self.interval_s)
+
+
+def validate_proposal(app: App, gate: Any, proposal: Any, generation: int = 0) -> None:
+    """Run `gate.validate` (nix-instantiate, hashes, size) and post the result."""
+    try:
+        validation = gate.validate(proposal)
+    except OmniError as exc:
+        app.post_message(ValidationReady(proposal.id, None, str(exc), generation))
+    else:
+        app.post_message(ValidationReady(proposal.id, validation, None, generation))
+
+
+RebuildOperation = Callable[[Callable[[], RebuildOutcome], Callable[[str], None]], Any]
+
+
+class RebuildJob:
+    """One gate operation that rebuilds (approve, accept direct edits), run in a thread worker.
+
+    The runner's lines go through `BuildLogParser` into a buffer that a flusher thread posts as
+    `RebuildLines` every `LINE_BATCH_S`, so a fast build costs the UI one update per batch.
+    """
+
+    def __init__(self, app: App, ws: Any, title: str, operation: RebuildOperation, *, run_id: str | None = None) -> None:
+        self.app = app
+        self.ws = ws
+        self.title = title
+        self.operation = operation
+        self.run_id = run_id
+        self.runner: RebuildRunner | None = None
+        self.parser = BuildLogParser()
+        self._buffer: list[str] = []
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        """Stop the rebuild (thread-safe); before the command starts, it will not start."""
+        self._cancelled = True
+        if self.runner is not None:
+            self.runner.cancel()
+
+    @property
+    def log_path(self) -> str | None:
+        return str(self.runner.log_path) if self.runner is not None else None
+
+    def _on_line(self, line: str) -> None:
+        display = [event.text for event in self.parser.feed(line) if isinstance(event, DisplayLine)]
+        if display:
+            with self._lock:
+                self._buffer.extend(display)
+
+    def _flush(self) -> None:
+        with self._lock:
+            lines, self._buffer = self._buffer, []
+        if lines:
+            self.app.post_message(RebuildLines(tuple(lines), self.parser.progress))
+
+    def _flusher(self) -> None:
+        while not self._done.wait(LINE_BATCH_S):
+            self._flush()
+
+    def run(self) -> None:
+        try:
+            runner = runner_for(self.ws, run_id=self.run_id)
+        except OmniError as exc:
+            self.app.post_message(RebuildFinished(self.title, None, str(exc)))
+            return
+        self.runner = runner
+        if self._cancelled:
+            runner.cancel()
+        self.app.post_message(RebuildStarted(self.title, runner.command))
+        flusher = threading.Thread(target=self._flusher, name="omni-rebuild-lines", daemon=True)
+        flusher.start()
+        decision, error = None, None
+        try:
+            decision = self.operation(lambda: self._rebuild(runner), self._on_stage)
+        except OmniError as exc:
+            error = str(exc)
+        except Exception as exc:  # unexpected: still end the run visibly rather than hang the panel
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._done.set()
+            flusher.join()
+            self._flush()
+        self.app.post_message(RebuildFinished(self.title, decision, error, self.parser.progress, runner.outcome))
+
+    def _rebuild(self, runner: RebuildRunner) -> RebuildOutcome:
+        outcome = runner.run_sync(self._on_line)
+        self.parser.finish(0 if outcome.ok else (outcome.exit_code if outcome.exit_code not in (None, 0) else 1))
+        return outcome
+
+    def _on_stage(self, stage: str) -> None:
+        self.app.post_message(RebuildStage(stage))
+
+
+def run_action(app: App, what: Callable[[], str | None], failure: str) -> None:
+    """Run a short core action (revert, rollback, process restart/stop) and post what happened."""
+    try:
+        text = what()
+    except OmniError as exc:
+        app.post_message(ActionDone(f"{failure}: {exc}", error=True))
+    except Exception as exc:
+        app.post_message(ActionDone(f"{failure}: {type(exc).__name__}: {exc}", error=True))
+    else:
+        if text:
+            app.post_message(ActionDone(text))
+
+
+class ProcessLogFollower:
+    """Reads the tail of one process's log through its backend every `interval_s` and posts it."""
+
+    def __init__(self, app: App, backend: Any, name: str, interval_s: float = 0.5, lines: int = 500) -> None:
+        self.app = app
+        self.backend = backend
+        self.name = name
+        self.interval_s = interval_s
+        self.lines = lines
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        previous: list[str] | None = None
+        while not self.stop_event.is_set():
+            try:
+                tail = list(self.backend.logs(self.name, lines=self.lines))
+            except OmniError as exc:
+                self.app.post_message(ProcessLogLines(self.name, (), error=str(exc)))
+            else:
+                if tail != previous:
+                    self.app.post_message(ProcessLogLines(self.name, tuple(tail)))
+                previous = tail
+            self.stop_event.wait(self.interval_s)
