@@ -464,3 +464,15 @@ def test_section_names_the_enclosing_block_of_a_hunk() -> None:
     assert [fd.section(i) for i in range(len(fd.hunks))] == ["", ""]
     nested = "{\n  a = {\n    b = {\n      c = 1;\n    };\n  };\n}\n"
     assert diff_texts(nested, nested.replace("c = 1", "c = 2")).section(0) == "b = {"
+
+
+def test_recursive_diff_sections_are_found_by_their_path_inside_the_tree(tmp_path: Path) -> None:
+    if not shutil.which("diff"):
+        pytest.skip("diff is not installed")
+    for side, nix, envrc in (("old", OLD, "use devenv\n"), ("new", NEW, "use devenv\nexport A=1\n")):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "devenv.nix").write_text(nix)
+        (tmp_path / side / ".envrc").write_text(envrc)
+    patch = subprocess.run(["diff", "-ru", "old", "new"], cwd=tmp_path, capture_output=True, text=True).stdout
+    assert apply_patch(OLD, patch, path="devenv.nix") == NEW
+    assert apply_patch("use devenv\n", patch, path=".envrc") == "use devenv\nexport A=1\n"

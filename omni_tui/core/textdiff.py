@@ -716,6 +716,10 @@ def _select(files: list[FilePatch], path: str | None) -> FilePatch:
             return f
     if len(files) == 1:
         return files[0]
+    # `diff -ru old/ new/` names files under its own directories: old/devenv.nix
+    under = [f for f in files if any(p is not None and p.endswith("/" + want) for p in (f.old_path, f.new_path))]
+    if len(under) == 1:
+        return under[0]
     raise PatchError(f"the patch has no section for {path}")
 
 
