@@ -144,15 +144,15 @@ async def test_progress_line_shows_phase_counts_elapsed_and_exit_status() -> Non
         assert line.plain_text() == "⟳ building 2/5 · hello-2.12 · 0:07"
         line.update_progress(BuildProgress(phase="done", done=5, expected=5))
         line.finish(0, duration_s=12.4)
-        assert line.plain_text() == "✓ exit 0 · done 5/5 · 0:12"
+        assert line.plain_text() == "✓ exit 0 · done 5/5 · 12.4 s"
         line.start("approve add-redis")
         line.update_progress(BuildProgress(phase="failed", done=0, expected=1, failed=1))
         now[0] = 110.0
         line.finish(100)
-        assert line.plain_text() == "approve add-redis — ✗ exit 100 · failed · 0/1 built · 1 failed · 0:03"
+        assert line.plain_text() == "approve add-redis — ✗ exit 100 · failed · 0/1 built · 1 failed · 3.0 s"
         line.start()
         line.finish(None, cancelled=True)
-        assert line.plain_text() == "■ cancelled · 0:00"
+        assert line.plain_text() == "■ cancelled · 0.0 s"
 
 
 class ClockedLogApp(App):

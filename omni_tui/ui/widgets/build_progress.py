@@ -98,7 +98,9 @@ class ProgressModel:
         if summary and summary != "evaluating":
             parts.append((f" · {summary}", "plain"))
         if elapsed is not None:
-            parts.append((f" · {format_elapsed(elapsed)}", "plain"))
+            # A finished run under a minute reads better as seconds: "0.7 s" rather than "0:00".
+            took = f"{elapsed:.1f} s" if elapsed < 60 else format_elapsed(elapsed)
+            parts.append((f" · {took}", "plain"))
         return parts
 
     def text(self) -> str:
@@ -106,7 +108,7 @@ class ProgressModel:
 
 
 class BuildProgressLine(Widget):
-    """`⟳ building 2/5 · hello-2.12 · 0:07`, then `✓ exit 0 · done 5/5 · 0:12` (or ✗ / cancelled)."""
+    """`⟳ building 2/5 · hello-2.12 · 0:07`, then `✓ exit 0 · done 5/5 · 12.4 s` (or ✗ / cancelled)."""
 
     COMPONENT_CLASSES = {
         "build-progress--idle",
