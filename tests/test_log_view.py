@@ -153,6 +153,9 @@ async def test_progress_line_shows_phase_counts_elapsed_and_exit_status() -> Non
         line.start()
         line.finish(None, cancelled=True)
         assert line.plain_text() == "■ cancelled · 0.0 s"
+        line.start()
+        line.finish(0, error="restart command `x` failed with exit code 4", duration_s=2)
+        assert line.plain_text() == "✓ exit 0 · ⚠ restart command `x` failed with exit code 4 · 2.0 s"
 
 
 class ClockedLogApp(App):

@@ -72,7 +72,8 @@ class ProgressModel:
         elif timed_out:
             self.status, self.kind = "■ timed out", "stopped"
         elif exit_code == 0:
-            self.status, self.kind = "✓ exit 0", "ok"
+            # A good build can still carry a problem (a failed restart command): say it, keep the ✓.
+            self.status, self.kind = ("✓ exit 0" + (f" · ⚠ {error}" if error else "")), "ok"
         elif exit_code is None:
             self.status, self.kind = f"✗ {error or 'did not run'}", "failed"
         else:
