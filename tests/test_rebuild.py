@@ -349,3 +349,23 @@ def test_cancelling_the_restart_keeps_the_good_build(tmp_path: Path) -> None:
     assert outcome.ok and not outcome.cancelled and outcome.exit_code == 0
     assert outcome.error == f"restart command `echo restarting; sleep 4{marker}` was cancelled"
     assert processes_with(marker) == []
+
+
+def test_cli_rebuild_ctrl_c_stops_the_build_and_records_it(project: Path) -> None:
+    import signal as _signal
+
+    from omni_tui.core.workspace import Workspace
+
+    marker = f"{secrets.randbelow(10**6) + 10**6}"
+    configure(project, f"echo started; sleep 3{marker}")
+    proc = subprocess.Popen([sys.executable, "-m", "omni_tui", "rebuild", "-C", str(project)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "started\n"
+    proc.send_signal(_signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "cancelled after" in out
+    assert processes_with(marker) == []
+    entries = [e for e in Workspace.open(project).audit.entries() if e["event"] == "rebuild"]
+    assert entries[-1]["decision"] == "failed" and entries[-1]["reason"] == "rebuild cancelled"
