@@ -367,3 +367,33 @@ async def test_hunk_header_names_the_enclosing_block() -> None:
         dv.set_diff("devenv.nix", old, old.replace("5432", "5433"))
         await pilot.pause()
         assert "@@ -1,7 +1,7 @@  hunk 1 of 1  services.postgres = {" in screen_lines(dv)[1]
+
+
+def fg_of(dv: DiffView, y: int, needle: str) -> RichColor | None:
+    strip = dv.render_line(y)
+    col = strip.text.index(needle)
+    pos = 0
+    for seg in strip:
+        if pos <= col < pos + len(seg.text):
+            return seg.style.color if seg.style else None
+        pos += len(seg.text)
+    raise AssertionError("column not found")
+
+
+async def test_lines_inside_a_multi_line_string_are_highlighted_as_string_on_both_sides() -> None:
+    app = Host()
+    head = "".join(f"  opt{i} = {i};\n" for i in range(40))
+    old = "{\n" + head + "  enterShell = ''\n    first = 1\n    removed = 2\n    last = 3\n  '';\n  after = 4;\n}\n"
+    new = old.replace("    removed = 2\n", "    added = 5\n")
+    async with app.run_test(size=(120, 20)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", old, new)
+        dv.mode = "split"
+        await pilot.pause()
+        string = dv.get_component_rich_style("diff-view--tok-string", partial=True).color
+        attribute = dv.get_component_rich_style("diff-view--tok-attribute", partial=True).color
+        assert string != attribute
+        y = line_with(dv, "removed = 2")
+        assert fg_of(dv, y, "removed") == string  # old side, inside the '' string
+        assert fg_of(dv, y, "added") == string  # new side
+        assert fg_of(dv, line_with(dv, "after = 4"), "after") == attribute  # after the string: code again

@@ -167,13 +167,12 @@ class DiffView(ScrollView, can_focus=True):
         diff selects all its hunks, unless `keep_selection` and it has the same hunk count.
         """
         texts = (old or "", new or "")
-        if path == self._path and texts == self._texts and (old is not None, new is not None) == (
-            self._old_exists,
-            self._new_exists,
-        ) and context == self._fd.context:
+        exists = (old is not None, new is not None)
+        unchanged = path == self._path and texts == self._texts and context == self._fd.context
+        if unchanged and exists == (self._old_exists, self._new_exists):
             return
         fd = diff_texts(texts[0], texts[1], context)
-        self.set_file_diff(fd, path=path, old_exists=old is not None, new_exists=new is not None, keep_selection=keep_selection)
+        self.set_file_diff(fd, path=path, old_exists=exists[0], new_exists=exists[1], keep_selection=keep_selection)
         self._texts = texts
 
     def set_file_diff(
@@ -275,9 +274,13 @@ class DiffView(ScrollView, can_focus=True):
         self._cursor_into_view()
         hunk = self.current_hunk
         if hunk is None:
-            hunk = next((self._hunk_at(r) for r in range(self._cursor, self.row_count) if self._hunk_at(r) is not None), None)
-            if hunk is None:
+            # on the summary line: the first hunk below, with the cursor moved there to show it
+            header = next((r for r in range(self._cursor, self.row_count) if self._is_header(r)), None)
+            if header is None:
                 return None
+            self._move_cursor(header)
+            hunk = self._hunk_at(header)
+            assert hunk is not None
         if hunk in self._selected:
             self._selected.discard(hunk)
         else:
@@ -400,10 +403,12 @@ class DiffView(ScrollView, can_focus=True):
         return "  ·  ".join(parts)
 
     def _row_text_cells(self, row: UnifiedRow | SplitRow) -> int:
+        def cells(text: str, eol: bool) -> int:
+            return cell_len(text.translate(_CONTROL).expandtabs(_TAB_SIZE)) + (0 if eol else len(_NO_EOL))
+
         if isinstance(row, UnifiedRow):
-            return cell_len(row.text.expandtabs(_TAB_SIZE)) + (0 if row.eol else len(_NO_EOL))
-        cells = [c for c in (row.left, row.right) if c is not None]
-        return max((cell_len(c.text.expandtabs(_TAB_SIZE)) + (0 if c.eol else len(_NO_EOL)) for c in cells), default=0)
+            return cells(row.text, row.eol)
+        return max((cells(c.text, c.eol) for c in (row.left, row.right) if c is not None), default=0)
 
     def _update_virtual_size(self) -> None:
         width = self.scrollable_content_region.width if self.is_mounted else 0
@@ -520,7 +525,7 @@ class DiffView(ScrollView, can_focus=True):
             else:
                 h = Highlighter(text, language, previous=previous)
             self._highlighters[side] = h
-            if side == "old" and h is not previous:
+            if side == "old":
                 # the old file borrows the new file's lexer states on their unchanged lines
                 h.align(self._highlighter("new"), self._fd.old_to_new())
         return h
