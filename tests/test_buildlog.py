@@ -176,3 +176,17 @@ def test_helpers() -> None:
     assert short_name("hello") == "hello"
     assert format_elapsed(3725) == "1:02:05"
     assert BuildProgress(phase="building", done=1, expected=4, current=("x", "y", "z")).summary() == "building 1/4 · x +2"
+
+
+def test_internal_json_copying_phase_and_counts() -> None:
+    path = "/nix/store/v7f35qx93rz9b20snq9p597skvyg8gls-hello-2.12"
+    parser, events = run([
+        '@nix {"action":"start","id":30,"level":0,"text":"","type":103}',
+        f'@nix {{"action":"start","id":31,"level":3,"text":"copying path \'{path}\' from \'https://cache.nixos.org\'","type":100,"fields":["{path}","https://cache.nixos.org","local"]}}',
+        '@nix {"action":"result","id":30,"type":105,"fields":[0,4,1,0]}',
+    ])
+    assert parser.progress.phase == "copying"
+    assert parser.progress.summary(2) == "copying 0/4 paths · 0:02"
+    assert f"copying path '{path}' from 'https://cache.nixos.org'" in shown(events)
+    parser.feed('@nix {"action":"result","id":30,"type":105,"fields":[4,4,0,0]}')
+    assert (parser.progress.copied, parser.progress.to_copy) == (4, 4)
