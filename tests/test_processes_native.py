@@ -196,3 +196,23 @@ def test_absent_socket_falls_back_quietly(project: Path, env: dict[str, str]) ->
     assert snap.backend == "psutil" and snap.error is None
     assert any("native: no socket at" in n for n in snap.notes)
     assert any("process-compose: no socket at" in n for n in snap.notes)
+
+
+def test_a_failed_manager_is_not_asked_again_for_a_while(project: Path, env: dict[str, str],
+                                                        server: NativeServer) -> None:
+    server.misbehave = "hang"
+    mon = ProcessMonitor(project, env, timeout_s=0.5)
+    mon.retry_after_s = 3.0
+    first = mon.collect()
+    asked = len(server.requests)
+    second = mon.collect()
+    assert len(server.requests) == asked  # the hung socket costs one timeout, not one per refresh
+    assert second.backend == "psutil" and second.error == first.error
+    assert any(n.startswith("native: not asked again for") for n in second.notes)
+    server.misbehave = None
+    server.release.set()
+    deadline = time.monotonic() + 30
+    while (snap := mon.collect()).backend != "native":
+        assert time.monotonic() < deadline, snap.notes
+        time.sleep(0.2)
+    assert snap.error is None and len(server.requests) > asked

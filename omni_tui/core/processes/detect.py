@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -32,6 +33,9 @@ class ProcessMonitor:
         self.compose = ComposeClient.from_env(self.paths, self.env, timeout_s=timeout_s)
         self._last: ProcessBackend = self.scanner
         self._lock = threading.Lock()
+        # A backend that failed is not asked again for a while, so a hung socket cannot slow every refresh.
+        self.retry_after_s = 10.0
+        self._failed: dict[str, tuple[float, str]] = {}
 
     @property
     def backend(self) -> ProcessBackend:
@@ -49,12 +53,19 @@ class ProcessMonitor:
                 rows = []
                 failures.append(f"process scan failed: {exc}")
             for client in self._candidates(rows, notes):
+                until, why = self._failed.get(client.name, (0.0, ""))
+                if time.monotonic() < until:
+                    failures.append(why)
+                    notes.append(f"{client.name}: not asked again for {until - time.monotonic():.0f} s after: {why}")
+                    continue
                 try:
                     listed = client.list()
                 except BackendError as exc:
+                    self._failed[client.name] = (time.monotonic() + self.retry_after_s, str(exc))
                     failures.append(str(exc))
                     notes.append(f"{client.name}: {exc}; trying the next backend")
                     continue
+                self._failed.pop(client.name, None)
                 self._last = client
                 return ProcessSnapshot(backend=client.name, processes=tuple(join(listed, rows, self.scanner)),
                                        error="; ".join(failures) or None, notes=tuple(notes), control=client)
