@@ -357,6 +357,10 @@ async def test_control_characters_and_missing_final_newline_are_visible() -> Non
         text = "\n".join(screen_lines(dv))
         assert "\x1b" not in text and "␛[31m = 2;" in text
         assert "= 2;  \\ No newline at end of file" in text
+        dv.set_diff("f.nix", "{\n\tx = 1;\n}\n", "{\n\tx = 2;\n}\n")
+        await pilot.pause()
+        text = "\n".join(screen_lines(dv))
+        assert "\t" not in text and "-     x = 1;" in text and "+     x = 2;" in text
 
 
 async def test_hunk_header_names_the_enclosing_block() -> None:

@@ -41,6 +41,21 @@ _TAB_SIZE = 4
 _NO_EOL = "  \\ No newline at end of file"
 
 
+def _styled_segments(text: str, base: Style, overlays: list[tuple[int, int, Style]]) -> list[Segment]:
+    """`text` cut into segments where the styles change; later overlays win over earlier ones."""
+    if not overlays:
+        return [Segment(text, base)] if text else []
+    cuts = sorted({0, len(text), *(p for start, end, _ in overlays for p in (start, end) if 0 < p < len(text))})
+    segments: list[Segment] = []
+    for a, b in zip(cuts, cuts[1:]):
+        style = base
+        for start, end, overlay in overlays:
+            if start <= a and b <= end:
+                style = style + overlay
+        segments.append(Segment(text[a:b], style))
+    return segments
+
+
 @dataclass(frozen=True, slots=True)
 class _Note:
     """A row that is not part of a hunk: the file summary or a message."""
@@ -643,24 +658,29 @@ class DiffView(ScrollView, can_focus=True):
         if width <= 0:
             return []
         display = text.translate(_CONTROL)
-        content = Text(display, style=line_style, no_wrap=True, end="")
         dimmed = not selected and kind != " "
+        overlays: list[tuple[int, int, Style]] = []
         if not dimmed and number is not None:
             for start, end, token in self._highlighter(side).line(number - 1):
-                content.stylize(self._style(f"tok-{token}", partial=True), start, end)
+                overlays.append((start, end, self._style(f"tok-{token}", partial=True)))
         if not dimmed and kind != " ":
             emph = self._style("added-emph" if kind == "+" else "removed-emph", partial=True)
-            for start, end in spans():  # type: ignore[operator]
-                content.stylize(emph, start, end)
+            overlays.extend((start, end, emph) for start, end in spans())  # type: ignore[operator]
+        gutter = line_style + self._style("gutter", partial=True)
         if "\t" in display:
+            content = Text(display, style=line_style, no_wrap=True, end="")
+            for start, end, style in overlays:
+                content.stylize(style, start, end)
             content.expand_tabs(_TAB_SIZE)
+            segments = list(content.render(self.app.console))
+        else:
+            segments = _styled_segments(display, line_style, overlays)
         if not eol:
-            content.append(_NO_EOL, line_style + self._style("gutter", partial=True))
-        strip = Strip(list(content.render(self.app.console)), content.cell_len)
-        if content.cell_len - scroll_x > width and width > 1:
+            segments.append(Segment(_NO_EOL, gutter))
+        strip = Strip(segments)
+        if strip.cell_length - scroll_x > width and width > 1:
             # the line goes on past the edge: say so in its last cell
-            mark = line_style + self._style("gutter", partial=True)
-            return [*strip.crop_extend(scroll_x, scroll_x + width - 1, line_style), Segment("›", mark)]
+            return [*strip.crop_extend(scroll_x, scroll_x + width - 1, line_style), Segment("›", gutter)]
         return list(strip.crop_extend(scroll_x, scroll_x + width, line_style))
 
     def _render_header(self, hunk: int, header: str, width: int, cursor: bool, selected: bool) -> Strip:
