@@ -476,3 +476,18 @@ def test_recursive_diff_sections_are_found_by_their_path_inside_the_tree(tmp_pat
     patch = subprocess.run(["diff", "-ru", "old", "new"], cwd=tmp_path, capture_output=True, text=True).stdout
     assert apply_patch(OLD, patch, path="devenv.nix") == NEW
     assert apply_patch("use devenv\n", patch, path=".envrc") == "use devenv\nexport A=1\n"
+
+
+def test_a_patch_of_some_hunks_numbers_the_new_side_as_its_own_result(tmp_path: Path) -> None:
+    fd = diff_texts(OLD, NEW)
+    partial = fd.patch("devenv.nix", {1})
+    assert "@@ -12,4 +12,6 @@" in partial  # hunk 0 left out: nothing shifts before hunk 1
+    shifted = diff_texts("a\n" + OLD, "a\nb\nc\n" + NEW)
+    assert [h.header for h in shifted.hunks] == ["@@ -1,10 +1,12 @@", "@@ -13,4 +15,6 @@"]
+    assert "@@ -13,4 +13,6 @@" in shifted.patch("devenv.nix", {1})  # without hunk 0's two lines
+    assert "@@ -13,4 +15,6 @@" in shifted.patch("devenv.nix", {0, 1})
+    if shutil.which("patch"):
+        target = tmp_path / "devenv.nix"
+        target.write_text(OLD)
+        result = subprocess.run(["patch", "-p1", "--batch", "--fuzz=0"], cwd=tmp_path, input=partial.encode(), capture_output=True)
+        assert result.returncode == 0 and target.read_text() == apply_hunks(OLD, NEW, {1})

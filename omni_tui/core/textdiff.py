@@ -436,8 +436,11 @@ class FileDiff:
         if not hunks:
             return ""
         out = [f"--- a/{path}\n", f"+++ b/{path}\n"]
+        delta = 0  # with only some hunks, new-side line numbers are those of that partial result
         for hunk in hunks:
-            out.append(hunk.header + "\n")
+            new_lo = hunk.old_lo + delta
+            out.append(f"@@ -{_range(hunk.old_lo, hunk.old_hi)} +{_range(new_lo, new_lo + hunk.new_len)} @@\n")
+            delta += hunk.new_len - hunk.old_len
             for line in hunk.lines:
                 out.append(f"{line.kind}{line.text}\n")
                 if not line.eol:
