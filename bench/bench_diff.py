@@ -271,6 +271,11 @@ def main() -> None:
             ratio = statistics.median(CPU[base_key]) / statistics.median(CPU[key])
             line += f"  {pct(base, .5):9.1f} {pct(CPU[base_key], .5):9.1f} {ratio:6.1f}x  {base_name}"
         print(line)
+    first = pct(views["view_first"], 0.5)
+    print(
+        f"target (DESIGN §7): split first render of this diff under 150 ms -> p50 {first:.0f} ms wall "
+        f"({pct(CPU['view_first'], 0.5):.0f} ms CPU), of which the framework floor is {pct(views['floor'], 0.5):.0f} ms"
+    )
     print(
         f"(runs: {args.runs}, naive baselines: {len(views['naive_first'])}; ms; cpu = CPU time of this process, "
         "which other load on the machine does not inflate; ratio = baseline cpu p50 / ours cpu p50)"
