@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
-from functools import partial
+from functools import partial, wraps
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,7 +23,7 @@ from textual import on
 from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Container, Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
@@ -107,6 +107,18 @@ class Panel(Vertical):
         self.border_title = title
 
 
+def _live(handler: Callable[..., None]) -> Callable[..., None]:
+    """Drop worker messages that arrive while the app is shutting down (the screens are gone)."""
+
+    @wraps(handler)
+    def guarded(self: "CockpitApp", message: Any) -> None:
+        if not self.screen_stack or self._closing or self._closed:
+            return
+        handler(self, message)
+
+    return guarded
+
+
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -119,7 +131,8 @@ class CockpitApp(App[int]):
     (the name decisions are recorded under).
     """
 
-    CSS_PATH = ["cockpit.tcss", DIFF_VIEW_CSS]
+    # Absolute, so subclasses defined elsewhere (tests, the demo) find the stylesheets too.
+    CSS_PATH = [Path(__file__).with_name("cockpit.tcss"), DIFF_VIEW_CSS]
     TITLE = "omni-tui"
     BINDINGS: ClassVar[list[Binding]] = default_bindings()
     COMMANDS = App.COMMANDS | {CockpitCommands}
@@ -202,7 +215,7 @@ class CockpitApp(App[int]):
         self.theme_changed_signal.subscribe(self, lambda theme: apply_log_palette(self, theme))
         if self.keymap:
             self.set_keymap(self.keymap)
-        self.query_one("#changes-diff", DiffView).mode = "unified"
+        self.main.query_one("#changes-diff", DiffView).mode = "unified"
         self._resolve_rebuild_command()
         # First picture synchronously (small reads), so the first frame already shows the workspace.
         self._apply_files(read_guarded(self.ws))
@@ -218,7 +231,7 @@ class CockpitApp(App[int]):
             self.run_worker(self._poller.run, name="poll processes", group="processes", thread=True, exit_on_error=False)
         if not self.frozen_clock:
             self.set_interval(10, self._refresh_ages, name="queue ages")
-        self.query_one("#queue", ProposalQueue).focus()
+        self.main.query_one("#queue", ProposalQueue).focus()
 
     def on_unmount(self) -> None:
         self._stop_background()
@@ -244,32 +257,38 @@ class CockpitApp(App[int]):
     # -- widget accessors ------------------------------------------------------------------------
 
     @property
+    def main(self) -> Screen:
+        """The cockpit screen (queries go here, not to a modal on top of it)."""
+        return self.screen_stack[0]
+
+    @property
     def log_view(self) -> LogView:
-        return self.query_one("#rebuild-log", LogView)
+        return self.main.query_one("#rebuild-log", LogView)
 
     @property
     def changes_diff(self) -> DiffView:
-        return self.query_one("#changes-diff", DiffView)
+        return self.main.query_one("#changes-diff", DiffView)
 
     @property
     def detail(self) -> ProposalDetail:
-        return self.query_one("#detail", ProposalDetail)
+        return self.main.query_one("#detail", ProposalDetail)
 
     @property
     def queue(self) -> ProposalQueue:
-        return self.query_one("#queue", ProposalQueue)
+        return self.main.query_one("#queue", ProposalQueue)
 
     @property
     def process_table(self) -> ProcessTable:
-        return self.query_one("#process-table", ProcessTable)
+        return self.main.query_one("#process-table", ProcessTable)
 
     @property
     def header(self) -> GateHeader:
-        return self.query_one("#gate-header", GateHeader)
+        return self.main.query_one("#gate-header", GateHeader)
 
     # -- files -----------------------------------------------------------------------------------
 
     @on(FileChanged)
+    @_live
     def _on_file_changed(self, message: FileChanged) -> None:
         self._apply_files(message.files)
 
@@ -286,9 +305,9 @@ class CockpitApp(App[int]):
 
     def _show_changes(self) -> None:
         differing = [path for path, f in self.files.items() if f.differs]
-        tabs = self.query_one("#changes-files", FileTabs)
+        tabs = self.main.query_one("#changes-files", FileTabs)
         tabs.set_files(differing, self.changes_path)
-        panel = self.query_one("#changes-panel", Panel)
+        panel = self.main.query_one("#changes-panel", Panel)
         path = self.changes_path
         if path is None:
             panel.border_subtitle = "no guarded files"
@@ -313,6 +332,7 @@ class CockpitApp(App[int]):
     # -- gate ------------------------------------------------------------------------------------
 
     @on(GateChanged)
+    @_live
     def _on_gate_changed(self, message: GateChanged) -> None:
         self._apply_gate(message.state)
 
@@ -343,6 +363,7 @@ class CockpitApp(App[int]):
     # -- proposals -------------------------------------------------------------------------------
 
     @on(ProposalsChanged)
+    @_live
     def _on_proposals_changed(self, message: ProposalsChanged) -> None:
         self._apply_proposals(message.entries, message.quarantined)
 
@@ -450,6 +471,7 @@ class CockpitApp(App[int]):
                 self._validate(pid)
 
     @on(ValidationReady)
+    @_live
     def _on_validation(self, message: ValidationReady) -> None:
         if message.generation != self._validation_gen.get(message.proposal_id):
             return  # an older run finished after a newer one started
@@ -596,9 +618,9 @@ class CockpitApp(App[int]):
     def _focus_panel(self, panel_id: str) -> None:
         if self.screen.maximized is not None:
             self.screen.minimize()
-        widget = self.query_one(PANEL_FOCUS[panel_id])
+        widget = self.main.query_one(PANEL_FOCUS[panel_id])
         if not widget.display:
-            widget = self.query_one(f"#{panel_id}")
+            widget = self.main.query_one(f"#{panel_id}")
         widget.focus()
 
     def action_next_panel(self) -> None:
@@ -617,7 +639,7 @@ class CockpitApp(App[int]):
             self.screen.minimize()
             return
         panel = self._focused_panel() or "proposals-panel"
-        self.screen.maximize(self.query_one(f"#{panel}", Panel), container=False)
+        self.screen.maximize(self.main.query_one(f"#{panel}", Panel), container=False)
 
     def action_help(self) -> None:
         groups = {spec.id: HELP_GROUPS[spec.panel] for spec in ACTIONS}
@@ -646,7 +668,7 @@ class CockpitApp(App[int]):
     def _focused_file_tabs(self) -> FileTabs | None:
         panel = self._focused_panel()
         if panel == "changes-panel":
-            return self.query_one("#changes-files", FileTabs)
+            return self.main.query_one("#changes-files", FileTabs)
         if panel == "proposals-panel":
             return self.detail.file_tabs
         return None
@@ -856,27 +878,31 @@ class CockpitApp(App[int]):
         self.run_worker(job.run, name=title, group="rebuild", thread=True, exit_on_error=False)
 
     @on(RebuildStarted)
+    @_live
     def _on_rebuild_started(self, message: RebuildStarted) -> None:
         self.log_view.write_lines([f"$ {message.command}"])
         if self.job is not None and self.job.runner is not None:
             self.log_view.set_log_path(str(self.job.runner.log_path))
-        self.query_one("#rebuild-panel", Panel).border_subtitle = "REBUILDING · c cancel"
+        self.main.query_one("#rebuild-panel", Panel).border_subtitle = "REBUILDING · c cancel"
 
     @on(RebuildStage)
+    @_live
     def _on_rebuild_stage(self, message: RebuildStage) -> None:
         self.log_view.write_lines([f"· {message.stage}"])
 
     @on(RebuildLines)
+    @_live
     def _on_rebuild_lines(self, message: RebuildLines) -> None:
         self.log_view.write_lines(list(message.lines))
         if self.job is not None:
             self.log_view.set_progress(message.progress)
 
     @on(RebuildFinished)
+    @_live
     def _on_rebuild_finished(self, message: RebuildFinished) -> None:
         self.job = None
         decision = message.decision
-        panel = self.query_one("#rebuild-panel", Panel)
+        panel = self.main.query_one("#rebuild-panel", Panel)
         outcome = message.outcome
         if message.progress is not None:
             self.log_view.set_progress(message.progress)
@@ -952,6 +978,7 @@ class CockpitApp(App[int]):
     # -- processes -------------------------------------------------------------------------------
 
     @on(ProcessesRefreshed)
+    @_live
     def _on_processes(self, message: ProcessesRefreshed) -> None:
         self.processes = message.snapshot
         self.process_table.update(message.snapshot)
@@ -959,8 +986,8 @@ class CockpitApp(App[int]):
         self.refresh_bindings()
 
     def _process_note(self) -> None:
-        note = self.query_one("#process-note", Static)
-        panel = self.query_one("#processes-panel", Panel)
+        note = self.main.query_one("#process-note", Static)
+        panel = self.main.query_one("#processes-panel", Panel)
         snapshot = self.processes
         if not self.poll_processes:
             note.update("process polling is off")
@@ -1032,6 +1059,7 @@ class CockpitApp(App[int]):
             self._log_screen = None
 
     @on(ProcessLogLines)
+    @_live
     def _on_process_log_lines(self, message: ProcessLogLines) -> None:
         screen = self._log_screen
         if screen is None or screen.name_shown != message.name:
@@ -1044,6 +1072,7 @@ class CockpitApp(App[int]):
     # -- misc ------------------------------------------------------------------------------------
 
     @on(ActionDone)
+    @_live
     def _on_action_done(self, message: ActionDone) -> None:
         self.notify(message.text, severity="error" if message.error else "information", timeout=6 if message.error else 4)
         if message.error:

@@ -1,0 +1,76 @@
+"""Helpers for the cockpit's Pilot tests: a real workspace, the real CLI as the agent, screen text, polling."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from omni_tui.core.workspace import Workspace
+
+FAST_REBUILD = "echo building; sleep 0.2; echo done"
+SIZE = (120, 34)
+
+
+def open_workspace(root: Path, *, command: str | None = FAST_REBUILD, extra: str = "") -> Workspace:
+    """Write an omni-tui.toml (a fast real rebuild command unless None) and open the workspace."""
+    text = f"[rebuild]\ncommand = {json.dumps(command)}\n" if command is not None else ""
+    (root / "omni-tui.toml").write_text(text + extra)
+    return Workspace.open(root)
+
+
+def screen_text(app) -> str:
+    """What the terminal shows now (the active screen), as plain text lines."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def wait_for(pilot, condition: Callable[[], object], timeout: float = 30.0, what: str = "condition"):
+    """Poll `condition` while the app runs; fail with `what` after `timeout` seconds (generous: loaded CI)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}\n{screen_text(pilot.app)}")
+        await pilot.pause(0.05)
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "omni_tui", *args]
+
+
+def propose(root: Path, path: str, content: str, *, title: str = "Add ripgrep", why: str = "faster search",
+            agent: str = "test-agent", wait: bool = False) -> subprocess.Popen[str]:
+    """Submit a proposal through the real CLI, as an agent would (returns the running process)."""
+    source = root.parent / f"proposed-{time.monotonic_ns()}.txt"
+    source.write_text(content)
+    args = ["propose", "-C", str(root), path, "--new-content", str(source), "--title", title, "--why", why, "--agent", agent]
+    if wait:
+        args += ["--wait", "--timeout", "120"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEVENV_")}
+    return subprocess.Popen(cli(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def propose_now(root: Path, path: str, content: str, **kwargs) -> str:
+    """Submit and return the proposal id (the CLI prints it)."""
+    proc = propose(root, path, content, **kwargs)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    return out.strip().splitlines()[0]
+
+
+async def wait_exit(proc: subprocess.Popen[str], timeout: float = 60.0) -> int:
+    """Wait for a subprocess without blocking the app's event loop."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None:
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError("the agent process did not exit")
+        await asyncio.sleep(0.05)
+    return proc.returncode

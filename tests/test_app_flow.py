@@ -1,0 +1,213 @@
+"""The approval flow in the real cockpit: a proposal from the CLI, approve / reject / partial / edit / cancel.
+
+Every test runs `CockpitApp` under Pilot on a real temp workspace, with the real `omni-tui propose`
+in another process as the agent and a real rebuild command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import TextArea
+
+from app_harness import SIZE, open_workspace, propose, propose_now, screen_text, wait_exit, wait_for
+from omni_tui.core.proposals import ProposalStore
+from omni_tui.core.textdiff import apply_hunks
+from omni_tui.ui.app import CockpitApp
+from omni_tui.ui.screens import ApproveScreen, EditScreen, RejectScreen
+
+GOOD = """{ pkgs, lib, config, ... }:
+
+{
+  env.GREET = "hello";
+
+  packages = [ pkgs.git pkgs.jq pkgs.ripgrep ];
+
+  languages.python.enable = true;
+
+  processes.web.exec = "python -m http.server 8000";
+
+  enterShell = ''
+    echo "$GREET from devenv"
+  '';
+}
+"""
+
+
+class BellCountingApp(CockpitApp):
+    """The real cockpit, counting how often it rings the terminal bell."""
+
+    bells = 0
+
+    def bell(self) -> None:
+        self.bells += 1
+        super().bell()
+
+
+def decision_of(ws, proposal_id: str):
+    return ProposalStore(ws).decision(proposal_id)
+
+
+async def select_proposal(pilot, app, title: str) -> None:
+    await wait_for(pilot, lambda: title in screen_text(app), what=f"proposal {title!r} in the queue")
+    await wait_for(pilot, lambda: app.detail.view is not None and app.detail.view.title == title, what="the proposal selected")
+
+
+async def test_cli_proposal_appears_rings_once_and_approve_applies_rebuilds_and_answers_the_agent(project: Path) -> None:
+    ws = open_workspace(project)
+    app = BellCountingApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        agent = propose(project, "devenv.nix", GOOD, title="Add ripgrep", why="grep the repo faster", wait=True)
+        await select_proposal(pilot, app, "Add ripgrep")
+        await wait_for(pilot, lambda: "1 PENDING" in screen_text(app), what="the gate state in the header")
+        text = screen_text(app)
+        assert "test-agent" in text and "pending" in text
+        assert "Why: grep the repo faster" in text
+        assert app.bells == 1
+        # validation runs in a worker and lands in the queue's badge and the detail panel
+        await wait_for(pilot, lambda: "✓ ok" in screen_text(app), what="the validation badge")
+        assert "base current" in screen_text(app)
+
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        modal = screen_text(app)
+        assert "devenv.nix" in modal and "+1" in modal and "-1" in modal
+        assert "echo building; sleep 0.2; echo done" in modal
+        await pilot.press("y")
+
+        pid = app.detail.view.key
+        await wait_for(pilot, lambda: (d := decision_of(ws, pid)) is not None and d.status == "applied", what="the decision")
+        await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the outcome in the log panel")
+        log = screen_text(app)
+        assert "building" in log and "done" in log and "✓ exit 0" in log
+        assert (project / "devenv.nix").read_text() == GOOD
+        assert await wait_exit(agent) == 0
+        assert "applied" in agent.stdout.read()
+        await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the gate back to CLEAN")
+        assert app.bells == 1
+
+
+async def test_reject_with_a_reason_reaches_the_agent_and_leaves_the_file(project: Path) -> None:
+    ws = open_workspace(project)
+    before = (project / "devenv.nix").read_bytes()
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        agent = propose(project, "devenv.nix", GOOD, title="Add ripgrep", wait=True)
+        await select_proposal(pilot, app, "Add ripgrep")
+        pid = app.detail.view.key
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RejectScreen), what="the reject modal")
+        await pilot.press("enter")  # an empty reason is refused: the modal stays
+        await pilot.pause()
+        assert isinstance(app.screen, RejectScreen)
+        for key in "use fd instead":
+            await pilot.press("space" if key == " " else key)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: (d := decision_of(ws, pid)) is not None and d.status == "rejected", what="the rejection")
+        assert decision_of(ws, pid).reason == "use fd instead"
+        assert await wait_exit(agent) == 10
+        assert (project / "devenv.nix").read_bytes() == before
+        await wait_for(pilot, lambda: "rejected" in screen_text(app), what="the queue showing the rejection")
+
+
+TWO_HUNKS_OLD = "{ pkgs, ... }:\n{\n  packages = [\n" + "".join(f"    pkgs.p{i}\n" for i in range(1, 31)) + "  ];\n}\n"
+
+
+async def test_partial_approval_applies_exactly_the_chosen_hunks(project: Path) -> None:
+    (project / "devenv.nix").write_text(TWO_HUNKS_OLD)
+    ws = open_workspace(project)
+    new = TWO_HUNKS_OLD.replace("pkgs.p3\n", "pkgs.three\n").replace("pkgs.p27\n", "pkgs.twenty-seven\n")
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        propose_now(project, "devenv.nix", new, title="Two edits")
+        await select_proposal(pilot, app, "Two edits")
+        assert app.detail.diff.hunk_count == 2
+        await pilot.press("n")  # to the first hunk of the proposal's diff (the queue has focus)
+        await pilot.press("space")  # leave it out
+        await wait_for(pilot, lambda: app.detail.diff.selected_hunks == {1}, what="hunk 0 left out")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        assert "1 of 2 hunks" in screen_text(app)
+        await pilot.press("y")
+        pid = app.detail.view.key
+        await wait_for(pilot, lambda: (d := decision_of(ws, pid)) is not None and d.status == "applied", what="the decision")
+        assert (project / "devenv.nix").read_text() == apply_hunks(TWO_HUNKS_OLD, new, {1})
+        assert "pkgs.p3\n" in (project / "devenv.nix").read_text()
+        assert "pkgs.twenty-seven\n" in (project / "devenv.nix").read_text()
+        applied = decision_of(ws, pid).files[0]
+        assert applied.applied == "hunks" and tuple(applied.hunks) == (1,)
+
+
+async def test_edit_before_approving_applies_the_edited_text(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.delenv("VISUAL", raising=False)
+    ws = open_workspace(project)
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        propose_now(project, "devenv.nix", GOOD, title="Add ripgrep")
+        await select_proposal(pilot, app, "Add ripgrep")
+        pid = app.detail.view.key
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, EditScreen), what="the editor")
+        app.screen.query_one(TextArea).insert("# reviewed by a person\n", (0, 0))
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal after editing")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: (d := decision_of(ws, pid)) is not None and d.status == "applied", what="the decision")
+        assert (project / "devenv.nix").read_text() == "# reviewed by a person\n" + GOOD
+        assert decision_of(ws, pid).files[0].applied == "edited"
+
+
+async def test_cancel_stops_a_running_rebuild_and_the_change_is_rolled_back(project: Path) -> None:
+    ws = open_workspace(project, command="echo started; sleep 30; echo never")
+    before = (project / "devenv.nix").read_bytes()
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        agent = propose(project, "devenv.nix", GOOD, title="Slow build", wait=True)
+        await select_proposal(pilot, app, "Slow build")
+        pid = app.detail.view.key
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "started" in screen_text(app) and app.job is not None, what="the rebuild running")
+        assert "REBUILDING" in screen_text(app)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app.job is None, timeout=20, what="the rebuild to stop")
+        decision = decision_of(ws, pid)
+        assert decision.status == "rolled_back"  # auto_rollback is the default
+        assert (project / "devenv.nix").read_bytes() == before
+        assert "cancelled" in screen_text(app)
+        assert "never" not in app.log_view.lines  # the command did not run on after the cancel
+        assert await wait_exit(agent) == 11
+
+
+BUILD_NIX = """let src = builtins.readFile ./devenv.nix; in
+derivation {
+  name = "env-check";
+  system = builtins.currentSystem;
+  builder = "/bin/sh";
+  # The project path makes the derivation new in every test run, so Nix really builds it.
+  args = [ "-c" "echo checking the environment; echo ${toString ./.} ${builtins.hashString "sha256" src} > $out" ];
+}
+"""
+
+
+async def test_approve_with_a_real_nix_build(project: Path, need_nix: None) -> None:
+    (project / "build.nix").write_text(BUILD_NIX)
+    ws = open_workspace(project, command="nix-build --option substituters '' --log-format internal-json -v --no-out-link build.nix")
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        agent = propose(project, "devenv.nix", GOOD, title="Add ripgrep", wait=True)
+        await select_proposal(pilot, app, "Add ripgrep")
+        await wait_for(pilot, lambda: "Nix parses" in screen_text(app), what="nix-instantiate's verdict")
+        pid = app.detail.view.key
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: (d := decision_of(ws, pid)) is not None and d.status == "applied", timeout=120, what="the build")
+        await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the outcome")
+        lines = list(app.log_view.lines)
+        assert any("env-check> checking the environment" in line for line in lines), lines
+        assert "✓ exit 0" in screen_text(app)
+        assert await wait_exit(agent) == 0
