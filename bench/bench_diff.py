@@ -159,7 +159,7 @@ async def measure_views(old: str, new: str, edited_new: str, runs: int) -> dict[
             results["view_end"].append(await timed(view_end, "view_end"))
 
             async def view_live() -> None:
-                view.set_diff("devenv.nix", old, edited_new if run % 2 == 0 else new)
+                view.set_diff("devenv.nix", old, edited_new)  # the view shows `new`: a real change
                 await pilot.pause()
 
             results["view_live"].append(await timed(view_live, "view_live"))
