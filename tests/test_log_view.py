@@ -143,8 +143,8 @@ async def test_progress_line_shows_phase_counts_elapsed_and_exit_status() -> Non
         await pilot.pause()
         assert line.plain_text() == "⟳ building 2/5 · hello-2.12 · 0:07"
         line.update_progress(BuildProgress(phase="done", done=5, expected=5))
-        line.finish(0, duration_s=12.4)
-        assert line.plain_text() == "✓ exit 0 · done 5/5 · 12.4 s"
+        line.finish(0, duration_s=12.4)  # an injected clock wins over the measured duration (frozen snapshots)
+        assert line.plain_text() == "✓ exit 0 · done 5/5 · 7.0 s"
         line.start("approve add-redis")
         line.update_progress(BuildProgress(phase="failed", done=0, expected=1, failed=1))
         now[0] = 110.0
@@ -155,7 +155,7 @@ async def test_progress_line_shows_phase_counts_elapsed_and_exit_status() -> Non
         assert line.plain_text() == "■ cancelled · 0.0 s"
         line.start()
         line.finish(0, error="restart command `x` failed with exit code 4", duration_s=2)
-        assert line.plain_text() == "✓ exit 0 · ⚠ restart command `x` failed with exit code 4 · 2.0 s"
+        assert line.plain_text() == "✓ exit 0 · ⚠ restart command `x` failed with exit code 4 · 0.0 s"
 
 
 class ClockedLogApp(App):
@@ -184,7 +184,8 @@ async def test_log_view_progress_row_stays_on_top_while_lines_stream() -> None:
         await pilot.pause()
         assert screen_rows(view)[:2] == [" ⟳ building 1/3 · redis-7.2 · 0:05", "▶ approve add-redis"]
         view.set_progress(BuildProgress(phase="done", done=3, expected=3))
-        view.finish(0, duration_s=65)
+        now[0] = 115.0
+        view.finish(0, duration_s=1.5)  # the injected clock decides: 65 s
         await pilot.pause()
         assert screen_rows(view)[0] == " ✓ exit 0 · done 3/3 · 1:05"
         assert view.progress_text() == "✓ exit 0 · done 3/3 · 1:05"
@@ -208,3 +209,12 @@ async def test_reading_position_holds_while_old_lines_drop_out() -> None:
         await pilot.pause()
         assert view.dropped_lines == 70
         assert screen_rows(view) == reading
+
+
+async def test_with_the_real_clock_the_measured_duration_is_shown() -> None:
+    async with App().run_test() as pilot:
+        line = BuildProgressLine()
+        await pilot.app.mount(line)
+        line.start()
+        line.finish(2, duration_s=12.4)
+        assert line.plain_text() == "✗ exit 2 · 12.4 s"

@@ -19,8 +19,11 @@ from omni_tui.core.buildlog import BuildProgress, format_elapsed
 class ProgressModel:
     """The state behind a progress line, shared by `BuildProgressLine` and `LogView`'s header row."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        # With an injected clock (snapshot tests) every elapsed figure comes from it, so a frozen
+        # clock freezes the row; with the real one, a run's measured duration wins at the end.
+        self.clock = clock or time.monotonic
+        self.injected_clock = clock is not None
         self.progress: BuildProgress | None = None
         self.title: str | None = None
         self.started_at: float | None = None
@@ -66,7 +69,7 @@ class ProgressModel:
                error: str | None = None, duration_s: float | None = None) -> None:
         if self.started_at is None:
             self.started_at = self.clock()
-        self.elapsed_final = duration_s if duration_s is not None else self.elapsed_s
+        self.elapsed_final = duration_s if duration_s is not None and not self.injected_clock else self.elapsed_s
         if cancelled:
             self.status, self.kind = "■ cancelled", "stopped"
         elif timed_out:
@@ -80,7 +83,7 @@ class ProgressModel:
             self.status, self.kind = f"✗ exit {exit_code}", "failed"
 
     def reset(self) -> None:
-        self.__init__(self.clock)  # type: ignore[misc]
+        self.__init__(self.clock if self.injected_clock else None)  # type: ignore[misc]
 
     def parts(self) -> list[tuple[str, str]]:
         """(text, kind) pieces; kind picks the style: title, idle, running, ok, failed, stopped, plain."""
@@ -137,7 +140,7 @@ class BuildProgressLine(Widget):
     def __init__(
         self,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,

@@ -10,7 +10,6 @@ stays fixed as the progress line (phase, N of M, running derivation, elapsed, ex
 
 from __future__ import annotations
 
-import time
 from typing import Callable, Iterable, Sequence
 
 from rich.cells import cell_len
@@ -90,7 +89,7 @@ class LogView(ScrollView, can_focus=True):
         *,
         max_lines: int = DEFAULT_MAX_LINES,
         log_path: str | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,  # injected: a frozen clock freezes the progress row
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
