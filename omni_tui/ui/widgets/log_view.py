@@ -290,7 +290,7 @@ class LogView(ScrollView, can_focus=True):
     def banner_text(self) -> str:
         where = self.log_path or "the rebuild log file"
         count = self._dropped
-        return f"{count:,} earlier line{'s' if count != 1 else ''} are in {where}"
+        return f"1 earlier line is in {where}" if count == 1 else f"{count:,} earlier lines are in {where}"
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
