@@ -1,0 +1,244 @@
+"""Snapshot tests of the cockpit (pytest-textual-snapshot): SVGs kept in `snapshots/test_snapshots/`.
+
+Deterministic on purpose: 120x34, a frozen clock (ages, elapsed), no file watching, no process
+polling, a fixed proposal id and time, a fixed workspace name in the header, a fixed project
+directory (paths in the rebuild log), no blinking cursor, no toasts. Update after an intended change of the picture with `pytest tests/test_snapshots.py
+--snapshot-update`, and look at the SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import fcntl
+import shutil
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_textual_snapshot import SVGImageExtension
+from syrupy.assertion import SnapshotAssertion
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from omni_tui.core.proposals import ProposalStore
+from omni_tui.core.workspace import Workspace
+from omni_tui.ui.app import CockpitApp
+from omni_tui.ui.themes import SHIPPED_THEMES
+
+SNAPSHOTS = Path(__file__).resolve().parent.parent / "snapshots" / Path(__file__).stem
+# Not tmp_path: the rebuild log names files under the project, and pytest's temp dirs are numbered.
+SCENES = Path("/tmp/omni-tui-snapshot-scenes")
+SIZE = (120, 34)
+NOW = datetime(2026, 11, 26, 9, 5, 0, tzinfo=timezone.utc)
+PROPOSAL_ID = "20261126T090000Z-a1b2c3"
+PROPOSAL_TIME = "2026-11-26T09:00:00Z"
+DISPLAY_ROOT = "~/projects/shop"
+
+GOOD_REBUILD = "echo 'building the shell'; echo 'rebuild done'"
+# The pause lets the log lines reach the panel before the gate reports the failure, so the panel's
+# order is the same on every run.
+FAILING_REBUILD = (
+    "echo 'building the shell'; "
+    "echo \"error: builder for '/nix/store/0000-redis-7.2.drv' failed with exit code 1\"; sleep 0.2; exit 1"
+)
+
+
+class _TopLevelSVG(SVGImageExtension):
+    """The plugin's SVG extension, storing in `snapshots/<test file>/` rather than `tests/__snapshots__/<test file>/`."""
+
+    @classmethod
+    def dirname(cls, *, test_location: Any) -> str:
+        return str(SNAPSHOTS)
+
+
+class _TopLevelSnapshots(SnapshotAssertion):
+    def use_extension(self, extension_class: Any = None) -> SnapshotAssertion:
+        if extension_class is SVGImageExtension:
+            extension_class = _TopLevelSVG
+        return super().use_extension(extension_class)
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """syrupy's fixture, redirected: `snap_compare` asks it for the SVG extension and gets ours."""
+    return _TopLevelSnapshots(
+        session=snapshot.session,
+        extension_class=snapshot.extension_class,
+        test_location=snapshot.test_location,
+        update_snapshots=snapshot.update_snapshots,
+    )
+
+
+@pytest.fixture
+def scene_root(project: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A fixed project directory per test; a lock keeps two concurrent test runs from sharing it."""
+    SCENES.mkdir(exist_ok=True)
+    with open(SCENES / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        root = SCENES / request.node.originalname / "shop"
+        shutil.rmtree(root.parent, ignore_errors=True)
+        root.mkdir(parents=True)
+        shutil.copy2(project / "devenv.nix", root / "devenv.nix")
+        try:
+            yield root
+        finally:
+            shutil.rmtree(root.parent, ignore_errors=True)
+
+
+@pytest.fixture
+def make_workspace(scene_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Workspace]:
+    project = scene_root
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))  # no user themes, no user config
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.setenv("USER", "alice")
+
+    def make(rebuild: str = GOOD_REBUILD, auto_rollback: bool = True) -> Workspace:
+        rollback = "true" if auto_rollback else "false"
+        (project / "omni-tui.toml").write_text(f'[rebuild]\ncommand = "{_toml(rebuild)}"\nauto_rollback = {rollback}\n')
+        return Workspace.open(project)
+
+    return make
+
+
+def _toml(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _propose(ws: Workspace) -> None:
+    current = (ws.root / "devenv.nix").read_text()
+    new = current.replace("packages = [ pkgs.git pkgs.jq ];", "packages = [ pkgs.git pkgs.jq pkgs.redis ];")
+    new = new.replace(
+        '  processes.web.exec = "python -m http.server 8000";\n',
+        '  processes.web.exec = "python -m http.server 8000";\n\n  services.redis.enable = true;\n',
+    )
+    store = ProposalStore(ws)
+    built = store.build(
+        {"devenv.nix": new},
+        title="Add redis for the session cache",
+        rationale="The web process keeps sessions in memory; redis survives restarts.",
+        agent="claude",
+    )
+    store.submit(dataclasses.replace(built, id=PROPOSAL_ID, created_at=PROPOSAL_TIME))
+
+
+def _app(ws: Workspace, theme: str | None = None) -> CockpitApp:
+    return CockpitApp(
+        ws,
+        clock=lambda: NOW,
+        watch=False,
+        poll_processes=False,
+        display_root=DISPLAY_ROOT,
+        who="alice",
+        theme=theme,
+    )
+
+
+def _text(pilot: Pilot[Any]) -> str:
+    return "\n".join(strip.text for strip in pilot.app.screen._compositor.render_strips())
+
+
+async def _until(pilot: Pilot[Any], condition: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline:
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}; the screen:\n{_text(pilot)}")
+
+
+async def _settle(pilot: Pilot[Any]) -> None:
+    """Let the app finish reacting, then take away what varies between runs: toasts, a blinking cursor."""
+    await pilot.pause()
+    for widget in pilot.app.screen.query(Input):
+        widget.cursor_blink = False
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+async def _validated(pilot: Pilot[Any]) -> None:
+    await _until(pilot, lambda: "Add redis for the session cache" in _text(pilot), "the proposal in the queue")
+    await _until(pilot, lambda: "Nix parses" in _text(pilot) or "parses" in _text(pilot), "the validation result")
+
+
+def _scene(*steps: Callable[[Pilot[Any]], Awaitable[None]]) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        for step in steps:
+            await step(pilot)
+        await _settle(pilot)
+
+    return run_before
+
+
+def _press(*keys: str, until: str | None = None) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    async def step(pilot: Pilot[Any]) -> None:
+        await pilot.press(*keys)
+        if until is not None:
+            await _until(pilot, lambda: until in _text(pilot), repr(until))
+
+    return step
+
+
+def test_main_screen_with_a_pending_proposal(
+    snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace]
+) -> None:
+    ws = make_workspace()
+    _propose(ws)
+    assert snap_compare(_app(ws), terminal_size=SIZE, run_before=_scene(_validated))
+
+
+def test_split_diff_of_a_direct_edit(snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace]) -> None:
+    ws = make_workspace()
+    path = ws.root / "devenv.nix"
+    path.write_text(path.read_text().replace('env.GREET = "hello";', 'env.GREET = "hello, world";\n  env.DEBUG = "1";'))
+
+    async def split(pilot: Pilot[Any]) -> None:
+        await _until(pilot, lambda: "UNAPPROVED EDITS" in _text(pilot), "the unapproved edits")
+        pilot.app.query_one("#changes-diff").focus()
+        await pilot.press("s")
+        await pilot.pause()
+
+    assert snap_compare(_app(ws), terminal_size=SIZE, run_before=_scene(split))
+
+
+def test_approve_modal(snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace]) -> None:
+    ws = make_workspace()
+    _propose(ws)
+    scene = _scene(_validated, _press("a", until="Approve: Add redis for the session cache"))
+    assert snap_compare(_app(ws), terminal_size=SIZE, run_before=scene)
+
+
+def test_reject_modal(snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace]) -> None:
+    ws = make_workspace()
+    _propose(ws)
+    scene = _scene(
+        _validated,
+        _press("r", until="Reject: Add redis for the session cache"),
+        _press(*"pin redis to 7.2 like production", until="like production"),
+    )
+    assert snap_compare(_app(ws), terminal_size=SIZE, run_before=scene)
+
+
+def test_a_failed_rebuild(snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace]) -> None:
+    ws = make_workspace(rebuild=FAILING_REBUILD, auto_rollback=False)
+    _propose(ws)
+    scene = _scene(
+        _validated,
+        _press("a", until="Approve: Add redis for the session cache"),
+        _press("y", until="FAILED"),
+        _press(until="full log:"),
+    )
+    assert snap_compare(_app(ws), terminal_size=SIZE, run_before=scene)
+
+
+@pytest.mark.parametrize("theme", SHIPPED_THEMES)
+def test_each_theme(snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace], theme: str) -> None:
+    ws = make_workspace()
+    _propose(ws)
+    assert snap_compare(_app(ws, theme=theme), terminal_size=SIZE, run_before=_scene(_validated))
