@@ -57,7 +57,7 @@ async def select_proposal(pilot, app, title: str) -> None:
 async def test_cli_proposal_appears_rings_once_and_approve_applies_rebuilds_and_answers_the_agent(project: Path) -> None:
     ws = open_workspace(project)
     app = BellCountingApp(ws, poll_processes=False)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         agent = propose(project, "devenv.nix", GOOD, title="Add ripgrep", why="grep the repo faster", wait=True)
         await select_proposal(pilot, app, "Add ripgrep")
         await wait_for(pilot, lambda: "1 PENDING" in screen_text(app), what="the gate state in the header")
@@ -65,6 +65,7 @@ async def test_cli_proposal_appears_rings_once_and_approve_applies_rebuilds_and_
         assert "test-agent" in text and "pending" in text
         assert "Why: grep the repo faster" in text
         assert app.bells == 1
+        await wait_for(pilot, lambda: "New proposal" in screen_text(app), what="the notification")
         # validation runs in a worker and lands in the queue's badge and the detail panel
         await wait_for(pilot, lambda: "✓ ok" in screen_text(app), what="the validation badge")
         assert "base current" in screen_text(app)

@@ -19,7 +19,7 @@ from functools import partial, wraps
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Container, Vertical
@@ -186,6 +186,7 @@ class CockpitApp(App[int]):
         self._log_follower: ProcessLogFollower | None = None
         self._log_screen: ProcessLogScreen | None = None
         self.last_outcome: str = ""
+        self._binding_signature: tuple[object, ...] = ()
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         # The `$diff-*` / `$log-*` variables, derived for themes that do not set them (Textual's own).
@@ -301,7 +302,7 @@ class CockpitApp(App[int]):
         self._show_changes()
         if changed_paths:
             self._revalidate(changed_paths)
-        self.refresh_bindings()
+        self._bindings_may_have_changed()
 
     def _show_changes(self) -> None:
         differing = [path for path, f in self.files.items() if f.differs]
@@ -322,6 +323,7 @@ class CockpitApp(App[int]):
             panel.border_subtitle = f"{path} · {what}" if len(differing) == 1 else f"{len(differing)} files differ · {what}"
 
     @on(FileTabs.FileSelected)
+    @_live
     def _on_file_selected(self, message: FileTabs.FileSelected) -> None:
         if message.tabs.id == "changes-files":
             self.changes_path = message.path
@@ -348,7 +350,7 @@ class CockpitApp(App[int]):
             note = f"{state.failed.proposal_id}: {state.failed.reason}"
         self.header.show_state(kind, len(state.pending), state.unapproved, note)
         self._show_changes()
-        self.refresh_bindings()
+        self._bindings_may_have_changed()
 
     def _unapproved(self) -> list[str]:
         state = self.gate_state
@@ -392,16 +394,17 @@ class CockpitApp(App[int]):
         if key != self.selected_key or key is None:
             self.selected_key = key
         self._show_detail()
-        self.refresh_bindings()
+        self._bindings_may_have_changed()
 
     def _refresh_ages(self) -> None:
         self._show_queue()
 
     @on(ProposalQueue.Selected)
+    @_live
     def _on_queue_selected(self, message: ProposalQueue.Selected) -> None:
         self.selected_key = message.key
         self._show_detail()
-        self.refresh_bindings()
+        self._bindings_may_have_changed()
 
     def _current_texts(self) -> dict[str, str | None]:
         return {path: f.current for path, f in self.files.items()}
@@ -437,6 +440,7 @@ class CockpitApp(App[int]):
             detail.diff.select_hunks(set(chosen))
 
     @on(DiffView.HunkSelectionChanged)
+    @_live
     def _on_hunks_changed(self, message: DiffView.HunkSelectionChanged) -> None:
         detail = self.detail
         if message.control is not detail.diff or detail.view is None or detail.shown_path is None:
@@ -612,6 +616,25 @@ class CockpitApp(App[int]):
                 self.notify(reason, severity="warning", timeout=4)
                 return True
         return await super().run_action(action, default_namespace, namespaces)
+
+    def _bindings_may_have_changed(self) -> None:
+        """Refresh the footer only when some action's availability really changed (it recomposes)."""
+        if not self.screen_stack:
+            return
+        signature = tuple(self.check_action(spec.id, ()) for spec in ACTIONS)
+        if signature != self._binding_signature:
+            self._binding_signature = signature
+            self.refresh_bindings()
+
+    @_live
+    def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
+        self._bindings_may_have_changed()
+
+    @_live
+    def on_resize(self, event: events.Resize) -> None:
+        # Short terminals (80x24) give the top row and the proposal's diff more of the height.
+        self.main.set_class(event.size.height < 30, "-short")
+        self.main.set_class(event.size.width < 100, "-narrow")
 
     # -- panels ----------------------------------------------------------------------------------
 
@@ -815,7 +838,7 @@ class CockpitApp(App[int]):
         if not edits:
             self.edited.pop(pid, None)
         self._show_detail(path=path)
-        self.refresh_bindings()
+        self._bindings_may_have_changed()
         if text != original:
             self.action_approve()
 
@@ -874,7 +897,7 @@ class CockpitApp(App[int]):
         self.log_view.start_progress(title)
         self.log_view.write_lines([f"▶ {title}"])
         self.header.show_state("rebuilding")
-        self.refresh_bindings()
+        self._bindings_may_have_changed()
         self.run_worker(job.run, name=title, group="rebuild", thread=True, exit_on_error=False)
 
     @on(RebuildStarted)
@@ -942,7 +965,7 @@ class CockpitApp(App[int]):
         self.last_outcome = text
         self.edited_cleanup()
         self._refresh_workspace()
-        self.refresh_bindings()
+        self._bindings_may_have_changed()
 
     def edited_cleanup(self) -> None:
         """Forget edits and hunk choices of proposals that are no longer pending."""
@@ -983,7 +1006,7 @@ class CockpitApp(App[int]):
         self.processes = message.snapshot
         self.process_table.update(message.snapshot)
         self._process_note()
-        self.refresh_bindings()
+        self._bindings_may_have_changed()
 
     def _process_note(self) -> None:
         note = self.main.query_one("#process-note", Static)
@@ -1009,9 +1032,10 @@ class CockpitApp(App[int]):
             note.display = False
 
     @on(ProcessTable.Selected)
+    @_live
     def _on_process_selected(self, message: ProcessTable.Selected) -> None:
         self.selected_process = message.name
-        self.refresh_bindings()
+        self._bindings_may_have_changed()
 
     def _process_action(self, verb: str) -> None:
         name = self.selected_process
@@ -1077,7 +1101,7 @@ class CockpitApp(App[int]):
         self.notify(message.text, severity="error" if message.error else "information", timeout=6 if message.error else 4)
         if message.error:
             self.log_view.write_lines([f"✗ {message.text}"])
-        self.refresh_bindings()
+        self._bindings_may_have_changed()
 
     def action_quit(self) -> None:
         self._stop_background()
