@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -92,6 +93,17 @@ async def test_approve_returns_the_choice(key: str, expected: bool) -> None:
         await pilot.press(key)
         await wait_for(pilot, lambda: app.results == [expected], f"dismiss({expected})")
         assert not isinstance(app.screen, ApproveScreen)
+
+
+async def test_approve_keeps_its_buttons_visible_at_80x24() -> None:
+    checks = (*BROKEN.checks, ApprovalCheck("base still current", True), ApprovalCheck("size and encoding", True))
+    summary = dataclasses.replace(BROKEN, files=GOOD.files, checks=checks, restart_command="devenv up -d")
+    app = Host(lambda: ApproveScreen(summary))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), "the approve modal")
+        text = screen_text(app)
+        assert "Approve (y)" in text and "Cancel (n)" in text
+        assert "Cannot approve" in text
 
 
 async def test_approve_is_refused_while_a_check_failed() -> None:
