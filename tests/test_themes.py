@@ -229,3 +229,12 @@ def test_the_wheel_ships_the_themes(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheels[0]) as wheel:
         shipped = wheel.read("omni_tui/themes/omni-dark.toml").decode()
     assert shipped == (ROOT / "omni_tui" / "themes" / "omni-dark.toml").read_text()
+
+
+def test_a_file_in_place_of_the_user_dir_means_no_user_themes(xdg: dict[str, str]) -> None:
+    user_dir = user_themes_dir(xdg)
+    user_dir.rmdir()
+    user_dir.write_text("a file where the directory should be")
+    loaded = load_themes(env=xdg)
+    assert loaded.errors == ()
+    assert set(loaded.names) == set(SHIPPED_THEMES)

@@ -222,12 +222,13 @@ def load_theme_file(path: Path | Traversable) -> Theme:
 
 
 def _theme_files(directory: Path | Traversable) -> list[Path | Traversable]:
+    """The `*.toml` files of a themes directory (none when it does not exist)."""
     try:
         if not directory.is_dir():
             return []
         return sorted((entry for entry in directory.iterdir() if entry.name.endswith(".toml")), key=lambda e: e.name)
-    except OSError:
-        return []
+    except OSError as err:
+        raise ThemeError(f"themes directory {directory}: cannot list: {err.strerror or err}") from None
 
 
 def load_themes(user_dir: Path | None = None, *, env: Mapping[str, str] = os.environ) -> ThemeLoad:
@@ -240,7 +241,12 @@ def load_themes(user_dir: Path | None = None, *, env: Mapping[str, str] = os.env
     errors: list[str] = []
     for directory in (shipped_themes_dir(), user_dir or user_themes_dir(env)):
         seen: dict[str, str] = {}
-        for path in _theme_files(directory):
+        try:
+            paths = _theme_files(directory)
+        except ThemeError as err:
+            errors.append(str(err))
+            continue
+        for path in paths:
             try:
                 theme = load_theme_file(path)
             except ThemeError as err:
