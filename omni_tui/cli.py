@@ -15,22 +15,18 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from omni_tui import __version__
 from omni_tui.core.errors import OmniError
-from omni_tui.core.gate import Gate
-from omni_tui.core.processes import as_status_json, collect
-from omni_tui.core.proposals import (
-    EXIT_CODES,
-    EXIT_INVALID,
-    EXIT_TIMEOUT,
-    Decision,
-    ProposalStore,
-    decode_content,
-    patched_content,
-)
-from omni_tui.core.workspace import Workspace
+
+if TYPE_CHECKING:
+    from omni_tui.core.proposals import Decision, ProposalStore
+    from omni_tui.core.workspace import Workspace
+
+# Every domain import happens inside the command that needs it: the Claude Code hook runs on
+# every Edit/Write an agent makes, and `--help` / `--version` should not pay for the gate,
+# asyncio or psutil (docs/performance.md has the figures).
 
 PROG = "omni-tui"
 
@@ -44,6 +40,8 @@ def _common() -> argparse.ArgumentParser:
 
 
 def _workspace(args: argparse.Namespace) -> Workspace:
+    from omni_tui.core.workspace import Workspace
+
     return Workspace.open(getattr(args, "directory", None))
 
 
@@ -55,6 +53,8 @@ def _print_json(value: Any) -> None:
 
 
 def cmd_cockpit(args: argparse.Namespace) -> int:
+    from omni_tui.core.workspace import Workspace
+
     ws = Workspace.open(args.dir if args.dir is not None else getattr(args, "directory", None))
     from omni_tui.ui.app import run_cockpit  # lazy: agent subcommands never pay for Textual
 
@@ -101,6 +101,8 @@ def _read_source(name: str) -> bytes:
 
 
 def cmd_propose(args: argparse.Namespace) -> int:
+    from omni_tui.core.proposals import ProposalStore, decode_content, patched_content
+
     ws = _workspace(args)
     store = ProposalStore(ws)
     rel = ws.relative(args.path)
@@ -124,6 +126,8 @@ def cmd_propose(args: argparse.Namespace) -> int:
 
 
 def _wait_and_report(store: ProposalStore, proposal_id: str, timeout: float | None, as_json: bool) -> int:
+    from omni_tui.core.proposals import EXIT_CODES, EXIT_TIMEOUT
+
     if timeout is not None and timeout < 0:
         raise OmniError("--timeout must be zero or more seconds")
     try:
@@ -163,6 +167,8 @@ def _register_wait(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_wait(args: argparse.Namespace) -> int:
+    from omni_tui.core.proposals import ProposalStore
+
     store = ProposalStore(_workspace(args))
     store.get(args.id)
     return _wait_and_report(store, args.id, args.timeout, args.json)
@@ -178,6 +184,8 @@ def _register_withdraw(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_withdraw(args: argparse.Namespace) -> int:
+    from omni_tui.core.proposals import ProposalStore
+
     store = ProposalStore(_workspace(args))
     proposal = store.get(args.id)
     decision = store.withdraw(proposal.id, who=args.agent or proposal.agent, reason=args.reason)
@@ -200,6 +208,9 @@ def _register_status(sub: argparse._SubParsersAction) -> None:
 
 def status_document(ws: Workspace, *, nix: bool = True) -> dict[str, Any]:
     """The `status --json` document (also used by agents' integrations)."""
+    from omni_tui.core.gate import Gate
+    from omni_tui.core.processes import as_status_json, collect
+
     gate = Gate(ws)
     state = gate.state()
     processes, processes_backend = as_status_json(collect(ws.root))
@@ -289,6 +300,8 @@ def _register_audit(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from omni_tui.core.workspace import Workspace
+
     ws = Workspace.open(getattr(args, "directory", None), init_baseline=False)
     if args.verify:
         result = ws.audit.verify()
@@ -398,6 +411,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     import signal
 
     from omni_tui.core.buildlog import BuildLogParser, DisplayLine
+    from omni_tui.core.gate import Gate
     from omni_tui.core.rebuild import runner_for
     from omni_tui.core.terminal import plain
 
@@ -485,6 +499,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except OmniError as exc:
+        from omni_tui.core.proposals import EXIT_INVALID
+
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:

@@ -24,16 +24,17 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from omni_tui.agents.edits import EDIT_TOOLS, apply_tool, check_payload, file_path_of
-from omni_tui.agents.outcome import explain, pending_message
-from omni_tui.core.audit import utc_now
 from omni_tui.core.errors import OmniError, PatchError, PathError, ProposalError, WorkspaceError
-from omni_tui.core.proposals import FileChange, Proposal, ProposalStore, new_id
-from omni_tui.core.safefs import normalise_rel, sha256_bytes
-from omni_tui.core.textdiff import unified_patch
-from omni_tui.core.workspace import Workspace, find_root
+
+if TYPE_CHECKING:
+    from omni_tui.core.proposals import ProposalStore
+    from omni_tui.core.workspace import Workspace
+
+# The workspace, proposal and diff modules are imported where they are needed: Claude Code runs
+# this hook before every matching tool call, and a pass-through must cost little more than Python.
 
 AGENT = "claude-code"
 # Claude Code kills a command hook after its `timeout` setting (600 s by default) and then lets
@@ -150,6 +151,9 @@ class Denied(Exception):
 
 def _guarded_target(call: ToolCall, explicit_root: str | None, env: Mapping[str, str]) -> tuple[Workspace, str] | None:
     """The workspace and guarded relative path the call writes to, or None when it is none of ours."""
+    from omni_tui.core.safefs import normalise_rel
+    from omni_tui.core.workspace import Workspace, find_root
+
     target = Path(os.path.normpath(call.cwd / os.path.expanduser(file_path_of(call.tool_input))))
     try:
         find_root(explicit_root, env=env, cwd=call.cwd)
@@ -181,6 +185,8 @@ def _title(tool: str, rel: str, old: str | None, new: str) -> str:
 
 
 def _rationale(call: ToolCall, rel: str, old: str | None, new: str) -> str:
+    from omni_tui.core.textdiff import unified_patch
+
     what = {
         "Edit": "an Edit" + (" (replace_all)" if call.tool_input.get("replace_all") else ""),
         "MultiEdit": f"a MultiEdit of {len(call.tool_input.get('edits') or [])} edits",
@@ -239,6 +245,11 @@ def _propose_and_wait(
     timeout_s: float,
     on_timeout: OnTimeout,
 ) -> HookResult:
+    from omni_tui.agents.outcome import explain, pending_message
+    from omni_tui.core.audit import utc_now
+    from omni_tui.core.proposals import FileChange, Proposal, ProposalStore, new_id
+    from omni_tui.core.safefs import sha256_bytes
+
     current = ws.read_current(rel)
     try:
         old = None if current is None else current.decode("utf-8")
