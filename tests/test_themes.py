@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from textual.app import App
+from textual.app import App, ComposeResult
 from textual.color import Color
 
 from omni_tui.ui.themes import (
@@ -17,6 +18,7 @@ from omni_tui.ui.themes import (
     LOG_KEYS,
     SHIPPED_THEMES,
     ThemeError,
+    apply_log_palette,
     choose_theme,
     load_themes,
     log_terminal_theme,
@@ -25,6 +27,7 @@ from omni_tui.ui.themes import (
     theme_variable_defaults,
     user_themes_dir,
 )
+from omni_tui.ui.widgets.log_view import LogView
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -238,3 +241,21 @@ def test_a_file_in_place_of_the_user_dir_means_no_user_themes(xdg: dict[str, str
     loaded = load_themes(env=xdg)
     assert loaded.errors == ()
     assert set(loaded.names) == set(SHIPPED_THEMES)
+
+
+class _LogHost(App[None]):
+    def compose(self) -> ComposeResult:
+        yield LogView()
+
+
+@pytest.mark.parametrize(("theme", "red", "bright_blue"), [("omni-high-contrast", "#ff5c5c", "#a8cbff"), ("omni-light", "#cf222e", "#218bff")])
+async def test_the_log_palette_colours_ansi_text_on_screen(xdg: dict[str, str], theme: str, red: str, bright_blue: str) -> None:
+    app = _LogHost()
+    register_themes(app, env=xdg)
+    async with app.run_test(size=(40, 5)) as pilot:
+        app.theme = theme
+        apply_log_palette(app)
+        app.query_one(LogView).write_lines(["\x1b[31mred\x1b[0m and \x1b[94mbright blue\x1b[0m"])
+        await pilot.pause()
+        fills = set(re.findall(r"fill: (#[0-9a-f]{6})", app.export_screenshot()))
+        assert {red, bright_blue} <= fills
