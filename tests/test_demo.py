@@ -97,7 +97,7 @@ def test_simulated_build_says_so_first_and_fails_where_the_real_one_fails(demo_r
     good = script.good_change(devenv_nix.read_text())
     devenv_nix.write_text(good)
     code, lines, parser = rebuild(demo_root)
-    assert code == 0 and any("ripgrep-14.1.1" in line for line in lines)
+    assert code == 0 and any("simulated-ripgrep-14.1.1" in line for line in lines)
 
     devenv_nix.write_text(script.failing_change(good))
     code, lines, parser = rebuild(demo_root)

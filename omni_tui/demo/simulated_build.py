@@ -175,8 +175,9 @@ def enabled_services(text: str) -> list[str]:
 
 
 def _drv(name: str) -> str:
+    """A made-up store path, named `simulated-…` so every build line in the log says what it is."""
     digest = hashlib.sha256(name.encode()).hexdigest()[:32]
-    return f"/nix/store/{digest}-{name}.drv"
+    return f"/nix/store/{digest}-simulated-{name}.drv"
 
 
 def imitate(text: str, path: str, out: Emitter) -> None:
