@@ -114,6 +114,7 @@ def test_demo_under_tmux_approve_reject_quit_leaves_nothing_behind(need_tmux: No
         root = wait_for(lambda: next(iter(tmpdir.glob("omni-tui-demo-*")), None), what="the demo workspace")
 
         first, second = script.STEPS[0].title, script.STEPS[1].title
+        tmux.wait_for(f"DEMO · {root}")  # the header says where, and that it is the demo
         tmux.wait_for(first)
         tmux.keys("a")
         tmux.wait_for("Will run")  # the confirmation modal, with the rebuild command

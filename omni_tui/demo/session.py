@@ -224,10 +224,12 @@ def run_demo(
     out: TextIO = sys.stdout,
     cockpit: Callable[[object], int] | None = None,
 ) -> int:
-    """The whole demo: returns the cockpit's exit code. `cockpit` defaults to `ui.app.run_cockpit`."""
+    """The whole demo: returns the cockpit's exit code. `cockpit` (tests) replaces the demo's cockpit."""
     with DemoSession(directory=directory, keep=keep, use_nix=use_nix, pace_s=pace_s, out=out) as session:
         files = session.start()
         print(banner(files, keep), file=out, flush=True)
         if cockpit is None:
-            from omni_tui.ui.app import run_cockpit as cockpit
+            from omni_tui.demo.cockpit import run_demo_cockpit
+
+            return run_demo_cockpit(session.workspace, files)
         return cockpit(session.workspace)

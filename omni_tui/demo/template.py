@@ -76,7 +76,7 @@ def plan_build(root: Path, salt: str, *, python: str = sys.executable, use_nix: 
     """
     simulated = simulated_build_command(python)
     if not use_nix:
-        return BuildPlan("simulated", simulated, "asked for a simulated build")
+        return BuildPlan("simulated", simulated, "--simulate was given")
     missing = [tool for tool in ("nix-build", "nix-instantiate") if shutil.which(tool) is None]
     if missing:
         return BuildPlan("simulated", simulated, f"{' and '.join(missing)} not found on PATH")
