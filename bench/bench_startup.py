@@ -1,0 +1,232 @@
+"""Benchmark of start-up: the cockpit against a trivial Textual app, and the agent commands against Python.
+
+DESIGN.md §7: "cockpit ready within 1.3x the wall time of a trivial Textual app started the same way".
+
+Apps: each run is a fresh process on a fresh pseudo-terminal (120x40, TERM=xterm-256color), started
+the same way (the same interpreter, the real terminal driver, nothing headless). "Ready" is the
+moment its first frame is on the terminal: the bench reads the pty and stops the clock when every
+marker text of that app has been drawn (escape sequences removed), then kills the process.
+- trivial: a Textual app showing one `Static` (the floor: Python + Textual + one frame);
+- cockpit: `omni-tui -C ROOT` on a temp devenv project with a pending proposal and an unapproved
+  edit of devenv.nix; ready when the proposal's title, the edit's diff line and the Processes panel
+  are drawn.
+The runs alternate (trivial, cockpit, trivial, ...) so load on the machine hits both alike.
+
+Commands (plain subprocesses, wall time to exit):
+- `python -c pass` (the floor), `omni-tui --version`, `omni-tui --help`;
+- `omni-tui hook claude-code` passing through a Bash call, and an Edit of a file that is not guarded
+  (Claude Code runs the hook before every matching tool call);
+- `omni-tui status --no-nix` (gate, proposals, processes; no nix-instantiate).
+
+Run: `.venv/bin/python bench/bench_startup.py [--runs N] [--command-runs N]`. No asserts: it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import pty
+import re
+import select
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+COLS, ROWS = 120, 40
+TARGET_RATIO = 1.3
+CSI = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|[@-Z\\-_])")
+
+TRIVIAL_APP = '''
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+
+class Trivial(App):
+    def compose(self) -> ComposeResult:
+        yield Static("trivial app ready")
+
+
+Trivial().run()
+'''
+
+DEVENV_NIX = """{ pkgs, lib, config, ... }:
+
+{
+  env.GREET = "hello";
+
+  packages = [ pkgs.git pkgs.jq ];
+
+  languages.python.enable = true;
+
+  processes.web.exec = "python -m http.server 8000";
+
+  enterShell = ''
+    echo "$GREET from devenv"
+  '';
+}
+"""
+PROPOSAL_TITLE = "Add redis for the queue"
+DIRECT_EDIT = "  env.BENCH_DIRECT_EDIT = \"yes\";\n"
+
+
+def omni_tui_argv() -> list[str]:
+    """The `omni-tui` console script next to this interpreter (how a person starts it), else `-m omni_tui`."""
+    script = Path(sys.executable).with_name("omni-tui")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "omni_tui"]
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DEVENV_", "PC_", "TEXTUAL", "COLUMNS", "LINES"))}
+    env.update({"TERM": "xterm-256color", "COLORTERM": "truecolor"})
+    env.update(extra or {})
+    return env
+
+
+def make_project(tmp: Path) -> Path:
+    """A devenv project with a pending proposal and an unapproved direct edit, as a person finds it."""
+    from omni_tui.core.proposals import ProposalStore
+    from omni_tui.core.workspace import Workspace
+
+    root = tmp / "proj"
+    root.mkdir()
+    (root / "devenv.nix").write_text(DEVENV_NIX)
+    (root / "omni-tui.toml").write_text('[rebuild]\ncommand = "true"\n')
+    ws = Workspace.open(root, env={}, cwd=root)
+    store = ProposalStore(ws)
+    new = DEVENV_NIX.replace("  processes.web", "  services.redis.enable = true;\n\n  processes.web")
+    store.create({"devenv.nix": new}, title=PROPOSAL_TITLE, rationale="The worker needs a queue.", agent="bench")
+    # A direct edit after the proposal: the Changes panel shows it against the baseline.
+    (root / "devenv.nix").write_text(DEVENV_NIX.replace("  packages", DIRECT_EDIT + "\n  packages"))
+    return root
+
+
+def time_to_screen(argv: list[str], markers: list[str], *, cwd: Path, env: dict[str, str],
+                   timeout_s: float = 60.0) -> float:
+    """Seconds from spawning `argv` on a fresh pty until every marker text has been drawn on it."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    wanted = [m.encode() for m in markers]
+    raw = bytearray()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env,
+                            start_new_session=True, close_fds=True)
+    os.close(slave)
+    try:
+        while True:
+            left = timeout_s - (time.perf_counter() - t0)
+            if left <= 0:
+                raise TimeoutError(f"{argv[-1]}: markers {markers} not drawn within {timeout_s:g} s; "
+                                   f"screen text so far: {CSI.sub(b'', bytes(raw))[-400:]!r}")
+            ready, _, _ = select.select([master], [], [], min(left, 0.5))
+            if not ready:
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal (it exited)
+                raise RuntimeError(f"{argv}: exited with {proc.wait()} before drawing {markers}: "
+                                   f"{CSI.sub(b'', bytes(raw))[-400:]!r}") from None
+            raw += chunk
+            text = CSI.sub(b"", bytes(raw))
+            if all(m in text for m in wanted):
+                return time.perf_counter() - t0
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        os.close(master)
+
+
+def time_command(argv: list[str], *, cwd: Path, env: dict[str, str], stdin: bytes = b"") -> float:
+    t0 = time.perf_counter()
+    done = subprocess.run(argv, input=stdin, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise RuntimeError(f"{argv} exited {done.returncode}: {done.stderr.decode(errors='replace').strip()}")
+    return elapsed
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+def row(label: str, xs: list[float], base: list[float] | None = None) -> str:
+    text = f"{label:<34} p50 {statistics.median(xs) * 1000:6.0f} ms  p95 {pct(xs, 0.95) * 1000:6.0f} ms"
+    if base is not None:
+        text += f"  ratio p50 {statistics.median(xs) / statistics.median(base):4.2f}x"
+        text += f"  (+{(statistics.median(xs) - statistics.median(base)) * 1000:.0f} ms)"
+    return text
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=15, help="runs of each app (default 15)")
+    ap.add_argument("--command-runs", type=int, default=20, help="runs of each command (default 20)")
+    args = ap.parse_args()
+    omni = omni_tui_argv()
+    with tempfile.TemporaryDirectory(prefix="omni-bench-startup-") as tmp_s:
+        tmp = Path(tmp_s)
+        root = make_project(tmp)
+        trivial = tmp / "trivial_app.py"
+        trivial.write_text(TRIVIAL_APP)
+        env = child_env()
+        apps = {
+            "trivial": ([sys.executable, str(trivial)], ["trivial app ready"]),
+            "cockpit": ([*omni, "-C", str(root)], [PROPOSAL_TITLE, "BENCH_DIRECT_EDIT", "Processes"]),
+        }
+        print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; {sys.executable}; {COLS}x{ROWS} pty")
+        # One unmeasured start of each: byte-compiled modules and a warm page cache, as on a second start.
+        for argv, markers in apps.values():
+            time_to_screen(argv, markers, cwd=root, env=env)
+        times: dict[str, list[float]] = {name: [] for name in apps}
+        for _ in range(args.runs):
+            for name, (argv, markers) in apps.items():
+                times[name].append(time_to_screen(argv, markers, cwd=root, env=env))
+        print(f"\nfirst frame on the terminal ({args.runs} runs each):")
+        print(row("trivial Textual app", times["trivial"]))
+        print(row("cockpit (pending proposal + edit)", times["cockpit"], times["trivial"]))
+        ratio = statistics.median(times["cockpit"]) / statistics.median(times["trivial"])
+        ratio95 = pct(times["cockpit"], 0.95) / pct(times["trivial"], 0.95)
+        print(f"target: cockpit within {TARGET_RATIO}x of the trivial app -> p50 {ratio:.2f}x, p95 {ratio95:.2f}x "
+              f"({'met' if ratio <= TARGET_RATIO else 'MISSED'})")
+
+        hook_pass = json.dumps({"session_id": "bench", "hook_event_name": "PreToolUse", "cwd": str(root),
+                                "tool_name": "Bash", "tool_input": {"command": "ls"}}).encode()
+        (root / "notes.txt").write_text("one\n")
+        hook_edit = json.dumps({"session_id": "bench", "hook_event_name": "PreToolUse", "cwd": str(root),
+                                "tool_name": "Edit", "tool_input": {"file_path": str(root / "notes.txt"),
+                                                                    "old_string": "one", "new_string": "two"}}).encode()
+        commands: dict[str, tuple[list[str], bytes]] = {
+            "python -c pass": ([sys.executable, "-c", "pass"], b""),
+            "omni-tui --version": ([*omni, "--version"], b""),
+            "omni-tui --help": ([*omni, "--help"], b""),
+            "hook claude-code: Bash (pass)": ([*omni, "hook", "claude-code"], hook_pass),
+            "hook claude-code: Edit unguarded": ([*omni, "hook", "claude-code"], hook_edit),
+            "omni-tui status --no-nix": ([*omni, "status", "--no-nix"], b""),
+        }
+        for argv, stdin in commands.values():
+            time_command(argv, cwd=root, env=env, stdin=stdin)
+        ctimes: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(args.command_runs):
+            for name, (argv, stdin) in commands.items():
+                ctimes[name].append(time_command(argv, cwd=root, env=env, stdin=stdin))
+        print(f"\ncommands, wall time to exit ({args.command_runs} runs each):")
+        base = ctimes["python -c pass"]
+        for name, xs in ctimes.items():
+            print(row(name, xs, None if name == "python -c pass" else base))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
