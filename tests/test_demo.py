@@ -262,6 +262,14 @@ def test_dir_must_be_new_or_empty(demo_root: Path) -> None:
     assert (demo_root / "notes.txt").read_text() == "mine"
 
 
+def test_an_empty_dir_given_is_emptied_not_removed(demo_root: Path) -> None:
+    with DemoSession(directory=demo_root, use_nix=False, pace_s=3600) as session:
+        session.start()
+        assert (demo_root / "devenv.nix").is_file()
+    assert demo_root.is_dir() and list(demo_root.iterdir()) == []
+    assert procs.marked(demo_root) == []
+
+
 def test_foreign_devenv_variables_do_not_leak_into_the_demo(demo_root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     other = tmp_path / "someone-elses-project" / ".devenv"
     monkeypatch.setenv("DEVENV_DOTFILE", str(other))
