@@ -212,3 +212,29 @@ async def test_approve_with_a_real_nix_build(project: Path, need_nix: None) -> N
         assert any("env-check> checking the environment" in line for line in lines), lines
         assert "✓ exit 0" in screen_text(app)
         assert await wait_exit(agent) == 0
+
+
+async def test_a_failed_rebuild_without_auto_rollback_offers_b_which_restores_the_file(project: Path) -> None:
+    ws = open_workspace(project, command="echo compiling; echo 'error: attribute missing' >&2; exit 3",
+                        extra="auto_rollback = false\n")
+    before = (project / "devenv.nix").read_bytes()
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        agent = propose(project, "devenv.nix", GOOD, title="Breaks the build", wait=True)
+        await select_proposal(pilot, app, "Breaks the build")
+        pid = app.detail.view.key
+        assert app.check_action("rollback", ()) is None
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "FAILED — rollback?" in screen_text(app), what="the failed gate state")
+        text = screen_text(app)
+        assert "✗ exit 3" in text and "press b to roll back" in text
+        assert "error: attribute missing" in list(app.log_view.lines)
+        assert (project / "devenv.nix").read_text() == GOOD  # left in place until the person decides
+        assert decision_of(ws, pid).status == "failed"
+        assert await wait_exit(agent) == 11
+        await pilot.press("b")
+        await wait_for(pilot, lambda: decision_of(ws, pid).status == "rolled_back", what="the rollback")
+        assert (project / "devenv.nix").read_bytes() == before
+        await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the gate back to CLEAN")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from functools import partial, wraps
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on
 from textual.app import App, ComposeResult, SuspendNotSupported
@@ -30,7 +30,6 @@ from textual.widgets import Footer, Static
 from omni_tui.core.errors import ConfigError, OmniError, RebuildError
 from omni_tui.core.gate import Gate
 from omni_tui.core.proposals import ProposalStore
-from omni_tui.core.processes import monitor_for
 from omni_tui.core.rebuild import resolve_command
 from omni_tui.core.workspace import default_who
 from omni_tui.ui import presenters
@@ -50,8 +49,6 @@ from omni_tui.ui.messages import (
     RebuildStarted,
     ValidationReady,
 )
-from omni_tui.ui.screens import ApprovalSummary, ApproveScreen, ConfirmScreen, EditScreen, HelpScreen, RejectScreen, help_sections
-from omni_tui.ui.screens.process_log import ProcessLogScreen
 from omni_tui.ui.themes import apply_log_palette, choose_theme, register_themes, theme_variable_defaults
 from omni_tui.ui.widgets.diff_view import CSS_PATH as DIFF_VIEW_CSS
 from omni_tui.ui.widgets.diff_view import DiffView
@@ -72,6 +69,18 @@ from omni_tui.ui.workers import (
     run_action,
     validate_proposal,
 )
+
+if TYPE_CHECKING:
+    from omni_tui.ui.screens.process_log import ProcessLogScreen
+    from omni_tui.ui.screens.summaries import ApprovalSummary
+
+
+def screens() -> Any:
+    """The modal screens, imported on first use: the first frame does not need them (start-up time)."""
+    import omni_tui.ui.screens as module
+
+    return module
+
 
 PANELS = ("changes-panel", "proposals-panel", "processes-panel", "rebuild-panel")
 PANEL_FOCUS = {
@@ -133,6 +142,7 @@ class CockpitApp(App[int]):
 
     # Absolute, so subclasses defined elsewhere (tests, the demo) find the stylesheets too.
     CSS_PATH = [Path(__file__).with_name("cockpit.tcss"), DIFF_VIEW_CSS]
+    AUTO_FOCUS = "#queue"
     TITLE = "omni-tui"
     BINDINGS: ClassVar[list[Binding]] = default_bindings()
     COMMANDS = App.COMMANDS | {CockpitCommands}
@@ -162,7 +172,6 @@ class CockpitApp(App[int]):
         self.keymap = keymap_from_config(ws.config.keys)
         self.gate = Gate(ws, who=self.who)
         self.store = ProposalStore(ws)
-        self.monitor = monitor_for(ws.root)
         # state
         self.files: dict[str, GuardedFile] = {}
         self.changes_path: str | None = None
@@ -187,6 +196,13 @@ class CockpitApp(App[int]):
         self._log_screen: ProcessLogScreen | None = None
         self.last_outcome: str = ""
         self._binding_signature: tuple[object, ...] = ()
+        # Themes before the first stylesheet parse: choosing one later re-parses every rule.
+        loaded = register_themes(self)
+        self._theme_problems = list(loaded.errors)
+        problem = choose_theme(self, self.requested_theme)
+        if problem:
+            self._theme_problems.append(problem)
+        apply_log_palette(self)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         # The `$diff-*` / `$log-*` variables, derived for themes that do not set them (Textual's own).
@@ -206,13 +222,8 @@ class CockpitApp(App[int]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        loaded = register_themes(self)
-        for error in loaded.errors:
-            self.notify(error, severity="error", timeout=8)
-        problem = choose_theme(self, self.requested_theme)
-        if problem:
+        for problem in self._theme_problems:
             self.notify(problem, severity="error", timeout=8)
-        apply_log_palette(self)
         self.theme_changed_signal.subscribe(self, lambda theme: apply_log_palette(self, theme))
         if self.keymap:
             self.set_keymap(self.keymap)
@@ -232,7 +243,6 @@ class CockpitApp(App[int]):
             self.run_worker(self._poller.run, name="poll processes", group="processes", thread=True, exit_on_error=False)
         if not self.frozen_clock:
             self.set_interval(10, self._refresh_ages, name="queue ages")
-        self.main.query_one("#queue", ProposalQueue).focus()
 
     def on_unmount(self) -> None:
         self._stop_background()
@@ -254,6 +264,13 @@ class CockpitApp(App[int]):
             self.rebuild_problem = str(exc)
             self.notify(f"{exc}. Diffs, proposals and processes still work; approving needs a rebuild command.", severity="warning", timeout=10)
             self.log_view.write_lines([f"omni-tui: {exc}", "Diffs, proposals, rejections and processes work; approving needs a rebuild command."])
+
+    @property
+    def monitor(self) -> Any:
+        """The project's process monitor (imported on first use: psutil and the socket clients)."""
+        from omni_tui.core.processes import monitor_for
+
+        return monitor_for(self.ws.root)
 
     # -- widget accessors ------------------------------------------------------------------------
 
@@ -666,7 +683,7 @@ class CockpitApp(App[int]):
 
     def action_help(self) -> None:
         groups = {spec.id: HELP_GROUPS[spec.panel] for spec in ACTIONS}
-        self.push_screen(HelpScreen(help_sections(self, groups=groups)))
+        self.push_screen(screens().HelpScreen(screens().help_sections(self, groups=groups)))
 
     # -- diff actions ----------------------------------------------------------------------------
 
@@ -728,7 +745,7 @@ class CockpitApp(App[int]):
             pairs.append((change.path, current.get(change.path), content, chosen))
         validation, error = self.validations.get(pid, (None, None))
         cfg = self.ws.config.rebuild
-        return ApprovalSummary(
+        return screens().ApprovalSummary(
             title=entry.proposal.title,
             files=presenters.files_summary(pairs),
             checks=presenters.approval_checks(validation, error) if (validation is not None or error) else (),
@@ -744,7 +761,7 @@ class CockpitApp(App[int]):
         if entry is None:
             return
         pid = entry.proposal.id
-        self.push_screen(ApproveScreen(self._approval_summary(entry)), partial(self._approve_confirmed, pid))
+        self.push_screen(screens().ApproveScreen(self._approval_summary(entry)), partial(self._approve_confirmed, pid))
 
     def _approve_confirmed(self, pid: str, confirmed: bool | None) -> None:
         if not confirmed:
@@ -773,7 +790,7 @@ class CockpitApp(App[int]):
         if entry is None:
             return
         pid = entry.proposal.id
-        self.push_screen(RejectScreen(entry.proposal.title), partial(self._reject_confirmed, pid))
+        self.push_screen(screens().RejectScreen(entry.proposal.title), partial(self._reject_confirmed, pid))
 
     def _reject_confirmed(self, pid: str, reason: str | None) -> None:
         if not reason:
@@ -801,7 +818,7 @@ class CockpitApp(App[int]):
             if edited is not None:
                 self._edit_done(pid, change.path, edited)
                 return
-        self.push_screen(EditScreen(change.path, content), partial(self._edit_done, pid, change.path))
+        self.push_screen(screens().EditScreen(change.path, content), partial(self._edit_done, pid, change.path))
 
     def _edit_externally(self, editor: str, path: str, content: str) -> str | None:
         """Run $EDITOR on a temp copy with the terminal handed over; None when it cannot run here."""
@@ -850,7 +867,7 @@ class CockpitApp(App[int]):
             return
         pairs = [(path, self.files[path].baseline if path in self.files else None, self.files[path].current if path in self.files else None, None) for path in paths]
         cfg = self.ws.config.rebuild
-        summary = ApprovalSummary(
+        summary = screens().ApprovalSummary(
             title="Accept the direct edits",
             files=presenters.files_summary(pairs),
             rebuild_command=self.rebuild_command,
@@ -858,7 +875,7 @@ class CockpitApp(App[int]):
             agent="direct edit",
             action="Accept edits",
         )
-        self.push_screen(ApproveScreen(summary), self._accept_confirmed)
+        self.push_screen(screens().ApproveScreen(summary), self._accept_confirmed)
 
     def _accept_confirmed(self, confirmed: bool | None) -> None:
         if not confirmed:
@@ -874,7 +891,7 @@ class CockpitApp(App[int]):
         if not paths:
             return
         detail = "Restores " + ", ".join(paths) + " to the last approved content. The direct edits are lost."
-        self.push_screen(ConfirmScreen("Revert the direct edits?", detail, yes_label="Revert", danger=True), self._revert_confirmed)
+        self.push_screen(screens().ConfirmScreen("Revert the direct edits?", detail, yes_label="Revert", danger=True), self._revert_confirmed)
 
     def _revert_confirmed(self, confirmed: bool | None) -> None:
         if not confirmed:
@@ -1045,7 +1062,7 @@ class CockpitApp(App[int]):
         info = self.processes.get(name) if self.processes is not None else None
         detail = f"pid {info.pid} · {info.state} · via {info.backend}" if info is not None else ""
         self.push_screen(
-            ConfirmScreen(question, detail, yes_label=verb.capitalize(), danger=verb == "stop"),
+            screens().ConfirmScreen(question, detail, yes_label=verb.capitalize(), danger=verb == "stop"),
             partial(self._process_confirmed, verb, name),
         )
 
@@ -1072,6 +1089,8 @@ class CockpitApp(App[int]):
         follower = ProcessLogFollower(self, self.monitor, name)
         self._log_follower = follower
         backend = getattr(self.processes, "backend", None) or ""
+        from omni_tui.ui.screens.process_log import ProcessLogScreen
+
         self._log_screen = ProcessLogScreen(name, f"via {backend}" if backend else "")
         self.push_screen(self._log_screen, partial(self._process_log_closed, follower))
         self.run_worker(follower.run, name=f"log {name}", group="process-log", thread=True, exit_on_error=False)

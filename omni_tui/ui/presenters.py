@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omni_tui.core.textdiff import diff_texts
-from omni_tui.ui.screens.summaries import ApprovalCheck, FileSummary
 from omni_tui.ui.widgets.proposal_detail import Check, DetailFile, ProposalView
 from omni_tui.ui.widgets.proposal_queue import QueueRow
+
+if TYPE_CHECKING:
+    from omni_tui.ui.screens.summaries import ApprovalCheck, FileSummary
 
 IN_FLIGHT = ("applying", "rebuilding")
 # How many decided proposals the queue keeps showing under the pending ones.
@@ -73,6 +75,8 @@ def validation_checks(validation: Any, error: str | None = None) -> tuple[Check,
 
 def approval_checks(validation: Any, error: str | None = None) -> tuple[ApprovalCheck, ...]:
     """The same checks in the approve modal's terms."""
+    from omni_tui.ui.screens.summaries import ApprovalCheck
+
     out = []
     for check in validation_checks(validation, error):
         label, _, detail = check.text.partition(": ")
@@ -185,6 +189,8 @@ def quarantine_view(item: Any) -> ProposalView:
 
 def file_summary(path: str, old: str | None, new: str | None, selected: set[int] | None) -> FileSummary:
     """+/- lines and hunks chosen for one file; `selected` None = every hunk."""
+    from omni_tui.ui.screens.summaries import FileSummary
+
     diff = diff_texts(old or "", new or "")
     total = len(diff.hunks)
     chosen = set(range(total)) if selected is None else {i for i in selected if 0 <= i < total}

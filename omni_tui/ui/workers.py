@@ -17,7 +17,6 @@ from textual.app import App
 
 from omni_tui.core.buildlog import BuildLogParser, DisplayLine
 from omni_tui.core.errors import OmniError
-from omni_tui.core.processes import collect
 from omni_tui.core.rebuild import RebuildOutcome, RebuildRunner, runner_for
 from omni_tui.ui.messages import (
     ActionDone,
@@ -152,6 +151,8 @@ class ProcessPoller:
         self.stop_event = threading.Event()
 
     def run(self) -> None:
+        from omni_tui.core.processes import collect  # here, not at import: psutil and friends cost start-up time
+
         while not self.stop_event.is_set():
             try:
                 snapshot = collect(self.root)
