@@ -238,3 +238,22 @@ async def test_a_failed_rebuild_without_auto_rollback_offers_b_which_restores_th
         await wait_for(pilot, lambda: decision_of(ws, pid).status == "rolled_back", what="the rollback")
         assert (project / "devenv.nix").read_bytes() == before
         await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the gate back to CLEAN")
+
+
+async def test_quitting_during_a_rebuild_asks_then_cancels_and_rolls_back_before_exiting(project: Path) -> None:
+    ws = open_workspace(project, command="echo started; sleep 30")
+    before = (project / "devenv.nix").read_bytes()
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pid = propose_now(project, "devenv.nix", GOOD, title="Slow build")
+        await select_proposal(pilot, app, "Slow build")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "started" in app.log_view.lines, what="the rebuild running")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: "Quit while a rebuild runs?" in screen_text(app), what="the quit confirmation")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.return_code is not None, timeout=30, what="the app to exit")
+    assert decision_of(ws, pid).status == "rolled_back"
+    assert (project / "devenv.nix").read_bytes() == before

@@ -196,6 +196,7 @@ class CockpitApp(App[int]):
         self._log_screen: ProcessLogScreen | None = None
         self.last_outcome: str = ""
         self._binding_signature: tuple[object, ...] = ()
+        self._quit_when_idle = False
         # Themes before the first stylesheet parse: choosing one later re-parses every rule.
         loaded = register_themes(self)
         self._theme_problems = list(loaded.errors)
@@ -980,6 +981,9 @@ class CockpitApp(App[int]):
             self.notify(text, title=message.title, severity=severity, timeout=8)
             panel.border_subtitle = label
         self.last_outcome = text
+        if self._quit_when_idle:
+            self.action_quit()
+            return
         self.edited_cleanup()
         self._refresh_workspace()
         self._bindings_may_have_changed()
@@ -1123,8 +1127,28 @@ class CockpitApp(App[int]):
         self._bindings_may_have_changed()
 
     def action_quit(self) -> None:
-        self._stop_background()
-        self.exit(0)
+        if self.job is None:
+            self._stop_background()
+            self.exit(0)
+            return
+        self.push_screen(
+            screens().ConfirmScreen(
+                "Quit while a rebuild runs?",
+                "The rebuild is cancelled first, and the change handled as a failed build (rolled back when auto_rollback is on).",
+                yes_label="Cancel and quit",
+                danger=True,
+            ),
+            self._quit_confirmed,
+        )
+
+    def _quit_confirmed(self, confirmed: bool | None) -> None:
+        if not confirmed:
+            return
+        if self.job is None:
+            self.action_quit()
+            return
+        self._quit_when_idle = True
+        self.action_cancel_rebuild()
 
 
 def run_cockpit(ws: Any) -> int:

@@ -73,7 +73,7 @@ class ProposalDetail(Vertical):
         yield Static("", id="detail-rationale")
         yield Static("", id="detail-checks")
         yield FileTabs(id="detail-files")
-        diff = DiffView(id="detail-diff")
+        diff = DiffView(id="detail-diff", empty_message="Nothing to apply: the file already has the proposed content")
         diff.mode = "split"
         yield diff
 
