@@ -270,6 +270,15 @@ def test_an_empty_dir_given_is_emptied_not_removed(demo_root: Path) -> None:
     assert procs.marked(demo_root) == []
 
 
+def test_cleanup_never_removes_a_directory_that_is_not_a_demo_workspace(demo_root: Path) -> None:
+    from omni_tui.demo.template import remove_workspace
+
+    (demo_root / "thesis.tex").write_text("years of work")
+    assert remove_workspace(demo_root, created=True) is False
+    assert remove_workspace(demo_root, created=False) is False
+    assert (demo_root / "thesis.tex").read_text() == "years of work"
+
+
 def test_foreign_devenv_variables_do_not_leak_into_the_demo(demo_root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     other = tmp_path / "someone-elses-project" / ".devenv"
     monkeypatch.setenv("DEVENV_DOTFILE", str(other))

@@ -3,13 +3,12 @@ process to end — however it ends, even by SIGKILL — then ends every process 
 mark and removes the workspace (when asked and only if it is a demo workspace). When the demo exits
 normally it has already done both, and ends this watcher itself.
 
-Run as `python -m omni_tui.demo.reaper PID CREATE_TIME ROOT [--remove]`.
+Run as `python -m omni_tui.demo.reaper PID CREATE_TIME ROOT [--remove | --empty]`.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import signal
 import sys
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 import psutil
 
 from omni_tui.demo.procs import sweep
-from omni_tui.demo.template import MARKER_FILE
+from omni_tui.demo.template import remove_workspace
 
 
 def still_running(pid: int, create_time: float) -> bool:
@@ -29,17 +28,14 @@ def still_running(pid: int, create_time: float) -> bool:
         return False
 
 
-def remove_workspace(root: Path) -> None:
-    if (root / MARKER_FILE).is_file():
-        shutil.rmtree(root, ignore_errors=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m omni_tui.demo.reaper")
     parser.add_argument("pid", type=int)
     parser.add_argument("create_time", type=float)
     parser.add_argument("root", type=Path)
-    parser.add_argument("--remove", action="store_true")
+    cleanup = parser.add_mutually_exclusive_group()
+    cleanup.add_argument("--remove", action="store_true", help="remove the workspace directory")
+    cleanup.add_argument("--empty", action="store_true", help="remove what the demo put in the directory")
     args = parser.parse_args(argv)
     # Only the demo (SIGTERM after its own cleanup) or the end of the demo process stops this watcher.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -47,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     while still_running(args.pid, args.create_time):
         time.sleep(0.5)
     sweep(args.root)
-    if args.remove:
-        remove_workspace(args.root)
+    if args.remove or args.empty:
+        remove_workspace(args.root, created=args.remove)
     return 0
 
 

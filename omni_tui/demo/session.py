@@ -20,7 +20,7 @@ import psutil
 from omni_tui.core.errors import OmniError
 from omni_tui.core.workspace import Workspace
 from omni_tui.demo import procs
-from omni_tui.demo.template import AGENT_LOG, MARKER_FILE, PROCESS_LOG, PROCESS_PID, DemoFiles, write_workspace
+from omni_tui.demo.template import AGENT_LOG, PROCESS_LOG, PROCESS_PID, DemoFiles, remove_workspace, write_workspace
 
 # Variables that would point omni-tui or the process backends at another project: a demo started
 # from inside someone's devenv shell must not touch that project.
@@ -113,8 +113,8 @@ class DemoSession:
         me = psutil.Process()
         env = {k: v for k, v in os.environ.items() if k != procs.MARK}
         argv = [sys.executable, "-m", "omni_tui.demo.reaper", str(me.pid), repr(me.create_time()), str(self.root)]
-        if not self.keep and self._created_root:
-            argv.append("--remove")
+        if not self.keep:
+            argv.append("--remove" if self._created_root else "--empty")
         self.reaper = procs.spawn(argv, cwd=Path(tempfile.gettempdir()), env=env)
 
     def _start_honcho(self, honcho: str) -> None:
@@ -169,24 +169,12 @@ class DemoSession:
         if self.keep:
             report.append(f"workspace kept at {self.root} (run `omni-tui {self.root}` to look at it again)")
         else:
-            self._remove_root()
-            report.append(f"workspace {self.root} removed")
+            removed = remove_workspace(self.root, created=self._created_root)
+            done = "removed" if self._created_root else "emptied"
+            report.append(f"workspace {self.root} {done}" if removed else f"could not remove {self.root}; remove it by hand")
         if self.reaper is not None:
             procs.end_group(self.reaper, grace_s=2.0)
         return report
-
-    def _remove_root(self) -> None:
-        assert self.root is not None
-        if not (self.root / MARKER_FILE).is_file() and any(self.root.iterdir()):
-            return  # never remove a directory that is not (only) a demo workspace
-        if self._created_root:
-            shutil.rmtree(self.root, ignore_errors=True)
-        else:
-            for child in self.root.iterdir():
-                if child.is_dir() and not child.is_symlink():
-                    shutil.rmtree(child, ignore_errors=True)
-                else:
-                    child.unlink(missing_ok=True)
 
     def __enter__(self) -> "DemoSession":
         return self

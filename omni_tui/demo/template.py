@@ -51,6 +51,27 @@ def asset_text(name: str) -> str:
     return resources.files("omni_tui.demo").joinpath("assets").joinpath(name).read_text(encoding="utf-8")
 
 
+def remove_workspace(root: Path, *, created: bool) -> bool:
+    """Remove a demo workspace (the whole directory when the demo `created` it, else its contents).
+
+    Refuses (False) unless the directory carries the demo's marker file or is already empty, so a
+    mistake can never delete anything that is not a demo workspace.
+    """
+    if not root.is_dir():
+        return True
+    if not (root / MARKER_FILE).is_file() and any(root.iterdir()):
+        return False
+    if created:
+        shutil.rmtree(root, ignore_errors=True)
+        return not root.exists()
+    for child in root.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+    return not any(root.iterdir())
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
