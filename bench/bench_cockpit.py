@@ -57,8 +57,7 @@ import sys
 from omni_tui.core.workspace import Workspace
 from omni_tui.ui.app import CockpitApp
 class Once(CockpitApp):
-    def on_mount(self):
-        super().on_mount()
+    def on_mount(self):  # runs after CockpitApp.on_mount (Textual calls both)
         self.call_after_refresh(self.exit)
 Once(Workspace.open(sys.argv[1]), poll_processes=False).run(headless=True, size=(120, 34))
 """
