@@ -199,7 +199,7 @@ def test_nix_that_cannot_build_here_falls_back_with_its_reason(need_nix: None, d
 
 
 def test_session_runs_honcho_processes_the_process_panel_finds_and_stops_them_all(demo_root: Path) -> None:
-    from omni_tui.core.processes import collect
+    from omni_tui.core.processes import collect, monitor_for
 
     target = demo_root / "ws"
     with DemoSession(directory=target, use_nix=False, pace_s=3600) as session:
@@ -213,6 +213,11 @@ def test_session_runs_honcho_processes_the_process_panel_finds_and_stops_them_al
         wait_for(lambda: any(p.name == "web" and files.web_port in p.ports for p in collect(target).processes),
                  what="the web server's port")
         wait_for(lambda: "worker.1 | job #" in (target / PROCESS_LOG).read_text(), what="worker output in processes.log")
+        # The process panel's log view (`l`) reads the same lines, split per process.
+        monitor = monitor_for(target)
+        monitor.collect()
+        assert any(line.startswith("job #") for line in wait_for(lambda: monitor.logs("worker"), what="the worker's log"))
+        assert any("Serving HTTP on 127.0.0.1" in line for line in monitor.logs("web"))
         started = procs.marked(target)
         assert len(started) >= 4  # honcho (+ its per-process forks), web, worker, the agent
     assert procs.MARK not in os.environ
