@@ -227,3 +227,29 @@ def test_cli_rebuild_runs_real_nix_with_progress_summary(project: Path, need_nix
     assert "devenv-shell> greeting hello" in lines
     assert not any(line.startswith("@nix ") for line in lines)
     assert lines[-1].startswith("omni-tui: done 1/1 · ") and " — exit 0 · " in lines[-1]
+
+
+def test_an_incremental_build_counts_only_what_really_builds(tmp_path: Path, need_nix: None) -> None:
+    """Nix first counts every derivation, then lowers the figure to those not yet valid: the lower one wins."""
+    nonce = secrets.token_hex(8)
+
+    def expr(top_script: str) -> Path:
+        leaves = " ".join(
+            f'(derivation {{ name = "leaf{i}"; system = builtins.currentSystem; builder = "/bin/sh"; '
+            f'args = [ "-c" "echo leaf{i} > $out" ]; nonce = "{nonce}"; }})'
+            for i in range(5)
+        )
+        path = tmp_path / "inc.nix"
+        path.write_text(
+            f'derivation {{ name = "top"; system = builtins.currentSystem; builder = "/bin/sh"; '
+            f'args = [ "-c" {nix_string(top_script + "; echo done > $out")} ]; deps = [ {leaves} ]; }}\n'
+        )
+        return path
+
+    first, first_parser, _, _ = build(tmp_path, expr("echo first"))
+    assert first.exit_code == 0
+    assert (first_parser.progress.done, first_parser.progress.expected) == (6, 6)
+
+    second, parser, _, _ = build(tmp_path, expr("echo second"))
+    assert second.exit_code == 0
+    assert (parser.progress.done, parser.progress.expected) == (1, 1), parser.progress.summary()

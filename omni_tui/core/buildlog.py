@@ -194,7 +194,8 @@ class BuildLogParser:
         m = _WILL_BUILD.match(flat)
         if m:
             expected = int(m.group(1)) if m.group(1) else 1
-            events.extend(self._set(phase="building", expected=max(expected, self.progress.expected)))
+            # Nix's announcement is authoritative: it already left out what is cached or substituted.
+            events.extend(self._set(phase="building", expected=expected))
         elif _WILL_FETCH.match(flat) and self.progress.phase == "evaluating":
             events.extend(self._set(phase="copying"))
         return events
@@ -247,8 +248,11 @@ class BuildLogParser:
                 phase = self.progress.phase
                 if phase in ("evaluating", "copying") and (running or expected):
                     phase = "building" if running or not self.progress.to_copy else phase
-                # Nix lowers `expected` when a build fails; the number announced stays the better figure.
-                expected = max(expected, self.progress.expected)
+                # Nix also lowers `expected` when a build fails (its dependents are dropped): only then
+                # does the earlier figure stay the better one. Otherwise the lower figure is the truth
+                # (an incremental build first counts every derivation, then only those not yet valid).
+                if failed:
+                    expected = max(expected, self.progress.expected)
                 return self._set(phase=phase, done=done, expected=expected, running=running, failed=failed)
             if activity.type == ACT_COPY_PATHS:
                 phase = self.progress.phase
@@ -259,13 +263,14 @@ class BuildLogParser:
         if res_type == RES_SET_PHASE:
             if counts:  # a literal "type 104" carrying build counts
                 done, expected, running, failed = fields
-                expected = max(expected, self.progress.expected)
+                if failed:
+                    expected = max(expected, self.progress.expected)
                 return self._set(phase="building", done=done, expected=expected, running=running, failed=failed)
             if activity is not None and fields and isinstance(fields[0], str):
                 activity.phase = fields[0]
             return []
         if res_type == RES_SET_EXPECTED and len(fields) == 2 and all(isinstance(v, int) for v in fields):
-            if fields[0] == ACT_BUILD and fields[1] > self.progress.expected:
+            if fields[0] == ACT_BUILD and (not self.progress.failed or fields[1] > self.progress.expected):
                 return self._set(expected=fields[1])
         return []
 
