@@ -360,3 +360,23 @@ def test_other_omni_tui_processes_are_see_through(project: Path, tmp_path: Path,
     snap = wait_for(lambda: (s := mon.collect()) and s.get("sleep") and s, what="the cockpit's child")
     assert all(p.pid != cockpit.pid for p in snap.processes)
     assert snap.get("sleep").pid != cockpit.pid
+
+
+def test_a_known_process_that_starts_and_stops_listening_shows_its_port_then_none(project: Path, spawn) -> None:
+    # The scan reads a known process's sockets again only when a new listening socket appears anywhere.
+    script = ("import os, socket, time\n"
+              "while not os.path.exists('listen'): time.sleep(0.05)\n"
+              "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+              "open('port.tmp', 'w').write(str(s.getsockname()[1])); os.rename('port.tmp', 'port')\n"
+              "while not os.path.exists('close'): time.sleep(0.05)\n"
+              "s.close(); time.sleep(300)\n")
+    p = spawn([PY, "-c", script], cwd=project)
+    scanner = ProjectScanner(project)
+    first = wait_for(lambda: next((x for x in scanner.scan() if x.pid == p.pid), None), what="the process")
+    assert first.ports == ()
+    (project / "listen").write_text("")
+    port = int(wait_for(lambda: (project / "port").exists() and (project / "port").read_text(), what="its port"))
+    info = wait_for(lambda: next((x for x in scanner.scan() if x.pid == p.pid and x.ports), None), what="the port")
+    assert info.ports == (port,)
+    (project / "close").write_text("")
+    wait_for(lambda: next((x for x in scanner.scan() if x.pid == p.pid and not x.ports), None), what="no port")

