@@ -223,7 +223,7 @@ async def test_a_failed_rebuild_without_auto_rollback_offers_b_which_restores_th
         agent = propose(project, "devenv.nix", GOOD, title="Breaks the build", wait=True)
         await select_proposal(pilot, app, "Breaks the build")
         pid = app.detail.view.key
-        assert app.check_action("rollback", ()) is None
+        assert app.check_action("rollback", ()) is False  # shown only after a failed rebuild
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
         await pilot.press("y")
@@ -234,6 +234,7 @@ async def test_a_failed_rebuild_without_auto_rollback_offers_b_which_restores_th
         assert (project / "devenv.nix").read_text() == GOOD  # left in place until the person decides
         assert decision_of(ws, pid).status == "failed"
         assert await wait_exit(agent) == 11
+        await wait_for(pilot, lambda: "b Rollback" in screen_text(app).splitlines()[-1], what="b in the footer")
         await pilot.press("b")
         await wait_for(pilot, lambda: decision_of(ws, pid).status == "rolled_back", what="the rollback")
         assert (project / "devenv.nix").read_bytes() == before

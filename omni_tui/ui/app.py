@@ -600,6 +600,8 @@ class CockpitApp(App[int]):
     _CONTEXT_ACTIONS = frozenset(
         {"toggle_hunk", "next_hunk", "previous_hunk", "toggle_split", "next_file", "restart_process", "stop_process", "process_log"}
     )
+    # Rare, state-bound actions: shown only in their state (a rebuild running, a failed rebuild).
+    _STATE_ACTIONS = frozenset({"cancel_rebuild", "rollback"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action not in ACTIONS_BY_ID:
@@ -612,6 +614,8 @@ class CockpitApp(App[int]):
             return True
         if action in self._CONTEXT_ACTIONS and not self._in_context(action):
             return False  # hidden: it belongs to another panel (pressing it still says why)
+        if action in self._STATE_ACTIONS:
+            return False
         return None
 
     def _in_context(self, action: str) -> bool:

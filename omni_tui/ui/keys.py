@@ -33,7 +33,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("approve", "a", "Approve", "Approve the selected proposal (confirm, apply, rebuild)", "proposals"),
     ActionSpec("reject", "r", "Reject", "Reject the selected proposal with a reason the agent reads", "proposals"),
     ActionSpec("edit", "e", "Edit", "Edit the proposed content before approving ($EDITOR when set)", "proposals"),
-    ActionSpec("toggle_hunk", "space", "Hunk ✓/✗", "Include or leave out the hunk under the cursor (partial approval)", "proposals", key_display="space"),
+    ActionSpec("toggle_hunk", "space", "✓/✗", "Include or leave out the hunk under the cursor (partial approval)", "proposals", key_display="space"),
     ActionSpec("next_hunk", "n", "Next hunk", "Move to the next hunk of the diff in the focused panel", "changes", group="Hunk"),
     ActionSpec("previous_hunk", "p", "Prev hunk", "Move to the previous hunk of the diff in the focused panel", "changes", group="Hunk"),
     ActionSpec("next_file", "f", "File", "Show the next changed file of the focused diff", "changes"),
