@@ -26,6 +26,7 @@ from textual.containers import Container, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
 
 from omni_tui.core.errors import ConfigError, OmniError, RebuildError
 from omni_tui.core.gate import Gate
@@ -197,6 +198,7 @@ class CockpitApp(App[int]):
         self.last_outcome: str = ""
         self._binding_signature: tuple[object, ...] = ()
         self._quit_when_idle = False
+        self._watcher_polling = False
         # Themes before the first stylesheet parse: choosing one later re-parses every rule.
         loaded = register_themes(self)
         self._theme_problems = list(loaded.errors)
@@ -239,6 +241,8 @@ class CockpitApp(App[int]):
         if self.watch_files:
             self._watcher = WorkspaceWatcher(self, self.ws, self.gate, self.store)
             self.run_worker(self._watcher.run(), name="watch workspace", group="watch", exit_on_error=False)
+            # Whatever changed between the first read and the watcher starting is picked up here.
+            self.set_timer(0.5, self._refresh_workspace)
         if self.poll_processes:
             self._poller = ProcessPoller(self, self.ws.root, self.ws.config.processes.poll_interval_s)
             self.run_worker(self._poller.run, name="poll processes", group="processes", thread=True, exit_on_error=False)
@@ -1121,6 +1125,21 @@ class CockpitApp(App[int]):
         screen.sync_tail(message.lines)
 
     # -- misc ------------------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A background task died: say so in one line (and keep watching files by polling)."""
+        if event.state != WorkerState.ERROR or not self.screen_stack or self._closing:
+            return
+        error = event.worker.error
+        text = f"{event.worker.name or 'background task'} failed: {error}"
+        self.notify(text, severity="error", timeout=10)
+        self.log_view.write_lines([f"✗ {text}"])
+        if event.worker.group == "watch" and self._watcher is not None and not self._watcher_polling:
+            self._watcher_polling = True
+            self.notify("Watching the workspace by polling instead", severity="warning")
+            self.run_worker(
+                self._watcher.run(force_polling=True), name="watch workspace (polling)", group="watch", exit_on_error=False
+            )
 
     @on(ActionDone)
     @_live

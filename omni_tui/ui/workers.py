@@ -100,7 +100,8 @@ class WorkspaceWatcher:
     def _filter(self, _change: Any, path: str) -> bool:
         return self.classify(path) is not None
 
-    async def run(self) -> None:
+    async def run(self, *, force_polling: bool = False) -> None:
+        """Watch until stopped; `force_polling` for file systems without inotify (or when it ran out)."""
         from watchfiles import awatch
 
         async for changes in awatch(
@@ -111,6 +112,8 @@ class WorkspaceWatcher:
             recursive=False,
             stop_event=self.stop_event,
             rust_timeout=1000,
+            force_polling=force_polling,
+            poll_delay_ms=100,
         ):
             kinds = {self.classify(path) for _change, path in changes}
             await asyncio.to_thread(self.handle, "file" in kinds, "state" in kinds)
