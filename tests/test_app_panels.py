@@ -30,9 +30,10 @@ async def test_all_four_panels_header_and_footer_are_visible(project: Path, size
         text = screen_text(app)
         for title in PANEL_TITLES:
             assert f"─ {title} ─" in text
-        first, last = text.splitlines()[0], text.splitlines()[-1]
+        first = text.splitlines()[0]
         assert "CLEAN" in first and "~/proj" in first
-        assert "Approve" in last and "Reject" in last
+        await wait_for(pilot, lambda: "Approve" in screen_text(app).splitlines()[-1], what="the footer")
+        assert "Reject" in screen_text(app).splitlines()[-1]
 
 
 async def test_tab_moves_between_panels_and_z_maximises_the_focused_one(project: Path) -> None:
@@ -82,7 +83,7 @@ async def test_keys_are_remapped_from_the_config(project: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         propose_now(project, "devenv.nix", (project / "devenv.nix").read_text() + "\n", title="Newline")
         await wait_for(pilot, lambda: app.check_action("approve", ()) is True, what="the proposal")
-        assert "y Approve" in screen_text(app).splitlines()[-1]
+        await wait_for(pilot, lambda: "y Approve" in screen_text(app).splitlines()[-1], what="the footer showing y")
         await pilot.press("a")  # no longer bound
         await pilot.pause()
         assert not isinstance(app.screen, ApproveScreen)
