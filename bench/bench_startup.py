@@ -12,8 +12,8 @@ marker text of that app has been drawn (escape sequences removed), then kills th
   are drawn.
 The runs alternate (trivial, cockpit, trivial, ...) so load on the machine hits both alike.
 Second measure, the one DESIGN.md's "~0.45 s floor" was taken with: the same two apps started the
-same way but through a bootstrap that makes any Textual app exit right after its first frame;
-the clock runs from spawn to process exit (start, first frame, Textual's shutdown).
+same way but through a bootstrap that makes any Textual app exit as soon as its frames show the
+same markers; the clock runs from spawn to process exit (start, first frame, Textual's shutdown).
 Children get byte-compiled modules (PYTHONDONTWRITEBYTECODE is dropped and an unmeasured start
 writes them), as after `pip install`.
 
@@ -82,15 +82,21 @@ PROPOSAL_TITLE = "Add redis for the queue"
 DIRECT_EDIT = "  env.BENCH_DIRECT_EDIT = \"yes\";\n"
 
 
-# Makes any Textual app exit once its first frame has gone to the terminal, then runs argv[1:]
-# (a script, or `-m module`) as `python` would.
+# Makes any Textual app exit once the frames it has sent to the terminal show every text in
+# $BENCH_MARKERS (a JSON list), then runs argv[1:] (a script, or `-m module`) as `python` would.
 EXIT_AFTER_FIRST_FRAME = """
-import runpy, sys
+import json, os, re, runpy, sys
 import textual.app as ta
+from textual._compositor import CompositorUpdate
+MARKERS = json.loads(os.environ["BENCH_MARKERS"])
+CSI = re.compile(r"\\x1b(?:\\[[0-?]*[ -/]*[@-~]|[@-Z\\\\-_])")
 _display = ta.App._display
 def display(self, screen, renderable):
     _display(self, screen, renderable)
-    if renderable is not None and not self._batch_count and not getattr(self, "_bench_exit", False):
+    if getattr(self, "_bench_exit", False) or not isinstance(renderable, CompositorUpdate) or self._batch_count:
+        return
+    self._bench_text = getattr(self, "_bench_text", "") + CSI.sub("", renderable.render_segments(self.console))
+    if all(m in self._bench_text for m in MARKERS):
         self._bench_exit = True
         self.call_later(self.exit)
 ta.App._display = display
@@ -261,7 +267,8 @@ def main() -> int:
         etimes: dict[str, list[float]] = {name: [] for name in exits}
         for _ in range(args.runs):
             for name, argv in exits.items():
-                etimes[name].append(time_to_exit(argv, cwd=root, env=env))
+                marked = {**env, "BENCH_MARKERS": json.dumps(apps[name][1])}
+                etimes[name].append(time_to_exit(argv, cwd=root, env=marked))
         print(f"\nstart, first frame, exit ({args.runs} runs each):")
         print(row("trivial Textual app", etimes["trivial"]))
         print(row("cockpit (pending proposal + edit)", etimes["cockpit"], etimes["trivial"]))
