@@ -118,6 +118,7 @@ async def test_command_palette_lists_the_actions_and_switches_themes(project: Pa
         for key in "rollback":
             await pilot.press(key)
         await wait_for(pilot, lambda: "Rollback  (b)" in screen_text(app), what="the action in the palette")
+        assert "[keys] rollback" in screen_text(app)
         for _ in "rollback":
             await pilot.press("backspace")
         for key in "omni-light":

@@ -612,8 +612,6 @@ class CockpitApp(App[int]):
             return True
         if action in ("next_panel", "previous_panel"):
             return self._on_main_screen()
-        if not self._on_main_screen():
-            return True
         if self.why_unavailable(action) is None:
             return True
         if action in self._CONTEXT_ACTIONS and not self._in_context(action):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 from omni_tui.ui.keys import ACTIONS
 
@@ -19,7 +20,8 @@ class CockpitCommands(Provider):
         for spec in ACTIONS:
             key = keys.get(spec.id, "")
             name = f"{spec.label}  ({key})" if key else spec.label
-            commands.append((name, spec.help, partial(app.run_action, spec.id)))
+            # The id is what `[keys]` in omni-tui.toml remaps, so the palette is where people find it.
+            commands.append((name, escape(f"{spec.help}  ·  [keys] {spec.id}"), partial(app.run_action, spec.id)))
         for theme in sorted(app.available_themes):
             commands.append((f"Theme: {theme}", f"Switch the cockpit to the {theme} theme", partial(setattr, app, "theme", theme)))
         return commands
