@@ -790,7 +790,8 @@ class CockpitApp(App[int]):
                 pid, rebuild=step, hunks=hunks or None, edited=edited or None, on_stage=on_stage, command=self.rebuild_command
             )
 
-        self._start_job(title, operation, run_id=pid)
+        name = entry.proposal.title
+        self._start_job(title, operation, run_id=pid, short=f"approve “{name if len(name) <= 24 else name[:23] + '…'}”")
 
     def action_reject(self) -> None:
         entry = self._selected_pending()
@@ -891,7 +892,7 @@ class CockpitApp(App[int]):
         def operation(step: Callable[[], Any], on_stage: Callable[[str], None]) -> Any:
             return self.gate.accept_direct(rebuild=step, on_stage=on_stage, command=self.rebuild_command)
 
-        self._start_job("accept direct edits", operation, run_id="direct")
+        self._start_job("accept direct edits", operation, run_id="direct", short="accept edits")
 
     def action_revert_direct(self) -> None:
         paths = self._unapproved()
@@ -913,12 +914,13 @@ class CockpitApp(App[int]):
 
     # -- rebuilds --------------------------------------------------------------------------------
 
-    def _start_job(self, title: str, operation: Callable[..., Any], *, run_id: str) -> None:
+    def _start_job(self, title: str, operation: Callable[..., Any], *, run_id: str, short: str | None = None) -> None:
         job = RebuildJob(self, self.ws, title, operation, run_id=run_id)
         self.job = job
         self.job_title = title
         self.log_view.clear()
-        self.log_view.start_progress(title)
+        # The progress row leads with a short title, so phase, counts and time stay in view.
+        self.log_view.start_progress(short or title)
         self.log_view.write_lines([f"▶ {title}"])
         self.header.show_state("rebuilding")
         self._bindings_may_have_changed()
