@@ -131,8 +131,14 @@ def test_a_person_approves_a_proposal_in_the_installed_cockpit(need_tmux: None, 
         pane.wait_for("CLEAN")
 
         pane.keys("q")
-        _wait(lambda: pane.pane("pane_dead") == "1", "the cockpit to exit after q", 60)
-        assert pane.pane("pane_dead_status") == "0"
+        # tmux marks the pane dead, then records how its process ended: wait for both.
+        _wait(
+            lambda: pane.pane("pane_dead") == "1" and bool(pane.pane("pane_dead_status") or pane.pane("pane_dead_signal")),
+            "the cockpit to exit after q",
+            60,
+        )
+        status, signal = pane.pane("pane_dead_status"), pane.pane("pane_dead_signal")
+        assert (status, signal) == ("0", ""), f"exit status {status!r}, signal {signal!r}; the screen:\n{pane.screen()}"
     finally:
         if agent is not None and agent.poll() is None:
             agent.kill()
