@@ -118,3 +118,18 @@ async def test_invalid_stale_and_withdrawn_proposals_are_shown_plainly(project: 
         await wait_for(pilot, lambda: "no longer pending" in screen_text(app), what="the reason approve is unavailable")
         assert not isinstance(app.screen, ApproveScreen)
         assert ProposalStore(ws).status(stale) == "pending"
+
+
+async def test_agent_text_is_shown_literally_never_as_markup_or_escapes(project: Path) -> None:
+    ws = open_workspace(project)
+    app = CockpitApp(ws, poll_processes=False)
+    title = "[b]Add[/b] [@click=app.quit]jq[/]"
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        propose_now(project, "devenv.nix", (project / "devenv.nix").read_text() + "\n", title=title,
+                    why="line one\n\x1b[2Jcleared? [red]no[/red]")
+        await wait_for(pilot, lambda: "New proposal" in screen_text(app), what="the notification")
+        text = screen_text(app)
+        assert f"test-agent: {title}" in text  # the notification, as typed
+        assert title in app.detail.query_one("#detail-title").render().plain  # the detail, as typed
+        assert "[red]no[/red]" in text and "\x1b" not in text
+        assert app.return_code is None  # the [@click=app.quit] in the title did nothing

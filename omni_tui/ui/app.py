@@ -19,6 +19,7 @@ from functools import partial, wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import events, on
 from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding
@@ -206,6 +207,18 @@ class CockpitApp(App[int]):
         if problem:
             self._theme_problems.append(problem)
         apply_log_palette(self)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notifications are plain text by default here: they quote agents' titles, paths and errors."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         # The `$diff-*` / `$log-*` variables, derived for themes that do not set them (Textual's own).
@@ -1052,7 +1065,7 @@ class CockpitApp(App[int]):
         backend = snapshot.backend or "none"
         panel.border_subtitle = f"{len(snapshot.processes)} via {backend}"
         if snapshot.error:
-            note.update(f"⚠ {snapshot.error}")
+            note.update(Text(f"⚠ {snapshot.error}"))
             note.display = True
         elif not snapshot.processes:
             note.update("No processes found for this project (start them with `devenv up`).")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
@@ -57,15 +58,16 @@ class GateHeader(Horizontal):
         yield Label(" omni-tui ", id="gate-app")
         yield Label(" CLEAN ", id="gate-state", classes="-clean")
         yield Label("", id="gate-detail")
-        yield Label(f" {self._workspace} ", id="gate-root")
+        yield Label(Text(f" {self._workspace} "), id="gate-root")
 
     def show_state(self, kind: str, pending: int = 0, unapproved: Sequence[str] = (), note: str = "") -> None:
         """Display a gate state: `kind` is one of GATE_KINDS."""
         self.kind = kind if kind in GATE_KINDS else "clean"
         self.text = gate_label(self.kind, pending)
         state = self.query_one("#gate-state", Label)
-        state.update(f" {self.text} ")
+        state.update(Text(f" {self.text} "))
         for other in GATE_KINDS:
             state.set_class(other == self.kind, f"-{other}")
         detail = gate_detail(self.kind, pending, unapproved, note)
-        self.query_one("#gate-detail", Label).update(f" {detail}" if detail else "")
+        # Plain Text: the detail quotes paths, people and failure reasons, never markup.
+        self.query_one("#gate-detail", Label).update(Text(f" {detail}" if detail else "", no_wrap=True, overflow="ellipsis"))
