@@ -172,8 +172,8 @@ class CockpitApp(App[int]):
         self.who = who or default_who()
         self.requested_theme = theme or ws.config.ui.theme
         self.keymap = keymap_from_config(ws.config.keys)
-        self.gate = Gate(ws, who=self.who)
         self.store = ProposalStore(ws)
+        self.gate = Gate(ws, who=self.who, store=self.store)
         # state
         self.files: dict[str, GuardedFile] = {}
         self.changes_path: str | None = None
@@ -768,7 +768,7 @@ class CockpitApp(App[int]):
         return screens().ApprovalSummary(
             title=entry.proposal.title,
             files=presenters.files_summary(pairs),
-            checks=presenters.approval_checks(validation, error) if (validation is not None or error) else (),
+            checks=presenters.approval_checks(validation, error),  # "validating…" while the worker runs
             rebuild_command=self.rebuild_command,
             restart_command=cfg.restart_command if cfg.restart_after else None,
             agent=entry.proposal.agent,
