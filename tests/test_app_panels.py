@@ -13,7 +13,6 @@ import pytest
 
 from app_harness import SIZE, open_workspace, propose_now, screen_text, wait_for
 from omni_tui.core.errors import ConfigError
-from omni_tui.core.workspace import Workspace
 from omni_tui.ui.app import CockpitApp, run_cockpit
 from omni_tui.ui.screens import ApproveScreen, ConfirmScreen, HelpScreen
 from omni_tui.ui.screens.process_log import ProcessLogScreen

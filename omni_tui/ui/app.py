@@ -186,7 +186,6 @@ class CockpitApp(App[int]):
         self.hunks: dict[tuple[str, str], set[int]] = {}
         self.edited: dict[str, dict[str, str]] = {}
         self.job: RebuildJob | None = None
-        self.job_title: str = ""
         self.processes: Any = None
         self.selected_process: str | None = None
         self.rebuild_command: str | None = None
@@ -930,7 +929,6 @@ class CockpitApp(App[int]):
     def _start_job(self, title: str, operation: Callable[..., Any], *, run_id: str, short: str | None = None) -> None:
         job = RebuildJob(self, self.ws, title, operation, run_id=run_id)
         self.job = job
-        self.job_title = title
         self.log_view.clear()
         # The progress row leads with a short title, so phase, counts and time stay in view.
         self.log_view.start_progress(short or title)

@@ -205,10 +205,6 @@ class RebuildJob:
         if self.runner is not None:
             self.runner.cancel()
 
-    @property
-    def log_path(self) -> str | None:
-        return str(self.runner.log_path) if self.runner is not None else None
-
     def _on_line(self, line: str) -> None:
         display = [event.text for event in self.parser.feed(line) if isinstance(event, DisplayLine)]
         if display:
