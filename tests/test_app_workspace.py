@@ -133,3 +133,30 @@ async def test_agent_text_is_shown_literally_never_as_markup_or_escapes(project:
         assert title in app.detail.query_one("#detail-title").render().plain  # the detail, as typed
         assert "[red]no[/red]" in text and "\x1b" not in text
         assert app.return_code is None  # the [@click=app.quit] in the title did nothing
+
+
+OTHER_COCKPIT_ACCEPTS = """
+import sys
+from omni_tui.core.gate import Gate
+from omni_tui.core.rebuild import RebuildOutcome
+from omni_tui.core.workspace import Workspace
+ws = Workspace.open(sys.argv[1])
+decision = Gate(ws, who="bob").accept_direct(rebuild=lambda: RebuildOutcome(0, 0.1, None, ("ok",)))
+print(decision.status)
+"""
+
+
+async def test_a_decision_made_in_another_cockpit_shows_here(project: Path) -> None:
+    import subprocess
+    import sys
+
+    ws = open_workspace(project)
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        (project / "devenv.nix").write_text((project / "devenv.nix").read_text().replace("hello", "hallo"))
+        await wait_for(pilot, lambda: "UNAPPROVED EDITS" in screen_text(app), what="the direct edit")
+        other = subprocess.run([sys.executable, "-c", OTHER_COCKPIT_ACCEPTS, str(project)], capture_output=True, text=True, timeout=60)
+        assert other.stdout.strip() == "applied", other.stderr
+        # only the baseline moved (the file did not change): the diff and the gate follow it
+        await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the gate to follow the other cockpit")
+        await wait_for(pilot, lambda: "No changes against the baseline" in screen_text(app), what="the diff to follow the baseline")

@@ -66,9 +66,9 @@ def post_workspace(app: App, ws: Any, gate: Any, store: Any, *, files: bool = Tr
 class WorkspaceWatcher:
     """Watches the guarded files and the proposal state directories with watchfiles (inotify).
 
-    Guarded-file writes → `FileChanged` (and, in guard mode, the edit is captured as a proposal and
-    reverted); proposal, decision, quarantine, baseline or lock changes → `ProposalsChanged`; both
-    → `GateChanged`.
+    Guarded-file or baseline writes → `FileChanged` (and, in guard mode, the edit is captured as a
+    proposal and reverted); proposal, decision, quarantine or lock changes → `ProposalsChanged`;
+    both → `GateChanged`.
     """
 
     def __init__(self, app: App, ws: Any, gate: Any, store: Any) -> None:
@@ -80,17 +80,21 @@ class WorkspaceWatcher:
         root = ws.root
         self._guarded = {str(root / rel): rel for rel in ws.guarded()}
         paths = ws.paths
-        self._state_dirs = {str(p) for p in (paths.proposals, paths.decisions, paths.quarantine, paths.baseline)}
+        self._state_dirs = {str(p) for p in (paths.proposals, paths.decisions, paths.quarantine)}
+        # The baseline moves when any cockpit approves or accepts edits: the diffs are against it.
+        self._baseline_dir = str(paths.baseline)
         self._state_dir = str(paths.state)
-        dirs = {str(root), self._state_dir, *self._state_dirs}
+        dirs = {str(root), self._state_dir, self._baseline_dir, *self._state_dirs}
         dirs.update(str((root / rel).parent) for rel in ws.guarded())
         self.watched = sorted(d for d in dirs if Path(d).is_dir())
 
     def classify(self, path: str) -> str | None:
-        """'file' for a guarded file, 'state' for the proposal state, None for anything else."""
+        """'file' for a guarded file or its baseline, 'state' for the proposal state, None for anything else."""
         if path in self._guarded:
             return "file"
         parent = str(Path(path).parent)
+        if parent == self._baseline_dir:
+            return "file"
         if parent in self._state_dirs:
             return "state"
         if parent == self._state_dir and not Path(path).name.startswith("."):
