@@ -258,3 +258,21 @@ async def test_quitting_during_a_rebuild_asks_then_cancels_and_rolls_back_before
         await wait_for(pilot, lambda: app.return_code is not None, timeout=30, what="the app to exit")
     assert decision_of(ws, pid).status == "rolled_back"
     assert (project / "devenv.nix").read_bytes() == before
+
+
+async def test_after_a_decision_the_next_pending_proposal_is_selected(project: Path) -> None:
+    ws = open_workspace(project)
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        first = propose_now(project, "devenv.nix", GOOD, title="First")
+        second = propose_now(project, "devenv.nix", GOOD.replace("ripgrep", "fd"), title="Second")
+        await select_proposal(pilot, app, "First")
+        await wait_for(pilot, lambda: "Second" in screen_text(app), what="both proposals")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RejectScreen), what="the reject modal")
+        for key in "no":
+            await pilot.press(key)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: decision_of(ws, first) is not None, what="the rejection")
+        await wait_for(pilot, lambda: app.selected_key == second, what="the next proposal selected")
+        assert app.detail.view.title == "Second"

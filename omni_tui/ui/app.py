@@ -404,6 +404,7 @@ class CockpitApp(App[int]):
         self._apply_proposals(message.entries, message.quarantined)
 
     def _apply_proposals(self, entries: tuple[Any, ...], quarantined: tuple[Any, ...], initial: bool = False) -> None:
+        was_pending = self.selected_key is not None and self.selected_key in (self._known_pending or ())
         self.entries = {entry.proposal.id: entry for entry in entries}
         self.quarantined = {presenters.quarantine_key(item): item for item in quarantined}
         pending = {pid for pid, entry in self.entries.items() if entry.status == "pending"}
@@ -420,6 +421,10 @@ class CockpitApp(App[int]):
             if pid not in self.validations and pid not in self._validation_gen:
                 self._validate(pid)
         self._show_queue()
+        if was_pending and self.selected_key not in pending and pending:
+            # The selected proposal was just decided: move on to the next one waiting.
+            oldest = min(pending, key=lambda pid: self.entries[pid].proposal.created_at)
+            self.queue.select_key(oldest)
 
     def _show_queue(self) -> None:
         rows = presenters.queue_rows(self.entries.values(), self.quarantined.values(), self.validations, self.clock())
