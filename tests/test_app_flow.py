@@ -124,7 +124,9 @@ async def test_partial_approval_applies_exactly_the_chosen_hunks(project: Path) 
         propose_now(project, "devenv.nix", new, title="Two edits")
         await select_proposal(pilot, app, "Two edits")
         assert app.detail.diff.hunk_count == 2
-        await pilot.press("n")  # to the first hunk of the proposal's diff (the queue has focus)
+        await pilot.press("enter")  # into the proposal's diff
+        assert app.focused is app.detail.diff
+        await pilot.press("n")  # to the first hunk
         await pilot.press("space")  # leave it out
         await wait_for(pilot, lambda: app.detail.diff.selected_hunks == {1}, what="hunk 0 left out")
         await pilot.press("a")

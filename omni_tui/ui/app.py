@@ -26,7 +26,7 @@ from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from omni_tui.core.errors import ConfigError, OmniError, RebuildError
@@ -444,6 +444,13 @@ class CockpitApp(App[int]):
         self.selected_key = message.key
         self._show_detail()
         self._bindings_may_have_changed()
+
+    @on(DataTable.RowSelected, "#queue")
+    @_live
+    def _on_queue_enter(self, _message: DataTable.RowSelected) -> None:
+        # enter on a proposal: into its diff, to scroll it line by line (tab moves on to the next panel)
+        if self.detail.view is not None and self.detail.shown_path is not None:
+            self.detail.diff.focus()
 
     def _current_texts(self) -> dict[str, str | None]:
         return {path: f.current for path, f in self.files.items()}
