@@ -125,8 +125,7 @@ def test_demo_under_tmux_approve_reject_quit_leaves_nothing_behind(need_tmux: No
         assert "pkgs.ripgrep" in (root / "devenv.nix").read_text()
 
         tmux.wait_for(second)
-        # The newest proposal is listed first; select it (a no-op when the cockpit already did).
-        tmux.keys("Up")
+        # The cockpit selects the proposal that arrived after the decision: its reasoning is shown.
         tmux.wait_for(script.STEPS[1].why[:40])
         tmux.keys("r")
         tmux.wait_for("The agent reads this reason")

@@ -408,6 +408,7 @@ class CockpitApp(App[int]):
         self.entries = {entry.proposal.id: entry for entry in entries}
         self.quarantined = {presenters.quarantine_key(item): item for item in quarantined}
         pending = {pid for pid, entry in self.entries.items() if entry.status == "pending"}
+        new: list[Any] = []
         if self._known_pending is not None and not initial:
             new = [self.entries[pid].proposal for pid in pending - self._known_pending]
             if new:
@@ -421,8 +422,9 @@ class CockpitApp(App[int]):
             if pid not in self.validations and pid not in self._validation_gen:
                 self._validate(pid)
         self._show_queue()
-        if was_pending and self.selected_key not in pending and pending:
-            # The selected proposal was just decided: move on to the next one waiting.
+        if pending and self.selected_key not in pending and (was_pending or new):
+            # The selected proposal was just decided, or one arrived while nothing pending was
+            # selected: move on to the one waiting (the oldest; a new one when it is alone).
             oldest = min(pending, key=lambda pid: self.entries[pid].proposal.created_at)
             self.queue.select_key(oldest)
 

@@ -1,0 +1,48 @@
+"""What QA found using the cockpit as its users do, each pinned by a test that failed before the fix.
+
+Every test runs the real `CockpitApp` under Pilot on a real temp workspace, with the real
+`omni-tui propose` as the agent and a real rebuild command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import events
+
+from app_harness import SIZE, open_workspace, propose_now, screen_text, wait_for
+from omni_tui.core.proposals import ProposalStore
+from omni_tui.ui.app import CockpitApp
+from omni_tui.ui.screens import ApproveScreen, RejectScreen
+
+
+
+def edited(project: Path, old: str, new: str) -> str:
+    text = (project / "devenv.nix").read_text()
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+def decision_of(ws, proposal_id: str):
+    return ProposalStore(ws).decision(proposal_id)
+
+
+async def test_a_proposal_arriving_after_a_decision_is_selected(project: Path) -> None:
+    ws = open_workspace(project)
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        first = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="First")
+        await wait_for(pilot, lambda: app.selected_key == first, what="the first proposal selected")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: getattr(decision_of(ws, first), "status", None) == "applied", what="the approval")
+        await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the rebuild's end")
+        # Nothing is pending now; the agent sends its next proposal.
+        second = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.fd"), title="Second")
+        await wait_for(pilot, lambda: app.selected_key == second, what="the new proposal selected")
+        await wait_for(pilot, lambda: app.detail.view is not None and app.detail.view.title == "Second", what="its detail")
+        # `r` now acts on the new one, not on the applied one.
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RejectScreen), what="the reject modal")
+        assert app.screen.proposal_title == "Second"
