@@ -46,3 +46,22 @@ async def test_a_proposal_arriving_after_a_decision_is_selected(project: Path) -
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, RejectScreen), what="the reject modal")
         assert app.screen.proposal_title == "Second"
+
+
+async def test_a_reason_typed_and_entered_at_once_is_the_reason_recorded(project: Path) -> None:
+    """Keys arriving in one burst (tmux send-keys, a paste, a fast typist): enter must not overtake the text."""
+    ws = open_workspace(project)
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.mysql57"), title="MySQL")
+        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RejectScreen), what="the reject modal")
+        reason = "no mysql please"
+        # As the terminal driver delivers them: every key posted to the app before any is handled.
+        for char in reason:
+            app.post_message(events.Key("space" if char == " " else char, char))
+        app.post_message(events.Key("enter", "\r"))
+        await wait_for(pilot, lambda: decision_of(ws, pid) is not None, what="the rejection")
+        assert decision_of(ws, pid).reason == reason
+        assert not isinstance(app.screen, RejectScreen)

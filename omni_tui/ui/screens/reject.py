@@ -53,6 +53,14 @@ class RejectScreen(ModalScreen[str | None]):
         return self.query_one(Input).value.strip()
 
     def action_submit(self) -> None:
+        # enter is a priority binding, handled as it arrives; the characters typed before it are
+        # still queued for the Input (a fast typist, a paste, tmux send-keys). Read the reason
+        # once the Input has taken them.
+        self.query_one(Input).call_later(self._submit_typed)
+
+    def _submit_typed(self) -> None:
+        if not self.is_active:
+            return
         reason = self.reason
         if not reason:
             error = self.query_one("#reject-error", Static)
