@@ -55,7 +55,7 @@ def _print_json(value: Any) -> None:
 def cmd_cockpit(args: argparse.Namespace) -> int:
     import gc
 
-    # Importing Textual and the cockpit builds ~60,000 objects that live as long as the process.
+    # Importing Textual and the cockpit builds ~70,000 objects that live as long as the process.
     # Cyclic collections over them while they are built, and the collection over the whole heap
     # when the process ends, are wasted work (≈ 30 ms of start-up, ≈ 100 ms of quitting; see
     # docs/performance.md): collect nothing while importing, then freeze what was imported.
