@@ -123,3 +123,25 @@ def test_port_listing_and_probes() -> None:
         assert prober.check("0.0.0.0", port) == PortCheck(port, True, "127.0.0.1")
     assert not accepts("127.0.0.1", port)
     assert prober.check("0.0.0.0", port, now=10**9).accepting is False  # re-probed once stale
+
+
+def test_listening_sockets_from_netlink_match_proc_net(monkeypatch: pytest.MonkeyPatch) -> None:
+    import omni_tui.core.processes.services as services
+
+    if not Path("/proc/net/tcp").exists():
+        pytest.skip("no /proc/net/tcp on this system")
+    with socket.socket() as v4, socket.socket(socket.AF_INET6) as v6, socket.socket() as idle:
+        v4.bind(("127.0.0.1", 0))
+        v4.listen()
+        v6.bind(("::1", 0))
+        v6.listen()
+        idle.bind(("127.0.0.1", 0))  # bound, not listening: in neither table
+        ours = {v4.getsockname()[1], v6.getsockname()[1], idle.getsockname()[1]}
+        fast = services.listening_sockets()
+        monkeypatch.setattr(services, "_netlink_works", False)
+        slow = services.listening_sockets()
+        assert fast is not None and slow is not None
+        # Other processes on the machine may open or close sockets between the two reads: compare ours.
+        assert {i: v for i, v in fast.items() if v[1] in ours} == {i: v for i, v in slow.items() if v[1] in ours}
+        assert ("127.0.0.1", v4.getsockname()[1]) in fast.values() and ("::1", v6.getsockname()[1]) in fast.values()
+        assert idle.getsockname()[1] not in {port for _addr, port in fast.values()}

@@ -48,7 +48,7 @@ def _netlink_listening(family: int) -> dict[int, tuple[str, int]]:
         nl.settimeout(2.0)
         nl.sendall(header + request)
         while True:
-            data = nl.recv(65536)
+            data = nl.recv(1 << 17)
             if not data:
                 raise OSError("sock_diag: the kernel closed the netlink socket")
             off = 0
