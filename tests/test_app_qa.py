@@ -13,7 +13,7 @@ from textual import events
 from app_harness import SIZE, open_workspace, propose_now, screen_text, wait_for
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.ui.app import CockpitApp
-from omni_tui.ui.screens import ApproveScreen, RejectScreen
+from omni_tui.ui.screens import ApproveScreen, EditScreen, RejectScreen
 
 
 
@@ -65,3 +65,20 @@ async def test_a_reason_typed_and_entered_at_once_is_the_reason_recorded(project
         await wait_for(pilot, lambda: decision_of(ws, pid) is not None, what="the rejection")
         assert decision_of(ws, pid).reason == reason
         assert not isinstance(app.screen, RejectScreen)
+
+
+async def test_text_typed_and_saved_at_once_in_the_editor_is_what_is_approved(project: Path, monkeypatch) -> None:
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.delenv("VISUAL", raising=False)
+    ws = open_workspace(project)
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
+        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, EditScreen), what="the editor")
+        for char in "# ok":
+            app.post_message(events.Key("space" if char == " " else char, char))
+        app.post_message(events.Key("ctrl+s", None))
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal after saving")
+        assert app.edited[pid]["devenv.nix"].startswith("# ok")

@@ -78,7 +78,13 @@ class EditScreen(ModalScreen[str | None]):
         self._show_status()
 
     def action_save(self) -> None:
-        self.dismiss(self.text)
+        # ctrl+s is handled as it arrives; keys typed just before it may still be queued for the
+        # TextArea (a paste, tmux send-keys). Save once it has taken them.
+        self.query_one(TextArea).call_later(self._save_typed)
+
+    def _save_typed(self) -> None:
+        if self.is_active:
+            self.dismiss(self.text)
 
     def action_cancel(self) -> None:
         if not self.modified:
