@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual import events
 
 from app_harness import SIZE, open_workspace, propose_now, screen_text, wait_for
@@ -82,3 +83,21 @@ async def test_text_typed_and_saved_at_once_in_the_editor_is_what_is_approved(pr
         app.post_message(events.Key("ctrl+s", None))
         await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal after saving")
         assert app.edited[pid]["devenv.nix"].startswith("# ok")
+
+
+@pytest.mark.parametrize("size", [SIZE, (80, 24)])
+async def test_a_long_title_is_cropped_so_the_state_and_check_stay_in_view(project: Path, size: tuple[int, int]) -> None:
+    ws = open_workspace(project)
+    app = CockpitApp(ws, poll_processes=False)
+    title = "Add ripgrep and a local Redis for the job queue, and the MySQL client for imports"
+    async with app.run_test(size=size) as pilot:
+        pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title=title)
+        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+        await wait_for(pilot, lambda: app.validations.get(pid), what="the validation")
+
+        def queue_line() -> str:
+            return next((line for line in screen_text(app).splitlines() if "test-agent " in line and "Add rip" in line), "")
+
+        await wait_for(pilot, lambda: "pending" in queue_line() and "✓ ok" in queue_line(), what="state and check in the row")
+        assert "…" in queue_line()  # the title gave way, visibly
+        assert "State" in screen_text(app) and "Check" in screen_text(app)

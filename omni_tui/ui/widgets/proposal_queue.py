@@ -10,11 +10,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual import events
 from textual.app import App
 from textual.color import Color, ColorParseError
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_KEEP_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -105,7 +108,8 @@ class ProposalQueue(DataTable):
     def _cells(self, row: QueueRow) -> dict[str, Text]:
         return {
             "agent": Text(plain(row.agent), style=self._colour("accent")),
-            "title": Text(plain(row.title)),
+            # Cropped with an ellipsis to the width `_fit_title` leaves it.
+            "title": Text(plain(row.title), no_wrap=True, overflow="ellipsis"),
             "age": Text(row.age, style=self._colour("foreground-muted")),
             "state": Text(row.state, style=f"bold {self._colour(STATE_COLOURS.get(row.state, 'foreground'))}"),
             "check": Text(row.badge, style=self._colour(BADGE_COLOURS.get(row.badge_kind, "foreground"))),
@@ -125,6 +129,7 @@ class ProposalQueue(DataTable):
                     if _field(old_row, column) != _field(new_row, column):
                         self.update_cell(key, column, new_cells[column])
             self._rows = new
+            self._fit_title()
             return
         keep = self._selected
         self.clear()
@@ -134,7 +139,32 @@ class ProposalQueue(DataTable):
         self._rows, self._order = new, order
         if keep in new:
             self.move_cursor(row=order.index(keep), animate=False)
+        self._fit_title()
         self._announce()
+
+    def _fit_title(self) -> None:
+        """Give the title only what the other columns leave: agent, age, state and check always show whole."""
+        column = self.columns.get(ColumnKey("title"))
+        width = self.scrollable_content_region.width
+        if column is None or width <= 0:
+            return
+        pad = 2 * self.cell_padding
+        rows = list(self._rows.values())
+        others = 0
+        for key, label in COLUMNS:
+            if key != "title":
+                cells = [cell_len(plain(row.badge if key == "check" else str(getattr(row, key)))) for row in rows]
+                others += max([cell_len(label), *cells]) + pad
+        longest = max([cell_len("Title"), *(cell_len(plain(row.title)) for row in rows)])
+        fitted = max(8, min(longest, width - others - pad))
+        if column.auto_width or column.width != fitted:
+            column.auto_width = False
+            column.width = fitted
+            self._require_update_dimensions = True
+            self.refresh()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._fit_title()
 
     def select_key(self, key: str) -> None:
         """Move the cursor to a row by key (no-op when absent)."""
