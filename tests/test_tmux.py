@@ -37,10 +37,15 @@ class Pane:
             raise AssertionError(f"tmux {' '.join(args)}: {done.stderr.strip()}")
         return done.stdout
 
-    def start(self, argv: list[str], env: dict[str, str], cwd: Path) -> None:
-        command = " ".join(_quote(a) for a in ["env", "-i", *(f"{k}={v}" for k, v in env.items()), *argv])
+    def start(self, argv: list[str], env: dict[str, str], cwd: Path, status_file: Path) -> None:
+        """Run `argv` in a clean environment; the pane's shell writes its exit status to `status_file`.
+
+        (The shell reaps it: tmux's own `pane_dead_status` can lag behind for a long time.)
+        """
+        program = " ".join(_quote(a) for a in ["env", "-i", *(f"{k}={v}" for k, v in env.items()), *argv])
+        command = f"{program}; echo $? > {_quote(str(status_file))}"
         self.tmux("-f", "/dev/null", "new-session", "-d", "-s", "cockpit", "-x", "120", "-y", "34", "-c", str(cwd), command)
-        # Keep the pane after its process exits, so the exit status can be read.
+        # Keep the pane after its shell exits, so the end can be seen.
         self.tmux("set-option", "-t", "cockpit", "remain-on-exit", "on")
 
     def screen(self) -> str:
@@ -72,13 +77,14 @@ def _quote(arg: str) -> str:
     return "'" + arg.replace("'", "'\\''") + "'"
 
 
-def _wait(condition: Callable[[], bool], what: str, timeout_s: float = 90.0) -> None:
+def _wait(condition: Callable[[], bool], what: str, timeout_s: float = 90.0, pane: Pane | None = None) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    screen = f"; the screen:\n{pane.screen()}" if pane is not None else ""
+    raise AssertionError(f"timed out waiting for {what}{screen}")
 
 
 def test_a_person_approves_a_proposal_in_the_installed_cockpit(need_tmux: None, project: Path, tmp_path: Path) -> None:
@@ -95,7 +101,8 @@ def test_a_person_approves_a_proposal_in_the_installed_cockpit(need_tmux: None, 
     pane = Pane(f"omni-tui-test-{uuid.uuid4().hex[:8]}")
     agent: subprocess.Popen[str] | None = None
     try:
-        pane.start([*_command(), str(project)], env, project)
+        status_file = tmp_path / "cockpit.status"
+        pane.start([*_command(), str(project)], env, project, status_file)
         pane.wait_for("CLEAN")
 
         original = (project / "devenv.nix").read_text()
@@ -131,14 +138,9 @@ def test_a_person_approves_a_proposal_in_the_installed_cockpit(need_tmux: None, 
         pane.wait_for("CLEAN")
 
         pane.keys("q")
-        # tmux marks the pane dead, then records how its process ended: wait for both.
-        _wait(
-            lambda: pane.pane("pane_dead") == "1" and bool(pane.pane("pane_dead_status") or pane.pane("pane_dead_signal")),
-            "the cockpit to exit after q",
-            60,
-        )
-        status, signal = pane.pane("pane_dead_status"), pane.pane("pane_dead_signal")
-        assert (status, signal) == ("0", ""), f"exit status {status!r}, signal {signal!r}; the screen:\n{pane.screen()}"
+        _wait(lambda: status_file.exists() and status_file.read_text().strip() != "", "the cockpit to exit after q", 60, pane)
+        assert status_file.read_text().strip() == "0", f"the cockpit exited with {status_file.read_text().strip()}"
+        _wait(lambda: pane.pane("pane_dead") == "1", "the pane to close", 30, pane)
     finally:
         if agent is not None and agent.poll() is None:
             agent.kill()
