@@ -101,3 +101,58 @@ async def test_a_long_title_is_cropped_so_the_state_and_check_stay_in_view(proje
         await wait_for(pilot, lambda: "pending" in queue_line() and "✓ ok" in queue_line(), what="state and check in the row")
         assert "…" in queue_line()  # the title gave way, visibly
         assert "State" in screen_text(app) and "Check" in screen_text(app)
+
+
+async def test_the_accept_edits_modal_validates_the_direct_edits_and_blocks_a_syntax_error(project: Path, need_nix: None) -> None:
+    ws = open_workspace(project)
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        (project / "devenv.nix").write_text(edited(project, "pkgs.jq", "pkgs.jq pkgs.htop"))
+        await wait_for(pilot, lambda: "UNAPPROVED EDITS" in screen_text(app), what="the gate state")
+        await pilot.press("A")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the accept confirmation")
+        await wait_for(pilot, lambda: "✓ Nix parses" in screen_text(app), what="the Nix check passed")
+        assert "size/encoding ok" in screen_text(app)
+        assert "not validated" not in screen_text(app) and "base current" not in screen_text(app)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ApproveScreen), what="the modal closed")
+
+        (project / "devenv.nix").write_text(edited(project, "pkgs.htop ];", "pkgs.htop ;"))
+        await wait_for(pilot, lambda: "−1" in screen_text(app) and app._unapproved(), what="the broken edit shown")
+        await pilot.press("A")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the accept confirmation")
+        await wait_for(pilot, lambda: "Cannot approve" in screen_text(app), what="the syntax error blocking")
+        assert "✗ Nix" in screen_text(app) and "devenv.nix:" in screen_text(app)
+        await pilot.press("y")  # blocked: nothing happens
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ApproveScreen) and app.job is None
+
+
+async def test_the_accept_edits_modal_names_an_edit_that_is_not_utf8(project: Path) -> None:
+    ws = open_workspace(project)
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        (project / "devenv.nix").write_bytes((project / "devenv.nix").read_bytes().replace(b"hello", b"h\xe9llo"))
+        await wait_for(pilot, lambda: "UNAPPROVED EDITS" in screen_text(app), what="the gate state")
+        await pilot.press("A")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the accept confirmation")
+        await wait_for(pilot, lambda: "not valid UTF-8" in screen_text(app), what="the encoding check")
+        assert "Cannot approve" in screen_text(app)
+
+
+async def test_the_open_approve_modal_shows_a_validation_that_finishes_after_it_opened(project: Path) -> None:
+    """The file changes under an open approve modal: the re-check says stale there, and approving is blocked."""
+    ws = open_workspace(project)
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
+        await wait_for(pilot, lambda: app.selected_key == pid and app.validations.get(pid), what="the proposal checked")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        assert "base current" in screen_text(app) and "Cannot approve" not in screen_text(app)
+        (project / "devenv.nix").write_text(edited(project, '"hello"', '"bonjour"'))
+        await wait_for(pilot, lambda: "Cannot approve" in screen_text(app), what="the stale base blocking")
+        assert "stale" in screen_text(app)
+        await pilot.press("y")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ApproveScreen) and app.job is None

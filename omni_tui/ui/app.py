@@ -61,6 +61,7 @@ from omni_tui.ui.widgets.process_table import ProcessTable
 from omni_tui.ui.widgets.proposal_detail import ProposalDetail
 from omni_tui.ui.widgets.proposal_queue import ProposalQueue
 from omni_tui.ui.workers import (
+    DIRECT_EDITS,
     ProcessLogFollower,
     ProcessPoller,
     RebuildJob,
@@ -69,6 +70,7 @@ from omni_tui.ui.workers import (
     read_guarded,
     read_proposals,
     run_action,
+    validate_direct_edits,
     validate_proposal,
 )
 
@@ -195,6 +197,8 @@ class CockpitApp(App[int]):
         self._poller: ProcessPoller | None = None
         self._log_follower: ProcessLogFollower | None = None
         self._log_screen: ProcessLogScreen | None = None
+        # The open approve / accept modal (updated in place when its validation arrives): (key, screen).
+        self._approve_screen: tuple[str, Any] | None = None
         self.last_outcome: str = ""
         self._binding_signature: tuple[object, ...] = ()
         self._quit_when_idle = False
@@ -527,8 +531,22 @@ class CockpitApp(App[int]):
     def _on_validation(self, message: ValidationReady) -> None:
         if message.generation != self._validation_gen.get(message.proposal_id):
             return  # an older run finished after a newer one started
+        if message.proposal_id == DIRECT_EDITS:
+            self._update_approve_screen(DIRECT_EDITS, self._direct_summary(message.validation, message.error))
+            return
         self.validations[message.proposal_id] = (message.validation, message.error)
         self._show_queue()
+        entry = self.entries.get(message.proposal_id)
+        if entry is not None and entry.status == "pending":
+            self._update_approve_screen(message.proposal_id, self._approval_summary(entry))
+
+    def _update_approve_screen(self, key: str, summary: ApprovalSummary) -> None:
+        """The approve / accept modal for `key`, still open, shows the validation that just finished."""
+        if self._approve_screen is None:
+            return
+        shown, screen = self._approve_screen
+        if shown == key and screen.is_attached and screen in self.screen_stack:
+            screen.update_summary(summary)
 
     # -- selection helpers -----------------------------------------------------------------------
 
@@ -794,9 +812,12 @@ class CockpitApp(App[int]):
         if entry is None:
             return
         pid = entry.proposal.id
-        self.push_screen(screens().ApproveScreen(self._approval_summary(entry)), partial(self._approve_confirmed, pid))
+        screen = screens().ApproveScreen(self._approval_summary(entry))
+        self._approve_screen = (pid, screen)
+        self.push_screen(screen, partial(self._approve_confirmed, pid))
 
     def _approve_confirmed(self, pid: str, confirmed: bool | None) -> None:
+        self._approve_screen = None
         if not confirmed:
             return
         entry = self.entries.get(pid)
@@ -895,23 +916,36 @@ class CockpitApp(App[int]):
 
     # -- direct edits ----------------------------------------------------------------------------
 
-    def action_accept_direct(self) -> None:
+    def _direct_summary(self, validation: Any = None, error: str | None = None) -> ApprovalSummary:
+        """The accept modal's summary: the direct edits against the baseline, and their check (None: running)."""
         paths = self._unapproved()
-        if not paths:
-            return
         pairs = [(path, self.files[path].baseline if path in self.files else None, self.files[path].current if path in self.files else None, None) for path in paths]
         cfg = self.ws.config.rebuild
-        summary = screens().ApprovalSummary(
+        return screens().ApprovalSummary(
             title="Accept the direct edits",
             files=presenters.files_summary(pairs),
+            checks=presenters.approval_checks(validation, error, base=False),
             rebuild_command=self.rebuild_command,
             restart_command=cfg.restart_command if cfg.restart_after else None,
             agent="direct edit",
             action="Accept edits",
         )
-        self.push_screen(screens().ApproveScreen(summary), self._accept_confirmed)
+
+    def action_accept_direct(self) -> None:
+        paths = self._unapproved()
+        if not paths:
+            return
+        generation = self._validation_gen.get(DIRECT_EDITS, 0) + 1
+        self._validation_gen[DIRECT_EDITS] = generation
+        self.run_worker(
+            partial(validate_direct_edits, self, self.ws, paths, generation), thread=True, group="validate", exit_on_error=False
+        )
+        screen = screens().ApproveScreen(self._direct_summary())
+        self._approve_screen = (DIRECT_EDITS, screen)
+        self.push_screen(screen, self._accept_confirmed)
 
     def _accept_confirmed(self, confirmed: bool | None) -> None:
+        self._approve_screen = None
         if not confirmed:
             return
 

@@ -45,12 +45,15 @@ def format_age(stamp: str, now: datetime) -> str:
     return f"{seconds // 86400}d"
 
 
-def validation_checks(validation: Any, error: str | None = None) -> tuple[Check, ...]:
-    """The three questions a person asks before approving: does Nix parse, is the base current, size/encoding ok."""
+def validation_checks(validation: Any, error: str | None = None, *, base: bool = True) -> tuple[Check, ...]:
+    """The three questions a person asks before approving: does Nix parse, is the base current, size/encoding ok.
+
+    `base=False` for the direct edits: they are what is on disk, there is no base to be stale.
+    """
     if error is not None:
         return (Check(False, f"validation failed: {error}"),)
     if validation is None:
-        return (Check(None, "validating…"),)
+        return (Check(None, "validating…: Nix parse, size and UTF-8"),)
     issues = tuple(validation.issues)
 
     def of(*kinds: str) -> list[Any]:
@@ -63,9 +66,12 @@ def validation_checks(validation: Any, error: str | None = None) -> tuple[Check,
     elif validation.nix_checked:
         checks.append(Check(True, "Nix parses"))
     else:
-        checks.append(Check(None, "Nix not checked (nix-instantiate not found)"))
+        why = "; ".join(note.removesuffix(": Nix syntax not checked") for note in validation.notes)
+        why = why or "the content is not valid UTF-8 or too large"
+        checks.append(Check(None, f"Nix not checked: {why}"))
     stale = of("stale")
-    checks.append(Check(False, "stale: " + stale[0].message) if stale else Check(True, "base current"))
+    if base or stale:
+        checks.append(Check(False, "stale: " + stale[0].message) if stale else Check(True, "base current"))
     sized = of("size", "encoding")
     checks.append(Check(False, sized[0].describe()) if sized else Check(True, "size/encoding ok"))
     for issue in of("path"):
@@ -73,12 +79,12 @@ def validation_checks(validation: Any, error: str | None = None) -> tuple[Check,
     return tuple(checks)
 
 
-def approval_checks(validation: Any, error: str | None = None) -> tuple[ApprovalCheck, ...]:
+def approval_checks(validation: Any, error: str | None = None, *, base: bool = True) -> tuple[ApprovalCheck, ...]:
     """The same checks in the approve modal's terms."""
     from omni_tui.ui.screens.summaries import ApprovalCheck
 
     out = []
-    for check in validation_checks(validation, error):
+    for check in validation_checks(validation, error, base=base):
         label, _, detail = check.text.partition(": ")
         out.append(ApprovalCheck(label, check.ok, detail))
     return tuple(out)

@@ -43,6 +43,14 @@ def _lines(lines: list[Content]) -> Content:
     return Content("\n").join(lines)
 
 
+def _checks(summary: ApprovalSummary) -> Content:
+    return _lines([_check_line(c) for c in summary.checks]) or Content.from_markup("[$text-muted]– not validated[/]")
+
+
+def _blocked(reason: str) -> Content:
+    return Content.from_markup("[b]Cannot approve:[/] $reason", reason=reason)
+
+
 class ApproveScreen(ModalScreen[bool]):
     """Confirm an approval: dismiss(True) to apply and rebuild, dismiss(False) to go back."""
 
@@ -77,15 +85,12 @@ class ApproveScreen(ModalScreen[bool]):
                 )
                 yield Static(_lines([_file_line(f) for f in s.files]) or "(no files)", id="approve-files")
                 yield Static("[b]Validation[/]", classes="section-title")
-                checks = _lines([_check_line(c) for c in s.checks]) or Content.from_markup("[$text-muted]– not validated[/]")
-                yield Static(checks, id="approve-checks")
+                yield Static(_checks(s), id="approve-checks")
                 yield Static("[b]Will run[/]", classes="section-title")
                 yield Static(self._will_run(), id="approve-command")
             reason = s.block_reason
             if reason is not None:
-                yield Static(
-                    Content.from_markup("[b]Cannot approve:[/] $reason", reason=reason), id="approve-blocked", classes="error-line"
-                )
+                yield Static(_blocked(reason), id="approve-blocked", classes="error-line")
             with Horizontal(classes="buttons"):
                 yield Button(f"{s.action} (y)", variant="success", id="approve-yes", disabled=reason is not None)
                 yield Button("Cancel (n)", id="approve-no")
@@ -110,6 +115,22 @@ class ApproveScreen(ModalScreen[bool]):
         for button in self.query(Button):
             # Keys drive the dialog; buttons are for the mouse, so enter always means "confirm".
             button.can_focus = False
+
+    def update_summary(self, summary: ApprovalSummary) -> None:
+        """Show new facts in place (the validation finished while the modal was open)."""
+        self.summary = summary
+        self.query_one("#approve-checks", Static).update(_checks(summary))
+        reason = summary.block_reason
+        blocked = self.query("#approve-blocked")
+        if reason is None:
+            blocked.remove()
+        elif blocked:
+            blocked.first(Static).update(_blocked(reason))
+        else:
+            line = Static(_blocked(reason), id="approve-blocked", classes="error-line")
+            self.query_one("#dialog").mount(line, before=self.query_one("#dialog > .buttons"))
+        self.query_one("#approve-yes", Button).disabled = reason is not None
+        self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "confirm" and self.summary.block_reason is not None:
