@@ -195,6 +195,7 @@ class CockpitApp(App[int]):
         self._known_pending: set[str] | None = None
         self._watcher: WorkspaceWatcher | None = None
         self._poller: ProcessPoller | None = None
+        self._background_stopped = False
         self._log_follower: ProcessLogFollower | None = None
         self._log_screen: ProcessLogScreen | None = None
         # The open approve / accept modal (updated in place when its validation arrives): (key, screen).
@@ -254,21 +255,31 @@ class CockpitApp(App[int]):
         self._apply_proposals(entries, quarantined, initial=True)
         self._apply_gate(self.gate.state())
         self._process_note()
-        if self.watch_files:
-            self._watcher = WorkspaceWatcher(self, self.ws, self.gate, self.store)
-            self.run_worker(self._watcher.run(), name="watch workspace", group="watch", exit_on_error=False)
-            # Whatever changed between the first read and the watcher starting is picked up here.
-            self.set_timer(0.5, self._refresh_workspace)
-        if self.poll_processes:
-            self._poller = ProcessPoller(self, self.ws.root, self.ws.config.processes.poll_interval_s)
-            self.run_worker(self._poller.run, name="poll processes", group="processes", thread=True, exit_on_error=False)
+        # Watching and polling start once the first frame is on screen: importing watchfiles and the
+        # first process scan would delay it by 30-50 ms (docs/performance.md).
+        self.call_after_refresh(self._start_background)
         if not self.frozen_clock:
             self.set_interval(10, self._refresh_ages, name="queue ages")
 
     def on_unmount(self) -> None:
         self._stop_background()
 
+    def _start_background(self) -> None:
+        if self._background_stopped:
+            return
+        if self.watch_files:
+            watcher = self._watcher = WorkspaceWatcher(self, self.ws, self.gate, self.store)
+            self.run_worker(watcher.run(), name="watch workspace", group="watch", exit_on_error=False)
+            # Whatever changed between the first read and the watcher starting is picked up here, as the
+            # watcher would (in guard mode a direct edit is captured).
+            self.set_timer(0.5, lambda: self.run_worker(
+                partial(watcher.handle, True, True), thread=True, group="refresh", exit_on_error=False))
+        if self.poll_processes:
+            self._poller = ProcessPoller(self, self.ws.root, self.ws.config.processes.poll_interval_s)
+            self.run_worker(self._poller.run, name="poll processes", group="processes", thread=True, exit_on_error=False)
+
     def _stop_background(self) -> None:
+        self._background_stopped = True
         if self._watcher is not None:
             self._watcher.stop_event.set()
         if self._poller is not None:
