@@ -156,3 +156,48 @@ async def test_the_open_approve_modal_shows_a_validation_that_finishes_after_it_
         await pilot.press("y")
         await pilot.pause(0.3)
         assert isinstance(app.screen, ApproveScreen) and app.job is None
+
+
+async def test_the_cockpits_own_rebuild_is_not_listed_as_a_project_process(project: Path) -> None:
+    """The rebuild runs in the project directory (nix-build, sleep): the Processes panel must not list it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import psutil
+
+    ws = open_workspace(project, command="sleep 31.25; echo done")
+    env = {**os.environ, "DEVENV_ROOT": str(project)}
+    worker = subprocess.Popen([sys.executable, "-c", "import time\nwhile True: time.sleep(0.2)"], env=env, cwd=project,
+                              start_new_session=True)
+    app = CockpitApp(ws, watch=True)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
+            await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+            await pilot.press("a")
+            await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+            await pilot.press("y")
+
+            def sleeper() -> int | None:
+                for proc in psutil.process_iter(["cmdline"]):
+                    if proc.info["cmdline"] and proc.info["cmdline"][-1:] == ["31.25"]:
+                        return proc.pid
+                return None
+
+            rebuild_pid = await wait_for(pilot, sleeper, what="the rebuild's sleep running")
+            seen = []
+            # Two snapshots taken while it runs: the project's process is there, the rebuild's are not.
+            await wait_for(pilot, lambda: (app.processes not in seen and seen.append(app.processes)) or len(seen) > 2,
+                           what="two fresh process scans")
+            pids = {p.pid for p in app.processes.processes}
+            names = {p.name for p in app.processes.processes}
+            assert worker.pid in pids
+            assert rebuild_pid not in pids and "sleep" not in names and "sh" not in names
+            assert "REBUILDING" in screen_text(app)
+            await pilot.press("c")
+            await wait_for(pilot, lambda: getattr(decision_of(ws, pid), "status", None) == "rolled_back", what="the cancel")
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)

@@ -8,6 +8,7 @@ nothing here touches a widget.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -259,6 +260,10 @@ class RebuildJob:
         except OmniError as exc:
             self.app.post_message(RebuildFinished(self.title, None, str(exc)))
             return
+        from omni_tui.core.processes.scan import REBUILD_MARK
+
+        # Marked, so no cockpit's process list shows the rebuild's commands as the project's processes.
+        runner.env = {**(runner.env if runner.env is not None else os.environ), REBUILD_MARK: "1"}
         self.runner = runner
         if self._cancelled:
             runner.cancel()

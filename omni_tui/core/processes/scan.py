@@ -59,6 +59,7 @@ class _Proc:
     name: str | None = None  # the row name, once this process heads a row
     _cmdline: list[str] | None = None
     sockets: frozenset[int] | None = None  # inodes of the listening sockets it holds, as last looked up
+    rebuild: bool | None = None  # started by a cockpit's rebuild (REBUILD_MARK); looked up when first reached
 
     def cmdline(self) -> list[str]:
         if self._cmdline is None:
@@ -123,6 +124,25 @@ def _read_cmdline(pid: int) -> list[str]:
         return psutil.Process(pid).cmdline()
     except (OSError, psutil.Error):
         return []
+
+
+# Set in the environment of every rebuild a cockpit runs: its commands (nix-build, sleep, ...) run in the
+# project's directory but are not the project's processes.
+REBUILD_MARK = "OMNI_TUI_REBUILD"
+
+
+def _rebuild_marked(pid: int) -> bool:
+    """Whether the process's environment carries REBUILD_MARK (False when unreadable)."""
+    if _HAS_PROC:
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as fh:
+                return b"\0" + REBUILD_MARK.encode() + b"=" in b"\0" + fh.read()
+        except OSError:
+            return False
+    try:
+        return REBUILD_MARK in psutil.Process(pid).environ()
+    except psutil.Error:
+        return False
 
 
 def _environ_root(pid: int) -> str | None:
@@ -226,17 +246,26 @@ class ProjectScanner:
         for p in procs.values():
             children.setdefault(p.ppid, []).append(p.pid)
         members: set[int] = set()
-        stack = [p.pid for p in procs.values() if p.member]
+
+        def walk(stack: list[int], skip_rebuilds: bool) -> None:
+            while stack:
+                pid = stack.pop()
+                if pid in members or (skip_rebuilds and self._from_rebuild(procs[pid])):
+                    continue
+                members.add(pid)
+                stack.extend(children.get(pid, ()))
+
         manager = self._manager_pid()
-        if manager is not None and manager in procs:
-            stack.append(manager)
-        while stack:
-            pid = stack.pop()
-            if pid in members:
-                continue
-            members.add(pid)
-            stack.extend(children.get(pid, ()))
+        # The recorded manager's tree first: it belongs even when a rebuild's restart command started it.
+        walk([manager] if manager is not None and manager in procs else [], False)
+        walk([p.pid for p in procs.values() if p.member], True)
         return members - self._excluded
+
+    @staticmethod
+    def _from_rebuild(p: _Proc) -> bool:
+        if p.rebuild is None:
+            p.rebuild = _rebuild_marked(p.pid)
+        return p.rebuild
 
     def _manager_pid(self) -> int | None:
         """The detached manager `devenv up -d` recorded in `.devenv/processes.pid` (it and its children belong)."""
