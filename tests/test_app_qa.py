@@ -201,3 +201,27 @@ async def test_the_cockpits_own_rebuild_is_not_listed_as_a_project_process(proje
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(10)
+
+
+async def test_l_on_the_honcho_row_shows_the_managers_own_output(project: Path) -> None:
+    from test_processes_psutil import WEB, WORKER_LINE, Honcho
+
+    from omni_tui.ui.screens.process_log import ProcessLogScreen
+
+    honcho = Honcho(project, WEB + WORKER_LINE)
+    try:
+        ws = open_workspace(project)
+        app = CockpitApp(ws, watch=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.processes is not None and {"honcho", "worker"} <= {p.name for p in app.processes.processes},
+                           what="honcho and its processes in the table")
+            await pilot.press("tab")  # Proposals → Processes
+            app.process_table.select_name("honcho")
+            await wait_for(pilot, lambda: app.selected_process == "honcho", what="the honcho row selected")
+            await pilot.press("l")
+            await wait_for(pilot, lambda: isinstance(app.screen, ProcessLogScreen), what="the log screen")
+            await wait_for(pilot, lambda: "started (pid=" in screen_text(app), what="honcho's own system lines")
+            assert "unavailable" not in screen_text(app)
+            assert "worker line" in screen_text(app)  # the whole captured output, every process's lines
+    finally:
+        honcho.close()

@@ -533,6 +533,13 @@ class ProjectScanner:
                 got = cap.lines(name, lines)
                 if got is not None:
                     return got
+            row = self._rows.get(name)
+            if row is not None and row.manager:
+                # The manager's own output is the whole captured file: its system lines and every process's.
+                for cap in self._captured:
+                    got = _tail(cap.path, lines)
+                    if got is not None:
+                        return got
         where = ", ".join(str(c.path) for c in self._captured)
         raise BackendError(f"logs of '{name}' are unavailable: no captured manager output names it ({where})")
 
@@ -557,6 +564,21 @@ class ProjectScanner:
 
     def list(self) -> list[ProcessInfo]:
         return self.scan()
+
+
+def _tail(path: Path, lines: int, chunk: int = 1 << 18) -> list[str] | None:
+    """The last `lines` lines of a text file (reading at most `chunk` bytes from its end); None when unreadable."""
+    try:
+        with open(path, "rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, size - chunk))
+            data = fh.read()
+    except OSError:
+        return None
+    text = data.decode("utf-8", "replace").splitlines()
+    if size > chunk and text:
+        text = text[1:]  # the first line read may be cut
+    return text[-lines:] if lines > 0 else text
 
 
 def _running(pid: int) -> bool:
