@@ -269,7 +269,8 @@ class CockpitApp(App[int]):
             return
         if self.watch_files:
             watcher = self._watcher = WorkspaceWatcher(self, self.ws, self.gate, self.store)
-            self.run_worker(watcher.run(), name="watch workspace", group="watch", exit_on_error=False)
+            # The coroutine function, not a coroutine: a quit right after the first frame never starts it.
+            self.run_worker(watcher.run, name="watch workspace", group="watch", exit_on_error=False)
             # Whatever changed between the first read and the watcher starting is picked up here, as the
             # watcher would (in guard mode a direct edit is captured).
             self.set_timer(0.5, lambda: self.run_worker(
