@@ -225,3 +225,30 @@ async def test_l_on_the_honcho_row_shows_the_managers_own_output(project: Path) 
             assert "worker line" in screen_text(app)  # the whole captured output, every process's lines
     finally:
         honcho.close()
+
+
+async def test_a_rebuild_run_elsewhere_streams_here_and_approving_meanwhile_says_who_holds_the_gate(project: Path) -> None:
+    import subprocess
+
+    from app_harness import cli, wait_exit
+
+    slow = "echo step-one; sleep 1.5; echo step-two; sleep 1.5; echo step-three"
+    ws = open_workspace(project, command=slow)
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
+        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+        other = subprocess.Popen(cli("rebuild", "-C", str(project)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        await wait_for(pilot, lambda: "following its log" in screen_text(app), what="the other rebuild followed here")
+        await wait_for(pilot, lambda: "step-two" in screen_text(app), what="its log streaming here")
+        assert "REBUILDING" in screen_text(app)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: any("running in another cockpit" in n.message for n in app._notifications),
+                       what="why approving waits")
+        assert not isinstance(app.screen, ApproveScreen)
+        assert await wait_exit(other) == 0
+        await wait_for(pilot, lambda: "step-three" in screen_text(app) and "✓ rebuilt" in screen_text(app),
+                       what="the end of the other rebuild")
+        assert decision_of(ws, pid) is None  # nothing was applied here
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="approving possible again")

@@ -49,6 +49,8 @@ from omni_tui.ui.messages import (
     RebuildLines,
     RebuildStage,
     RebuildStarted,
+    RemoteRebuildEnded,
+    RemoteRebuildLog,
     ValidationReady,
 )
 from omni_tui.ui.themes import apply_log_palette, choose_theme, register_themes, theme_variable_defaults
@@ -65,6 +67,7 @@ from omni_tui.ui.workers import (
     ProcessLogFollower,
     ProcessPoller,
     RebuildJob,
+    RemoteRebuildFollower,
     WorkspaceWatcher,
     post_workspace,
     read_guarded,
@@ -200,6 +203,7 @@ class CockpitApp(App[int]):
         self._log_screen: ProcessLogScreen | None = None
         # The open approve / accept modal (updated in place when its validation arrives): (key, screen).
         self._approve_screen: tuple[str, Any] | None = None
+        self._remote: RemoteRebuildFollower | None = None  # following another process's rebuild log
         self.last_outcome: str = ""
         self._binding_signature: tuple[object, ...] = ()
         self._quit_when_idle = False
@@ -287,6 +291,8 @@ class CockpitApp(App[int]):
             self._poller.stop_event.set()
         if self._log_follower is not None:
             self._log_follower.stop_event.set()
+        if self._remote is not None:
+            self._remote.stop_event.set()
         if self.job is not None:
             self.job.cancel()
 
@@ -399,8 +405,71 @@ class CockpitApp(App[int]):
         elif state.failed is not None:
             note = f"{state.failed.proposal_id}: {state.failed.reason}"
         self.header.show_state(kind, len(state.pending), state.unapproved, note)
+        self._follow_remote_rebuild(state.holder)
         self._show_changes()
         self._bindings_may_have_changed()
+
+    # -- a rebuild run by another cockpit (or `omni-tui rebuild`) ---------------------------------
+
+    def _remote_holder(self) -> Any | None:
+        """The gate's holder when it is another process (this cockpit's own rebuild is `self.job`)."""
+        state = self.gate_state
+        holder = state.holder if state is not None else None
+        if holder is None or self.job is not None or holder.pid == os.getpid():
+            return None
+        return holder
+
+    def _follow_remote_rebuild(self, holder: Any | None) -> None:
+        """Stream, read-only, the log of a rebuild another process runs; end it when the gate is released."""
+        remote = self._remote_holder()
+        if remote is not None and self._remote is None:
+            try:
+                since = datetime.fromisoformat(remote.since.replace("Z", "+00:00")).timestamp() if remote.since else time.time()
+            except ValueError:
+                since = time.time()
+            self._remote = RemoteRebuildFollower(self, self.ws.paths.logs, remote.proposal_id, since)
+            self.log_view.clear()
+            self.log_view.start_progress(f"{remote.action} by {remote.who or 'another cockpit'}")
+            self.log_view.write_lines([f"▶ {remote.describe()} — in another cockpit; following its log (read-only)"])
+            self.main.query_one("#rebuild-panel", Panel).border_subtitle = "REBUILDING in another cockpit · read-only"
+            self.run_worker(self._remote.run, name="follow the other rebuild", group="remote-rebuild", thread=True, exit_on_error=False)
+        elif holder is None and self._remote is not None:
+            self._remote.stop_event.set()
+
+    @on(RemoteRebuildLog)
+    @_live
+    def _on_remote_log(self, message: RemoteRebuildLog) -> None:
+        if self._remote is not None:
+            self.log_view.set_log_path(message.path)
+
+    @on(RemoteRebuildEnded)
+    @_live
+    def _on_remote_ended(self, message: RemoteRebuildEnded) -> None:
+        self._remote = None
+        state = self.gate_state
+        last = state.last_rebuild if state is not None else None
+        panel = self.main.query_one("#rebuild-panel", Panel)
+        if last and (message.path is None or last.get("log_path") == message.path):
+            status = str(last.get("status"))
+            label = FINAL_LABELS.get(status, "rebuilt" if status == "ok" else status)
+            figures = [f"exit {last['exit_code']}"] if last.get("exit_code") is not None else []
+            if last.get("duration_s") is not None:
+                figures.append(f"{float(last['duration_s']):.1f} s")
+            mark = "✓" if last.get("ok") else "✗"
+            who = f" by {last['who']}" if last.get("who") else ""
+            text = f"{mark} {label}{who}" + (f" ({', '.join(figures)})" if figures else "")
+            if last.get("reason") and not last.get("ok"):
+                text += f" — {last['reason']}"
+            self.log_view.finish(last.get("exit_code"), duration_s=last.get("duration_s"))
+            panel.border_subtitle = label
+        else:
+            text = "■ the other cockpit released the gate"
+            self.log_view.finish(None, error="ended in another cockpit")
+            panel.border_subtitle = "ended in another cockpit"
+        self.log_view.write_lines([text])
+        self._refresh_workspace()
+        # The gate may be held again already (a queue of approvals in the other cockpit).
+        self._follow_remote_rebuild(state.holder if state is not None else None)
 
     def _unapproved(self) -> list[str]:
         state = self.gate_state
@@ -609,7 +678,7 @@ class CockpitApp(App[int]):
             if entry.status != "pending":
                 return f"This proposal is {entry.status}, no longer pending"
             if action != "reject" and rebuilding:
-                return "A rebuild is running; wait for it or cancel it (c)"
+                return self._busy_reason()
             if action != "reject" and self.rebuild_problem:
                 return self.rebuild_problem
             return None
@@ -633,7 +702,7 @@ class CockpitApp(App[int]):
             if not self._unapproved():
                 return "No unapproved direct edits"
             if rebuilding:
-                return "A rebuild is running; wait for it or cancel it (c)"
+                return self._busy_reason()
             if action == "accept_direct" and self.rebuild_problem:
                 return self.rebuild_problem
             return None
@@ -641,7 +710,7 @@ class CockpitApp(App[int]):
             return None if self.job is not None else "No rebuild is running in this cockpit"
         if action == "rollback":
             if rebuilding:
-                return "A rebuild is running"
+                return self._busy_reason()
             return None if self._failed_proposal() else "Nothing to roll back: no failed rebuild"
         if action in ("restart_process", "stop_process", "process_log"):
             if self._focused_panel() != "processes-panel":
@@ -655,6 +724,12 @@ class CockpitApp(App[int]):
                     return f"The {getattr(control, 'name', 'current')} backend cannot {verb} processes"
             return None
         return None
+
+    def _busy_reason(self) -> str:
+        remote = self._remote_holder()
+        if remote is not None:
+            return f"The gate is busy: {remote.describe()} is running in another cockpit; wait for it to finish"
+        return "A rebuild is running; wait for it or cancel it (c)"
 
     # Actions that are hidden (not just greyed) in the footer outside their panel.
     _CONTEXT_ACTIONS = frozenset(
@@ -1014,7 +1089,7 @@ class CockpitApp(App[int]):
     @_live
     def _on_rebuild_lines(self, message: RebuildLines) -> None:
         self.log_view.write_lines(list(message.lines))
-        if self.job is not None:
+        if self.job is not None or self._remote is not None:
             self.log_view.set_progress(message.progress)
 
     @on(RebuildFinished)

@@ -124,3 +124,19 @@ class ActionDone(Message):
         super().__init__()
         self.text = text
         self.error = error
+
+
+class RemoteRebuildLog(Message):
+    """The log of a rebuild another cockpit (or `omni-tui rebuild`) runs was found and is being followed."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+
+class RemoteRebuildEnded(Message):
+    """The other process released the gate and its log was read to the end."""
+
+    def __init__(self, path: str | None) -> None:
+        super().__init__()
+        self.path = path

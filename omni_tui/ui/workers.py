@@ -31,6 +31,8 @@ from omni_tui.ui.messages import (
     RebuildLines,
     RebuildStage,
     RebuildStarted,
+    RemoteRebuildEnded,
+    RemoteRebuildLog,
     ValidationReady,
 )
 
@@ -328,3 +330,74 @@ class ProcessLogFollower:
                     self.app.post_message(ProcessLogLines(self.name, tuple(tail)))
                 previous = tail
             self.stop_event.wait(self.interval_s)
+
+
+NOTE_PREFIX = "# omni-tui: "
+
+
+class RemoteRebuildFollower:
+    """Follows, read-only, the log of a rebuild that another process holding the gate runs.
+
+    The log is the newest `rebuild-*.log` written since the lock was taken (the one named after the
+    holder's proposal when there is one); its lines go through `BuildLogParser` like our own rebuild's
+    and are posted as `RebuildLines`. `stop_event` is set when the holder released the gate: what is
+    left is read, then `RemoteRebuildEnded` is posted.
+    """
+
+    def __init__(self, app: App, logs_dir: Path, proposal_id: str | None, since: float, interval_s: float = 0.2) -> None:
+        self.app = app
+        self.logs_dir = logs_dir
+        self.proposal_id = proposal_id
+        self.since = since
+        self.interval_s = interval_s
+        self.stop_event = threading.Event()
+        self.parser = BuildLogParser()
+
+    def find_log(self) -> Path | None:
+        found: list[tuple[bool, float, Path]] = []
+        try:
+            paths = list(self.logs_dir.glob("rebuild-*.log"))
+        except OSError:
+            return None
+        for path in paths:
+            try:
+                mtime = path.stat().st_mtime
+            except OSError:
+                continue
+            if mtime >= self.since - 2:  # written since the lock was taken (clocks in whole seconds)
+                named = bool(self.proposal_id) and f"-{self.proposal_id}" in path.name
+                found.append((named, mtime, path))
+        return max(found)[2] if found else None
+
+    def _display(self, line: str) -> list[str]:
+        if line.startswith(NOTE_PREFIX):
+            return [f"· {line[len(NOTE_PREFIX):]}"]
+        return [event.text for event in self.parser.feed(line) if isinstance(event, DisplayLine)]
+
+    def run(self) -> None:
+        path: Path | None = None
+        offset, partial = 0, b""
+        while True:
+            ending = self.stop_event.is_set()
+            if path is None:
+                path = self.find_log()
+                if path is not None:
+                    self.app.post_message(RemoteRebuildLog(str(path)))
+            if path is not None:
+                try:
+                    with open(path, "rb") as fh:
+                        fh.seek(offset)
+                        data = fh.read()
+                except OSError:
+                    data = b""
+                offset += len(data)
+                *complete, partial = (partial + data).split(b"\n")
+                if ending and partial:
+                    complete.append(partial)
+                lines = [text for raw in complete for text in self._display(raw.decode("utf-8", "replace"))]
+                if lines:
+                    self.app.post_message(RebuildLines(tuple(lines), self.parser.progress))
+            if ending:
+                break
+            self.stop_event.wait(self.interval_s)
+        self.app.post_message(RemoteRebuildEnded(str(path) if path is not None else None))
