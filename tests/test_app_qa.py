@@ -196,6 +196,8 @@ async def test_the_cockpits_own_rebuild_is_not_listed_as_a_project_process(proje
             assert worker.pid in pids
             assert rebuild_pid not in pids and "sleep" not in names and "sh" not in names
             assert "REBUILDING" in screen_text(app)
+            # The state cell grew with its text: "rebuilding", not "rebuild" cut to the width "pending" had.
+            assert any("Ripgrep" in line and "rebuilding " in line for line in screen_text(app).splitlines())
             await pilot.press("c")
             await wait_for(pilot, lambda: getattr(decision_of(ws, pid), "status", None) == "rolled_back", what="the cancel")
     finally:
@@ -249,6 +251,7 @@ async def test_a_rebuild_run_elsewhere_streams_here_and_approving_meanwhile_says
         assert await wait_exit(other) == 0
         await wait_for(pilot, lambda: "step-three" in screen_text(app) and "✓ rebuilt" in screen_text(app),
                        what="the end of the other rebuild")
+        assert "building" not in app.log_view.progress_text()  # the phase ended with the exit code
         assert decision_of(ws, pid) is None  # nothing was applied here
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="approving possible again")

@@ -371,7 +371,10 @@ class RemoteRebuildFollower:
 
     def _display(self, line: str) -> list[str]:
         if line.startswith(NOTE_PREFIX):
-            return [f"· {line[len(NOTE_PREFIX):]}"]
+            note = line[len(NOTE_PREFIX):]
+            if note.startswith("exit code ") and note[10:].lstrip("-").isdigit():
+                self.parser.finish(int(note[10:]))  # the phase becomes done / failed, as for our own rebuild
+            return [f"· {note}"]
         return [event.text for event in self.parser.feed(line) if isinstance(event, DisplayLine)]
 
     def run(self) -> None:

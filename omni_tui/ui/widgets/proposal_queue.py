@@ -127,7 +127,7 @@ class ProposalQueue(DataTable):
                 new_cells = self._cells(new_row)
                 for column, _label in COLUMNS:
                     if _field(old_row, column) != _field(new_row, column):
-                        self.update_cell(key, column, new_cells[column])
+                        self.update_cell(key, column, new_cells[column], update_width=True)
             self._rows = new
             self._fit_title()
             return
