@@ -197,7 +197,8 @@ async def test_the_cockpits_own_rebuild_is_not_listed_as_a_project_process(proje
             assert rebuild_pid not in pids and "sleep" not in names and "sh" not in names
             assert "REBUILDING" in screen_text(app)
             # The state cell grew with its text: "rebuilding", not "rebuild" cut to the width "pending" had.
-            assert any("Ripgrep" in line and "rebuilding " in line for line in screen_text(app).splitlines())
+            row = next(line for line in screen_text(app).splitlines() if "test-agent  Ripgrep" in line)
+            assert "rebuilding " in row
             await pilot.press("c")
             await wait_for(pilot, lambda: getattr(decision_of(ws, pid), "status", None) == "rolled_back", what="the cancel")
     finally:
