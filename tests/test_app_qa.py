@@ -256,3 +256,18 @@ async def test_a_rebuild_run_elsewhere_streams_here_and_approving_meanwhile_says
         assert decision_of(ws, pid) is None  # nothing was applied here
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="approving possible again")
+
+
+async def test_an_applied_proposal_says_it_is_applied_not_that_there_is_nothing_to_apply(project: Path) -> None:
+    ws = open_workspace(project)
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
+        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the rebuild's end")
+        await wait_for(pilot, lambda: "Applied: the file has this proposal's content now" in screen_text(app),
+                       what="the detail saying so")
+        assert "Nothing to apply" not in screen_text(app)

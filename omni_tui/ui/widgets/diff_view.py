@@ -381,6 +381,12 @@ class DiffView(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ rows
 
+    def set_empty_message(self, message: str) -> None:
+        """What an empty diff says (the owner knows what "no difference" means now)."""
+        if message != self.empty_message:
+            self.empty_message = message
+            self._rebuild_rows()
+
     def _rebuild_rows(self) -> None:
         fd = self._fd
         self._rows = fd.rows_split() if self.mode == "split" else fd.rows_unified()

@@ -52,6 +52,16 @@ class ProposalView:
     extra: dict = field(default_factory=dict, compare=False)
 
 
+# What an empty diff (the file already has the proposed content) means, by the proposal's state.
+EMPTY_MESSAGES = {
+    "pending": "Nothing to apply: the file already has the proposed content",
+    "applying": "Written: the file has the proposed content; the rebuild follows",
+    "rebuilding": "Written: the file has the proposed content; rebuilding",
+    "applied": "Applied: the file has this proposal's content now",
+    "failed": "The file has this proposal's content, but its rebuild failed (b rolls back)",
+}
+
+
 class ProposalDetail(Vertical):
     """Shows one `ProposalView`; the app drives the diff through `diff` and `file_tabs`."""
 
@@ -131,6 +141,7 @@ class ProposalDetail(Vertical):
         self.shown_path = path
         if path is not None:
             chosen = next(f for f in view.files if f.path == path)
+            self.diff.set_empty_message(EMPTY_MESSAGES.get(view.state, EMPTY_MESSAGES["pending"]))
             self.diff.set_diff(path, chosen.current or "", chosen.proposed or "")
 
     def update_checks(self, checks: tuple[Check, ...]) -> None:
