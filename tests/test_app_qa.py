@@ -271,3 +271,17 @@ async def test_an_applied_proposal_says_it_is_applied_not_that_there_is_nothing_
         await wait_for(pilot, lambda: "Applied: the file has this proposal's content now" in screen_text(app),
                        what="the detail saying so")
         assert "Nothing to apply" not in screen_text(app)
+
+
+async def test_every_theme_in_the_palette_can_be_chosen_with_a_proposal_and_a_partial_diff_on_screen(project: Path) -> None:
+    """Choosing ansi-light from ctrl+p once ended the demo with a stylesheet error ($foreground-disabled)."""
+    ws = open_workspace(project)
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
+        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+        for name in sorted(app.available_themes):
+            app.theme = name
+            await pilot.pause()
+            assert app.is_running and app.return_code is None, name
+            assert "Ripgrep" in screen_text(app), name

@@ -230,7 +230,13 @@ class CockpitApp(App[int]):
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         # The `$diff-*` / `$log-*` variables, derived for themes that do not set them (Textual's own).
-        return theme_variable_defaults(self.current_theme)
+        defaults = theme_variable_defaults(self.current_theme)
+        # Textual's ansi-* themes generate no $foreground-disabled (a DiffView's left-out hunks): without
+        # it, choosing one stops the app with a stylesheet error. Their $text-disabled is the same idea.
+        generated = self.current_theme.to_color_system().generate()
+        if "foreground-disabled" not in generated:
+            defaults["foreground-disabled"] = generated.get("text-disabled", generated["foreground-muted"])
+        return defaults
 
     # -- layout ----------------------------------------------------------------------------------
 
