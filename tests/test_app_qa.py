@@ -285,3 +285,28 @@ async def test_every_theme_in_the_palette_can_be_chosen_with_a_proposal_and_a_pa
             await pilot.pause()
             assert app.is_running and app.return_code is None, name
             assert "Ripgrep" in screen_text(app), name
+
+
+async def test_stopping_one_of_honchos_processes_warns_that_honcho_stops_them_all(project: Path) -> None:
+    from test_processes_psutil import WEB, WORKER_LINE, Honcho
+
+    from omni_tui.ui.screens import ConfirmScreen
+
+    honcho = Honcho(project, WEB + WORKER_LINE)
+    try:
+        ws = open_workspace(project)
+        app = CockpitApp(ws, watch=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.processes is not None and {"honcho", "web", "worker"} <= {p.name for p in app.processes.processes},
+                           what="honcho and its processes in the table")
+            await pilot.press("tab")
+            app.process_table.select_name("worker")
+            await wait_for(pilot, lambda: app.selected_process == "worker", what="the worker row selected")
+            await pilot.press("x")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the stop confirmation")
+            assert "honcho stops all its processes when one ends" in screen_text(app)
+            await pilot.press("n")
+            await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen), what="the confirmation closed")
+            assert honcho.proc.poll() is None
+    finally:
+        honcho.close()

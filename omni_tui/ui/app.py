@@ -1225,10 +1225,22 @@ class CockpitApp(App[int]):
         question = f"{verb.capitalize()} process {name}?"
         info = self.processes.get(name) if self.processes is not None else None
         detail = f"pid {info.pid} · {info.state} · via {info.backend}" if info is not None else ""
+        if verb == "stop" and self._honcho_managed(name):
+            # honcho ends every process (and itself) when one exits: say so before it surprises anyone.
+            detail += "\nhoncho stops all its processes when one ends: the others stop too (start them again with `devenv up`)."
         self.push_screen(
             screens().ConfirmScreen(question, detail, yes_label=verb.capitalize(), danger=verb == "stop"),
             partial(self._process_confirmed, verb, name),
         )
+
+    def _honcho_managed(self, name: str) -> bool:
+        """Whether `name` is one of several processes a honcho manager row runs (not the manager itself)."""
+        snapshot = self.processes
+        if snapshot is None:
+            return False
+        rows = list(snapshot.processes)
+        managers = [p for p in rows if p.raw_state.startswith("manager") and p.name.startswith("honcho")]
+        return bool(managers) and name not in {p.name for p in managers} and len(rows) > 2
 
     def _process_confirmed(self, verb: str, name: str, confirmed: bool | None) -> None:
         if not confirmed:
