@@ -310,3 +310,24 @@ async def test_stopping_one_of_honchos_processes_warns_that_honcho_stops_them_al
             assert honcho.proc.poll() is None
     finally:
         honcho.close()
+
+
+async def test_edit_after_leaving_out_a_hunk_starts_from_what_approving_would_write(project: Path, monkeypatch) -> None:
+    from textual.widgets import TextArea
+
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.delenv("VISUAL", raising=False)
+    ws = open_workspace(project)
+    app = CockpitApp(ws, poll_processes=False)
+    two_hunks = edited(project, '"hello"', '"bonjour"').replace('echo "$GREET from devenv"', 'echo "$GREET from the shell"')
+    async with app.run_test(size=SIZE) as pilot:
+        pid = propose_now(project, "devenv.nix", two_hunks, title="Two hunks")
+        await wait_for(pilot, lambda: app.selected_key == pid and app.detail.diff.hunk_count == 2, what="the two-hunk proposal")
+        await pilot.press("enter")  # into its diff, on the first hunk
+        await pilot.press("space")  # leave the first hunk (the greeting) out
+        await wait_for(pilot, lambda: app.hunks.get((pid, "devenv.nix")) == {1}, what="only the second hunk chosen")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, EditScreen), what="the editor")
+        text = app.screen.query_one(TextArea).text
+        assert '"hello"' in text and '"bonjour"' not in text  # the left-out hunk is not in the editor
+        assert "from the shell" in text

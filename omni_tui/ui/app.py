@@ -958,7 +958,13 @@ class CockpitApp(App[int]):
         pid = entry.proposal.id
         path = self.detail.shown_path if self.detail.view and self.detail.view.key == pid else None
         change = next((c for c in entry.proposal.changes if c.path == path), entry.proposal.changes[0])
-        content, _ = self._final_content(pid, change)
+        content, chosen = self._final_content(pid, change)
+        if chosen is not None:
+            # Some hunks are left out: edit what approving would write, not the whole proposal.
+            from omni_tui.core.textdiff import apply_hunks
+
+            current = self.files[change.path].current if change.path in self.files else None
+            content = apply_hunks(current or "", change.new_content, chosen)
         content = content or ""
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if editor:
