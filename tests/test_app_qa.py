@@ -331,3 +331,24 @@ async def test_edit_after_leaving_out_a_hunk_starts_from_what_approving_would_wr
         text = app.screen.query_one(TextArea).text
         assert '"hello"' in text and '"bonjour"' not in text  # the left-out hunk is not in the editor
         assert "from the shell" in text
+
+
+async def test_approving_an_edit_that_breaks_the_syntax_is_blocked_in_the_modal(project: Path, need_nix: None, monkeypatch) -> None:
+    """The modal checks what will be written (the person's edit), not only what the agent proposed."""
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.delenv("VISUAL", raising=False)
+    ws = open_workspace(project)
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
+        await wait_for(pilot, lambda: app.selected_key == pid and app.validations.get(pid), what="the proposal checked")
+        assert app.validations[pid][0].ok
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, EditScreen), what="the editor")
+        await pilot.press("{", "{", "ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal for the edit")
+        await wait_for(pilot, lambda: "Cannot approve" in screen_text(app), what="the broken edit blocked")
+        assert "✗ Nix" in screen_text(app) and "edited by you" in screen_text(app)
+        await pilot.press("y")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ApproveScreen) and app.job is None

@@ -75,6 +75,7 @@ from omni_tui.ui.workers import (
     run_action,
     validate_direct_edits,
     validate_proposal,
+    validate_texts,
 )
 
 if TYPE_CHECKING:
@@ -88,6 +89,9 @@ def screens() -> Any:
 
     return module
 
+
+# The ValidationReady key prefix of the check of an edited / partly chosen proposal's final texts.
+FINAL_CHECK = "final:"
 
 PANELS = ("changes-panel", "proposals-panel", "processes-panel", "rebuild-panel")
 PANEL_FOCUS = {
@@ -203,6 +207,8 @@ class CockpitApp(App[int]):
         self._log_screen: ProcessLogScreen | None = None
         # The open approve / accept modal (updated in place when its validation arrives): (key, screen).
         self._approve_screen: tuple[str, Any] | None = None
+        # The check of what approving an edited / partly chosen proposal would write: pid → (validation, error).
+        self.final_validations: dict[str, tuple[Any, str | None]] = {}
         self._remote: RemoteRebuildFollower | None = None  # following another process's rebuild log
         self.last_outcome: str = ""
         self._binding_signature: tuple[object, ...] = ()
@@ -621,6 +627,13 @@ class CockpitApp(App[int]):
         if message.proposal_id == DIRECT_EDITS:
             self._update_approve_screen(DIRECT_EDITS, self._direct_summary(message.validation, message.error))
             return
+        if message.proposal_id.startswith(FINAL_CHECK):
+            pid = message.proposal_id[len(FINAL_CHECK):]
+            self.final_validations[pid] = (message.validation, message.error)
+            entry = self.entries.get(pid)
+            if entry is not None and entry.status == "pending":
+                self._update_approve_screen(pid, self._approval_summary(entry))
+            return
         self.validations[message.proposal_id] = (message.validation, message.error)
         self._show_queue()
         entry = self.entries.get(message.proposal_id)
@@ -880,6 +893,40 @@ class CockpitApp(App[int]):
         chosen = self.hunks.get((pid, change.path))
         return change.new_content, chosen
 
+    def _differs_from_proposal(self, entry: Any) -> bool:
+        """Whether approving would write something else than proposed (edited, or some hunks left out)."""
+        pid = entry.proposal.id
+        return bool(self.edited.get(pid)) or any((pid, c.path) in self.hunks for c in entry.proposal.changes)
+
+    def _final_texts(self, entry: Any) -> dict[str, str]:
+        """Exactly what approving would write, per path (edited text, or the chosen hunks applied)."""
+        from omni_tui.core.textdiff import apply_hunks
+
+        pid = entry.proposal.id
+        current = self._current_texts()
+        texts = {}
+        for change in entry.proposal.changes:
+            content, chosen = self._final_content(pid, change)
+            if chosen is not None:
+                content = apply_hunks(current.get(change.path) or "", change.new_content, chosen)
+            texts[change.path] = content or ""
+        return texts
+
+    def _approval_validation(self, entry: Any) -> tuple[Any, str | None]:
+        """The proposal's check, or, when it was edited / partly chosen, the check of what will be written
+        (plus the proposal's stale base, which still holds)."""
+        pid = entry.proposal.id
+        validation, error = self.validations.get(pid, (None, None))
+        if error is not None or not self._differs_from_proposal(entry):
+            return validation, error
+        final = self.final_validations.get(pid)
+        if final is None or final[1] is not None:
+            return final if final is not None else (None, None)
+        from omni_tui.core.validate import Validation
+
+        stale = tuple(issue for issue in (validation.issues if validation is not None else ()) if issue.kind == "stale")
+        return Validation(stale + tuple(final[0].issues), final[0].nix_checked, final[0].notes), None
+
     def _approval_summary(self, entry: Any) -> ApprovalSummary:
         pid = entry.proposal.id
         current = self._current_texts()
@@ -887,7 +934,7 @@ class CockpitApp(App[int]):
         for change in entry.proposal.changes:
             content, chosen = self._final_content(pid, change)
             pairs.append((change.path, current.get(change.path), content, chosen))
-        validation, error = self.validations.get(pid, (None, None))
+        validation, error = self._approval_validation(entry)
         cfg = self.ws.config.rebuild
         return screens().ApprovalSummary(
             title=entry.proposal.title,
@@ -905,6 +952,16 @@ class CockpitApp(App[int]):
         if entry is None:
             return
         pid = entry.proposal.id
+        self.final_validations.pop(pid, None)
+        if self._differs_from_proposal(entry):
+            key = FINAL_CHECK + pid
+            generation = self._validation_gen.get(key, 0) + 1
+            self._validation_gen[key] = generation
+            texts = self._final_texts(entry)
+            max_bytes = self.ws.config.guard.max_bytes
+            self.run_worker(
+                partial(validate_texts, self, key, texts, max_bytes, generation), thread=True, group="validate", exit_on_error=False
+            )
         screen = screens().ApproveScreen(self._approval_summary(entry))
         self._approve_screen = (pid, screen)
         self.push_screen(screen, partial(self._approve_confirmed, pid))

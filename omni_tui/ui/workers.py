@@ -211,6 +211,18 @@ def validate_direct_edits(app: App, ws: Any, paths: list[str], generation: int =
         app.post_message(ValidationReady(DIRECT_EDITS, validation, None, generation))
 
 
+def validate_texts(app: App, key: str, contents: dict[str, str], max_bytes: int, generation: int = 0) -> None:
+    """Check texts about to be written (an edited or partly approved proposal): UTF-8, size, Nix parse."""
+    from omni_tui.core.validate import validate_contents
+
+    try:
+        validation = validate_contents(contents, max_bytes=max_bytes)
+    except OmniError as exc:
+        app.post_message(ValidationReady(key, None, str(exc), generation))
+    else:
+        app.post_message(ValidationReady(key, validation, None, generation))
+
+
 RebuildOperation = Callable[[Callable[[], RebuildOutcome], Callable[[str], None]], Any]
 
 
