@@ -352,3 +352,15 @@ async def test_approving_an_edit_that_breaks_the_syntax_is_blocked_in_the_modal(
         await pilot.press("y")
         await pilot.pause(0.3)
         assert isinstance(app.screen, ApproveScreen) and app.job is None
+
+
+async def test_at_80_columns_a_long_workspace_path_gives_way_to_what_is_waiting(project: Path) -> None:
+    ws = open_workspace(project)
+    long_root = "/tmp/a-rather-long-directory/for-the-workspace/of-the-acme-shop/omni-tui-demo-abcdef"
+    app = CockpitApp(ws, poll_processes=False, display_root=long_root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        (project / "devenv.nix").write_text(edited(project, "pkgs.jq", "pkgs.jq pkgs.htop"))
+        await wait_for(pilot, lambda: "UNAPPROVED EDITS" in screen_text(app), what="the gate state")
+        header = screen_text(app).splitlines()[0]
+        assert "devenv.nix" in header  # which file waits, whole
+        assert "omni-tui-demo-abcdef" in header and "…" in header  # the path's end still names the workspace

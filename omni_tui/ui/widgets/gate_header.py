@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
@@ -71,3 +72,9 @@ class GateHeader(Horizontal):
         detail = gate_detail(self.kind, pending, unapproved, note)
         # Plain Text: the detail quotes paths, people and failure reasons, never markup.
         self.query_one("#gate-detail", Label).update(Text(f" {detail}" if detail else "", no_wrap=True, overflow="ellipsis"))
+
+    def on_resize(self, event: events.Resize) -> None:
+        # A long workspace path gives way to what is waiting (narrow terminals): its end is what names it.
+        room = max(16, event.size.width // 2 - 2)
+        shown = self._workspace if len(self._workspace) <= room else "…" + self._workspace[-(room - 1):]
+        self.query_one("#gate-root", Label).update(Text(f" {shown} "))
