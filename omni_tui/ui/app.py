@@ -1078,7 +1078,7 @@ class CockpitApp(App[int]):
         pairs = [(path, self.files[path].baseline if path in self.files else None, self.files[path].current if path in self.files else None, None) for path in paths]
         cfg = self.ws.config.rebuild
         return screens().ApprovalSummary(
-            title="Accept the direct edits",
+            title=", ".join(paths) if paths else "the direct edits",
             files=presenters.files_summary(pairs),
             checks=presenters.approval_checks(validation, error, base=False),
             rebuild_command=self.rebuild_command,
