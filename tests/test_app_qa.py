@@ -366,3 +366,11 @@ async def test_at_80_columns_a_long_workspace_path_gives_way_to_what_is_waiting(
         header = screen_text(app).splitlines()[0]
         assert "devenv.nix" in header  # which file waits, whole
         assert "omni-tui-demo-abcdef" in header and "…" in header  # the path's end still names the workspace
+
+
+async def test_a_workspace_path_that_fits_is_shown_whole(project: Path) -> None:
+    ws = open_workspace(project)
+    root = "DEMO · /tmp/pytest-of-root/pytest-393/test_demo_under_tmux_approve_r0/tmp/omni-tui-demo-hy804z7h"
+    app = CockpitApp(ws, poll_processes=False, display_root=root)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: root in screen_text(app).splitlines()[0], what="the whole path in the header")

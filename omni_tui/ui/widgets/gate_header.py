@@ -54,6 +54,7 @@ class GateHeader(Horizontal):
         self._workspace = workspace
         self.kind = "clean"
         self.text = "CLEAN"
+        self._detail = ""
 
     def compose(self) -> ComposeResult:
         yield Label(" omni-tui ", id="gate-app")
@@ -69,12 +70,20 @@ class GateHeader(Horizontal):
         state.update(Text(f" {self.text} "))
         for other in GATE_KINDS:
             state.set_class(other == self.kind, f"-{other}")
-        detail = gate_detail(self.kind, pending, unapproved, note)
+        detail = self._detail = gate_detail(self.kind, pending, unapproved, note)
+        self._fit_root()
         # Plain Text: the detail quotes paths, people and failure reasons, never markup.
         self.query_one("#gate-detail", Label).update(Text(f" {detail}" if detail else "", no_wrap=True, overflow="ellipsis"))
 
-    def on_resize(self, event: events.Resize) -> None:
+    def on_resize(self, _event: events.Resize) -> None:
+        self._fit_root()
+
+    def _fit_root(self) -> None:
         # A long workspace path gives way to what is waiting (narrow terminals): its end is what names it.
-        room = max(16, event.size.width // 2 - 2)
+        width = self.size.width
+        if width <= 0:
+            return
+        used = 10 + len(self.text) + 2 + len(self._detail) + 1  # " omni-tui ", " STATE ", " detail"
+        room = max(16, width - used - 4)  # the root label pads itself; the detail keeps a spare column
         shown = self._workspace if len(self._workspace) <= room else "…" + self._workspace[-(room - 1):]
         self.query_one("#gate-root", Label).update(Text(f" {shown} "))
