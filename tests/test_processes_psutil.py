@@ -16,6 +16,8 @@ from typing import TypeVar
 import pytest
 
 from omni_tui.core.errors import BackendError
+import psutil
+
 from omni_tui.core.processes import ProcessMonitor, ProcessSnapshot
 from omni_tui.core.processes.scan import ProjectScanner
 
@@ -380,3 +382,31 @@ def test_a_known_process_that_starts_and_stops_listening_shows_its_port_then_non
     assert info.ports == (port,)
     (project / "close").write_text("")
     wait_for(lambda: next((x for x in scanner.scan() if x.pid == p.pid and not x.ports), None), what="no port")
+
+
+def test_a_rebuild_run_by_any_omni_tui_command_is_not_a_project_process(project: Path, spawn) -> None:
+    """`omni-tui rebuild`, a cockpit's approve and the Nix checks all go through RebuildRunner/validate:
+    what they start in the project directory is omni-tui's work, not one of the project's processes."""
+    import threading
+
+    from omni_tui.core.rebuild import RebuildRunner
+
+    marker = "omni-rebuild-child-marker"
+    runner = RebuildRunner(f"{PY} -c 'import time; time.sleep(60)' {marker}", cwd=project, logs_dir=project / ".devenv" / "logs")
+    thread = threading.Thread(target=runner.run_sync, args=(lambda line: None,), daemon=True)
+    thread.start()
+    try:
+        project_proc = spawn(["sleep", "300"], cwd=project)
+        mon = ProcessMonitor(project, {})
+        snap = wait_for(lambda: (s := mon.collect()) and any(p.pid == project_proc.pid for p in s.processes) and s,
+                        what="the project's own process")
+        rebuild_child = wait_for(
+            lambda: next((p for p in psutil.process_iter(["cmdline"]) if marker in (p.info["cmdline"] or [])), None),
+            what="the rebuild's child running",
+        )
+        listed = {p.pid for p in snap.processes}
+        assert rebuild_child.pid not in listed
+        assert all(marker not in (p.command or "") for p in snap.processes)
+    finally:
+        runner.cancel()
+        thread.join(10)

@@ -25,6 +25,7 @@ from typing import Any, Callable, Mapping, TextIO
 
 from omni_tui.core.buildlog import BuildLogParser, DisplayLine
 from omni_tui.core.errors import RebuildError
+from omni_tui.core.rebuild_mark import REBUILD_MARK
 from omni_tui.core.terminal import plain
 
 DEFAULT_COMMAND = "devenv shell -- true"
@@ -374,7 +375,7 @@ class RebuildRunner:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 cwd=self.cwd,
-                env=self.env,
+                env={**(self.env if self.env is not None else os.environ), REBUILD_MARK: "1"},
                 start_new_session=True,
                 limit=READ_CHUNK,
             )

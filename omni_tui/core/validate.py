@@ -13,6 +13,8 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from omni_tui.core.rebuild_mark import REBUILD_MARK
+
 NIX_TIMEOUT_S = 30.0
 _POSITION = re.compile(r"at «stdin»:(\d+):(\d+)")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
@@ -96,7 +98,7 @@ def nix_parse(path: str, text: str) -> tuple[Issue | None, str | None]:
     exe = shutil.which("nix-instantiate")
     if exe is None:
         return None, "nix-instantiate not found: Nix syntax not checked"
-    env = dict(os.environ, NO_COLOR="1", TERM="dumb")
+    env = dict(os.environ, NO_COLOR="1", TERM="dumb", **{REBUILD_MARK: "1"})
     try:
         result = subprocess.run(
             [exe, "--parse", "-"],

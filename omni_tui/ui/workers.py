@@ -274,10 +274,6 @@ class RebuildJob:
         except OmniError as exc:
             self.app.post_message(RebuildFinished(self.title, None, str(exc)))
             return
-        from omni_tui.core.processes.scan import REBUILD_MARK
-
-        # Marked, so no cockpit's process list shows the rebuild's commands as the project's processes.
-        runner.env = {**(runner.env if runner.env is not None else os.environ), REBUILD_MARK: "1"}
         self.runner = runner
         if self._cancelled:
             runner.cancel()

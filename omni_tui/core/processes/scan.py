@@ -20,6 +20,7 @@ from pathlib import Path
 import psutil
 
 from omni_tui.core.errors import BackendError
+from omni_tui.core.rebuild_mark import REBUILD_MARK
 from omni_tui.core.processes.honcho_logs import CapturedOutput, short_name
 from omni_tui.core.processes.model import PortCheck, ProcessInfo
 from omni_tui.core.processes.runtime import DevenvPaths
@@ -126,9 +127,6 @@ def _read_cmdline(pid: int) -> list[str]:
         return []
 
 
-# Set in the environment of every rebuild a cockpit runs: its commands (nix-build, sleep, ...) run in the
-# project's directory but are not the project's processes.
-REBUILD_MARK = "OMNI_TUI_REBUILD"
 
 
 def _rebuild_marked(pid: int) -> bool:
