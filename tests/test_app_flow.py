@@ -232,7 +232,11 @@ async def test_a_failed_rebuild_without_auto_rollback_offers_b_which_restores_th
         await wait_for(pilot, lambda: "FAILED — rollback?" in screen_text(app), what="the failed gate state")
         text = screen_text(app)
         assert "✗ exit 3" in text and "press b to roll back" in text
-        assert "error: attribute missing" in list(app.log_view.lines)
+        lines = list(app.log_view.lines)
+        assert "error: attribute missing" in lines
+        # The build's own last lines come before the gate's verdict on them, never after.
+        stage_lines = [i for i, line in enumerate(lines) if line.startswith("· ") and "fail" in line]
+        assert stage_lines and lines.index("error: attribute missing") < stage_lines[-1], lines
         assert (project / "devenv.nix").read_text() == GOOD  # left in place until the person decides
         assert decision_of(ws, pid).status == "failed"
         assert await wait_exit(agent) == 11

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.app import App
+from textual.message import Message
 
 from omni_tui.core.buildlog import BuildLogParser, DisplayLine
 from omni_tui.core.errors import OmniError
@@ -258,11 +259,15 @@ class RebuildJob:
             with self._lock:
                 self._buffer.extend(display)
 
-    def _flush(self) -> None:
+    def _flush(self, then: Message | None = None) -> None:
+        # Posting under the lock keeps the order: lines the flusher thread took are posted before a
+        # stage message (or a later batch) from another thread.
         with self._lock:
             lines, self._buffer = self._buffer, []
-        if lines:
-            self.app.post_message(RebuildLines(tuple(lines), self.parser.progress))
+            if lines:
+                self.app.post_message(RebuildLines(tuple(lines), self.parser.progress))
+            if then is not None:
+                self.app.post_message(then)
 
     def _flusher(self) -> None:
         while not self._done.wait(LINE_BATCH_S):
@@ -299,7 +304,7 @@ class RebuildJob:
         return outcome
 
     def _on_stage(self, stage: str) -> None:
-        self.app.post_message(RebuildStage(stage))
+        self._flush(then=RebuildStage(stage))
 
 
 def run_action(app: App, what: Callable[[], str | None], failure: str) -> None:
