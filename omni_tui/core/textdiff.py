@@ -239,6 +239,15 @@ def intraline(a: str, b: str) -> tuple[tuple[Span, ...], tuple[Span, ...]]:
     return tuple(spans_a), tuple(spans_b)
 
 
+def _changed_spans(kind: str, text: str, partner: str | None) -> tuple[Span, ...]:
+    """The intra-line changed spans of a removed ("-") or added line against the line it pairs with."""
+    if partner is None:
+        return ()
+    if kind == "-":
+        return intraline(text, partner)[0]
+    return intraline(partner, text)[1]
+
+
 @dataclass(frozen=True, slots=True)
 class UnifiedRow:
     """A row of the unified view: a hunk header (`kind == "@"`) or one line of a hunk.
@@ -255,11 +264,7 @@ class UnifiedRow:
     partner: str | None = None
 
     def spans(self) -> tuple[Span, ...]:
-        if self.partner is None:
-            return ()
-        if self.kind == "-":
-            return intraline(self.text, self.partner)[0]
-        return intraline(self.partner, self.text)[1]
+        return _changed_spans(self.kind, self.text, self.partner)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,11 +278,7 @@ class Cell:
     partner: str | None = None
 
     def spans(self) -> tuple[Span, ...]:
-        if self.partner is None:
-            return ()
-        if self.kind == "-":
-            return intraline(self.text, self.partner)[0]
-        return intraline(self.partner, self.text)[1]
+        return _changed_spans(self.kind, self.text, self.partner)
 
 
 @dataclass(frozen=True, slots=True)
