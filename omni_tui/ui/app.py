@@ -249,7 +249,7 @@ class CockpitApp(App[int]):
     def compose(self) -> ComposeResult:
         yield GateHeader(self.display_root, id="gate-header")
         with Container(id="panels"):
-            yield Panel(FileTabs(id="changes-files"), DiffView(id="changes-diff"), title="Changes", id="changes-panel")
+            yield Panel(FileTabs(id="changes-files"), DiffView(id="changes-diff", auto_split=True), title="Changes", id="changes-panel")
             yield Panel(ProposalQueue(id="queue"), ProposalDetail(id="detail"), title="Proposals", id="proposals-panel")
             yield Panel(
                 Static("", id="process-note"), ProcessTable(id="process-table"), title="Processes", id="processes-panel"
@@ -263,7 +263,6 @@ class CockpitApp(App[int]):
         self.theme_changed_signal.subscribe(self, lambda theme: apply_log_palette(self, theme))
         if self.keymap:
             self.set_keymap(self.keymap)
-        self.main.query_one("#changes-diff", DiffView).mode = "unified"
         self._resolve_rebuild_command()
         # First picture synchronously (small reads), so the first frame already shows the workspace.
         self._apply_files(read_guarded(self.ws))
@@ -857,7 +856,7 @@ class CockpitApp(App[int]):
     def action_toggle_split(self) -> None:
         diff = self._focused_diff()
         if diff is not None:
-            diff.mode = "unified" if diff.mode == "split" else "split"
+            diff.toggle_mode()  # the person's choice: from now on the pane's width does not choose
 
     def action_toggle_hunk(self) -> None:
         self.detail.diff.toggle_hunk()

@@ -39,6 +39,8 @@ Mode = Literal["unified", "split"]
 _CONTROL = {c: 0x2400 + c for c in range(32) if c != 9} | {127: 0x2421}
 _TAB_SIZE = 4
 _NO_EOL = "  \\ No newline at end of file"
+SPLIT_MIN_TEXT = 45
+"""Columns of text each side needs before an automatic (`auto_split`) view shows old | new side by side."""
 
 
 def _styled_segments(text: str, base: Style, overlays: list[tuple[int, int, Style]]) -> list[Segment]:
@@ -145,9 +147,13 @@ class DiffView(ScrollView, can_focus=True):
         id: str | None = None,
         classes: str | None = None,
         disabled: bool = False,
+        auto_split: bool = False,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.empty_message = empty_message
+        self.auto_split = auto_split
+        """While True the mode follows the width: split only when each side shows `SPLIT_MIN_TEXT`
+        columns of text. `toggle_mode` (the person's choice) ends it."""
         self._path: str | None = None
         self._old_exists = True
         self._new_exists = True
@@ -215,6 +221,7 @@ class DiffView(ScrollView, can_focus=True):
         cursor = self._cursor if same_file else 0
         self._rebuild_rows()
         self._cursor = min(cursor, max(len(self._notes) + len(self._rows) - 1, 0))
+        self._fit_mode()  # the line numbers' width may have changed the room each side has
         if not same_file:
             self.scroll_to(0, 0, animate=False, immediate=True)
         if frozenset(self._selected) != previous or not same_file:
@@ -311,6 +318,8 @@ class DiffView(ScrollView, can_focus=True):
             self._selection_changed()
 
     def toggle_mode(self) -> Mode:
+        """Switch unified/split; this is the person's choice, so the width no longer chooses."""
+        self.auto_split = False
         self.mode = "split" if self.mode == "unified" else "unified"
         return self.mode
 
@@ -359,11 +368,22 @@ class DiffView(ScrollView, can_focus=True):
         self._cache.clear()
 
     def on_mount(self) -> None:
+        self._fit_mode()
         self._update_virtual_size()
 
     def on_resize(self, event: events.Resize) -> None:
         self._cache.clear()
+        self._fit_mode()
         self._update_virtual_size()
+
+    def _fit_mode(self) -> None:
+        """With `auto_split`: split when both sides get `SPLIT_MIN_TEXT` columns of text, else unified."""
+        # the vertical scrollbar's room is always left out, so its coming and going cannot flip the mode
+        width = self.size.width - self.styles.scrollbar_size_vertical
+        if not self.auto_split or width <= 0:
+            return
+        left, right = self._split_widths(width)
+        self.mode = "split" if min(left, right) - self._side_gutter() >= SPLIT_MIN_TEXT else "unified"
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset

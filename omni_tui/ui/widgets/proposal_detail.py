@@ -1,7 +1,7 @@
-"""The selected proposal: title, the agent's rationale, the validation result, and current | proposed side by side.
+"""The selected proposal: title, the agent's rationale, the decision, the validation result and the diff.
 
 Data in: a `ProposalView` (plain texts, already read by the app); the diff itself is the DIFF helper's
-`DiffView` in split mode. A quarantined (invalid) file shows its error instead of a diff.
+`DiffView`, side by side when the pane is wide enough (`auto_split`), else unified. A quarantined (invalid) file shows its error instead of a diff.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ class ProposalDetail(Vertical):
     ProposalDetail { height: 1fr; }
     ProposalDetail > #detail-title { height: auto; }
     ProposalDetail > #detail-rationale { height: auto; max-height: 4; }
+    ProposalDetail > #detail-note { height: auto; max-height: 3; }
     ProposalDetail > #detail-checks { height: auto; }
     ProposalDetail > DiffView { height: 1fr; }
     """
@@ -81,11 +82,13 @@ class ProposalDetail(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("No proposal selected. Agents submit with `omni-tui propose`.", id="detail-title")
         yield Static("", id="detail-rationale")
+        # the decision / outcome on its own line, so a short terminal that crops the rationale keeps it
+        yield Static("", id="detail-note")
         yield Static("", id="detail-checks")
         yield FileTabs(id="detail-files")
-        diff = DiffView(id="detail-diff", empty_message="Nothing to apply: the file already has the proposed content")
-        diff.mode = "split"
-        yield diff
+        yield DiffView(
+            id="detail-diff", empty_message="Nothing to apply: the file already has the proposed content", auto_split=True
+        )
 
     @property
     def diff(self) -> DiffView:
@@ -104,11 +107,12 @@ class ProposalDetail(Vertical):
         self.view = view
         title = self.query_one("#detail-title", Static)
         rationale = self.query_one("#detail-rationale", Static)
-        checks = self.query_one("#detail-checks", Static)
+        note = self.query_one("#detail-note", Static)
         if view is None:
             title.update("No proposal selected. Agents submit with `omni-tui propose`.")
-            rationale.update("")
-            checks.update("")
+            for line in (rationale, note):
+                self._set_line(line, "")
+            self.update_checks(())
             self.file_tabs.set_files((), None)
             self.shown_path = None
             self.diff.display = False
@@ -127,12 +131,9 @@ class ProposalDetail(Vertical):
         elif view.rationale:
             why.append("Why: ", style="bold")
             why.append(plain(view.rationale, multiline=True))
-        if view.note:
-            if why.plain:
-                why.append("\n")
-            why.append(plain(view.note), style="italic")
-        rationale.update(why)
-        checks.update(self._checks_text(view.checks))
+        self._set_line(rationale, why)
+        self._set_line(note, Text(plain(view.note), style="italic") if view.note else "")
+        self.update_checks(view.checks)
         paths = [f.path for f in view.files]
         if path not in paths or (previous_key != view.key and path is None):
             path = paths[0] if paths else None
@@ -146,7 +147,13 @@ class ProposalDetail(Vertical):
 
     def update_checks(self, checks: tuple[Check, ...]) -> None:
         """Replace only the validation line (when a validation finishes for the shown proposal)."""
-        self.query_one("#detail-checks", Static).update(self._checks_text(checks))
+        self._set_line(self.query_one("#detail-checks", Static), self._checks_text(checks))
+
+    @staticmethod
+    def _set_line(line: Static, content: Text | str) -> None:
+        """An empty line takes no row: the diff gets it."""
+        line.update(content)
+        line.display = bool(content.plain if isinstance(content, Text) else content)
 
     def _checks_text(self, checks: tuple[Check, ...]) -> Text:
         text = Text()
