@@ -152,7 +152,7 @@ def decision_note(entry: Any) -> str:
     parts = [f"{decision.status} by {decision.who}"]
     if decision.reason:
         parts.append(f"reason: {decision.reason}")
-    if decision.exit_code is not None:
+    if decision.exit_code is not None and f"exit {decision.exit_code}" not in (decision.reason or ""):
         parts.append(f"exit {decision.exit_code}")
     if decision.duration_s is not None:
         parts.append(f"{decision.duration_s:.1f} s")
