@@ -372,3 +372,22 @@ def test_new_tail() -> None:
     assert new_tail(["x", "a", "b"], ["a", "b"]) == ([], False)
     assert new_tail(["a"], []) == ([], False)
     assert new_tail(["a"], ["b"]) == (["b"], True)
+
+
+@pytest.mark.parametrize(
+    ("make", "button", "expected"),
+    [
+        (lambda: ApproveScreen(GOOD), "#approve-yes", True),
+        (lambda: ApproveScreen(GOOD), "#approve-no", False),
+        (lambda: ConfirmScreen("Stop web?", "honcho stops them all", yes_label="Stop", danger=True), "#confirm-yes", True),
+        (lambda: ConfirmScreen("Stop web?", yes_label="Stop"), "#confirm-no", False),
+    ],
+)
+async def test_the_mouse_answers_a_yes_no_modal_with_its_buttons(make, button: str, expected: bool) -> None:
+    app = Host(make)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(app.screen_stack) > 1, "the modal")
+        modal = app.screen
+        await pilot.click(button)
+        await wait_for(pilot, lambda: app.results == [expected], f"dismiss({expected}) after clicking {button}")
+        assert app.screen is not modal

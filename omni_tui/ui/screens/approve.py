@@ -12,11 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static
 
 from omni_tui.ui.screens.relabel import relabel
 from omni_tui.ui.screens.summaries import ApprovalCheck, ApprovalSummary, FileSummary
+from omni_tui.ui.screens.yes_no import YesNoModal
 
 
 def _file_line(f: FileSummary) -> Content:
@@ -51,10 +51,11 @@ def _blocked(reason: str) -> Content:
     return Content.from_markup("[b]Cannot approve:[/] $reason", reason=reason)
 
 
-class ApproveScreen(ModalScreen[bool]):
+class ApproveScreen(YesNoModal):
     """Confirm an approval: dismiss(True) to apply and rebuild, dismiss(False) to go back."""
 
     CSS_PATH = "screens.tcss"
+    YES_BUTTON = "approve-yes"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "confirm", "Approve", id="approve.confirm"),
@@ -111,11 +112,6 @@ class ApproveScreen(ModalScreen[bool]):
             lines.append(Content.from_markup("then restart:  [b]$command[/]", command=f"$ {s.restart_command}"))
         return _lines(lines)
 
-    def on_mount(self) -> None:
-        for button in self.query(Button):
-            # Keys drive the dialog; buttons are for the mouse, so enter always means "confirm".
-            button.can_focus = False
-
     def update_summary(self, summary: ApprovalSummary) -> None:
         """Show new facts in place (the validation finished while the modal was open)."""
         self.summary = summary
@@ -137,15 +133,3 @@ class ApproveScreen(ModalScreen[bool]):
             return None
         return True
 
-    def action_confirm(self) -> None:
-        self.dismiss(True)
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "approve-yes":
-            self.action_confirm()
-        else:
-            self.action_cancel()

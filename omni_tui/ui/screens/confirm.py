@@ -11,16 +11,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static
 
 from omni_tui.ui.screens.relabel import relabel
+from omni_tui.ui.screens.yes_no import YesNoModal
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(YesNoModal):
     """Ask `question` (with `detail` below it); `yes_label` names the confirm key in the footer."""
 
     CSS_PATH = "screens.tcss"
+    YES_BUTTON = "confirm-yes"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "confirm", "Yes", id="confirm.yes"),
@@ -47,20 +48,3 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(f"{self.yes_label} (y)", variant="error" if self.danger else "primary", id="confirm-yes")
                 yield Button("No (n)", id="confirm-no")
         yield Footer()
-
-    def on_mount(self) -> None:
-        for button in self.query(Button):
-            button.can_focus = False
-
-    def action_confirm(self) -> None:
-        self.dismiss(True)
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "confirm-yes":
-            self.action_confirm()
-        else:
-            self.action_cancel()
