@@ -74,3 +74,28 @@ async def test_rows_appear_cells_update_in_place_and_cursor_stays() -> None:
 def test_human_formats() -> None:
     assert [human_bytes(n) for n in (None, 512, 2048, 5 << 20, 3 << 30)] == ["–", "512B", "2.0K", "5.0M", "3.0G"]
     assert [human_duration(s) for s in (None, 9.7, 61, 3700, 90000)] == ["–", "9s", "1m01s", "1h01m", "1d01h"]
+
+
+async def test_muted_cells_render_in_every_theme() -> None:
+    """Stopped states, unprobed ports, service labels and the backend are drawn in the theme's muted colour,
+    which themes give with transparency: the table must draw them, not fail on the colour."""
+    from omni_tui.ui.themes import register_themes
+
+    app = Harness()
+    async with app.run_test(size=(120, 20)) as pilot:
+        register_themes(app)
+        table = app.query_one(ProcessTable)
+        db = _info("db", pid=9, service="postgres", state="stopped", ports=(5432,), port_checks=())
+        table.update(ProcessSnapshot("psutil", (db,)))
+        for theme in ("omni-dark", "omni-light", "omni-high-contrast", "textual-dark"):
+            app.theme = theme
+            await pilot.pause()
+            text = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+            assert "db postgres" in text and "stopped" in text and "5432" in text and "psutil" in text, theme
+            # Rich itself must be able to parse every cell's style (it has no alpha channel).
+            from rich.style import Style
+
+            for column in ("name", "state", "ports", "backend"):
+                cell = table.get_cell("db", column)
+                for span in [*cell.spans, *([] if not cell.style else [cell.style])]:
+                    Style.parse(str(getattr(span, "style", span)))

@@ -12,7 +12,7 @@ from textual import events
 from textual.message import Message
 from textual.widget import Widget
 
-from omni_tui.ui.widgets.proposal_queue import theme_colour
+from omni_tui.ui.widgets.colours import theme_colour
 
 
 class FileTabs(Widget):

@@ -14,6 +14,8 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
+from omni_tui.ui.widgets.colours import theme_colour
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 COLUMNS = (("name", "Name"), ("state", "State"), ("pid", "PID"), ("cpu", "CPU%"), ("mem", "Mem"),
@@ -92,7 +94,7 @@ class ProcessTable(DataTable):
     # ------------------------------------------------------------ rendering
 
     def _colour(self, variable: str) -> str:
-        return self.app.theme_variables.get(variable, "")
+        return theme_colour(self.app, variable)
 
     def _render(self, column: str, facts: tuple[object, ...]) -> Text:
         muted = self._colour("foreground-muted")

@@ -15,7 +15,8 @@ from textual.widgets import Static
 
 from omni_tui.ui.widgets.diff_view import DiffView
 from omni_tui.ui.widgets.file_tabs import FileTabs
-from omni_tui.ui.widgets.proposal_queue import STATE_COLOURS, plain, theme_colour
+from omni_tui.ui.widgets.colours import theme_colour
+from omni_tui.ui.widgets.proposal_queue import STATE_COLOURS, plain
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events
-from textual.app import App
-from textual.color import Color, ColorParseError
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
+
+from omni_tui.ui.widgets.colours import theme_colour
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_KEEP_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -26,18 +26,6 @@ _CONTROL_KEEP_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def plain(text: str, *, multiline: bool = False) -> str:
     """Agent-supplied text made inert: control characters (escapes included) become '�' (newlines kept if multiline)."""
     return (_CONTROL_KEEP_LINES if multiline else _CONTROL).sub("\ufffd", text)
-
-
-def theme_colour(app: App, name: str) -> str:
-    """A theme variable as a Rich colour (`#rrggbb`): translucent colours are blended onto the background."""
-    variables = app.theme_variables
-    try:
-        colour = Color.parse(variables.get(name, variables.get("foreground", "#ffffff")))
-        if colour.a < 1:
-            colour = Color.parse(variables.get("background", "#000000")) + colour
-    except ColorParseError:
-        return ""
-    return colour.hex6
 
 
 # state → theme variable used for its colour
