@@ -366,6 +366,19 @@ async def test_process_log_sync_tail_adds_only_new_lines() -> None:
         await wait_for(pilot, lambda: "some may be missing" in screen_text(app), "the gap marker")
 
 
+async def test_process_log_keeps_lines_that_arrive_before_it_is_mounted() -> None:
+    """A backend refresh can land between push_screen and compose: nothing is lost, nothing crashes."""
+    screen = ProcessLogScreen("web", "honcho")
+    screen.sync_tail(["one", "two"])
+    screen.sync_tail(["two", "three"])
+    screen.show_error("honcho is slow")
+    app = Host(lambda: screen)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "three" in screen_text(app), "the early lines")
+        assert list(screen.log_view.lines) == ["one", "two", "three"]
+        assert "honcho is slow" in screen_text(app) and "3 lines" in screen_text(app)
+
+
 def test_new_tail() -> None:
     assert new_tail([], ["a"]) == (["a"], False)
     assert new_tail(["a", "a"], ["a", "a", "a"]) == (["a"], False)

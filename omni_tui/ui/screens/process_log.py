@@ -53,6 +53,8 @@ class ProcessLogScreen(ModalScreen[None]):
         self.source = source
         self.max_lines = max_lines
         self._error: str | None = None
+        # Lines that arrive before the screen is mounted wait here (a refresh can beat compose).
+        self._pending: list[str] | None = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog -log"):
@@ -66,7 +68,11 @@ class ProcessLogScreen(ModalScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(LogView).focus()
+        pending, self._pending = self._pending or [], None
+        view = self.query_one(LogView)
+        view.focus()
+        if pending:
+            view.write_lines(pending)
         self._show_status()
 
     @property
@@ -75,14 +81,19 @@ class ProcessLogScreen(ModalScreen[None]):
 
     def append_lines(self, lines: list[str]) -> None:
         """Add newly streamed lines at the end."""
-        if lines:
-            self.log_view.write_lines(lines)
-            self._error = None
-            self._show_status()
+        if not lines:
+            return
+        self._error = None
+        if self._pending is not None:
+            self._pending.extend(lines)
+            return
+        self.log_view.write_lines(lines)
+        self._show_status()
 
     def sync_tail(self, snapshot: Sequence[str]) -> None:
         """Show the latest "last N lines" snapshot, adding only what is new since the previous one."""
-        added, gap = new_tail(self.log_view.lines, snapshot)
+        shown = self._pending if self._pending is not None else self.log_view.lines
+        added, gap = new_tail(shown, snapshot)
         if gap:
             added.insert(0, GAP_MARKER)
         self.append_lines(added)
@@ -90,7 +101,8 @@ class ProcessLogScreen(ModalScreen[None]):
     def show_error(self, message: str) -> None:
         """The log cannot be read now (the backend said why); shown in the status line."""
         self._error = message
-        self._show_status()
+        if self._pending is None:
+            self._show_status()
 
     def _show_status(self) -> None:
         view = self.log_view
