@@ -121,6 +121,17 @@ async def test_approve_is_refused_while_a_check_failed() -> None:
         await wait_for(pilot, lambda: app.results == [False], "dismiss(False)")
 
 
+async def test_approve_shows_a_validation_that_finished_before_it_was_mounted() -> None:
+    screen = ApproveScreen(GOOD)
+    screen.update_summary(BROKEN)  # the check landed between push_screen and compose
+    app = Host(lambda: screen)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "Cannot approve" in screen_text(app), "the failed check")
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.results == [] and isinstance(app.screen, ApproveScreen)
+
+
 async def test_approve_without_a_rebuild_command_says_so() -> None:
     summary = ApprovalSummary(title="t", files=(FileSummary("devenv.nix", 1, 0, 1, 1),), rebuild_command=None,
                               action="Accept edits")

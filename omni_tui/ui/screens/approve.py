@@ -115,6 +115,8 @@ class ApproveScreen(YesNoModal):
     def update_summary(self, summary: ApprovalSummary) -> None:
         """Show new facts in place (the validation finished while the modal was open)."""
         self.summary = summary
+        if not self.is_mounted:  # compose has not run yet and will show this summary
+            return
         self.query_one("#approve-checks", Static).update(_checks(summary))
         reason = summary.block_reason
         blocked = self.query("#approve-blocked")
