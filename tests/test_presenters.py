@@ -1,8 +1,8 @@
-"""The wording the cockpit shows for decided proposals."""
+"""The wording the cockpit shows: decided proposals, paths."""
 
 from types import SimpleNamespace
 
-from omni_tui.ui.presenters import decision_note
+from omni_tui.ui.presenters import decision_note, project_path
 
 
 def _entry(**decision) -> SimpleNamespace:
@@ -22,3 +22,9 @@ def test_an_exit_code_the_reason_does_not_mention_is_shown() -> None:
 
 def test_a_pending_proposal_has_no_note() -> None:
     assert decision_note(SimpleNamespace(decision=None)) == ""
+
+
+def test_paths_inside_the_project_are_shown_relative_to_it() -> None:
+    root = "/home/alice/shop"
+    assert project_path(root, "/home/alice/shop/.devenv/omni/logs/rebuild-1.log") == ".devenv/omni/logs/rebuild-1.log"
+    assert project_path(root, "/var/tmp/devenv/omni/logs/rebuild-1.log") == "/var/tmp/devenv/omni/logs/rebuild-1.log"

@@ -71,6 +71,27 @@ async def test_rows_appear_cells_update_in_place_and_cursor_stays() -> None:
         assert table.row_count == 0 and app.selected[-1] is None
 
 
+def _shown(table: ProcessTable) -> list[str]:
+    """The table's rows as they are drawn (header first)."""
+    return ["".join(segment.text for segment in table.render_line(y)) for y in range(table.row_count + 1)]
+
+
+async def test_a_cell_that_grows_is_drawn_whole() -> None:
+    """Uptime passing a minute, an exit code, a second port: the column widens, nothing is cropped."""
+    app = Harness()
+    async with app.run_test(size=(120, 8)) as pilot:
+        table = app.query_one(ProcessTable)
+        web = _info("web", pid=11, uptime_s=59)
+        table.update(ProcessSnapshot("psutil", (web,)))
+        await pilot.pause()
+        assert "59s" in _shown(table)[1]
+        grown = replace(web, state="exited", exit_code=137, uptime_s=3700, ports=(8000, 8001))
+        table.update(ProcessSnapshot("psutil", (grown,)))
+        await pilot.pause()
+        row = _shown(table)[1]
+        assert "exited 137" in row and "1h01m" in row and "8000,8001" in row, row
+
+
 def test_human_formats() -> None:
     assert [human_bytes(n) for n in (None, 512, 2048, 5 << 20, 3 << 30)] == ["–", "512B", "2.0K", "5.0M", "3.0G"]
     assert [human_duration(s) for s in (None, 9.7, 61, 3700, 90000)] == ["–", "9s", "1m01s", "1h01m", "1d01h"]

@@ -1,8 +1,8 @@
 """Snapshot tests of the cockpit (pytest-textual-snapshot): SVGs kept in `snapshots/test_snapshots/`.
 
 Deterministic on purpose: 120x34, a frozen clock (ages, elapsed), no file watching, no process
-polling, a fixed proposal id and time, a fixed workspace name in the header, a fixed project
-directory (paths in the rebuild log), no blinking cursor, no toasts. Update after an intended change of the picture with `pytest tests/test_snapshots.py
+polling, a fixed proposal id and time, a fixed workspace name in the header, paths relative to the
+project (it lives in tmp_path), a pinned rebuild duration and log name, no blinking cursor, no toasts. Update after an intended change of the picture with `pytest tests/test_snapshots.py
 --snapshot-update`, and look at the SVGs before committing them.
 """
 
@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import fcntl
 import shutil
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,13 +23,13 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from omni_tui.core.proposals import ProposalStore
+from omni_tui.core import rebuild
+from omni_tui.core.rebuild import RebuildRunner
 from omni_tui.core.workspace import Workspace
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.themes import SHIPPED_THEMES
 
 SNAPSHOTS = Path(__file__).resolve().parent.parent / "snapshots" / Path(__file__).stem
-# Not tmp_path: the rebuild log names files under the project, and pytest's temp dirs are numbered.
-SCENES = Path("/tmp/omni-tui-snapshot-scenes")
 SIZE = (120, 34)
 NOW = datetime(2026, 11, 26, 9, 5, 0, tzinfo=timezone.utc)
 PROPOSAL_ID = "20261126T090000Z-a1b2c3"
@@ -39,8 +38,7 @@ DISPLAY_ROOT = "~/projects/shop"
 
 GOOD_REBUILD = "echo 'building the shell'; echo 'rebuild done'"
 # The pause lets the log lines reach the panel (batched every 50 ms) before the gate reports the
-# failure, so their order is the same on every run; 0.16 s keeps the shown duration at "0.2 s" with
-# 85 ms to spare on a loaded machine (durations are measured, not taken from the frozen clock).
+# failure, so their order is the same on every run. The duration shown is pinned by `make_workspace`.
 FAILING_REBUILD = (
     "echo 'building the shell'; "
     "echo \"error: builder for '/nix/store/0000-redis-7.2.drv' failed with exit code 1\"; sleep 0.16; exit 1"
@@ -74,19 +72,12 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 
 @pytest.fixture
-def scene_root(project: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
-    """A fixed project directory per test; a lock keeps two concurrent test runs from sharing it."""
-    SCENES.mkdir(exist_ok=True)
-    with open(SCENES / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        root = SCENES / request.node.originalname / "shop"
-        shutil.rmtree(root.parent, ignore_errors=True)
-        root.mkdir(parents=True)
-        shutil.copy2(project / "devenv.nix", root / "devenv.nix")
-        try:
-            yield root
-        finally:
-            shutil.rmtree(root.parent, ignore_errors=True)
+def scene_root(project: Path, tmp_path: Path) -> Path:
+    """The scene's project; every path the cockpit shows is relative to it, so its place does not matter."""
+    root = tmp_path / "shop"
+    root.mkdir()
+    shutil.copy2(project / "devenv.nix", root / "devenv.nix")
+    return root
 
 
 @pytest.fixture
@@ -98,6 +89,9 @@ def make_workspace(scene_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     monkeypatch.delenv("EDITOR", raising=False)
     monkeypatch.setenv("USER", "alice")
+    # A rebuild's measured duration would vary with the machine's load; the scenes show 0.2 s.
+    monkeypatch.setattr(RebuildRunner, "elapsed_s", property(lambda runner: 0.2))
+    monkeypatch.setattr(rebuild, "log_stamp", lambda: NOW.strftime("%Y%m%d-%H%M%S"))  # the log file's name
 
     def make(rebuild: str = GOOD_REBUILD, auto_rollback: bool = True) -> Workspace:
         rollback = "true" if auto_rollback else "false"

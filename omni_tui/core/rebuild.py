@@ -166,6 +166,11 @@ class _Step:
     error: str | None = None
 
 
+def log_stamp() -> str:
+    """The local time in a log file's name: names sort in the order the rebuilds started."""
+    return time.strftime("%Y%m%d-%H%M%S", time.localtime())
+
+
 class RebuildRunner:
     """One rebuild: `run`/`run_sync` once, `cancel()` from any thread."""
 
@@ -193,8 +198,7 @@ class RebuildRunner:
         self.grace_s = grace_s
         self.max_line_bytes = max_line_bytes
         self.run_id = _safe_id(run_id) if run_id else secrets.token_hex(4)
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime())
-        self.log_path: Path = self.logs_dir / f"rebuild-{stamp}-{self.run_id}.log"
+        self.log_path: Path = self.logs_dir / f"rebuild-{log_stamp()}-{self.run_id}.log"
         self.started_at: float | None = None  # time.monotonic() when the command started
         self.finished_at: float | None = None
         self.outcome: RebuildOutcome | None = None

@@ -132,7 +132,9 @@ def _live(handler: Callable[..., None]) -> Callable[..., None]:
 
     @wraps(handler)
     def guarded(self: "CockpitApp", message: Any) -> None:
-        if not self.screen_stack or self._closing or self._closed:
+        # `_running` goes False as `_shutdown` starts pruning screens, which under `run_test` runs
+        # beside the message loop: a message handled then would find its widgets gone.
+        if not self._running or not self.screen_stack or self._closing or self._closed:
             return
         handler(self, message)
 
@@ -451,7 +453,7 @@ class CockpitApp(App[int]):
     @_live
     def _on_remote_log(self, message: RemoteRebuildLog) -> None:
         if self._remote is not None:
-            self.log_view.set_log_path(message.path)
+            self.log_view.set_log_path(message.path and presenters.project_path(self.ws.root, message.path))
 
     @on(RemoteRebuildEnded)
     @_live
@@ -1145,7 +1147,7 @@ class CockpitApp(App[int]):
     def _on_rebuild_started(self, message: RebuildStarted) -> None:
         self.log_view.write_lines([f"$ {message.command}"])
         if self.job is not None and self.job.runner is not None:
-            self.log_view.set_log_path(str(self.job.runner.log_path))
+            self.log_view.set_log_path(presenters.project_path(self.ws.root, self.job.runner.log_path))
         self.main.query_one("#rebuild-panel", Panel).border_subtitle = "REBUILDING · c cancel"
 
     @on(RebuildStage)
@@ -1197,7 +1199,7 @@ class CockpitApp(App[int]):
                 text += f" — {decision.reason}"
             lines = [text]
             if decision.log_path:
-                lines.append(f"full log: {decision.log_path}")
+                lines.append(f"full log: {presenters.project_path(self.ws.root, decision.log_path)}")
             self.log_view.write_lines(lines)
             severity = "information" if decision.status == "applied" else ("warning" if decision.status == "rolled_back" else "error")
             self.notify(text, title=message.title, severity=severity, timeout=8)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
+from os import PathLike
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from omni_tui.core.textdiff import diff_texts
@@ -19,6 +21,14 @@ if TYPE_CHECKING:
 IN_FLIGHT = ("applying", "rebuilding")
 # How many decided proposals the queue keeps showing under the pending ones.
 DECIDED_SHOWN = 30
+
+
+def project_path(root: str | PathLike[str], path: str | PathLike[str]) -> str:
+    """`path` as the person reads it: relative to the project root when inside it, else as given."""
+    try:
+        return str(PurePath(path).relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def parse_time(stamp: str) -> datetime | None:

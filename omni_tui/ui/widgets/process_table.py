@@ -12,9 +12,9 @@ from typing import Any
 
 from rich.text import Text
 from textual.message import Message
-from textual.widgets import DataTable
 
 from omni_tui.ui.widgets.colours import theme_colour
+from omni_tui.ui.widgets.keyed_table import KeyedTable
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -67,7 +67,7 @@ def _cell_values(p: Any) -> dict[str, tuple[object, ...]]:
     }
 
 
-class ProcessTable(DataTable):
+class ProcessTable(KeyedTable):
     """A row-cursor table of processes keyed by name."""
 
     class Selected(Message):
@@ -77,15 +77,11 @@ class ProcessTable(DataTable):
             super().__init__()
             self.name = name
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_row_labels=False)
-        self._values: dict[str, dict[str, tuple[object, ...]]] = {}
-        self._selected: str | None = None
+    COLUMNS = COLUMNS
 
-    def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._values: dict[str, dict[str, tuple[object, ...]]] = {}
 
     @property
     def selected_name(self) -> str | None:
@@ -143,7 +139,7 @@ class ProcessTable(DataTable):
             else:
                 for column, _ in COLUMNS:
                     if old[column] != cells[column]:
-                        self.update_cell(name, column, self._render(column, cells[column]))
+                        self.rewrite_cell(name, column, self._render(column, cells[column]))
             self._values[name] = cells
         if keep is not None and keep in self._values:
             index = self.get_row_index(keep)
@@ -161,14 +157,5 @@ class ProcessTable(DataTable):
             for column, _ in COLUMNS:
                 self.update_cell(name, column, self._render(column, cells[column]))
 
-    def _announce(self) -> None:
-        name: str | None = None
-        if self.row_count and 0 <= self.cursor_row < self.row_count:
-            name = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        if name != self._selected:
-            self._selected = name
-            self.post_message(self.Selected(name))
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        event.stop()
-        self._announce()
+    def _selection(self, key: str | None) -> Message:
+        return self.Selected(key)

@@ -14,10 +14,10 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.message import Message
-from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
 from omni_tui.ui.widgets.colours import theme_colour
+from omni_tui.ui.widgets.keyed_table import KeyedTable
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_KEEP_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -65,7 +65,7 @@ def _field(row: QueueRow, column: str) -> object:
     return (row.badge, row.badge_kind) if column == "check" else getattr(row, column)
 
 
-class ProposalQueue(DataTable):
+class ProposalQueue(KeyedTable):
     """A row-cursor table of proposals; posts `ProposalQueue.Selected` when the highlighted row changes."""
 
     class Selected(Message):
@@ -75,16 +75,12 @@ class ProposalQueue(DataTable):
             super().__init__()
             self.key = key
 
+    COLUMNS = COLUMNS
+
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_row_labels=False)
+        super().__init__(id=id)
         self._rows: dict[str, QueueRow] = {}
         self._order: list[str] = []
-        self._selected: str | None = None
-
-    def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
 
     @property
     def selected_key(self) -> str | None:
@@ -115,7 +111,7 @@ class ProposalQueue(DataTable):
                 new_cells = self._cells(new_row)
                 for column, _label in COLUMNS:
                     if _field(old_row, column) != _field(new_row, column):
-                        self.update_cell(key, column, new_cells[column], update_width=True)
+                        self.rewrite_cell(key, column, new_cells[column])
             self._rows = new
             self._fit_title()
             return
@@ -164,14 +160,5 @@ class ProposalQueue(DataTable):
             for column, cell in self._cells(row).items():
                 self.update_cell(key, column, cell)
 
-    def _announce(self) -> None:
-        key: str | None = None
-        if self._order and 0 <= self.cursor_row < len(self._order):
-            key = self._order[self.cursor_row]
-        if key != self._selected:
-            self._selected = key
-            self.post_message(self.Selected(key))
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        event.stop()
-        self._announce()
+    def _selection(self, key: str | None) -> Message:
+        return self.Selected(key)

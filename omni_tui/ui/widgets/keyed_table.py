@@ -1,0 +1,64 @@
+"""The table both lists build on: a row-cursor `DataTable` keyed by strings, rewritten cell by cell.
+
+It owns what the proposal queue and the process table share: their columns, restyling when the
+theme changes, announcing the highlighted row once per change, and `rewrite_cell`, which keeps a
+column wide enough for what it shows. Textual's own `update_cell(update_width=True)` widens the
+column only when the app is next idle, without invalidating the rows rendered in between, so a
+cell that grew ("pending" → "rolled_back", "59s" → "1m00s") could stay cropped on screen.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
+
+
+class KeyedTable(DataTable):
+    """Subclasses set `COLUMNS` ((key, label), ...) and implement `_restyle` and `_selection`."""
+
+    COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_row_labels=False)
+        self._selected: str | None = None
+
+    def on_mount(self) -> None:
+        for key, label in self.COLUMNS:
+            self.add_column(label, key=key)
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
+
+    def _restyle(self) -> None:
+        """Re-render every cell in the new theme's colours."""
+        raise NotImplementedError
+
+    def _selection(self, key: str | None) -> Message:
+        """The message that says the highlighted row is now `key`."""
+        raise NotImplementedError
+
+    def rewrite_cell(self, row_key: str, column_key: str, value: Text) -> None:
+        """Replace one cell; its column grows in the same frame when the new text is wider (never shrinks)."""
+        self.update_cell(row_key, column_key, value)
+        column = self.columns.get(ColumnKey(column_key))
+        width = cell_len(value.plain)
+        if column is not None and column.auto_width and width > column.content_width:
+            # update_cell has already moved the render caches on: the next frame draws the new width.
+            column.content_width = width
+            self._require_update_dimensions = True  # the scrollable width follows on idle
+            self.refresh()
+
+    def _announce(self) -> None:
+        key: str | None = None
+        if self.row_count and 0 <= self.cursor_row < self.row_count:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        if key != self._selected:
+            self._selected = key
+            self.post_message(self._selection(key))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._announce()
