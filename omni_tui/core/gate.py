@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from omni_tui.core.audit import utc_now
 from omni_tui.core.errors import GateError, LockBusyError, OmniError, PathError, ValidationError
+from omni_tui.core.history import applied_label
 from omni_tui.core.proposals import (
     IN_PROGRESS,
     PENDING,
@@ -349,6 +350,9 @@ class Gate:
             self.store.write_decision(applying)
         for path, data in current.items():
             write_backup(self.ws.paths.backups, decision_id, path, data)
+        if kind == "approve":  # what is written (after a partial or edited approval too): the history's after-side
+            for path, text in contents.items():  # (accept_direct keeps it in `<id>-direct` already)
+                write_backup(self.ws.paths.backups, applied_label(decision_id), path, _encode(text))
         written: list[str] = []
         try:
             for path, text in contents.items():
