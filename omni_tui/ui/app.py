@@ -769,6 +769,8 @@ class CockpitApp(App[int]):
             return False  # hidden: it belongs to another panel (pressing it still says why)
         if action in self._STATE_ACTIONS:
             return False
+        if action in ("accept_direct", "revert_direct") and self.main.has_class("-narrow"):
+            return False  # at 80 columns two dimmed keys would push the palette key off the footer
         return None
 
     def _in_context(self, action: str) -> bool:
@@ -809,7 +811,12 @@ class CockpitApp(App[int]):
     def on_resize(self, event: events.Resize) -> None:
         # Short terminals (80x24) give the top row and the proposal's diff more of the height.
         self.main.set_class(event.size.height < 30, "-short")
-        self.main.set_class(event.size.width < 100, "-narrow")
+        narrow = event.size.width < 100
+        if narrow != self.main.has_class("-narrow"):
+            self.main.set_class(narrow, "-narrow")
+            # ^p stays bound and listed in help; at 80 columns its footer slot would crop q Quit
+            self.main.query_one(Footer).show_command_palette = not narrow
+            self.refresh_bindings()
 
     # -- panels ----------------------------------------------------------------------------------
 
