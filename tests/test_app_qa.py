@@ -268,8 +268,10 @@ async def test_an_applied_proposal_says_it_is_applied_not_that_there_is_nothing_
         await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
         await pilot.press("y")
         await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the rebuild's end")
-        await wait_for(pilot, lambda: "Applied: the file has this proposal's content now" in screen_text(app),
+        # the change that was applied, from the backups (tests/test_app_history.py: without them)
+        await wait_for(pilot, lambda: "Applied: before → after, from the backup" in screen_text(app),
                        what="the detail saying so")
+        assert "pkgs.ripgrep" in screen_text(app)
         assert "Nothing to apply" not in screen_text(app)
 
 

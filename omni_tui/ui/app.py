@@ -191,6 +191,7 @@ class CockpitApp(App[int]):
         self.gate_state: Any = None
         self.entries: dict[str, Any] = {}
         self.quarantined: dict[str, Any] = {}
+        self.history: dict[str, Any] = {}  # proposal id → the change the gate wrote (core.history), or None
         self.validations: dict[str, tuple[Any, str | None]] = {}
         self._validation_gen: dict[str, int] = {}
         self.selected_key: str | None = None
@@ -268,8 +269,8 @@ class CockpitApp(App[int]):
         self._resolve_rebuild_command()
         # First picture synchronously (small reads), so the first frame already shows the workspace.
         self._apply_files(read_guarded(self.ws))
-        entries, quarantined = read_proposals(self.store)
-        self._apply_proposals(entries, quarantined, initial=True)
+        entries, quarantined, history = read_proposals(self.store)
+        self._apply_proposals(entries, quarantined, history, initial=True)
         self._apply_gate(self.gate.state())
         self._process_note()
         # Watching and polling start once the first frame is on screen: importing watchfiles and the
@@ -499,11 +500,14 @@ class CockpitApp(App[int]):
     @on(ProposalsChanged)
     @_live
     def _on_proposals_changed(self, message: ProposalsChanged) -> None:
-        self._apply_proposals(message.entries, message.quarantined)
+        self._apply_proposals(message.entries, message.quarantined, message.history)
 
-    def _apply_proposals(self, entries: tuple[Any, ...], quarantined: tuple[Any, ...], initial: bool = False) -> None:
+    def _apply_proposals(
+        self, entries: tuple[Any, ...], quarantined: tuple[Any, ...], history: dict[str, Any], initial: bool = False
+    ) -> None:
         was_pending = self.selected_key is not None and self.selected_key in (self._known_pending or ())
         self.entries = {entry.proposal.id: entry for entry in entries}
+        self.history = history
         self.quarantined = {presenters.quarantine_key(item): item for item in quarantined}
         pending = {pid for pid, entry in self.entries.items() if entry.status == "pending"}
         new: list[Any] = []
@@ -569,7 +573,9 @@ class CockpitApp(App[int]):
             detail.show(None)
             return
         validation, error = self.validations.get(key, (None, None))
-        view = presenters.proposal_view(entry, self._current_texts(), validation, error, self.edited.get(key, {}), self.clock())
+        view = presenters.proposal_view(
+            entry, self._current_texts(), validation, error, self.edited.get(key, {}), self.clock(), self.history.get(key)
+        )
         same = detail.view is not None and detail.view == view and path in (None, detail.shown_path)
         if same:
             return
@@ -579,8 +585,8 @@ class CockpitApp(App[int]):
     def _restore_hunks(self) -> None:
         """Put back the person's hunk choice for the shown proposal file (the DiffView starts with all)."""
         detail = self.detail
-        if detail.view is None or detail.shown_path is None:
-            return
+        if detail.view is None or detail.shown_path is None or detail.view.state != "pending":
+            return  # a decided proposal's diff is what was applied: no choice to put back
         chosen = self.hunks.get((detail.view.key, detail.shown_path))
         if chosen is not None:
             detail.diff.select_hunks(set(chosen))
@@ -591,6 +597,8 @@ class CockpitApp(App[int]):
         detail = self.detail
         if message.control is not detail.diff or detail.view is None or detail.shown_path is None:
             return
+        if detail.view.state != "pending":
+            return  # the diff of a decided proposal: its hunks are not choices
         key = (detail.view.key, detail.shown_path)
         selected = detail.diff.selected_hunks
         if len(selected) == detail.diff.hunk_count:

@@ -7,7 +7,7 @@ touches the disk or a subprocess.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from textual.message import Message
 
@@ -42,12 +42,14 @@ class GateChanged(Message):
 
 
 class ProposalsChanged(Message):
-    """The proposal store was re-listed: entries (proposal + status + decision) and quarantined files."""
+    """The proposal store was re-listed: entries (proposal + status + decision), quarantined files, and
+    for the decided ones shown the change the gate wrote (`core.history.AppliedChange` or None, by id)."""
 
-    def __init__(self, entries: tuple[Any, ...], quarantined: tuple[Any, ...]) -> None:
+    def __init__(self, entries: tuple[Any, ...], quarantined: tuple[Any, ...], history: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         self.entries = entries
         self.quarantined = quarantined
+        self.history = dict(history or {})
 
 
 class ValidationReady(Message):

@@ -11,6 +11,7 @@ from os import PathLike
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
+from omni_tui.core.history import HISTORY_STATUSES
 from omni_tui.core.textdiff import diff_texts
 from omni_tui.ui.widgets.proposal_detail import Check, DetailFile, ProposalView
 from omni_tui.ui.widgets.proposal_queue import QueueRow
@@ -129,14 +130,7 @@ def queue_rows(
     now: datetime,
 ) -> list[QueueRow]:
     """Pending (oldest first), then in flight, then invalid files, then the latest decided (newest first)."""
-    entries = list(entries)
-    pending = sorted((e for e in entries if e.status == "pending"), key=lambda e: e.proposal.created_at)
-    flying = [e for e in entries if e.status in IN_FLIGHT]
-    decided = sorted(
-        (e for e in entries if e.status not in IN_FLIGHT and e.status != "pending"),
-        key=lambda e: (e.decision.decided_at if e.decision else e.proposal.created_at),
-        reverse=True,
-    )[:DECIDED_SHOWN]
+    pending, flying, decided = _queue_groups(entries)
     rows: list[QueueRow] = []
     for entry in [*pending, *flying]:
         rows.append(_entry_row(entry, validations, now))
@@ -145,6 +139,25 @@ def queue_rows(
     for entry in decided:
         rows.append(_entry_row(entry, validations, now))
     return rows
+
+
+def _queue_groups(entries: Iterable[Any]) -> tuple[list[Any], list[Any], list[Any]]:
+    """(pending oldest first, in flight, the latest `DECIDED_SHOWN` decided newest first)."""
+    entries = list(entries)
+    pending = sorted((e for e in entries if e.status == "pending"), key=lambda e: e.proposal.created_at)
+    flying = [e for e in entries if e.status in IN_FLIGHT]
+    decided = sorted(
+        (e for e in entries if e.status not in IN_FLIGHT and e.status != "pending"),
+        key=lambda e: (e.decision.decided_at if e.decision else e.proposal.created_at),
+        reverse=True,
+    )[:DECIDED_SHOWN]
+    return pending, flying, decided
+
+
+def shown_entries(entries: Iterable[Any]) -> list[Any]:
+    """The entries the queue shows, in its order (the worker reads history only for these)."""
+    pending, flying, decided = _queue_groups(entries)
+    return [*pending, *flying, *decided]
 
 
 def _entry_row(entry: Any, validations: Mapping[str, tuple[Any, str | None]], now: datetime) -> QueueRow:
@@ -169,6 +182,27 @@ def decision_note(entry: Any) -> str:
     return " · ".join(parts)
 
 
+# Proposals the gate wrote (`HISTORY_STATUSES`) show the change applied (from the backups), not today's file.
+HISTORY_LABELS = {
+    "applying": "Being applied: before → after, from the backup",
+    "rebuilding": "Rebuilding with it: before → after, from the backup",
+    "applied": "Applied: before → after, from the backup",
+    "failed": "Failed: before → what was written; the rebuild failed",
+    "rolled_back": "Rolled back: this change was tried and undone",
+}
+# How an approval differed from the proposal (per `AppliedFile.applied`), added to the label.
+HOW_APPLIED = {"hunks": "chosen hunks only", "edited": "edited before approval"}
+NO_HISTORY = "No backup of this change: the file now → the proposal"
+
+
+def history_label(entry: Any) -> str:
+    """What the decided proposal's diff shows: which change, and how it differed from the proposal."""
+    label = HISTORY_LABELS[entry.status]
+    files = entry.decision.files if entry.decision is not None else ()
+    how = [HOW_APPLIED[mode] for mode in ("hunks", "edited") if any(f.applied == mode for f in files)]
+    return " · ".join([label, *how])
+
+
 def proposal_view(
     entry: Any,
     current: Mapping[str, str | None],
@@ -176,12 +210,23 @@ def proposal_view(
     error: str | None,
     edited: Mapping[str, str],
     now: datetime,
+    history: Mapping[str, tuple[str | None, str | None]] | None = None,
 ) -> ProposalView:
-    """The detail panel's view of a proposal: current files against what would be written (edited wins)."""
+    """The detail panel's view of a proposal: current files against what would be written (edited wins);
+    for one the gate wrote, `history` (path → before, written; from `core.history`) when it is known."""
     proposal = entry.proposal
-    files = tuple(
-        DetailFile(change.path, current.get(change.path), edited.get(change.path, change.new_content)) for change in proposal.changes
-    )
+    label = ""
+    shows_history = entry.status in HISTORY_STATUSES and history is not None
+    if shows_history:
+        files = tuple(DetailFile(path, before, after) for path, (before, after) in history.items())
+        label = history_label(entry)
+    else:
+        files = tuple(
+            DetailFile(change.path, current.get(change.path), edited.get(change.path, change.new_content))
+            for change in proposal.changes
+        )
+        if entry.status in HISTORY_STATUSES and entry.status not in IN_FLIGHT:  # (in flight: still backing up)
+            label = NO_HISTORY
     checks = validation_checks(validation, error) if entry.status == "pending" else ()
     note = decision_note(entry)
     if edited:
@@ -196,6 +241,8 @@ def proposal_view(
         checks=checks,
         files=files,
         note=note,
+        diff_label=label,
+        history=shows_history,
     )
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from textual.message import Message
 
 from omni_tui.core.buildlog import BuildLogParser, DisplayLine
 from omni_tui.core.errors import OmniError
+from omni_tui.core.history import HISTORY_STATUSES, entry_change
 from omni_tui.core.rebuild import RebuildOutcome, RebuildRunner, runner_for
+from omni_tui.ui import presenters
 from omni_tui.ui.messages import (
     ActionDone,
     FileChanged,
@@ -53,9 +56,54 @@ def read_guarded(ws: Any) -> tuple[GuardedFile, ...]:
     return tuple(GuardedFile(rel, _decode(ws.read_baseline(rel)), _decode(ws.read_current(rel))) for rel in ws.guarded())
 
 
-def read_proposals(store: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    """The store's entries and quarantined files (the store quarantines bad files as it lists)."""
-    return tuple(store.entries()), tuple(store.quarantined())
+class HistoryCache:
+    """The applied changes (before/after texts from the backups) of the decided proposals the queue shows.
+
+    Read once per (proposal id, status): a decision's files never change once written, and the whole
+    store is re-listed on every state change. An in-flight apply still backing up is read again next
+    time; only the proposals the queue can show are kept.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: dict[tuple[str, str], Any] = {}
+
+    def read(self, ws: Any, entries: Iterable[Any]) -> dict[str, Any]:
+        shown = [e for e in presenters.shown_entries(entries) if e.status in HISTORY_STATUSES]
+        out: dict[str, Any] = {}
+        with self._lock:
+            known: dict[tuple[str, str], Any] = {}
+            for entry in shown:
+                key = (entry.proposal.id, entry.status)
+                if key in self._known:
+                    change = self._known[key]
+                else:
+                    change = entry_change(ws, entry)
+                if change is not None or entry.status not in presenters.IN_FLIGHT:
+                    known[key] = change
+                out[entry.proposal.id] = change
+            self._known = known
+        return out
+
+
+_histories: weakref.WeakKeyDictionary[Any, HistoryCache] = weakref.WeakKeyDictionary()
+_histories_lock = threading.Lock()
+
+
+def history_cache(store: Any) -> HistoryCache:
+    """The one `HistoryCache` of a store (it lives as long as the store)."""
+    with _histories_lock:
+        cache = _histories.get(store)
+        if cache is None:
+            cache = _histories[store] = HistoryCache()
+        return cache
+
+
+def read_proposals(store: Any) -> tuple[tuple[Any, ...], tuple[Any, ...], dict[str, Any]]:
+    """The store's entries, quarantined files (the store quarantines bad files as it lists), and the
+    applied changes of the decided ones shown (`core.history.AppliedChange` or None, by proposal id)."""
+    entries = tuple(store.entries())
+    return entries, tuple(store.quarantined()), history_cache(store).read(store.ws, entries)
 
 
 def post_workspace(app: App, ws: Any, gate: Any, store: Any, *, files: bool = True, proposals: bool = True) -> None:

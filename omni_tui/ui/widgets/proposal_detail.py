@@ -1,7 +1,9 @@
 """The selected proposal: title, the agent's rationale, the decision, the validation result and the diff.
 
 Data in: a `ProposalView` (plain texts, already read by the app); the diff itself is the DIFF helper's
-`DiffView`, side by side when the pane is wide enough (`auto_split`), else unified. A quarantined (invalid) file shows its error instead of a diff.
+`DiffView`, side by side when the pane is wide enough (`auto_split`), else unified. A pending proposal's
+diff is the file now → what approving writes; one the gate wrote shows the change it applied (before →
+after, from the backups), under a line saying so. A quarantined (invalid) file shows its error instead of a diff.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from omni_tui.ui.widgets.proposal_queue import STATE_COLOURS, plain
 
 @dataclass(frozen=True)
 class DetailFile:
-    """One file of a proposal: what is on disk now and what the proposal would write (None = absent)."""
+    """One file of a proposal, the two sides of its diff (None = absent): what is on disk now and what the
+    proposal would write, or, for a `ProposalView.history` view, the bytes before the apply and those written."""
 
     path: str
     current: str | None
@@ -50,6 +53,8 @@ class ProposalView:
     files: tuple[DetailFile, ...] = ()
     error: str | None = None  # a quarantined file's one-line error
     note: str = ""  # e.g. the decision's reason / outcome
+    diff_label: str = ""  # what the diff shows, when it is not the pending current → proposed
+    history: bool = False  # files are (before the apply, written by it)
     extra: dict = field(default_factory=dict, compare=False)
 
 
@@ -61,6 +66,7 @@ EMPTY_MESSAGES = {
     "applied": "Applied: the file has this proposal's content now",
     "failed": "The file has this proposal's content, but its rebuild failed (b rolls back)",
 }
+HISTORY_EMPTY = "This file was left as it was by the approval"
 
 
 class ProposalDetail(Vertical):
@@ -72,6 +78,7 @@ class ProposalDetail(Vertical):
     ProposalDetail > #detail-rationale { height: auto; max-height: 4; }
     ProposalDetail > #detail-note { height: auto; max-height: 3; }
     ProposalDetail > #detail-checks { height: auto; }
+    ProposalDetail > #detail-diff-label { height: auto; max-height: 2; }
     ProposalDetail > DiffView { height: 1fr; }
     """
 
@@ -86,6 +93,7 @@ class ProposalDetail(Vertical):
         # the decision / outcome on its own line, so a short terminal that crops the rationale keeps it
         yield Static("", id="detail-note")
         yield Static("", id="detail-checks")
+        yield Static("", id="detail-diff-label")
         yield FileTabs(id="detail-files")
         yield DiffView(
             id="detail-diff", empty_message="Nothing to apply: the file already has the proposed content", auto_split=True
@@ -109,9 +117,10 @@ class ProposalDetail(Vertical):
         title = self.query_one("#detail-title", Static)
         rationale = self.query_one("#detail-rationale", Static)
         note = self.query_one("#detail-note", Static)
+        diff_label = self.query_one("#detail-diff-label", Static)
         if view is None:
             title.update("No proposal selected. Agents submit with `omni-tui propose`.")
-            for line in (rationale, note):
+            for line in (rationale, note, diff_label):
                 self._set_line(line, "")
             self.update_checks(())
             self.file_tabs.set_files((), None)
@@ -135,6 +144,8 @@ class ProposalDetail(Vertical):
         self._set_line(rationale, why)
         self._set_line(note, Text(plain(view.note), style="italic") if view.note else "")
         self.update_checks(view.checks)
+        colour = STATE_COLOURS.get(view.state, "foreground") if view.history else "foreground-muted"
+        self._set_line(diff_label, Text(plain(view.diff_label), style=f"italic {self._colour(colour)}") if view.diff_label else "")
         paths = [f.path for f in view.files]
         if path not in paths or (previous_key != view.key and path is None):
             path = paths[0] if paths else None
@@ -143,7 +154,8 @@ class ProposalDetail(Vertical):
         self.shown_path = path
         if path is not None:
             chosen = next(f for f in view.files if f.path == path)
-            self.diff.set_empty_message(EMPTY_MESSAGES.get(view.state, EMPTY_MESSAGES["pending"]))
+            empty = HISTORY_EMPTY if view.history else EMPTY_MESSAGES.get(view.state, EMPTY_MESSAGES["pending"])
+            self.diff.set_empty_message(empty)
             self.diff.set_diff(path, chosen.current or "", chosen.proposed or "")
 
     def update_checks(self, checks: tuple[Check, ...]) -> None:
