@@ -138,7 +138,9 @@ class ProposalQueue(KeyedTable):
         for key, label in COLUMNS:
             if key != "title":
                 cells = [cell_len(plain(row.badge if key == "check" else str(getattr(row, key)))) for row in rows]
-                others += max([cell_len(label), *cells]) + pad
+                # a column that grew for an earlier state ("rebuilding") keeps that width (rewrite_cell)
+                drawn = self.columns[ColumnKey(key)].get_render_width(self)
+                others += max(max([cell_len(label), *cells]) + pad, drawn)
         longest = max([cell_len("Title"), *(cell_len(plain(row.title)) for row in rows)])
         fitted = max(8, min(longest, width - others - pad))
         if column.auto_width or column.width != fitted:
