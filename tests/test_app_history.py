@@ -129,3 +129,31 @@ def test_the_history_cache_reads_a_decided_proposal_once(project: Path) -> None:
     shutil.rmtree(ws.paths.backups / proposal.id)
     assert read_proposals(store)[2] == {proposal.id: {"devenv.nix": (OLD, NEW)}}  # not read again
     assert HistoryCache().read(ws, store.entries()) == {proposal.id: None}  # a fresh read finds no backups
+
+
+def test_which_proposals_show_history_and_what_the_label_says(project: Path) -> None:
+    from datetime import datetime, timezone
+
+    from omni_tui.core.proposals import AppliedFile, Decision, ProposalEntry
+    from omni_tui.ui import presenters
+
+    ws = start(project)
+    proposal = ProposalStore(ws).create({"devenv.nix": NEW}, title="t", rationale="r", agent="claude")
+    now = datetime.now(timezone.utc)
+    change = {"devenv.nix": (OLD, NEW)}
+
+    def view(status: str, history, mode: str = "proposed"):
+        decision = Decision(proposal.id, status, None, "alice", "2026-01-01T00:00:00Z",
+                            files=(AppliedFile("devenv.nix", None, None, mode),))
+        entry = ProposalEntry(proposal, status, None if status == "pending" else decision)
+        return presenters.proposal_view(entry, {"devenv.nix": OLD + "# now\n"}, None, None, {}, now, history)
+
+    applied = view("applied", change, "hunks")
+    assert applied.history and applied.files[0].current == OLD and applied.files[0].proposed == NEW
+    assert applied.diff_label == "Applied: before → after, from the backup · chosen hunks only"
+    assert view("rolled_back", change, "edited").diff_label.endswith("· edited before approval")
+    pending = view("pending", change)  # a pending proposal's diff stays the file now → the proposal
+    assert not pending.history and pending.diff_label == "" and pending.files[0].current == OLD + "# now\n"
+    missing = view("applied", None)
+    assert not missing.history and missing.diff_label == presenters.NO_HISTORY
+    assert view("applying", None).diff_label == ""  # still backing up: no alarm
