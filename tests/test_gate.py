@@ -326,7 +326,7 @@ def test_revert_direct_restores_the_baseline_and_keeps_a_backup(ws: Workspace, g
     assert (ws.root / "devenv.nix").read_bytes() == before
     assert not (ws.root / ".envrc").exists()
     assert gate.state().kind == "clean"
-    assert any(path.read_text() == NEW_NIX for path in ws.paths.backups.glob("revert-*/devenv.nix"))
+    assert any(path.read_text() == NEW_NIX for path in ws.paths.backups.glob("revert@*/devenv.nix"))
     assert audit_events(ws)[-2:] == ["reverted", "reverted"]
 
 
@@ -443,7 +443,7 @@ def test_an_edit_made_during_the_rebuild_is_kept_in_backups_when_rolling_back(ws
 
     gate.approve(propose(ws).id, rebuild=build)
     assert (ws.root / "devenv.nix").read_bytes() == before
-    kept = [p.read_text() for p in ws.paths.backups.glob("*-overwritten-*/devenv.nix")]
+    kept = [p.read_text() for p in ws.paths.backups.glob("*@overwritten-*/devenv.nix")]
     assert kept == [NEW_NIX + "# someone typed this meanwhile\n"]
 
 

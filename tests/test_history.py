@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from omni_tui.core.errors import ProposalError
 from omni_tui.core.gate import Gate
 from omni_tui.core.history import applied_change, applied_label, entry_change
-from omni_tui.core.proposals import AppliedFile, Decision, ProposalStore
+from omni_tui.core.proposals import AppliedFile, Decision, ProposalStore, check_id
 from omni_tui.core.rebuild import RebuildOutcome
 from omni_tui.core.safefs import escape_name
 from omni_tui.core.textdiff import apply_hunks
@@ -153,3 +154,10 @@ def test_rollback_still_restores_the_before_bytes(project: Path, kind: str) -> N
         pid = gate.accept_direct(rebuild=failing_step).proposal_id
     assert gate.rollback(pid).status == "rolled_back"
     assert (project / "devenv.nix").read_text() == OLD
+
+
+def test_no_proposal_id_can_name_one_of_the_gates_own_backup_folders() -> None:
+    """The gate's own backups (`<id>@applied`, `<id>@direct`, `revert@…`, `capture@…`) use `@`, which ids may not."""
+    for label in ("20261126T090000Z-a1b2c3@applied", "20261126T090000Z-a1b2c3@direct", "revert@x", "capture@x"):
+        with pytest.raises(ProposalError):
+            check_id(label)

@@ -351,7 +351,7 @@ class Gate:
         for path, data in current.items():
             write_backup(self.ws.paths.backups, decision_id, path, data)
         if kind == "approve":  # what is written (after a partial or edited approval too): the history's after-side
-            for path, text in contents.items():  # (accept_direct keeps it in `<id>-direct` already)
+            for path, text in contents.items():  # (accept_direct keeps it in `<id>@direct` already)
                 write_backup(self.ws.paths.backups, applied_label(decision_id), path, _encode(text))
         written: list[str] = []
         try:
@@ -444,7 +444,7 @@ class Gate:
             if now == data:
                 continue
             if applied is None or now != _encode(applied.get(path)):
-                write_backup(self.ws.paths.backups, f"{label}-overwritten-{new_id()}", path, now)
+                write_backup(self.ws.paths.backups, f"{label}@overwritten-{new_id()}", path, now)
             restore(target, data)
 
     # -- reject / rollback ------------------------------------------------------------------
@@ -526,7 +526,7 @@ class Gate:
             files = [AppliedFile(p, sha256_bytes(baseline[p]), sha256_bytes(on_disk[p]), "edited") for p in paths]
             # The backup under the decision id is what `rollback` restores: the approved baseline.
             for path in paths:
-                write_backup(self.ws.paths.backups, f"{decision_id}-direct", path, on_disk[path])
+                write_backup(self.ws.paths.backups, f"{decision_id}@direct", path, on_disk[path])
             command = command or getattr(rebuild, "command", None)
             # "before" is the baseline: what the apply replaced in the approved state, and what rollback returns to.
             return self._apply(decision_id, baseline, contents, files, rebuild, stage, command, kind="accept_direct")
@@ -538,7 +538,7 @@ class Gate:
                 targets = self._direct_paths()
             else:
                 targets = [self.ws.relative(p) for p in paths]
-            label = f"revert-{new_id()}"
+            label = f"revert@{new_id()}"
             reverted = []
             for path in targets:
                 now = self.ws.read_current(path)
@@ -573,7 +573,7 @@ class Gate:
             return []
 
     def _capture_one(self, path: str, now: bytes | None, baseline: bytes | None, agent: str) -> Proposal | None:
-        label = f"capture-{new_id()}"
+        label = f"capture@{new_id()}"
         write_backup(self.ws.paths.backups, label, path, now)
         proposal: Proposal | None = None
         problem: str | None = None

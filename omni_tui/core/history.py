@@ -25,7 +25,7 @@ HISTORY_STATUSES = ("applying", "rebuilding", "applied", "failed", "rolled_back"
 # `@` cannot occur in a proposal id (`ID_PATTERN`), so this label never collides with another
 # decision's before-backup (which a rollback would restore).
 APPLIED_SUFFIX = "@applied"
-DIRECT_SUFFIX = "-direct"
+DIRECT_SUFFIX = "@direct"
 
 # path → (text before the apply, text it wrote); None = the file did not exist on that side.
 AppliedChange = dict[str, tuple[str | None, str | None]]
