@@ -184,6 +184,24 @@ async def test_toggling_a_hunk_changes_the_selection_and_marks_it() -> None:
         assert dv.selected_hunks == {0, 1}
 
 
+async def test_hunks_that_are_not_choices_carry_no_marks_and_do_not_toggle() -> None:
+    """The Changes panel and a decided proposal: no ✓ / ✗ promising a choice that does not exist."""
+    app = Host()
+    async with app.run_test(size=(100, 30)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", OLD, NEW)
+        await pilot.pause()
+        assert "✓ @@ -3,7" in screen_lines(dv)[line_with(dv, "hunk 1 of 2")]
+        dv.choosable = False
+        await pilot.pause()
+        header = screen_lines(dv)[line_with(dv, "hunk 1 of 2")]
+        assert "✓" not in header and "@@ -3,7" in header
+        dv.next_hunk()
+        assert dv.toggle_hunk() is None and dv.selected_hunks == {0, 1}
+        await pilot.pause()
+        assert not any("✗" in line for line in screen_lines(dv))
+
+
 async def test_toggle_acts_on_what_is_on_screen_after_scrolling_away() -> None:
     app = Host()
     old, new = big_pair(600, 6)

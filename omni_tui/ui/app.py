@@ -252,7 +252,7 @@ class CockpitApp(App[int]):
     def compose(self) -> ComposeResult:
         yield GateHeader(self.display_root, id="gate-header")
         with Container(id="panels"):
-            yield Panel(FileTabs(id="changes-files"), DiffView(id="changes-diff", auto_split=True), title="Changes", id="changes-panel")
+            yield Panel(FileTabs(id="changes-files"), DiffView(id="changes-diff", auto_split=True, choosable=False), title="Changes", id="changes-panel")
             yield Panel(ProposalQueue(id="queue"), ProposalDetail(id="detail"), title="Proposals", id="proposals-panel")
             yield Panel(
                 Static("", id="process-note"), ProcessTable(id="process-table"), title="Processes", id="processes-panel"

@@ -148,9 +148,11 @@ class DiffView(ScrollView, can_focus=True):
         classes: str | None = None,
         disabled: bool = False,
         auto_split: bool = False,
+        choosable: bool = True,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.empty_message = empty_message
+        self._choosable = choosable
         self.auto_split = auto_split
         """While True the mode follows the width: split only when each side shows `SPLIT_MIN_TEXT`
         columns of text. `toggle_mode` (the person's choice) ends it."""
@@ -172,6 +174,18 @@ class DiffView(ScrollView, can_focus=True):
         self._rebuild_rows()
 
     # ------------------------------------------------------------------ data in
+
+    @property
+    def choosable(self) -> bool:
+        """Whether hunks are choices (a pending proposal): only then do headers carry ✓ / ✗ marks."""
+        return self._choosable
+
+    @choosable.setter
+    def choosable(self, value: bool) -> None:
+        if value != self._choosable:
+            self._choosable = value
+            self._cache.clear()
+            self.refresh()
 
     def set_diff(
         self,
@@ -292,7 +306,11 @@ class DiffView(ScrollView, can_focus=True):
         self._move_cursor(max(self._cursor - rows, 0))
 
     def toggle_hunk(self) -> int | None:
-        """Select/unselect the hunk under the cursor for a partial approval; returns its index."""
+        """Select/unselect the hunk under the cursor for a partial approval; returns its index.
+
+        None (and nothing changes) when the hunks are not choices or there is no hunk."""
+        if not self._choosable:
+            return None
         self._cursor_into_view()
         hunk = self.current_hunk
         if hunk is None:
@@ -713,11 +731,12 @@ class DiffView(ScrollView, can_focus=True):
         style = self._style("hunk-header")
         if cursor:
             style = style + self._style("cursor", partial=True)
-        state = "" if selected else "  ✗ not selected"
+        state = "" if selected or not self._choosable else "  ✗ not selected"
         section = self._fd.section(hunk)
         where = f"  {section}" if section else ""
         label = f" {header}  hunk {hunk + 1} of {self.hunk_count}{state}{where}"
-        segments = [*self._lead(cursor, "✓" if selected else "✗", selected), Segment(label, style)]
+        mark = ("✓" if selected else "✗") if self._choosable else None
+        segments = [*self._lead(cursor, mark, selected), Segment(label, style)]
         return Strip(segments).crop_extend(0, width, style)
 
     def _render_note(self, note: _Note, width: int, cursor: bool) -> Strip:

@@ -156,6 +156,7 @@ class ProposalDetail(Vertical):
             chosen = next(f for f in view.files if f.path == path)
             empty = HISTORY_EMPTY if view.history else EMPTY_MESSAGES.get(view.state, EMPTY_MESSAGES["pending"])
             self.diff.set_empty_message(empty)
+            self.diff.choosable = view.state == "pending"  # a decided diff's hunks are history, not choices
             self.diff.set_diff(path, chosen.current or "", chosen.proposed or "")
 
     def update_checks(self, checks: tuple[Check, ...]) -> None:
