@@ -487,6 +487,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
     return parser, list(sub.choices)
 
 
+def command_names() -> list[str]:
+    """The subcommand names, from `REGISTRARS` (`_register_<name>`), without building the parser:
+    its options import the agents' modules, which opening the cockpit does not need."""
+    return [register.__name__.removeprefix("_register_") for register in REGISTRARS]
+
+
 def _wants_cockpit(argv: list[str], commands: Iterable[str]) -> bool:
     """No subcommand (after an optional leading `-C DIR`) and no --help/--version → the cockpit."""
     rest = list(argv)
@@ -502,11 +508,10 @@ def _wants_cockpit(argv: list[str], commands: Iterable[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser, commands = build_parser()
-    if _wants_cockpit(argv, commands):
+    if _wants_cockpit(argv, command_names()):
         args = _cockpit_parser().parse_args(argv)
     else:
-        args = parser.parse_args(argv)
+        args = build_parser()[0].parse_args(argv)
     try:
         return int(args.func(args))
     except OmniError as exc:

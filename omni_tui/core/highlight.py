@@ -4,6 +4,7 @@ Lazy: only the lines asked for are lexed. For pygments' regex lexers (Nix among 
 finds the lexer's state stack at each line start, so a line inside a multi-line string is still a
 string, and that line alone is then lexed from that state; for other lexers the token stream is
 consumed from the start only as far as the furthest line asked for. Results are kept per line.
+pygments itself is imported on first use; `prepare(language)` does that and builds the lexer ahead.
 `token_type` is one of `TOKEN_TYPES`, a small vocabulary the view maps to theme colours.
 """
 
@@ -12,11 +13,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from functools import lru_cache
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from pygments.lexer import ExtendedRegexLexer, Lexer, RegexLexer
-from pygments.lexers import get_lexer_by_name
-from pygments.token import Comment, Keyword, Literal, Name, Number, Operator, Punctuation, String, Token, _TokenType
+if TYPE_CHECKING:
+    from pygments.lexer import Lexer, RegexLexer
+    from pygments.token import _TokenType
 
 Span = tuple[int, int, str]
 
@@ -40,26 +41,31 @@ TOKEN_TYPES = (
     "error",
 )
 
-# Checked in order: the first token family containing the token's type wins.
-_FAMILIES: tuple[tuple[_TokenType, str], ...] = (
-    (Token.Error, "error"),
-    (Comment, "comment"),
-    (Keyword.Constant, "constant"),
-    (Keyword, "keyword"),
-    (Name.Builtin, "builtin"),
-    (Name.Constant, "constant"),
-    (Name.Function, "function"),
-    (Name.Variable, "variable"),
-    (Name.Attribute, "attribute"),
-    (Name.Tag, "attribute"),
-    (String.Interpol, "interpolation"),
-    (String.Escape, "escape"),
-    (String.Symbol, "attribute"),  # Nix attribute names: `enable = true;`
-    (String, "string"),
-    (Number, "number"),
-    (Operator, "operator"),
-    (Punctuation, "punctuation"),
-)
+
+@lru_cache(maxsize=1)
+def _families() -> tuple[tuple[_TokenType, str], ...]:
+    """Checked in order: the first token family containing the token's type wins."""
+    from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Token
+
+    return (
+        (Token.Error, "error"),
+        (Comment, "comment"),
+        (Keyword.Constant, "constant"),
+        (Keyword, "keyword"),
+        (Name.Builtin, "builtin"),
+        (Name.Constant, "constant"),
+        (Name.Function, "function"),
+        (Name.Variable, "variable"),
+        (Name.Attribute, "attribute"),
+        (Name.Tag, "attribute"),
+        (String.Interpol, "interpolation"),
+        (String.Escape, "escape"),
+        (String.Symbol, "attribute"),  # Nix attribute names: `enable = true;`
+        (String, "string"),
+        (Number, "number"),
+        (Operator, "operator"),
+        (Punctuation, "punctuation"),
+    )
 
 # Guarded files by name/suffix → pygments lexer alias.
 _LANGUAGES: tuple[tuple[str, str], ...] = (
@@ -97,7 +103,9 @@ def _common_prefix(a: str, b: str) -> int:
 @lru_cache(maxsize=None)
 def token_type(ttype: _TokenType) -> str | None:
     """The `TOKEN_TYPES` entry for a pygments token type; None for plain text."""
-    for family, name in _FAMILIES:
+    from pygments.token import Literal
+
+    for family, name in _families():
         if ttype in family:
             return name
     if ttype in Literal and ttype is not Literal.String:
@@ -107,6 +115,8 @@ def token_type(ttype: _TokenType) -> str | None:
 
 @lru_cache(maxsize=8)
 def _lexer(language: str) -> Lexer:
+    from pygments.lexers import get_lexer_by_name
+
     # No newline stripping or adding: token offsets must index the text as given.
     return get_lexer_by_name(language, stripnl=False, stripall=False, ensurenl=False)
 
@@ -138,6 +148,8 @@ class _StateTracker:
 
     @staticmethod
     def usable(lexer: Lexer) -> bool:
+        from pygments.lexer import ExtendedRegexLexer, RegexLexer
+
         if not isinstance(lexer, RegexLexer) or isinstance(lexer, ExtendedRegexLexer):
             return False
         for rules in lexer._tokens.values():
@@ -404,6 +416,27 @@ class Highlighter:
 @lru_cache(maxsize=8)
 def _tracker(language: str) -> _StateTracker:
     return _StateTracker(_lexer(language))  # type: ignore[arg-type]
+
+
+_prepared: set[str] = set()
+
+
+def prepare(language: str | None) -> None:
+    """Build `language`'s lexer and state tracker now (importing pygments the first time): the
+    once-per-process cost of highlighting it, which a view can put after its first frame."""
+    if language and language not in _prepared:
+        lexer = _lexer(language)
+        if _StateTracker.usable(lexer):
+            try:
+                _tracker(language)
+            except re.error:
+                pass
+        _prepared.add(language)
+
+
+def prepared(language: str | None) -> bool:
+    """Whether highlighting `language` starts without that cost (`prepare` done, or plain text)."""
+    return not language or language in _prepared
 
 
 @lru_cache(maxsize=32)

@@ -26,7 +26,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from omni_tui.core.highlight import TOKEN_TYPES, Highlighter, language_for
+from omni_tui.core.highlight import TOKEN_TYPES, Highlighter, language_for, prepare, prepared
 from omni_tui.core.textdiff import Cell, FileDiff, SplitRow, UnifiedRow, diff_texts
 
 CSS_PATH = Path(__file__).with_name("diff_view.tcss")
@@ -167,6 +167,7 @@ class DiffView(ScrollView, can_focus=True):
         self._cursor = 0
         self._highlighters: dict[str, Highlighter] = {}
         self._previous_highlighters: dict[str, Highlighter] = {}
+        self._preparing_highlight = False
         self._style_memo: dict[tuple[str, bool], Style] = {}
         self._cache: LRUCache[int, tuple[tuple[int, int], Strip]] = LRUCache(1024)
         self._max_text = 0
@@ -573,6 +574,24 @@ class DiffView(ScrollView, can_focus=True):
             style = self._style_memo[("", False)] = self.rich_style
         return style
 
+    def _highlight_ready(self) -> bool:
+        """Whether rows are highlighted now. The first view of a language draws plain rows and builds
+        the lexer (importing pygments) right after that refresh, then redraws in colour: the
+        cockpit's first frame does not wait for it (docs/performance.md)."""
+        language = language_for(self._path or "")
+        if prepared(language):
+            return True
+        if not self._preparing_highlight:
+            self._preparing_highlight = True
+            self.call_after_refresh(self._prepare_highlight, language)
+        return False
+
+    def _prepare_highlight(self, language: str) -> None:
+        self._preparing_highlight = False
+        prepare(language)
+        self._cache.clear()
+        self.refresh()
+
     def _highlighter(self, side: Literal["old", "new"]) -> Highlighter:
         h = self._highlighters.get(side)
         if h is None:
@@ -704,7 +723,7 @@ class DiffView(ScrollView, can_focus=True):
         display = text.translate(_CONTROL)
         dimmed = not selected and kind != " "
         overlays: list[tuple[int, int, Style]] = []
-        if not dimmed and number is not None:
+        if not dimmed and number is not None and self._highlight_ready():
             for start, end, token in self._highlighter(side).line(number - 1):
                 overlays.append((start, end, self._style(f"tok-{token}", partial=True)))
         if not dimmed and kind != " ":
