@@ -1,16 +1,23 @@
-"""Start-up work deferred past the first frame still happens: highlighting arrives right after a plain
-first draw, the cockpit module does not import pygments, the cockpit's CLI path skips the agents' parser."""
+"""Start-up shortcuts keep what a person sees: highlighting arrives right after a plain first draw, the
+cockpit module does not import pygments, the theme chosen in `__init__` is the one drawn (without
+Textual's re-parse), the cockpit's CLI path skips the agents' parser."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from rich.terminal_theme import TerminalTheme
 from textual.app import App, ComposeResult
+from textual.color import Color
 
 from omni_tui import cli
 from omni_tui.core import highlight
+from omni_tui.core.workspace import Workspace
+from omni_tui.ui.app import CockpitApp
+from omni_tui.ui.themes import log_terminal_theme
 from omni_tui.ui.widgets.diff_view import DiffView
 
 OLD = '{\n  env.GREET = "hello";\n  packages = [ pkgs.git ];\n}\n'
@@ -26,6 +33,10 @@ def token_colours(dv: DiffView, y: int) -> set[object]:
     strip = dv.render_line(y)
     string = dv.get_component_rich_style("diff-view--tok-string", partial=True).color
     return {seg.style.color for seg in strip if seg.style and seg.style.color == string}
+
+
+def colours(theme: TerminalTheme) -> tuple[object, ...]:
+    return (theme.background_color, theme.foreground_color, *(theme.ansi_colors[n] for n in range(16)))
 
 
 def line_with(dv: DiffView, needle: str) -> int:
@@ -50,6 +61,33 @@ async def test_a_view_draws_plain_first_then_highlights_without_being_asked(monk
                 break
         assert highlight.prepared("nix")
         assert token_colours(dv, line_with(dv, "GREET"))  # "hello" in the string colour now
+
+
+@pytest.mark.parametrize(("asked", "shown", "problem"), [("omni-light", "omni-light", False), ("no-such", "omni-dark", True)])
+async def test_the_theme_chosen_at_start_is_drawn_without_a_css_reparse(
+    project: Path, monkeypatch: pytest.MonkeyPatch, asked: str, shown: str, problem: bool
+) -> None:
+    reparses: list[bool] = []
+    refresh_css = App.refresh_css
+
+    def counting(self: App[object], animate: bool = True) -> None:
+        reparses.append(animate)
+        refresh_css(self, animate)
+
+    monkeypatch.setattr(App, "refresh_css", counting)
+    app = CockpitApp(Workspace.open(project, env={}, cwd=project), watch=False, poll_processes=False, theme=asked)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        theme = app.get_theme(shown)
+        assert theme is not None and app.theme == shown
+        assert app.screen.styles.background == Color.parse(theme.background)
+        assert app.has_class(f"-theme-{shown}", "-light-mode" if not theme.dark else "-dark-mode")
+        assert colours(app.ansi_theme) == colours(log_terminal_theme(theme))  # the logs' ANSI palette
+        assert reparses == []
+        assert (problem and any("no-such" in n.message for n in app._notifications)) or not problem
+        app.theme = "omni-high-contrast"  # a later change still goes through Textual: re-parsed, palette follows
+        await pilot.pause()
+        assert reparses and colours(app.ansi_theme) == colours(log_terminal_theme(app.get_theme("omni-high-contrast")))
 
 
 def test_importing_the_cockpit_does_not_import_pygments() -> None:

@@ -53,7 +53,7 @@ from omni_tui.ui.messages import (
     RemoteRebuildLog,
     ValidationReady,
 )
-from omni_tui.ui.themes import apply_log_palette, choose_theme, register_themes, theme_variable_defaults
+from omni_tui.ui.themes import apply_log_palette, register_themes, start_theme, theme_variable_defaults
 from omni_tui.ui.widgets.diff_view import CSS_PATH as DIFF_VIEW_CSS
 from omni_tui.ui.widgets.diff_view import DiffView
 from omni_tui.ui.widgets.file_tabs import FileTabs
@@ -217,13 +217,12 @@ class CockpitApp(App[int]):
         self._binding_signature: tuple[object, ...] = ()
         self._quit_when_idle = False
         self._watcher_polling = False
-        # Themes before the first stylesheet parse: choosing one later re-parses every rule.
+        # Themes before the first stylesheet parse (without Textual's watchers, which would re-parse it).
         loaded = register_themes(self)
         self._theme_problems = list(loaded.errors)
-        problem = choose_theme(self, self.requested_theme)
+        problem = start_theme(self, self.requested_theme)
         if problem:
             self._theme_problems.append(problem)
-        apply_log_palette(self)
 
     def notify(
         self,

@@ -276,8 +276,42 @@ def choose_theme(app: App[Any], name: str) -> str | None:
         return None
     if DEFAULT_THEME in app.available_themes:
         app.theme = DEFAULT_THEME
+    return _unknown_theme(app, name)
+
+
+def _unknown_theme(app: App[Any], name: str) -> str:
     known = ", ".join(sorted(app.available_themes))
     return f"[ui] theme = {name!r}: no such theme (known: {known})"
+
+
+def start_theme(app: App[Any], name: str) -> str | None:
+    """`choose_theme` then `apply_log_palette`, for an app that is not running yet (its `__init__`).
+
+    Setting `app.theme` and the ANSI themes runs Textual's watchers, and each queues a full
+    re-parse of the stylesheet for the app's first moments (two: ≈ 12 ms of start-up, see
+    docs/performance.md). Before the first parse there is nothing to re-parse: the reactives are
+    set without watchers and their remaining effects done here (the theme's classes on the app,
+    the ANSI → truecolor filter via `App._refresh_truecolor_filter` of the pinned Textual 8.2.8,
+    the stylesheet's variables).
+    """
+    from textual.app import App
+
+    problem = None
+    if name not in app.available_themes:
+        problem = _unknown_theme(app, name)
+        name = DEFAULT_THEME if DEFAULT_THEME in app.available_themes else app.theme
+    app.set_reactive(App.theme, name)
+    theme = app.current_theme
+    app.remove_class(*(cls for cls in app.classes if cls.startswith("-theme-")), update=False)
+    app.add_class(f"-theme-{theme.name}", update=False)
+    app.set_class(theme.dark, "-dark-mode", update=False)
+    app.set_class(not theme.dark, "-light-mode", update=False)
+    palette = log_terminal_theme(theme)
+    app.set_reactive(App.ansi_theme_dark, palette)
+    app.set_reactive(App.ansi_theme_light, palette)
+    app._refresh_truecolor_filter(palette)
+    app.stylesheet.set_variables(app.get_css_variables())  # the first parse uses the chosen theme's
+    return problem
 
 
 def _rgb(value: str) -> tuple[int, int, int]:
