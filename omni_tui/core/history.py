@@ -2,7 +2,7 @@
 
 The gate keeps, per decision id, the bytes before the apply in `backups/<id>/` (what a rollback
 restores) and the bytes it wrote in `backups/<id>@applied/` (a direct-edit acceptance: in
-`backups/<id>-direct/`, written by `accept_direct`). Every text read here is checked against the
+`backups/<id>@direct/`, written by `accept_direct`). Every text read here is checked against the
 decision's recorded sha256, so a damaged or reused backup is never shown as history. Decisions made
 before `@applied` existed get their after-side rebuilt from the proposal when that is provably the
 same bytes (applied as proposed, or the recorded hunks); an edited one without a backup has none.
