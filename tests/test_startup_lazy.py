@@ -1,11 +1,13 @@
 """Start-up shortcuts keep what a person sees: highlighting arrives right after a plain first draw, the
 cockpit module does not import pygments, the theme chosen in `__init__` is the one drawn (without
-Textual's re-parse), the cockpit's CLI path skips the agents' parser."""
+Textual's re-parse), the workspace watcher (a thread since start-up avoids anyio) still falls back to
+polling, the cockpit's CLI path skips the agents' parser."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,9 +18,11 @@ from textual.color import Color
 from omni_tui import cli
 from omni_tui.core import highlight
 from omni_tui.core.workspace import Workspace
+from app_harness import SIZE, open_workspace, screen_text, wait_for
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.themes import log_terminal_theme
 from omni_tui.ui.widgets.diff_view import DiffView
+from omni_tui.ui.workers import WorkspaceWatcher
 
 OLD = '{\n  env.GREET = "hello";\n  packages = [ pkgs.git ];\n}\n'
 NEW = OLD.replace("pkgs.git", "pkgs.git pkgs.jq")
@@ -88,6 +92,45 @@ async def test_the_theme_chosen_at_start_is_drawn_without_a_css_reparse(
         app.theme = "omni-high-contrast"  # a later change still goes through Textual: re-parsed, palette follows
         await pilot.pause()
         assert reparses and colours(app.ansi_theme) == colours(log_terminal_theme(app.get_theme("omni-high-contrast")))
+
+
+async def test_when_inotify_fails_the_threaded_watcher_falls_back_to_polling(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run, handle = WorkspaceWatcher.run, WorkspaceWatcher.handle
+    handled: list[tuple[bool, bool]] = []
+
+    def inotify_gone(self: WorkspaceWatcher, *, force_polling: bool = False) -> None:
+        if not force_polling:
+            raise OSError("OS file watch limit reached")
+        run(self, force_polling=True)
+
+    def counting(self: WorkspaceWatcher, files: bool, state: bool) -> None:
+        handled.append((files, state))
+        handle(self, files, state)
+
+    monkeypatch.setattr(WorkspaceWatcher, "run", inotify_gone)
+    monkeypatch.setattr(WorkspaceWatcher, "handle", counting)
+    app = CockpitApp(open_workspace(project), poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app._watcher_polling and handled, what="polling, after the start-up catch-up read")
+        assert "CLEAN" in screen_text(app)
+        nix = project / "devenv.nix"
+        original = nix.read_text()
+        writes: list[float] = []
+
+        def edited_and_seen() -> bool:
+            # The poller sees writes made after its first scan of the directory: until the edit shows,
+            # edit again every half second.
+            if "UNAPPROVED EDITS" in screen_text(app):
+                return True
+            if not writes or time.monotonic() - writes[-1] > 0.5:
+                writes.append(time.monotonic())
+                nix.write_text(original.replace("pkgs.jq", "pkgs.jq" + " pkgs.htop" * len(writes)))
+            return False
+
+        await wait_for(pilot, edited_and_seen, what="the edit seen by polling")
+        assert any("watch workspace failed: OS file watch limit reached" in line for line in app.log_view.lines)
 
 
 def test_importing_the_cockpit_does_not_import_pygments() -> None:

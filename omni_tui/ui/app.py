@@ -286,8 +286,8 @@ class CockpitApp(App[int]):
             return
         if self.watch_files:
             watcher = self._watcher = WorkspaceWatcher(self, self.ws, self.gate, self.store)
-            # The coroutine function, not a coroutine: a quit right after the first frame never starts it.
-            self.run_worker(watcher.run, name="watch workspace", group="watch", exit_on_error=False)
+            # A thread: watchfiles' blocking watch, stopped by stop_event (set on unmount, also before it starts).
+            self.run_worker(watcher.run, name="watch workspace", group="watch", thread=True, exit_on_error=False)
             # Whatever changed between the first read and the watcher starting is picked up here, as the
             # watcher would (in guard mode a direct edit is captured).
             self.set_timer(0.5, lambda: self.run_worker(
@@ -1380,7 +1380,8 @@ class CockpitApp(App[int]):
             self._watcher_polling = True
             self.notify("Watching the workspace by polling instead", severity="warning")
             self.run_worker(
-                self._watcher.run(force_polling=True), name="watch workspace (polling)", group="watch", exit_on_error=False
+                partial(self._watcher.run, force_polling=True), name="watch workspace (polling)", group="watch",
+                thread=True, exit_on_error=False,
             )
 
     @on(ActionDone)

@@ -7,7 +7,6 @@ nothing here touches a widget.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 import weakref
@@ -128,7 +127,7 @@ class WorkspaceWatcher:
         self.ws = ws
         self.gate = gate
         self.store = store
-        self.stop_event = asyncio.Event()
+        self.stop_event = threading.Event()
         root = ws.root
         self._guarded = {str(root / rel): rel for rel in ws.guarded()}
         paths = ws.paths
@@ -156,11 +155,13 @@ class WorkspaceWatcher:
     def _filter(self, _change: Any, path: str) -> bool:
         return self.classify(path) is not None
 
-    async def run(self, *, force_polling: bool = False) -> None:
-        """Watch until stopped; `force_polling` for file systems without inotify (or when it ran out)."""
-        from watchfiles import awatch
+    def run(self, *, force_polling: bool = False) -> None:
+        """Watch until stopped (in a thread worker); `force_polling` for file systems without inotify (or when it ran out)."""
+        # watchfiles' blocking `watch` in our own thread rather than `awatch`: awatch needs anyio's
+        # asyncio backend, whose import (≈ 17 ms) held the event loop right after the first frame.
+        from watchfiles import watch
 
-        async for changes in awatch(
+        for changes in watch(
             *self.watched,
             watch_filter=self._filter,
             step=WATCH_STEP_MS,
@@ -168,11 +169,12 @@ class WorkspaceWatcher:
             recursive=False,
             stop_event=self.stop_event,
             rust_timeout=1000,
+            raise_interrupt=False,
             force_polling=force_polling,
             poll_delay_ms=100,
         ):
             kinds = {self.classify(path) for _change, path in changes}
-            await asyncio.to_thread(self.handle, "file" in kinds, "state" in kinds)
+            self.handle("file" in kinds, "state" in kinds)
 
     def handle(self, files: bool, state: bool) -> None:
         """Read and post what changed; in guard mode capture direct edits first (runs in a thread)."""
