@@ -131,8 +131,7 @@ def _base_colours(theme: Theme) -> dict[str, Color]:
     return {key: Color.parse(generated[key]) for key in ("background", "foreground", "success", "error", "accent")}
 
 
-def _derived_diff(theme: Theme) -> dict[str, str]:
-    c = _base_colours(theme)
+def _derived_diff(c: Mapping[str, Color]) -> dict[str, str]:
     background = c["background"]
     return {
         "added_bg": _hex(background.blend(c["success"], 0.22)),
@@ -144,8 +143,7 @@ def _derived_diff(theme: Theme) -> dict[str, str]:
     }
 
 
-def _derived_log(theme: Theme) -> dict[str, str]:
-    c = _base_colours(theme)
+def _derived_log(theme: Theme, c: Mapping[str, Color]) -> dict[str, str]:
     palette = _DARK_ANSI if theme.dark else _LIGHT_ANSI
     log = {"foreground": _hex(c["foreground"]), "background": _hex(c["background"])}
     log.update(zip(LOG_KEYS[2:], palette))
@@ -164,7 +162,8 @@ def theme_variable_defaults(theme: Theme) -> dict[str, str]:
     For `App.get_theme_variable_defaults` (`return theme_variable_defaults(self.current_theme)`):
     it keeps the cockpit's `.tcss` valid under Textual's built-in themes, which lack these variables.
     """
-    return _variables(_derived_diff(theme), _derived_log(theme))
+    c = _base_colours(theme)  # one colour-system generation (≈ 0.3 ms) for both
+    return _variables(_derived_diff(c), _derived_log(theme, c))
 
 
 def parse_theme(text: str, source: str) -> Theme:
@@ -205,7 +204,8 @@ def parse_theme(text: str, source: str) -> Theme:
     log = _table(source, data, "log", LOG_KEYS)
 
     theme = Theme(name=name, dark=dark, **fields)
-    variables = _variables({**_derived_diff(theme), **diff}, {**_derived_log(theme), **log})
+    c = _base_colours(theme)
+    variables = _variables({**_derived_diff(c), **diff}, {**_derived_log(theme, c), **log})
     variables.update(extra)
     theme.variables = variables
     return theme
