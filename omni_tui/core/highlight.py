@@ -434,6 +434,11 @@ def prepare(language: str | None) -> None:
         _prepared.add(language)
 
 
+def prepared_any() -> bool:
+    """Whether any language has been prepared in this process (highlighting has started)."""
+    return bool(_prepared)
+
+
 def prepared(language: str | None) -> bool:
     """Whether highlighting `language` starts without that cost (`prepare` done, or plain text)."""
     return not language or language in _prepared

@@ -26,7 +26,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from omni_tui.core.highlight import TOKEN_TYPES, Highlighter, language_for, prepare, prepared
+from omni_tui.core.highlight import TOKEN_TYPES, Highlighter, language_for, prepare, prepared, prepared_any
 from omni_tui.core.textdiff import Cell, FileDiff, SplitRow, UnifiedRow, diff_texts
 
 CSS_PATH = Path(__file__).with_name("diff_view.tcss")
@@ -69,6 +69,7 @@ class _Note:
 class DiffView(ScrollView, can_focus=True):
     """Shows one file's diff; `n`/`p`-style hunk navigation and per-hunk selection are methods."""
 
+    _TOKEN_CLASSES = frozenset(f"diff-view--tok-{kind}" for kind in TOKEN_TYPES)
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "diff-view--added",
         "diff-view--removed",
@@ -84,7 +85,7 @@ class DiffView(ScrollView, can_focus=True):
         "diff-view--message",
         "diff-view--mark-selected",
         "diff-view--mark-unselected",
-        *(f"diff-view--tok-{kind}" for kind in TOKEN_TYPES),
+        *_TOKEN_CLASSES,
     }
 
     DEFAULT_CSS = """
@@ -168,6 +169,8 @@ class DiffView(ScrollView, can_focus=True):
         self._highlighters: dict[str, Highlighter] = {}
         self._previous_highlighters: dict[str, Highlighter] = {}
         self._preparing_highlight = False
+        # The token colours' component classes are styled once highlighting starts (_get_component_classes).
+        self._tokens_styled = prepared_any()
         self._style_memo: dict[tuple[str, bool], Style] = {}
         self._cache: LRUCache[int, tuple[tuple[int, int], Strip]] = LRUCache(1024)
         self._max_text = 0
@@ -579,7 +582,7 @@ class DiffView(ScrollView, can_focus=True):
         the lexer (importing pygments) right after that refresh, then redraws in colour: the
         cockpit's first frame does not wait for it (docs/performance.md)."""
         language = language_for(self._path or "")
-        if prepared(language):
+        if language is None or (prepared(language) and self._tokens_styled):
             return True
         if not self._preparing_highlight:
             self._preparing_highlight = True
@@ -589,8 +592,19 @@ class DiffView(ScrollView, can_focus=True):
     def _prepare_highlight(self, language: str) -> None:
         self._preparing_highlight = False
         prepare(language)
+        if not self._tokens_styled:
+            self._tokens_styled = True
+            self.app.update_styles(self)  # now with the token classes
         self._cache.clear()
         self.refresh()
+
+    def _get_component_classes(self) -> frozenset[str]:  # type: ignore[override]
+        # Textual (8.2.8, pinned) styles every component class on every restyle of the widget: 29
+        # of them cost ≈ 4 ms per DiffView per restyle, and the first frame restyles each view two
+        # or three times. Until this process highlights anything, the 15 token classes are left
+        # out (the rows are plain); `_prepare_highlight` adds them (docs/performance.md).
+        classes = super()._get_component_classes()
+        return classes if self._tokens_styled else classes - self._TOKEN_CLASSES
 
     def _highlighter(self, side: Literal["old", "new"]) -> Highlighter:
         h = self._highlighters.get(side)
