@@ -61,7 +61,7 @@ from omni_tui.ui.widgets.gate_header import GateHeader
 from omni_tui.ui.widgets.log_view import LogView
 from omni_tui.ui.widgets.process_table import ProcessTable
 from omni_tui.ui.widgets.proposal_detail import ProposalDetail
-from omni_tui.ui.widgets.proposal_queue import ProposalQueue
+from omni_tui.ui.widgets.proposal_queue import ProposalQueue, plain
 from omni_tui.ui.workers import (
     DIRECT_EDITS,
     ProcessLogFollower,
@@ -233,8 +233,9 @@ class CockpitApp(App[int]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Notifications are plain text by default here: they quote agents' titles, paths and errors."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """Notifications are plain text by default here: they quote agents' titles, paths and errors
+        (control characters made inert too: an escape sequence must not reach the person's terminal)."""
+        super().notify(plain(message, multiline=True), title=plain(title), severity=severity, timeout=timeout, markup=markup)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         # The `$diff-*` / `$log-*` variables, derived for themes that do not set them (Textual's own).

@@ -17,6 +17,7 @@ from textual.widgets import Button, Footer, Label, Static
 from omni_tui.ui.screens.relabel import relabel
 from omni_tui.ui.screens.summaries import ApprovalCheck, ApprovalSummary, FileSummary
 from omni_tui.ui.screens.yes_no import YesNoModal
+from omni_tui.ui.widgets.proposal_queue import plain
 
 
 def _file_line(f: FileSummary) -> Content:
@@ -72,8 +73,9 @@ class ApproveScreen(YesNoModal):
     def compose(self) -> ComposeResult:
         s = self.summary
         with Vertical(id="dialog", classes="dialog -approve"):
-            yield Label(Content.from_markup("$action: [b]$title[/]", action=s.action, title=s.title), id="dialog-title")
-            byline = " · ".join(part for part in (s.agent and f"by {s.agent}", s.proposal_id) if part)
+            # The title and agent are an agent's words: made inert (no escape sequences to the terminal).
+            yield Label(Content.from_markup("$action: [b]$title[/]", action=s.action, title=plain(s.title)), id="dialog-title")
+            byline = " · ".join(part for part in (s.agent and f"by {plain(s.agent)}", s.proposal_id) if part)
             if byline or s.edited:
                 edited = "  [b $warning]edited by you[/]" if s.edited else ""
                 yield Static(Content.from_markup(f"[$text-muted]$byline[/]{edited}", byline=byline), id="approve-byline")

@@ -15,6 +15,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from omni_tui.ui.widgets.proposal_queue import plain
+
 
 class RejectScreen(ModalScreen[str | None]):
     """Ask why a proposal is rejected: dismiss(reason) or dismiss(None)."""
@@ -33,7 +35,7 @@ class RejectScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog -reject"):
-            yield Label(Content.from_markup("Reject: [b]$title[/]", title=self.proposal_title), id="dialog-title")
+            yield Label(Content.from_markup("Reject: [b]$title[/]", title=plain(self.proposal_title)), id="dialog-title")
             yield Static("Why? The agent reads this reason.", classes="section-title")
             yield Input(placeholder="e.g. pin the version instead of using latest", id="reject-reason")
             yield Static("", id="reject-error", classes="error-line")

@@ -14,6 +14,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from omni_tui.core.buildlog import BuildProgress, format_elapsed
+from omni_tui.ui.widgets.proposal_queue import plain
 
 
 class ProgressModel:
@@ -90,8 +91,8 @@ class ProgressModel:
         if self.started_at is None:
             return [("no rebuild yet", "idle")]
         parts: list[tuple[str, str]] = []
-        if self.title:
-            parts.append((f"{self.title} — ", "title"))
+        if self.title:  # an agent's proposal title: made inert, it is drawn on the person's terminal
+            parts.append((f"{plain(self.title)} — ", "title"))
         elapsed = self.elapsed_s
         progress = self.progress or BuildProgress()
         if self.status is None:
