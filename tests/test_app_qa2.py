@@ -25,6 +25,12 @@ def edited(project: Path, old: str, new: str) -> str:
     return text.replace(old, new, 1)
 
 
+def region_text(app, region) -> str:
+    """The screen text inside one widget's region (e.g. the proposal detail, not the Changes panel beside it)."""
+    lines = screen_text(app).splitlines()[region.y : region.bottom]
+    return "\n".join(line[region.x : region.right] for line in lines)
+
+
 def rendered_controls(app) -> list[str]:
     """Control characters in what the terminal would be sent for the active screen, with their line."""
     return [line for line in screen_text(app).splitlines() if CONTROL.search(line)]
@@ -55,3 +61,32 @@ async def test_an_escape_sequence_in_a_title_never_reaches_the_terminal_while_it
         await wait_for(pilot, lambda: getattr(ProposalStore(ws).decision(pid), "status", None) == "applied", what="the approval")
         await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the rebuild's end")
         assert rendered_controls(app) == []
+
+
+async def test_a_rejected_proposal_shows_what_it_proposed_not_an_undo_of_later_edits(project: Path) -> None:
+    """After a rejection the file moves on (a direct edit); the rejected proposal's diff must not grow a hunk
+    that reverts that edit: it shows its own change against the file it was proposed on."""
+    ws = open_workspace(project)
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        rejected = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.uv"), title="Add uv")
+        await wait_for(pilot, lambda: app.selected_key == rejected, what="the proposal selected")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RejectScreen), what="the reject modal")
+        await pilot.press(*"not now", "enter")
+        await wait_for(pilot, lambda: "rejected by" in screen_text(app), what="the rejection shown")
+        assert app.detail.diff.hunk_count == 1
+        other = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.fd"), title="Add fd")
+        await wait_for(pilot, lambda: app.selected_key == other, what="the new proposal selected")
+        # Someone edits the file directly, elsewhere in it; then the person looks at the rejected one again.
+        text = (project / "devenv.nix").read_text()
+        first = text.splitlines()[0]
+        (project / "devenv.nix").write_text(text.replace(first, first + "  # edited", 1))
+        await wait_for(pilot, lambda: "UNAPPROVED" in screen_text(app), what="the direct edit seen")
+        app.queue.focus()
+        await pilot.press("down")
+        await wait_for(pilot, lambda: app.detail.view is not None and app.detail.view.key == rejected, what="the rejected one")
+        shown = region_text(app, app.detail.region)
+        assert "# edited" not in shown, shown  # the rejected proposal's diff does not undo the later edit
+        assert app.detail.diff.hunk_count == 1
+        assert "pkgs.uv" in shown

@@ -574,7 +574,8 @@ class CockpitApp(App[int]):
             return
         validation, error = self.validations.get(key, (None, None))
         view = presenters.proposal_view(
-            entry, self._current_texts(), validation, error, self.edited.get(key, {}), self.clock(), self.history.get(key)
+            entry, self._current_texts(), validation, error, self.edited.get(key, {}), self.clock(), self.history.get(key),
+            {path: f.baseline for path, f in self.files.items()},
         )
         same = detail.view is not None and detail.view == view and path in (None, detail.shown_path)
         if same:

@@ -12,6 +12,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from omni_tui.core.history import HISTORY_STATUSES
+from omni_tui.core.safefs import sha256_text
 from omni_tui.core.textdiff import diff_texts
 from omni_tui.ui.widgets.proposal_detail import Check, DetailFile, ProposalView
 from omni_tui.ui.widgets.proposal_queue import QueueRow
@@ -193,6 +194,9 @@ HISTORY_LABELS = {
 # How an approval differed from the proposal (per `AppliedFile.applied`), added to the label.
 HOW_APPLIED = {"hunks": "chosen hunks only", "edited": "edited before approval"}
 NO_HISTORY = "No backup of this change: the file now → the proposal"
+# A proposal that was not applied (rejected, stale, withdrawn) shows its change against the file it was
+# made on; when neither today's file nor the baseline is that file any more, against today's file.
+NOT_AT_BASE = "The file changed since it was proposed: the file now → the proposal"
 
 
 def history_label(entry: Any) -> str:
@@ -211,15 +215,22 @@ def proposal_view(
     edited: Mapping[str, str],
     now: datetime,
     history: Mapping[str, tuple[str | None, str | None]] | None = None,
+    baselines: Mapping[str, str | None] | None = None,
 ) -> ProposalView:
     """The detail panel's view of a proposal: current files against what would be written (edited wins);
-    for one the gate wrote, `history` (path → before, written; from `core.history`) when it is known."""
+    for one the gate wrote, `history` (path → before, written; from `core.history`) when it is known;
+    for one not applied, its change against the file it was made on (today's or the `baselines` text)."""
     proposal = entry.proposal
     label = ""
     shows_history = entry.status in HISTORY_STATUSES and history is not None
     if shows_history:
         files = tuple(DetailFile(path, before, after) for path, (before, after) in history.items())
         label = history_label(entry)
+    elif entry.status in NOT_APPLIED:
+        bases = [_base_text(change, current, baselines or {}) for change in proposal.changes]
+        files = tuple(DetailFile(c.path, text, c.new_content) for c, (text, _found) in zip(proposal.changes, bases))
+        if not all(found for _text, found in bases):
+            label = NOT_AT_BASE
     else:
         files = tuple(
             DetailFile(change.path, current.get(change.path), edited.get(change.path, change.new_content))
@@ -244,6 +255,19 @@ def proposal_view(
         diff_label=label,
         history=shows_history,
     )
+
+
+# Decided without writing anything: the diff is the change as proposed, not an undo of what came later.
+NOT_APPLIED = ("rejected", "stale", "withdrawn")
+
+
+def _base_text(change: Any, current: Mapping[str, str | None], baselines: Mapping[str, str | None]) -> tuple[str | None, bool]:
+    """(the text `change` was proposed against, found): today's file or the baseline when one still hashes to
+    its base_sha256 (None = the file did not exist); else today's file and False."""
+    for text in (current.get(change.path), baselines.get(change.path)):
+        if (None if text is None else sha256_text(text)) == change.base_sha256:
+            return text, True
+    return current.get(change.path), False
 
 
 def quarantine_view(item: Any) -> ProposalView:
