@@ -90,3 +90,20 @@ async def test_a_rejected_proposal_shows_what_it_proposed_not_an_undo_of_later_e
         assert "# edited" not in shown, shown  # the rejected proposal's diff does not undo the later edit
         assert app.detail.diff.hunk_count == 1
         assert "pkgs.uv" in shown
+
+
+async def test_states_read_as_words_after_a_failed_rebuild(project: Path) -> None:
+    """The queue, the detail and the rebuild log name states as people read them, not as JSON identifiers."""
+    ws = open_workspace(project, command="echo building; echo 'error: no such package' >&2; exit 1")
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.nope"), title="Nope")
+        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: getattr(ProposalStore(ws).decision(pid), "status", None) == "rolled_back", what="the rollback")
+        await wait_for(pilot, lambda: "· rolled" in screen_text(app) and "by root" in screen_text(app), what="the end shown")
+        shown = screen_text(app)
+        assert "rolled_back" not in shown and "rolling_back" not in shown, shown
+        assert "Nope" in region_text(app, app.queue.region) and "rolled back" in region_text(app, app.queue.region)

@@ -12,7 +12,7 @@ def _entry(**decision) -> SimpleNamespace:
 
 def test_a_failed_rebuild_names_its_exit_code_once() -> None:
     note = decision_note(_entry(status="rolled_back", reason="rebuild failed: exit 1", exit_code=1, duration_s=0.2))
-    assert note == "rolled_back by alice · reason: rebuild failed: exit 1 · 0.2 s"
+    assert note == "rolled back by alice · reason: rebuild failed: exit 1 · 0.2 s"
 
 
 def test_an_exit_code_the_reason_does_not_mention_is_shown() -> None:

@@ -30,5 +30,6 @@ async def test_a_state_that_grows_and_shrinks_keeps_every_column_whole() -> None
             await pilot.pause()  # a frame between updates, as when the gate reports each stage
             header, row = _shown(queue)
             assert header.rstrip().endswith("Check"), (state, header)
-            assert f" {state} " in row or row.rstrip().endswith(state), (state, row)
+            shown = state.replace("_", " ")  # states read as words: rolled_back → rolled back
+            assert f" {shown} " in row or row.rstrip().endswith(shown), (state, row)
             assert "Add redis" in row and "…" in row  # the title is what gives way

@@ -224,12 +224,12 @@ def test_a_failed_rebuild(snap_compare: Any, need_nix: None, make_workspace: Cal
     """The default `auto_rollback`: the build fails, the file is restored, the log says so."""
     ws = make_workspace(rebuild=FAILING_REBUILD, auto_rollback=True)
     _propose(ws)
-    # The queue's state column widens for the longest state it has shown; "rolled_back" is longer than
+    # The queue's state column widens for the longest state it has shown; "rolled back" is longer than
     # the "rebuilding" it may or may not have caught in passing, so the final width is always the same.
     scene = _scene(
         _validated,
         _press("a", until="Approve: Add redis for the session cache"),
-        _press("y", until="rolled_back"),
+        _press("y", until="rolled back"),
         _press(until="full log:"),
     )
     assert snap_compare(_app(ws), terminal_size=SIZE, run_before=scene)

@@ -61,7 +61,7 @@ from omni_tui.ui.widgets.gate_header import GateHeader
 from omni_tui.ui.widgets.log_view import LogView
 from omni_tui.ui.widgets.process_table import ProcessTable
 from omni_tui.ui.widgets.proposal_detail import ProposalDetail
-from omni_tui.ui.widgets.proposal_queue import ProposalQueue, plain
+from omni_tui.ui.widgets.proposal_queue import ProposalQueue, plain, state_label
 from omni_tui.ui.workers import (
     DIRECT_EDITS,
     ProcessLogFollower,
@@ -1169,7 +1169,7 @@ class CockpitApp(App[int]):
     @on(RebuildStage)
     @_live
     def _on_rebuild_stage(self, message: RebuildStage) -> None:
-        self.log_view.write_lines([f"· {message.stage}"])
+        self.log_view.write_lines([f"· {state_label(message.stage)}"])
 
     @on(RebuildLines)
     @_live

@@ -15,7 +15,7 @@ from omni_tui.core.history import HISTORY_STATUSES
 from omni_tui.core.safefs import sha256_text
 from omni_tui.core.textdiff import diff_texts
 from omni_tui.ui.widgets.proposal_detail import Check, DetailFile, ProposalView
-from omni_tui.ui.widgets.proposal_queue import QueueRow
+from omni_tui.ui.widgets.proposal_queue import QueueRow, state_label
 
 if TYPE_CHECKING:
     from omni_tui.ui.screens.summaries import ApprovalCheck, FileSummary
@@ -173,7 +173,7 @@ def decision_note(entry: Any) -> str:
     decision = entry.decision
     if decision is None:
         return ""
-    parts = [f"{decision.status} by {decision.who}"]
+    parts = [f"{state_label(decision.status)} by {decision.who}"]
     if decision.reason:
         parts.append(f"reason: {decision.reason}")
     if decision.exit_code is not None and f"exit {decision.exit_code}" not in (decision.reason or ""):

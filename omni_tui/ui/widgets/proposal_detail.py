@@ -18,7 +18,7 @@ from textual.widgets import Static
 from omni_tui.ui.widgets.diff_view import DiffView
 from omni_tui.ui.widgets.file_tabs import FileTabs
 from omni_tui.ui.widgets.colours import theme_colour
-from omni_tui.ui.widgets.proposal_queue import STATE_COLOURS, plain
+from omni_tui.ui.widgets.proposal_queue import STATE_COLOURS, plain, state_label
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ class ProposalDetail(Vertical):
         head = Text(no_wrap=True, overflow="ellipsis")
         head.append(plain(view.title), style="bold")
         head.append(f"  {plain(view.agent)}", style=self._colour("accent"))
-        head.append(f"  {view.state}", style=f"bold {self._colour(STATE_COLOURS.get(view.state, 'foreground'))}")
+        head.append(f"  {state_label(view.state)}", style=f"bold {self._colour(STATE_COLOURS.get(view.state, 'foreground'))}")
         if view.created:
             head.append(f"  {view.created}", style=self._colour("foreground-muted"))
         title.update(head)

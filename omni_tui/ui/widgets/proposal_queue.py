@@ -42,6 +42,12 @@ STATE_COLOURS = {
     "invalid": "error",
 }
 
+
+def state_label(state: str) -> str:
+    """A proposal state as people read it: `rolled_back` → `rolled back` (the JSON keeps the identifier)."""
+    return state.replace("_", " ")
+
+
 BADGE_COLOURS = {"ok": "success", "bad": "error", "warn": "warning", "none": "foreground-muted"}
 
 
@@ -95,7 +101,7 @@ class ProposalQueue(KeyedTable):
             # Cropped with an ellipsis to the width `_fit_title` leaves it.
             "title": Text(plain(row.title), no_wrap=True, overflow="ellipsis"),
             "age": Text(row.age, style=self._colour("foreground-muted")),
-            "state": Text(row.state, style=f"bold {self._colour(STATE_COLOURS.get(row.state, 'foreground'))}"),
+            "state": Text(state_label(row.state), style=f"bold {self._colour(STATE_COLOURS.get(row.state, 'foreground'))}"),
             "check": Text(row.badge, style=self._colour(BADGE_COLOURS.get(row.badge_kind, "foreground"))),
         }
 
@@ -137,7 +143,7 @@ class ProposalQueue(KeyedTable):
         others = 0
         for key, label in COLUMNS:
             if key != "title":
-                cells = [cell_len(plain(row.badge if key == "check" else str(getattr(row, key)))) for row in rows]
+                cells = [cell_len(plain(row.badge if key == "check" else state_label(str(getattr(row, key))))) for row in rows]
                 # a column that grew for an earlier state ("rebuilding") keeps that width (rewrite_cell)
                 drawn = self.columns[ColumnKey(key)].get_render_width(self)
                 others += max(max([cell_len(label), *cells]) + pad, drawn)
