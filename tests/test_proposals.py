@@ -152,6 +152,31 @@ def test_malformed_files_are_quarantined_while_the_others_still_list(ws: Workspa
     assert (ws.paths.quarantine / f"{name}.error.txt").read_text().strip() == bad.error
 
 
+def test_a_file_caught_half_written_is_read_once_finished_not_quarantined(ws: Workspace, store: ProposalStore) -> None:
+    """An agent that does not write atomically: the listing waits for the rest (up to SETTLE_S)."""
+    import threading
+
+    doc = valid_doc(ws)
+    raw = json.dumps(doc).encode()
+    file = ws.paths.proposals / f"{doc['id']}.json"
+    file.write_bytes(raw[: len(raw) // 2])
+    finish = threading.Timer(0.3, lambda: file.write_bytes(raw))
+    finish.start()
+    try:
+        (entry,) = store.entries()
+    finally:
+        finish.join()
+    assert entry.proposal.id == doc["id"] and store.quarantined() == []
+
+
+def test_a_file_that_stays_half_written_is_quarantined(ws: Workspace, store: ProposalStore) -> None:
+    file = ws.paths.proposals / "20000101T000000Z-cut000.json"
+    file.write_bytes(b'{"schema": "omni-tui/proposal@1", "id": ')
+    assert store.entries() == []
+    (bad,) = store.quarantined()
+    assert bad.path.name == file.name and "invalid JSON" in bad.error
+
+
 def test_agents_may_write_proposal_files_directly(ws: Workspace, store: ProposalStore) -> None:
     doc = valid_doc(ws)
     (ws.paths.proposals / f"{doc['id']}.json").write_text(json.dumps(doc))

@@ -45,6 +45,9 @@ MAX_TITLE = 200
 MAX_AGENT = 100
 MAX_RATIONALE = 64 * 1024
 POLL_S = 0.2
+# A proposal file that does not parse and was written this recently may still be being written by
+# an agent that does not write atomically: it is re-read until it parses or stays unchanged this long.
+SETTLE_S = 1.0
 
 
 def new_id() -> str:
@@ -163,6 +166,10 @@ class ProposalEntry:
 class Quarantined:
     path: Path
     error: str
+
+
+class _UnfinishedJSON(ProposalError):
+    """The bytes are not (yet) a JSON document: a file caught half-written looks like this."""
 
 
 def decode_content(data: bytes, source: str, max_bytes: int) -> str:
@@ -363,14 +370,25 @@ class ProposalStore:
         try:
             doc = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError:
-            raise ProposalError("not valid UTF-8") from None
+            raise _UnfinishedJSON("not valid UTF-8") from None
         except ValueError as exc:
-            raise ProposalError(f"invalid JSON: {exc}") from None
+            raise _UnfinishedJSON(f"invalid JSON: {exc}") from None
         proposal = parse_proposal(doc, self.ws)
         if proposal.id != file.stem:
             raise ProposalError(f"id {proposal.id!r} does not match the file name {file.name}")
         self._cache[file.name] = (key, proposal)
         return proposal
+
+    def _load_settled(self, file: Path) -> Proposal:
+        """`_load`, but a file that is not (yet) JSON and changed less than `SETTLE_S` ago gets until then."""
+        deadline = time.monotonic() + SETTLE_S  # bounded even when the file's mtime is in the future
+        while True:
+            try:
+                return self._load(file)
+            except _UnfinishedJSON:
+                if time.time() - file.stat().st_mtime >= SETTLE_S or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
 
     def get(self, proposal_id: str) -> Proposal:
         check_id(proposal_id)
@@ -423,7 +441,7 @@ class ProposalStore:
             if file.name.startswith(".") or file.suffix != ".json" or (file.is_dir() and not file.is_symlink()):
                 continue
             try:
-                proposal = self._load(file)
+                proposal = self._load_settled(file)
             except FileNotFoundError:
                 continue
             except (OmniError, OSError) as exc:
