@@ -997,7 +997,7 @@ class CockpitApp(App[int]):
             chosen = self.hunks.get((pid, change.path))
             if change.path not in edited and chosen is not None:
                 hunks[change.path] = set(chosen)
-        title = f"approve {entry.proposal.title!r} ({entry.proposal.agent})"
+        title = f"approve “{plain(entry.proposal.title)}” ({plain(entry.proposal.agent)})"
 
         def operation(step: Callable[[], Any], on_stage: Callable[[str], None]) -> Any:
             return self.gate.approve(
