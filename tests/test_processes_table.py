@@ -92,6 +92,19 @@ async def test_a_cell_that_grows_is_drawn_whole() -> None:
         assert "exited 137" in row and "1h01m" in row and "8000,8001" in row, row
 
 
+async def test_ports_are_in_view_in_a_panel_as_narrow_as_the_cockpits() -> None:
+    """At 120x34 the Processes panel is about 46 columns: name, state and ports come first."""
+    app = Harness()
+    async with app.run_test(size=(46, 8)) as pilot:
+        table = app.query_one(ProcessTable)
+        web = _info("web", pid=12345, state="ready", cpu_percent=1.5, uptime_s=4000, ports=(8000,),
+                    port_checks=(PortCheck(8000, True),))
+        table.update(ProcessSnapshot("psutil", (web,)))
+        await pilot.pause()
+        header, row = _shown(table)[:2]
+        assert "Ports" in header and "8000✓" in row, (header, row)
+
+
 def test_human_formats() -> None:
     assert [human_bytes(n) for n in (None, 512, 2048, 5 << 20, 3 << 30)] == ["–", "512B", "2.0K", "5.0M", "3.0G"]
     assert [human_duration(s) for s in (None, 9.7, 61, 3700, 90000)] == ["–", "9s", "1m01s", "1h01m", "1d01h"]

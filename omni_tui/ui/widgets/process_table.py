@@ -1,4 +1,4 @@
-"""The Processes table: one row per process (name, state, pid, CPU%, memory, uptime, restarts, ports, backend).
+"""The Processes table: one row per process (name, state, ports, pid, CPU%, memory, uptime, restarts, backend).
 
 `update(snapshot)` adds and removes rows and rewrites only the cells whose text changed (no clear,
 no flicker); the cursor stays on the same process. `ProcessTable.Selected` is posted whenever the
@@ -18,8 +18,9 @@ from omni_tui.ui.widgets.keyed_table import KeyedTable
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
-COLUMNS = (("name", "Name"), ("state", "State"), ("pid", "PID"), ("cpu", "CPU%"), ("mem", "Mem"),
-           ("uptime", "Up"), ("restarts", "Rst"), ("ports", "Ports"), ("backend", "Via"))
+# Ports right after the state: "is it up, and where" fits a narrow panel; the figures may scroll.
+COLUMNS = (("name", "Name"), ("state", "State"), ("ports", "Ports"), ("pid", "PID"), ("cpu", "CPU%"), ("mem", "Mem"),
+           ("uptime", "Up"), ("restarts", "Rst"), ("backend", "Via"))
 
 # state → theme variable for its colour
 STATE_COLOURS = {
