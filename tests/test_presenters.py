@@ -1,8 +1,11 @@
-"""The wording the cockpit shows: decided proposals, paths."""
+"""The wording the cockpit shows: decided proposals, paths, the queue's rows."""
 
+from datetime import datetime, timezone
+from pathlib import Path
 from types import SimpleNamespace
 
-from omni_tui.ui.presenters import decision_note, project_path
+from omni_tui.core.proposals import Quarantined
+from omni_tui.ui.presenters import QUARANTINE_SHOWN, decision_note, project_path, queue_rows
 
 
 def _entry(**decision) -> SimpleNamespace:
@@ -28,3 +31,10 @@ def test_paths_inside_the_project_are_shown_relative_to_it() -> None:
     root = "/home/alice/shop"
     assert project_path(root, "/home/alice/shop/.devenv/omni/logs/rebuild-1.log") == ".devenv/omni/logs/rebuild-1.log"
     assert project_path(root, "/var/tmp/devenv/omni/logs/rebuild-1.log") == "/var/tmp/devenv/omni/logs/rebuild-1.log"
+
+
+def test_the_queue_shows_the_newest_invalid_files_and_pending_first() -> None:
+    bad = [Quarantined(Path(f"/p/.devenv/omni/quarantine/bad-{i}.json"), "invalid JSON") for i in range(8)]
+    rows = queue_rows([], bad, {}, datetime(2026, 11, 26, tzinfo=timezone.utc))
+    assert [row.title for row in rows] == [f"bad-{i}.json" for i in range(QUARANTINE_SHOWN)]
+    assert all(row.state == "invalid" for row in rows)

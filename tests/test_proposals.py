@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import time
@@ -154,8 +155,6 @@ def test_malformed_files_are_quarantined_while_the_others_still_list(ws: Workspa
 
 def test_a_file_caught_half_written_is_read_once_finished_not_quarantined(ws: Workspace, store: ProposalStore) -> None:
     """An agent that does not write atomically: the listing waits for the rest (up to SETTLE_S)."""
-    import threading
-
     doc = valid_doc(ws)
     raw = json.dumps(doc).encode()
     file = ws.paths.proposals / f"{doc['id']}.json"
@@ -175,6 +174,17 @@ def test_a_file_that_stays_half_written_is_quarantined(ws: Workspace, store: Pro
     assert store.entries() == []
     (bad,) = store.quarantined()
     assert bad.path.name == file.name and "invalid JSON" in bad.error
+
+
+def test_quarantined_files_list_newest_first(ws: Workspace, store: ProposalStore) -> None:
+    for age, name in ((300, "20000101T000000Z-old000.json"), (10, "20000101T000000Z-new000.json"), (100, "20000101T000000Z-mid000.json")):
+        file = ws.paths.proposals / name
+        file.write_bytes(b"{ not json")
+        stamp = time.time() - age
+        os.utime(file, (stamp, stamp))
+    assert store.entries() == []
+    assert [q.path.name for q in store.quarantined()] == [
+        "20000101T000000Z-new000.json", "20000101T000000Z-mid000.json", "20000101T000000Z-old000.json"]
 
 
 def test_agents_may_write_proposal_files_directly(ws: Workspace, store: ProposalStore) -> None:

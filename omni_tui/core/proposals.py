@@ -479,14 +479,21 @@ class ProposalStore:
         return target
 
     def quarantined(self) -> list[Quarantined]:
+        """The malformed files moved aside, newest first."""
         out = []
         try:
-            files = sorted(self.paths.quarantine.iterdir())
+            files = list(self.paths.quarantine.iterdir())
         except FileNotFoundError:
             return []
+        stamped = []
         for file in files:
             if file.name.endswith(".error.txt") or file.name.startswith("."):
                 continue
+            try:
+                stamped.append((file.lstat().st_mtime_ns, file.name, file))
+            except FileNotFoundError:
+                continue
+        for _mtime, _name, file in sorted(stamped, key=lambda item: (-item[0], item[1])):
             error_file = file.with_name(file.name + ".error.txt")
             try:
                 error = error_file.read_text(encoding="utf-8", errors="replace").strip()

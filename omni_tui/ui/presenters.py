@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 IN_FLIGHT = ("applying", "rebuilding")
 # How many decided proposals the queue keeps showing under the pending ones.
 DECIDED_SHOWN = 30
+# How many quarantined (invalid) files it shows: the newest; all stay in `.devenv/omni/quarantine/`.
+QUARANTINE_SHOWN = 5
 
 
 def project_path(root: str | PathLike[str], path: str | PathLike[str]) -> str:
@@ -130,12 +132,12 @@ def queue_rows(
     validations: Mapping[str, tuple[Any, str | None]],
     now: datetime,
 ) -> list[QueueRow]:
-    """Pending (oldest first), then in flight, then invalid files, then the latest decided (newest first)."""
+    """Pending (oldest first), then in flight, then the newest invalid files, then the latest decided (newest first)."""
     pending, flying, decided = _queue_groups(entries)
     rows: list[QueueRow] = []
     for entry in [*pending, *flying]:
         rows.append(_entry_row(entry, validations, now))
-    for item in quarantined:
+    for item in list(quarantined)[:QUARANTINE_SHOWN]:  # the store lists them newest first
         rows.append(QueueRow(quarantine_key(item), "?", item.path.name, "", "invalid", "✗ invalid", "bad"))
     for entry in decided:
         rows.append(_entry_row(entry, validations, now))
