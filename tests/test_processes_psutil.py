@@ -410,3 +410,38 @@ def test_a_rebuild_run_by_any_omni_tui_command_is_not_a_project_process(project:
     finally:
         runner.cancel()
         thread.join(10)
+
+
+def test_a_rebuild_child_that_exits_mid_scan_is_not_listed(project: Path, tmp_path: Path) -> None:
+    """A rebuild's short-lived child (`sleep 0.5` in a build loop) found alive by a scan and gone (a zombie,
+    its environment unreadable) a moment later is still the rebuild's: it must not appear as an exited
+    project process."""
+    from omni_tui.core.rebuild_mark import REBUILD_MARK
+
+    pid_file = tmp_path / "child.pid"
+    parent_code = ("import subprocess, sys, time\n"
+                   "p = subprocess.Popen(['sleep', '300'])\n"
+                   "open(sys.argv[1], 'w').write(str(p.pid))\n"
+                   "time.sleep(300)\n")  # never reaps: the killed child stays a zombie
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEVENV_")}
+    env[REBUILD_MARK] = "1"
+    parent = subprocess.Popen([PY, "-c", parent_code, str(pid_file)], cwd=project, env=env, start_new_session=True)
+    try:
+        child = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(), what="the rebuild's child"))
+
+        def stat(pid: int) -> str:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+        class ChildExitsMidScan(ProjectScanner):
+            def _refresh_table(self) -> None:
+                super()._refresh_table()
+                if child in self._procs and stat(child) != "Z":
+                    os.kill(child, signal.SIGKILL)
+                    wait_for(lambda: stat(child) == "Z", what="the child a zombie")
+
+        scanner = ChildExitsMidScan(project)
+        rows = scanner.scan() + scanner.scan()
+        assert [r for r in rows if r.pid in (child, parent.pid)] == []
+    finally:
+        _kill_group(parent.pid)
+        parent.wait(10)

@@ -129,18 +129,20 @@ def _read_cmdline(pid: int) -> list[str]:
 
 
 
-def _rebuild_marked(pid: int) -> bool:
-    """Whether the process's environment carries REBUILD_MARK (False when unreadable)."""
+def _rebuild_marked(pid: int) -> bool | None:
+    """Whether the process's environment carries REBUILD_MARK (None when unreadable: gone, or a zombie)."""
     if _HAS_PROC:
         try:
             with open(f"/proc/{pid}/environ", "rb") as fh:
-                return b"\0" + REBUILD_MARK.encode() + b"=" in b"\0" + fh.read()
+                data = fh.read()
         except OSError:
-            return False
+            return None
+        # A zombie's environment reads as empty: it cannot say.
+        return b"\0" + REBUILD_MARK.encode() + b"=" in b"\0" + data if data else None
     try:
         return REBUILD_MARK in psutil.Process(pid).environ()
     except psutil.Error:
-        return False
+        return None
 
 
 def _environ_root(pid: int) -> str | None:
@@ -259,10 +261,15 @@ class ProjectScanner:
         walk([p.pid for p in procs.values() if p.member], True)
         return members - self._excluded
 
-    @staticmethod
-    def _from_rebuild(p: _Proc) -> bool:
+    def _from_rebuild(self, p: _Proc) -> bool:
         if p.rebuild is None:
-            p.rebuild = _rebuild_marked(p.pid)
+            marked = _rebuild_marked(p.pid)
+            if marked is None:
+                # Exited since the table was read (a build loop's `sleep`): its parent, which has not
+                # reaped it yet, still says whether it was the rebuild's.
+                parent = self._procs.get(p.ppid)
+                marked = parent is not None and parent is not p and self._from_rebuild(parent)
+            p.rebuild = marked
         return p.rebuild
 
     def _manager_pid(self) -> int | None:
