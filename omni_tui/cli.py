@@ -149,7 +149,8 @@ def _wait_and_report(store: ProposalStore, proposal_id: str, timeout: float | No
     if decision is None:
         if as_json:
             _print_json({"proposal_id": proposal_id, "status": store.status(proposal_id)})
-        print(f"{PROG}: timed out after {timeout:g} s; proposal {proposal_id} is still pending", file=sys.stderr)
+        print(f"{PROG}: timed out after {timeout:g} s; proposal {proposal_id} is still {store.status(proposal_id)}",
+              file=sys.stderr)
         return EXIT_TIMEOUT
     if as_json:
         _print_json(decision.to_json())

@@ -161,6 +161,32 @@ def test_wait_timeout_exits_124_and_the_proposal_stays_pending(project: Path) ->
     assert again.returncode == 124 and json.loads(again.stdout)["status"] == "pending"
 
 
+def test_wait_timeout_names_the_state_a_rebuilding_proposal_is_in(project: Path) -> None:
+    """An agent waiting while a person's approval is rebuilding is told so, not that nobody looked yet."""
+    import threading
+
+    store = ProposalStore(Workspace.open(project))
+    proposal = store.create({"devenv.nix": new_nix(project).read_text()}, title="t", rationale="w", agent="a")
+    building, release = threading.Event(), threading.Event()
+
+    def slow_step() -> RebuildOutcome:
+        building.set()
+        release.wait(TIMEOUT)
+        return ok_step()
+
+    approving = threading.Thread(target=Gate(store.ws, who="alice").approve, args=(proposal.id,),
+                                 kwargs={"rebuild": slow_step}, daemon=True)
+    approving.start()
+    try:
+        assert building.wait(TIMEOUT)
+        result = run_cli("wait", proposal.id, "--timeout", "0.3", cwd=project)
+        assert result.returncode == 124
+        assert "still rebuilding" in result.stderr.decode() and "pending" not in result.stderr.decode()
+    finally:
+        release.set()
+        approving.join(TIMEOUT)
+
+
 def test_wait_on_a_decided_proposal_returns_at_once(project: Path) -> None:
     ws = Workspace.open(project)
     proposal = ProposalStore(ws).create({"devenv.nix": new_nix(project).read_text()}, title="t", rationale="r", agent="a")
