@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from collections.abc import Callable
 from datetime import datetime, timezone
 from functools import partial, wraps
@@ -127,6 +128,13 @@ class Panel(Vertical):
         self.border_title = title
 
 
+class Panels(Container):
+    """The four panels' grid; notes the keys its widgets saw (see `CockpitApp.on_key`)."""
+
+    def on_key(self, event: events.Key) -> None:
+        self.app.keys_from_panels.add(event)  # type: ignore[attr-defined]
+
+
 def _live(handler: Callable[..., None]) -> Callable[..., None]:
     """Drop worker messages that arrive while the app is shutting down (the screens are gone)."""
 
@@ -208,6 +216,7 @@ class CockpitApp(App[int]):
         self._background_stopped = False
         self._log_follower: ProcessLogFollower | None = None
         self._log_screen: ProcessLogScreen | None = None
+        self.keys_from_panels: weakref.WeakSet[events.Key] = weakref.WeakSet()  # see on_key
         # The open approve / accept modal (updated in place when its validation arrives): (key, screen).
         self._approve_screen: tuple[str, Any] | None = None
         # The check of what approving an edited / partly chosen proposal would write: pid → (validation, error).
@@ -251,7 +260,7 @@ class CockpitApp(App[int]):
 
     def compose(self) -> ComposeResult:
         yield GateHeader(self.display_root, id="gate-header")
-        with Container(id="panels"):
+        with Panels(id="panels"):
             yield Panel(FileTabs(id="changes-files"), DiffView(id="changes-diff", auto_split=True, choosable=False), title="Changes", id="changes-panel")
             yield Panel(ProposalQueue(id="queue"), ProposalDetail(id="detail"), title="Proposals", id="proposals-panel")
             yield Panel(
@@ -811,6 +820,16 @@ class CockpitApp(App[int]):
         if signature != self._binding_signature:
             self._binding_signature = signature
             self.refresh_bindings()
+
+    def on_key(self, event: events.Key) -> None:
+        # A burst (tmux send-keys, a paste, a fast typist: `r`, the reason, enter) is forwarded to the
+        # focused panel widget before `r` opens the reject modal; the keys after `r` then bubble here
+        # with the modal on top, where they would be dropped. Send them again, in order, to the modal.
+        # (This handler runs before App's own key handling; prevent_default skips that.)
+        if event in self.keys_from_panels and getattr(self.screen, "TYPE_AHEAD", False):
+            event.stop()
+            event.prevent_default()
+            self.post_message(events.Key(event.key, event.character))
 
     @_live
     def on_descendant_focus(self, _event: events.DescendantFocus) -> None:

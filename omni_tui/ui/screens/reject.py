@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -22,6 +23,8 @@ class RejectScreen(ModalScreen[str | None]):
     """Ask why a proposal is rejected: dismiss(reason) or dismiss(None)."""
 
     CSS_PATH = "screens.tcss"
+    # Keys typed right after the one that opened this modal belong to it (the cockpit re-sends them).
+    TYPE_AHEAD: ClassVar[bool] = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # Priority: the Input would take enter for itself and hide the key from the footer.
@@ -54,11 +57,20 @@ class RejectScreen(ModalScreen[str | None]):
     def reason(self) -> str:
         return self.query_one(Input).value.strip()
 
+    def on_key(self, event: events.Key) -> None:
+        # Keys typed right after `r`, before this screen was mounted and its Input focused, are
+        # delivered to the screen itself (the Input stops every printable key it takes): type them
+        # into the Input, in order, instead of dropping them.
+        if event.is_printable and event.character is not None:
+            event.stop()
+            self.query_one(Input).insert_text_at_cursor(event.character)
+
     def action_submit(self) -> None:
-        # enter is a priority binding, handled as it arrives; the characters typed before it are
-        # still queued for the Input (a fast typist, a paste, tmux send-keys). Read the reason
-        # once the Input has taken them.
-        self.query_one(Input).call_later(self._submit_typed)
+        # enter is a priority binding, handled as it arrives (even before this screen is mounted);
+        # the characters typed before it are still queued, for this screen (typed before its Input
+        # had focus) and then for the Input (a fast typist, a paste, tmux send-keys). Read the reason
+        # once both have taken them.
+        self.call_later(lambda: self.query_one(Input).call_later(self._submit_typed))
 
     def _submit_typed(self) -> None:
         if not self.is_active:
