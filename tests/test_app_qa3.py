@@ -57,3 +57,43 @@ async def test_r_then_the_reason_at_once_fills_the_modal(project: Path) -> None:
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, RejectScreen), what="the modal closed")
         assert ProposalStore(ws).status(pid) == "pending"
+
+
+def test_quitting_during_a_rebuild_says_what_became_of_the_change(need_tmux: None, project: Path, tmp_path: Path) -> None:
+    """`q`, `y` mid-rebuild cancels it and rolls the change back; the terminal the cockpit returns to
+    says so (before, the person was left at the prompt without a word)."""
+    import os
+    import time
+    import uuid
+
+    from test_tmux import Pane, _command
+
+    (project / "omni-tui.toml").write_text('[rebuild]\ncommand = "echo building; sleep 120"\n')
+    env = {"HOME": str(tmp_path), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "xterm-256color",
+           "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+    original = (project / "devenv.nix").read_text()
+    pane = Pane(f"omni-tui-test-{uuid.uuid4().hex[:8]}")
+    try:
+        status_file = tmp_path / "cockpit.status"
+        pane.start([*_command(), str(project)], env, project, status_file)
+        pane.wait_for("CLEAN")
+        propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.redis"), title="Add redis")
+        pane.wait_for("1 PENDING")
+        pane.keys("a")
+        pane.wait_for("Approve: Add redis")
+        pane.keys("y")
+        pane.wait_for("building")
+        pane.keys("q")
+        pane.wait_for("Quit while a rebuild runs?")
+        pane.keys("y")
+        deadline = time.monotonic() + 60
+        while pane.pane("pane_dead") != "1" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        # What the person reads above their prompt (wrapped at the pane's width: rejoined).
+        terminal = pane.tmux("capture-pane", "-p", "-S", "-200", "-t", "cockpit")
+        flat = " ".join(line.strip() for line in terminal.splitlines() if line.strip())
+        said = flat[flat.find("omni-tui: quit during a rebuild"):]
+        assert said and "Add redis" in said and "rolled back" in said and "rebuild cancelled" in said, terminal
+        assert (project / "devenv.nix").read_text() == original
+    finally:
+        pane.kill()

@@ -1241,7 +1241,9 @@ class CockpitApp(App[int]):
             panel.border_subtitle = label
         self.last_outcome = text
         if self._quit_when_idle:
-            self.action_quit()
+            # The person quit mid-rebuild: say on the terminal what became of the change.
+            self._stop_background()
+            self.exit(0, message=Text(f"omni-tui: quit during a rebuild ({message.title}): {text}"))
             return
         self.edited_cleanup()
         self._refresh_workspace()
