@@ -10,7 +10,7 @@ from pathlib import Path
 
 from textual import events
 
-from app_harness import SIZE, open_workspace, propose_now, wait_for
+from app_harness import SIZE, open_workspace, propose_now, screen_text, wait_for
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import RejectScreen
@@ -97,3 +97,23 @@ def test_quitting_during_a_rebuild_says_what_became_of_the_change(need_tmux: Non
         assert (project / "devenv.nix").read_text() == original
     finally:
         pane.kill()
+
+
+async def test_a_long_gate_detail_at_80_columns_ends_in_an_ellipsis_not_a_dangling_word(project: Path) -> None:
+    """The second cockpit's header names the other cockpit's rebuild; at 80 columns it used to wrap
+    out of its one row and read `1 pending · approve of`, cut mid-sentence without a sign."""
+    from textual.app import App, ComposeResult
+
+    from omni_tui.ui.widgets.gate_header import GateHeader
+
+    class Header(App[None]):
+        def compose(self) -> ComposeResult:
+            yield GateHeader("/tmp/qa3/proj", id="gate-header")
+
+    app = Header()
+    async with app.run_test(size=(80, 3)) as pilot:
+        header = app.query_one(GateHeader)
+        header.show_state("rebuilding", 1, note="approve of 20261126T145447Z-388d01 by root (pid 9882)")
+        await wait_for(pilot, lambda: "REBUILDING" in screen_text(app), what="the header")
+        line = screen_text(app).splitlines()[0]
+        assert "approve of 2026" in line and "…" in line, line

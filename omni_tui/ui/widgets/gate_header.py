@@ -46,7 +46,7 @@ class GateHeader(Horizontal):
     DEFAULT_CSS = """
     GateHeader { height: 1; }
     GateHeader > Label { height: 1; }
-    GateHeader > #gate-detail { width: 1fr; }
+    GateHeader > #gate-detail { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, workspace: str, *, id: str | None = None) -> None:
