@@ -117,3 +117,29 @@ async def test_a_long_gate_detail_at_80_columns_ends_in_an_ellipsis_not_a_dangli
         await wait_for(pilot, lambda: "REBUILDING" in screen_text(app), what="the header")
         line = screen_text(app).splitlines()[0]
         assert "approve of 2026" in line and "…" in line, line
+
+
+async def test_at_80_columns_the_rebuild_row_keeps_its_state_and_time_and_crops_the_title() -> None:
+    """The rebuild log's progress row at 80 columns read `approve “three files at 80 colum…” — ⟳ buil`:
+    the title took the room of what the person watches it for."""
+    from textual.app import App, ComposeResult
+
+    from omni_tui.ui.widgets.build_progress import BuildProgressLine
+
+    now = [100.0]
+
+    class Row(App[None]):
+        def compose(self) -> ComposeResult:
+            yield BuildProgressLine(clock=lambda: now[0])
+
+    app = Row()
+    async with app.run_test(size=(46, 3)) as pilot:
+        row = app.query_one(BuildProgressLine)
+        row.start("approve “three files at 80 columns with a long title” (goose)")
+        now[0] = 105.0
+        row.refresh()
+        await wait_for(pilot, lambda: "0:05" in screen_text(app), what="the running time")
+        line = screen_text(app).splitlines()[0]
+        assert "⟳ evaluating · 0:05" in line and "approve “three" in line and "…" in line, line
+        row.finish(0)
+        await wait_for(pilot, lambda: "✓ exit 0 · 5.0 s" in screen_text(app).splitlines()[0], what="the end, whole")

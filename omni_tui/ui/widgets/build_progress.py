@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.timer import Timer
 from textual.widget import Widget
@@ -198,7 +199,14 @@ class BuildProgressLine(Widget):
 
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
-        for piece, kind in self.model.parts():
+        parts = self.model.parts()
+        # Narrow (80 columns): the title gives way, so how the build is doing and its time stay in view.
+        room = self.content_size.width - sum(cell_len(piece) for piece, kind in parts if kind != "title")
+        for piece, kind in parts:
             style = self.get_component_rich_style(f"build-progress--{kind}", partial=True) if kind != "plain" and self.is_mounted else ""
+            if kind == "title" and room > 0 and cell_len(piece) > room:
+                head = Text(piece.removesuffix(" — "))
+                head.truncate(max(room - 3, 0), overflow="ellipsis")
+                piece = f"{head.plain} — " if room - 3 >= 2 else ""
             text.append(piece, style)
         return text
