@@ -143,3 +143,34 @@ async def test_at_80_columns_the_rebuild_row_keeps_its_state_and_time_and_crops_
         assert "⟳ evaluating · 0:05" in line and "approve “three" in line and "…" in line, line
         row.finish(0)
         await wait_for(pilot, lambda: "✓ exit 0 · 5.0 s" in screen_text(app).splitlines()[0], what="the end, whole")
+
+
+async def test_a_rebuild_in_another_cockpit_is_named_by_the_proposals_title(project: Path, tmp_path: Path) -> None:
+    """The second cockpit's header, log and 'busy' message said `approve of 20261126T145447Z-388d01`:
+    an id nobody reads. They name the proposal as the queue does, by its title."""
+    import subprocess
+    import sys
+
+    ws = open_workspace(project)
+    pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.curl"), title="Add curl")
+    release = tmp_path / "release"
+    holding = tmp_path / "holding"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time, pathlib\n"
+        "from omni_tui.core.workspace import Workspace\n"
+        "from omni_tui.core.gate import Gate\n"
+        "with Gate(Workspace.open(sys.argv[1]), who='bob').exclusive('approve', sys.argv[2]):\n"
+        "    pathlib.Path(sys.argv[3]).write_text('')\n"
+        "    while not pathlib.Path(sys.argv[4]).exists(): time.sleep(0.05)\n"
+    ), str(project), pid, str(holding), str(release)])
+    try:
+        app = CockpitApp(ws, poll_processes=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: holding.exists(), what="the other cockpit holding the gate")
+            await wait_for(pilot, lambda: "approve of “Add curl” by bob" in screen_text(app), what="the holder named")
+            assert pid not in screen_text(app)
+            # What `a` on another proposal answers meanwhile.
+            assert app._busy_reason().startswith("The gate is busy: approve of “Add curl” by bob (pid ")
+    finally:
+        release.write_text("")
+        holder.wait(30)

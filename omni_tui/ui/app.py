@@ -424,7 +424,7 @@ class CockpitApp(App[int]):
             kind = "rebuilding"
         note = ""
         if state.holder is not None and self.job is None:
-            note = state.holder.describe()
+            note = self._describe_holder(state.holder)
         elif state.failed is not None:
             note = f"{state.failed.proposal_id}: {state.failed.reason}"
         self.header.show_state(kind, len(state.pending), state.unapproved, note)
@@ -453,7 +453,7 @@ class CockpitApp(App[int]):
             self._remote = RemoteRebuildFollower(self, self.ws.paths.logs, remote.proposal_id, since)
             self.log_view.clear()
             self.log_view.start_progress(f"{remote.action} by {remote.who or 'another cockpit'}")
-            self.log_view.write_lines([f"▶ {remote.describe()} — in another cockpit; following its log (read-only)"])
+            self.log_view.write_lines([f"▶ {self._describe_holder(remote)} — in another cockpit; following its log (read-only)"])
             self.main.query_one("#rebuild-panel", Panel).border_subtitle = "REBUILDING in another cockpit · read-only"
             self.run_worker(self._remote.run, name="follow the other rebuild", group="remote-rebuild", thread=True, exit_on_error=False)
         elif holder is None and self._remote is not None:
@@ -763,10 +763,19 @@ class CockpitApp(App[int]):
             return None
         return None
 
+    def _describe_holder(self, holder: Any) -> str:
+        """Who holds the gate, naming the proposal by its title (people know titles, not ids)."""
+        entry = self.entries.get(holder.proposal_id) if holder.proposal_id else None
+        if entry is None:
+            return holder.describe()
+        by = f" by {plain(holder.who)}" if holder.who else ""
+        pid = f" (pid {holder.pid})" if holder.pid else ""
+        return f"{holder.action} of “{plain(entry.proposal.title)}”{by}{pid}"
+
     def _busy_reason(self) -> str:
         remote = self._remote_holder()
         if remote is not None:
-            return f"The gate is busy: {remote.describe()} is running in another cockpit; wait for it to finish"
+            return f"The gate is busy: {self._describe_holder(remote)} is running in another cockpit; wait for it to finish"
         return "A rebuild is running; wait for it or cancel it (c)"
 
     # Actions that are hidden (not just greyed) in the footer outside their panel.
