@@ -5,7 +5,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from omni_tui.core.proposals import Quarantined
-from omni_tui.ui.presenters import QUARANTINE_SHOWN, decision_note, project_path, queue_rows
+from omni_tui.core.validate import Validation
+from omni_tui.ui.presenters import QUARANTINE_SHOWN, decision_note, project_path, queue_rows, validation_checks
 
 
 def _entry(**decision) -> SimpleNamespace:
@@ -38,3 +39,9 @@ def test_the_queue_shows_the_newest_invalid_files_and_pending_first() -> None:
     rows = queue_rows([], bad, {}, datetime(2026, 11, 26, tzinfo=timezone.utc))
     assert [row.title for row in rows] == [f"bad-{i}.json" for i in range(QUARANTINE_SHOWN)]
     assert all(row.state == "invalid" for row in rows)
+
+
+def test_a_change_without_nix_files_does_not_claim_nix_parses() -> None:
+    texts = [check.text for check in validation_checks(Validation(nix_checked=True), paths=["devenv.yaml", ".envrc"])]
+    assert texts[0] == "no .nix file to parse" and "Nix parses" not in texts
+    assert validation_checks(Validation(nix_checked=True), paths=["devenv.nix"])[0].text == "Nix parses"

@@ -984,7 +984,7 @@ class CockpitApp(App[int]):
         return screens().ApprovalSummary(
             title=entry.proposal.title,
             files=presenters.files_summary(pairs),
-            checks=presenters.approval_checks(validation, error),  # "validating…" while the worker runs
+            checks=presenters.approval_checks(validation, error, paths=entry.proposal.paths),  # "validating…" while it runs
             rebuild_command=self.rebuild_command,
             restart_command=cfg.restart_command if cfg.restart_after else None,
             agent=entry.proposal.agent,
@@ -1125,7 +1125,7 @@ class CockpitApp(App[int]):
         return screens().ApprovalSummary(
             title=", ".join(paths) if paths else "the direct edits",
             files=presenters.files_summary(pairs),
-            checks=presenters.approval_checks(validation, error, base=False),
+            checks=presenters.approval_checks(validation, error, base=False, paths=paths),
             rebuild_command=self.rebuild_command,
             restart_command=cfg.restart_command if cfg.restart_after else None,
             agent="direct edit",

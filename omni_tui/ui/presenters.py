@@ -59,10 +59,13 @@ def format_age(stamp: str, now: datetime) -> str:
     return f"{seconds // 86400}d"
 
 
-def validation_checks(validation: Any, error: str | None = None, *, base: bool = True) -> tuple[Check, ...]:
+def validation_checks(
+    validation: Any, error: str | None = None, *, base: bool = True, paths: Iterable[str] | None = None
+) -> tuple[Check, ...]:
     """The three questions a person asks before approving: does Nix parse, is the base current, size/encoding ok.
 
     `base=False` for the direct edits: they are what is on disk, there is no base to be stale.
+    `paths`: the files it writes; with no `.nix` among them there is no Nix to parse, and it says so.
     """
     if error is not None:
         return (Check(False, f"validation failed: {error}"),)
@@ -77,6 +80,8 @@ def validation_checks(validation: Any, error: str | None = None, *, base: bool =
     nix = of("nix")
     if nix:
         checks.append(Check(False, "Nix: " + nix[0].describe()))
+    elif paths is not None and not any(path.endswith(".nix") for path in paths):
+        checks.append(Check(True, "no .nix file to parse"))
     elif validation.nix_checked:
         checks.append(Check(True, "Nix parses"))
     else:
@@ -93,12 +98,14 @@ def validation_checks(validation: Any, error: str | None = None, *, base: bool =
     return tuple(checks)
 
 
-def approval_checks(validation: Any, error: str | None = None, *, base: bool = True) -> tuple[ApprovalCheck, ...]:
+def approval_checks(
+    validation: Any, error: str | None = None, *, base: bool = True, paths: Iterable[str] | None = None
+) -> tuple[ApprovalCheck, ...]:
     """The same checks in the approve modal's terms."""
     from omni_tui.ui.screens.summaries import ApprovalCheck
 
     out = []
-    for check in validation_checks(validation, error, base=base):
+    for check in validation_checks(validation, error, base=base, paths=paths):
         label, _, detail = check.text.partition(": ")
         out.append(ApprovalCheck(label, check.ok, detail))
     return tuple(out)
@@ -240,7 +247,7 @@ def proposal_view(
         )
         if entry.status in HISTORY_STATUSES and entry.status not in IN_FLIGHT:  # (in flight: still backing up)
             label = NO_HISTORY
-    checks = validation_checks(validation, error) if entry.status == "pending" else ()
+    checks = validation_checks(validation, error, paths=entry.proposal.paths) if entry.status == "pending" else ()
     note = decision_note(entry)
     if edited:
         note = (note + " · " if note else "") + "edited by you: " + ", ".join(sorted(edited)) + " (the edited text is what approval writes)"
