@@ -169,6 +169,8 @@ async def test_a_rebuild_in_another_cockpit_is_named_by_the_proposals_title(proj
             await wait_for(pilot, lambda: holding.exists(), what="the other cockpit holding the gate")
             await wait_for(pilot, lambda: "approve of “Add curl” by bob" in screen_text(app), what="the holder named")
             assert pid not in screen_text(app)
+            # The read-only log's progress row names it the same way, not "approve by bob".
+            await wait_for(pilot, lambda: "approve “Add curl” by bob" in app.log_view.progress_text(), what="the progress row")
             # What `a` on another proposal answers meanwhile.
             assert app._busy_reason().startswith("The gate is busy: approve of “Add curl” by bob (pid ")
     finally:

@@ -452,7 +452,9 @@ class CockpitApp(App[int]):
                 since = time.time()
             self._remote = RemoteRebuildFollower(self, self.ws.paths.logs, remote.proposal_id, since)
             self.log_view.clear()
-            self.log_view.start_progress(f"{remote.action} by {remote.who or 'another cockpit'}")
+            entry = self.entries.get(remote.proposal_id) if remote.proposal_id else None
+            what = f"{remote.action} “{plain(entry.proposal.title)}”" if entry is not None else remote.action
+            self.log_view.start_progress(f"{what} by {plain(remote.who or 'another cockpit')}")
             self.log_view.write_lines([f"▶ {self._describe_holder(remote)} — in another cockpit; following its log (read-only)"])
             self.main.query_one("#rebuild-panel", Panel).border_subtitle = "REBUILDING in another cockpit · read-only"
             self.run_worker(self._remote.run, name="follow the other rebuild", group="remote-rebuild", thread=True, exit_on_error=False)
