@@ -266,6 +266,24 @@ async def test_quitting_during_a_rebuild_asks_then_cancels_and_rolls_back_before
     assert (project / "devenv.nix").read_bytes() == before
 
 
+async def test_the_quit_question_closes_when_the_rebuild_ends_first(project: Path) -> None:
+    """Asked "quit while a rebuild runs?", the person waits; the build ends: the question no longer applies."""
+    ws = open_workspace(project, command="echo started; sleep 2")
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        pid = propose_now(project, "devenv.nix", GOOD, title="Short build")
+        await select_proposal(pilot, app, "Short build")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "started" in app.log_view.lines, what="the rebuild running")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: "Quit while a rebuild runs?" in screen_text(app), what="the quit confirmation")
+        await wait_for(pilot, lambda: "Quit while a rebuild runs?" not in screen_text(app), timeout=30, what="the question closed")
+        assert decision_of(ws, pid).status == "applied" and app.return_code is None
+        assert any("q quits now" in n.message for n in app._notifications)
+
+
 async def test_after_a_decision_the_next_pending_proposal_is_selected(project: Path) -> None:
     ws = open_workspace(project)
     app = CockpitApp(ws, poll_processes=False)

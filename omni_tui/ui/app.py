@@ -225,6 +225,7 @@ class CockpitApp(App[int]):
         self.last_outcome: str = ""
         self._binding_signature: tuple[object, ...] = ()
         self._quit_when_idle = False
+        self._quit_screen: Any = None  # the open "quit while a rebuild runs?" modal
         self._watcher_polling = False
         # Themes before the first stylesheet parse (without Textual's watchers, which would re-parse it).
         loaded = register_themes(self)
@@ -1251,6 +1252,10 @@ class CockpitApp(App[int]):
             self.notify(text, title=message.title, severity=severity, timeout=8)
             panel.border_subtitle = label
         self.last_outcome = text
+        if self._quit_screen is not None and self.screen is self._quit_screen:  # dismiss pops the top screen
+            # The question "quit while a rebuild runs?" no longer applies: close it; q now just quits.
+            self._quit_screen.dismiss(None)
+            self.notify("The rebuild ended while you were asked; q quits now", timeout=6)
         if self._quit_when_idle:
             # The person quit mid-rebuild: say on the terminal what became of the change.
             self._stop_background()
@@ -1431,17 +1436,16 @@ class CockpitApp(App[int]):
             self._stop_background()
             self.exit(0)
             return
-        self.push_screen(
-            screens().ConfirmScreen(
-                "Quit while a rebuild runs?",
-                "The rebuild is cancelled first, and the change handled as a failed build (rolled back when auto_rollback is on).",
-                yes_label="Cancel and quit",
-                danger=True,
-            ),
-            self._quit_confirmed,
+        self._quit_screen = screens().ConfirmScreen(
+            "Quit while a rebuild runs?",
+            "The rebuild is cancelled first, and the change handled as a failed build (rolled back when auto_rollback is on).",
+            yes_label="Cancel and quit",
+            danger=True,
         )
+        self.push_screen(self._quit_screen, self._quit_confirmed)
 
     def _quit_confirmed(self, confirmed: bool | None) -> None:
+        self._quit_screen = None
         if not confirmed:
             return
         if self.job is None:
