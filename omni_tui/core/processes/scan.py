@@ -129,41 +129,39 @@ def _read_cmdline(pid: int) -> list[str]:
 
 
 
-def _rebuild_marked(pid: int) -> bool | None:
-    """Whether the process's environment carries REBUILD_MARK (None when unreadable: gone, or a zombie)."""
+def _environ(pid: int) -> bytes | None:
+    """A process's environment as NUL-separated `NAME=value` bytes; None when unreadable (gone), b"" for a zombie."""
     if _HAS_PROC:
         try:
             with open(f"/proc/{pid}/environ", "rb") as fh:
-                data = fh.read()
+                return fh.read()
         except OSError:
             return None
-        # A zombie's environment reads as empty: it cannot say.
-        return b"\0" + REBUILD_MARK.encode() + b"=" in b"\0" + data if data else None
     try:
-        return REBUILD_MARK in psutil.Process(pid).environ()
+        return b"\0".join(f"{k}={v}".encode() for k, v in psutil.Process(pid).environ().items())
     except psutil.Error:
         return None
+
+
+def _rebuild_marked(pid: int) -> bool | None:
+    """Whether the process's environment carries REBUILD_MARK (None when unreadable: gone, or a zombie)."""
+    data = _environ(pid)
+    # A zombie's environment reads as empty: it cannot say.
+    return b"\0" + REBUILD_MARK.encode() + b"=" in b"\0" + data if data else None
 
 
 def _environ_root(pid: int) -> str | None:
     """The DEVENV_ROOT in a process's environment (None when absent or unreadable)."""
-    if _HAS_PROC:
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as fh:
-                data = fh.read()
-        except OSError:
-            return None
-        i = data.find(b"DEVENV_ROOT=")
-        while i > 0 and data[i - 1] != 0:
-            i = data.find(b"DEVENV_ROOT=", i + 1)
-        if i < 0:
-            return None
-        end = data.find(b"\0", i)
-        return data[i + 12 : end if end >= 0 else None].decode("utf-8", "replace")
-    try:
-        return psutil.Process(pid).environ().get("DEVENV_ROOT")
-    except psutil.Error:
+    data = _environ(pid)
+    if not data:
         return None
+    i = data.find(b"DEVENV_ROOT=")
+    while i > 0 and data[i - 1] != 0:
+        i = data.find(b"DEVENV_ROOT=", i + 1)
+    if i < 0:
+        return None
+    end = data.find(b"\0", i)
+    return data[i + 12 : end if end >= 0 else None].decode("utf-8", "replace")
 
 
 def _cwd(pid: int) -> str | None:
