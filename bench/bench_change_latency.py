@@ -29,25 +29,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sample_project import DEVENV_NIX  # bench/ is on sys.path when a bench runs
+
 TARGET_MS = 150.0
 CSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
-
-DEVENV_NIX = """{ pkgs, lib, config, ... }:
-
-{
-  env.GREET = "hello";
-
-  packages = [ pkgs.git pkgs.jq ];
-
-  languages.python.enable = true;
-
-  processes.web.exec = "python -m http.server 8000";
-
-  enterShell = ''
-    echo "$GREET from devenv"
-  '';
-}
-"""
 
 
 def version(i: int) -> tuple[str, str]:

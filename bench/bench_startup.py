@@ -48,6 +48,8 @@ import termios
 import time
 from pathlib import Path
 
+from sample_project import DEVENV_NIX  # bench/ is on sys.path when a bench runs
+
 COLS, ROWS = 120, 40
 TARGET_RATIO = 1.3
 CSI = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|[@-Z\\-_])")
@@ -65,22 +67,6 @@ class Trivial(App):
 Trivial().run()
 '''
 
-DEVENV_NIX = """{ pkgs, lib, config, ... }:
-
-{
-  env.GREET = "hello";
-
-  packages = [ pkgs.git pkgs.jq ];
-
-  languages.python.enable = true;
-
-  processes.web.exec = "python -m http.server 8000";
-
-  enterShell = ''
-    echo "$GREET from devenv"
-  '';
-}
-"""
 PROPOSAL_TITLE = "Add redis for the queue"
 DIRECT_EDIT = "  env.BENCH_DIRECT_EDIT = \"yes\";\n"
 
