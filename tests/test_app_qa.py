@@ -6,7 +6,10 @@ Every test runs the real `CockpitApp` under Pilot on a real temp workspace, with
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual import events
@@ -206,28 +209,34 @@ async def test_the_cockpits_own_rebuild_is_not_listed_as_a_project_process(proje
         worker.wait(10)
 
 
-async def test_l_on_the_honcho_row_shows_the_managers_own_output(project: Path) -> None:
+@contextlib.asynccontextmanager
+async def honcho_cockpit(project: Path, select: str) -> AsyncIterator[tuple[CockpitApp, Any, Any]]:
+    """Real honcho running web and worker for the project, the cockpit on it, `select` chosen in Processes."""
     from test_processes_psutil import WEB, WORKER_LINE, Honcho
-
-    from omni_tui.ui.screens.process_log import ProcessLogScreen
 
     honcho = Honcho(project, WEB + WORKER_LINE)
     try:
-        ws = open_workspace(project)
-        app = CockpitApp(ws, watch=False)
+        app = CockpitApp(open_workspace(project), watch=False)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.processes is not None and {"honcho", "worker"} <= {p.name for p in app.processes.processes},
+            await wait_for(pilot, lambda: app.processes is not None and {"honcho", "web", "worker"} <= {p.name for p in app.processes.processes},
                            what="honcho and its processes in the table")
             await pilot.press("tab")  # Proposals → Processes
-            app.process_table.select_name("honcho")
-            await wait_for(pilot, lambda: app.selected_process == "honcho", what="the honcho row selected")
-            await pilot.press("l")
-            await wait_for(pilot, lambda: isinstance(app.screen, ProcessLogScreen), what="the log screen")
-            await wait_for(pilot, lambda: "started (pid=" in screen_text(app), what="honcho's own system lines")
-            assert "unavailable" not in screen_text(app)
-            assert "worker line" in screen_text(app)  # the whole captured output, every process's lines
+            app.process_table.select_name(select)
+            await wait_for(pilot, lambda: app.selected_process == select, what=f"the {select} row selected")
+            yield app, pilot, honcho
     finally:
         honcho.close()
+
+
+async def test_l_on_the_honcho_row_shows_the_managers_own_output(project: Path) -> None:
+    from omni_tui.ui.screens.process_log import ProcessLogScreen
+
+    async with honcho_cockpit(project, "honcho") as (app, pilot, _honcho):
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProcessLogScreen), what="the log screen")
+        await wait_for(pilot, lambda: "started (pid=" in screen_text(app), what="honcho's own system lines")
+        assert "unavailable" not in screen_text(app)
+        assert "worker line" in screen_text(app)  # the whole captured output, every process's lines
 
 
 async def test_a_rebuild_run_elsewhere_streams_here_and_approving_meanwhile_says_who_holds_the_gate(project: Path) -> None:
@@ -292,28 +301,15 @@ async def test_every_theme_in_the_palette_can_be_chosen_with_a_proposal_and_a_pa
 
 
 async def test_stopping_one_of_honchos_processes_warns_that_honcho_stops_them_all(project: Path) -> None:
-    from test_processes_psutil import WEB, WORKER_LINE, Honcho
-
     from omni_tui.ui.screens import ConfirmScreen
 
-    honcho = Honcho(project, WEB + WORKER_LINE)
-    try:
-        ws = open_workspace(project)
-        app = CockpitApp(ws, watch=False)
-        async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.processes is not None and {"honcho", "web", "worker"} <= {p.name for p in app.processes.processes},
-                           what="honcho and its processes in the table")
-            await pilot.press("tab")
-            app.process_table.select_name("worker")
-            await wait_for(pilot, lambda: app.selected_process == "worker", what="the worker row selected")
-            await pilot.press("x")
-            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the stop confirmation")
-            assert "honcho stops all its processes when one ends" in screen_text(app)
-            await pilot.press("n")
-            await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen), what="the confirmation closed")
-            assert honcho.proc.poll() is None
-    finally:
-        honcho.close()
+    async with honcho_cockpit(project, "worker") as (app, pilot, honcho):
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the stop confirmation")
+        assert "honcho stops all its processes when one ends" in screen_text(app)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen), what="the confirmation closed")
+        assert honcho.proc.poll() is None
 
 
 async def test_edit_after_leaving_out_a_hunk_starts_from_what_approving_would_write(project: Path, monkeypatch) -> None:
