@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from omni_tui.core.proposals import Decision, ProposalStore
 from omni_tui.core.workspace import Workspace
 
 FAST_REBUILD = "echo building; sleep 0.2; echo done"
@@ -74,3 +75,14 @@ async def wait_exit(proc: subprocess.Popen[str], timeout: float = 60.0) -> int:
             raise AssertionError("the agent process did not exit")
         await asyncio.sleep(0.05)
     return proc.returncode
+
+
+def edited(project: Path, old: str, new: str) -> str:
+    """The project's devenv.nix with `old` (which must be there) replaced once by `new`."""
+    text = (project / "devenv.nix").read_text()
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+def decision_of(ws: Workspace, proposal_id: str) -> Decision | None:
+    return ProposalStore(ws).decision(proposal_id)

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import TextArea
 
-from app_harness import SIZE, open_workspace, propose, propose_now, screen_text, wait_exit, wait_for
-from omni_tui.core.proposals import ProposalStore
+from app_harness import SIZE, decision_of, open_workspace, propose, propose_now, screen_text, wait_exit, wait_for
 from omni_tui.core.textdiff import apply_hunks
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import ApproveScreen, EditScreen, RejectScreen
@@ -43,10 +42,6 @@ class BellCountingApp(CockpitApp):
     def bell(self) -> None:
         self.bells += 1
         super().bell()
-
-
-def decision_of(ws, proposal_id: str):
-    return ProposalStore(ws).decision(proposal_id)
 
 
 async def select_proposal(pilot, app, title: str) -> None:

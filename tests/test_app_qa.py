@@ -14,21 +14,9 @@ from typing import Any
 import pytest
 from textual import events
 
-from app_harness import SIZE, open_workspace, propose_now, screen_text, wait_for
-from omni_tui.core.proposals import ProposalStore
+from app_harness import SIZE, decision_of, edited, open_workspace, propose_now, screen_text, wait_for
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import ApproveScreen, EditScreen, RejectScreen
-
-
-
-def edited(project: Path, old: str, new: str) -> str:
-    text = (project / "devenv.nix").read_text()
-    assert old in text
-    return text.replace(old, new, 1)
-
-
-def decision_of(ws, proposal_id: str):
-    return ProposalStore(ws).decision(proposal_id)
 
 
 async def test_a_proposal_arriving_after_a_decision_is_selected(project: Path) -> None:

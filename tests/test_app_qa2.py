@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from app_harness import SIZE, open_workspace, propose_now, screen_text, wait_for
+from app_harness import SIZE, edited, open_workspace, propose_now, screen_text, wait_for
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import ApproveScreen, RejectScreen
@@ -17,12 +17,6 @@ from omni_tui.ui.screens import ApproveScreen, RejectScreen
 # What must never reach the person's terminal from an agent's text: C0/C1 controls (ESC starts
 # escape sequences that recolour, retitle or write the clipboard).
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def edited(project: Path, old: str, new: str) -> str:
-    text = (project / "devenv.nix").read_text()
-    assert old in text
-    return text.replace(old, new, 1)
 
 
 def region_text(app, region) -> str:

@@ -10,16 +10,10 @@ from pathlib import Path
 
 from textual import events
 
-from app_harness import SIZE, open_workspace, propose_now, screen_text, wait_for
+from app_harness import SIZE, edited, open_workspace, propose_now, screen_text, wait_for
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import RejectScreen
-
-
-def edited(project: Path, old: str, new: str) -> str:
-    text = (project / "devenv.nix").read_text()
-    assert old in text
-    return text.replace(old, new, 1)
 
 
 def burst(app: CockpitApp, keys: str, *, then: str | None = None) -> None:
