@@ -30,6 +30,12 @@ def screen_text(app) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
+def notices(app, text: str) -> int:
+    """How many toasts containing `text` the app holds. `App.notify` posts a message, so a toast lands a
+    moment after the code that raised it: wait for it (`wait_for(pilot, lambda: notices(...))`), never assert at once."""
+    return sum(text in n.message for n in app._notifications)
+
+
 async def wait_for(pilot, condition: Callable[[], object], timeout: float = 30.0, what: str = "condition"):
     """Poll `condition` while the app runs; fail with `what` after `timeout` seconds (generous: loaded CI)."""
     deadline = time.monotonic() + timeout

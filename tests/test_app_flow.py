@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import TextArea
 
-from app_harness import SIZE, decision_of, open_workspace, propose, propose_now, screen_text, wait_exit, wait_for
+from app_harness import SIZE, decision_of, open_workspace, notices, propose, propose_now, screen_text, wait_exit, wait_for
 from omni_tui.core.textdiff import apply_hunks
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import ApproveScreen, EditScreen, RejectScreen
@@ -276,7 +276,7 @@ async def test_the_quit_question_closes_when_the_rebuild_ends_first(project: Pat
         await wait_for(pilot, lambda: "Quit while a rebuild runs?" in screen_text(app), what="the quit confirmation")
         await wait_for(pilot, lambda: "Quit while a rebuild runs?" not in screen_text(app), timeout=30, what="the question closed")
         assert decision_of(ws, pid).status == "applied" and app.return_code is None
-        assert any("q quits now" in n.message for n in app._notifications)
+        await wait_for(pilot, lambda: notices(app, "q quits now"), what="the toast saying q now quits")
 
 
 async def test_after_a_decision_the_next_pending_proposal_is_selected(project: Path) -> None:

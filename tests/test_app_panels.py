@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app_harness import SIZE, open_workspace, propose_now, screen_text, wait_for
+from app_harness import SIZE, notices, open_workspace, propose_now, screen_text, wait_for
 from omni_tui.core.errors import ConfigError
 from omni_tui.ui.app import CockpitApp, run_cockpit
 from omni_tui.ui.screens import ApproveScreen, ConfirmScreen, HelpScreen
@@ -137,7 +137,9 @@ async def test_without_devenv_or_a_command_it_says_so_once_and_still_works(proje
         await pilot.pause()
         lines = list(app.log_view.lines)
         assert any("no rebuild command" in line for line in lines)
-        assert sum("no rebuild command" in n.message for n in app._notifications) == 1
+        await wait_for(pilot, lambda: notices(app, "no rebuild command"), what="the toast")
+        await pilot.pause(0.2)
+        assert notices(app, "no rebuild command") == 1
         pid = propose_now(project, "devenv.nix", (project / "devenv.nix").read_text() + "\n", title="Newline")
         await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal")
         assert app.check_action("approve", ()) is None

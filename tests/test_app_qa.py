@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from textual import events
 
-from app_harness import SIZE, decision_of, edited, open_workspace, propose_now, screen_text, wait_for
+from app_harness import SIZE, decision_of, edited, notices, open_workspace, propose_now, screen_text, wait_for
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import ApproveScreen, EditScreen, RejectScreen
 
@@ -243,7 +243,7 @@ async def test_a_rebuild_run_elsewhere_streams_here_and_approving_meanwhile_says
         await wait_for(pilot, lambda: "step-two" in screen_text(app), what="its log streaming here")
         assert "REBUILDING" in screen_text(app)
         await pilot.press("a")
-        await wait_for(pilot, lambda: any("running in another cockpit" in n.message for n in app._notifications),
+        await wait_for(pilot, lambda: notices(app, "running in another cockpit"),
                        what="why approving waits")
         assert not isinstance(app.screen, ApproveScreen)
         assert await wait_exit(other) == 0
