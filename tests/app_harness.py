@@ -30,6 +30,24 @@ def screen_text(app) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
+def ready(app, screen_type: type) -> bool:
+    """The active screen is a `screen_type` a person can read and type into: pushed is not enough (it
+    composes, mounts, takes focus and draws its footer a few frames later, later still on a loaded machine)."""
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    screen = app.screen
+    if not isinstance(screen, screen_type) or not screen._is_mounted or not screen_text(app).strip():
+        return False
+    if screen.query("Input, TextArea") and screen.focused is None:  # where the person types, once focused
+        return False
+    for footer in screen.query(Footer):
+        keys = footer.query(FooterKey)
+        if not keys or not all(key.region.width for key in keys):  # composed, and laid out: drawn
+            return False
+    return True
+
+
 def notices(app, text: str) -> int:
     """How many toasts containing `text` the app holds. `App.notify` posts a message, so a toast lands a
     moment after the code that raised it: wait for it (`wait_for(pilot, lambda: notices(...))`), never assert at once."""

@@ -55,3 +55,22 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for var in ("DEVENV_ROOT", "DEVENV_DOTFILE", "DEVENV_RUNTIME", "DEVENV_STATE", "PC_SOCKET_PATH", "PC_API_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     return root
+
+
+if os.environ.get("OMNI_TUI_JITTER"):
+    # Race hunting: every Textual message waits a random few milliseconds before it is handled, so
+    # the order of widgets, workers and timers shuffles the way a loaded CI machine shuffles it.
+    # `OMNI_TUI_JITTER=0.004 scripts/test tests/test_app_flow.py` — never set in CI.
+    import asyncio
+    import random
+
+    from textual.message_pump import MessagePump
+
+    _dispatch = MessagePump._dispatch_message
+    _most = float(os.environ["OMNI_TUI_JITTER"])
+
+    async def _jittered(self, message):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(random.uniform(0, _most))
+        return await _dispatch(self, message)
+
+    MessagePump._dispatch_message = _jittered  # type: ignore[method-assign]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import TextArea
 
-from app_harness import SIZE, decision_of, open_workspace, notices, propose, propose_now, screen_text, wait_exit, wait_for
+from app_harness import SIZE, decision_of, notices, open_workspace, propose, propose_now, ready, screen_text, wait_exit, wait_for
 from omni_tui.core.textdiff import apply_hunks
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import ApproveScreen, EditScreen, RejectScreen
@@ -63,10 +63,10 @@ async def test_cli_proposal_appears_rings_once_and_approve_applies_rebuilds_and_
         await wait_for(pilot, lambda: "New proposal" in screen_text(app), what="the notification")
         # validation runs in a worker and lands in the queue's badge and the detail panel
         await wait_for(pilot, lambda: "✓ ok" in screen_text(app), what="the validation badge")
-        assert "base current" in screen_text(app)
+        await wait_for(pilot, lambda: "base current" in screen_text(app), what="the checks in the detail panel")
 
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
         modal = screen_text(app)
         assert "devenv.nix" in modal and "+1" in modal and "-1" in modal
         assert "echo building; sleep 0.2; echo done" in modal
@@ -93,7 +93,7 @@ async def test_reject_with_a_reason_reaches_the_agent_and_leaves_the_file(projec
         await select_proposal(pilot, app, "Add ripgrep")
         pid = app.detail.view.key
         await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(app.screen, RejectScreen), what="the reject modal")
+        await wait_for(pilot, lambda: ready(app, RejectScreen), what="the reject modal")
         await pilot.press("enter")  # an empty reason is refused: the modal stays
         await pilot.pause()
         assert isinstance(app.screen, RejectScreen)
@@ -120,12 +120,12 @@ async def test_partial_approval_applies_exactly_the_chosen_hunks(project: Path) 
         await select_proposal(pilot, app, "Two edits")
         assert app.detail.diff.hunk_count == 2
         await pilot.press("enter")  # into the proposal's diff
-        assert app.focused is app.detail.diff
+        await wait_for(pilot, lambda: app.focused is app.detail.diff, what="the diff focused")
         await pilot.press("n")  # to the first hunk
         await pilot.press("space")  # leave it out
         await wait_for(pilot, lambda: app.detail.diff.selected_hunks == {1}, what="hunk 0 left out")
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
         assert "1 of 2 hunks" in screen_text(app)
         await pilot.press("y")
         pid = app.detail.view.key
@@ -147,10 +147,10 @@ async def test_edit_before_approving_applies_the_edited_text(project: Path, monk
         await select_proposal(pilot, app, "Add ripgrep")
         pid = app.detail.view.key
         await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, EditScreen), what="the editor")
+        await wait_for(pilot, lambda: ready(app, EditScreen), what="the editor")
         app.screen.query_one(TextArea).insert("# reviewed by a person\n", (0, 0))
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal after editing")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal after editing")
         await pilot.press("y")
         await wait_for(pilot, lambda: (d := decision_of(ws, pid)) is not None and d.status == "applied", what="the decision")
         assert (project / "devenv.nix").read_text() == "# reviewed by a person\n" + GOOD
@@ -166,7 +166,7 @@ async def test_cancel_stops_a_running_rebuild_and_the_change_is_rolled_back(proj
         await select_proposal(pilot, app, "Slow build")
         pid = app.detail.view.key
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
         await pilot.press("y")
         await wait_for(pilot, lambda: "started" in screen_text(app) and app.job is not None, what="the rebuild running")
         assert "REBUILDING" in screen_text(app)
@@ -201,7 +201,7 @@ async def test_approve_with_a_real_nix_build(project: Path, need_nix: None) -> N
         await wait_for(pilot, lambda: "Nix parses" in screen_text(app), what="nix-instantiate's verdict")
         pid = app.detail.view.key
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
         await pilot.press("y")
         await wait_for(pilot, lambda: (d := decision_of(ws, pid)) is not None and d.status == "applied", timeout=120, what="the build")
         await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the outcome")
@@ -222,7 +222,7 @@ async def test_a_failed_rebuild_without_auto_rollback_offers_b_which_restores_th
         pid = app.detail.view.key
         assert app.check_action("rollback", ()) is False  # shown only after a failed rebuild
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
         await pilot.press("y")
         await wait_for(pilot, lambda: "FAILED — rollback?" in screen_text(app), what="the failed gate state")
         text = screen_text(app)
@@ -250,7 +250,7 @@ async def test_quitting_during_a_rebuild_asks_then_cancels_and_rolls_back_before
         pid = propose_now(project, "devenv.nix", GOOD, title="Slow build")
         await select_proposal(pilot, app, "Slow build")
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
         await pilot.press("y")
         await wait_for(pilot, lambda: "started" in app.log_view.lines, what="the rebuild running")
         await pilot.press("q")
@@ -269,7 +269,7 @@ async def test_the_quit_question_closes_when_the_rebuild_ends_first(project: Pat
         pid = propose_now(project, "devenv.nix", GOOD, title="Short build")
         await select_proposal(pilot, app, "Short build")
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
         await pilot.press("y")
         await wait_for(pilot, lambda: "started" in app.log_view.lines, what="the rebuild running")
         await pilot.press("q")
@@ -288,7 +288,7 @@ async def test_after_a_decision_the_next_pending_proposal_is_selected(project: P
         await select_proposal(pilot, app, "First")
         await wait_for(pilot, lambda: "Second" in screen_text(app), what="both proposals")
         await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(app.screen, RejectScreen), what="the reject modal")
+        await wait_for(pilot, lambda: ready(app, RejectScreen), what="the reject modal")
         for key in "no":
             await pilot.press(key)
         await pilot.press("enter")

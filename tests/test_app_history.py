@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from app_harness import SIZE, open_workspace, propose_now, screen_text, wait_for
+from app_harness import SIZE, open_workspace, propose_now, ready, screen_text, wait_for
 from omni_tui.core.gate import Gate
 from omni_tui.core.history import applied_label
 from omni_tui.core.proposals import ProposalStore
@@ -50,7 +50,7 @@ async def test_an_approved_proposal_shows_the_diff_that_was_applied(project: Pat
         pid = propose_now(project, "devenv.nix", NEW, title="Two edits")
         await select(pilot, app, "Two edits")
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
         await pilot.press("y")
         await wait_for(pilot, lambda: decision_status(ws, pid) == "applied", what="the approval")
         await wait_for(pilot, lambda: "Applied: before → after, from the backup" in screen_text(app), what="the history label")
@@ -73,7 +73,7 @@ async def test_a_partial_approval_shows_only_the_chosen_hunk(project: Path) -> N
         await pilot.press("enter", "n", "space")  # into the diff, first hunk, leave it out
         await wait_for(pilot, lambda: app.detail.diff.selected_hunks == {1}, what="hunk 0 left out")
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
         await pilot.press("y")
         await wait_for(pilot, lambda: decision_status(ws, pid) == "applied", what="the approval")
         await wait_for(pilot, lambda: "chosen hunks only" in screen_text(app), what="the history label")

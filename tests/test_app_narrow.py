@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app_harness import SIZE, open_workspace, propose_now, screen_text, wait_for
+from app_harness import SIZE, open_workspace, propose_now, ready, screen_text, wait_for
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import RejectScreen
 
@@ -109,7 +109,7 @@ async def test_a_proposals_title_why_validation_and_decision_are_in_view(project
         assert "Why: faster search" in text
         assert any("Add ripgrep" in line and "pending" in line and "ago" in line for line in text.splitlines())
         await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(app.screen, RejectScreen), what="the reject modal")
+        await wait_for(pilot, lambda: ready(app, RejectScreen), what="the reject modal")
         await pilot.press(*"not now")
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, RejectScreen), what="the modal closed")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app_harness import SIZE, notices, open_workspace, propose_now, screen_text, wait_for
+from app_harness import SIZE, notices, open_workspace, propose_now, ready, screen_text, wait_for
 from omni_tui.core.errors import ConfigError
 from omni_tui.ui.app import CockpitApp, run_cockpit
 from omni_tui.ui.screens import ApproveScreen, ConfirmScreen, HelpScreen
@@ -89,11 +89,11 @@ async def test_keys_are_remapped_from_the_config(project: Path) -> None:
         await pilot.pause()
         assert not isinstance(app.screen, ApproveScreen)
         await pilot.press("y")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="approve on its new key")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="approve on its new key")
         await pilot.press("n")
         await wait_for(pilot, lambda: not isinstance(app.screen, ApproveScreen), what="the modal to close")
         await pilot.press("f1")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help on F1")
+        await wait_for(pilot, lambda: ready(app, HelpScreen), what="help on F1")
         help_text = screen_text(app)
         assert "Approve the selected proposal" in help_text
         assert "y  " in help_text or " y " in help_text
@@ -177,11 +177,11 @@ async def test_a_real_process_appears_its_log_opens_and_stop_asks_first(project:
         assert app._focused_panel() == "processes-panel"
         await wait_for(pilot, lambda: app.selected_process is not None, what="a selected process")
         await pilot.press("l")
-        await wait_for(pilot, lambda: isinstance(app.screen, ProcessLogScreen), what="the log screen")
+        await wait_for(pilot, lambda: ready(app, ProcessLogScreen), what="the log screen")
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, ProcessLogScreen), what="the log screen to close")
         await pilot.press("x")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the stop confirmation")
+        await wait_for(pilot, lambda: ready(app, ConfirmScreen), what="the stop confirmation")
         assert project_process.poll() is None  # nothing happens before the person confirms
         await pilot.press("y")
         deadline = time.monotonic() + 30

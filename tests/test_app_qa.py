@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from textual import events
 
-from app_harness import SIZE, decision_of, edited, notices, open_workspace, propose_now, screen_text, wait_for
+from app_harness import SIZE, decision_of, edited, notices, open_workspace, propose_now, ready, screen_text, wait_for
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import ApproveScreen, EditScreen, RejectScreen
 
@@ -26,7 +26,7 @@ async def test_a_proposal_arriving_after_a_decision_is_selected(project: Path) -
         first = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="First")
         await wait_for(pilot, lambda: app.selected_key == first, what="the first proposal selected")
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
         await pilot.press("y")
         await wait_for(pilot, lambda: getattr(decision_of(ws, first), "status", None) == "applied", what="the approval")
         await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the rebuild's end")
@@ -36,7 +36,7 @@ async def test_a_proposal_arriving_after_a_decision_is_selected(project: Path) -
         await wait_for(pilot, lambda: app.detail.view is not None and app.detail.view.title == "Second", what="its detail")
         # `r` now acts on the new one, not on the applied one.
         await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(app.screen, RejectScreen), what="the reject modal")
+        await wait_for(pilot, lambda: ready(app, RejectScreen), what="the reject modal")
         assert app.screen.proposal_title == "Second"
 
 
@@ -48,7 +48,7 @@ async def test_a_reason_typed_and_entered_at_once_is_the_reason_recorded(project
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.mysql57"), title="MySQL")
         await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
         await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(app.screen, RejectScreen), what="the reject modal")
+        await wait_for(pilot, lambda: ready(app, RejectScreen), what="the reject modal")
         reason = "no mysql please"
         # As the terminal driver delivers them: every key posted to the app before any is handled.
         for char in reason:
@@ -68,11 +68,11 @@ async def test_text_typed_and_saved_at_once_in_the_editor_is_what_is_approved(pr
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
         await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
         await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, EditScreen), what="the editor")
+        await wait_for(pilot, lambda: ready(app, EditScreen), what="the editor")
         for char in "# ok":
             app.post_message(events.Key("space" if char == " " else char, char))
         app.post_message(events.Key("ctrl+s", None))
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal after saving")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal after saving")
         assert app.edited[pid]["devenv.nix"].startswith("# ok")
 
 
@@ -101,7 +101,7 @@ async def test_the_accept_edits_modal_validates_the_direct_edits_and_blocks_a_sy
         (project / "devenv.nix").write_text(edited(project, "pkgs.jq", "pkgs.jq pkgs.htop"))
         await wait_for(pilot, lambda: "UNAPPROVED EDITS" in screen_text(app), what="the gate state")
         await pilot.press("A")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the accept confirmation")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the accept confirmation")
         await wait_for(pilot, lambda: "✓ Nix parses" in screen_text(app), what="the Nix check passed")
         assert "size/encoding ok" in screen_text(app)
         assert "not validated" not in screen_text(app) and "base current" not in screen_text(app)
@@ -111,7 +111,7 @@ async def test_the_accept_edits_modal_validates_the_direct_edits_and_blocks_a_sy
         (project / "devenv.nix").write_text(edited(project, "pkgs.htop ];", "pkgs.htop ;"))
         await wait_for(pilot, lambda: "−1" in screen_text(app) and app._unapproved(), what="the broken edit shown")
         await pilot.press("A")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the accept confirmation")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the accept confirmation")
         await wait_for(pilot, lambda: "Cannot approve" in screen_text(app), what="the syntax error blocking")
         assert "✗ Nix" in screen_text(app) and "devenv.nix:" in screen_text(app)
         await pilot.press("y")  # blocked: nothing happens
@@ -126,7 +126,7 @@ async def test_the_accept_edits_modal_names_an_edit_that_is_not_utf8(project: Pa
         (project / "devenv.nix").write_bytes((project / "devenv.nix").read_bytes().replace(b"hello", b"h\xe9llo"))
         await wait_for(pilot, lambda: "UNAPPROVED EDITS" in screen_text(app), what="the gate state")
         await pilot.press("A")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the accept confirmation")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the accept confirmation")
         await wait_for(pilot, lambda: "not valid UTF-8" in screen_text(app), what="the encoding check")
         assert "Cannot approve" in screen_text(app)
 
@@ -139,7 +139,7 @@ async def test_the_open_approve_modal_shows_a_validation_that_finishes_after_it_
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
         await wait_for(pilot, lambda: app.selected_key == pid and app.validations.get(pid), what="the proposal checked")
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
         assert "base current" in screen_text(app) and "Cannot approve" not in screen_text(app)
         (project / "devenv.nix").write_text(edited(project, '"hello"', '"bonjour"'))
         await wait_for(pilot, lambda: "Cannot approve" in screen_text(app), what="the stale base blocking")
@@ -168,7 +168,7 @@ async def test_the_cockpits_own_rebuild_is_not_listed_as_a_project_process(proje
             pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
             await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
             await pilot.press("a")
-            await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+            await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
             await pilot.press("y")
 
             def sleeper() -> int | None:
@@ -221,7 +221,7 @@ async def test_l_on_the_honcho_row_shows_the_managers_own_output(project: Path) 
 
     async with honcho_cockpit(project, "honcho") as (app, pilot, _honcho):
         await pilot.press("l")
-        await wait_for(pilot, lambda: isinstance(app.screen, ProcessLogScreen), what="the log screen")
+        await wait_for(pilot, lambda: ready(app, ProcessLogScreen), what="the log screen")
         await wait_for(pilot, lambda: "started (pid=" in screen_text(app), what="honcho's own system lines")
         assert "unavailable" not in screen_text(app)
         assert "worker line" in screen_text(app)  # the whole captured output, every process's lines
@@ -252,7 +252,7 @@ async def test_a_rebuild_run_elsewhere_streams_here_and_approving_meanwhile_says
         assert "building" not in app.log_view.progress_text()  # the phase ended with the exit code
         assert decision_of(ws, pid) is None  # nothing was applied here
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="approving possible again")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="approving possible again")
 
 
 async def test_an_applied_proposal_says_it_is_applied_not_that_there_is_nothing_to_apply(project: Path) -> None:
@@ -262,7 +262,7 @@ async def test_an_applied_proposal_says_it_is_applied_not_that_there_is_nothing_
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
         await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
         await pilot.press("y")
         await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the rebuild's end")
         # the change that was applied, from the backups (tests/test_app_history.py: without them)
@@ -293,7 +293,7 @@ async def test_stopping_one_of_honchos_processes_warns_that_honcho_stops_them_al
 
     async with honcho_cockpit(project, "worker") as (app, pilot, honcho):
         await pilot.press("x")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the stop confirmation")
+        await wait_for(pilot, lambda: ready(app, ConfirmScreen), what="the stop confirmation")
         assert "honcho stops all its processes when one ends" in screen_text(app)
         await pilot.press("n")
         await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen), what="the confirmation closed")
@@ -315,7 +315,7 @@ async def test_edit_after_leaving_out_a_hunk_starts_from_what_approving_would_wr
         await pilot.press("space")  # leave the first hunk (the greeting) out
         await wait_for(pilot, lambda: app.hunks.get((pid, "devenv.nix")) == {1}, what="only the second hunk chosen")
         await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, EditScreen), what="the editor")
+        await wait_for(pilot, lambda: ready(app, EditScreen), what="the editor")
         text = app.screen.query_one(TextArea).text
         assert '"hello"' in text and '"bonjour"' not in text  # the left-out hunk is not in the editor
         assert "from the shell" in text
@@ -332,9 +332,9 @@ async def test_approving_an_edit_that_breaks_the_syntax_is_blocked_in_the_modal(
         await wait_for(pilot, lambda: app.selected_key == pid and app.validations.get(pid), what="the proposal checked")
         assert app.validations[pid][0].ok
         await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, EditScreen), what="the editor")
+        await wait_for(pilot, lambda: ready(app, EditScreen), what="the editor")
         await pilot.press("{", "{", "ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal for the edit")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal for the edit")
         await wait_for(pilot, lambda: "Cannot approve" in screen_text(app), what="the broken edit blocked")
         assert "✗ Nix" in screen_text(app) and "edited by you" in screen_text(app)
         await pilot.press("y")

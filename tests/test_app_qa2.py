@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from app_harness import SIZE, edited, open_workspace, propose_now, screen_text, wait_for
+from app_harness import SIZE, edited, open_workspace, propose_now, ready, screen_text, wait_for
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import ApproveScreen, RejectScreen
@@ -41,12 +41,12 @@ async def test_an_escape_sequence_in_a_title_never_reaches_the_terminal_while_it
         await wait_for(pilot, lambda: "New proposal" in screen_text(app), what="the notification")
         assert rendered_controls(app) == []
         await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(app.screen, RejectScreen), what="the reject modal")
+        await wait_for(pilot, lambda: ready(app, RejectScreen), what="the reject modal")
         assert rendered_controls(app) == []
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, RejectScreen), what="the reject modal closed")
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
         assert rendered_controls(app) == []
         await pilot.press("y")
         # The rebuild's progress row leads with the (short) title.
@@ -68,7 +68,7 @@ async def test_a_rejected_proposal_shows_what_it_proposed_not_an_undo_of_later_e
         rejected = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.uv"), title="Add uv")
         await wait_for(pilot, lambda: app.selected_key == rejected, what="the proposal selected")
         await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(app.screen, RejectScreen), what="the reject modal")
+        await wait_for(pilot, lambda: ready(app, RejectScreen), what="the reject modal")
         await pilot.press(*"not now", "enter")
         await wait_for(pilot, lambda: "rejected by" in screen_text(app), what="the rejection shown")
         assert app.detail.diff.hunk_count == 1
@@ -96,7 +96,7 @@ async def test_states_read_as_words_after_a_failed_rebuild(project: Path) -> Non
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.nope"), title="Nope")
         await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
         await pilot.press("y")
         await wait_for(pilot, lambda: getattr(ProposalStore(ws).decision(pid), "status", None) == "rolled_back", what="the rollback")
         await wait_for(pilot, lambda: "· rolled" in screen_text(app) and "by root" in screen_text(app), what="the end shown")

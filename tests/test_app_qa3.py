@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from textual import events
 
-from app_harness import SIZE, edited, open_workspace, propose_now, screen_text, wait_for
+from app_harness import SIZE, edited, open_workspace, propose_now, ready, screen_text, wait_for
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.ui.app import CockpitApp
-from omni_tui.ui.screens import RejectScreen
+from omni_tui.ui.screens import EditScreen, RejectScreen
 
 
 def burst(app: CockpitApp, keys: str, *, then: str | None = None) -> None:
@@ -22,7 +24,7 @@ def burst(app: CockpitApp, keys: str, *, then: str | None = None) -> None:
     for char in keys:
         app.post_message(events.Key("space" if char == " " else char, char))
     if then is not None:
-        app.post_message(events.Key(then, "\r" if then == "enter" else None))
+        app.post_message(events.Key(then, {"enter": "\r", "ctrl+s": "\x13"}.get(then)))
 
 
 async def test_r_then_the_reason_and_enter_at_once_rejects_with_that_reason(project: Path) -> None:
@@ -46,11 +48,29 @@ async def test_r_then_the_reason_at_once_fills_the_modal(project: Path) -> None:
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.mysql57"), title="MySQL")
         await wait_for(pilot, lambda: app.selected_key == pid and app.detail.view is not None, what="the proposal shown")
         burst(app, "rpin it")
-        await wait_for(pilot, lambda: isinstance(app.screen, RejectScreen) and app.screen.reason == "pin it",
+        await wait_for(pilot, lambda: ready(app, RejectScreen) and app.screen.reason == "pin it",
                        what="the reason typed into the modal")
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, RejectScreen), what="the modal closed")
         assert ProposalStore(ws).status(pid) == "pending"
+
+
+async def test_e_then_typing_and_save_at_once_keeps_every_key(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The built-in editor opens only once `e` is handled: what is typed behind it, and ctrl+s, still land."""
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    ws = open_workspace(project)
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        proposed = edited(project, "pkgs.jq", "pkgs.jq pkgs.mysql57")
+        pid = propose_now(project, "devenv.nix", proposed, title="MySQL")
+        await wait_for(pilot, lambda: app.selected_key == pid and app.detail.view is not None, what="the proposal shown")
+        burst(app, "e# ok", then="enter")
+        burst(app, "", then="ctrl+s")
+        await wait_for(pilot, lambda: pid in app.edited, what="the edit kept")
+        assert app.edited[pid]["devenv.nix"] == "# ok\n" + proposed
+        assert not isinstance(app.screen, EditScreen)
+        await wait_for(pilot, lambda: "edited by you" in screen_text(app), what="the proposal marked as edited")
 
 
 def test_quitting_during_a_rebuild_says_what_became_of_the_change(need_tmux: None, project: Path, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app_harness import SIZE, open_workspace, propose_now, screen_text, wait_for
+from app_harness import SIZE, open_workspace, propose_now, ready, screen_text, wait_for
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import ApproveScreen, ConfirmScreen
@@ -22,16 +22,16 @@ async def test_a_direct_edit_shows_live_and_u_restores_the_exact_bytes(project: 
         await wait_for(pilot, lambda: "UNAPPROVED EDITS" in screen_text(app), what="the gate state")
         assert "+1 −1" in screen_text(app)
         await pilot.press("shift+tab", "z")  # the Changes panel, maximised: whole lines visible
-        await wait_for(pilot, lambda: app.screen.maximized is not None, what="the panel maximised")
+        await wait_for(pilot, lambda: app.screen.maximized is not None and "Proposals" not in screen_text(app),
+                       what="the panel maximised")
         text = screen_text(app)
         assert "+   packages = [ pkgs.git pkgs.jq pkgs.htop ];" in text
         assert "-   packages = [ pkgs.git pkgs.jq ];" in text
-        assert "Proposals" not in text
         await pilot.press("z")
-        await wait_for(pilot, lambda: app.screen.maximized is None, what="the panel restored")
-        assert "Proposals" in screen_text(app)
+        await wait_for(pilot, lambda: app.screen.maximized is None and "Proposals" in screen_text(app),
+                       what="the panel restored")
         await pilot.press("u")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the revert confirmation")
+        await wait_for(pilot, lambda: ready(app, ConfirmScreen), what="the revert confirmation")
         assert "devenv.nix" in screen_text(app)
         await pilot.press("y")
         await wait_for(pilot, lambda: (project / "devenv.nix").read_bytes() == original, what="the bytes restored")
@@ -47,7 +47,7 @@ async def test_accepting_direct_edits_rebuilds_and_makes_them_the_baseline(proje
         (project / "devenv.nix").write_text(edited)
         await wait_for(pilot, lambda: "UNAPPROVED EDITS" in screen_text(app), what="the gate state")
         await pilot.press("A")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), what="the accept confirmation")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the accept confirmation")
         assert "Accept" in screen_text(app) and "+1 -1" in screen_text(app)
         await pilot.press("y")
         await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the rebuild")

@@ -218,3 +218,18 @@ async def test_with_the_real_clock_the_measured_duration_is_shown() -> None:
         line.start()
         line.finish(2, duration_s=12.4)
         assert line.plain_text() == "✗ exit 2 · 12.4 s"
+
+
+async def test_a_long_line_that_brings_the_horizontal_scrollbar_is_still_shown_while_following() -> None:
+    """The scrollbar takes the bottom row after the view scrolled to the end: the view catches up."""
+    async with LogApp().run_test(size=(40, 12)) as pilot:
+        view = pilot.app.query_one(LogView)
+        view.write_lines([f"line {i}" for i in range(30)])
+        await pilot.pause()
+        assert screen_rows(view)[-1] == "line 29"
+        view.write_line("the outcome, longer than the panel is wide: " + "x" * 40)
+        for _ in range(5):
+            await pilot.pause()
+        assert view.follow and view.scroll_offset.y == view.max_scroll_y
+        visible = [view.render_line(y).text.rstrip() for y in range(view.scrollable_content_region.height)]
+        assert visible[-1].startswith("the outcome, longer") and visible[-2] == "line 29"

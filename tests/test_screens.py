@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Static, TextArea
 
+from app_harness import ready
 from omni_tui.ui.screens import (
     ApprovalCheck,
     ApprovalSummary,
@@ -83,7 +84,7 @@ async def wait_for(pilot: Any, condition: Callable[[], bool], what: str, tries: 
 async def test_approve_returns_the_choice(key: str, expected: bool) -> None:
     app = Host(lambda: ApproveScreen(GOOD))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), "the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), "the approve modal")
         text = screen_text(app)
         assert "Approve: Add redis" in text
         assert "devenv.nix  +5 -1  2 of 3 hunks" in text
@@ -100,7 +101,7 @@ async def test_approve_keeps_its_buttons_visible_at_80x24() -> None:
     summary = dataclasses.replace(BROKEN, files=GOOD.files, checks=checks, restart_command="devenv up -d")
     app = Host(lambda: ApproveScreen(summary))
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), "the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), "the approve modal")
         text = screen_text(app)
         assert "Approve (y)" in text and "Cancel (n)" in text
         assert "Cannot approve" in text
@@ -109,7 +110,7 @@ async def test_approve_keeps_its_buttons_visible_at_80x24() -> None:
 async def test_approve_is_refused_while_a_check_failed() -> None:
     app = Host(lambda: ApproveScreen(BROKEN))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), "the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), "the approve modal")
         text = screen_text(app)
         assert "✗ Nix parses — line 3, column 5: unexpected '}'" in text
         assert "Cannot approve: Nix parses: line 3, column 5" in text
@@ -137,7 +138,7 @@ async def test_approve_without_a_rebuild_command_says_so() -> None:
                               action="Accept edits")
     app = Host(lambda: ApproveScreen(summary))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), "the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), "the approve modal")
         text = screen_text(app)
         assert "no rebuild: no devenv on PATH and no [rebuild] command configured" in text
         assert "y Accept edits" in text  # the footer names the real action
@@ -149,7 +150,7 @@ async def test_untrusted_titles_are_shown_literally() -> None:
     summary = ApprovalSummary(title="[b]x[/b] $primary [$error]", files=(FileSummary("a[1].nix", 1, 0, 1, 1),))
     app = Host(lambda: ApproveScreen(summary))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen), "the approve modal")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), "the approve modal")
         text = screen_text(app)
         assert "Approve: [b]x[/b] $primary [$error]" in text
         assert "a[1].nix" in text
@@ -158,7 +159,7 @@ async def test_untrusted_titles_are_shown_literally() -> None:
 async def test_reject_refuses_an_empty_reason_then_returns_the_typed_one() -> None:
     app = Host(lambda: RejectScreen("Add redis"))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, RejectScreen), "the reject modal")
+        await wait_for(pilot, lambda: ready(app, RejectScreen), "the reject modal")
         assert "Reject: Add redis" in screen_text(app)
         await pilot.press("enter")
         await pilot.press("space", "space", "enter")  # whitespace is no reason either
@@ -174,7 +175,7 @@ async def test_reject_refuses_an_empty_reason_then_returns_the_typed_one() -> No
 async def test_reject_escape_returns_none() -> None:
     app = Host(lambda: RejectScreen("Add redis"))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, RejectScreen), "the reject modal")
+        await wait_for(pilot, lambda: ready(app, RejectScreen), "the reject modal")
         await pilot.press(*"half typed")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.results == [None], "dismiss(None)")
@@ -186,7 +187,7 @@ ORIGINAL = '{ pkgs, ... }:\n{\n  packages = [ pkgs.git ];\n}\n'
 async def test_edit_returns_the_edited_text() -> None:
     app = Host(lambda: EditScreen("devenv.nix", ORIGINAL))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, EditScreen), "the edit modal")
+        await wait_for(pilot, lambda: ready(app, EditScreen), "the edit modal")
         assert "packages = [ pkgs.git ];" in screen_text(app)
         area = app.screen.query_one(TextArea)
         area.move_cursor((2, len("  packages = [ pkgs.git")))
@@ -200,7 +201,7 @@ async def test_edit_returns_the_edited_text() -> None:
 async def test_edit_highlights_nix_when_the_grammar_is_installed() -> None:
     app = Host(lambda: EditScreen("devenv.nix", ORIGINAL))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, EditScreen), "the edit modal")
+        await wait_for(pilot, lambda: ready(app, EditScreen), "the edit modal")
         area = app.screen.query_one(TextArea)
         if nix_language() is None:
             assert area.language is None
@@ -212,22 +213,22 @@ async def test_edit_highlights_nix_when_the_grammar_is_installed() -> None:
 async def test_edit_escape_unchanged_returns_none_and_changed_asks_first() -> None:
     app = Host(lambda: EditScreen("devenv.nix", ORIGINAL))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, EditScreen), "the edit modal")
+        await wait_for(pilot, lambda: ready(app, EditScreen), "the edit modal")
         await pilot.press("x")
         await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the discard question")
+        await wait_for(pilot, lambda: ready(app, ConfirmScreen), "the discard question")
         assert "Discard your edits to devenv.nix?" in screen_text(app)
         await pilot.press("n")  # keep editing
-        await wait_for(pilot, lambda: isinstance(app.screen, EditScreen), "back to the editor")
+        await wait_for(pilot, lambda: ready(app, EditScreen), "back to the editor")
         assert app.results == []
         await pilot.press("backspace", "escape")  # undone: nothing to lose, closes at once
         await wait_for(pilot, lambda: app.results == [None], "dismiss(None)")
 
     app = Host(lambda: EditScreen("devenv.nix", ORIGINAL))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, EditScreen), "the edit modal")
+        await wait_for(pilot, lambda: ready(app, EditScreen), "the edit modal")
         await pilot.press("x", "escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the discard question")
+        await wait_for(pilot, lambda: ready(app, ConfirmScreen), "the discard question")
         await pilot.press("y")
         await wait_for(pilot, lambda: app.results == [None], "dismiss(None) after discarding")
 
@@ -236,10 +237,10 @@ async def test_edit_escape_unchanged_returns_none_and_changed_asks_first() -> No
 async def test_confirm_returns_the_choice(key: str, expected: bool) -> None:
     app = Host(lambda: ConfirmScreen("Restart web?", "pid 42 gets SIGTERM", yes_label="Restart"))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirm modal")
+        await wait_for(pilot, lambda: ready(app, ConfirmScreen) and "y Restart" in screen_text(app),
+                       "the confirm modal, its footer naming the action")
         text = screen_text(app)
         assert "Restart web?" in text and "pid 42 gets SIGTERM" in text
-        assert "y Restart" in text
         await pilot.press(key)
         await wait_for(pilot, lambda: app.results == [expected], f"dismiss({expected})")
 
@@ -295,7 +296,7 @@ async def test_help_lists_every_key_grouped_and_follows_remapping() -> None:
         assert "Down" not in str(sections)
 
         await pilot.press("f1")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+        await wait_for(pilot, lambda: ready(app, HelpScreen), "the help screen")
         text = screen_text(app)
         assert "Proposals" in text and "Changes" in text
         assert "y  Approve the selected proposal" in text
@@ -336,7 +337,7 @@ async def test_theme_variables_reach_the_css_and_builtin_themes_still_work() -> 
 async def test_process_log_shows_fed_lines_and_follows_the_tail() -> None:
     app = Host(lambda: ProcessLogScreen("web", "process-compose"))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ProcessLogScreen), "the log screen")
+        await wait_for(pilot, lambda: ready(app, ProcessLogScreen), "the log screen")
         screen = app.screen
         assert isinstance(screen, ProcessLogScreen)
         assert "Log: web · process-compose" in screen_text(app)
@@ -365,7 +366,7 @@ async def test_process_log_shows_fed_lines_and_follows_the_tail() -> None:
 async def test_process_log_sync_tail_adds_only_new_lines() -> None:
     app = Host(lambda: ProcessLogScreen("worker"))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ProcessLogScreen), "the log screen")
+        await wait_for(pilot, lambda: ready(app, ProcessLogScreen), "the log screen")
         screen = app.screen
         assert isinstance(screen, ProcessLogScreen)
         screen.sync_tail(["a", "b", "c"])

@@ -21,6 +21,7 @@ from pytest_textual_snapshot import SVGImageExtension
 from syrupy.assertion import SnapshotAssertion
 from textual.pilot import Pilot
 from textual.widgets import Input
+from textual.worker import WorkerState
 
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.core import rebuild
@@ -28,6 +29,7 @@ from omni_tui.core.rebuild import RebuildRunner
 from omni_tui.core.workspace import Workspace
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.themes import SHIPPED_THEMES
+from omni_tui.ui.widgets.diff_view import DiffView
 
 SNAPSHOTS = Path(__file__).resolve().parent.parent / "snapshots" / Path(__file__).stem
 SIZE = (120, 34)
@@ -149,12 +151,31 @@ async def _until(pilot: Pilot[Any], condition: Callable[[], bool], what: str, ti
 
 
 async def _settle(pilot: Pilot[Any]) -> None:
-    """Let the app finish reacting, then take away what varies between runs: toasts, a blinking cursor."""
-    await pilot.pause()
-    for widget in pilot.app.screen.query(Input):
-        widget.cursor_blink = False
-    pilot.app.clear_notifications()
-    await pilot.pause()
+    """Let the app finish reacting, then take away what varies between runs: toasts, a blinking cursor.
+    Finished means no worker busy, no diff waiting for its colours, and the same picture three polls
+    running: on a loaded machine a frame can lag well behind the state a test waited for."""
+    app = pilot.app
+
+    def busy() -> bool:
+        views = [view for screen in app.screen_stack for view in screen.query(DiffView)]
+        return any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers) or any(
+            view._preparing_highlight for view in views
+        )
+
+    previous: list[Any] = []
+    still = 0
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while still < 3:
+        if loop.time() > deadline:
+            raise AssertionError(f"the screen never settled:\n{_text(pilot)}")
+        await pilot.pause(0.05)
+        for widget in app.screen.query(Input):
+            widget.cursor_blink = False
+        app.clear_notifications()
+        picture = list(app.screen._compositor.render_strips())
+        still = still + 1 if picture == previous and not busy() else 0
+        previous = picture
 
 
 async def _validated(pilot: Pilot[Any]) -> None:

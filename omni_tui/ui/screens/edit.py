@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -23,6 +24,8 @@ class EditScreen(ModalScreen[str | None]):
     """Edit `content` (the proposed text of `path`) before approving it."""
 
     CSS_PATH = "screens.tcss"
+    # Keys typed right after the one that opened this modal belong to it (the cockpit re-sends them).
+    TYPE_AHEAD: ClassVar[bool] = True
 
     # Priority: the TextArea would otherwise take escape (and tab) for itself.
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -51,6 +54,17 @@ class EditScreen(ModalScreen[str | None]):
         self._show_status()
         self.query_one(TextArea).focus()
 
+    def on_key(self, event: events.Key) -> None:
+        # Keys typed right after `e`, before the TextArea had focus, reach the screen itself (the
+        # TextArea stops the keys it takes): type them in, in order, as the TextArea would have.
+        area = self.query_one(TextArea)
+        if area.has_focus:
+            return
+        typed = "\n" if event.key == "enter" else event.character if event.is_printable else None
+        if typed:
+            event.stop()
+            area.insert(typed)
+
     @property
     def text(self) -> str:
         return self.query_one(TextArea).text
@@ -78,9 +92,10 @@ class EditScreen(ModalScreen[str | None]):
         self._show_status()
 
     def action_save(self) -> None:
-        # ctrl+s is handled as it arrives; keys typed just before it may still be queued for the
-        # TextArea (a paste, tmux send-keys). Save once it has taken them.
-        self.query_one(TextArea).call_later(self._save_typed)
+        # ctrl+s is handled as it arrives (even before this screen is mounted); keys typed just before
+        # it may still be queued, for this screen (typed before the TextArea had focus) and then for the
+        # TextArea (a paste, tmux send-keys). Save once both have taken them.
+        self.call_later(lambda: self.query_one(TextArea).call_later(self._save_typed))
 
     def _save_typed(self) -> None:
         if self.is_active:

@@ -158,6 +158,7 @@ class DiffView(ScrollView, can_focus=True):
         """While True the mode follows the width: split only when each side shows `SPLIT_MIN_TEXT`
         columns of text. `toggle_mode` (the person's choice) ends it."""
         self._path: str | None = None
+        self._sized_for = (-1, -1)  # (width, text room) the mode and the virtual size were last set for
         self._old_exists = True
         self._new_exists = True
         self._fd: FileDiff = diff_texts("", "")
@@ -341,6 +342,9 @@ class DiffView(ScrollView, can_focus=True):
 
     def toggle_mode(self) -> Mode:
         """Switch unified/split; this is the person's choice, so the width no longer chooses."""
+        # The layout can hand this view its new width a moment before the Resize event arrives: toggle
+        # from the mode that width gives, not from the one the old width gave.
+        self._fit_mode()
         self.auto_split = False
         self.mode = "split" if self.mode == "unified" else "unified"
         return self.mode
@@ -394,6 +398,9 @@ class DiffView(ScrollView, can_focus=True):
         self._update_virtual_size()
 
     def on_resize(self, event: events.Resize) -> None:
+        self._refit()
+
+    def _refit(self) -> None:
         self._cache.clear()
         self._fit_mode()
         self._update_virtual_size()
@@ -408,6 +415,13 @@ class DiffView(ScrollView, can_focus=True):
         self.mode = "split" if min(left, right) - self._side_gutter() >= SPLIT_MIN_TEXT else "unified"
 
     def render_line(self, y: int) -> Strip:
+        sized_for = (self.size.width, self.scrollable_content_region.width)
+        if sized_for != self._sized_for:
+            # Drawn at a size the mode and the scroll width were not set for: the Resize event is
+            # late, or the scrollbars changed the room after it was handled (the order varies on a
+            # loaded machine). Set them again right after this frame.
+            self._sized_for = sized_for
+            self.call_later(self._refit)
         scroll_x, scroll_y = self.scroll_offset
         row = scroll_y + y
         width = self.scrollable_content_region.width
@@ -475,6 +489,7 @@ class DiffView(ScrollView, can_focus=True):
 
     def _update_virtual_size(self) -> None:
         width = self.scrollable_content_region.width if self.is_mounted else 0
+        self._sized_for = (self.size.width, width)
         overflow = 0
         if self.mode == "unified":
             text_width = max(width - self._unified_gutter(), 1)

@@ -104,6 +104,7 @@ class LogView(ScrollView, can_focus=True):
         self._dropped = 0  # lines that fell out of the ring since the last clear()
         self._width = 0
         self._follow = True
+        self._catching_up = False  # a scroll to the end is scheduled (see render_line)
         self._scrolling_to_end = False
         self._strips: LRUCache[int, Strip] = LRUCache(2048)
         self._end_states: dict[int, SgrState] = {}
@@ -261,6 +262,11 @@ class LogView(ScrollView, can_focus=True):
         finally:
             self._scrolling_to_end = False
 
+    def _catch_up(self) -> None:
+        self._catching_up = False
+        if self._follow:
+            self._scroll_to_end()
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if self._scrolling_to_end:
@@ -293,6 +299,11 @@ class LogView(ScrollView, can_focus=True):
         return f"1 earlier line is in {where}" if count == 1 else f"{count:,} earlier lines are in {where}"
 
     def render_line(self, y: int) -> Strip:
+        if y == 0 and self._follow and not self._catching_up and self.scroll_offset.y < self.max_scroll_y:
+            # Following, yet drawn short of the end: the room changed after the scroll (a long line
+            # brought the horizontal scrollbar, which takes the bottom row). Scroll again after this frame.
+            self._catching_up = True
+            self.call_later(self._catch_up)
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
         base = self.rich_style
