@@ -102,8 +102,8 @@ async def test_the_accept_edits_modal_validates_the_direct_edits_and_blocks_a_sy
         await wait_for(pilot, lambda: "UNAPPROVED EDITS" in screen_text(app), what="the gate state")
         await pilot.press("A")
         await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the accept confirmation")
-        await wait_for(pilot, lambda: "✓ Nix parses" in screen_text(app), what="the Nix check passed")
-        assert "size/encoding ok" in screen_text(app)
+        await wait_for(pilot, lambda: "✓ Nix parses" in (t := screen_text(app)) and "size/encoding ok" in t,
+                       what="the Nix check passed")
         assert "not validated" not in screen_text(app) and "base current" not in screen_text(app)
         await pilot.press("n")
         await wait_for(pilot, lambda: not isinstance(app.screen, ApproveScreen), what="the modal closed")
@@ -112,8 +112,8 @@ async def test_the_accept_edits_modal_validates_the_direct_edits_and_blocks_a_sy
         await wait_for(pilot, lambda: "−1" in screen_text(app) and app._unapproved(), what="the broken edit shown")
         await pilot.press("A")
         await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the accept confirmation")
-        await wait_for(pilot, lambda: "Cannot approve" in screen_text(app), what="the syntax error blocking")
-        assert "✗ Nix" in screen_text(app) and "devenv.nix:" in screen_text(app)
+        await wait_for(pilot, lambda: all(s in screen_text(app) for s in ("Cannot approve", "✗ Nix", "devenv.nix:")),
+                       what="the syntax error blocking")
         await pilot.press("y")  # blocked: nothing happens
         await pilot.pause(0.3)
         assert isinstance(app.screen, ApproveScreen) and app.job is None
