@@ -47,6 +47,13 @@ def need_tmux() -> None:
 
 
 @pytest.fixture
+def builtin_editor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`e` opens the cockpit's own editor: no $VISUAL or $EDITOR to hand the terminal to."""
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+
+
+@pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A throwaway devenv project root with a realistic devenv.nix; env vars that would redirect it are cleared."""
     root = tmp_path / "proj"

@@ -137,9 +137,7 @@ async def test_partial_approval_applies_exactly_the_chosen_hunks(project: Path) 
         assert applied.applied == "hunks" and tuple(applied.hunks) == (1,)
 
 
-async def test_edit_before_approving_applies_the_edited_text(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("EDITOR", raising=False)
-    monkeypatch.delenv("VISUAL", raising=False)
+async def test_edit_before_approving_applies_the_edited_text(project: Path, builtin_editor: None) -> None:
     ws = open_workspace(project)
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE) as pilot:

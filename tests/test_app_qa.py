@@ -59,9 +59,7 @@ async def test_a_reason_typed_and_entered_at_once_is_the_reason_recorded(project
         assert not isinstance(app.screen, RejectScreen)
 
 
-async def test_text_typed_and_saved_at_once_in_the_editor_is_what_is_approved(project: Path, monkeypatch) -> None:
-    monkeypatch.delenv("EDITOR", raising=False)
-    monkeypatch.delenv("VISUAL", raising=False)
+async def test_text_typed_and_saved_at_once_in_the_editor_is_what_is_approved(project: Path, builtin_editor: None) -> None:
     ws = open_workspace(project)
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE) as pilot:
@@ -300,11 +298,9 @@ async def test_stopping_one_of_honchos_processes_warns_that_honcho_stops_them_al
         assert honcho.proc.poll() is None
 
 
-async def test_edit_after_leaving_out_a_hunk_starts_from_what_approving_would_write(project: Path, monkeypatch) -> None:
+async def test_edit_after_leaving_out_a_hunk_starts_from_what_approving_would_write(project: Path, builtin_editor: None) -> None:
     from textual.widgets import TextArea
 
-    monkeypatch.delenv("EDITOR", raising=False)
-    monkeypatch.delenv("VISUAL", raising=False)
     ws = open_workspace(project)
     app = CockpitApp(ws, poll_processes=False)
     two_hunks = edited(project, '"hello"', '"bonjour"').replace('echo "$GREET from devenv"', 'echo "$GREET from the shell"')
@@ -321,10 +317,8 @@ async def test_edit_after_leaving_out_a_hunk_starts_from_what_approving_would_wr
         assert "from the shell" in text
 
 
-async def test_approving_an_edit_that_breaks_the_syntax_is_blocked_in_the_modal(project: Path, need_nix: None, monkeypatch) -> None:
+async def test_approving_an_edit_that_breaks_the_syntax_is_blocked_in_the_modal(project: Path, need_nix: None, builtin_editor: None) -> None:
     """The modal checks what will be written (the person's edit), not only what the agent proposed."""
-    monkeypatch.delenv("EDITOR", raising=False)
-    monkeypatch.delenv("VISUAL", raising=False)
     ws = open_workspace(project)
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE) as pilot:

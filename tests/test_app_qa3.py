@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from textual import events
 
 from app_harness import SIZE, edited, open_workspace, propose_now, ready, screen_text, wait_for
@@ -55,10 +53,8 @@ async def test_r_then_the_reason_at_once_fills_the_modal(project: Path) -> None:
         assert ProposalStore(ws).status(pid) == "pending"
 
 
-async def test_e_then_typing_and_save_at_once_keeps_every_key(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_e_then_typing_and_save_at_once_keeps_every_key(project: Path, builtin_editor: None) -> None:
     """The built-in editor opens only once `e` is handled: what is typed behind it, and ctrl+s, still land."""
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.delenv("EDITOR", raising=False)
     ws = open_workspace(project)
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE) as pilot:

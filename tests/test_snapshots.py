@@ -181,6 +181,7 @@ async def _settle(pilot: Pilot[Any]) -> None:
 async def _validated(pilot: Pilot[Any]) -> None:
     await _until(pilot, lambda: "Add redis for the session cache" in _text(pilot), "the proposal in the queue")
     await _until(pilot, lambda: "Nix parses" in _text(pilot) or "parses" in _text(pilot), "the validation result")
+    await _settle(pilot)  # the cockpit fully drawn before a modal covers it (it is kept as drawn then)
 
 
 def _scene(*steps: Callable[[Pilot[Any]], Awaitable[None]]) -> Callable[[Pilot[Any]], Awaitable[None]]:
