@@ -122,6 +122,24 @@ async def test_approve_is_refused_while_a_check_failed() -> None:
         await wait_for(pilot, lambda: app.results == [False], "dismiss(False)")
 
 
+async def test_approve_shows_a_validation_that_finished_between_compose_and_mount() -> None:
+    screen = ApproveScreen(GOOD)
+    composed = screen.compose
+
+    def compose() -> ComposeResult:  # the validation lands after the widgets are built, before on_mount
+        yield from composed()
+        screen.update_summary(BROKEN)
+
+    screen.compose = compose  # type: ignore[method-assign]
+    app = Host(lambda: screen)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "Cannot approve: Nix parses" in screen_text(app), "the failed check")
+        assert "✗ Nix parses" in screen_text(app)
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.results == [] and isinstance(app.screen, ApproveScreen)
+
+
 async def test_approve_shows_a_validation_that_finished_before_it_was_mounted() -> None:
     screen = ApproveScreen(GOOD)
     screen.update_summary(BROKEN)  # the check landed between push_screen and compose

@@ -68,10 +68,12 @@ class ApproveScreen(YesNoModal):
     def __init__(self, summary: ApprovalSummary) -> None:
         super().__init__()
         self.summary = summary
+        self._composed_with: ApprovalSummary | None = None  # the summary compose drew
+        self._shown = False  # on_mount ran: the widgets exist and show the newest summary
         relabel(self._bindings, {"approve.confirm", "approve.confirm_enter"}, summary.action)
 
     def compose(self) -> ComposeResult:
-        s = self.summary
+        s = self._composed_with = self.summary
         with Vertical(id="dialog", classes="dialog -approve"):
             # The title and agent are an agent's words: made inert (no escape sequences to the terminal).
             yield Label(Content.from_markup("$action: [b]$title[/]", action=s.action, title=plain(s.title)), id="dialog-title")
@@ -114,11 +116,20 @@ class ApproveScreen(YesNoModal):
             lines.append(Content.from_markup("then restart:  [b]$command[/]", command=f"$ {s.restart_command}"))
         return _lines(lines)
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._shown = True
+        if self.summary is not self._composed_with:  # it arrived between compose and mount
+            self._show_summary()
+
     def update_summary(self, summary: ApprovalSummary) -> None:
         """Show new facts in place (the validation finished while the modal was open)."""
         self.summary = summary
-        if not self.is_mounted:  # compose has not run yet and will show this summary
-            return
+        if self._shown:  # else compose, or on_mount, shows this summary
+            self._show_summary()
+
+    def _show_summary(self) -> None:
+        summary = self.summary
         self.query_one("#approve-checks", Static).update(_checks(summary))
         reason = summary.block_reason
         blocked = self.query("#approve-blocked")
