@@ -233,3 +233,17 @@ async def test_a_long_line_that_brings_the_horizontal_scrollbar_is_still_shown_w
         assert view.follow and view.scroll_offset.y == view.max_scroll_y
         visible = [view.render_line(y).text.rstrip() for y in range(view.scrollable_content_region.height)]
         assert visible[-1].startswith("the outcome, longer") and visible[-2] == "line 29"
+
+
+async def test_the_scrollbar_shows_the_end_when_it_appears_while_following() -> None:
+    """The first overflowing line brings the scrollbar after the view scrolled: its thumb is at the end, not the top."""
+    async with LogApp().run_test(size=(40, 12)) as pilot:
+        view = pilot.app.query_one(LogView)
+        view.write_lines([f"line {i}" for i in range(5)])
+        await pilot.pause()
+        assert not view.show_vertical_scrollbar
+        view.write_lines([f"more {i}" for i in range(12)])
+        for _ in range(5):
+            await pilot.pause()
+        assert view.show_vertical_scrollbar and view.scroll_offset.y == view.max_scroll_y > 0
+        assert view.vertical_scrollbar.position == view.max_scroll_y

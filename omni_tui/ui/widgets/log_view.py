@@ -266,6 +266,8 @@ class LogView(ScrollView, can_focus=True):
         self._catching_up = False
         if self._follow:
             self._scroll_to_end()
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = self.scroll_y
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -299,9 +301,14 @@ class LogView(ScrollView, can_focus=True):
         return f"1 earlier line is in {where}" if count == 1 else f"{count:,} earlier lines are in {where}"
 
     def render_line(self, y: int) -> Strip:
-        if y == 0 and self._follow and not self._catching_up and self.scroll_offset.y < self.max_scroll_y:
+        if y == 0 and not self._catching_up and (
+            (self._follow and self.scroll_offset.y < self.max_scroll_y)
+            or (self.show_vertical_scrollbar and self.vertical_scrollbar.position != self.scroll_y)
+        ):
             # Following, yet drawn short of the end: the room changed after the scroll (a long line
-            # brought the horizontal scrollbar, which takes the bottom row). Scroll again after this frame.
+            # brought the horizontal scrollbar, which takes the bottom row). Or the vertical scrollbar
+            # appeared after the scroll and shows position 0 (Textual moves it only while it is shown).
+            # Put both right after this frame.
             self._catching_up = True
             self.call_later(self._catch_up)
         scroll_x, scroll_y = self.scroll_offset
