@@ -6,6 +6,7 @@ Every test runs the real `CockpitApp` under Pilot on a real temp workspace, with
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from textual import events
@@ -13,7 +14,7 @@ from textual import events
 from app_harness import SIZE, edited, open_workspace, propose_now, ready, screen_text, wait_for
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.ui.app import CockpitApp
-from omni_tui.ui.screens import EditScreen, RejectScreen
+from omni_tui.ui.screens import ApproveScreen, EditScreen, RejectScreen
 
 
 def burst(app: CockpitApp, keys: str, *, then: str | None = None) -> None:
@@ -186,3 +187,30 @@ async def test_a_rebuild_in_another_cockpit_is_named_by_the_proposals_title(proj
     finally:
         release.write_text("")
         holder.wait(30)
+
+
+async def test_the_progress_row_ends_on_the_duration_the_decision_records(project: Path, monkeypatch) -> None:
+    """The row's clock starts when approving starts (validate, write, rebuild); at the end it shows the
+    rebuild's measured duration, as the log's outcome line and the decision do, not the approval's."""
+    from omni_tui.core.gate import Gate
+
+    validate = Gate.validate
+
+    def slow_validate(self, *args, **kwargs):  # a slow Nix parse before the rebuild starts
+        time.sleep(0.8)
+        return validate(self, *args, **kwargs)
+
+    monkeypatch.setattr(Gate, "validate", slow_validate)
+    ws = open_workspace(project, command="echo built")
+    app = CockpitApp(ws, poll_processes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.htop"), title="Htop")
+        await wait_for(pilot, lambda: app.selected_key == pid and app.check_action("approve", ()) is True, what="the proposal")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the outcome")
+        duration = ProposalStore(ws).decision(pid).duration_s
+        assert duration < 0.8
+        assert "✓ exit 0 · " in app.log_view.progress_text()
+        assert app.log_view.progress_text().endswith(f"{duration:.1f} s")
