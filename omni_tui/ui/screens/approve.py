@@ -44,8 +44,9 @@ def _lines(lines: list[Content]) -> Content:
     return Content("\n").join(lines)
 
 
-def _checks(summary: ApprovalSummary) -> Content:
-    return _lines([_check_line(c) for c in summary.checks]) or Content.from_markup("[$text-muted]– not validated[/]")
+def _check_statics(summary: ApprovalSummary) -> list[Static]:
+    lines = [_check_line(c) for c in summary.checks] or [Content.from_markup("[$text-muted]– not validated[/]")]
+    return [Static(line) for line in lines]
 
 
 def _blocked(reason: str) -> Content:
@@ -90,7 +91,8 @@ class ApproveScreen(YesNoModal):
                 )
                 yield Static(_lines([_file_line(f) for f in s.files]) or "(no files)", id="approve-files")
                 yield Static("[b]Validation[/]", classes="section-title")
-                yield Static(_checks(s), id="approve-checks")
+                with Vertical(id="approve-checks"):
+                    yield from _check_statics(s)
                 yield Static("[b]Will run[/]", classes="section-title")
                 yield Static(self._will_run(), id="approve-command")
             reason = s.block_reason
@@ -130,7 +132,11 @@ class ApproveScreen(YesNoModal):
 
     def _show_summary(self) -> None:
         summary = self.summary
-        self.query_one("#approve-checks", Static).update(_checks(summary))
+        # New lines rather than Static.update: a Static whose height changed could keep its old
+        # height when the update landed while the modal was still settling (seen with message delays).
+        checks = self.query_one("#approve-checks", Vertical)
+        checks.remove_children()
+        checks.mount(*_check_statics(summary))
         reason = summary.block_reason
         blocked = self.query("#approve-blocked")
         if reason is None:
