@@ -64,7 +64,11 @@ class _Proc:
 
     def cmdline(self) -> list[str]:
         if self._cmdline is None:
-            self._cmdline = _read_cmdline(self.pid)
+            cmdline = _read_cmdline(self.pid)
+            if not cmdline:
+                # Read mid-exec (its arguments are not set up yet: empty for a moment): ask again next time.
+                return cmdline
+            self._cmdline = cmdline
         return self._cmdline
 
 
