@@ -378,8 +378,9 @@ def test_scripted_agent_submits_in_order_and_waits_for_each_decision(need_nix: N
             gate.approve(third.id, rebuild=build)
         gate.reject(third.id, "Nix does not parse: version = \"3.12\" lacks its ';'")
 
-        wait_for(lambda: ws.unapproved() == ["devenv.nix"], what="the agent's direct edit")
-        assert 'env.LOG_LEVEL = "debug";' in devenv_nix.read_text()
+        # A plain write, as an editor does: it can be caught truncated, between open and write.
+        wait_for(lambda: ws.unapproved() == ["devenv.nix"] and 'env.LOG_LEVEL = "debug";' in devenv_nix.read_text(),
+                 what="the agent's direct edit")
         assert gate.state().kind == "unapproved_edits"
         assert agent.wait(timeout=60) == 0
         log = agent.stdout.read()
