@@ -1,18 +1,9 @@
-"""What the benches share: the devenv.nix they start from (the same as the tests' `project` fixture)."""
+"""What the benches share: the devenv.nix they start from, the tests' own (the `project` fixture's)."""
 
-DEVENV_NIX = """{ pkgs, lib, config, ... }:
+import sys
+from pathlib import Path
 
-{
-  env.GREET = "hello";
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from conftest import SAMPLE_DEVENV_NIX as DEVENV_NIX  # noqa: E402
 
-  packages = [ pkgs.git pkgs.jq ];
-
-  languages.python.enable = true;
-
-  processes.web.exec = "python -m http.server 8000";
-
-  enterShell = ''
-    echo "$GREET from devenv"
-  '';
-}
-"""
+__all__ = ["DEVENV_NIX"]

@@ -48,6 +48,15 @@ def ready(app, screen_type: type) -> bool:
     return True
 
 
+async def approve_selected(pilot) -> None:
+    """`a` on the selected proposal, then `y` once the approve modal is open."""
+    from omni_tui.ui.screens import ApproveScreen
+
+    await pilot.press("a")
+    await wait_for(pilot, lambda: ready(pilot.app, ApproveScreen), what="the approve modal")
+    await pilot.press("y")
+
+
 def notices(app, text: str) -> int:
     """How many toasts containing `text` the app holds. `App.notify` posts a message, so a toast lands a
     moment after the code that raised it: wait for it (`wait_for(pilot, lambda: notices(...))`), never assert at once."""

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from textual.widgets import TextArea
 
-from app_harness import SIZE, decision_of, notices, open_workspace, propose, propose_now, ready, screen_text, wait_exit, wait_for
+from app_harness import SIZE, approve_selected, decision_of, notices, open_workspace, propose, propose_now, ready, screen_text, wait_exit, wait_for
 from omni_tui.core.textdiff import apply_hunks
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import ApproveScreen, EditScreen, RejectScreen
@@ -163,9 +162,7 @@ async def test_cancel_stops_a_running_rebuild_and_the_change_is_rolled_back(proj
         agent = propose(project, "devenv.nix", GOOD, title="Slow build", wait=True)
         await select_proposal(pilot, app, "Slow build")
         pid = app.detail.view.key
-        await pilot.press("a")
-        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
-        await pilot.press("y")
+        await approve_selected(pilot)
         await wait_for(pilot, lambda: "started" in screen_text(app) and app.job is not None, what="the rebuild running")
         assert "REBUILDING" in screen_text(app)
         await pilot.press("c")
@@ -198,9 +195,7 @@ async def test_approve_with_a_real_nix_build(project: Path, need_nix: None) -> N
         await select_proposal(pilot, app, "Add ripgrep")
         await wait_for(pilot, lambda: "Nix parses" in screen_text(app), what="nix-instantiate's verdict")
         pid = app.detail.view.key
-        await pilot.press("a")
-        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
-        await pilot.press("y")
+        await approve_selected(pilot)
         await wait_for(pilot, lambda: (d := decision_of(ws, pid)) is not None and d.status == "applied", timeout=120, what="the build")
         await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the outcome")
         lines = list(app.log_view.lines)
@@ -219,9 +214,7 @@ async def test_a_failed_rebuild_without_auto_rollback_offers_b_which_restores_th
         await select_proposal(pilot, app, "Breaks the build")
         pid = app.detail.view.key
         assert app.check_action("rollback", ()) is False  # shown only after a failed rebuild
-        await pilot.press("a")
-        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
-        await pilot.press("y")
+        await approve_selected(pilot)
         await wait_for(pilot, lambda: "FAILED — rollback?" in screen_text(app), what="the failed gate state")
         text = screen_text(app)
         assert "✗ exit 3" in text and "press b to roll back" in text
@@ -240,6 +233,14 @@ async def test_a_failed_rebuild_without_auto_rollback_offers_b_which_restores_th
         await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the gate back to CLEAN")
 
 
+async def quit_mid_rebuild(pilot, app: CockpitApp) -> None:
+    """Approve the selected proposal, and press `q` once its rebuild prints "started": the question shows."""
+    await approve_selected(pilot)
+    await wait_for(pilot, lambda: "started" in app.log_view.lines, what="the rebuild running")
+    await pilot.press("q")
+    await wait_for(pilot, lambda: "Quit while a rebuild runs?" in screen_text(app), what="the quit confirmation")
+
+
 async def test_quitting_during_a_rebuild_asks_then_cancels_and_rolls_back_before_exiting(project: Path) -> None:
     ws = open_workspace(project, command="echo started; sleep 30")
     before = (project / "devenv.nix").read_bytes()
@@ -247,12 +248,7 @@ async def test_quitting_during_a_rebuild_asks_then_cancels_and_rolls_back_before
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", GOOD, title="Slow build")
         await select_proposal(pilot, app, "Slow build")
-        await pilot.press("a")
-        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
-        await pilot.press("y")
-        await wait_for(pilot, lambda: "started" in app.log_view.lines, what="the rebuild running")
-        await pilot.press("q")
-        await wait_for(pilot, lambda: "Quit while a rebuild runs?" in screen_text(app), what="the quit confirmation")
+        await quit_mid_rebuild(pilot, app)
         await pilot.press("y")
         await wait_for(pilot, lambda: app.return_code is not None, timeout=30, what="the app to exit")
     assert decision_of(ws, pid).status == "rolled_back"
@@ -266,12 +262,7 @@ async def test_the_quit_question_closes_when_the_rebuild_ends_first(project: Pat
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         pid = propose_now(project, "devenv.nix", GOOD, title="Short build")
         await select_proposal(pilot, app, "Short build")
-        await pilot.press("a")
-        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
-        await pilot.press("y")
-        await wait_for(pilot, lambda: "started" in app.log_view.lines, what="the rebuild running")
-        await pilot.press("q")
-        await wait_for(pilot, lambda: "Quit while a rebuild runs?" in screen_text(app), what="the quit confirmation")
+        await quit_mid_rebuild(pilot, app)
         await wait_for(pilot, lambda: "Quit while a rebuild runs?" not in screen_text(app), timeout=30, what="the question closed")
         assert decision_of(ws, pid).status == "applied" and app.return_code is None
         await wait_for(pilot, lambda: notices(app, "q quits now"), what="the toast saying q now quits")

@@ -9,13 +9,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from app_harness import SIZE, open_workspace, propose_now, ready, screen_text, wait_for
+from app_harness import SIZE, approve_selected, open_workspace, propose_now, screen_text, wait_for
 from omni_tui.core.gate import Gate
 from omni_tui.core.history import applied_label
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.core.rebuild import RebuildOutcome
 from omni_tui.ui.app import CockpitApp
-from omni_tui.ui.screens import ApproveScreen
 from omni_tui.ui.workers import HistoryCache, read_proposals
 
 OLD = "{ pkgs, ... }:\n{\n  packages = [\n" + "".join(f"    pkgs.p{i}\n" for i in range(1, 31)) + "  ];\n}\n"
@@ -49,9 +48,7 @@ async def test_an_approved_proposal_shows_the_diff_that_was_applied(project: Pat
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", NEW, title="Two edits")
         await select(pilot, app, "Two edits")
-        await pilot.press("a")
-        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
-        await pilot.press("y")
+        await approve_selected(pilot)
         await wait_for(pilot, lambda: decision_status(ws, pid) == "applied", what="the approval")
         await wait_for(pilot, lambda: "Applied: before → after, from the backup" in screen_text(app), what="the history label")
         text = screen_text(app)
@@ -72,9 +69,7 @@ async def test_a_partial_approval_shows_only_the_chosen_hunk(project: Path) -> N
         await select(pilot, app, "Two edits")
         await pilot.press("enter", "n", "space")  # into the diff, first hunk, leave it out
         await wait_for(pilot, lambda: app.detail.diff.selected_hunks == {1}, what="hunk 0 left out")
-        await pilot.press("a")
-        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
-        await pilot.press("y")
+        await approve_selected(pilot)
         await wait_for(pilot, lambda: decision_status(ws, pid) == "applied", what="the approval")
         await wait_for(pilot, lambda: "chosen hunks only" in screen_text(app), what="the history label")
         text = screen_text(app)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from textual import events
 
-from app_harness import SIZE, decision_of, edited, notices, open_workspace, propose_now, ready, screen_text, wait_for
+from app_harness import SIZE, approve_selected, decision_of, edited, notices, open_workspace, propose_now, ready, screen_text, wait_for
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import ApproveScreen, EditScreen, RejectScreen
 
@@ -25,9 +25,7 @@ async def test_a_proposal_arriving_after_a_decision_is_selected(project: Path) -
     async with app.run_test(size=SIZE) as pilot:
         first = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="First")
         await wait_for(pilot, lambda: app.selected_key == first, what="the first proposal selected")
-        await pilot.press("a")
-        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
-        await pilot.press("y")
+        await approve_selected(pilot)
         await wait_for(pilot, lambda: getattr(decision_of(ws, first), "status", None) == "applied", what="the approval")
         await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the rebuild's end")
         # Nothing is pending now; the agent sends its next proposal.
@@ -165,9 +163,7 @@ async def test_the_cockpits_own_rebuild_is_not_listed_as_a_project_process(proje
         async with app.run_test(size=SIZE) as pilot:
             pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
             await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
-            await pilot.press("a")
-            await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
-            await pilot.press("y")
+            await approve_selected(pilot)
 
             def sleeper() -> int | None:
                 for proc in psutil.process_iter(["cmdline"]):
@@ -259,9 +255,7 @@ async def test_an_applied_proposal_says_it_is_applied_not_that_there_is_nothing_
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
         await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
-        await pilot.press("a")
-        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
-        await pilot.press("y")
+        await approve_selected(pilot)
         await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the rebuild's end")
         # the change that was applied, from the backups (tests/test_app_history.py: without them)
         await wait_for(pilot, lambda: "Applied: before → after, from the backup" in screen_text(app),

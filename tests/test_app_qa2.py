@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from app_harness import SIZE, edited, open_workspace, propose_now, ready, screen_text, wait_for
+from app_harness import SIZE, approve_selected, edited, open_workspace, propose_now, ready, screen_text, wait_for
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import ApproveScreen, RejectScreen
@@ -95,9 +95,7 @@ async def test_states_read_as_words_after_a_failed_rebuild(project: Path) -> Non
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.nope"), title="Nope")
         await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
-        await pilot.press("a")
-        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
-        await pilot.press("y")
+        await approve_selected(pilot)
         await wait_for(pilot, lambda: getattr(ProposalStore(ws).decision(pid), "status", None) == "rolled_back", what="the rollback")
         await wait_for(pilot, lambda: "· rolled" in screen_text(app) and "by root" in screen_text(app), what="the end shown")
         shown = screen_text(app)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from textual import events
 
-from app_harness import SIZE, edited, open_workspace, propose_now, ready, screen_text, wait_for
+from app_harness import SIZE, approve_selected, edited, open_workspace, propose_now, ready, screen_text, wait_for
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.ui.app import CockpitApp
-from omni_tui.ui.screens import ApproveScreen, EditScreen, RejectScreen
+from omni_tui.ui.screens import EditScreen, RejectScreen
 
 
 def burst(app: CockpitApp, keys: str, *, then: str | None = None) -> None:
@@ -206,9 +206,7 @@ async def test_the_progress_row_ends_on_the_duration_the_decision_records(projec
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.htop"), title="Htop")
         await wait_for(pilot, lambda: app.selected_key == pid and app.check_action("approve", ()) is True, what="the proposal")
-        await pilot.press("a")
-        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
-        await pilot.press("y")
+        await approve_selected(pilot)
         await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the outcome")
         duration = ProposalStore(ws).decision(pid).duration_s
         assert duration < 0.8

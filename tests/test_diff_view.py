@@ -6,25 +6,11 @@ from rich.color import Color as RichColor
 from textual.app import App, ComposeResult
 from textual.color import Color
 
+from conftest import SAMPLE_DEVENV_NIX
 from omni_tui.core.textdiff import apply_hunks
 from omni_tui.ui.widgets.diff_view import CSS_PATH, DiffView
 
-OLD = """{ pkgs, lib, config, ... }:
-
-{
-  env.GREET = "hello";
-
-  packages = [ pkgs.git pkgs.jq ];
-
-  languages.python.enable = true;
-
-  processes.web.exec = "python -m http.server 8000";
-
-  enterShell = ''
-    echo "$GREET from devenv"
-  '';
-}
-"""
+OLD = SAMPLE_DEVENV_NIX  # the `project` fixture's devenv.nix
 NEW = OLD.replace("pkgs.git pkgs.jq", "pkgs.git pkgs.jq pkgs.ripgrep").replace(
     "  '';\n}\n", "  '';\n\n  services.postgres.enable = true;\n}\n"
 )

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import SAMPLE_DEVENV_NIX
 from omni_tui.core.errors import PatchError
 from omni_tui.core.textdiff import (
     FileDiff,
@@ -24,22 +25,7 @@ from omni_tui.core.textdiff import (
     unified_patch,
 )
 
-OLD = """{ pkgs, lib, config, ... }:
-
-{
-  env.GREET = "hello";
-
-  packages = [ pkgs.git pkgs.jq ];
-
-  languages.python.enable = true;
-
-  processes.web.exec = "python -m http.server 8000";
-
-  enterShell = ''
-    echo "$GREET from devenv"
-  '';
-}
-"""
+OLD = SAMPLE_DEVENV_NIX  # the `project` fixture's devenv.nix
 
 NEW = OLD.replace("pkgs.git pkgs.jq", "pkgs.git pkgs.jq pkgs.ripgrep").replace(
     "  '';\n}\n", "  '';\n\n  services.postgres.enable = true;\n}\n"
