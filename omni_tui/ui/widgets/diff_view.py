@@ -415,7 +415,8 @@ class DiffView(ScrollView, can_focus=True):
         self.mode = "split" if min(left, right) - self._side_gutter() >= SPLIT_MIN_TEXT else "unified"
 
     def render_line(self, y: int) -> Strip:
-        sized_for = (self.size.width, self.scrollable_content_region.width)
+        # Checked once per full paint (row 0 is always in it; a size change repaints everything).
+        sized_for = (self.size.width, self.scrollable_content_region.width) if y == 0 else self._sized_for
         if sized_for != self._sized_for:
             # Drawn at a size the mode and the scroll width were not set for: the Resize event is
             # late, or the scrollbars changed the room after it was handled (the order varies on a
