@@ -48,6 +48,20 @@ class ProcessesConfig:
     poll_interval_s: float = 1.0
 
 
+NOTIFY_TERMINAL = ("auto", "on", "off")
+NOTIFY_EVENTS = ("proposal", "rebuild_finished", "rebuild_failed", "stale", "tampered")
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    bell: bool = True
+    terminal: str = "auto"  # OSC 9 / OSC 777 desktop notifications: "auto" where the terminal says it shows them
+    command: str | None = None  # run per event with the event's JSON on stdin
+    events: tuple[str, ...] = NOTIFY_EVENTS
+    timeout_s: float = 10.0
+    max_per_minute: int = 12
+
+
 @dataclass(frozen=True)
 class Config:
     rebuild: RebuildConfig = field(default_factory=RebuildConfig)
@@ -55,6 +69,7 @@ class Config:
     ui: UIConfig = field(default_factory=UIConfig)
     keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     processes: ProcessesConfig = field(default_factory=ProcessesConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
     source: str | None = None  # where it was read from, e.g. "omni-tui.toml" or "pyproject.toml [tool.omni-tui]"
 
 
@@ -133,7 +148,7 @@ class _Reader:
         return tuple(cleaned)
 
 
-SECTIONS = ("rebuild", "guard", "ui", "keys", "processes")
+SECTIONS = ("rebuild", "guard", "ui", "keys", "processes", "notify")
 
 
 def parse_config(data: Mapping[str, Any], origin: str) -> Config:
@@ -174,7 +189,27 @@ def parse_config(data: Mapping[str, Any], origin: str) -> Config:
     p = _Reader(origin, "processes", data.get("processes", {}), ("poll_interval_s",))
     processes = ProcessesConfig(poll_interval_s=p.number("poll_interval_s", ProcessesConfig().poll_interval_s, minimum=0.1))
 
-    return Config(rebuild=rebuild, guard=guard, ui=ui, keys=MappingProxyType(dict(keys_table)), processes=processes, source=origin)
+    notify = _notify_config(_Reader(origin, "notify", data.get("notify", {}), ("bell", "terminal", "command", "events", "timeout_s", "max_per_minute")))
+
+    return Config(rebuild=rebuild, guard=guard, ui=ui, keys=MappingProxyType(dict(keys_table)), processes=processes, notify=notify, source=origin)
+
+
+def _notify_config(n: _Reader) -> NotifyConfig:
+    d = NotifyConfig()
+    events = n.table.get("events", list(d.events))
+    if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+        raise n._fail("events", "an array of strings", events)
+    for event in events:
+        if event not in NOTIFY_EVENTS:
+            raise ConfigError(f"{n.origin}: [notify] events entry {event!r} is not one of {', '.join(NOTIFY_EVENTS)}")
+    return NotifyConfig(
+        bell=n.boolean("bell", d.bell),
+        terminal=n.choice("terminal", d.terminal, NOTIFY_TERMINAL),
+        command=n.string("command", d.command),
+        events=tuple(dict.fromkeys(events)),
+        timeout_s=n.number("timeout_s", d.timeout_s, minimum=0.1),
+        max_per_minute=n.integer("max_per_minute", d.max_per_minute, minimum=1),
+    )
 
 
 def load_config(root: Path) -> Config:

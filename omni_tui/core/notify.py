@@ -1,0 +1,168 @@
+"""Notifications where the person is, the pure part: the event model and its JSON, OSC 9 / OSC 777
+desktop notifications through the terminal (tmux passthrough), which terminals say they show them,
+and the rate limit of `[notify] command`.
+
+Running the command (a subprocess with a timeout, off the UI thread) is `omni_tui.ui.notifier`'s job;
+writing the bytes to the terminal is the app's. Agent text (titles, agent names) is plain data in the
+JSON; in a terminal notification it is cut down to printable characters first, so no escape sequence,
+control or bidi character an agent wrote ever reaches the person's terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from omni_tui.core.config import NOTIFY_EVENTS as EVENTS
+
+# The words a notification opens with; the JSON keeps the identifiers above.
+EVENT_TITLES = {
+    "proposal": "omni-tui: proposal waiting",
+    "rebuild_finished": "omni-tui: rebuild finished",
+    "rebuild_failed": "omni-tui: rebuild FAILED",
+    "stale": "omni-tui: proposal stale",
+    "tampered": "omni-tui: TAMPERED",
+}
+# A notification bubble shows a line or two; a title an agent made 10 kB long is cut here.
+TITLE_LIMIT = 60
+BODY_LIMIT = 180
+
+ESC = "\x1b"
+BEL = "\x07"
+ST = ESC + "\\"
+
+# Terminals that show OSC 9 and/or OSC 777 as desktop notifications (and say who they are).
+_OSC_TERM_PROGRAMS = frozenset({"iTerm.app", "WezTerm", "ghostty"})
+_OSC_TERMS = frozenset({"xterm-kitty", "foot", "foot-extra", "xterm-ghostty", "wezterm"})
+
+
+@dataclass(frozen=True)
+class NotifyEvent:
+    """One thing worth telling the person about. `card` is the change card's JSON when known."""
+
+    event: str
+    project: str
+    proposal_id: str | None = None
+    title: str | None = None
+    agent: str | None = None
+    card: Any = None
+
+    def __post_init__(self) -> None:
+        if self.event not in EVENTS:
+            raise ValueError(f"unknown notification event {self.event!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event": self.event,
+            "project": self.project,
+            "proposal_id": self.proposal_id,
+            "title": self.title,
+            "agent": self.agent,
+            "card": self.card,
+        }
+
+    def json_line(self) -> bytes:
+        """The one JSON object a `[notify] command` reads on stdin (agent text as data, escaped by JSON)."""
+        return (json.dumps(self.to_json(), ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
+
+    def headline(self) -> str:
+        return EVENT_TITLES[self.event]
+
+    def body(self) -> str:
+        """`agent: title` (or what there is), for a desktop notification; not yet made inert."""
+        parts = [p for p in (self.agent, self.title) if p]
+        text = ": ".join(parts) if parts else (self.proposal_id or "")
+        return f"{text} ({self.project})" if text else self.project
+
+
+def printable(text: str, limit: int) -> str:
+    """Agent text made inert for a terminal: printable characters only (no ESC, C0/C1 controls, bidi or
+    other format characters, line breaks become spaces), `;` (the OSC field separator) replaced, cut to
+    `limit` characters with an ellipsis."""
+    out = []
+    for ch in text:
+        if ch in "\r\n\t":
+            out.append(" ")
+        elif ch == ";":
+            out.append(",")
+        elif ch.isprintable():
+            out.append(ch)
+    clean = " ".join("".join(out).split())
+    if len(clean) > limit:
+        clean = clean[: max(0, limit - 1)].rstrip() + "…"
+    return clean
+
+
+def osc9(body: str) -> str:
+    """iTerm2's notification (also WezTerm, kitty, Ghostty, Windows Terminal): ESC ] 9 ; text ST."""
+    return f"{ESC}]9;{printable(body, TITLE_LIMIT + BODY_LIMIT)}{ST}"
+
+
+def osc777(title: str, body: str) -> str:
+    """rxvt-unicode's notify extension (foot, WezTerm, Ghostty, kitty): ESC ] 777 ; notify ; title ; body ST."""
+    return f"{ESC}]777;notify;{printable(title, TITLE_LIMIT)};{printable(body, BODY_LIMIT)}{ST}"
+
+
+def tmux_passthrough(sequence: str) -> str:
+    """Wrap an escape sequence so tmux hands it to the outer terminal: every ESC inside doubled
+    (`allow-passthrough on` is needed in tmux ≥ 3.3)."""
+    return f"{ESC}Ptmux;{sequence.replace(ESC, ESC + ESC)}{ST}"
+
+
+def terminal_sequences(event: NotifyEvent, env: Mapping[str, str]) -> str:
+    """The bytes (as text) that raise a desktop notification for `event`: OSC 9 then OSC 777, each
+    wrapped for tmux when $TMUX is set."""
+    title = event.headline()
+    body = event.body()
+    sequences = [osc9(f"{title}: {printable(body, BODY_LIMIT)}"), osc777(title, body)]
+    if env.get("TMUX"):
+        sequences = [tmux_passthrough(seq) for seq in sequences]
+    return "".join(sequences)
+
+
+def terminal_supports_osc(env: Mapping[str, str]) -> bool:
+    """Whether the terminal says it shows OSC 9 / 777 notifications. Inside tmux the variables of the
+    outer terminal are often kept (TERM_PROGRAM, WT_SESSION, KITTY_WINDOW_ID); tmux's own TERM is not."""
+    if env.get("TERM_PROGRAM") in _OSC_TERM_PROGRAMS:
+        return True
+    if env.get("TERM") in _OSC_TERMS:
+        return True
+    # Windows Terminal, kitty and WezTerm set these in every shell they start.
+    return any(env.get(var) for var in ("WT_SESSION", "KITTY_WINDOW_ID", "WEZTERM_PANE", "GHOSTTY_RESOURCES_DIR"))
+
+
+def osc_enabled(setting: str, env: Mapping[str, str]) -> bool:
+    """`[notify] terminal`: "auto" (when the terminal says it can), "on", "off"."""
+    if setting == "on":
+        return True
+    if setting == "off":
+        return False
+    return terminal_supports_osc(env)
+
+
+@dataclass
+class RateLimiter:
+    """At most `limit` events in any `window_s` seconds; the rest are counted as dropped and the count
+    is handed to the next event let through (so the person learns some were skipped)."""
+
+    limit: int
+    window_s: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    _times: deque[float] = field(default_factory=deque)
+    dropped: int = 0
+
+    def allow(self) -> tuple[bool, int]:
+        """(let this one through?, how many were dropped since the last one let through)."""
+        now = self.clock()
+        while self._times and now - self._times[0] >= self.window_s:
+            self._times.popleft()
+        if self.limit <= 0 or len(self._times) >= self.limit:
+            self.dropped += 1
+            return False, 0
+        self._times.append(now)
+        dropped, self.dropped = self.dropped, 0
+        return True, dropped
