@@ -16,6 +16,6 @@ bench:
 snapshots:
     scripts/setup && .venv/bin/python -m pytest -q tests/test_snapshots.py --snapshot-update
 
-# the layer contracts and a syntax check
+# ruff (lint + format check), mypy (strict on omni_tui/core) and the layer contracts
 lint:
-    scripts/setup && .venv/bin/lint-imports && .venv/bin/python -m compileall -q omni_tui
+    scripts/lint
