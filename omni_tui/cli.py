@@ -439,7 +439,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, lambda *_: runner.cancel())  # Ctrl-C stops the build, still recorded
     try:
-        outcome = Gate(ws).rebuild_approved(lambda: runner.run_sync(show), command=runner.command)
+        outcome = Gate(ws, via="cli").rebuild_approved(lambda: runner.run_sync(show), command=runner.command)
     finally:
         signal.signal(signal.SIGINT, previous)
     parser.finish(0 if outcome.ok else 1)

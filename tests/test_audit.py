@@ -31,7 +31,8 @@ def test_entries_carry_every_field_and_chain(tmp_path: Path) -> None:
     raw = log.path.read_bytes().splitlines()
     entries = [json.loads(line) for line in raw]
     assert [e["seq"] for e in entries] == [1, 2, 3]
-    assert all(tuple(e) == FIELDS for e in entries)
+    assert all(tuple(k for k in e if k != "via") == FIELDS for e in entries)
+    assert all(e["via"] == "terminal" for e in entries)
     assert entries[0]["prev"] == GENESIS
     assert entries[1]["prev"] == hashlib.sha256(raw[0]).hexdigest()
     assert entries[2]["prev"] == hashlib.sha256(raw[1]).hexdigest()

@@ -412,8 +412,9 @@ def test_decision_documents_are_valid_json_with_schema(ws: Workspace, gate: Gate
     doc = json.loads((ws.paths.decisions / f"{proposal.id}.json").read_text())
     assert doc["schema"] == "omni-tui/decision@1"
     assert doc["status"] == "applied" and doc["files"][0]["path"] == "devenv.nix"
-    assert set(doc) == {"schema", "proposal_id", "status", "reason", "who", "decided_at", "exit_code", "duration_s",
+    assert set(doc) == {"schema", "proposal_id", "status", "reason", "who", "via", "decided_at", "exit_code", "duration_s",
                         "log_path", "last_lines", "files"}
+    assert doc["via"] == "terminal"
     assert not any(name.startswith(".omni-tmp-") for name in os.listdir(ws.root))
 
 
@@ -469,3 +470,20 @@ def test_accepting_a_direct_deletion_makes_absence_the_baseline(ws: Workspace, g
     assert applied.path == ".envrc" and applied.sha256_after is None
     assert ws.read_baseline(".envrc") is None and ws.has_baseline(".envrc")
     assert gate.state().kind == "clean"
+
+
+def test_a_decision_and_its_audit_entries_say_where_the_person_decided(ws: Workspace) -> None:
+    """`omni-tui serve` runs the gate with via="web": the decision file and every audit entry of the
+    approval carry it; a decision written before `via` existed still reads (as a terminal one)."""
+    proposal = propose(ws)
+    decision = Gate(ws, who="bob", via="web").approve(proposal.id, rebuild=ok_step)
+    assert (decision.who, decision.via) == ("bob", "web")
+    doc = json.loads((ws.paths.decisions / f"{proposal.id}.json").read_text())
+    assert (doc["who"], doc["via"]) == ("bob", "web")
+    mine = [e for e in ws.audit.entries() if e["proposal_id"] == proposal.id and e["event"] != "proposed"]
+    assert mine and all((e["who"], e["via"]) == ("bob", "web") for e in mine)
+    assert [e["via"] for e in ws.audit.entries() if e["event"] == "proposed"] == ["agent"]
+    assert ws.audit.verify().ok
+    del doc["via"]
+    (ws.paths.decisions / f"{proposal.id}.json").write_text(json.dumps(doc))
+    assert ProposalStore(ws).decision(proposal.id).via == "terminal"

@@ -24,6 +24,9 @@ FIELDS = (
     "seq", "time", "who", "event", "proposal_id", "decision", "reason", "sha256_before",
     "sha256_after", "command", "exit_code", "duration_s", "log_path", "prev",
 )
+# Entries written since `via` existed carry it (where a person decided: terminal, web, cli, agent);
+# older ones do not, and both verify.
+OPTIONAL_FIELDS = ("via",)
 _TAIL_CHUNK = 64 * 1024
 
 
@@ -61,6 +64,7 @@ class AuditLog:
         event: str,
         *,
         who: str,
+        via: str = "terminal",
         proposal_id: str | None = None,
         decision: str | None = None,
         reason: str | None = None,
@@ -92,6 +96,7 @@ class AuditLog:
                 "seq": seq,
                 "time": utc_now(),
                 "who": who,
+                "via": via,
                 "event": event,
                 "proposal_id": proposal_id,
                 "decision": decision,
@@ -152,7 +157,7 @@ class AuditLog:
             expected_seq = number
             if entry is None:
                 return Verification(False, len(lines), number, "changed", "not a valid audit entry (JSON object with seq)")
-            if set(entry) != set(FIELDS):
+            if set(entry) - set(OPTIONAL_FIELDS) != set(FIELDS) or not set(FIELDS) <= set(entry):
                 return Verification(False, len(lines), number, "changed", "fields were added or removed")
             if entry["seq"] != expected_seq:
                 if expected_seq in seqs[index + 1 :] or entry["seq"] < expected_seq:

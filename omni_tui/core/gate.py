@@ -124,9 +124,11 @@ def _encode(text: str | None) -> bytes | None:
 
 
 class Gate:
-    def __init__(self, ws: Workspace, who: str | None = None, store: ProposalStore | None = None) -> None:
+    def __init__(self, ws: Workspace, who: str | None = None, store: ProposalStore | None = None, via: str = "terminal") -> None:
         self.ws = ws
         self.who = who or default_who(ws.env)
+        # Where the person decided: "terminal" (a cockpit in a terminal), "web" (`omni-tui serve`), "cli".
+        self.via = via
         self.store = store or ProposalStore(ws)
 
     # -- the lock ---------------------------------------------------------------------------
@@ -277,9 +279,9 @@ class Gate:
             stale = [c.path for c in proposal.changes if sha256_bytes(current[c.path]) != c.base_sha256]
             if stale:
                 reason = f"{', '.join(stale)} changed since the proposal was made; the agent must propose again"
-                decision = Decision(proposal.id, "stale", reason, self.who, utc_now())
+                decision = Decision(proposal.id, "stale", reason, self.who, utc_now(), via=self.via)
                 self.store.transition(proposal.id, (PENDING,), decision)
-                self.ws.audit.append("stale", who=self.who, proposal_id=proposal.id, decision="stale", reason=reason,
+                self.ws.audit.append("stale", who=self.who, via=self.via, proposal_id=proposal.id, decision="stale", reason=reason,
                                      sha256_before={c.path: c.base_sha256 for c in proposal.changes},
                                      sha256_after={p: sha256_bytes(current[p]) for p in stale})
                 stage("stale")
@@ -343,7 +345,7 @@ class Gate:
         before = {p: sha256_bytes(b) for p, b in current.items()}
         after = {f.path: f.sha256_after for f in files}
         stage("applying")
-        applying = Decision(decision_id, "applying", None, self.who, utc_now(), files=files_t)
+        applying = Decision(decision_id, "applying", None, self.who, utc_now(), via=self.via, files=files_t)
         if kind == "approve":
             self.store.transition(decision_id, (PENDING,), applying)
         else:
@@ -364,13 +366,13 @@ class Gate:
             for path in written:
                 restore(self.ws.resolve(path), current[path])
             reason = f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}; nothing was changed"
-            decision = self.store.write_decision(Decision(decision_id, "failed", reason, self.who, utc_now(), files=files_t))
-            self.ws.audit.append("failed", who=self.who, proposal_id=decision_id, decision="failed", reason=reason, sha256_before=before, sha256_after=before)
+            decision = self.store.write_decision(Decision(decision_id, "failed", reason, self.who, utc_now(), via=self.via, files=files_t))
+            self.ws.audit.append("failed", who=self.who, via=self.via, proposal_id=decision_id, decision="failed", reason=reason, sha256_before=before, sha256_after=before)
             stage("failed")
             return decision
-        self.ws.audit.append("approved" if kind == "approve" else "accepted_direct", who=self.who, proposal_id=decision_id,
+        self.ws.audit.append("approved" if kind == "approve" else "accepted_direct", who=self.who, via=self.via, proposal_id=decision_id,
                              decision="approved", sha256_before=before, sha256_after=after, command=command)
-        self.store.write_decision(Decision(decision_id, "rebuilding", None, self.who, utc_now(), files=files_t))
+        self.store.write_decision(Decision(decision_id, "rebuilding", None, self.who, utc_now(), via=self.via, files=files_t))
         stage("rebuilding")
         started = time.monotonic()
         interrupted: BaseException | None = None
@@ -406,11 +408,11 @@ class Gate:
         if outcome.ok:
             for path, text in contents.items():
                 self.ws.write_baseline(path, _encode(text))
-            decision = Decision(decision_id, "applied", outcome.error, self.who, utc_now(), last_lines=outcome.last_lines, files=files, **details)
+            decision = Decision(decision_id, "applied", outcome.error, self.who, utc_now(), via=self.via, last_lines=outcome.last_lines, files=files, **details)
             self.store.write_decision(decision)
             self._record_rebuild(kind, decision_id, "applied", outcome, command)
             self._remember(failed=None)
-            self.ws.audit.append("applied", who=self.who, proposal_id=decision_id, decision="applied", reason=outcome.error,
+            self.ws.audit.append("applied", who=self.who, via=self.via, proposal_id=decision_id, decision="applied", reason=outcome.error,
                                  sha256_before=before, sha256_after=after, command=command, **details)
             stage("applied")
             return decision
@@ -418,20 +420,20 @@ class Gate:
         if kind == "approve" and self.ws.config.rebuild.auto_rollback:
             stage("rolling_back")
             self._restore(decision_id, current, contents)
-            decision = Decision(decision_id, "rolled_back", reason, self.who, utc_now(), last_lines=outcome.last_lines, files=files, **details)
+            decision = Decision(decision_id, "rolled_back", reason, self.who, utc_now(), via=self.via, last_lines=outcome.last_lines, files=files, **details)
             self.store.write_decision(decision)
             self._record_rebuild(kind, decision_id, "rolled_back", outcome, command)
-            self.ws.audit.append("rolled_back", who=self.who, proposal_id=decision_id, decision="rolled_back", reason=reason,
+            self.ws.audit.append("rolled_back", who=self.who, via=self.via, proposal_id=decision_id, decision="rolled_back", reason=reason,
                                  sha256_before=after, sha256_after=before, command=command, **details)
             stage("rolled_back")
             return decision
         if kind != "approve":
             reason += "; the direct edits are kept (roll back to restore the baseline)"
-        decision = Decision(decision_id, "failed", reason, self.who, utc_now(), last_lines=outcome.last_lines, files=files, **details)
+        decision = Decision(decision_id, "failed", reason, self.who, utc_now(), via=self.via, last_lines=outcome.last_lines, files=files, **details)
         self.store.write_decision(decision)
         self._record_rebuild(kind, decision_id, "failed", outcome, command)
         self._remember(failed={"proposal_id": decision_id, "paths": list(contents), "reason": reason, "exit_code": outcome.exit_code})
-        self.ws.audit.append("failed", who=self.who, proposal_id=decision_id, decision="failed", reason=reason,
+        self.ws.audit.append("failed", who=self.who, via=self.via, proposal_id=decision_id, decision="failed", reason=reason,
                              sha256_before=before, sha256_after=after, command=command, **details)
         stage("failed")
         return decision
@@ -454,9 +456,9 @@ class Gate:
         if not reason or not reason.strip():
             raise GateError("a reason is required to reject a proposal (the agent reads it)")
         proposal = self.store.get(proposal_id)
-        decision = Decision(proposal.id, "rejected", reason.strip(), self.who, utc_now())
+        decision = Decision(proposal.id, "rejected", reason.strip(), self.who, utc_now(), via=self.via)
         self.store.transition(proposal.id, (PENDING,), decision)
-        self.ws.audit.append("rejected", who=self.who, proposal_id=proposal.id, decision="rejected", reason=reason.strip())
+        self.ws.audit.append("rejected", who=self.who, via=self.via, proposal_id=proposal.id, decision="rejected", reason=reason.strip())
         return decision
 
     def rollback(self, proposal_id: str) -> Decision:
@@ -482,7 +484,7 @@ class Gate:
             self._restore(proposal_id, originals, None)
             reason = f"rolled back by {self.who}" + (f" after: {previous.reason}" if previous.reason else "")
             decision = Decision(proposal_id, "rolled_back", reason, self.who, utc_now(), previous.exit_code, previous.duration_s,
-                                previous.log_path, previous.last_lines, previous.files)
+                                previous.log_path, previous.last_lines, previous.files, via=self.via)
             self.store.write_decision(decision)
             memory = self._memory()
             if isinstance(memory.get("failed"), dict) and memory["failed"].get("proposal_id") == proposal_id:
@@ -490,7 +492,7 @@ class Gate:
             last = memory.get("last_rebuild")
             if isinstance(last, dict) and last.get("proposal_id") == proposal_id:
                 self._remember(last_rebuild={**last, "status": "rolled_back"})
-            self.ws.audit.append("rolled_back", who=self.who, proposal_id=proposal_id, decision="rolled_back", reason=reason,
+            self.ws.audit.append("rolled_back", who=self.who, via=self.via, proposal_id=proposal_id, decision="rolled_back", reason=reason,
                                  sha256_before=current, sha256_after={p: sha256_bytes(d) for p, d in originals.items()})
             return decision
 
@@ -548,7 +550,7 @@ class Gate:
                 write_backup(self.ws.paths.backups, label, path, now)
                 restore(self.ws.resolve(path), baseline)
                 reverted.append(path)
-                self.ws.audit.append("reverted", who=self.who, decision="reverted", reason=f"{path} restored to the baseline (edits kept in backups/{label})",
+                self.ws.audit.append("reverted", who=self.who, via=self.via, decision="reverted", reason=f"{path} restored to the baseline (edits kept in backups/{label})",
                                      sha256_before={path: sha256_bytes(now)}, sha256_after={path: sha256_bytes(baseline)})
             return reverted
 
@@ -591,7 +593,7 @@ class Gate:
                 problem = f"guard mode: direct edit of {path} reverted, it cannot become a proposal: {exc}"
                 proposal = None
         restore(self.ws.resolve(path), baseline)
-        self.ws.audit.append("captured" if proposal else "reverted", who=self.who, proposal_id=proposal.id if proposal else None,
+        self.ws.audit.append("captured" if proposal else "reverted", who=self.who, via=self.via, proposal_id=proposal.id if proposal else None,
                              decision="reverted", reason=problem or f"guard mode: direct edit of {path} became proposal {proposal.id if proposal else ''}",
                              sha256_before={path: sha256_bytes(now)}, sha256_after={path: sha256_bytes(baseline)})
         return proposal
@@ -614,7 +616,7 @@ class Gate:
             except Exception as exc:
                 outcome = RebuildOutcome(None, time.monotonic() - started, None, (), error=str(exc) or type(exc).__name__)
             self._record_rebuild("rebuild", None, "ok" if outcome.ok else "failed", outcome, command)
-            self.ws.audit.append("rebuild", who=self.who, decision="ok" if outcome.ok else "failed",
+            self.ws.audit.append("rebuild", who=self.who, via=self.via, decision="ok" if outcome.ok else "failed",
                                  reason=None if outcome.ok else failure_reason(outcome), command=command,
                                  exit_code=outcome.exit_code, duration_s=outcome.duration_s, log_path=outcome.log_path)
             return outcome

@@ -134,6 +134,7 @@ class Decision:
     log_path: str | None = None
     last_lines: tuple[str, ...] = ()
     files: tuple[AppliedFile, ...] = ()
+    via: str = "terminal"  # where the person decided: terminal, web (`omni-tui serve`), cli, agent
 
     @property
     def final(self) -> bool:
@@ -146,6 +147,7 @@ class Decision:
             "status": self.status,
             "reason": self.reason,
             "who": self.who,
+            "via": self.via,
             "decided_at": self.decided_at,
             "exit_code": self.exit_code,
             "duration_s": self.duration_s,
@@ -277,7 +279,7 @@ def parse_decision(doc: Any) -> Decision:
         raise ProposalError("a decision must be a JSON object")
     if doc.get("schema") != DECISION_SCHEMA:
         raise ProposalError(f"unknown schema {doc.get('schema')!r} (expected {DECISION_SCHEMA!r})")
-    _check_fields(doc, ("schema", "proposal_id", "status", "reason", "who", "decided_at", "exit_code", "duration_s", "log_path", "last_lines", "files"), "the decision")
+    _check_fields(doc, ("schema", "proposal_id", "status", "reason", "who", "via", "decided_at", "exit_code", "duration_s", "log_path", "last_lines", "files"), "the decision")
     status = _require(doc, "status", str, "a string")
     if status not in STATUSES or status == PENDING:
         raise ProposalError(f"unknown decision status {status!r}")
@@ -298,6 +300,7 @@ def parse_decision(doc: Any) -> Decision:
         log_path=_require(doc, "log_path", str, "a string", nullable=True),
         last_lines=tuple(str(line) for line in _require(doc, "last_lines", list, "a list")),
         files=tuple(files),
+        via=_require(doc, "via", str, "a string") if "via" in doc else "terminal",
     )
 
 
@@ -349,6 +352,7 @@ class ProposalStore:
         self.ws.audit.append(
             "proposed",
             who=proposal.agent,
+            via="agent",
             proposal_id=proposal.id,
             reason=proposal.title,
             sha256_before={c.path: c.base_sha256 for c in proposal.changes},
@@ -520,9 +524,9 @@ class ProposalStore:
     def withdraw(self, proposal_id: str, *, who: str, reason: str | None = None) -> Decision:
         """The agent takes back a pending proposal; GateError when it is no longer pending."""
         proposal = self.get(proposal_id)
-        decision = Decision(proposal.id, "withdrawn", reason or "withdrawn by the agent", who, utc_now())
+        decision = Decision(proposal.id, "withdrawn", reason or "withdrawn by the agent", who, utc_now(), via="agent")
         self.transition(proposal.id, (PENDING,), decision)
-        self.ws.audit.append("withdrawn", who=who, proposal_id=proposal.id, decision="withdrawn", reason=decision.reason)
+        self.ws.audit.append("withdrawn", who=who, via="agent", proposal_id=proposal.id, decision="withdrawn", reason=decision.reason)
         return decision
 
     def wait(self, proposal_id: str, timeout_s: float | None = None, *, poll_s: float = POLL_S) -> Decision | None:
