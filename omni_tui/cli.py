@@ -46,7 +46,16 @@ def _workspace(args: argparse.Namespace) -> Workspace:
 
 
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False))
+    from omni_tui.core.terminal import inert_json
+
+    print(inert_json(json.dumps(value, indent=2, ensure_ascii=False)))
+
+
+def _say(text: str, *, err: bool = False) -> None:
+    """Print one line of plain output; agent text in it is made inert (`core.terminal.inert`) first."""
+    from omni_tui.core.terminal import inert
+
+    print(inert(text), file=sys.stderr if err else sys.stdout, flush=err)
 
 
 # -- cockpit ----------------------------------------------------------------------------------------
@@ -144,18 +153,17 @@ def _wait_and_report(store: ProposalStore, proposal_id: str, timeout: float | No
     try:
         decision = store.wait(proposal_id, timeout)
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; proposal {proposal_id} is still {store.status(proposal_id)}", file=sys.stderr)
+        _say(f"{PROG}: interrupted; proposal {proposal_id} is still {store.status(proposal_id)}", err=True)
         return 130
     if decision is None:
         if as_json:
             _print_json({"proposal_id": proposal_id, "status": store.status(proposal_id)})
-        print(f"{PROG}: timed out after {timeout:g} s; proposal {proposal_id} is still {store.status(proposal_id)}",
-              file=sys.stderr)
+        _say(f"{PROG}: timed out after {timeout:g} s; proposal {proposal_id} is still {store.status(proposal_id)}", err=True)
         return EXIT_TIMEOUT
     if as_json:
         _print_json(decision.to_json())
     else:
-        print(_describe(decision))
+        _say(_describe(decision))
     return EXIT_CODES[decision.status]
 
 
@@ -204,7 +212,7 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(decision.to_json())
     else:
-        print(f"withdrawn {proposal.id}")
+        _say(f"withdrawn {proposal.id}")
     return 0
 
 
@@ -264,7 +272,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         _print_json(doc)
         return 0
     for line in _status_lines(doc):
-        print(line)
+        _say(line)
     return 0
 
 
@@ -312,24 +320,25 @@ def _register_audit(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from omni_tui.core.terminal import inert_json
     from omni_tui.core.workspace import Workspace
 
     ws = Workspace.open(getattr(args, "directory", None), init_baseline=False)
     if args.verify:
         result = ws.audit.verify()
         if result.ok:
-            print(f"ok: {result.describe(ws.audit.path)}")
+            _say(f"ok: {result.describe(ws.audit.path)}")
             return 0
-        print(f"{PROG}: {result.describe(ws.audit.path)}", file=sys.stderr)
+        _say(f"{PROG}: {result.describe(ws.audit.path)}", err=True)
         return 1
     entries = ws.audit.entries()
     if args.lines is not None:
         entries = entries[-args.lines:] if args.lines > 0 else []
     for entry in entries:
         if args.json:
-            print(json.dumps(entry, ensure_ascii=False))
+            print(inert_json(json.dumps(entry, ensure_ascii=False)))
         else:
-            print(_audit_line(entry))
+            _say(_audit_line(entry))
     return 0
 
 
@@ -425,7 +434,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     from omni_tui.core.buildlog import BuildLogParser, DisplayLine
     from omni_tui.core.gate import Gate
     from omni_tui.core.rebuild import runner_for
-    from omni_tui.core.terminal import plain
+    from omni_tui.core.terminal import inert, plain
 
     ws = _workspace(args)
     runner = runner_for(ws, run_id="cli")
@@ -434,7 +443,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     def show(line: str) -> None:
         for event in parser.feed(line):
             if type(event) is DisplayLine:
-                sys.stdout.write(plain(event.text) + "\n")
+                sys.stdout.write(inert(plain(event.text)) + "\n")
         sys.stdout.flush()
 
     previous = signal.signal(signal.SIGINT, lambda *_: runner.cancel())  # Ctrl-C stops the build, still recorded
@@ -443,9 +452,9 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     parser.finish(0 if outcome.ok else 1)
-    print(f"{PROG}: {parser.progress.summary(outcome.duration_s)} — {outcome.describe()} — log {outcome.log_path}")
+    _say(f"{PROG}: {parser.progress.summary(outcome.duration_s)} — {outcome.describe()} — log {outcome.log_path}")
     if outcome.error and outcome.exit_code is not None:
-        print(f"{PROG}: {outcome.error}", file=sys.stderr)
+        _say(f"{PROG}: {outcome.error}", err=True)
     if outcome.ok:
         return 0
     if outcome.cancelled:
@@ -456,6 +465,44 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     if code is None:
         return 1
     return 128 - code if code < 0 else code if code < 256 else 1  # killed by signal N → 128+N, as shells do
+
+
+# -- serve (the cockpit in a browser) --------------------------------------------------------------
+
+
+def _register_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", parents=[_common()], help="serve the cockpit to a browser (token in the URL, loopback by default)",
+                       description="Serve the cockpit to a browser: each browser session is a full cockpit on the project. "
+                                   "The URL printed holds a fresh access token. Plain HTTP: see docs/serve.md.")
+    p.add_argument("dir", nargs="?", default=None, metavar="DIR", help="the project directory (default: the current one)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; anything else prints a warning)")
+    p.add_argument("--port", default="8000", help="port to listen on (default 8000; 0 picks a free one)")
+    p.add_argument("--who", default=None, help="the name decisions from the browser are recorded under (default: asked in the page)")
+    p.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from omni_tui.core.workspace import Workspace
+
+    try:
+        from omni_tui.web.server import serve_forever, valid_name, warn_if_exposed
+    except ImportError as exc:  # textual-serve / aiohttp missing from a broken install
+        raise OmniError(f"serve needs textual-serve and aiohttp: {exc}") from None
+    if not args.port.isdigit() or not 0 <= int(args.port) <= 65535:
+        raise OmniError(f"--port must be a number from 0 to 65535, not {args.port!r}")
+    host = args.host.strip().strip("[]")
+    if not host or any(ch.isspace() or ch in "/@?#" for ch in host):
+        raise OmniError(f"--host must be an address or host name, not {args.host!r}")
+    who = None
+    if args.who is not None:
+        who = valid_name(args.who)
+        if who is None:
+            raise OmniError(f"--who must be 1 to 40 printable characters, not {args.who!r}")
+    ws = Workspace.open(args.dir if args.dir is not None else getattr(args, "directory", None))
+    try:
+        return serve_forever(ws.root, host=host, port=int(args.port), who=who, warning=warn_if_exposed(host))
+    except OSError as exc:
+        raise OmniError(f"cannot listen on {host}:{args.port}: {exc.strerror or exc}") from None
 
 
 # -- wiring -----------------------------------------------------------------------------------------
@@ -470,6 +517,7 @@ REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
     _register_hook,
     _register_mcp,
     _register_rebuild,
+    _register_serve,
 ]
 
 
@@ -518,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
     except OmniError as exc:
         from omni_tui.core.proposals import EXIT_INVALID
 
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        _say(f"{PROG}: {exc}", err=True)
         return EXIT_INVALID
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
