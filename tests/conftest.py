@@ -47,10 +47,26 @@ def need_tmux() -> None:
 
 
 @pytest.fixture
+def need_chromium() -> str:
+    """Debian's chromium (headless, driven over CDP by tests/cdp.py): its path. Skips without it, fails
+    when OMNI_TUI_REQUIRE_BROWSER=1 (CI)."""
+    _require("chromium", "OMNI_TUI_REQUIRE_BROWSER")
+    return shutil.which("chromium") or "chromium"
+
+
+@pytest.fixture
 def builtin_editor(monkeypatch: pytest.MonkeyPatch) -> None:
     """`e` opens the cockpit's own editor: no $VISUAL or $EDITOR to hand the terminal to."""
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.delenv("EDITOR", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _private_state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The audit chain's head kept outside the project ($XDG_STATE_HOME/omni-tui/heads) goes to a tmp dir, never the real home."""
+    state_home = tmp_path_factory.mktemp("xdg-state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state_home))
+    return state_home
 
 
 @pytest.fixture

@@ -58,7 +58,7 @@ def test_first_open_records_the_baseline_once_with_an_audit_entry(project: Path)
     assert ws.read_baseline("devenv.yaml") is None and ws.has_baseline("devenv.yaml")
     (entry,) = ws.audit.entries()
     assert entry["event"] == "baseline_initialised"
-    assert set(entry["sha256_after"]) == {"devenv.nix", "devenv.yaml", "devenv.local.nix", ".envrc"}
+    assert set(entry["sha256_after"]) == {"devenv.nix", "devenv.yaml", "devenv.local.nix", ".envrc", "omni-tui.toml"}
     assert entry["sha256_after"]["devenv.yaml"] is None
     (project / "devenv.nix").write_text("{ }\n")
     ws = Workspace.open(project, env={})  # reopening does not re-record
@@ -69,7 +69,7 @@ def test_first_open_records_the_baseline_once_with_an_audit_entry(project: Path)
 def test_guarded_paths_devenv_nix_first_and_configurable(project: Path) -> None:
     (project / "omni-tui.toml").write_text('[guard]\nfiles = [".envrc", "nix/extra.nix", "devenv.nix"]\n')
     ws = Workspace.open(project, env={})
-    assert ws.guarded() == ["devenv.nix", ".envrc", "nix/extra.nix"]
+    assert ws.guarded() == ["devenv.nix", ".envrc", "nix/extra.nix", "omni-tui.toml"]
     assert ws.relative("./nix//extra.nix") == "nix/extra.nix"
     assert ws.relative(str(project / "devenv.nix")) == "devenv.nix"
     with pytest.raises(PathError, match="devenv.yaml: not a guarded file"):

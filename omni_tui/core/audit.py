@@ -26,7 +26,10 @@ FIELDS = (
 )
 # Entries written since `via` existed carry it (where a person decided: terminal, web, cli, agent);
 # older ones do not, and both verify.
-OPTIONAL_FIELDS = ("via",)
+# `state` (since the gate checks state files against the chain): the sha256 of every state file the
+# entry vouches for — `decisions/<id>.json` (a sha, a list of the shas it may hold, or null: no file)
+# and `baseline/<path>` (the approved bytes' sha, or null: the approved state is "no such file").
+OPTIONAL_FIELDS = ("via", "state")
 _TAIL_CHUNK = 64 * 1024
 
 
@@ -55,9 +58,12 @@ class Verification:
 
 
 class AuditLog:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, external_head: Path | None = None) -> None:
         self.path = Path(path)
         self.head_path = self.path.with_name(self.path.name + ".head")
+        # A copy of the head outside the project (`$XDG_STATE_HOME/omni-tui/heads/…`): a log deleted
+        # or truncated together with its `.head` still disagrees with it.
+        self.external_head = Path(external_head) if external_head is not None else None
 
     def append(
         self,
@@ -74,8 +80,13 @@ class AuditLog:
         exit_code: int | None = None,
         duration_s: float | None = None,
         log_path: str | None = None,
+        state: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Append one entry (under flock) and return it as written."""
+        """Append one entry (under flock) and return it as written.
+
+        `state` vouches for state files (see OPTIONAL_FIELDS); the entry is written before the
+        files it vouches for (write ahead), so a reader never finds a file the chain does not know.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
@@ -109,10 +120,15 @@ class AuditLog:
                 "log_path": log_path,
                 "prev": prev,
             }
+            if state:
+                entry["state"] = dict(state)
             line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             os.write(fd, line + b"\n")
             os.fsync(fd)
-            _write_head(self.head_path, seq, _line_hash(line))
+            digest = _line_hash(line)
+            _write_head(self.head_path, seq, digest)
+            if self.external_head is not None:
+                _advance_external_head(self.external_head, seq, prev, digest, self.path)
             return entry
         finally:
             os.close(fd)  # closing releases the flock
@@ -177,6 +193,17 @@ class AuditLog:
                 return Verification(False, len(lines), len(lines) + 1, "removed", f"the log ends at seq {len(lines)} but {head_seq} entries were written")
             if head_seq == len(lines) and head_hash != prev_hash:
                 return Verification(False, len(lines), len(lines), "changed", "the newest entry no longer matches its recorded hash")
+        outside = read_external_head(self.external_head) if self.external_head is not None else None
+        if outside is not None:
+            out_seq, out_hash = outside
+            where = f"the head kept outside the project ({self.external_head})"
+            if out_seq > len(lines):
+                if not lines:
+                    return Verification(False, 0, 1, "removed", f"the log is missing or empty but {where} records {out_seq} entries")
+                return Verification(False, len(lines), len(lines) + 1, "removed",
+                                    f"the log ends at seq {len(lines)} but {where} records {out_seq} entries")
+            if out_seq >= 1 and _line_hash(lines[out_seq - 1]) != out_hash:
+                return Verification(False, len(lines), out_seq, "changed", f"entry {out_seq} does not match {where}: the log was rewritten")
         return Verification(True, len(lines))
 
 
@@ -205,6 +232,36 @@ def _write_head(path: Path, seq: int, digest: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps({"seq": seq, "sha256": digest}) + "\n")
     os.replace(tmp, path)
+
+
+def read_external_head(path: Path) -> tuple[int, str] | None:
+    return _read_head(path)
+
+
+def _advance_external_head(path: Path, seq: int, prev: str, digest: str, log: Path) -> None:
+    """Move the outside copy of the head to `seq`, but never over evidence of a cut.
+
+    It follows the log when the new entry chains from the head it knows (or from a head it never saw:
+    a process with another `$XDG_STATE_HOME` appended meanwhile). A copy at or beyond `seq`, or one
+    whose hash the new entry does not chain from, is what a deleted, truncated or rewritten log left
+    behind: it stays as it is until a person resolves it (`Gate.resolve_tampered`).
+    """
+    known = _read_head(path)
+    if known is not None:
+        known_seq, known_hash = known
+        if known_seq >= seq or (known_seq == seq - 1 and known_hash != prev):
+            return
+    write_external_head(path, seq, digest, log)
+
+
+def write_external_head(path: Path, seq: int, digest: str, log: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"seq": seq, "sha256": digest, "log": str(log)}) + "\n")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home must not stop the gate; `audit --verify` then has less to compare
 
 
 def _read_head(path: Path) -> tuple[int, str] | None:

@@ -6,19 +6,28 @@ State: `$DEVENV_DOTFILE/omni` (when it belongs to this root) else `<root>/.deven
 Baseline: the content last approved and built, one file per guarded path under `baseline/`
 (`<escaped path>`, or `<escaped path>.absent` for a file that did not exist). The first open
 records the current content and writes a `baseline_initialised` audit entry.
+Every baseline write is vouched for by an audit entry (`ledger.py`); `baseline_forgeries()` names
+the baselines the chain does not account for.
+Configuration: `devenv.nix` and `omni-tui.toml` are always guarded (and `pyproject.toml` while its
+`[tool.omni-tui]` is the source): the configuration in force is the *approved* one, read from the
+baseline copy, so an unapproved edit of the configuration changes nothing until a person accepts it.
 """
 
 from __future__ import annotations
 
 import getpass
+import hashlib
 import os
+import time
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
 from omni_tui.core.audit import AuditLog
-from omni_tui.core.config import Config, load_config
-from omni_tui.core.errors import PathError, WorkspaceError
+from omni_tui.core.config import CONFIG_FILE, PYPROJECT_FILE, Config, load_config, parse_config
+from omni_tui.core.errors import ConfigError, PathError, WorkspaceError
+from omni_tui.core.ledger import Forgery, Ledger, baseline_key
 from omni_tui.core.safefs import (
     atomic_write,
     confine,
@@ -65,6 +74,11 @@ class StatePaths:
         return self.state / "audit.jsonl"
 
     @property
+    def objects(self) -> Path:
+        """Content-addressed copies of vouched-for state files (`<sha256>`), for resolving a forgery."""
+        return self.state / "objects"
+
+    @property
     def lock(self) -> Path:
         """Held (flock) by whoever applies or rebuilds; contains the holder's pid and proposal id."""
         return self.state / "gate.lock"
@@ -84,7 +98,7 @@ class StatePaths:
         return self.state / "gate.json"
 
     def ensure(self) -> None:
-        for folder in (self.state, self.proposals, self.decisions, self.baseline, self.backups, self.logs, self.quarantine):
+        for folder in (self.state, self.proposals, self.decisions, self.baseline, self.backups, self.logs, self.quarantine, self.objects):
             folder.mkdir(parents=True, exist_ok=True)
 
 
@@ -122,6 +136,44 @@ def state_dir_for(root: Path, env: Mapping[str, str]) -> Path:
     return root / ".devenv" / "omni"
 
 
+def external_head_path(root: Path, env: Mapping[str, str]) -> Path:
+    """`$XDG_STATE_HOME/omni-tui/heads/<sha256 of the root path>.json` (default `~/.local/state`)."""
+    base = env.get("XDG_STATE_HOME") or os.environ.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
+    return Path(base) / "omni-tui" / "heads" / (hashlib.sha256(str(root).encode("utf-8", "surrogateescape")).hexdigest() + ".json")
+
+
+def _has_tool_table(data: bytes | None) -> bool:
+    """Does this pyproject.toml carry a `[tool.omni-tui]` table (then it is a configuration source)?"""
+    if not data or b"omni-tui" not in data:
+        return False
+    try:
+        tool = tomllib.loads(data.decode("utf-8")).get("tool")
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return b"[tool.omni-tui" in data
+    return isinstance(tool, dict) and "omni-tui" in tool
+
+
+def config_from_bytes(name: str, data: bytes | None) -> Config | None:
+    """The configuration in `data` (the bytes of omni-tui.toml or pyproject.toml); None when it has none."""
+    if data is None:
+        return None
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{name}: not valid UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{name}: invalid TOML: {exc}") from None
+    if name == PYPROJECT_FILE:
+        tool = doc.get("tool")
+        section = tool.get("omni-tui") if isinstance(tool, dict) else None
+        if section is None:
+            return None
+        if not isinstance(section, dict):
+            raise ConfigError(f"{PYPROJECT_FILE} [tool.omni-tui] must be a table")
+        return parse_config(section, f"{PYPROJECT_FILE} [tool.omni-tui]")
+    return parse_config(doc, name)
+
+
 def default_who(env: Mapping[str, str] = os.environ) -> str:
     for var in ("OMNI_TUI_USER", "USER", "LOGNAME"):
         if env.get(var):
@@ -135,12 +187,75 @@ def default_who(env: Mapping[str, str] = os.environ) -> str:
 class Workspace:
     """One devenv project: where it is, what is guarded, where state lives, what the baseline is."""
 
-    def __init__(self, root: Path, config: Config, paths: StatePaths, env: Mapping[str, str]) -> None:
+    def __init__(self, root: Path, config: Config, paths: StatePaths, env: Mapping[str, str],
+                 config_error: str | None = None) -> None:
         self.root = root
-        self.config = config
+        self.disk_config = config  # what the files on disk say (maybe not approved)
+        self.config_error = config_error  # the on-disk configuration's error, when the approved one is used
         self.paths = paths
         self.env = dict(env)
-        self.audit = AuditLog(paths.audit)
+        self.audit = AuditLog(paths.audit, external_head_path(root, env))
+        self.ledger = Ledger(self.audit, paths.objects)
+        self._config: Config | None = None
+        self._config_checked = 0.0
+        self._config_key: tuple[object, ...] | None = None
+        self._pyproject: tuple[tuple[int, int, int] | None, bool] = (None, False)
+        self._baseline_sha: dict[str, tuple[tuple[int, int, int] | None, str | None]] = {}
+
+    # -- configuration: the approved one ------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        """The approved configuration (the baseline copy of omni-tui.toml / pyproject.toml).
+
+        Before the configuration has a baseline (the very first open), the one on disk. Re-read when
+        the baseline copy changes (at once in this process, within a second in others).
+        """
+        now = time.monotonic()
+        if self._config is not None and now - self._config_checked < 1.0:
+            return self._config
+        self._config_checked = now
+        key = tuple(_stat_key(self.paths.baseline / (escape_name(n) + suffix))
+                    for n in (CONFIG_FILE, PYPROJECT_FILE) for suffix in ("", ".absent"))
+        if self._config is None or key != self._config_key:
+            self._config = self._approved_config()
+            self._config_key = key
+        return self._config
+
+    @config.setter
+    def config(self, value: Config) -> None:
+        self.disk_config = self._config = value
+        self._config_checked = time.monotonic() + 1e9  # fixed until a baseline write says otherwise
+
+    def _approved_config(self) -> Config:
+        if not self.has_baseline(CONFIG_FILE):
+            return self.disk_config
+        own = config_from_bytes(f"{CONFIG_FILE} (approved)", self.read_baseline(CONFIG_FILE))
+        if own is not None:
+            return own
+        if self.has_baseline(PYPROJECT_FILE):
+            from_pyproject = config_from_bytes(PYPROJECT_FILE, self.read_baseline(PYPROJECT_FILE))
+            if from_pyproject is not None:
+                return from_pyproject
+        return Config()
+
+    def config_paths(self) -> list[str]:
+        """The configuration's guarded files: omni-tui.toml, and pyproject.toml while it is (or would become) the source."""
+        paths = [CONFIG_FILE]
+        if self.has_baseline(PYPROJECT_FILE) or self._pyproject_is_source():
+            paths.append(PYPROJECT_FILE)
+        return paths
+
+    def _pyproject_is_source(self) -> bool:
+        file = self.root / PYPROJECT_FILE
+        key = _stat_key(file)
+        if key != self._pyproject[0]:
+            try:
+                data = read_bytes(file) if key is not None else None
+            except PathError:
+                data = None
+            self._pyproject = (key, _has_tool_table(data))
+        return self._pyproject[1]
 
     @classmethod
     def open(
@@ -154,13 +269,19 @@ class Workspace:
         env = os.environ if env is None else env
         cwd = Path.cwd() if cwd is None else Path(cwd)
         root = find_root(explicit_dir, env=env, cwd=cwd)
-        config = load_config(root)
         paths = StatePaths(state_dir_for(root, env))
+        approved = (paths.baseline / escape_name(CONFIG_FILE)).exists() or (paths.baseline / (escape_name(CONFIG_FILE) + ".absent")).exists()
+        try:
+            config, config_error = load_config(root), None
+        except ConfigError as exc:
+            if not approved:
+                raise  # nothing approved to fall back on: the person must fix the file
+            config, config_error = Config(), str(exc)  # the approved configuration stays in force
         try:
             paths.ensure()
         except OSError as exc:
             raise WorkspaceError(f"cannot create the state directory {paths.state}: {exc.strerror or exc}") from None
-        ws = cls(root, config, paths, env)
+        ws = cls(root, config, paths, env, config_error)
         if init_baseline:
             ws.init_baseline()
         return ws
@@ -168,11 +289,9 @@ class Workspace:
     # -- guarded files ------------------------------------------------------------------------
 
     def guarded(self) -> list[str]:
-        """Configured guarded paths, `devenv.nix` first."""
-        files = list(self.config.guard.files)
-        if MARKER in files:
-            files.remove(MARKER)
-            files.insert(0, MARKER)
+        """Guarded paths: `devenv.nix` first (always), the configured ones, then the configuration's own files."""
+        files = [MARKER] + [f for f in self.config.guard.files if f != MARKER]
+        files += [f for f in self.config_paths() if f not in files]
         return files
 
     def is_guarded(self, rel: str) -> bool:
@@ -222,7 +341,10 @@ class Workspace:
         return read_bytes(self._baseline_file(rel))
 
     def write_baseline(self, rel: str, data: bytes | None) -> None:
-        """Record `data` (None: the file should not exist) as the approved content of `rel`."""
+        """Record `data` (None: the file should not exist) as the approved content of `rel`.
+
+        Callers append the audit entry vouching for it first (`vouch_baselines`).
+        """
         content, absent = self._baseline_file(rel), self._baseline_absent(rel)
         if data is None:
             atomic_write(absent, b"")
@@ -230,30 +352,74 @@ class Workspace:
         else:
             atomic_write(content, data)
             absent.unlink(missing_ok=True)
+        if normalise_rel(rel) in (CONFIG_FILE, PYPROJECT_FILE):
+            self._config_checked = 0.0  # the approved configuration may have changed: re-read it now
+
+    def vouch_baselines(self, contents: Mapping[str, bytes | None]) -> dict[str, str | None]:
+        """The audit entry's `state` for baselines about to be written (and a kept copy of each)."""
+        return {baseline_key(normalise_rel(rel)): self.ledger.keep(data) for rel, data in contents.items()}
 
     def init_baseline(self, who: str | None = None) -> list[str]:
-        """Record the current content of every guarded file that has no baseline yet; returns those paths."""
+        """Record the current content of every guarded file that has no baseline yet; returns those paths.
+
+        Never over a baseline the audit chain vouches for (a deleted baseline is a forgery to resolve,
+        not a fresh start), and the configuration's files only on the very first initialisation (later,
+        a new `[tool.omni-tui]` is a change to approve).
+        """
         missing = [rel for rel in self.guarded() if not self.has_baseline(rel)]
         if not missing:
             return []
         recorded: list[str] = []
         with file_lock(self.paths.baseline_lock):
-            hashes: dict[str, str | None] = {}
+            self.ledger.refresh()
+            first = not self.has_baseline(CONFIG_FILE) and not self.ledger.vouched(baseline_key(CONFIG_FILE))
+            contents: dict[str, bytes | None] = {}
             for rel in self.guarded():
-                if self.has_baseline(rel):  # another process got there first
+                if self.has_baseline(rel) or self.ledger.vouched(baseline_key(rel)):  # another process got there first / forged
                     continue
-                data = self.read_current(rel)
-                self.write_baseline(rel, data)
-                hashes[rel] = sha256_bytes(data)
-                recorded.append(rel)
-            if recorded:
+                if rel in (CONFIG_FILE, PYPROJECT_FILE) and not first:
+                    continue
+                contents[rel] = self.read_current(rel)
+            if contents:
+                recorded = list(contents)
                 self.audit.append(
                     "baseline_initialised",
                     who=who or default_who(self.env),
                     reason="recorded the current content as the approved baseline: " + ", ".join(recorded),
-                    sha256_after=hashes,
+                    sha256_after={rel: sha256_bytes(data) for rel, data in contents.items()},
+                    state=self.vouch_baselines(contents),
                 )
+                for rel, data in contents.items():
+                    self.write_baseline(rel, data)
         return recorded
+
+    def baseline_sha(self, rel: str) -> tuple[bool, str | None]:
+        """(recorded?, sha256 of the approved bytes or None for "no such file"), cached by the file's stat."""
+        if not self.has_baseline(rel):
+            return False, None
+        file = self._baseline_file(rel)
+        key = _stat_key(file)
+        cached = self._baseline_sha.get(rel)
+        if cached is not None and cached[0] == key and key is not None:
+            return True, cached[1]
+        digest = sha256_bytes(read_bytes(file))
+        self._baseline_sha[rel] = (key, digest)
+        return True, digest
+
+    def baseline_forgeries(self) -> list[Forgery]:
+        """Baselines whose bytes no audited init, apply, acceptance or resolution wrote (cheap: stats + dict look-ups)."""
+        self.ledger.refresh()
+        out: list[Forgery] = []
+        for rel in self.guarded():
+            recorded, digest = self.baseline_sha(rel)
+            key = baseline_key(rel)
+            if not recorded and not self.ledger.vouched(key):
+                continue  # never recorded (a configuration source not yet approved)
+            problem = self.ledger.problem(key, digest)
+            if problem is not None:
+                where = self._baseline_file(rel) if recorded and digest is not None else self._baseline_absent(rel) if recorded else self._baseline_file(rel)
+                out.append(Forgery("baseline", str(where), f"approved copy of {rel}: {problem}"))
+        return out
 
     def unapproved(self) -> list[str]:
         """Guarded paths whose current bytes differ from the baseline (in `guarded()` order)."""
@@ -267,3 +433,11 @@ class Workspace:
             if current != self.read_baseline(rel):
                 out.append(rel)
         return out
+
+
+def _stat_key(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)

@@ -1,0 +1,219 @@
+"""What the audit chain vouches for: the state files (decisions, baselines) it recorded, and checks against it.
+
+Every entry that writes a decision or a baseline carries `state`: the sha256 of the bytes it writes
+(see `audit.OPTIONAL_FIELDS`), and is appended *before* the file is written. The `Ledger` folds
+those entries into "the latest vouched-for hash of each state file" and answers, for bytes found on
+disk, whether the chain accounts for them. It reads the log incrementally (only the bytes appended
+since the last look; the whole log again only when it shrank or was replaced), so checking on every
+poll costs a `stat`. It also follows the chain while reading, so a log rewritten in place or cut
+short (against the head kept outside the project) is noticed by the same cheap refresh.
+
+A vouched-for copy of each state file's bytes is kept content-addressed in `objects/<sha256>`, so a
+person resolving a forgery can put the vouched-for bytes back (a copy whose hash does not match is
+useless to a forger: it is never used).
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omni_tui.core.audit import GENESIS, AuditLog, read_external_head
+from omni_tui.core.safefs import atomic_write, read_bytes, sha256_bytes
+
+DECISION_PREFIX = "decisions/"
+BASELINE_PREFIX = "baseline/"
+# A state file may lag its (write-ahead) entry by this long: the writer appended, then writes the file.
+GRACE_S = 5.0
+_UNSET = object()
+
+
+def decision_key(proposal_id: str) -> str:
+    return f"{DECISION_PREFIX}{proposal_id}.json"
+
+
+def baseline_key(rel: str) -> str:
+    return f"{BASELINE_PREFIX}{rel}"
+
+
+@dataclass(frozen=True)
+class Forgery:
+    """A state file (or the log itself) that the audit chain does not account for."""
+
+    kind: str  # "decision", "baseline", "audit"
+    path: str  # the file, as a path a person can open
+    detail: str  # one line: what is wrong and what the file claims
+
+    def describe(self) -> str:
+        return f"{self.path}: {self.detail}"
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "path": self.path, "detail": self.detail}
+
+
+@dataclass
+class _Vouch:
+    latest: frozenset[str | None]  # the hashes the newest entry allows (None: no such file)
+    previous: frozenset[str | None]  # what the entry before it allowed (a write-ahead lag may still show it)
+    every: set[str | None]  # every hash ever vouched for
+    at: float  # epoch seconds of the newest entry
+
+
+def _epoch(stamp: Any) -> float:
+    try:
+        text = str(stamp)
+        return calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) + float("0" + text[19:].rstrip("Z") or 0)
+    except (ValueError, TypeError):
+        return 0.0
+
+
+def _as_set(value: Any) -> frozenset[str | None]:
+    if isinstance(value, list):
+        return frozenset(v if isinstance(v, str) else None for v in value)
+    return frozenset([value if isinstance(value, str) else None])
+
+
+class Ledger:
+    """The chain's view of the state files, kept current by cheap incremental reads of the log."""
+
+    def __init__(self, audit: AuditLog, objects: Path) -> None:
+        self.audit = audit
+        self.objects = objects
+        self._reset()
+
+    def _reset(self) -> None:
+        self._key: tuple[int, int, int] | None = None
+        self._offset = 0
+        self._hashes: list[str] = []  # line hash per seq (index seq-1)
+        self._vouches: dict[str, _Vouch] = {}
+        self._broken: str | None = None
+        self._partial = b""
+
+    # -- reading the log --------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        try:
+            st = os.stat(self.audit.path)
+        except FileNotFoundError:
+            if self._key is not None or self._hashes:
+                self._reset()
+            return
+        key = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if key == self._key:
+            return
+        if self._key is None or st.st_ino != self._key[0] or st.st_size < self._offset:
+            self._reset()
+        try:
+            with open(self.audit.path, "rb") as handle:
+                handle.seek(self._offset)
+                data = handle.read()
+        except OSError:
+            return
+        self._key = key
+        data = self._partial + data
+        self._offset += len(data) - len(self._partial)
+        cut = data.rfind(b"\n")
+        complete, self._partial = (data[: cut + 1], data[cut + 1 :]) if cut >= 0 else (b"", data)
+        for raw in complete.split(b"\n"):
+            if raw.strip():
+                self._take(raw)
+
+    def _take(self, raw: bytes) -> None:
+        if self._broken is not None:
+            return
+        number = len(self._hashes) + 1
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            entry = None
+        prev = self._hashes[-1] if self._hashes else GENESIS
+        if not isinstance(entry, dict) or entry.get("seq") != number or entry.get("prev") != prev:
+            self._broken = f"line {number} does not continue the hash chain (changed, removed or reordered)"
+            return
+        self._hashes.append(hashlib.sha256(raw).hexdigest())
+        state = entry.get("state")
+        if not isinstance(state, dict):
+            return
+        at = _epoch(entry.get("time"))
+        for name, value in state.items():
+            allowed = _as_set(value)
+            old = self._vouches.get(name)
+            if old is None:
+                self._vouches[name] = _Vouch(allowed, frozenset([None]), set(allowed), at)
+            else:
+                self._vouches[name] = _Vouch(allowed, old.latest, old.every | allowed, at)
+
+    # -- answers ----------------------------------------------------------------------------
+
+    @property
+    def entries(self) -> int:
+        return len(self._hashes)
+
+    def vouched(self, name: str) -> bool:
+        return name in self._vouches
+
+    def latest(self, name: str) -> frozenset[str | None] | None:
+        vouch = self._vouches.get(name)
+        return vouch.latest if vouch else None
+
+    def problem(self, name: str, digest: str | None, *, in_progress: bool = False, now: float | None = None) -> str | None:
+        """Why `digest` (None: no file) is not what the chain vouches for `name`; None when it is."""
+        vouch = self._vouches.get(name)
+        if vouch is None:
+            return None if digest is None else "no audit entry vouches for it"
+        if digest in vouch.latest:
+            return None
+        now = time.time() if now is None else now
+        if digest in vouch.previous and now - vouch.at < GRACE_S:
+            return None  # the write-ahead entry is appended, the file not written yet
+        if in_progress and digest in vouch.every:
+            return None  # an apply that died between its entry and its file: shown as interrupted
+        if digest is None:
+            return "it was deleted, but the audit log records it"
+        return "its bytes are not the ones the audit log records"
+
+    def chain_problem(self, *, state_exists: bool) -> str | None:
+        """A log rewritten, cut short or removed (checked against the head kept outside the project)."""
+        self.refresh()
+        if self._broken is not None:
+            return self._broken
+        outside = read_external_head(self.audit.external_head) if self.audit.external_head is not None else None
+        count = len(self._hashes)
+        if outside is not None:
+            seq, digest = outside
+            if seq > count:
+                if count == 0:
+                    return f"the log is missing or empty, but the head kept outside the project records {seq} entries"
+                return f"the log ends at entry {count}, but the head kept outside the project records {seq} entries"
+            if seq >= 1 and self._hashes[seq - 1] != digest:
+                return f"entry {seq} is not the one the head kept outside the project records: the log was rewritten"
+        if count == 0 and state_exists:
+            return "the log is missing or empty, but the state directory has decisions or baselines"
+        return None
+
+    # -- vouched-for copies -------------------------------------------------------------------
+
+    def keep(self, data: bytes | None) -> str | None:
+        """Keep a content-addressed copy of `data`; returns its sha256 (None for None)."""
+        digest = sha256_bytes(data)
+        if data is not None and digest is not None:
+            target = self.objects / digest
+            if not target.exists():
+                atomic_write(target, data)
+        return digest
+
+    def recover(self, digest: str) -> bytes | None:
+        """The kept bytes with this sha256, or None when missing or not matching."""
+        data = read_bytes(self.objects / digest)
+        if data is None or sha256_bytes(data) != digest:
+            return None
+        return data
+
+
+__all__ = ["Ledger", "Forgery", "decision_key", "baseline_key", "GRACE_S"]
