@@ -295,19 +295,21 @@ def main(
     on_timeout: OnTimeout = "ask",
 ) -> int:
     """Entry point for the CLI: stdin → stdout/stderr, returns the exit code."""
+    from omni_tui.core.terminal import inert
+
     for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(signum, _stop)
     try:
         result = run(sys.stdin.read(), explicit_root=explicit_root, timeout_s=timeout_s, on_timeout=on_timeout)
     except Stopped as stop:
         what = f"; proposal {stop.proposal_id} withdrawn" if stop.withdrawn else ""
-        sys.stderr.write(f"omni-tui hook: stopped by {stop.name}{what}\n")
+        sys.stderr.write(inert(f"omni-tui hook: stopped by {stop.name}{what}") + "\n")
         return 128 + stop.signum
     if result.stdout:
         sys.stdout.write(result.stdout + "\n")
         sys.stdout.flush()
-    if result.stderr:
-        sys.stderr.write(result.stderr)
+    if result.stderr:  # Claude Code shows it to the agent and in the person's terminal: agent text made inert
+        sys.stderr.write(inert(result.stderr, multiline=True))
     return result.exit_code
 
 

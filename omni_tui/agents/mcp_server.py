@@ -289,5 +289,11 @@ def build_server(ws: Workspace, env: Mapping[str, str] | None = None) -> MCPServ
 
 def serve(ws: Workspace) -> int:
     """Run the server on stdin/stdout until the client disconnects."""
+    import sys
+
+    from omni_tui.core.terminal import InertWriter
+
+    # stderr reaches the client's terminal or log: the SDK's log lines quote tool arguments (agent text).
+    sys.stderr = InertWriter(sys.stderr)
     build_server(ws).run("stdio")
     return 0

@@ -4,17 +4,32 @@ Kept: SGR (16/256/truecolour, bold, dim, italic, underline, blink, reverse, stri
 with Rich style strings. Dropped: every other escape — CSI (cursor movement, clears, bracketed
 paste, ...), OSC (titles, OSC 52 clipboard, hyperlinks; BEL- or ST-terminated), DCS, APC, PM, SOS,
 two-byte ESC sequences and C1 controls (0x80-0x9f). Other control characters are shown visibly as
-Unicode control pictures (BEL → ␇); tabs are expanded to 8-column stops.
+Unicode control pictures (BEL → ␇); tabs are expanded to 8-column stops; invisible format characters
+(bidi controls, zero-width characters, `FORMAT_CHARS`) are shown escaped (`\\u202e`).
+
+`inert(text)` is the one function that makes agent text (titles, names, rationale, file names) safe
+for any display: the CLI's plain output, the cockpit's widgets, hook and MCP stderr.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+# Invisible code points that change how the text around them is shown or read: every Unicode "Cf"
+# (format) character — bidi embeddings/overrides/isolates U+202A–U+202E and U+2066–U+2069, zero-width
+# U+200B–U+200F, U+2060–U+2064, BOM U+FEFF, soft hyphen, tags U+E0000–U+E007F, ... — the line and
+# paragraph separators U+2028/U+2029, the Hangul fillers that draw as blank, and lone surrogates
+# (undecodable bytes from `surrogateescape`). tests/test_inert_text.py checks this against unicodedata.
+FORMAT_CHARS = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e007f\ud800-\udfff"
+)
 
 # Anything that is not plain printable text (tab included, since it gets expanded).
-_NEEDS_WORK = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NEEDS_WORK = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{FORMAT_CHARS}]")
 
 # Matched at a position where `_NEEDS_WORK` found something; the alternative's name says what it is.
 _TOKEN = re.compile(
@@ -27,6 +42,7 @@ _TOKEN = re.compile(
     | (?P<tab>\t)
     | (?P<ctl>[\x00-\x08\x0a-\x1f\x7f])                                     # other C0 controls, DEL
     | (?P<c1>[\x80-\x9f])                                                    # C1 controls
+    | (?P<fmt>[^\x00-\x7f])                                                  # FORMAT_CHARS: shown escaped
     """,
     re.VERBOSE,
 )
@@ -172,6 +188,10 @@ def sanitize_with_state(text: str, state: SgrState = DEFAULT_STATE) -> tuple[Sty
         elif kind == "ctl":
             out.append(_visible(m.group()))
             pos += 1
+        elif kind == "fmt":
+            shown = escaped(m.group())
+            out.append(shown)
+            pos += len(shown)
         # everything else (other CSI, OSC, DCS/APC/PM/SOS, ESC sequences, C1) is dropped
     if last < len(text):
         chunk = text[last:]
@@ -240,3 +260,96 @@ class AnsiStream:
 
     def reset(self) -> None:
         self.state = DEFAULT_STATE
+
+
+# -- agent text ---------------------------------------------------------------------------------
+
+_INERT = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{FORMAT_CHARS}]")
+_INERT_LINES = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{FORMAT_CHARS}]")  # keeps \\n and \\t
+
+
+def escaped(ch: str) -> str:
+    """One code point in Python's escape notation: `\\x1b`, `\\u202e`, `\\U000e0041`."""
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def _escape_match(match: re.Match[str]) -> str:
+    return escaped(match.group())
+
+
+def inert(text: object, *, multiline: bool = False) -> str:
+    """Agent text made inert for any display — a terminal, a cockpit widget, a log — and still readable.
+
+    Every control character (C0, DEL, C1: so ESC, and with it every CSI/OSC/DCS/APC sequence, can
+    do nothing) and every invisible format character (`FORMAT_CHARS`: bidi controls, zero-width
+    characters, separators, lone surrogates) is shown VISIBLY in Python's escape notation — ESC as
+    `\\x1b`, U+202E as `\\u202e` — so a person sees that something was there and what. Everything
+    else is kept as it is. `multiline=True` keeps newlines and tabs (a rationale); otherwise they are
+    escaped as well (a title is one line). Non-strings are shown by `str()`.
+    """
+    if not isinstance(text, str):
+        text = str(text)
+    pattern = _INERT_LINES if multiline else _INERT
+    if pattern.search(text) is None:
+        return text
+    return pattern.sub(_escape_match, text)
+
+
+_JSON_UNSAFE = re.compile(f"[\\x7f-\\x9f{FORMAT_CHARS}]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a UTF-16 surrogate pair, as JSON spells a code point above the BMP
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def inert_json(document: str) -> str:
+    """JSON text (from `json.dumps(..., ensure_ascii=False)`) with DEL, C1 and `FORMAT_CHARS` as `\\uXXXX`.
+
+    `json.dumps` escapes only C0 controls; C1 (an 8-bit CSI is U+009B) and bidi controls would reach
+    a terminal raw. Outside strings JSON text is ASCII, so every match is inside a string, where
+    `\\uXXXX` is the same value: a parser reads exactly the same document.
+    """
+    if _JSON_UNSAFE.search(document) is None:
+        return document
+    return _JSON_UNSAFE.sub(_json_escape, document)
+
+
+class InertWriter:
+    """A text stream that makes everything written through it inert (`multiline=True`) before passing it on.
+
+    For a process whose stderr carries agent text it did not format itself (the MCP server: the
+    SDK's logs and tracebacks quote tool arguments). `isatty()` is False, so no library colours it.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(inert(text, multiline=True))
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return int(self._stream.fileno())
+
+    @property
+    def encoding(self) -> str:
+        return str(getattr(self._stream, "encoding", "utf-8"))

@@ -7,16 +7,14 @@ highlighted process changes.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rich.text import Text
 from textual.message import Message
 
+from omni_tui.core.terminal import inert
 from omni_tui.ui.widgets.colours import theme_colour
 from omni_tui.ui.widgets.keyed_table import KeyedTable
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 # Ports right after the state: "is it up, and where" fits a narrow panel; the figures may scroll.
 COLUMNS = (("name", "Name"), ("state", "State"), ("ports", "Ports"), ("pid", "PID"), ("cpu", "CPU%"), ("mem", "Mem"),
@@ -97,9 +95,9 @@ class ProcessTable(KeyedTable):
         muted = self._colour("foreground-muted")
         if column == "name":
             name, service = facts
-            text = Text(_CONTROL.sub("\ufffd", str(name)))
+            text = Text(inert(name))  # a process name is whatever the process says it is
             if service and service != name:
-                text.append(f" {service}", style=muted)
+                text.append(f" {inert(service)}", style=muted)
             return text
         if column == "state":
             state, code = facts

@@ -6,7 +6,6 @@ unchanged, so the cursor and scroll position stay where the person left them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,16 +15,15 @@ from textual import events
 from textual.message import Message
 from textual.widgets.data_table import ColumnKey
 
+from omni_tui.core.terminal import inert
 from omni_tui.ui.widgets.colours import theme_colour
 from omni_tui.ui.widgets.keyed_table import KeyedTable
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_KEEP_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def plain(text: str, *, multiline: bool = False) -> str:
-    """Agent-supplied text made inert: control characters (escapes included) become '�' (newlines kept if multiline)."""
-    return (_CONTROL_KEEP_LINES if multiline else _CONTROL).sub("\ufffd", text)
+    """Agent-supplied text made inert: `core.terminal.inert` (controls and bidi/format characters shown escaped)."""
+    return inert(text, multiline=multiline)
 
 
 # state → theme variable used for its colour
