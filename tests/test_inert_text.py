@@ -171,6 +171,8 @@ def test_status_and_audit_in_tmux_leave_clipboard_and_pane_title_untouched(need_
     script.write_text(f"cd '{project}'\n{cmd} status --no-nix\n{cmd} audit\necho finished > '{done}'\nexec sleep 600\n")
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "xterm-256color", "LANG": "C.UTF-8",
            "HOME": str(tmp_path), "XDG_STATE_HOME": os.environ.get("XDG_STATE_HOME", str(tmp_path))}
+    if os.environ.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     env_args = " ".join(f"{k}='{v}'" for k, v in env.items())
     try:
         _tmux(socket, "-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "200", "-y", "50", "sleep 600")
@@ -180,10 +182,10 @@ def test_status_and_audit_in_tmux_leave_clipboard_and_pane_title_untouched(need_
         _tmux(socket, "respawn-pane", "-k", "-t", "t", f"env -i {env_args} sh '{script}'")
         _wait_for(done.exists, "status and audit to finish")
         screen = _tmux(socket, "capture-pane", "-p", "-J", "-S", "-200", "-t", "t")
-        assert "\\u202eexe.txt\\u202c" in screen, screen  # the bidi override is visible, not obeyed
-        assert "pending:   1" in screen
         assert _tmux(socket, "list-buffers") == "", "an OSC 52 in agent text set the clipboard"
         assert _tmux(socket, "display-message", "-p", "-t", "t", "#{pane_title}").strip() == "untouched"
+        assert "\\u202eexe.txt\\u202c" in screen, screen  # the bidi override is visible, not obeyed
+        assert "pending:   1" in screen
         # The same sequence written raw does reach tmux: the check above would have seen it.
         _tmux(socket, "respawn-pane", "-k", "-t", "t", "printf '\\033]52;c;cHduZWQ=\\a\\033]2;owned\\a'; exec sleep 600")
         _wait_for(lambda: _tmux(socket, "list-buffers") != "", "the control OSC 52 to land")
