@@ -184,7 +184,8 @@ class CockpitServer(Server):
         self.token = token or secrets.token_urlsafe(24)
         self.who = who
         self.guard = Guard(self.token, host, bound_port)
-        shown = "127.0.0.1" if is_loopback(host) else ("<this machine's address>" if _is_wildcard(host) else host)
+        # On a wildcard bind the URL names loopback; other machines use this one's address instead.
+        shown = "127.0.0.1" if is_loopback(host) or _is_wildcard(host) else host
         shown = f"[{shown}]" if ":" in shown else shown
         self.url = f"http://{shown}:{bound_port}/{self.token}/"
         self.sessions = 0
