@@ -36,8 +36,12 @@ class Served:
 
 def start_serve(project: Path, tmp_path: Path, *extra: str) -> Served:
     out, err = tmp_path / "serve.out", tmp_path / "serve.err"
-    proc = subprocess.Popen([sys.executable, "-m", "omni_tui", "serve", str(project), "--port", "0", *extra],
-                            stdout=out.open("wb"), stderr=err.open("wb"), start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "omni_tui", "serve", str(project), "--port", "0", *extra],
+        stdout=out.open("wb"),
+        stderr=err.open("wb"),
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         match = re.search(r"on (http://(\S+):(\d+)/([A-Za-z0-9_-]+)/)\n", out.read_text())
@@ -83,8 +87,12 @@ def get(s: Served, path: str, headers: dict[str, str] | None = None) -> tuple[in
 
 
 def websocket_headers(origin: str | None) -> dict[str, str]:
-    headers = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
-               "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode()}
+    headers = {
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
+    }
     if origin is not None:
         headers["Origin"] = origin
     return headers
@@ -118,8 +126,19 @@ def test_with_the_token_the_page_and_its_assets_are_served(served: Served) -> No
     assert status == 200 and len(body) > 100_000
 
 
-@pytest.mark.parametrize("where", ["no token", "wrong token", "token in the query", "token after the path", "asset without token",
-                                   "asset with wrong token", "token as a cookie", "token cut short"])
+@pytest.mark.parametrize(
+    "where",
+    [
+        "no token",
+        "wrong token",
+        "token in the query",
+        "token after the path",
+        "asset without token",
+        "asset with wrong token",
+        "token as a cookie",
+        "token cut short",
+    ],
+)
 def test_without_the_token_in_its_place_nothing_is_served(served: Served, where: str) -> None:
     t = served.token
     wrong = ("A" if t[0] != "A" else "B") + t[1:]
@@ -195,10 +214,16 @@ def test_any_host_but_loopback_prints_a_one_line_warning(project: Path, tmp_path
         stop_serve(quiet)
 
 
-@pytest.mark.parametrize("args, problem", [
-    (["--port", "http"], "--port"), (["--port", "70000"], "--port"), (["--who", "a\x1b[31mb"], "--who"),
-    (["--who", "x" * 41], "--who"), (["--host", "a b"], "--host"),
-])
+@pytest.mark.parametrize(
+    "args, problem",
+    [
+        (["--port", "http"], "--port"),
+        (["--port", "70000"], "--port"),
+        (["--who", "a\x1b[31mb"], "--who"),
+        (["--who", "x" * 41], "--who"),
+        (["--host", "a b"], "--host"),
+    ],
+)
 def test_bad_arguments_are_one_line_and_exit_2(project: Path, args: list[str], problem: str) -> None:
     done = subprocess.run([sys.executable, "-m", "omni_tui", "serve", str(project), *args], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and done.stdout == ""

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from omni_tui.core.config import NOTIFY_EVENTS as EVENTS
+from omni_tui.core.terminal import inert
 
 # The words a notification opens with; the JSON keeps the identifiers above.
 EVENT_TITLES = {
@@ -80,11 +81,12 @@ class NotifyEvent:
 
 
 def printable(text: str, limit: int) -> str:
-    """Agent text made inert for a terminal: printable characters only (no ESC, C0/C1 controls, bidi or
-    other format characters, line breaks become spaces), `;` (the OSC field separator) replaced, cut to
-    `limit` characters with an ellipsis."""
+    """Agent text made inert for a terminal: `terminal.inert` shows every control and invisible format
+    character escaped (ESC as `\\x1b`, bidi controls as `\\u202e`), line breaks become spaces, anything
+    still not printable is dropped, `;` (the OSC field separator) replaced, cut to `limit` characters
+    with an ellipsis."""
     out = []
-    for ch in text:
+    for ch in inert(" ".join(text.splitlines())):
         if ch in "\r\n\t":
             out.append(" ")
         elif ch == ";":

@@ -36,8 +36,15 @@ def run_notify_command(command: str, event: NotifyEvent, *, cwd: Path, timeout_s
     env = dict(os.environ)
     env["OMNI_TUI_EVENT"] = event.event
     try:
-        proc = subprocess.Popen(["/bin/sh", "-c", command], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, cwd=cwd, env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            ["/bin/sh", "-c", command],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+        )
     except OSError as exc:
         return f"cannot start it: {exc.strerror or exc}"
     try:
@@ -59,9 +66,17 @@ class Notifier:
     """One cockpit's notifications. `write_terminal` writes escape sequences to the real terminal;
     `report` shows a one-line problem to the person (from any thread)."""
 
-    def __init__(self, config: NotifyConfig, *, root: Path, env: Mapping[str, str], via: str,
-                 ring_bell: Callable[[], None], write_terminal: Callable[[str], None],
-                 report: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        config: NotifyConfig,
+        *,
+        root: Path,
+        env: Mapping[str, str],
+        via: str,
+        ring_bell: Callable[[], None],
+        write_terminal: Callable[[str], None],
+        report: Callable[[str], None],
+    ) -> None:
         self.config = config
         self.root = root
         self.env = dict(env)

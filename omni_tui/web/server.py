@@ -170,8 +170,16 @@ class SessionService(AppService):
 class CockpitServer(Server):
     """textual-serve's server with its routes under the token and every request guarded."""
 
-    def __init__(self, root: Path, *, host: str = "127.0.0.1", port: int = 0, who: str | None = None,
-                 token: str | None = None, command: str | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        who: str | None = None,
+        token: str | None = None,
+        command: str | None = None,
+    ) -> None:
         self.root = root
         self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -204,12 +212,14 @@ class CockpitServer(Server):
 
         app = web.Application(middlewares=[guard])
         prefix = f"/{self.token}"
-        app.add_routes([
-            web.get(prefix, self.handle_bare),
-            web.get(f"{prefix}/", self.handle_page),
-            web.get(f"{prefix}/ws/{{who}}", self.handle_session),
-            web.static(f"{prefix}/static", self.statics_path, show_index=False),
-        ])
+        app.add_routes(
+            [
+                web.get(prefix, self.handle_bare),
+                web.get(f"{prefix}/", self.handle_page),
+                web.get(f"{prefix}/ws/{{who}}", self.handle_session),
+                web.static(f"{prefix}/static", self.statics_path, show_index=False),
+            ]
+        )
         return app
 
     async def handle_bare(self, request: web.Request) -> web.StreamResponse:
@@ -232,8 +242,13 @@ class CockpitServer(Server):
             await websocket.prepare(request)
             self.sessions += 1
             service = SessionService(
-                self.command, who=who, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
-                close=websocket.close, download_manager=self.download_manager, debug=False,
+                self.command,
+                who=who,
+                write_bytes=websocket.send_bytes,
+                write_str=websocket.send_str,
+                close=websocket.close,
+                download_manager=self.download_manager,
+                debug=False,
             )
             await service.start(width, height)
             try:
@@ -291,7 +306,9 @@ body.-closed #closed {{ display: flex; }}
 </style>
 """
     if who is None:
-        return head + """</head><body>
+        return (
+            head
+            + """</head><body>
 <form id="name-form" method="get" action="">
   <p>Your name, as it goes into the decisions you make here and the audit log:</p>
   <input id="who" name="who" maxlength="40" required autofocus autocomplete="nickname">
@@ -304,8 +321,11 @@ body.-closed #closed {{ display: flex; }}
 </script>
 </body></html>
 """
+        )
     name_segment = "-" if fixed else quote(who, safe="")
-    return head + f"""<script src="static/js/textual.js"></script>
+    return (
+        head
+        + f"""<script src="static/js/textual.js"></script>
 </head><body>
 <div id="terminal" class="textual-terminal" data-font-size="16" data-who="{html.escape(who)}"></div>
 <div id="closed"><p>The cockpit session ended. <a href="">Open it again</a></p></div>
@@ -317,14 +337,17 @@ body.-closed #closed {{ display: flex; }}
 </script>
 </body></html>
 """
+    )
 
 
 def warn_if_exposed(host: str) -> str | None:
     """The one-line warning for a non-loopback bind (None on loopback)."""
     if is_loopback(host):
         return None
-    return (f"omni-tui: warning: serving on {host}, not loopback: anyone who can reach this address and has the URL "
-            "can approve changes, over plain HTTP (no TLS); prefer ssh -L port forwarding or a private network")
+    return (
+        f"omni-tui: warning: serving on {host}, not loopback: anyone who can reach this address and has the URL "
+        "can approve changes, over plain HTTP (no TLS); prefer ssh -L port forwarding or a private network"
+    )
 
 
 def serve_forever(root: Path, *, host: str, port: int, who: str | None, warning: str | None = None) -> int:

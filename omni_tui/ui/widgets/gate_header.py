@@ -10,6 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
+from omni_tui.core.terminal import inert
+
 GATE_KINDS = ("clean", "pending", "unapproved_edits", "rebuilding", "failed")
 
 
@@ -40,6 +42,15 @@ def gate_detail(kind: str, pending: int, unapproved: Sequence[str], note: str = 
     return " · ".join(parts)
 
 
+def presence_text(others: Sequence[tuple[str, str]], shown: int = 3) -> str:
+    """` also open: bob (web), carol (terminal) +2 ` — names made inert (any process can write the registry)."""
+    if not others:
+        return ""
+    names = [f"{inert(name)[:24]} ({via})" for name, via in others[:shown]]
+    more = f" +{len(others) - shown}" if len(others) > shown else ""
+    return f" also open: {', '.join(names)}{more} "
+
+
 class GateHeader(Horizontal):
     """Shows the gate state in its colour, what else waits, and the workspace path."""
 
@@ -47,6 +58,7 @@ class GateHeader(Horizontal):
     GateHeader { height: 1; }
     GateHeader > Label { height: 1; }
     GateHeader > #gate-detail { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
+    GateHeader > #gate-presence { color: $accent; text-style: bold; }
     """
 
     def __init__(self, workspace: str, *, id: str | None = None) -> None:
@@ -55,11 +67,13 @@ class GateHeader(Horizontal):
         self.kind = "clean"
         self.text = "CLEAN"
         self._detail = ""
+        self._presence = ""
 
     def compose(self) -> ComposeResult:
         yield Label(" omni-tui ", id="gate-app")
         yield Label(" CLEAN ", id="gate-state", classes="-clean")
         yield Label("", id="gate-detail")
+        yield Label("", id="gate-presence")
         yield Label(Text(f" {self._workspace} "), id="gate-root")
 
     def show_state(self, kind: str, pending: int = 0, unapproved: Sequence[str] = (), note: str = "") -> None:
@@ -75,6 +89,12 @@ class GateHeader(Horizontal):
         # Plain Text: the detail quotes paths, people and failure reasons, never markup.
         self.query_one("#gate-detail", Label).update(Text(f" {detail}" if detail else "", no_wrap=True, overflow="ellipsis"))
 
+    def show_presence(self, others: Sequence[tuple[str, str]]) -> None:
+        """Who else has a cockpit open on the project: (name, "terminal" | "web"), oldest first."""
+        self._presence = presence_text(others)
+        self.query_one("#gate-presence", Label).update(Text(self._presence, no_wrap=True, overflow="ellipsis"))
+        self._fit_root()
+
     def on_resize(self, _event: events.Resize) -> None:
         self._fit_root()
 
@@ -83,7 +103,7 @@ class GateHeader(Horizontal):
         width = self.size.width
         if width <= 0:
             return
-        used = 10 + len(self.text) + 2 + len(self._detail) + 1  # " omni-tui ", " STATE ", " detail"
+        used = 10 + len(self.text) + 2 + len(self._detail) + 1 + len(self._presence)  # " omni-tui ", " STATE ", " detail", presence
         room = max(16, width - used - 4)  # the root label pads itself; the detail keeps a spare column
         shown = self._workspace if len(self._workspace) <= room else "…" + self._workspace[-(room - 1):]
         self.query_one("#gate-root", Label).update(Text(f" {shown} "))

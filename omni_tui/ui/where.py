@@ -1,0 +1,134 @@
+"""Where the person is, for the cockpit: who else has a cockpit open on the project (the presence
+registry, polled by a worker thread → `PresenceChanged`) and the notifications the app's events raise
+(`Notifier`: bell, OSC 9/777, `[notify] command`).
+
+The app owns one `WhereThePersonIs`: it calls `start()` once the first frame is drawn, `stop()` when it
+unmounts, and one method per event (`new_proposals`, `went_stale`, `rebuild_ended`, `gate_kind`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.message import Message
+
+from omni_tui.core.notify import NotifyEvent
+from omni_tui.core.presence import Presence, announce, leave, present
+from omni_tui.ui.notifier import Notifier
+
+POLL_S = 1.0
+
+
+class PresenceChanged(Message):
+    """The other cockpits open on the project changed (oldest first)."""
+
+    def __init__(self, others: tuple[Presence, ...]) -> None:
+        super().__init__()
+        self.others = others
+
+
+def card_of(ws: Any, proposal: Any) -> Any:
+    """The change card's JSON for a proposal when the card module can build it, else None."""
+    try:
+        from omni_tui.core.card import card_json  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    try:
+        return card_json(ws, proposal)
+    except Exception:  # noqa: BLE001 — a notification never fails for want of a card
+        return None
+
+
+class WhereThePersonIs:
+    def __init__(self, app: App[Any], ws: Any, *, who: str, via: str, env: Mapping[str, str] | None = None) -> None:
+        self.app = app
+        self.ws = ws
+        self.who = who
+        self.via = via
+        self.stop_event = threading.Event()
+        self._presence_file: Path | None = None
+        self._last: tuple[Presence, ...] | None = None
+        self._tampered = False
+        self.notifier = Notifier(
+            ws.config.notify,
+            root=ws.root,
+            env=os.environ if env is None else env,
+            via=via,
+            ring_bell=app.bell,
+            write_terminal=self._write_terminal,
+            report=self._report,
+        )
+
+    # -- presence -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        try:
+            self._presence_file = announce(self.ws.paths.state, self.who, self.via)
+        except OSError:
+            self._presence_file = None  # a read-only state dir: others just do not see this cockpit
+        self.app.run_worker(self._poll, name="presence", group="presence", thread=True, exit_on_error=False)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.notifier.stop()
+        if self._presence_file is not None:
+            leave(self._presence_file)
+            self._presence_file = None
+
+    def _poll(self) -> None:
+        me = os.getpid()
+        while not self.stop_event.is_set():
+            others = tuple(present(self.ws.paths.state, exclude_pid=me))
+            if others != self._last:
+                self._last = others
+                self.app.post_message(PresenceChanged(others))
+            self.stop_event.wait(POLL_S)
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def _event(self, event: str, proposal: Any = None, *, bell: bool = True) -> None:
+        self.notifier.event(
+            NotifyEvent(
+                event,
+                str(self.ws.root),
+                proposal_id=getattr(proposal, "id", None),
+                title=getattr(proposal, "title", None),
+                agent=getattr(proposal, "agent", None),
+                card=card_of(self.ws, proposal) if proposal is not None else None,
+            ),
+            bell=bell,
+        )
+
+    def new_proposals(self, proposals: Iterable[Any]) -> None:
+        for proposal in proposals:
+            self._event("proposal", proposal)
+
+    def went_stale(self, proposals: Iterable[Any]) -> None:
+        for proposal in proposals:
+            self._event("stale", proposal, bell=False)
+
+    def rebuild_ended(self, ok: bool, proposal: Any = None) -> None:
+        self._event("rebuild_finished" if ok else "rebuild_failed", proposal, bell=not ok)
+
+    def gate_kind(self, kind: str) -> None:
+        tampered = kind == "tampered"
+        if tampered and not self._tampered:
+            self._event("tampered")
+        self._tampered = tampered
+
+    # -- output ---------------------------------------------------------------------------------
+
+    def _write_terminal(self, sequences: str) -> None:
+        driver = getattr(self.app, "_driver", None)
+        if driver is None or self.app.is_headless:
+            return
+        driver.write(sequences)
+        driver.flush()
+
+    def _report(self, text: str) -> None:
+        self.app.call_from_thread(self.app.notify, text, severity="warning", timeout=10)
