@@ -85,7 +85,7 @@ async def test_edited_and_rolled_back_decisions_made_elsewhere_show_what_was_wri
     edited = store.create({"devenv.nix": NEW}, title="Edited by a person", rationale="r", agent="claude")
     Gate(ws).approve(edited.id, rebuild=ok_step, edited={"devenv.nix": OLD.replace("pkgs.p1\n", "pkgs.reviewed\n")})
     (project / "devenv.nix").write_text(OLD)  # later changes do not alter the history
-    ws.write_baseline("devenv.nix", OLD.encode())
+    ws.record_baselines({"devenv.nix": OLD.encode()}, who="alice")
     tried = store.create({"devenv.nix": NEW}, title="Broke the build", rationale="r", agent="claude")
     failing = lambda: RebuildOutcome(1, 0.01, None, ("error: boom",))  # noqa: E731
     assert Gate(ws).approve(tried.id, rebuild=failing, hunks={"devenv.nix": {1}}).status == "rolled_back"

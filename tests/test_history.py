@@ -88,6 +88,7 @@ def test_rolled_back_and_failed_changes_keep_their_history(project: Path) -> Non
     (project / "omni-tui.toml").write_text("[rebuild]\nauto_rollback = false\n")
     ws = Workspace.open(project)
     gate = Gate(ws)
+    gate.accept_direct(rebuild=ok_step)  # the configuration changes only when a person accepts it
     second = propose(ws, {"devenv.nix": NEW})
     assert gate.approve(second.id, rebuild=failing_step).status == "failed"
     assert history(ws, second.id) == {"devenv.nix": (OLD, NEW)}
@@ -112,7 +113,7 @@ def test_an_older_decision_without_the_applied_backup_is_rebuilt_from_the_propos
     shutil.rmtree(ws.paths.backups / applied_label(full.id))
     assert history(ws, full.id) == {"devenv.nix": (OLD, NEW)}
     (project / "devenv.nix").write_text(OLD)
-    ws.write_baseline("devenv.nix", OLD.encode())
+    ws.record_baselines({"devenv.nix": OLD.encode()}, who="alice")
     partial = propose(ws, {"devenv.nix": NEW})
     Gate(ws).approve(partial.id, rebuild=ok_step, hunks={"devenv.nix": {0}})
     shutil.rmtree(ws.paths.backups / applied_label(partial.id))

@@ -213,12 +213,12 @@ def test_withdraw_only_while_pending(ws: Workspace, store: ProposalStore) -> Non
 def test_wait_returns_only_final_decisions(ws: Workspace, store: ProposalStore) -> None:
     proposal = store.create({"devenv.nix": new_text(ws)}, title="t", rationale="r", agent="a")
     assert store.wait(proposal.id, timeout_s=0.3) is None
-    store.write_decision(Decision(proposal.id, "rebuilding", None, "alice", utc_now()))
+    store.decide(Decision(proposal.id, "rebuilding", None, "alice", utc_now()), "approved", who="alice")
     assert store.wait(proposal.id, timeout_s=0.3) is None  # in progress is not an answer
 
     def decide() -> None:
         time.sleep(0.3)
-        store.write_decision(Decision(proposal.id, "applied", None, "alice", utc_now(), exit_code=0))
+        store.decide(Decision(proposal.id, "applied", None, "alice", utc_now(), exit_code=0), "applied", who="alice")
 
     threading.Thread(target=decide).start()
     decision = store.wait(proposal.id, timeout_s=30)

@@ -15,18 +15,22 @@ Nothing here decides on its own: every entry point is called by a person's actio
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from omni_tui.core.audit import utc_now
-from omni_tui.core.errors import GateError, LockBusyError, OmniError, PathError, ValidationError
+from omni_tui.core.audit import utc_now, write_external_head
+from omni_tui.core.config import CONFIG_FILE, PYPROJECT_FILE
+from omni_tui.core.errors import ConfigError, GateError, LockBusyError, OmniError, PathError, ValidationError
 from omni_tui.core.history import applied_label
+from omni_tui.core.ledger import Forgery, baseline_key, decision_key
 from omni_tui.core.proposals import (
     IN_PROGRESS,
     PENDING,
+    TAMPERED,
     AppliedFile,
     Decision,
     FileChange,
@@ -48,12 +52,12 @@ from omni_tui.core.safefs import (
 )
 from omni_tui.core.textdiff import apply_hunks
 from omni_tui.core.validate import Validation, validate_contents
-from omni_tui.core.workspace import Workspace, default_who
+from omni_tui.core.workspace import Workspace, config_from_bytes, default_who
 
 RebuildStep = Callable[[], RebuildOutcome]
 StageCallback = Callable[[str], None]
 
-GATE_KINDS = ("clean", "pending", "unapproved_edits", "rebuilding", "failed")
+GATE_KINDS = ("clean", "pending", "unapproved_edits", "rebuilding", "failed", "tampered")
 DIRECT_AGENT = "direct-edit"
 
 
@@ -92,10 +96,12 @@ class GateState:
     holder: Holder | None = None
     failed: FailedApply | None = None
     last_rebuild: Mapping[str, Any] | None = None
+    tampered: tuple[Forgery, ...] = ()  # state files (or the log) the audit chain does not account for
 
     def label(self) -> str:
-        """The header text: `CLEAN`, `2 PENDING`, `UNAPPROVED EDITS`, `REBUILDING`, `FAILED — rollback?`."""
+        """The header text: `CLEAN`, `2 PENDING`, `UNAPPROVED EDITS`, `REBUILDING`, `FAILED — rollback?`, `TAMPERED`."""
         return {
+            "tampered": "TAMPERED",
             "clean": "CLEAN",
             "pending": f"{len(self.pending)} PENDING",
             "unapproved_edits": "UNAPPROVED EDITS",
@@ -200,16 +206,19 @@ class Gate:
     # -- state ------------------------------------------------------------------------------
 
     def state(self) -> GateState:
-        """The gate as a person should see it: rebuilding > failed > unapproved_edits > pending > clean."""
+        """The gate as a person should see it: tampered > rebuilding > failed > unapproved_edits > pending > clean."""
         holder = self.holder()
         entries = self.store.entries()
+        tampered = tuple(self.forgeries(entries))
         pending = tuple(e for e in entries if e.status == PENDING)
         failed = self._failed(entries, lock_held=holder is not None)
         busy_paths = {p for e in entries if e.status in IN_PROGRESS for p in e.proposal.paths}
         if failed:
             busy_paths.update(failed.paths)
         unapproved = tuple(p for p in self.ws.unapproved() if p not in busy_paths)
-        if holder is not None:
+        if tampered:
+            kind = "tampered"
+        elif holder is not None:
             kind = "rebuilding"
         elif failed is not None:
             kind = "failed"
@@ -219,7 +228,177 @@ class Gate:
             kind = "pending"
         else:
             kind = "clean"
-        return GateState(kind, pending, unapproved, holder, failed, self.last_rebuild())
+        return GateState(kind, pending, unapproved, holder, failed, self.last_rebuild(), tampered)
+
+    # -- integrity: what the audit chain does not account for -------------------------------
+
+    def forgeries(self, entries: list[ProposalEntry] | None = None) -> list[Forgery]:
+        """The log cut or rewritten, decisions and baselines it does not vouch for (cheap: see ledger.py)."""
+        entries = self.store.entries() if entries is None else entries
+        out: list[Forgery] = []
+        ledger = self.ws.ledger
+        ledger.refresh()
+        chain = ledger.chain_problem(state_exists=ledger.entries == 0 and self._state_exists())
+        if chain is not None:
+            out.append(Forgery("audit", str(self.ws.audit.path), chain))
+        for entry in entries:
+            if entry.status == TAMPERED and entry.decision is not None:
+                out.append(Forgery("decision", str(self.ws.paths.decisions / f"{entry.proposal.id}.json"),
+                                   (entry.decision.reason or "").split(": ", 1)[-1]))
+        out.extend(self.ws.baseline_forgeries())
+        return out
+
+    def _state_exists(self) -> bool:
+        for folder in (self.ws.paths.baseline, self.ws.paths.decisions):
+            try:
+                if any(not f.name.startswith(".") for f in folder.iterdir()):
+                    return True
+            except OSError:
+                continue
+        return False
+
+    def _refuse_if_tampered(self, what: str) -> None:
+        forged = self.forgeries()
+        if forged:
+            more = f" (and {len(forged) - 1} more)" if len(forged) > 1 else ""
+            raise GateError(f"cannot {what}: the state was tampered with — {forged[0].describe()}{more}; "
+                            "a person must resolve it in the cockpit first")
+
+    def resolve_tampered(self, *, dry_run: bool = False) -> list[str]:
+        """A person's answer to `tampered`: put back what the chain vouches for, record it, re-baseline.
+
+        Forged decision files go to quarantine/ and the vouched-for bytes (kept in objects/) are put
+        back, else the proposal is pending again; a forged or deleted baseline gets its vouched-for
+        bytes back, else (nothing kept) the baseline as it is now is accepted by this person; a cut or
+        rewritten log is set aside (a rewritten one as `audit.jsonl.tampered-<time>`) and a new head is
+        recorded. One audit entry (`tamper_resolved`, who = this person) vouches for the result.
+        Returns what was (with `dry_run`: would be) done, one line each.
+        """
+        if dry_run:
+            return self._resolve(dry_run=True)
+        with self.exclusive("resolve"):
+            return self._resolve(dry_run=False)
+
+    def _resolve(self, *, dry_run: bool) -> list[str]:
+        forged = self.forgeries()
+        if not forged:
+            if dry_run:
+                return []
+            raise GateError("nothing to resolve: every decision and baseline matches the audit log")
+        ledger, paths = self.ws.ledger, self.ws.paths
+        done: list[str] = []
+        state: dict[str, Any] = {}
+        label = f"tampered@{new_id()}"
+        chain = next((f for f in forged if f.kind == "audit"), None)
+        for forgery in forged:
+            if forgery.kind == "decision":
+                pid = os.path.basename(forgery.path)[: -len(".json")]
+                key = decision_key(pid)
+                kept = next((d for d in (ledger.recover(x) for x in sorted(ledger.latest(key) or (), key=str) if x) if d), None)
+                if kept is not None:
+                    done.append(f"{forgery.path}: forged decision set aside in quarantine/; the one the audit log records is put back")
+                else:
+                    done.append(f"{forgery.path}: forged decision set aside in quarantine/; proposal {pid} is pending again")
+                if dry_run:
+                    continue
+                file = paths.decisions / f"{pid}.json"
+                if file.exists():
+                    self.store.quarantine(file, f"forged decision: {forgery.detail}; set aside by {self.who}")
+                if kept is not None:
+                    atomic_write(file, kept)
+                state[key] = sha256_bytes(kept)
+        for rel in self.ws.guarded():
+            recorded, digest = self.ws.baseline_sha(rel)
+            key = baseline_key(rel)
+            if (recorded or ledger.vouched(key)) and ledger.problem(key, digest) is None:
+                continue
+            if not recorded and not ledger.vouched(key):
+                continue
+            latest = ledger.latest(key) or frozenset()
+            restored: tuple[bool, bytes | None] = (False, None)
+            if None in latest:
+                restored = (True, None)
+            else:
+                for candidate in sorted(x for x in latest if x):
+                    data = ledger.recover(candidate)
+                    if data is not None:
+                        restored = (True, data)
+                        break
+            if restored[0]:
+                done.append(f"baseline of {rel}: the approved content the audit log records is put back (the forged copy is kept in backups/{label})")
+            else:
+                done.append(f"baseline of {rel}: the approved content cannot be recovered; the baseline as it is now is accepted by {self.who} — review it")
+            if dry_run:
+                continue
+            now = self.ws.read_baseline(rel) if recorded else None
+            write_backup(paths.backups, label, rel, now)
+            data = restored[1] if restored[0] else now
+            self.ws.write_baseline(rel, data)
+            state[key] = ledger.keep(data)
+        if chain is not None:
+            rewritten = "does not continue" in chain.detail or "rewritten" in chain.detail
+            done.append(f"{chain.path}: {chain.detail}; " + ("set aside as evidence and a new chain started" if rewritten else "a new head is recorded") +
+                        f", vouching for the state as it is now (by {self.who})")
+            if not dry_run:
+                if rewritten:
+                    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+                    os.replace(self.ws.audit.path, self.ws.audit.path.with_name(f"{self.ws.audit.path.name}.tampered-{stamp}"))
+                    self.ws.audit.head_path.unlink(missing_ok=True)
+                # The chain before this point no longer vouches for anything reliably: vouch for it all.
+                for rel in self.ws.guarded():
+                    recorded, _digest = self.ws.baseline_sha(rel)
+                    if recorded:
+                        state[baseline_key(rel)] = ledger.keep(self.ws.read_baseline(rel))
+                for file in sorted(paths.decisions.glob("*.json")):
+                    data = read_bytes(file)
+                    if data is not None:
+                        state[decision_key(file.stem)] = ledger.keep(data)
+        if dry_run:
+            return done
+        entry = self.ws.audit.append("tamper_resolved", who=self.who, via=self.via, decision="rebaselined",
+                                     reason="; ".join(f.describe() for f in forged)[:4000], state=state)
+        if chain is not None and self.ws.audit.external_head is not None:
+            raw = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            write_external_head(self.ws.audit.external_head, int(entry["seq"]), hashlib.sha256(raw).hexdigest(), self.ws.audit.path)
+        self.ws.ledger.refresh()
+        self._sweep_stale("the resolution of tampered state")
+        return done
+
+    # -- stale at once ----------------------------------------------------------------------
+
+    def _sweep_stale(self, cause: str) -> list[str]:
+        """Pending proposals built on content that is now neither on disk nor the baseline become stale at once.
+
+        Called (under the gate lock) whenever an approval, an accepted edit, a revert or a rollback
+        moved a guarded file: their agents' `wait` returns 12 on its next poll.
+        """
+        made: list[str] = []
+        current: dict[str, str | None] = {}
+        for entry in self.store.entries():
+            if entry.status != PENDING:
+                continue
+            gone: list[str] = []
+            for change in entry.proposal.changes:
+                if change.path not in current:
+                    try:
+                        current[change.path] = sha256_bytes(self.ws.read_current(change.path))
+                    except PathError:
+                        current[change.path] = ""
+                if change.base_sha256 != current[change.path] and change.base_sha256 != self.ws.baseline_sha(change.path)[1]:
+                    gone.append(change.path)
+            if not gone:
+                continue
+            reason = (f"{', '.join(gone)} moved ({cause}): the content this proposal was built on is neither on disk "
+                      "nor approved any more; the agent must propose again")
+            decision = Decision(entry.proposal.id, "stale", reason, self.who, utc_now(), via=self.via)
+            try:
+                self.store.decide(decision, "stale", allowed_from=(PENDING,), who=self.who, via=self.via, decision="stale", reason=reason,
+                                  sha256_before={c.path: c.base_sha256 for c in entry.proposal.changes},
+                                  sha256_after={p: current[p] or None for p in gone})
+            except GateError:
+                continue  # decided meanwhile (withdrawn by its agent)
+            made.append(entry.proposal.id)
+        return made
 
     def _failed(self, entries: list[ProposalEntry], *, lock_held: bool) -> FailedApply | None:
         # An in-progress decision with nobody holding the lock: its process died mid-apply. (Check
@@ -270,6 +449,7 @@ class Gate:
         """
         stage = on_stage or (lambda _stage: None)
         with self.exclusive("approve", proposal_id):
+            self._refuse_if_tampered(f"approve {proposal_id}")
             proposal = self.store.get(proposal_id)
             status = self.store.status(proposal.id)
             if status != PENDING:
@@ -280,10 +460,9 @@ class Gate:
             if stale:
                 reason = f"{', '.join(stale)} changed since the proposal was made; the agent must propose again"
                 decision = Decision(proposal.id, "stale", reason, self.who, utc_now(), via=self.via)
-                self.store.transition(proposal.id, (PENDING,), decision)
-                self.ws.audit.append("stale", who=self.who, via=self.via, proposal_id=proposal.id, decision="stale", reason=reason,
-                                     sha256_before={c.path: c.base_sha256 for c in proposal.changes},
-                                     sha256_after={p: sha256_bytes(current[p]) for p in stale})
+                self.store.decide(decision, "stale", allowed_from=(PENDING,), who=self.who, via=self.via, decision="stale", reason=reason,
+                                  sha256_before={c.path: c.base_sha256 for c in proposal.changes},
+                                  sha256_after={p: sha256_bytes(current[p]) for p in stale})
                 stage("stale")
                 return decision
             # Approving must not silently approve someone else's unreviewed edits underneath it.
@@ -295,6 +474,7 @@ class Gate:
             validation = validate_contents(contents, max_bytes=self.ws.config.guard.max_bytes)
             if not validation.ok:
                 raise ValidationError(f"cannot approve {proposal.id}: {validation.summary()}")
+            _check_config(contents, f"cannot approve {proposal.id}")
             command = command or getattr(rebuild, "command", None)
             return self._apply(proposal.id, current, contents, files, rebuild, stage, command, kind="approve")
 
@@ -345,11 +525,13 @@ class Gate:
         before = {p: sha256_bytes(b) for p, b in current.items()}
         after = {f.path: f.sha256_after for f in files}
         stage("applying")
-        applying = Decision(decision_id, "applying", None, self.who, utc_now(), via=self.via, files=files_t)
-        if kind == "approve":
-            self.store.transition(decision_id, (PENDING,), applying)
-        else:
-            self.store.write_decision(applying)
+        decided = utc_now()
+        applying = Decision(decision_id, "applying", None, self.who, decided, via=self.via, files=files_t)
+        rebuilding = Decision(decision_id, "rebuilding", None, self.who, decided, via=self.via, files=files_t)
+        # The person's approval is recorded first (write ahead), vouching for both in-progress decisions.
+        self.store.decide(applying, "approved" if kind == "approve" else "accepted_direct",
+                          allowed_from=(PENDING,) if kind == "approve" else None, later=(rebuilding,),
+                          who=self.who, via=self.via, decision="approved", sha256_before=before, sha256_after=after, command=command)
         for path, data in current.items():
             write_backup(self.ws.paths.backups, decision_id, path, data)
         if kind == "approve":  # what is written (after a partial or edited approval too): the history's after-side
@@ -366,13 +548,11 @@ class Gate:
             for path in written:
                 restore(self.ws.resolve(path), current[path])
             reason = f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}; nothing was changed"
-            decision = self.store.write_decision(Decision(decision_id, "failed", reason, self.who, utc_now(), via=self.via, files=files_t))
-            self.ws.audit.append("failed", who=self.who, via=self.via, proposal_id=decision_id, decision="failed", reason=reason, sha256_before=before, sha256_after=before)
+            decision = self.store.decide(Decision(decision_id, "failed", reason, self.who, utc_now(), via=self.via, files=files_t), "failed",
+                                         who=self.who, via=self.via, decision="failed", reason=reason, sha256_before=before, sha256_after=before)
             stage("failed")
             return decision
-        self.ws.audit.append("approved" if kind == "approve" else "accepted_direct", who=self.who, via=self.via, proposal_id=decision_id,
-                             decision="approved", sha256_before=before, sha256_after=after, command=command)
-        self.store.write_decision(Decision(decision_id, "rebuilding", None, self.who, utc_now(), via=self.via, files=files_t))
+        self.store.write_decision(rebuilding)  # vouched for by the approval's entry
         stage("rebuilding")
         started = time.monotonic()
         interrupted: BaseException | None = None
@@ -406,14 +586,18 @@ class Gate:
         after = {f.path: f.sha256_after for f in files}
         details = dict(exit_code=outcome.exit_code, duration_s=round(outcome.duration_s, 3), log_path=outcome.log_path)
         if outcome.ok:
-            for path, text in contents.items():
-                self.ws.write_baseline(path, _encode(text))
             decision = Decision(decision_id, "applied", outcome.error, self.who, utc_now(), via=self.via, last_lines=outcome.last_lines, files=files, **details)
+            baselines = {path: _encode(text) for path, text in contents.items()}
+            # Write ahead: the entry vouches for the new baselines and the decision, then they are written.
+            self.ws.audit.append("applied", who=self.who, via=self.via, proposal_id=decision_id, decision="applied", reason=outcome.error,
+                                 sha256_before=before, sha256_after=after, command=command,
+                                 state={**self.store.vouch(decision), **self.ws.vouch_baselines(baselines)}, **details)
+            for path, data in baselines.items():
+                self.ws.write_baseline(path, data)
             self.store.write_decision(decision)
             self._record_rebuild(kind, decision_id, "applied", outcome, command)
             self._remember(failed=None)
-            self.ws.audit.append("applied", who=self.who, via=self.via, proposal_id=decision_id, decision="applied", reason=outcome.error,
-                                 sha256_before=before, sha256_after=after, command=command, **details)
+            self._sweep_stale(f"the approval of {decision_id}" if kind == "approve" else f"the accepted direct edit {decision_id}")
             stage("applied")
             return decision
         reason = failure_reason(outcome)
@@ -421,20 +605,18 @@ class Gate:
             stage("rolling_back")
             self._restore(decision_id, current, contents)
             decision = Decision(decision_id, "rolled_back", reason, self.who, utc_now(), via=self.via, last_lines=outcome.last_lines, files=files, **details)
-            self.store.write_decision(decision)
+            self.store.decide(decision, "rolled_back", who=self.who, via=self.via, decision="rolled_back", reason=reason,
+                              sha256_before=after, sha256_after=before, command=command, **details)
             self._record_rebuild(kind, decision_id, "rolled_back", outcome, command)
-            self.ws.audit.append("rolled_back", who=self.who, via=self.via, proposal_id=decision_id, decision="rolled_back", reason=reason,
-                                 sha256_before=after, sha256_after=before, command=command, **details)
             stage("rolled_back")
             return decision
         if kind != "approve":
             reason += "; the direct edits are kept (roll back to restore the baseline)"
         decision = Decision(decision_id, "failed", reason, self.who, utc_now(), via=self.via, last_lines=outcome.last_lines, files=files, **details)
-        self.store.write_decision(decision)
+        self.store.decide(decision, "failed", who=self.who, via=self.via, decision="failed", reason=reason,
+                          sha256_before=before, sha256_after=after, command=command, **details)
         self._record_rebuild(kind, decision_id, "failed", outcome, command)
         self._remember(failed={"proposal_id": decision_id, "paths": list(contents), "reason": reason, "exit_code": outcome.exit_code})
-        self.ws.audit.append("failed", who=self.who, via=self.via, proposal_id=decision_id, decision="failed", reason=reason,
-                             sha256_before=before, sha256_after=after, command=command, **details)
         stage("failed")
         return decision
 
@@ -457,9 +639,7 @@ class Gate:
             raise GateError("a reason is required to reject a proposal (the agent reads it)")
         proposal = self.store.get(proposal_id)
         decision = Decision(proposal.id, "rejected", reason.strip(), self.who, utc_now(), via=self.via)
-        self.store.transition(proposal.id, (PENDING,), decision)
-        self.ws.audit.append("rejected", who=self.who, via=self.via, proposal_id=proposal.id, decision="rejected", reason=reason.strip())
-        return decision
+        return self.store.decide(decision, "rejected", allowed_from=(PENDING,), who=self.who, via=self.via, decision="rejected", reason=reason.strip())
 
     def rollback(self, proposal_id: str) -> Decision:
         """Restore the bytes from before a failed (or interrupted) apply; the decision becomes `rolled_back`."""
@@ -485,15 +665,15 @@ class Gate:
             reason = f"rolled back by {self.who}" + (f" after: {previous.reason}" if previous.reason else "")
             decision = Decision(proposal_id, "rolled_back", reason, self.who, utc_now(), previous.exit_code, previous.duration_s,
                                 previous.log_path, previous.last_lines, previous.files, via=self.via)
-            self.store.write_decision(decision)
+            self.store.decide(decision, "rolled_back", who=self.who, via=self.via, decision="rolled_back", reason=reason,
+                              sha256_before=current, sha256_after={p: sha256_bytes(d) for p, d in originals.items()})
             memory = self._memory()
             if isinstance(memory.get("failed"), dict) and memory["failed"].get("proposal_id") == proposal_id:
                 self._remember(failed=None)
             last = memory.get("last_rebuild")
             if isinstance(last, dict) and last.get("proposal_id") == proposal_id:
                 self._remember(last_rebuild={**last, "status": "rolled_back"})
-            self.ws.audit.append("rolled_back", who=self.who, via=self.via, proposal_id=proposal_id, decision="rolled_back", reason=reason,
-                                 sha256_before=current, sha256_after={p: sha256_bytes(d) for p, d in originals.items()})
+            self._sweep_stale(f"the rollback of {proposal_id}")
             return decision
 
     # -- direct edits -----------------------------------------------------------------------
@@ -511,6 +691,7 @@ class Gate:
         """
         stage = on_stage or (lambda _stage: None)
         with self.exclusive("accept_direct"):
+            self._refuse_if_tampered("accept the direct edits")
             paths = [p for p in self.ws.unapproved()]
             if not paths:
                 raise GateError("there are no unapproved edits to accept")
@@ -523,6 +704,7 @@ class Gate:
             validation = validate_contents(present, max_bytes=self.ws.config.guard.max_bytes)
             if not validation.ok:
                 raise ValidationError(f"cannot accept the direct edits: {validation.summary()}")
+            _check_config(present, "cannot accept the direct edits")
             decision_id = new_id()
             baseline = {p: self.ws.read_baseline(p) for p in paths}
             files = [AppliedFile(p, sha256_bytes(baseline[p]), sha256_bytes(on_disk[p]), "edited") for p in paths]
@@ -552,6 +734,8 @@ class Gate:
                 reverted.append(path)
                 self.ws.audit.append("reverted", who=self.who, via=self.via, decision="reverted", reason=f"{path} restored to the baseline (edits kept in backups/{label})",
                                      sha256_before={path: sha256_bytes(now)}, sha256_after={path: sha256_bytes(baseline)})
+            if reverted:
+                self._sweep_stale("reverted to the baseline")
             return reverted
 
     def capture_direct_edits(self, agent: str = DIRECT_AGENT) -> list[Proposal]:
@@ -603,6 +787,7 @@ class Gate:
     def rebuild_approved(self, rebuild: RebuildStep, *, command: str | None = None) -> RebuildOutcome:
         """Rebuild the approved state (no file changes); refused while unapproved edits or a failed apply exist."""
         with self.exclusive("rebuild"):
+            self._refuse_if_tampered("rebuild")
             state = self.state()
             if state.failed is not None:
                 raise GateError(f"the last apply ({state.failed.proposal_id}) failed and was not rolled back; roll it back in the cockpit first")
@@ -620,6 +805,16 @@ class Gate:
                                  reason=None if outcome.ok else failure_reason(outcome), command=command,
                                  exit_code=outcome.exit_code, duration_s=outcome.duration_s, log_path=outcome.log_path)
             return outcome
+
+
+def _check_config(contents: Mapping[str, str], what: str) -> None:
+    """A configuration file must parse before it becomes the approved configuration."""
+    for path in (CONFIG_FILE, PYPROJECT_FILE):
+        if contents.get(path) is not None:
+            try:
+                config_from_bytes(path, contents[path].encode("utf-8"))
+            except ConfigError as exc:
+                raise ValidationError(f"{what}: {exc}") from None
 
 
 def _decode(path: str, data: bytes | None) -> str:

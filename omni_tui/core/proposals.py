@@ -1,7 +1,9 @@
 """Proposals and decisions: the two JSON documents of the agent protocol, and the store that holds them.
 
 `proposals/<id>.json` (schema `omni-tui/proposal@1`) is written by agents (atomically);
-`decisions/<id>.json` (schema `omni-tui/decision@1`) only by the gate. The status of a proposal is
+`decisions/<id>.json` (schema `omni-tui/decision@1`) only by the gate, each one vouched for by the
+audit entry appended just before it (`decide`). A decision file the chain does not account for is
+read as status `tampered` (never as the outcome it claims). The status of a proposal is
 its decision's status, else `pending`. A malformed proposal file is moved to `quarantine/` with a
 sibling `<name>.error.txt` holding its one-line error; listing never raises for a bad file.
 """
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from omni_tui.core.audit import utc_now
 from omni_tui.core.errors import GateError, OmniError, PatchError, PathError, ProposalError
+from omni_tui.core.ledger import decision_key
 from omni_tui.core.safefs import atomic_write, file_lock, read_bytes, sha256_bytes
 from omni_tui.core.textdiff import apply_patch
 from omni_tui.core.validate import check_text
@@ -33,11 +36,13 @@ PENDING = "pending"
 IN_PROGRESS = ("applying", "rebuilding")
 FINAL = ("applied", "failed", "rolled_back", "rejected", "stale", "withdrawn")
 STATUSES = (PENDING, *IN_PROGRESS, *FINAL)
+# Never written: what a decision file the audit chain does not vouch for reads as (until a person resolves it).
+TAMPERED = "tampered"
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SHA_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 # `omni-tui propose --wait` / `omni-tui wait` exit codes per final status (the agent protocol).
-EXIT_CODES = {"applied": 0, "rejected": 10, "failed": 11, "rolled_back": 11, "stale": 12, "withdrawn": 13}
+EXIT_CODES = {"applied": 0, "rejected": 10, "failed": 11, "rolled_back": 11, "stale": 12, "withdrawn": 13, TAMPERED: 14}
 EXIT_INVALID = 2
 EXIT_TIMEOUT = 124
 
@@ -318,7 +323,7 @@ class ProposalStore:
         self.ws = ws
         self.paths = ws.paths
         self._cache: dict[str, tuple[tuple[int, int, int], Proposal]] = {}
-        self._decisions: dict[str, tuple[tuple[int, int, int], Decision]] = {}
+        self._decisions: dict[str, tuple[tuple[int, int, int], Decision, str | None]] = {}
 
     # -- creating ---------------------------------------------------------------------------
 
@@ -349,6 +354,8 @@ class ProposalStore:
         if target.exists():
             raise ProposalError(f"a proposal with id {proposal.id} already exists")
         atomic_write(target, _dump(proposal.to_json()))
+        if self.ws.env.get("OMNI_TUI_SANDBOX"):
+            return proposal  # the audit log is read-only in `omni-tui run`: its launcher audits `proposed`
         self.ws.audit.append(
             "proposed",
             who=proposal.agent,
@@ -409,6 +416,23 @@ class ProposalStore:
         return ID_PATTERN.match(proposal_id or "") is not None and (self.paths.proposals / f"{proposal_id}.json").exists()
 
     def decision(self, proposal_id: str) -> Decision | None:
+        """The decision on disk, checked against the audit chain: one it does not vouch for reads as `tampered`."""
+        found = self.recorded_decision(proposal_id)
+        digest = self._decisions[proposal_id][2] if found is not None and proposal_id in self._decisions else None
+        in_progress = found is not None and found.status in IN_PROGRESS
+        ledger = self.ws.ledger
+        problem = ledger.problem(decision_key(proposal_id), digest, in_progress=in_progress)
+        if problem is not None:
+            ledger.refresh()  # a genuine entry may have been appended since the ledger last looked
+            problem = ledger.problem(decision_key(proposal_id), digest, in_progress=in_progress)
+        if problem is None:
+            return found
+        claim = f" (it claims {found.status!r} by {found.who})" if found is not None else ""
+        return Decision(proposal_id, TAMPERED, f"decisions/{proposal_id}.json: {problem}{claim}", "omni-tui",
+                        found.decided_at if found is not None else utc_now(), via="check")
+
+    def recorded_decision(self, proposal_id: str) -> Decision | None:
+        """The decision file as written, unchecked (what a forged one claims; `decision` is the checked one)."""
         check_id(proposal_id)
         file = self.paths.decisions / f"{proposal_id}.json"
         try:
@@ -427,7 +451,7 @@ class ProposalStore:
             decision = parse_decision(json.loads(data.decode("utf-8")))
         except (ValueError, UnicodeDecodeError) as exc:
             raise ProposalError(f"decision for {proposal_id} is unreadable: {exc}") from None
-        self._decisions[proposal_id] = (key, decision)
+        self._decisions[proposal_id] = (key, decision, sha256_bytes(data))
         return decision
 
     def status(self, proposal_id: str) -> str:
@@ -437,6 +461,7 @@ class ProposalStore:
     def entries(self) -> list[ProposalEntry]:
         """Every readable proposal with its status, oldest first; bad files are quarantined, never raised."""
         out: list[ProposalEntry] = []
+        self.ws.ledger.refresh()  # once per listing: every decision below is checked against it
         try:
             files = sorted(self.paths.proposals.iterdir())
         except FileNotFoundError:
@@ -509,8 +534,40 @@ class ProposalStore:
     # -- decisions --------------------------------------------------------------------------
 
     def write_decision(self, decision: Decision) -> Decision:
+        """Write the file only: callers append the audit entry vouching for it first (see `decide`)."""
         atomic_write(self.paths.decisions / f"{decision.proposal_id}.json", _dump(decision.to_json()))
         return decision
+
+    def vouch(self, decision: Decision, *later: Decision) -> dict[str, Any]:
+        """The audit entry's `state` for `decision` (and decisions the same entry allows next, e.g. `rebuilding`)."""
+        digests = [self.ws.ledger.keep(_dump(d.to_json())) for d in (decision, *later)]
+        return {decision_key(decision.proposal_id): digests[0] if len(digests) == 1 else digests}
+
+    def decide(
+        self,
+        new: Decision,
+        event: str,
+        /,
+        *,
+        allowed_from: Iterable[str] | None = None,
+        later: Iterable[Decision] = (),
+        state: Mapping[str, Any] | None = None,
+        **audit: Any,
+    ) -> Decision:
+        """Append the audit entry `event` vouching for `new`, then write it (write ahead).
+
+        With `allowed_from`, only when the current status is one of them (checked under the
+        decisions lock, across processes). `audit` are the entry's other fields.
+        """
+        vouched = {**self.vouch(new, *later), **(state or {})}
+        with file_lock(self.paths.decisions_lock):
+            if allowed_from is not None:
+                allowed = tuple(allowed_from)
+                current = self.status(new.proposal_id)
+                if current not in allowed:
+                    raise GateError(f"proposal {new.proposal_id} is {current}, not {' or '.join(allowed)}")
+            self.ws.audit.append(event, proposal_id=new.proposal_id, state=vouched, **audit)
+            return self.write_decision(new)
 
     def transition(self, proposal_id: str, allowed_from: Iterable[str], decision: Decision) -> Decision:
         """Write `decision` only if the current status is in `allowed_from` (atomic across processes)."""
@@ -525,9 +582,7 @@ class ProposalStore:
         """The agent takes back a pending proposal; GateError when it is no longer pending."""
         proposal = self.get(proposal_id)
         decision = Decision(proposal.id, "withdrawn", reason or "withdrawn by the agent", who, utc_now(), via="agent")
-        self.transition(proposal.id, (PENDING,), decision)
-        self.ws.audit.append("withdrawn", who=who, via="agent", proposal_id=proposal.id, decision="withdrawn", reason=decision.reason)
-        return decision
+        return self.decide(decision, "withdrawn", allowed_from=(PENDING,), who=who, via="agent", decision="withdrawn", reason=decision.reason)
 
     def wait(self, proposal_id: str, timeout_s: float | None = None, *, poll_s: float = POLL_S) -> Decision | None:
         """Poll until the proposal has a final decision; None when `timeout_s` passes first (None = forever)."""
@@ -536,8 +591,8 @@ class ProposalStore:
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while True:
             decision = self.decision(proposal_id)
-            if decision is not None and decision.final:
-                return decision
+            if decision is not None and (decision.final or decision.status == TAMPERED):
+                return decision  # tampered: never reported as the outcome it claims (exit 14)
             if deadline is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:

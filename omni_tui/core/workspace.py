@@ -359,6 +359,14 @@ class Workspace:
         """The audit entry's `state` for baselines about to be written (and a kept copy of each)."""
         return {baseline_key(normalise_rel(rel)): self.ledger.keep(data) for rel, data in contents.items()}
 
+    def record_baselines(self, contents: Mapping[str, bytes | None], *, who: str, event: str = "rebaselined", reason: str | None = None) -> None:
+        """Make `contents` the approved bytes with one audit entry vouching for them, appended first."""
+        self.audit.append(event, who=who, decision="rebaselined", reason=reason,
+                          sha256_after={normalise_rel(rel): sha256_bytes(data) for rel, data in contents.items()},
+                          state=self.vouch_baselines(contents))
+        for rel, data in contents.items():
+            self.write_baseline(rel, data)
+
     def init_baseline(self, who: str | None = None) -> list[str]:
         """Record the current content of every guarded file that has no baseline yet; returns those paths.
 
