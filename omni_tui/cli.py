@@ -31,9 +31,18 @@ if TYPE_CHECKING:
 PROG = "omni-tui"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: `omni-tui wait: argument --timeout: expected one argument (see -h)`, exit 2."""
+
+    def error(self, message: str) -> Any:  # argparse's signature says NoReturn; exit() raises SystemExit
+        from omni_tui.core.terminal import inert
+
+        self.exit(2, f"{self.prog}: {inert(message)} (see {self.prog} -h)\n")
+
+
 def _common() -> argparse.ArgumentParser:
     """Options every subcommand takes."""
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = _Parser(add_help=False)
     parent.add_argument("-C", dest="directory", metavar="DIR", default=argparse.SUPPRESS,
                         help="the devenv project (default: $DEVENV_ROOT, else the nearest directory upwards with devenv.nix)")
     return parent
@@ -83,7 +92,7 @@ def cmd_cockpit(args: argparse.Namespace) -> int:
 
 
 def _cockpit_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, parents=[_common()], description="Open the cockpit on a devenv project.")
+    parser = _Parser(prog=PROG, parents=[_common()], description="Open the cockpit on a devenv project.")
     parser.add_argument("dir", nargs="?", default=None, metavar="DIR", help="the project directory (default: the current one)")
     parser.set_defaults(func=cmd_cockpit)
     return parser
@@ -124,6 +133,7 @@ def cmd_propose(args: argparse.Namespace) -> int:
     from omni_tui.core.proposals import ProposalStore, decode_content, patched_content
 
     ws = _workspace(args)
+    _require_writable(ws)
     store = ProposalStore(ws)
     rel = ws.relative(args.path)
     if args.patch is not None:
@@ -206,7 +216,9 @@ def _register_withdraw(sub: argparse._SubParsersAction) -> None:
 def cmd_withdraw(args: argparse.Namespace) -> int:
     from omni_tui.core.proposals import ProposalStore
 
-    store = ProposalStore(_workspace(args))
+    ws = _workspace(args)
+    _require_writable(ws)
+    store = ProposalStore(ws)
     proposal = store.get(args.id)
     decision = store.withdraw(proposal.id, who=args.agent or proposal.agent, reason=args.reason)
     if args.json:
@@ -523,7 +535,7 @@ REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
 
 def build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
     """The subcommand parser and the subcommand names."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="A terminal cockpit to supervise AI agents changing a devenv environment. "
                     f"`{PROG} [DIR]` opens the cockpit; the subcommands are the agent protocol.",
@@ -540,6 +552,35 @@ def command_names() -> list[str]:
     """The subcommand names, from `REGISTRARS` (`_register_<name>`), without building the parser:
     its options import the agents' modules, which opening the cockpit does not need."""
     return [register.__name__.removeprefix("_register_") for register in REGISTRARS]
+
+
+# Text an agent or a person types that ends up in documents and the audit log: it must be UTF-8.
+_TEXT_ARGS = {"title": "--title", "why": "--why", "agent": "--agent", "reason": "--reason", "id": "ID", "who": "--who"}
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Every argument checked before anything is written: OmniError naming the first bad one.
+
+    Non-UTF-8 bytes in argv arrive as lone surrogates (`surrogateescape`): no JSON document, audit
+    entry or terminal can carry them. A negative or NaN `--timeout` means nothing.
+    """
+    for attr, label in _TEXT_ARGS.items():
+        value = getattr(args, attr, None)
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise OmniError(f"{label} is not valid UTF-8 (byte 0x{ord(value[exc.start]) & 0xFF:02x} at character {exc.start})") from None
+    timeout = getattr(args, "timeout", None)
+    if isinstance(timeout, float) and not timeout >= 0:  # NaN fails this too
+        raise OmniError(f"--timeout must be zero or more seconds, not {timeout:g}")
+
+
+def _require_writable(ws: Workspace) -> None:
+    """A command that writes proposals, decisions or audit entries: refuse at once on a read-only state directory."""
+    for folder in (ws.paths.state, ws.paths.proposals, ws.paths.decisions):
+        if not os.access(folder, os.W_OK):
+            raise OmniError(f"the state directory {folder} is not writable (read-only file system or permissions); nothing was written")
 
 
 def _wants_cockpit(argv: list[str], commands: Iterable[str]) -> bool:
@@ -562,6 +603,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         args = build_parser()[0].parse_args(argv)
     try:
+        check_arguments(args)
         return int(args.func(args))
     except OmniError as exc:
         from omni_tui.core.proposals import EXIT_INVALID
@@ -573,3 +615,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # e.g. the disk is full: one line naming the file, never a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        _say(f"{PROG}: {where}{exc.strerror or exc}", err=True)
+        return 2
