@@ -104,7 +104,7 @@ def _cockpit_parser() -> argparse.ArgumentParser:
 def _register_propose(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("propose", parents=[_common()], help="propose a change to a guarded file (an agent's way in)",
                        description="Submit a proposal. Prints its id; with --wait, exits with the outcome's code: "
-                                   "0 applied, 10 rejected, 11 rebuild failed, 12 stale, 13 withdrawn, 124 timed out, 2 invalid input.")
+                                   "0 applied, 10 rejected, 11 rebuild failed, 12 stale, 13 withdrawn, 14 tampered (a decision the audit log does not vouch for: never an approval), 124 timed out, 2 invalid input.")
     p.add_argument("path", metavar="PATH", help="guarded file, relative to the project root (or absolute inside it)")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--new-content", metavar="FILE", help="the complete new content ('-' reads stdin)")
@@ -189,7 +189,7 @@ def _describe(decision: Decision) -> str:
 
 def _register_wait(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("wait", parents=[_common()], help="wait for a proposal's decision",
-                       description="Exit codes: 0 applied, 10 rejected, 11 rebuild failed, 12 stale, 13 withdrawn, 124 timed out, 2 invalid input.")
+                       description="Exit codes: 0 applied, 10 rejected, 11 rebuild failed, 12 stale, 13 withdrawn, 14 tampered (a decision the audit log does not vouch for: never an approval), 124 timed out, 2 invalid input.")
     p.add_argument("id", metavar="ID")
     p.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds (exit 124)")
     p.add_argument("--json", action="store_true", help="print the decision document")
@@ -250,6 +250,7 @@ def status_document(ws: Workspace, *, nix: bool = True) -> dict[str, Any]:
         "workspace": str(ws.root),
         "state_dir": str(ws.paths.state),
         "gate": state.kind,
+        "tampered": [forgery.to_json() for forgery in state.tampered],
         "holder": None if state.holder is None else {
             "pid": state.holder.pid, "action": state.holder.action, "proposal_id": state.holder.proposal_id,
             "who": state.holder.who, "since": state.holder.since,
@@ -270,6 +271,7 @@ def status_document(ws: Workspace, *, nix: bool = True) -> dict[str, Any]:
             for entry in state.pending
         ],
         "unapproved": list(state.unapproved),
+        "deleted": [p for p in state.unapproved if not os.path.lexists(ws.root / p)],
         "quarantined": [{"file": q.path.name, "error": q.error} for q in gate.store.quarantined()],
         "processes": processes,
         "processes_backend": processes_backend,
@@ -297,12 +299,16 @@ def _status_lines(doc: dict[str, Any]) -> Iterable[str]:
     if doc["failed"]:
         line += f" ({doc['failed']['proposal_id']}: {doc['failed']['reason']})"
     yield line
+    for forgery in doc.get("tampered", ()):
+        yield f"tampered:  {forgery['path']}: {forgery['detail']} (resolve it in the cockpit)"
     yield f"pending:   {len(doc['pending'])}"
     for item in doc["pending"]:
         issues = item["validation"]["issues"]
         badge = "ok" if not issues else f"{issues[0]['kind']}: {issues[0]['message']}"
         yield f"  {item['id']}  {item['agent']}  {item['title']}  [{', '.join(item['paths'])}]  {badge}"
-    yield "unapproved: " + (", ".join(doc["unapproved"]) if doc["unapproved"] else "none")
+    deleted = set(doc.get("deleted") or ())
+    yield "unapproved: " + (", ".join(f"{p} (would be deleted)" if p in deleted else p for p in doc["unapproved"])
+                            if doc["unapproved"] else "none")
     procs = doc["processes"]
     yield f"processes: {len(procs)} (via {doc['processes_backend'] or 'no backend'})"
     for p in procs:
@@ -337,12 +343,20 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     ws = Workspace.open(getattr(args, "directory", None), init_baseline=False)
     if args.verify:
+        from omni_tui.core.gate import Gate
+
         result = ws.audit.verify()
-        if result.ok:
-            _say(f"ok: {result.describe(ws.audit.path)}")
-            return 0
-        _say(f"{PROG}: {result.describe(ws.audit.path)}", err=True)
-        return 1
+        if not result.ok:
+            _say(f"{PROG}: {result.describe(ws.audit.path)}", err=True)
+            return 1
+        # The chain is intact; does it account for every decision and baseline on disk?
+        forged = Gate(ws).forgeries()
+        if forged:
+            for forgery in forged:
+                _say(f"{PROG}: {forgery.describe()}", err=True)
+            return 1
+        _say(f"ok: {result.describe(ws.audit.path)}; every decision and baseline is vouched for")
+        return 0
     entries = ws.audit.entries()
     if args.lines is not None:
         entries = entries[-args.lines:] if args.lines > 0 else []
@@ -429,6 +443,34 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     from omni_tui.agents.mcp_server import serve  # lazy: the mcp package is only needed here
 
     return serve(ws)
+
+
+# -- run (the sandbox) ------------------------------------------------------------------------------
+
+
+def _register_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", parents=[_common()], help="run an agent (or any command) in a sandbox that cannot change what a person approves",
+                       usage=f"{PROG} run [-C DIR] [--] COMMAND [ARG ...]",
+                       description="Run COMMAND under bubblewrap: the guarded files, the configuration, omni-tui's state "
+                                   "(except proposals/) and the agents' own settings are read-only inside, and guarded "
+                                   "files that do not exist cannot be created; the rest of the project, the network and "
+                                   "your home stay as they are. `omni-tui propose --wait` works inside. Exits with the "
+                                   "command's exit code; 2 when bubblewrap is missing or cannot create a sandbox. "
+                                   "See docs/agents.md.")
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND", help="the command and its arguments, e.g. `-- claude`")
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    command = list(args.command)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        raise OmniError("run: give the command to run, e.g. `omni-tui run -- claude`")
+    ws = _workspace(args)
+    from omni_tui.agents import sandbox  # lazy: only `run` needs it
+
+    return sandbox.run(ws, command)
 
 
 # -- rebuild ---------------------------------------------------------------------------------------
@@ -530,6 +572,7 @@ REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
     _register_mcp,
     _register_rebuild,
     _register_serve,
+    _register_run,
 ]
 
 

@@ -165,7 +165,7 @@ class OmniTools:
         while True:
             decision = self.store.decision(proposal_id)
             left = deadline - time.monotonic()
-            if (decision is not None and decision.final) or left <= 0:
+            if (decision is not None and (decision.final or decision.status == "tampered")) or left <= 0:
                 return decision
             time.sleep(min(POLL_S, left))
             anyio.from_thread.check_cancelled()

@@ -65,6 +65,12 @@ def explain(decision: Decision, paths: str) -> str:
         )
     if status == "withdrawn":
         return f"omni-tui: proposal {pid} was withdrawn{_because(decision)}. {paths} is unchanged."
+    if status == "tampered":
+        return (
+            f"omni-tui: the decision file of proposal {pid} is not backed by the audit log, so it is not a "
+            f"person's decision and does not count as approved{_because(decision)}. A person must resolve it in "
+            f"the cockpit; do not edit {paths} or the state directory."
+        )
     return f"omni-tui: proposal {pid} is {status}{_because(decision)}."
 
 
