@@ -155,3 +155,30 @@ def validate_contents(
                 if note not in notes:
                     notes.append(note)
     return Validation(tuple(issues), nix_checked, tuple(notes))
+
+
+DELETION_NOTE = " would be deleted"  # "devenv.nix would be deleted": a file removed on disk, shown as its own check
+
+
+def validate_on_disk(files: Mapping[str, bytes | None], *, max_bytes: int, nix: bool = True) -> Validation:
+    """Validate files as they are on disk (direct edits about to be accepted): raw size and UTF-8, Nix parse.
+
+    A file that no longer exists (None) is neither parsed nor "ok": it gets the note
+    `<path> would be deleted`, and Nix counts as checked only when some `.nix` file was parsed.
+    """
+    contents: dict[str, str] = {}
+    issues: list[Issue] = []
+    deleted: list[str] = []
+    for path, data in files.items():
+        if data is None:
+            deleted.append(path)
+            continue
+        raw = check_bytes(path, data, max_bytes)
+        if raw:
+            issues.extend(raw)
+        else:
+            contents[path] = data.decode("utf-8")
+    checked = validate_contents(contents, max_bytes=max_bytes, nix=nix)
+    notes = tuple(f"{path}{DELETION_NOTE}" for path in deleted) + checked.notes
+    nix_checked = checked.nix_checked and not issues and any(p.endswith(".nix") for p in contents)
+    return Validation(tuple(issues) + checked.issues, nix_checked, notes)

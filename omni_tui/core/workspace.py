@@ -1,7 +1,7 @@
 """The project a cockpit or agent works on: root discovery, guarded files, state paths, the baseline.
 
-Root: an explicit directory (`-C DIR`, searched upwards for `devenv.nix`) > `$DEVENV_ROOT` > the
-nearest directory upwards from the current one that has a `devenv.nix`.
+Root: an explicit directory (`-C DIR`, searched upwards) > `$DEVENV_ROOT` > the nearest directory
+upwards from the current one that has a `devenv.nix` or omni-tui state (`.devenv/omni/baseline/`).
 State: `$DEVENV_DOTFILE/omni` (when it belongs to this root) else `<root>/.devenv/omni`.
 Baseline: the content last approved and built, one file per guarded path under `baseline/`
 (`<escaped path>`, or `<escaped path>.absent` for a file that did not exist). The first open
@@ -39,6 +39,7 @@ from omni_tui.core.safefs import (
 )
 
 MARKER = "devenv.nix"
+STATE_MARKER = Path(".devenv") / "omni" / "baseline"  # an initialised project (see `is_project`)
 
 
 @dataclass(frozen=True)
@@ -114,15 +115,25 @@ def find_root(explicit_dir: str | Path | None, *, env: Mapping[str, str], cwd: P
     devenv_root = env.get("DEVENV_ROOT")
     if devenv_root:
         root = (cwd / devenv_root).resolve()
-        if not (root / MARKER).is_file():
-            raise WorkspaceError(f"$DEVENV_ROOT={devenv_root} has no {MARKER}")
+        if not is_project(root) and not (state_dir_for(root, env) / "baseline").is_dir():
+            raise WorkspaceError(f"$DEVENV_ROOT={devenv_root} has no {MARKER} and no omni-tui state")
         return root
     return _search_up(cwd.resolve())
 
 
+def is_project(folder: Path) -> bool:
+    """A devenv project root: it has a `devenv.nix`, or omni-tui state (`.devenv/omni/baseline/`).
+
+    The state counts as much as the file: a project whose `devenv.nix` was deleted (by an agent, by
+    mistake) is still that project — the deletion is an unapproved edit a person sees and decides
+    on, and the agents' commands (status, wait, withdraw, the hook) keep working meanwhile.
+    """
+    return (folder / MARKER).is_file() or (folder / STATE_MARKER).is_dir()
+
+
 def _search_up(start: Path) -> Path:
     for folder in (start, *start.parents):
-        if (folder / MARKER).is_file():
+        if is_project(folder):
             return folder
     raise WorkspaceError(f"no {MARKER} in {start} or any directory above it (use -C DIR or set $DEVENV_ROOT)")
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from omni_tui.core.history import HISTORY_STATUSES
 from omni_tui.core.safefs import sha256_text
 from omni_tui.core.textdiff import diff_texts
+from omni_tui.core.validate import DELETION_NOTE
 from omni_tui.ui.widgets.proposal_detail import Check, DetailFile, ProposalView
 from omni_tui.ui.widgets.proposal_queue import QueueRow, state_label
 
@@ -77,6 +78,12 @@ def validation_checks(
         return [issue for issue in issues if issue.kind in kinds]
 
     checks: list[Check] = []
+    # A deleted file is neither parsed nor "ok": it is said as it is ("devenv.nix would be deleted").
+    deletions = [note for note in validation.notes if note.endswith(DELETION_NOTE)]
+    gone = {note.removesuffix(DELETION_NOTE) for note in deletions}
+    if paths is not None:
+        paths = [path for path in paths if path not in gone]
+    checks.extend(Check(None, note) for note in deletions)
     nix = of("nix")
     if nix:
         checks.append(Check(False, "Nix: " + nix[0].describe()))
@@ -85,7 +92,7 @@ def validation_checks(
     elif validation.nix_checked:
         checks.append(Check(True, "Nix parses"))
     else:
-        why = "; ".join(note.removesuffix(": Nix syntax not checked") for note in validation.notes)
+        why = "; ".join(note.removesuffix(": Nix syntax not checked") for note in validation.notes if note not in deletions)
         why = why or "the content is not valid UTF-8 or too large"
         checks.append(Check(None, f"Nix not checked: {why}"))
     stale = of("stale")
