@@ -240,22 +240,10 @@ DIRECT_EDITS = "direct edits"
 
 def validate_direct_edits(app: App, ws: Any, paths: list[str], generation: int = 0) -> None:
     """Check the direct edits on disk as accepting them will (UTF-8, size, Nix parse) and post the result."""
-    from omni_tui.core.validate import Validation, check_bytes, validate_contents
+    from omni_tui.core.validate import validate_on_disk
 
     try:
-        contents: dict[str, str] = {}
-        issues = []
-        for path in paths:
-            data = ws.read_current(path)
-            if data is None:
-                continue  # a deletion: nothing to parse
-            raw = check_bytes(path, data, ws.config.guard.max_bytes)
-            if raw:
-                issues.extend(raw)
-            else:
-                contents[path] = data.decode("utf-8")
-        checked = validate_contents(contents, max_bytes=ws.config.guard.max_bytes)
-        validation = Validation(tuple(issues) + checked.issues, checked.nix_checked and not issues, checked.notes)
+        validation = validate_on_disk({path: ws.read_current(path) for path in paths}, max_bytes=ws.config.guard.max_bytes)
     except OmniError as exc:
         app.post_message(ValidationReady(DIRECT_EDITS, None, str(exc), generation))
     else:
