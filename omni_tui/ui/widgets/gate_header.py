@@ -1,4 +1,4 @@
-"""The one-line header: the gate state (CLEAN, N PENDING, UNAPPROVED EDITS, REBUILDING, FAILED) and the workspace."""
+"""The one-line header: the gate state (CLEAN, N PENDING, UNAPPROVED EDITS, REBUILDING, FAILED, TAMPERED) and the workspace."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from textual.widgets import Label
 
 from omni_tui.core.terminal import inert
 
-GATE_KINDS = ("clean", "pending", "unapproved_edits", "rebuilding", "failed")
+GATE_KINDS = ("clean", "pending", "unapproved_edits", "rebuilding", "failed", "tampered")
 
 
 def gate_label(kind: str, pending: int) -> str:
@@ -25,6 +25,8 @@ def gate_label(kind: str, pending: int) -> str:
         return "REBUILDING"
     if kind == "failed":
         return "FAILED — rollback?"
+    if kind == "tampered":
+        return "TAMPERED — resolve?"
     return "CLEAN"
 
 

@@ -37,6 +37,7 @@ STATE_COLOURS = {
     "rejected": "secondary",
     "stale": "secondary",
     "withdrawn": "secondary",
+    "tampered": "error",
     "invalid": "error",
 }
 
