@@ -29,7 +29,9 @@ FIELDS = (
 # `state` (since the gate checks state files against the chain): the sha256 of every state file the
 # entry vouches for — `decisions/<id>.json` (a sha, a list of the shas it may hold, or null: no file)
 # and `baseline/<path>` (the approved bytes' sha, or null: the approved state is "no such file").
-OPTIONAL_FIELDS = ("via", "state")
+# `card` (since the change card): a decision's card summary — {"categories": {name: count}, "risks": [names]},
+# never the values (docs/protocol.md).
+OPTIONAL_FIELDS = ("via", "state", "card")
 _TAIL_CHUNK = 64 * 1024
 
 
@@ -81,6 +83,7 @@ class AuditLog:
         duration_s: float | None = None,
         log_path: str | None = None,
         state: Mapping[str, Any] | None = None,
+        card: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Append one entry (under flock) and return it as written.
 
@@ -122,6 +125,8 @@ class AuditLog:
             }
             if state:
                 entry["state"] = dict(state)
+            if card is not None:
+                entry["card"] = dict(card)
             line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             os.write(fd, line + b"\n")
             os.fsync(fd)

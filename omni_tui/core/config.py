@@ -46,6 +46,9 @@ class UIConfig:
 @dataclass(frozen=True)
 class ProcessesConfig:
     poll_interval_s: float = 1.0
+    # A process no manager started (an agent's test run, a `sleep`) is listed once it listens on a
+    # port or has lived this long; it leaves the panel as soon as it ends.
+    unmanaged_after_s: float = 30.0
 
 
 NOTIFY_TERMINAL = ("auto", "on", "off")
@@ -63,6 +66,14 @@ class NotifyConfig:
 
 
 @dataclass(frozen=True)
+class PolicyConfig:
+    """`[policy]`: card categories or risks that refuse a proposal at once, or need the risk's name typed to approve."""
+
+    refuse: tuple[str, ...] = ()
+    confirm: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     rebuild: RebuildConfig = field(default_factory=RebuildConfig)
     guard: GuardConfig = field(default_factory=GuardConfig)
@@ -70,6 +81,7 @@ class Config:
     keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     processes: ProcessesConfig = field(default_factory=ProcessesConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
     source: str | None = None  # where it was read from, e.g. "omni-tui.toml" or "pyproject.toml [tool.omni-tui]"
 
 
@@ -148,7 +160,7 @@ class _Reader:
         return tuple(cleaned)
 
 
-SECTIONS = ("rebuild", "guard", "ui", "keys", "processes", "notify")
+SECTIONS = ("rebuild", "guard", "ui", "keys", "processes", "notify", "policy")
 
 
 def parse_config(data: Mapping[str, Any], origin: str) -> Config:
@@ -186,12 +198,31 @@ def parse_config(data: Mapping[str, Any], origin: str) -> Config:
         if not isinstance(key, str) or not key.strip():
             raise ConfigError(f"{origin}: [keys] {action} must be a non-empty string naming a key (e.g. \"ctrl+a\"), not {_type_name(key)} {key!r}")
 
-    p = _Reader(origin, "processes", data.get("processes", {}), ("poll_interval_s",))
-    processes = ProcessesConfig(poll_interval_s=p.number("poll_interval_s", ProcessesConfig().poll_interval_s, minimum=0.1))
+    p = _Reader(origin, "processes", data.get("processes", {}), ("poll_interval_s", "unmanaged_after_s"))
+    processes = ProcessesConfig(poll_interval_s=p.number("poll_interval_s", ProcessesConfig().poll_interval_s, minimum=0.1),
+                                unmanaged_after_s=p.number("unmanaged_after_s", ProcessesConfig().unmanaged_after_s, minimum=0.0))
 
     notify = _notify_config(_Reader(origin, "notify", data.get("notify", {}), ("bell", "terminal", "command", "events", "timeout_s", "max_per_minute")))
 
-    return Config(rebuild=rebuild, guard=guard, ui=ui, keys=MappingProxyType(dict(keys_table)), processes=processes, notify=notify, source=origin)
+    policy = _policy_config(_Reader(origin, "policy", data.get("policy", {}), ("refuse", "confirm")))
+
+    return Config(rebuild=rebuild, guard=guard, ui=ui, keys=MappingProxyType(dict(keys_table)), processes=processes, notify=notify, policy=policy, source=origin)
+
+
+def _policy_config(r: _Reader) -> PolicyConfig:
+    from omni_tui.core.card.categories import CATEGORIES, RISKS
+
+    known = (*CATEGORIES, *RISKS)
+    out: dict[str, tuple[str, ...]] = {}
+    for key in ("refuse", "confirm"):
+        value = r.table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise r._fail(key, "an array of card categories or risks", value)
+        for name in value:
+            if name not in known:
+                raise ConfigError(f"{r.origin}: [policy] {key} entry {name!r} is not a card category or risk (known: {', '.join(known)})")
+        out[key] = tuple(dict.fromkeys(value))
+    return PolicyConfig(refuse=out["refuse"], confirm=out["confirm"])
 
 
 def _notify_config(n: _Reader) -> NotifyConfig:

@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from omni_tui.core.audit import utc_now, write_external_head
+from omni_tui.core.card.diff import FilePair
+from omni_tui.core.card.policy import refusal
+from omni_tui.core.card.project import card_summary, proposal_card, proposal_pairs
 from omni_tui.core.config import CONFIG_FILE, PYPROJECT_FILE
 from omni_tui.core.errors import ConfigError, GateError, LockBusyError, OmniError, PathError, ValidationError
 from omni_tui.core.history import applied_label
@@ -454,6 +457,9 @@ class Gate:
             status = self.store.status(proposal.id)
             if status != PENDING:
                 raise GateError(f"proposal {proposal.id} is {status}, not pending")
+            refused = self.policy_refusal(proposal)
+            if refused is not None:
+                raise GateError(f"cannot approve {proposal.id}: {refused}")
             stage("validating")
             current = {c.path: self.ws.read_current(c.path) for c in proposal.changes}
             stale = [c.path for c in proposal.changes if sha256_bytes(current[c.path]) != c.base_sha256]
@@ -529,9 +535,10 @@ class Gate:
         applying = Decision(decision_id, "applying", None, self.who, decided, via=self.via, files=files_t)
         rebuilding = Decision(decision_id, "rebuilding", None, self.who, decided, via=self.via, files=files_t)
         # The person's approval is recorded first (write ahead), vouching for both in-progress decisions.
+        card = card_summary([FilePair(p, current[p], _encode(contents[p])) for p in contents if p in current])
         self.store.decide(applying, "approved" if kind == "approve" else "accepted_direct",
                           allowed_from=(PENDING,) if kind == "approve" else None, later=(rebuilding,),
-                          who=self.who, via=self.via, decision="approved", sha256_before=before, sha256_after=after, command=command)
+                          who=self.who, via=self.via, decision="approved", sha256_before=before, sha256_after=after, command=command, card=card)
         for path, data in current.items():
             write_backup(self.ws.paths.backups, decision_id, path, data)
         if kind == "approve":  # what is written (after a partial or edited approval too): the history's after-side
@@ -639,7 +646,31 @@ class Gate:
             raise GateError("a reason is required to reject a proposal (the agent reads it)")
         proposal = self.store.get(proposal_id)
         decision = Decision(proposal.id, "rejected", reason.strip(), self.who, utc_now(), via=self.via)
-        return self.store.decide(decision, "rejected", allowed_from=(PENDING,), who=self.who, via=self.via, decision="rejected", reason=reason.strip())
+        card = card_summary(proposal_pairs(self.ws, proposal))
+        return self.store.decide(decision, "rejected", allowed_from=(PENDING,), who=self.who, via=self.via, decision="rejected", reason=reason.strip(),
+                                 card=card)
+
+    def policy_refusal(self, proposal: Proposal) -> str | None:
+        """The reason `[policy] refuse` refuses `proposal` (naming the rule), or None."""
+        if not self.ws.config.policy.refuse:
+            return None
+        try:
+            return refusal(self.ws.config.policy, proposal_card(self.ws, proposal))
+        except Exception as exc:  # noqa: BLE001 - a card that cannot be computed refuses rather than lets through
+            return f"refused by policy: its change card could not be computed ({type(exc).__name__})"
+
+    def refuse_by_policy(self, proposal_id: str) -> Decision | None:
+        """Reject a pending proposal at once when `[policy] refuse` matches its card (who: policy). Never approves."""
+        proposal = self.store.get(proposal_id)
+        reason = self.policy_refusal(proposal)
+        if reason is None or self.store.status(proposal.id) != PENDING:
+            return None
+        decision = Decision(proposal.id, "rejected", reason, "policy", utc_now(), via="policy")
+        card = card_summary(proposal_pairs(self.ws, proposal))
+        try:
+            return self.store.decide(decision, "rejected", allowed_from=(PENDING,), who="policy", via="policy", decision="rejected", reason=reason, card=card)
+        except GateError:
+            return None  # decided meanwhile (a person, or another process applying the same policy)
 
     def rollback(self, proposal_id: str) -> Decision:
         """Restore the bytes from before a failed (or interrupted) apply; the decision becomes `rolled_back`."""
