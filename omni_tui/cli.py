@@ -405,21 +405,44 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _register_hook(sub: argparse._SubParsersAction) -> None:
     from omni_tui.agents.claude_code_hook import DEFAULT_TIMEOUT_S
+    from omni_tui.agents.codex_hook import DEFAULT_TIMEOUT_S as CODEX_TIMEOUT_S
+    from omni_tui.agents.gemini_hook import DEFAULT_TIMEOUT_S as GEMINI_TIMEOUT_S
 
-    p = sub.add_parser("hook", help="agent hooks: `hook claude-code` is a Claude Code PreToolUse hook",
-                       description="Agent hooks that turn an agent's edit of a guarded file into a proposal.")
+    p = sub.add_parser("hook", help="agent hooks: Claude Code, Codex CLI and Gemini CLI pre-tool hooks",
+                       description="Agent hooks that turn an agent's write of a guarded file into a proposal, and "
+                                   "refuse shell commands that would write one. See docs/agents.md.")
     agents = p.add_subparsers(dest="agent", metavar="AGENT", required=True)
     cc = agents.add_parser("claude-code", parents=[_common()], help="Claude Code PreToolUse hook (JSON on stdin)",
                            description="Reads Claude Code's PreToolUse JSON on stdin. An Edit/MultiEdit/Write of a guarded "
-                                       "file becomes a proposal; waits for the decision and prints the hook output "
-                                       "(deny with the reason; on timeout ask, or deny). Other calls pass (exit 0, no "
-                                       "output). Malformed input: one line on stderr, exit 2. See docs/agents.md.")
+                                       "file (of any project; symlinks resolved) becomes a proposal; waits for the "
+                                       "decision and answers deny with the reason (the cockpit does the writing). A Bash "
+                                       "command that would write a guarded file is denied. Other calls pass (exit 0, no "
+                                       "output). Malformed input or any failure: one line on stderr, exit 2. "
+                                       "--install writes the hook into .claude/settings.local.json. See docs/agents.md.")
     cc.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
                     help=f"seconds to wait for the decision (default {DEFAULT_TIMEOUT_S:g}; keep it below the hook's "
-                         "`timeout` in .claude/settings.json, 600 by default)")
-    cc.add_argument("--on-timeout", choices=("ask", "deny"), default="ask",
-                    help="the answer when nobody decided in time (default ask: Claude Code asks you)")
+                         "`timeout` in .claude/settings.local.json, 600 by default)")
+    cc.add_argument("--on-timeout", choices=("ask", "deny"), default="deny",
+                    help="the answer when nobody decided in time (default deny, naming the proposal id; ask: Claude "
+                         "Code offers you a Yes that writes the file outside the gate)")
+    cc.add_argument("--install", action="store_true",
+                    help="write this hook into the project's .claude/settings.local.json (merged, idempotent) and exit")
     cc.set_defaults(func=cmd_hook_claude_code)
+    for name, timeout_s, help_text, desc in (
+        ("codex", CODEX_TIMEOUT_S, "Codex CLI PreToolUse hook (apply_patch and Bash; JSON on stdin)",
+         "Reads Codex's PreToolUse JSON on stdin. An apply_patch touching a guarded file becomes a proposal; the "
+         "answer is always deny (after approval: already applied by the cockpit). A Bash command that would write a "
+         "guarded file is denied. Other calls pass (exit 0, no output). See docs/agents.md."),
+        ("gemini", GEMINI_TIMEOUT_S, "Gemini CLI BeforeTool hook (write_file, replace, run_shell_command)",
+         "Reads Gemini CLI's BeforeTool JSON on stdin. A write_file/replace of a guarded file becomes a proposal; "
+         "the answer is {\"decision\": \"deny\", \"reason\": ...}. A run_shell_command that would write a guarded "
+         "file is denied. Other calls pass (exit 0, no output). See docs/agents.md."),
+    ):
+        agent = agents.add_parser(name, parents=[_common()], help=help_text, description=desc)
+        agent.add_argument("--timeout", type=float, default=timeout_s, metavar="S",
+                           help=f"seconds to wait for the decision (default {timeout_s:g}; keep it below the hook "
+                                "timeout in the agent's settings); then deny naming the proposal id")
+        agent.set_defaults(func=cmd_hook_agent)
 
 
 def cmd_hook_claude_code(args: argparse.Namespace) -> int:
@@ -427,8 +450,24 @@ def cmd_hook_claude_code(args: argparse.Namespace) -> int:
 
     if args.timeout < 0:
         raise OmniError("--timeout must be zero or more seconds")
+    if args.install:
+        from omni_tui.core.workspace import find_root
+
+        root = find_root(getattr(args, "directory", None), env=os.environ, cwd=Path.cwd())
+        target, changed = claude_code_hook.install(root)
+        _say(f"omni-tui: {'installed the hook in' if changed else 'the hook is already in'} {target}")
+        return 0
     return claude_code_hook.main(explicit_root=getattr(args, "directory", None), timeout_s=args.timeout,
                                  on_timeout=args.on_timeout)
+
+
+def cmd_hook_agent(args: argparse.Namespace) -> int:
+    from importlib import import_module
+
+    if args.timeout < 0:
+        raise OmniError("--timeout must be zero or more seconds")
+    module = import_module(f"omni_tui.agents.{args.agent}_hook")
+    return module.main(explicit_root=getattr(args, "directory", None), timeout_s=args.timeout)
 
 
 def _register_mcp(sub: argparse._SubParsersAction) -> None:

@@ -180,7 +180,7 @@ def test_write_creating_a_guarded_file_says_what_the_person_changed(project: Pat
     assert local.read_text() == "{ env.DEBUG = \"0\"; }\n"
 
 
-def test_timeout_asks_by_default_and_leaves_the_proposal_pending(project: Path, ws: Workspace) -> None:
+def test_timeout_denies_by_default_naming_the_id_and_leaves_the_proposal_pending(project: Path, ws: Workspace) -> None:
     edit = {"file_path": str(project / "devenv.nix"), "old_string": "pkgs.jq", "new_string": "pkgs.yq"}
     code, out, err = run_hook(payload(project, "Edit", edit), "--timeout", "0.5")
 
@@ -188,17 +188,20 @@ def test_timeout_asks_by_default_and_leaves_the_proposal_pending(project: Path, 
     (entry,) = ProposalStore(ws).entries()
     assert entry.status == "pending"
     spec = hook_output(out)
-    assert spec["permissionDecision"] == "ask"
-    assert f"no decision on proposal {entry.proposal.id} for devenv.nix within 0.5 s" in spec["permissionDecisionReason"]
+    # `ask` would offer the person a plain "Yes" that writes the file outside the gate.
+    assert spec["permissionDecision"] == "deny"
+    reason = spec["permissionDecisionReason"]
+    assert f"no decision on proposal {entry.proposal.id} for devenv.nix within 0.5 s" in reason
+    assert f"omni-tui wait {entry.proposal.id}" in reason and "stays pending" in reason
     assert (project / "devenv.nix").read_text() == SAMPLE_DEVENV_NIX
 
 
-def test_timeout_can_deny_instead(project: Path, ws: Workspace) -> None:
+def test_timeout_can_ask_as_an_opt_in(project: Path, ws: Workspace) -> None:
     edit = {"file_path": str(project / "devenv.nix"), "old_string": "pkgs.jq", "new_string": "pkgs.yq"}
-    code, out, _ = run_hook(payload(project, "Edit", edit), "--timeout", "0.3", "--on-timeout", "deny")
+    code, out, _ = run_hook(payload(project, "Edit", edit), "--timeout", "0.3", "--on-timeout", "ask")
     assert code == 0
     spec = hook_output(out)
-    assert spec["permissionDecision"] == "deny" and "stays pending" in spec["permissionDecisionReason"]
+    assert spec["permissionDecision"] == "ask" and "stays pending" in spec["permissionDecisionReason"]
 
 
 @pytest.mark.parametrize(
@@ -206,7 +209,7 @@ def test_timeout_can_deny_instead(project: Path, ws: Workspace) -> None:
     [
         ("Edit", {"file_path": "src/app.py", "old_string": "a", "new_string": "b"}),
         ("Write", {"file_path": "/etc/hosts", "content": "x"}),
-        ("Bash", {"command": "echo hi > devenv.nix"}),
+        ("Bash", {"command": "cat devenv.nix && echo hi > notes.txt"}),
         ("Read", {"file_path": "devenv.nix"}),
     ],
 )
@@ -273,7 +276,7 @@ def test_project_is_found_upwards_from_cwd_and_relative_paths_resolve_against_it
     sub.mkdir(parents=True)
     write = {"file_path": "../../devenv.nix", "content": SAMPLE_DEVENV_NIX + "# tuned\n"}
     code, out, _ = run_hook(payload(project, "Write", write, cwd=sub), "--timeout", "0.2")
-    assert code == 0 and hook_output(out)["permissionDecision"] == "ask"
+    assert code == 0 and hook_output(out)["permissionDecision"] == "deny"
     (entry,) = ProposalStore(ws).entries()
     assert entry.proposal.paths == ["devenv.nix"] and entry.proposal.title == "Write devenv.nix: + # tuned"
     assert entry.proposal.changes[0].new_content.endswith("# tuned\n")

@@ -1,54 +1,73 @@
-"""`omni-tui hook claude-code`: a Claude Code PreToolUse hook that routes edits of guarded files through the gate.
+"""`omni-tui hook claude-code`: a Claude Code PreToolUse hook that routes writes of guarded files through the gate.
 
 Claude Code runs the hook before every matching tool call, with the call as JSON on stdin.
-An Edit / MultiEdit / Write of a guarded file (devenv.nix, ...) becomes a proposal; the
-hook waits for the person's decision in a cockpit and answers with Claude Code's hook
-output on stdout:
+An Edit / MultiEdit / Write that lands on a guarded file of any project (found from the file's
+own path, cwd, `$CLAUDE_PROJECT_DIR` and `-C`; symlinks resolved — `gatekeep.locate`) becomes a
+proposal; the hook waits for the person's decision and answers with Claude Code's hook output:
 
     {"hookSpecificOutput": {"hookEventName": "PreToolUse",
                             "permissionDecision": "deny" | "ask",
                             "permissionDecisionReason": "..."}}
 
 The tool call itself never runs: when the person approved, the cockpit already wrote the
-file and rebuilt, so the answer is "deny" with a reason saying so (the agent must not
-apply the change a second time). Anything else passes through: exit 0, no output.
-Malformed input: a one-line message on stderr and exit 2, Claude Code's blocking code.
+file and rebuilt, so the answer is "deny" with a reason saying so. A `Bash` command that would
+write a guarded file is denied with how to propose instead (`gatekeep.shell_refusal`). Anything
+else passes through: exit 0, no output.
+
+Fail closed: malformed input, a write the hook cannot resolve, and any internal error are
+refusals (exit 2 with one line on stderr, or a deny) — never exit 1, which Claude Code treats
+as "go ahead". No decision in time: deny naming the proposal id (`--on-timeout ask` opts into
+Claude Code's own prompt). `--install` writes the hook into `.claude/settings.local.json`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
+import shlex
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from omni_tui.agents.edits import EDIT_TOOLS, apply_tool, check_payload, file_path_of
-from omni_tui.core.errors import OmniError, PatchError, PathError, ProposalError, WorkspaceError
-
-if TYPE_CHECKING:
-    from omni_tui.core.proposals import ProposalStore
-    from omni_tui.core.workspace import Workspace
+from omni_tui.agents.gatekeep import (
+    Change,
+    Context,
+    HookInputError,
+    Refused,
+    Stopped,
+    ToolCall,
+    decode_current,
+    install_stop_handlers,
+    locate,
+    parse_payload,
+    propose_and_wait,
+    rationale_text,
+    shell_refusal,
+    summary_title,
+)
+from omni_tui.core.errors import OmniError, PatchError, ProposalError
 
 # The workspace, proposal and diff modules are imported where they are needed: Claude Code runs
 # this hook before every matching tool call, and a pass-through must cost little more than Python.
+
+__all__ = ["HookInputError", "HookResult", "Stopped", "ToolCall", "main", "parse_payload", "run", "install"]
 
 AGENT = "claude-code"
 # Claude Code kills a command hook after its `timeout` setting (600 s by default) and then lets
 # the tool call through, so the hook gives up a little earlier and answers itself.
 DEFAULT_TIMEOUT_S = 570.0
+SETTINGS_TIMEOUT_S = 600
 EXIT_BLOCK = 2  # Claude Code: exit 2 blocks the tool call and shows stderr to Claude
-TITLE_LIMIT = 72
-RATIONALE_DIFF_LINES = 60
+MATCHER = "Edit|MultiEdit|Write|Bash"
+SHELL_HINT = (
+    "To change {rel}, use the Edit or Write tool on it (the change goes to a person in the omni-tui cockpit), "
+    "or run `omni-tui propose {rel} --new-content FILE --wait`."
+)
 
 OnTimeout = Literal["ask", "deny"]
-
-
-class HookInputError(OmniError):
-    """The PreToolUse JSON on stdin is not what Claude Code sends."""
 
 
 @dataclass(frozen=True)
@@ -58,45 +77,6 @@ class HookResult:
     exit_code: int
     stdout: str = ""
     stderr: str = ""
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    """The parts of a PreToolUse payload the hook uses."""
-
-    tool_name: str
-    tool_input: Mapping[str, Any]
-    cwd: Path
-    session_id: str | None
-
-
-def parse_payload(text: str, *, default_cwd: Path) -> ToolCall:
-    """The PreToolUse payload from stdin, checked (HookInputError names what is wrong)."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise HookInputError(f"stdin is not JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
-    if not isinstance(data, dict):
-        raise HookInputError(f"stdin must be a JSON object, not {type(data).__name__}")
-    event = data.get("hook_event_name", "PreToolUse")
-    if event != "PreToolUse":
-        raise HookInputError(f"this hook handles PreToolUse events, not {event!r}")
-    tool_name = data.get("tool_name")
-    if not isinstance(tool_name, str) or not tool_name:
-        raise HookInputError("field 'tool_name' must be a non-empty string")
-    tool_input = data.get("tool_input", {})
-    if not isinstance(tool_input, dict):
-        raise HookInputError(f"field 'tool_input' must be an object, not {type(tool_input).__name__}")
-    cwd = data.get("cwd")
-    if cwd is not None and not isinstance(cwd, str):
-        raise HookInputError("field 'cwd' must be a string")
-    session = data.get("session_id")
-    return ToolCall(
-        tool_name=tool_name,
-        tool_input=tool_input,
-        cwd=Path(cwd) if cwd else default_cwd,
-        session_id=session if isinstance(session, str) else None,
-    )
 
 
 def _decision_output(decision: Literal["allow", "deny", "ask"], reason: str) -> str:
@@ -119,84 +99,21 @@ def ask(reason: str) -> HookResult:
     return HookResult(0, _decision_output("ask", reason))
 
 
+def block(message: str) -> HookResult:
+    from omni_tui.core.terminal import inert
+
+    return HookResult(EXIT_BLOCK, stderr=f"omni-tui hook: {inert(message)}\n")
+
+
 PASS = HookResult(0)
 
 
-class Stopped(Exception):
-    """A termination signal arrived while the hook waited."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-        self.name = signal.Signals(signum).name
-        self.proposal_id: str | None = None
-        self.withdrawn = False
-
-
-def _stop(signum: int, _frame: object) -> None:
-    raise Stopped(signum)
-
-
-def _withdraw(store: ProposalStore, proposal_id: str, reason: str) -> bool:
-    try:
-        store.withdraw(proposal_id, who=AGENT, reason=reason)
-    except OmniError:
-        return False  # decided (or being applied) meanwhile: leave it to the cockpit
-    return True
-
-
-class Denied(Exception):
-    """The call targets a guarded file but cannot become a proposal; `str()` is the reason for Claude."""
-
-
-def _guarded_target(call: ToolCall, explicit_root: str | None, env: Mapping[str, str]) -> tuple[Workspace, str] | None:
-    """The workspace and guarded relative path the call writes to, or None when it is none of ours."""
-    from omni_tui.core.safefs import normalise_rel
-    from omni_tui.core.workspace import Workspace, find_root
-
-    target = Path(os.path.normpath(call.cwd / os.path.expanduser(file_path_of(call.tool_input))))
-    try:
-        find_root(explicit_root, env=env, cwd=call.cwd)
-    except WorkspaceError:
-        return None  # not inside a devenv project: nothing to guard
-    ws = Workspace.open(explicit_root, env=env, cwd=call.cwd)  # a broken project blocks (exit 2)
-    try:
-        return ws, ws.relative(target)
-    except PathError as err:
-        try:
-            lexical = normalise_rel(target.relative_to(ws.root).as_posix())
-        except ValueError:
-            return None  # outside the project
-        if lexical in ws.guarded():  # e.g. devenv.nix replaced by a symlink: never let it through
-            raise Denied(f"omni-tui: {call.tool_name} of a guarded file refused: {err}") from None
-        return None  # not a guarded file
-
-
-def _title(tool: str, rel: str, old: str | None, new: str) -> str:
-    if old is None:
-        summary = "create the file"
-    else:
-        old_lines = set(old.splitlines())
-        added = [ln.strip() for ln in new.splitlines() if ln.strip() and ln not in old_lines]
-        removed = [ln.strip() for ln in old.splitlines() if ln.strip() and ln not in set(new.splitlines())]
-        summary = (f"+ {added[0]}" if added else f"- {removed[0]}") if (added or removed) else "whitespace only"
-    title = f"{tool} {rel}: {summary}"
-    return title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1] + "…"
-
-
-def _rationale(call: ToolCall, rel: str, old: str | None, new: str) -> str:
-    from omni_tui.core.textdiff import unified_patch
-
-    what = {
+def _what(call: ToolCall) -> str:
+    return {
         "Edit": "an Edit" + (" (replace_all)" if call.tool_input.get("replace_all") else ""),
         "MultiEdit": f"a MultiEdit of {len(call.tool_input.get('edits') or [])} edits",
         "Write": "a Write of the whole file",
     }[call.tool_name]
-    session = f" in session {call.session_id}" if call.session_id else ""
-    patch = unified_patch(old or "", new, rel).splitlines()
-    if len(patch) > RATIONALE_DIFF_LINES:
-        patch = patch[:RATIONALE_DIFF_LINES] + [f"… ({len(patch) - RATIONALE_DIFF_LINES} more diff lines)"]
-    return f"Claude Code asked to run {what} on {rel}{session}.\n\n" + "\n".join(patch)
 
 
 def run(
@@ -204,29 +121,56 @@ def run(
     *,
     explicit_root: str | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
-    on_timeout: OnTimeout = "ask",
+    on_timeout: OnTimeout = "deny",
     env: Mapping[str, str] | None = None,
     default_cwd: Path | None = None,
 ) -> HookResult:
-    """Handle one PreToolUse payload: pass through, or propose, wait and answer."""
+    """Handle one PreToolUse payload: pass through, refuse, or propose, wait and answer."""
     env = os.environ if env is None else env
     try:
         call = parse_payload(stdin_text, default_cwd=default_cwd or Path.cwd())
-        if call.tool_name not in EDIT_TOOLS:
-            return PASS
-        found = _guarded_target(call, explicit_root, env)
-        if found is None:
+    except OmniError as err:
+        return block(str(err))
+    ctx = Context(cwd=call.cwd, env=env, explicit_root=explicit_root, tool=call.tool_name)
+    if call.tool_name == "Bash":
+        command = call.tool_input.get("command")
+        if not isinstance(command, str):
+            return block("tool_input: field 'command' must be a string")
+        try:
+            reason = shell_refusal(command, ctx, SHELL_HINT)
+        except Refused as refusal:
+            return deny(str(refusal))
+        return deny(reason) if reason else PASS
+    if call.tool_name not in EDIT_TOOLS:
+        return PASS
+    try:
+        target = locate(file_path_of(call.tool_input), ctx)
+        if target is None:
             return PASS
         # Checked only for guarded files: a change in Claude Code's payload shape must not
         # block edits of every other file.
         check_payload(call.tool_name, call.tool_input)
-    except Denied as err:
-        return deny(str(err))
+    except Refused as refusal:
+        return deny(str(refusal))
     except OmniError as err:
-        return HookResult(EXIT_BLOCK, stderr=f"omni-tui hook: {err}\n")
-    ws, rel = found
+        return block(str(err))
+    rel = target.rel
     try:
-        return _propose_and_wait(ws, rel, call, timeout_s, on_timeout)
+        current, old = decode_current(target.ws, rel)
+        new = apply_tool(call.tool_name, call.tool_input, old, rel)
+        if old is not None and new == old:
+            return deny(f"omni-tui: this {call.tool_name} leaves {rel} exactly as it is; nothing to propose")
+        session = f" in session {call.session_id}" if call.session_id else ""
+        answer = propose_and_wait(
+            target.ws,
+            [Change(rel, current, new)],
+            agent=AGENT,
+            title=summary_title(call.tool_name, rel, old, new),
+            rationale=rationale_text(f"Claude Code asked to run {_what(call)} on {rel}{session}.", [(rel, old, new)]),
+            timeout_s=timeout_s,
+        )
+    except Refused as refusal:
+        return deny(str(refusal))
     except ProposalError as err:
         return deny(f"omni-tui: the proposal for {rel} was refused: {err}")
     except PatchError as err:
@@ -236,80 +180,148 @@ def run(
     except OSError as err:
         where = err.filename or "the state directory"
         return deny(f"omni-tui: could not route this {call.tool_name} of {rel} through the cockpit: {where}: {err.strerror or err}")
-
-
-def _propose_and_wait(
-    ws: Workspace,
-    rel: str,
-    call: ToolCall,
-    timeout_s: float,
-    on_timeout: OnTimeout,
-) -> HookResult:
-    from omni_tui.agents.outcome import explain, pending_message
-    from omni_tui.core.audit import utc_now
-    from omni_tui.core.proposals import FileChange, Proposal, ProposalStore, new_id
-    from omni_tui.core.safefs import sha256_bytes
-
-    current = ws.read_current(rel)
-    try:
-        old = None if current is None else current.decode("utf-8")
-    except UnicodeDecodeError:
-        return deny(f"omni-tui: {rel} is not valid UTF-8; edit it by hand, not through the agent")
-    new = apply_tool(call.tool_name, call.tool_input, old, rel)
-    if old is not None and new == old:
-        return deny(f"omni-tui: this {call.tool_name} leaves {rel} exactly as it is; nothing to propose")
-    base = sha256_bytes(current)
-    proposal = Proposal(
-        id=new_id(),
-        agent=AGENT,
-        title=_title(call.tool_name, rel, old, new),
-        rationale=_rationale(call, rel, old, new),
-        created_at=utc_now(),
-        changes=(FileChange(path=rel, base_sha256=base, new_content=new),),
-    )
-    store = ProposalStore(ws)
-    proposal = store.submit(proposal)
-    try:
-        decision = store.wait(proposal.id, timeout_s)
-    except Stopped as stop:
-        # Claude Code stops the hook when the person interrupts the agent or the hook's own
-        # `timeout` expires; an orphaned proposal must not be approved later by surprise.
-        stop.withdrawn = _withdraw(store, proposal.id, f"the Claude Code hook was stopped by {stop.name} before a decision")
-        stop.proposal_id = proposal.id
-        raise
-    if decision is None:
-        message = pending_message(proposal.id, rel, timeout_s)
-        if on_timeout == "deny":
-            return deny(message)
+    if answer.kind == "pending" and on_timeout == "ask":
         return ask(
-            message + " Allowing this tool call here writes the file directly: the cockpit will then show it "
+            answer.message + " Allowing this tool call here writes the file directly: the cockpit will then show it "
             "as an unapproved edit, and the pending proposal goes stale."
         )
-    return deny(explain(decision, rel))
+    return deny(answer.message)
+
+
+def _read_stdin() -> str:
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise HookInputError(f"stdin is not UTF-8 (byte {err.start})") from None
 
 
 def main(
     *,
     explicit_root: str | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
-    on_timeout: OnTimeout = "ask",
+    on_timeout: OnTimeout = "deny",
 ) -> int:
-    """Entry point for the CLI: stdin → stdout/stderr, returns the exit code."""
+    """Entry point for the CLI: stdin → stdout/stderr, returns the exit code. Never 1: every failure blocks."""
+    return guarded_main(lambda: run(_read_stdin(), explicit_root=explicit_root, timeout_s=timeout_s, on_timeout=on_timeout))
+
+
+def guarded_main(handle: Any, *, exit_block: int = EXIT_BLOCK) -> int:
+    """Run `handle()` (→ HookResult) so that nothing it does can end in an exit code that lets a tool call through."""
     from omni_tui.core.terminal import inert
 
-    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        signal.signal(signum, _stop)
     try:
-        result = run(sys.stdin.read(), explicit_root=explicit_root, timeout_s=timeout_s, on_timeout=on_timeout)
+        install_stop_handlers()
+        result = handle()
     except Stopped as stop:
         what = f"; proposal {stop.proposal_id} withdrawn" if stop.withdrawn else ""
-        sys.stderr.write(inert(f"omni-tui hook: stopped by {stop.name}{what}") + "\n")
+        sys.stderr.write(f"omni-tui hook: stopped by {stop.name}{what}\n")
         return 128 + stop.signum
-    if result.stdout:
-        sys.stdout.write(result.stdout + "\n")
-        sys.stdout.flush()
-    if result.stderr:  # Claude Code shows it to the agent and in the person's terminal: agent text made inert
-        sys.stderr.write(inert(result.stderr, multiline=True))
+    except HookInputError as err:
+        result = HookResult(exit_block, stderr=f"omni-tui hook: {inert(err)}\n")
+    except BaseException as err:  # noqa: BLE001 - fail closed: any crash blocks the tool call
+        if isinstance(err, SystemExit) and err.code in (0, None):
+            raise
+        detail = " ".join(str(err).split())[:200]
+        result = HookResult(exit_block, stderr=f"omni-tui hook: internal error ({type(err).__name__}: {inert(detail)}); "
+                                                "the tool call is blocked\n")
+    try:
+        if result.stdout:
+            sys.stdout.write(result.stdout + "\n")
+            sys.stdout.flush()
+        if result.stderr:
+            sys.stderr.write(result.stderr)
+            sys.stderr.flush()
+    except (OSError, ValueError):
+        return exit_block
     return result.exit_code
 
 
+# -- --install -------------------------------------------------------------------------------------
+
+
+def self_command() -> str:
+    """How Claude Code should start this omni-tui: the installed script's absolute path, else `python -m omni_tui`."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    if os.path.basename(argv0) == "omni-tui" and os.path.isfile(argv0):
+        return shlex.quote(os.path.abspath(argv0))
+    return f"{shlex.quote(sys.executable)} -m omni_tui"
+
+
+def hook_entry(command: str) -> dict[str, Any]:
+    return {
+        "matcher": MATCHER,
+        "hooks": [{"type": "command", "command": command, "timeout": SETTINGS_TIMEOUT_S, "onFailure": "block"}],
+    }
+
+
+def _is_ours(hook: Any) -> bool:
+    return isinstance(hook, dict) and isinstance(hook.get("command"), str) and "hook claude-code" in hook["command"]
+
+
+def merged_settings(existing: dict[str, Any], command: str) -> dict[str, Any]:
+    """`existing` settings with exactly one omni-tui PreToolUse hook (ours replaced in place, everything else kept)."""
+    settings = dict(existing)
+    hooks = settings.get("hooks", {})
+    if not isinstance(hooks, dict):
+        raise OmniError("its 'hooks' is not an object")
+    hooks = dict(hooks)
+    groups = hooks.get("PreToolUse", [])
+    if not isinstance(groups, list):
+        raise OmniError("its 'hooks.PreToolUse' is not a list")
+    entry = hook_entry(command)
+    kept: list[Any] = []
+    placed = False
+    for group in groups:
+        inner = group.get("hooks") if isinstance(group, dict) else None
+        if isinstance(inner, list) and any(_is_ours(h) for h in inner):
+            others = [h for h in inner if not _is_ours(h)]
+            if not placed:
+                kept.append(entry)
+                placed = True
+            if others:
+                kept.append({**group, "hooks": others})
+            continue
+        kept.append(group)
+    if not placed:
+        kept.append(entry)
+    hooks["PreToolUse"] = kept
+    settings["hooks"] = hooks
+    return settings
+
+
+def install(root: Path, command: str | None = None) -> tuple[Path, bool]:
+    """Write the hook into `<root>/.claude/settings.local.json`; (the file, whether it changed). OmniError names problems."""
+    from omni_tui.core.safefs import atomic_write
+
+    folder = root / ".claude"
+    target = folder / "settings.local.json"
+    if target.is_symlink():
+        raise OmniError(f"{target}: a symlink (managed elsewhere, e.g. by devenv's claude.code); add the hook there")
+    existing: dict[str, Any] = {}
+    if target.exists():
+        try:
+            text = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise OmniError(f"{target}: cannot read it: {err}") from None
+        if text.strip():
+            try:
+                loaded = json.loads(text)
+            except json.JSONDecodeError as err:
+                raise OmniError(f"{target}: not valid JSON ({err.msg} at line {err.lineno} column {err.colno}); "
+                                "fix it first, nothing was written") from None
+            if not isinstance(loaded, dict):
+                raise OmniError(f"{target}: must hold a JSON object, not {type(loaded).__name__}")
+            existing = loaded
+    try:
+        settings = merged_settings(existing, command or self_command())
+    except OmniError as err:
+        raise OmniError(f"{target}: {err}; fix it first, nothing was written") from None
+    if settings == existing:
+        return target, False
+    try:
+        folder.mkdir(exist_ok=True)
+        atomic_write(target, (json.dumps(settings, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    except OSError as err:
+        raise OmniError(f"{target}: cannot write it: {err.strerror or err}") from None
+    return target, True

@@ -1,0 +1,170 @@
+"""`omni-tui hook gemini`: a Gemini CLI BeforeTool hook — `write_file` / `replace` of a guarded file becomes a proposal.
+
+Gemini CLI runs the hook (`.gemini/settings.json`, trusted folders only) before matching tools,
+with the call as JSON on stdin. Its answer format: `{"decision": "deny", "reason": "..."}` on
+stdout with exit 0 (Claude Code's `hookSpecificOutput` is ignored by Gemini). A hook that runs
+past its `timeout` (milliseconds) lets the tool run, so the hook answers before that.
+
+- `write_file` {file_path, content}, `replace` {file_path, old_string, new_string,
+  expected_replacements | allow_multiple}: a guarded file of any project → one proposal; wait;
+  always deny (after approval: the cockpit already applied it). Other files: exit 0, no output.
+- `run_shell_command` {command, dir_path}: refused when it would write a guarded file.
+- Malformed input or any internal error: exit 2 with one line on stderr (Gemini blocks on it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from omni_tui.agents.claude_code_hook import HookResult, guarded_main
+from omni_tui.agents.gatekeep import (
+    Change,
+    Context,
+    HookInputError,
+    Refused,
+    decode_current,
+    locate,
+    parse_payload,
+    propose_and_wait,
+    rationale_text,
+    shell_refusal,
+    summary_title,
+)
+from omni_tui.core.errors import OmniError, PatchError, ProposalError
+
+AGENT = "gemini-cli"
+# Gemini CLI's default hook timeout is 60000 ms: answer before it. Raise both for a longer wait.
+DEFAULT_TIMEOUT_S = 50.0
+EXIT_BLOCK = 2
+WRITE_TOOLS = ("write_file", "replace")
+SHELL_TOOLS = ("run_shell_command",)
+SHELL_HINT = (
+    "To change {rel}, use the replace or write_file tool on it (the change goes to a person in the omni-tui "
+    "cockpit), or run `omni-tui propose {rel} --new-content FILE --wait`."
+)
+
+
+def deny(reason: str) -> HookResult:
+    return HookResult(0, json.dumps({"decision": "deny", "reason": reason}))
+
+
+def block(message: str) -> HookResult:
+    from omni_tui.core.terminal import inert
+
+    return HookResult(EXIT_BLOCK, stderr=f"omni-tui hook: {inert(message)}\n")
+
+
+PASS = HookResult(0)
+
+
+def _string(tool_input: Mapping[str, Any], name: str) -> str:
+    value = tool_input.get(name)
+    if not isinstance(value, str):
+        raise ProposalError(f"tool_input: field {name!r} must be a string")
+    return value
+
+
+def replaced(content: str | None, tool_input: Mapping[str, Any], rel: str) -> str:
+    """The file after Gemini CLI's `replace`: exactly `expected_replacements` (default 1) occurrences, all replaced."""
+    old, new = _string(tool_input, "old_string"), _string(tool_input, "new_string")
+    if content is None:
+        if old == "":
+            return new  # replace with an empty old_string creates the file
+        raise PatchError(f"{rel}: the file does not exist (an empty old_string creates it)")
+    if old == "":
+        raise PatchError(f"{rel}: the file already exists; an empty old_string only creates a new file")
+    if old == new:
+        raise PatchError(f"{rel}: old_string and new_string are the same")
+    found = content.count(old)
+    if found == 0:
+        raise PatchError(f"{rel}: 0 occurrences of old_string found")
+    expected = tool_input.get("expected_replacements")
+    if tool_input.get("allow_multiple") is True:
+        expected = found
+    if expected is None:
+        expected = 1
+    if not isinstance(expected, int) or isinstance(expected, bool) or expected < 1:
+        raise ProposalError("tool_input: field 'expected_replacements' must be a positive integer")
+    if found != expected:
+        raise PatchError(f"{rel}: expected {expected} occurrence{'s' if expected != 1 else ''} of old_string but found {found}")
+    return content.replace(old, new)
+
+
+def run(
+    stdin_text: str,
+    *,
+    explicit_root: str | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    env: Mapping[str, str] | None = None,
+    default_cwd: Path | None = None,
+) -> HookResult:
+    env = os.environ if env is None else env
+    try:
+        call = parse_payload(stdin_text, default_cwd=default_cwd or Path.cwd(), events=("BeforeTool",))
+    except OmniError as err:
+        return block(str(err))
+    ctx = Context(cwd=call.cwd, env=env, explicit_root=explicit_root, tool=call.tool_name)
+    if call.tool_name in SHELL_TOOLS:
+        command = call.tool_input.get("command")
+        if not isinstance(command, str):
+            return block("tool_input: field 'command' must be a string")
+        dir_path = call.tool_input.get("dir_path") or call.tool_input.get("directory")
+        if isinstance(dir_path, str) and dir_path:
+            ctx.cwd = Path(os.path.normpath(call.cwd / dir_path))
+        try:
+            reason = shell_refusal(command, ctx, SHELL_HINT)
+        except Refused as refusal:
+            return deny(str(refusal))
+        return deny(reason) if reason else PASS
+    if call.tool_name not in WRITE_TOOLS:
+        return PASS
+    try:
+        path = call.tool_input.get("file_path", call.tool_input.get("absolute_path"))
+        if not isinstance(path, str) or not path.strip():
+            return block("tool_input: field 'file_path' must be a non-empty string")
+        target = locate(path, ctx)
+        if target is None:
+            return PASS
+        rel = target.rel
+        current, old = decode_current(target.ws, rel)
+        new = _string(call.tool_input, "content") if call.tool_name == "write_file" else replaced(old, call.tool_input, rel)
+        if old is not None and new == old:
+            return deny(f"omni-tui: this {call.tool_name} leaves {rel} exactly as it is; nothing to propose")
+        session = f" in session {call.session_id}" if call.session_id else ""
+        answer = propose_and_wait(
+            target.ws,
+            [Change(rel, current, new)],
+            agent=AGENT,
+            title=summary_title(call.tool_name, rel, old, new),
+            rationale=rationale_text(f"Gemini CLI asked to run {call.tool_name} on {rel}{session}.", [(rel, old, new)]),
+            timeout_s=timeout_s,
+        )
+    except Refused as refusal:
+        return deny(str(refusal))
+    except PatchError as err:
+        return deny(f"omni-tui: this {call.tool_name} does not apply, nothing was proposed: {err}")
+    except ProposalError as err:
+        return block(str(err))
+    except OmniError as err:
+        return deny(f"omni-tui: could not route this {call.tool_name} through the cockpit: {err}")
+    except OSError as err:
+        return deny(f"omni-tui: could not route this {call.tool_name} through the cockpit: "
+                    f"{err.filename or 'the state directory'}: {err.strerror or err}")
+    return deny(answer.message)
+
+
+def _read_stdin() -> str:
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise HookInputError(f"stdin is not UTF-8 (byte {err.start})") from None
+
+
+def main(*, explicit_root: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> int:
+    return guarded_main(lambda: run(_read_stdin(), explicit_root=explicit_root, timeout_s=timeout_s))
