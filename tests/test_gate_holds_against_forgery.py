@@ -257,3 +257,30 @@ def test_an_approval_makes_proposals_on_the_old_content_stale_at_once(project: P
             agent.wait()
     entry = [e for e in ws.audit.entries() if e["proposal_id"] == waiting][-1]
     assert (entry["event"], entry["decision"]) == ("stale", "stale")
+
+
+def test_a_log_from_before_vouched_state_is_adopted_once_not_called_tampered(project: Path) -> None:
+    """Upgrading: an existing project's log has no `state` fields and no head outside the project yet."""
+    ws = Workspace.open(project)
+    proposal = ProposalStore(ws).create({"devenv.nix": proposed_nix(project, "fd")}, title="t", rationale="r", agent="a")
+    Gate(ws, who="alice").approve(proposal.id, rebuild=ok_step)
+    log, head = _audit_paths(project)
+    old = []
+    prev = "0" * 64
+    for raw in log.read_bytes().splitlines():
+        entry = json.loads(raw)
+        entry.pop("state", None)
+        entry["prev"] = prev
+        line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode()
+        prev = hashlib.sha256(line).hexdigest()
+        old.append(line + b"\n")
+    log.write_bytes(b"".join(old))
+    head.write_text(json.dumps({"seq": len(old), "sha256": prev}) + "\n")
+    for outside in (Path(os.environ["XDG_STATE_HOME"]) / "omni-tui" / "heads").iterdir():
+        outside.unlink()
+
+    status = json.loads(cli("status", "--json", "--no-nix", cwd=project).stdout)
+    assert status["gate"] == "clean", status["tampered"]
+    assert cli("wait", proposal.id, "--timeout", "5", cwd=project).returncode == 0
+    assert [e["event"] for e in Workspace.open(project).audit.entries()].count("state_adopted") == 1
+    assert cli("audit", "--verify", cwd=project).returncode == 0

@@ -155,6 +155,10 @@ class Ledger:
     def entries(self) -> int:
         return len(self._hashes)
 
+    @property
+    def vouches_anything(self) -> bool:
+        return bool(self._vouches)
+
     def vouched(self, name: str) -> bool:
         return name in self._vouches
 

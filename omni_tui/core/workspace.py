@@ -294,8 +294,36 @@ class Workspace:
             raise WorkspaceError(f"cannot create the state directory {paths.state}: {exc.strerror or exc}") from None
         ws = cls(root, config, paths, env, config_error)
         if init_baseline:
+            ws.adopt_unvouched_state()
             ws.init_baseline()
         return ws
+
+    def adopt_unvouched_state(self) -> bool:
+        """Upgrade: a log written before entries vouched for state files vouches for the state as found, once.
+
+        Only when the log has entries, none of them vouches for anything, and no head was ever kept
+        outside the project (a project that has that copy was written by this version already).
+        """
+        self.ledger.refresh()
+        external = self.audit.external_head
+        if self.ledger.entries == 0 or self.ledger.vouches_anything or (external is not None and external.exists()):
+            return False
+        with file_lock(self.paths.baseline_lock):
+            self.ledger.refresh()
+            if self.ledger.vouches_anything:
+                return False
+            state: dict[str, str | None] = {}
+            for rel in self.guarded():
+                if self.has_baseline(rel):
+                    state[baseline_key(rel)] = self.ledger.keep(self.read_baseline(rel))
+            for file in sorted(self.paths.decisions.glob("*.json")):
+                data = read_bytes(file)
+                if data is not None:
+                    state[f"decisions/{file.name}"] = self.ledger.keep(data)
+            self.audit.append("state_adopted", who=default_who(self.env), decision="rebaselined",
+                              reason="this audit log predates vouched state files: the decisions and baselines found are vouched for as they are",
+                              state=state or {"baseline/" + MARKER: sha256_bytes(self.read_baseline(MARKER))})
+        return True
 
     # -- guarded files ------------------------------------------------------------------------
 
