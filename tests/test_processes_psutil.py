@@ -166,7 +166,7 @@ def test_unrelated_process_is_not_listed_and_cwd_inside_root_is(project: Path, t
     stranger = spawn([PY, "-c", "import time; time.sleep(300)"], cwd=elsewhere)
     (project / "sub").mkdir()
     inside = spawn([PY, "-c", "import time; time.sleep(300)"], cwd=project / "sub")
-    mon = ProcessMonitor(project, {})
+    mon = ProcessMonitor(project, {}, unmanaged_after_s=0)
     snap = wait_for(lambda: (s := mon.collect()) and any(p.pid == inside.pid for p in s.processes) and s,
                     what="the process whose cwd is inside the root")
     pids = {p.pid for p in snap.processes}
@@ -230,7 +230,7 @@ def test_restart_and_start_are_refused_in_one_line(project: Path, honcho) -> Non
 
 def test_logs_unavailable_without_captured_output(project: Path, spawn) -> None:
     p = spawn([PY, "-c", "import time; time.sleep(300)"], cwd=project)
-    mon = ProcessMonitor(project, {})
+    mon = ProcessMonitor(project, {}, unmanaged_after_s=0)
     snap = wait_for(lambda: (s := mon.collect()) and any(x.pid == p.pid for x in s.processes) and s, what="process")
     name = next(x.name for x in snap.processes if x.pid == p.pid)
     with pytest.raises(BackendError, match=f"logs of '{name}' are unavailable"):
@@ -295,7 +295,7 @@ def test_stop_kills_what_ignores_sigterm_after_the_grace_period(project: Path, s
     stubborn = ("import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
                 "child = subprocess.Popen(['sleep', '300']); print('up', flush=True); time.sleep(300)")
     p = spawn([PY, "-c", stubborn], cwd=project, env_root=project)
-    mon = ProcessMonitor(project, {})
+    mon = ProcessMonitor(project, {}, unmanaged_after_s=0)
     mon.scanner.grace_s = 1.0
     info = wait_for(lambda: next((x for x in mon.collect().processes if x.pid == p.pid), None), what="stubborn")
     group = os.getpgid(p.pid)
@@ -358,7 +358,7 @@ def test_other_omni_tui_processes_are_see_through(project: Path, tmp_path: Path,
     exe.parent.mkdir()
     exe.symlink_to(os.path.realpath(PY))
     cockpit = spawn([str(exe), "-c", "import subprocess; subprocess.Popen(['sleep', '300']).wait()"], cwd=project)
-    mon = ProcessMonitor(project, {})
+    mon = ProcessMonitor(project, {}, unmanaged_after_s=0)
     snap = wait_for(lambda: (s := mon.collect()) and s.get("sleep") and s, what="the cockpit's child")
     assert all(p.pid != cockpit.pid for p in snap.processes)
     assert snap.get("sleep").pid != cockpit.pid
@@ -373,7 +373,7 @@ def test_a_known_process_that_starts_and_stops_listening_shows_its_port_then_non
               "while not os.path.exists('close'): time.sleep(0.05)\n"
               "s.close(); time.sleep(300)\n")
     p = spawn([PY, "-c", script], cwd=project)
-    scanner = ProjectScanner(project)
+    scanner = ProjectScanner(project, unmanaged_after_s=0)
     first = wait_for(lambda: next((x for x in scanner.scan() if x.pid == p.pid), None), what="the process")
     assert first.ports == ()
     (project / "listen").write_text("")
@@ -397,7 +397,7 @@ def test_a_rebuild_run_by_any_omni_tui_command_is_not_a_project_process(project:
     thread.start()
     try:
         project_proc = spawn(["sleep", "300"], cwd=project)
-        mon = ProcessMonitor(project, {})
+        mon = ProcessMonitor(project, {}, unmanaged_after_s=0)
         snap = wait_for(lambda: (s := mon.collect()) and any(p.pid == project_proc.pid for p in s.processes) and s,
                         what="the project's own process")
         rebuild_child = wait_for(

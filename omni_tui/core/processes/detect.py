@@ -23,12 +23,13 @@ _ENV_KEYS = ("DEVENV_ROOT", "DEVENV_DOTFILE", "DEVENV_STATE", "DEVENV_RUNTIME", 
 class ProcessMonitor:
     """Keeps the backends of one project between refreshes (CPU % needs two samples)."""
 
-    def __init__(self, root: Path | str, env: Mapping[str, str] | None = None, *, timeout_s: float = 2.0) -> None:
+    def __init__(self, root: Path | str, env: Mapping[str, str] | None = None, *, timeout_s: float = 2.0,
+                 unmanaged_after_s: float = 30.0) -> None:
         self.env = dict(os.environ if env is None else env)
         self.root = Path(root)
         self.paths = DevenvPaths.for_root(self.root, self.env)
         self.timeout_s = timeout_s
-        self.scanner = ProjectScanner(self.root, self.paths)
+        self.scanner = ProjectScanner(self.root, self.paths, unmanaged_after_s=unmanaged_after_s)
         self.native = NativeClient(self.paths, timeout_s=timeout_s)
         self.compose = ComposeClient.from_env(self.paths, self.env, timeout_s=timeout_s)
         self._last: ProcessBackend = self.scanner
@@ -139,20 +140,24 @@ _monitors: dict[tuple[str, tuple[str | None, ...]], ProcessMonitor] = {}
 _monitors_lock = threading.Lock()
 
 
-def monitor_for(root: Path | str, env: Mapping[str, str] | None = None) -> ProcessMonitor:
-    """The shared monitor of `root` (one per root and relevant environment)."""
+def monitor_for(root: Path | str, env: Mapping[str, str] | None = None, *,
+                unmanaged_after_s: float | None = None) -> ProcessMonitor:
+    """The shared monitor of `root` (one per root and relevant environment); `unmanaged_after_s` from `[processes]`."""
     env = os.environ if env is None else env
     key = (str(Path(root)), tuple(env.get(k) for k in _ENV_KEYS))
     with _monitors_lock:
         mon = _monitors.get(key)
         if mon is None:
             mon = _monitors[key] = ProcessMonitor(root, env)
+        if unmanaged_after_s is not None:
+            mon.scanner.unmanaged_after_s = unmanaged_after_s
         return mon
 
 
-def collect(root: Path | str, env: Mapping[str, str] | None = None) -> ProcessSnapshot:
+def collect(root: Path | str, env: Mapping[str, str] | None = None, *,
+            unmanaged_after_s: float | None = None) -> ProcessSnapshot:
     """One refresh of `root`'s processes from the first backend that answers."""
-    return monitor_for(root, env).collect()
+    return monitor_for(root, env, unmanaged_after_s=unmanaged_after_s).collect()
 
 
 def as_status_json(snapshot: ProcessSnapshot) -> tuple[list[dict[str, object]], str | None]:

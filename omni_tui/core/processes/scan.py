@@ -5,6 +5,12 @@ the root or below it; its descendants belong too. The cockpit itself and its anc
 One row is shown per top-level process (a manager's child, or a process whose parent is not in the
 project); its descendants' CPU, memory and ports are summed into it. Managers (honcho, overmind, ...)
 get a row of their own; interactive shells and tmux servers are see-through.
+
+Only the project's services are rows for long: what a manager started (named from the manager's
+captured output, else from its Procfile / mprocs.yaml) and known services. A process that merely runs
+in the project folder (an agent's `pytest`, a `sleep`) is shown only while it is alive and only once
+it listens on a port or has lived `unmanaged_after_s` (default 30 s); it leaves as soon as it ends and
+is never counted as a restart of another process with the same name.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from omni_tui.core.errors import BackendError
 from omni_tui.core.rebuild_mark import REBUILD_MARK
 from omni_tui.core.processes.honcho_logs import CapturedOutput, short_name
 from omni_tui.core.processes.model import PortCheck, ProcessInfo
+from omni_tui.core.processes.procfile import ConfigCache, Entry, config_path, match, mprocs_positional
 from omni_tui.core.processes.runtime import DevenvPaths
 from omni_tui.core.processes.services import (
     SERVICE_NAMES,
@@ -61,6 +68,8 @@ class _Proc:
     _cmdline: list[str] | None = None
     sockets: frozenset[int] | None = None  # inodes of the listening sockets it holds, as last looked up
     rebuild: bool | None = None  # started by a cockpit's rebuild (REBUILD_MARK); looked up when first reached
+    label: str | None = None  # its name in its manager's Procfile / mprocs.yaml ("" = looked, none)
+    labelled: bool = False  # `name` came from the manager (captured output or its config)
 
     def cmdline(self) -> list[str]:
         if self._cmdline is None:
@@ -83,6 +92,7 @@ class _Row:
     head: _Proc
     pids: list[int] = field(default_factory=list)
     manager: bool = False
+    owner: int | None = None  # pid of the nearest manager process above the head (it started this row)
 
 
 if _HAS_PROC:
@@ -168,6 +178,17 @@ def _environ_root(pid: int) -> str | None:
     return data[i + 12 : end if end >= 0 else None].decode("utf-8", "replace")
 
 
+def _env_vars(pid: int, names: tuple[str, ...]) -> dict[str, str]:
+    """The named variables of a process's environment (those present and readable)."""
+    data = _environ(pid)
+    out: dict[str, str] = {}
+    for item in data.split(b"\0") if data else ():
+        key, eq, value = item.partition(b"=")
+        if eq and key.decode("utf-8", "replace") in names:
+            out[key.decode()] = value.decode("utf-8", "replace")
+    return out
+
+
 def _cwd(pid: int) -> str | None:
     try:
         return os.readlink(f"/proc/{pid}/cwd") if _HAS_PROC else psutil.Process(pid).cwd()
@@ -186,12 +207,20 @@ class ProjectScanner:
     actions = frozenset({"stop"})
 
     def __init__(self, root: Path | str, paths: DevenvPaths | None = None, *, grace_s: float = 5.0,
-                 probe_every_s: float = 15.0, captured_logs: list[Path] | None = None) -> None:
+                 probe_every_s: float = 15.0, captured_logs: list[Path] | None = None,
+                 unmanaged_after_s: float = 30.0) -> None:
         self.root = Path(root)
         self._root_s = str(self.root)
         self._root_prefix = self._root_s.rstrip("/") + "/"
         self.paths = paths or DevenvPaths.for_root(self.root, {})
         self.grace_s = grace_s
+        # A process no manager started is listed once it listens on a port or has lived this long.
+        self.unmanaged_after_s = unmanaged_after_s
+        self._configs = ConfigCache()
+        self._recorded: set[int] = set()
+        self._overminds: list[int] = []  # the tree of the manager `devenv up -d` recorded
+        self._managed_names: set[str] = set()  # rows of the last scan a manager started (they may linger as exited)
+        self._labelled_names: set[str] = set()  # rows of the last scan named by their manager
         self._procs: dict[int, _Proc] = {}
         self._gone: dict[str, _Gone] = {}
         self._rows: dict[str, _Row] = {}
@@ -260,6 +289,7 @@ class ProjectScanner:
         manager = self._manager_pid()
         # The recorded manager's tree first: it belongs even when a rebuild's restart command started it.
         walk([manager] if manager is not None and manager in procs else [], False)
+        self._recorded = set(members)
         walk([p.pid for p in procs.values() if p.member], True)
         return members - self._excluded
 
@@ -307,7 +337,7 @@ class ProjectScanner:
             parent_is_head = parent is not None and parent.pid in members and (
                 parent.pid in see_through or parent.comm in MANAGERS)
             if manager or p.ppid not in members or parent_is_head:
-                heads[pid] = _Row(head=p, manager=manager)
+                heads[pid] = _Row(head=p, manager=manager, owner=self._owner(p, members))
         # Attach every other member to its nearest head.
         for pid in members:
             if pid in see_through:
@@ -318,6 +348,75 @@ class ProjectScanner:
             if cur in heads:
                 heads[cur].pids.append(pid)
         return list(heads.values())
+
+    def _owner(self, p: _Proc, members: set[int]) -> int | None:
+        """The nearest manager process above `p` (its helper for honcho), or None."""
+        cur = p.ppid
+        seen = 0
+        while cur in members and seen < 64:
+            q = self._procs[cur]
+            if q.comm in MANAGERS:
+                return cur
+            cur, seen = q.ppid, seen + 1
+        return None
+
+    def _config_label(self, row: _Row) -> str | None:
+        """The head's name in the Procfile / mprocs.yaml of the manager that started it (cached per process)."""
+        head = row.head
+        if head.label is not None:
+            return head.label or None
+        cmdline = head.cmdline()
+        if not cmdline:
+            return None  # read mid-exec: ask again next time
+        # overmind runs its processes in a tmux server (not its child): its Procfile still names them.
+        owners = [self._procs[row.owner]] if row.owner is not None else [self._procs[p] for p in self._overminds]
+        label = ""
+        for owner in owners:
+            kind = owner.comm
+            if kind.startswith("process-compos"):
+                continue  # process-compose names its processes through its API
+            entries = self._manager_entries(owner)
+            found = match(cmdline, entries)
+            if found is None and kind == "honcho":
+                found = self._honcho_by_port(head, owner, entries)
+            if found is not None:
+                label = found.name
+                break
+        head.label = label
+        return label or None
+
+    def _manager_entries(self, owner: _Proc) -> list[Entry]:
+        argv = owner.cmdline()
+        kind = "mprocs" if owner.comm == "mprocs" else owner.comm
+        if kind == "mprocs":
+            positional = mprocs_positional(argv)
+            if positional:
+                return positional
+        environ = None
+        if kind == "overmind":
+            environ = _env_vars(owner.pid, ("OVERMIND_PROCFILE",))
+        path = config_path(kind, argv, _cwd(owner.pid), environ)
+        return self._configs.entries(kind, path) if path is not None else []
+
+    @staticmethod
+    def _honcho_by_port(head: _Proc, owner: _Proc, entries: list[Entry]) -> Entry | None:
+        """honcho gives its n-th Procfile entry PORT = base + 100·n: the name when the shell exec'd a changed command."""
+        port = _env_vars(head.pid, ("PORT",)).get("PORT", "")
+        argv = owner.cmdline()
+        base_s = None
+        for i, a in enumerate(argv):
+            if a in ("-p", "--port") and i + 1 < len(argv):
+                base_s = argv[i + 1]
+            elif a.startswith("--port="):
+                base_s = a[7:]
+        base_s = base_s or _env_vars(owner.pid, ("PORT",)).get("PORT") or "5000"
+        if not (port.isdigit() and base_s.isdigit()):
+            return None
+        offset = int(port) - int(base_s)
+        if offset < 0 or offset % 100:
+            return None
+        index = offset // 100
+        return entries[index] if index < len(entries) else None
 
     def scan(self) -> list[ProcessInfo]:
         """One refresh: live project processes (one per row) plus recently exited ones."""
@@ -339,43 +438,89 @@ class ProjectScanner:
             if self._rescan_sockets:
                 self._sockets_at = now_m
             self._listening = keys
-        taken = {r.head.name for r in rows if r.head.name}
         manager_names: dict[int, str] = {}
         all_names: set[str] = set()
         for cap in self._captured:
             manager_names.update(cap.pids)
             all_names |= cap.names
+        self._overminds = [pid for pid in members if self._procs[pid].comm == "overmind"]
+        shown: list[tuple[_Row, bool]] = []
+        for row in rows:
+            managed = self._managed(row, manager_names)
+            if managed or self._worth_showing(row, table, now):
+                shown.append((row, managed))
+        taken = {r.head.name for r, _ in shown if r.head.name}
         out: list[ProcessInfo] = []
         new_rows: dict[str, _Row] = {}
         infos: dict[str, ProcessInfo] = {}
-        for row in sorted(rows, key=lambda r: (not r.manager, r.head.pid)):
+        managed_names: set[str] = set()
+        labelled_names: set[str] = set()
+        # Managers first, then what they started, then the rest: services keep their names.
+        for row, managed in sorted(shown, key=lambda rm: (not rm[0].manager, not rm[1], rm[0].head.pid)):
             head = row.head
-            managed = manager_names.get(head.pid)
+            managed_name = manager_names.get(head.pid)
+            label = None if managed_name is not None or not managed else self._config_label(row)
             provisional = head.name is not None and head.name.partition(":")[0] == head.comm and head.comm in SHELLS
             if head.name is None or provisional or (
-                    managed is not None and head.name != short_name(managed, all_names)):
+                    managed_name is not None and head.name != short_name(managed_name, all_names)) or (
+                    label is not None and head.name != label and not head.labelled):
                 taken.discard(head.name)
-                head.name = self._row_name(row, manager_names, all_names, taken)
+                head.name, head.labelled = self._row_name(row, manager_names, all_names, taken, label)
                 taken.add(head.name)
                 previous = self._infos.get(head.name)
-                if head.name in self._gone or (previous is not None and previous.pid != head.pid):
+                # A restart is the manager starting the same entry again, never a stranger with the same name.
+                if head.labelled and (head.name in self._gone or (
+                        previous is not None and previous.pid != head.pid and head.name in self._labelled_names)):
                     self._restarts[head.name] = self._restarts.get(head.name, 0) + 1
             self._gone.pop(head.name, None)
             info = self._row_info(row, table, now)
             out.append(info)
             new_rows[head.name] = row
             infos[head.name] = info
+            if managed:
+                managed_names.add(head.name)
+            if head.labelled:
+                labelled_names.add(head.name)
         self._prober.forget_stale()
         self._remember_gone(new_rows, infos, now)
+        self._managed_names, self._labelled_names = managed_names, labelled_names
         self._rows = new_rows
         out.extend(g.info for g in self._gone.values())
         return out
 
-    def _row_name(self, row: _Row, manager_names: dict[int, str], all_names: set[str], taken: set[str]) -> str:
+    def _managed(self, row: _Row, manager_names: dict[int, str]) -> bool:
+        """Started by a process manager (or `devenv up -d`'s recorded one), or a known service."""
+        head = row.head
+        if row.manager or row.owner is not None or head.pid in self._recorded or head.pid in manager_names:
+            return True
+        if head.labelled:
+            return True
+        procs = self._procs
+        if SERVICE_NAMES.get(head.comm) or any(SERVICE_NAMES.get(procs[p].comm) for p in row.pids):
+            return True
+        # overmind's processes live in its tmux server: named by its Procfile, they are its own.
+        return bool(self._overminds) and self._config_label(row) is not None
+
+    def _worth_showing(self, row: _Row, table: dict[int, tuple[str, int]] | None, now: float) -> bool:
+        """A process no manager started: shown while alive, once it listens or has lived long enough."""
+        head = row.head
+        if head.status in ("Z", "X"):
+            return False  # a one-off that ended leaves at once
+        if now - head.start >= self.unmanaged_after_s:
+            return True
+        procs = self._procs
+        return any(self._listening_ports(procs[pid], table) for pid in [head.pid, *row.pids] if pid in procs)
+
+    def _row_name(self, row: _Row, manager_names: dict[int, str], all_names: set[str], taken: set[str],
+                  label: str | None = None) -> tuple[str, bool]:
+        """(row name, whether the manager named it)."""
         head = row.head
         name = manager_names.get(head.pid)
+        labelled = name is not None or label is not None
         if name is not None:
             name = short_name(name, all_names)
+        elif label is not None:
+            name = label
         else:
             name = head.comm
             if head.comm in SHELLS:  # `sh -c CMD`: name it after what it runs
@@ -384,7 +529,7 @@ class ProjectScanner:
                     name = kids[0].comm
         if name in taken:
             name = f"{name}:{head.pid}"
-        return name
+        return name, labelled
 
     def _row_info(self, row: _Row, table: dict[int, tuple[str, int]] | None, now: float) -> ProcessInfo:
         head = row.head
@@ -448,7 +593,8 @@ class ProjectScanner:
             all_names |= cap.names
         by_short = {short_name(n, all_names): rc for n, rc in exit_codes.items()}
         for name, last in self._infos.items():
-            if name not in new_rows:
+            # Only what a manager started lingers as exited; a one-off process leaves at once.
+            if name not in new_rows and name in self._managed_names:
                 self._gone[name] = _Gone(replace(
                     last, state="exited", raw_state="gone", cpu_percent=None, rss=None, uptime_s=None, ports=(),
                     port_checks=(), ready=None), now)
