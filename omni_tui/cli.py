@@ -144,6 +144,17 @@ def cmd_propose(args: argparse.Namespace) -> int:
         content = decode_content(_read_source(args.new_content), source, ws.config.guard.max_bytes)
     proposal = store.create({rel: content}, title=args.title, rationale=args.why, agent=args.agent)
     wait = args.wait or args.timeout is not None
+    refused = store.decision(proposal.id)
+    if refused is not None and refused.status == "rejected" and refused.who == "policy":
+        # `[policy] refuse` matched its change card: rejected at once, the agent hears why (exit 10).
+        from omni_tui.core.proposals import EXIT_CODES
+
+        if args.json:
+            _print_json(refused.to_json())
+        else:
+            print(proposal.id, flush=True)
+            _say(_describe(refused), err=True)
+        return EXIT_CODES["rejected"]
     if args.json and not wait:
         _print_json({"id": proposal.id, "status": "pending", "agent": proposal.agent, "title": proposal.title,
                      "created_at": proposal.created_at, "paths": proposal.paths})
@@ -267,6 +278,7 @@ def status_document(ws: Workspace, *, nix: bool = True) -> dict[str, Any]:
                 "created_at": entry.proposal.created_at,
                 "paths": entry.proposal.paths,
                 "validation": gate.validate(entry.proposal, nix=nix).to_json(),
+                "card": _card_json(ws, entry.proposal),
             }
             for entry in state.pending
         ],
@@ -277,6 +289,59 @@ def status_document(ws: Workspace, *, nix: bool = True) -> dict[str, Any]:
         "processes_backend": processes_backend,
         "last_rebuild": state.last_rebuild,
     }
+
+
+def _card_json(ws: Workspace, proposal: Any) -> dict[str, Any] | None:
+    """A pending proposal's change card (docs/protocol.md); None when it cannot be computed."""
+    from omni_tui.core.card.project import proposal_card
+
+    try:
+        return proposal_card(ws, proposal).to_json()
+    except Exception:  # noqa: BLE001 - agent bytes must never break `status`
+        return None
+
+
+# -- explain ---------------------------------------------------------------------------------------
+
+
+def _register_explain(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("explain", parents=[_common()], help="what a proposal (or the files on disk) does to the environment: the change card",
+                       description="The change card: packages, languages, services (with ports), processes, env (secrets masked), "
+                                   "scripts, tasks, shell hooks, git hooks, imports, devenv.yaml inputs, agent settings, files and risks. "
+                                   "ID: a proposal against the files on disk now; --current: the approved baseline against the files on disk.")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", nargs="?", metavar="ID", help="a proposal id")
+    which.add_argument("--current", action="store_true", help="the approved baseline → the guarded files on disk (what `devenv shell` would pick up)")
+    p.add_argument("--json", action="store_true", help="print the card as JSON (schema omni-tui/card@1, see docs/protocol.md)")
+    p.set_defaults(func=cmd_explain)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from omni_tui.core.card import render
+    from omni_tui.core.card.project import current_card, proposal_card
+    from omni_tui.core.proposals import ProposalStore, check_id
+
+    ws = _workspace(args)
+    if args.current:
+        card = current_card(ws)
+        heading = "baseline → files on disk"
+    else:
+        store = ProposalStore(ws)
+        proposal = store.get(check_id(args.id))
+        card = proposal_card(ws, proposal)
+        heading = f"proposal {proposal.id} ({store.status(proposal.id)}) → against the files on disk"
+    if args.json:
+        _print_json(card.to_json())
+        return 0
+    _say(heading)
+    compact = render.compact(card)
+    for line in compact:
+        _say("  " + line)
+    if compact or card.risks:
+        _say("")
+    for line in render.full(card):
+        _say(line)
+    return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -607,6 +672,7 @@ REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
     _register_status,
     _register_audit,
     _register_demo,
+    _register_explain,
     _register_hook,
     _register_mcp,
     _register_rebuild,

@@ -365,7 +365,16 @@ class ProposalStore:
             sha256_before={c.path: c.base_sha256 for c in proposal.changes},
             sha256_after={c.path: sha256_bytes(c.new_content.encode("utf-8")) for c in proposal.changes},
         )
+        self._apply_policy(proposal)
         return proposal
+
+    def _apply_policy(self, proposal: Proposal) -> None:
+        """`[policy] refuse` rejects a matching proposal at once (who: policy); it never approves anything."""
+        if not self.ws.config.policy.refuse:
+            return
+        from omni_tui.core.gate import Gate  # the gate builds on the store
+
+        Gate(self.ws, store=self).refuse_by_policy(proposal.id)
 
     # -- reading ----------------------------------------------------------------------------
 
