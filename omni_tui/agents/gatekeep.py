@@ -382,7 +382,7 @@ def propose_and_wait(ws: Workspace, changes: Sequence[Change], *, agent: str, ti
     A termination signal while waiting withdraws the proposal (nobody approves an orphan later) and
     re-raises `Stopped`.
     """
-    from omni_tui.agents.outcome import explain, pending_message
+    from omni_tui.agents.outcome import card_note, explain, pending_message
     from omni_tui.core.audit import utc_now
     from omni_tui.core.proposals import FileChange, Proposal, ProposalStore, new_id
     from omni_tui.core.safefs import sha256_bytes
@@ -398,6 +398,7 @@ def propose_and_wait(ws: Workspace, changes: Sequence[Change], *, agent: str, ti
     store = ProposalStore(ws)
     proposal = store.submit(proposal)
     paths = ", ".join(c.rel for c in changes)
+    card = _card(ws, proposal)
     try:
         decision = store.wait(proposal.id, timeout_s)
     except Stopped as stop:
@@ -405,8 +406,20 @@ def propose_and_wait(ws: Workspace, changes: Sequence[Change], *, agent: str, ti
         stop.proposal_id = proposal.id
         raise
     if decision is None:
-        return Answer("pending", proposal.id, pending_message(proposal.id, paths, timeout_s))
+        return Answer("pending", proposal.id, pending_message(proposal.id, paths, timeout_s) + card_note(card))
+    if decision.status == "rejected" and decision.who == "policy":
+        return Answer("decided", proposal.id, explain(decision, paths) + card_note(card))
     return Answer("decided", proposal.id, explain(decision, paths))
+
+
+def _card(ws: Workspace, proposal: Any) -> Any:
+    """The proposal's change card as submitted (None if it cannot be computed: the hook still answers)."""
+    from omni_tui.core.card.project import proposal_card
+
+    try:
+        return proposal_card(ws, proposal)
+    except Exception:  # noqa: BLE001 - agent bytes never break the hook
+        return None
 
 
 def decode_current(ws: Workspace, rel: str) -> tuple[bytes | None, str | None]:

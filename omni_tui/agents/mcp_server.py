@@ -21,7 +21,9 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, ValidationError
 
-from omni_tui.agents.outcome import decision_summary, pending_message
+from omni_tui.agents.outcome import card_note, decision_summary, pending_message
+from omni_tui.core.card import Card
+from omni_tui.core.card.project import proposal_card
 from omni_tui.core.audit import utc_now
 from omni_tui.core.errors import BackendError, OmniError, PatchError, ProposalError
 from omni_tui.core.gate import Gate
@@ -148,13 +150,27 @@ class OmniTools:
         decision = self._wait(proposal_id, wait_s)
         if decision is None or decision.status not in FINAL:
             status = "pending" if decision is None else decision.status
+            card = self._card(proposal) if status == "pending" else None
             return {
                 "id": proposal_id,
                 "status": status,
-                "message": pending_message(proposal_id, paths, wait_s) if status == "pending"
+                "message": pending_message(proposal_id, paths, wait_s) + card_note(card) if status == "pending"
                 else f"omni-tui: proposal {proposal_id} is {status}; call proposal_status again for the result.",
+                # What the person sees before deciding (docs/protocol.md, schema omni-tui/card@1; values masked).
+                "card": card.to_json() if card is not None else None,
             }
-        return decision_summary(decision, paths)
+        summary = decision_summary(decision, paths)
+        if decision.status == "rejected" and decision.who == "policy":
+            card = self._card(proposal)  # nothing was applied: the card against the files on disk still holds
+            summary["message"] = str(summary.get("message", "")) + card_note(card)
+            summary["card"] = card.to_json() if card is not None else None
+        return summary
+
+    def _card(self, proposal: Proposal) -> Card | None:
+        try:
+            return proposal_card(self.ws, proposal)
+        except Exception:  # noqa: BLE001 - agent bytes never break a tool call
+            return None
 
     def _wait(self, proposal_id: str, wait_s: float) -> Decision | None:
         """Like `ProposalStore.wait`, but a cancelled call (or a server shutting down) ends it at once.

@@ -27,6 +27,9 @@ def _by(decision: Decision) -> str:
     return f" by {decision.who}" if decision.who else ""
 
 
+APPLY_FAILED = "apply failed:"  # core/gate.py: a failed write (e.g. no space left), not a failed rebuild
+
+
 def _because(decision: Decision) -> str:
     return f": {decision.reason}" if decision.reason else ""
 
@@ -51,6 +54,11 @@ def explain(decision: Decision, paths: str) -> str:
         return (
             f"omni-tui: proposal {pid} was approved{_by(decision)} but the rebuild failed ({_exit(decision)}), "
             f"so the change was rolled back and {paths} is as before.{_build_tail(decision)}"
+        )
+    if status == "failed" and (decision.reason or "").startswith(APPLY_FAILED):
+        return (
+            f"omni-tui: proposal {pid} was approved{_by(decision)} but could not be written{_because(decision)}. "
+            f"Nothing was rebuilt and {paths} is unchanged; propose it again once the cause is fixed."
         )
     if status == "failed":
         return (
@@ -114,3 +122,17 @@ def decision_summary(decision: Decision, paths: str) -> dict[str, Any]:
         "last_lines": list(decision.last_lines or ()),
         "message": explain(decision, paths),
     }
+
+
+def card_note(card: Any) -> str:
+    """The change card in one sentence for an agent: what the person sees before deciding (values masked)."""
+    from omni_tui.core.card import render
+
+    if card is None or card.empty:
+        return " Change card: no change to the environment's configuration."
+    lines = ["; ".join(" ".join(line.split()) for line in render.compact(card))]
+    risks = card.risk_names()
+    text = " Change card the person sees: " + (lines[0] or "no configuration change") + "."
+    if risks:
+        text += " Risks: " + ", ".join(risks) + "."
+    return text
