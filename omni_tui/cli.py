@@ -518,7 +518,11 @@ def cmd_hook_claude_code(args: argparse.Namespace) -> int:
     if args.install:
         from omni_tui.core.workspace import find_root
 
-        root = find_root(getattr(args, "directory", None), env=os.environ, cwd=Path.cwd())
+        # -C names the folder Claude Code starts in (a monorepo root need not hold devenv.nix itself).
+        given = getattr(args, "directory", None)
+        root = Path(given).expanduser().resolve() if given else find_root(None, env=os.environ, cwd=Path.cwd())
+        if not root.is_dir():
+            raise OmniError(f"-C {given}: not a directory")
         target, changed = claude_code_hook.install(root)
         _say(f"omni-tui: {'installed the hook in' if changed else 'the hook is already in'} {target}")
         return 0

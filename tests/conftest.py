@@ -46,6 +46,20 @@ def need_tmux() -> None:
     _require("tmux", "OMNI_TUI_REQUIRE_TMUX")
 
 
+CLAUDE_BIN = Path(__file__).resolve().parent.parent / ".npm-tools" / "node_modules" / ".bin" / "claude"
+
+
+@pytest.fixture
+def need_claude() -> Path:
+    """The pinned Claude Code CLI that scripts/setup installs into .npm-tools/; skips without it, fails when
+    OMNI_TUI_REQUIRE_AGENTS=1 (CI)."""
+    if CLAUDE_BIN.exists() and os.access(CLAUDE_BIN, os.X_OK):
+        return CLAUDE_BIN
+    if os.environ.get("OMNI_TUI_REQUIRE_AGENTS") == "1":
+        pytest.fail(f"OMNI_TUI_REQUIRE_AGENTS=1 but {CLAUDE_BIN} is missing (run scripts/setup)")
+    pytest.skip("the Claude Code CLI is not installed in .npm-tools/ (scripts/setup installs it)")
+
+
 @pytest.fixture
 def need_chromium() -> str:
     """Debian's chromium (headless, driven over CDP by tests/cdp.py): its path. Skips without it, fails

@@ -290,8 +290,11 @@ def merged_settings(existing: dict[str, Any], command: str) -> dict[str, Any]:
     return settings
 
 
-def install(root: Path, command: str | None = None) -> tuple[Path, bool]:
-    """Write the hook into `<root>/.claude/settings.local.json`; (the file, whether it changed). OmniError names problems."""
+def install(root: Path, program: str | None = None) -> tuple[Path, bool]:
+    """Write the hook into `<root>/.claude/settings.local.json`; (the file, whether it changed). OmniError names problems.
+
+    `program` is how to start omni-tui (default `self_command()`); the hook runs `<program> hook claude-code`.
+    """
     from omni_tui.core.safefs import atomic_write
 
     folder = root / ".claude"
@@ -314,7 +317,7 @@ def install(root: Path, command: str | None = None) -> tuple[Path, bool]:
                 raise OmniError(f"{target}: must hold a JSON object, not {type(loaded).__name__}")
             existing = loaded
     try:
-        settings = merged_settings(existing, command or self_command())
+        settings = merged_settings(existing, f"{program or self_command()} hook claude-code")
     except OmniError as err:
         raise OmniError(f"{target}: {err}; fix it first, nothing was written") from None
     if settings == existing:

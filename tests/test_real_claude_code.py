@@ -1,0 +1,185 @@
+"""The real Claude Code CLI (pinned in scripts/setup) against a scripted Messages API on 127.0.0.1, with the hook
+installed by `omni-tui hook claude-code --install`: every way in ends at the gate, and what Claude and the person
+see is what the docs say. No network: ANTHROPIC_BASE_URL points at tests/anthropic_standin.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from omni_tui.core.proposals import ProposalStore
+from omni_tui.core.workspace import Workspace
+
+from anthropic_standin import FINAL_PREFIX, ScriptedAnthropic, ToolUse
+from conftest import SAMPLE_DEVENV_NIX
+
+REPO = Path(__file__).resolve().parent.parent
+DECIDER = Path(__file__).resolve().parent / "agents_decider.py"
+WAIT = 50  # an upper bound per CLI run; the runs take about a second
+
+
+def _base_env(home: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "PYTHONPATH": str(REPO),
+        "LANG": "C.UTF-8",
+        "ANTHROPIC_API_KEY": "sk-ant-standin-not-a-key",
+        "DISABLE_TELEMETRY": "1",
+        "DISABLE_ERROR_REPORTING": "1",
+        "DISABLE_AUTOUPDATER": "1",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+    }
+
+
+def install_hook(where: Path, home: Path, *extra: str) -> dict[str, Any]:
+    """`omni-tui hook claude-code --install` in `where`; extra hook arguments appended to the installed command."""
+    result = subprocess.run([sys.executable, "-m", "omni_tui", "hook", "claude-code", "--install", "-C", str(where)],
+                            env=_base_env(home), capture_output=True, text=True, timeout=WAIT, cwd=where)
+    assert result.returncode == 0, result.stderr
+    settings_file = where / ".claude" / "settings.local.json"
+    settings = json.loads(settings_file.read_text())
+    if extra:
+        settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"] += " " + " ".join(extra)
+        settings_file.write_text(json.dumps(settings))
+    return settings
+
+
+def run_claude(claude: Path, api: ScriptedAnthropic, cwd: Path, home: Path, *, prompt: str = "do it",
+               allowed: str = "Read Edit Write Bash") -> dict[str, Any]:
+    env = _base_env(home) | {"ANTHROPIC_BASE_URL": api.base_url}
+    proc = subprocess.run([str(claude), "-p", prompt, "--output-format", "json", "--allowedTools", allowed],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=WAIT)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    return json.loads(proc.stdout)
+
+
+def decider(project: Path, action: str, arg: str = "") -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, str(DECIDER), str(project), action, arg], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+def decided(proc: subprocess.Popen[str]) -> dict[str, Any]:
+    out, err = proc.communicate(timeout=WAIT)
+    assert proc.returncode == 0, err
+    return json.loads(out)
+
+
+def seen_by_claude(output: dict[str, Any]) -> str:
+    """The tool result Claude received, as the scripted model repeated it in its final answer."""
+    assert output["result"].startswith(FINAL_PREFIX), output["result"]
+    return output["result"][len(FINAL_PREFIX):]
+
+
+def edit_script(nix: Path, old: str, new: str) -> list[ToolUse]:
+    # Claude Code refuses an Edit of a file it has not read in the session: read first, as Claude does.
+    return [ToolUse("Read", {"file_path": str(nix)}),
+            ToolUse("Edit", {"file_path": str(nix), "old_string": old, "new_string": new, "replace_all": False})]
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    folder = tmp_path / "home"
+    folder.mkdir()
+    return folder
+
+
+def test_approved_edit_is_applied_by_the_cockpit_and_claude_is_told_not_to_repeat_it(
+        need_claude: Path, project: Path, home: Path) -> None:
+    Workspace.open(project, env={})
+    install_hook(project, home)
+    nix = project / "devenv.nix"
+    person = decider(project, "approve")
+    with ScriptedAnthropic(edit_script(nix, "pkgs.jq", "pkgs.jq pkgs.redis")) as api:
+        output = run_claude(need_claude, api, project, home)
+    result = decided(person)
+
+    assert result["status"] == "applied" and result["agent"] == "claude-code"
+    assert nix.read_text() == SAMPLE_DEVENV_NIX.replace("pkgs.jq", "pkgs.jq pkgs.redis")  # written by the cockpit
+    told = seen_by_claude(output)
+    assert f"proposal {result['id']} was approved by alice" in told
+    assert "already applied it to devenv.nix" in told and "Do not apply this change again" in told
+
+
+def test_rejected_edit_gives_claude_the_persons_reason(need_claude: Path, project: Path, home: Path) -> None:
+    Workspace.open(project, env={})
+    install_hook(project, home)
+    nix = project / "devenv.nix"
+    person = decider(project, "reject", "use services.redis, not the package")
+    with ScriptedAnthropic(edit_script(nix, "pkgs.jq", "pkgs.jq pkgs.redis")) as api:
+        output = run_claude(need_claude, api, project, home)
+    result = decided(person)
+
+    assert result["status"] == "rejected"
+    assert nix.read_text() == SAMPLE_DEVENV_NIX
+    assert (f"proposal {result['id']} was rejected by alice: use services.redis, not the package. "
+            "devenv.nix is unchanged.") in seen_by_claude(output)
+
+
+def test_edit_from_a_monorepo_root_above_the_project_is_gated(need_claude: Path, tmp_path: Path, home: Path) -> None:
+    monorepo = tmp_path / "proj"
+    sub = monorepo / "sub"
+    sub.mkdir(parents=True)
+    (sub / "devenv.nix").write_text(SAMPLE_DEVENV_NIX)
+    Workspace.open(sub, env={})
+    (monorepo / "README.md").write_text("monorepo\n")
+    install_hook(monorepo, home)  # Claude starts in proj/, which has no devenv.nix
+    nix = sub / "devenv.nix"
+    person = decider(sub, "reject", "not in this sprint")
+    with ScriptedAnthropic(edit_script(nix, "pkgs.jq", "pkgs.jq pkgs.redis")) as api:
+        output = run_claude(need_claude, api, monorepo, home)
+    result = decided(person)
+
+    assert result["paths"] == ["devenv.nix"] and result["status"] == "rejected"
+    assert nix.read_text() == SAMPLE_DEVENV_NIX
+    assert "rejected by alice: not in this sprint" in seen_by_claude(output)
+
+
+def test_bash_sed_in_place_on_devenv_nix_is_denied_with_the_way_to_propose(
+        need_claude: Path, project: Path, home: Path) -> None:
+    ws = Workspace.open(project, env={})
+    install_hook(project, home)
+    script = [ToolUse("Bash", {"command": "sed -i 's/pkgs.jq/pkgs.jq pkgs.redis/' devenv.nix",
+                               "description": "Add redis"})]
+    with ScriptedAnthropic(script) as api:
+        output = run_claude(need_claude, api, project, home)
+
+    assert (project / "devenv.nix").read_text() == SAMPLE_DEVENV_NIX
+    told = seen_by_claude(output)
+    assert "this command writes devenv.nix (sed -i), a file guarded by omni-tui" in told
+    assert "use the Edit or Write tool on it" in told
+    assert ProposalStore(ws).entries() == []
+
+
+def test_no_decision_in_time_denies_naming_the_proposal_and_leaves_it_pending(
+        need_claude: Path, project: Path, home: Path) -> None:
+    ws = Workspace.open(project, env={})
+    install_hook(project, home, "--timeout", "1")
+    nix = project / "devenv.nix"
+    with ScriptedAnthropic(edit_script(nix, "pkgs.jq", "pkgs.yq")) as api:
+        output = run_claude(need_claude, api, project, home)
+
+    (entry,) = ProposalStore(ws).entries()
+    assert entry.status == "pending" and entry.proposal.agent == "claude-code"
+    told = seen_by_claude(output)
+    assert f"no decision on proposal {entry.proposal.id} for devenv.nix within 1 s" in told
+    assert f"omni-tui wait {entry.proposal.id}" in told
+    assert nix.read_text() == SAMPLE_DEVENV_NIX
+
+
+def test_the_scripted_api_was_all_claude_code_called(need_claude: Path, project: Path, home: Path) -> None:
+    """Offline for real: every request went to the stand-in, streamed, and the hook saw today's payload fields."""
+    Workspace.open(project, env={})
+    install_hook(project, home, "--timeout", "0.5")
+    with ScriptedAnthropic(edit_script(project / "devenv.nix", "pkgs.jq", "pkgs.yq")) as api:
+        run_claude(need_claude, api, project, home)
+    assert set(api.recorded.paths) <= {"/v1/messages", "/v1/messages/count_tokens"}
+    main = [r for r in api.recorded.requests if r.get("tools")]
+    assert main and all(r.get("stream") is True for r in main)
+    assert {"Edit", "Write", "Bash", "Read"} <= {t.get("name") for t in main[0]["tools"]}
