@@ -42,8 +42,9 @@ from omni_tui.core.proposals import (
     ProposalStore,
     new_id,
 )
-from omni_tui.core.rebuild import RebuildOutcome
+from omni_tui.core.rebuild import BUILD_FILE, OrphanBuild, RebuildOutcome, find_orphan, stop_orphan
 from omni_tui.core.safefs import (
+    ChangedMeanwhile,
     atomic_write,
     file_lock,
     is_locked,
@@ -139,6 +140,9 @@ class Gate:
         # Where the person decided: "terminal" (a cockpit in a terminal), "web" (`omni-tui serve`), "cli".
         self.via = via
         self.store = store or ProposalStore(ws)
+        self.notices: list[str] = []  # what the gate did on its own that a person should be told (an orphan stopped)
+        self._orphans_stopped: list[OrphanBuild] = []
+        self.on_notice: Callable[[str], None] | None = None  # told each notice as it happens (the CLI prints it)
 
     # -- the lock ---------------------------------------------------------------------------
 
@@ -164,9 +168,47 @@ class Gate:
             os.ftruncate(fd, 0)
             os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
             try:
+                self._reap_orphan()
                 yield
             finally:
                 os.ftruncate(fd, 0)
+
+    def _reap_orphan(self) -> None:
+        """Under the lock: a build whose process group outlived the process that started it is stopped, and said.
+
+        A build is recorded in `<state>/build.json` only while a process holding this lock runs it; a
+        recorded group that still runs now that we hold the lock was left by a process that died (a
+        cockpit killed mid-rebuild). It is never left running beside a new apply, rebuild or rollback.
+        """
+        group_file = self.ws.paths.state / BUILD_FILE
+        orphan = find_orphan(group_file)
+        if orphan is None:
+            return
+        if not stop_orphan(group_file, orphan):
+            raise GateError(f"an orphaned rebuild {orphan.describe()} is still running and could not be stopped; "
+                            f"stop it (kill -KILL -- -{orphan.pgid}) and try again")
+        message = f"stopped an orphaned rebuild {orphan.describe()}: the process that started it is gone"
+        self._orphans_stopped.append(orphan)
+        self.notices.append(message)
+        if self.on_notice is not None:
+            self.on_notice(message)
+        self.ws.audit.append("orphan_stopped", who=self.who, via=self.via, reason=message, command=orphan.command)
+
+    def reap_orphans(self) -> list[str]:
+        """A starting cockpit: stop an orphaned build if there is one; the notices to show ([] when the gate is busy)."""
+        before = len(self.notices)
+        try:
+            with self.exclusive("recover"):
+                pass
+        except LockBusyError:
+            return []
+        return self.notices[before:]
+
+    def orphan(self) -> OrphanBuild | None:
+        """An orphaned build still running while nobody holds the gate (what `status` reports)."""
+        if is_locked(self.ws.paths.lock):
+            return None
+        return find_orphan(self.ws.paths.state / BUILD_FILE)
 
     # -- gate memory (gate.json) ------------------------------------------------------------
 
@@ -539,22 +581,35 @@ class Gate:
         self.store.decide(applying, "approved" if kind == "approve" else "accepted_direct",
                           allowed_from=(PENDING,) if kind == "approve" else None, later=(rebuilding,),
                           who=self.who, via=self.via, decision="approved", sha256_before=before, sha256_after=after, command=command, card=card)
-        for path, data in current.items():
-            write_backup(self.ws.paths.backups, decision_id, path, data)
-        if kind == "approve":  # what is written (after a partial or edited approval too): the history's after-side
-            for path, text in contents.items():  # (accept_direct keeps it in `<id>@direct` already)
-                write_backup(self.ws.paths.backups, applied_label(decision_id), path, _encode(text))
         written: list[str] = []
+        path = next(iter(contents), "")
         try:
+            # The bytes actually on disk now, under the lock, are what is backed up and compared: an
+            # edit saved since the proposal was validated makes it stale, never lost.
+            # (accept_direct: what was validated is on disk; the backup is the baseline, what rollback restores)
+            for path in current:
+                on_disk = self.ws.read_current(path)
+                expected = current[path] if kind == "approve" else _encode(contents.get(path))
+                if on_disk != expected:
+                    return self._moved_meanwhile(decision_id, [path], current, contents, written, files_t, stage)
+                write_backup(self.ws.paths.backups, decision_id, path, on_disk if kind == "approve" else current[path])
+            if kind == "approve":  # what is written (after a partial or edited approval too): the history's after-side
+                for path, text in contents.items():  # (accept_direct keeps it in `<id>@direct` already)
+                    write_backup(self.ws.paths.backups, applied_label(decision_id), path, _encode(text))
             for path, text in contents.items():
                 data = _encode(text)
                 if kind == "approve" and data is not None and current[path] != data:  # direct edits are already on disk
-                    atomic_write(self.ws.resolve(path), data)
+                    target = self.ws.resolve(path)
+                    # Re-checked immediately before the rename (atomic_write's `check`), file by file.
+                    try:
+                        atomic_write(target, data, check=lambda t=target, want=current[path]: read_bytes(t) == want)
+                    except ChangedMeanwhile:
+                        return self._moved_meanwhile(decision_id, [path], current, contents, written, files_t, stage)
                     written.append(path)
         except (OSError, PathError) as exc:
-            for path in written:
-                restore(self.ws.resolve(path), current[path])
-            reason = f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}; nothing was changed"
+            self._undo_writes(written, current, contents)
+            cause = getattr(exc, "strerror", None) or str(exc)
+            reason = f"apply failed: cannot write {path}: {cause}; nothing was changed"
             decision = self.store.decide(Decision(decision_id, "failed", reason, self.who, utc_now(), via=self.via, files=files_t), "failed",
                                          who=self.who, via=self.via, decision="failed", reason=reason, sha256_before=before, sha256_after=before)
             stage("failed")
@@ -575,6 +630,38 @@ class Gate:
         decision = self._finish(decision_id, current, contents, files_t, outcome, stage, command, kind=kind)
         if interrupted is not None:
             raise interrupted
+        return decision
+
+    def _undo_writes(self, written: list[str], current: Mapping[str, bytes | None], contents: Mapping[str, str | None]) -> None:
+        """Put back what this apply wrote; a file someone changed since is left as it is (theirs)."""
+        for path in written:
+            target = self.ws.resolve(path)
+            if read_bytes(target) == _encode(contents.get(path)):
+                restore(target, current[path])
+
+    def _moved_meanwhile(
+        self,
+        decision_id: str,
+        moved: list[str],
+        current: Mapping[str, bytes | None],
+        contents: Mapping[str, str | None],
+        written: list[str],
+        files: tuple[AppliedFile, ...],
+        stage: StageCallback,
+    ) -> Decision:
+        """A guarded file changed on disk between the validation and the write: the proposal is stale,
+        what this apply had written is undone, and the edit on disk is kept (and backed up)."""
+        contents_now = {p: self.ws.read_current(p) for p in moved}
+        for path, data in contents_now.items():
+            write_backup(self.ws.paths.backups, f"{decision_id}@meanwhile", path, data)
+        self._undo_writes(written, current, contents)
+        reason = (f"{', '.join(moved)} changed on disk while it was being validated; nothing was written over it "
+                  f"(kept, and backed up in backups/{decision_id}@meanwhile): look at it again")
+        decision = Decision(decision_id, "stale", reason, self.who, utc_now(), via=self.via, files=files)
+        self.store.decide(decision, "stale", who=self.who, via=self.via, decision="stale", reason=reason,
+                          sha256_before={p: sha256_bytes(current[p]) for p in moved},
+                          sha256_after={p: sha256_bytes(d) for p, d in contents_now.items()})
+        stage("stale")
         return decision
 
     def _finish(
@@ -693,7 +780,12 @@ class Gate:
                 # else: interrupted while backing up, so before any file was written: nothing to restore
             current = {p: sha256_bytes(self.ws.read_current(p)) for p in originals}
             self._restore(proposal_id, originals, None)
-            reason = f"rolled back by {self.who}" + (f" after: {previous.reason}" if previous.reason else "")
+            cause = previous.reason
+            if previous.status in IN_PROGRESS:  # interrupted: say so, and what was found still running
+                cause = f"interrupted while {previous.status} (the process that applied it ended without finishing)"
+                if self._orphans_stopped:
+                    cause += f"; its orphaned build {self._orphans_stopped[-1].describe()} was stopped"
+            reason = f"rolled back by {self.who}" + (f" after: {cause}" if cause else "")
             decision = Decision(proposal_id, "rolled_back", reason, self.who, utc_now(), previous.exit_code, previous.duration_s,
                                 previous.log_path, previous.last_lines, previous.files, via=self.via)
             self.store.decide(decision, "rolled_back", who=self.who, via=self.via, decision="rolled_back", reason=reason,
@@ -749,6 +841,7 @@ class Gate:
     def revert_direct(self, paths: Iterable[str] | None = None) -> list[str]:
         """Restore the baseline bytes of unapproved files (all, or `paths`); the edits are backed up first."""
         with self.exclusive("revert"):
+            self._refuse_if_tampered("revert to the baseline")
             if paths is None:
                 targets = self._direct_paths()
             else:
@@ -777,6 +870,8 @@ class Gate:
         try:
             with self.exclusive("capture"):
                 made: list[Proposal] = []
+                if self.forgeries():
+                    return made  # never restore a baseline the audit log does not vouch for
                 for path in self._direct_paths():
                     now = self.ws.read_current(path)
                     baseline = self.ws.read_baseline(path)
@@ -785,6 +880,8 @@ class Gate:
                     proposal = self._capture_one(path, now, baseline, agent)
                     if proposal is not None:
                         made.append(proposal)
+                if made:
+                    self._sweep_stale("guard mode restored the baseline")
                 return made
         except LockBusyError:
             return []
