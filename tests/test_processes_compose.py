@@ -227,5 +227,7 @@ def test_tcp_when_pc_port_num_is_set(project: Path) -> None:
         _until(lambda: "over tcp" in seen)
         stop.set()
         t.join(5)
+    # The state stream notices the server is gone within a moment; then the poll says why.
+    _until(lambda: mon.collect().backend == "psutil")
     snap = mon.collect()
     assert snap.backend == "psutil" and f"127.0.0.1:{srv.port}: connection refused" in snap.error

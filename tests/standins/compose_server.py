@@ -3,7 +3,9 @@
 Serves `GET /live`, `/processes`, `/process/{name}`, `/process/ports/{name}`,
 `/process/logs/{name}/{endOffset}/{limit}`, `/project/state`, `POST /process/restart|start/{name}`,
 `PATCH /process/stop/{name}`, and the WebSockets `/process/logs/ws` and `/process/states/ws`
-(`no_ws=True` answers 404 there, like versions before 1.110). A `token` makes every request need
+(`no_ws=True` answers 404 on both; a `version` before v1.110 answers 404 on `/process/states/ws`, which
+those versions lack). The states stream sends `{"snapshot": true, "state": ...}` per process, then
+`{"snapshot": false, "state": ...}` whenever a process's state changes, until the client hangs up. A `token` makes every request need
 `X-PC-Token-Key`. `misbehave` = "hang", "trickle" (a byte every 0.2 s), "close_mid_line", "garbage",
 "no_answer" or "error" breaks it. Requests are recorded as (method, path, headers). Run by hand: `python -m tests.standins.compose_server SOCKET`.
 """
@@ -109,7 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         parts = [unquote(p) for p in url.path.strip("/").split("/")]
         if method == "GET" and url.path in ("/process/logs/ws", "/process/states/ws"):
-            if owner.no_ws:
+            if owner.no_ws or (url.path == "/process/states/ws" and not owner.has_states_ws()):
                 self._text(404, "404 page not found")
                 return
             self._websocket(url.path, parse_qs(url.query))
@@ -158,12 +160,29 @@ class _Handler(BaseHTTPRequestHandler):
                 self._stream_logs(names, int((query.get("offset") or ["0"])[0]),
                                   (query.get("follow") or ["false"])[0] == "true")
             else:
-                with owner.lock:
-                    for p in owner.processes.values():
-                        if not names or p.name in names:
-                            self._frame(json.dumps({"snapshot": True, "state": p.state()}).encode())
+                self._stream_states(names)
         except OSError:
             pass
+
+    def _stream_states(self, names: list[str]) -> None:
+        owner = self.server.owner
+        sent: dict[str, dict[str, object]] = {}
+        with owner.lock:
+            for p in owner.processes.values():
+                if not names or p.name in names:
+                    sent[p.name] = p.state()
+                    self._frame(json.dumps({"snapshot": True, "state": sent[p.name]}).encode())
+        if owner.ws_drop_after_snapshot:
+            return
+        while not owner.stopping.is_set():
+            with owner.changed:
+                owner.changed.wait(timeout=0.1)
+                changed = [p.state() for p in owner.processes.values()
+                           if (not names or p.name in names) and sent.get(p.name) != p.state()]
+            for state in changed:
+                sent[str(state["name"])] = state
+                self._frame(json.dumps({"snapshot": False, "state": state}).encode())
+        self._frame(b"", opcode=0x8)
 
     def _stream_logs(self, names: list[str], offset: int, follow: bool) -> None:
         owner = self.server.owner
@@ -266,6 +285,20 @@ class ComposeServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def has_states_ws(self) -> bool:
+        """`/process/states/ws` exists from v1.110 on."""
+        digits = [int(x) for x in self.version.lstrip("v").split("-")[0].split(".")[:3] if x.isdigit()]
+        return tuple(digits) >= (1, 110, 0)
+
+    def set_status(self, name: str, status: str, **changes: object) -> None:
+        """Change a process as process-compose would on its own (a crash, a restart); streams see it."""
+        with self.changed:
+            p = self.processes[name]
+            p.status = status
+            for key, value in changes.items():
+                setattr(p, key, value)
+            self.changed.notify_all()
 
     def emit_log(self, name: str, line: str) -> None:
         with self.changed:

@@ -1,7 +1,8 @@
 """A stand-in for devenv's native process manager: NDJSON over a Unix socket, one answer per request line.
 
 `NativeServer(socket_path, processes)` serves `list`, `status`, `logs`, `restart`, `start`, `stop`,
-`ports`, `wait`, `mode` and `attach` (snapshot, then status events as processes change). Set
+`ports`, `wait`, `mode` and `attach` (snapshot, then status and log events as processes change);
+`version="2.1"` is a daemon from before `attach` (it answers an error, as to any unknown command). Set
 `misbehave` to "hang", "trickle" (one byte every 0.2 s), "close_mid_line", "garbage", "no_status" or
 "wrong_status" to break it; requests are recorded in `requests`. Run it by hand: `python -m tests.standins.native_server SOCKET [RUNTIME_DIR]`.
 """
@@ -71,7 +72,7 @@ class _Handler(socketserver.StreamRequestHandler):
             if mode == "wrong_status":
                 self._send({"status": "mode", "mode": "daemon"})
                 continue
-            if req.get("command") == "attach":
+            if req.get("command") == "attach" and owner.version != "2.1":
                 self._attach()
                 return
             self._send(owner.answer(req))
@@ -112,8 +113,9 @@ class NativeServer:
     """Serves on `socket_path` in a background thread; use as a context manager."""
 
     def __init__(self, socket_path: Path | str, processes: list[NativeProcess] | None = None, *,
-                 runtime: Path | None = None, mode: str = "daemon") -> None:
+                 runtime: Path | None = None, mode: str = "daemon", version: str = "2.2") -> None:
         self.socket_path = Path(socket_path)
+        self.version = version
         self.processes = {p.name: p for p in processes or []}
         self.runtime = runtime
         self.mode = mode
@@ -171,6 +173,15 @@ class NativeServer:
             with cond:
                 q.append({"event": "status", "info": p.info()})
                 cond.notify()
+
+    def set_phase(self, name: str, phase: str, *, restarted: bool = False) -> None:
+        """Change a process as the manager would on its own (a crash, a restart); attached clients see it."""
+        with self.lock:
+            p = self.processes[name]
+            p.phase = phase
+            if restarted:
+                p.restart_count += 1
+            self._changed(p)
 
     def emit_log(self, name: str, line: str, stream: str = "stdout") -> None:
         """Append a line to a process's log (file and attached watchers)."""

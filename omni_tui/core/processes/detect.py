@@ -11,6 +11,7 @@ from pathlib import Path
 
 from omni_tui.core.errors import BackendError
 from omni_tui.core.processes.compose import ComposeClient
+from omni_tui.core.processes.live import LiveCompose, LiveList, LiveNative
 from omni_tui.core.processes.model import ProcessBackend, ProcessInfo, ProcessSnapshot
 from omni_tui.core.processes.native import NativeClient
 from omni_tui.core.processes.runtime import DevenvPaths
@@ -37,6 +38,34 @@ class ProcessMonitor:
         # A backend that failed is not asked again for a while, so a hung socket cannot slow every refresh.
         self.retry_after_s = 10.0
         self._failed: dict[str, tuple[float, str]] = {}
+        # Set whenever a manager's event stream brings a change: a poller waiting on it refreshes at once.
+        self.changed = threading.Event()
+        self._live: dict[str, LiveList] = {}
+
+    def live(self, client: NativeClient | ComposeClient) -> LiveList:
+        """The stream-or-poll list of one backend client (kept per backend and address)."""
+        key = f"{client.name} {getattr(client, 'where', '')} {getattr(client, 'socket_path', '')}"
+        found = self._live.get(key)
+        if found is None:
+            cls = LiveNative if isinstance(client, NativeClient) else LiveCompose
+            found = self._live[key] = cls(client, self.changed.set)
+        return found
+
+    def wait_for_change(self, timeout_s: float, stop: threading.Event | None = None) -> bool:
+        """Wait until a stream reports a change (True), `timeout_s` passes or `stop` is set (False)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or (stop is not None and stop.is_set()):
+                return False
+            if self.changed.wait(min(left, 0.1)):
+                self.changed.clear()
+                return True
+
+    def close(self) -> None:
+        """Stop the event streams (their threads end within a fraction of a second)."""
+        for live in self._live.values():
+            live.close()
 
     @property
     def backend(self) -> ProcessBackend:
@@ -60,7 +89,7 @@ class ProcessMonitor:
                     notes.append(f"{client.name}: not asked again for {until - time.monotonic():.0f} s after: {why}")
                     continue
                 try:
-                    listed = client.list()
+                    listed = self.live(client).list()
                 except BackendError as exc:
                     self._failed[client.name] = (time.monotonic() + self.retry_after_s, str(exc))
                     failures.append(str(exc))
@@ -114,7 +143,8 @@ def join(listed: list[ProcessInfo], rows: list[ProcessInfo], scanner: ProjectSca
     process-compose gives pids; devenv's native manager does not, so its processes are matched by a
     port it allocated, then by name.
     """
-    live = [r for r in rows if r.alive and r.pid]
+    # What a manager started may be young and quiet enough for the scan to leave it out: join it too.
+    live = [r for r in rows if r.alive and r.pid] + scanner.hidden()
     by_pid = {r.pid: r for r in live}
     by_port = {port: r for r in live for port in r.ports}
     by_name = {r.name: r for r in live}

@@ -218,7 +218,9 @@ class ProjectScanner:
         self.unmanaged_after_s = unmanaged_after_s
         self._configs = ConfigCache()
         self._recorded: set[int] = set()
-        self._overminds: list[int] = []  # the tree of the manager `devenv up -d` recorded
+        self._overminds: list[int] = []
+        self._hidden: list[_Row] = []  # live rows of the last scan not shown (young one-off processes)
+        self._hidden_at: tuple[dict[int, tuple[str, int]] | None, float] = (None, 0.0)  # the tree of the manager `devenv up -d` recorded
         self._managed_names: set[str] = set()  # rows of the last scan a manager started (they may linger as exited)
         self._labelled_names: set[str] = set()  # rows of the last scan named by their manager
         self._procs: dict[int, _Proc] = {}
@@ -445,10 +447,14 @@ class ProjectScanner:
             all_names |= cap.names
         self._overminds = [pid for pid in members if self._procs[pid].comm == "overmind"]
         shown: list[tuple[_Row, bool]] = []
+        hidden: list[_Row] = []
         for row in rows:
             managed = self._managed(row, manager_names)
             if managed or self._worth_showing(row, table, now):
                 shown.append((row, managed))
+            elif row.head.status not in ("Z", "X"):
+                hidden.append(row)
+        self._hidden, self._hidden_at = hidden, (table, now)
         taken = {r.head.name for r, _ in shown if r.head.name}
         out: list[ProcessInfo] = []
         new_rows: dict[str, _Row] = {}
@@ -487,6 +493,17 @@ class ProjectScanner:
         self._rows = new_rows
         out.extend(g.info for g in self._gone.values())
         return out
+
+    def hidden(self) -> list[ProcessInfo]:
+        """The live processes the last scan did not list (for a manager's answer to join by pid, port or name)."""
+        with self._lock:
+            table, now = self._hidden_at
+            out = []
+            for row in self._hidden:
+                if row.head.pid in self._procs:
+                    info = self._row_info(row, table, now)
+                    out.append(replace(info, name=row.head.name or row.head.comm))
+            return out
 
     def _managed(self, row: _Row, manager_names: dict[int, str]) -> bool:
         """Started by a process manager (or `devenv up -d`'s recorded one), or a known service."""
