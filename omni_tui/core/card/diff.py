@@ -252,7 +252,7 @@ def _diff_module(file: str, old: Facts | YamlFacts, new: Facts | YamlFacts, b: _
             extra: dict[str, Any] = {}
             if cat == "inputs":
                 url = side.get(("url",))
-                extra["url"] = _show(url, f"inputs.{entity}.url")
+                extra["url"] = _show(url, f"inputs.{entity}.url", b if group != "removed" else None, file, line)
                 extra["ref"] = _input_ref(url.text) if url is not None else None
             else:
                 extra["exec"] = _show(side.get(("exec",)), f"{cat}.{entity}.exec")
@@ -381,11 +381,14 @@ def _diff_hook(file: str, hook: str, old: Value | None, new: Value | None, b: _B
     a, c = lines(old), lines(new)
     added: list[str] = []
     removed: list[str] = []
+    first_added: int | None = None
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=c, autojunk=False).get_opcodes():
         if tag in ("replace", "delete"):
             removed.extend(a[i1:i2])
         if tag in ("replace", "insert"):
             added.extend(c[j1:j2])
+            if first_added is None and new is not None and line_new is not None:
+                first_added = _text_line(new, line_new, c[j1])
     group = "added" if old is None else "removed" if new is None else "changed"
     v = new if new is not None else old
     line = line_new if new is not None else line_old
@@ -401,7 +404,19 @@ def _diff_hook(file: str, hook: str, old: Value | None, new: Value | None, b: _B
 
     b.add("shell_hooks", group, _entry(hook, file, line, v, added_lines=show(added), removed_lines=show(removed)))
     if hook == "enterShell" and added:
-        b.risk("runs_on_shell_entry", file, line, f"enterShell runs: {added[0].strip()[:80]}")
+        b.risk("runs_on_shell_entry", file, first_added or line, f"enterShell runs: {added[0].strip()[:80]}")
+
+
+def _text_line(v: Value, line: int, text: str) -> int:
+    """The file line of `text` inside a multi-line string value starting at `line` (its closing quote ends the value)."""
+    if v.kind != "str" or "\n" not in v.text:
+        return line
+    parts = v.text.split("\n")
+    first = line + (v.end_line - v.line) - (len(parts) - 1)  # the closing '' is on the last part's line
+    for k, part in enumerate(parts):
+        if part.strip() == text.strip():
+            return max(first + k, line)
+    return line
 
 
 def _diff_other(file: str, old_rest: Mapping[Path, Value], new_rest: Mapping[Path, Value], old: Facts | YamlFacts, new: Facts | YamlFacts, b: _Builder) -> None:
