@@ -12,6 +12,8 @@ turned into text, colours removed) — what an agent reading the decision needs 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -90,7 +92,110 @@ def runner_for(workspace: Any, *, run_id: str | None = None) -> "RebuildRunner":
         timeout_s=cfg.timeout_s,
         restart_command=restart,
         run_id=run_id,
+        group_file=workspace.paths.state / BUILD_FILE,
     )
+
+
+# -- the running build's process group, recorded in the state directory ----------------------------
+
+BUILD_FILE = "build.json"  # <state>/build.json: the process group of the build running now (see record_group)
+
+
+@dataclass(frozen=True)
+class OrphanBuild:
+    """A build whose process group outlived the process that started it (e.g. a cockpit killed by SIGKILL)."""
+
+    pgid: int
+    command: str
+    owner_pid: int | None
+    started_at: str | None
+
+    def describe(self) -> str:
+        by = f" by pid {self.owner_pid}" if self.owner_pid else ""
+        return f"`{self.command}` (process group {self.pgid}, started {self.started_at or '?'}{by})"
+
+
+def record_group(group_file: Path, *, pgid: int, command: str, run_id: str) -> None:
+    """Remember the build's process group while it runs, so whoever holds the gate next can find it."""
+    from omni_tui.core.safefs import atomic_write
+
+    info = {"pgid": pgid, "command": command, "owner_pid": os.getpid(), "run_id": run_id,
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    atomic_write(group_file, (json.dumps(info) + "\n").encode())
+
+
+def forget_group(group_file: Path, pgid: int) -> None:
+    """The group is gone (or stopped): forget it, unless the file already names another one."""
+    try:
+        info = json.loads(group_file.read_text())
+    except (OSError, ValueError):
+        return
+    if isinstance(info, dict) and info.get("pgid") == pgid:
+        with contextlib.suppress(FileNotFoundError):
+            group_file.unlink()
+
+
+def _marked_member(pgid: int) -> bool:
+    """Some live process of group `pgid` carries the rebuild mark (so a recycled group id is never taken for ours)."""
+    proc_dir = Path("/proc")
+    if not proc_dir.is_dir():
+        return _group_alive(pgid)
+    needle = f"{REBUILD_MARK}=".encode()
+    for entry in proc_dir.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rfind(")") + 2 :].split()
+            if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+                if any(item.startswith(needle) for item in (entry / "environ").read_bytes().split(b"\0")):
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+def find_orphan(group_file: Path) -> OrphanBuild | None:
+    """The build recorded in `group_file` when some process of its group still runs; None otherwise.
+
+    Only meaningful to whoever holds the gate lock: a build is recorded only while a process that
+    holds the lock runs it, so a recorded group that is alive while nobody holds it is an orphan.
+    A record whose group is gone is removed.
+    """
+    try:
+        info = json.loads(group_file.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        info = None
+    if not isinstance(info, dict) or not isinstance(info.get("pgid"), int) or info["pgid"] <= 1:
+        with contextlib.suppress(OSError):
+            group_file.unlink()
+        return None
+    pgid = int(info["pgid"])
+    if not _marked_member(pgid):
+        forget_group(group_file, pgid)
+        return None
+    owner = info.get("owner_pid")
+    return OrphanBuild(pgid, str(info.get("command") or "?"), owner if isinstance(owner, int) else None,
+                       info.get("started_at") if isinstance(info.get("started_at"), str) else None)
+
+
+def stop_orphan(group_file: Path, orphan: OrphanBuild, grace_s: float = 3.0) -> bool:
+    """SIGINT the orphan's group, SIGKILL it after `grace_s`; True when it is gone (and forgotten)."""
+    if _signal_group(orphan.pgid, signal.SIGINT):
+        end = time.monotonic() + grace_s
+        while time.monotonic() < end and _marked_member(orphan.pgid):
+            time.sleep(0.05)
+        if _marked_member(orphan.pgid):
+            _signal_group(orphan.pgid, signal.SIGKILL)
+            end = time.monotonic() + 5.0
+            while time.monotonic() < end and _marked_member(orphan.pgid):
+                time.sleep(0.05)
+    gone = not _marked_member(orphan.pgid)
+    if gone:
+        forget_group(group_file, orphan.pgid)
+    return gone
 
 
 def prune_logs(logs_dir: Path, keep: int) -> list[Path]:
@@ -187,7 +292,10 @@ class RebuildRunner:
         grace_s: float = 3.0,
         run_id: str | None = None,
         max_line_bytes: int = MAX_LINE_BYTES,
+        group_file: Path | None = None,
     ) -> None:
+        # While a command runs, its process group is recorded here (runner_for: <state>/build.json).
+        self.group_file = Path(group_file) if group_file is not None else None
         self.command = command
         self.cwd = Path(cwd)
         self.logs_dir = Path(logs_dir)
@@ -388,6 +496,11 @@ class RebuildRunner:
             self._note(log, message)
             return _Step(None, error=message)
         pgid = proc.pid  # start_new_session: the shell leads its own group
+        if self.group_file is not None:
+            try:
+                record_group(self.group_file, pgid=pgid, command=command, run_id=self.run_id)
+            except OSError as exc:  # e.g. no space left: the build still runs, it only cannot be found after a crash
+                self._note(log, f"cannot record the build's process group: {exc.strerror or exc}")
         splitter = _LineSplitter(self.max_line_bytes)
 
         async def pump() -> None:
@@ -453,6 +566,8 @@ class RebuildRunner:
                     fut.cancel()
             if proc.returncode is None:
                 await self._stop_group(proc, pgid)
+            if self.group_file is not None:
+                forget_group(self.group_file, pgid)
 
     async def _stop_group(self, proc: asyncio.subprocess.Process, pgid: int) -> None:
         """SIGINT the group, wait up to `grace_s` for every member to go, then SIGKILL it; the leader is reaped."""

@@ -13,7 +13,7 @@ import hashlib
 import os
 import secrets
 from pathlib import Path, PurePosixPath
-from typing import Iterator
+from typing import Callable, Iterator
 from urllib.parse import quote, unquote
 
 from omni_tui.core.errors import PathError
@@ -86,10 +86,17 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+class ChangedMeanwhile(OSError):
+    """`atomic_write(check=...)`: the target was no longer what the caller expected, so it was not replaced."""
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None, check: Callable[[], bool] | None = None) -> None:
     """Write `data` to `path`: temp file in the same directory, fsync, rename over, fsync the directory.
 
     An existing file keeps its permission bits unless `mode` is given; a new file gets 0o644.
+    `check` runs right before the rename (after the slow fsync): False → ChangedMeanwhile, nothing
+    replaced — the gate re-checks a guarded file's bytes there, so an edit saved meanwhile is never
+    written over.
     """
     path = Path(path)
     directory = path.parent
@@ -107,6 +114,8 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
+        if check is not None and not check():
+            raise ChangedMeanwhile(errno.EAGAIN, "changed on disk meanwhile; not replaced", str(path))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
