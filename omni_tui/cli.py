@@ -288,6 +288,9 @@ def status_document(ws: Workspace, *, nix: bool = True) -> dict[str, Any]:
         "processes": processes,
         "processes_backend": processes_backend,
         "last_rebuild": state.last_rebuild,
+        "orphan": None if (orphan := gate.orphan()) is None else {
+            "pgid": orphan.pgid, "command": orphan.command, "owner_pid": orphan.owner_pid, "started_at": orphan.started_at,
+        },
     }
 
 
@@ -381,6 +384,10 @@ def _status_lines(doc: dict[str, Any]) -> Iterable[str]:
         yield f"  {p['name']}  {p['state']}" + (f"  pid {p['pid']}" if p["pid"] else "") + (f"  ports {ports}" if ports else "")
     for q in doc["quarantined"]:
         yield f"quarantined: {q['file']}: {q['error']}"
+    if doc.get("orphan"):
+        o = doc["orphan"]
+        yield (f"orphaned build: `{o['command']}` (process group {o['pgid']}) still runs, left by pid {o['owner_pid']}; "
+               "the cockpit, a rollback or `omni-tui rebuild` stops it first")
     last = doc["last_rebuild"]
     if last:
         code = "" if last.get("exit_code") is None else f", exit {last['exit_code']}"
@@ -610,7 +617,9 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, lambda *_: runner.cancel())  # Ctrl-C stops the build, still recorded
     try:
-        outcome = Gate(ws, via="cli").rebuild_approved(lambda: runner.run_sync(show), command=runner.command)
+        gate = Gate(ws, via="cli")
+        gate.on_notice = lambda message: _say(f"{PROG}: {message}", err=True)  # e.g. an orphaned build stopped first
+        outcome = gate.rebuild_approved(lambda: runner.run_sync(show), command=runner.command)
     finally:
         signal.signal(signal.SIGINT, previous)
     parser.finish(0 if outcome.ok else 1)
