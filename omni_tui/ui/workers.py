@@ -106,6 +106,16 @@ def read_proposals(store: Any) -> tuple[tuple[Any, ...], tuple[Any, ...], dict[s
 
 
 def post_workspace(app: App, ws: Any, gate: Any, store: Any, *, files: bool = True, proposals: bool = True) -> None:
+def reap_orphans(app: App, gate: Any) -> None:
+    """A starting cockpit stops a rebuild left running by a cockpit that died mid-rebuild, and says so."""
+    try:
+        notices = gate.reap_orphans()
+    except OmniError as exc:
+        notices = [str(exc)]
+    for message in notices:
+        app.call_from_thread(app.notify, message, title="Orphaned rebuild", severity="warning", timeout=30)
+
+
     """Read what changed and post it: files first (the 150 ms path), then proposals, then the gate state."""
     if files:
         app.post_message(FileChanged(read_guarded(ws)))
