@@ -256,7 +256,7 @@ def status_document(ws: Workspace, *, nix: bool = True) -> dict[str, Any]:
 
     gate = Gate(ws)
     state = gate.state()
-    processes, processes_backend = as_status_json(collect(ws.root))
+    processes, processes_backend = as_status_json(collect(ws.root, unmanaged_after_s=ws.config.processes.unmanaged_after_s))
     return {
         "workspace": str(ws.root),
         "state_dir": str(ws.paths.state),

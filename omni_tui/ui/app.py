@@ -307,7 +307,8 @@ class CockpitApp(App[int]):
             self.set_timer(0.5, lambda: self.run_worker(
                 partial(watcher.handle, True, True), thread=True, group="refresh", exit_on_error=False))
         if self.poll_processes:
-            self._poller = ProcessPoller(self, self.ws.root, self.ws.config.processes.poll_interval_s)
+            self._poller = ProcessPoller(self, self.ws.root, self.ws.config.processes.poll_interval_s,
+                                         unmanaged_after_s=self.ws.config.processes.unmanaged_after_s)
             self.run_worker(self._poller.run, name="poll processes", group="processes", thread=True, exit_on_error=False)
 
     def _stop_background(self) -> None:

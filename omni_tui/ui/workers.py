@@ -213,25 +213,28 @@ class WorkspaceWatcher:
 
 
 class ProcessPoller:
-    """Collects the project's processes every `interval_s` seconds in a thread until stopped."""
+    """Collects the project's processes every `interval_s` seconds in a thread until stopped, and at once
+    whenever a manager's event stream (native `attach`, process-compose's state WebSocket) reports a change."""
 
-    def __init__(self, app: App, root: Path, interval_s: float = 1.0) -> None:
+    def __init__(self, app: App, root: Path, interval_s: float = 1.0, *, unmanaged_after_s: float | None = None) -> None:
         self.app = app
         self.root = root
         self.interval_s = max(0.2, interval_s)
         self.stop_event = threading.Event()
+        self.unmanaged_after_s = unmanaged_after_s
 
     def run(self) -> None:
-        from omni_tui.core.processes import collect  # here, not at import: psutil and friends cost start-up time
+        from omni_tui.core.processes import monitor_for  # here, not at import: psutil and friends cost start-up time
 
         while not self.stop_event.is_set():
+        monitor = monitor_for(self.root, unmanaged_after_s=self.unmanaged_after_s)
             try:
-                snapshot = collect(self.root)
+                snapshot = monitor.collect()
             except Exception as exc:  # a backend bug must not kill the panel; say it and go on polling
                 self.app.post_message(ActionDone(f"process scan failed: {exc}", error=True))
             else:
                 self.app.post_message(ProcessesRefreshed(snapshot))
-            self.stop_event.wait(self.interval_s)
+            monitor.wait_for_change(self.interval_s, self.stop_event)
 
 
 def validate_proposal(app: App, gate: Any, proposal: Any, generation: int = 0) -> None:
