@@ -22,9 +22,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, ValidationError
 
 from omni_tui.agents.outcome import card_note, decision_summary, pending_message
+from omni_tui.core.audit import utc_now
 from omni_tui.core.card import Card
 from omni_tui.core.card.project import proposal_card
-from omni_tui.core.audit import utc_now
 from omni_tui.core.errors import BackendError, OmniError, PatchError, ProposalError
 from omni_tui.core.gate import Gate
 from omni_tui.core.processes import collect
