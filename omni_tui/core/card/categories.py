@@ -101,10 +101,32 @@ PORT_OPTIONS = ("port", "listenPort", "listen_port", "httpPort", "http_port", "b
 # Options that configure an AI agent (its hooks, permissions, MCP servers): the agent_settings category.
 AGENT_ROOTS = ("claude", "codex", "gemini", "opencode", "cursor", "aider", "copilot", "goose", "amp", "mcp", "crush")
 AGENT_KEYS = frozenset({"mcpServers", "mcp_servers", "mcp"})
-AGENT_FILES = (".claude/", ".codex/", ".gemini/", ".cursor/", ".opencode/", ".mcp.json", "CLAUDE.md", "AGENTS.md", "GEMINI.md", "opencode.json")
+AGENT_FILES = (
+    ".claude/",
+    ".codex/",
+    ".gemini/",
+    ".cursor/",
+    ".opencode/",
+    ".mcp.json",
+    "CLAUDE.md",
+    "AGENTS.md",
+    "GEMINI.md",
+    "opencode.json",
+)
 
-UNFREE_KEYS = frozenset({"allowUnfree", "allow_unfree", "permittedInsecurePackages", "permitted_insecure_packages", "allowBroken", "allow_broken",
-                         "allowInsecurePredicate", "allowUnfreePredicate", "allowNonSource"})
+UNFREE_KEYS = frozenset(
+    {
+        "allowUnfree",
+        "allow_unfree",
+        "permittedInsecurePackages",
+        "permitted_insecure_packages",
+        "allowBroken",
+        "allow_broken",
+        "allowInsecurePredicate",
+        "allowUnfreePredicate",
+        "allowNonSource",
+    }
+)
 
 
 def is_agent_path(path: Path) -> bool:

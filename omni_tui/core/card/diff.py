@@ -12,10 +12,12 @@ import difflib
 import hashlib
 import threading
 from collections import Counter, OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from omni_tui.core.card.categories import (
+    AGENT_FILES,
     CATEGORIES,
     DEFAULT_GROUPS,
     GROUPS,
@@ -24,7 +26,6 @@ from omni_tui.core.card.categories import (
     SERVICE_PORTS,
     SEVERITY,
     UNFREE_KEYS,
-    AGENT_FILES,
     nix_category,
     yaml_category,
 )
@@ -136,7 +137,7 @@ def _entry(name: str, file: str, line: int | None, source: Value | None = None, 
 
 # ---- entity state (languages, services, git hooks) ---------------------------------------------
 def _state(sub: Mapping[Path, Value]) -> tuple[str, Value | None]:
-    """"on", "off", or "maybe" (enable is conditional or not literal) and the enable value."""
+    """ "on", "off", or "maybe" (enable is conditional or not literal) and the enable value."""
     v = sub.get(("enable",))
     if v is None:
         return "off", None
@@ -147,7 +148,9 @@ def _state(sub: Mapping[Path, Value]) -> tuple[str, Value | None]:
     return "maybe", v
 
 
-def _changes(before: Mapping[Path, Value], after: Mapping[Path, Value], name: str, file: str, b: _Builder, lines: Mapping[Path, int]) -> list[Entry]:
+def _changes(
+    before: Mapping[Path, Value], after: Mapping[Path, Value], name: str, file: str, b: _Builder, lines: Mapping[Path, int]
+) -> list[Entry]:
     out: list[Entry] = []
     for sub in sorted(set(before) | set(after)):
         old, new = before.get(sub), after.get(sub)
@@ -155,15 +158,19 @@ def _changes(before: Mapping[Path, Value], after: Mapping[Path, Value], name: st
             continue
         option = ".".join(sub)
         full = f"{name}.{option}" if option else name
-        out.append({
-            "option": inert(option, 160),
-            "before": _show(old, full),
-            "after": _show(new, full, b, file, lines.get(sub)),
-        })
+        out.append(
+            {
+                "option": inert(option, 160),
+                "before": _show(old, full),
+                "after": _show(new, full, b, file, lines.get(sub)),
+            }
+        )
     return out
 
 
-def _group(facts: Facts | YamlFacts, cat_of: Any) -> tuple[dict[tuple[str, str], dict[Path, Value]], dict[Path, Value], dict[tuple[str, str, Path], int]]:
+def _group(
+    facts: Facts | YamlFacts, cat_of: Any
+) -> tuple[dict[tuple[str, str], dict[Path, Value]], dict[Path, Value], dict[tuple[str, str, Path], int]]:
     """Facts split into category entities ((category, entity) → {sub-path: value}), the rest, and lines."""
     ents: dict[tuple[str, str], dict[Path, Value]] = {}
     rest: dict[Path, Value] = {}
@@ -191,7 +198,7 @@ def _pkg_name(v: Value) -> str:
     text = v.text if v.kind != "str" else v.display()
     for prefix in ("pkgs.", "with pkgs."):
         if v.kind == "ref" and text.startswith(prefix):
-            return text[len(prefix):]
+            return text[len(prefix) :]
     return text
 
 
@@ -226,12 +233,27 @@ def _diff_module(file: str, old: Facts | YamlFacts, new: Facts | YamlFacts, b: _
             old_v, new_v = before.get(()), after.get(())
             full = f"env.{entity}"
             if old_v is None and new_v is not None:
-                b.add("env", "added", _entry(entity, file, line_new, new_v, value=_show(new_v, entity, b, file, line_new), secret=_is_secret(entity, new_v)))
+                b.add(
+                    "env",
+                    "added",
+                    _entry(entity, file, line_new, new_v, value=_show(new_v, entity, b, file, line_new), secret=_is_secret(entity, new_v)),
+                )
             elif new_v is None and old_v is not None:
                 b.add("env", "removed", _entry(entity, file, line_old, old_v, value=_show(old_v, entity), secret=_is_secret(entity, old_v)))
             elif old_v is not None and new_v is not None:
-                b.add("env", "changed", _entry(entity, file, line_new, new_v, before=_show(old_v, entity), value=_show(new_v, entity, b, file, line_new),
-                                                secret=_is_secret(entity, new_v) or _is_secret(entity, old_v)))
+                b.add(
+                    "env",
+                    "changed",
+                    _entry(
+                        entity,
+                        file,
+                        line_new,
+                        new_v,
+                        before=_show(old_v, entity),
+                        value=_show(new_v, entity, b, file, line_new),
+                        secret=_is_secret(entity, new_v) or _is_secret(entity, old_v),
+                    ),
+                )
             del full
         elif cat == "shell_hooks":
             _diff_hook(file, entity, before.get(()), after.get(()), b, line_old, line_new)
@@ -287,7 +309,9 @@ def _unfree(file: str, entity: str, v: Value | None, b: _Builder, line: int | No
     b.risk("unfree_or_insecure", file, line, f"{entity} = {_show(v, entity)}")
 
 
-def _entity_risks(file: str, cat: str, entity: str, before: Mapping[Path, Value], after: Mapping[Path, Value], b: _Builder, line: int | None) -> None:
+def _entity_risks(
+    file: str, cat: str, entity: str, before: Mapping[Path, Value], after: Mapping[Path, Value], b: _Builder, line: int | None
+) -> None:
     if cat == "inputs":
         old_url, new_url = before.get(("url",)), after.get(("url",))
         if new_url is not None and (old_url is None or old_url.key != new_url.key):
@@ -295,18 +319,38 @@ def _entity_risks(file: str, cat: str, entity: str, before: Mapping[Path, Value]
         elif not before:
             b.risk("new_code_source", file, line, f"input {entity}")
         return
-    if cat == "processes" and any(s[:1] == ("ports",) for s in after) and any(before.get(s, None) is None or before[s].key != v.key for s, v in after.items() if s[:1] == ("ports",)):
+    if (
+        cat == "processes"
+        and any(s[:1] == ("ports",) for s in after)
+        and any(before.get(s, None) is None or before[s].key != v.key for s, v in after.items() if s[:1] == ("ports",))
+    ):
         b.risk("network_service", file, line, f"process {entity} allocates a port")
     if cat == "tasks":
         before_list = after.get(("before",))
-        if before_list is not None and any(i.text in ("devenv:enterShell", "devenv:enterTest") for i in before_list.items) and before.get(("before",)) is None or (
-            before_list is not None and any(i.text == "devenv:enterShell" for i in before_list.items) and {k: v.key for k, v in before.items()} != {k: v.key for k, v in after.items()}
+        if (
+            before_list is not None
+            and any(i.text in ("devenv:enterShell", "devenv:enterTest") for i in before_list.items)
+            and before.get(("before",)) is None
+            or (
+                before_list is not None
+                and any(i.text == "devenv:enterShell" for i in before_list.items)
+                and {k: v.key for k, v in before.items()} != {k: v.key for k, v in after.items()}
+            )
         ):
             b.risk("runs_on_shell_entry", file, line, f"task {entity} runs before devenv:enterShell")
 
 
-def _diff_toggle(file: str, cat: str, entity: str, before: Mapping[Path, Value], after: Mapping[Path, Value], b: _Builder,
-                 line_old: int | None, line_new: int | None, sub_lines: Mapping[Path, int]) -> None:
+def _diff_toggle(
+    file: str,
+    cat: str,
+    entity: str,
+    before: Mapping[Path, Value],
+    after: Mapping[Path, Value],
+    b: _Builder,
+    line_old: int | None,
+    line_new: int | None,
+    sub_lines: Mapping[Path, int],
+) -> None:
     s_old, _ = _state(before)
     s_new, v_new = _state(after)
     on, off = ("added", "removed") if cat == "git_hooks" else ("enabled", "disabled")
@@ -342,7 +386,9 @@ def _port(entity: str, sub: Mapping[Path, Value]) -> int | None:
     return SERVICE_PORTS.get(entity)
 
 
-def _diff_list(file: str, cat: str, old: Value | None, new: Value | None, b: _Builder, new_facts: Facts | YamlFacts, path: Path, *, yaml: bool = False) -> None:
+def _diff_list(
+    file: str, cat: str, old: Value | None, new: Value | None, b: _Builder, new_facts: Facts | YamlFacts, path: Path, *, yaml: bool = False
+) -> None:
     def items(v: Value | None) -> list[Value]:
         if v is None:
             return []
@@ -419,7 +465,9 @@ def _text_line(v: Value, line: int, text: str) -> int:
     return line
 
 
-def _diff_other(file: str, old_rest: Mapping[Path, Value], new_rest: Mapping[Path, Value], old: Facts | YamlFacts, new: Facts | YamlFacts, b: _Builder) -> None:
+def _diff_other(
+    file: str, old_rest: Mapping[Path, Value], new_rest: Mapping[Path, Value], old: Facts | YamlFacts, new: Facts | YamlFacts, b: _Builder
+) -> None:
     for path in sorted(set(old_rest) | set(new_rest)):
         o, n = old_rest.get(path), new_rest.get(path)
         if o is not None and n is not None and o.key == n.key:
@@ -427,7 +475,9 @@ def _diff_other(file: str, old_rest: Mapping[Path, Value], new_rest: Mapping[Pat
         name = ".".join(path)
         group = "added" if o is None else "removed" if n is None else "changed"
         line = _lines_of(new, path, n) if n is not None else _lines_of(old, path, o)
-        b.add("other", group, _entry(name, file, line, n if n is not None else o, before=_show(o, name), after=_show(n, name, b, file, line)))
+        b.add(
+            "other", group, _entry(name, file, line, n if n is not None else o, before=_show(o, name), after=_show(n, name, b, file, line))
+        )
         if path[-1] in UNFREE_KEYS:
             _unfree(file, name, n, b, line)
 
@@ -504,7 +554,9 @@ def compute_card(files: Sequence[FilePair]) -> Card:
         else:
             b.add("files", change if change != "modified" else "changed", _entry(shown, shown, None, None, runs_on_cd=[]))
         if path.startswith(AGENT_FILES):
-            b.add("agent_settings", change if change != "modified" else "changed", _entry(shown, shown, None, None, before=None, after=None))
+            b.add(
+                "agent_settings", change if change != "modified" else "changed", _entry(shown, shown, None, None, before=None, after=None)
+            )
             b.risk("agent_permissions", shown, None, f"{shown} configures an AI agent")
     return b.build(compared)
 

@@ -52,7 +52,9 @@ class Value:
         if condition is None:
             return self
         joined = condition if self.condition is None else f"({condition}) && ({self.condition})"
-        return Value(self.kind, self.text, self.line, self.end_line, joined, tuple(i.with_condition(condition) for i in self.items), self.dynamic)
+        return Value(
+            self.kind, self.text, self.line, self.end_line, joined, tuple(i.with_condition(condition) for i in self.items), self.dynamic
+        )
 
     def display(self) -> str:
         """Nix-like text: strings quoted, the rest as is."""
@@ -108,7 +110,9 @@ class _Scope:
 
     __slots__ = ("names", "withs", "parent")
 
-    def __init__(self, parent: _Scope | None = None, names: dict[str, tuple[Node, _Scope | None]] | None = None, withs: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, parent: _Scope | None = None, names: dict[str, tuple[Node, _Scope | None]] | None = None, withs: tuple[str, ...] = ()
+    ) -> None:
         self.parent = parent
         self.names = names or {}
         self.withs = withs
@@ -202,7 +206,14 @@ class _Reader:
             for element in _named(node):
                 v = self.value(element, scope, depth + 1)
                 items.append(v)
-            return Value("list", "[ " + " ".join(i.display() for i in items) + " ]", line, end, items=tuple(items), dynamic=any(i.dynamic for i in items))
+            return Value(
+                "list",
+                "[ " + " ".join(i.display() for i in items) + " ]",
+                line,
+                end,
+                items=tuple(items),
+                dynamic=any(i.dynamic for i in items),
+            )
         if kind == "binary_expression":
             return self._binary(node, scope, depth, line, end)
         if kind == "apply_expression":
@@ -214,9 +225,9 @@ class _Reader:
             nested.finish()
             self.facts.fetchers.extend(sub.fetchers)
             self.facts.unparsed.extend(sub.unparsed)
-            body = " ".join(f"{'.'.join(p)} = {v.display()};" for p, v in sub.values.items())
+            shown = " ".join(f"{'.'.join(p)} = {v.display()};" for p, v in sub.values.items())
             dynamic = any(v.dynamic for v in sub.values.values())
-            return Value("attrs", "{ " + body + (" }" if body else "}"), line, end, dynamic=dynamic)
+            return Value("attrs", "{ " + shown + (" }" if shown else "}"), line, end, dynamic=dynamic)
         if kind == "function_expression":
             return Value("func", _collapse(_t(node)), line, end, dynamic=True)
         if kind == "let_expression":
@@ -251,7 +262,9 @@ class _Reader:
                 if v is not None and v.kind in ("str", "int", "path") and not v.dynamic and v.condition is None:
                     parts.append(v.text)
                 else:
-                    parts.append("${" + (v.display() if v is not None and v.kind != "str" else _collapse(_t(inner[0])) if inner else "") + "}")
+                    parts.append(
+                        "${" + (v.display() if v is not None and v.kind != "str" else _collapse(_t(inner[0])) if inner else "") + "}"
+                    )
                     dynamic = True
         text = _dedent(parts) if indented else "".join(parts)
         return Value("str", text, line, end, dynamic=dynamic)
@@ -308,7 +321,14 @@ class _Reader:
         lv, rv = self.value(left, scope, depth + 1), self.value(right, scope, depth + 1)
         if opt == "++":
             items = [*(lv.items if lv.kind == "list" else (lv,)), *(rv.items if rv.kind == "list" else (rv,))]
-            return Value("list", "[ " + " ".join(i.display() for i in items) + " ]", line, end, items=tuple(items), dynamic=any(i.dynamic for i in items))
+            return Value(
+                "list",
+                "[ " + " ".join(i.display() for i in items) + " ]",
+                line,
+                end,
+                items=tuple(items),
+                dynamic=any(i.dynamic for i in items),
+            )
         if opt == "+" and lv.kind == "str" and rv.kind == "str" and lv.condition is None and rv.condition is None:
             return Value("str", lv.text + rv.text, line, end, dynamic=lv.dynamic or rv.dynamic)
         return Value("expr", _collapse(_t(node)), line, end, dynamic=True)
@@ -329,7 +349,7 @@ class _Reader:
         name = _collapse(_t(fn)) if fn.type in ("variable_expression", "select_expression") else ""
         for prefix in _LIB_PREFIXES:
             if name.startswith(prefix):
-                name = name[len(prefix):]
+                name = name[len(prefix) :]
                 break
         return name, args
 
@@ -354,7 +374,9 @@ class _Reader:
         while stack and seen < 5000:
             n = stack.pop()
             seen += 1
-            if n.type == "select_expression" or (n.type == "variable_expression" and n.parent is not None and n.parent.type == "apply_expression"):
+            if n.type == "select_expression" or (
+                n.type == "variable_expression" and n.parent is not None and n.parent.type == "apply_expression"
+            ):
                 text = _collapse(_t(n))
                 if _FETCHER.search(text):
                     self.facts.fetchers.append((text, self._line(n)))
@@ -510,7 +532,14 @@ class _Reader:
 def _is_attrs(node: Node) -> bool:
     while node.type == "parenthesized_expression" and node.named_children:
         node = node.named_children[0]
-    return node.type in ("attrset_expression", "rec_attrset_expression", "let_expression", "with_expression", "apply_expression", "variable_expression")
+    return node.type in (
+        "attrset_expression",
+        "rec_attrset_expression",
+        "let_expression",
+        "with_expression",
+        "apply_expression",
+        "variable_expression",
+    )
 
 
 def _errors(root: Node, limit: int = 20) -> list[Unparsed]:
@@ -709,7 +738,15 @@ def parse_module(source: bytes, previous: bytes | None = None) -> Facts:
         for path, parts in merged.items():
             items = tuple(_shift(i, off) for v, off in parts for i in v.items)
             text = "[ " + " ".join(i.display() for i in items) + " ]"
-            facts.values[path] = Value("list", text, parts[0][0].line + parts[0][1], parts[-1][0].end_line + parts[-1][1], None, items, any(v.dynamic for v, _ in parts))
+            facts.values[path] = Value(
+                "list",
+                text,
+                parts[0][0].line + parts[0][1],
+                parts[-1][0].end_line + parts[-1][1],
+                None,
+                items,
+                any(v.dynamic for v, _ in parts),
+            )
             facts.offsets[path] = 0
     elif node.type == "rec_attrset_expression" or (node.type == "apply_expression" and reader.call(node)[0] in ("mkMerge", "mkIf")):
         reader.module_value(node, (), scope, None, 0)

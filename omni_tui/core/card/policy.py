@@ -25,8 +25,10 @@ def refusal(policy: PolicyConfig, card: Card) -> str | None:
     if not hits:
         return None
     what = ", ".join(hits)
-    return f"refused by policy: [policy] refuse = {what!r} matches this change ({_why(hits, card)})" if len(hits) == 1 else (
-        f"refused by policy: [policy] refuse matches {what} ({_why(hits, card)})"
+    return (
+        f"refused by policy: [policy] refuse = {what!r} matches this change ({_why(hits, card)})"
+        if len(hits) == 1
+        else (f"refused by policy: [policy] refuse matches {what} ({_why(hits, card)})")
     )
 
 
@@ -36,7 +38,7 @@ def _why(hits: list[str], card: Card) -> str:
         if h in card.counts():
             parts.append(f"{h}: {card.counts()[h]} change(s)")
         else:
-            causes = next((r["causes"] for r in card.risks if r["risk"] == h), [])
+            causes: list[dict[str, object]] = next((r["causes"] for r in card.risks if r["risk"] == h), [])
             parts.append(f"{h}: {causes[0]['why']}" if causes else h)
     return "; ".join(parts)
 

@@ -6,7 +6,8 @@ and inert, so the lines may go to a terminal as they are.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from omni_tui.core.card.categories import CATEGORIES
 from omni_tui.core.card.diff import Card
@@ -70,7 +71,12 @@ def _entry_lines(cat: str, group: str, e: dict[str, Any]) -> Iterable[str]:
             yield f"      {label}: {before}{e[key]}"
     if e.get("ref"):
         yield f"      ref: {e['ref']}"
-    if cat in ("agent_settings", "other", "git_hooks", "inputs") and ("before" in e or "after" in e) and "value" not in e and "url" not in e:
+    if (
+        cat in ("agent_settings", "other", "git_hooks", "inputs")
+        and ("before" in e or "after" in e)
+        and "value" not in e
+        and "url" not in e
+    ):
         yield f"      {e.get('before') if e.get('before') is not None else '(unset)'} → {e.get('after') if e.get('after') is not None else '(unset)'}"
     for c in e.get("changes", []):
         before = c["before"] if c["before"] is not None else "(unset)"

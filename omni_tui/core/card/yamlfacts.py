@@ -47,7 +47,9 @@ def parse_yaml(source: bytes) -> YamlFacts:
         return facts
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        facts.unparsed.append(Unparsed(int(mark.line) + 1 if mark is not None else 1, f"devenv.yaml: {getattr(exc, 'problem', None) or 'invalid YAML'}"))
+        facts.unparsed.append(
+            Unparsed(int(mark.line) + 1 if mark is not None else 1, f"devenv.yaml: {getattr(exc, 'problem', None) or 'invalid YAML'}")
+        )
         return facts
     if root is None:
         return facts
