@@ -337,3 +337,215 @@ def test_a_failed_rebuild_without_auto_rollback_leaves_the_change_and_says_so(pr
 def test_an_odd_payload_for_a_file_that_is_not_guarded_still_passes(project: Path, ws: Workspace) -> None:
     odd = {"file_path": str(project / "notes.md"), "old_string": None, "new_string": ["x"], "future_field": 1}
     assert run_hook(payload(project, "Edit", odd)) == (0, "", "")
+
+
+# -- doors that were open: where the project is found, symlinks, crashes, Bash, --install ----------------------
+
+import hook_payloads  # noqa: E402
+
+from omni_tui.agents import claude_code_hook  # noqa: E402
+
+
+def _sub_project(tmp_path: Path) -> tuple[Path, Path, Workspace]:
+    monorepo = tmp_path / "mono"
+    sub = monorepo / "services" / "api"
+    sub.mkdir(parents=True)
+    (sub / "devenv.nix").write_text(SAMPLE_DEVENV_NIX)
+    return monorepo, sub, Workspace.open(sub, env={})
+
+
+def test_an_edit_from_a_monorepo_root_above_the_project_is_gated(tmp_path: Path) -> None:
+    monorepo, sub, ws = _sub_project(tmp_path)
+    edit = {"file_path": "services/api/devenv.nix", "old_string": "pkgs.jq", "new_string": "pkgs.yq"}
+    code, out, err = run_hook(payload(monorepo, "Edit", edit), "--timeout", "0.3")  # cwd: the monorepo root
+
+    assert code == 0 and err == ""
+    (entry,) = ProposalStore(ws).entries()
+    assert entry.proposal.paths == ["devenv.nix"] and entry.status == "pending"
+    assert hook_output(out)["permissionDecision"] == "deny"
+    assert (sub / "devenv.nix").read_text() == SAMPLE_DEVENV_NIX
+
+
+def test_a_write_from_an_unrelated_cwd_is_gated_by_the_files_own_project(project: Path, ws: Workspace, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "scratch"
+    elsewhere.mkdir()
+    write = {"file_path": str(project / "devenv.nix"), "content": SAMPLE_DEVENV_NIX + "# x\n"}
+    code, out, _ = run_hook(payload(project, "Write", write, cwd=elsewhere), "--timeout", "0.2")
+    assert code == 0 and hook_output(out)["permissionDecision"] == "deny"
+    assert [e.proposal.paths for e in ProposalStore(ws).entries()] == [["devenv.nix"]]
+
+
+def test_a_write_to_a_symlink_pointing_at_devenv_nix_is_gated_as_devenv_nix(project: Path, ws: Workspace) -> None:
+    (project / "alias.nix").symlink_to(project / "devenv.nix")
+    write = {"file_path": str(project / "alias.nix"), "content": SAMPLE_DEVENV_NIX.replace("hello", "hi")}
+    code, out, _ = run_hook(payload(project, "Write", write), "--timeout", "0.2")
+    assert code == 0 and hook_output(out)["permissionDecision"] == "deny"
+    (entry,) = ProposalStore(ws).entries()
+    assert entry.proposal.paths == ["devenv.nix"] and 'env.GREET = "hi";' in entry.proposal.changes[0].new_content
+    assert (project / "devenv.nix").read_text() == SAMPLE_DEVENV_NIX
+
+
+def test_a_write_through_a_symlinked_folder_is_gated(project: Path, ws: Workspace, tmp_path: Path) -> None:
+    link = tmp_path / "shortcut"
+    link.symlink_to(project)
+    write = {"file_path": str(link / "devenv.nix"), "content": "{ }\n"}
+    code, out, _ = run_hook(payload(tmp_path, "Write", write), "--timeout", "0.2")
+    assert code == 0 and hook_output(out)["permissionDecision"] == "deny"
+    assert [e.proposal.paths for e in ProposalStore(ws).entries()] == [["devenv.nix"]]
+
+
+def test_claude_project_dir_and_dash_c_name_projects_the_path_alone_does_not_find(tmp_path: Path) -> None:
+    # The outer project guards a file inside a nested project that does not guard it itself.
+    outer = tmp_path / "outer"
+    inner = outer / "inner"
+    inner.mkdir(parents=True)
+    (outer / "devenv.nix").write_text(SAMPLE_DEVENV_NIX)
+    (outer / "omni-tui.toml").write_text('[guard]\nfiles = ["devenv.nix", "inner/secrets.nix"]\n')
+    (inner / "devenv.nix").write_text("{ }\n")
+    (inner / "secrets.nix").write_text("{ }\n")
+    outer_ws = Workspace.open(outer, env={})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    write = hook_payloads.text("claude_code_write", elsewhere, file_path=str(inner / "secrets.nix"), content="{ a = 1; }\n")
+
+    assert run_hook(write, "--timeout", "0.2") == (0, "", "")  # neither cwd nor the path's own project guards it
+    env = _env() | {"CLAUDE_PROJECT_DIR": str(outer)}
+    proc = subprocess.run(HOOK_CMD + ["--timeout", "0.2"], input=write, env=env, capture_output=True, text=True,
+                          timeout=WAIT, cwd="/")
+    assert hook_output(proc.stdout)["permissionDecision"] == "deny"
+    code, out, _ = run_hook(write, "-C", str(outer), "--timeout", "0.2")
+    assert hook_output(out)["permissionDecision"] == "deny"
+    assert [e.proposal.paths for e in ProposalStore(outer_ws).entries()] == [["inner/secrets.nix"]] * 2
+
+
+def test_writes_into_the_state_directory_are_denied(project: Path, ws: Workspace) -> None:
+    forged = {"file_path": str(ws.paths.decisions / "x.json"), "content": '{"status": "applied"}'}
+    code, out, _ = run_hook(payload(project, "Write", forged))
+    spec = hook_output(out)
+    assert code == 0 and spec["permissionDecision"] == "deny"
+    assert "inside omni-tui's state directory" in spec["permissionDecisionReason"]
+    assert not (ws.paths.decisions / "x.json").exists()
+
+
+def test_a_path_that_cannot_be_resolved_is_denied_with_one_line(project: Path, ws: Workspace) -> None:
+    (project / "loop").symlink_to(project / "loop")
+    code, out, _ = run_hook(payload(project, "Write", {"file_path": str(project / "loop"), "content": "x"}))
+    reason = hook_output(out)["permissionDecisionReason"]
+    assert code == 0 and "symlink loop" in reason and "\n" not in reason
+
+
+@pytest.mark.parametrize(
+    ("stdin", "expect"),
+    [
+        ('{"tool_name": "Write", "tool_input": ' * 5000 + "{}" + "}" * 5000, "nested too deeply"),
+        ('{"cwd": "/tmp/\\ud800x", "tool_name": "Write", "tool_input": {"file_path": "devenv.nix", "content": "x"}}',
+         "cannot resolve this path"),
+    ],
+    ids=["nested-5000-deep", "surrogate-in-cwd"],
+)
+def test_input_that_used_to_crash_the_hook_blocks_instead(stdin: str, expect: str) -> None:
+    code, out, err = run_hook(stdin)
+    assert code != 1  # Claude Code runs the tool after exit 1
+    if code == 2:
+        assert expect in err and err.count("\n") == 1
+    else:
+        assert code == 0 and expect in hook_output(out)["permissionDecisionReason"]
+
+
+def test_any_internal_error_is_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    def crash() -> claude_code_hook.HookResult:
+        raise KeyError("\x1b]0;pwned\x07boom")
+
+    assert claude_code_hook.guarded_main(crash) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("omni-tui hook: internal error (KeyError: ") and err.endswith("the tool call is blocked\n")
+    assert "\x1b" not in err and "\x07" not in err
+
+
+def test_stdin_that_is_not_utf8_blocks() -> None:
+    proc = subprocess.run(HOOK_CMD, input=b"\xff\xfe{", env=_env(), capture_output=True, timeout=WAIT, cwd="/")
+    assert proc.returncode == 2 and proc.stderr == b"omni-tui hook: stdin is not UTF-8 (byte 0)\n"
+
+
+def test_todays_edit_payload_with_prompt_id_effort_and_auto_mode_is_proposed(project: Path, ws: Workspace) -> None:
+    hook = start_hook(hook_payloads.text("claude_code_edit", project))
+    result = decided(start_decider(project, "approve"))
+    code, out, _ = finish(hook)
+    assert code == 0 and result["status"] == "applied"
+    assert result["title"] == "Edit devenv.nix: + services.postgres.enable = true;"
+    assert "already applied it to devenv.nix" in hook_output(out)["permissionDecisionReason"]
+
+
+def test_todays_bash_payload_writing_devenv_nix_is_denied_with_how_to_propose(project: Path, ws: Workspace) -> None:
+    code, out, err = run_hook(hook_payloads.text("claude_code_bash", project))
+    spec = hook_output(out)
+    assert (code, err, spec["permissionDecision"]) == (0, "", "deny")
+    assert spec["permissionDecisionReason"] == (
+        f"omni-tui: this command writes devenv.nix (sed -i), a file guarded by omni-tui in {project}: not run, nothing "
+        "was written. To change devenv.nix, use the Edit or Write tool on it (the change goes to a person in the "
+        "omni-tui cockpit), or run `omni-tui propose devenv.nix --new-content FILE --wait`."
+    )
+    assert ProposalStore(ws).entries() == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "cat > devenv.nix <<'EOF'\n{ }\nEOF",
+        "echo '{ }' | tee devenv.nix",
+        "cp /tmp/other.nix devenv.nix",
+        "mv devenv.nix devenv.nix.bak",
+        "ln -sf /tmp/other.nix devenv.nix",
+        "truncate -s 0 devenv.nix",
+        "python3 -c \"open('devenv.nix','w').write('{ }')\"",
+        "perl -pi -e 's/jq/yq/' devenv.nix",
+        "cd sub && cd .. && printf x >> ./devenv.nix",
+        "bash -c 'rm -f devenv.*'",
+    ],
+)
+def test_bash_commands_writing_a_guarded_file_are_denied(project: Path, ws: Workspace, command: str) -> None:
+    code, out, _ = run_hook(payload(project, "Bash", {"command": command}))
+    assert code == 0 and hook_output(out)["permissionDecision"] == "deny"
+    assert (project / "devenv.nix").read_text() == SAMPLE_DEVENV_NIX
+
+
+def test_install_merges_into_settings_local_json_and_is_idempotent(project: Path) -> None:
+    claude = project / ".claude"
+    claude.mkdir()
+    settings = claude / "settings.local.json"
+    settings.write_text(json.dumps({"permissions": {"allow": ["Bash(ls:*)"]}, "hooks": {"PreToolUse": [
+        {"matcher": "Bash", "hooks": [{"type": "command", "command": "my-audit"}]}]}}))
+    install = HOOK_CMD + ["--install", "-C", str(project)]
+    first = subprocess.run(install, env=_env(), capture_output=True, text=True, timeout=WAIT)
+    after_first = settings.read_text()
+    second = subprocess.run(install, env=_env(), capture_output=True, text=True, timeout=WAIT)
+
+    assert first.returncode == 0 and first.stdout == f"omni-tui: installed the hook in {settings}\n"
+    assert second.returncode == 0 and second.stdout == f"omni-tui: the hook is already in {settings}\n"
+    assert settings.read_text() == after_first
+    doc = json.loads(after_first)
+    assert doc["permissions"] == {"allow": ["Bash(ls:*)"]}
+    mine, theirs = doc["hooks"]["PreToolUse"][1], doc["hooks"]["PreToolUse"][0]
+    assert theirs == {"matcher": "Bash", "hooks": [{"type": "command", "command": "my-audit"}]}
+    assert mine["matcher"] == "Edit|MultiEdit|Write|Bash"
+    (hook,) = mine["hooks"]
+    assert hook["command"].endswith(" hook claude-code") and hook["timeout"] == 600 and hook["onFailure"] == "block"
+
+
+def test_install_refuses_broken_json_and_a_store_symlink_writing_nothing(project: Path, tmp_path: Path) -> None:
+    claude = project / ".claude"
+    claude.mkdir()
+    settings = claude / "settings.local.json"
+    settings.write_text('{"hooks": ')
+    proc = subprocess.run(HOOK_CMD + ["--install", "-C", str(project)], env=_env(), capture_output=True, text=True, timeout=WAIT)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith(f"omni-tui: {settings}: not valid JSON (") and proc.stderr.count("\n") == 1
+    assert settings.read_text() == '{"hooks": '
+
+    settings.unlink()
+    store = tmp_path / "nix-store-settings.json"
+    store.write_text("{}")
+    settings.symlink_to(store)
+    proc = subprocess.run(HOOK_CMD + ["--install", "-C", str(project)], env=_env(), capture_output=True, text=True, timeout=WAIT)
+    assert proc.returncode == 2 and "a symlink (managed elsewhere" in proc.stderr
+    assert store.read_text() == "{}"

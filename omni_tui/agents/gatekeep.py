@@ -322,8 +322,8 @@ class Answer:
     message: str
 
 
-class Stopped(Exception):
-    """A termination signal arrived while the hook waited."""
+class Stopped(BaseException):
+    """A termination signal arrived while the hook waited (a BaseException: no `except Exception` may swallow it)."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -337,8 +337,11 @@ def _stop(signum: int, _frame: object) -> None:
     raise Stopped(signum)
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
 def install_stop_handlers() -> None:
-    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+    for signum in STOP_SIGNALS:
         signal.signal(signum, _stop)
 
 
@@ -396,10 +399,15 @@ def propose_and_wait(ws: Workspace, changes: Sequence[Change], *, agent: str, ti
         changes=tuple(FileChange(path=c.rel, base_sha256=sha256_bytes(c.old), new_content=c.new) for c in changes),
     )
     store = ProposalStore(ws)
-    proposal = store.submit(proposal)
     paths = ", ".join(c.rel for c in changes)
-    card = _card(ws, proposal)
+    # A signal during submit would leave a proposal nobody withdraws: hold it until the proposal exists.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
+        proposal = store.submit(proposal)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    try:
+        card = _card(ws, proposal)
         decision = store.wait(proposal.id, timeout_s)
     except Stopped as stop:
         stop.withdrawn = _withdraw(store, proposal.id, agent, f"the {LABELS.get(agent, agent)} hook was stopped by {stop.name} before a decision")
