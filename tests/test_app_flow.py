@@ -163,10 +163,10 @@ async def test_cancel_stops_a_running_rebuild_and_the_change_is_rolled_back(proj
         await select_proposal(pilot, app, "Slow build")
         pid = app.detail.view.key
         await approve_selected(pilot)
-        await wait_for(pilot, lambda: "started" in screen_text(app) and app.job is not None, what="the rebuild running")
+        await wait_for(pilot, lambda: "started" in screen_text(app) and app.rebuilds.job is not None, what="the rebuild running")
         assert "REBUILDING" in screen_text(app)
         await pilot.press("c")
-        await wait_for(pilot, lambda: app.job is None, timeout=20, what="the rebuild to stop")
+        await wait_for(pilot, lambda: app.rebuilds.job is None, timeout=20, what="the rebuild to stop")
         decision = decision_of(ws, pid)
         assert decision.status == "rolled_back"  # auto_rollback is the default
         assert (project / "devenv.nix").read_bytes() == before
@@ -282,5 +282,5 @@ async def test_after_a_decision_the_next_pending_proposal_is_selected(project: P
             await pilot.press(key)
         await pilot.press("enter")
         await wait_for(pilot, lambda: decision_of(ws, first) is not None, what="the rejection")
-        await wait_for(pilot, lambda: app.selected_key == second, what="the next proposal selected")
+        await wait_for(pilot, lambda: app.review.selected_key == second, what="the next proposal selected")
         assert app.detail.view.title == "Second"

@@ -42,7 +42,7 @@ async def test_at_120_columns_the_proposal_diff_is_unified_so_the_change_is_read
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", with_ripgrep(project), title="Add ripgrep")
-        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+        await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
         await wait_for(pilot, lambda: unified_and_whole(app), what="the whole changed line in the proposal's diff")
         assert not side_by_side(app)
 
@@ -52,14 +52,14 @@ async def test_the_proposal_diff_follows_the_pane_width_until_s_chooses(project:
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=WIDE) as pilot:
         pid = propose_now(project, "devenv.nix", with_ripgrep(project), title="Add ripgrep")
-        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+        await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
         # Wide: old | new side by side, both whole.
         await wait_for(pilot, lambda: side_by_side(app), what="the side-by-side diff at 200 columns")
         assert any(OLD_LINE in line and NEW_LINE in line for line in screen_text(app).splitlines())
         await pilot.resize_terminal(*SIZE)
         await wait_for(pilot, lambda: unified_and_whole(app), what="the unified diff after narrowing to 120")
         # The person asks for split: it stays split whatever the width does.
-        assert app._focused_panel() == "proposals-panel"
+        assert app.main.focused_panel() == "proposals-panel"
         await pilot.press("s")
         await wait_for(pilot, lambda: side_by_side(app), what="split after s")
         await pilot.resize_terminal(*WIDE)
@@ -86,7 +86,7 @@ async def test_the_changes_diff_goes_side_by_side_when_its_panel_is_wide(project
         await wait_for(pilot, lambda: "+   packages = [ pkgs.git" in screen_text(app), what="the direct edit in Changes")
         assert not side_by_side(app)
         await pilot.press("shift+tab")
-        assert app._focused_panel() == "changes-panel"
+        assert app.main.focused_panel() == "changes-panel"
         await pilot.press("z")  # maximised: 118 columns, room for both sides
         await wait_for(pilot, lambda: side_by_side(app), what="the maximised Changes diff side by side")
         await pilot.press("s")
@@ -103,7 +103,7 @@ async def test_a_proposals_title_why_validation_and_decision_are_in_view(project
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=size) as pilot:
         pid = propose_now(project, "devenv.nix", with_ripgrep(project), title="Add ripgrep", why="faster search")
-        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+        await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
         await wait_for(pilot, lambda: "✓ Nix parses" in screen_text(app), what="the validation line")
         text = screen_text(app)
         assert "Why: faster search" in text

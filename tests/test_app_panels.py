@@ -42,14 +42,14 @@ async def test_tab_moves_between_panels_and_z_maximises_the_focused_one(project:
     app = CockpitApp(ws, poll_processes=False, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert app._focused_panel() == "proposals-panel"
+        assert app.main.focused_panel() == "proposals-panel"
         seen = []
         for _ in range(4):
             await pilot.press("tab")
-            seen.append(app._focused_panel())
+            seen.append(app.main.focused_panel())
         assert seen == ["processes-panel", "rebuild-panel", "changes-panel", "proposals-panel"]
         await pilot.press("shift+tab")
-        assert app._focused_panel() == "changes-panel"
+        assert app.main.focused_panel() == "changes-panel"
         await pilot.press("z")
         await pilot.pause()
         text = screen_text(app)
@@ -141,7 +141,7 @@ async def test_without_devenv_or_a_command_it_says_so_once_and_still_works(proje
         await pilot.pause(0.2)
         assert notices(app, "no rebuild command") == 1
         pid = propose_now(project, "devenv.nix", (project / "devenv.nix").read_text() + "\n", title="Newline")
-        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal")
+        await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal")
         assert app.check_action("approve", ()) is None
         assert app.check_action("reject", ()) is True
         (project / "devenv.nix").write_text("{ }\n")
@@ -169,13 +169,13 @@ async def test_a_real_process_appears_its_log_opens_and_stop_asks_first(project:
     ws = open_workspace(project)
     app = CockpitApp(ws, watch=False)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.processes is not None and any(p.pid == project_process.pid for p in app.processes.processes),
+        await wait_for(pilot, lambda: app.review.processes is not None and any(p.pid == project_process.pid for p in app.review.processes.processes),
                        what="the process in the snapshot")
         await wait_for(pilot, lambda: str(project_process.pid) in screen_text(app), what="its pid in the table")
         assert "psutil" in screen_text(app)
         await pilot.press("tab")  # Proposals → Processes
-        assert app._focused_panel() == "processes-panel"
-        await wait_for(pilot, lambda: app.selected_process is not None, what="a selected process")
+        assert app.main.focused_panel() == "processes-panel"
+        await wait_for(pilot, lambda: app.review.selected_process is not None, what="a selected process")
         await pilot.press("l")
         await wait_for(pilot, lambda: ready(app, ProcessLogScreen), what="the log screen")
         await pilot.press("escape")

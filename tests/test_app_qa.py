@@ -24,13 +24,13 @@ async def test_a_proposal_arriving_after_a_decision_is_selected(project: Path) -
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE) as pilot:
         first = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="First")
-        await wait_for(pilot, lambda: app.selected_key == first, what="the first proposal selected")
+        await wait_for(pilot, lambda: app.review.selected_key == first, what="the first proposal selected")
         await approve_selected(pilot)
         await wait_for(pilot, lambda: getattr(decision_of(ws, first), "status", None) == "applied", what="the approval")
         await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the rebuild's end")
         # Nothing is pending now; the agent sends its next proposal.
         second = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.fd"), title="Second")
-        await wait_for(pilot, lambda: app.selected_key == second, what="the new proposal selected")
+        await wait_for(pilot, lambda: app.review.selected_key == second, what="the new proposal selected")
         await wait_for(pilot, lambda: app.detail.view is not None and app.detail.view.title == "Second", what="its detail")
         # `r` now acts on the new one, not on the applied one.
         await pilot.press("r")
@@ -44,7 +44,7 @@ async def test_a_reason_typed_and_entered_at_once_is_the_reason_recorded(project
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.mysql57"), title="MySQL")
-        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+        await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
         await pilot.press("r")
         await wait_for(pilot, lambda: ready(app, RejectScreen), what="the reject modal")
         reason = "no mysql please"
@@ -62,14 +62,14 @@ async def test_text_typed_and_saved_at_once_in_the_editor_is_what_is_approved(pr
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
-        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+        await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
         await pilot.press("e")
         await wait_for(pilot, lambda: ready(app, EditScreen), what="the editor")
         for char in "# ok":
             app.post_message(events.Key("space" if char == " " else char, char))
         app.post_message(events.Key("ctrl+s", None))
         await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal after saving")
-        assert app.edited[pid]["devenv.nix"].startswith("# ok")
+        assert app.review.edited[pid]["devenv.nix"].startswith("# ok")
 
 
 @pytest.mark.parametrize("size", [SIZE, (80, 24)])
@@ -79,8 +79,8 @@ async def test_a_long_title_is_cropped_so_the_state_and_check_stay_in_view(proje
     title = "Add ripgrep and a local Redis for the job queue, and the MySQL client for imports"
     async with app.run_test(size=size) as pilot:
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title=title)
-        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
-        await wait_for(pilot, lambda: app.validations.get(pid), what="the validation")
+        await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
+        await wait_for(pilot, lambda: app.review.validations.get(pid), what="the validation")
 
         def queue_line() -> str:
             return next((line for line in screen_text(app).splitlines() if "test-agent " in line and "Add rip" in line), "")
@@ -105,14 +105,14 @@ async def test_the_accept_edits_modal_validates_the_direct_edits_and_blocks_a_sy
         await wait_for(pilot, lambda: not isinstance(app.screen, ApproveScreen), what="the modal closed")
 
         (project / "devenv.nix").write_text(edited(project, "pkgs.htop ];", "pkgs.htop ;"))
-        await wait_for(pilot, lambda: "−1" in screen_text(app) and app._unapproved(), what="the broken edit shown")
+        await wait_for(pilot, lambda: "−1" in screen_text(app) and app.review.unapproved(), what="the broken edit shown")
         await pilot.press("A")
         await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the accept confirmation")
         await wait_for(pilot, lambda: all(s in screen_text(app) for s in ("Cannot approve", "✗ Nix", "devenv.nix:")),
                        what="the syntax error blocking")
         await pilot.press("y")  # blocked: nothing happens
         await pilot.pause(0.3)
-        assert isinstance(app.screen, ApproveScreen) and app.job is None
+        assert isinstance(app.screen, ApproveScreen) and app.rebuilds.job is None
 
 
 async def test_the_accept_edits_modal_names_an_edit_that_is_not_utf8(project: Path) -> None:
@@ -133,7 +133,7 @@ async def test_the_open_approve_modal_shows_a_validation_that_finishes_after_it_
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
-        await wait_for(pilot, lambda: app.selected_key == pid and app.validations.get(pid), what="the proposal checked")
+        await wait_for(pilot, lambda: app.review.selected_key == pid and app.review.validations.get(pid), what="the proposal checked")
         await pilot.press("a")
         await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
         assert "base current" in screen_text(app) and "Cannot approve" not in screen_text(app)
@@ -142,7 +142,7 @@ async def test_the_open_approve_modal_shows_a_validation_that_finishes_after_it_
         assert "stale" in screen_text(app)
         await pilot.press("y")
         await pilot.pause(0.3)
-        assert isinstance(app.screen, ApproveScreen) and app.job is None
+        assert isinstance(app.screen, ApproveScreen) and app.rebuilds.job is None
 
 
 async def test_the_cockpits_own_rebuild_is_not_listed_as_a_project_process(project: Path) -> None:
@@ -162,7 +162,7 @@ async def test_the_cockpits_own_rebuild_is_not_listed_as_a_project_process(proje
     try:
         async with app.run_test(size=SIZE) as pilot:
             pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
-            await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+            await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
             await approve_selected(pilot)
 
             def sleeper() -> int | None:
@@ -174,10 +174,10 @@ async def test_the_cockpits_own_rebuild_is_not_listed_as_a_project_process(proje
             rebuild_pid = await wait_for(pilot, sleeper, what="the rebuild's sleep running")
             seen = []
             # Two snapshots taken while it runs: the project's process is there, the rebuild's are not.
-            await wait_for(pilot, lambda: (app.processes not in seen and seen.append(app.processes)) or len(seen) > 2,
+            await wait_for(pilot, lambda: (app.review.processes not in seen and seen.append(app.review.processes)) or len(seen) > 2,
                            what="two fresh process scans")
-            pids = {p.pid for p in app.processes.processes}
-            names = {p.name for p in app.processes.processes}
+            pids = {p.pid for p in app.review.processes.processes}
+            names = {p.name for p in app.review.processes.processes}
             assert worker.pid in pids
             assert rebuild_pid not in pids and "sleep" not in names and "sh" not in names
             assert "REBUILDING" in screen_text(app)
@@ -200,11 +200,11 @@ async def honcho_cockpit(project: Path, select: str) -> AsyncIterator[tuple[Cock
     try:
         app = CockpitApp(open_workspace(project), watch=False)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.processes is not None and {"honcho", "web", "worker"} <= {p.name for p in app.processes.processes},
+            await wait_for(pilot, lambda: app.review.processes is not None and {"honcho", "web", "worker"} <= {p.name for p in app.review.processes.processes},
                            what="honcho and its processes in the table")
             await pilot.press("tab")  # Proposals → Processes
             app.process_table.select_name(select)
-            await wait_for(pilot, lambda: app.selected_process == select, what=f"the {select} row selected")
+            await wait_for(pilot, lambda: app.review.selected_process == select, what=f"the {select} row selected")
             yield app, pilot, honcho
     finally:
         honcho.close()
@@ -231,7 +231,7 @@ async def test_a_rebuild_run_elsewhere_streams_here_and_approving_meanwhile_says
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
-        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+        await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
         other = subprocess.Popen(cli("rebuild", "-C", str(project)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         await wait_for(pilot, lambda: "following its log" in screen_text(app), what="the other rebuild followed here")
         await wait_for(pilot, lambda: "step-two" in screen_text(app), what="its log streaming here")
@@ -254,7 +254,7 @@ async def test_an_applied_proposal_says_it_is_applied_not_that_there_is_nothing_
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
-        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+        await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
         await approve_selected(pilot)
         await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the rebuild's end")
         # the change that was applied, from the backups (tests/test_app_history.py: without them)
@@ -270,9 +270,9 @@ async def test_every_theme_in_the_palette_can_be_chosen_with_a_proposal_and_a_pa
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
-        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+        await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
         await pilot.press("enter", "space")  # its only hunk left out: drawn in $foreground-disabled
-        await wait_for(pilot, lambda: app.hunks.get((pid, "devenv.nix")) == set(), what="the hunk left out")
+        await wait_for(pilot, lambda: app.review.hunks.get((pid, "devenv.nix")) == set(), what="the hunk left out")
         for name in sorted(app.available_themes):
             app.theme = name
             await pilot.pause()
@@ -300,10 +300,10 @@ async def test_edit_after_leaving_out_a_hunk_starts_from_what_approving_would_wr
     two_hunks = edited(project, '"hello"', '"bonjour"').replace('echo "$GREET from devenv"', 'echo "$GREET from the shell"')
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", two_hunks, title="Two hunks")
-        await wait_for(pilot, lambda: app.selected_key == pid and app.detail.diff.hunk_count == 2, what="the two-hunk proposal")
+        await wait_for(pilot, lambda: app.review.selected_key == pid and app.detail.diff.hunk_count == 2, what="the two-hunk proposal")
         await pilot.press("enter")  # into its diff, on the first hunk
         await pilot.press("space")  # leave the first hunk (the greeting) out
-        await wait_for(pilot, lambda: app.hunks.get((pid, "devenv.nix")) == {1}, what="only the second hunk chosen")
+        await wait_for(pilot, lambda: app.review.hunks.get((pid, "devenv.nix")) == {1}, what="only the second hunk chosen")
         await pilot.press("e")
         await wait_for(pilot, lambda: ready(app, EditScreen), what="the editor")
         text = app.screen.query_one(TextArea).text
@@ -317,8 +317,8 @@ async def test_approving_an_edit_that_breaks_the_syntax_is_blocked_in_the_modal(
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Ripgrep")
-        await wait_for(pilot, lambda: app.selected_key == pid and app.validations.get(pid), what="the proposal checked")
-        assert app.validations[pid][0].ok
+        await wait_for(pilot, lambda: app.review.selected_key == pid and app.review.validations.get(pid), what="the proposal checked")
+        assert app.review.validations[pid][0].ok
         await pilot.press("e")
         await wait_for(pilot, lambda: ready(app, EditScreen), what="the editor")
         await pilot.press("{", "{", "ctrl+s")
@@ -327,7 +327,7 @@ async def test_approving_an_edit_that_breaks_the_syntax_is_blocked_in_the_modal(
         assert "✗ Nix" in screen_text(app) and "edited by you" in screen_text(app)
         await pilot.press("y")
         await pilot.pause(0.3)
-        assert isinstance(app.screen, ApproveScreen) and app.job is None
+        assert isinstance(app.screen, ApproveScreen) and app.rebuilds.job is None
 
 
 async def test_at_80_columns_a_long_workspace_path_gives_way_to_what_is_waiting(project: Path) -> None:

@@ -35,9 +35,9 @@ async def test_an_escape_sequence_in_a_title_never_reaches_the_terminal_while_it
     app = CockpitApp(ws, poll_processes=False)
     title = "Add ripgrep \x1b[31mred\x1b[0m \x1b]0;pwned\x07 now"
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await wait_for(pilot, lambda: app._known_pending is not None, what="the queue loaded")  # so it is new
+        await wait_for(pilot, lambda: app.review.known_pending is not None, what="the queue loaded")  # so it is new
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title=title)
-        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+        await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
         await wait_for(pilot, lambda: "New proposal" in screen_text(app), what="the notification")
         assert rendered_controls(app) == []
         await pilot.press("r")
@@ -66,14 +66,14 @@ async def test_a_rejected_proposal_shows_what_it_proposed_not_an_undo_of_later_e
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE) as pilot:
         rejected = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.uv"), title="Add uv")
-        await wait_for(pilot, lambda: app.selected_key == rejected, what="the proposal selected")
+        await wait_for(pilot, lambda: app.review.selected_key == rejected, what="the proposal selected")
         await pilot.press("r")
         await wait_for(pilot, lambda: ready(app, RejectScreen), what="the reject modal")
         await pilot.press(*"not now", "enter")
         await wait_for(pilot, lambda: "rejected by" in screen_text(app), what="the rejection shown")
         assert app.detail.diff.hunk_count == 1
         other = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.fd"), title="Add fd")
-        await wait_for(pilot, lambda: app.selected_key == other, what="the new proposal selected")
+        await wait_for(pilot, lambda: app.review.selected_key == other, what="the new proposal selected")
         # Someone edits the file directly, elsewhere in it; then the person looks at the rejected one again.
         text = (project / "devenv.nix").read_text()
         first = text.splitlines()[0]
@@ -94,7 +94,7 @@ async def test_states_read_as_words_after_a_failed_rebuild(project: Path) -> Non
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.nope"), title="Nope")
-        await wait_for(pilot, lambda: app.selected_key == pid, what="the proposal selected")
+        await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
         await approve_selected(pilot)
         await wait_for(pilot, lambda: getattr(ProposalStore(ws).decision(pid), "status", None) == "rolled_back", what="the rollback")
         await wait_for(pilot, lambda: "· rolled" in screen_text(app) and "by root" in screen_text(app), what="the end shown")

@@ -33,7 +33,7 @@ async def test_r_then_the_reason_and_enter_at_once_rejects_with_that_reason(proj
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.mysql57"), title="MySQL")
-        await wait_for(pilot, lambda: app.selected_key == pid and app.detail.view is not None, what="the proposal shown")
+        await wait_for(pilot, lambda: app.review.selected_key == pid and app.detail.view is not None, what="the proposal shown")
         burst(app, "rquite risky", then="enter")
         await wait_for(pilot, lambda: ProposalStore(ws).decision(pid) is not None, what="the rejection")
         assert ProposalStore(ws).decision(pid).reason == "quite risky"
@@ -45,7 +45,7 @@ async def test_r_then_the_reason_at_once_fills_the_modal(project: Path) -> None:
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.mysql57"), title="MySQL")
-        await wait_for(pilot, lambda: app.selected_key == pid and app.detail.view is not None, what="the proposal shown")
+        await wait_for(pilot, lambda: app.review.selected_key == pid and app.detail.view is not None, what="the proposal shown")
         burst(app, "rpin it")
         await wait_for(pilot, lambda: ready(app, RejectScreen) and app.screen.reason == "pin it",
                        what="the reason typed into the modal")
@@ -61,11 +61,11 @@ async def test_e_then_typing_and_save_at_once_keeps_every_key(project: Path, bui
     async with app.run_test(size=SIZE) as pilot:
         proposed = edited(project, "pkgs.jq", "pkgs.jq pkgs.mysql57")
         pid = propose_now(project, "devenv.nix", proposed, title="MySQL")
-        await wait_for(pilot, lambda: app.selected_key == pid and app.detail.view is not None, what="the proposal shown")
+        await wait_for(pilot, lambda: app.review.selected_key == pid and app.detail.view is not None, what="the proposal shown")
         burst(app, "e# ok", then="enter")
         burst(app, "", then="ctrl+s")
-        await wait_for(pilot, lambda: pid in app.edited, what="the edit kept")
-        assert app.edited[pid]["devenv.nix"] == "# ok\n" + proposed
+        await wait_for(pilot, lambda: pid in app.review.edited, what="the edit kept")
+        assert app.review.edited[pid]["devenv.nix"] == "# ok\n" + proposed
         assert not isinstance(app.screen, EditScreen)
         await wait_for(pilot, lambda: "edited by you" in screen_text(app), what="the proposal marked as edited")
 
@@ -183,7 +183,7 @@ async def test_a_rebuild_in_another_cockpit_is_named_by_the_proposals_title(proj
             # The read-only log's progress row names it the same way, not "approve by bob".
             await wait_for(pilot, lambda: "approve “Add curl” by bob" in app.log_view.progress_text(), what="the progress row")
             # What `a` on another proposal answers meanwhile.
-            assert app._busy_reason().startswith("The gate is busy: approve of “Add curl” by bob (pid ")
+            assert app.review.busy_reason().startswith("The gate is busy: approve of “Add curl” by bob (pid ")
     finally:
         release.write_text("")
         holder.wait(30)
@@ -205,7 +205,7 @@ async def test_the_progress_row_ends_on_the_duration_the_decision_records(projec
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.htop"), title="Htop")
-        await wait_for(pilot, lambda: app.selected_key == pid and app.check_action("approve", ()) is True, what="the proposal")
+        await wait_for(pilot, lambda: app.review.selected_key == pid and app.check_action("approve", ()) is True, what="the proposal")
         await approve_selected(pilot)
         await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the outcome")
         duration = ProposalStore(ws).decision(pid).duration_s

@@ -81,7 +81,7 @@ async def test_several_changed_files_get_a_selector_and_f_switches(project: Path
         await wait_for(pilot, lambda: " devenv.nix │ .envrc " in screen_text(app), what="the file selector")
         await pilot.press("tab")  # Proposals → Processes? no: the queue has focus; tab goes to the next panel
         await pilot.press("shift+tab", "shift+tab")
-        assert app._focused_panel() == "changes-panel"
+        assert app.main.focused_panel() == "changes-panel"
         assert app.changes_diff.path == "devenv.nix"
         await pilot.press("f")
         await wait_for(pilot, lambda: app.changes_diff.path == ".envrc", what="the selector to switch files")

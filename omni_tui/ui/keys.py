@@ -42,6 +42,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("revert_direct", "u", "Revert", "Revert the unapproved direct edits to the baseline", "changes"),
     ActionSpec("cancel_rebuild", "c", "Cancel", "Cancel the running rebuild", "rebuild"),
     ActionSpec("rollback", "b", "Rollback", "Roll back the failed rebuild's change to the previous content", "rebuild"),
+    ActionSpec("resolve_tampered", "T", "Resolve", "Show what was tampered with (files the audit log does not vouch for) and re-baseline, recorded as your decision", "global"),
     ActionSpec("restart_process", "R", "Restart", "Restart the selected process (after a confirmation)", "processes"),
     ActionSpec("stop_process", "x", "Stop", "Stop the selected process (after a confirmation)", "processes"),
     ActionSpec("process_log", "l", "Log", "Show the selected process's log", "processes"),
@@ -76,17 +77,17 @@ def default_bindings() -> list[Binding]:
 
 def _normalise_key(key: str) -> str:
     """Accept what people write in a config ("?", "Space", "ctrl+S") and give Textual's key names."""
-    from textual.keys import _character_to_key
+    from omni_tui.ui.textual_compat import character_to_key
 
     parts = [part.strip() for part in key.split(",") if part.strip()]
     normalised: list[str] = []
     for part in parts:
         if len(part) == 1:
-            normalised.append(_character_to_key(part))
+            normalised.append(character_to_key(part))
             continue
         *modifiers, last = part.split("+")
         # With modifiers a letter means the key, not its shifted character: "ctrl+Q" is ctrl+q.
-        last = _character_to_key(last.lower()) if len(last) == 1 else last.lower()
+        last = character_to_key(last.lower()) if len(last) == 1 else last.lower()
         normalised.append("+".join([m.lower() for m in modifiers] + [last]))
     return ",".join(normalised)
 

@@ -6,10 +6,26 @@ touches the disk or a subprocess.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+from omni_tui.core.review import Check, CheckKey
+
+if TYPE_CHECKING:
+    from omni_tui.core.buildlog import BuildProgress
+    from omni_tui.core.gate import GateState
+    from omni_tui.core.history import AppliedChange
+    from omni_tui.core.processes.model import ProcessSnapshot
+    from omni_tui.core.proposals import Decision, ProposalEntry, Quarantined
+    from omni_tui.core.rebuild import RebuildOutcome
+
+
+# The messages are dataclasses (Textual calls `__post_init__`); eq=False keeps them hashable by
+# identity, as Textual's own messages are. `can_replace`: a newer full snapshot of the same thing,
+# still queued, supersedes an older one (the app applies only the newest).
 
 
 @dataclass(frozen=True)
@@ -25,120 +41,122 @@ class GuardedFile:
         return self.baseline != self.current
 
 
+@dataclass(eq=False)
 class FileChanged(Message):
     """The guarded files were (re)read: every guarded file, in configured order."""
 
-    def __init__(self, files: tuple[GuardedFile, ...]) -> None:
-        super().__init__()
-        self.files = files
+    files: tuple[GuardedFile, ...]
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FileChanged)
 
 
+@dataclass(eq=False)
 class GateChanged(Message):
     """The gate state was recomputed (after a file, proposal, decision or lock change)."""
 
-    def __init__(self, state: Any) -> None:
-        super().__init__()
-        self.state = state
+    state: GateState
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, GateChanged)
 
 
+@dataclass(eq=False)
 class ProposalsChanged(Message):
     """The proposal store was re-listed: entries (proposal + status + decision), quarantined files, and
     for the decided ones shown the change the gate wrote (`core.history.AppliedChange` or None, by id)."""
 
-    def __init__(self, entries: tuple[Any, ...], quarantined: tuple[Any, ...], history: Mapping[str, Any] | None = None) -> None:
-        super().__init__()
-        self.entries = entries
-        self.quarantined = quarantined
-        self.history = dict(history or {})
+    entries: tuple[ProposalEntry, ...]
+    quarantined: tuple[Quarantined, ...]
+    history: Mapping[str, AppliedChange | None] = field(default_factory=dict)
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ProposalsChanged)
 
 
+@dataclass(eq=False)
 class ValidationReady(Message):
-    """`Gate.validate` finished for one proposal (it may spawn nix-instantiate, hence a worker)."""
+    """A check finished (it may spawn nix-instantiate, hence a worker): which one, its result, and
+    which run of it (`generation`: results of superseded runs are dropped)."""
 
-    def __init__(self, proposal_id: str, validation: Any, error: str | None = None, generation: int = 0) -> None:
-        super().__init__()
-        self.proposal_id = proposal_id
-        self.generation = generation  # which request this answers: results of superseded runs are dropped
-        self.validation = validation
-        self.error = error
+    key: CheckKey
+    check: Check
+    generation: int = 0
 
 
+@dataclass(eq=False)
 class ProcessesRefreshed(Message):
     """A fresh `ProcessSnapshot` from `core.processes.collect`."""
 
-    def __init__(self, snapshot: Any) -> None:
-        super().__init__()
-        self.snapshot = snapshot
+    snapshot: ProcessSnapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ProcessesRefreshed)
 
 
+@dataclass(eq=False)
 class RebuildStarted(Message):
     """A gate operation that rebuilds began: what it is and which command runs."""
 
-    def __init__(self, title: str, command: str) -> None:
-        super().__init__()
-        self.title = title
-        self.command = command
+    title: str
+    command: str
 
 
+@dataclass(eq=False)
 class RebuildLines(Message):
     """A batch of display lines from the running rebuild (posted every ~50 ms), with the progress then."""
 
-    def __init__(self, lines: tuple[str, ...], progress: Any) -> None:
-        super().__init__()
-        self.lines = lines
-        self.progress = progress
+    lines: tuple[str, ...]
+    progress: BuildProgress | None
 
 
+@dataclass(eq=False)
 class RebuildStage(Message):
     """The gate reported a stage of the operation (validating, applying, rebuilding, rolling back...)."""
 
-    def __init__(self, stage: str) -> None:
-        super().__init__()
-        self.stage = stage
+    stage: str
 
 
+@dataclass(eq=False)
 class RebuildFinished(Message):
     """The gate operation ended: its decision, or the one-line error that stopped it before a decision."""
 
-    def __init__(self, title: str, decision: Any | None, error: str | None, progress: Any = None, outcome: Any = None) -> None:
-        super().__init__()
-        self.title = title
-        self.decision = decision
-        self.error = error
-        self.progress = progress
-        self.outcome = outcome  # the RebuildOutcome when the command ran (cancelled, timed out, exit code)
+    title: str
+    decision: Decision | None
+    error: str | None
+    progress: BuildProgress | None = None
+    outcome: RebuildOutcome | None = None  # when the command ran (cancelled, timed out, exit code)
 
 
+@dataclass(eq=False)
 class ProcessLogLines(Message):
     """The latest tail (last N lines) of one process's log, or why it cannot be read."""
 
-    def __init__(self, name: str, lines: tuple[str, ...], error: str | None = None) -> None:
-        super().__init__()
-        self.name = name
-        self.lines = lines
-        self.error = error
+    name: str
+    lines: tuple[str, ...]
+    error: str | None = None
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ProcessLogLines) and message.name == self.name
 
 
+@dataclass(eq=False)
 class ActionDone(Message):
     """A short background action (revert, process restart/stop, guard capture) ended: say what happened."""
 
-    def __init__(self, text: str, error: bool = False) -> None:
-        super().__init__()
-        self.text = text
-        self.error = error
+    text: str
+    error: bool = False
 
 
+@dataclass(eq=False)
 class RemoteRebuildLog(Message):
     """The log of a rebuild another cockpit (or `omni-tui rebuild`) runs was found and is being followed."""
 
-    def __init__(self, path: str) -> None:
-        super().__init__()
-        self.path = path
+    path: str
 
 
+@dataclass(eq=False)
 class RemoteRebuildEnded(Message):
     """The other process released the gate and its log was read to the end."""
 
-    def __init__(self, path: str | None) -> None:
-        super().__init__()
-        self.path = path
+    path: str | None

@@ -296,6 +296,8 @@ def start_theme(app: App[Any], name: str) -> str | None:
     """
     from textual.app import App
 
+    from omni_tui.ui.textual_compat import refresh_truecolor_filter
+
     problem = None
     if name not in app.available_themes:
         problem = _unknown_theme(app, name)
@@ -309,7 +311,7 @@ def start_theme(app: App[Any], name: str) -> str | None:
     palette = log_terminal_theme(theme)
     app.set_reactive(App.ansi_theme_dark, palette)
     app.set_reactive(App.ansi_theme_light, palette)
-    app._refresh_truecolor_filter(palette)
+    refresh_truecolor_filter(app, palette)
     app.stylesheet.set_variables(app.get_css_variables())  # the first parse uses the chosen theme's
     return problem
 

@@ -21,6 +21,7 @@ from omni_tui.core.buildlog import BuildLogParser, DisplayLine
 from omni_tui.core.errors import OmniError
 from omni_tui.core.history import HISTORY_STATUSES, entry_change
 from omni_tui.core.rebuild import RebuildOutcome, RebuildRunner, runner_for
+from omni_tui.core.review import DIRECT_EDITS, Check, CheckKey
 from omni_tui.ui import presenters
 from omni_tui.ui.messages import (
     ActionDone,
@@ -105,7 +106,6 @@ def read_proposals(store: Any) -> tuple[tuple[Any, ...], tuple[Any, ...], dict[s
     return entries, tuple(store.quarantined()), history_cache(store).read(store.ws, entries)
 
 
-def post_workspace(app: App, ws: Any, gate: Any, store: Any, *, files: bool = True, proposals: bool = True) -> None:
 def reap_orphans(app: App, gate: Any) -> None:
     """A starting cockpit stops a rebuild left running by a cockpit that died mid-rebuild, and says so."""
     try:
@@ -116,6 +116,7 @@ def reap_orphans(app: App, gate: Any) -> None:
         app.call_from_thread(app.notify, message, title="Orphaned rebuild", severity="warning", timeout=30)
 
 
+def post_workspace(app: App, ws: Any, gate: Any, store: Any, *, files: bool = True, proposals: bool = True) -> None:
     """Read what changed and post it: files first (the 150 ms path), then proposals, then the gate state."""
     if files:
         app.post_message(FileChanged(read_guarded(ws)))
@@ -220,14 +221,14 @@ class ProcessPoller:
         self.app = app
         self.root = root
         self.interval_s = max(0.2, interval_s)
-        self.stop_event = threading.Event()
         self.unmanaged_after_s = unmanaged_after_s
+        self.stop_event = threading.Event()
 
     def run(self) -> None:
         from omni_tui.core.processes import monitor_for  # here, not at import: psutil and friends cost start-up time
 
-        while not self.stop_event.is_set():
         monitor = monitor_for(self.root, unmanaged_after_s=self.unmanaged_after_s)
+        while not self.stop_event.is_set():
             try:
                 snapshot = monitor.collect()
             except Exception as exc:  # a backend bug must not kill the panel; say it and go on polling
@@ -242,13 +243,9 @@ def validate_proposal(app: App, gate: Any, proposal: Any, generation: int = 0) -
     try:
         validation = gate.validate(proposal)
     except OmniError as exc:
-        app.post_message(ValidationReady(proposal.id, None, str(exc), generation))
+        app.post_message(ValidationReady(CheckKey.proposal(proposal.id), Check(None, str(exc)), generation))
     else:
-        app.post_message(ValidationReady(proposal.id, validation, None, generation))
-
-
-# The ValidationReady key of the direct edits' check (not a proposal id: ids are timestamps).
-DIRECT_EDITS = "direct edits"
+        app.post_message(ValidationReady(CheckKey.proposal(proposal.id), Check(validation, None), generation))
 
 
 def validate_direct_edits(app: App, ws: Any, paths: list[str], generation: int = 0) -> None:
@@ -258,21 +255,21 @@ def validate_direct_edits(app: App, ws: Any, paths: list[str], generation: int =
     try:
         validation = validate_on_disk({path: ws.read_current(path) for path in paths}, max_bytes=ws.config.guard.max_bytes)
     except OmniError as exc:
-        app.post_message(ValidationReady(DIRECT_EDITS, None, str(exc), generation))
+        app.post_message(ValidationReady(DIRECT_EDITS, Check(None, str(exc)), generation))
     else:
-        app.post_message(ValidationReady(DIRECT_EDITS, validation, None, generation))
+        app.post_message(ValidationReady(DIRECT_EDITS, Check(validation, None), generation))
 
 
-def validate_texts(app: App, key: str, contents: dict[str, str], max_bytes: int, generation: int = 0) -> None:
+def validate_texts(app: App, key: CheckKey, contents: dict[str, str], max_bytes: int, generation: int = 0) -> None:
     """Check texts about to be written (an edited or partly approved proposal): UTF-8, size, Nix parse."""
     from omni_tui.core.validate import validate_contents
 
     try:
         validation = validate_contents(contents, max_bytes=max_bytes)
     except OmniError as exc:
-        app.post_message(ValidationReady(key, None, str(exc), generation))
+        app.post_message(ValidationReady(key, Check(None, str(exc)), generation))
     else:
-        app.post_message(ValidationReady(key, validation, None, generation))
+        app.post_message(ValidationReady(key, Check(validation, None), generation))
 
 
 RebuildOperation = Callable[[Callable[[], RebuildOutcome], Callable[[str], None]], Any]

@@ -18,6 +18,7 @@ from textual.widgets import Footer, Label, Static, TextArea
 
 from omni_tui.ui.screens.confirm import ConfirmScreen
 from omni_tui.ui.syntax import nix_language
+from omni_tui.ui.textual_compat import after_type_ahead
 
 
 class EditScreen(ModalScreen[str | None]):
@@ -93,9 +94,8 @@ class EditScreen(ModalScreen[str | None]):
 
     def action_save(self) -> None:
         # ctrl+s is handled as it arrives (even before this screen is mounted); keys typed just before
-        # it may still be queued, for this screen (typed before the TextArea had focus) and then for the
-        # TextArea (a paste, tmux send-keys). Save once both have taken them.
-        self.call_later(lambda: self.query_one(TextArea).call_later(self._save_typed))
+        # it may still be queued (type-ahead, see omni_tui.ui.textual_compat): save once they are in.
+        after_type_ahead(self, self.query_one(TextArea), self._save_typed)
 
     def _save_typed(self) -> None:
         if self.is_active:

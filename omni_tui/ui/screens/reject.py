@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from omni_tui.ui.textual_compat import after_type_ahead
 from omni_tui.ui.widgets.proposal_queue import plain
 
 
@@ -66,11 +67,10 @@ class RejectScreen(ModalScreen[str | None]):
             self.query_one(Input).insert_text_at_cursor(event.character)
 
     def action_submit(self) -> None:
-        # enter is a priority binding, handled as it arrives (even before this screen is mounted);
-        # the characters typed before it are still queued, for this screen (typed before its Input
-        # had focus) and then for the Input (a fast typist, a paste, tmux send-keys). Read the reason
-        # once both have taken them.
-        self.call_later(lambda: self.query_one(Input).call_later(self._submit_typed))
+        # enter is a priority binding, handled as it arrives (even before this screen is mounted); the
+        # characters typed before it may still be queued (type-ahead, see omni_tui.ui.textual_compat):
+        # read the reason once they are in.
+        after_type_ahead(self, self.query_one(Input), self._submit_typed)
 
     def _submit_typed(self) -> None:
         if not self.is_active:

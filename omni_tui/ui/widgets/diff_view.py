@@ -28,6 +28,7 @@ from textual.strip import Strip
 
 from omni_tui.core.highlight import TOKEN_TYPES, Highlighter, language_for, prepare, prepared, prepared_any
 from omni_tui.core.textdiff import Cell, FileDiff, SplitRow, UnifiedRow, diff_texts
+from omni_tui.ui.textual_compat import LazyComponentClasses
 
 CSS_PATH = Path(__file__).with_name("diff_view.tcss")
 """The stylesheet mapping the component classes to the omni themes' `$diff-*` variables."""
@@ -66,7 +67,7 @@ class _Note:
     text: str
 
 
-class DiffView(ScrollView, can_focus=True):
+class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
     """Shows one file's diff; `n`/`p`-style hunk navigation and per-hunk selection are methods."""
 
     _TOKEN_CLASSES = frozenset(f"diff-view--tok-{kind}" for kind in TOKEN_TYPES)
@@ -614,13 +615,12 @@ class DiffView(ScrollView, can_focus=True):
         self._cache.clear()
         self.refresh()
 
-    def _get_component_classes(self) -> frozenset[str]:  # type: ignore[override]
+    def left_out_component_classes(self) -> frozenset[str]:
         # Textual (8.2.8, pinned) styles every component class on every restyle of the widget: 29
         # of them cost ≈ 4 ms per DiffView per restyle, and the first frame restyles each view two
         # or three times. Until this process highlights anything, the 15 token classes are left
         # out (the rows are plain); `_prepare_highlight` adds them (docs/performance.md).
-        classes = super()._get_component_classes()
-        return classes if self._tokens_styled else classes - self._TOKEN_CLASSES
+        return frozenset() if self._tokens_styled else self._TOKEN_CLASSES
 
     def _highlighter(self, side: Literal["old", "new"]) -> Highlighter:
         h = self._highlighters.get(side)

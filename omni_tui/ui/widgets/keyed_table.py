@@ -17,6 +17,8 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
+from omni_tui.ui.textual_compat import require_update_dimensions
+
 
 class KeyedTable(DataTable):
     """Subclasses set `COLUMNS` ((key, label), ...) and implement `_restyle` and `_selection`."""
@@ -48,7 +50,7 @@ class KeyedTable(DataTable):
         if column is not None and column.auto_width and width > column.content_width:
             # update_cell has already moved the render caches on: the next frame draws the new width.
             column.content_width = width
-            self._require_update_dimensions = True  # the scrollable width follows on idle
+            require_update_dimensions(self)  # the scrollable width follows on idle
             self.refresh()
 
     def _announce(self) -> None:

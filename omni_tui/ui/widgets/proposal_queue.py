@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.widgets.data_table import ColumnKey
 
 from omni_tui.core.terminal import inert
+from omni_tui.ui.textual_compat import require_update_dimensions
 from omni_tui.ui.widgets.colours import theme_colour
 from omni_tui.ui.widgets.keyed_table import KeyedTable
 
@@ -151,7 +152,7 @@ class ProposalQueue(KeyedTable):
         if column.auto_width or column.width != fitted:
             column.auto_width = False
             column.width = fitted
-            self._require_update_dimensions = True
+            require_update_dimensions(self)
             self.refresh()
 
     def on_resize(self, _event: events.Resize) -> None:

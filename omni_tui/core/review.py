@@ -1,0 +1,380 @@
+"""What the person is deciding in a cockpit: the pure, Textual-free review state.
+
+`Review` owns the facts an approval depends on and the person's choices about them, each stored
+once: the proposals and the gate state as last read, the selected proposal and process, the hunks
+chosen per proposal file, the edited texts, the checks (validations) and which run of each check is
+current. It also answers "can this action run now, and if not why" (`why_unavailable`) from those
+facts and a `Focus` — where the person is, read from the screen when the question is asked — so the
+rules are unit-tested without a terminal. Widgets render what it holds; they never own a choice.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import NamedTuple
+
+from omni_tui.core.gate import GateState, Holder
+from omni_tui.core.processes.model import ProcessSnapshot
+from omni_tui.core.proposals import FileChange, Proposal, ProposalEntry
+from omni_tui.core.validate import Validation
+
+
+class CheckKind(StrEnum):
+    """What a check (a `Validation` run in a worker) is about."""
+
+    PROPOSAL = "proposal"  # a pending proposal, as proposed
+    FINAL = "final"  # what approving an edited / partly chosen proposal would write
+    DIRECT = "direct"  # the unapproved direct edits (the accept modal)
+
+
+@dataclass(frozen=True)
+class CheckKey:
+    """Which check a result answers (instead of string prefixes such as "final:"+id)."""
+
+    kind: CheckKind
+    proposal_id: str = ""
+
+    @classmethod
+    def proposal(cls, proposal_id: str) -> CheckKey:
+        return cls(CheckKind.PROPOSAL, proposal_id)
+
+    @classmethod
+    def final(cls, proposal_id: str) -> CheckKey:
+        return cls(CheckKind.FINAL, proposal_id)
+
+
+DIRECT_EDITS = CheckKey(CheckKind.DIRECT)
+
+
+class Check(NamedTuple):
+    """A finished check: the validation, or the one-line error that stopped it."""
+
+    validation: Validation | None
+    error: str | None
+
+
+NO_CHECK = Check(None, None)
+
+
+class Panel(StrEnum):
+    """The cockpit's four panels, by their widget ids."""
+
+    CHANGES = "changes-panel"
+    PROPOSALS = "proposals-panel"
+    PROCESSES = "processes-panel"
+    REBUILD = "rebuild-panel"
+
+
+@dataclass(frozen=True)
+class Focus:
+    """Where the person is, as far as actions care (read from the screen when an action is asked about)."""
+
+    panel: Panel | None = None
+    diff: bool = False  # the focused panel shows a diff (the Changes diff, or a proposal's file)
+    shown_path: str | None = None  # the proposal file the Proposals panel shows
+    files: int = 0  # how many files the focused panel's file tabs list
+    modal: bool = False  # a modal screen is on top: cockpit actions do not apply
+
+
+# Actions hidden (not just greyed) in the footer outside their panel: pressing them still says why.
+CONTEXT_ACTIONS = frozenset(
+    {"toggle_hunk", "next_hunk", "previous_hunk", "toggle_split", "next_file", "restart_process", "stop_process", "process_log"}
+)
+# Rare, state-bound actions: shown only in their state (a rebuild running, a failed rebuild).
+STATE_ACTIONS = frozenset({"cancel_rebuild", "rollback"})
+# Shown greyed only at full width: at 80 columns two dimmed keys would push the palette key off the footer.
+WIDE_ONLY_ACTIONS = frozenset({"accept_direct", "revert_direct"})
+
+
+@dataclass
+class Review:
+    """The review state of one cockpit (see the module docstring)."""
+
+    entries: dict[str, ProposalEntry] = field(default_factory=dict)
+    quarantined: frozenset[str] = frozenset()  # the queue keys of invalid proposal files
+    gate: GateState | None = None
+    rebuilding_here: bool = False  # this cockpit runs a rebuild now
+    rebuild_problem: str | None = None  # why approving cannot rebuild (no rebuild command), if so
+    selected_key: str | None = None  # the queue row: a proposal id or a quarantined file's key
+    processes: ProcessSnapshot | None = None
+    selected_process: str | None = None
+    # (proposal id, path) → the hunks chosen; absent = all of them (approve as proposed)
+    hunks: dict[tuple[str, str], frozenset[int]] = field(default_factory=dict)
+    # proposal id → path → the person's edited text (applied whole: hunk choices do not apply to it)
+    edited: dict[str, dict[str, str]] = field(default_factory=dict)
+    validations: dict[str, Check] = field(default_factory=dict)  # proposal id → its check as proposed
+    final_checks: dict[str, Check] = field(default_factory=dict)  # proposal id → the check of what approval writes
+    known_pending: set[str] | None = None  # pending ids at the last listing (None before the first)
+    _generations: dict[CheckKey, int] = field(default_factory=dict)
+
+    # -- proposals ---------------------------------------------------------------------------------
+
+    def set_entries(self, entries: Iterable[ProposalEntry], quarantined: Iterable[str], *, initial: bool = False) -> list[Proposal]:
+        """Take a new listing; returns the proposals that became pending since the last one (none at first)."""
+        self.entries = {entry.proposal.id: entry for entry in entries}
+        self.quarantined = frozenset(quarantined)
+        pending = self.pending_ids()
+        new: list[Proposal] = []
+        if self.known_pending is not None and not initial:
+            new = [self.entries[pid].proposal for pid in pending - self.known_pending]
+        self.known_pending = pending
+        return new
+
+    def pending_ids(self) -> set[str]:
+        return {pid for pid, entry in self.entries.items() if entry.status == "pending"}
+
+    def oldest_pending(self) -> str | None:
+        pending = self.pending_ids()
+        return min(pending, key=lambda pid: self.entries[pid].proposal.created_at) if pending else None
+
+    def selected_entry(self) -> ProposalEntry | None:
+        key = self.selected_key
+        return self.entries.get(key) if key else None
+
+    def selected_pending(self) -> ProposalEntry | None:
+        entry = self.selected_entry()
+        return entry if entry is not None and entry.status == "pending" else None
+
+    def pending(self, pid: str) -> ProposalEntry | None:
+        entry = self.entries.get(pid)
+        return entry if entry is not None and entry.status == "pending" else None
+
+    # -- checks ------------------------------------------------------------------------------------
+
+    def needs_check(self, pid: str) -> bool:
+        """A pending proposal never checked (nor being checked)."""
+        return pid not in self.validations and CheckKey.proposal(pid) not in self._generations
+
+    def start_check(self, key: CheckKey) -> int:
+        """A new run of `key`'s check begins: its generation (results of older runs are then dropped)."""
+        generation = self._generations.get(key, 0) + 1
+        self._generations[key] = generation
+        if key.kind is CheckKind.FINAL:
+            self.final_checks.pop(key.proposal_id, None)
+        return generation
+
+    def is_current(self, key: CheckKey, generation: int) -> bool:
+        return self._generations.get(key) == generation
+
+    def record_check(self, key: CheckKey, check: Check) -> None:
+        if key.kind is CheckKind.PROPOSAL:
+            self.validations[key.proposal_id] = check
+        elif key.kind is CheckKind.FINAL:
+            self.final_checks[key.proposal_id] = check
+
+    def stale_checks(self, paths: set[str]) -> list[str]:
+        """A guarded file changed: the pending proposals touching it, whose checks are dropped (to run again)."""
+        stale = [pid for pid, entry in self.entries.items() if entry.status == "pending" and paths & set(entry.proposal.paths)]
+        for pid in stale:
+            self.validations.pop(pid, None)
+        return stale
+
+    def check_of(self, pid: str) -> Check:
+        return self.validations.get(pid, NO_CHECK)
+
+    # -- the person's choices: hunks and edits -------------------------------------------------------
+
+    def choose_hunks(self, pid: str, path: str, selected: Iterable[int], total: int) -> None:
+        """The hunks chosen for one file of a pending proposal; all of them = approve it as proposed."""
+        chosen = frozenset(selected)
+        if len(chosen) == total:
+            self.hunks.pop((pid, path), None)
+        else:
+            self.hunks[(pid, path)] = chosen
+
+    def chosen_hunks(self, pid: str, path: str) -> frozenset[int] | None:
+        """The hunks chosen for a file (None = all, as proposed)."""
+        return self.hunks.get((pid, path))
+
+    def final_content(self, pid: str, change: FileChange) -> tuple[str | None, frozenset[int] | None]:
+        """What approval would write for one file of a proposal, and the chosen hunks (None = all / edited)."""
+        edits = self.edited.get(pid, {})
+        if change.path in edits:
+            return edits[change.path], None
+        return change.new_content, self.hunks.get((pid, change.path))
+
+    def differs_from_proposal(self, entry: ProposalEntry) -> bool:
+        """Whether approving would write something else than proposed (edited, or some hunks left out)."""
+        pid = entry.proposal.id
+        return bool(self.edited.get(pid)) or any((pid, c.path) in self.hunks for c in entry.proposal.changes)
+
+    def final_texts(self, entry: ProposalEntry, current: Mapping[str, str | None]) -> dict[str, str]:
+        """Exactly what approving would write, per path (edited text, or the chosen hunks applied)."""
+        from omni_tui.core.textdiff import apply_hunks
+
+        texts = {}
+        for change in entry.proposal.changes:
+            content, chosen = self.final_content(entry.proposal.id, change)
+            if chosen is not None:
+                content = apply_hunks(current.get(change.path) or "", change.new_content, set(chosen))
+            texts[change.path] = content or ""
+        return texts
+
+    def approved_hunks(self, entry: ProposalEntry) -> dict[str, set[int]]:
+        """The hunk choices an approval records (edited files are applied whole)."""
+        pid = entry.proposal.id
+        edits = self.edited.get(pid, {})
+        return {
+            change.path: set(chosen)
+            for change in entry.proposal.changes
+            if change.path not in edits and (chosen := self.hunks.get((pid, change.path))) is not None
+        }
+
+    def set_edit(self, pid: str, path: str, text: str) -> bool:
+        """Keep the person's edit of one file (its hunk choice no longer applies); True when it differs
+        from the proposal (an edit back to the proposed text is forgotten)."""
+        entry = self.entries.get(pid)
+        original = entry.proposal.change(path).new_content if entry is not None else None
+        edits = self.edited.setdefault(pid, {})
+        if text == original:
+            edits.pop(path, None)
+        else:
+            edits[path] = text
+            self.hunks.pop((pid, path), None)
+        if not edits:
+            self.edited.pop(pid, None)
+        return text != original
+
+    def forget_decided(self) -> None:
+        """Forget edits of proposals that are no longer pending."""
+        for pid in list(self.edited):
+            if self.pending(pid) is None:
+                self.edited.pop(pid, None)
+
+    def approval_check(self, entry: ProposalEntry) -> Check:
+        """The proposal's check, or, when it was edited / partly chosen, the check of what will be written
+        (plus the proposal's stale base, which still holds)."""
+        pid = entry.proposal.id
+        check = self.check_of(pid)
+        if check.error is not None or not self.differs_from_proposal(entry):
+            return check
+        final = self.final_checks.get(pid)
+        if final is None or final.error is not None or final.validation is None:
+            return final if final is not None else NO_CHECK
+        validation = check.validation
+        stale = tuple(issue for issue in (validation.issues if validation is not None else ()) if issue.kind == "stale")
+        return Check(Validation(stale + tuple(final.validation.issues), final.validation.nix_checked, final.validation.notes), None)
+
+    # -- the gate ----------------------------------------------------------------------------------
+
+    def unapproved(self) -> list[str]:
+        return list(self.gate.unapproved) if self.gate is not None else []
+
+    @property
+    def rebuilding(self) -> bool:
+        return self.rebuilding_here or (self.gate is not None and self.gate.kind == "rebuilding")
+
+    def remote_holder(self) -> Holder | None:
+        """The gate's holder when it is another process (this cockpit's own rebuild is `rebuilding_here`)."""
+        holder = self.gate.holder if self.gate is not None else None
+        if holder is None or self.rebuilding_here or holder.pid == os.getpid():
+            return None
+        return holder
+
+    def failed_proposal(self) -> str | None:
+        gate = self.gate
+        if gate is None or gate.kind != "failed":
+            return None
+        return gate.failed.proposal_id if gate.failed is not None else None
+
+    def describe_holder(self, holder: Holder) -> str:
+        """Who holds the gate, naming the proposal by its title (people know titles, not ids).
+
+        Raw agent text (titles, names): the UI makes it inert where it shows it."""
+        entry = self.entries.get(holder.proposal_id) if holder.proposal_id else None
+        if entry is None:
+            return holder.describe()
+        by = f" by {holder.who}" if holder.who else ""
+        pid = f" (pid {holder.pid})" if holder.pid else ""
+        return f"{holder.action} of “{entry.proposal.title}”{by}{pid}"
+
+    def busy_reason(self) -> str:
+        remote = self.remote_holder()
+        if remote is not None:
+            return f"The gate is busy: {self.describe_holder(remote)} is running in another cockpit; wait for it to finish"
+        return "A rebuild is running; wait for it or cancel it (c)"
+
+    # -- what each action needs --------------------------------------------------------------------
+
+    def why_unavailable(self, action: str, focus: Focus) -> str | None:
+        """None when `action` can run now, else one line saying why not (what the footer greys out)."""
+        if action in ("approve", "reject", "edit"):
+            entry = self.selected_entry()
+            if entry is None:
+                if not self.selected_key:
+                    return "No proposal selected: pick one in the Proposals panel"
+                return "That is an invalid (quarantined) file, not a proposal"
+            if entry.status != "pending":
+                return f"This proposal is {entry.status}, no longer pending"
+            if action != "reject" and self.rebuilding:
+                return self.busy_reason()
+            if action != "reject" and self.rebuild_problem:
+                return self.rebuild_problem
+            return None
+        if action == "toggle_hunk":
+            if focus.panel is not Panel.PROPOSALS:
+                return "Hunks are chosen in a proposal's diff: move to the Proposals panel (tab)"
+            if self.selected_pending() is None:
+                return "Select a pending proposal to choose its hunks"
+            if self.selected_key in self.edited and focus.shown_path in self.edited[self.selected_key]:
+                return "You edited this file; the edited text is applied whole"
+            return None
+        if action in ("next_hunk", "previous_hunk", "toggle_split", "next_file"):
+            if not focus.diff:
+                return "Move to the Changes panel or a proposal's diff first (tab)"
+            if action == "next_file" and focus.files < 2:
+                return "Only one file differs here"
+            return None
+        if action in ("accept_direct", "revert_direct"):
+            if not self.unapproved():
+                return "No unapproved direct edits"
+            if self.rebuilding:
+                return self.busy_reason()
+            if action == "accept_direct" and self.rebuild_problem:
+                return self.rebuild_problem
+            return None
+        if action == "cancel_rebuild":
+            return None if self.rebuilding_here else "No rebuild is running in this cockpit"
+        if action == "rollback":
+            if self.rebuilding:
+                return self.busy_reason()
+            return None if self.failed_proposal() else "Nothing to roll back: no failed rebuild"
+        if action in ("restart_process", "stop_process", "process_log"):
+            if focus.panel is not Panel.PROCESSES:
+                return "Process actions work in the Processes panel: move there with tab"
+            if self.selected_process is None:
+                return "No process selected"
+            if action != "process_log":
+                verb = "restart" if action == "restart_process" else "stop"
+                control = self.processes.control if self.processes is not None else None
+                if control is not None and verb not in getattr(control, "actions", frozenset({verb})):
+                    return f"The {getattr(control, 'name', 'current')} backend cannot {verb} processes"
+            return None
+        return None
+
+    def in_context(self, action: str, focus: Focus) -> bool:
+        """Whether a panel-bound action belongs to where the person is (else the footer hides it)."""
+        if action == "next_file":
+            return focus.files > 1
+        if action == "toggle_hunk":
+            return focus.panel is Panel.PROPOSALS and self.selected_pending() is not None
+        if action in ("next_hunk", "previous_hunk", "toggle_split"):
+            return focus.diff
+        return focus.panel is Panel.PROCESSES
+
+    def footer_state(self, action: str, focus: Focus, *, narrow: bool = False) -> bool | None:
+        """Textual's check_action answer for a cockpit action: True (shown), None (shown greyed), False (hidden)."""
+        if action in ("next_panel", "previous_panel"):
+            return not focus.modal
+        if self.why_unavailable(action, focus) is None:
+            return True
+        if action in CONTEXT_ACTIONS and not self.in_context(action, focus):
+            return False  # hidden: it belongs to another panel (pressing it still says why)
+        if action in STATE_ACTIONS:
+            return False
+        if action in WIDE_ONLY_ACTIONS and narrow:
+            return False
+        return None

@@ -1,0 +1,188 @@
+"""The cockpit's main screen (`App.get_default_screen()`): the four panels' layout, focus and zoom.
+
+It owns where things are and which panel has the person's attention — never a decision: what is
+shown comes from the app (the review state and the workers' messages), and `focus_state()` tells
+the review state where the person is when it is asked whether an action can run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Container, Vertical
+from textual.geometry import Size
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from omni_tui.core.review import Focus
+from omni_tui.core.review import Panel as PanelId
+from omni_tui.ui.textual_compat import note_key_for_type_ahead
+from omni_tui.ui.widgets.diff_view import DiffView
+from omni_tui.ui.widgets.file_tabs import FileTabs
+from omni_tui.ui.widgets.gate_header import GateHeader
+from omni_tui.ui.widgets.log_view import LogView
+from omni_tui.ui.widgets.process_table import ProcessTable
+from omni_tui.ui.widgets.proposal_detail import ProposalDetail
+from omni_tui.ui.widgets.proposal_queue import ProposalQueue
+
+PANELS = tuple(PanelId)
+PANEL_FOCUS = {
+    PanelId.CHANGES: "#changes-diff",
+    PanelId.PROPOSALS: "#queue",
+    PanelId.PROCESSES: "#process-table",
+    PanelId.REBUILD: "#rebuild-log",
+}
+
+
+class Panel(Vertical):
+    """One of the four cockpit panels: a titled, maximisable box."""
+
+    ALLOW_MAXIMIZE = True
+
+    def __init__(self, *children: Widget, title: str, id: str) -> None:
+        super().__init__(*children, id=id, classes="panel")
+        self.border_title = title
+
+
+class Panels(Container):
+    """The four panels' grid; notes the keys its widgets saw (type-ahead into a modal, see textual_compat)."""
+
+    def on_key(self, event: events.Key) -> None:
+        note_key_for_type_ahead(event)
+
+
+class CockpitScreen(Screen[None]):
+    """The four panels under the gate header, the footer below (see the module docstring)."""
+
+    AUTO_FOCUS = "#queue"
+
+    def __init__(self, display_root: str, *, log_clock: Callable[[], float] | None = None) -> None:
+        super().__init__(id="_default")  # the id Textual gives its own default screen
+        self.display_root = display_root
+        self.log_clock = log_clock
+
+    def compose_layout(self) -> ComposeResult:
+        """The cockpit's widgets. `CockpitApp.compose` mounts them into this screen, so they exist when
+        the app mounts and reads the first picture synchronously: the first frame shows the workspace
+        (a Screen's own `compose` runs later, once its message loop starts)."""
+        yield GateHeader(self.display_root, id="gate-header")
+        with Panels(id="panels"):
+            yield Panel(
+                FileTabs(id="changes-files"), DiffView(id="changes-diff", auto_split=True, choosable=False), title="Changes", id="changes-panel"
+            )
+            yield Panel(ProposalQueue(id="queue"), ProposalDetail(id="detail"), title="Proposals", id="proposals-panel")
+            yield Panel(Static("", id="process-note"), ProcessTable(id="process-table"), title="Processes", id="processes-panel")
+            # A frozen clock (tests, snapshots) freezes the progress row; with the real one the row ends
+            # on the measured duration, the one the decision records.
+            yield Panel(LogView(id="rebuild-log", clock=self.log_clock), title="Rebuild log", id="rebuild-panel")
+        yield Footer(compact=True)
+
+    # -- the widgets -------------------------------------------------------------------------------
+
+    @property
+    def log_view(self) -> LogView:
+        return self.query_one("#rebuild-log", LogView)
+
+    @property
+    def changes_diff(self) -> DiffView:
+        return self.query_one("#changes-diff", DiffView)
+
+    @property
+    def changes_tabs(self) -> FileTabs:
+        return self.query_one("#changes-files", FileTabs)
+
+    @property
+    def detail(self) -> ProposalDetail:
+        return self.query_one("#detail", ProposalDetail)
+
+    @property
+    def queue(self) -> ProposalQueue:
+        return self.query_one("#queue", ProposalQueue)
+
+    @property
+    def process_table(self) -> ProcessTable:
+        return self.query_one("#process-table", ProcessTable)
+
+    @property
+    def process_note(self) -> Static:
+        return self.query_one("#process-note", Static)
+
+    @property
+    def header(self) -> GateHeader:
+        return self.query_one("#gate-header", GateHeader)
+
+    def panel(self, panel_id: PanelId) -> Panel:
+        return self.query_one(f"#{panel_id}", Panel)
+
+    # -- focus -------------------------------------------------------------------------------------
+
+    def focused_panel(self) -> PanelId | None:
+        """The panel holding the focus (None while a modal is on top)."""
+        node = self.focused if self.app.screen is self else None
+        while node is not None:
+            if isinstance(node, Panel):
+                return PanelId(node.id)
+            node = node.parent  # type: ignore[assignment]
+        return None
+
+    def focused_diff(self) -> DiffView | None:
+        panel = self.focused_panel()
+        if panel is PanelId.CHANGES:
+            return self.changes_diff
+        if panel is PanelId.PROPOSALS and self.detail.view is not None and self.detail.shown_path is not None:
+            return self.detail.diff
+        return None
+
+    def focused_file_tabs(self) -> FileTabs | None:
+        panel = self.focused_panel()
+        if panel is PanelId.CHANGES:
+            return self.changes_tabs
+        if panel is PanelId.PROPOSALS:
+            return self.detail.file_tabs
+        return None
+
+    def focus_state(self) -> Focus:
+        """Where the person is, for the review state's `why_unavailable`."""
+        tabs = self.focused_file_tabs()
+        detail = self.detail
+        return Focus(
+            panel=self.focused_panel(),
+            diff=self.focused_diff() is not None,
+            shown_path=detail.shown_path,
+            files=len(tabs.paths) if tabs is not None else 0,
+            modal=self.app.screen is not self or len(self.app.screen_stack) != 1,
+        )
+
+    def focus_panel(self, panel_id: PanelId) -> None:
+        if self.maximized is not None:
+            self.minimize()
+        widget = self.query_one(PANEL_FOCUS[panel_id])
+        if not widget.display:
+            widget = self.panel(panel_id)
+        widget.focus()
+
+    def step_panel(self, step: int) -> None:
+        current = self.focused_panel()
+        index = PANELS.index(current) if current in PANELS else -1
+        self.focus_panel(PANELS[(index + step) % len(PANELS)])
+
+    def toggle_zoom(self) -> None:
+        """Maximise the focused panel (the Proposals panel when none has the focus), or restore it."""
+        if self.maximized is not None:
+            self.minimize()
+            return
+        self.maximize(self.panel(self.focused_panel() or PanelId.PROPOSALS), container=False)
+
+    def fit_to(self, size: Size) -> None:
+        """The terminal's size changed (called from the App's Resize, which comes before the first frame)."""
+        # Short terminals (80x24) give the top row and the proposal's diff more of the height.
+        self.set_class(size.height < 30, "-short")
+        narrow = size.width < 100
+        if narrow != self.has_class("-narrow"):
+            self.set_class(narrow, "-narrow")
+            # ^p stays bound and listed in help; at 80 columns its footer slot would crop q Quit
+            self.query_one(Footer).show_command_palette = not narrow
+            self.app.refresh_bindings()

@@ -1,0 +1,273 @@
+"""The person's decisions, as dialogs: approve (with its checks), reject, edit before approving, and
+accept or revert the unapproved direct edits.
+
+`DecisionFlow` belongs to the app. It reads and records choices in the review state
+(`omni_tui.core.review`), opens the modals, and hands a confirmed decision to the gate — in a worker,
+or as a rebuild through `RebuildFlow`. Nothing here approves without the person's confirmation in
+a modal.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.app import SuspendNotSupported
+
+from omni_tui.core.proposals import ProposalEntry
+from omni_tui.core.review import DIRECT_EDITS, Check, CheckKey
+from omni_tui.core.terminal import inert
+from omni_tui.ui import presenters
+from omni_tui.ui.workers import post_workspace, run_action, validate_direct_edits, validate_texts
+
+if TYPE_CHECKING:
+    from omni_tui.ui.app import CockpitApp
+    from omni_tui.ui.screens.summaries import ApprovalSummary
+
+
+def screens() -> Any:
+    """The modal screens, imported on first use: the first frame does not need them (start-up time)."""
+    import omni_tui.ui.screens as module
+
+    return module
+
+
+class DecisionFlow:
+    """Approve / reject / edit a proposal; accept / revert direct edits (see the module docstring)."""
+
+    def __init__(self, app: CockpitApp) -> None:
+        self.app = app
+        # The open approve / accept modal (updated in place when its check lands): (its check, screen).
+        self.approve_screen: tuple[CheckKey, Any] | None = None
+
+    @property
+    def review(self) -> Any:
+        return self.app.review
+
+    # -- the approve / accept modal's checks ---------------------------------------------------------
+
+    def check_landed(self, key: CheckKey, check: Check) -> None:
+        """A check finished: the open approve / accept modal it belongs to shows it."""
+        if key == DIRECT_EDITS:
+            self._update_approve_screen(key, self.direct_summary(check))
+            return
+        entry = self.review.pending(key.proposal_id)
+        if entry is not None:
+            self._update_approve_screen(key, self.approval_summary(entry))
+
+    def _update_approve_screen(self, key: CheckKey, summary: ApprovalSummary) -> None:
+        if self.approve_screen is None:
+            return
+        shown, screen = self.approve_screen
+        if shown.proposal_id == key.proposal_id and (shown == DIRECT_EDITS) == (key == DIRECT_EDITS):
+            if screen.is_attached and screen in self.app.screen_stack:
+                screen.update_summary(summary)
+
+    def approval_summary(self, entry: ProposalEntry) -> ApprovalSummary:
+        app, review = self.app, self.review
+        pid = entry.proposal.id
+        current = app.current_texts()
+        pairs = []
+        for change in entry.proposal.changes:
+            content, chosen = review.final_content(pid, change)
+            pairs.append((change.path, current.get(change.path), content, set(chosen) if chosen is not None else None))
+        validation, error = review.approval_check(entry)
+        cfg = app.ws.config.rebuild
+        return screens().ApprovalSummary(
+            title=entry.proposal.title,
+            files=presenters.files_summary(pairs),
+            checks=presenters.approval_checks(validation, error, paths=entry.proposal.paths),  # "validating…" while it runs
+            rebuild_command=app.rebuild_command,
+            restart_command=cfg.restart_command if cfg.restart_after else None,
+            agent=entry.proposal.agent,
+            proposal_id=pid,
+            edited=bool(review.edited.get(pid)),
+        )
+
+    # -- approve -------------------------------------------------------------------------------------
+
+    def approve(self) -> None:
+        app, review = self.app, self.review
+        entry = review.selected_pending()
+        if entry is None:
+            return
+        pid = entry.proposal.id
+        key = CheckKey.final(pid)
+        generation = review.start_check(key)  # also forgets the previous final check
+        if review.differs_from_proposal(entry):
+            texts = review.final_texts(entry, app.current_texts())
+            max_bytes = app.ws.config.guard.max_bytes
+            app.run_worker(
+                partial(validate_texts, app, key, texts, max_bytes, generation), thread=True, group="validate", exit_on_error=False
+            )
+        screen = screens().ApproveScreen(self.approval_summary(entry))
+        self.approve_screen = (key, screen)
+        app.push_screen(screen, partial(self._approve_confirmed, pid))
+
+    def _approve_confirmed(self, pid: str, confirmed: bool | None) -> None:
+        app, review = self.app, self.review
+        self.approve_screen = None
+        if not confirmed:
+            return
+        entry = review.pending(pid)
+        if entry is None:
+            app.notify("The proposal is no longer pending", severity="warning")
+            return
+        edited = dict(review.edited.get(pid, {}))
+        hunks = review.approved_hunks(entry)
+        title = f"approve “{inert(entry.proposal.title)}” ({inert(entry.proposal.agent)})"
+
+        def operation(step: Callable[[], Any], on_stage: Callable[[str], None]) -> Any:
+            return app.gate.approve(
+                pid, rebuild=step, hunks=hunks or None, edited=edited or None, on_stage=on_stage, command=app.rebuild_command
+            )
+
+        name = entry.proposal.title
+        app.rebuilds.start(title, operation, run_id=pid, short=f"approve “{name if len(name) <= 24 else name[:23] + '…'}”")
+
+    # -- reject --------------------------------------------------------------------------------------
+
+    def reject(self) -> None:
+        entry = self.review.selected_pending()
+        if entry is None:
+            return
+        pid = entry.proposal.id
+        self.app.push_screen(screens().RejectScreen(entry.proposal.title), partial(self._reject_confirmed, pid))
+
+    def _reject_confirmed(self, pid: str, reason: str | None) -> None:
+        app = self.app
+        if not reason:
+            return
+
+        def reject() -> str:
+            decision = app.gate.reject(pid, reason)
+            post_workspace(app, app.ws, app.gate, app.store)
+            return f"Rejected: {decision.reason}"
+
+        app.run_worker(partial(run_action, app, reject, "Reject failed"), thread=True, group="gate", exit_on_error=False)
+
+    # -- edit before approving -------------------------------------------------------------------------
+
+    def edit(self) -> None:
+        app, review = self.app, self.review
+        entry = review.selected_pending()
+        if entry is None:
+            return
+        pid = entry.proposal.id
+        detail = app.main.detail
+        path = detail.shown_path if detail.view and detail.view.key == pid else None
+        change = next((c for c in entry.proposal.changes if c.path == path), entry.proposal.changes[0])
+        content, chosen = review.final_content(pid, change)
+        if chosen is not None:
+            # Some hunks are left out: edit what approving would write, not the whole proposal.
+            from omni_tui.core.textdiff import apply_hunks
+
+            current = app.files[change.path].current if change.path in app.files else None
+            content = apply_hunks(current or "", change.new_content, set(chosen))
+        content = content or ""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        if editor:
+            edited = self._edit_externally(editor, change.path, content)
+            if edited is not None:
+                self._edit_done(pid, change.path, edited)
+                return
+        app.push_screen(screens().EditScreen(change.path, content), partial(self._edit_done, pid, change.path))
+
+    def _edit_externally(self, editor: str, path: str, content: str) -> str | None:
+        """Run $EDITOR on a temp copy with the terminal handed over; None when it cannot run here."""
+        app = self.app
+        suffix = Path(path).suffix or ".txt"
+        with tempfile.TemporaryDirectory(prefix="omni-tui-edit-") as tmp:
+            target = Path(tmp) / f"proposed{suffix}"
+            target.write_text(content, encoding="utf-8")
+            try:
+                with app.suspend():
+                    result = subprocess.run([*shlex.split(editor), str(target)])
+            except SuspendNotSupported:
+                return None
+            except OSError as exc:
+                app.notify(f"$EDITOR ({editor}) did not start: {exc}; using the built-in editor", severity="warning")
+                return None
+            if result.returncode != 0:
+                app.notify(f"$EDITOR exited with {result.returncode}; the edit is discarded", severity="warning")
+                return content
+            return target.read_text(encoding="utf-8", errors="replace")
+
+    def _edit_done(self, pid: str, path: str, text: str | None) -> None:
+        app, review = self.app, self.review
+        if text is None or review.pending(pid) is None:
+            return
+        differs = review.set_edit(pid, path, text)
+        app.show_detail(path=path)
+        app.bindings_may_have_changed()
+        if differs:
+            self.approve()
+
+    # -- direct edits --------------------------------------------------------------------------------
+
+    def direct_summary(self, check: Check | None = None) -> ApprovalSummary:
+        """The accept modal's summary: the direct edits against the baseline, and their check (None: running)."""
+        app = self.app
+        validation, error = check if check is not None else (None, None)
+        paths = self.review.unapproved()
+        files = app.files
+        pairs = [(path, files[path].baseline if path in files else None, files[path].current if path in files else None, None) for path in paths]
+        cfg = app.ws.config.rebuild
+        return screens().ApprovalSummary(
+            title=", ".join(paths) if paths else "the direct edits",
+            files=presenters.files_summary(pairs),
+            checks=presenters.approval_checks(validation, error, base=False, paths=paths),
+            rebuild_command=app.rebuild_command,
+            restart_command=cfg.restart_command if cfg.restart_after else None,
+            agent="direct edit",
+            action="Accept edits",
+        )
+
+    def accept_direct(self) -> None:
+        app = self.app
+        paths = self.review.unapproved()
+        if not paths:
+            return
+        generation = self.review.start_check(DIRECT_EDITS)
+        app.run_worker(partial(validate_direct_edits, app, app.ws, paths, generation), thread=True, group="validate", exit_on_error=False)
+        screen = screens().ApproveScreen(self.direct_summary())
+        self.approve_screen = (DIRECT_EDITS, screen)
+        app.push_screen(screen, self._accept_confirmed)
+
+    def _accept_confirmed(self, confirmed: bool | None) -> None:
+        app = self.app
+        self.approve_screen = None
+        if not confirmed:
+            return
+
+        def operation(step: Callable[[], Any], on_stage: Callable[[str], None]) -> Any:
+            return app.gate.accept_direct(rebuild=step, on_stage=on_stage, command=app.rebuild_command)
+
+        app.rebuilds.start("accept direct edits", operation, run_id="direct", short="accept edits")
+
+    def revert_direct(self) -> None:
+        paths = self.review.unapproved()
+        if not paths:
+            return
+        detail = "Restores " + ", ".join(paths) + " to the last approved content. The direct edits are lost."
+        self.app.push_screen(
+            screens().ConfirmScreen("Revert the direct edits?", detail, yes_label="Revert", danger=True), self._revert_confirmed
+        )
+
+    def _revert_confirmed(self, confirmed: bool | None) -> None:
+        app = self.app
+        if not confirmed:
+            return
+
+        def revert() -> str:
+            reverted = app.gate.revert_direct()
+            post_workspace(app, app.ws, app.gate, app.store)
+            return "Reverted to the baseline: " + ", ".join(reverted) if reverted else "Nothing to revert"
+
+        app.run_worker(partial(run_action, app, revert, "Revert failed"), thread=True, group="gate", exit_on_error=False)

@@ -1,0 +1,134 @@
+"""The Processes panel's flow: fresh snapshots in, restart / stop after a confirmation, a process's log.
+
+`ProcessFlow` belongs to the app, which routes `ProcessesRefreshed` and `ProcessLogLines` here. The
+snapshot and the selected process live in the review state (they decide which process actions can
+run); restarting, stopping and reading logs run in workers (`omni_tui.ui.workers`).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+
+from omni_tui.core.review import Panel as PanelId
+from omni_tui.ui.messages import ProcessesRefreshed, ProcessLogLines
+from omni_tui.ui.workers import ProcessLogFollower, run_action
+
+if TYPE_CHECKING:
+    from omni_tui.ui.app import CockpitApp
+    from omni_tui.ui.screens.process_log import ProcessLogScreen
+
+
+class ProcessFlow:
+    """What the Processes panel shows and does (see the module docstring)."""
+
+    def __init__(self, app: CockpitApp) -> None:
+        self.app = app
+        self.log_follower: ProcessLogFollower | None = None
+        self.log_screen: ProcessLogScreen | None = None
+
+    def stop(self) -> None:
+        if self.log_follower is not None:
+            self.log_follower.stop_event.set()
+
+    def refreshed(self, message: ProcessesRefreshed) -> None:
+        self.app.review.processes = message.snapshot
+        self.app.main.process_table.update(message.snapshot)
+        self.show_note()
+        self.app.bindings_may_have_changed()
+
+    def show_note(self) -> None:
+        main = self.app.main
+        note = main.process_note
+        snapshot = self.app.review.processes
+        if not self.app.poll_processes:
+            note.update("process polling is off")
+            note.display = True
+            return
+        if snapshot is None:
+            note.update("looking for the project's processes…")
+            note.display = True
+            return
+        backend = snapshot.backend or "none"
+        main.panel(PanelId.PROCESSES).border_subtitle = f"{len(snapshot.processes)} via {backend}"
+        if snapshot.error:
+            note.update(Text(f"⚠ {snapshot.error}"))
+            note.display = True
+        elif not snapshot.processes:
+            note.update("No processes found for this project (start them with `devenv up`).")
+            note.display = True
+        else:
+            note.display = False
+
+    # -- restart / stop ------------------------------------------------------------------------------
+
+    def ask(self, verb: str) -> None:
+        """Ask before restarting / stopping the selected process."""
+        from omni_tui.ui.screens import ConfirmScreen
+
+        review = self.app.review
+        name = review.selected_process
+        if name is None:
+            return
+        question = f"{verb.capitalize()} process {name}?"
+        info = review.processes.get(name) if review.processes is not None else None
+        detail = f"pid {info.pid} · {info.state} · via {info.backend}" if info is not None else ""
+        if verb == "stop" and self.honcho_managed(name):
+            # honcho ends every process (and itself) when one exits: say so before it surprises anyone.
+            detail += "\nhoncho stops all its processes when one ends: the others stop too (start them again with `devenv up`)."
+        self.app.push_screen(
+            ConfirmScreen(question, detail, yes_label=verb.capitalize(), danger=verb == "stop"), partial(self._confirmed, verb, name)
+        )
+
+    def honcho_managed(self, name: str) -> bool:
+        """Whether `name` is one of several processes a honcho manager row runs (not the manager itself)."""
+        snapshot = self.app.review.processes
+        if snapshot is None:
+            return False
+        rows = list(snapshot.processes)
+        managers = [p for p in rows if p.raw_state.startswith("manager") and p.name.startswith("honcho")]
+        return bool(managers) and name not in {p.name for p in managers} and len(rows) > 2
+
+    def _confirmed(self, verb: str, name: str, confirmed: bool | None) -> None:
+        if not confirmed:
+            return
+        app = self.app
+
+        def act() -> str:
+            getattr(app.monitor, verb)(name)
+            return f"{'Restarted' if verb == 'restart' else 'Stopped'} {name}"
+
+        app.run_worker(partial(run_action, app, act, f"Could not {verb} {name}"), thread=True, group="process-action", exit_on_error=False)
+
+    # -- a process's log ------------------------------------------------------------------------------
+
+    def show_log(self) -> None:
+        app = self.app
+        name = app.review.selected_process
+        if name is None:
+            return
+        follower = ProcessLogFollower(app, app.monitor, name)
+        self.log_follower = follower
+        backend = getattr(app.review.processes, "backend", None) or ""
+        from omni_tui.ui.screens.process_log import ProcessLogScreen
+
+        self.log_screen = ProcessLogScreen(name, f"via {backend}" if backend else "")
+        app.push_screen(self.log_screen, partial(self._log_closed, follower))
+        app.run_worker(follower.run, name=f"log {name}", group="process-log", thread=True, exit_on_error=False)
+
+    def _log_closed(self, follower: ProcessLogFollower, _result: Any = None) -> None:
+        follower.stop_event.set()
+        if self.log_follower is follower:
+            self.log_follower = None
+            self.log_screen = None
+
+    def log_lines(self, message: ProcessLogLines) -> None:
+        screen = self.log_screen
+        if screen is None or screen.name_shown != message.name:
+            return
+        if message.error:
+            screen.show_error(message.error)
+            return
+        screen.sync_tail(message.lines)

@@ -1,0 +1,221 @@
+"""The rebuild flow: running this cockpit's gate operations (approve, accept, rollback) in a worker,
+following another cockpit's rebuild read-only, and showing both in the Rebuild log panel.
+
+`RebuildFlow` belongs to the app; the app routes the rebuild messages (`RebuildStarted`,
+`RebuildStage`, `RebuildLines`, `RebuildFinished`, `RemoteRebuildLog`, `RemoteRebuildEnded`) here.
+It owns the running `RebuildJob` and the remote follower; the review state learns only whether a
+rebuild runs (`Review.rebuilding_here`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+
+from omni_tui.core.gate import Holder
+from omni_tui.core.review import Panel as PanelId
+from omni_tui.core.terminal import inert
+from omni_tui.ui import presenters
+from omni_tui.ui.messages import RebuildFinished, RebuildLines, RebuildStage, RebuildStarted, RemoteRebuildEnded, RemoteRebuildLog
+from omni_tui.ui.widgets.proposal_queue import state_label
+from omni_tui.ui.workers import RebuildJob, RemoteRebuildFollower, post_workspace, run_action
+
+if TYPE_CHECKING:
+    from omni_tui.ui.app import CockpitApp
+
+FINAL_LABELS = {
+    "applied": "applied and built",
+    "failed": "rebuild FAILED — press b to roll back",
+    "rolled_back": "rebuild failed — rolled back",
+    "stale": "stale: the file changed since the proposal; nothing applied",
+    "rejected": "rejected",
+}
+
+
+class RebuildFlow:
+    """This cockpit's rebuilds and the read-only view of another's (see the module docstring)."""
+
+    def __init__(self, app: CockpitApp) -> None:
+        self.app = app
+        self.job: RebuildJob | None = None
+        self.remote: RemoteRebuildFollower | None = None  # following another process's rebuild log
+        self.last_outcome = ""
+        self.quit_when_idle = False  # the person quit mid-rebuild: exit when it ends
+        self.quit_screen: Any = None  # the open "quit while a rebuild runs?" modal
+
+    @property
+    def log_view(self) -> Any:
+        return self.app.main.log_view
+
+    def _panel_subtitle(self, text: str) -> None:
+        self.app.main.panel(PanelId.REBUILD).border_subtitle = text
+
+    def stop(self) -> None:
+        """The app stops: end the follower and cancel a running rebuild."""
+        if self.remote is not None:
+            self.remote.stop_event.set()
+        if self.job is not None:
+            self.job.cancel()
+
+    # -- this cockpit's rebuilds -------------------------------------------------------------------
+
+    def start(self, title: str, operation: Callable[..., Any], *, run_id: str, short: str | None = None) -> None:
+        app = self.app
+        job = RebuildJob(app, app.ws, title, operation, run_id=run_id)
+        self.job = job
+        app.review.rebuilding_here = True
+        self.log_view.clear()
+        # The progress row leads with a short title, so phase, counts and time stay in view.
+        self.log_view.start_progress(short or title)
+        self.log_view.write_lines([f"▶ {title}"])
+        app.main.header.show_state("rebuilding")
+        app.bindings_may_have_changed()
+        app.run_worker(job.run, name=title, group="rebuild", thread=True, exit_on_error=False)
+
+    def started(self, message: RebuildStarted) -> None:
+        self.log_view.write_lines([f"$ {message.command}"])
+        if self.job is not None and self.job.runner is not None:
+            self.log_view.set_log_path(presenters.project_path(self.app.ws.root, self.job.runner.log_path))
+        self._panel_subtitle("REBUILDING · c cancel")
+
+    def stage(self, message: RebuildStage) -> None:
+        self.log_view.write_lines([f"· {state_label(message.stage)}"])
+
+    def lines(self, message: RebuildLines) -> None:
+        self.log_view.write_lines(list(message.lines))
+        if self.job is not None or self.remote is not None:
+            self.log_view.set_progress(message.progress)
+
+    def finished(self, message: RebuildFinished) -> None:
+        app = self.app
+        self.job = None
+        app.review.rebuilding_here = False
+        decision = message.decision
+        outcome = message.outcome
+        log_view = self.log_view
+        if message.progress is not None:
+            log_view.set_progress(message.progress)
+        if outcome is not None:
+            log_view.finish(
+                outcome.exit_code,
+                cancelled=outcome.cancelled,
+                timed_out=outcome.timed_out,
+                error=outcome.error,
+                duration_s=decision.duration_s if decision is not None and decision.duration_s is not None else outcome.duration_s,
+            )
+        elif message.error:
+            log_view.finish(None, error=message.error)
+        if decision is None:
+            text = f"✗ {message.title}: {message.error}"
+            log_view.write_lines([text])
+            app.notify(message.error or "failed", title="Not applied", severity="error", timeout=8)
+            self._panel_subtitle("not applied")
+        else:
+            label = FINAL_LABELS.get(decision.status, decision.status)
+            figures = []
+            if decision.exit_code is not None:
+                figures.append(f"exit {decision.exit_code}")
+            if decision.duration_s is not None:
+                figures.append(f"{decision.duration_s:.1f} s")
+            mark = "✓" if decision.status == "applied" else "✗"
+            text = f"{mark} {label}" + (f" ({', '.join(figures)})" if figures else "")
+            if decision.reason and decision.status != "applied":
+                text += f" — {decision.reason}"
+            lines = [text]
+            if decision.log_path:
+                lines.append(f"full log: {presenters.project_path(app.ws.root, decision.log_path)}")
+            log_view.write_lines(lines)
+            severity = "information" if decision.status == "applied" else ("warning" if decision.status == "rolled_back" else "error")
+            app.notify(text, title=message.title, severity=severity, timeout=8)
+            self._panel_subtitle(label)
+        self.last_outcome = text
+        if self.quit_screen is not None and app.screen is self.quit_screen:  # dismiss pops the top screen
+            # The question "quit while a rebuild runs?" no longer applies: close it; q now just quits.
+            self.quit_screen.dismiss(None)
+            app.notify("The rebuild ended while you were asked; q quits now", timeout=6)
+        if self.quit_when_idle:
+            # The person quit mid-rebuild: say on the terminal what became of the change.
+            app.stop_background()
+            app.exit(0, message=Text(f"omni-tui: quit during a rebuild ({message.title}): {text}"))
+            return
+        app.review.forget_decided()
+        app.refresh_workspace()
+        app.bindings_may_have_changed()
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.log_view.write_lines(["■ cancelling: SIGINT to the rebuild's process group…"])
+
+    def rollback(self) -> None:
+        app = self.app
+        pid = app.review.failed_proposal()
+        if pid is None:
+            return
+
+        def rollback() -> str:
+            decision = app.gate.rollback(pid)
+            post_workspace(app, app.ws, app.gate, app.store)
+            return f"Rolled back: {decision.status}"
+
+        self.log_view.write_lines([f"↺ rolling back {pid}"])
+        app.run_worker(partial(run_action, app, rollback, "Rollback failed"), thread=True, group="gate", exit_on_error=False)
+
+    # -- a rebuild run by another cockpit (or `omni-tui rebuild`) ---------------------------------
+
+    def follow_remote(self, holder: Holder | None) -> None:
+        """Stream, read-only, the log of a rebuild another process runs; end it when the gate is released."""
+        app = self.app
+        remote = app.review.remote_holder()
+        if remote is not None and self.remote is None:
+            try:
+                since = datetime.fromisoformat(remote.since.replace("Z", "+00:00")).timestamp() if remote.since else time.time()
+            except ValueError:
+                since = time.time()
+            self.remote = RemoteRebuildFollower(app, app.ws.paths.logs, remote.proposal_id, since)
+            self.log_view.clear()
+            entry = app.review.entries.get(remote.proposal_id) if remote.proposal_id else None
+            what = f"{remote.action} “{inert(entry.proposal.title)}”" if entry is not None else remote.action
+            self.log_view.start_progress(f"{what} by {inert(remote.who or 'another cockpit')}")
+            described = inert(app.review.describe_holder(remote))
+            self.log_view.write_lines([f"▶ {described} — in another cockpit; following its log (read-only)"])
+            self._panel_subtitle("REBUILDING in another cockpit · read-only")
+            app.run_worker(self.remote.run, name="follow the other rebuild", group="remote-rebuild", thread=True, exit_on_error=False)
+        elif holder is None and self.remote is not None:
+            self.remote.stop_event.set()
+
+    def remote_log(self, message: RemoteRebuildLog) -> None:
+        if self.remote is not None:
+            self.log_view.set_log_path(message.path and presenters.project_path(self.app.ws.root, message.path))
+
+    def remote_ended(self, message: RemoteRebuildEnded) -> None:
+        app = self.app
+        self.remote = None
+        state = app.review.gate
+        last = state.last_rebuild if state is not None else None
+        if last and (message.path is None or last.get("log_path") == message.path):
+            status = str(last.get("status"))
+            label = FINAL_LABELS.get(status, "rebuilt" if status == "ok" else status)
+            figures = [f"exit {last['exit_code']}"] if last.get("exit_code") is not None else []
+            if last.get("duration_s") is not None:
+                figures.append(f"{float(last['duration_s']):.1f} s")
+            mark = "✓" if last.get("ok") else "✗"
+            who = f" by {last['who']}" if last.get("who") else ""
+            text = f"{mark} {label}{who}" + (f" ({', '.join(figures)})" if figures else "")
+            if last.get("reason") and not last.get("ok"):
+                text += f" — {last['reason']}"
+            self.log_view.finish(last.get("exit_code"), duration_s=last.get("duration_s"))
+            self._panel_subtitle(label)
+        else:
+            text = "■ the other cockpit released the gate"
+            self.log_view.finish(None, error="ended in another cockpit")
+            self._panel_subtitle("ended in another cockpit")
+        self.log_view.write_lines([text])
+        app.refresh_workspace()
+        # The gate may be held again already (a queue of approvals in the other cockpit).
+        self.follow_remote(state.holder if state is not None else None)

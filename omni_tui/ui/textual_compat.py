@@ -1,0 +1,112 @@
+"""Every touch of Textual's private API, in one place (Textual is pinned to 8.2.8 in pyproject.toml).
+
+Each helper says why no public API does the job; tests/test_textual_compat.py pins each one, so a
+Textual upgrade that moves them fails there, by name, rather than somewhere in the cockpit.
+
+Also here: the one mechanism for type-ahead into modals (`note_key_for_type_ahead`,
+`forward_type_ahead`, `after_type_ahead`), because it leans on the order Textual delivers keys in.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual import events
+
+if TYPE_CHECKING:
+    from rich.terminal_theme import TerminalTheme
+    from textual.app import App
+    from textual.dom import DOMNode
+    from textual.widget import Widget
+
+
+def app_is_closing(app: App[Any]) -> bool:
+    """Whether the app is shutting down, so a worker's message must not be applied (its widgets go).
+
+    `App.is_running` turns False only at the very end; `_running` goes False as `_shutdown` starts
+    pruning screens, which under `run_test` runs beside the message loop, and `_closing`/`_closed`
+    cover `exit()` before that. No public flag says "the screens are being removed"."""
+    return not app._running or not app.screen_stack or app._closing or app._closed
+
+
+def character_to_key(character: str) -> str:
+    """Textual's key name for one typed character ("?" → "question_mark"), as bindings spell keys.
+
+    `textual.keys._character_to_key` is the table Textual itself uses for key events; the public
+    `key_to_character` goes the other way only."""
+    from textual.keys import _character_to_key
+
+    return _character_to_key(character)
+
+
+def refresh_truecolor_filter(app: App[Any], palette: TerminalTheme) -> None:
+    """Point the ANSI → truecolor filter at `palette` before the first stylesheet parse.
+
+    Textual does this in its `ansi_theme_*` watchers, which also queue a stylesheet re-parse (≈ 6 ms
+    each at start-up, docs/performance.md); `omni_tui.ui.themes.start_theme` sets the reactives
+    without watchers and calls this for the one effect it still needs."""
+    app._refresh_truecolor_filter(palette)
+
+
+def require_update_dimensions(widget: Widget) -> None:
+    """Make a DataTable recompute its virtual size on the next idle, after a column width was changed in place.
+
+    `DataTable` has no public "the columns' widths changed" call; `refresh(layout=True)` does not
+    recompute the scrollable width, and re-adding the columns would lose the rows and the cursor."""
+    widget._require_update_dimensions = True  # type: ignore[attr-defined]
+
+
+class LazyComponentClasses:
+    """Mixin for a widget whose component classes are styled only once it needs them.
+
+    Textual styles every component class on every restyle (`DOMNode._get_component_classes`, private,
+    no public hook): a widget with many classes it may never use pays for all of them. The widget
+    overrides `left_out_component_classes()` to name those not yet needed; once it needs them it
+    returns an empty set and calls `app.update_styles(self)`."""
+
+    def left_out_component_classes(self) -> frozenset[str]:
+        return frozenset()
+
+    def _get_component_classes(self) -> frozenset[str]:
+        classes: frozenset[str] = super()._get_component_classes()  # type: ignore[misc]
+        left_out = self.left_out_component_classes()
+        return classes - left_out if left_out else classes
+
+
+# -- type-ahead into modals --------------------------------------------------------------------------
+#
+# A burst of keys (tmux send-keys, a paste, a fast typist: `r`, the reason, enter) arrives faster than
+# a modal mounts. Textual delivers the keys after `r` to the focused cockpit widget, which lets them
+# bubble up to the App; by then the modal is on top and the App would drop them. The one mechanism:
+#   1. the cockpit's panels container notes every key its widgets saw (`note_key_for_type_ahead`);
+#   2. the App's on_key re-posts a noted key when the screen on top accepts type-ahead
+#      (`TYPE_AHEAD = True` on the modal class) — it then reaches the modal, in order (`forward_type_ahead`);
+#   3. the modal types printable keys it receives itself into its input, and reads the input only after
+#      the keys already queued for it and for the input were handled (`after_type_ahead`).
+
+_seen_by_panels: weakref.WeakSet[events.Key] = weakref.WeakSet()
+
+
+def note_key_for_type_ahead(event: events.Key) -> None:
+    """Step 1: a key a cockpit panel's widget saw (called from the panels container's on_key)."""
+    _seen_by_panels.add(event)
+
+
+def forward_type_ahead(app: App[Any], event: events.Key) -> bool:
+    """Step 2 (from `App.on_key`): send a key typed ahead of a modal to that modal; True when it was."""
+    if event in _seen_by_panels and getattr(app.screen, "TYPE_AHEAD", False):
+        event.stop()
+        event.prevent_default()  # App.on_key runs before the App's own key handling: skip it
+        app.post_message(events.Key(event.key, event.character))
+        return True
+    return False
+
+
+def after_type_ahead(screen: DOMNode, input_widget: DOMNode, callback: Callable[[], None]) -> None:
+    """Step 3: run `callback` once the keys queued for the modal, then for its input, were handled.
+
+    A priority binding (enter) runs as it arrives, before the characters typed ahead of it: the
+    screen's queue, then the input's, must be drained first — one `call_later` on each, in turn."""
+    screen.call_later(lambda: input_widget.call_later(callback))

@@ -1,0 +1,135 @@
+"""Every private Textual API omni-tui touches (omni_tui.ui.textual_compat) still exists and still does
+what the cockpit relies on: a Textual upgrade that moves one fails here, by name."""
+
+from __future__ import annotations
+
+import inspect
+
+import textual
+from textual import events
+from textual.app import App, ComposeResult
+from textual.keys import key_to_character
+from textual.widgets import DataTable, Input
+
+from omni_tui.ui import textual_compat
+from omni_tui.ui.textual_compat import (
+    LazyComponentClasses,
+    after_type_ahead,
+    app_is_closing,
+    character_to_key,
+    forward_type_ahead,
+    note_key_for_type_ahead,
+    refresh_truecolor_filter,
+    require_update_dimensions,
+)
+
+
+def test_textual_is_the_pinned_version() -> None:
+    # The helpers below were checked against this version; pyproject.toml pins it.
+    assert textual.__version__ == "8.2.8"
+
+
+def test_character_to_key_is_the_inverse_of_the_public_key_to_character() -> None:
+    for character in ("?", " ", "a", "A", ","):
+        assert key_to_character(character_to_key(character)) == character
+    assert character_to_key("?") == "question_mark" and character_to_key("+") == "plus"
+
+
+async def test_app_is_closing_follows_the_private_running_and_closing_flags() -> None:
+    app = App[None]()
+    assert {"_running", "_closing", "_closed"} <= set(vars(app))
+    assert app_is_closing(app)  # not running yet
+    async with app.run_test():
+        assert not app_is_closing(app)
+        app._closing = True
+        assert app_is_closing(app)
+        app._closing = False
+
+
+def test_refresh_truecolor_filter_exists_with_the_theme_argument() -> None:
+    parameters = list(inspect.signature(App._refresh_truecolor_filter).parameters)
+    assert parameters == ["self", "theme"]
+    assert callable(refresh_truecolor_filter)
+
+
+async def test_require_update_dimensions_makes_a_data_table_recompute_its_width() -> None:
+    class Table(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable()
+
+    app = Table()
+    async with app.run_test() as pilot:
+        table = app.query_one(DataTable)
+        table.add_column("name", key="name")
+        table.add_row("x")
+        await pilot.pause()
+        assert table._require_update_dimensions is False
+        require_update_dimensions(table)
+        assert table._require_update_dimensions is True
+        await pilot.pause()
+        assert table._require_update_dimensions is False  # taken on idle: the width was recomputed
+
+
+def test_lazy_component_classes_leaves_out_what_the_widget_names() -> None:
+    class Lazy(LazyComponentClasses, DataTable):  # type: ignore[misc]
+        COMPONENT_CLASSES = {"lazy--a", "lazy--b"}
+        ready = False
+
+        def left_out_component_classes(self) -> frozenset[str]:
+            return frozenset() if self.ready else frozenset({"lazy--b"})
+
+    widget = Lazy()
+    assert "lazy--a" in widget._get_component_classes() and "lazy--b" not in widget._get_component_classes()
+    widget.ready = True
+    assert "lazy--b" in widget._get_component_classes()
+    # Textual calls it from its restyle: still the private name on DOMNode
+    from textual.dom import DOMNode
+
+    assert "_get_component_classes" in vars(DOMNode)
+
+
+def test_run_action_uses_the_public_action_parser() -> None:
+    from textual import actions
+
+    assert actions.parse("app.approve") == ("app", "approve", ())
+    assert actions.parse("approve") == ("", "approve", ())
+
+
+async def test_type_ahead_reaches_a_modal_in_order() -> None:
+    """The one type-ahead mechanism: keys a panel saw before a modal opened are re-sent to the modal."""
+    from textual.screen import ModalScreen
+
+    typed: list[str] = []
+
+    class Modal(ModalScreen[str]):
+        TYPE_AHEAD = True
+
+        def compose(self) -> ComposeResult:
+            yield Input()
+
+        def on_key(self, event: events.Key) -> None:
+            if event.is_printable and event.character:
+                event.stop()
+                self.query_one(Input).insert_text_at_cursor(event.character)
+
+        def submit(self) -> None:
+            after_type_ahead(self, self.query_one(Input), lambda: typed.append(self.query_one(Input).value))
+
+    class Cockpit(App[None]):
+        def on_key(self, event: events.Key) -> None:
+            forward_type_ahead(self, event)
+
+    app = Cockpit()
+    async with app.run_test() as pilot:
+        modal = Modal()
+        await app.push_screen(modal)
+        for char in "ok":
+            key = events.Key(char, char)
+            note_key_for_type_ahead(key)  # as the cockpit's panels container does
+            app.post_message(key)
+        await pilot.pause()
+        modal.submit()
+        await pilot.pause()
+        await pilot.pause()
+        assert typed == ["ok"]
+    assert textual_compat.__doc__ and "type-ahead" in textual_compat.__doc__
