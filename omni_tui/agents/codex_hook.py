@@ -109,7 +109,7 @@ def _patch(call: ToolCall, text: str, ctx: Context, timeout_s: float) -> HookRes
     try:
         ops = parse_patch(text)
     except PatchError as err:
-        named = [name for name in sorted(ctx.guarded_names()) if name.rsplit("/", 1)[-1] in text]
+        named = [name for name in ctx.guarded_names() if name.rsplit("/", 1)[-1] in text]
         if not named:
             return PASS  # Codex refuses the malformed patch itself; no guarded file is named in it
         return deny(f"omni-tui: this patch names {named[0]}, a guarded file, but cannot be read ({err}); nothing was proposed")

@@ -150,9 +150,9 @@ class Context:
                     roots.append(root)
         return _unique(roots)
 
-    def guarded_names(self) -> set[str]:
-        """Every guarded path (relative) of the projects the agent was pointed at, plus the defaults."""
-        names = set(FALLBACK_GUARDED)
+    def guarded_names(self) -> list[str]:
+        """Every guarded path (relative) of the projects the agent was pointed at, then the defaults; in guarded() order."""
+        names: list[str] = []
         try:
             roots = self.anchor_roots()
         except Refused:
@@ -160,8 +160,8 @@ class Context:
         for root in roots:
             ws = self.workspace(root)
             if not isinstance(ws, Exception):
-                names.update(ws.guarded())
-        return names
+                names += [n for n in ws.guarded() if n not in names]
+        return names + [n for n in FALLBACK_GUARDED if n not in names]
 
 
 def _unique(paths: Sequence[Path]) -> list[Path]:
@@ -264,7 +264,7 @@ def shell_refusal(command: str, ctx: Context, hint: str) -> str | None:
         if named is None:
             return None
         return f"omni-tui: {err}, and it names {named}, a guarded file: not run. {hint.format(rel=named)}"
-    names: set[str] | None = None
+    names: list[str] | None = None
     for write in writes:
         if write.kind == "path":
             if "$" in write.text or "`" in write.text:
@@ -284,7 +284,7 @@ def shell_refusal(command: str, ctx: Context, hint: str) -> str | None:
         elif write.kind == "pattern":
             names = names if names is not None else ctx.guarded_names()
             tail = write.text.rstrip("/").rsplit("/", 1)[-1]
-            for name in sorted(names):
+            for name in names:
                 if fnmatch.fnmatchcase(name.rsplit("/", 1)[-1], tail):
                     return (f"omni-tui: this command writes {write.text} ({write.how}), which matches the guarded "
                             f"file {name}: not run. {hint.format(rel=name)}")
@@ -297,7 +297,7 @@ def shell_refusal(command: str, ctx: Context, hint: str) -> str | None:
 
 
 def _named_guarded(text: str, ctx: Context) -> str | None:
-    for name in sorted(ctx.guarded_names()) + [".devenv/omni"]:
+    for name in ctx.guarded_names() + [".devenv/omni"]:
         if name.rsplit("/", 1)[-1] in text:
             return name
     return None
