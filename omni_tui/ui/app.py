@@ -347,6 +347,10 @@ class CockpitApp(App[int]):
             note = inert(self.review.describe_holder(state.holder))
         elif state.failed is not None:
             note = f"{state.failed.proposal_id}: {state.failed.reason}"
+        if state.kind == "tampered":  # what and where, whatever else is going on
+            from omni_tui.ui.tamper import header_note
+
+            kind, note = "tampered", inert(header_note(state, self.ws.paths.state))
         self.main.header.show_state(kind, len(state.pending), state.unapproved, note)
         self.rebuilds.follow_remote(state.holder)
         self._show_changes()
