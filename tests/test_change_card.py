@@ -493,3 +493,32 @@ def test_hostile_text_is_inert_in_the_card() -> None:
     card = compute_card([FilePair("devenv.nix", b"{ }", nix)])
     text = json.dumps(card.to_json(), ensure_ascii=False) + "\n".join(render.full(card))
     assert "\x1b" not in text and "\u202e" not in text and "\x07" not in text
+
+
+@pytest.mark.parametrize("rel", ["claude-agents/devenv.nix", "scripts/devenv.nix", "opentelemetry-collector/devenv.nix"])
+def test_an_incremental_parse_gives_the_same_facts_as_a_fresh_one(rel: str) -> None:
+    """The card re-parses a proposal from the baseline's tree and reuses unchanged bindings: never a different answer."""
+    import random
+
+    from omni_tui.core.card.nixparse import clear_caches
+
+    def facts(data: bytes, previous: bytes | None = None) -> dict[Any, Any]:
+        f = parse_module(data, previous)
+        return {p: (v.key, f.line(p)) for p, v in f.values.items()}
+
+    base = corpus_file(rel)
+    rng = random.Random(rel)
+    for _ in range(25):
+        lines = base.split(b"\n")
+        for _ in range(rng.randrange(1, 6)):
+            # Before a top-level binding (two spaces, then a name): a comment, a blank line or a new binding.
+            tops = [n for n, line in enumerate(lines) if re.match(rb"  [a-zA-Z]", line)]
+            lines.insert(rng.choice(tops), rng.choice([b"  # a note", b"", b'  env.ADDED_%d = "x";' % rng.randrange(99)]))
+            j = rng.randrange(len(lines))
+            lines[j] = lines[j].replace(b"true", b"false")
+        new = b"\n".join(lines)
+        clear_caches()
+        parse_module(base)
+        incremental = facts(new, base)
+        clear_caches()
+        assert incremental == facts(new)

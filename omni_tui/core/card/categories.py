@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from omni_tui.core.card.nixparse import Path
 
 # The card's JSON keys, in the order they are shown. The contract: docs/protocol.md.
@@ -138,6 +140,7 @@ def is_agent_path(path: Path) -> bool:
     return len(path) >= 2 and path[0] == "files" and path[1].startswith(AGENT_FILES)
 
 
+@lru_cache(maxsize=65536)  # the same paths come back in every version of a file
 def nix_category(path: Path) -> tuple[str, str] | None:
     """(category, entity name) for a devenv.nix path; None for `other`. Entity "" = the path itself."""
     if not path:
@@ -162,6 +165,7 @@ def nix_category(path: Path) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def yaml_category(path: Path) -> tuple[str, str] | None:
     if not path:
         return None

@@ -172,6 +172,8 @@ def _group(
     facts: Facts | YamlFacts, cat_of: Any
 ) -> tuple[dict[tuple[str, str], dict[Path, Value]], dict[Path, Value], dict[tuple[str, str, Path], int]]:
     """Facts split into category entities ((category, entity) → {sub-path: value}), the rest, and lines."""
+    if facts.grouped is not None:
+        return facts.grouped  # type: ignore[no-any-return]
     ents: dict[tuple[str, str], dict[Path, Value]] = {}
     rest: dict[Path, Value] = {}
     lines: dict[tuple[str, str, Path], int] = {}
@@ -191,6 +193,7 @@ def _group(
             sub = ()
         ents.setdefault((cat, entity), {})[sub] = value
         lines[(cat, entity, sub)] = _lines_of(facts, path, value) or 0
+    facts.grouped = (ents, rest, lines)
     return ents, rest, lines
 
 
@@ -218,6 +221,8 @@ def _diff_module(file: str, old: Facts | YamlFacts, new: Facts | YamlFacts, b: _
     for key in sorted(set(old_ents) | set(new_ents)):
         cat, entity = key
         before, after = old_ents.get(key, {}), new_ents.get(key, {})
+        if len(before) == len(after) and all(after.get(k) is v for k, v in before.items()):
+            continue  # the same (cached) values: an unchanged binding
         if {k: v.key for k, v in before.items()} == {k: v.key for k, v in after.items()}:
             continue
         sub_lines = {sub: new_lines[(cat, entity, sub)] for sub in after}
@@ -470,7 +475,7 @@ def _diff_other(
 ) -> None:
     for path in sorted(set(old_rest) | set(new_rest)):
         o, n = old_rest.get(path), new_rest.get(path)
-        if o is not None and n is not None and o.key == n.key:
+        if o is n or (o is not None and n is not None and o.key == n.key):
             continue
         name = ".".join(path)
         group = "added" if o is None else "removed" if n is None else "changed"
@@ -564,6 +569,15 @@ def compute_card(files: Sequence[FilePair]) -> Card:
 # ---- once per content hash ----------------------------------------------------------------------
 _CARDS: OrderedDict[bytes, Card] = OrderedDict()
 _CARDS_LOCK = threading.Lock()
+
+
+def clear_caches() -> None:
+    """Forget every cached card and parse (benchmarks)."""
+    from omni_tui.core.card import nixparse
+
+    nixparse.clear_caches()
+    with _CARDS_LOCK:
+        _CARDS.clear()
 
 
 def card_key(files: Sequence[FilePair]) -> bytes:

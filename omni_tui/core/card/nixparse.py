@@ -15,9 +15,10 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class Value:
     items: tuple[Value, ...] = ()  # list elements
     dynamic: bool = False  # a string with interpolations left as written, or a non-literal value
 
-    @property
+    @cached_property  # Values of unchanged bindings are shared between versions (the binding cache)
     def key(self) -> tuple[str, str, str | None, tuple[Any, ...]]:
         """What two values are compared by (never the line)."""
         return (self.kind, self.text, self.condition, tuple(i.key for i in self.items))
@@ -78,6 +79,7 @@ class Facts:
     offsets: dict[Path, int] = field(default_factory=dict)
     unparsed: list[Unparsed] = field(default_factory=list)
     fetchers: list[tuple[str, int]] = field(default_factory=list)  # (call as written, line): fetchurl, builtins.fetchGit, …
+    grouped: Any = field(default=None, compare=False, repr=False)  # diff.py's grouping, kept with the cached facts
 
     def line(self, path: Path, value: Value | None = None) -> int:
         v = value if value is not None else self.values.get(path)
@@ -593,24 +595,83 @@ _TREES = _LRU(16)  # content digest → (source, Tree): the base of an increment
 _FACTS = _LRU(64)  # content digest → Facts
 
 
+def clear_caches() -> None:
+    """Forget every cached tree, binding and module (benchmarks measure a cold start with it)."""
+    for cache in (_PIECES, _TREES, _FACTS):
+        with cache.lock:
+            cache.data.clear()
+
+
 def _digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def _common_prefix(a: bytes, b: bytes) -> int:
-    lo, hi = 0, min(len(a), len(b))
-    while lo < hi:  # bisect on memcmp of slices: O(n log n) in C, not a Python loop per byte
-        mid = (lo + hi + 1) // 2
-        if a[lo:mid] == b[lo:mid]:
-            lo = mid
+def _line_starts(lines: list[bytes]) -> list[int]:
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    return starts
+
+
+def _edits(old: bytes, new: bytes) -> list[tuple[int, int, int, int]]:
+    """Line ranges that differ, as (old_start, old_end, new_start, new_end) line indices, in order.
+
+    Correct, not minimal: a common prefix and suffix, then lines unique to both sides as anchors (their
+    longest increasing run, as in patience diff), gaps between anchors trimmed. Linear-ish, so the
+    re-parse of a proposal touching a few places re-reads only those places.
+    """
+    a, b = old.split(b"\n"), new.split(b"\n")
+    lo, ha, hb = 0, len(a), len(b)
+    while lo < ha and lo < hb and a[lo] == b[lo]:
+        lo += 1
+    while ha > lo and hb > lo and a[ha - 1] == b[hb - 1]:
+        ha, hb = ha - 1, hb - 1
+    if ha - lo < 40 or hb - lo < 40:
+        return [] if lo == ha == hb else [(lo, ha, lo, hb)]
+    count_a: dict[bytes, int] = {}
+    where_a: dict[bytes, int] = {}
+    for i in range(lo, ha):
+        count_a[a[i]] = count_a.get(a[i], 0) + 1
+        where_a[a[i]] = i
+    count_b: dict[bytes, int] = {}
+    for j in range(lo, hb):
+        count_b[b[j]] = count_b.get(b[j], 0) + 1
+    pairs = [(where_a[b[j]], j) for j in range(lo, hb) if count_b[b[j]] == 1 and count_a.get(b[j]) == 1]
+    # Longest increasing subsequence of the old indices (pairs are in new order).
+    tails: list[int] = []
+    tail_idx: list[int] = []
+    prev: list[int] = [-1] * len(pairs)
+    for k, (ia, _ib) in enumerate(pairs):
+        pos = bisect_left(tails, ia)
+        if pos == len(tails):
+            tails.append(ia)
+            tail_idx.append(k)
         else:
-            hi = mid - 1
-    return lo
-
-
-def _point(data: bytes, offset: int) -> tuple[int, int]:
-    row = data.count(b"\n", 0, offset)
-    return (row, offset - (data.rfind(b"\n", 0, offset) + 1))
+            tails[pos] = ia
+            tail_idx[pos] = k
+        prev[k] = tail_idx[pos - 1] if pos else -1
+    chain: list[tuple[int, int]] = []
+    k = tail_idx[-1] if tail_idx else -1
+    while k >= 0:
+        chain.append(pairs[k])
+        k = prev[k]
+    chain.reverse()
+    out: list[tuple[int, int, int, int]] = []
+    pa, pb = lo, lo
+    for ia, ib in [*chain, (ha, hb)]:
+        if ia < pa or ib < pb:
+            continue
+        s_a, s_b, e_a, e_b = pa, pb, ia, ib
+        while s_a < e_a and s_b < e_b and a[s_a] == b[s_b]:
+            s_a, s_b = s_a + 1, s_b + 1
+        while e_a > s_a and e_b > s_b and a[e_a - 1] == b[e_b - 1]:
+            e_a, e_b = e_a - 1, e_b - 1
+        if s_a != e_a or s_b != e_b:
+            out.append((s_a, e_a, s_b, e_b))
+        pa, pb = ia, ib
+        while pa < ha and pb < hb and a[pa] == b[pb]:
+            pa, pb = pa + 1, pb + 1
+    return out
 
 
 def _parse(source: bytes, previous: bytes | None) -> Tree:
@@ -621,19 +682,23 @@ def _parse(source: bytes, previous: bytes | None) -> Tree:
     old_tree = None
     if base is not None:
         old_src, tree = base
-        start = _common_prefix(old_src, source)
-        # The common suffix, not overlapping the prefix.
-        limit = min(len(old_src), len(source)) - start
-        tail = _common_prefix(old_src[::-1][:limit], source[::-1][:limit])
+        old_lines, new_lines = old_src.split(b"\n"), source.split(b"\n")
+        old_starts, new_starts = _line_starts(old_lines), _line_starts(new_lines)
         old_tree = tree.copy()
-        old_tree.edit(
-            start_byte=start,
-            old_end_byte=len(old_src) - tail,
-            new_end_byte=len(source) - tail,
-            start_point=Point(*_point(old_src, start)),
-            old_end_point=Point(*_point(old_src, len(old_src) - tail)),
-            new_end_point=Point(*_point(source, len(source) - tail)),
-        )
+        # Last edit first: the positions before an edit are the same in the old and the partly edited text.
+        for la, ea, lb, eb in reversed(_edits(old_src, source)):
+            start = old_starts[la]
+            old_end = min(old_starts[ea], len(old_src))
+            new_len = min(new_starts[eb], len(source)) - new_starts[lb]
+            rows = eb - lb
+            old_tree.edit(
+                start_byte=start,
+                old_end_byte=old_end,
+                new_end_byte=start + new_len,
+                start_point=Point(la, 0),
+                old_end_point=Point(ea, 0) if old_starts[ea] <= len(old_src) else Point(ea - 1, len(old_lines[ea - 1])),
+                new_end_point=Point(la + rows, 0) if new_starts[eb] <= len(source) else Point(la + rows - 1, len(new_lines[eb - 1])),
+            )
     tree = _parser().parse(source, old_tree) if old_tree is not None else _parser().parse(source)
     _TREES.put(_digest(source), (source, tree))
     return tree

@@ -18,6 +18,7 @@ _MAX_NODES = 20_000
 class YamlFacts:
     values: dict[Path, Value] = field(default_factory=dict)
     unparsed: list[Unparsed] = field(default_factory=list)
+    grouped: Any = field(default=None, compare=False, repr=False)
 
 
 def _scalar(node: Any) -> Value:
