@@ -549,3 +549,9 @@ def test_install_refuses_broken_json_and_a_store_symlink_writing_nothing(project
     proc = subprocess.run(HOOK_CMD + ["--install", "-C", str(project)], env=_env(), capture_output=True, text=True, timeout=WAIT)
     assert proc.returncode == 2 and "a symlink (managed elsewhere" in proc.stderr
     assert store.read_text() == "{}"
+
+
+def test_the_docs_settings_block_is_what_install_writes() -> None:
+    docs = (REPO / "docs" / "agents.md").read_text()
+    block = docs.split("<!-- claude-settings-json -->", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    assert json.loads(block) == claude_code_hook.merged_settings({}, "/home/me/.local/bin/omni-tui hook claude-code")
