@@ -10,12 +10,14 @@ rebuilds the `RebuildFlow`'s (`omni_tui.ui.rebuild_flow`), processes the `Proces
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from functools import partial, wraps
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, ClassVar, cast
 
 from textual import actions, events, on
@@ -64,6 +66,7 @@ from omni_tui.ui.widgets.log_view import LogView
 from omni_tui.ui.widgets.process_table import ProcessTable
 from omni_tui.ui.widgets.proposal_detail import ProposalDetail
 from omni_tui.ui.widgets.proposal_queue import ProposalQueue
+from omni_tui.ui.where import PresenceChanged, WhereThePersonIs
 from omni_tui.ui.workers import (
     ProcessPoller,
     WorkspaceWatcher,
@@ -124,6 +127,7 @@ class CockpitApp(App[int]):
         display_root: str | None = None,
         who: str | None = None,
         theme: str | None = None,
+        via: str = "terminal",
     ) -> None:
         super().__init__()
         self.ws = ws
@@ -138,7 +142,11 @@ class CockpitApp(App[int]):
         self.requested_theme = theme or ws.config.ui.theme
         self.keymap = keymap_from_config(ws.config.keys)
         self.store = ProposalStore(ws)
-        self.gate = Gate(ws, who=self.who, store=self.store)
+        # Where the person decides: "web" in a browser session of `omni-tui serve`, else "terminal".
+        self.via = via if via in ("terminal", "web") else "terminal"
+        self.gate = Gate(ws, who=self.who, store=self.store, via=self.via)
+        # Who else has a cockpit open; notifications (bell, OSC 9/777, [notify] command).
+        self.where = WhereThePersonIs(self, ws, who=self.who, via=self.via)
         # What the person is deciding (selection, hunks, edits, checks, gate state): stored once, here.
         self.review = Review()
         # What is read from disk to show it (the review state decides nothing from these alone).
@@ -206,6 +214,7 @@ class CockpitApp(App[int]):
         # First picture synchronously (small reads), so the first frame already shows the workspace.
         self._apply_files(read_guarded(self.ws))
         entries, quarantined, history = read_proposals(self.store)
+        self.where.seed(entries)
         self._apply_proposals(entries, quarantined, history, initial=True)
         self._apply_gate(self.gate.state())
         self.process_flow.show_note()
@@ -221,6 +230,7 @@ class CockpitApp(App[int]):
     def _start_background(self) -> None:
         if self._background_stopped:
             return
+        self.where.start()
         if self.watch_files:
             self.run_worker(partial(reap_orphans, self, self.gate), thread=True, group="recover", exit_on_error=False)
             watcher = self._watcher = WorkspaceWatcher(self, self.ws, self.gate, self.store)
@@ -237,6 +247,7 @@ class CockpitApp(App[int]):
 
     def stop_background(self) -> None:
         self._background_stopped = True
+        self.where.stop()
         if self._watcher is not None:
             self._watcher.stop_event.set()
         if self._poller is not None:
@@ -338,6 +349,7 @@ class CockpitApp(App[int]):
         self._apply_gate(message.state)
 
     def _apply_gate(self, state: GateState) -> None:
+        self.where.gate_kind(state.kind)
         self.review.gate = state
         kind = state.kind
         if self.review.rebuilding_here:
@@ -377,6 +389,12 @@ class CockpitApp(App[int]):
     @_live
     def _on_rebuild_finished(self, message: RebuildFinished) -> None:
         self.rebuilds.finished(message)
+        decision = message.decision
+        entry = self.review.entries.get(decision.proposal_id) if decision is not None else None
+        self.where.rebuild_ended(
+            decision is not None and decision.status == "applied",
+            entry.proposal if entry is not None else SimpleNamespace(id=None, title=message.title, agent=None),
+        )
 
     @on(RemoteRebuildLog)
     @_live
@@ -396,9 +414,15 @@ class CockpitApp(App[int]):
 
     # -- proposals -------------------------------------------------------------------------------
 
+    @on(PresenceChanged)
+    @_live
+    def _on_presence_changed(self, message: PresenceChanged) -> None:
+        self.main.header.show_presence([(p.who, p.via) for p in message.others])
+
     @on(ProposalsChanged)
     @_live
     def _on_proposals_changed(self, message: ProposalsChanged) -> None:
+        self.where.proposals_changed(message.entries)  # new, stale → notifications
         self._apply_proposals(message.entries, message.quarantined, message.history)
 
     def _apply_proposals(
@@ -740,7 +764,8 @@ class CockpitApp(App[int]):
 def run_cockpit(ws: Any) -> int:
     """Run the cockpit on a workspace until the person quits; the exit status for the CLI."""
     try:
-        app = CockpitApp(ws)
+        # `omni-tui serve` starts each browser session's cockpit with OMNI_TUI_VIA=web.
+        app = CockpitApp(ws, via="web" if os.environ.get("OMNI_TUI_VIA") == "web" else "terminal")
     except (ConfigError, OmniError) as exc:
         print(f"omni-tui: {exc}", file=sys.stderr)
         return 2

@@ -24,11 +24,13 @@ from omni_tui.ui.widgets.diff_view import DiffView
 from omni_tui.ui.widgets.file_tabs import FileTabs
 from omni_tui.ui.widgets.gate_header import GateHeader
 from omni_tui.ui.widgets.log_view import LogView
+from omni_tui.ui.widgets.panel_switcher import PanelSwitcher
 from omni_tui.ui.widgets.process_table import ProcessTable
 from omni_tui.ui.widgets.proposal_detail import ProposalDetail
 from omni_tui.ui.widgets.proposal_queue import ProposalQueue
 
 PANELS = tuple(PanelId)
+PHONE_WIDTH = 72  # narrower than this: one panel at a time (80x24 keeps all four)
 PANEL_FOCUS = {
     PanelId.CHANGES: "#changes-diff",
     PanelId.PROPOSALS: "#queue",
@@ -63,12 +65,14 @@ class CockpitScreen(Screen[None]):
         super().__init__(id="_default")  # the id Textual gives its own default screen
         self.display_root = display_root
         self.log_clock = log_clock
+        self.phone_panel = PanelId.PROPOSALS  # the one panel shown at phone size
 
     def compose_layout(self) -> ComposeResult:
         """The cockpit's widgets. `CockpitApp.compose` mounts them into this screen, so they exist when
         the app mounts and reads the first picture synchronously: the first frame shows the workspace
         (a Screen's own `compose` runs later, once its message loop starts)."""
         yield GateHeader(self.display_root, id="gate-header")
+        yield PanelSwitcher(id="panel-switcher")  # shown only at phone size (-phone)
         with Panels(id="panels"):
             yield Panel(
                 FileTabs(id="changes-files"), DiffView(id="changes-diff", auto_split=True, choosable=False), title="Changes", id="changes-panel"
@@ -159,6 +163,8 @@ class CockpitScreen(Screen[None]):
     def focus_panel(self, panel_id: PanelId) -> None:
         if self.maximized is not None:
             self.minimize()
+        if self.has_class("-phone"):
+            self.show_phone_panel(panel_id)  # a hidden panel cannot take the focus
         widget = self.query_one(PANEL_FOCUS[panel_id])
         if not widget.display:
             widget = self.panel(panel_id)
@@ -176,8 +182,38 @@ class CockpitScreen(Screen[None]):
             return
         self.maximize(self.panel(self.focused_panel() or PanelId.PROPOSALS), container=False)
 
+    # -- phone size: one panel at a time --------------------------------------------------------
+
+    def show_phone_panel(self, panel_id: PanelId) -> None:
+        """At phone size, `panel_id` is the panel shown (the others stay where they are, hidden)."""
+        self.phone_panel = panel_id
+        for other in PANELS:
+            self.panel(other).set_class(other is panel_id, "-shown")
+        self.query_one(PanelSwitcher).show_current(str(panel_id))
+
+    def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
+        panel = self.focused_panel()
+        if panel is not None and panel is not self.phone_panel and self.has_class("-phone"):
+            self.show_phone_panel(panel)
+
+    def on_panel_switcher_chosen(self, message: PanelSwitcher.Chosen) -> None:
+        message.stop()
+        self.focus_panel(PanelId(message.panel_id))
+
+    async def on_panel_switcher_decide(self, message: PanelSwitcher.Decide) -> None:
+        """The on-screen Approve / Reject: the same actions as `a` / `r`, on the selected proposal."""
+        message.stop()
+        self.focus_panel(PanelId.PROPOSALS)
+        await self.app.run_action(message.action)
+
     def fit_to(self, size: Size) -> None:
         """The terminal's size changed (called from the App's Resize, which comes before the first frame)."""
+        # Phone size (60x30, a phone in landscape): one panel at a time, a switcher row on top.
+        phone = size.width < PHONE_WIDTH
+        if phone != self.has_class("-phone"):
+            self.set_class(phone, "-phone")
+            if phone:
+                self.show_phone_panel(self.focused_panel() or self.phone_panel)
         # Short terminals (80x24) give the top row and the proposal's diff more of the height.
         self.set_class(size.height < 30, "-short")
         narrow = size.width < 100

@@ -3,7 +3,8 @@ registry, polled by a worker thread → `PresenceChanged`) and the notifications
 (`Notifier`: bell, OSC 9/777, `[notify] command`).
 
 The app owns one `WhereThePersonIs`: it calls `start()` once the first frame is drawn, `stop()` when it
-unmounts, and one method per event (`new_proposals`, `went_stale`, `rebuild_ended`, `gate_kind`).
+unmounts, `seed` with the first read of the proposals and `proposals_changed` with every later one
+(new and stale proposals), `rebuild_ended` and `gate_kind` (tampered).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class WhereThePersonIs:
         self._presence_file: Path | None = None
         self._last: tuple[Presence, ...] | None = None
         self._tampered = False
+        self._statuses: dict[str, str] | None = None
         self.notifier = Notifier(
             ws.config.notify,
             root=ws.root,
@@ -104,13 +106,25 @@ class WhereThePersonIs:
             bell=bell,
         )
 
-    def new_proposals(self, proposals: Iterable[Any]) -> None:
-        for proposal in proposals:
-            self._event("proposal", proposal)
+    def seed(self, entries: Iterable[Any]) -> None:
+        """The proposals as the cockpit first read them: nothing in them is news."""
+        self._statuses = {entry.proposal.id: entry.status for entry in entries}
 
-    def went_stale(self, proposals: Iterable[Any]) -> None:
-        for proposal in proposals:
-            self._event("stale", proposal, bell=False)
+    def proposals_changed(self, entries: Iterable[Any]) -> None:
+        """A new read of the proposals (`ProposalEntry`s): a proposal not seen before and pending, or one
+        that went stale since the last read, is an event."""
+        entries = list(entries)
+        before = self._statuses
+        self._statuses = {entry.proposal.id: entry.status for entry in entries}
+        if before is None:
+            return
+        for entry in entries:
+            previous = before.get(entry.proposal.id)
+            if entry.status == "pending" and previous is None:
+                # The cockpit rings the bell for a new proposal itself (with its toast).
+                self._event("proposal", entry.proposal, bell=False)
+            elif entry.status == "stale" and previous not in (None, "stale"):
+                self._event("stale", entry.proposal, bell=False)
 
     def rebuild_ended(self, ok: bool, proposal: Any = None) -> None:
         self._event("rebuild_finished" if ok else "rebuild_failed", proposal, bell=not ok)
