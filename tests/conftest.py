@@ -61,6 +61,20 @@ def need_claude() -> Path:
 
 
 @pytest.fixture
+def need_bwrap() -> None:
+    """bubblewrap installed and able to create a sandbox here; a failure when OMNI_TUI_REQUIRE_SANDBOX=1 (CI)."""
+    _require("bwrap", "OMNI_TUI_REQUIRE_SANDBOX")
+    from omni_tui.core.sandbox import SandboxError, check_bwrap
+
+    try:
+        check_bwrap(shutil.which("bwrap") or "bwrap")
+    except SandboxError as exc:
+        if os.environ.get("OMNI_TUI_REQUIRE_SANDBOX") == "1":
+            pytest.fail(f"OMNI_TUI_REQUIRE_SANDBOX=1: {exc}")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
 def need_chromium() -> str:
     """Debian's chromium (headless, driven over CDP by tests/cdp.py): its path. Skips without it, fails
     when OMNI_TUI_REQUIRE_BROWSER=1 (CI)."""
