@@ -284,3 +284,46 @@ def test_a_log_from_before_vouched_state_is_adopted_once_not_called_tampered(pro
     assert cli("wait", proposal.id, "--timeout", "5", cwd=project).returncode == 0
     assert [e["event"] for e in Workspace.open(project).audit.entries()].count("state_adopted") == 1
     assert cli("audit", "--verify", cwd=project).returncode == 0
+
+
+def test_deleting_a_rejection_does_not_reopen_the_proposal(project: Path) -> None:
+    assert cli("status", cwd=project).returncode == 0
+    proposal_id, _ = agent_proposes(project)
+    Gate(Workspace.open(project), who="alice").reject(proposal_id, "not this")
+    (state_dir(project) / "decisions" / f"{proposal_id}.json").unlink()
+    assert cli("wait", proposal_id, "--timeout", "5", cwd=project).returncode == 14
+    status = json.loads(cli("status", "--json", "--no-nix", cwd=project).stdout)
+    assert status["gate"] == "tampered" and status["pending"] == []
+
+
+def test_a_reader_never_sees_genuine_approvals_as_tampered(project: Path) -> None:
+    """Entries are written ahead of their files: a cockpit or agent reading while a person approves (and
+    proposals go stale) sees each state as it is, never `tampered`."""
+    import threading
+
+    ws = Workspace.open(project)
+    gate = Gate(ws, who="alice")
+    stop = threading.Event()
+    seen: list[str] = []
+
+    def watch() -> None:
+        reader = Workspace.open(project)
+        reader_gate = Gate(reader)
+        while not stop.is_set():
+            state = reader_gate.state()
+            if state.kind == "tampered":
+                seen.append("; ".join(f.describe() for f in state.tampered))
+
+    thread = threading.Thread(target=watch)
+    thread.start()
+    try:
+        for index in range(8):
+            store = ProposalStore(ws)
+            first = store.create({"devenv.nix": proposed_nix(project, f"a{index}")}, title="a", rationale="r", agent="x")
+            store.create({"devenv.nix": proposed_nix(project, f"b{index}")}, title="b", rationale="r", agent="x")
+            assert gate.approve(first.id, rebuild=ok_step).status == "applied"
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert seen == []
+    assert cli("audit", "--verify", cwd=project).returncode == 0

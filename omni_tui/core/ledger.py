@@ -22,7 +22,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from omni_tui.core.audit import GENESIS, AuditLog, read_external_head
 from omni_tui.core.safefs import atomic_write, read_bytes, sha256_bytes
@@ -82,9 +82,12 @@ def _as_set(value: Any) -> frozenset[str | None]:
 class Ledger:
     """The chain's view of the state files, kept current by cheap incremental reads of the log."""
 
-    def __init__(self, audit: AuditLog, objects: Path) -> None:
+    def __init__(self, audit: AuditLog, objects: Path, busy: Callable[[], bool] | None = None) -> None:
         self.audit = audit
         self.objects = objects
+        # Is a writer between its entry and its file right now (one of the gate's locks held)? Only then
+        # may a file still show the bytes vouched for just before.
+        self._busy = busy
         self._reset()
 
     def _reset(self) -> None:
@@ -174,8 +177,8 @@ class Ledger:
         if digest in vouch.latest:
             return None
         now = time.time() if now is None else now
-        if digest in vouch.previous and now - vouch.at < GRACE_S:
-            return None  # the write-ahead entry is appended, the file not written yet
+        if digest in vouch.previous and now - vouch.at < GRACE_S and (self._busy is None or self._busy()):
+            return None  # the write-ahead entry is appended, the file not written yet (its writer holds a lock)
         if in_progress and digest in vouch.every:
             return None  # an apply that died between its entry and its file: shown as interrupted
         if digest is None:

@@ -33,6 +33,7 @@ from omni_tui.core.safefs import (
     confine,
     escape_name,
     file_lock,
+    is_locked,
     normalise_rel,
     read_bytes,
     sha256_bytes,
@@ -206,7 +207,8 @@ class Workspace:
         self.paths = paths
         self.env = dict(env)
         self.audit = AuditLog(paths.audit, external_head_path(root, env))
-        self.ledger = Ledger(self.audit, paths.objects)
+        self.ledger = Ledger(self.audit, paths.objects, busy=lambda: any(
+            is_locked(lock) for lock in (paths.lock, paths.decisions_lock, paths.baseline_lock)))
         self._config: Config | None = None
         self._config_checked = 0.0
         self._config_key: tuple[object, ...] | None = None
@@ -456,6 +458,13 @@ class Workspace:
     def baseline_forgeries(self) -> list[Forgery]:
         """Baselines whose bytes no audited init, apply, acceptance or resolution wrote (cheap: stats + dict look-ups)."""
         self.ledger.refresh()
+        found = self._baseline_forgeries()
+        if found:  # a second look: a writer may have finished its entry and its file since the first
+            self.ledger.refresh()
+            found = self._baseline_forgeries()
+        return found
+
+    def _baseline_forgeries(self) -> list[Forgery]:
         out: list[Forgery] = []
         for rel in self.guarded():
             recorded, digest = self.baseline_sha(rel)
