@@ -93,9 +93,9 @@ async def test_invalid_stale_and_withdrawn_proposals_are_shown_plainly(project: 
     app = CockpitApp(ws, poll_processes=False)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         (ws.paths.proposals / "broken.json").write_text(json.dumps({"schema": "omni-tui/proposal@1", "id": "x"}))
-        await wait_for(pilot, lambda: app.quarantined, what="the quarantined file")
+        await wait_for(pilot, lambda: app.workspace.quarantined, what="the quarantined file")
         await wait_for(pilot, lambda: "✗ invalid" in screen_text(app), what="the quarantined file in the queue")
-        app.queue.select_key(next(iter(app.quarantined)))
+        app.queue.select_key(next(iter(app.workspace.quarantined)))
         await wait_for(pilot, lambda: "quarantined: missing field `agent`" in screen_text(app), what="its error in the detail")
 
         content = (project / "devenv.nix").read_text()

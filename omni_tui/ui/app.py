@@ -28,13 +28,11 @@ from textual.worker import Worker, WorkerState
 
 from omni_tui.core.errors import ConfigError, OmniError, RebuildError
 from omni_tui.core.gate import Gate, GateState
-from omni_tui.core.proposals import ProposalEntry, ProposalStore, Quarantined
+from omni_tui.core.proposals import ProposalStore
 from omni_tui.core.rebuild import resolve_command
-from omni_tui.core.review import CheckKey, CheckKind, Review
-from omni_tui.core.review import Panel as PanelId
+from omni_tui.core.review import Review
 from omni_tui.core.terminal import inert
 from omni_tui.core.workspace import default_who
-from omni_tui.ui import presenters
 from omni_tui.ui.cockpit_screen import CockpitScreen
 from omni_tui.ui.commands import CockpitCommands
 from omni_tui.ui.decisions import DecisionFlow, screens
@@ -43,7 +41,6 @@ from omni_tui.ui.messages import (
     ActionDone,
     FileChanged,
     GateChanged,
-    GuardedFile,
     ProcessesRefreshed,
     ProcessLogLines,
     ProposalsChanged,
@@ -74,8 +71,8 @@ from omni_tui.ui.workers import (
     read_guarded,
     read_proposals,
     reap_orphans,
-    validate_proposal,
 )
+from omni_tui.ui.workspace_view import WorkspaceView
 
 HELP_GROUPS = {
     "global": "Cockpit",
@@ -149,13 +146,9 @@ class CockpitApp(App[int]):
         self.where = WhereThePersonIs(self, ws, who=self.who, via=self.via)
         # What the person is deciding (selection, hunks, edits, checks, gate state): stored once, here.
         self.review = Review()
-        # What is read from disk to show it (the review state decides nothing from these alone).
-        self.files: dict[str, GuardedFile] = {}
-        self.changes_path: str | None = None
-        self.quarantined: dict[str, Quarantined] = {}
-        self.history: dict[str, Any] = {}  # proposal id → the change the gate wrote (core.history), or None
         self.rebuild_command: str | None = None
         # The components that own a flow each.
+        self.workspace = WorkspaceView(self)  # files and proposals, shown
         self.decisions = DecisionFlow(self)
         self.rebuilds = RebuildFlow(self)
         self.process_flow = ProcessFlow(self)
@@ -212,17 +205,17 @@ class CockpitApp(App[int]):
             self.set_keymap(self.keymap)
         self._resolve_rebuild_command()
         # First picture synchronously (small reads), so the first frame already shows the workspace.
-        self._apply_files(read_guarded(self.ws))
+        self.workspace.apply_files(read_guarded(self.ws))
         entries, quarantined, history = read_proposals(self.store)
         self.where.seed(entries)
-        self._apply_proposals(entries, quarantined, history, initial=True)
+        self.workspace.apply_proposals(entries, quarantined, history, initial=True)
         self._apply_gate(self.gate.state())
         self.process_flow.show_note()
         # Watching and polling start once the first frame is on screen: importing watchfiles and the
         # first process scan would delay it by 30-50 ms (docs/performance.md).
         self.call_after_refresh(self._start_background)
         if not self.frozen_clock:
-            self.set_interval(10, self._refresh_ages, name="queue ages")
+            self.set_interval(10, self.workspace.show_queue, name="queue ages")
 
     def on_unmount(self) -> None:
         self.stop_background()
@@ -297,49 +290,48 @@ class CockpitApp(App[int]):
     def process_table(self) -> ProcessTable:
         return self.main.process_table
 
-    # -- files -----------------------------------------------------------------------------------
+    # -- files and proposals (the WorkspaceView's) ---------------------------------------------------
 
     @on(FileChanged)
     @_live
     def _on_file_changed(self, message: FileChanged) -> None:
-        self._apply_files(message.files)
-
-    def _apply_files(self, files: tuple[GuardedFile, ...]) -> None:
-        changed_paths = {f.path for f in files if self.files.get(f.path) != f}
-        self.files = {f.path: f for f in files}
-        differing = [f.path for f in files if f.differs]
-        if self.changes_path not in differing:
-            self.changes_path = differing[0] if differing else (files[0].path if files else None)
-        self._show_changes()
-        if changed_paths:
-            self._revalidate(changed_paths)
-        self.bindings_may_have_changed()
-
-    def _show_changes(self) -> None:
-        differing = [path for path, f in self.files.items() if f.differs]
-        self.main.changes_tabs.set_files(differing, self.changes_path)
-        panel = self.main.panel(PanelId.CHANGES)
-        path = self.changes_path
-        if path is None:
-            panel.border_subtitle = "no guarded files"
-            return
-        shown = self.files[path]
-        self.changes_diff.set_diff(path, shown.baseline, shown.current)
-        if not differing:
-            panel.border_subtitle = "no changes against the baseline"
-        else:
-            unapproved = set(self.review.unapproved())
-            what = "UNAPPROVED · A accept · u revert" if path in unapproved else "applied, not yet built"
-            panel.border_subtitle = f"{path} · {what}" if len(differing) == 1 else f"{len(differing)} files differ · {what}"
+        self.workspace.apply_files(message.files)
 
     @on(FileTabs.FileSelected)
     @_live
     def _on_file_selected(self, message: FileTabs.FileSelected) -> None:
-        if message.tabs.id == "changes-files":
-            self.changes_path = message.path
-            self._show_changes()
-        else:
-            self.show_detail(path=message.path)
+        self.workspace.file_selected(message)
+
+    @on(PresenceChanged)
+    @_live
+    def _on_presence_changed(self, message: PresenceChanged) -> None:
+        self.main.header.show_presence([(p.who, p.via) for p in message.others])
+
+    @on(ProposalsChanged)
+    @_live
+    def _on_proposals_changed(self, message: ProposalsChanged) -> None:
+        self.where.proposals_changed(message.entries)  # new, stale → notifications
+        self.workspace.apply_proposals(message.entries, message.quarantined, dict(message.history))
+
+    @on(ProposalQueue.Selected)
+    @_live
+    def _on_queue_selected(self, message: ProposalQueue.Selected) -> None:
+        self.workspace.queue_selected(message.key)
+
+    @on(DataTable.RowSelected, "#queue")
+    @_live
+    def _on_queue_enter(self, _message: DataTable.RowSelected) -> None:
+        self.workspace.queue_entered()
+
+    @on(DiffView.HunkSelectionChanged)
+    @_live
+    def _on_hunks_changed(self, message: DiffView.HunkSelectionChanged) -> None:
+        self.workspace.hunks_changed(message)
+
+    @on(ValidationReady)
+    @_live
+    def _on_validation(self, message: ValidationReady) -> None:
+        self.workspace.validation_ready(message)
 
     # -- gate ------------------------------------------------------------------------------------
 
@@ -365,7 +357,7 @@ class CockpitApp(App[int]):
             kind, note = "tampered", inert(header_note(state, self.ws.paths.state))
         self.main.header.show_state(kind, len(state.pending), state.unapproved, note)
         self.rebuilds.follow_remote(state.holder)
-        self._show_changes()
+        self.workspace.show_changes()
         self.bindings_may_have_changed()
 
     # -- rebuilds (the RebuildFlow's), this cockpit's and another's --------------------------------
@@ -411,147 +403,6 @@ class CockpitApp(App[int]):
         self.run_worker(
             partial(post_workspace, self, self.ws, self.gate, self.store), thread=True, group="refresh", exit_on_error=False
         )
-
-    # -- proposals -------------------------------------------------------------------------------
-
-    @on(PresenceChanged)
-    @_live
-    def _on_presence_changed(self, message: PresenceChanged) -> None:
-        self.main.header.show_presence([(p.who, p.via) for p in message.others])
-
-    @on(ProposalsChanged)
-    @_live
-    def _on_proposals_changed(self, message: ProposalsChanged) -> None:
-        self.where.proposals_changed(message.entries)  # new, stale → notifications
-        self._apply_proposals(message.entries, message.quarantined, message.history)
-
-    def _apply_proposals(
-        self, entries: tuple[ProposalEntry, ...], quarantined: tuple[Quarantined, ...], history: dict[str, Any], initial: bool = False
-    ) -> None:
-        review = self.review
-        was_pending = review.selected_key is not None and review.selected_key in (review.known_pending or ())
-        self.history = history
-        self.quarantined = {presenters.quarantine_key(item): item for item in quarantined}
-        new = review.set_entries(entries, self.quarantined, initial=initial)
-        if new:
-            self.bell()
-            if len(new) == 1:
-                self.notify(f"{new[0].agent}: {new[0].title}", title="New proposal")
-            else:
-                self.notify(f"{len(new)} new proposals", title="New proposals")
-        pending = review.pending_ids()
-        for pid in pending:
-            if review.needs_check(pid):
-                self._validate(pid)
-        self._show_queue()
-        if pending and review.selected_key not in pending and (was_pending or new):
-            # The selected proposal was just decided, or one arrived while nothing pending was
-            # selected: move on to the one waiting (the oldest; a new one when it is alone).
-            self.main.queue.select_key(review.oldest_pending())
-
-    def _show_queue(self) -> None:
-        review, queue = self.review, self.main.queue
-        rows = presenters.queue_rows(review.entries.values(), self.quarantined.values(), review.validations, self.clock())
-        queue.show_rows(rows)
-        review.selected_key = queue.selected_key
-        self.show_detail()
-        self.bindings_may_have_changed()
-
-    def _refresh_ages(self) -> None:
-        self._show_queue()
-
-    @on(ProposalQueue.Selected)
-    @_live
-    def _on_queue_selected(self, message: ProposalQueue.Selected) -> None:
-        self.review.selected_key = message.key
-        self.show_detail()
-        self.bindings_may_have_changed()
-
-    @on(DataTable.RowSelected, "#queue")
-    @_live
-    def _on_queue_enter(self, _message: DataTable.RowSelected) -> None:
-        # enter on a proposal: into its diff, to scroll it line by line (tab moves on to the next panel)
-        detail = self.main.detail
-        if detail.view is not None and detail.shown_path is not None:
-            detail.diff.focus()
-
-    def current_texts(self) -> dict[str, str | None]:
-        return {path: f.current for path, f in self.files.items()}
-
-    def show_detail(self, path: str | None = None) -> None:
-        review = self.review
-        key = review.selected_key
-        detail = self.main.detail
-        if key is None:
-            detail.show(None)
-            return
-        if key in self.quarantined:
-            detail.show(presenters.quarantine_view(self.quarantined[key]))
-            return
-        entry = review.entries.get(key)
-        if entry is None:
-            detail.show(None)
-            return
-        validation, error = review.check_of(key)
-        view = presenters.proposal_view(
-            entry, self.current_texts(), validation, error, review.edited.get(key, {}), self.clock(), self.history.get(key),
-            {path: f.baseline for path, f in self.files.items()},
-        )
-        same = detail.view is not None and detail.view == view and path in (None, detail.shown_path)
-        if same:
-            return
-        detail.show(view, path or (detail.shown_path if detail.view and detail.view.key == key else None))
-        self._show_hunk_choice()
-
-    def _show_hunk_choice(self) -> None:
-        """The shown proposal file's diff shows the hunks chosen in the review state (a new diff shows all)."""
-        detail = self.main.detail
-        if detail.view is None or detail.shown_path is None or detail.view.state != "pending":
-            return  # a decided proposal's diff is what was applied: no choice to show
-        chosen = self.review.chosen_hunks(detail.view.key, detail.shown_path)
-        if chosen is not None:
-            detail.diff.select_hunks(set(chosen))
-
-    @on(DiffView.HunkSelectionChanged)
-    @_live
-    def _on_hunks_changed(self, message: DiffView.HunkSelectionChanged) -> None:
-        """The person toggled a hunk in a pending proposal's diff: the choice is the review state's."""
-        detail = self.main.detail
-        if message.control is not detail.diff or detail.view is None or detail.shown_path is None:
-            return
-        if detail.view.state != "pending":
-            return  # the diff of a decided proposal: its hunks are not choices
-        # What the diff shows now (a newer change may be queued behind this message): the latest choice.
-        self.review.choose_hunks(detail.view.key, detail.shown_path, detail.diff.selected_hunks, detail.diff.hunk_count)
-
-    # -- validation ------------------------------------------------------------------------------
-
-    def _validate(self, pid: str) -> None:
-        entry = self.review.pending(pid)
-        if entry is None:
-            return
-        generation = self.review.start_check(CheckKey.proposal(pid))
-        self.run_worker(
-            partial(validate_proposal, self, self.gate, entry.proposal, generation),
-            thread=True,
-            group="validate",
-            exit_on_error=False,
-        )
-
-    def _revalidate(self, paths: set[str]) -> None:
-        """A guarded file changed: every pending proposal touching it is checked again (base may be stale now)."""
-        for pid in self.review.stale_checks(paths):
-            self._validate(pid)
-
-    @on(ValidationReady)
-    @_live
-    def _on_validation(self, message: ValidationReady) -> None:
-        if not self.review.is_current(message.key, message.generation):
-            return  # an older run finished after a newer one started
-        self.review.record_check(message.key, message.check)
-        if message.key.kind is CheckKind.PROPOSAL:
-            self._show_queue()
-        self.decisions.check_landed(message.key, message.check)
 
     # -- action availability ---------------------------------------------------------------------
 
@@ -650,11 +501,7 @@ class CockpitApp(App[int]):
         path = tabs.next_path() if tabs is not None else None
         if tabs is None or path is None:
             return
-        if tabs.id == "changes-files":
-            self.changes_path = path
-            self._show_changes()
-        else:
-            self.show_detail(path=path)
+        self.workspace.show_file(tabs, path)
 
     # -- decisions (the DecisionFlow's) -------------------------------------------------------------
 

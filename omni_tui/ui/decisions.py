@@ -72,7 +72,7 @@ class DecisionFlow:
     def approval_summary(self, entry: ProposalEntry) -> ApprovalSummary:
         app, review = self.app, self.review
         pid = entry.proposal.id
-        current = app.current_texts()
+        current = app.workspace.current_texts()
         pairs = []
         for change in entry.proposal.changes:
             content, chosen = review.final_content(pid, change)
@@ -101,7 +101,7 @@ class DecisionFlow:
         key = CheckKey.final(pid)
         generation = review.start_check(key)  # also forgets the previous final check
         if review.differs_from_proposal(entry):
-            texts = review.final_texts(entry, app.current_texts())
+            texts = review.final_texts(entry, app.workspace.current_texts())
             max_bytes = app.ws.config.guard.max_bytes
             app.run_worker(
                 partial(validate_texts, app, key, texts, max_bytes, generation), thread=True, group="validate", exit_on_error=False
@@ -168,7 +168,7 @@ class DecisionFlow:
             # Some hunks are left out: edit what approving would write, not the whole proposal.
             from omni_tui.core.textdiff import apply_hunks
 
-            current = app.files[change.path].current if change.path in app.files else None
+            current = app.workspace.files[change.path].current if change.path in app.workspace.files else None
             content = apply_hunks(current or "", change.new_content, set(chosen))
         content = content or ""
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
@@ -204,7 +204,7 @@ class DecisionFlow:
         if text is None or review.pending(pid) is None:
             return
         differs = review.set_edit(pid, path, text)
-        app.show_detail(path=path)
+        app.workspace.show_detail(path=path)
         app.bindings_may_have_changed()
         if differs:
             self.approve()
@@ -216,7 +216,7 @@ class DecisionFlow:
         app = self.app
         validation, error = check if check is not None else (None, None)
         paths = self.review.unapproved()
-        files = app.files
+        files = app.workspace.files
         pairs = [(path, files[path].baseline if path in files else None, files[path].current if path in files else None, None) for path in paths]
         cfg = app.ws.config.rebuild
         return screens().ApprovalSummary(

@@ -1,0 +1,197 @@
+"""What the workspace holds, shown: the guarded files (the Changes panel) and the proposals (the queue,
+the detail, its diff's hunk choices), kept up to date from the workers' messages.
+
+`WorkspaceView` belongs to the app, which routes `FileChanged`, `ProposalsChanged`, `ValidationReady`,
+the queue's selection and the diff's hunk toggles here. It keeps what was read to show it (files,
+quarantined proposal files, decided proposals' applied changes); what the person decides goes to
+the review state (`omni_tui.core.review`), and the widgets render from both, one way.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from omni_tui.core.proposals import ProposalEntry, Quarantined
+from omni_tui.core.review import CheckKey, CheckKind
+from omni_tui.core.review import Panel as PanelId
+from omni_tui.ui import presenters
+from omni_tui.ui.messages import GuardedFile, ValidationReady
+from omni_tui.ui.widgets.diff_view import DiffView
+from omni_tui.ui.widgets.file_tabs import FileTabs
+from omni_tui.ui.workers import validate_proposal
+
+if TYPE_CHECKING:
+    from omni_tui.ui.app import CockpitApp
+
+
+class WorkspaceView:
+    """The Changes and Proposals panels' content (see the module docstring)."""
+
+    def __init__(self, app: CockpitApp) -> None:
+        self.app = app
+        self.files: dict[str, GuardedFile] = {}
+        self.changes_path: str | None = None  # the file the Changes panel shows
+        self.quarantined: dict[str, Quarantined] = {}  # queue key → invalid proposal file
+        self.history: dict[str, Any] = {}  # proposal id → the change the gate wrote (core.history), or None
+
+    def current_texts(self) -> dict[str, str | None]:
+        return {path: f.current for path, f in self.files.items()}
+
+    # -- the Changes panel ---------------------------------------------------------------------------
+
+    def apply_files(self, files: tuple[GuardedFile, ...]) -> None:
+        changed_paths = {f.path for f in files if self.files.get(f.path) != f}
+        self.files = {f.path: f for f in files}
+        differing = [f.path for f in files if f.differs]
+        if self.changes_path not in differing:
+            self.changes_path = differing[0] if differing else (files[0].path if files else None)
+        self.show_changes()
+        if changed_paths:
+            self.revalidate(changed_paths)
+        self.app.bindings_may_have_changed()
+
+    def show_changes(self) -> None:
+        main = self.app.main
+        differing = [path for path, f in self.files.items() if f.differs]
+        main.changes_tabs.set_files(differing, self.changes_path)
+        panel = main.panel(PanelId.CHANGES)
+        path = self.changes_path
+        if path is None:
+            panel.border_subtitle = "no guarded files"
+            return
+        shown = self.files[path]
+        main.changes_diff.set_diff(path, shown.baseline, shown.current)
+        if not differing:
+            panel.border_subtitle = "no changes against the baseline"
+        else:
+            unapproved = set(self.app.review.unapproved())
+            what = "UNAPPROVED · A accept · u revert" if path in unapproved else "applied, not yet built"
+            panel.border_subtitle = f"{path} · {what}" if len(differing) == 1 else f"{len(differing)} files differ · {what}"
+
+    def file_selected(self, message: FileTabs.FileSelected) -> None:
+        self.show_file(message.tabs, message.path)
+
+    def show_file(self, tabs: FileTabs, path: str) -> None:
+        """Show `path` in the panel whose file tabs these are (Changes, or the proposal's detail)."""
+        if tabs.id == "changes-files":
+            self.changes_path = path
+            self.show_changes()
+        else:
+            self.show_detail(path=path)
+
+    # -- the Proposals panel -------------------------------------------------------------------------
+
+    def apply_proposals(
+        self, entries: tuple[ProposalEntry, ...], quarantined: tuple[Quarantined, ...], history: dict[str, Any], initial: bool = False
+    ) -> None:
+        app, review = self.app, self.app.review
+        was_pending = review.selected_key is not None and review.selected_key in (review.known_pending or ())
+        self.history = history
+        self.quarantined = {presenters.quarantine_key(item): item for item in quarantined}
+        new = review.set_entries(entries, self.quarantined, initial=initial)
+        if new:
+            app.bell()
+            if len(new) == 1:
+                app.notify(f"{new[0].agent}: {new[0].title}", title="New proposal")
+            else:
+                app.notify(f"{len(new)} new proposals", title="New proposals")
+        pending = review.pending_ids()
+        for pid in pending:
+            if review.needs_check(pid):
+                self.validate(pid)
+        self.show_queue()
+        if pending and review.selected_key not in pending and (was_pending or new):
+            # The selected proposal was just decided, or one arrived while nothing pending was
+            # selected: move on to the one waiting (the oldest; a new one when it is alone).
+            app.main.queue.select_key(review.oldest_pending())
+
+    def show_queue(self) -> None:
+        app, review = self.app, self.app.review
+        queue = app.main.queue
+        rows = presenters.queue_rows(review.entries.values(), self.quarantined.values(), review.validations, app.clock())
+        queue.show_rows(rows)
+        review.selected_key = queue.selected_key
+        self.show_detail()
+        app.bindings_may_have_changed()
+
+    def queue_selected(self, key: str | None) -> None:
+        self.app.review.selected_key = key
+        self.show_detail()
+        self.app.bindings_may_have_changed()
+
+    def queue_entered(self) -> None:
+        # enter on a proposal: into its diff, to scroll it line by line (tab moves on to the next panel)
+        detail = self.app.main.detail
+        if detail.view is not None and detail.shown_path is not None:
+            detail.diff.focus()
+
+    def show_detail(self, path: str | None = None) -> None:
+        app, review = self.app, self.app.review
+        key = review.selected_key
+        detail = app.main.detail
+        if key is None:
+            detail.show(None)
+            return
+        if key in self.quarantined:
+            detail.show(presenters.quarantine_view(self.quarantined[key]))
+            return
+        entry = review.entries.get(key)
+        if entry is None:
+            detail.show(None)
+            return
+        validation, error = review.check_of(key)
+        view = presenters.proposal_view(
+            entry, self.current_texts(), validation, error, review.edited.get(key, {}), app.clock(), self.history.get(key),
+            {path: f.baseline for path, f in self.files.items()},
+        )
+        same = detail.view is not None and detail.view == view and path in (None, detail.shown_path)
+        if same:
+            return
+        detail.show(view, path or (detail.shown_path if detail.view and detail.view.key == key else None))
+        self._show_hunk_choice()
+
+    def _show_hunk_choice(self) -> None:
+        """The shown proposal file's diff shows the hunks chosen in the review state (a new diff shows all)."""
+        detail = self.app.main.detail
+        if detail.view is None or detail.shown_path is None or detail.view.state != "pending":
+            return  # a decided proposal's diff is what was applied: no choice to show
+        chosen = self.app.review.chosen_hunks(detail.view.key, detail.shown_path)
+        if chosen is not None:
+            detail.diff.select_hunks(set(chosen))
+
+    def hunks_changed(self, message: DiffView.HunkSelectionChanged) -> None:
+        """The person toggled a hunk in a pending proposal's diff: the choice is the review state's."""
+        detail = self.app.main.detail
+        if message.control is not detail.diff or detail.view is None or detail.shown_path is None:
+            return
+        if detail.view.state != "pending":
+            return  # the diff of a decided proposal: its hunks are not choices
+        # What the diff shows now (a newer change may be queued behind this message): the latest choice.
+        self.app.review.choose_hunks(detail.view.key, detail.shown_path, detail.diff.selected_hunks, detail.diff.hunk_count)
+
+    # -- checks --------------------------------------------------------------------------------------
+
+    def validate(self, pid: str) -> None:
+        app = self.app
+        entry = app.review.pending(pid)
+        if entry is None:
+            return
+        generation = app.review.start_check(CheckKey.proposal(pid))
+        app.run_worker(
+            partial(validate_proposal, app, app.gate, entry.proposal, generation), thread=True, group="validate", exit_on_error=False
+        )
+
+    def revalidate(self, paths: set[str]) -> None:
+        """A guarded file changed: every pending proposal touching it is checked again (base may be stale now)."""
+        for pid in self.app.review.stale_checks(paths):
+            self.validate(pid)
+
+    def validation_ready(self, message: ValidationReady) -> None:
+        review = self.app.review
+        if not review.is_current(message.key, message.generation):
+            return  # an older run finished after a newer one started
+        review.record_check(message.key, message.check)
+        if message.key.kind is CheckKind.PROPOSAL:
+            self.show_queue()
+        self.app.decisions.check_landed(message.key, message.check)
