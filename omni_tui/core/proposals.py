@@ -432,7 +432,11 @@ class ProposalStore:
         ledger = self.ws.ledger
         problem = ledger.problem(decision_key(proposal_id), digest, in_progress=in_progress)
         if problem is not None:
-            ledger.refresh()  # a genuine entry may have been appended since the ledger last looked
+            # A second look: a genuine entry may have been appended, and its file written, since the first.
+            ledger.refresh()
+            found = self.recorded_decision(proposal_id)
+            digest = self._decisions[proposal_id][2] if found is not None and proposal_id in self._decisions else None
+            in_progress = found is not None and found.status in IN_PROGRESS
             problem = ledger.problem(decision_key(proposal_id), digest, in_progress=in_progress)
         if problem is None:
             return found
