@@ -851,8 +851,8 @@ class Gate:
             for path in targets:
                 now = self.ws.read_current(path)
                 baseline = self.ws.read_baseline(path)
-                if now == baseline:
-                    continue
+                if now == baseline or not self.ws.has_baseline(path):
+                    continue  # (no approved bytes recorded, e.g. a new [tool.omni-tui] in pyproject.toml: never delete it)
                 write_backup(self.ws.paths.backups, label, path, now)
                 restore(self.ws.resolve(path), baseline)
                 reverted.append(path)
