@@ -327,3 +327,29 @@ def test_a_reader_never_sees_genuine_approvals_as_tampered(project: Path) -> Non
         thread.join(timeout=60)
     assert seen == []
     assert cli("audit", "--verify", cwd=project).returncode == 0
+
+
+def test_pyproject_tool_table_is_guarded_while_it_is_the_configuration(project: Path) -> None:
+    marker = project.parent / "rebuilt"
+    pwned = project.parent / "pwned"
+    (project / "pyproject.toml").write_text(f'[project]\nname = "x"\n\n[tool.omni-tui.rebuild]\ncommand = "touch {marker}"\n')
+    assert cli("status", cwd=project).returncode == 0
+    text = (project / "pyproject.toml").read_text().replace(str(marker), str(pwned))
+    (project / "pyproject.toml").write_text(text)
+    status = json.loads(cli("status", "--json", "--no-nix", cwd=project).stdout)
+    assert status["gate"] == "unapproved_edits" and "pyproject.toml" in status["unapproved"]
+    assert cli("rebuild", cwd=project).returncode == 2 and not pwned.exists()
+    assert Workspace.open(project).config.rebuild.command == f"touch {marker}"
+
+
+def test_a_tool_table_added_to_a_plain_pyproject_is_a_change_to_approve(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert cli("status", cwd=project).returncode == 0
+    (project / "pyproject.toml").write_text('[project]\nname = "y"\n')  # an ordinary edit: not the gate's business
+    assert json.loads(cli("status", "--json", "--no-nix", cwd=project).stdout)["gate"] == "clean"
+    pwned = project.parent / "pwned"
+    (project / "pyproject.toml").write_text(f'[project]\nname = "y"\n\n[tool.omni-tui.rebuild]\ncommand = "touch {pwned}"\n')
+    status = json.loads(cli("status", "--json", "--no-nix", cwd=project).stdout)
+    assert status["gate"] == "unapproved_edits" and "pyproject.toml" in status["unapproved"]
+    assert Workspace.open(project).config.rebuild.command is None  # the approved configuration: the defaults
+    assert cli("rebuild", cwd=project).returncode == 2 and not pwned.exists()
