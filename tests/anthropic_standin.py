@@ -89,8 +89,7 @@ class ScriptedAnthropic:
         with self._lock:
             last = messages[-1] if messages else {}
             if last.get("role") == "user" and isinstance(last.get("content"), list):
-                self.recorded.tool_results += [b for b in last["content"]
-                                               if isinstance(b, dict) and b.get("type") == "tool_result"]
+                self.recorded.tool_results += [b for b in last["content"] if isinstance(b, dict) and b.get("type") == "tool_result"]
         turn = sum(1 for m in messages if m.get("role") == "assistant")
         if turn < len(self.script):
             step = self.script[turn]
@@ -139,9 +138,16 @@ class ScriptedAnthropic:
                     self._json(404, {"type": "error", "error": {"type": "not_found_error", "message": path}})
                     return
                 content, stop = api.reply_for(body)
-                message = {"id": f"msg_standin{len(api.recorded.requests):04d}", "type": "message", "role": "assistant",
-                           "model": body.get("model", "claude-standin"), "content": content, "stop_reason": stop,
-                           "stop_sequence": None, "usage": {"input_tokens": 12, "output_tokens": 7}}
+                message = {
+                    "id": f"msg_standin{len(api.recorded.requests):04d}",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": body.get("model", "claude-standin"),
+                    "content": content,
+                    "stop_reason": stop,
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": 12, "output_tokens": 7},
+                }
                 if body.get("stream"):
                     self._stream(message)
                 else:
@@ -162,23 +168,44 @@ class ScriptedAnthropic:
                 event("message_start", {"type": "message_start", "message": start})
                 for index, block in enumerate(message["content"]):
                     if block["type"] == "text":
-                        event("content_block_start", {"type": "content_block_start", "index": index,
-                                                      "content_block": {"type": "text", "text": ""}})
+                        event(
+                            "content_block_start",
+                            {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}},
+                        )
                         text = block["text"]
                         for piece in (text[: len(text) // 2], text[len(text) // 2 :]):
-                            event("content_block_delta", {"type": "content_block_delta", "index": index,
-                                                          "delta": {"type": "text_delta", "text": piece}})
+                            event(
+                                "content_block_delta",
+                                {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}},
+                            )
                     else:
-                        event("content_block_start", {"type": "content_block_start", "index": index, "content_block":
-                                                      {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}})
+                        event(
+                            "content_block_start",
+                            {
+                                "type": "content_block_start",
+                                "index": index,
+                                "content_block": {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}},
+                            },
+                        )
                         raw = json.dumps(block["input"])
                         for piece in (raw[: len(raw) // 2], raw[len(raw) // 2 :]):
-                            event("content_block_delta", {"type": "content_block_delta", "index": index,
-                                                          "delta": {"type": "input_json_delta", "partial_json": piece}})
+                            event(
+                                "content_block_delta",
+                                {
+                                    "type": "content_block_delta",
+                                    "index": index,
+                                    "delta": {"type": "input_json_delta", "partial_json": piece},
+                                },
+                            )
                     event("content_block_stop", {"type": "content_block_stop", "index": index})
-                event("message_delta", {"type": "message_delta", "delta": {"stop_reason": message["stop_reason"],
-                                                                           "stop_sequence": None},
-                                        "usage": {"output_tokens": 7}})
+                event(
+                    "message_delta",
+                    {
+                        "type": "message_delta",
+                        "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+                        "usage": {"output_tokens": 7},
+                    },
+                )
                 event("message_stop", {"type": "message_stop"})
                 self.wfile.flush()
 

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SAMPLE_DEVENV_NIX
 
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.core.workspace import Workspace
-
-from conftest import SAMPLE_DEVENV_NIX
 
 REPO = Path(__file__).resolve().parent.parent
 DECIDER = Path(__file__).resolve().parent / "agents_decider.py"
@@ -147,8 +146,7 @@ def test_rejected_multi_edit_is_denied_with_the_persons_reason(project: Path, ws
     spec = hook_output(out)
     assert spec["permissionDecision"] == "deny"
     assert spec["permissionDecisionReason"] == (
-        f"omni-tui: proposal {result['id']} was rejected by alice: use services.redis instead of the package. "
-        "devenv.nix is unchanged."
+        f"omni-tui: proposal {result['id']} was rejected by alice: use services.redis instead of the package. devenv.nix is unchanged."
     )
     assert (project / "devenv.nix").read_text() == SAMPLE_DEVENV_NIX
 
@@ -169,15 +167,15 @@ def test_write_whose_rebuild_fails_is_rolled_back_and_denied(project: Path, ws: 
 
 def test_write_creating_a_guarded_file_says_what_the_person_changed(project: Path, ws: Workspace) -> None:
     local = project / "devenv.local.nix"
-    hook = start_hook(payload(project, "Write", {"file_path": str(local), "content": "{ env.DEBUG = \"1\"; }\n"}))
-    result = decided(start_decider(project, "edit", "{ env.DEBUG = \"0\"; }\n"))
+    hook = start_hook(payload(project, "Write", {"file_path": str(local), "content": '{ env.DEBUG = "1"; }\n'}))
+    result = decided(start_decider(project, "edit", '{ env.DEBUG = "0"; }\n'))
     code, out, _ = finish(hook)
 
     assert code == 0 and result["status"] == "applied"
     assert result["title"] == "Write devenv.local.nix: create the file" and result["before"] == {"devenv.local.nix": ""}
     reason = hook_output(out)["permissionDecisionReason"]
     assert "the person approved an edited version of devenv.local.nix" in reason
-    assert local.read_text() == "{ env.DEBUG = \"0\"; }\n"
+    assert local.read_text() == '{ env.DEBUG = "0"; }\n'
 
 
 def test_timeout_denies_by_default_naming_the_id_and_leaves_the_proposal_pending(project: Path, ws: Workspace) -> None:
@@ -242,14 +240,24 @@ def test_edit_that_does_not_apply_is_denied_without_a_proposal(project: Path, ws
 @pytest.mark.parametrize(
     ("stdin", "message"),
     [
-        ('{"tool_name": "Edit", ', "omni-tui hook: stdin is not JSON (Expecting property name enclosed in double quotes at line 1 column 23)"),
+        (
+            '{"tool_name": "Edit", ',
+            "omni-tui hook: stdin is not JSON (Expecting property name enclosed in double quotes at line 1 column 23)",
+        ),
         ("[1, 2]", "omni-tui hook: stdin must be a JSON object, not list"),
         ('{"tool_input": {}}', "omni-tui hook: field 'tool_name' must be a non-empty string"),
-        ('{"hook_event_name": "PostToolUse", "tool_name": "Edit"}', "omni-tui hook: this hook handles PreToolUse events, not 'PostToolUse'"),
-        ('{"cwd": "CWD", "tool_name": "Edit", "tool_input": {"file_path": "devenv.nix", "old_string": 3, "new_string": "x"}}',
-         "omni-tui hook: tool_input: field 'old_string' must be a str, not int"),
-        ('{"cwd": "CWD", "tool_name": "MultiEdit", "tool_input": {"file_path": "devenv.nix", "edits": {}}}',
-         "omni-tui hook: tool_input: field 'edits' must be a list, not dict"),
+        (
+            '{"hook_event_name": "PostToolUse", "tool_name": "Edit"}',
+            "omni-tui hook: this hook handles PreToolUse events, not 'PostToolUse'",
+        ),
+        (
+            '{"cwd": "CWD", "tool_name": "Edit", "tool_input": {"file_path": "devenv.nix", "old_string": 3, "new_string": "x"}}',
+            "omni-tui hook: tool_input: field 'old_string' must be a str, not int",
+        ),
+        (
+            '{"cwd": "CWD", "tool_name": "MultiEdit", "tool_input": {"file_path": "devenv.nix", "edits": {}}}',
+            "omni-tui hook: tool_input: field 'edits' must be a list, not dict",
+        ),
         ('{"cwd": "CWD", "tool_name": "Write", "tool_input": {"content": "x"}}', "omni-tui hook: tool_input: missing field 'file_path'"),
     ],
 )
@@ -410,8 +418,7 @@ def test_claude_project_dir_and_dash_c_name_projects_the_path_alone_does_not_fin
 
     assert run_hook(write, "--timeout", "0.2") == (0, "", "")  # neither cwd nor the path's own project guards it
     env = _env() | {"CLAUDE_PROJECT_DIR": str(outer)}
-    proc = subprocess.run(HOOK_CMD + ["--timeout", "0.2"], input=write, env=env, capture_output=True, text=True,
-                          timeout=WAIT, cwd="/")
+    proc = subprocess.run(HOOK_CMD + ["--timeout", "0.2"], input=write, env=env, capture_output=True, text=True, timeout=WAIT, cwd="/")
     assert hook_output(proc.stdout)["permissionDecision"] == "deny"
     code, out, _ = run_hook(write, "-C", str(outer), "--timeout", "0.2")
     assert hook_output(out)["permissionDecision"] == "deny"
@@ -438,8 +445,10 @@ def test_a_path_that_cannot_be_resolved_is_denied_with_one_line(project: Path, w
     ("stdin", "expect"),
     [
         ('{"tool_name": "Write", "tool_input": ' * 5000 + "{}" + "}" * 5000, "nested too deeply"),
-        ('{"cwd": "/tmp/\\ud800x", "tool_name": "Write", "tool_input": {"file_path": "devenv.nix", "content": "x"}}',
-         "cannot resolve this path"),
+        (
+            '{"cwd": "/tmp/\\ud800x", "tool_name": "Write", "tool_input": {"file_path": "devenv.nix", "content": "x"}}',
+            "cannot resolve this path",
+        ),
     ],
     ids=["nested-5000-deep", "surrogate-in-cwd"],
 )
@@ -513,8 +522,14 @@ def test_install_merges_into_settings_local_json_and_is_idempotent(project: Path
     claude = project / ".claude"
     claude.mkdir()
     settings = claude / "settings.local.json"
-    settings.write_text(json.dumps({"permissions": {"allow": ["Bash(ls:*)"]}, "hooks": {"PreToolUse": [
-        {"matcher": "Bash", "hooks": [{"type": "command", "command": "my-audit"}]}]}}))
+    settings.write_text(
+        json.dumps(
+            {
+                "permissions": {"allow": ["Bash(ls:*)"]},
+                "hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "my-audit"}]}]},
+            }
+        )
+    )
     install = HOOK_CMD + ["--install", "-C", str(project)]
     first = subprocess.run(install, env=_env(), capture_output=True, text=True, timeout=WAIT)
     after_first = settings.read_text()

@@ -10,23 +10,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import hook_payloads
+import pytest
+from conftest import SAMPLE_DEVENV_NIX
+from test_claude_code_hook import REPO, WAIT, _env, decided, start_decider
+
 from omni_tui.agents.codex_patch import Chunk, FileOp, apply_chunks, extract_patch, parse_patch
 from omni_tui.core.errors import PatchError
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.core.workspace import Workspace
 
-from conftest import SAMPLE_DEVENV_NIX
-from test_claude_code_hook import REPO, WAIT, _env, decided, start_decider
-
 HOOK_CMD = [sys.executable, "-m", "omni_tui", "hook", "codex"]
 
 
 def start(stdin: str, *args: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(HOOK_CMD + list(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=_env(), cwd="/")
+    proc = subprocess.Popen(
+        HOOK_CMD + list(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd="/"
+    )
     assert proc.stdin is not None
     proc.stdin.write(stdin)
     proc.stdin.close()
@@ -76,8 +76,9 @@ def test_parse_add_delete_update_move_and_context() -> None:
     assert ops == [
         FileOp("add", "a/new.txt", contents="one\ntwo\n"),
         FileOp("delete", "old.txt"),
-        FileOp("update", "src/app.py", move_to="src/main.py",
-               chunks=(Chunk("def greet():", ("    print('hi')",), ("    print('hello')",)),)),
+        FileOp(
+            "update", "src/app.py", move_to="src/main.py", chunks=(Chunk("def greet():", ("    print('hi')",), ("    print('hello')",)),)
+        ),
         FileOp("update", "b.txt", chunks=(Chunk(None, ("keep",), ("keep", "added"), end_of_file=True),)),
     ]
 
@@ -86,7 +87,8 @@ def test_parse_is_lenient_like_codex_heredoc_and_padding() -> None:
     text = "<<'EOF'\n *** Begin Patch \n*** Add File: x\n+1\n *** End Patch\nEOF\n"
     assert parse_patch(text) == [FileOp("add", "x", contents="1\n")]
     assert extract_patch("apply_patch <<'EOF'\n*** Begin Patch\n*** Delete File: y\n*** End Patch\nEOF") == (
-        "*** Begin Patch\n*** Delete File: y\n*** End Patch")
+        "*** Begin Patch\n*** Delete File: y\n*** End Patch"
+    )
 
 
 @pytest.mark.parametrize(
@@ -110,7 +112,7 @@ def test_apply_seeks_context_then_lines_with_codex_leniency() -> None:
     assert apply_chunks(content, op.chunks, "f") == "a\nclass A:\n    x = 1\nclass B:\n    x = 2\n"  # trailing space forgiven
     (op,) = parse_patch("*** Begin Patch\n*** Update File: f\n@@\n+z\n*** End Patch")
     assert apply_chunks("a\nb", op.chunks, "f") == "a\nb\nz\n"  # pure addition at the end; newline added
-    (op,) = parse_patch("*** Begin Patch\n*** Update File: f\n@@\n-\u201cq\u201d\n+\"r\"\n*** End Patch")
+    (op,) = parse_patch('*** Begin Patch\n*** Update File: f\n@@\n-\u201cq\u201d\n+"r"\n*** End Patch')
     assert apply_chunks('"q"\n', op.chunks, "f") == '"r"\n'  # typographic quotes match ASCII ones
     with pytest.raises(PatchError, match="failed to find context 'class C:'"):
         (op,) = parse_patch("*** Begin Patch\n*** Update File: f\n@@ class C:\n-x\n+y\n*** End Patch")
@@ -129,7 +131,8 @@ def test_todays_apply_patch_is_proposed_and_after_approval_denied_as_already_app
     assert result["title"] == "apply_patch devenv.nix: + services.redis.enable = true;"
     assert "Codex asked to apply a patch to devenv.nix" in result["rationale"]
     assert (project / "devenv.nix").read_text() == SAMPLE_DEVENV_NIX.replace(
-        "  languages.python.enable = true;\n", "  languages.python.enable = true;\n\n  services.redis.enable = true;\n")
+        "  languages.python.enable = true;\n", "  languages.python.enable = true;\n\n  services.redis.enable = true;\n"
+    )
     reason = denial(out)
     assert f"proposal {result['id']} was approved by alice and the cockpit already applied it" in reason
     assert "Do not apply this change again" in reason
@@ -151,7 +154,7 @@ def test_timeout_is_a_deny_naming_the_id_never_ask(project: Path, ws: Workspace)
 
 
 def test_a_patch_adding_a_guarded_file_with_an_absolute_path_from_a_parent_cwd(project: Path, ws: Workspace) -> None:
-    patch = f"*** Begin Patch\n*** Add File: {project / 'devenv.local.nix'}\n+{{ env.DEBUG = \"1\"; }}\n*** End Patch\n"
+    patch = f'*** Begin Patch\n*** Add File: {project / "devenv.local.nix"}\n+{{ env.DEBUG = "1"; }}\n*** End Patch\n'
     code, out, _ = run(patch_payload(project, patch, cwd=project.parent), "--timeout", "0.2")
     (entry,) = ProposalStore(ws).entries()
     assert code == 0 and entry.proposal.paths == ["devenv.local.nix"]
@@ -162,13 +165,20 @@ def test_a_patch_adding_a_guarded_file_with_an_absolute_path_from_a_parent_cwd(p
     ("patch", "reason"),
     [
         ("*** Begin Patch\n*** Delete File: devenv.nix\n*** End Patch", "this patch deletes devenv.nix"),
-        ("*** Begin Patch\n*** Update File: devenv.nix\n*** Move to: old.nix\n@@\n-{ pkgs, lib, config, ... }:\n"
-         "+{ pkgs, ... }:\n*** End Patch", "this patch moves away devenv.nix"),
-        ("*** Begin Patch\n*** Update File: devenv.nix\n@@\n-  env.GREET = \"hello\";\n+  env.GREET = \"hi\";\n"
-         "*** Add File: src/new.py\n+x = 1\n*** End Patch",
-         "this patch changes devenv.nix (guarded by omni-tui: a person decides) together with src/new.py"),
-        ("*** Begin Patch\n*** Update File: devenv.nix\n@@\n-  services.nope = 1;\n+  x\n*** End Patch",
-         "this patch does not apply to devenv.nix, nothing was proposed"),
+        (
+            "*** Begin Patch\n*** Update File: devenv.nix\n*** Move to: old.nix\n@@\n-{ pkgs, lib, config, ... }:\n"
+            "+{ pkgs, ... }:\n*** End Patch",
+            "this patch moves away devenv.nix",
+        ),
+        (
+            '*** Begin Patch\n*** Update File: devenv.nix\n@@\n-  env.GREET = "hello";\n+  env.GREET = "hi";\n'
+            "*** Add File: src/new.py\n+x = 1\n*** End Patch",
+            "this patch changes devenv.nix (guarded by omni-tui: a person decides) together with src/new.py",
+        ),
+        (
+            "*** Begin Patch\n*** Update File: devenv.nix\n@@\n-  services.nope = 1;\n+  x\n*** End Patch",
+            "this patch does not apply to devenv.nix, nothing was proposed",
+        ),
         ("*** Begin Patch\n*** Update File: devenv.nix\n*** End Patch", "names devenv.nix, a guarded file, but cannot be read"),
     ],
 )
@@ -191,7 +201,8 @@ def test_shell_writes_are_denied_and_a_shell_apply_patch_is_proposed(project: Pa
     shell_patch = hook_payloads.load("codex_bash", project)
     shell_patch["tool_input"]["command"] = (
         "apply_patch <<'EOF'\n*** Begin Patch\n*** Update File: devenv.nix\n@@\n-  env.GREET = \"hello\";\n"
-        "+  env.GREET = \"hi\";\n*** End Patch\nEOF\n")
+        '+  env.GREET = "hi";\n*** End Patch\nEOF\n'
+    )
     code, out, _ = run(json.dumps(shell_patch), "--timeout", "0.2")
     (entry,) = ProposalStore(ws).entries()
     assert code == 0 and entry.proposal.agent == "codex" and "stays pending" in denial(out)

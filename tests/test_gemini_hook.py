@@ -7,23 +7,23 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import hook_payloads
+import pytest
+from conftest import SAMPLE_DEVENV_NIX
+from test_claude_code_hook import REPO, WAIT, _env, decided, start_decider
+
 from omni_tui.agents.gemini_hook import replaced
 from omni_tui.core.errors import PatchError
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.core.workspace import Workspace
 
-from conftest import SAMPLE_DEVENV_NIX
-from test_claude_code_hook import REPO, WAIT, _env, decided, start_decider
-
 HOOK_CMD = [sys.executable, "-m", "omni_tui", "hook", "gemini"]
 
 
 def start(stdin: str, *args: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(HOOK_CMD + list(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=_env(), cwd="/")
+    proc = subprocess.Popen(
+        HOOK_CMD + list(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd="/"
+    )
     assert proc.stdin is not None
     proc.stdin.write(stdin)
     proc.stdin.close()

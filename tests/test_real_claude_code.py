@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from anthropic_standin import FINAL_PREFIX, ScriptedAnthropic, ToolUse
+from conftest import SAMPLE_DEVENV_NIX
 
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.core.workspace import Workspace
-
-from anthropic_standin import FINAL_PREFIX, ScriptedAnthropic, ToolUse
-from conftest import SAMPLE_DEVENV_NIX
 
 REPO = Path(__file__).resolve().parent.parent
 DECIDER = Path(__file__).resolve().parent / "agents_decider.py"
@@ -40,8 +39,14 @@ def _base_env(home: Path) -> dict[str, str]:
 
 def install_hook(where: Path, home: Path, *extra: str) -> dict[str, Any]:
     """`omni-tui hook claude-code --install` in `where`; extra hook arguments appended to the installed command."""
-    result = subprocess.run([sys.executable, "-m", "omni_tui", "hook", "claude-code", "--install", "-C", str(where)],
-                            env=_base_env(home), capture_output=True, text=True, timeout=WAIT, cwd=where)
+    result = subprocess.run(
+        [sys.executable, "-m", "omni_tui", "hook", "claude-code", "--install", "-C", str(where)],
+        env=_base_env(home),
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        cwd=where,
+    )
     assert result.returncode == 0, result.stderr
     settings_file = where / ".claude" / "settings.local.json"
     settings = json.loads(settings_file.read_text())
@@ -51,18 +56,30 @@ def install_hook(where: Path, home: Path, *extra: str) -> dict[str, Any]:
     return settings
 
 
-def run_claude(claude: Path, api: ScriptedAnthropic, cwd: Path, home: Path, *, prompt: str = "do it",
-               allowed: str = "Read Edit Write Bash") -> dict[str, Any]:
+def run_claude(
+    claude: Path, api: ScriptedAnthropic, cwd: Path, home: Path, *, prompt: str = "do it", allowed: str = "Read Edit Write Bash"
+) -> dict[str, Any]:
     env = _base_env(home) | {"ANTHROPIC_BASE_URL": api.base_url}
-    proc = subprocess.run([str(claude), "-p", prompt, "--output-format", "json", "--allowedTools", allowed],
-                          cwd=cwd, env=env, capture_output=True, text=True, timeout=WAIT)
+    proc = subprocess.run(
+        [str(claude), "-p", prompt, "--output-format", "json", "--allowedTools", allowed],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+    )
     assert proc.returncode == 0, proc.stderr + proc.stdout
     return json.loads(proc.stdout)
 
 
 def decider(project: Path, action: str, arg: str = "") -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, str(DECIDER), str(project), action, arg], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    return subprocess.Popen(
+        [sys.executable, str(DECIDER), str(project), action, arg],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
 
 
 def decided(proc: subprocess.Popen[str]) -> dict[str, Any]:
@@ -74,13 +91,15 @@ def decided(proc: subprocess.Popen[str]) -> dict[str, Any]:
 def seen_by_claude(output: dict[str, Any]) -> str:
     """The tool result Claude received, as the scripted model repeated it in its final answer."""
     assert output["result"].startswith(FINAL_PREFIX), output["result"]
-    return output["result"][len(FINAL_PREFIX):]
+    return output["result"][len(FINAL_PREFIX) :]
 
 
 def edit_script(nix: Path, old: str, new: str) -> list[ToolUse]:
     # Claude Code refuses an Edit of a file it has not read in the session: read first, as Claude does.
-    return [ToolUse("Read", {"file_path": str(nix)}),
-            ToolUse("Edit", {"file_path": str(nix), "old_string": old, "new_string": new, "replace_all": False})]
+    return [
+        ToolUse("Read", {"file_path": str(nix)}),
+        ToolUse("Edit", {"file_path": str(nix), "old_string": old, "new_string": new, "replace_all": False}),
+    ]
 
 
 @pytest.fixture
@@ -90,8 +109,7 @@ def home(tmp_path: Path) -> Path:
     return folder
 
 
-def test_approved_edit_is_applied_by_the_cockpit_and_claude_is_told_not_to_repeat_it(
-        need_claude: Path, project: Path, home: Path) -> None:
+def test_approved_edit_is_applied_by_the_cockpit_and_claude_is_told_not_to_repeat_it(need_claude: Path, project: Path, home: Path) -> None:
     Workspace.open(project, env={})
     install_hook(project, home)
     nix = project / "devenv.nix"
@@ -118,8 +136,9 @@ def test_rejected_edit_gives_claude_the_persons_reason(need_claude: Path, projec
 
     assert result["status"] == "rejected"
     assert nix.read_text() == SAMPLE_DEVENV_NIX
-    assert (f"proposal {result['id']} was rejected by alice: use services.redis, not the package. "
-            "devenv.nix is unchanged.") in seen_by_claude(output)
+    assert (
+        f"proposal {result['id']} was rejected by alice: use services.redis, not the package. devenv.nix is unchanged."
+    ) in seen_by_claude(output)
 
 
 def test_edit_from_a_monorepo_root_above_the_project_is_gated(need_claude: Path, tmp_path: Path, home: Path) -> None:
@@ -141,12 +160,10 @@ def test_edit_from_a_monorepo_root_above_the_project_is_gated(need_claude: Path,
     assert "rejected by alice: not in this sprint" in seen_by_claude(output)
 
 
-def test_bash_sed_in_place_on_devenv_nix_is_denied_with_the_way_to_propose(
-        need_claude: Path, project: Path, home: Path) -> None:
+def test_bash_sed_in_place_on_devenv_nix_is_denied_with_the_way_to_propose(need_claude: Path, project: Path, home: Path) -> None:
     ws = Workspace.open(project, env={})
     install_hook(project, home)
-    script = [ToolUse("Bash", {"command": "sed -i 's/pkgs.jq/pkgs.jq pkgs.redis/' devenv.nix",
-                               "description": "Add redis"})]
+    script = [ToolUse("Bash", {"command": "sed -i 's/pkgs.jq/pkgs.jq pkgs.redis/' devenv.nix", "description": "Add redis"})]
     with ScriptedAnthropic(script) as api:
         output = run_claude(need_claude, api, project, home)
 
@@ -157,8 +174,7 @@ def test_bash_sed_in_place_on_devenv_nix_is_denied_with_the_way_to_propose(
     assert ProposalStore(ws).entries() == []
 
 
-def test_no_decision_in_time_denies_naming_the_proposal_and_leaves_it_pending(
-        need_claude: Path, project: Path, home: Path) -> None:
+def test_no_decision_in_time_denies_naming_the_proposal_and_leaves_it_pending(need_claude: Path, project: Path, home: Path) -> None:
     ws = Workspace.open(project, env={})
     install_hook(project, home, "--timeout", "1")
     nix = project / "devenv.nix"

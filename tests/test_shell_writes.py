@@ -53,7 +53,7 @@ def paths(command: str) -> set[str]:
         ("sudo -u me env A=1 nice -n 5 tee devenv.nix", "devenv.nix"),
         ("timeout 5 cp /tmp/x devenv.nix", "devenv.nix"),
         ("bash -c 'echo x > devenv.nix'", "devenv.nix"),
-        ("sh -ec \"sed -i s/a/b/ devenv.nix\"", "devenv.nix"),
+        ('sh -ec "sed -i s/a/b/ devenv.nix"', "devenv.nix"),
         ("eval 'rm devenv.nix'", "devenv.nix"),
         ("echo $(cp /tmp/x devenv.nix)", "devenv.nix"),
         ("echo `rm devenv.nix`", "devenv.nix"),
@@ -150,7 +150,8 @@ def test_a_symlink_to_devenv_nix_is_the_guarded_file(ctx: Context) -> None:
     assert refusal is not None and "writes devenv.nix (>> redirection)" in refusal
 
 
-@pytest.mark.parametrize("command", ["echo hi > notes.txt", "cat devenv.nix | wc -l", "python3 -c 'print(1)'",
-                                     "rm -rf build/", "sed -i s/a/b/ src/app.py"])
+@pytest.mark.parametrize(
+    "command", ["echo hi > notes.txt", "cat devenv.nix | wc -l", "python3 -c 'print(1)'", "rm -rf build/", "sed -i s/a/b/ src/app.py"]
+)
 def test_other_commands_pass(ctx: Context, command: str) -> None:
     assert shell_refusal(command, ctx, HINT) is None

@@ -223,8 +223,9 @@ def guarded_main(handle: Any, *, exit_block: int = EXIT_BLOCK) -> int:
         if isinstance(err, SystemExit) and err.code in (0, None):
             raise
         detail = " ".join(str(err).split())[:200]
-        result = HookResult(exit_block, stderr=f"omni-tui hook: internal error ({type(err).__name__}: {inert(detail)}); "
-                                                "the tool call is blocked\n")
+        result = HookResult(
+            exit_block, stderr=f"omni-tui hook: internal error ({type(err).__name__}: {inert(detail)}); the tool call is blocked\n"
+        )
     try:
         if result.stdout:
             sys.stdout.write(result.stdout + "\n")
@@ -311,8 +312,9 @@ def install(root: Path, program: str | None = None) -> tuple[Path, bool]:
             try:
                 loaded = json.loads(text)
             except json.JSONDecodeError as err:
-                raise OmniError(f"{target}: not valid JSON ({err.msg} at line {err.lineno} column {err.colno}); "
-                                "fix it first, nothing was written") from None
+                raise OmniError(
+                    f"{target}: not valid JSON ({err.msg} at line {err.lineno} column {err.colno}); fix it first, nothing was written"
+                ) from None
             if not isinstance(loaded, dict):
                 raise OmniError(f"{target}: must hold a JSON object, not {type(loaded).__name__}")
             existing = loaded

@@ -55,8 +55,12 @@ SHELL_HINT = (
 
 
 def deny(reason: str) -> HookResult:
-    return HookResult(0, json.dumps({"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny",
-                                                            "permissionDecisionReason": reason}}))
+    return HookResult(
+        0,
+        json.dumps(
+            {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny", "permissionDecisionReason": reason}}
+        ),
+    )
 
 
 def block(message: str) -> HookResult:
@@ -133,8 +137,10 @@ def _patch(call: ToolCall, text: str, ctx: Context, timeout_s: float) -> HookRes
         return PASS
     roots = {t.ws.root for _, t in guarded}
     if len(roots) > 1:
-        raise Refused("omni-tui: this patch changes guarded files of several projects "
-                      f"({', '.join(str(r) for r in sorted(roots))}); send one patch per project")
+        raise Refused(
+            "omni-tui: this patch changes guarded files of several projects "
+            f"({', '.join(str(r) for r in sorted(roots))}); send one patch per project"
+        )
     rels = sorted({t.rel for _, t in guarded})
     if others:
         raise Refused(
@@ -171,13 +177,20 @@ def _patch(call: ToolCall, text: str, ctx: Context, timeout_s: float) -> HookRes
         title = summary_title("apply_patch", f"{first[0]} (+{len(changes) - 1} more)", first[1], first[2])
     session = f" in session {call.session_id}" if call.session_id else ""
     try:
-        answer = propose_and_wait(ws, changes, agent=AGENT, title=title, timeout_s=timeout_s,
-                                  rationale=rationale_text(f"Codex asked to apply a patch to {', '.join(rels)}{session}.", diffs))
+        answer = propose_and_wait(
+            ws,
+            changes,
+            agent=AGENT,
+            title=title,
+            timeout_s=timeout_s,
+            rationale=rationale_text(f"Codex asked to apply a patch to {', '.join(rels)}{session}.", diffs),
+        )
     except OmniError as err:
         return deny(f"omni-tui: could not route this patch of {', '.join(rels)} through the cockpit: {err}")
     except OSError as err:
-        return deny(f"omni-tui: could not route this patch through the cockpit: {err.filename or 'the state directory'}: "
-                    f"{err.strerror or err}")
+        return deny(
+            f"omni-tui: could not route this patch through the cockpit: {err.filename or 'the state directory'}: {err.strerror or err}"
+        )
     return deny(answer.message)  # approved too: the cockpit already applied it; Codex must not apply it again
 
 

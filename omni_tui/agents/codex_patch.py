@@ -80,16 +80,16 @@ def parse_patch(text: str) -> list[FileOp]:
             while i < len(body) and body[i].startswith("+"):
                 contents.append(body[i][1:] + "\n")
                 i += 1
-            ops.append(FileOp("add", header[len(ADD):], contents="".join(contents)))
+            ops.append(FileOp("add", header[len(ADD) :], contents="".join(contents)))
         elif header.startswith(DELETE):
-            ops.append(FileOp("delete", header[len(DELETE):]))
+            ops.append(FileOp("delete", header[len(DELETE) :]))
             i += 1
         elif header.startswith(UPDATE):
-            path = header[len(UPDATE):]
+            path = header[len(UPDATE) :]
             i += 1
             move_to = None
             if i < len(body) and body[i].startswith(MOVE):
-                move_to = body[i][len(MOVE):]
+                move_to = body[i][len(MOVE) :]
                 i += 1
             chunks: list[Chunk] = []
             while i < len(body):
@@ -159,13 +159,38 @@ def _chunk(body: list[str], start: int, *, first: bool) -> tuple[Chunk, int]:
     return Chunk(context, tuple(old), tuple(new), end_of_file), index - start
 
 
-_PUNCTUATION = str.maketrans({
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"',
-    "\u00a0": " ", "\u2002": " ", "\u2003": " ", "\u2004": " ", "\u2005": " ", "\u2006": " ", "\u2007": " ",
-    "\u2008": " ", "\u2009": " ", "\u200a": " ", "\u202f": " ", "\u205f": " ", "\u3000": " ",
-})
+_PUNCTUATION = str.maketrans(
+    {
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u00a0": " ",
+        "\u2002": " ",
+        "\u2003": " ",
+        "\u2004": " ",
+        "\u2005": " ",
+        "\u2006": " ",
+        "\u2007": " ",
+        "\u2008": " ",
+        "\u2009": " ",
+        "\u200a": " ",
+        "\u202f": " ",
+        "\u205f": " ",
+        "\u3000": " ",
+    }
+)
 
 
 def seek(lines: list[str], pattern: tuple[str, ...], start: int, end_of_file: bool) -> int | None:
@@ -217,4 +242,3 @@ def apply_chunks(content: str, chunks: tuple[Chunk, ...], path: str) -> str:
     if not lines or lines[-1] != "":
         lines.append("")
     return "\n".join(lines)
-

@@ -208,8 +208,7 @@ def _resolve(raw: str, ctx: Context) -> tuple[Path, Path]:
 def locate(raw: str, ctx: Context) -> Target | None:
     """The guarded file (of any project) a write of `raw` lands on; None when it is none; Refused (see module doc)."""
     lexical, resolved = _resolve(raw, ctx)
-    roots = _unique([r for r in (_project_of(resolved.parent), _project_of(lexical.parent)) if r is not None]
-                    + ctx.anchor_roots())
+    roots = _unique([r for r in (_project_of(resolved.parent), _project_of(lexical.parent)) if r is not None] + ctx.anchor_roots())
     for root in roots:
         found = _check(root, lexical, resolved, raw, ctx)
         if found is not None:
@@ -271,28 +270,36 @@ def shell_refusal(command: str, ctx: Context, hint: str) -> str | None:
                 names = names if names is not None else ctx.guarded_names()
                 tail = write.text.rstrip("/").rsplit("/", 1)[-1]
                 if any(tail == name.rsplit("/", 1)[-1] for name in names):
-                    return (f"omni-tui: this command writes {write.text} ({write.how}), which may be the guarded "
-                            f"file {tail}: not run. {hint.format(rel=tail)}")
+                    return (
+                        f"omni-tui: this command writes {write.text} ({write.how}), which may be the guarded "
+                        f"file {tail}: not run. {hint.format(rel=tail)}"
+                    )
                 continue
             try:
                 target = locate(write.text, ctx)
             except Refused as refusal:
                 return f"{refusal} (the command writes it: {write.how}). {hint.format(rel=write.text)}"
             if target is not None:
-                return (f"omni-tui: this command writes {target.rel} ({write.how}), a file guarded by omni-tui in "
-                        f"{target.ws.root}: not run, nothing was written. {hint.format(rel=target.rel)}")
+                return (
+                    f"omni-tui: this command writes {target.rel} ({write.how}), a file guarded by omni-tui in "
+                    f"{target.ws.root}: not run, nothing was written. {hint.format(rel=target.rel)}"
+                )
         elif write.kind == "pattern":
             names = names if names is not None else ctx.guarded_names()
             tail = write.text.rstrip("/").rsplit("/", 1)[-1]
             for name in names:
                 if fnmatch.fnmatchcase(name.rsplit("/", 1)[-1], tail):
-                    return (f"omni-tui: this command writes {write.text} ({write.how}), which matches the guarded "
-                            f"file {name}: not run. {hint.format(rel=name)}")
+                    return (
+                        f"omni-tui: this command writes {write.text} ({write.how}), which matches the guarded "
+                        f"file {name}: not run. {hint.format(rel=name)}"
+                    )
         else:
             named = _named_guarded(write.text, ctx)
             if named is not None:
-                return (f"omni-tui: this command runs a program ({write.how}) that names {named}, a guarded file; "
-                        f"whether it writes it cannot be checked, so it was not run. {hint.format(rel=named)}")
+                return (
+                    f"omni-tui: this command runs a program ({write.how}) that names {named}, a guarded file; "
+                    f"whether it writes it cannot be checked, so it was not run. {hint.format(rel=named)}"
+                )
     return None
 
 
@@ -378,8 +385,7 @@ def rationale_text(intro: str, changes: Sequence[tuple[str, str | None, str]]) -
     return intro + "\n\n" + "\n".join(lines)
 
 
-def propose_and_wait(ws: Workspace, changes: Sequence[Change], *, agent: str, title: str, rationale: str,
-                     timeout_s: float) -> Answer:
+def propose_and_wait(ws: Workspace, changes: Sequence[Change], *, agent: str, title: str, rationale: str, timeout_s: float) -> Answer:
     """Submit one proposal for `changes`, wait up to `timeout_s` for the person, and say what happened.
 
     A termination signal while waiting withdraws the proposal (nobody approves an orphan later) and
@@ -410,7 +416,9 @@ def propose_and_wait(ws: Workspace, changes: Sequence[Change], *, agent: str, ti
         card = _card(ws, proposal)
         decision = store.wait(proposal.id, timeout_s)
     except Stopped as stop:
-        stop.withdrawn = _withdraw(store, proposal.id, agent, f"the {LABELS.get(agent, agent)} hook was stopped by {stop.name} before a decision")
+        stop.withdrawn = _withdraw(
+            store, proposal.id, agent, f"the {LABELS.get(agent, agent)} hook was stopped by {stop.name} before a decision"
+        )
         stop.proposal_id = proposal.id
         raise
     if decision is None:

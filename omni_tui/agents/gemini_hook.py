@@ -153,8 +153,10 @@ def run(
     except OmniError as err:
         return deny(f"omni-tui: could not route this {call.tool_name} through the cockpit: {err}")
     except OSError as err:
-        return deny(f"omni-tui: could not route this {call.tool_name} through the cockpit: "
-                    f"{err.filename or 'the state directory'}: {err.strerror or err}")
+        return deny(
+            f"omni-tui: could not route this {call.tool_name} through the cockpit: "
+            f"{err.filename or 'the state directory'}: {err.strerror or err}"
+        )
     return deny(answer.message)
 
 

@@ -55,27 +55,100 @@ _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
 _HEREDOC = re.compile(r"<<(-?)\s*(?:'([^'\n]*)'|\"([^\"\n]*)\"|\\?([A-Za-z0-9_.-]+))")
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "busybox-sh"})
-INTERPRETERS = frozenset({"python", "python2", "python3", "pypy", "pypy3", "node", "nodejs", "deno", "bun",
-                          "perl", "ruby", "php", "lua", "luajit", "Rscript", "tclsh", "nix", "nix-instantiate",
-                          "jq", "awk", "gawk", "mawk", "nawk", "osascript", "pwsh", "powershell"})
+INTERPRETERS = frozenset(
+    {
+        "python",
+        "python2",
+        "python3",
+        "pypy",
+        "pypy3",
+        "node",
+        "nodejs",
+        "deno",
+        "bun",
+        "perl",
+        "ruby",
+        "php",
+        "lua",
+        "luajit",
+        "Rscript",
+        "tclsh",
+        "nix",
+        "nix-instantiate",
+        "jq",
+        "awk",
+        "gawk",
+        "mawk",
+        "nawk",
+        "osascript",
+        "pwsh",
+        "powershell",
+    }
+)
 # Options that take the program text as their value, per interpreter family.
-_CODE_OPTIONS = {"python": ("-c",), "node": ("-e", "--eval", "-p", "--print"), "deno": ("eval",), "bun": ("-e", "--eval"),
-                 "perl": ("-e", "-E"), "ruby": ("-e",), "php": ("-r",), "lua": ("-e",), "Rscript": ("-e",),
-                 "tclsh": (), "nix": ("--expr",), "nix-instantiate": ("--expr", "-E"), "pwsh": ("-c", "-Command"),
-                 "osascript": ("-e",)}
+_CODE_OPTIONS = {
+    "python": ("-c",),
+    "node": ("-e", "--eval", "-p", "--print"),
+    "deno": ("eval",),
+    "bun": ("-e", "--eval"),
+    "perl": ("-e", "-E"),
+    "ruby": ("-e",),
+    "php": ("-r",),
+    "lua": ("-e",),
+    "Rscript": ("-e",),
+    "tclsh": (),
+    "nix": ("--expr",),
+    "nix-instantiate": ("--expr", "-E"),
+    "pwsh": ("-c", "-Command"),
+    "osascript": ("-e",),
+}
 # Commands that write every file they are given.
 ALL_ARGS_WRITERS = frozenset({"tee", "truncate", "rm", "unlink", "shred", "touch", "sponge", "fallocate", "srm"})
 # Commands whose last argument (or -t DIR) is the destination.
 COPIERS = frozenset({"cp", "install", "ln", "rsync", "mv", "link"})
 # Wrappers whose remaining words are another command (after their own options).
-_WRAPPERS = {"sudo": {"-u", "-g", "-C", "-h", "-p", "-U", "-r", "-t", "-D"}, "doas": {"-u", "-C"},
-             "env": {"-u", "-C", "-S", "--unset", "--chdir"}, "nice": {"-n", "--adjustment"}, "nohup": set(),
-             "time": {"-f", "-o"}, "command": set(), "exec": {"-a"}, "builtin": set(), "stdbuf": {"-i", "-o", "-e"},
-             "timeout": {"-s", "-k", "--signal", "--kill-after"}, "chronic": set(), "ionice": {"-c", "-n", "-p"},
-             "chrt": set(), "taskset": set(), "setsid": set(), "unbuffer": set(), "flock": {"-w", "-E", "-c"},
-             "xargs": {"-a", "-d", "-E", "-e", "-I", "-i", "-L", "-l", "-n", "-P", "-s", "--arg-file",
-                       "--delimiter", "--max-args", "--max-procs", "--replace"},
-             "watch": {"-n", "-d"}, "strace": {"-o", "-e", "-p"}, "fakeroot": set(), "unshare": set()}
+_WRAPPERS = {
+    "sudo": {"-u", "-g", "-C", "-h", "-p", "-U", "-r", "-t", "-D"},
+    "doas": {"-u", "-C"},
+    "env": {"-u", "-C", "-S", "--unset", "--chdir"},
+    "nice": {"-n", "--adjustment"},
+    "nohup": set(),
+    "time": {"-f", "-o"},
+    "command": set(),
+    "exec": {"-a"},
+    "builtin": set(),
+    "stdbuf": {"-i", "-o", "-e"},
+    "timeout": {"-s", "-k", "--signal", "--kill-after"},
+    "chronic": set(),
+    "ionice": {"-c", "-n", "-p"},
+    "chrt": set(),
+    "taskset": set(),
+    "setsid": set(),
+    "unbuffer": set(),
+    "flock": {"-w", "-E", "-c"},
+    "xargs": {
+        "-a",
+        "-d",
+        "-E",
+        "-e",
+        "-I",
+        "-i",
+        "-L",
+        "-l",
+        "-n",
+        "-P",
+        "-s",
+        "--arg-file",
+        "--delimiter",
+        "--max-args",
+        "--max-procs",
+        "--replace",
+    },
+    "watch": {"-n", "-d"},
+    "strace": {"-o", "-e", "-p"},
+    "fakeroot": set(),
+    "unshare": set(),
+}
 
 
 def _base(word: str) -> str:
@@ -316,8 +389,15 @@ def _code_values(words: list[str], options: tuple[str, ...]) -> list[str]:
                 out.append(words[i + 1])
             elif option.startswith("--") and word.startswith(option + "="):
                 out.append(word.split("=", 1)[1])
-            elif (len(option) == 2 and word.startswith("-") and not word.startswith("--") and len(word) > 2
-                  and word[1:].isalpha() and word.endswith(option[1]) and i + 1 < len(words)):
+            elif (
+                len(option) == 2
+                and word.startswith("-")
+                and not word.startswith("--")
+                and len(word) > 2
+                and word[1:].isalpha()
+                and word.endswith(option[1])
+                and i + 1 < len(words)
+            ):
                 out.append(words[i + 1])  # -pe CODE, -lc CODE
     return out
 
@@ -359,8 +439,9 @@ def _simple_writes(cmd: _Simple, depth: int) -> list[ShellWrite]:
         codes = _code_values(args, ("-e", "-E"))
         writes += [ShellWrite("code", code, f"{name} -e") for code in codes]
         if any("i" in f[1:].split(".")[0] for f in _short_flags(args) if not f.startswith(("-e", "-E", "-I", "-M", "-m", "-x"))):
-            writes += [ShellWrite(_kind(w), w, f"{name} -i") for w in _operands(args, ("-e", "-E", "-I", "-M", "-m", "-r"))
-                       if w not in codes]
+            writes += [
+                ShellWrite(_kind(w), w, f"{name} -i") for w in _operands(args, ("-e", "-E", "-I", "-M", "-m", "-r")) if w not in codes
+            ]
         elif not codes:
             writes += [ShellWrite("code", body, f"{name} (stdin)") for body in cmd.stdin_code]
         return writes
@@ -372,7 +453,9 @@ def _simple_writes(cmd: _Simple, depth: int) -> list[ShellWrite]:
     if name in COPIERS:
         return writes + _destinations(args, name, sources_written=name == "mv")
     if name == "patch":
-        return writes + [ShellWrite(_kind(w), w, "patch") for w in _operands(args, ("-p", "-i", "-d", "-D", "-F", "-z", "-B", "-V", "-Y", "-r"))]
+        return writes + [
+            ShellWrite(_kind(w), w, "patch") for w in _operands(args, ("-p", "-i", "-d", "-D", "-F", "-z", "-B", "-V", "-Y", "-r"))
+        ]
     if name == "git" and args:
         sub = _operands(args, ("-C", "-c", "--git-dir", "--work-tree"))
         if sub and sub[0] in ("checkout", "restore", "rm", "mv", "apply"):
