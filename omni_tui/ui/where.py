@@ -53,7 +53,8 @@ class WhereThePersonIs:
         self.via = via
         self.stop_event = threading.Event()
         self._presence_file: Path | None = None
-        self._last: tuple[Presence, ...] | None = None
+        self._last: tuple[Presence, ...] = ()  # nobody else: nothing to post
+        self._thread: threading.Thread | None = None
         self._tampered = False
         self._statuses: dict[str, str] | None = None
         self.notifier = Notifier(
@@ -73,7 +74,10 @@ class WhereThePersonIs:
             self._presence_file = announce(self.ws.paths.state, self.who, self.via)
         except OSError:
             self._presence_file = None  # a read-only state dir: others just do not see this cockpit
-        self.app.run_worker(self._poll, name="presence", group="presence", thread=True, exit_on_error=False)
+        # A plain daemon thread rather than a Textual worker: it lives as long as the cockpit, and a
+        # worker that never ends would read as "busy" to everything waiting for the app to settle.
+        self._thread = threading.Thread(target=self._poll, name="omni-tui presence", daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -85,10 +89,13 @@ class WhereThePersonIs:
     def _poll(self) -> None:
         me = os.getpid()
         while not self.stop_event.is_set():
-            others = tuple(present(self.ws.paths.state, exclude_pid=me))
+            try:
+                others = tuple(present(self.ws.paths.state, exclude_pid=me))
+            except OSError:
+                others = ()
             if others != self._last:
                 self._last = others
-                self.app.post_message(PresenceChanged(others))
+                self.app.post_message(PresenceChanged(others))  # thread-safe in Textual
             self.stop_event.wait(POLL_S)
 
     # -- events ---------------------------------------------------------------------------------
