@@ -739,7 +739,9 @@ def check_arguments(args: argparse.Namespace) -> None:
 
 def _require_writable(ws: Workspace) -> None:
     """A command that writes proposals, decisions or audit entries: refuse at once on a read-only state directory."""
-    for folder in (ws.paths.state, ws.paths.proposals, ws.paths.decisions):
+    # In `omni-tui run` only proposals/ is writable, by design (its launcher audits what is proposed).
+    sandboxed = bool(ws.env.get("OMNI_TUI_SANDBOX"))
+    for folder in (ws.paths.proposals,) if sandboxed else (ws.paths.state, ws.paths.proposals, ws.paths.decisions):
         if not os.access(folder, os.W_OK):
             raise OmniError(f"the state directory {folder} is not writable (read-only file system or permissions); nothing was written")
 

@@ -211,7 +211,7 @@ def test_state_audit_and_decisions_are_read_only_but_proposals_are_writable(runn
         "swap_state": f"os.rename('{state}', '.devenv/old')",
         "swap_devenv_dir": "os.rename('.devenv', 'devenv-old')",
         "external_head": "write(os.environ['XDG_STATE_HOME'] + '/omni-tui/forged')",
-        "fake_sandbox_entry": f"write('{state}/sandboxes/1.json')",
+        "fake_sandbox_entry": f"write('{state}/sandbox-1.json')",
         "proposal_file": f"write('{state}/proposals/scratch.tmp', 'x')",
     })
     assert results == {
@@ -268,7 +268,7 @@ def test_the_launcher_is_registered_while_its_sandbox_runs(runner: Runner) -> No
     agent.communicate(timeout=WAIT)
     assert agent.returncode == 0
     assert sandbox.running(ws.paths) == []
-    assert list(sandbox.registry_dir(ws.paths).iterdir()) == []
+    assert sandbox.registry_files(ws.paths) == []
 
 
 def test_exit_code_passes_through(runner: Runner) -> None:
@@ -304,7 +304,7 @@ def test_user_namespaces_disabled_is_one_line_with_bubblewraps_reason_and_exit_2
     assert done.stderr.count("\n") == 1
     assert done.stderr.startswith("omni-tui: bubblewrap cannot create a sandbox here: setting up uid map: Permission denied")
     assert "user namespaces" in done.stderr
-    assert list(sandbox.registry_dir(Workspace.open(project, env={}).paths).glob("*")) == []
+    assert sandbox.registry_files(Workspace.open(project, env={}).paths) == []
 
 
 def test_nothing_to_run_is_one_line_and_exit_2(project: Path) -> None:
@@ -313,5 +313,31 @@ def test_nothing_to_run_is_one_line_and_exit_2(project: Path) -> None:
     assert (done.returncode, done.stderr) == (2, "omni-tui: run: give the command to run, e.g. `omni-tui run -- claude`\n")
 
 
-def test_sandboxed_label_counts_agents() -> None:
-    assert [sandbox.sandboxed_label(n) for n in (0, 1, 3)] == ["", "1 agent sandboxed", "3 agents sandboxed"]
+def test_header_detail_says_how_many_agents_are_sandboxed() -> None:
+    from omni_tui.ui.widgets.gate_header import gate_detail
+
+    assert gate_detail("clean", 0, (), "", 0) == ""
+    assert gate_detail("clean", 0, (), "", 1) == "1 agent sandboxed"
+    assert gate_detail("pending", 2, ("devenv.nix",), "", 3) == "edited: devenv.nix · 3 agents sandboxed"
+
+
+async def test_cockpit_header_shows_how_many_agents_are_sandboxed(project: Path, need_bwrap: None) -> None:
+    from app_harness import SIZE, open_workspace, screen_text, wait_for
+    from omni_tui.core.gate import Gate
+    from omni_tui.ui.app import CockpitApp
+
+    ws = open_workspace(project)
+    app = CockpitApp(ws, poll_processes=False)
+    env = {**_user_env(Path.home(), Path(os.environ["XDG_STATE_HOME"])), "PYTHONPATH": str(REPO)}
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the cockpit")
+        assert "sandboxed" not in screen_text(app)
+        agent = subprocess.Popen([sys.executable, "-m", "omni_tui", "run", "--", sys.executable, "-c",
+                                  "import sys; sys.stdin.read()"], cwd=project, env=env, stdin=subprocess.PIPE, text=True)
+        try:
+            await wait_for(pilot, lambda: "1 agent sandboxed" in screen_text(app), timeout=WAIT, what="the sandbox counted")
+            assert Gate(ws).state().sandboxed == 1
+        finally:
+            agent.communicate("", timeout=WAIT)
+        assert agent.returncode == 0
+        await wait_for(pilot, lambda: "sandboxed" not in screen_text(app), timeout=WAIT, what="the sandbox gone")

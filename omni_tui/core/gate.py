@@ -43,6 +43,7 @@ from omni_tui.core.proposals import (
     new_id,
 )
 from omni_tui.core.rebuild import BUILD_FILE, OrphanBuild, RebuildOutcome, find_orphan, stop_orphan
+from omni_tui.core.sandbox import running as running_sandboxes
 from omni_tui.core.safefs import (
     ChangedMeanwhile,
     atomic_write,
@@ -101,6 +102,7 @@ class GateState:
     failed: FailedApply | None = None
     last_rebuild: Mapping[str, Any] | None = None
     tampered: tuple[Forgery, ...] = ()  # state files (or the log) the audit chain does not account for
+    sandboxed: int = 0  # `omni-tui run` sandboxes running on this project now (core/sandbox.py)
 
     def label(self) -> str:
         """The header text: `CLEAN`, `2 PENDING`, `UNAPPROVED EDITS`, `REBUILDING`, `FAILED — rollback?`, `TAMPERED`."""
@@ -273,7 +275,7 @@ class Gate:
             kind = "pending"
         else:
             kind = "clean"
-        return GateState(kind, pending, unapproved, holder, failed, self.last_rebuild(), tampered)
+        return GateState(kind, pending, unapproved, holder, failed, self.last_rebuild(), tampered, len(running_sandboxes(self.ws.paths)))
 
     # -- integrity: what the audit chain does not account for -------------------------------
 

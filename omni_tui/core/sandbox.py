@@ -16,8 +16,9 @@ is (`--bind / /`, so the network, $HOME and tools are as outside), then
   real directory would make the file exist for everyone). The price, documented in
   docs/agents.md: no new entries in that directory, and its entries cannot be renamed or deleted.
 
-The registry: `<state>/sandboxes/<pid>.json`, one per running `omni-tui run`, written and removed
-by the launcher (outside the sandbox; read-only inside). `running(paths)` counts the live ones
+The registry: `<state>/sandbox-<pid>.json`, one per running `omni-tui run`, written and removed
+by the launcher (outside the sandbox; read-only inside). They sit next to gate.json so the
+cockpit's watcher, which already follows that folder, sees them come and go. `running(paths)` counts the live ones
 (a file whose process is gone, or whose pid was reused, does not count).
 """
 
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from omni_tui.core.workspace import StatePaths, Workspace
 
 SANDBOX_ENV = "OMNI_TUI_SANDBOX"  # set inside: the project root the sandbox protects
-REGISTRY_DIR = "sandboxes"
+REGISTRY_PREFIX = "sandbox-"
 # The agents' own settings: an agent that rewrites them changes its own permissions and hooks.
 AGENT_SETTINGS_FILES = (".claude/settings.json", ".claude/settings.local.json", ".mcp.json")
 AGENT_SETTINGS_DIRS = (".codex", ".gemini")
@@ -193,8 +194,11 @@ def _printable(text: str) -> str:
 # -- the registry -----------------------------------------------------------------------------------
 
 
-def registry_dir(paths: StatePaths) -> Path:
-    return paths.state / REGISTRY_DIR
+def registry_files(paths: StatePaths) -> list[Path]:
+    try:
+        return sorted(paths.state.glob(f"{REGISTRY_PREFIX}*.json"))
+    except OSError:
+        return []
 
 
 def _start_time(pid: int) -> str | None:
@@ -218,23 +222,17 @@ def register(paths: StatePaths, command: list[str]) -> Path:
     """Record this process (the launcher) as a running sandbox; returns the file to remove at the end."""
     from omni_tui.core.audit import utc_now
 
-    folder = registry_dir(paths)
-    folder.mkdir(parents=True, exist_ok=True)
     pid = os.getpid()
     doc = {"pid": pid, "start": _start_time(pid), "command": Path(command[0]).name if command else "", "started_at": utc_now()}
-    target = folder / f"{pid}.json"
+    target = paths.state / f"{REGISTRY_PREFIX}{pid}.json"
     atomic_write(target, (json.dumps(doc) + "\n").encode("utf-8"))
     return target
 
 
 def running(paths: StatePaths) -> list[SandboxEntry]:
     """The sandboxes running now (oldest first); files of dead launchers are ignored."""
-    try:
-        files = sorted(registry_dir(paths).glob("*.json"))
-    except OSError:
-        return []
     out: list[SandboxEntry] = []
-    for file in files:
+    for file in registry_files(paths):
         try:
             doc = json.loads(file.read_bytes())
             pid = int(doc["pid"])
@@ -244,13 +242,6 @@ def running(paths: StatePaths) -> list[SandboxEntry]:
             continue
         out.append(SandboxEntry(pid, str(doc.get("command", "")), str(doc.get("started_at", ""))))
     return sorted(out, key=lambda e: e.started_at)
-
-
-def sandboxed_label(count: int) -> str:
-    """What the cockpit's header says: `1 agent sandboxed`, `3 agents sandboxed`, or nothing."""
-    if count <= 0:
-        return ""
-    return f"{count} agent{'s' if count != 1 else ''} sandboxed"
 
 
 def exit_status(returncode: int) -> int:

@@ -355,7 +355,7 @@ class CockpitApp(App[int]):
             from omni_tui.ui.tamper import header_note
 
             kind, note = "tampered", inert(header_note(state, self.ws.paths.state))
-        self.main.header.show_state(kind, len(state.pending), state.unapproved, note)
+        self.main.header.show_state(kind, len(state.pending), state.unapproved, note, state.sandboxed)
         self.rebuilds.follow_remote(state.holder)
         self.workspace.show_changes()
         self.bindings_may_have_changed()

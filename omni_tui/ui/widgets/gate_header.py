@@ -30,8 +30,13 @@ def gate_label(kind: str, pending: int) -> str:
     return "CLEAN"
 
 
-def gate_detail(kind: str, pending: int, unapproved: Sequence[str], note: str = "") -> str:
-    """What else is waiting besides the headline state, e.g. `2 pending · edited: devenv.nix`."""
+def sandboxed_text(count: int) -> str:
+    """`1 agent sandboxed`, `3 agents sandboxed` (`omni-tui run`), or nothing."""
+    return f"{count} agent{'s' if count != 1 else ''} sandboxed" if count > 0 else ""
+
+
+def gate_detail(kind: str, pending: int, unapproved: Sequence[str], note: str = "", sandboxed: int = 0) -> str:
+    """What else is waiting besides the headline state, e.g. `2 pending · edited: devenv.nix · 1 agent sandboxed`."""
     parts: list[str] = []
     if kind != "pending" and pending:
         parts.append(f"{pending} pending")
@@ -41,6 +46,8 @@ def gate_detail(kind: str, pending: int, unapproved: Sequence[str], note: str = 
         parts.append(", ".join(unapproved))
     if note:
         parts.append(note)
+    if sandboxed > 0:
+        parts.append(sandboxed_text(sandboxed))
     return " · ".join(parts)
 
 
@@ -78,15 +85,15 @@ class GateHeader(Horizontal):
         yield Label("", id="gate-presence")
         yield Label(Text(f" {self._workspace} "), id="gate-root")
 
-    def show_state(self, kind: str, pending: int = 0, unapproved: Sequence[str] = (), note: str = "") -> None:
-        """Display a gate state: `kind` is one of GATE_KINDS."""
+    def show_state(self, kind: str, pending: int = 0, unapproved: Sequence[str] = (), note: str = "", sandboxed: int = 0) -> None:
+        """Display a gate state: `kind` is one of GATE_KINDS; `sandboxed` agents run under `omni-tui run`."""
         self.kind = kind if kind in GATE_KINDS else "clean"
         self.text = gate_label(self.kind, pending)
         state = self.query_one("#gate-state", Label)
         state.update(Text(f" {self.text} "))
         for other in GATE_KINDS:
             state.set_class(other == self.kind, f"-{other}")
-        detail = self._detail = gate_detail(self.kind, pending, unapproved, note)
+        detail = self._detail = gate_detail(self.kind, pending, unapproved, note, sandboxed)
         self._fit_root()
         # Plain Text: the detail quotes paths, people and failure reasons, never markup.
         self.query_one("#gate-detail", Label).update(Text(f" {detail}" if detail else "", no_wrap=True, overflow="ellipsis"))
