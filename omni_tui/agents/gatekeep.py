@@ -410,9 +410,11 @@ def propose_and_wait(ws: Workspace, changes: Sequence[Change], *, agent: str, ti
     held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         proposal = store.submit(proposal)
-    finally:
+    except BaseException:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        raise
     try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a signal held meanwhile is raised here, inside the try
         card = _card(ws, proposal)
         decision = store.wait(proposal.id, timeout_s)
     except Stopped as stop:
