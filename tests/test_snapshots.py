@@ -262,3 +262,21 @@ def test_each_theme(snap_compare: Any, need_nix: None, make_workspace: Callable[
     ws = make_workspace()
     _propose(ws)
     assert snap_compare(_app(ws, theme=theme), terminal_size=SIZE, run_before=_scene(_validated))
+
+
+PHONE = (60, 30)  # a phone's browser in landscape, through `omni-tui serve`
+
+
+def test_phone_size_shows_one_panel_with_the_switcher_and_approve_reject_buttons(
+    snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace]
+) -> None:
+    ws = make_workspace()
+    _propose(ws)
+    assert snap_compare(_app(ws), terminal_size=PHONE, run_before=_scene(_validated))
+
+
+def test_phone_size_approve_modal(snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace]) -> None:
+    ws = make_workspace()
+    _propose(ws)
+    scene = _scene(_validated, _press("a", until="Approve: Add redis"))
+    assert snap_compare(_app(ws), terminal_size=PHONE, run_before=scene)
