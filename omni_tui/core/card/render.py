@@ -32,7 +32,7 @@ MARKS = {"added": "+", "enabled": "+", "removed": "-", "disabled": "-", "changed
 _WIDTH = max(len(v) for v in LABELS.values())
 
 
-def _name(cat: str, e: dict[str, Any]) -> str:
+def entry_text(cat: str, e: dict[str, Any]) -> str:
     text = str(e.get("name", ""))
     if cat == "services" and e.get("port"):
         text += f" :{e['port']}"
@@ -48,7 +48,7 @@ def compact(card: Card, *, width: int | None = None) -> list[str]:
     lines = []
     for cat in CATEGORIES:
         groups: dict[str, list[dict[str, Any]]] = card.data.get(cat, {})
-        parts = [f"{MARKS[g]}{_name(cat, e)}" for g, entries in groups.items() for e in entries]
+        parts = [f"{MARKS[g]}{entry_text(cat, e)}" for g, entries in groups.items() for e in entries]
         if parts:
             line = f"{LABELS[cat]:<{_WIDTH}}  " + " ".join(parts)
             if width is not None and len(line) > width:
@@ -61,9 +61,9 @@ def risk_line(card: Card) -> str:
     return " ".join(f"[{r['risk']}]" for r in card.risks)
 
 
-def _entry_lines(cat: str, group: str, e: dict[str, Any]) -> Iterable[str]:
+def entry_lines(cat: str, group: str, e: dict[str, Any]) -> Iterable[str]:
     where = f"{e.get('file')}:{e['line']}" if e.get("line") else str(e.get("file") or "")
-    yield f"  {MARKS[group]} {_name(cat, e)}  ({group}, {where})"
+    yield f"  {MARKS[group]} {entry_text(cat, e)}  ({group}, {where})"
     for key in ("value", "exec", "url"):
         if e.get(key) is not None:
             label = "value" if key == "value" else key
@@ -109,7 +109,7 @@ def full(card: Card) -> list[str]:
             out.append("")
         out.append(LABELS[cat].capitalize())
         for g, e in entries:
-            out.extend(_entry_lines(cat, g, e))
+            out.extend(entry_lines(cat, g, e))
     if not out:
         out.append("No change to the environment's configuration.")
     return out

@@ -1,0 +1,124 @@
+"""The change card drawn: `CardSummary` (compact, one line per category, risk badges) for the top of a
+proposal's detail and the Changes panel, `CardDetails` (every entry, every risk and its lines) for the
+approve and accept modals.
+
+Data in (a `core.card.Card`, already computed by a worker and masked), pixels out. Badges use the
+theme's warning / error colours by the risk's severity; added entries the success colour, removed the
+error colour, changed the warning colour. Every string of a card is already inert (see core/card/secrets).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widget import Widget
+
+from omni_tui.core.card import CATEGORIES, Card
+from omni_tui.core.card.render import LABELS, MARKS, entry_lines, entry_text
+from omni_tui.ui.widgets.colours import theme_colour
+
+_LABEL_WIDTH = max(len(v) for v in LABELS.values())
+_GROUP_COLOUR = {"added": "success", "enabled": "success", "removed": "error", "disabled": "error", "changed": "warning"}
+
+
+class _CardWidget(Widget):
+    """Holds a card (or why there is none) and renders it as Rich Text in the theme's colours."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.card: Card | None = None
+        self.note: str = ""  # shown instead of a card: "computing…", an error
+
+    def show(self, card: Card | None, note: str = "") -> None:
+        if card is self.card and note == self.note:
+            return
+        self.card, self.note = card, note
+        self.display = card is not None or bool(note)
+        self.refresh(layout=True)
+
+    def _c(self, name: str) -> str:
+        return theme_colour(self.app, name)
+
+    def badges(self, card: Card) -> Text:
+        text = Text()
+        fg = self._c("background")
+        for index, risk in enumerate(card.risks):
+            if index:
+                text.append(" ")
+            colour = self._c("error" if risk["severity"] == "error" else "warning")
+            text.append(f" {risk['risk']} ", style=f"bold {fg} on {colour}")
+        return text
+
+
+class CardSummary(_CardWidget):
+    """The compact card: a heading with the risk badges, then one line per category that changed."""
+
+    DEFAULT_CSS = """
+    CardSummary { height: auto; max-height: 9; }
+    """
+
+    def render(self) -> Text:
+        muted = self._c("foreground-muted")
+        card = self.card
+        if card is None:
+            return Text(f"Change card: {self.note}", style=f"italic {muted}", no_wrap=True, overflow="ellipsis")
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("What it does ", style="bold")
+        if card.risks:
+            text.append_text(self.badges(card))
+        elif card.empty:
+            text.append("no change to the environment's configuration", style=f"italic {muted}")
+        else:
+            text.append("no risks", style=muted)
+        for cat in CATEGORIES:
+            groups: dict[str, list[dict[str, Any]]] = card.data.get(cat, {})
+            entries = [(g, e) for g, es in groups.items() for e in es]
+            if not entries:
+                continue
+            text.append("\n")
+            text.append(f"{LABELS[cat]:<{_LABEL_WIDTH}}  ", style=muted)
+            for index, (group, entry) in enumerate(entries):
+                if index:
+                    text.append(" ")
+                text.append(f"{MARKS[group]}{entry_text(cat, entry)}", style=self._c(_GROUP_COLOUR[group]))
+        return text
+
+
+class CardDetails(_CardWidget):
+    """The full card: every risk with the lines that caused it, then every entry with its values."""
+
+    DEFAULT_CSS = """
+    CardDetails { height: auto; }
+    """
+
+    def render(self) -> Text:
+        muted = self._c("foreground-muted")
+        card = self.card
+        if card is None:
+            return Text(self.note, style=f"italic {muted}")
+        text = Text()
+        if card.empty:
+            text.append("No change to the environment's configuration.", style=f"italic {muted}")
+            return text
+        for risk in card.risks:
+            colour = self._c("error" if risk["severity"] == "error" else "warning")
+            text.append(f" {risk['risk']} ", style=f"bold {self._c('background')} on {colour}")
+            text.append("\n")
+            for cause in risk["causes"]:
+                where = f"{cause['file']}:{cause['line']}" if cause.get("line") else str(cause["file"])
+                text.append(f"  {where}  ", style=muted)
+                text.append(f"{cause['why']}\n")
+        for cat in CATEGORIES:
+            groups: dict[str, list[dict[str, Any]]] = card.data.get(cat, {})
+            entries = [(g, e) for g, es in groups.items() for e in es]
+            if not entries:
+                continue
+            text.append(f"{LABELS[cat].capitalize()}\n", style="bold")
+            for group, entry in entries:
+                lines = list(entry_lines(cat, group, entry))
+                text.append(lines[0] + "\n", style=self._c(_GROUP_COLOUR[group]))
+                for line in lines[1:]:
+                    text.append(line + "\n")
+        text.rstrip()
+        return text
