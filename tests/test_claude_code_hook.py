@@ -570,3 +570,12 @@ def test_the_docs_settings_block_is_what_install_writes() -> None:
     docs = (REPO / "docs" / "agents.md").read_text()
     block = docs.split("<!-- claude-settings-json -->", 1)[1].split("```json", 1)[1].split("```", 1)[0]
     assert json.loads(block) == claude_code_hook.merged_settings({}, "/home/me/.local/bin/omni-tui hook claude-code")
+
+
+def test_agent_bytes_quoted_in_a_reason_are_inert(project: Path, ws: Workspace) -> None:
+    name = "loop\x1b]0;pwned\x07\u202e.nix"
+    (project / name).symlink_to(project / name)
+    code, out, _ = run_hook(payload(project, "Write", {"file_path": str(project / name), "content": "x"}))
+    reason = hook_output(out)["permissionDecisionReason"]
+    assert code == 0 and "\x1b" not in reason and "\x07" not in reason and "\u202e" not in reason
+    assert "loop\\x1b]0;pwned\\x07\\u202e.nix" in reason

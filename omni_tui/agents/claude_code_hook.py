@@ -92,11 +92,18 @@ def _decision_output(decision: Literal["allow", "deny", "ask"], reason: str) -> 
 
 
 def deny(reason: str) -> HookResult:
-    return HookResult(0, _decision_output("deny", reason))
+    return HookResult(0, _decision_output("deny", inert_reason(reason)))
 
 
 def ask(reason: str) -> HookResult:
-    return HookResult(0, _decision_output("ask", reason))
+    return HookResult(0, _decision_output("ask", inert_reason(reason)))
+
+
+def inert_reason(reason: str) -> str:
+    """A reason may quote agent bytes (a path, a patch line); the agent's UI shows it to the person: make it inert."""
+    from omni_tui.core.terminal import inert
+
+    return inert(reason, multiline=True)
 
 
 def block(message: str) -> HookResult:

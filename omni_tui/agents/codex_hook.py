@@ -24,7 +24,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from omni_tui.agents.claude_code_hook import HookResult, guarded_main
+from omni_tui.agents.claude_code_hook import HookResult, inert_reason, guarded_main
 from omni_tui.agents.codex_patch import apply_chunks, extract_patch, parse_patch
 from omni_tui.agents.gatekeep import (
     Change,
@@ -58,7 +58,13 @@ def deny(reason: str) -> HookResult:
     return HookResult(
         0,
         json.dumps(
-            {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny", "permissionDecisionReason": reason}}
+            {
+                "hookSpecificOutput": {
+                    "hookEventName": "PreToolUse",
+                    "permissionDecision": "deny",
+                    "permissionDecisionReason": inert_reason(reason),
+                }
+            }
         ),
     )
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from omni_tui.agents.claude_code_hook import HookResult, guarded_main
+from omni_tui.agents.claude_code_hook import HookResult, inert_reason, guarded_main
 from omni_tui.agents.gatekeep import (
     Change,
     Context,
@@ -50,7 +50,7 @@ SHELL_HINT = (
 
 
 def deny(reason: str) -> HookResult:
-    return HookResult(0, json.dumps({"decision": "deny", "reason": reason}))
+    return HookResult(0, json.dumps({"decision": "deny", "reason": inert_reason(reason)}))
 
 
 def block(message: str) -> HookResult:
