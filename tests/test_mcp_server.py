@@ -176,7 +176,7 @@ async def test_read_environment_shows_files_baseline_gate_and_direct_edits(proje
     assert env["gate"] == {"state": "unapproved_edits", "pending": 1, "unapproved": ["devenv.nix"]}
     assert env["unapproved_edits"] == ["devenv.nix"]
     files = {f["path"]: f for f in env["guarded_files"]}
-    assert list(files) == ["devenv.nix", "devenv.yaml", "devenv.local.nix", ".envrc"]
+    assert list(files) == ["devenv.nix", "devenv.yaml", "devenv.local.nix", ".envrc", "omni-tui.toml"]  # the configuration is guarded too
     nix = files["devenv.nix"]
     assert (nix["current"], nix["baseline"], nix["unapproved"], nix["exists"]) == (POSTGRES, SAMPLE_DEVENV_NIX, True, True)
     assert files["devenv.yaml"] == {"path": "devenv.yaml", "exists": False, "current": None, "baseline": None,
