@@ -160,19 +160,41 @@ def _base(word: str) -> str:
     return name
 
 
+def _quote_states(line: str, state: str) -> tuple[list[str], str]:
+    """The quote state ("" outside, "'" or '"' inside) before each character of `line`, and the state after it."""
+    states: list[str] = []
+    escaped = False
+    for ch in line:
+        states.append(state)
+        if escaped:
+            escaped = False
+        elif ch == "\\" and state != "'":
+            escaped = True
+        elif state == "" and ch in "'\"":
+            state = ch
+        elif state == ch:
+            state = ""
+    return states, state
+
+
 def _strip_heredocs(text: str) -> tuple[str, deque[str]]:
-    """`text` without heredoc bodies (each body kept, in order, for the command that reads it)."""
+    """`text` without heredoc bodies (each body kept, in order, for the command that reads it).
+
+    Only a `<<WORD` outside quotes starts a heredoc: `echo "a <<EOF"` must not hide the lines after it.
+    """
     out: list[str] = []
     bodies: deque[str] = deque()
     lines = text.split("\n")
     i = 0
+    state = ""
     while i < len(lines):
         line = lines[i]
         out.append(line)
         i += 1
+        states, state = _quote_states(line, state)
         for match in _HEREDOC.finditer(line):
-            if line[match.start() : match.start() + 3] == "<<<":
-                continue  # a here-string, not a heredoc
+            if states[match.start()] != "" or line[match.start() : match.start() + 3] == "<<<":
+                continue  # quoted text, or a here-string
             word = match.group(2) or match.group(3) or match.group(4) or ""
             strip_tabs = bool(match.group(1))
             body: list[str] = []
@@ -220,7 +242,8 @@ def _substitutions(text: str) -> list[str]:
 
 
 def _tokens(text: str) -> list[str]:
-    lexer = shlex.shlex(text.replace("\\\n", " "), posix=True, punctuation_chars=";&|()<>\n")
+    text = re.sub(r"\$(['\"])", r"\1", text.replace("\\\n", " "))  # $'…' / $"…" quoting: the quoted text
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|()<>\n")
     lexer.whitespace = " \t\r"
     lexer.whitespace_split = True
     lexer.commenters = ""
@@ -243,18 +266,21 @@ class _Simple:
     words: list[str]
     writes: list[ShellWrite]
     stdin_code: list[str]  # heredoc bodies / here-strings fed to the command
+    level: int = 0  # subshell nesting: `( … )` scopes a `cd` and variables
 
 
 def _split(tokens: list[str], bodies: deque[str]) -> list[_Simple]:
     commands: list[_Simple] = []
-    current = _Simple([], [], [])
+    level = 0
+    current = _Simple([], [], [], level)
     i = 0
     while i < len(tokens):
         token = tokens[i]
         if _is_separator(token):
             if current.words or current.writes or current.stdin_code:
                 commands.append(current)
-            current = _Simple([], [], [])
+            level = max(0, level + token.count("(") - token.count(")"))
+            current = _Simple([], [], [], level)
             i += 1
             continue
         if _is_redirect(token):
@@ -484,6 +510,51 @@ def _simple_writes(cmd: _Simple, depth: int) -> list[ShellWrite]:
     return writes
 
 
+_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+_DECLARERS = frozenset({"export", "declare", "typeset", "local", "readonly"})
+UNKNOWN_DIR = "$UNKNOWN_DIR"  # a `cd` whose target cannot be read: later relative paths fall under the `$` rule
+
+
+@dataclass
+class _Scope:
+    cwd: str | None  # "" = where the command starts; None = unknown after a `cd` that cannot be read
+    variables: dict[str, str]
+
+
+def _expand(word: str, variables: dict[str, str]) -> str:
+    return _VARIABLE.sub(lambda m: variables.get(m.group(1) or m.group(2), m.group(0)), word)
+
+
+def _assignments(words: list[str]) -> dict[str, str] | None:
+    """`A=1 B=2` or `export A=1` alone on a command: the variables set; None for any other command."""
+    rest = words[1:] if words and words[0] in _DECLARERS else words
+    found = [w for w in rest if not w.startswith("-")]
+    if not found or not all(_ASSIGNMENT.match(w) for w in found) or (words[0] not in _DECLARERS and rest != found):
+        return None
+    return {w.split("=", 1)[0].rstrip("+"): w.split("=", 1)[1] for w in found}
+
+
+def _cd(scope: _Scope, words: list[str]) -> str | None:
+    """Where `cd`/`pushd ARGS` leaves the shell, relative to the start ("" there), or None when unknowable."""
+    args = [w for w in words[1:] if not (w.startswith("-") and w != "-")]
+    if not args:
+        return "~"
+    target = args[0]
+    if target == "-" or "$" in target or "`" in target:
+        return None
+    if target.startswith(("/", "~")):
+        return target
+    if scope.cwd is None:
+        return None
+    return f"{scope.cwd}/{target}" if scope.cwd else target
+
+
+def _rebase(write: ShellWrite, cwd: str | None) -> ShellWrite:
+    if write.kind == "code" or cwd == "" or write.text.startswith(("/", "~")):
+        return write
+    return ShellWrite(write.kind, f"{UNKNOWN_DIR if cwd is None else cwd}/{write.text}", write.how)
+
+
 def _analyse(command: str, depth: int) -> list[ShellWrite]:
     if depth > MAX_DEPTH:
         raise ShellSyntaxError("the command nests shells more than 8 deep")
@@ -491,8 +562,22 @@ def _analyse(command: str, depth: int) -> list[ShellWrite]:
     writes: list[ShellWrite] = []
     for inner in _substitutions(text):
         writes += _analyse(inner, depth + 1)
+    scopes: dict[int, _Scope] = {0: _Scope("", {})}
     for simple in _split(_tokens(text), bodies):
-        writes += _simple_writes(simple, depth)
+        for level in [lv for lv in scopes if lv > simple.level]:
+            del scopes[level]  # the subshell ended: its cd and variables with it
+        if simple.level not in scopes:
+            outer = scopes[max(lv for lv in scopes if lv < simple.level)]
+            scopes[simple.level] = _Scope(outer.cwd, dict(outer.variables))
+        scope = scopes[simple.level]
+        simple.words = [_expand(w, scope.variables) for w in simple.words]
+        simple.writes = [ShellWrite(_kind(t := _expand(w.text, scope.variables)), t, w.how) for w in simple.writes]
+        assigned = _assignments(simple.words)
+        if assigned is not None:
+            scope.variables.update(assigned)
+        elif simple.words and _base(simple.words[0]) in ("cd", "pushd", "popd", "chdir"):
+            scope.cwd = _cd(scope, simple.words) if _base(simple.words[0]) != "popd" else None
+        writes += [_rebase(w, scope.cwd) for w in _simple_writes(simple, depth)]
     return writes
 
 
