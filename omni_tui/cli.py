@@ -600,26 +600,26 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     """Exit code: the build's (0 ok); 124 timed out; 130 interrupted; 2 refused (unapproved edits, gate busy)."""
     import signal
 
-    from omni_tui.core.buildlog import BuildLogParser, DisplayLine
     from omni_tui.core.gate import Gate
     from omni_tui.core.rebuild import runner_for
-    from omni_tui.core.terminal import inert, plain
+    from omni_tui.core.terminal import inert, needs_sanitizing, plain
 
     ws = _workspace(args)
     runner = runner_for(ws, run_id="cli")
-    parser = BuildLogParser()
+    parser = runner.parser  # the runner parses each chunk once; its display lines are shown here
 
-    def show(line: str) -> None:
-        for event in parser.feed(line):
-            if type(event) is DisplayLine:
-                sys.stdout.write(inert(plain(event.text)) + "\n")
+    def show(display: list[str]) -> None:
+        text = "\n".join(display)
+        if needs_sanitizing(text.replace("\n", "")):  # colours or anything else: line by line, made inert
+            text = "\n".join(inert(plain(line)) for line in display)
+        sys.stdout.write(text + "\n")
         sys.stdout.flush()
 
     previous = signal.signal(signal.SIGINT, lambda *_: runner.cancel())  # Ctrl-C stops the build, still recorded
     try:
         gate = Gate(ws, via="cli")
         gate.on_notice = lambda message: _say(f"{PROG}: {message}", err=True)  # e.g. an orphaned build stopped first
-        outcome = gate.rebuild_approved(lambda: runner.run_sync(show), command=runner.command)
+        outcome = gate.rebuild_approved(lambda: runner.run_sync(on_display=show), command=runner.command)
     finally:
         signal.signal(signal.SIGINT, previous)
     parser.finish(0 if outcome.ok else 1)

@@ -247,3 +247,39 @@ async def test_the_scrollbar_shows_the_end_when_it_appears_while_following() -> 
             await pilot.pause()
         assert view.show_vertical_scrollbar and view.scroll_offset.y == view.max_scroll_y > 0
         assert view.vertical_scrollbar.position == view.max_scroll_y
+
+
+async def test_a_full_ring_still_repaints_the_tail_while_following() -> None:
+    """Once old lines drop out, the end stays at the same scroll offset: the new tail must still be painted
+    (frames as the terminal gets them, not render_line)."""
+    import asyncio
+    import time
+
+    from textual._compositor import CompositorUpdate
+
+    csi = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+    app = LogApp(max_lines=50)
+    frames: list[str] = []
+    original = app._display
+
+    def display(screen, renderable) -> None:  # type: ignore[no-untyped-def]
+        original(screen, renderable)
+        if isinstance(renderable, CompositorUpdate):
+            frames.append(csi.sub("", renderable.render_segments(app.console)))
+
+    app._display = display  # type: ignore[method-assign]
+
+    async def drawn(text: str) -> None:
+        deadline = time.monotonic() + 10
+        while not any(text in f for f in frames):
+            assert time.monotonic() < deadline, f"{text!r} never reached the screen"
+            await asyncio.sleep(0.02)
+
+    async with app.run_test(size=(80, 20)) as pilot:
+        view = pilot.app.query_one(LogView)
+        view.write_lines([f"first batch {i}" for i in range(60)])
+        await drawn("first batch 59")
+        for batch in range(3):
+            view.write_lines([f"batch {batch} line {i}" for i in range(10)])
+            await drawn(f"batch {batch} line 9")
+        assert view.follow and view.dropped_lines == 40

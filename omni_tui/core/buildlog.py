@@ -45,6 +45,12 @@ _BUILDING = re.compile(r"^building '(/nix/store/[^']+)'")
 _COPYING = re.compile(r"^(?:copying path|copying \d+ paths|downloading) ")
 _ERROR = re.compile(r"^error(?:\s*\(.*?\))?:")
 _DEVENV_PHASE = re.compile(r"^\W*(evaluating|building|downloading|copying)\b", re.IGNORECASE)
+# A plain line whose first character is a letter or digit can only mean something to `_plain` when it
+# starts with one of these words (lower-cased): every other such line is display text and nothing else.
+_PLAIN_KEYWORDS = ("error", "these ", "this ", "building", "copying", "downloading", "evaluating")
+# A line starting with anything but a letter or digit no status word starts with (error, these, this,
+# building, copying, downloading, evaluating) may mean something: `feed_lines` looks at those only.
+_SLOW_START = re.compile(r"^[^0-9afghijklmnopqrsuvwxyzAFGHIJKLMNOPQRSUVWXYZ]", re.MULTILINE)
 
 
 def short_name(store_path: str) -> str:
@@ -140,6 +146,7 @@ class BuildLogParser:
     _activities: dict[int, _Activity] = field(default_factory=dict)
     _error_lines: list[str] | None = None  # plain-output error being collected
     _plain_started: int = 0
+    _building: str | None = None  # a plain `building '…'` path `feed_lines` has not applied to the progress yet
 
     def feed(self, line: str) -> list[BuildEvent]:
         if line.startswith("@nix {"):
@@ -151,6 +158,64 @@ class BuildLogParser:
                 self._error_lines = None
                 return self._json(obj)
         return self._plain(line)
+
+    def feed_lines(self, lines: list[str]) -> list[str]:
+        """Feed many lines; return their display texts (raw: may hold SGR colours). The hot path.
+
+        Same result as `feed` line by line, without an event object per line. A line that is not
+        `@nix ` JSON and starts with a letter or digit no status word starts with is display text as it
+        is: one regular expression over the whole batch finds the other lines, and the runs between
+        them are copied at C speed. Plain `building '/nix/store/…'` lines only count until the next
+        line that needs the progress.
+        """
+        if not lines:
+            return []
+        joined = "\n".join(lines)
+        out: list[str] = []
+        pos = index = last = 0
+        for m in _SLOW_START.finditer(joined):
+            index += joined.count("\n", last, m.start())
+            last = m.start()
+            if index < pos:
+                continue  # taken already while an error message was being collected
+            out.extend(lines[pos:index])
+            pos = self._slow(lines, index, out)
+        out.extend(lines[pos:])
+        if self._building is not None:
+            self._apply_building(self._building)
+            self._building = None
+        return out
+
+    def _slow(self, lines: list[str], i: int, out: list[str]) -> int:
+        """Handle line `i` (and those after it while an error message is being collected); the next index."""
+        n = len(lines)
+        while True:
+            line = lines[i]
+            if self._error_lines is None and line[:1].isalnum() and not line[:12].lower().startswith(_PLAIN_KEYWORDS):
+                out.append(line)  # `devenv-shell> …`: only its first letter looked like a status word's
+                return i + 1
+            if self._error_lines is None and line.startswith("building '/nix/store/") and line.isprintable():
+                end = line.find("'", 10)
+                if end > 10:
+                    self._plain_started += 1
+                    self._building = line[10:end]
+                    out.append(line)
+                    return i + 1
+            if self._building is not None:
+                self._apply_building(self._building)
+                self._building = None
+            for event in self.feed(line):
+                if type(event) is DisplayLine:
+                    out.append(event.text)
+            i += 1
+            if self._error_lines is None or i >= n:
+                return i
+
+    def _apply_building(self, drv: str) -> None:
+        """What `_plain` does for `building '<drv>'`, once for a run of such lines (the counts only grow)."""
+        done = max(self.progress.done, self._plain_started - 1)
+        expected = max(self.progress.expected, self._plain_started)
+        self._set(phase="building", done=done, expected=expected, running=1, current=(short_name(drv.removesuffix("...")),))
 
     def finish(self, exit_code: int | None) -> list[BuildEvent]:
         """The command ended: the phase becomes done (exit 0) or failed."""

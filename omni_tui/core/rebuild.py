@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, TextIO
 
-from omni_tui.core.buildlog import BuildLogParser, DisplayLine
+from omni_tui.core.buildlog import BuildLogParser
 from omni_tui.core.errors import RebuildError
 from omni_tui.core.rebuild_mark import REBUILD_MARK
 from omni_tui.core.terminal import plain
@@ -135,50 +135,69 @@ def forget_group(group_file: Path, pgid: int) -> None:
             group_file.unlink()
 
 
-def _marked_member(pgid: int) -> bool:
-    """Some live process of group `pgid` carries the rebuild mark (so a recycled group id is never taken for ours)."""
+BUILD_STATE_VAR = "OMNI_TUI_BUILD_STATE"  # in a recorded build's environment: the state directory it belongs to
+
+
+def _members(pgid: int | None = None, state_dir: str | None = None) -> dict[int, str]:
+    """Live processes carrying the rebuild mark: {pgid: command line}; only group `pgid`, or only builds of `state_dir`."""
     proc_dir = Path("/proc")
+    found: dict[int, str] = {}
     if not proc_dir.is_dir():
-        return _group_alive(pgid)
-    needle = f"{REBUILD_MARK}=".encode()
+        return {pgid: "?"} if pgid is not None and _group_alive(pgid) else {}
+    mark = f"{REBUILD_MARK}=".encode()
+    owner = f"{BUILD_STATE_VAR}={state_dir}".encode() if state_dir is not None else None
     for entry in proc_dir.iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
             fields = stat[stat.rfind(")") + 2 :].split()
-            if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
-                if any(item.startswith(needle) for item in (entry / "environ").read_bytes().split(b"\0")):
-                    return True
-        except OSError:
+            if len(fields) < 3 or fields[0] == "Z" or (pgid is not None and fields[2] != str(pgid)):
+                continue
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            if not any(item.startswith(mark) for item in environ) or (owner is not None and owner not in environ):
+                continue
+            group = int(fields[2])
+            if group not in found or int(entry.name) == group:  # the group leader's command line is the build's
+                found[group] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        except (OSError, ValueError):
             continue
-    return False
+    return found
+
+
+def _marked_member(pgid: int) -> bool:
+    """Some live process of group `pgid` carries the rebuild mark (so a recycled group id is never taken for ours)."""
+    return bool(_members(pgid))
 
 
 def find_orphan(group_file: Path) -> OrphanBuild | None:
-    """The build recorded in `group_file` when some process of its group still runs; None otherwise.
+    """A build of this state directory still running: the one recorded in `group_file`, or any process
+    whose environment says it is one of this state directory's builds (set at exec, so a build killed
+    before its group was recorded is found too). None otherwise.
 
-    Only meaningful to whoever holds the gate lock: a build is recorded only while a process that
-    holds the lock runs it, so a recorded group that is alive while nobody holds it is an orphan.
-    A record whose group is gone is removed.
+    Only meaningful to whoever holds the gate lock, or while nobody does: a build runs only while
+    a process holding the lock runs it, so a build alive with the lock free is an orphan.
     """
+    info: Any = None
     try:
         info = json.loads(group_file.read_text())
     except FileNotFoundError:
-        return None
+        pass
     except (OSError, ValueError):
-        info = None
-    if not isinstance(info, dict) or not isinstance(info.get("pgid"), int) or info["pgid"] <= 1:
         with contextlib.suppress(OSError):
             group_file.unlink()
-        return None
-    pgid = int(info["pgid"])
-    if not _marked_member(pgid):
+    if isinstance(info, dict) and isinstance(info.get("pgid"), int) and info["pgid"] > 1:
+        pgid = int(info["pgid"])
+        if _marked_member(pgid):
+            owner = info.get("owner_pid")
+            return OrphanBuild(pgid, str(info.get("command") or "?"), owner if isinstance(owner, int) else None,
+                               info.get("started_at") if isinstance(info.get("started_at"), str) else None)
         forget_group(group_file, pgid)
+    running = _members(state_dir=str(group_file.parent))
+    if not running:
         return None
-    owner = info.get("owner_pid")
-    return OrphanBuild(pgid, str(info.get("command") or "?"), owner if isinstance(owner, int) else None,
-                       info.get("started_at") if isinstance(info.get("started_at"), str) else None)
+    pgid, command = sorted(running.items())[0]
+    return OrphanBuild(pgid, command or "?", None, None)
 
 
 def stop_orphan(group_file: Path, orphan: OrphanBuild, grace_s: float = 3.0) -> bool:
@@ -228,6 +247,28 @@ class _LineSplitter:
 
     def feed(self, data: bytes) -> list[str]:
         buf = self._buf
+        if buf:
+            first = data.find(b"\n")
+            if 0 <= first and len(buf) + first <= self._max:
+                # End the line the previous chunk left open, then take the rest the fast way.
+                buf += data[:first]
+                end = len(buf) - 1 if buf.endswith(b"\r") else len(buf)
+                head = buf[:end].decode("utf-8", "replace")
+                buf.clear()
+                return [head, *self.feed(data[first + 1 :])]
+        last = data.rfind(b"\n") if not buf else -1
+        if last >= 0:
+            # The common case: decode everything up to the last newline at once and split it (C speed);
+            # the careful loop below only for chunks that may hold a line longer than the cap.
+            text = data[:last].decode("utf-8", "replace")
+            lines = text.split("\n")
+            if last <= self._max or max(map(len, lines)) * 4 <= self._max:
+                if "\r" in text:
+                    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+                buf += data[last + 1 :]
+                if len(buf) > self._max:
+                    lines.extend(self.feed(b""))
+                return lines
         buf += data
         out: list[str] = []
         start = 0
@@ -341,17 +382,18 @@ class RebuildRunner:
             except RuntimeError:  # the loop already closed: the run is over
                 pass
 
-    def run_sync(self, on_line: Callable[[str], None]) -> RebuildOutcome:
+    def run_sync(self, on_line: Callable[[str], None] | None = None, *,
+                 on_display: Callable[[list[str]], None] | None = None) -> RebuildOutcome:
         """Run to completion in the calling thread (its own event loop; a helper thread if one is running here)."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(self.run(on_line))
+            return asyncio.run(self.run(on_line, on_display=on_display))
         box: dict[str, Any] = {}
 
         def target() -> None:
             try:
-                box["outcome"] = asyncio.run(self.run(on_line))
+                box["outcome"] = asyncio.run(self.run(on_line, on_display=on_display))
             except BaseException as exc:  # re-raised in the caller's thread
                 box["error"] = exc
 
@@ -364,7 +406,15 @@ class RebuildRunner:
 
     # -- the run ---------------------------------------------------------------------------------
 
-    async def run(self, on_line: Callable[[str], None]) -> RebuildOutcome:
+    async def run(self, on_line: Callable[[str], None] | None = None, *,
+                  on_display: Callable[[list[str]], None] | None = None) -> RebuildOutcome:
+        """Run the command (and the restart command after a good build).
+
+        `on_line` gets every raw output line; `on_display` gets, once per chunk read, the display lines
+        the runner's `parser` made of it (raw text, may hold SGR colours: the receiver sanitises what
+        it shows). Chunks are read and split whole: nothing here costs a call per line but the parser's
+        fast path.
+        """
         if self._ran:
             raise RebuildError("this rebuild runner has already run; create a new one")
         self._ran = True
@@ -389,24 +439,30 @@ class RebuildRunner:
         try:
             prune_logs(self.logs_dir, self.keep_logs)
 
-            feed = self.parser.feed
+            feed_lines = self.parser.feed_lines
 
-            def emit(line: str) -> None:
+            def emit(lines: list[str]) -> None:
+                if not lines:
+                    return
                 if self._log_error is None:
                     try:
-                        log.write(line)
+                        log.write("\n".join(lines))
                         log.write("\n")
                     except OSError as exc:  # a full disk must not kill the build; say the log is short
                         self._log_failed(exc)
-                on_line(line)
-                for event in feed(line):
-                    if type(event) is DisplayLine:
-                        last.append(plain(event.text))
+                if on_line is not None:
+                    for line in lines:
+                        on_line(line)
+                display = feed_lines(lines)
+                if display:
+                    last.extend(display[-LAST_LINES:])  # made plain once, at the end
+                    if on_display is not None:
+                        on_display(display)
 
             step = await self._run_one(self.command, emit, log, event, deadline)
             error = step.error
             if step.exit_code == 0 and not step.cancelled and not step.timed_out and self.restart_command:
-                emit(f"$ {self.restart_command}")
+                emit([f"$ {self.restart_command}"])
                 rstep = await self._run_one(self.restart_command, emit, log, event, deadline)
                 restart_code = rstep.exit_code
                 # The environment is built either way: a restart that fails or is stopped does not undo it.
@@ -435,7 +491,7 @@ class RebuildRunner:
             exit_code=step.exit_code,
             duration_s=self.elapsed_s,
             log_path=str(self.log_path),
-            last_lines=tuple(last),
+            last_lines=tuple(plain(text) for text in last),
             cancelled=step.cancelled,
             timed_out=step.timed_out,
             error=error,
@@ -471,7 +527,7 @@ class RebuildRunner:
     async def _run_one(
         self,
         command: str,
-        emit: Callable[[str], None],
+        emit: Callable[[list[str]], None],
         log: TextIO,
         cancel_event: asyncio.Event,
         deadline: float | None,
@@ -487,7 +543,8 @@ class RebuildRunner:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 cwd=self.cwd,
-                env={**(self.env if self.env is not None else os.environ), REBUILD_MARK: "1"},
+                env={**(self.env if self.env is not None else os.environ), REBUILD_MARK: "1",
+                     **({BUILD_STATE_VAR: str(self.group_file.parent)} if self.group_file is not None else {})},
                 start_new_session=True,
                 limit=READ_CHUNK,
             )
@@ -509,11 +566,9 @@ class RebuildRunner:
                 data = await proc.stdout.read(READ_CHUNK)
                 if not data:
                     break
-                for line in splitter.feed(data):
-                    emit(line)
+                emit(splitter.feed(data))
                 self._note(log, None)
-            for line in splitter.flush():
-                emit(line)
+            emit(splitter.flush())
             self._note(log, None)
 
         async def exit_status() -> int:

@@ -278,9 +278,14 @@ RebuildOperation = Callable[[Callable[[], RebuildOutcome], Callable[[str], None]
 class RebuildJob:
     """One gate operation that rebuilds (approve, accept direct edits), run in a thread worker.
 
-    The runner's lines go through `BuildLogParser` into a buffer that a flusher thread posts as
-    `RebuildLines` every `LINE_BATCH_S`, so a fast build costs the UI one update per batch.
+    The runner's parser turns each chunk of output into display lines (`on_display`, no per-line
+    call); they gather in a buffer that a flusher thread posts as `RebuildLines` every `LINE_BATCH_S`,
+    so a fast build costs the UI one update per batch. The buffer holds at most `MAX_PENDING` lines:
+    should the UI fall that far behind, the oldest give way to a line saying how many (all of them
+    are in the log file).
     """
+
+    MAX_PENDING = 200_000
 
     def __init__(self, app: App, ws: Any, title: str, operation: RebuildOperation, *, run_id: str | None = None) -> None:
         self.app = app
@@ -289,8 +294,9 @@ class RebuildJob:
         self.operation = operation
         self.run_id = run_id
         self.runner: RebuildRunner | None = None
-        self.parser = BuildLogParser()
+        self.parser = BuildLogParser()  # the runner's own once it exists
         self._buffer: list[str] = []
+        self._skipped = 0
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._cancelled = False
@@ -301,17 +307,24 @@ class RebuildJob:
         if self.runner is not None:
             self.runner.cancel()
 
-    def _on_line(self, line: str) -> None:
-        display = [event.text for event in self.parser.feed(line) if isinstance(event, DisplayLine)]
-        if display:
-            with self._lock:
-                self._buffer.extend(display)
+    def _on_display(self, display: list[str]) -> None:
+        with self._lock:
+            buffer = self._buffer
+            buffer.extend(display)
+            excess = len(buffer) - self.MAX_PENDING
+            if excess > 0:
+                del buffer[:excess]
+                self._skipped += excess
 
     def _flush(self, then: Message | None = None) -> None:
         # Posting under the lock keeps the order: lines the flusher thread took are posted before a
         # stage message (or a later batch) from another thread.
         with self._lock:
             lines, self._buffer = self._buffer, []
+            if self._skipped:
+                where = self.runner.log_path if self.runner is not None else "the rebuild log"
+                lines.insert(0, f"… {self._skipped:,} lines skipped here while the view caught up (all are in {where})")
+                self._skipped = 0
             if lines:
                 self.app.post_message(RebuildLines(tuple(lines), self.parser.progress))
             if then is not None:
@@ -328,6 +341,7 @@ class RebuildJob:
             self.app.post_message(RebuildFinished(self.title, None, str(exc)))
             return
         self.runner = runner
+        self.parser = runner.parser
         if self._cancelled:
             runner.cancel()
         self.app.post_message(RebuildStarted(self.title, runner.command))
@@ -347,7 +361,7 @@ class RebuildJob:
         self.app.post_message(RebuildFinished(self.title, decision, error, self.parser.progress, runner.outcome))
 
     def _rebuild(self, runner: RebuildRunner) -> RebuildOutcome:
-        outcome = runner.run_sync(self._on_line)
+        outcome = runner.run_sync(on_display=self._on_display)
         self.parser.finish(0 if outcome.ok else (outcome.exit_code if outcome.exit_code not in (None, 0) else 1))
         return outcome
 

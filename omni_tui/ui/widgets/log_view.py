@@ -164,6 +164,10 @@ class LogView(ScrollView, can_focus=True):
         self._update_virtual_size()
         if self._follow:
             self._scroll_to_end()
+            if excess > 0:
+                # The ring is full: the end stays at the same scroll offset while the lines under it
+                # change, so scrolling alone repaints nothing.
+                self.refresh()
         else:
             # Keep the lines the person is reading in place while older ones drop out above them.
             shift = max(0, excess) - (1 if banner_added else 0)
