@@ -579,3 +579,16 @@ def test_agent_bytes_quoted_in_a_reason_are_inert(project: Path, ws: Workspace) 
     reason = hook_output(out)["permissionDecisionReason"]
     assert code == 0 and "\x1b" not in reason and "\x07" not in reason and "\u202e" not in reason
     assert "loop\\x1b]0;pwned\\x07\\u202e.nix" in reason
+
+
+def test_install_carries_a_longer_wait_into_both_clocks(project: Path) -> None:
+    proc = subprocess.run(
+        HOOK_CMD + ["--install", "-C", str(project), "--timeout", "1770", "--on-timeout", "ask"],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (hook,) = json.loads((project / ".claude" / "settings.local.json").read_text())["hooks"]["PreToolUse"][0]["hooks"]
+    assert hook["command"].endswith(" hook claude-code --timeout 1770 --on-timeout ask") and hook["timeout"] == 1800

@@ -23,6 +23,7 @@ Claude Code's own prompt). `--install` writes the hook into `.claude/settings.lo
 from __future__ import annotations
 
 import json
+import math
 import os
 import shlex
 import sys
@@ -256,10 +257,10 @@ def self_command() -> str:
     return f"{shlex.quote(sys.executable)} -m omni_tui"
 
 
-def hook_entry(command: str) -> dict[str, Any]:
+def hook_entry(command: str, timeout: int = SETTINGS_TIMEOUT_S) -> dict[str, Any]:
     return {
         "matcher": MATCHER,
-        "hooks": [{"type": "command", "command": command, "timeout": SETTINGS_TIMEOUT_S, "onFailure": "block"}],
+        "hooks": [{"type": "command", "command": command, "timeout": timeout, "onFailure": "block"}],
     }
 
 
@@ -267,7 +268,7 @@ def _is_ours(hook: Any) -> bool:
     return isinstance(hook, dict) and isinstance(hook.get("command"), str) and "hook claude-code" in hook["command"]
 
 
-def merged_settings(existing: dict[str, Any], command: str) -> dict[str, Any]:
+def merged_settings(existing: dict[str, Any], command: str, timeout: int = SETTINGS_TIMEOUT_S) -> dict[str, Any]:
     """`existing` settings with exactly one omni-tui PreToolUse hook (ours replaced in place, everything else kept)."""
     settings = dict(existing)
     hooks = settings.get("hooks", {})
@@ -277,7 +278,7 @@ def merged_settings(existing: dict[str, Any], command: str) -> dict[str, Any]:
     groups = hooks.get("PreToolUse", [])
     if not isinstance(groups, list):
         raise OmniError("its 'hooks.PreToolUse' is not a list")
-    entry = hook_entry(command)
+    entry = hook_entry(command, timeout)
     kept: list[Any] = []
     placed = False
     for group in groups:
@@ -298,10 +299,14 @@ def merged_settings(existing: dict[str, Any], command: str) -> dict[str, Any]:
     return settings
 
 
-def install(root: Path, program: str | None = None) -> tuple[Path, bool]:
+def install(
+    root: Path, program: str | None = None, *, timeout_s: float = DEFAULT_TIMEOUT_S, on_timeout: OnTimeout = "deny"
+) -> tuple[Path, bool]:
     """Write the hook into `<root>/.claude/settings.local.json`; (the file, whether it changed). OmniError names problems.
 
-    `program` is how to start omni-tui (default `self_command()`); the hook runs `<program> hook claude-code`.
+    `program` is how to start omni-tui (default `self_command()`); the hook runs `<program> hook claude-code`, with
+    `--timeout` / `--on-timeout` when they differ from the defaults, and Claude Code's `timeout` is kept 30 s above
+    the hook's own so the hook always answers first.
     """
     from omni_tui.core.safefs import atomic_write
 
@@ -326,7 +331,10 @@ def install(root: Path, program: str | None = None) -> tuple[Path, bool]:
                 raise OmniError(f"{target}: must hold a JSON object, not {type(loaded).__name__}")
             existing = loaded
     try:
-        settings = merged_settings(existing, f"{program or self_command()} hook claude-code")
+        extra = "" if timeout_s == DEFAULT_TIMEOUT_S else f" --timeout {timeout_s:g}"
+        extra += " --on-timeout ask" if on_timeout == "ask" else ""
+        timeout = max(SETTINGS_TIMEOUT_S, math.ceil(timeout_s) + 30)
+        settings = merged_settings(existing, f"{program or self_command()} hook claude-code{extra}", timeout)
     except OmniError as err:
         raise OmniError(f"{target}: {err}; fix it first, nothing was written") from None
     if settings == existing:
