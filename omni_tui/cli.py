@@ -530,7 +530,7 @@ def cmd_hook_claude_code(args: argparse.Namespace) -> int:
         root = Path(given).expanduser().resolve() if given else find_root(None, env=os.environ, cwd=Path.cwd())
         if not root.is_dir():
             raise OmniError(f"-C {given}: not a directory")
-        target, changed = claude_code_hook.install(root)
+        target, changed = claude_code_hook.install(root, timeout_s=args.timeout, on_timeout=args.on_timeout)
         _say(f"omni-tui: {'installed the hook in' if changed else 'the hook is already in'} {target}")
         return 0
     return claude_code_hook.main(explicit_root=getattr(args, "directory", None), timeout_s=args.timeout,
