@@ -180,3 +180,18 @@ def test_new_pending_proposals_are_reported_once_and_the_oldest_is_next() -> Non
     assert [p.id for p in new] == ["p0"]
     assert review.oldest_pending() == "p0"
     assert review.set_entries([entry("p1"), entry("p0")], ()) == []
+
+
+def test_stop_is_not_offered_for_a_process_that_has_exited() -> None:
+    from omni_tui.core.processes.model import ProcessInfo
+
+    class Backend:
+        name, actions = "native", frozenset({"restart", "stop", "start"})
+
+    snapshot = ProcessSnapshot("native", (ProcessInfo("web", "native", "ready", "ready"),
+                                          ProcessInfo("migrate", "native", "exited", "exited")), control=Backend())  # type: ignore[arg-type]
+    review = review_with(processes=snapshot, selected_process="migrate")
+    assert review.why_unavailable("stop_process", PROCESSES) == "migrate is not running (exited): nothing to stop"
+    assert review.why_unavailable("restart_process", PROCESSES) is None  # a manager can start it again
+    review.selected_process = "web"
+    assert review.why_unavailable("stop_process", PROCESSES) is None

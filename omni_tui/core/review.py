@@ -352,6 +352,9 @@ class Review:
                 control = self.processes.control if self.processes is not None else None
                 if control is not None and verb not in getattr(control, "actions", frozenset({verb})):
                     return f"The {getattr(control, 'name', 'current')} backend cannot {verb} processes"
+                info = self.processes.get(self.selected_process) if self.processes is not None else None
+                if verb == "stop" and info is not None and not info.alive:
+                    return f"{self.selected_process} is not running ({info.state}): nothing to stop"
             return None
         return None
 
