@@ -199,3 +199,45 @@ def test_the_scripted_api_was_all_claude_code_called(need_claude: Path, project:
     main = [r for r in api.recorded.requests if r.get("tools")]
     assert main and all(r.get("stream") is True for r in main)
     assert {"Edit", "Write", "Bash", "Read"} <= {t.get("name") for t in main[0]["tools"]}
+
+
+def test_the_stand_in_speaks_the_messages_api_streamed_and_not() -> None:
+    """What the real CLI relies on, checked without it: SSE event order, tool_use input as JSON deltas, JSON mode."""
+    import urllib.request
+
+    def post(api: ScriptedAnthropic, path: str, body: dict[str, Any]) -> tuple[str, bytes]:
+        request = urllib.request.Request(
+            api.base_url + path, data=json.dumps(body).encode(), method="POST", headers={"content-type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=WAIT) as response:  # noqa: S310 - 127.0.0.1 only
+            return response.headers["content-type"], response.read()
+
+    tools = [{"name": "Edit", "input_schema": {"type": "object"}}]
+    user = [{"role": "user", "content": "go"}]
+    with ScriptedAnthropic([ToolUse("Edit", {"file_path": "/p/devenv.nix", "old_string": "a", "new_string": "b"})]) as api:
+        kind, raw = post(api, "/v1/messages", {"model": "m", "max_tokens": 5, "messages": user, "tools": tools, "stream": True})
+        events = [block.split("\n")[0].removeprefix("event: ") for block in raw.decode().strip().split("\n\n")]
+        datas = [json.loads(block.split("\ndata: ", 1)[1]) for block in raw.decode().strip().split("\n\n")]
+        assert kind == "text/event-stream"
+        assert events == [
+            "message_start",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_delta",
+            "content_block_stop",
+            "message_delta",
+            "message_stop",
+        ]
+        assert datas[1]["content_block"]["type"] == "tool_use" and datas[1]["content_block"]["input"] == {}
+        assert json.loads(datas[2]["delta"]["partial_json"] + datas[3]["delta"]["partial_json"])["new_string"] == "b"
+        assert datas[5]["delta"]["stop_reason"] == "tool_use"
+
+        result = [
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t", "name": "Edit", "input": {}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": "denied: because"}]},
+        ]
+        kind, raw = post(api, "/v1/messages", {"model": "m", "max_tokens": 5, "messages": user + result, "tools": tools})
+        message = json.loads(raw)
+        assert kind == "application/json" and message["type"] == "message" and message["stop_reason"] == "end_turn"
+        assert message["content"] == [{"type": "text", "text": FINAL_PREFIX + "denied: because"}]
+        assert json.loads(post(api, "/v1/messages/count_tokens", {"messages": user})[1]) == {"input_tokens": 42}
