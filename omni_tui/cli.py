@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -54,10 +55,11 @@ def _workspace(args: argparse.Namespace) -> Workspace:
     return Workspace.open(getattr(args, "directory", None))
 
 
-def _print_json(value: Any) -> None:
+def _print_json(value: Any, *, compact: bool = False) -> None:
     from omni_tui.core.terminal import inert_json
 
-    print(inert_json(json.dumps(value, indent=2, ensure_ascii=False)))
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":")) if compact else json.dumps(value, indent=2, ensure_ascii=False)
+    print(inert_json(text))
 
 
 def _say(text: str, *, err: bool = False) -> None:
@@ -249,14 +251,51 @@ def _register_status(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_status)
 
 
+STATUS_BUDGET_S = 0.75  # status: seconds of checks not yet cached (per call); the rest of a long queue reports null
+COMPACT_OVER = 200  # status --json: more pending proposals than this → compact JSON (the C encoder; indent is 10x slower)
+
+
 def status_document(ws: Workspace, *, nix: bool = True) -> dict[str, Any]:
     """The `status --json` document (also used by agents' integrations)."""
     from omni_tui.core.gate import Gate
     from omni_tui.core.processes import as_status_json, collect
 
+    from omni_tui.core.safefs import sha256_bytes
+
     gate = Gate(ws)
     state = gate.state()
     processes, processes_backend = as_status_json(collect(ws.root, unmanaged_after_s=ws.config.processes.unmanaged_after_s))
+    # A long queue (10,000 proposals) must not make status slow: each file on disk is hashed once,
+    # content checks come from the cache shared with the cockpit (by content hash), and what is not
+    # known yet is checked — and remembered — only while STATUS_BUDGET_S lasts; the rest says null.
+    current: dict[str, str | None] = {}
+    for entry in state.pending:
+        for path in entry.proposal.paths:
+            if path not in current:
+                try:
+                    current[path] = sha256_bytes(ws.read_current(path))
+                except OmniError:
+                    current[path] = ""
+    deadline = time.monotonic() + STATUS_BUDGET_S
+
+    def checks(proposal: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        if time.monotonic() < deadline:
+            return gate.validate(proposal, nix=nix, current=current).to_json(), _card_json(ws, proposal)
+        known = gate.validate_cached(proposal, nix=nix, current=current)
+        return (None if known is None else known.to_json()), None
+
+    pending = []
+    for entry in state.pending:
+        validation, card = checks(entry.proposal)
+        pending.append({
+            "id": entry.proposal.id,
+            "agent": entry.proposal.agent,
+            "title": entry.proposal.title,
+            "created_at": entry.proposal.created_at,
+            "paths": entry.proposal.paths,
+            "validation": validation,
+            "card": card,
+        })
     return {
         "workspace": str(ws.root),
         "state_dir": str(ws.paths.state),
@@ -270,18 +309,7 @@ def status_document(ws: Workspace, *, nix: bool = True) -> dict[str, Any]:
             "proposal_id": state.failed.proposal_id, "paths": list(state.failed.paths), "reason": state.failed.reason,
             "exit_code": state.failed.exit_code, "interrupted": state.failed.interrupted,
         },
-        "pending": [
-            {
-                "id": entry.proposal.id,
-                "agent": entry.proposal.agent,
-                "title": entry.proposal.title,
-                "created_at": entry.proposal.created_at,
-                "paths": entry.proposal.paths,
-                "validation": gate.validate(entry.proposal, nix=nix).to_json(),
-                "card": _card_json(ws, entry.proposal),
-            }
-            for entry in state.pending
-        ],
+        "pending": pending,
         "unapproved": list(state.unapproved),
         "deleted": [p for p in state.unapproved if not os.path.lexists(ws.root / p)],
         "quarantined": [{"file": q.path.name, "error": q.error} for q in gate.store.quarantined()],
@@ -351,7 +379,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     ws = _workspace(args)
     doc = status_document(ws, nix=not args.no_nix)
     if args.json:
-        _print_json(doc)
+        _print_json(doc, compact=len(doc["pending"]) > COMPACT_OVER)
         return 0
     for line in _status_lines(doc):
         _say(line)
@@ -371,8 +399,8 @@ def _status_lines(doc: dict[str, Any]) -> Iterable[str]:
         yield f"tampered:  {forgery['path']}: {forgery['detail']} (resolve it in the cockpit)"
     yield f"pending:   {len(doc['pending'])}"
     for item in doc["pending"]:
-        issues = item["validation"]["issues"]
-        badge = "ok" if not issues else f"{issues[0]['kind']}: {issues[0]['message']}"
+        issues = item["validation"]["issues"] if item["validation"] is not None else None
+        badge = "not checked yet" if issues is None else "ok" if not issues else f"{issues[0]['kind']}: {issues[0]['message']}"
         yield f"  {item['id']}  {item['agent']}  {item['title']}  [{', '.join(item['paths'])}]  {badge}"
     deleted = set(doc.get("deleted") or ())
     yield "unapproved: " + (", ".join(f"{p} (would be deleted)" if p in deleted else p for p in doc["unapproved"])

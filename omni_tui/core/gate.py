@@ -56,12 +56,13 @@ from omni_tui.core.safefs import (
     write_backup,
 )
 from omni_tui.core.textdiff import apply_hunks
-from omni_tui.core.validate import Validation, validate_contents
+from omni_tui.core.validate import Validation, cache_for, combine, stale_issues, validate_contents
 from omni_tui.core.workspace import Workspace, config_from_bytes, default_who
 
 RebuildStep = Callable[[], RebuildOutcome]
 StageCallback = Callable[[str], None]
 
+LOCK_PROBE_GRACE_S = 0.25  # how long a busy gate lock is tried again when nobody is named as its holder
 GATE_KINDS = ("clean", "pending", "unapproved_edits", "rebuilding", "failed", "tampered")
 DIRECT_AGENT = "direct-edit"
 
@@ -161,11 +162,21 @@ class Gate:
     @contextlib.contextmanager
     def exclusive(self, action: str, proposal_id: str | None = None) -> Iterator[None]:
         """Hold the gate lock for `action`; LockBusyError naming the holder when another one runs."""
-        with file_lock(self.ws.paths.lock, blocking=False) as fd:
-            if fd is None:
-                holder = self.holder()
+        stack = contextlib.ExitStack()
+        # Anyone asking "is it held?" (`is_locked`: status, a cockpit's header) holds a shared lock for
+        # an instant; that is not a holder, so a busy answer is asked again for a moment before it counts.
+        deadline = time.monotonic() + LOCK_PROBE_GRACE_S
+        while True:
+            fd = stack.enter_context(file_lock(self.ws.paths.lock, blocking=False))
+            if fd is not None:
+                break
+            stack.close()
+            holder = self.holder()
+            if holder is not None or time.monotonic() >= deadline:
                 busy = holder.describe() if holder else "another apply or rebuild"
                 raise LockBusyError(f"the gate is busy: {busy} is running; try again when it finishes")
+            time.sleep(0.005)
+        with stack:
             info = {"pid": os.getpid(), "action": action, "proposal_id": proposal_id, "who": self.who, "since": utc_now()}
             os.ftruncate(fd, 0)
             os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
@@ -465,16 +476,33 @@ class Gate:
 
     # -- validation -------------------------------------------------------------------------
 
-    def validate(self, proposal: Proposal, *, nix: bool = True) -> Validation:
-        """Is the base still current? Does the content parse as Nix, fit the size limit, is it UTF-8?"""
-        current = {c.path: sha256_bytes(self.ws.read_current(c.path)) for c in proposal.changes}
-        return validate_contents(
-            {c.path: c.new_content for c in proposal.changes},
-            max_bytes=self.ws.config.guard.max_bytes,
-            nix=nix,
-            current_hashes=current,
-            base_hashes={c.path: c.base_sha256 for c in proposal.changes},
-        )
+    def validate(self, proposal: Proposal, *, nix: bool = True, current: Mapping[str, str | None] | None = None) -> Validation:
+        """Is the base still current? Does the content parse as Nix, fit the size limit, is it UTF-8?
+
+        The content checks are remembered by content hash (`ValidationCache`, shared on disk by every
+        process); the stale check reads the disk every time. `current`: the hashes on disk, when the
+        caller already has them (a listing of many proposals reads each file once).
+        """
+        found = self._validate(proposal, nix=nix, current=current, run=True)
+        assert found is not None
+        return found
+
+    def validate_cached(self, proposal: Proposal, *, nix: bool = True, current: Mapping[str, str | None] | None = None) -> Validation | None:
+        """`validate` from remembered content checks only (nothing is run); None when one is not known yet."""
+        return self._validate(proposal, nix=nix, current=current, run=False)
+
+    def _validate(self, proposal: Proposal, *, nix: bool, current: Mapping[str, str | None] | None, run: bool) -> Validation | None:
+        if current is None or any(c.path not in current for c in proposal.changes):
+            current = {c.path: sha256_bytes(self.ws.read_current(c.path)) for c in proposal.changes}
+        cache = cache_for(self.ws.paths.state / "cache" / "validation")
+        max_bytes = self.ws.config.guard.max_bytes
+        parts: list[Validation] = []
+        for change in proposal.changes:
+            part = (cache.check if run else cache.peek)(change.path, change.new_content, max_bytes=max_bytes, nix=nix)
+            if part is None:
+                return None
+            parts.append(part)
+        return combine(parts, stale_issues(current, {c.path: c.base_sha256 for c in proposal.changes}))
 
     # -- approve ----------------------------------------------------------------------------
 

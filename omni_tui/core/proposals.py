@@ -316,6 +316,34 @@ def _dump(doc: Mapping[str, Any]) -> bytes:
 # -- the store --------------------------------------------------------------------------------------
 
 
+class _ListingView:
+    """The workspace as `parse_proposal` sees it during one listing: `relative()` answered once per path.
+
+    Checking a proposal's path (inside the root, no symlink, a guarded file) reads the disk and the
+    configuration; 10,000 proposals naming `devenv.nix` need that answer once per listing.
+    """
+
+    def __init__(self, ws: Any) -> None:
+        self._ws = ws
+        self._relative: dict[str, tuple[str | None, OmniError | None]] = {}
+
+    def relative(self, path: str) -> str:
+        known = self._relative.get(path)
+        if known is None:
+            try:
+                known = (self._ws.relative(path), None)
+            except OmniError as exc:
+                known = (None, exc)
+            self._relative[path] = known
+        if known[1] is not None:
+            raise known[1]
+        assert known[0] is not None
+        return known[0]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ws, name)
+
+
 class ProposalStore:
     """Proposals and decisions on disk, shared by every process working on the workspace."""
 
@@ -378,7 +406,7 @@ class ProposalStore:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _load(self, file: Path) -> Proposal:
+    def _load(self, file: Path, ws: Any = None) -> Proposal:
         if file.is_symlink():
             raise ProposalError("a proposal must be a regular file, not a symlink")
         stat = file.stat()
@@ -393,18 +421,18 @@ class ProposalStore:
             raise _UnfinishedJSON("not valid UTF-8") from None
         except ValueError as exc:
             raise _UnfinishedJSON(f"invalid JSON: {exc}") from None
-        proposal = parse_proposal(doc, self.ws)
+        proposal = parse_proposal(doc, ws if ws is not None else self.ws)
         if proposal.id != file.stem:
             raise ProposalError(f"id {proposal.id!r} does not match the file name {file.name}")
         self._cache[file.name] = (key, proposal)
         return proposal
 
-    def _load_settled(self, file: Path) -> Proposal:
+    def _load_settled(self, file: Path, ws: Any = None) -> Proposal:
         """`_load`, but a file that is not (yet) JSON and changed less than `SETTLE_S` ago gets until then."""
         deadline = time.monotonic() + SETTLE_S  # bounded even when the file's mtime is in the future
         while True:
             try:
-                return self._load(file)
+                return self._load(file, ws)
             except _UnfinishedJSON:
                 if time.time() - file.stat().st_mtime >= SETTLE_S or time.monotonic() >= deadline:
                     raise
@@ -479,11 +507,12 @@ class ProposalStore:
             files = sorted(self.paths.proposals.iterdir())
         except FileNotFoundError:
             return []
+        listing = _ListingView(self.ws)  # one look at the guarded paths for the whole listing, not one per file
         for file in files:
             if file.name.startswith(".") or file.suffix != ".json" or (file.is_dir() and not file.is_symlink()):
                 continue
             try:
-                proposal = self._load_settled(file)
+                proposal = self._load_settled(file, listing)
             except FileNotFoundError:
                 continue
             except (OmniError, OSError) as exc:

@@ -6,11 +6,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping
 
 from omni_tui.core.rebuild_mark import REBUILD_MARK
@@ -182,3 +186,118 @@ def validate_on_disk(files: Mapping[str, bytes | None], *, max_bytes: int, nix: 
     notes = tuple(f"{path}{DELETION_NOTE}" for path in deleted) + checked.notes
     nix_checked = checked.nix_checked and not issues and any(p.endswith(".nix") for p in contents)
     return Validation(tuple(issues) + checked.issues, nix_checked, notes)
+
+
+# -- content checks remembered by content hash --------------------------------------------------
+
+
+class ValidationCache:
+    """The content checks of a file (UTF-8, size, Nix parse) remembered by the hash of its path and bytes.
+
+    In memory, and on disk (`<state>/cache/validation/<hash>.json`, written atomically) so that every
+    process — the cockpit's workers, `status --json`, the next cockpit — shares what one computed:
+    10,000 pending proposals are parsed by `nix-instantiate` once, not once per look. Only definite
+    results are kept (Nix ran, or the content failed before Nix); "Nix could not run" is asked again.
+    Whether the base is stale depends on the disk now, so it is never cached (`Gate.validate`).
+    """
+
+    VERSION = 1
+
+    def __init__(self, directory: Path | None, *, max_memory: int = 20_000) -> None:
+        self.directory = directory
+        self.max_memory = max_memory
+        self._memory: dict[str, tuple[tuple[Issue, ...], bool, tuple[str, ...]]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(path: str, text: str, max_bytes: int, nix: bool) -> str:
+        h = hashlib.sha256(f"v{ValidationCache.VERSION}\0{path}\0{max_bytes}\0{int(nix)}\0".encode("utf-8", "surrogatepass"))
+        h.update(text.encode("utf-8", "surrogatepass"))
+        return h.hexdigest()
+
+    def peek(self, path: str, text: str, *, max_bytes: int, nix: bool = True) -> Validation | None:
+        """The remembered checks of this content, or None (nothing is run)."""
+        if not nix:  # UTF-8 and size only: cheaper than a lookup
+            return validate_contents({path: text}, max_bytes=max_bytes, nix=False)
+        key = self.key(path, text, max_bytes, nix)
+        with self._lock:
+            hit = self._memory.get(key)
+        if hit is None and self.directory is not None:
+            hit = self._read(key)
+            if hit is not None:
+                self._keep(key, hit)
+        return None if hit is None else Validation(*hit)
+
+    def check(self, path: str, text: str, *, max_bytes: int, nix: bool = True) -> Validation:
+        """The checks of one file's content: remembered, or run now (and remembered when definite)."""
+        found = self.peek(path, text, max_bytes=max_bytes, nix=nix)
+        if found is not None:
+            return found
+        result = validate_contents({path: text}, max_bytes=max_bytes, nix=nix)
+        definite = result.nix_checked or any(i.kind in ("encoding", "size") for i in result.issues) or not path.endswith(".nix")
+        if definite and nix:
+            value = (result.issues, result.nix_checked, result.notes)
+            key = self.key(path, text, max_bytes, nix)
+            self._keep(key, value)
+            self._write(key, value)
+        return result
+
+    def _keep(self, key: str, value: tuple[tuple[Issue, ...], bool, tuple[str, ...]]) -> None:
+        with self._lock:
+            if len(self._memory) >= self.max_memory:
+                self._memory.pop(next(iter(self._memory)))
+            self._memory[key] = value
+
+    def _read(self, key: str) -> tuple[tuple[Issue, ...], bool, tuple[str, ...]] | None:
+        assert self.directory is not None
+        try:
+            doc = json.loads((self.directory / f"{key}.json").read_bytes())
+            issues = tuple(Issue(str(i["path"]), str(i["kind"]), str(i["message"]), i.get("line"), i.get("column")) for i in doc["issues"])
+            return issues, bool(doc["nix_checked"]), tuple(str(n) for n in doc["notes"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # absent, or a damaged entry: checked again
+
+    def _write(self, key: str, value: tuple[tuple[Issue, ...], bool, tuple[str, ...]]) -> None:
+        if self.directory is None:
+            return
+        from omni_tui.core.safefs import atomic_write
+
+        issues, nix_checked, notes = value
+        doc = {"issues": [i.to_json() for i in issues], "nix_checked": nix_checked, "notes": list(notes)}
+        try:
+            atomic_write(self.directory / f"{key}.json", json.dumps(doc).encode("utf-8"))
+        except OSError:
+            pass  # a cache: a full or read-only disk only means checking again next time
+
+
+def combine(parts: list[Validation], stale: list[Issue]) -> Validation:
+    """Per-file content checks and the stale issues → one `Validation` (stale issues first)."""
+    issues = tuple(stale) + tuple(i for part in parts for i in part.issues)
+    notes: list[str] = []
+    for part in parts:
+        notes.extend(n for n in part.notes if n not in notes)
+    nix_checked = all(part.nix_checked for part in parts) if parts else True
+    return Validation(issues, nix_checked, tuple(notes))
+
+
+def stale_issues(current_hashes: Mapping[str, str | None], base_hashes: Mapping[str, str | None]) -> list[Issue]:
+    """The paths whose bytes on disk are no longer the ones a proposal was built on."""
+    issues = []
+    for path, base in base_hashes.items():
+        if current_hashes.get(path) != base:
+            what = "created" if base is None else ("deleted" if current_hashes.get(path) is None else "changed")
+            issues.append(Issue(path, "stale", f"{what} on disk since the proposal was made (base no longer current)"))
+    return issues
+
+
+_CACHES: dict[Path, ValidationCache] = {}
+_CACHES_LOCK = threading.Lock()
+
+
+def cache_for(directory: Path) -> ValidationCache:
+    """The one `ValidationCache` of a state directory's `cache/validation/` in this process."""
+    with _CACHES_LOCK:
+        cache = _CACHES.get(directory)
+        if cache is None:
+            cache = _CACHES[directory] = ValidationCache(directory)
+        return cache
