@@ -224,3 +224,19 @@ def test_the_docs_hooks_json_is_what_codex_reads() -> None:
     assert group["matcher"] == "^(apply_patch|Bash)$"
     (hook,) = group["hooks"]
     assert hook["type"] == "command" and hook["command"].endswith("omni-tui hook codex") and hook["timeout"] == 600
+
+
+def test_one_patch_of_two_guarded_files_is_one_proposal(project: Path, ws: Workspace) -> None:
+    patch = (
+        '*** Begin Patch\n*** Update File: devenv.nix\n@@\n-  env.GREET = "hello";\n+  env.GREET = "hi";\n'
+        '*** Add File: devenv.local.nix\n+{ env.DEBUG = "1"; }\n*** End Patch\n'
+    )
+    hook = start(patch_payload(project, patch))
+    result = decided(start_decider(project, "approve"))
+    code, out, _ = finish(hook)
+    assert code == 0 and result["status"] == "applied"
+    assert result["paths"] == ["devenv.nix", "devenv.local.nix"]
+    assert result["title"] == 'apply_patch devenv.nix (+1 more): + env.GREET = "hi";'
+    assert 'env.GREET = "hi";' in (project / "devenv.nix").read_text()
+    assert (project / "devenv.local.nix").read_text() == '{ env.DEBUG = "1"; }\n'
+    assert "already applied it to devenv.nix, devenv.local.nix" in denial(out)
