@@ -241,3 +241,52 @@ def test_the_stand_in_speaks_the_messages_api_streamed_and_not() -> None:
         assert kind == "application/json" and message["type"] == "message" and message["stop_reason"] == "end_turn"
         assert message["content"] == [{"type": "text", "text": FINAL_PREFIX + "denied: because"}]
         assert json.loads(post(api, "/v1/messages/count_tokens", {"messages": user})[1]) == {"input_tokens": 42}
+
+
+def test_claude_run_sandboxed_reaches_devenv_nix_only_through_the_gate(
+    need_claude: Path, need_bwrap: None, project: Path, home: Path
+) -> None:
+    """`omni-tui run -- claude`: a write the shell check cannot see (a script) fails with the system's error inside
+    the sandbox; the Edit goes to the person, and the cockpit outside applies it."""
+    Workspace.open(project, env={})
+    install_hook(project, home)
+    (project / "fix.py").write_text("open('devenv.nix', 'a').write('# sneaky\\n')\n")
+    nix = project / "devenv.nix"
+    script = [
+        ToolUse("Bash", {"command": "python3 fix.py", "description": "Run the fixer"}),
+        *edit_script(nix, "pkgs.jq", "pkgs.jq pkgs.redis"),
+    ]
+    person = decider(project, "approve")
+    with ScriptedAnthropic(script) as api:
+        env = _base_env(home) | {"ANTHROPIC_BASE_URL": api.base_url}
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "omni_tui",
+                "run",
+                "-C",
+                str(project),
+                "--",
+                str(need_claude),
+                "-p",
+                "add redis",
+                "--output-format",
+                "json",
+                "--allowedTools",
+                "Read Edit Bash",
+            ],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+        )
+        script_result = api.tool_result_texts()[0]
+    result = decided(person)
+
+    assert proc.returncode == 0, proc.stderr
+    assert "Read-only file system" in script_result  # what Claude saw of its script
+    assert result["status"] == "applied"
+    assert nix.read_text() == SAMPLE_DEVENV_NIX.replace("pkgs.jq", "pkgs.jq pkgs.redis")  # no '# sneaky'
+    assert "already applied it to devenv.nix" in seen_by_claude(json.loads(proc.stdout))
