@@ -142,7 +142,6 @@ def ctx(project: Path) -> Context:
         ("python3 -c \"open('devenv.nix','w')\"", "runs a program (python -c) that names devenv.nix, a guarded file"),
         ("cp x $ROOT/devenv.nix", "this command writes $ROOT/devenv.nix (cp), which may be the guarded file devenv.nix"),
         ("echo 'oops > devenv.nix", "and it names devenv.nix, a guarded file: not run"),
-        ("echo hi > .devenv/omni/decisions/x.json", "inside omni-tui's state directory"),
         ("cp /tmp/x sub/../devenv.nix", "this command writes devenv.nix (cp)"),
     ],
 )
@@ -163,3 +162,9 @@ def test_a_symlink_to_devenv_nix_is_the_guarded_file(ctx: Context) -> None:
 )
 def test_other_commands_pass(ctx: Context, command: str) -> None:
     assert shell_refusal(command, ctx, HINT) is None
+
+
+def test_a_write_into_the_state_directory_is_refused_without_a_proposal_hint(ctx: Context) -> None:
+    refusal = shell_refusal("echo '{}' > .devenv/omni/decisions/x.json", ctx, HINT)
+    assert refusal is not None and "is inside omni-tui's state directory" in refusal
+    assert refusal.endswith("(this command writes there: > redirection); it was not run") and "Propose" not in refusal

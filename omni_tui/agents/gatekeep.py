@@ -51,6 +51,10 @@ class Refused(Exception):
     """The write targets (or may target) a guarded file and cannot become a proposal; `str()` is the one-line reason."""
 
 
+class StateRefused(Refused):
+    """The write lands in omni-tui's state directory: there is nothing to propose instead."""
+
+
 @dataclass(frozen=True)
 class ToolCall:
     """The parts of a pre-tool payload the hooks use (Claude Code, Codex and Gemini send the same names)."""
@@ -233,7 +237,7 @@ def _check(root: Path, lexical: Path, resolved: Path, raw: str, ctx: Context) ->
         return None
     state = _safe_resolve(ws.paths.state)
     if _inside(resolved, state) or _inside(lexical, ws.paths.state):
-        raise Refused(f"omni-tui: {raw} is inside omni-tui's state directory {ws.paths.state}; agents never write there")
+        raise StateRefused(f"omni-tui: {raw} is inside omni-tui's state directory {ws.paths.state}; agents never write there")
     for rel in ws.guarded():
         guarded = ws.root / rel
         if lexical == guarded or resolved == guarded or resolved == _safe_resolve(guarded):
@@ -277,6 +281,8 @@ def shell_refusal(command: str, ctx: Context, hint: str) -> str | None:
                 continue
             try:
                 target = locate(write.text, ctx)
+            except StateRefused as refusal:
+                return f"{refusal} (this command writes there: {write.how}); it was not run"
             except Refused as refusal:
                 return f"{refusal} (the command writes it: {write.how}). {hint.format(rel=write.text)}"
             if target is not None:
