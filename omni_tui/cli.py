@@ -449,6 +449,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if not result.ok:
             _say(f"{PROG}: {result.describe(ws.audit.path)}", err=True)
             return 1
+        ws.adopt_unvouched_state()  # upgrading: a log from before vouched state is adopted once (docs/security.md)
         # The chain is intact; does it account for every decision and baseline on disk?
         forged = Gate(ws).forgeries()
         if forged:
