@@ -10,6 +10,7 @@ events over the rate limit are dropped and counted; a failing command is reporte
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import queue
@@ -86,12 +87,13 @@ class Notifier:
         # In a browser (xterm.js) OSC notifications go nowhere: only "on" forces them there.
         self.osc = osc_enabled(config.terminal, env) and (via != "web" or config.terminal == "on")
         self.limiter = RateLimiter(config.max_per_minute, 60.0)
-        self._queue: queue.Queue[tuple[NotifyEvent, int] | None] = queue.Queue(maxsize=QUEUE_LIMIT)
+        self._queue: queue.Queue[tuple[NotifyEvent, int, Callable[[], Any] | None] | None] = queue.Queue(maxsize=QUEUE_LIMIT)
         self._thread: threading.Thread | None = None
         self._failing = False
         self.sent: list[dict[str, Any]] = []  # what went out (tests and `status`), newest last, capped
 
-    def event(self, event: NotifyEvent, *, bell: bool = True) -> None:
+    def event(self, event: NotifyEvent, *, bell: bool = True, card: Callable[[], Any] | None = None) -> None:
+        """`card` builds the change card's JSON for the command, on the command's thread (only then)."""
         if event.event not in self.config.events:
             return
         if bell and self.config.bell:
@@ -104,7 +106,7 @@ class Notifier:
         if self.config.command:
             self._start()
             try:
-                self._queue.put_nowait((event, dropped))
+                self._queue.put_nowait((event, dropped, card))
             except queue.Full:
                 pass
         self.sent.append(event.to_json())
@@ -129,7 +131,12 @@ class Notifier:
             item = self._queue.get()
             if item is None:
                 return
-            event, dropped = item
+            event, dropped, card = item
+            if card is not None and event.card is None:
+                try:
+                    event = dataclasses.replace(event, card=card())
+                except Exception:  # noqa: BLE001 — the event goes out without its card rather than not at all
+                    pass
             problem = run_notify_command(command, event, cwd=self.root, timeout_s=self.config.timeout_s, dropped=dropped)
             if problem is None:
                 self._failing = False

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +35,11 @@ class PresenceChanged(Message):
 
 
 def card_of(ws: Any, proposal: Any) -> Any:
-    """The change card's JSON for a proposal when the card module can build it, else None."""
+    """The change card's JSON for a proposal (None when it cannot be built: the event still goes out)."""
+    from omni_tui.core.card.project import proposal_card
+
     try:
-        from omni_tui.core.card import card_json  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    try:
-        return card_json(ws, proposal)
+        return proposal_card(ws, proposal).to_json()
     except Exception:  # noqa: BLE001 — a notification never fails for want of a card
         return None
 
@@ -108,9 +107,10 @@ class WhereThePersonIs:
                 proposal_id=getattr(proposal, "id", None),
                 title=getattr(proposal, "title", None),
                 agent=getattr(proposal, "agent", None),
-                card=card_of(self.ws, proposal) if proposal is not None else None,
             ),
             bell=bell,
+            # Built on the command's thread, only when there is a command (a card can take a while).
+            card=partial(card_of, self.ws, proposal) if getattr(proposal, "changes", None) else None,
         )
 
     def seed(self, entries: Iterable[Any]) -> None:
