@@ -708,7 +708,7 @@ class Gate:
     ) -> Decision:
         before = {p: sha256_bytes(b) for p, b in current.items()}
         after = {f.path: f.sha256_after for f in files}
-        details = dict(exit_code=outcome.exit_code, duration_s=round(outcome.duration_s, 3), log_path=outcome.log_path)
+        details: dict[str, Any] = dict(exit_code=outcome.exit_code, duration_s=round(outcome.duration_s, 3), log_path=outcome.log_path)
         if outcome.ok:
             decision = Decision(decision_id, "applied", outcome.error, self.who, utc_now(), via=self.via, last_lines=outcome.last_lines, files=files, **details)
             baselines = {path: _encode(text) for path, text in contents.items()}
