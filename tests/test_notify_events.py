@@ -256,3 +256,26 @@ def test_osc_is_written_when_on_and_not_in_a_browser_session(tmp_path: Path) -> 
             report=lambda _: None,
         ).event(hostile())
         assert len(written) == expected, (via, setting)
+
+
+def test_two_cockpits_on_one_project_run_the_command_once_per_event(tmp_path: Path) -> None:
+    """A pair has two cockpits open (a terminal and a browser): both see the proposal; one runs the command."""
+    from omni_tui.core.notify import claim, event_key
+
+    command, out = recorder(tmp_path)
+    folder = tmp_path / "state" / "notified"
+    cockpits = []
+    for _ in range(2):
+        notifier, _, _, _ = make_notifier(tmp_path, command)
+        notifier.claim = lambda event: (key := event_key(event, 1000.0)) is None or claim(folder, key, 1000.0)
+        cockpits.append(notifier)
+    for notifier in cockpits:
+        notifier.event(hostile("proposal"))
+        notifier.event(hostile("stale"))
+    cockpits[0].event(hostile("rebuild_finished"))  # its own rebuild: nothing to share
+    wait_until(lambda: len(lines(out)) == 3)
+    for notifier in cockpits:
+        notifier.stop()
+        assert notifier._thread is not None
+        notifier._thread.join(30)
+    assert sorted(doc["event"] for doc in lines(out)) == ["proposal", "rebuild_finished", "stale"]

@@ -10,11 +10,14 @@ control or bidi character an agent wrote ever reaches the person's terminal.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from omni_tui.core.config import NOTIFY_EVENTS as EVENTS
@@ -168,3 +171,49 @@ class RateLimiter:
         self._times.append(now)
         dropped, self.dropped = self.dropped, 0
         return True, dropped
+
+
+# -- one command run per event, however many cockpits are open -------------------------------------
+
+CLAIMS_KEPT = 500  # more claim files than this: the ones older than a day are removed
+_DAY_S = 86400.0
+
+
+def event_key(event: NotifyEvent, now: float) -> str | None:
+    """What makes two cockpits' events the same event: the proposal's id for `proposal` and `stale`;
+    for `tampered` (no id) the ten minutes it happened in. None: only this cockpit sees it (its own
+    rebuild), nothing to share."""
+    if event.event in ("proposal", "stale") and event.proposal_id:
+        return f"{event.event}:{event.proposal_id}"
+    if event.event == "tampered":
+        return f"tampered:{int(now // 600)}"
+    return None
+
+
+def claim(folder: Path, key: str, now: float) -> bool:
+    """True for the first cockpit to claim `key` (an exclusive create in `folder`), False for the rest.
+    When the folder cannot be written, True: a duplicate notification beats a missed one."""
+    name = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return False
+    except OSError:
+        return True
+    os.close(fd)
+    _prune(folder, now)
+    return True
+
+
+def _prune(folder: Path, now: float) -> None:
+    try:
+        names = os.listdir(folder)
+        if len(names) <= CLAIMS_KEPT:
+            return
+        for name in names:
+            path = folder / name
+            if now - path.stat().st_mtime > _DAY_S:
+                path.unlink()
+    except OSError:
+        pass

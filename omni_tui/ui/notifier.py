@@ -77,6 +77,7 @@ class Notifier:
         ring_bell: Callable[[], None],
         write_terminal: Callable[[str], None],
         report: Callable[[str], None],
+        claim: Callable[[NotifyEvent], bool] | None = None,
     ) -> None:
         self.config = config
         self.root = root
@@ -84,6 +85,8 @@ class Notifier:
         self.ring_bell = ring_bell
         self.write_terminal = write_terminal
         self.report = report
+        # Several cockpits on one project see the same proposal: only the first to claim it runs the command.
+        self.claim = claim
         # In a browser (xterm.js) OSC notifications go nowhere: only "on" forces them there.
         self.osc = osc_enabled(config.terminal, env) and (via != "web" or config.terminal == "on")
         self.limiter = RateLimiter(config.max_per_minute, 60.0)
@@ -132,6 +135,8 @@ class Notifier:
             if item is None:
                 return
             event, dropped, card = item
+            if self.claim is not None and not self.claim(event):
+                continue
             if card is not None and event.card is None:
                 try:
                     event = dataclasses.replace(event, card=card())

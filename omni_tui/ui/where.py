@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 from textual.app import App
 from textual.message import Message
 
-from omni_tui.core.notify import NotifyEvent
+from omni_tui.core.notify import NotifyEvent, claim, event_key
 from omni_tui.core.presence import Presence, announce, leave, present
 from omni_tui.ui.notifier import Notifier
 
@@ -64,6 +65,7 @@ class WhereThePersonIs:
             ring_bell=app.bell,
             write_terminal=self._write_terminal,
             report=self._report,
+            claim=self._claim,
         )
 
     # -- presence -------------------------------------------------------------------------------
@@ -139,7 +141,7 @@ class WhereThePersonIs:
     def gate_kind(self, kind: str) -> None:
         tampered = kind == "tampered"
         if tampered and not self._tampered:
-            self._event("tampered")
+            self._event("tampered", bell=True)
         self._tampered = tampered
 
     # -- output ---------------------------------------------------------------------------------
@@ -150,6 +152,12 @@ class WhereThePersonIs:
             return
         driver.write(sequences)
         driver.flush()
+
+    def _claim(self, event: NotifyEvent) -> bool:
+        """Run on the command's thread: is this cockpit the one to run the command for `event`?"""
+        now = time.time()
+        key = event_key(event, now)
+        return key is None or claim(self.ws.paths.state / "notified", key, now)
 
     def _report(self, text: str) -> None:
         self.app.call_from_thread(self.app.notify, text, severity="warning", timeout=10)
