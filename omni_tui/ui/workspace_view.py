@@ -91,7 +91,8 @@ class WorkspaceView:
         self.quarantined = {presenters.quarantine_key(item): item for item in quarantined}
         new = review.set_entries(entries, self.quarantined, initial=initial)
         if new:
-            app.bell()
+            if app.ws.config.notify.bell:  # [notify] bell = false keeps the terminal quiet
+                app.bell()
             if len(new) == 1:
                 app.notify(f"{new[0].agent}: {new[0].title}", title="New proposal")
             else:
