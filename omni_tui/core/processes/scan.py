@@ -48,6 +48,12 @@ _GONE_MAX = 50
 # anywhere, and at least this often (a socket handed over without a new process is rare).
 _SOCKETS_REFRESH_S = 10.0
 _HAS_PROC = Path("/proc/self/stat").exists()
+# Processes outside the project are looked at again this often (pid reuse, a new cwd is not followed):
+# a refresh reads only the project's processes and new pids.
+_OTHERS_EVERY_S = 5.0
+# The project's processes keep /proc/<pid>/stat open (one pread per refresh instead of open, read,
+# close: 4x cheaper); at most this many descriptors.
+_STAT_FDS_MAX = 512
 
 
 @dataclass
@@ -68,6 +74,8 @@ class _Proc:
     _cmdline: list[str] | None = None
     sockets: frozenset[int] | None = None  # inodes of the listening sockets it holds, as last looked up
     rebuild: bool | None = None  # started by a cockpit's rebuild (REBUILD_MARK); looked up when first reached
+    fd: int | None = None  # /proc/<pid>/stat kept open while the process is the project's
+    command: str | None = None  # the command line joined, once read
     label: str | None = None  # its name in its manager's Procfile / mprocs.yaml ("" = looked, none)
     labelled: bool = False  # `name` came from the manager (captured output or its config)
 
@@ -103,6 +111,15 @@ _LETTERS = {"running": "R", "sleeping": "S", "disk-sleep": "D", "zombie": "Z", "
             "dead": "X", "tracing-stop": "t"}
 
 
+def _parse_stat(data: bytes) -> tuple[str, str, int, float, float, int] | None:
+    lpar, rpar = data.find(b"("), data.rfind(b")")
+    f = data[rpar + 2 :].split(None, 22)
+    if len(f) < 22:
+        return None
+    return (data[lpar + 1 : rpar].decode("utf-8", "replace"), f[0].decode(), int(f[1]),
+            _BOOT + int(f[19]) / _CLK_TCK, (int(f[11]) + int(f[12])) / _CLK_TCK, int(f[21]) * _PAGE)
+
+
 def _read_stat(pid: int) -> tuple[str, str, int, float, float, int] | None:
     """(comm, state letter, ppid, start epoch, CPU seconds, rss bytes): one read of /proc/<pid>/stat on Linux."""
     if _HAS_PROC:
@@ -117,10 +134,7 @@ def _read_stat(pid: int) -> tuple[str, str, int, float, float, int] | None:
             return None
         finally:
             os.close(fd)
-        lpar, rpar = data.find(b"("), data.rfind(b")")
-        f = data[rpar + 2 :].split()
-        return (data[lpar + 1 : rpar].decode("utf-8", "replace"), f[0].decode(), int(f[1]),
-                _BOOT + int(f[19]) / _CLK_TCK, (int(f[11]) + int(f[12])) / _CLK_TCK, int(f[21]) * _PAGE)
+        return _parse_stat(data)
     try:
         p = psutil.Process(pid)
         with p.oneshot():
@@ -219,6 +233,9 @@ class ProjectScanner:
         self._configs = ConfigCache()
         self._recorded: set[int] = set()
         self._overminds: list[int] = []
+        self._last_members: set[int] = set()
+        self._others_at = 0.0
+        self._fds = 0
         self._hidden: list[_Row] = []  # live rows of the last scan not shown (young one-off processes)
         self._hidden_at: tuple[dict[int, tuple[str, int]] | None, float] = (None, 0.0)  # the tree of the manager `devenv up -d` recorded
         self._managed_names: set[str] = set()  # rows of the last scan a manager started (they may linger as exited)
@@ -255,13 +272,22 @@ class ProjectScanner:
         except OSError:
             pids = []
         live: dict[int, _Proc] = {}
+        procs = self._procs
+        watched = self._last_members
+        now = time.monotonic()
+        others = now - self._others_at >= _OTHERS_EVERY_S
+        if others:
+            self._others_at = now
         for pid in pids:
-            st = _read_stat(pid)
+            old = procs.get(pid)
+            if old is not None and not others and pid not in watched:
+                live[pid] = old  # not the project's: its figures are not shown
+                continue
+            st = self._stat(pid, old, pid in watched)
             if st is None:
                 continue
             comm, state, ppid, start, cpu_s, rss = st
             now = time.monotonic()
-            old = self._procs.get(pid)
             if old is not None and abs(old.start - start) < 0.05 and old.comm == comm:
                 dt = now - old.sampled
                 if dt > 0:
@@ -271,7 +297,51 @@ class ProjectScanner:
             else:
                 member = pid not in self._excluded and self._belongs(pid)
                 live[pid] = _Proc(pid, start, comm, ppid, state, member, cpu_s, rss, now)
+                if old is not None and old.fd is not None:  # the pid was reused: the old process's file is stale
+                    self._close_fd(old)
+        for pid, p in procs.items():
+            if p.fd is not None and live.get(pid) is not p:
+                self._close_fd(p)
         self._procs = live
+
+    def _stat(self, pid: int, old: _Proc | None, watched: bool) -> tuple[str, str, int, float, float, int] | None:
+        """The process's stat: through its open file when it has one (a dead process's fails: read afresh)."""
+        if old is not None and old.fd is not None:
+            try:
+                got = _parse_stat(os.pread(old.fd, 4096, 0))
+            except OSError:
+                got = None
+            if got is not None:
+                return got
+            self._close_fd(old)
+        elif watched and old is not None and _HAS_PROC and self._fds < _STAT_FDS_MAX:
+            try:
+                old.fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
+                self._fds += 1
+            except OSError:
+                return None
+            return self._stat(pid, old, False)
+        return _read_stat(pid)
+
+    def _close_fd(self, p: _Proc) -> None:
+        if p.fd is not None:
+            try:
+                os.close(p.fd)
+            except OSError:
+                pass
+            p.fd = None
+            self._fds -= 1
+
+    def close(self) -> None:
+        """Close the /proc files kept open (also done when the scanner is collected)."""
+        for p in self._procs.values():
+            self._close_fd(p)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
 
     def _members(self) -> set[int]:
         procs = self._procs
@@ -431,6 +501,7 @@ class ProjectScanner:
             cap.refresh()
         self._refresh_table()
         members = self._members()
+        self._last_members = members
         rows = self._build_rows(members)
         table = listening_sockets() if rows else None
         if table is not None:
@@ -550,30 +621,35 @@ class ProjectScanner:
 
     def _row_info(self, row: _Row, table: dict[int, tuple[str, int]] | None, now: float) -> ProcessInfo:
         head = row.head
-        cpu: float | None = 0.0
-        rss = 0
-        ports: list[tuple[str, int]] = []
-        service: str | None = None
-        uptime: float | None = None
-        command = ""
-        for pid in [head.pid, *(p for p in row.pids if p != head.pid)]:
-            p = self._procs[pid]
+        procs = self._procs
+        cpu: float | None = head.cpu_pct
+        rss = head.rss
+        ports = self._listening_ports(head, table)
+        service = SERVICE_NAMES.get(head.comm)
+        if head.command is None:
+            cmdline = head.cmdline()
+            command = " ".join(cmdline)
+            if cmdline:
+                head.command = command  # read mid-exec (empty): joined again next time
+        else:
+            command = head.command
+        for pid in row.pids:  # its descendants (the list holds the head too)
+            if pid == head.pid:
+                continue
+            p = procs[pid]
             service = service or SERVICE_NAMES.get(p.comm)
             rss += p.rss
-            if pid == head.pid:
-                cpu = p.cpu_pct
-                uptime = max(0.0, now - p.start)
-                command = " ".join(p.cmdline())
-            elif cpu is not None and p.cpu_pct is not None:
+            if cpu is not None and p.cpu_pct is not None:
                 cpu += p.cpu_pct
-            if not row.manager or pid == head.pid:
-                ports.extend(self._listening_ports(p, table))
+            if not row.manager:
+                ports = ports + self._listening_ports(p, table)
+        checks: list[PortCheck] = []
         seen_ports: dict[int, str] = {}
-        for addr, port in ports:
-            seen_ports.setdefault(port, addr)
-        checks = []
-        for port, addr in sorted(seen_ports.items()):
-            checks.append(self._prober.check(addr, port))
+        if ports:
+            for addr, port in ports:
+                seen_ports.setdefault(port, addr)
+            for port, addr in sorted(seen_ports.items()):
+                checks.append(self._prober.check(addr, port))
         zombie = head.status == "Z"
         raw = _STATUS.get(head.status, head.status)
         if row.manager:
@@ -588,7 +664,7 @@ class ProjectScanner:
             state = "running"
         return ProcessInfo(
             name=head.name or head.comm, backend="psutil", state=state, raw_state=raw, pid=head.pid,
-            cpu_percent=None if zombie else cpu, rss=None if zombie else rss, uptime_s=uptime,
+            cpu_percent=None if zombie else cpu, rss=None if zombie else rss, uptime_s=max(0.0, now - head.start),
             restarts=self._restarts.get(head.name or "", 0), ports=tuple(seen_ports),
             ready=(all(c.accepting for c in checks) if checks else None), port_checks=tuple(checks),
             service=service, command=command,

@@ -50,20 +50,27 @@ def human_duration(s: float | None) -> str:
     return f"{s // 86400}d{s % 86400 // 3600:02d}h"
 
 
-def _cell_values(p: Any) -> dict[str, tuple[object, ...]]:
-    """The plain facts behind each cell: a cell is rewritten only when its facts change."""
-    checks = {c.port: c.accepting for c in getattr(p, "port_checks", ())}
-    return {
-        "name": (p.name, getattr(p, "service", None)),
-        "state": (p.state, getattr(p, "exit_code", None)),
-        "pid": (p.pid,),
-        "cpu": (None if p.cpu_percent is None else round(p.cpu_percent, 1),),
-        "mem": (human_bytes(p.rss),),
-        "uptime": (human_duration(p.uptime_s),),
-        "restarts": (p.restarts,),
-        "ports": tuple((port, checks.get(port)) for port in p.ports),
-        "backend": (p.backend,),
-    }
+_KEYS = tuple(key for key, _label in COLUMNS)
+
+
+def _cell_values(p: Any) -> tuple[tuple[object, ...], ...]:
+    """The plain facts behind each cell, in column order: a cell is rewritten only when its facts change."""
+    ports: tuple[object, ...] = ()
+    if p.ports:
+        checks = {c.port: c.accepting for c in getattr(p, "port_checks", ())}
+        ports = tuple((port, checks.get(port)) for port in p.ports)
+    cpu = p.cpu_percent
+    return (
+        (p.name, getattr(p, "service", None)),
+        (p.state, getattr(p, "exit_code", None)),
+        ports,
+        (p.pid,),
+        (None if cpu is None else round(cpu, 1),),
+        (human_bytes(p.rss),),
+        (human_duration(p.uptime_s),),
+        (p.restarts,),
+        (p.backend,),
+    )
 
 
 class ProcessTable(KeyedTable):
@@ -80,7 +87,7 @@ class ProcessTable(KeyedTable):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._values: dict[str, dict[str, tuple[object, ...]]] = {}
+        self._values: dict[str, tuple[tuple[object, ...], ...]] = {}
 
     @property
     def selected_name(self) -> str | None:
@@ -125,21 +132,23 @@ class ProcessTable(KeyedTable):
 
     def update(self, snapshot: Any) -> None:
         """Show `snapshot.processes`: new rows added, gone rows removed, changed cells rewritten."""
-        processes = list(getattr(snapshot, "processes", ()) or ())
+        processes = getattr(snapshot, "processes", ()) or ()
         new = {p.name: _cell_values(p) for p in processes}
         keep = self._selected
-        for name in [n for n in self._values if n not in new]:
+        values = self._values
+        for name in [n for n in values if n not in new]:
             self.remove_row(name)
-            del self._values[name]
+            del values[name]
+        render = self._render
         for name, cells in new.items():
-            old = self._values.get(name)
+            old = values.get(name)
             if old is None:
-                self.add_row(*(self._render(c, cells[c]) for c, _ in COLUMNS), key=name)
-            else:
-                for column, _ in COLUMNS:
-                    if old[column] != cells[column]:
-                        self.rewrite_cell(name, column, self._render(column, cells[column]))
-            self._values[name] = cells
+                self.add_row(*(render(c, facts) for c, facts in zip(_KEYS, cells)), key=name)
+            elif old != cells:
+                for column, was, facts in zip(_KEYS, old, cells):
+                    if was != facts:
+                        self.rewrite_cell(name, column, render(column, facts))
+            values[name] = cells
         if keep is not None and keep in self._values:
             index = self.get_row_index(keep)
             if index != self.cursor_row:
@@ -153,8 +162,8 @@ class ProcessTable(KeyedTable):
 
     def _restyle(self) -> None:
         for name, cells in self._values.items():
-            for column, _ in COLUMNS:
-                self.update_cell(name, column, self._render(column, cells[column]))
+            for column, facts in zip(_KEYS, cells):
+                self.update_cell(name, column, self._render(column, facts))
 
     def _selection(self, key: str | None) -> Message:
         return self.Selected(key)
