@@ -18,9 +18,17 @@ def forge_approval(ws, proposal_id: str, content: str) -> None:
     """An agent's forgery with plain file writes: an `applied` decision by alice and the content as the baseline."""
     digest = hashlib.sha256(content.encode()).hexdigest()
     forged = {
-        "schema": "omni-tui/decision@1", "proposal_id": proposal_id, "status": "applied", "reason": None,
-        "who": "alice", "via": "terminal", "decided_at": "2026-12-04T10:00:00.000Z", "exit_code": 0,
-        "duration_s": 1.0, "log_path": None, "last_lines": [],
+        "schema": "omni-tui/decision@1",
+        "proposal_id": proposal_id,
+        "status": "applied",
+        "reason": None,
+        "who": "alice",
+        "via": "terminal",
+        "decided_at": "2026-12-04T10:00:00.000Z",
+        "exit_code": 0,
+        "duration_s": 1.0,
+        "log_path": None,
+        "last_lines": [],
         "files": [{"path": "devenv.nix", "sha256_before": None, "sha256_after": digest, "applied": "proposed", "hunks": None}],
     }
     (ws.paths.decisions / f"{proposal_id}.json").write_text(json.dumps(forged))
@@ -38,8 +46,11 @@ async def test_the_cockpit_shows_tampered_and_resolving_records_an_audited_rebas
         await wait_for(pilot, lambda: "1 PENDING" in screen_text(app), what="the proposal in the queue")
         forge_approval(ws, proposal.id, content)
         await wait_for(pilot, lambda: "TAMPERED" in screen_text(app), what="the header saying TAMPERED")
-        await wait_for(pilot, lambda: "not in the audit log: decisions/" in screen_text(app).splitlines()[0],
-                       what="the header naming the forged decision file")
+        await wait_for(
+            pilot,
+            lambda: "not in the audit log: decisions/" in screen_text(app).splitlines()[0],
+            what="the header naming the forged decision file",
+        )
         assert "applied by alice" not in screen_text(app)
         await pilot.press("T")
         await wait_for(pilot, lambda: ready(app, ConfirmScreen), what="the resolve confirmation")

@@ -20,9 +20,10 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from omni_tui.core.audit import GENESIS, AuditLog, read_external_head
 from omni_tui.core.safefs import atomic_write, read_bytes, sha256_bytes

@@ -52,8 +52,9 @@ def resolve(app: CockpitApp) -> None:
 
     def ask(forged: list[Any], plan: list[str]) -> None:
         detail = describe(forged, plan, app.gate.who, app.ws.paths.state)
-        app.push_screen(ConfirmScreen("Resolve the tampered state?", detail, yes_label="Re-baseline", danger=True),
-                        partial(_confirmed, app))
+        app.push_screen(
+            ConfirmScreen("Resolve the tampered state?", detail, yes_label="Re-baseline", danger=True), partial(_confirmed, app)
+        )
 
     def inspect() -> None:
         try:
