@@ -505,9 +505,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _register_hook(sub: argparse._SubParsersAction) -> None:
-    from omni_tui.agents.claude_code_hook import DEFAULT_TIMEOUT_S
-    from omni_tui.agents.codex_hook import DEFAULT_TIMEOUT_S as CODEX_TIMEOUT_S
-    from omni_tui.agents.gemini_hook import DEFAULT_TIMEOUT_S as GEMINI_TIMEOUT_S
+    from omni_tui.agents import CLAUDE_CODE_TIMEOUT_S as DEFAULT_TIMEOUT_S
+    from omni_tui.agents import CODEX_TIMEOUT_S, GEMINI_TIMEOUT_S
 
     p = sub.add_parser("hook", help="agent hooks: Claude Code, Codex CLI and Gemini CLI pre-tool hooks",
                        description="Agent hooks that turn an agent's write of a guarded file into a proposal, and "

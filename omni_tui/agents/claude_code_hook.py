@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from omni_tui.agents.edits import EDIT_TOOLS, apply_tool, check_payload, file_path_of
+from omni_tui.agents import CLAUDE_CODE_TIMEOUT_S
 from omni_tui.agents.gatekeep import (
     Change,
     Context,
@@ -59,7 +59,8 @@ __all__ = ["HookInputError", "HookResult", "Stopped", "ToolCall", "main", "parse
 AGENT = "claude-code"
 # Claude Code kills a command hook after its `timeout` setting (600 s by default) and then lets
 # the tool call through, so the hook gives up a little earlier and answers itself.
-DEFAULT_TIMEOUT_S = 570.0
+DEFAULT_TIMEOUT_S = CLAUDE_CODE_TIMEOUT_S
+EDIT_TOOLS = ("Edit", "MultiEdit", "Write")  # edits.EDIT_TOOLS, without importing edits for every Bash call
 SETTINGS_TIMEOUT_S = 600
 EXIT_BLOCK = 2  # Claude Code: exit 2 blocks the tool call and shows stderr to Claude
 MATCHER = "Edit|MultiEdit|Write|Bash"
@@ -151,6 +152,8 @@ def run(
         return deny(reason) if reason else PASS
     if call.tool_name not in EDIT_TOOLS:
         return PASS
+    from omni_tui.agents.edits import apply_tool, check_payload, file_path_of
+
     try:
         target = locate(file_path_of(call.tool_input), ctx)
         if target is None:

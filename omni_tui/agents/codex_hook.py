@@ -24,7 +24,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from omni_tui.agents.claude_code_hook import HookResult, inert_reason, guarded_main
+from omni_tui.agents import CODEX_TIMEOUT_S
+from omni_tui.agents.claude_code_hook import HookResult, guarded_main, inert_reason
 from omni_tui.agents.codex_patch import apply_chunks, extract_patch, parse_patch
 from omni_tui.agents.gatekeep import (
     Change,
@@ -45,7 +46,7 @@ from omni_tui.core.errors import OmniError, PatchError
 
 AGENT = "codex"
 # Codex's default hook timeout is 600 s: answer a little before it kills the hook (which lets the edit run).
-DEFAULT_TIMEOUT_S = 570.0
+DEFAULT_TIMEOUT_S = CODEX_TIMEOUT_S
 EXIT_BLOCK = 2
 PATCH_TOOLS = ("apply_patch", "Edit", "Write")
 SHELL_HINT = (

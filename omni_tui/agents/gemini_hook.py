@@ -21,7 +21,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from omni_tui.agents.claude_code_hook import HookResult, inert_reason, guarded_main
+from omni_tui.agents import GEMINI_TIMEOUT_S
+from omni_tui.agents.claude_code_hook import HookResult, guarded_main, inert_reason
 from omni_tui.agents.gatekeep import (
     Change,
     Context,
@@ -39,7 +40,7 @@ from omni_tui.core.errors import OmniError, PatchError, ProposalError
 
 AGENT = "gemini-cli"
 # Gemini CLI's default hook timeout is 60000 ms: answer before it. Raise both for a longer wait.
-DEFAULT_TIMEOUT_S = 50.0
+DEFAULT_TIMEOUT_S = GEMINI_TIMEOUT_S
 EXIT_BLOCK = 2
 WRITE_TOOLS = ("write_file", "replace")
 SHELL_TOOLS = ("run_shell_command",)
