@@ -60,6 +60,19 @@ def need_claude() -> Path:
     pytest.skip("the Claude Code CLI is not installed in .npm-tools/ (scripts/setup installs it)")
 
 
+INSPECTOR_BIN = Path(__file__).resolve().parent.parent / ".npm-tools" / "node_modules" / ".bin" / "mcp-inspector"
+
+
+@pytest.fixture
+def need_inspector() -> Path:
+    """The pinned MCP Inspector CLI (scripts/setup installs it into .npm-tools/); fails when OMNI_TUI_REQUIRE_AGENTS=1 (CI)."""
+    if INSPECTOR_BIN.exists() and os.access(INSPECTOR_BIN, os.X_OK):
+        return INSPECTOR_BIN
+    if os.environ.get("OMNI_TUI_REQUIRE_AGENTS") == "1":
+        pytest.fail(f"OMNI_TUI_REQUIRE_AGENTS=1 but {INSPECTOR_BIN} is missing (run scripts/setup)")
+    pytest.skip("the MCP Inspector CLI is not installed in .npm-tools/ (scripts/setup installs it)")
+
+
 @pytest.fixture
 def need_bwrap() -> None:
     """bubblewrap installed and able to create a sandbox here; a failure when OMNI_TUI_REQUIRE_SANDBOX=1 (CI)."""

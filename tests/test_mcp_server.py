@@ -282,3 +282,132 @@ def test_a_call_still_waiting_does_not_keep_the_server_alive_after_the_client_le
         time.sleep(0.05)
     server.stdin.close()  # the agent quits
     assert server.wait(timeout=WAIT) == 0
+
+
+async def test_schemas_are_closed_and_say_exactly_one_of_content_or_patch(project: Path, ws: Workspace) -> None:
+    async with mcp_session(project) as session:
+        tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+        refused = await call_error(session, "propose_change", files=[{"path": "devenv.nix", "content": POSTGRES}],
+                                   title="Enable postgres", wiat=600)
+        both = await call_error(session, "propose_change", title="t",
+                                files=[{"path": "devenv.nix", "content": POSTGRES, "patch": "@@"}])
+        extra_in_file = await call_error(session, "propose_change", title="t",
+                                         files=[{"path": "devenv.nix", "content": POSTGRES, "mode": "0644"}])
+    assert all(tool.input_schema.get("additionalProperties") is False for tool in tools.values())
+    file_edit = tools["propose_change"].input_schema["$defs"]["FileEdit"]
+    assert file_edit["additionalProperties"] is False
+    assert file_edit["oneOf"] == [{"required": ["content"]}, {"required": ["patch"]}]
+    assert file_edit["properties"]["content"]["type"] == file_edit["properties"]["patch"]["type"] == "string"
+    assert refused == "propose_change: unknown argument 'wiat' (accepted: files, title, rationale, wait_s, agent)"
+    assert "exactly one of content or patch" in both
+    assert "files.0.mode" in extra_in_file
+    assert ProposalStore(ws).entries() == []  # nothing was proposed by a call with a typo
+
+
+async def test_descriptions_are_clean_and_read_only_tools_say_so(project: Path, ws: Workspace) -> None:
+    async with mcp_session(project) as session:
+        tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+    for tool in tools.values():
+        assert tool.description and "  " not in tool.description and "\n" not in tool.description, tool.name
+    hints = {name: tool.annotations.read_only_hint if tool.annotations else None for name, tool in tools.items()}
+    assert hints == {"propose_change": None, "withdraw_proposal": None, "proposal_status": True,
+                     "read_environment": True, "list_processes": True, "process_logs": True}
+
+
+async def test_a_cancelled_request_withdraws_its_proposal(project: Path, ws: Workspace) -> None:
+    store = ProposalStore(ws)
+    async with mcp_session(project) as session:
+        with anyio.move_on_after(WAIT):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(lambda: session.call_tool("propose_change", {
+                    "files": [{"path": "devenv.nix", "content": POSTGRES}], "title": "Enable postgres", "wait_s": 600}))
+                while not store.pending():
+                    await anyio.sleep(0.05)
+                tg.cancel_scope.cancel()  # the client gives up: the SDK sends notifications/cancelled
+        (entry,) = store.entries()
+        for _ in range(WAIT * 20):
+            if store.status(entry.proposal.id) != "pending":
+                break
+            await anyio.sleep(0.05)
+        assert (await call(session, "read_environment"))["pending_proposals"] == []  # the server still serves
+    decision = store.decision(entry.proposal.id)
+    assert decision is not None
+    assert (decision.status, decision.reason) == ("withdrawn", "the agent cancelled its MCP request before a decision")
+    assert (ws.root / "devenv.nix").read_text() == SAMPLE_DEVENV_NIX
+
+
+async def test_progress_notifications_while_waiting_when_the_client_asks(project: Path, ws: Workspace) -> None:
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
+
+    async with mcp_session(project) as session:
+        result = await session.call_tool("propose_change", {"files": [{"path": "devenv.nix", "content": POSTGRES}],
+                                                            "title": "Enable postgres", "wait_s": 1}, progress_callback=on_progress)
+    doc = result.structured_content
+    assert doc is not None and doc["status"] == "pending"
+    for _ in range(WAIT * 20):  # a notification is handled by the client a moment after it arrives
+        if seen:
+            break
+        await anyio.sleep(0.05)
+    progress, total, message = seen[0]
+    assert (progress, total) == (0, 1)
+    assert message == f"waiting for a person to decide proposal {doc['id']} (0 of 1 s)"
+
+
+def _raw_server(project: Path, stderr: Any = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen([sys.executable, "-m", "omni_tui", "mcp", "-C", str(project)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=stderr, env=_env())
+    assert server.stdin is not None and server.stdout is not None
+    server.stdin.write(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}).encode() + b"\n")
+    server.stdin.flush()
+    assert json.loads(server.stdout.readline())["id"] == 1
+    server.stdin.write(b'{"jsonrpc": "2.0", "method": "notifications/initialized"}\n')
+    return server
+
+
+def test_requests_in_flight_are_answered_when_stdin_closes(project: Path, ws: Workspace) -> None:
+    server = _raw_server(project)
+    assert server.stdin is not None and server.stdout is not None
+    for rid, name, arguments in (
+        (2, "propose_change", {"files": [{"path": "devenv.nix", "content": POSTGRES}], "title": "Enable postgres", "wait_s": 3600}),
+        (3, "read_environment", {}),
+    ):
+        server.stdin.write(json.dumps({"jsonrpc": "2.0", "id": rid, "method": "tools/call",
+                                       "params": {"name": name, "arguments": arguments}}).encode() + b"\n")
+    server.stdin.flush()
+    store, deadline = ProposalStore(ws), time.monotonic() + WAIT
+    while not store.pending():
+        assert time.monotonic() < deadline, "the server never proposed"
+        time.sleep(0.05)
+    server.stdin.close()  # the client is done writing, still reading
+    answers = {}
+    for line in server.stdout:
+        message = json.loads(line)
+        answers[message["id"]] = message["result"]["structuredContent"]
+    assert server.wait(timeout=WAIT) == 0
+    assert set(answers) == {2, 3}
+    assert answers[2]["status"] == "withdrawn" and answers[2]["reason"] == "the MCP client disconnected before a decision"
+    assert answers[3]["root"] == str(project)
+    assert store.status(answers[2]["id"]) == "withdrawn"
+
+
+def test_a_client_that_disconnects_while_waiting_leaves_no_pending_proposal(project: Path, ws: Workspace) -> None:
+    server = _raw_server(project, stderr=subprocess.PIPE)
+    assert server.stdin is not None and server.stdout is not None
+    server.stdin.write(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "propose_change",
+        "arguments": {"files": [{"path": "devenv.nix", "content": POSTGRES}], "title": "Enable postgres", "wait_s": 3600}}}).encode() + b"\n")
+    server.stdin.flush()
+    store, deadline = ProposalStore(ws), time.monotonic() + WAIT
+    while not store.pending():
+        assert time.monotonic() < deadline, "the server never proposed"
+        time.sleep(0.05)
+    server.stdout.close()  # the client process is gone: both pipes closed
+    server.stdin.close()
+    assert server.wait(timeout=WAIT) == 0  # its last answer had nowhere to go: no traceback, no error
+    assert server.stderr is not None and server.stderr.read() == b""
+    (entry,) = store.entries()
+    assert entry.status == "withdrawn"
+    assert entry.decision is not None and entry.decision.reason == "the MCP client disconnected before a decision"
