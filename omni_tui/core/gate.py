@@ -353,6 +353,14 @@ class Gate:
                 pid = os.path.basename(forgery.path)[: -len(".json")]
                 key = decision_key(pid)
                 kept = next((d for d in (ledger.recover(x) for x in sorted(ledger.latest(key) or (), key=str) if x) if d), None)
+                on_disk = read_bytes(paths.decisions / f"{pid}.json")
+                digest = sha256_bytes(on_disk)
+                if chain is not None and kept is None and digest is not None and ledger.recover(digest) is not None:
+                    # The log that vouched for it is cut, but a copy of exactly these bytes was kept when an
+                    # entry vouched for them: keep it (the entry below vouches for it again).
+                    done.append(f"{forgery.path}: kept — these bytes were vouched for before the log was cut")
+                    state[key] = digest
+                    continue
                 if kept is not None:
                     done.append(f"{forgery.path}: forged decision set aside in quarantine/; the one the audit log records is put back")
                 else:
