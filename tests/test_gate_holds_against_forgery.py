@@ -413,3 +413,17 @@ def test_a_tool_table_added_to_a_plain_pyproject_is_a_change_to_approve(project:
     assert status["gate"] == "unapproved_edits" and "pyproject.toml" in status["unapproved"]
     assert Workspace.open(project).config.rebuild.command is None  # the approved configuration: the defaults
     assert cli("rebuild", cwd=project).returncode == 2 and not pwned.exists()
+
+
+def test_resolving_a_deleted_log_keeps_the_decisions_it_had_vouched_for(project: Path) -> None:
+    ws = Workspace.open(project)
+    store = ProposalStore(ws)
+    applied = store.create({"devenv.nix": proposed_nix(project, "fd")}, title="t", rationale="r", agent="a")
+    assert Gate(ws, who="alice").approve(applied.id, rebuild=ok_step).status == "applied"
+    log, head = _audit_paths(project)
+    log.unlink()
+    head.unlink()
+    assert json.loads(cli("status", "--json", "--no-nix", cwd=project).stdout)["gate"] == "tampered"
+    Gate(Workspace.open(project), who="carol").resolve_tampered()
+    assert cli("audit", "--verify", cwd=project).returncode == 0
+    assert cli("wait", applied.id, "--timeout", "5", cwd=project).returncode == 0  # still the person's approval
