@@ -10,12 +10,16 @@ tmp_path (its path is printed).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from app_harness import FAST_REBUILD, propose_now
 from cdp import Browser
 from test_serve_refuses_without_token import Served, start_serve, stop_serve
+
+from omni_tui.core.presence import announce, present
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +35,9 @@ async def test_a_person_in_a_browser_approves_with_the_keyboard_and_the_decision
 ) -> None:
     (project / "omni-tui.toml").write_text(f"[rebuild]\ncommand = {json.dumps(FAST_REBUILD)}\n")
     pid = propose_now(project, "devenv.nix", with_ripgrep(project), title="add ripgrep for the search task", agent="claude")
+    # carol has the cockpit open in her terminal (a live process announced in the presence registry).
+    carol = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    announce(project / ".devenv" / "omni", "carol", "terminal", pid=carol.pid)
     served: Served = start_serve(project, tmp_path)
     browser = Browser(need_chromium, tmp_path / "chromium-profile")
     try:
@@ -42,6 +49,10 @@ async def test_a_person_in_a_browser_approves_with_the_keyboard_and_the_decision
         await browser.wait_for(lambda: browser.evaluate("!!document.querySelector('.xterm-helper-textarea')"), "the terminal")
         seen = await browser.wait_for_text("add ripgrep for the search task", timeout=120)
         await browser.wait_for_text("PENDING", timeout=120)
+        # A pair sees each other: carol in alice's header, alice's browser cockpit in the registry as web.
+        await browser.wait_for_text("also open: carol (terminal)", timeout=120)
+        web = [p for p in present(project / ".devenv" / "omni") if p.via == "web"]
+        assert [p.who for p in web] == ["alice"]
         await browser.evaluate("document.querySelector('.xterm-helper-textarea').focus(); true")
         shot = await browser.screenshot(tmp_path / "served-cockpit.png")
         print(f"screenshot of the served cockpit: {shot}")
@@ -65,9 +76,11 @@ async def test_a_person_in_a_browser_approves_with_the_keyboard_and_the_decision
         audit = [json.loads(line) for line in (project / ".devenv" / "omni" / "audit.jsonl").read_text().splitlines()]
         approved = [e for e in audit if e["proposal_id"] == pid and e["event"] == "approved"]
         assert approved and approved[0]["who"] == "alice" and approved[0]["via"] == "web"
-        await browser.wait_for_text("applied", since=seen, timeout=60)
+        await browser.wait_for_text("CLEAN", since=seen, timeout=120)  # the header, once the rebuild is done
         final = await browser.screenshot(tmp_path / "served-cockpit-applied.png")
         print(f"screenshot after approving: {final}")
     finally:
         await browser.close()
         stop_serve(served)
+        carol.kill()
+        carol.wait()
