@@ -392,6 +392,8 @@ class Gate:
                         break
             if restored[0]:
                 done.append(f"baseline of {rel}: the approved content the audit log records is put back (the forged copy is kept in backups/{label})")
+            elif chain is not None and digest is not None and ledger.recover(digest) is not None:
+                done.append(f"baseline of {rel}: kept — these bytes were vouched for before the log was cut")
             else:
                 done.append(f"baseline of {rel}: the approved content cannot be recovered; the baseline as it is now is accepted by {self.who} — review it")
             if dry_run:
