@@ -45,3 +45,8 @@ def test_a_change_without_nix_files_does_not_claim_nix_parses() -> None:
     texts = [check.text for check in validation_checks(Validation(nix_checked=True), paths=["devenv.yaml", ".envrc"])]
     assert texts[0] == "no .nix file to parse" and "Nix parses" not in texts
     assert validation_checks(Validation(nix_checked=True), paths=["devenv.nix"])[0].text == "Nix parses"
+
+
+def test_a_decision_made_in_a_browser_says_so() -> None:
+    assert decision_note(_entry(status="applied", who="bob", via="web")) == "applied by bob (web)"
+    assert decision_note(_entry(status="rejected", who="bob", via="terminal")) == "rejected by bob"

@@ -189,7 +189,9 @@ def decision_note(entry: Any) -> str:
     decision = entry.decision
     if decision is None:
         return ""
-    parts = [f"{state_label(decision.status)} by {decision.who}"]
+    # A decision made in a browser session of `omni-tui serve` says so (a pair sees who decided where).
+    where = " (web)" if getattr(decision, "via", "terminal") == "web" else ""
+    parts = [f"{state_label(decision.status)} by {decision.who}{where}"]
     if decision.reason:
         parts.append(f"reason: {decision.reason}")
     if decision.exit_code is not None and f"exit {decision.exit_code}" not in (decision.reason or ""):
