@@ -77,6 +77,7 @@ async def test_a_person_in_a_browser_approves_with_the_keyboard_and_the_decision
         approved = [e for e in audit if e["proposal_id"] == pid and e["event"] == "approved"]
         assert approved and approved[0]["who"] == "alice" and approved[0]["via"] == "web"
         await browser.wait_for_text("CLEAN", since=seen, timeout=120)  # the header, once the rebuild is done
+        await browser.wait_for_text("applied by alice (web)", since=seen, timeout=60)
         final = await browser.screenshot(tmp_path / "served-cockpit-applied.png")
         print(f"screenshot after approving: {final}")
     finally:
