@@ -160,4 +160,7 @@ class WhereThePersonIs:
         return key is None or claim(self.ws.paths.state / "notified", key, now)
 
     def _report(self, text: str) -> None:
-        self.app.call_from_thread(self.app.notify, text, severity="warning", timeout=10)
+        try:
+            self.app.call_from_thread(self.app.notify, text, severity="warning", timeout=10)
+        except RuntimeError:  # the cockpit is closing: nobody left to tell
+            pass

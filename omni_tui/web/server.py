@@ -196,7 +196,6 @@ class CockpitServer(Server):
         shown = "127.0.0.1" if is_loopback(host) or _is_wildcard(host) else host
         shown = f"[{shown}]" if ":" in shown else shown
         self.url = f"http://{shown}:{bound_port}/{self.token}/"
-        self.sessions = 0
 
     # -- the app --------------------------------------------------------------------------------
 
@@ -240,7 +239,6 @@ class CockpitServer(Server):
         service: SessionService | None = None
         try:
             await websocket.prepare(request)
-            self.sessions += 1
             service = SessionService(
                 self.command,
                 who=who,
