@@ -107,7 +107,7 @@ def _register_propose(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("propose", parents=[_common()], help="propose a change to a guarded file (an agent's way in)",
                        description="Submit a proposal. Prints its id; with --wait, exits with the outcome's code: "
                                    "0 applied, 10 rejected, 11 rebuild failed, 12 stale, 13 withdrawn, 14 tampered (a decision the audit log does not vouch for: never an approval), 124 timed out, 2 invalid input.")
-    p.add_argument("path", metavar="PATH", help="guarded file, relative to the project root (or absolute inside it)")
+    p.add_argument("path", metavar="PATH", help="guarded file, relative to the current directory as in git (or to the project root; absolute inside it works too)")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--new-content", metavar="FILE", help="the complete new content ('-' reads stdin)")
     source.add_argument("--patch", metavar="FILE", help="a unified diff against the current file ('-' reads stdin)")
@@ -131,13 +131,31 @@ def _read_source(name: str) -> bytes:
         raise OmniError(f"{name}: cannot read: {exc.strerror or exc}") from None
 
 
+def _guarded_path(ws: Workspace, text: str) -> str:
+    """A path as a person types it: relative to the current directory, as git does (`../../devenv.nix`
+    from a subfolder), else relative to the project root (what agents are told to use); always confined
+    to the root and guarded. The error is the one for the current-directory reading."""
+    from omni_tui.core.errors import PathError
+
+    if os.path.isabs(text):
+        return ws.relative(text)
+    here = os.path.normpath(os.path.join(os.getcwd(), text))
+    try:
+        return ws.relative(here)
+    except PathError as from_here:
+        try:
+            return ws.relative(text)
+        except PathError:
+            raise PathError(str(from_here).replace(here, text, 1)) from None
+
+
 def cmd_propose(args: argparse.Namespace) -> int:
     from omni_tui.core.proposals import ProposalStore, decode_content, patched_content
 
     ws = _workspace(args)
     _require_writable(ws)
     store = ProposalStore(ws)
-    rel = ws.relative(args.path)
+    rel = _guarded_path(ws, args.path)
     if args.patch is not None:
         source = "stdin" if args.patch == "-" else args.patch
         content = patched_content(ws, rel, decode_content(_read_source(args.patch), f"patch {source}", ws.config.guard.max_bytes))
@@ -218,7 +236,9 @@ def cmd_wait(args: argparse.Namespace) -> int:
 
 
 def _register_withdraw(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("withdraw", parents=[_common()], help="withdraw a pending proposal")
+    p = sub.add_parser("withdraw", parents=[_common()], help="withdraw a pending proposal",
+                       description="Take back a pending proposal: it leaves the person's queue and its decision reads "
+                                   "`withdrawn` (a `wait` on it exits 13). Refused once a person has decided it.")
     p.add_argument("id", metavar="ID")
     p.add_argument("--reason", help="why (shown in the cockpit and the audit log)")
     p.add_argument("--agent", default=os.environ.get("OMNI_TUI_AGENT") or None, help="who withdraws (default: the proposing agent)")
@@ -245,7 +265,10 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
 
 
 def _register_status(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("status", parents=[_common()], help="gate state, pending proposals, unapproved edits, last rebuild")
+    p = sub.add_parser("status", parents=[_common()], help="gate state, pending proposals, unapproved edits, last rebuild",
+                       description="Show the gate (clean, pending, unapproved edits, rebuilding, failed, tampered), the "
+                                   "pending proposals with their checks, unapproved direct edits, the processes and the "
+                                   "last rebuild. --json prints the stable document described in docs/protocol.md.")
     p.add_argument("--json", action="store_true", help="print the stable JSON document (see docs/protocol.md)")
     p.add_argument("--no-nix", action="store_true", help="skip the Nix syntax check of pending proposals")
     p.set_defaults(func=cmd_status)
@@ -620,8 +643,32 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _register_rebuild(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("rebuild", parents=[_common()], help="rebuild the approved state headlessly, streaming the log")
+    p = sub.add_parser("rebuild", parents=[_common()], help="rebuild the approved state headlessly, streaming the log",
+                       description="Run the rebuild command (`[rebuild] command`, default `devenv shell -- true`) on the "
+                                   "approved state, streaming its log, and end with one line saying how it went. Refused "
+                                   "(exit 2) while guarded files have unapproved edits or another rebuild holds the gate. "
+                                   "Exit code: the build's (0 ok), 124 timed out, 130 interrupted (Ctrl-C stops the build; "
+                                   "it is still recorded). The cockpit's R key does the same.")
     p.set_defaults(func=cmd_rebuild)
+
+
+def rebuild_line(outcome: Any, built: int = 0) -> str:
+    """The sentence `rebuild` ends with: `rebuilt in 1.5 s (exit 0, 3 derivations built)`,
+    `rebuild failed after 0.1 s (exit 1)`, `rebuild cancelled after 1.0 s`, `rebuild did not run: …`."""
+    took = f"{outcome.duration_s:.1f} s"
+    if outcome.cancelled:
+        return f"rebuild cancelled after {took}"
+    if outcome.timed_out:
+        return f"rebuild timed out after {took}"
+    if outcome.exit_code is None:
+        return f"rebuild did not run: {outcome.error or 'no exit status'}"
+    detail = f"exit {outcome.exit_code}"
+    if built:
+        detail += f", {built} derivation{'s' if built != 1 else ''} built"
+    text = f"rebuilt in {took} ({detail})" if outcome.ok else f"rebuild failed after {took} ({detail})"
+    if outcome.restart_exit_code not in (None, 0):
+        text += f"; restarting the processes failed (exit {outcome.restart_exit_code})"
+    return text
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
@@ -651,9 +698,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     parser.finish(0 if outcome.ok else 1)
-    _say(f"{PROG}: {parser.progress.summary(outcome.duration_s)} — {outcome.describe()} — log {outcome.log_path}")
-    if outcome.error and outcome.exit_code is not None:
-        _say(f"{PROG}: {outcome.error}", err=True)
+    _say(f"{PROG}: {rebuild_line(outcome, parser.progress.done)} — log {outcome.log_path}")
     if outcome.ok:
         return 0
     if outcome.cancelled:

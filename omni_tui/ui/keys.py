@@ -88,8 +88,39 @@ def _normalise_key(key: str) -> str:
         *modifiers, last = part.split("+")
         # With modifiers a letter means the key, not its shifted character: "ctrl+Q" is ctrl+q.
         last = character_to_key(last.lower()) if len(last) == 1 else last.lower()
-        normalised.append("+".join([m.lower() for m in modifiers] + [last]))
+        modifiers = [m.lower() for m in modifiers]
+        _check_key(part, modifiers, last)
+        normalised.append("+".join(modifiers + [last]))
     return ",".join(normalised)
+
+
+MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
+
+
+def _key_names() -> frozenset[str]:
+    from textual.keys import Keys
+
+    return frozenset(key.value.rsplit("+", 1)[-1] for key in Keys) | {"space", "tab", "enter", "backspace"}
+
+
+def _check_key(written: str, modifiers: list[str], last: str) -> None:
+    """ConfigError (without the action, added by the caller) when `written` names no key Textual can send."""
+    import unicodedata
+
+    for modifier in modifiers:
+        if modifier not in MODIFIERS:
+            raise ValueError(f"{written!r} is not a key: {modifier!r} is not a modifier ({', '.join(MODIFIERS)})")
+    if len(set(modifiers)) != len(modifiers):
+        raise ValueError(f"{written!r} is not a key: a modifier is named twice")
+    if not last:
+        raise ValueError(f"{written!r} is not a key: nothing after the last '+'")
+    if len(last) == 1 or last in _key_names():
+        return
+    try:
+        unicodedata.lookup(last.replace("_", " "))  # Textual's names for characters: question_mark, plus, ...
+    except KeyError:
+        raise ValueError(f"{written!r} is not a key: unknown key name {last!r} (e.g. a, f5, enter, escape, space, "
+                         "up, pageup, question_mark)") from None
 
 
 def keymap_from_config(keys: Mapping[str, str]) -> dict[str, str]:
@@ -101,7 +132,10 @@ def keymap_from_config(keys: Mapping[str, str]) -> dict[str, str]:
             raise ConfigError(f"[keys] {action_id}: unknown action (known: {known})")
         if not isinstance(key, str) or not key.strip():
             raise ConfigError(f"[keys] {action_id}: the key must be a non-empty string such as \"y\" or \"ctrl+a\"")
-        keymap[action_id] = _normalise_key(key)
+        try:
+            keymap[action_id] = _normalise_key(key)
+        except ValueError as exc:
+            raise ConfigError(f"[keys] {action_id}: {exc}") from None
     taken: dict[str, str] = {}
     # Remapped actions last, so a clash names the action the person just remapped.
     effective = {spec.id: spec.key for spec in ACTIONS if spec.id not in keymap} | keymap
