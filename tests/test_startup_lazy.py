@@ -114,7 +114,7 @@ async def test_when_inotify_fails_the_threaded_watcher_falls_back_to_polling(
     monkeypatch.setattr(WorkspaceWatcher, "handle", counting)
     app = CockpitApp(open_workspace(project), poll_processes=False)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app._watcher_polling and handled, what="polling, after the start-up catch-up read")
+        await wait_for(pilot, lambda: app.background.watcher_polling and handled, what="polling, after the start-up catch-up read")
         assert "CLEAN" in screen_text(app)
         nix = project / "devenv.nix"
         original = nix.read_text()
@@ -143,3 +143,29 @@ def test_importing_the_cockpit_does_not_import_pygments() -> None:
 
 def test_command_names_are_the_parsers_subcommands() -> None:
     assert cli.command_names() == cli.build_parser()[1]
+
+
+AGENT_COMMANDS_NEVER_IMPORT = ("asyncio", "psutil", "http.client", "email", "textual", "_strptime", "rich")
+
+
+def _imported(args: list[str], cwd: Path) -> set[str]:
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("DEVENV_", "PC_"))}
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "omni_tui", *args], cwd=cwd, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return {line.rsplit("|", 1)[1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_status_and_propose_import_only_what_they_use(project: Path) -> None:
+    """`status --json` and `propose` are what agents call: no event loop, no psutil on Linux, no HTTP or
+    email packages (process-compose is not running), no Textual, no strptime."""
+    new = project / "new.nix"
+    new.write_text((project / "devenv.nix").read_text().replace("{", "{ # changed", 1))
+    propose = _imported(["propose", "-C", str(project), "--new-content", str(new), "--title", "t", "--why", "w",
+                         "--json", "devenv.nix"], project)
+    status = _imported(["status", "--json", "-C", str(project)], project)
+    for name, modules in (("propose", propose), ("status --json", status)):
+        assert "omni_tui.core.workspace" in modules
+        pulled = sorted(m for m in modules if m in AGENT_COMMANDS_NEVER_IMPORT)
+        assert pulled == [], f"{name} imports {pulled}"
+    assert "omni_tui.core.processes.scan" in status  # it does list the processes, without psutil

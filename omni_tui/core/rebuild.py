@@ -11,7 +11,6 @@ turned into text, colours removed) — what an agent reading the decision needs 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -23,12 +22,15 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TextIO
 
 from omni_tui.core.buildlog import BuildLogParser
 from omni_tui.core.errors import RebuildError
 from omni_tui.core.rebuild_mark import REBUILD_MARK
 from omni_tui.core.terminal import plain
+
+if TYPE_CHECKING:
+    import asyncio  # imported when a rebuild runs: `status`, `propose` and the hooks do not pay for it
 
 DEFAULT_COMMAND = "devenv shell -- true"
 LAST_LINES = 50
@@ -385,6 +387,8 @@ class RebuildRunner:
     def run_sync(self, on_line: Callable[[str], None] | None = None, *,
                  on_display: Callable[[list[str]], None] | None = None) -> RebuildOutcome:
         """Run to completion in the calling thread (its own event loop; a helper thread if one is running here)."""
+        import asyncio
+
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -415,6 +419,8 @@ class RebuildRunner:
         it shows). Chunks are read and split whole: nothing here costs a call per line but the parser's
         fast path.
         """
+        import asyncio
+
         if self._ran:
             raise RebuildError("this rebuild runner has already run; create a new one")
         self._ran = True
@@ -532,6 +538,8 @@ class RebuildRunner:
         cancel_event: asyncio.Event,
         deadline: float | None,
     ) -> _Step:
+        import asyncio
+
         self._note(log, f"$ {command}  (in {self.cwd})")
         if cancel_event.is_set():
             self._note(log, "cancelled before start")
@@ -626,6 +634,8 @@ class RebuildRunner:
 
     async def _stop_group(self, proc: asyncio.subprocess.Process, pgid: int) -> None:
         """SIGINT the group, wait up to `grace_s` for every member to go, then SIGKILL it; the leader is reaped."""
+        import asyncio
+
         if _signal_group(pgid, signal.SIGINT):
             end = time.monotonic() + self.grace_s
             while time.monotonic() < end:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import http.client
 import json
 import os
 import socket
 import struct
 import threading
 from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -23,26 +23,33 @@ from omni_tui.core.errors import BackendError
 from omni_tui.core.processes.model import ProcessInfo, compose_state
 from omni_tui.core.processes.runtime import DevenvPaths
 
+if TYPE_CHECKING:
+    import http.client
+
 _WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _MAX_BODY = 64 << 20
 
 
-class _UnixHTTPConnection(http.client.HTTPConnection):
-    """HTTP/1.1 over a Unix socket; the Host header is `unix`, as process-compose's own client sends."""
+def _unix_connection(path: str, timeout: float) -> http.client.HTTPConnection:
+    """HTTP/1.1 over a Unix socket; the Host header is `unix`, as process-compose's own client sends.
 
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("unix", timeout=timeout)
-        self._path = path
+    http.client (and the email package under it) is imported only when process-compose is asked:
+    `omni-tui status` and the cockpit's start do not pay for it otherwise.
+    """
+    import http.client
 
-    def connect(self) -> None:
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        try:
-            s.connect(self._path)
-        except BaseException:
-            s.close()
-            raise
-        self.sock = s
+    class _UnixHTTPConnection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(self.timeout)
+            try:
+                s.connect(path)
+            except BaseException:
+                s.close()
+                raise
+            self.sock = s
+
+    return _UnixHTTPConnection("unix", timeout=timeout)
 
 
 def info_from_compose(obj: Mapping[str, object]) -> ProcessInfo:
@@ -104,7 +111,9 @@ class ComposeClient:
 
     def _connection(self, timeout: float) -> http.client.HTTPConnection:
         if self.socket_path:
-            return _UnixHTTPConnection(self.socket_path, timeout)
+            return _unix_connection(self.socket_path, timeout)
+        import http.client
+
         return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
 
     def _headers(self) -> dict[str, str]:
@@ -156,6 +165,8 @@ class ComposeClient:
 
     def _exchange(self, conn: http.client.HTTPConnection, method: str, path: str,
                   what: str) -> tuple[http.client.HTTPResponse, bytes]:
+        import http.client
+
         try:
             conn.request(method, path, headers=self._headers())
             resp = conn.getresponse()

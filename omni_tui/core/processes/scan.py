@@ -23,8 +23,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import psutil
-
 from omni_tui.core.errors import BackendError
 from omni_tui.core.rebuild_mark import REBUILD_MARK
 from omni_tui.core.processes.honcho_logs import CapturedOutput, short_name
@@ -106,7 +104,8 @@ class _Row:
 if _HAS_PROC:
     _CLK_TCK = os.sysconf("SC_CLK_TCK")
     _PAGE = os.sysconf("SC_PAGE_SIZE")
-    _BOOT = psutil.boot_time()
+    _BOOT = next((float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                  if line.startswith("btime ")), 0.0)  # what psutil.boot_time() reads, without importing psutil
 _LETTERS = {"running": "R", "sleeping": "S", "disk-sleep": "D", "zombie": "Z", "stopped": "T", "idle": "I",
             "dead": "X", "tracing-stop": "t"}
 
@@ -135,6 +134,8 @@ def _read_stat(pid: int) -> tuple[str, str, int, float, float, int] | None:
         finally:
             os.close(fd)
         return _parse_stat(data)
+    import psutil  # elsewhere than Linux only: status and the cockpit start faster without it
+
     try:
         p = psutil.Process(pid)
         with p.oneshot():
@@ -146,10 +147,15 @@ def _read_stat(pid: int) -> tuple[str, str, int, float, float, int] | None:
 
 
 def _read_cmdline(pid: int) -> list[str]:
-    try:
-        if _HAS_PROC:
+    if _HAS_PROC:
+        try:
             with open(f"/proc/{pid}/cmdline", "rb") as fh:
                 return [a.decode("utf-8", "replace") for a in fh.read().split(b"\0") if a]
+        except OSError:
+            return []
+    import psutil
+
+    try:
         return psutil.Process(pid).cmdline()
     except (OSError, psutil.Error):
         return []
@@ -165,6 +171,8 @@ def _environ(pid: int) -> bytes | None:
                 return fh.read()
         except OSError:
             return None
+    import psutil
+
     try:
         return b"\0".join(f"{k}={v}".encode() for k, v in psutil.Process(pid).environ().items())
     except psutil.Error:
@@ -204,8 +212,15 @@ def _env_vars(pid: int, names: tuple[str, ...]) -> dict[str, str]:
 
 
 def _cwd(pid: int) -> str | None:
+    if _HAS_PROC:
+        try:
+            return os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            return None
+    import psutil
+
     try:
-        return os.readlink(f"/proc/{pid}/cwd") if _HAS_PROC else psutil.Process(pid).cwd()
+        return psutil.Process(pid).cwd()
     except (OSError, psutil.Error):
         return None
 
@@ -257,6 +272,15 @@ class ProjectScanner:
 
     @staticmethod
     def _self_and_ancestors() -> set[int]:
+        if _HAS_PROC:
+            found, pid = set(), os.getpid()
+            while pid > 0 and pid not in found:
+                found.add(pid)
+                st = _read_stat(pid)
+                pid = st[2] if st is not None else 0
+            return found
+        import psutil
+
         me = psutil.Process()
         return {me.pid, *(p.pid for p in me.parents())}
 
@@ -268,7 +292,12 @@ class ProjectScanner:
 
     def _refresh_table(self) -> None:
         try:
-            pids = psutil.pids()
+            if _HAS_PROC:
+                pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+            else:
+                import psutil
+
+                pids = psutil.pids()
         except OSError:
             pids = []
         live: dict[int, _Proc] = {}

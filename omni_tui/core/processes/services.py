@@ -8,8 +8,6 @@ import struct
 import time
 from pathlib import Path
 
-import psutil
-
 from omni_tui.core.processes.model import PortCheck
 
 # Executable names (as the kernel reports them) of the services devenv's `services.*` start.
@@ -125,6 +123,8 @@ def listening_ports(pid: int, table: dict[int, tuple[str, int]] | None) -> list[
     """(address, port) pairs process `pid` listens on; uses `table` from `listening_sockets()` when given."""
     if table is not None:
         return [table[i] for i in socket_inodes(pid) if i in table]
+    import psutil  # only where neither netlink nor /proc/net answers
+
     try:
         conns = psutil.Process(pid).net_connections(kind="inet")
     except (psutil.Error, OSError):
