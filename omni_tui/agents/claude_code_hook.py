@@ -28,9 +28,8 @@ import os
 import shlex
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from omni_tui.agents import CLAUDE_CODE_TIMEOUT_S
 from omni_tui.agents.gatekeep import (
@@ -72,8 +71,7 @@ SHELL_HINT = (
 OnTimeout = Literal["ask", "deny"]
 
 
-@dataclass(frozen=True)
-class HookResult:
+class HookResult(NamedTuple):
     """What the hook process prints and how it exits."""
 
     exit_code: int
@@ -219,8 +217,6 @@ def main(
 
 def guarded_main(handle: Any, *, exit_block: int = EXIT_BLOCK) -> int:
     """Run `handle()` (→ HookResult) so that nothing it does can end in an exit code that lets a tool call through."""
-    from omni_tui.core.terminal import inert
-
     try:
         install_stop_handlers()
         result = handle()
@@ -229,10 +225,14 @@ def guarded_main(handle: Any, *, exit_block: int = EXIT_BLOCK) -> int:
         sys.stderr.write(f"omni-tui hook: stopped by {stop.name}{what}\n")
         return 128 + stop.signum
     except HookInputError as err:
+        from omni_tui.core.terminal import inert
+
         result = HookResult(exit_block, stderr=f"omni-tui hook: {inert(err)}\n")
     except BaseException as err:  # noqa: BLE001 - fail closed: any crash blocks the tool call
         if isinstance(err, SystemExit) and err.code in (0, None):
             raise
+        from omni_tui.core.terminal import inert
+
         detail = " ".join(str(err).split())[:200]
         result = HookResult(
             exit_block, stderr=f"omni-tui hook: internal error ({type(err).__name__}: {inert(detail)}); the tool call is blocked\n"

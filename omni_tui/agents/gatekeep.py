@@ -24,9 +24,8 @@ import json
 import os
 import signal
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from omni_tui.core.errors import OmniError, PathError, WorkspaceError
 
@@ -55,8 +54,7 @@ class StateRefused(Refused):
     """The write lands in omni-tui's state directory: there is nothing to propose instead."""
 
 
-@dataclass(frozen=True)
-class ToolCall:
+class ToolCall(NamedTuple):
     """The parts of a pre-tool payload the hooks use (Claude Code, Codex and Gemini send the same names)."""
 
     tool_name: str
@@ -101,23 +99,27 @@ def parse_payload(text: str, *, default_cwd: Path, events: Sequence[str] = ("Pre
 # -- where a write lands --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """A guarded file a write lands on: its project and its path relative to the root."""
 
     ws: Workspace
     rel: str
 
 
-@dataclass
 class Context:
     """Where the agent runs and what it was told; caches the projects opened for one hook call."""
 
-    cwd: Path
-    env: Mapping[str, str]
-    explicit_root: str | None = None
-    tool: str = "write"
-    _opened: dict[Path, Workspace | Exception] = field(default_factory=dict)
+    # A plain class and NamedTuples, not dataclasses: the hook runs before every tool call, and
+    # creating a dataclass costs about a millisecond at import.
+    def __init__(self, cwd: Path, env: Mapping[str, str], explicit_root: str | None = None, tool: str = "write") -> None:
+        self.cwd = cwd
+        self.env = env
+        self.explicit_root = explicit_root
+        self.tool = tool
+        self._opened: dict[Path, Workspace | Exception] = {}
+
+    def __repr__(self) -> str:
+        return f"Context(cwd={self.cwd!r}, explicit_root={self.explicit_root!r}, tool={self.tool!r})"
 
     def absolute(self, raw: str) -> Path:
         """`raw` as an absolute, lexically normalised path (relative to cwd; `~` expanded with $HOME)."""
@@ -319,15 +321,13 @@ def _named_guarded(text: str, ctx: Context) -> str | None:
 # -- proposing ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     rel: str
     old: bytes | None  # the bytes the agent's change was computed from (None: no such file)
     new: str
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """What happened to a proposal: decided (the message says how) or still pending after the wait."""
 
     kind: Literal["decided", "pending"]

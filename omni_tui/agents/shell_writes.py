@@ -28,8 +28,7 @@ import re
 import shlex
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Kind = Literal["path", "pattern", "code"]
 
@@ -40,8 +39,7 @@ class ShellSyntaxError(ValueError):
     """The command line could not be tokenised (unclosed quote, nesting too deep)."""
 
 
-@dataclass(frozen=True)
-class ShellWrite:
+class ShellWrite(NamedTuple):
     kind: Kind
     text: str  # the path, the glob, or the program text
     how: str  # what writes it, for the message: "sed -i", "> redirection", "python -c"
@@ -261,12 +259,16 @@ def _is_redirect(token: str) -> bool:
     return bool(token) and ("<" in token or ">" in token) and set(token) <= set("<>&|")
 
 
-@dataclass
 class _Simple:
-    words: list[str]
-    writes: list[ShellWrite]
-    stdin_code: list[str]  # heredoc bodies / here-strings fed to the command
-    level: int = 0  # subshell nesting: `( … )` scopes a `cd` and variables
+    """One simple command: its words, its redirections' writes, what is fed to its stdin, its subshell level."""
+
+    __slots__ = ("words", "writes", "stdin_code", "level")
+
+    def __init__(self, words: list[str], writes: list[ShellWrite], stdin_code: list[str], level: int = 0) -> None:
+        self.words = words
+        self.writes = writes
+        self.stdin_code = stdin_code  # heredoc bodies / here-strings fed to the command
+        self.level = level  # subshell nesting: `( … )` scopes a `cd` and variables
 
 
 def _split(tokens: list[str], bodies: deque[str]) -> list[_Simple]:
@@ -515,10 +517,12 @@ _DECLARERS = frozenset({"export", "declare", "typeset", "local", "readonly"})
 UNKNOWN_DIR = "$UNKNOWN_DIR"  # a `cd` whose target cannot be read: later relative paths fall under the `$` rule
 
 
-@dataclass
 class _Scope:
-    cwd: str | None  # "" = where the command starts; None = unknown after a `cd` that cannot be read
-    variables: dict[str, str]
+    __slots__ = ("cwd", "variables")
+
+    def __init__(self, cwd: str | None, variables: dict[str, str]) -> None:
+        self.cwd = cwd  # "" = where the command starts; None = unknown after a `cd` that cannot be read
+        self.variables = variables
 
 
 def _expand(word: str, variables: dict[str, str]) -> str:
