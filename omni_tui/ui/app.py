@@ -33,6 +33,7 @@ from omni_tui.core.rebuild import resolve_command
 from omni_tui.core.review import Review
 from omni_tui.core.terminal import inert
 from omni_tui.core.workspace import default_who
+from omni_tui.ui.cards import CardReady
 from omni_tui.ui.cockpit_screen import CockpitScreen
 from omni_tui.ui.commands import CockpitCommands
 from omni_tui.ui.decisions import DecisionFlow, screens
@@ -332,6 +333,11 @@ class CockpitApp(App[int]):
     @_live
     def _on_validation(self, message: ValidationReady) -> None:
         self.workspace.validation_ready(message)
+
+    @on(CardReady)
+    @_live
+    def _on_card(self, message: CardReady) -> None:
+        self.workspace.card_ready(message)
 
     # -- gate ------------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from textual.widgets import Footer, Static
 from omni_tui.core.review import Focus
 from omni_tui.core.review import Panel as PanelId
 from omni_tui.ui.textual_compat import note_key_for_type_ahead
+from omni_tui.ui.widgets.change_card import CardSummary
 from omni_tui.ui.widgets.diff_view import DiffView
 from omni_tui.ui.widgets.file_tabs import FileTabs
 from omni_tui.ui.widgets.gate_header import GateHeader
@@ -75,7 +76,11 @@ class CockpitScreen(Screen[None]):
         yield PanelSwitcher(id="panel-switcher")  # shown only at phone size (-phone)
         with Panels(id="panels"):
             yield Panel(
-                FileTabs(id="changes-files"), DiffView(id="changes-diff", auto_split=True, choosable=False), title="Changes", id="changes-panel"
+                CardSummary(id="changes-card"),  # what the direct edits do to the environment
+                FileTabs(id="changes-files"),
+                DiffView(id="changes-diff", auto_split=True, choosable=False),
+                title="Changes",
+                id="changes-panel",
             )
             yield Panel(ProposalQueue(id="queue"), ProposalDetail(id="detail"), title="Proposals", id="proposals-panel")
             yield Panel(Static("", id="process-note"), ProcessTable(id="process-table"), title="Processes", id="processes-panel")
@@ -93,6 +98,10 @@ class CockpitScreen(Screen[None]):
     @property
     def changes_diff(self) -> DiffView:
         return self.query_one("#changes-diff", DiffView)
+
+    @property
+    def changes_card(self) -> CardSummary:
+        return self.query_one("#changes-card", CardSummary)
 
     @property
     def changes_tabs(self) -> FileTabs:

@@ -45,6 +45,7 @@ class DecisionFlow:
         self.app = app
         # The open approve / accept modal (updated in place when its check lands): (its check, screen).
         self.approve_screen: tuple[CheckKey, Any] | None = None
+        self.direct_check: Check | None = None  # the accept modal's last check (redrawn when its card lands)
 
     @property
     def review(self) -> Any:
@@ -55,11 +56,36 @@ class DecisionFlow:
     def check_landed(self, key: CheckKey, check: Check) -> None:
         """A check finished: the open approve / accept modal it belongs to shows it."""
         if key == DIRECT_EDITS:
+            self.direct_check = check
             self._update_approve_screen(key, self.direct_summary(check))
             return
         entry = self.review.pending(key.proposal_id)
         if entry is not None:
             self._update_approve_screen(key, self.approval_summary(entry))
+
+    def card_landed(self) -> None:
+        """A change card was computed: the open approve / accept modal shows it (and what the policy asks)."""
+        if self.approve_screen is None:
+            return
+        key, _screen = self.approve_screen
+        if key == DIRECT_EDITS:
+            self._update_approve_screen(key, self.direct_summary(self.direct_check))
+            return
+        entry = self.review.pending(key.proposal_id)
+        if entry is not None:
+            self._update_approve_screen(key, self.approval_summary(entry))
+
+    def _card_fields(self, card: Any, note: str) -> dict[str, Any]:
+        """The approve modal's card, and the names `[policy] confirm` makes the person type (none until it is known)."""
+        from omni_tui.core.card.policy import confirmations
+
+        policy = self.app.ws.config.policy
+        return {
+            "card": card,
+            "card_note": note,
+            "confirm": tuple(confirmations(policy, card)) if card is not None else (),
+            "confirm_waiting": card is None and bool(policy.confirm) and not note.startswith("could not"),
+        }
 
     def _update_approve_screen(self, key: CheckKey, summary: ApprovalSummary) -> None:
         if self.approve_screen is None:
@@ -79,6 +105,8 @@ class DecisionFlow:
             pairs.append((change.path, current.get(change.path), content, set(chosen) if chosen is not None else None))
         validation, error = review.approval_check(entry)
         cfg = app.ws.config.rebuild
+        # The card of exactly what approving writes (edited text, chosen hunks), against the files as read.
+        card, note = app.workspace.proposal_card(entry, review.final_texts(entry, current))
         return screens().ApprovalSummary(
             title=entry.proposal.title,
             files=presenters.files_summary(pairs),
@@ -88,6 +116,7 @@ class DecisionFlow:
             agent=entry.proposal.agent,
             proposal_id=pid,
             edited=bool(review.edited.get(pid)),
+            **self._card_fields(card, note),
         )
 
     # -- approve -------------------------------------------------------------------------------------
@@ -227,6 +256,7 @@ class DecisionFlow:
             restart_command=cfg.restart_command if cfg.restart_after else None,
             agent="direct edit",
             action="Accept edits",
+            **self._card_fields(*app.workspace.direct_card()),
         )
 
     def accept_direct(self) -> None:
@@ -234,6 +264,7 @@ class DecisionFlow:
         paths = self.review.unapproved()
         if not paths:
             return
+        self.direct_check = None
         generation = self.review.start_check(DIRECT_EDITS)
         app.run_worker(partial(validate_direct_edits, app, app.ws, paths, generation), thread=True, group="validate", exit_on_error=False)
         screen = screens().ApproveScreen(self.direct_summary())

@@ -16,6 +16,7 @@ from omni_tui.core.proposals import ProposalEntry, Quarantined
 from omni_tui.core.review import CheckKey, CheckKind
 from omni_tui.core.review import Panel as PanelId
 from omni_tui.ui import presenters
+from omni_tui.ui.cards import CardBook, CardReady, pairs_of
 from omni_tui.ui.messages import GuardedFile, ValidationReady
 from omni_tui.ui.widgets.diff_view import DiffView
 from omni_tui.ui.widgets.file_tabs import FileTabs
@@ -34,6 +35,7 @@ class WorkspaceView:
         self.changes_path: str | None = None  # the file the Changes panel shows
         self.quarantined: dict[str, Quarantined] = {}  # queue key → invalid proposal file
         self.history: dict[str, Any] = {}  # proposal id → the change the gate wrote (core.history), or None
+        self.cards = CardBook(app)  # change cards, computed in workers once per content hash
 
     def current_texts(self) -> dict[str, str | None]:
         return {path: f.current for path, f in self.files.items()}
@@ -61,6 +63,8 @@ class WorkspaceView:
             panel.border_subtitle = "no guarded files"
             return
         shown = self.files[path]
+        card, note = self.cards.get(pairs_of([(p, self.files[p].baseline, self.files[p].current) for p in differing])) if differing else (None, "")
+        main.changes_card.show(card, note)
         main.changes_diff.set_diff(path, shown.baseline, shown.current)
         if not differing:
             panel.border_subtitle = "no changes against the baseline"
@@ -98,6 +102,7 @@ class WorkspaceView:
             else:
                 app.notify(f"{len(new)} new proposals", title="New proposals")
         pending = review.pending_ids()
+        self.apply_policy(list(pending))
         for pid in pending:
             if review.needs_check(pid):
                 self.validate(pid)
@@ -131,13 +136,14 @@ class WorkspaceView:
         app, review = self.app, self.app.review
         key = review.selected_key
         detail = app.main.detail
+        entry = review.entries.get(key) if key is not None and key not in self.quarantined else None
+        detail.show_card(*(self.proposal_card(entry) if entry is not None and entry.status == "pending" else (None, "")))
         if key is None:
             detail.show(None)
             return
         if key in self.quarantined:
             detail.show(presenters.quarantine_view(self.quarantined[key]))
             return
-        entry = review.entries.get(key)
         if entry is None:
             detail.show(None)
             return
@@ -170,6 +176,32 @@ class WorkspaceView:
             return  # the diff of a decided proposal: its hunks are not choices
         # What the diff shows now (a newer change may be queued behind this message): the latest choice.
         self.app.review.choose_hunks(detail.view.key, detail.shown_path, detail.diff.selected_hunks, detail.diff.hunk_count)
+
+    # -- change cards --------------------------------------------------------------------------------
+
+    def proposal_card(self, entry: ProposalEntry, contents: dict[str, str] | None = None) -> tuple[Any, str]:
+        """The card of a pending proposal against the files as read (`contents`: what will be written, when
+        the person edited it or chose hunks); (None, note) while a worker computes it."""
+        current = self.current_texts()
+        written = contents if contents is not None else {c.path: c.new_content for c in entry.proposal.changes}
+        return self.cards.get(pairs_of([(path, current.get(path), text) for path, text in written.items()]))
+
+    def direct_card(self) -> tuple[Any, str]:
+        """The card of the direct edits: the approved baseline → the files on disk."""
+        paths = self.app.review.unapproved()
+        return self.cards.get(pairs_of([(p, self.files[p].baseline, self.files[p].current) for p in paths if p in self.files]))
+
+    def card_ready(self, message: CardReady) -> None:
+        self.cards.landed(message)
+        self.show_changes()
+        self.show_detail()
+        self.app.decisions.card_landed()
+
+    def apply_policy(self, pids: list[str]) -> None:
+        """`[policy] refuse`: a pending proposal that matches is rejected at once, in a worker (who: policy)."""
+        if self.app.ws.config.policy.refuse:
+            for pid in pids:
+                self.cards.refuse(self.app.gate, pid)
 
     # -- checks --------------------------------------------------------------------------------------
 

@@ -1,7 +1,10 @@
-"""The approve confirmation: what will be written (files, +/- lines, hunks), the validation, what will run.
+"""The approve confirmation: what the change does (its change card), what will be written (files, +/- lines,
+hunks), the validation, what will run.
 
 `ApproveScreen(summary)` dismisses with True (confirmed with `y`/enter) or False (`n`/escape).
 While a check failed or no hunk is selected the confirm key is disabled and the reason is shown.
+When `[policy] confirm` matches the card, approving also needs the matched names typed in the box
+(`enter` there confirms); the card landing later (a worker computes it) updates the modal in place.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Button, Footer, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 from omni_tui.ui.screens.relabel import relabel
 from omni_tui.ui.screens.summaries import ApprovalCheck, ApprovalSummary, FileSummary
 from omni_tui.ui.screens.yes_no import YesNoModal
+from omni_tui.ui.widgets.change_card import CardDetails
 from omni_tui.ui.widgets.proposal_queue import plain
 
 
@@ -53,6 +57,16 @@ def _blocked(reason: str) -> Content:
     return Content.from_markup("[b]Cannot approve:[/] $reason", reason=reason)
 
 
+class ConfirmInput(Input):
+    """The box for `[policy] confirm`: it takes the printable keys (y and n too), so the footer shows
+    what still works while typing: enter approves (once the names are right), escape cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "submit", "Approve", id="approve.confirm_typed"),
+        Binding("escape", "screen.cancel", "Cancel", id="approve.cancel_typed"),
+    ]
+
+
 class ApproveScreen(YesNoModal):
     """Confirm an approval: dismiss(True) to apply and rebuild, dismiss(False) to go back."""
 
@@ -83,6 +97,8 @@ class ApproveScreen(YesNoModal):
                 edited = "  [b $warning]edited by you[/]" if s.edited else ""
                 yield Static(Content.from_markup(f"[$text-muted]$byline[/]{edited}", byline=byline), id="approve-byline")
             with VerticalScroll(id="approve-body"):
+                yield Static("[b]What it does[/]", classes="section-title")
+                yield CardDetails(id="approve-card")
                 yield Static(
                     Content.from_markup(
                         "[b]Files[/]  [$success]+$added[/] [$error]-$removed[/]", added=str(s.added), removed=str(s.removed)
@@ -95,11 +111,12 @@ class ApproveScreen(YesNoModal):
                     yield from _check_statics(s)
                 yield Static("[b]Will run[/]", classes="section-title")
                 yield Static(self._will_run(), id="approve-command")
+            yield Vertical(id="approve-confirm-box")  # the typed confirmation, when [policy] confirm matches
             reason = s.block_reason
             if reason is not None:
                 yield Static(_blocked(reason), id="approve-blocked", classes="error-line")
             with Horizontal(classes="buttons"):
-                yield Button(f"{s.action} (y)", variant="success", id="approve-yes", disabled=reason is not None)
+                yield Button(f"{s.action} (y)", variant="success", id="approve-yes", disabled=reason is not None or bool(s.confirm))
                 yield Button("Cancel (n)", id="approve-no")
         yield Footer()
 
@@ -121,8 +138,59 @@ class ApproveScreen(YesNoModal):
     def on_mount(self) -> None:
         super().on_mount()
         self._shown = True
+        self._show_card()
         if self.summary is not self._composed_with:  # it arrived between compose and mount
             self._show_summary()
+
+    # -- the change card and [policy] confirm ---------------------------------------------------------
+
+    def _show_card(self) -> None:
+        s = self.summary
+        self.query_one("#approve-card", CardDetails).show(s.card, s.card_note or "no change card")
+        box = self.query_one("#approve-confirm-box", Vertical)
+        box.display = bool(s.confirm)
+        if not s.confirm:
+            box.remove_children()
+        else:
+            why = Content.from_markup(
+                "[b $warning]\\[policy] confirm:[/] this change matches [b]$names[/]: type it to approve", names=" ".join(s.confirm)
+            )
+            if box.query("#approve-confirm"):
+                box.query_one("#approve-confirm-why", Static).update(why)
+            else:
+                field = ConfirmInput(id="approve-confirm", placeholder="the name(s) above, then enter")
+                box.mount(Static(why, id="approve-confirm-why"), field)
+                field.focus()
+        self._sync_yes()
+
+    def typed_ok(self) -> bool:
+        """The names `[policy] confirm` asks for are typed (any order, spaces or commas between)."""
+        wanted = set(self.summary.confirm)
+        if not wanted:
+            return True
+        fields = self.query("#approve-confirm")
+        if not fields:
+            return False  # not composed yet
+        typed = set(fields.first(Input).value.replace(",", " ").split())
+        return typed == wanted
+
+    def _sync_yes(self) -> None:
+        self.query_one("#approve-yes", Button).disabled = self.summary.block_reason is not None or not self.typed_ok()
+        self.refresh_bindings()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "approve-confirm":
+            self._sync_yes()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "approve-confirm" and self.check_action("confirm", ()) is True:
+            self.action_confirm()
+
+    def action_confirm(self) -> None:
+        # The button and enter reach here too: nothing approves while a check blocks or a name is untyped.
+        if self.summary.block_reason is None and self.typed_ok():
+            super().action_confirm()
 
     def update_summary(self, summary: ApprovalSummary) -> None:
         """Show new facts in place (the validation finished while the modal was open)."""
@@ -146,11 +214,10 @@ class ApproveScreen(YesNoModal):
         else:
             line = Static(_blocked(reason), id="approve-blocked", classes="error-line")
             self.query_one("#dialog").mount(line, before=self.query_one("#dialog > .buttons"))
-        self.query_one("#approve-yes", Button).disabled = reason is not None
-        self.refresh_bindings()
+        self._show_card()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "confirm" and self.summary.block_reason is not None:
+        if action == "confirm" and (self.summary.block_reason is not None or not self.typed_ok()):
             return None
         return True
 

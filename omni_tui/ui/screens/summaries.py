@@ -7,6 +7,7 @@ needs a workspace, a store or a gate.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class ApprovalSummary:
     proposal_id: str = ""
     action: str = "Approve"  # the verb on the confirm key: "Approve", "Accept edits", ...
     edited: bool = False  # the person edited the proposed content before approving
+    card: Any = None  # the change card of what will be written (core.card.Card), None while computed
+    card_note: str = ""  # why there is no card yet ("computing…", "could not be computed (…)")
+    confirm: tuple[str, ...] = ()  # `[policy] confirm` names this change matches: the person types them to approve
+    confirm_waiting: bool = False  # a confirm policy exists and the card is not known yet: approving waits for it
 
     @property
     def failed_checks(self) -> tuple[ApprovalCheck, ...]:
@@ -58,6 +63,8 @@ class ApprovalSummary:
         failed = self.failed_checks
         if failed:
             return "; ".join(f"{c.label}: {c.detail}" if c.detail else f"{c.label} failed" for c in failed)
+        if self.confirm_waiting:
+            return "the change card is still being computed ([policy] confirm may ask you to type a risk's name)"
         if sum(f.hunks_selected for f in self.files) == 0:
             return "nothing to apply: no hunk is selected"
         return None

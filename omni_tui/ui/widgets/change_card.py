@@ -29,6 +29,7 @@ class _CardWidget(Widget):
         super().__init__(id=id, classes=classes)
         self.card: Card | None = None
         self.note: str = ""  # shown instead of a card: "computing…", an error
+        self.display = False
 
     def show(self, card: Card | None, note: str = "") -> None:
         if card is self.card and note == self.note:
@@ -55,8 +56,9 @@ class CardSummary(_CardWidget):
     """The compact card: a heading with the risk badges, then one line per category that changed."""
 
     DEFAULT_CSS = """
-    CardSummary { height: auto; max-height: 9; }
+    CardSummary { height: auto; max-height: 6; }
     """
+    MAX_CATEGORIES = 4  # lines of categories; more are counted on a fifth (the approve modal shows all)
 
     def render(self) -> Text:
         muted = self._c("foreground-muted")
@@ -71,17 +73,19 @@ class CardSummary(_CardWidget):
             text.append("no change to the environment's configuration", style=f"italic {muted}")
         else:
             text.append("no risks", style=muted)
-        for cat in CATEGORIES:
+        shown = [cat for cat in CATEGORIES if any(card.data.get(cat, {}).values())]
+        more = shown[self.MAX_CATEGORIES :] if len(shown) > self.MAX_CATEGORIES + 1 else []
+        for cat in shown[: len(shown) - len(more)]:
             groups: dict[str, list[dict[str, Any]]] = card.data.get(cat, {})
             entries = [(g, e) for g, es in groups.items() for e in es]
-            if not entries:
-                continue
             text.append("\n")
             text.append(f"{LABELS[cat]:<{_LABEL_WIDTH}}  ", style=muted)
             for index, (group, entry) in enumerate(entries):
                 if index:
                     text.append(" ")
                 text.append(f"{MARKS[group]}{entry_text(cat, entry)}", style=self._c(_GROUP_COLOUR[group]))
+        if more:
+            text.append(f"\n{'':<{_LABEL_WIDTH}}  and {', '.join(LABELS[c] for c in more)} — all in the approve dialog", style=muted)
         return text
 
 

@@ -15,6 +15,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from omni_tui.core.card import Card
+from omni_tui.ui.widgets.change_card import CardSummary
 from omni_tui.ui.widgets.diff_view import DiffView
 from omni_tui.ui.widgets.file_tabs import FileTabs
 from omni_tui.ui.widgets.colours import theme_colour
@@ -89,6 +91,7 @@ class ProposalDetail(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("No proposal selected. Agents submit with `omni-tui propose`.", id="detail-title")
+        yield CardSummary(id="detail-card")  # what approving does to the environment, before the why and the diff
         yield Static("", id="detail-rationale")
         # the decision / outcome on its own line, so a short terminal that crops the rationale keeps it
         yield Static("", id="detail-note")
@@ -102,6 +105,10 @@ class ProposalDetail(Vertical):
     @property
     def diff(self) -> DiffView:
         return self.query_one("#detail-diff", DiffView)
+
+    def show_card(self, card: Card | None, note: str = "") -> None:
+        """The compact change card at the top (a pending proposal's); no card and no note hides it."""
+        self.query_one("#detail-card", CardSummary).show(card, note)
 
     @property
     def file_tabs(self) -> FileTabs:
