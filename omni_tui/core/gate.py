@@ -241,8 +241,16 @@ class Gate:
         atomic_write(self.ws.paths.gate_state, (json.dumps(memory, indent=2) + "\n").encode())
 
     def last_rebuild(self) -> dict[str, Any] | None:
+        """gate.json's last rebuild, shown only when the audit log's newest build entry is that one (same
+        proposal, same person): a hand-written `gate.json` never shows a rebuild nobody ran."""
         value = self._memory().get("last_rebuild")
-        return value if isinstance(value, dict) else None
+        if not isinstance(value, dict):
+            return None
+        self.ws.ledger.refresh()
+        last = self.ws.ledger.last_build
+        if last is None or last.get("proposal_id") != value.get("proposal_id") or last.get("who") != value.get("who"):
+            return None
+        return value
 
     def _record_rebuild(self, kind: str, proposal_id: str | None, status: str, outcome: RebuildOutcome, command: str | None) -> None:
         self._remember(
