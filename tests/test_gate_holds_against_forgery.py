@@ -427,3 +427,14 @@ def test_resolving_a_deleted_log_keeps_the_decisions_it_had_vouched_for(project:
     Gate(Workspace.open(project), who="carol").resolve_tampered()
     assert cli("audit", "--verify", cwd=project).returncode == 0
     assert cli("wait", applied.id, "--timeout", "5", cwd=project).returncode == 0  # still the person's approval
+
+
+def test_a_hand_written_last_rebuild_is_not_shown(project: Path) -> None:
+    assert cli("status", cwd=project).returncode == 0
+    proposal_id, _ = agent_proposes(project)
+    (state_dir(project) / "gate.json").write_text(json.dumps({"last_rebuild": {
+        "kind": "approve", "proposal_id": proposal_id, "status": "applied", "ok": True, "exit_code": 0, "duration_s": 1.0,
+        "log_path": None, "command": "true", "reason": None, "who": "alice", "finished_at": "2026-12-04T10:00:00.000Z"}}))
+    status = json.loads(cli("status", "--json", "--no-nix", cwd=project).stdout)
+    assert status["last_rebuild"] is None
+    assert "alice" not in cli("status", "--no-nix", cwd=project).stdout
