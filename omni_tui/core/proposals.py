@@ -612,13 +612,14 @@ class ProposalStore:
             return self.write_decision(new)
 
     def transition(self, proposal_id: str, allowed_from: Iterable[str], decision: Decision) -> Decision:
-        """Write `decision` only if the current status is in `allowed_from` (atomic across processes)."""
-        allowed = tuple(allowed_from)
-        with file_lock(self.paths.decisions_lock):
-            current = self.status(proposal_id)
-            if current not in allowed:
-                raise GateError(f"proposal {proposal_id} is {current}, not {' or '.join(allowed)}")
-            return self.write_decision(decision)
+        """Write `decision` only if the current status is in `allowed_from` (atomic across processes).
+
+        Recorded like every decision: an audit entry named after its status vouches for it (`decide`).
+        """
+        if decision.proposal_id != proposal_id:
+            raise GateError(f"decision for {decision.proposal_id} given for proposal {proposal_id}")
+        return self.decide(decision, decision.status, allowed_from=allowed_from, who=decision.who, via=decision.via,
+                           decision=decision.status, reason=decision.reason)
 
     def withdraw(self, proposal_id: str, *, who: str, reason: str | None = None) -> Decision:
         """The agent takes back a pending proposal; GateError when it is no longer pending."""
