@@ -290,3 +290,38 @@ def test_claude_run_sandboxed_reaches_devenv_nix_only_through_the_gate(
     assert result["status"] == "applied"
     assert nix.read_text() == SAMPLE_DEVENV_NIX.replace("pkgs.jq", "pkgs.jq pkgs.redis")  # no '# sneaky'
     assert "already applied it to devenv.nix" in seen_by_claude(json.loads(proc.stdout))
+
+
+def test_the_payload_fixtures_have_the_fields_the_real_cli_sends(need_claude: Path, project: Path, home: Path) -> None:
+    """tests/fixtures/hooks/claude_code_*.json stay true to the pinned CLI: same fields, same tool_input fields."""
+    import hook_payloads
+
+    dump = project.parent / "payloads.jsonl"
+    (project / ".claude").mkdir()
+    recorder = {"type": "command", "command": f"cat >> {dump}; echo >> {dump}; exit 2"}
+    (project / ".claude" / "settings.local.json").write_text(
+        json.dumps({"hooks": {"PreToolUse": [{"matcher": "Edit|Write|Bash", "hooks": [recorder]}]}})
+    )
+    nix = project / "devenv.nix"
+    script = [
+        *edit_script(nix, "pkgs.jq", "pkgs.yq"),
+        ToolUse("Write", {"file_path": str(project / "devenv.local.nix"), "content": "{ }\n"}),
+        ToolUse("Bash", {"command": "sed -i s/jq/yq/ devenv.nix", "description": "swap"}),
+    ]
+    with ScriptedAnthropic(script) as api:
+        env = _base_env(home) | {"ANTHROPIC_BASE_URL": api.base_url}
+        subprocess.run(
+            [str(need_claude), "-p", "go", "--output-format", "json", "--permission-mode", "auto"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+            check=True,
+        )
+    sent = {p["tool_name"]: p for p in map(json.loads, filter(str.strip, dump.read_text().splitlines()))}
+    for tool, fixture in (("Edit", "claude_code_edit"), ("Write", "claude_code_write"), ("Bash", "claude_code_bash")):
+        expected = hook_payloads.load(fixture, project)
+        assert list(sent[tool]) == list(expected), tool
+        assert set(sent[tool]["tool_input"]) == set(expected["tool_input"]), tool
+    assert sent["Edit"]["permission_mode"] == "auto" and sent["Edit"]["tool_input"]["replace_all"] is False
