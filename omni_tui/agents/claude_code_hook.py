@@ -27,7 +27,7 @@ import math
 import os
 import shlex
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -215,7 +215,7 @@ def main(
     return guarded_main(lambda: run(_read_stdin(), explicit_root=explicit_root, timeout_s=timeout_s, on_timeout=on_timeout))
 
 
-def guarded_main(handle: Any, *, exit_block: int = EXIT_BLOCK) -> int:
+def guarded_main(handle: Callable[[], HookResult], *, exit_block: int = EXIT_BLOCK) -> int:
     """Run `handle()` (→ HookResult) so that nothing it does can end in an exit code that lets a tool call through."""
     try:
         install_stop_handlers()

@@ -82,7 +82,7 @@ PASS = HookResult(0)
 def _command_text(tool_input: Mapping[str, object]) -> str:
     command = tool_input.get("command")
     if isinstance(command, list) and all(isinstance(part, str) for part in command):
-        return shlex.join(command)  # type: ignore[arg-type]
+        return shlex.join(command)
     if not isinstance(command, str):
         raise HookInputError("tool_input: field 'command' must be a string")
     return command
