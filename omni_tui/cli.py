@@ -583,6 +583,9 @@ def cmd_hook_claude_code(args: argparse.Namespace) -> int:
             raise OmniError(f"-C {given}: not a directory")
         target, changed = claude_code_hook.install(root, timeout_s=args.timeout, on_timeout=args.on_timeout)
         _say(f"omni-tui: {'installed the hook in' if changed else 'the hook is already in'} {target}")
+        for other in claude_code_hook.other_installs(root):
+            _say(f"omni-tui: note: {other} runs `omni-tui hook claude-code` too; remove one, or each edit is proposed twice",
+                 err=True)
         return 0
     return claude_code_hook.main(explicit_root=getattr(args, "directory", None), timeout_s=args.timeout,
                                  on_timeout=args.on_timeout)

@@ -592,3 +592,25 @@ def test_install_carries_a_longer_wait_into_both_clocks(project: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     (hook,) = json.loads((project / ".claude" / "settings.local.json").read_text())["hooks"]["PreToolUse"][0]["hooks"]
     assert hook["command"].endswith(" hook claude-code --timeout 1770 --on-timeout ask") and hook["timeout"] == 1800
+
+
+def test_install_notes_a_hook_already_in_the_shared_settings(project: Path) -> None:
+    (project / ".claude").mkdir()
+    shared = project / ".claude" / "settings.json"
+    shared.write_text(
+        json.dumps(
+            {
+                "hooks": {
+                    "PreToolUse": [
+                        {
+                            "matcher": "Edit",
+                            "hooks": [{"type": "command", "command": "/nix/store/abc-omni-tui/bin/omni-tui hook claude-code"}],
+                        }
+                    ]
+                }
+            }
+        )
+    )
+    proc = subprocess.run(HOOK_CMD + ["--install", "-C", str(project)], env=_env(), capture_output=True, text=True, timeout=WAIT)
+    assert proc.returncode == 0
+    assert proc.stderr == (f"omni-tui: note: {shared} runs `omni-tui hook claude-code` too; remove one, or each edit is proposed twice\n")

@@ -348,3 +348,17 @@ def install(
     except OSError as err:
         raise OmniError(f"{target}: cannot write it: {err.strerror or err}") from None
     return target, True
+
+
+def other_installs(root: Path) -> list[Path]:
+    """Shared settings files of `root` that already run this hook (Claude Code would then run it twice)."""
+    found = []
+    for name in ("settings.json",):
+        path = root / ".claude" / name
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if "hook claude-code" in text:
+            found.append(path)
+    return found
