@@ -837,6 +837,23 @@ def _wants_cockpit(argv: list[str], commands: Iterable[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["hook"]:
+        return _hook_main(argv)
+    return _main(argv)
+
+
+def _hook_main(argv: list[str]) -> int:
+    """An agent hook never exits 1 (Claude Code and Codex run the tool after it): any failure is exit 2, one line."""
+    try:
+        return _main(argv)
+    except SystemExit as exc:  # argparse: --help is 0, a bad argument 2
+        return exc.code if exc.code in (0, 2) else 2  # type: ignore[return-value]
+    except BaseException as exc:  # noqa: BLE001 - fail closed
+        sys.stderr.write(f"{PROG} hook: internal error ({type(exc).__name__}); the tool call is blocked\n")
+        return 2
+
+
+def _main(argv: list[str]) -> int:
     if _wants_cockpit(argv, command_names()):
         args = _cockpit_parser().parse_args(argv)
     else:

@@ -614,3 +614,27 @@ def test_install_notes_a_hook_already_in_the_shared_settings(project: Path) -> N
     proc = subprocess.run(HOOK_CMD + ["--install", "-C", str(project)], env=_env(), capture_output=True, text=True, timeout=WAIT)
     assert proc.returncode == 0
     assert proc.stderr == (f"omni-tui: note: {shared} runs `omni-tui hook claude-code` too; remove one, or each edit is proposed twice\n")
+
+
+def test_the_hook_entry_never_exits_1_even_when_the_cli_itself_fails(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from omni_tui import cli
+
+    def broken(_args: object) -> int:
+        raise ImportError("a half-installed omni-tui")
+
+    monkeypatch.setattr(cli, "cmd_hook_claude_code", broken)
+    monkeypatch.setattr(cli, "build_parser", lambda: (_parser_with(broken), None))
+    assert cli.main(["hook", "claude-code"]) == 2
+    assert capsys.readouterr().err == "omni-tui hook: internal error (ImportError); the tool call is blocked\n"
+    assert cli.main(["hook", "claude-code", "--no-such-option"]) == 2
+
+
+def _parser_with(func: object) -> Any:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="omni-tui")
+    hook = parser.add_subparsers(dest="command").add_parser("hook").add_subparsers(dest="agent")
+    hook.add_parser("claude-code").set_defaults(func=func)
+    return parser
