@@ -3,15 +3,16 @@
 DESIGN.md §7: "a write to devenv.nix → diff on screen: p95 under 150 ms".
 
 The real `CockpitApp` runs headless (120x40) on a temp devenv project with its real watcher
-(watchfiles) and its real 1 s process polling. The bench writes devenv.nix N times, each time with
+(inotify on the directories: close-write and rename) and its real 1 s process polling, with a
+CPU-bound process running beside it (`--no-hog` to leave it out) — an agent's build or test run. The bench writes devenv.nix N times, each time with
 a different added line (`env.BENCH_N = "w0007";`), the way an editor or an agent writes it (truncate
 and write in place), and stops the clock when a frame the app sends to its driver contains that
 line's text: every frame (`App._display`) is rendered to the terminal bytes a real terminal would get
 (Textual skips only that last step when headless), escape sequences removed, and searched.
 Breakdown: write → watcher woken (inotify + debounce), watcher → frame (read, diff, render).
 
-Baseline, same run, same files: a bare `watchfiles.awatch` with the cockpit's step/debounce settings,
-write → change reported (the floor any watcher-based live diff pays).
+Baseline, same run, same files, same hog: a bare `watchfiles.awatch` with watchfiles' step/debounce
+settings the cockpit used before (15/60 ms), write → change reported.
 
 Run: `.venv/bin/python bench/bench_change_latency.py [--writes N]`. No asserts: it prints figures.
 """
@@ -31,7 +32,7 @@ from typing import Any
 
 from sample_project import DEVENV_NIX  # bench/ is on sys.path when a bench runs
 
-TARGET_MS = 150.0
+TARGET_MS = 50.0  # issue 15: p95 under 50 ms with a CPU hog beside the cockpit
 CSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 
 
@@ -117,9 +118,9 @@ async def cockpit(root: Path, writes: int, pause_s: float) -> tuple[list[float],
     totals, to_watcher, to_frame = [], [], []
     async with app.run_test(headless=True, size=(120, 40)) as pilot:
         deadline = time.monotonic() + 20
-        while app._watcher is None and time.monotonic() < deadline:
+        while app.background.watcher is None and time.monotonic() < deadline:
             await pilot.pause(0.05)
-        watcher = app._watcher
+        watcher = app.background.watcher
         if watcher is None:
             raise RuntimeError("the cockpit started no workspace watcher")
         handle = watcher.handle
@@ -149,16 +150,24 @@ async def cockpit(root: Path, writes: int, pause_s: float) -> tuple[list[float],
     return totals, to_watcher, to_frame
 
 
-async def run(writes: int, pause_s: float) -> None:
+async def run(writes: int, pause_s: float, hog: bool = True) -> None:
     with tempfile.TemporaryDirectory(prefix="omni-bench-change-") as tmp:
         root = Path(tmp) / "proj"
         root.mkdir()
         (root / "devenv.nix").write_text(DEVENV_NIX)
         (root / "omni-tui.toml").write_text('[rebuild]\ncommand = "true"\n')
         print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; {writes} writes of devenv.nix, "
-              f"{pause_s * 1000:.0f} ms apart")
-        base = await bare_watch(root, writes, pause_s)
-        totals, to_watcher, to_frame = await cockpit(root, writes, pause_s)
+              f"{pause_s * 1000:.0f} ms apart; CPU hog beside: {'yes' if hog else 'no'}")
+        import subprocess
+
+        hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])] if hog else []
+        try:
+            base = await bare_watch(root, writes, pause_s)
+            totals, to_watcher, to_frame = await cockpit(root, writes, pause_s)
+        finally:
+            for h in hogs:
+                h.kill()
+                h.wait()
     print(row("baseline: bare awatch", base))
     print(row("write -> diff on screen", totals))
     print(row("  write -> watcher woken", to_watcher))
@@ -173,8 +182,9 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--writes", type=int, default=40)
     ap.add_argument("--pause", type=float, default=0.25, help="seconds between writes (default 0.25)")
+    ap.add_argument("--no-hog", action="store_true", help="no CPU-bound process beside the cockpit")
     args = ap.parse_args()
-    asyncio.run(run(args.writes, args.pause))
+    asyncio.run(run(args.writes, args.pause, hog=not args.no_hog))
     return 0
 
 

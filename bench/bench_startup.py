@@ -24,7 +24,10 @@ Commands (plain subprocesses, wall time to exit):
 - `python -c pass` (the floor), `omni-tui --version`, `omni-tui --help`;
 - `omni-tui hook claude-code` passing through a Bash call, and an Edit of a file that is not guarded
   (Claude Code runs the hook before every matching tool call);
-- `omni-tui status --no-nix` (gate, proposals, processes; no nix-instantiate).
+- `omni-tui status --no-nix` (gate, proposals, processes; no nix-instantiate);
+- `omni-tui status --json` (what agents call: with the Nix check of the pending proposal, cached by
+  content hash) and `omni-tui propose --json` (new content on stdin), each against `python -c pass`.
+  `--commands-only` runs just these (about 30 s).
 
 Run: `.venv/bin/python bench/bench_startup.py [--runs N] [--command-runs N]`. No asserts: it prints figures.
 """
@@ -120,6 +123,14 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env.update({"TERM": "xterm-256color", "COLORTERM": "truecolor"})
     env.update(extra or {})
     return env
+
+
+def make_propose_project(tmp: Path) -> Path:
+    root = tmp / "propose-proj"
+    if not root.exists():
+        root.mkdir()
+        (root / "devenv.nix").write_text(DEVENV_NIX)
+    return root
 
 
 def make_project(tmp: Path) -> Path:
@@ -233,6 +244,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=15, help="runs of each app (default 15)")
     ap.add_argument("--command-runs", type=int, default=20, help="runs of each command (default 20)")
+    ap.add_argument("--commands-only", action="store_true", help="only the agent commands (about 30 s)")
     args = ap.parse_args()
     omni = omni_tui_argv()
     with tempfile.TemporaryDirectory(prefix="omni-bench-startup-") as tmp_s:
@@ -246,13 +258,17 @@ def main() -> int:
             "cockpit": ([*omni, "-C", str(root)], [PROPOSAL_TITLE, "BENCH_DIRECT_EDIT", "Processes"]),
         }
         print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; {sys.executable}; {COLS}x{ROWS} pty")
+        if args.commands_only:
+            args.runs = 0
         # One unmeasured start of each: byte-compiled modules and a warm page cache, as on a second start.
-        for argv, markers in apps.values():
+        for argv, markers in apps.values() if args.runs else ():
             time_to_screen(argv, markers, cwd=root, env=env)
         times: dict[str, list[float]] = {name: [] for name in apps}
         for _ in range(args.runs):
             for name, (argv, markers) in apps.items():
                 times[name].append(time_to_screen(argv, markers, cwd=root, env=env))
+        if not args.runs:
+            return commands(args, omni, root, env, tmp)
         print(f"\nfirst frame on the terminal ({args.runs} runs each):")
         print(row("trivial Textual app", times["trivial"]))
         print(row("cockpit (pending proposal + edit)", times["cockpit"], times["trivial"]))
@@ -282,7 +298,12 @@ def main() -> int:
               "100-200 ms depending on when the exit falls in a step: the figures above move in 100 ms jumps):")
         print(row("trivial Textual app", busy["trivial"]))
         print(row("cockpit (pending proposal + edit)", busy["cockpit"], busy["trivial"]))
+        return commands(args, omni, root, env, tmp)
 
+
+def commands(args: argparse.Namespace, omni: list[str], root: Path, env: dict[str, str], tmp: Path) -> int:
+    """The commands agents run, against `python -c pass` measured in the same run."""
+    if True:
         hook_pass = json.dumps({"session_id": "bench", "hook_event_name": "PreToolUse", "cwd": str(root),
                                 "tool_name": "Bash", "tool_input": {"command": "ls"}}).encode()
         (root / "notes.txt").write_text("one\n")
@@ -296,6 +317,11 @@ def main() -> int:
             "hook claude-code: Bash (pass)": ([*omni, "hook", "claude-code"], hook_pass),
             "hook claude-code: Edit unguarded": ([*omni, "hook", "claude-code"], hook_edit),
             "omni-tui status --no-nix": ([*omni, "status", "--no-nix"], b""),
+            "omni-tui status --json": ([*omni, "status", "--json"], b""),
+            # Each run adds a proposal: into a project of its own, so `status` above sees the same queue.
+            "omni-tui propose --json (stdin)": ([*omni, "propose", "-C", str(make_propose_project(tmp)), "--new-content",
+                                                 "-", "--title", "bench", "--why", "bench", "--json", "devenv.nix"],
+                                                DEVENV_NIX.replace("packages", "packages2").encode()),
         }
         for argv, stdin in commands.values():
             time_command(argv, cwd=root, env=env, stdin=stdin)

@@ -20,7 +20,8 @@ async def test_a_direct_edit_shows_live_and_u_restores_the_exact_bytes(project: 
         assert "No changes against the baseline" in screen_text(app)
         (project / "devenv.nix").write_bytes(original.replace(b"pkgs.jq", b"pkgs.jq pkgs.htop"))
         await wait_for(pilot, lambda: "UNAPPROVED EDITS" in screen_text(app), what="the gate state")
-        assert "+1 −1" in screen_text(app)
+        # The gate header and the diff's counts can land in different frames: wait for both.
+        await wait_for(pilot, lambda: "+1 −1" in screen_text(app), what="the diff's counts")
         await pilot.press("shift+tab", "z")  # the Changes panel, maximised: whole lines visible
         await wait_for(pilot, lambda: app.screen.maximized is not None and "Proposals" not in screen_text(app),
                        what="the panel maximised")

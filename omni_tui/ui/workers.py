@@ -168,6 +168,23 @@ class WorkspaceWatcher:
 
     def run(self, *, force_polling: bool = False) -> None:
         """Watch until stopped (in a thread worker); `force_polling` for file systems without inotify (or when it ran out)."""
+        from omni_tui.core import inotify
+
+        if not force_polling and inotify.available():
+            # Raw inotify on the directories (close-write, rename, create, delete): a write is handled as
+            # soon as its writer closes the file, where watchfiles batches for 15 ms + 60 ms. OSError
+            # (no inotify, its limits reached) ends the worker: the cockpit then watches by polling.
+            with inotify.DirectoryWatch(self.watched) as watch:
+                while not self.stop_event.is_set():
+                    try:
+                        paths = watch.wait(0.25)
+                    except inotify.Overflow:
+                        self.handle(True, True)  # events were lost: read everything again
+                        continue
+                    kinds = {self.classify(path) for path in paths}
+                    if "file" in kinds or "state" in kinds:
+                        self.handle("file" in kinds, "state" in kinds)
+            return
         # watchfiles' blocking `watch` in our own thread rather than `awatch`: awatch needs anyio's
         # asyncio backend, whose import (≈ 17 ms) held the event loop right after the first frame.
         from watchfiles import watch

@@ -1,0 +1,111 @@
+"""Linux inotify on whole directories, reporting the moments a file's content is complete.
+
+The cockpit's workspace watcher uses it for the guarded files and the proposal state: events are
+close-write (a writer closed the file), moved-to / moved-from (an editor's write-and-rename, a file
+renamed away), create and delete. Nothing is batched for longer than `settle_s` (a few ms, so an
+editor's rename after its write arrives in one wake-up): a write reaches the reader as soon as the
+writer closes the file. `DirectoryWatch` raises `OSError` where inotify is missing or its limits are
+reached; the caller falls back to polling.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import select
+import struct
+import sys
+
+IN_CLOSE_WRITE = 0x00000008
+IN_MOVED_FROM = 0x00000040
+IN_MOVED_TO = 0x00000080
+IN_CREATE = 0x00000100
+IN_DELETE = 0x00000200
+IN_DELETE_SELF = 0x00000400
+IN_MOVE_SELF = 0x00000800
+IN_Q_OVERFLOW = 0x00004000
+IN_ONLYDIR = 0x01000000
+IN_NONBLOCK = 0o4000
+IN_CLOEXEC = 0o2000000
+MASK = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR
+_EVENT = struct.Struct("iIII")  # wd, mask, cookie, name length (then the name, NUL-padded)
+
+
+def available() -> bool:
+    """Whether this system has inotify (Linux)."""
+    return sys.platform.startswith("linux")
+
+
+class Overflow(Exception):
+    """The kernel's event queue overflowed: events were lost, so anything may have changed."""
+
+
+class DirectoryWatch:
+    """An inotify instance watching `dirs` (not recursively). Close it when done (or use `with`)."""
+
+    def __init__(self, dirs: list[str]) -> None:
+        if not available():
+            raise OSError("inotify is only available on Linux")
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
+        if fd < 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"inotify_init1: {os.strerror(err)}")
+        self.fd: int | None = fd
+        self._dirs: dict[int, str] = {}
+        try:
+            for d in dirs:
+                wd = libc.inotify_add_watch(fd, os.fsencode(d), MASK)
+                if wd < 0:
+                    err = ctypes.get_errno()
+                    raise OSError(err, f"inotify_add_watch {d}: {os.strerror(err)}")
+                self._dirs[wd] = d
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> DirectoryWatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def wait(self, timeout_s: float, settle_s: float = 0.003) -> list[str]:
+        """Paths that changed (in event order, may repeat); [] when `timeout_s` passed without any.
+
+        After the first event, events arriving within `settle_s` of the last one are taken too.
+        Raises `Overflow` when the kernel dropped events.
+        """
+        if self.fd is None:
+            raise OSError("the watch is closed")
+        if not select.select([self.fd], [], [], timeout_s)[0]:
+            return []
+        paths = self._read()
+        while select.select([self.fd], [], [], settle_s)[0]:
+            paths += self._read()
+        return paths
+
+    def _read(self) -> list[str]:
+        assert self.fd is not None
+        try:
+            data = os.read(self.fd, 1 << 16)
+        except BlockingIOError:
+            return []
+        out: list[str] = []
+        off = 0
+        while off + _EVENT.size <= len(data):
+            wd, mask, _cookie, length = _EVENT.unpack_from(data, off)
+            name = data[off + _EVENT.size : off + _EVENT.size + length].rstrip(b"\0")
+            off += _EVENT.size + length
+            if mask & IN_Q_OVERFLOW:
+                raise Overflow("inotify queue overflow")
+            base = self._dirs.get(wd)
+            if base is None:
+                continue
+            out.append(os.path.join(base, os.fsdecode(name)) if name else base)
+        return out

@@ -1,0 +1,76 @@
+"""Guarded-file changes are seen the moment the writer closes the file (inotify on the directories), for
+plain writes, an editor's write-and-rename and deletions; without inotify the watcher fails over to polling."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from omni_tui.core import inotify
+from omni_tui.core.workspace import Workspace
+from omni_tui.ui.messages import FileChanged
+from omni_tui.ui.workers import WorkspaceWatcher
+
+pytestmark = pytest.mark.skipif(not inotify.available(), reason="inotify is Linux only")
+
+
+def test_a_closed_write_a_rename_and_a_delete_are_reported(tmp_path: Path) -> None:
+    target = tmp_path / "devenv.nix"
+    target.write_text("{ }\n")
+    with inotify.DirectoryWatch([str(tmp_path)]) as watch:
+        assert watch.wait(0.01) == []
+        with open(target, "w") as fh:
+            fh.write("{ a = 1; }\n")
+        assert str(target) in watch.wait(5)
+        tmp = tmp_path / ".devenv.nix.swp"
+        tmp.write_text("{ b = 2; }\n")
+        os.replace(tmp, target)  # how many editors save
+        assert str(target) in watch.wait(5)
+        target.unlink()
+        assert str(target) in watch.wait(5)
+
+
+def test_a_missing_directory_is_an_oserror_so_the_cockpit_polls(tmp_path: Path) -> None:
+    with pytest.raises(OSError):
+        inotify.DirectoryWatch([str(tmp_path / "missing")])
+
+
+class _App:
+    def __init__(self) -> None:
+        self.posted: list[object] = []
+
+    def post_message(self, message: object) -> bool:
+        self.posted.append(message)
+        return True
+
+
+def test_the_workspace_watcher_posts_the_new_text_once_the_file_is_closed(project: Path) -> None:
+    from omni_tui.core.gate import Gate
+    from omni_tui.core.proposals import ProposalStore
+
+    ws = Workspace.open(project, env={}, cwd=project)
+    app = _App()
+    watcher = WorkspaceWatcher(app, ws, Gate(ws), ProposalStore(ws))  # type: ignore[arg-type]
+    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread.start()
+    try:
+        nix = project / "devenv.nix"
+        marker = "# seen by the watcher"
+        deadline = time.monotonic() + 20
+
+        def seen() -> bool:
+            return any(isinstance(m, FileChanged) and any(marker in (f.current or "") for f in m.files) for m in app.posted)
+
+        # The watch may not be set up yet when the first write lands: write again until it is seen.
+        while not seen():
+            assert time.monotonic() < deadline, "the write was never reported"
+            nix.write_text(nix.read_text() + f"\n{marker}\n")
+            time.sleep(0.2)
+    finally:
+        watcher.stop_event.set()
+        thread.join(5)
+    assert not thread.is_alive()
