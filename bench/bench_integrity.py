@@ -33,8 +33,9 @@ def main(count: int) -> None:
     store = ProposalStore(ws)
     gate = Gate(ws, who="bench")
     for index in range(count):
-        proposal = store.create({"devenv.nix": f"{{ pkgs, ... }}: {{ packages = [ pkgs.p{index} ]; }}\n"},
-                                title=f"p{index}", rationale="r", agent="bench")
+        proposal = store.create(
+            {"devenv.nix": f"{{ pkgs, ... }}: {{ packages = [ pkgs.p{index} ]; }}\n"}, title=f"p{index}", rationale="r", agent="bench"
+        )
         if index % 2:
             gate.reject(proposal.id, "no")
     size = ws.audit.path.stat().st_size
@@ -73,8 +74,10 @@ def main(count: int) -> None:
     print(f"first read of the log (fresh process): {first * 1e3:.1f} ms")
     print(f"forgeries() with a current ledger:     {steady * 1e3:.2f} ms (median of 30)")
     print(f"incremental read of one new entry:     {incremental * 1e3:.2f} ms")
-    print(f"Gate.state(): {with_checks * 1e3:.1f} ms with the checks, {without * 1e3:.1f} ms without "
-          f"(+{(with_checks - without) * 1e3:.1f} ms)")
+    print(
+        f"Gate.state(): {with_checks * 1e3:.1f} ms with the checks, {without * 1e3:.1f} ms without "
+        f"(+{(with_checks - without) * 1e3:.1f} ms)"
+    )
 
 
 def _timed(call) -> float:  # type: ignore[no-untyped-def]
