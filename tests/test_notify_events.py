@@ -105,6 +105,8 @@ def test_tmux_passthrough_doubles_every_escape_inside() -> None:
         ({"TERM": "foot"}, True),
         ({"WT_SESSION": "4f1c"}, True),
         ({"TERM": "tmux-256color", "KITTY_WINDOW_ID": "1"}, True),
+        ({"TERM": "tmux-256color", "TERM_PROGRAM": "tmux", "ITERM_SESSION_ID": "w0t0p0:1"}, True),
+        ({"TERM": "xterm-256color", "LC_TERMINAL": "iTerm2"}, True),  # over ssh from iTerm2
         ({"TERM": "xterm-256color"}, False),
         ({"TERM": "tmux-256color", "TMUX": "x"}, False),
         ({"TERM_PROGRAM": "textual"}, False),  # a browser session (xterm.js)

@@ -42,6 +42,7 @@ ST = ESC + "\\"
 # Terminals that show OSC 9 and/or OSC 777 as desktop notifications (and say who they are).
 _OSC_TERM_PROGRAMS = frozenset({"iTerm.app", "WezTerm", "ghostty"})
 _OSC_TERMS = frozenset({"xterm-kitty", "foot", "foot-extra", "xterm-ghostty", "wezterm"})
+_OSC_HINTS = ("WT_SESSION", "KITTY_WINDOW_ID", "WEZTERM_PANE", "GHOSTTY_RESOURCES_DIR", "ITERM_SESSION_ID")
 
 
 @dataclass(frozen=True)
@@ -136,8 +137,11 @@ def terminal_supports_osc(env: Mapping[str, str]) -> bool:
         return True
     if env.get("TERM") in _OSC_TERMS:
         return True
-    # Windows Terminal, kitty and WezTerm set these in every shell they start.
-    return any(env.get(var) for var in ("WT_SESSION", "KITTY_WINDOW_ID", "WEZTERM_PANE", "GHOSTTY_RESOURCES_DIR"))
+    # iTerm2's LC_TERMINAL also crosses ssh (AcceptEnv LC_*): agents on a remote box still reach it.
+    if env.get("LC_TERMINAL") == "iTerm2":
+        return True
+    # Windows Terminal, kitty, WezTerm, Ghostty and iTerm2 set these in every shell they start.
+    return any(env.get(var) for var in _OSC_HINTS)
 
 
 def osc_enabled(setting: str, env: Mapping[str, str]) -> bool:

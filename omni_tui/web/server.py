@@ -46,7 +46,16 @@ NAME_LIMIT = 40
 FORBIDDEN = "403: forbidden\n"
 # The variables by which a terminal says it shows OSC notifications: the browser session's cockpit runs
 # in xterm.js, which does not, whatever terminal `omni-tui serve` itself was started from.
-_TERMINAL_HINTS = ("TMUX", "TMUX_PANE", "WT_SESSION", "KITTY_WINDOW_ID", "WEZTERM_PANE", "GHOSTTY_RESOURCES_DIR", "TERM_PROGRAM_VERSION")
+_TERMINAL_HINTS = (
+    "TMUX",
+    "TMUX_PANE",
+    "WT_SESSION",
+    "KITTY_WINDOW_ID",
+    "WEZTERM_PANE",
+    "GHOSTTY_RESOURCES_DIR",
+    "ITERM_SESSION_ID",
+    "LC_TERMINAL",
+)
 _SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
