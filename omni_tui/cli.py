@@ -209,13 +209,10 @@ def _wait_and_report(store: ProposalStore, proposal_id: str, timeout: float | No
 
 
 def _describe(decision: Decision) -> str:
-    text = f"{decision.status}"
-    if decision.reason:
-        text += f": {decision.reason}"
-    if decision.exit_code is not None:
-        text += f" (exit {decision.exit_code}"
-        text += f", log {decision.log_path})" if decision.log_path else ")"
-    return text
+    """`--wait`'s line: the shared decision line (`core.decision_line`), then the rebuild's log."""
+    from omni_tui.core.decision_line import decision_line
+
+    return decision_line(decision) + (f" — log {decision.log_path}" if decision.log_path else "")
 
 
 def _register_wait(sub: argparse._SubParsersAction) -> None:

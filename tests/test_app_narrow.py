@@ -116,7 +116,7 @@ async def test_a_proposals_title_why_validation_and_decision_are_in_view(project
         await wait_for(pilot, lambda: "rejected by " in screen_text(app), what="the decision line")
         text = screen_text(app)
         decision = next(line for line in text.splitlines() if "rejected by " in line)
-        assert "reason: not now" in decision
+        assert ": not now" in decision  # the shared decision line: "rejected by <who>: not now"
         assert "Why: faster search" in text
         # the diff still has rows on screen below the header lines
         assert "hunk 1 of 1" in text

@@ -98,7 +98,7 @@ def _propose_and_wait(project: Path, *extra: str) -> tuple[subprocess.Popen, str
     [
         ("approve", 0, "applied"),
         ("reject", 10, "rejected"),
-        ("fail", 11, "rolled_back"),
+        ("fail", 11, "rebuild failed"),  # the shared decision line: "rebuild failed (exit 1, …) — rolled back automatically"
         ("stale", 12, "stale"),
         ("withdraw", 13, "withdrawn"),
     ],
@@ -221,7 +221,7 @@ def _bad_input_cases(project: Path) -> dict[str, tuple[list[str], bytes | None, 
     bad_patch.write_text("--- a/devenv.nix\n+++ b/devenv.nix\n@@ -1,1 +1,1 @@\n-this line is not there\n+x\n")
     base = ["--title", "t", "--why", "w"]
     return {
-        "dotdot": (["propose", "../x", "--new-content", good, *base], None, "../x: path leaves the project root"),
+        "dotdot": (["propose", "../x", "--new-content", good, *base], None, "../x: outside the project root"),
         "absolute": (["propose", "/etc/x", "--new-content", good, *base], None, "/etc/x: outside the project root"),
         "symlink": (["propose", "linked/devenv.nix", "--new-content", good, *base], None, "path goes through a symlink"),
         "not-utf8": (["propose", "devenv.nix", "--new-content", str(latin1), *base], None, "not valid UTF-8 (byte 0xe9"),

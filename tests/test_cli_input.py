@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from conftest import SAMPLE_DEVENV_NIX
+
 from omni_tui.cli import build_parser
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.core.workspace import Workspace
@@ -22,8 +23,9 @@ WAIT = 60
 def omni(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DEVENV_", "PC_", "OMNI_TUI_SANDBOX"))}
     env["PYTHONPATH"] = str(REPO)
-    return subprocess.run([sys.executable, "-m", "omni_tui", *args], cwd=cwd, env=env, input=stdin, capture_output=True,
-                          text=True, timeout=WAIT, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "omni_tui", *args], cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=WAIT, check=False
+    )
 
 
 NEW = SAMPLE_DEVENV_NIX.replace("pkgs.jq", "pkgs.jq pkgs.ripgrep")
@@ -39,8 +41,19 @@ def test_propose_takes_paths_relative_to_the_current_directory_like_git(project:
     assert proposal.paths == ["devenv.nix"] and proposal.changes[0].new_content == NEW
     # The root-relative form agents are told to use still works from anywhere inside (and with -C from outside).
     assert omni("propose", "devenv.nix", "--new-content", "new.nix", "--title", "t", "--why", "w", cwd=deep).returncode == 0
-    outside = omni("-C", str(project), "propose", "devenv.nix", "--new-content", str(deep / "new.nix"), "--title", "t",
-                   "--why", "w", cwd=project.parent)
+    outside = omni(
+        "-C",
+        str(project),
+        "propose",
+        "devenv.nix",
+        "--new-content",
+        str(deep / "new.nix"),
+        "--title",
+        "t",
+        "--why",
+        "w",
+        cwd=project.parent,
+    )
     assert outside.returncode == 0, outside.stderr
 
 
@@ -107,8 +120,9 @@ def test_an_invalid_key_name_is_refused_naming_the_key(project: Path) -> None:
     (project / "omni-tui.toml").write_text('[keys]\napprove = "ctrl+shift+alt+y+z"\n')
     done = omni("-C", str(project), cwd=project)
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == ("omni-tui: [keys] approve: 'ctrl+shift+alt+y+z' is not a key: 'y' is not a modifier "
-                           "(ctrl, shift, alt, meta, super, hyper)\n")
+    assert done.stderr == (
+        "omni-tui: [keys] approve: 'ctrl+shift+alt+y+z' is not a key: 'y' is not a modifier (ctrl, shift, alt, meta, super, hyper)\n"
+    )
 
 
 def test_key_names_textual_can_send_are_accepted_and_others_named() -> None:
@@ -120,7 +134,11 @@ def test_key_names_textual_can_send_are_accepted_and_others_named() -> None:
     assert keymap_from_config({"approve": "ctrl+F12"}) == {"approve": "ctrl+f12"}
     assert keymap_from_config({"approve": "alt+up,ctrl+space"}) == {"approve": "alt+up,ctrl+space"}
     assert keymap_from_config({"approve": "exclamation_mark"}) == {"approve": "exclamation_mark"}
-    for written, problem in (("ctrl+ctrl+a", "a modifier is named twice"), ("ctrl+", "nothing after the last '+'"),
-                             ("frobnicate", "unknown key name 'frobnicate'"), ("cmd+a", "'cmd' is not a modifier")):
+    for written, problem in (
+        ("ctrl+ctrl+a", "a modifier is named twice"),
+        ("ctrl+", "nothing after the last '+'"),
+        ("frobnicate", "unknown key name 'frobnicate'"),
+        ("cmd+a", "'cmd' is not a modifier"),
+    ):
         with pytest.raises(ConfigError, match=re.escape(f"[keys] approve: {written!r} is not a key: {problem}")):
             keymap_from_config({"approve": written})

@@ -16,12 +16,13 @@ def _entry(**decision) -> SimpleNamespace:
 
 def test_a_failed_rebuild_names_its_exit_code_once() -> None:
     note = decision_note(_entry(status="rolled_back", reason="rebuild failed: exit 1", exit_code=1, duration_s=0.2))
-    assert note == "rolled back by alice · reason: rebuild failed: exit 1 · 0.2 s"
+    assert note == "rebuild failed (exit 1, 0.2 s) — rolled back automatically"
+    assert note.count("exit 1") == 1 and note.count("failed") == 1
 
 
 def test_an_exit_code_the_reason_does_not_mention_is_shown() -> None:
     note = decision_note(_entry(status="applied", exit_code=0, duration_s=8.43))
-    assert note == "applied by alice · exit 0 · 8.4 s"
+    assert note == "applied by alice (exit 0, 8.4 s)"
 
 
 def test_a_pending_proposal_has_no_note() -> None:

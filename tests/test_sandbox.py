@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import SAMPLE_DEVENV_NIX
+
 from omni_tui.core import sandbox
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.core.workspace import Workspace
@@ -53,7 +53,9 @@ def _python_for(uid: int) -> tuple[str, str]:
     if uid == os.getuid() or all(os.stat(folder).st_mode & 0o001 for folder in here.parents):
         return sys.executable, str(REPO)
     system = shutil.which("python3", path="/usr/bin:/bin")
-    version = subprocess.run([system or "false", "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True, check=False)
+    version = subprocess.run(
+        [system or "false", "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True, check=False
+    )
     if system is None or version.stdout.strip() != str(tuple(sys.version_info[:2])):
         pytest.skip(f"{here} is not reachable by other users and there is no system python{sys.version_info[0]}.{sys.version_info[1]}")
     return system, f"{REPO}:{site}"
@@ -82,15 +84,28 @@ class Runner:
         return path
 
     def omni(self, *args: str, timeout: float = WAIT, check_rc: int | None = None) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([*self.prefix, self.python, "-m", "omni_tui", *args], cwd=self.project, env=self.env,
-                              capture_output=True, text=True, timeout=timeout, check=False)
+        done = subprocess.run(
+            [*self.prefix, self.python, "-m", "omni_tui", *args],
+            cwd=self.project,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         if check_rc is not None:
             assert done.returncode == check_rc, (done.returncode, done.stdout, done.stderr)
         return done
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([*self.prefix, self.python, "-m", "omni_tui", *args], cwd=self.project, env=self.env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [*self.prefix, self.python, "-m", "omni_tui", *args],
+            cwd=self.project,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def attack(self, attempts: dict[str, str]) -> dict[str, str]:
         done = self.omni("run", "--", self.python, "-c", PROBE, json.dumps(attempts), check_rc=0)
@@ -136,21 +151,29 @@ def runner(request: pytest.FixtureRequest, need_bwrap: None) -> Iterator[Runner]
 
 
 def test_guarded_file_cannot_be_written_truncated_renamed_over_deleted_chmoded_or_swapped(runner: Runner) -> None:
-    results = runner.attack({
-        "write": "write('devenv.nix')",
-        "append": "write('devenv.nix', 'x', 'a')",
-        "truncate": "os.truncate('devenv.nix', 0)",
-        "rename_over": "write('src/evil.nix'); os.rename('src/evil.nix', 'devenv.nix')",
-        "delete": "os.unlink('devenv.nix')",
-        "chmod": "os.chmod('devenv.nix', 0o777)",
-        "symlink_swap": "os.symlink('src/evil.nix', 'devenv.tmp'); os.rename('devenv.tmp', 'devenv.nix')",
-        "hardlink_over": "os.link('README.md', 'devenv.nix')",
-    })
+    results = runner.attack(
+        {
+            "write": "write('devenv.nix')",
+            "append": "write('devenv.nix', 'x', 'a')",
+            "truncate": "os.truncate('devenv.nix', 0)",
+            "rename_over": "write('src/evil.nix'); os.rename('src/evil.nix', 'devenv.nix')",
+            "delete": "os.unlink('devenv.nix')",
+            "chmod": "os.chmod('devenv.nix', 0o777)",
+            "symlink_swap": "os.symlink('src/evil.nix', 'devenv.tmp'); os.rename('devenv.tmp', 'devenv.nix')",
+            "hardlink_over": "os.link('README.md', 'devenv.nix')",
+        }
+    )
     # The project folder is sealed (devenv.local.nix does not exist yet): renames and deletes there fail with
     # EROFS, and a rename from a subfolder crosses mounts (EXDEV). Each fails with the system's own error.
     assert results == {
-        "write": "EROFS", "append": "EROFS", "truncate": "EROFS", "rename_over": "EXDEV", "delete": "EROFS",
-        "chmod": "EROFS", "symlink_swap": "EROFS", "hardlink_over": "EEXIST",
+        "write": "EROFS",
+        "append": "EROFS",
+        "truncate": "EROFS",
+        "rename_over": "EXDEV",
+        "delete": "EROFS",
+        "chmod": "EROFS",
+        "symlink_swap": "EROFS",
+        "hardlink_over": "EEXIST",
     }
     assert (runner.project / "devenv.nix").read_text() == SAMPLE_DEVENV_NIX
     assert not (runner.project / "devenv.nix").is_symlink()
@@ -160,38 +183,54 @@ def test_with_every_guarded_file_present_the_project_folder_stays_writable_and_m
     for rel in ("devenv.local.nix", ".envrc", "omni-tui.toml", "devenv.yaml"):
         runner.write(rel, "{ }\n" if rel.endswith(".nix") else "\n")
     runner.omni("status", "--no-nix", check_rc=0)
-    results = runner.attack({
-        "new_file_at_root": "write('notes.txt', 'hi\\n')",
-        "rename_at_root": "os.rename('notes.txt', 'notes.md')",
-        "write": "write('devenv.nix')",
-        "rename_over": "write('evil.nix'); os.rename('evil.nix', 'devenv.nix')",
-        "delete": "os.unlink('devenv.local.nix')",
-        "symlink_swap": "os.symlink('evil.nix', 'devenv.tmp'); os.rename('devenv.tmp', '.envrc')",
-        "chmod": "os.chmod('omni-tui.toml', 0o777)",
-        "rename_project": "os.rename(os.getcwd(), os.getcwd() + '-moved')",
-    })
+    results = runner.attack(
+        {
+            "new_file_at_root": "write('notes.txt', 'hi\\n')",
+            "rename_at_root": "os.rename('notes.txt', 'notes.md')",
+            "write": "write('devenv.nix')",
+            "rename_over": "write('evil.nix'); os.rename('evil.nix', 'devenv.nix')",
+            "delete": "os.unlink('devenv.local.nix')",
+            "symlink_swap": "os.symlink('evil.nix', 'devenv.tmp'); os.rename('devenv.tmp', '.envrc')",
+            "chmod": "os.chmod('omni-tui.toml', 0o777)",
+            "rename_project": "os.rename(os.getcwd(), os.getcwd() + '-moved')",
+        }
+    )
     assert results == {
-        "new_file_at_root": "ok", "rename_at_root": "ok", "write": "EROFS", "rename_over": "EBUSY", "delete": "EBUSY",
-        "symlink_swap": "EBUSY", "chmod": "EROFS", "rename_project": "EBUSY",
+        "new_file_at_root": "ok",
+        "rename_at_root": "ok",
+        "write": "EROFS",
+        "rename_over": "EBUSY",
+        "delete": "EBUSY",
+        "symlink_swap": "EBUSY",
+        "chmod": "EROFS",
+        "rename_project": "EBUSY",
     }
     assert (runner.project / "notes.md").read_text() == "hi\n"
     assert (runner.project / "devenv.nix").read_text() == SAMPLE_DEVENV_NIX
 
 
 def test_absent_guarded_file_cannot_be_created_while_the_rest_stays_writable(runner: Runner) -> None:
-    results = runner.attack({
-        "create_local": "write('devenv.local.nix')",
-        "create_envrc": "write('.envrc')",
-        "mkdir_local": "os.mkdir('devenv.local.nix')",
-        "symlink_local": "os.symlink('/etc/passwd', 'devenv.local.nix')",
-        "config": "write('omni-tui.toml', '[guard]\\nfiles = []\\n')",
-        "readme": "write('README.md', 'edited\\n')",
-        "subfolder_new_file": "write('src/new.py', 'print(1)\\n')",
-        "subfolder_mkdir": "os.makedirs('src/pkg/deep')",
-    })
+    results = runner.attack(
+        {
+            "create_local": "write('devenv.local.nix')",
+            "create_envrc": "write('.envrc')",
+            "mkdir_local": "os.mkdir('devenv.local.nix')",
+            "symlink_local": "os.symlink('/etc/passwd', 'devenv.local.nix')",
+            "config": "write('omni-tui.toml', '[guard]\\nfiles = []\\n')",
+            "readme": "write('README.md', 'edited\\n')",
+            "subfolder_new_file": "write('src/new.py', 'print(1)\\n')",
+            "subfolder_mkdir": "os.makedirs('src/pkg/deep')",
+        }
+    )
     assert results == {
-        "create_local": "EROFS", "create_envrc": "EROFS", "mkdir_local": "EROFS", "symlink_local": "EROFS",
-        "config": "EROFS", "readme": "ok", "subfolder_new_file": "ok", "subfolder_mkdir": "ok",
+        "create_local": "EROFS",
+        "create_envrc": "EROFS",
+        "mkdir_local": "EROFS",
+        "symlink_local": "EROFS",
+        "config": "EROFS",
+        "readme": "ok",
+        "subfolder_new_file": "ok",
+        "subfolder_mkdir": "ok",
     }
     for name in ("devenv.local.nix", ".envrc", "omni-tui.toml"):
         assert not os.path.lexists(runner.project / name), name  # nothing left behind as a mount point either
@@ -202,22 +241,31 @@ def test_absent_guarded_file_cannot_be_created_while_the_rest_stays_writable(run
 def test_state_audit_and_decisions_are_read_only_but_proposals_are_writable(runner: Runner) -> None:
     state = ".devenv/omni"
     forged_decision = json.dumps({"schema": "omni-tui/decision@1", "proposal_id": "x", "status": "applied"})
-    results = runner.attack({
-        "forge_decision": f"write('{state}/decisions/20260101T000000Z-abcdef.json', {forged_decision!r})",
-        "forge_baseline": f"write('{state}/baseline/devenv.nix')",
-        "edit_audit": f"write('{state}/audit.jsonl', '', 'a')",
-        "truncate_audit": f"os.truncate('{state}/audit.jsonl', 0)",
-        "delete_audit": f"os.unlink('{state}/audit.jsonl')",
-        "swap_state": f"os.rename('{state}', '.devenv/old')",
-        "swap_devenv_dir": "os.rename('.devenv', 'devenv-old')",
-        "external_head": "write(os.environ['XDG_STATE_HOME'] + '/omni-tui/forged')",
-        "fake_sandbox_entry": f"write('{state}/sandbox-1.json')",
-        "proposal_file": f"write('{state}/proposals/scratch.tmp', 'x')",
-    })
+    results = runner.attack(
+        {
+            "forge_decision": f"write('{state}/decisions/20260101T000000Z-abcdef.json', {forged_decision!r})",
+            "forge_baseline": f"write('{state}/baseline/devenv.nix')",
+            "edit_audit": f"write('{state}/audit.jsonl', '', 'a')",
+            "truncate_audit": f"os.truncate('{state}/audit.jsonl', 0)",
+            "delete_audit": f"os.unlink('{state}/audit.jsonl')",
+            "swap_state": f"os.rename('{state}', '.devenv/old')",
+            "swap_devenv_dir": "os.rename('.devenv', 'devenv-old')",
+            "external_head": "write(os.environ['XDG_STATE_HOME'] + '/omni-tui/forged')",
+            "fake_sandbox_entry": f"write('{state}/sandbox-1.json')",
+            "proposal_file": f"write('{state}/proposals/scratch.tmp', 'x')",
+        }
+    )
     assert results == {
-        "forge_decision": "EROFS", "forge_baseline": "EROFS", "edit_audit": "EROFS", "truncate_audit": "EROFS",
-        "delete_audit": "EROFS", "swap_state": "EBUSY", "swap_devenv_dir": "EROFS", "external_head": "EROFS",
-        "fake_sandbox_entry": "EROFS", "proposal_file": "ok",
+        "forge_decision": "EROFS",
+        "forge_baseline": "EROFS",
+        "edit_audit": "EROFS",
+        "truncate_audit": "EROFS",
+        "delete_audit": "EROFS",
+        "swap_state": "EBUSY",
+        "swap_devenv_dir": "EROFS",
+        "external_head": "EROFS",
+        "fake_sandbox_entry": "EROFS",
+        "proposal_file": "ok",
     }
     assert runner.omni("audit", "--verify").returncode == 0
 
@@ -226,13 +274,15 @@ def test_agents_own_settings_are_read_only_and_cannot_be_added(runner: Runner) -
     claude = runner.project / ".claude"
     for rel in (".claude/settings.json", ".mcp.json", ".codex/hooks.json"):
         runner.write(rel, "{}\n")
-    results = runner.attack({
-        "claude_settings": "write('.claude/settings.json')",
-        "claude_local": "write('.claude/settings.local.json')",
-        "mcp": "write('.mcp.json')",
-        "codex_hooks": "write('.codex/hooks.json')",
-        "codex_new": "write('.codex/config.toml')",
-    })
+    results = runner.attack(
+        {
+            "claude_settings": "write('.claude/settings.json')",
+            "claude_local": "write('.claude/settings.local.json')",
+            "mcp": "write('.mcp.json')",
+            "codex_hooks": "write('.codex/hooks.json')",
+            "codex_new": "write('.codex/config.toml')",
+        }
+    )
     assert set(results.values()) == {"EROFS"}, results
     assert not (claude / "settings.local.json").exists()
 
@@ -240,10 +290,32 @@ def test_agents_own_settings_are_read_only_and_cannot_be_added(runner: Runner) -
 def test_propose_wait_from_inside_gets_the_decision_made_outside_and_is_audited(runner: Runner) -> None:
     new = SAMPLE_DEVENV_NIX.replace("pkgs.jq", "pkgs.jq pkgs.ripgrep")
     runner.write("src/new.nix", new)
-    agent = runner.popen("run", "--", runner.python, "-m", "omni_tui", "propose", "devenv.nix", "--new-content",
-                         "src/new.nix", "--title", "Add ripgrep", "--why", "search", "--wait", "--timeout", str(WAIT))
-    decider = subprocess.run([*runner.prefix, runner.python, str(DECIDER), str(runner.project), "approve"],
-                             env=runner.env, capture_output=True, text=True, timeout=WAIT, check=False)
+    agent = runner.popen(
+        "run",
+        "--",
+        runner.python,
+        "-m",
+        "omni_tui",
+        "propose",
+        "devenv.nix",
+        "--new-content",
+        "src/new.nix",
+        "--title",
+        "Add ripgrep",
+        "--why",
+        "search",
+        "--wait",
+        "--timeout",
+        str(WAIT),
+    )
+    decider = subprocess.run(
+        [*runner.prefix, runner.python, str(DECIDER), str(runner.project), "approve"],
+        env=runner.env,
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        check=False,
+    )
     out, err = agent.communicate(timeout=WAIT)
     assert decider.returncode == 0, decider.stderr
     assert agent.returncode == 0, (out, err)
@@ -281,8 +353,14 @@ def test_exit_code_passes_through(runner: Runner) -> None:
 def _run_with_path(project: Path, path: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DEVENV_", "OMNI_TUI_SANDBOX"))}
     env.update(PYTHONPATH=str(REPO), PATH=path)
-    return subprocess.run([sys.executable, "-m", "omni_tui", "run", "-C", str(project), "--", "true"], env=env,
-                          capture_output=True, text=True, timeout=WAIT, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "omni_tui", "run", "-C", str(project), "--", "true"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        check=False,
+    )
 
 
 def test_missing_bubblewrap_is_one_line_and_exit_2(project: Path, tmp_path: Path) -> None:
@@ -308,8 +386,14 @@ def test_user_namespaces_disabled_is_one_line_with_bubblewraps_reason_and_exit_2
 
 
 def test_nothing_to_run_is_one_line_and_exit_2(project: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "omni_tui", "run", "-C", str(project)], capture_output=True, text=True,
-                          timeout=WAIT, check=False, env={**os.environ, "PYTHONPATH": str(REPO)})
+    done = subprocess.run(
+        [sys.executable, "-m", "omni_tui", "run", "-C", str(project)],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert (done.returncode, done.stderr) == (2, "omni-tui: run: give the command to run, e.g. `omni-tui run -- claude`\n")
 
 
@@ -323,6 +407,7 @@ def test_header_detail_says_how_many_agents_are_sandboxed() -> None:
 
 async def test_cockpit_header_shows_how_many_agents_are_sandboxed(project: Path, need_bwrap: None) -> None:
     from app_harness import SIZE, open_workspace, screen_text, wait_for
+
     from omni_tui.core.gate import Gate
     from omni_tui.ui.app import CockpitApp
 
@@ -332,8 +417,13 @@ async def test_cockpit_header_shows_how_many_agents_are_sandboxed(project: Path,
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the cockpit")
         assert "sandboxed" not in screen_text(app)
-        agent = subprocess.Popen([sys.executable, "-m", "omni_tui", "run", "--", sys.executable, "-c",
-                                  "import sys; sys.stdin.read()"], cwd=project, env=env, stdin=subprocess.PIPE, text=True)
+        agent = subprocess.Popen(
+            [sys.executable, "-m", "omni_tui", "run", "--", sys.executable, "-c", "import sys; sys.stdin.read()"],
+            cwd=project,
+            env=env,
+            stdin=subprocess.PIPE,
+            text=True,
+        )
         try:
             await wait_for(pilot, lambda: "1 agent sandboxed" in screen_text(app), timeout=WAIT, what="the sandbox counted")
             assert Gate(ws).state().sandboxed == 1

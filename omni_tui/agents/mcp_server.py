@@ -119,16 +119,16 @@ class _OmniMCPServer(MCPServer):
                 from omni_tui.core.terminal import inert
 
                 listed = ", ".join(repr(inert(key)[:40]) for key in unknown[:5])
-                raise ToolError(f"{name}: unknown argument{'s' if len(unknown) > 1 else ''} {listed} (accepted: {', '.join(known) or 'none'})")
+                raise ToolError(
+                    f"{name}: unknown argument{'s' if len(unknown) > 1 else ''} {listed} (accepted: {', '.join(known) or 'none'})"
+                )
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as err:
             cause = err.__cause__
             if not isinstance(cause, ValidationError):
                 raise
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in e['loc']) or 'arguments'}: {e['msg']}" for e in cause.errors()
-            )
+            problems = "; ".join(f"{'.'.join(str(part) for part in e['loc']) or 'arguments'}: {e['msg']}" for e in cause.errors())
             raise ToolError(f"{name}: invalid arguments: {problems}") from cause
 
 
@@ -194,7 +194,8 @@ class OmniTools:
             return {
                 "id": proposal_id,
                 "status": status,
-                "message": pending_message(proposal_id, paths, wait_s) + card_note(card) if status == "pending"
+                "message": pending_message(proposal_id, paths, wait_s) + card_note(card)
+                if status == "pending"
                 else f"omni-tui: proposal {proposal_id} is {status}; call proposal_status again for the result.",
                 # What the person sees before deciding (docs/protocol.md, schema omni-tui/card@1; values masked).
                 "card": card.to_json() if card is not None else None,
@@ -359,8 +360,11 @@ def build_server(ws: Workspace, env: Mapping[str, str] | None = None, link: Link
             return result
         except anyio.get_cancelled_exc_class():
             # The answer can no longer reach the agent: take the proposal out of the person's queue.
-            why = ("the MCP client disconnected before a decision" if link.disconnected
-                   else "the agent cancelled its MCP request before a decision")
+            why = (
+                "the MCP client disconnected before a decision"
+                if link.disconnected
+                else "the agent cancelled its MCP request before a decision"
+            )
             with anyio.CancelScope(shield=True):
                 for proposal_id in created:
                     await _in_thread(tools.abandon, proposal_id, why)

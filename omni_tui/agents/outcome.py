@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from omni_tui.core.decision_line import decision_line, hunks_text
 from omni_tui.core.proposals import Decision
 
 LAST_LINES_SHOWN = 8
@@ -83,13 +84,13 @@ def explain(decision: Decision, paths: str) -> str:
 
 
 def _what_was_applied(decision: Decision, paths: str) -> str:
-    partial = [f.path for f in decision.files if f.applied == "hunks"]
+    partial = [hunks_text(f) or f.path for f in decision.files if f.applied == "hunks"]
     edited = [f.path for f in decision.files if f.applied == "edited"]
     if not partial and not edited:
         return f"re-read {paths} if you need its content."
     parts = []
     if partial:
-        parts.append(f"only some hunks of {', '.join(partial)}")
+        parts.append(f"only {', '.join(partial)}")
     if edited:
         parts.append(f"an edited version of {', '.join(edited)}")
     return f"the person approved {' and '.join(parts)}, so re-read {paths} to see exactly what was applied."
@@ -120,6 +121,7 @@ def decision_summary(decision: Decision, paths: str) -> dict[str, Any]:
         "duration_s": decision.duration_s,
         "log_path": decision.log_path,
         "last_lines": list(decision.last_lines or ()),
+        "summary": decision_line(decision),  # the one line the cockpit and `omni-tui wait` show too
         "message": explain(decision, paths),
     }
 

@@ -12,8 +12,8 @@ import os
 import signal
 import subprocess
 import threading
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from omni_tui.core import sandbox
 from omni_tui.core.errors import OmniError

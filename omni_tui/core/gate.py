@@ -55,7 +55,7 @@ from omni_tui.core.safefs import (
     sha256_bytes,
     write_backup,
 )
-from omni_tui.core.textdiff import apply_hunks
+from omni_tui.core.textdiff import diff_texts
 from omni_tui.core.validate import Validation, cache_for, combine, stale_issues, validate_contents
 from omni_tui.core.workspace import Workspace, config_from_bytes, default_who
 
@@ -590,16 +590,18 @@ class Gate:
         files: list[AppliedFile] = []
         for change in proposal.changes:
             before = current[change.path]
+            total: int | None = None
             if edited and change.path in edited:
                 text, mode, chosen = edited[change.path], "edited", None
             elif hunks is not None and change.path in hunks:
                 old_text = _decode(change.path, before)
                 chosen = tuple(sorted(hunks[change.path]))
-                text, mode = apply_hunks(old_text, change.new_content, set(chosen)), "hunks"
+                diff = diff_texts(old_text, change.new_content)
+                text, mode, total = diff.apply(set(chosen)), "hunks", len(diff.hunks)
             else:
                 text, mode, chosen = change.new_content, "proposed", None
             contents[change.path] = text
-            files.append(AppliedFile(change.path, sha256_bytes(before), sha256_bytes(_text_bytes(text)), mode, chosen))
+            files.append(AppliedFile(change.path, sha256_bytes(before), sha256_bytes(_text_bytes(text)), mode, chosen, total))
         if all(_text_bytes(contents[f.path]) == current[f.path] for f in files):  # e.g. no hunk selected
             raise GateError(f"nothing to apply: the selection leaves {', '.join(contents)} unchanged")
         return contents, files

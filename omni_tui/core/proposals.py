@@ -115,16 +115,20 @@ class AppliedFile:
     sha256_before: str | None
     sha256_after: str | None
     applied: str = "proposed"  # "proposed" (as proposed), "hunks" (a subset of hunks), "edited" (edited by the person)
-    hunks: tuple[int, ...] | None = None
+    hunks: tuple[int, ...] | None = None  # 0-based here; numbered from 1 in the JSON, as the cockpit shows them
+    hunks_total: int | None = None  # how many hunks the diff had (for "hunks 1, 3 of 4")
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "path": self.path,
             "sha256_before": self.sha256_before,
             "sha256_after": self.sha256_after,
             "applied": self.applied,
-            "hunks": list(self.hunks) if self.hunks is not None else None,
+            "hunks": [index + 1 for index in self.hunks] if self.hunks is not None else None,
         }
+        if self.hunks is not None and self.hunks_total is not None:
+            doc["hunks_total"] = self.hunks_total
+        return doc
 
 
 @dataclass(frozen=True)
@@ -290,9 +294,17 @@ def parse_decision(doc: Any) -> Decision:
         raise ProposalError(f"unknown decision status {status!r}")
     files = []
     for raw in _require(doc, "files", list, "a list"):
-        _check_fields(raw, ("path", "sha256_before", "sha256_after", "applied", "hunks"), "a decision file")
+        _check_fields(raw, ("path", "sha256_before", "sha256_after", "applied", "hunks", "hunks_total"), "a decision file")
         hunks = raw.get("hunks")
-        files.append(AppliedFile(raw["path"], raw.get("sha256_before"), raw.get("sha256_after"), raw.get("applied", "proposed"), tuple(hunks) if hunks is not None else None))
+        total = raw.get("hunks_total")
+        if hunks is not None and (not isinstance(hunks, list) or not all(type(i) is int for i in hunks)):
+            raise ProposalError("`hunks` in a decision file must be a list of hunk numbers")
+        if total is not None and type(total) is not int:
+            raise ProposalError("`hunks_total` in a decision file must be a number")
+        if hunks is not None and total is not None:  # numbered from 1 (files written before hunks_total: from 0)
+            hunks = [index - 1 for index in hunks]
+        files.append(AppliedFile(raw["path"], raw.get("sha256_before"), raw.get("sha256_after"), raw.get("applied", "proposed"),
+                                 tuple(hunks) if hunks is not None else None, total if isinstance(total, int) else None))
     duration = _require(doc, "duration_s", (int, float), "a number", nullable=True)
     return Decision(
         proposal_id=check_id(_require(doc, "proposal_id", str, "a string")),

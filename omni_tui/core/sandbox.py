@@ -31,9 +31,10 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from omni_tui.core.errors import OmniError
 from omni_tui.core.safefs import atomic_write
@@ -176,7 +177,11 @@ def check_bwrap(bwrap: str) -> None:
     try:
         probe = subprocess.run(
             [bwrap, "--bind", "/", "/", "--dev-bind", "/dev", "/dev", "--", "true"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30, check=False,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=30,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SandboxError(f"bubblewrap cannot run: {exc}") from None
@@ -207,7 +212,7 @@ def _start_time(pid: int) -> str | None:
         data = Path(f"/proc/{pid}/stat").read_bytes()
     except OSError:
         return None
-    fields = data[data.rfind(b")") + 2:].split()
+    fields = data[data.rfind(b")") + 2 :].split()
     return fields[19].decode() if len(fields) > 19 else None
 
 

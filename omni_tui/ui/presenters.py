@@ -16,7 +16,7 @@ from omni_tui.core.safefs import sha256_text
 from omni_tui.core.textdiff import diff_texts
 from omni_tui.core.validate import DELETION_NOTE
 from omni_tui.ui.widgets.proposal_detail import Check, DetailFile, ProposalView
-from omni_tui.ui.widgets.proposal_queue import QueueRow, state_label
+from omni_tui.ui.widgets.proposal_queue import QueueRow
 
 if TYPE_CHECKING:
     from omni_tui.ui.screens.summaries import ApprovalCheck, FileSummary
@@ -185,20 +185,13 @@ def _entry_row(entry: Any, validations: Mapping[str, tuple[Any, str | None]], no
 
 
 def decision_note(entry: Any) -> str:
-    """One line about what happened to a decided proposal."""
+    """One line about what happened to a decided proposal (`core.decision_line`, shared with the CLI and agents)."""
+    from omni_tui.core.decision_line import decision_line
+
     decision = entry.decision
     if decision is None:
         return ""
-    # A decision made in a browser session of `omni-tui serve` says so (a pair sees who decided where).
-    where = " (web)" if getattr(decision, "via", "terminal") == "web" else ""
-    parts = [f"{state_label(decision.status)} by {decision.who}{where}"]
-    if decision.reason:
-        parts.append(f"reason: {decision.reason}")
-    if decision.exit_code is not None and f"exit {decision.exit_code}" not in (decision.reason or ""):
-        parts.append(f"exit {decision.exit_code}")
-    if decision.duration_s is not None:
-        parts.append(f"{decision.duration_s:.1f} s")
-    return " · ".join(parts)
+    return decision_line(decision)  # says "(web)" for a decision made in a browser session of `omni-tui serve`
 
 
 # Proposals the gate wrote (`HISTORY_STATUSES`) show the change applied (from the backups), not today's file.

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from omni_tui.core.decision_line import decision_line
 from omni_tui.core.gate import Holder
 from omni_tui.core.review import Panel as PanelId
 from omni_tui.core.terminal import inert
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 FINAL_LABELS = {
     "applied": "applied and built",
     "failed": "rebuild FAILED — press b to roll back",
-    "rolled_back": "rebuild failed — rolled back",
+    "rolled_back": "rolled back",
     "stale": "stale: the file changed since the proposal; nothing applied",
     "rejected": "rejected",
 }
@@ -117,15 +118,11 @@ class RebuildFlow:
             self._panel_subtitle("not applied")
         else:
             label = FINAL_LABELS.get(decision.status, decision.status)
-            figures = []
-            if decision.exit_code is not None:
-                figures.append(f"exit {decision.exit_code}")
-            if decision.duration_s is not None:
-                figures.append(f"{decision.duration_s:.1f} s")
             mark = "✓" if decision.status == "applied" else "✗"
-            text = f"{mark} {label}" + (f" ({', '.join(figures)})" if figures else "")
-            if decision.reason and decision.status != "applied":
-                text += f" — {decision.reason}"
+            # The one decision line the CLI and agents read too (core.decision_line); agent text made inert.
+            text = f"{mark} {inert(decision_line(decision))}"
+            if decision.status == "failed":
+                text += " — press b to roll back"
             lines = [text]
             if decision.log_path:
                 lines.append(f"full log: {presenters.project_path(app.ws.root, decision.log_path)}")
