@@ -638,3 +638,14 @@ def _parser_with(func: object) -> Any:
     hook = parser.add_subparsers(dest="command").add_parser("hook").add_subparsers(dest="agent")
     hook.add_parser("claude-code").set_defaults(func=func)
     return parser
+
+
+def test_a_write_to_a_hard_link_of_devenv_nix_is_gated_as_devenv_nix(project: Path, ws: Workspace) -> None:
+    os.link(project / "devenv.nix", project / "hard.nix")
+    write = {"file_path": str(project / "hard.nix"), "content": SAMPLE_DEVENV_NIX.replace("hello", "hi")}
+    code, out, _ = run_hook(payload(project, "Write", write), "--timeout", "0.2")
+    assert code == 0 and hook_output(out)["permissionDecision"] == "deny"
+    assert [e.proposal.paths for e in ProposalStore(ws).entries()] == [["devenv.nix"]]
+    code, out, _ = run_hook(payload(project, "Bash", {"command": "echo '# x' >> hard.nix"}))
+    assert "this command writes devenv.nix (>> redirection)" in hook_output(out)["permissionDecisionReason"]
+    assert (project / "devenv.nix").read_text() == SAMPLE_DEVENV_NIX

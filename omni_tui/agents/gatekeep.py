@@ -242,13 +242,21 @@ def _check(root: Path, lexical: Path, resolved: Path, raw: str, ctx: Context) ->
         raise StateRefused(f"omni-tui: {raw} is inside omni-tui's state directory {ws.paths.state}; agents never write there")
     for rel in ws.guarded():
         guarded = ws.root / rel
-        if lexical == guarded or resolved == guarded or resolved == _safe_resolve(guarded):
+        if lexical == guarded or resolved == guarded or resolved == _safe_resolve(guarded) or _same_file(resolved, guarded):
             try:
                 ws.resolve(rel)
             except PathError as err:  # e.g. devenv.nix replaced by a symlink: never let it through
                 raise Refused(f"omni-tui: {ctx.tool} of a guarded file refused: {err}") from None
             return Target(ws, rel)
     return None
+
+
+def _same_file(path: Path, guarded: Path) -> bool:
+    """A hard link to a guarded file is that file: writing it in place changes the guarded bytes."""
+    try:
+        return os.path.samefile(path, guarded)
+    except (OSError, ValueError):
+        return False  # one of them does not exist
 
 
 def _one_line(err: Exception) -> str:
