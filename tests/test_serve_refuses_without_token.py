@@ -230,3 +230,22 @@ def test_bad_arguments_are_one_line_and_exit_2(project: Path, args: list[str], p
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("omni-tui: ") and problem in lines[0]
     assert "\x1b" not in done.stderr
+
+
+def test_with_who_the_page_asks_no_name_and_without_it_it_does(project: Path, tmp_path: Path, served: Served) -> None:
+    status, body = get(served, f"/{served.token}/")
+    assert status == 200 and b'id="name-form"' in body and b"textual.js" not in body
+    (tmp_path / "named").mkdir()
+    named = start_serve(project, tmp_path / "named", "--who", "bob")
+    try:
+        status, body = get(named, f"/{named.token}/")
+        assert status == 200 and b"textual.js" in body and b"name-form" not in body
+    finally:
+        stop_serve(named)
+
+
+def test_a_session_needs_a_printable_name(served: Served) -> None:
+    origin = {"Origin": f"http://127.0.0.1:{served.port}"}
+    status, _ = get(served, f"/{served.token}/ws/%1B%5B31m", {**websocket_headers(None), **origin})
+    assert status == 400
+    assert cockpits_started(served) == 0
