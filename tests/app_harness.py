@@ -119,3 +119,10 @@ def edited(project: Path, old: str, new: str) -> str:
 
 def decision_of(ws: Workspace, proposal_id: str) -> Decision | None:
     return ProposalStore(ws).decision(proposal_id)
+
+
+def cockpit(ws: Workspace, **options: object):
+    """The cockpit as most tests want it: process polling off unless asked (`poll_processes=True`)."""
+    from omni_tui.ui.app import CockpitApp
+
+    return CockpitApp(ws, **{"poll_processes": False, **options})  # type: ignore[arg-type]

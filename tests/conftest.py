@@ -138,3 +138,11 @@ if os.environ.get("OMNI_TUI_JITTER"):
         return await _dispatch(self, message)
 
     MessagePump._dispatch_message = _jittered  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def cockpit():
+    """Builds a cockpit on a workspace (`app_harness.cockpit`: process polling off unless asked)."""
+    from app_harness import cockpit as build
+
+    return build

@@ -8,9 +8,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app_harness import (
+    SIZE,
+    approve_selected,
+    cockpit,
+    decision_of,
+    notices,
+    open_workspace,
+    propose,
+    propose_now,
+    ready,
+    screen_text,
+    wait_exit,
+    wait_for,
+)
 from textual.widgets import TextArea
 
-from app_harness import SIZE, approve_selected, decision_of, notices, open_workspace, propose, propose_now, ready, screen_text, wait_exit, wait_for
 from omni_tui.core.textdiff import apply_hunks
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import ApproveScreen, EditScreen, RejectScreen
@@ -86,7 +99,7 @@ async def test_cli_proposal_appears_rings_once_and_approve_applies_rebuilds_and_
 async def test_reject_with_a_reason_reaches_the_agent_and_leaves_the_file(project: Path) -> None:
     ws = open_workspace(project)
     before = (project / "devenv.nix").read_bytes()
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         agent = propose(project, "devenv.nix", GOOD, title="Add ripgrep", wait=True)
         await select_proposal(pilot, app, "Add ripgrep")
@@ -113,7 +126,7 @@ async def test_partial_approval_applies_exactly_the_chosen_hunks(project: Path) 
     (project / "devenv.nix").write_text(TWO_HUNKS_OLD)
     ws = open_workspace(project)
     new = TWO_HUNKS_OLD.replace("pkgs.p3\n", "pkgs.three\n").replace("pkgs.p27\n", "pkgs.twenty-seven\n")
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         propose_now(project, "devenv.nix", new, title="Two edits")
         await select_proposal(pilot, app, "Two edits")
@@ -138,7 +151,7 @@ async def test_partial_approval_applies_exactly_the_chosen_hunks(project: Path) 
 
 async def test_edit_before_approving_applies_the_edited_text(project: Path, builtin_editor: None) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         propose_now(project, "devenv.nix", GOOD, title="Add ripgrep")
         await select_proposal(pilot, app, "Add ripgrep")
@@ -157,7 +170,7 @@ async def test_edit_before_approving_applies_the_edited_text(project: Path, buil
 async def test_cancel_stops_a_running_rebuild_and_the_change_is_rolled_back(project: Path) -> None:
     ws = open_workspace(project, command="echo started; sleep 30; echo never")
     before = (project / "devenv.nix").read_bytes()
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         agent = propose(project, "devenv.nix", GOOD, title="Slow build", wait=True)
         await select_proposal(pilot, app, "Slow build")
@@ -189,7 +202,7 @@ derivation {
 async def test_approve_with_a_real_nix_build(project: Path, need_nix: None) -> None:
     (project / "build.nix").write_text(BUILD_NIX)
     ws = open_workspace(project, command="nix-build --option substituters '' --log-format internal-json -v --no-out-link build.nix")
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         agent = propose(project, "devenv.nix", GOOD, title="Add ripgrep", wait=True)
         await select_proposal(pilot, app, "Add ripgrep")
@@ -208,7 +221,7 @@ async def test_a_failed_rebuild_without_auto_rollback_offers_b_which_restores_th
     ws = open_workspace(project, command="echo compiling; echo 'error: attribute missing' >&2; exit 3",
                         extra="auto_rollback = false\n")
     before = (project / "devenv.nix").read_bytes()
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         agent = propose(project, "devenv.nix", GOOD, title="Breaks the build", wait=True)
         await select_proposal(pilot, app, "Breaks the build")
@@ -244,7 +257,7 @@ async def quit_mid_rebuild(pilot, app: CockpitApp) -> None:
 async def test_quitting_during_a_rebuild_asks_then_cancels_and_rolls_back_before_exiting(project: Path) -> None:
     ws = open_workspace(project, command="echo started; sleep 30")
     before = (project / "devenv.nix").read_bytes()
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", GOOD, title="Slow build")
         await select_proposal(pilot, app, "Slow build")
@@ -258,7 +271,7 @@ async def test_quitting_during_a_rebuild_asks_then_cancels_and_rolls_back_before
 async def test_the_quit_question_closes_when_the_rebuild_ends_first(project: Path) -> None:
     """Asked "quit while a rebuild runs?", the person waits; the build ends: the question no longer applies."""
     ws = open_workspace(project, command="echo started; sleep 2")
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         pid = propose_now(project, "devenv.nix", GOOD, title="Short build")
         await select_proposal(pilot, app, "Short build")
@@ -270,7 +283,7 @@ async def test_the_quit_question_closes_when_the_rebuild_ends_first(project: Pat
 
 async def test_after_a_decision_the_next_pending_proposal_is_selected(project: Path) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         first = propose_now(project, "devenv.nix", GOOD, title="First")
         second = propose_now(project, "devenv.nix", GOOD.replace("ripgrep", "fd"), title="Second")

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from app_harness import SIZE, cockpit, notices, open_workspace, propose_now, ready, screen_text, wait_for
 
-from app_harness import SIZE, notices, open_workspace, propose_now, ready, screen_text, wait_for
 from omni_tui.core.errors import ConfigError
 from omni_tui.ui.app import CockpitApp, run_cockpit
 from omni_tui.ui.screens import ApproveScreen, ConfirmScreen, HelpScreen
@@ -23,7 +23,7 @@ PANEL_TITLES = ("Changes", "Proposals", "Processes", "Rebuild log")
 @pytest.mark.parametrize("size", [(120, 34), (80, 24)])
 async def test_all_four_panels_header_and_footer_are_visible(project: Path, size: tuple[int, int]) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False, watch=False, display_root="~/proj")
+    app = cockpit(ws, watch=False, display_root="~/proj")
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         text = screen_text(app)
@@ -39,7 +39,7 @@ async def test_all_four_panels_header_and_footer_are_visible(project: Path, size
 
 async def test_tab_moves_between_panels_and_z_maximises_the_focused_one(project: Path) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False, watch=False)
+    app = cockpit(ws, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.main.focused_panel() == "proposals-panel"
@@ -61,7 +61,7 @@ async def test_tab_moves_between_panels_and_z_maximises_the_focused_one(project:
 
 async def test_unavailable_actions_are_greyed_and_pressing_them_says_why(project: Path) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause()
         assert app.check_action("approve", ()) is None  # disabled but shown in the footer
@@ -80,7 +80,7 @@ async def test_unavailable_actions_are_greyed_and_pressing_them_says_why(project
 
 async def test_keys_are_remapped_from_the_config(project: Path) -> None:
     ws = open_workspace(project, extra='[keys]\napprove = "y"\nhelp = "F1"\n')
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         propose_now(project, "devenv.nix", (project / "devenv.nix").read_text() + "\n", title="Newline")
         await wait_for(pilot, lambda: app.check_action("approve", ()) is True, what="the proposal")
@@ -110,7 +110,7 @@ def test_a_bad_keys_table_is_a_one_line_error(project: Path, capsys: pytest.Capt
 
 async def test_command_palette_lists_the_actions_and_switches_themes(project: Path) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False, watch=False)
+    app = cockpit(ws, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.theme == "omni-dark"
@@ -132,7 +132,7 @@ async def test_command_palette_lists_the_actions_and_switches_themes(project: Pa
 async def test_without_devenv_or_a_command_it_says_so_once_and_still_works(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no devenv here
     ws = open_workspace(project, command=None)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause()
         lines = list(app.log_view.lines)

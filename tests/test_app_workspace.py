@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app_harness import SIZE, open_workspace, propose_now, ready, screen_text, wait_for
+from app_harness import SIZE, cockpit, open_workspace, propose_now, ready, screen_text, wait_for
+
 from omni_tui.core.proposals import ProposalStore
-from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import ApproveScreen, ConfirmScreen
 
 
 async def test_a_direct_edit_shows_live_and_u_restores_the_exact_bytes(project: Path) -> None:
     ws = open_workspace(project)
     original = (project / "devenv.nix").read_bytes()
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         assert "CLEAN" in screen_text(app)
         assert "No changes against the baseline" in screen_text(app)
@@ -42,7 +42,7 @@ async def test_a_direct_edit_shows_live_and_u_restores_the_exact_bytes(project: 
 
 async def test_accepting_direct_edits_rebuilds_and_makes_them_the_baseline(project: Path) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         edited = (project / "devenv.nix").read_text().replace('"hello"', '"bonjour"')
         (project / "devenv.nix").write_text(edited)
@@ -60,7 +60,7 @@ async def test_accepting_direct_edits_rebuilds_and_makes_them_the_baseline(proje
 async def test_guard_mode_turns_a_direct_edit_into_a_proposal_and_restores_the_file(project: Path) -> None:
     ws = open_workspace(project, extra='[guard]\nmode = "guard"\n')
     original = (project / "devenv.nix").read_bytes()
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         (project / "devenv.nix").write_bytes(original.replace(b"pkgs.jq", b"pkgs.jq pkgs.htop"))
         await wait_for(pilot, lambda: "direct-edit" in screen_text(app), what="the captured proposal in the queue")
@@ -74,7 +74,7 @@ async def test_guard_mode_turns_a_direct_edit_into_a_proposal_and_restores_the_f
 async def test_several_changed_files_get_a_selector_and_f_switches(project: Path) -> None:
     (project / ".envrc").write_text("use devenv\n")
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         (project / "devenv.nix").write_text((project / "devenv.nix").read_text().replace("hello", "hey"))
         (project / ".envrc").write_text("use devenv\nexport FOO=1\n")
@@ -91,7 +91,7 @@ async def test_several_changed_files_get_a_selector_and_f_switches(project: Path
 
 async def test_invalid_stale_and_withdrawn_proposals_are_shown_plainly(project: Path) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         (ws.paths.proposals / "broken.json").write_text(json.dumps({"schema": "omni-tui/proposal@1", "id": "x"}))
         await wait_for(pilot, lambda: app.workspace.quarantined, what="the quarantined file")
@@ -107,8 +107,9 @@ async def test_invalid_stale_and_withdrawn_proposals_are_shown_plainly(project: 
 
         gone = propose_now(project, "devenv.nix", content + "\n", title="Trailing newline")
         await wait_for(pilot, lambda: "Trailing newline" in screen_text(app), what="the second proposal")
-        from app_harness import cli
         import subprocess
+
+        from app_harness import cli
 
         subprocess.run(cli("withdraw", "-C", str(project), gone), check=True, capture_output=True, timeout=60)
         await wait_for(pilot, lambda: ProposalStore(ws).status(gone) == "withdrawn", what="the withdrawal")
@@ -123,7 +124,7 @@ async def test_invalid_stale_and_withdrawn_proposals_are_shown_plainly(project: 
 
 async def test_agent_text_is_shown_literally_never_as_markup_or_escapes(project: Path) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     title = "[b]Add[/b] [@click=app.quit]jq[/]"
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         propose_now(project, "devenv.nix", (project / "devenv.nix").read_text() + "\n", title=title,
@@ -152,7 +153,7 @@ async def test_a_decision_made_in_another_cockpit_shows_here(project: Path) -> N
     import sys
 
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         (project / "devenv.nix").write_text((project / "devenv.nix").read_text().replace("hello", "hallo"))
         await wait_for(pilot, lambda: "UNAPPROVED EDITS" in screen_text(app), what="the direct edit")

@@ -33,6 +33,7 @@ from omni_tui.core.rebuild import resolve_command
 from omni_tui.core.review import Review
 from omni_tui.core.terminal import inert
 from omni_tui.core.workspace import default_who
+from omni_tui.ui.background import Background
 from omni_tui.ui.cards import CardReady
 from omni_tui.ui.cockpit_screen import CockpitScreen
 from omni_tui.ui.commands import CockpitCommands
@@ -57,6 +58,7 @@ from omni_tui.ui.process_flow import ProcessFlow
 from omni_tui.ui.rebuild_flow import RebuildFlow
 from omni_tui.ui.textual_compat import app_is_closing, forward_type_ahead
 from omni_tui.ui.themes import apply_log_palette, register_themes, start_theme, theme_variable_defaults
+from omni_tui.ui.where import PresenceChanged, WhereThePersonIs
 from omni_tui.ui.widgets.diff_view import CSS_PATH as DIFF_VIEW_CSS
 from omni_tui.ui.widgets.diff_view import DiffView
 from omni_tui.ui.widgets.file_tabs import FileTabs
@@ -64,14 +66,10 @@ from omni_tui.ui.widgets.log_view import LogView
 from omni_tui.ui.widgets.process_table import ProcessTable
 from omni_tui.ui.widgets.proposal_detail import ProposalDetail
 from omni_tui.ui.widgets.proposal_queue import ProposalQueue
-from omni_tui.ui.where import PresenceChanged, WhereThePersonIs
 from omni_tui.ui.workers import (
-    ProcessPoller,
-    WorkspaceWatcher,
     post_workspace,
     read_guarded,
     read_proposals,
-    reap_orphans,
 )
 from omni_tui.ui.workspace_view import WorkspaceView
 
@@ -153,11 +151,8 @@ class CockpitApp(App[int]):
         self.decisions = DecisionFlow(self)
         self.rebuilds = RebuildFlow(self)
         self.process_flow = ProcessFlow(self)
-        self._watcher: WorkspaceWatcher | None = None
-        self._poller: ProcessPoller | None = None
-        self._background_stopped = False
+        self.background = Background(self)  # the watcher, the process poller, the orphan reaper
         self._binding_signature: tuple[object, ...] = ()
-        self._watcher_polling = False
         # Themes before the first stylesheet parse (without Textual's watchers, which would re-parse it).
         loaded = register_themes(self)
         self._theme_problems = list(loaded.errors)
@@ -214,38 +209,15 @@ class CockpitApp(App[int]):
         self.process_flow.show_note()
         # Watching and polling start once the first frame is on screen: importing watchfiles and the
         # first process scan would delay it by 30-50 ms (docs/performance.md).
-        self.call_after_refresh(self._start_background)
+        self.call_after_refresh(self.background.start)
         if not self.frozen_clock:
             self.set_interval(10, self.workspace.show_queue, name="queue ages")
 
     def on_unmount(self) -> None:
         self.stop_background()
 
-    def _start_background(self) -> None:
-        if self._background_stopped:
-            return
-        self.where.start()
-        if self.watch_files:
-            self.run_worker(partial(reap_orphans, self, self.gate), thread=True, group="recover", exit_on_error=False)
-            watcher = self._watcher = WorkspaceWatcher(self, self.ws, self.gate, self.store)
-            # A thread: watchfiles' blocking watch, stopped by stop_event (set on unmount, also before it starts).
-            self.run_worker(watcher.run, name="watch workspace", group="watch", thread=True, exit_on_error=False)
-            # Whatever changed between the first read and the watcher starting is picked up here, as the
-            # watcher would (in guard mode a direct edit is captured).
-            self.set_timer(0.5, lambda: self.run_worker(
-                partial(watcher.handle, True, True), thread=True, group="refresh", exit_on_error=False))
-        if self.poll_processes:
-            self._poller = ProcessPoller(self, self.ws.root, self.ws.config.processes.poll_interval_s,
-                                         unmanaged_after_s=self.ws.config.processes.unmanaged_after_s)
-            self.run_worker(self._poller.run, name="poll processes", group="processes", thread=True, exit_on_error=False)
-
     def stop_background(self) -> None:
-        self._background_stopped = True
-        self.where.stop()
-        if self._watcher is not None:
-            self._watcher.stop_event.set()
-        if self._poller is not None:
-            self._poller.stop_event.set()
+        self.background.stop()
         self.process_flow.stop()
         self.rebuilds.stop()
 
@@ -574,13 +546,7 @@ class CockpitApp(App[int]):
         text = f"{event.worker.name or 'background task'} failed: {error}"
         self.notify(text, severity="error", timeout=10)
         self.log_view.write_lines([f"✗ {text}"])
-        if event.worker.group == "watch" and self._watcher is not None and not self._watcher_polling:
-            self._watcher_polling = True
-            self.notify("Watching the workspace by polling instead", severity="warning")
-            self.run_worker(
-                partial(self._watcher.run, force_polling=True), name="watch workspace (polling)", group="watch",
-                thread=True, exit_on_error=False,
-            )
+        self.background.worker_failed(event.worker)
 
     @on(ActionDone)
     @_live
@@ -591,27 +557,7 @@ class CockpitApp(App[int]):
         self.bindings_may_have_changed()
 
     def action_quit(self) -> None:
-        if self.rebuilds.job is None:
-            self.stop_background()
-            self.exit(0)
-            return
-        self.rebuilds.quit_screen = screens().ConfirmScreen(
-            "Quit while a rebuild runs?",
-            "The rebuild is cancelled first, and the change handled as a failed build (rolled back when auto_rollback is on).",
-            yes_label="Cancel and quit",
-            danger=True,
-        )
-        self.push_screen(self.rebuilds.quit_screen, self._quit_confirmed)
-
-    def _quit_confirmed(self, confirmed: bool | None) -> None:
-        self.rebuilds.quit_screen = None
-        if not confirmed:
-            return
-        if self.rebuilds.job is None:
-            self.action_quit()
-            return
-        self.rebuilds.quit_when_idle = True
-        self.rebuilds.cancel()
+        self.rebuilds.quit()  # at once, or after asking while a rebuild runs
 
 
 def run_cockpit(ws: Any) -> int:

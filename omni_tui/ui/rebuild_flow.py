@@ -144,6 +144,33 @@ class RebuildFlow:
         app.refresh_workspace()
         app.bindings_may_have_changed()
 
+    def quit(self) -> None:
+        """q: quit now, or — while this cockpit's rebuild runs — ask first (cancel it, then quit)."""
+        app = self.app
+        if self.job is None:
+            app.stop_background()
+            app.exit(0)
+            return
+        from omni_tui.ui.screens import ConfirmScreen
+
+        self.quit_screen = ConfirmScreen(
+            "Quit while a rebuild runs?",
+            "The rebuild is cancelled first, and the change handled as a failed build (rolled back when auto_rollback is on).",
+            yes_label="Cancel and quit",
+            danger=True,
+        )
+        app.push_screen(self.quit_screen, self._quit_confirmed)
+
+    def _quit_confirmed(self, confirmed: bool | None) -> None:
+        self.quit_screen = None
+        if not confirmed:
+            return
+        if self.job is None:
+            self.quit()
+            return
+        self.quit_when_idle = True
+        self.cancel()
+
     def cancel(self) -> None:
         if self.job is not None:
             self.job.cancel()

@@ -1,0 +1,55 @@
+"""Agent-controlled text (titles with escape sequences) never reaches the terminal raw, even while it rebuilds."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from app_harness import SIZE, cockpit, edited, open_workspace, propose_now, ready, screen_text, wait_for
+
+from omni_tui.core.proposals import ProposalStore
+from omni_tui.ui.screens import ApproveScreen, RejectScreen
+
+# What must never reach the person's terminal from an agent's text: C0/C1 controls (ESC starts
+# escape sequences that recolour, retitle or write the clipboard).
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def region_text(app, region) -> str:
+    """The screen text inside one widget's region (e.g. the proposal detail, not the Changes panel beside it)."""
+    lines = screen_text(app).splitlines()[region.y : region.bottom]
+    return "\n".join(line[region.x : region.right] for line in lines)
+
+
+def rendered_controls(app) -> list[str]:
+    """Control characters in what the terminal would be sent for the active screen, with their line."""
+    return [line for line in screen_text(app).splitlines() if CONTROL.search(line)]
+
+
+async def test_an_escape_sequence_in_a_title_never_reaches_the_terminal_while_it_rebuilds(project: Path) -> None:
+    ws = open_workspace(project, command="echo building; sleep 1; echo done")
+    app = cockpit(ws)
+    title = "Add ripgrep \x1b[31mred\x1b[0m \x1b]0;pwned\x07 now"
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.review.known_pending is not None, what="the queue loaded")  # so it is new
+        pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title=title)
+        await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
+        await wait_for(pilot, lambda: "New proposal" in screen_text(app), what="the notification")
+        assert rendered_controls(app) == []
+        await pilot.press("r")
+        await wait_for(pilot, lambda: ready(app, RejectScreen), what="the reject modal")
+        assert rendered_controls(app) == []
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, RejectScreen), what="the reject modal closed")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
+        assert rendered_controls(app) == []
+        await pilot.press("y")
+        # The rebuild's progress row leads with the (short) title.
+        await wait_for(pilot, lambda: "approve “Add ripgrep" in screen_text(app), what="the progress row")
+        assert rendered_controls(app) == []
+        await wait_for(pilot, lambda: getattr(ProposalStore(ws).decision(pid), "status", None) == "applied", what="the approval")
+        await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the rebuild's end")
+        assert rendered_controls(app) == []
+        # The log's first line names it the way the progress row does: quoted, inert, not a repr.
+        assert app.log_view.lines[0].startswith("▶ approve “Add ripgrep \\x1b[31mred\\x1b[0m \\x1b]0;pwned\\x07 now”"), app.log_view.lines[0]
