@@ -649,3 +649,29 @@ def test_a_write_to_a_hard_link_of_devenv_nix_is_gated_as_devenv_nix(project: Pa
     code, out, _ = run_hook(payload(project, "Bash", {"command": "echo '# x' >> hard.nix"}))
     assert "this command writes devenv.nix (>> redirection)" in hook_output(out)["permissionDecisionReason"]
     assert (project / "devenv.nix").read_text() == SAMPLE_DEVENV_NIX
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "project/.claude/settings.local.json",
+        "project/.claude/settings.json",
+        "project/.codex/hooks.json",
+        "project/.gemini/settings.json",
+        "home/.claude/settings.json",
+        "home/.codex/config.toml",
+        "home/.gemini/trustedFolders.json",
+    ],
+)
+def test_an_agent_cannot_switch_its_own_hook_off(project: Path, ws: Workspace, tmp_path: Path, where: str) -> None:
+    home = tmp_path / "home"
+    target = (project if where.startswith("project/") else home) / where.split("/", 1)[1]
+    write = payload(project, "Write", {"file_path": str(target), "content": "{}"})
+    proc = subprocess.run(HOOK_CMD, input=write, env=_env() | {"HOME": str(home)}, capture_output=True, text=True, timeout=WAIT, cwd="/")
+    reason = hook_output(proc.stdout)["permissionDecisionReason"]
+    assert "holds an agent's hooks, permissions or trust; agents may not change it" in reason
+    bash = payload(project, "Bash", {"command": f"echo '{{}}' > {target}"})
+    proc = subprocess.run(HOOK_CMD, input=bash, env=_env() | {"HOME": str(home)}, capture_output=True, text=True, timeout=WAIT, cwd="/")
+    reason = hook_output(proc.stdout)["permissionDecisionReason"]
+    assert "holds an agent's hooks" in reason and "use the Edit or Write tool" not in reason
+    assert not target.exists()

@@ -50,8 +50,8 @@ class Refused(Exception):
     """The write targets (or may target) a guarded file and cannot become a proposal; `str()` is the one-line reason."""
 
 
-class StateRefused(Refused):
-    """The write lands in omni-tui's state directory: there is nothing to propose instead."""
+class NotProposable(Refused):
+    """The write lands where no proposal can go (omni-tui's state, an agent's own settings): refused, no hint."""
 
 
 class ToolCall(NamedTuple):
@@ -215,11 +215,46 @@ def locate(raw: str, ctx: Context) -> Target | None:
     """The guarded file (of any project) a write of `raw` lands on; None when it is none; Refused (see module doc)."""
     lexical, resolved = _resolve(raw, ctx)
     roots = _unique([r for r in (_project_of(resolved.parent), _project_of(lexical.parent)) if r is not None] + ctx.anchor_roots())
+    _refuse_agent_settings(raw, lexical, resolved, roots, ctx)
     for root in roots:
         found = _check(root, lexical, resolved, raw, ctx)
         if found is not None:
             return found
     return None
+
+
+# The agents' own hook, permission and trust settings: an agent that rewrites them switches its gate off.
+PROJECT_AGENT_SETTINGS = (
+    ".claude/settings.json",
+    ".claude/settings.local.json",
+    ".codex/hooks.json",
+    ".codex/config.toml",
+    ".gemini/settings.json",
+)
+USER_AGENT_SETTINGS = (
+    ".claude/settings.json",
+    ".claude/settings.local.json",
+    ".codex/hooks.json",
+    ".codex/config.toml",
+    ".gemini/settings.json",
+    ".gemini/trustedFolders.json",
+)
+
+
+def _refuse_agent_settings(raw: str, lexical: Path, resolved: Path, roots: Sequence[Path], ctx: Context) -> None:
+    home = ctx.env.get("HOME")
+    candidates = [root / rel for root in roots for rel in PROJECT_AGENT_SETTINGS]
+    if home:
+        candidates += [Path(home) / rel for rel in USER_AGENT_SETTINGS]
+    codex_home = ctx.env.get("CODEX_HOME")
+    if codex_home:
+        candidates += [Path(codex_home) / "config.toml", Path(codex_home) / "hooks.json"]
+    for path in candidates:
+        if lexical == path or resolved == path or resolved == _safe_resolve(path) or _same_file(resolved, path):
+            raise NotProposable(
+                f"omni-tui: {raw} holds an agent's hooks, permissions or trust; agents may not change it while "
+                "omni-tui guards this project (a person edits it)"
+            )
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -239,7 +274,7 @@ def _check(root: Path, lexical: Path, resolved: Path, raw: str, ctx: Context) ->
         return None
     state = _safe_resolve(ws.paths.state)
     if _inside(resolved, state) or _inside(lexical, ws.paths.state):
-        raise StateRefused(f"omni-tui: {raw} is inside omni-tui's state directory {ws.paths.state}; agents never write there")
+        raise NotProposable(f"omni-tui: {raw} is inside omni-tui's state directory {ws.paths.state}; agents never write there")
     for rel in ws.guarded():
         guarded = ws.root / rel
         if lexical == guarded or resolved == guarded or resolved == _safe_resolve(guarded) or _same_file(resolved, guarded):
@@ -291,7 +326,7 @@ def shell_refusal(command: str, ctx: Context, hint: str) -> str | None:
                 continue
             try:
                 target = locate(write.text, ctx)
-            except StateRefused as refusal:
+            except NotProposable as refusal:
                 return f"{refusal} (this command writes there: {write.how}); it was not run"
             except Refused as refusal:
                 return f"{refusal} (the command writes it: {write.how}). {hint.format(rel=write.text)}"
