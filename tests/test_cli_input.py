@@ -142,3 +142,13 @@ def test_key_names_textual_can_send_are_accepted_and_others_named() -> None:
     ):
         with pytest.raises(ConfigError, match=re.escape(f"[keys] approve: {written!r} is not a key: {problem}")):
             keymap_from_config({"approve": written})
+
+
+def test_setup_has_a_demo_mode_without_the_test_extras() -> None:
+    setup = (REPO / "scripts" / "setup").read_text()
+    assert "scripts/demo" in setup and "--demo) mode=demo" in setup
+    assert "scripts/setup --demo" in (REPO / "scripts" / "demo").read_text()
+    assert "scripts/setup\n" in (REPO / "scripts" / "test").read_text()  # the tests keep their extras
+    bad = subprocess.run([str(REPO / "scripts" / "setup"), "--bogus"], capture_output=True, text=True, timeout=WAIT, check=False)
+    assert (bad.returncode, bad.stdout) == (2, "")
+    assert bad.stderr == "scripts/setup: unknown option --bogus (use --demo, or nothing for the test set-up)\n"
