@@ -352,8 +352,8 @@ async def test_progress_notifications_while_waiting_when_the_client_asks(project
             break
         await anyio.sleep(0.05)
     progress, total, message = seen[0]
-    assert (progress, total) == (0, 1)
-    assert message == f"waiting for a person to decide proposal {doc['id']} (0 of 1 s)"
+    assert 0 <= progress < 1 and total == 1  # sent at once, before the wait is over
+    assert message is not None and message.startswith(f"waiting for a person to decide proposal {doc['id']} (")
 
 
 def _raw_server(project: Path, stderr: Any = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
