@@ -48,9 +48,15 @@ _DEVENV_PHASE = re.compile(r"^\W*(evaluating|building|downloading|copying)\b", r
 # A plain line whose first character is a letter or digit can only mean something to `_plain` when it
 # starts with one of these words (lower-cased): every other such line is display text and nothing else.
 _PLAIN_KEYWORDS = ("error", "these ", "this ", "building", "copying", "downloading", "evaluating")
-# A line starting with anything but a letter or digit no status word starts with (error, these, this,
-# building, copying, downloading, evaluating) may mean something: `feed_lines` looks at those only.
-_SLOW_START = re.compile(r"^[^0-9afghijklmnopqrsuvwxyzAFGHIJKLMNOPQRSUVWXYZ]", re.MULTILINE)
+# A line starting with anything but an ASCII letter or digit, or with a status word (error, these, this,
+# building, copying, downloading, evaluating), may mean something: `feed_lines` looks at those only.
+# (A newline first: the regex engine then skips to each newline at memchr speed, where `^` with
+# MULTILINE tries every position.)
+# A plain `building '/nix/store/…'` line of printable ASCII is counted in bulk (`_count_building`).
+_SIMPLE_BUILDING = "building '/nix/store/[ -&(-~]+'[ -~]*(?:\n|$)"
+_SLOW_START = re.compile(
+    f"\n(?!{_SIMPLE_BUILDING})(?=[^0-9A-Za-z]|(?i:error|these |this |building|copying|downloading|evaluating))")
+_BUILDING_AT = "\nbuilding '/nix/store/"
 
 
 def short_name(store_path: str) -> str:
@@ -170,46 +176,63 @@ class BuildLogParser:
         """
         if not lines:
             return []
-        joined = "\n".join(lines)
+        # Lines are cut out of the joined text again (C speed) rather than indexed: no count per match.
+        joined = "\n" + "\n".join(lines)
+        size = len(joined)
+        find = joined.find
         out: list[str] = []
-        pos = index = last = 0
+        pos = 1  # where the next line not yet taken starts
         for m in _SLOW_START.finditer(joined):
-            index += joined.count("\n", last, m.start())
-            last = m.start()
-            if index < pos:
+            begin = m.start() + 1
+            if begin < pos:
                 continue  # taken already while an error message was being collected
-            out.extend(lines[pos:index])
-            pos = self._slow(lines, index, out)
-        out.extend(lines[pos:])
+            if begin > pos:
+                out.extend(joined[pos : begin - 1].split("\n"))
+                self._count_building(joined, pos - 1, begin - 1)
+            while True:
+                stop = find("\n", begin)
+                if stop < 0:
+                    stop = size
+                self._one(joined[begin:stop], out)
+                pos = stop + 1
+                if self._error_lines is None or pos > size:
+                    break
+                begin = pos
+        if pos <= size:
+            out.extend(joined[pos:].split("\n"))
+            self._count_building(joined, pos - 1, size)
         if self._building is not None:
             self._apply_building(self._building)
             self._building = None
         return out
 
-    def _slow(self, lines: list[str], i: int, out: list[str]) -> int:
-        """Handle line `i` (and those after it while an error message is being collected); the next index."""
-        n = len(lines)
-        while True:
-            line = lines[i]
-            if self._error_lines is None and line[:1].isalnum() and not line[:12].lower().startswith(_PLAIN_KEYWORDS):
-                out.append(line)  # `devenv-shell> …`: only its first letter looked like a status word's
-                return i + 1
-            if self._error_lines is None and line.startswith("building '/nix/store/") and line.isprintable():
+    def _count_building(self, joined: str, lo: int, hi: int) -> None:
+        """The plain `building '…'` lines in `joined[lo:hi]` (all simple: the others were taken one by one)."""
+        n = joined.count(_BUILDING_AT, lo, hi)
+        if n:
+            self._plain_started += n
+            last = joined.rfind(_BUILDING_AT, lo, hi) + len(_BUILDING_AT) - len("/nix/store/")
+            self._building = joined[last : joined.find("'", last)]
+
+    def _one(self, line: str, out: list[str]) -> None:
+        """A line the batch scan could not take as it is."""
+        if self._error_lines is None:
+            if line[:1].isalnum() and not line[:12].lower().startswith(_PLAIN_KEYWORDS):
+                out.append(line)  # `éléphant`, `Errors: 0`: display text after all
+                return
+            if line.startswith("building '/nix/store/") and line.isprintable():
                 end = line.find("'", 10)
                 if end > 10:
                     self._plain_started += 1
                     self._building = line[10:end]
                     out.append(line)
-                    return i + 1
-            if self._building is not None:
-                self._apply_building(self._building)
-                self._building = None
-            for event in self.feed(line):
-                if type(event) is DisplayLine:
-                    out.append(event.text)
-            i += 1
-            if self._error_lines is None or i >= n:
-                return i
+                    return
+        if self._building is not None:
+            self._apply_building(self._building)
+            self._building = None
+        for event in self.feed(line):
+            if type(event) is DisplayLine:
+                out.append(event.text)
 
     def _apply_building(self, drv: str) -> None:
         """What `_plain` does for `building '<drv>'`, once for a run of such lines (the counts only grow)."""
