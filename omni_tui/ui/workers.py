@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -125,6 +126,25 @@ def post_workspace(app: App, ws: Any, gate: Any, store: Any, *, files: bool = Tr
     app.post_message(GateChanged(gate.state()))
 
 
+class _Quiet:
+    """While a guarded file's change is on its way to the screen, background refreshes wait.
+
+    The watcher calls `hush()` before it posts the new text; the process poller waits out the window
+    before its next scan, so the scan (and its GIL time) stays off the path from a write to its frame.
+    """
+
+    until = 0.0
+
+    @classmethod
+    def hush(cls, seconds: float = 0.2) -> None:
+        cls.until = max(cls.until, time.monotonic() + seconds)
+
+    @classmethod
+    def wait(cls, stop: threading.Event) -> None:
+        while (left := cls.until - time.monotonic()) > 0 and not stop.wait(min(left, 0.05)):
+            pass
+
+
 class WorkspaceWatcher:
     """Watches the guarded files and the proposal state directories with watchfiles (inotify).
 
@@ -207,6 +227,7 @@ class WorkspaceWatcher:
     def handle(self, files: bool, state: bool) -> None:
         """Read and post what changed; in guard mode capture direct edits first (runs in a thread)."""
         if files:
+            _Quiet.hush()
             self.app.post_message(FileChanged(read_guarded(self.ws)))
         if files and self.ws.config.guard.mode == "guard":
             self._capture()
@@ -246,6 +267,7 @@ class ProcessPoller:
 
         monitor = monitor_for(self.root, unmanaged_after_s=self.unmanaged_after_s)
         while not self.stop_event.is_set():
+            _Quiet.wait(self.stop_event)  # a guarded file's change is being drawn: scan right after
             try:
                 snapshot = monitor.collect()
             except Exception as exc:  # a backend bug must not kill the panel; say it and go on polling
