@@ -74,3 +74,37 @@ def test_the_workspace_watcher_posts_the_new_text_once_the_file_is_closed(projec
         watcher.stop_event.set()
         thread.join(5)
     assert not thread.is_alive()
+
+
+def test_the_process_scan_waits_while_a_change_is_being_drawn(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write's way to the screen is not shared with a process scan: the poller waits out the window."""
+    from omni_tui.core import processes
+    from omni_tui.ui import workers
+
+    scans: list[float] = []
+
+    class Monitor:
+        def collect(self) -> object:
+            scans.append(time.monotonic())
+            return processes.ProcessSnapshot("psutil")
+
+        def wait_for_change(self, timeout_s: float, stop: threading.Event) -> bool:
+            stop.wait(timeout_s)
+            return False
+
+    monkeypatch.setattr(processes, "monitor_for", lambda *a, **k: Monitor())
+    app = _App()
+    poller = workers.ProcessPoller(app, project, interval_s=0.2)  # type: ignore[arg-type]
+    workers._Quiet.hush(1.0)
+    hushed_until = workers._Quiet.until
+    thread = threading.Thread(target=poller.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not scans:
+            assert time.monotonic() < deadline, "the poller never scanned"
+            time.sleep(0.02)
+    finally:
+        poller.stop_event.set()
+        thread.join(5)
+    assert scans[0] >= hushed_until
