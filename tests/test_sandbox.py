@@ -431,3 +431,9 @@ async def test_cockpit_header_shows_how_many_agents_are_sandboxed(project: Path,
             agent.communicate("", timeout=WAIT)
         assert agent.returncode == 0
         await wait_for(pilot, lambda: "sandboxed" not in screen_text(app), timeout=WAIT, what="the sandbox gone")
+
+
+def test_a_sandbox_inside_a_sandbox_is_refused_in_one_line(runner: Runner) -> None:
+    done = runner.omni("run", "--", runner.python, "-m", "omni_tui", "run", "--", "true")
+    assert done.returncode == 2
+    assert done.stderr == f"omni-tui: already inside an omni-tui sandbox (of {runner.project}); run the command directly\n"
