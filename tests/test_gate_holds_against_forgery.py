@@ -438,3 +438,14 @@ def test_a_hand_written_last_rebuild_is_not_shown(project: Path) -> None:
     status = json.loads(cli("status", "--json", "--no-nix", cwd=project).stdout)
     assert status["last_rebuild"] is None
     assert "alice" not in cli("status", "--no-nix", cwd=project).stdout
+
+
+def test_another_state_directory_of_the_same_project_is_not_called_a_cut_log(project: Path, tmp_path: Path) -> None:
+    """`$DEVENV_DOTFILE` elsewhere gives the same root a second state directory; its log is its own."""
+    assert cli("status", cwd=project).returncode == 0
+    agent_proposes(project)
+    other = Workspace.open(project, env={**cli_env(), "DEVENV_ROOT": str(project), "DEVENV_DOTFILE": str(tmp_path / "dot")})
+    assert other.paths.state != state_dir(project)
+    assert Gate(other).state().kind != "tampered"
+    assert other.audit.verify().ok
+    assert json.loads(cli("status", "--json", "--no-nix", cwd=project).stdout)["gate"] != "tampered"

@@ -163,6 +163,9 @@ class AuditLog:
 
     def verify(self) -> Verification:
         """Check the chain: the first line whose content, position or predecessor does not fit, and why."""
+        # The heads first: an append writes its line before them, so lines read after them are never behind.
+        head = _read_head(self.head_path)
+        outside = read_external_head(self.external_head, self.path) if self.external_head is not None else None
         lines = list(self._lines())
         parsed: list[dict[str, Any] | None] = []
         for raw in lines:
@@ -191,14 +194,12 @@ class AuditLog:
                     return Verification(False, len(lines), number - 1, "changed", f"its hash no longer matches the `prev` recorded by line {number}")
                 return Verification(False, len(lines), number, "changed", "`prev` does not match the previous line")
             prev_hash = _line_hash(raw)
-        head = _read_head(self.head_path)
         if head is not None:
             head_seq, head_hash = head
             if head_seq > len(lines):
                 return Verification(False, len(lines), len(lines) + 1, "removed", f"the log ends at seq {len(lines)} but {head_seq} entries were written")
             if head_seq == len(lines) and head_hash != prev_hash:
                 return Verification(False, len(lines), len(lines), "changed", "the newest entry no longer matches its recorded hash")
-        outside = read_external_head(self.external_head) if self.external_head is not None else None
         if outside is not None:
             out_seq, out_hash = outside
             where = f"the head kept outside the project ({self.external_head})"
@@ -239,7 +240,16 @@ def _write_head(path: Path, seq: int, digest: str) -> None:
     os.replace(tmp, path)
 
 
-def read_external_head(path: Path) -> tuple[int, str] | None:
+def read_external_head(path: Path, log: Path | None = None) -> tuple[int, str] | None:
+    """The head kept outside the project: (seq, sha256), or None. With `log`: None when that copy follows
+    another state directory of the same project (`$DEVENV_DOTFILE` elsewhere), which it cannot judge."""
+    if log is not None:
+        try:
+            kept = json.loads(path.read_text()).get("log")
+        except (OSError, ValueError, AttributeError):
+            kept = None
+        if isinstance(kept, str) and kept != str(log):
+            return None
     return _read_head(path)
 
 
@@ -251,7 +261,7 @@ def _advance_external_head(path: Path, seq: int, prev: str, digest: str, log: Pa
     whose hash the new entry does not chain from, is what a deleted, truncated or rewritten log left
     behind: it stays as it is until a person resolves it (`Gate.resolve_tampered`).
     """
-    known = _read_head(path)
+    known = read_external_head(path, log)
     if known is not None:
         known_seq, known_hash = known
         if known_seq >= seq or (known_seq == seq - 1 and known_hash != prev):

@@ -202,10 +202,12 @@ class Ledger:
 
     def chain_problem(self, *, state_exists: bool) -> str | None:
         """A log rewritten, cut short or removed (checked against the head kept outside the project)."""
+        # The head first, then the log: an append writes its line before the head, so the log read
+        # afterwards is never behind the head it is compared with.
+        outside = read_external_head(self.audit.external_head, self.audit.path) if self.audit.external_head is not None else None
         self.refresh()
         if self._broken is not None:
             return self._broken
-        outside = read_external_head(self.audit.external_head) if self.audit.external_head is not None else None
         count = len(self._hashes)
         if outside is not None:
             seq, digest = outside
