@@ -285,10 +285,12 @@ class ProjectScanner:
         return {me.pid, *(p.pid for p in me.parents())}
 
     def _belongs(self, pid: int) -> bool:
-        if _environ_root(pid) == self._root_s:
-            return True
+        # The cwd first: one readlink, where the environment is a read of up to several KiB (and the
+        # first scan — all `omni-tui status` does — looks at every process on the machine).
         cwd = _cwd(pid)
-        return cwd is not None and (cwd == self._root_s or cwd.startswith(self._root_prefix))
+        if cwd is not None and (cwd == self._root_s or cwd.startswith(self._root_prefix)):
+            return True
+        return _environ_root(pid) == self._root_s
 
     def _refresh_table(self) -> None:
         try:
