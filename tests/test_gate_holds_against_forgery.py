@@ -373,6 +373,9 @@ def test_a_reader_never_sees_genuine_approvals_as_tampered(project: Path) -> Non
             state = reader_gate.state()
             if state.kind == "tampered":
                 seen.append("; ".join(f.describe() for f in state.tampered))
+            verified = reader.audit.verify()
+            if not verified.ok:
+                seen.append(verified.describe(reader.audit.path))
 
     thread = threading.Thread(target=watch)
     thread.start()
@@ -432,9 +435,25 @@ def test_resolving_a_deleted_log_keeps_the_decisions_it_had_vouched_for(project:
 def test_a_hand_written_last_rebuild_is_not_shown(project: Path) -> None:
     assert cli("status", cwd=project).returncode == 0
     proposal_id, _ = agent_proposes(project)
-    (state_dir(project) / "gate.json").write_text(json.dumps({"last_rebuild": {
-        "kind": "approve", "proposal_id": proposal_id, "status": "applied", "ok": True, "exit_code": 0, "duration_s": 1.0,
-        "log_path": None, "command": "true", "reason": None, "who": "alice", "finished_at": "2026-12-04T10:00:00.000Z"}}))
+    (state_dir(project) / "gate.json").write_text(
+        json.dumps(
+            {
+                "last_rebuild": {
+                    "kind": "approve",
+                    "proposal_id": proposal_id,
+                    "status": "applied",
+                    "ok": True,
+                    "exit_code": 0,
+                    "duration_s": 1.0,
+                    "log_path": None,
+                    "command": "true",
+                    "reason": None,
+                    "who": "alice",
+                    "finished_at": "2026-12-04T10:00:00.000Z",
+                }
+            }
+        )
+    )
     status = json.loads(cli("status", "--json", "--no-nix", cwd=project).stdout)
     assert status["last_rebuild"] is None
     assert "alice" not in cli("status", "--no-nix", cwd=project).stdout
