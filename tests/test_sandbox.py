@@ -437,3 +437,19 @@ def test_a_sandbox_inside_a_sandbox_is_refused_in_one_line(runner: Runner) -> No
     done = runner.omni("run", "--", runner.python, "-m", "omni_tui", "run", "--", "true")
     assert done.returncode == 2
     assert done.stderr == f"omni-tui: already inside an omni-tui sandbox (of {runner.project}); run the command directly\n"
+
+
+def test_an_agent_inside_can_withdraw_its_proposal_through_the_launcher(runner: Runner) -> None:
+    runner.write("src/new.nix", SAMPLE_DEVENV_NIX.replace("pkgs.jq", "pkgs.jq pkgs.fd"))
+    script = (
+        f"id=$({runner.python} -m omni_tui propose devenv.nix --new-content src/new.nix --title 'Add fd' --why w --agent bot)"
+        f" && {runner.python} -m omni_tui withdraw \"$id\" --reason 'found another way'"
+    )
+    done = runner.omni("run", "--", "sh", "-c", script, check_rc=0)
+    proposal_id = done.stdout.split()[-1]
+    ws = runner.workspace()
+    decision = ProposalStore(ws).decision(proposal_id)
+    assert decision is not None and (decision.status, decision.who, decision.reason) == ("withdrawn", "bot", "found another way")
+    assert [e["event"] for e in ws.audit.entries()][-2:] == ["proposed", "withdrawn"]
+    assert ws.audit.verify().ok
+    assert list(ws.paths.proposals.glob("*.withdraw")) == []

@@ -2,12 +2,14 @@
 
 The launcher stays outside the sandbox: it registers the sandbox (the cockpit's header counts
 them), starts `bwrap` with the plan from `core.sandbox`, witnesses the proposals made inside (the
-audit log is read-only in there, so the launcher appends their `proposed` entries), and exits with
-the command's exit code. Nothing here approves anything.
+audit log is read-only in there, so the launcher appends their `proposed` entries), carries out
+the withdrawals asked for from inside (`proposals/<id>.withdraw`: decisions are read-only there),
+and exits with the command's exit code. Nothing here approves anything.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,7 +19,7 @@ from pathlib import Path
 
 from omni_tui.core import sandbox
 from omni_tui.core.errors import OmniError
-from omni_tui.core.proposals import ProposalStore
+from omni_tui.core.proposals import WITHDRAW_SUFFIX, ProposalStore
 from omni_tui.core.safefs import sha256_bytes
 from omni_tui.core.workspace import Workspace
 
@@ -39,7 +41,30 @@ class ProposalWitness:
         except OSError:
             return set()
 
+    def withdrawals(self) -> None:
+        """Carry out the withdrawals asked for from inside (`proposals/<id>.withdraw`, see ProposalStore.withdraw)."""
+        for request in sorted(self.ws.paths.proposals.glob(f"*{WITHDRAW_SUFFIX}")):
+            proposal_id = request.name.removesuffix(WITHDRAW_SUFFIX)
+            try:
+                doc = json.loads(request.read_bytes())
+                who, reason = doc.get("who"), doc.get("reason")
+                proposal = self.store.get(proposal_id)
+                self.store.withdraw(
+                    proposal.id,
+                    who=who if isinstance(who, str) and who.strip() else proposal.agent,
+                    reason=reason if isinstance(reason, str) and reason.strip() else None,
+                )
+            except (OmniError, ValueError, AttributeError, OSError):
+                pass  # decided meanwhile, unknown, or not a request: the asker sees the status it finds
+            finally:
+                request.unlink(missing_ok=True)
+
     def scan(self) -> None:
+        """Audit the proposals made inside since the last look, then carry out the withdrawals asked for."""
+        self._audit_new()
+        self.withdrawals()
+
+    def _audit_new(self) -> None:
         new = sorted(self._names() - self.known)
         if not new:
             return

@@ -50,6 +50,9 @@ MAX_TITLE = 200
 MAX_AGENT = 100
 MAX_RATIONALE = 64 * 1024
 POLL_S = 0.2
+# Inside `omni-tui run` (read-only decisions) a withdrawal is asked for with `proposals/<id>.withdraw`.
+WITHDRAW_SUFFIX = ".withdraw"
+WITHDRAW_WAIT_S = 10.0
 # A proposal file that does not parse and was written this recently may still be being written by
 # an agent that does not write atomically: it is re-read until it parses or stays unchanged this long.
 SETTLE_S = 1.0
@@ -636,8 +639,27 @@ class ProposalStore:
     def withdraw(self, proposal_id: str, *, who: str, reason: str | None = None) -> Decision:
         """The agent takes back a pending proposal; GateError when it is no longer pending."""
         proposal = self.get(proposal_id)
+        if self.ws.env.get("OMNI_TUI_SANDBOX"):
+            return self._withdraw_through_launcher(proposal, who, reason)
         decision = Decision(proposal.id, "withdrawn", reason or "withdrawn by the agent", who, utc_now(), via="agent")
         return self.decide(decision, "withdrawn", allowed_from=(PENDING,), who=who, via="agent", decision="withdrawn", reason=decision.reason)
+
+    def _withdraw_through_launcher(self, proposal: Proposal, who: str, reason: str | None) -> Decision:
+        """In `omni-tui run` decisions are read-only: ask the launcher (`proposals/<id>.withdraw`) and wait for it."""
+        if self.status(proposal.id) != PENDING:
+            raise GateError(f"proposal {proposal.id} is {self.status(proposal.id)}, not pending")
+        request = self.paths.proposals / f"{proposal.id}{WITHDRAW_SUFFIX}"
+        atomic_write(request, (json.dumps({"who": who, "reason": reason}) + "\n").encode("utf-8"))
+        deadline = time.monotonic() + WITHDRAW_WAIT_S
+        while time.monotonic() < deadline:
+            decision = self.decision(proposal.id)
+            if decision is not None and decision.final:
+                if decision.status != "withdrawn":
+                    raise GateError(f"proposal {proposal.id} is {decision.status}, not pending")
+                return decision
+            time.sleep(POLL_S)
+        raise GateError(f"proposal {proposal.id} was not withdrawn within {WITHDRAW_WAIT_S:g} s: the `omni-tui run` "
+                        "that started this sandbox withdraws it, and it did not answer")
 
     def wait(self, proposal_id: str, timeout_s: float | None = None, *, poll_s: float = POLL_S) -> Decision | None:
         """Poll until the proposal has a final decision; None when `timeout_s` passes first (None = forever)."""
