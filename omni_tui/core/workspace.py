@@ -306,9 +306,13 @@ class Workspace:
         Only when the log has entries, none of them vouches for anything, and no head was ever kept
         outside the project (a project that has that copy was written by this version already).
         """
-        self.ledger.refresh()
         external = self.audit.external_head
-        if self.ledger.entries == 0 or self.ledger.vouches_anything or (external is not None and external.exists()):
+        if external is not None and external.exists():
+            return False  # written by this version already (one stat: every command opens a workspace)
+        if not self.audit.path.exists():
+            return False
+        self.ledger.refresh()
+        if self.ledger.entries == 0 or self.ledger.vouches_anything:
             return False
         with file_lock(self.paths.baseline_lock):
             self.ledger.refresh()
