@@ -562,6 +562,8 @@ def _register_hook(sub: argparse._SubParsersAction) -> None:
         agent.add_argument("--timeout", type=float, default=timeout_s, metavar="S",
                            help=f"seconds to wait for the decision (default {timeout_s:g}; keep it below the hook "
                                 "timeout in the agent's settings); then deny naming the proposal id")
+        agent.add_argument("--install", action="store_true",
+                           help="write this hook into the project's agent settings (merged, idempotent) and exit")
         agent.set_defaults(func=cmd_hook_agent)
 
 
@@ -594,6 +596,17 @@ def cmd_hook_agent(args: argparse.Namespace) -> int:
     if args.timeout < 0:
         raise OmniError("--timeout must be zero or more seconds")
     module = import_module(f"omni_tui.agents.{args.agent}_hook")
+    if args.install:
+        from omni_tui.core.workspace import find_root
+
+        given = getattr(args, "directory", None)
+        root = Path(given).expanduser().resolve() if given else find_root(None, env=os.environ, cwd=Path.cwd())
+        if not root.is_dir():
+            raise OmniError(f"-C {given}: not a directory")
+        target, changed = module.install(root, timeout_s=args.timeout)
+        _say(f"omni-tui: {'installed the hook in' if changed else 'the hook is already in'} {target}")
+        _say(f"omni-tui: note: {module.TRUST_NOTE}", err=True)
+        return 0
     return module.main(explicit_root=getattr(args, "directory", None), timeout_s=args.timeout)
 
 

@@ -240,3 +240,22 @@ def test_one_patch_of_two_guarded_files_is_one_proposal(project: Path, ws: Works
     assert 'env.GREET = "hi";' in (project / "devenv.nix").read_text()
     assert (project / "devenv.local.nix").read_text() == '{ env.DEBUG = "1"; }\n'
     assert "already applied it to devenv.nix, devenv.local.nix" in denial(out)
+
+
+def test_install_writes_the_docs_hooks_json_merged_and_idempotent(project: Path) -> None:
+    from omni_tui.agents import codex_hook
+
+    (project / ".codex").mkdir()
+    hooks = project / ".codex" / "hooks.json"
+    hooks.write_text(json.dumps({"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "notify-send done"}]}]}}))
+    assert codex_hook.install(project, "omni-tui") == (hooks, True)
+    assert codex_hook.install(project, "omni-tui") == (hooks, False)
+    doc = json.loads(hooks.read_text())
+    assert doc["hooks"]["Stop"] == [{"hooks": [{"type": "command", "command": "notify-send done"}]}]
+    docs = (REPO / "docs" / "agents.md").read_text()
+    block = json.loads(docs.split("<!-- codex-hooks-json -->", 1)[1].split("```json", 1)[1].split("```", 1)[0])
+    assert doc["hooks"]["PreToolUse"] == block["hooks"]["PreToolUse"]
+
+    proc = subprocess.run(HOOK_CMD + ["--install", "-C", str(project)], env=_env(), capture_output=True, text=True, timeout=WAIT)
+    assert proc.returncode == 0 and proc.stdout == f"omni-tui: installed the hook in {hooks}\n"
+    assert proc.stderr.startswith("omni-tui: note: Codex skips an untrusted hook silently") and proc.stderr.count("\n") == 1

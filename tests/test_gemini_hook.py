@@ -132,3 +132,22 @@ def test_the_docs_settings_json_is_what_gemini_reads() -> None:
     (hook,) = group["hooks"]
     assert hook["command"].startswith("omni-tui hook gemini") and hook["timeout"] == 600000  # milliseconds
     assert "--timeout 570" in hook["command"]
+
+
+def test_install_writes_the_docs_settings_merged_and_idempotent(project: Path) -> None:
+    from omni_tui.agents import gemini_hook
+
+    (project / ".gemini").mkdir()
+    settings = project / ".gemini" / "settings.json"
+    settings.write_text(json.dumps({"theme": "GitHub", "hooksConfig": {"notifications": False}}))
+    assert gemini_hook.install(project, "omni-tui") == (settings, True)
+    assert gemini_hook.install(project, "omni-tui") == (settings, False)
+    doc = json.loads(settings.read_text())
+    assert doc["theme"] == "GitHub" and doc["hooksConfig"] == {"notifications": False, "enabled": True}
+    docs = (REPO / "docs" / "agents.md").read_text()
+    block = json.loads(docs.split("<!-- gemini-settings-json -->", 1)[1].split("```json", 1)[1].split("```", 1)[0])
+    assert doc["hooks"] == block["hooks"]
+
+    proc = subprocess.run(HOOK_CMD + ["--install", "-C", str(project)], env=_env(), capture_output=True, text=True, timeout=WAIT)
+    assert proc.returncode == 0 and proc.stdout == f"omni-tui: installed the hook in {settings}\n"
+    assert "trusted folder" in proc.stderr

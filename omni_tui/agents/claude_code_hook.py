@@ -267,39 +267,11 @@ def hook_entry(command: str, timeout: int = SETTINGS_TIMEOUT_S) -> dict[str, Any
     }
 
 
-def _is_ours(hook: Any) -> bool:
-    return isinstance(hook, dict) and isinstance(hook.get("command"), str) and "hook claude-code" in hook["command"]
-
-
 def merged_settings(existing: dict[str, Any], command: str, timeout: int = SETTINGS_TIMEOUT_S) -> dict[str, Any]:
     """`existing` settings with exactly one omni-tui PreToolUse hook (ours replaced in place, everything else kept)."""
-    settings = dict(existing)
-    hooks = settings.get("hooks", {})
-    if not isinstance(hooks, dict):
-        raise OmniError("its 'hooks' is not an object")
-    hooks = dict(hooks)
-    groups = hooks.get("PreToolUse", [])
-    if not isinstance(groups, list):
-        raise OmniError("its 'hooks.PreToolUse' is not a list")
-    entry = hook_entry(command, timeout)
-    kept: list[Any] = []
-    placed = False
-    for group in groups:
-        inner = group.get("hooks") if isinstance(group, dict) else None
-        if isinstance(inner, list) and any(_is_ours(h) for h in inner):
-            others = [h for h in inner if not _is_ours(h)]
-            if not placed:
-                kept.append(entry)
-                placed = True
-            if others:
-                kept.append({**group, "hooks": others})
-            continue
-        kept.append(group)
-    if not placed:
-        kept.append(entry)
-    hooks["PreToolUse"] = kept
-    settings["hooks"] = hooks
-    return settings
+    from omni_tui.agents.settings_files import merged
+
+    return merged(existing, "PreToolUse", hook_entry(command, timeout), "hook claude-code")
 
 
 def install(
@@ -311,43 +283,14 @@ def install(
     `--timeout` / `--on-timeout` when they differ from the defaults, and Claude Code's `timeout` is kept 30 s above
     the hook's own so the hook always answers first.
     """
-    from omni_tui.core.safefs import atomic_write
+    from omni_tui.agents.settings_files import install_group
 
-    folder = root / ".claude"
-    target = folder / "settings.local.json"
-    if target.is_symlink():
-        raise OmniError(f"{target}: a symlink (managed elsewhere, e.g. by devenv's claude.code); add the hook there")
-    existing: dict[str, Any] = {}
-    if target.exists():
-        try:
-            text = target.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise OmniError(f"{target}: cannot read it: {err}") from None
-        if text.strip():
-            try:
-                loaded = json.loads(text)
-            except json.JSONDecodeError as err:
-                raise OmniError(
-                    f"{target}: not valid JSON ({err.msg} at line {err.lineno} column {err.colno}); fix it first, nothing was written"
-                ) from None
-            if not isinstance(loaded, dict):
-                raise OmniError(f"{target}: must hold a JSON object, not {type(loaded).__name__}")
-            existing = loaded
-    try:
-        extra = "" if timeout_s == DEFAULT_TIMEOUT_S else f" --timeout {timeout_s:g}"
-        extra += " --on-timeout ask" if on_timeout == "ask" else ""
-        timeout = max(SETTINGS_TIMEOUT_S, math.ceil(timeout_s) + 30)
-        settings = merged_settings(existing, f"{program or self_command()} hook claude-code{extra}", timeout)
-    except OmniError as err:
-        raise OmniError(f"{target}: {err}; fix it first, nothing was written") from None
-    if settings == existing:
-        return target, False
-    try:
-        folder.mkdir(exist_ok=True)
-        atomic_write(target, (json.dumps(settings, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-    except OSError as err:
-        raise OmniError(f"{target}: cannot write it: {err.strerror or err}") from None
-    return target, True
+    target = root / ".claude" / "settings.local.json"
+    extra = "" if timeout_s == DEFAULT_TIMEOUT_S else f" --timeout {timeout_s:g}"
+    extra += " --on-timeout ask" if on_timeout == "ask" else ""
+    timeout = max(SETTINGS_TIMEOUT_S, math.ceil(timeout_s) + 30)
+    entry = hook_entry(f"{program or self_command()} hook claude-code{extra}", timeout)
+    return target, install_group(target, "PreToolUse", entry, "hook claude-code")
 
 
 def other_installs(root: Path) -> list[Path]:

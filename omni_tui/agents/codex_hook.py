@@ -211,3 +211,29 @@ def _read_stdin() -> str:
 
 def main(*, explicit_root: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> int:
     return guarded_main(lambda: run(_read_stdin(), explicit_root=explicit_root, timeout_s=timeout_s))
+
+
+MATCHER = "^(apply_patch|Bash)$"
+HOOKS_TIMEOUT_S = 600
+TRUST_NOTE = (
+    'Codex skips an untrusted hook silently: trust the project (`codex exec --trust`, or trust_level = "trusted" '
+    "in ~/.codex/config.toml) and accept the new hook when codex starts here (or run once with "
+    "--dangerously-bypass-hook-trust); a changed command must be trusted again"
+)
+
+
+def install(root: Path, program: str | None = None, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> tuple[Path, bool]:
+    """Write the hook into `<root>/.codex/hooks.json` (merged, idempotent); (the file, whether it changed)."""
+    import math
+
+    from omni_tui.agents.claude_code_hook import self_command
+    from omni_tui.agents.settings_files import install_group
+
+    extra = "" if timeout_s == DEFAULT_TIMEOUT_S else f" --timeout {timeout_s:g}"
+    timeout = max(HOOKS_TIMEOUT_S, math.ceil(timeout_s) + 30)
+    entry = {
+        "matcher": MATCHER,
+        "hooks": [{"type": "command", "command": f"{program or self_command()} hook codex{extra}", "timeout": timeout}],
+    }
+    target = root / ".codex" / "hooks.json"
+    return target, install_group(target, "PreToolUse", entry, "hook codex")

@@ -171,3 +171,31 @@ def _read_stdin() -> str:
 
 def main(*, explicit_root: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> int:
     return guarded_main(lambda: run(_read_stdin(), explicit_root=explicit_root, timeout_s=timeout_s))
+
+
+MATCHER = "write_file|replace|run_shell_command"
+INSTALL_TIMEOUT_S = 570.0  # what --install puts in the command: Gemini's timeout (ms) is set 30 s above it
+TRUST_NOTE = (
+    "Gemini CLI runs project hooks only in a trusted folder: trust it when gemini asks, add it to "
+    "~/.gemini/trustedFolders.json as TRUST_FOLDER, or set GEMINI_CLI_TRUST_WORKSPACE=true"
+)
+
+
+def install(root: Path, program: str | None = None, *, timeout_s: float | None = None) -> tuple[Path, bool]:
+    """Write the hook into `<root>/.gemini/settings.json` (merged, idempotent); (the file, whether it changed).
+
+    The hook waits `timeout_s` (default 570 s) and Gemini's `timeout` — milliseconds — is 30 s more.
+    """
+    import math
+
+    from omni_tui.agents.claude_code_hook import self_command
+    from omni_tui.agents.settings_files import install_group
+
+    wait = INSTALL_TIMEOUT_S if timeout_s is None or timeout_s == DEFAULT_TIMEOUT_S else timeout_s
+    command = f"{program or self_command()} hook gemini --timeout {wait:g}"
+    entry = {
+        "matcher": MATCHER,
+        "hooks": [{"name": "omni-tui", "type": "command", "command": command, "timeout": (math.ceil(wait) + 30) * 1000}],
+    }
+    target = root / ".gemini" / "settings.json"
+    return target, install_group(target, "BeforeTool", entry, "hook gemini", top={"hooksConfig": {"enabled": True}})
