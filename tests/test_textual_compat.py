@@ -133,3 +133,26 @@ async def test_type_ahead_reaches_a_modal_in_order() -> None:
         await pilot.pause()
         assert typed == ["ok"]
     assert textual_compat.__doc__ and "type-ahead" in textual_compat.__doc__
+
+
+async def test_set_cells_replaces_many_cells_and_the_screen_shows_them() -> None:
+    from textual.app import App as _App
+
+    from omni_tui.ui.textual_compat import set_cells
+
+    class Table(_App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable()
+
+    app = Table()
+    async with app.run_test(size=(40, 8)) as pilot:
+        table = app.query_one(DataTable)
+        table.add_column("up", key="up")
+        for i in range(3):
+            table.add_row("1s", key=f"r{i}")
+        await pilot.pause()
+        set_cells(table, [(f"r{i}", "up", f"{i + 2}s") for i in range(3)])
+        assert [table.get_cell(f"r{i}", "up") for i in range(3)] == ["2s", "3s", "4s"]
+        await pilot.pause()
+        rows = [table.render_line(y).text for y in range(1, 4)]
+        assert [r.strip() for r in rows] == ["2s", "3s", "4s"]

@@ -58,6 +58,21 @@ def require_update_dimensions(widget: Widget) -> None:
     widget._require_update_dimensions = True  # type: ignore[attr-defined]
 
 
+def set_cells(table: Any, cells: list[tuple[str, str, Any]]) -> None:
+    """Replace many DataTable cells (row key, column key, value) with one repaint.
+
+    `DataTable.update_cell` marks the whole widget dirty once per cell: the process table rewrites a
+    cell per process every second (its uptime), 300 refreshes for one change of picture. The keys
+    must exist (the caller took them from its own rows)."""
+    from textual.widgets.data_table import ColumnKey, RowKey
+
+    data = table._data
+    for row, column, value in cells:
+        data[RowKey(row)][ColumnKey(column)] = value
+    table._update_count += 1  # the row render caches are keyed by it
+    table.refresh()
+
+
 class LazyComponentClasses:
     """Mixin for a widget whose component classes are styled only once it needs them.
 

@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
-from omni_tui.ui.textual_compat import require_update_dimensions
+from omni_tui.ui.textual_compat import require_update_dimensions, set_cells
 
 
 class KeyedTable(DataTable):
@@ -52,6 +52,21 @@ class KeyedTable(DataTable):
             column.content_width = width
             require_update_dimensions(self)  # the scrollable width follows on idle
             self.refresh()
+
+    def rewrite_cells(self, cells: list[tuple[str, str, Text]]) -> None:
+        """`rewrite_cell` for many cells at once: one repaint, columns grown as needed."""
+        if not cells:
+            return
+        grew = False
+        for _row, column_key, value in cells:
+            column = self.columns.get(ColumnKey(column_key))
+            width = cell_len(value.plain)
+            if column is not None and column.auto_width and width > column.content_width:
+                column.content_width = width
+                grew = True
+        set_cells(self, cells)
+        if grew:
+            require_update_dimensions(self)
 
     def _announce(self) -> None:
         key: str | None = None

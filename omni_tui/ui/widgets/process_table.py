@@ -147,7 +147,7 @@ class ProcessTable(KeyedTable):
             elif old != cells:
                 for column, was, facts in zip(_KEYS, old, cells):
                     if was != facts:
-                        self.rewrite_cell(name, column, render(column, facts))
+                        changed.append((name, column, render(column, facts)))
             values[name] = cells
         if keep is not None and keep in self._values:
             index = self.get_row_index(keep)
@@ -165,5 +165,7 @@ class ProcessTable(KeyedTable):
             for column, facts in zip(_KEYS, cells):
                 self.update_cell(name, column, self._render(column, facts))
 
+        changed: list[tuple[str, str, Text]] = []
     def _selection(self, key: str | None) -> Message:
         return self.Selected(key)
+        self.rewrite_cells(changed)  # one repaint for every uptime that ticked
