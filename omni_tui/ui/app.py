@@ -36,9 +36,9 @@ from omni_tui.core.workspace import default_who
 from omni_tui.ui.background import Background
 from omni_tui.ui.cards import CardReady
 from omni_tui.ui.cockpit_screen import CockpitScreen
-from omni_tui.ui.commands import CockpitCommands
+from omni_tui.ui.commands import CockpitCommands, palette_binding
 from omni_tui.ui.decisions import DecisionFlow, screens
-from omni_tui.ui.keys import ACTIONS, ACTIONS_BY_ID, default_bindings, keymap_from_config
+from omni_tui.ui.keys import ACTIONS, ACTIONS_BY_ID, default_bindings, elsewhere_bindings, in_action_order, keymap_from_config
 from omni_tui.ui.messages import (
     ActionDone,
     FileChanged,
@@ -98,6 +98,17 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+SYNC_QUEUE = 500  # up to this many proposal files are read before the first frame; more are read in a worker
+
+
+def _queue_size(store: Any) -> int:
+    """How many files wait in proposals/ (one directory read, no file opened)."""
+    try:
+        return sum(1 for _ in os.scandir(store.paths.proposals))
+    except OSError:
+        return 0
+
+
 class CockpitApp(App[int]):
     """The omni-tui cockpit on one workspace.
 
@@ -110,8 +121,8 @@ class CockpitApp(App[int]):
     CSS_PATH = [Path(__file__).with_name("cockpit.tcss"), DIFF_VIEW_CSS]
     AUTO_FOCUS = "#queue"
     TITLE = "omni-tui"
-    BINDINGS: ClassVar[list[Binding]] = default_bindings()
-    COMMANDS = App.COMMANDS | {CockpitCommands}
+    BINDINGS: ClassVar[list[Binding]] = default_bindings() + elsewhere_bindings() + [palette_binding()]
+    COMMANDS = {CockpitCommands}  # omni-tui's actions and themes only (no Textual system commands)
 
     def __init__(
         self,
@@ -133,6 +144,7 @@ class CockpitApp(App[int]):
         self.monotonic: Callable[[], float] = (lambda: self.clock().timestamp()) if clock is not None else time.monotonic
         self.watch_files = watch
         self.poll_processes = poll_processes
+        self._queue_loaded = False  # the first listing of the proposals is shown (see on_mount)
         self.display_root = display_root or str(ws.root)
         self.who = who or default_who()
         self.requested_theme = theme or ws.config.ui.theme
@@ -202,16 +214,30 @@ class CockpitApp(App[int]):
         self._resolve_rebuild_command()
         # First picture synchronously (small reads), so the first frame already shows the workspace.
         self.workspace.apply_files(read_guarded(self.ws))
-        entries, quarantined, history = read_proposals(self.store)
-        self.where.seed(entries)
-        self.workspace.apply_proposals(entries, quarantined, history, initial=True)
-        self._apply_gate(self.gate.state())
+        if _queue_size(self.store) <= SYNC_QUEUE:
+            self._show_first_queue(*read_proposals(self.store), self.gate.state())
+        else:  # a long queue (10,000 files) is read in a worker: the first frame and the keys do not wait for it
+            self.run_worker(self._read_first_queue, thread=True, group="refresh", exit_on_error=False)
         self.process_flow.show_note()
         # Watching and polling start once the first frame is on screen: importing watchfiles and the
         # first process scan would delay it by 30-50 ms (docs/performance.md).
         self.call_after_refresh(self.background.start)
         if not self.frozen_clock:
             self.set_interval(10, self.workspace.show_queue, name="queue ages")
+
+    def _read_first_queue(self) -> None:
+        entries, quarantined, history = read_proposals(self.store)
+        state = self.gate.state()
+        self.call_from_thread(self._show_first_queue, entries, quarantined, history, state)
+
+    def _show_first_queue(self, entries: Any, quarantined: Any, history: Any, state: GateState | None) -> None:
+        if self._queue_loaded:
+            return  # a watcher's listing got here first
+        self._queue_loaded = True
+        self.where.seed(entries)  # what is already there when the cockpit opens rings no bell
+        self.workspace.apply_proposals(entries, quarantined, history, initial=True)
+        if state is not None:  # else the GateChanged that follows the watcher's listing brings it
+            self._apply_gate(state)
 
     def on_unmount(self) -> None:
         self.stop_background()
@@ -283,6 +309,9 @@ class CockpitApp(App[int]):
     @on(ProposalsChanged)
     @_live
     def _on_proposals_changed(self, message: ProposalsChanged) -> None:
+        if not self._queue_loaded:  # the first listing of a long queue, from the watcher: the first picture
+            self._show_first_queue(message.entries, message.quarantined, dict(message.history), None)
+            return
         self.where.proposals_changed(message.entries)  # new, stale → notifications
         self.workspace.apply_proposals(message.entries, message.quarantined, dict(message.history))
 
@@ -411,12 +440,14 @@ class CockpitApp(App[int]):
     async def run_action(self, action: Any, default_namespace: Any = None, namespaces: Any = None) -> bool:
         """Pressing an unavailable cockpit action says why instead of doing nothing."""
         destination, name, _params = action if isinstance(action, tuple) else actions.parse(action)
-        on_app = destination == "app" or (not destination and default_namespace in (None, self))
-        if on_app and name in ACTIONS_BY_ID and not self.main.focus_state().modal:
+        spec = ACTIONS_BY_ID.get(name)
+        if spec is not None and destination in ("", "app") and not self.main.focus_state().modal:
             reason = self.why_unavailable(name)
             if reason is not None:
                 self.notify(reason, severity="warning", timeout=4)
                 return True
+            if spec.owner != "app" and default_namespace in (None, self):
+                default_namespace = self.main.owner_of(spec.owner)  # the palette asks the app: the owner runs it
         return await super().run_action(action, default_namespace, namespaces)
 
     def bindings_may_have_changed(self) -> None:
@@ -452,34 +483,15 @@ class CockpitApp(App[int]):
 
     def action_help(self) -> None:
         groups = {spec.id: HELP_GROUPS[spec.panel] for spec in ACTIONS}
-        self.push_screen(screens().HelpScreen(screens().help_sections(self, groups=groups)))
-
-    # -- diff actions ----------------------------------------------------------------------------
-
-    def action_next_hunk(self) -> None:
-        diff = self.main.focused_diff()
-        if diff is not None:
-            diff.next_hunk()
-
-    def action_previous_hunk(self) -> None:
-        diff = self.main.focused_diff()
-        if diff is not None:
-            diff.previous_hunk()
-
-    def action_toggle_split(self) -> None:
-        diff = self.main.focused_diff()
-        if diff is not None:
-            diff.toggle_mode()  # the person's choice: from now on the pane's width does not choose
-
-    def action_toggle_hunk(self) -> None:
-        self.main.detail.diff.toggle_hunk()
-
-    def action_next_file(self) -> None:
-        tabs = self.main.focused_file_tabs()
-        path = tabs.next_path() if tabs is not None else None
-        if tabs is None or path is None:
-            return
-        self.workspace.show_file(tabs, path)
+        # In the actions' one order (keys.ACTIONS), whichever widget holds each binding.
+        by_help = {spec.help: spec.id for spec in ACTIONS}
+        first_of = {HELP_GROUPS[spec.panel]: spec.id for spec in reversed(ACTIONS)}
+        sections = in_action_order(list(screens().help_sections(self, groups=groups)), lambda section: first_of.get(section.title))
+        sections = [
+            type(section)(section.title, tuple(in_action_order(list(section.entries), lambda entry: by_help.get(entry.description))))
+            for section in sections
+        ]
+        self.push_screen(screens().HelpScreen(sections))
 
     # -- decisions (the DecisionFlow's) -------------------------------------------------------------
 
@@ -527,14 +539,10 @@ class CockpitApp(App[int]):
     def _on_process_log_lines(self, message: ProcessLogLines) -> None:
         self.process_flow.log_lines(message)
 
-    def action_restart_process(self) -> None:
-        self.process_flow.ask("restart")
-
-    def action_stop_process(self) -> None:
-        self.process_flow.ask("stop")
-
-    def action_process_log(self) -> None:
-        self.process_flow.show_log()
+    @on(ProcessTable.ActionRequested)
+    @_live
+    def _on_process_action(self, message: ProcessTable.ActionRequested) -> None:
+        self.process_flow.run(message.action)
 
     # -- misc ------------------------------------------------------------------------------------
 
@@ -558,6 +566,11 @@ class CockpitApp(App[int]):
 
     def action_quit(self) -> None:
         self.rebuilds.quit()  # at once, or after asking while a rebuild runs
+
+    def action_help_quit(self) -> None:
+        """ctrl+c does not quit (Textual's rule; it copies in a text box): say which key does, in plain words."""
+        key = self.action_keys().get("quit", "q")
+        self.notify(f"Press {key} to quit the cockpit (ctrl+c does not quit)", title="Quit?", timeout=4)
 
 
 def run_cockpit(ws: Any) -> int:

@@ -287,6 +287,20 @@ def validate_proposal(app: App, gate: Any, proposal: Any, generation: int = 0) -
         app.post_message(ValidationReady(CheckKey.proposal(proposal.id), Check(validation, None), generation))
 
 
+def validate_proposals(app: App, gate: Any, jobs: list[tuple[Any, int]]) -> None:
+    """A long queue's checks in turn, in one worker: each result is posted as it lands (cached by content hash)."""
+    from textual.worker import NoActiveWorker, get_current_worker
+
+    try:
+        worker = get_current_worker()
+    except NoActiveWorker:
+        worker = None
+    for proposal, generation in jobs:
+        if (worker is not None and worker.is_cancelled) or not app.is_running:
+            return  # the cockpit is quitting: the rest is checked next time (the cache keeps what was done)
+        validate_proposal(app, gate, proposal, generation)
+
+
 def validate_direct_edits(app: App, ws: Any, paths: list[str], generation: int = 0) -> None:
     """Check the direct edits on disk as accepting them will (UTF-8, size, Nix parse) and post the result."""
     from omni_tui.core.validate import validate_on_disk

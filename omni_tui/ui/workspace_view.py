@@ -9,6 +9,7 @@ the review state (`omni_tui.core.review`), and the widgets render from both, one
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +21,13 @@ from omni_tui.ui.cards import CardBook, CardReady, pairs_of
 from omni_tui.ui.messages import GuardedFile, ValidationReady
 from omni_tui.ui.widgets.diff_view import DiffView
 from omni_tui.ui.widgets.file_tabs import FileTabs
-from omni_tui.ui.workers import validate_proposal
+from omni_tui.ui.workers import validate_proposal, validate_proposals
 
 if TYPE_CHECKING:
     from omni_tui.ui.app import CockpitApp
+
+QUEUE_REFRESH_S = 0.1  # validations landing refresh the queue at most this often (bench/bench_queue_scale.py)
+VALIDATE_ONE_BY_ONE = 32  # more pending proposals to check than this: one worker checks them in turn
 
 
 class WorkspaceView:
@@ -36,6 +40,8 @@ class WorkspaceView:
         self.quarantined: dict[str, Quarantined] = {}  # queue key → invalid proposal file
         self.history: dict[str, Any] = {}  # proposal id → the change the gate wrote (core.history), or None
         self.cards = CardBook(app)  # change cards, computed in workers once per content hash
+        self._queue_due = False  # a queue refresh is scheduled (validations landing are coalesced)
+        self._queue_cost_s = 0.0  # how long the last queue refresh took (a long queue refreshes less often)
 
     def current_texts(self) -> dict[str, str | None]:
         return {path: f.current for path, f in self.files.items()}
@@ -103,16 +109,31 @@ class WorkspaceView:
                 app.notify(f"{len(new)} new proposals", title="New proposals")
         pending = review.pending_ids()
         self.apply_policy(list(pending))
-        for pid in pending:
-            if review.needs_check(pid):
-                self.validate(pid)
+        self.validate_all([pid for pid in pending if review.needs_check(pid)])
         self.show_queue()
         if pending and review.selected_key not in pending and (was_pending or new):
             # The selected proposal was just decided, or one arrived while nothing pending was
             # selected: move on to the one waiting (the oldest; a new one when it is alone).
             app.main.queue.select_key(review.oldest_pending())
 
+    def schedule_queue(self) -> None:
+        """Refresh the queue soon, once for everything that landed meanwhile (10,000 validations landing
+        must not rebuild 10,000 rows 10,000 times): at most every 100 ms, less often when a refresh is slow."""
+        if self._queue_due:
+            return
+        self._queue_due = True
+        self.app.set_timer(max(QUEUE_REFRESH_S, 4 * self._queue_cost_s), self._refresh_queue)
+
+    def _refresh_queue(self) -> None:
+        self._queue_due = False
+        self.show_queue()
+
     def show_queue(self) -> None:
+        started = time.perf_counter()
+        self._show_queue()
+        self._queue_cost_s = time.perf_counter() - started
+
+    def _show_queue(self) -> None:
         app, review = self.app, self.app.review
         queue = app.main.queue
         rows = presenters.queue_rows(review.entries.values(), self.quarantined.values(), review.validations, app.clock())
@@ -205,6 +226,21 @@ class WorkspaceView:
 
     # -- checks --------------------------------------------------------------------------------------
 
+    def validate_all(self, pids: list[str]) -> None:
+        """Check these pending proposals: one worker each for a few, one worker in turn for a long queue
+        (10,000 thread workers would only queue up; results are cached by content hash anyway)."""
+        if len(pids) <= VALIDATE_ONE_BY_ONE:
+            for pid in pids:
+                self.validate(pid)
+            return
+        app = self.app
+        jobs = []
+        for pid in pids:
+            entry = app.review.pending(pid)
+            if entry is not None:
+                jobs.append((entry.proposal, app.review.start_check(CheckKey.proposal(pid))))
+        app.run_worker(partial(validate_proposals, app, app.gate, jobs), thread=True, group="validate", exit_on_error=False)
+
     def validate(self, pid: str) -> None:
         app = self.app
         entry = app.review.pending(pid)
@@ -226,5 +262,8 @@ class WorkspaceView:
             return  # an older run finished after a newer one started
         review.record_check(message.key, message.check)
         if message.key.kind is CheckKind.PROPOSAL:
-            self.show_queue()
+            if message.key == CheckKey.proposal(review.selected_key or ""):
+                self.show_queue()  # the one the person looks at: at once
+            else:
+                self.schedule_queue()
         self.app.decisions.check_landed(message.key, message.check)

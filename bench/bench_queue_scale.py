@@ -1,0 +1,219 @@
+"""Benchmark of a long proposal queue: 10,000 pending proposals, and 200 arriving in 10 s.
+
+DESIGN/issue 10: "10,000 pending proposals: the cockpit's first frame within 2 s and keys answered
+while the queue fills in; `status --json` within 3 s. 200 proposals arriving in 10 s: keys answered
+within 200 ms throughout."
+
+Every figure is printed next to a baseline measured in the same run, on the same machine, the same way:
+- `status --json --no-nix` and `status --json` (Nix checks of what is not cached yet run for at most
+  0.75 s, the rest reports null) on 10,000 proposals vs on 1;
+- the cockpit (`omni-tui -C ROOT` on a fresh pseudo-terminal, 120x40): first frame (the header and the
+  Proposals panel drawn) with 10,000 proposals vs with 1;
+- keys while the 10,000 fill in and get checked: `?` opens the help screen, `escape` closes it,
+  alternating for 10 s from the first frame; latency = key written → the screen's answer drawn
+  (the help's "Remap any key" line, then the Proposals panel again); vs the same keys on the 1-proposal
+  cockpit;
+- keys while 200 proposals arrive in 10 s (one every 50 ms, written as agents write them) on a
+  cockpit that starts with 1 — vs the same cockpit with nothing arriving.
+Proposals are distinct (each adds another package), written straight into proposals/ as agents do.
+
+Run: `.venv/bin/python bench/bench_queue_scale.py [--n 10000] [--key-s 10]`. No asserts: it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import select
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bench_startup import CSI, child_env, omni_tui_argv, pct, time_command  # bench/ is on sys.path when a bench runs
+from sample_project import DEVENV_NIX
+
+COLS, ROWS = 120, 40
+
+
+def make_project(tmp: Path, name: str, n: int) -> Path:
+    from omni_tui.core.audit import utc_now
+    from omni_tui.core.proposals import FileChange, Proposal, new_id
+    from omni_tui.core.safefs import sha256_bytes
+    from omni_tui.core.workspace import Workspace
+
+    root = tmp / name
+    root.mkdir()
+    (root / "devenv.nix").write_text(DEVENV_NIX)
+    (root / "omni-tui.toml").write_text('[rebuild]\ncommand = "true"\n')
+    ws = Workspace.open(root, env={}, cwd=root)
+    write_proposals(ws.paths.proposals, n, sha256_bytes(DEVENV_NIX.encode()), utc_now, new_id, Proposal, FileChange)
+    return root
+
+
+def write_proposals(folder: Path, n: int, base: str | None, now, new_id, Proposal, FileChange, *, start: int = 0,  # type: ignore[no-untyped-def]
+                    every_s: float = 0.0) -> None:
+    for i in range(start, start + n):
+        text = DEVENV_NIX.replace("pkgs.jq ]", f"pkgs.jq pkgs.tool{i} ]")
+        proposal = Proposal(new_id(), f"agent{i % 7}", f"Add tool{i}", "bench", now(), (FileChange("devenv.nix", base, text),))
+        tmp = folder / f".{proposal.id}.tmp"
+        tmp.write_text(json.dumps(proposal.to_json()))
+        os.replace(tmp, folder / f"{proposal.id}.json")  # atomically, as the protocol asks
+        if every_s:
+            time.sleep(every_s)
+
+
+class Cockpit:
+    """The installed cockpit on its own pseudo-terminal; `drawn(marker)` waits for a text in new output."""
+
+    def __init__(self, root: Path) -> None:
+        import fcntl
+        import pty
+        import struct
+        import termios
+
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen([*omni_tui_argv(), "-C", str(root)], stdin=slave, stdout=slave, stderr=slave,
+                                     cwd=root, env=child_env(), start_new_session=True, close_fds=True)
+        os.close(slave)
+        self.raw = bytearray()
+        self.seen = 0  # output before this offset was looked at already
+
+    def drawn(self, markers: list[str], timeout_s: float = 120.0) -> float:
+        """Seconds until every marker appears in output produced after the last call."""
+        t0 = time.perf_counter()
+        wanted = [m.encode() for m in markers]
+        while True:
+            text = CSI.sub(b"", bytes(self.raw[self.seen:]))
+            if all(m in text for m in wanted):
+                self.seen = len(self.raw)
+                return time.perf_counter() - t0
+            left = timeout_s - (time.perf_counter() - t0)
+            if left <= 0:
+                raise TimeoutError(f"{markers} not drawn within {timeout_s:g} s")
+            ready, _, _ = select.select([self.master], [], [], min(left, 0.5))
+            if ready:
+                try:
+                    self.raw += os.read(self.master, 1 << 16)
+                except OSError:
+                    raise RuntimeError(f"the cockpit exited with {self.proc.wait()}") from None
+
+    def key(self, data: bytes, markers: list[str]) -> float:
+        self.seen = len(self.raw)
+        t0 = time.perf_counter()
+        os.write(self.master, data)
+        self.drawn(markers, timeout_s=60)
+        return time.perf_counter() - t0
+
+    def close(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        os.close(self.master)
+
+
+FIRST_FRAME = ["Proposals", "Changes"]
+HELP_OPEN = ["Remap any key"]
+HELP_CLOSED = ["Proposals"]
+
+
+def first_frame(root: Path) -> tuple[float, Cockpit]:
+    cockpit = Cockpit(root)
+    return cockpit.drawn(FIRST_FRAME), cockpit
+
+
+def key_latencies(cockpit: Cockpit, seconds: float) -> list[float]:
+    out: list[float] = []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        out.append(cockpit.key(b"?", HELP_OPEN))
+        out.append(cockpit.key(b"\x1b", HELP_CLOSED))
+        time.sleep(0.05)
+    return out
+
+
+def row(label: str, xs: list[float], base: list[float] | None = None) -> str:
+    text = f"{label:<46} p50 {statistics.median(xs) * 1000:7.0f} ms  p95 {pct(xs, 0.95) * 1000:7.0f} ms  max {max(xs) * 1000:7.0f} ms"
+    if base is not None:
+        text += f"  ratio p50 {statistics.median(xs) / statistics.median(base):5.2f}x"
+    return text
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000, help="pending proposals in the long queue (default 10000)")
+    parser.add_argument("--runs", type=int, default=3, help="status runs each (default 3)")
+    parser.add_argument("--key-s", type=float, default=10.0, help="seconds of key presses per measure (default 10)")
+    args = parser.parse_args()
+    from omni_tui.core.audit import utc_now
+    from omni_tui.core.proposals import FileChange, Proposal, new_id
+    from omni_tui.core.safefs import sha256_bytes
+
+    with tempfile.TemporaryDirectory(prefix="omni-bench-queue-") as tmp_name:
+        tmp = Path(tmp_name)
+        t0 = time.perf_counter()
+        big = make_project(tmp, "big", args.n)
+        one = make_project(tmp, "one", 1)
+        print(f"{args.n} proposal files written in {time.perf_counter() - t0:.1f} s")
+        env = child_env()
+
+        # -- status --json
+        for flags in (["--no-nix"], []):
+            label = "status --json " + " ".join(flags)
+            base = [time_command([*omni_tui_argv(), "-C", str(one), "status", "--json", *flags], cwd=one, env=env) for _ in range(args.runs)]
+            many = [time_command([*omni_tui_argv(), "-C", str(big), "status", "--json", *flags], cwd=big, env=env) for _ in range(args.runs)]
+            print(row(f"{label} (1 proposal)", base))
+            print(row(f"{label} ({args.n} proposals)", many, base))
+        checked = json.loads(subprocess.run([*omni_tui_argv(), "-C", str(big), "status", "--json"], cwd=big, env=env,
+                                            capture_output=True, text=True).stdout)
+        known = sum(1 for p in checked["pending"] if p["validation"] is not None)
+        print(f"  after those runs: {known} of {args.n} proposals have their Nix check cached")
+
+        # -- the cockpit: first frame, then keys while the queue fills in
+        base_frame, cockpit = first_frame(one)
+        try:
+            base_keys = key_latencies(cockpit, args.key_s)
+        finally:
+            cockpit.close()
+        big_frame, cockpit = first_frame(big)
+        try:
+            big_keys = key_latencies(cockpit, args.key_s)
+        finally:
+            cockpit.close()
+        print(row("cockpit first frame (1 proposal)", [base_frame]))
+        print(row(f"cockpit first frame ({args.n} proposals)", [big_frame], [base_frame]))
+        print(row("keys, 1 proposal", base_keys))
+        print(row(f"keys while {args.n} fill in (first {args.key_s:g} s)", big_keys, base_keys))
+
+        # -- 200 proposals arriving in 10 s
+        arriving = make_project(tmp, "arriving", 1)
+        _frame, cockpit = first_frame(arriving)
+        try:
+            quiet = key_latencies(cockpit, args.key_s)
+            from omni_tui.core.workspace import Workspace
+
+            folder = Workspace.open(arriving, env={}, cwd=arriving).paths.proposals
+            writer = threading.Thread(target=write_proposals, args=(folder, 200, sha256_bytes(DEVENV_NIX.encode()), utc_now, new_id,
+                                                                    Proposal, FileChange), kwargs={"start": 1, "every_s": 0.05})
+            writer.start()
+            busy = key_latencies(cockpit, args.key_s)
+            writer.join()
+        finally:
+            cockpit.close()
+        print(row("keys, nothing arriving", quiet))
+        print(row("keys while 200 proposals arrive in 10 s", busy, quiet))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.exit(main())
