@@ -473,6 +473,7 @@ class ProposalStore:
         digest = self._decisions[proposal_id][2] if found is not None and proposal_id in self._decisions else None
         in_progress = found is not None and found.status in IN_PROGRESS
         ledger = self.ws.ledger
+        ledger.loaded()  # a missing file is judged by what the log vouches for
         problem = ledger.problem(decision_key(proposal_id), digest, in_progress=in_progress)
         if problem is not None:
             # A second look: a genuine entry may have been appended, and its file written, since the first.
@@ -667,6 +668,7 @@ class ProposalStore:
             self.get(proposal_id)  # raises the right error (unknown id / quarantined)
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while True:
+            self.ws.ledger.refresh()  # a stat: a deleted decision the log vouches for is seen at once
             decision = self.decision(proposal_id)
             if decision is not None and (decision.final or decision.status == TAMPERED):
                 return decision  # tampered: never reported as the outcome it claims (exit 14)
