@@ -167,6 +167,11 @@ class Ledger:
             else:
                 self._vouches[name] = _Vouch(allowed, old.latest, old.every | allowed, at)
 
+    def loaded(self) -> None:
+        """Read the log if this ledger never has (later answers may lag by one refresh)."""
+        if self._key is None and not self._hashes:
+            self.refresh()
+
     # -- answers ----------------------------------------------------------------------------
 
     @property
