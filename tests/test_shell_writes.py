@@ -41,6 +41,9 @@ def paths(command: str) -> set[str]:
         ("mv /tmp/x devenv.nix", "devenv.nix"),
         ("mv devenv.nix /tmp/old.nix", "devenv.nix"),
         ("ln -sf /tmp/x devenv.nix", "devenv.nix"),
+        ("ln -s devenv.nix /tmp/link.nix", "devenv.nix"),
+        ("ln devenv.nix hard.nix", "devenv.nix"),
+        ("cp -l devenv.nix copy.nix", "devenv.nix"),
         ("rm -f devenv.nix", "devenv.nix"),
         ("unlink devenv.nix", "devenv.nix"),
         ("truncate -s 0 devenv.nix", "devenv.nix"),
@@ -99,7 +102,6 @@ def test_globs_and_interpreter_programs_are_reported_for_the_caller_to_match(com
         "nix-instantiate --parse devenv.nix",
         "sed -n '1,5p' devenv.nix",
         "cp devenv.nix /tmp/backup.nix",
-        "ln -s devenv.nix /tmp/link.nix",
         "diff devenv.nix /tmp/x 2>&1",
         "echo 'a > devenv.nix'",
         "devenv shell -- true",
@@ -168,3 +170,8 @@ def test_a_write_into_the_state_directory_is_refused_without_a_proposal_hint(ctx
     refusal = shell_refusal("echo '{}' > .devenv/omni/decisions/x.json", ctx, HINT)
     assert refusal is not None and "is inside omni-tui's state directory" in refusal
     assert refusal.endswith("(this command writes there: > redirection); it was not run") and "Propose" not in refusal
+
+
+def test_a_link_to_devenv_nix_is_refused_as_a_second_name_for_it(ctx: Context) -> None:
+    refusal = shell_refusal("ln -s devenv.nix /tmp/alias.nix", ctx, HINT)
+    assert refusal is not None and "this command writes devenv.nix (ln (a link to it))" in refusal

@@ -369,7 +369,7 @@ def _unwrap(words: list[str]) -> list[str]:
     return words
 
 
-def _destinations(words: list[str], how: str, *, sources_written: bool) -> list[ShellWrite]:
+def _destinations(words: list[str], how: str, *, sources_written: bool, source_how: str | None = None) -> list[ShellWrite]:
     """cp/mv/ln/install/rsync: the destination (and DEST/basename(src) for a directory destination)."""
     target_dir: str | None = None
     rest: list[str] = []
@@ -397,14 +397,14 @@ def _destinations(words: list[str], how: str, *, sources_written: bool) -> list[
         dest, sources = operands[-1], operands[:-1]
         writes.append(ShellWrite(_kind(dest), dest, how))
     else:
-        return [ShellWrite(_kind(w), w, how) for w in operands] if sources_written else []
+        return [ShellWrite(_kind(w), w, source_how or how) for w in operands] if sources_written else []
     for source in sources:
         name = source.rstrip("/").rsplit("/", 1)[-1]
         if name:
             joined = dest.rstrip("/") + "/" + name
             writes.append(ShellWrite(_kind(joined), joined, how))
         if sources_written:
-            writes.append(ShellWrite(_kind(source), source, how))
+            writes.append(ShellWrite(_kind(source), source, source_how or how))
     return writes
 
 
@@ -478,6 +478,12 @@ def _simple_writes(cmd: _Simple, depth: int) -> list[ShellWrite]:
             ops = _operands(args, ("-i", "-f", "-v", "-F", "--include"))
             return writes + [ShellWrite(_kind(w), w, f"{name} -i inplace") for w in ops[1:]]
         return writes + [ShellWrite("code", w, name) for w in _operands(args, ("-f", "-v", "-F"))[:1]]
+    if name in ("ln", "link") or (
+        name == "cp" and any(w in ("-l", "--link") or (w.startswith("-") and not w.startswith("--") and "l" in w[1:]) for w in args)
+    ):
+        # A link to a guarded file is a second name for it: a later write through that name (or a swap
+        # between a hook's check and the tool's write) would reach the guarded bytes.
+        return writes + _destinations(args, name, sources_written=True, source_how=f"{name} (a link to it)")
     if name in COPIERS:
         return writes + _destinations(args, name, sources_written=name == "mv")
     if name == "patch":
