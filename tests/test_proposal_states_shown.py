@@ -94,7 +94,7 @@ async def test_states_read_as_words_after_a_failed_rebuild(project: Path) -> Non
         await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
         await approve_selected(pilot)
         await wait_for(pilot, lambda: getattr(ProposalStore(ws).decision(pid), "status", None) == "rolled_back", what="the rollback")
-        await wait_for(pilot, lambda: "· rolled" in screen_text(app) and "by root" in screen_text(app), what="the end shown")
+        await wait_for(pilot, lambda: "· rolled" in screen_text(app) and "rolled back automatically" in screen_text(app), what="the end shown")
         shown = screen_text(app)
         assert "rolled_back" not in shown and "rolling_back" not in shown, shown
         assert "Nope" in region_text(app, app.queue.region) and "rolled back" in region_text(app, app.queue.region)
