@@ -53,8 +53,18 @@ def _check_statics(summary: ApprovalSummary) -> list[Static]:
     return [Static(line) for line in lines]
 
 
-def _blocked(reason: str) -> Content:
-    return Content.from_markup("[b]Cannot approve:[/] $reason", reason=reason)
+def _blocked(summary: ApprovalSummary, reason: str) -> Content:
+    """`Cannot approve: …` / `Cannot accept: …`, in the modal's own verb."""
+    verb = (summary.action.split() or ["approve"])[0].lower()
+    return Content.from_markup("[b]Cannot $verb:[/] $reason", verb=verb, reason=reason)
+
+
+def _why(rationale: str) -> Static:
+    """The agent's rationale in full, wrapped (an agent's words: made inert, line breaks kept)."""
+    text = plain(rationale, multiline=True).strip() if rationale.strip() else ""
+    if not text:
+        return Static(Content.from_markup("[$text-muted](the agent gave no reason)[/]"), id="approve-why")
+    return Static(Content(text), id="approve-why")
 
 
 class ConfirmInput(Input):
@@ -99,6 +109,9 @@ class ApproveScreen(YesNoModal):
             with VerticalScroll(id="approve-body"):
                 yield Static("[b]What it does[/]", classes="section-title")
                 yield CardDetails(id="approve-card")
+                if s.proposal_id:  # an agent's proposal (direct edits have no agent to say why)
+                    yield Static("[b]Why[/] [$text-muted](the agent's words)[/]", classes="section-title")
+                    yield _why(s.rationale)
                 yield Static(
                     Content.from_markup(
                         "[b]Files[/]  [$success]+$added[/] [$error]-$removed[/]", added=str(s.added), removed=str(s.removed)
@@ -114,9 +127,13 @@ class ApproveScreen(YesNoModal):
             yield Vertical(id="approve-confirm-box")  # the typed confirmation, when [policy] confirm matches
             reason = s.block_reason
             if reason is not None:
-                yield Static(_blocked(reason), id="approve-blocked", classes="error-line")
+                yield Static(_blocked(s, reason), id="approve-blocked", classes="error-line")
             with Horizontal(classes="buttons"):
-                yield Button(f"{s.action} (y)", variant="success", id="approve-yes", disabled=reason is not None or bool(s.confirm))
+                # Blocked: no live-looking confirm button at all (the line above says why); untyped
+                # [policy] confirm names: the button is there, disabled, until they are typed.
+                yes = Button(f"{s.action} (y)", variant="success", id="approve-yes", disabled=reason is not None or bool(s.confirm))
+                yes.display = reason is None
+                yield yes
                 yield Button("Cancel (n)", id="approve-no")
         yield Footer()
 
@@ -149,6 +166,7 @@ class ApproveScreen(YesNoModal):
         self.query_one("#approve-card", CardDetails).show(s.card, s.card_note or "no change card")
         box = self.query_one("#approve-confirm-box", Vertical)
         box.display = bool(s.confirm)
+        self.query_one("#dialog").set_class(bool(s.confirm), "-confirming")  # the body gives the box its rows
         if not s.confirm:
             box.remove_children()
         else:
@@ -175,7 +193,10 @@ class ApproveScreen(YesNoModal):
         return typed == wanted
 
     def _sync_yes(self) -> None:
-        self.query_one("#approve-yes", Button).disabled = self.summary.block_reason is not None or not self.typed_ok()
+        blocked = self.summary.block_reason is not None
+        yes = self.query_one("#approve-yes", Button)
+        yes.disabled = blocked or not self.typed_ok()
+        yes.display = not blocked
         self.refresh_bindings()
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -210,14 +231,17 @@ class ApproveScreen(YesNoModal):
         if reason is None:
             blocked.remove()
         elif blocked:
-            blocked.first(Static).update(_blocked(reason))
+            blocked.first(Static).update(_blocked(summary, reason))
         else:
-            line = Static(_blocked(reason), id="approve-blocked", classes="error-line")
+            line = Static(_blocked(summary, reason), id="approve-blocked", classes="error-line")
             self.query_one("#dialog").mount(line, before=self.query_one("#dialog > .buttons"))
         self._show_card()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "confirm" and (self.summary.block_reason is not None or not self.typed_ok()):
-            return None
+        if action == "confirm":
+            if self.summary.block_reason is not None:
+                return False  # not offered at all: the error line says why
+            if not self.typed_ok():
+                return None  # shown dimmed: typing the names makes it work
         return True
 

@@ -56,7 +56,7 @@ class CardSummary(_CardWidget):
     """The compact card: a heading with the risk badges, then one line per category that changed."""
 
     DEFAULT_CSS = """
-    CardSummary { height: auto; max-height: 6; }
+    CardSummary { height: auto; max-height: 8; }
     """
     MAX_CATEGORIES = 4  # lines of categories; more are counted on a fifth (the approve modal shows all)
 
@@ -65,7 +65,8 @@ class CardSummary(_CardWidget):
         card = self.card
         if card is None:
             return Text(f"Change card: {self.note}", style=f"italic {muted}", no_wrap=True, overflow="ellipsis")
-        text = Text(no_wrap=True, overflow="ellipsis")
+        # The heading and its badges may wrap (no risk is ever cut off); each category is one line, cut with "…".
+        text = Text()
         text.append("What it does ", style="bold")
         if card.risks:
             text.append_text(self.badges(card))
@@ -75,15 +76,19 @@ class CardSummary(_CardWidget):
             text.append("no risks", style=muted)
         shown = [cat for cat in CATEGORIES if any(card.data.get(cat, {}).values())]
         more = shown[self.MAX_CATEGORIES :] if len(shown) > self.MAX_CATEGORIES + 1 else []
+        width = max(self.size.width, 20)
         for cat in shown[: len(shown) - len(more)]:
             groups: dict[str, list[dict[str, Any]]] = card.data.get(cat, {})
             entries = [(g, e) for g, es in groups.items() for e in es]
-            text.append("\n")
-            text.append(f"{LABELS[cat]:<{_LABEL_WIDTH}}  ", style=muted)
+            line = Text()
+            line.append(f"{LABELS[cat]:<{_LABEL_WIDTH}}  ", style=muted)
             for index, (group, entry) in enumerate(entries):
                 if index:
-                    text.append(" ")
-                text.append(f"{MARKS[group]}{entry_text(cat, entry)}", style=self._c(_GROUP_COLOUR[group]))
+                    line.append(" ")
+                line.append(f"{MARKS[group]}{entry_text(cat, entry)}", style=self._c(_GROUP_COLOUR[group]))
+            line.truncate(width, overflow="ellipsis")
+            text.append("\n")
+            text.append_text(line)
         if more:
             text.append(f"\n{'':<{_LABEL_WIDTH}}  and {', '.join(LABELS[c] for c in more)} — all in the approve dialog", style=muted)
         return text
