@@ -115,6 +115,7 @@ class DecisionFlow:
             restart_command=cfg.restart_command if cfg.restart_after else None,
             agent=entry.proposal.agent,
             proposal_id=pid,
+            rationale=entry.proposal.rationale,
             edited=bool(review.edited.get(pid)),
             **self._card_fields(card, note),
         )

@@ -46,6 +46,7 @@ class ApprovalSummary:
     restart_command: str | None = None
     agent: str = ""
     proposal_id: str = ""
+    rationale: str = ""  # the agent's "why", in its own words (shown inert, wrapped, in full)
     action: str = "Approve"  # the verb on the confirm key: "Approve", "Accept edits", ...
     edited: bool = False  # the person edited the proposed content before approving
     card: Any = None  # the change card of what will be written (core.card.Card), None while computed
