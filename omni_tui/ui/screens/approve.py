@@ -82,6 +82,9 @@ class ApproveScreen(YesNoModal):
 
     CSS_PATH = "screens.tcss"
     YES_BUTTON = "approve-yes"
+    # The body takes the keys (up/down, pageup/pagedown, home/end scroll it: a long rationale or card is read
+    # in full at 80x24); the [policy] confirm box, when there, takes the focus instead.
+    AUTO_FOCUS = "#approve-confirm, #approve-body"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "confirm", "Approve", id="approve.confirm"),
@@ -107,7 +110,7 @@ class ApproveScreen(YesNoModal):
                 edited = "  [b $warning]edited by you[/]" if s.edited else ""
                 yield Static(Content.from_markup(f"[$text-muted]$byline[/]{edited}", byline=byline), id="approve-byline")
             with VerticalScroll(id="approve-body"):
-                yield Static("[b]What it does[/]", classes="section-title")
+                yield Static("[b]What it does[/]", classes="section-title", id="approve-card-title")
                 yield CardDetails(id="approve-card")
                 if s.proposal_id:  # an agent's proposal (direct edits have no agent to say why)
                     yield Static("[b]Why[/] [$text-muted](the agent's words)[/]", classes="section-title")
@@ -163,7 +166,9 @@ class ApproveScreen(YesNoModal):
 
     def _show_card(self) -> None:
         s = self.summary
-        self.query_one("#approve-card", CardDetails).show(s.card, s.card_note or "no change card")
+        # No card and no note (a summary built without one): no section at all.
+        self.query_one("#approve-card-title", Static).display = s.card is not None or bool(s.card_note)
+        self.query_one("#approve-card", CardDetails).show(s.card, s.card_note)
         box = self.query_one("#approve-confirm-box", Vertical)
         box.display = bool(s.confirm)
         self.query_one("#dialog").set_class(bool(s.confirm), "-confirming")  # the body gives the box its rows
