@@ -84,15 +84,14 @@ async def _carded(pilot: Pilot[Any]) -> None:
     await _until(pilot, lambda: "secret_in_file" in _text(pilot) and "+redis :6379" in _text(pilot), "the change card")
 
 
-def test_detail_with_a_risky_card(snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace]) -> None:
+def test_detail_with_a_risky_card(snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace]) -> None:  # noqa: F811
     ws = make_workspace()
     _risky_proposal(ws)
     assert snap_compare(_app(ws), terminal_size=SIZE, run_before=_scene(_carded))
 
 
-def test_approve_modal_with_the_whole_card_and_a_typed_confirmation(
-    snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace], scene_root: Path
-) -> None:
+@pytest.mark.usefixtures("make_workspace")  # the scene's environment (HOME, USER, pinned durations and log names)
+def test_approve_modal_with_the_whole_card_and_a_typed_confirmation(snap_compare: Any, need_nix: None, scene_root: Path) -> None:  # noqa: F811
     ws = _with_policy(scene_root)
     _risky_proposal(ws)
     scene = _scene(_carded, _press("a", until="type it to approve"), _press(*"runs_on", until="runs_on"))
