@@ -69,8 +69,7 @@ def alone(command: str) -> float:
 
 def cli(root: Path) -> float:
     t0 = time.perf_counter()
-    proc = subprocess.Popen([PY, "-m", "omni_tui", "rebuild", "-C", str(root)], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, cwd=REPO)
+    proc = subprocess.Popen([PY, "-m", "omni_tui", "rebuild", "-C", str(root)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO)
     fd = proc.stdout.fileno()  # type: ignore[union-attr]
     while os.read(fd, 1 << 18):
         pass
@@ -152,10 +151,12 @@ async def pipeline(root: Path, marker: str, *, keys: bool = False) -> tuple[floa
             else:
                 try:
                     await asyncio.wait_for(drawn.wait(), 15)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     view = app.query_one(LogView)
-                    raise RuntimeError(f"the last line was never drawn: {state}, held {view.total_lines}, "
-                                       f"last {view.lines[-1][:40]!r}, scroll {view.scroll_y}/{view.max_scroll_y}") from None
+                    raise RuntimeError(
+                        f"the last line was never drawn: {state}, held {view.total_lines}, "
+                        f"last {view.lines[-1][:40]!r}, scroll {view.scroll_y}/{view.max_scroll_y}"
+                    ) from None
         elapsed = state["drawn"] - t0
         held = app.query_one(LogView).total_lines
         app.exit()
@@ -183,8 +184,10 @@ def main() -> None:
         marker = f"END-OF-BUILD-{os.getpid()}"
         size = write_data(data, args.lines, marker)
         cat, printer = f"cat {data}", printer_script(data)
-        print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f} (1 min avg) at start; "
-              f"{args.lines:,} lines, {size / 1e6:.1f} MB, {args.runs} run(s) each")
+        print(
+            f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f} (1 min avg) at start; "
+            f"{args.lines:,} lines, {size / 1e6:.1f} MB, {args.runs} run(s) each"
+        )
         res: dict[str, list[float]] = {k: [] for k in ("cat", "cat_pipe", "print", "print_pipe", "print_cli")}
         keys: list[float] = []
         for _ in range(args.runs):
@@ -211,8 +214,10 @@ def main() -> None:
         row("print() loop as the rebuild → cockpit log view, last line drawn", "print_pipe", "print")
         row("print() loop under `omni-tui rebuild` (stdout drained)", "print_cli", "print")
         if keys:
-            print(f"keys while `cat` streams ({len(keys)} presses): p50 {pct(keys, 0.5):.1f} ms, "
-                  f"p95 {pct(keys, 0.95):.1f} ms, max {max(keys):.1f} ms")
+            print(
+                f"keys while `cat` streams ({len(keys)} presses): p50 {pct(keys, 0.5):.1f} ms, "
+                f"p95 {pct(keys, 0.95):.1f} ms, max {max(keys):.1f} ms"
+            )
         print(f"log view held {held:,} lines (the full log is on disk); load {os.getloadavg()[0]:.2f} at end")
 
 

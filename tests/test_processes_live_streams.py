@@ -80,8 +80,12 @@ def test_a_native_21_daemon_without_attach_is_polled(project: Path, short_dir: P
 
 
 def _compose(sock: Path, version: str, token: str | None = None) -> ComposeServer:
-    return ComposeServer(sock, [ComposeProcess("web", is_ready="Ready", has_ready_probe=True, age_s=90),
-                                ComposeProcess("worker")], version=version, token=token)
+    return ComposeServer(
+        sock,
+        [ComposeProcess("web", is_ready="Ready", has_ready_probe=True, age_s=90), ComposeProcess("worker")],
+        version=version,
+        token=token,
+    )
 
 
 def _gets(srv: ComposeServer, path: str) -> int:

@@ -51,8 +51,9 @@ def start() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     procs: list[subprocess.Popen[bytes]] = []
 
     def run(args: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-        p = subprocess.Popen(args, cwd=cwd, env=env or _clean_env(), start_new_session=True,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p = subprocess.Popen(
+            args, cwd=cwd, env=env or _clean_env(), start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         procs.append(p)
         return p
 
@@ -90,8 +91,10 @@ def test_honcho_without_f_reads_the_procfile_in_its_working_directory(project: P
     (project / "Procfile").write_text(f"web: {PY} -m http.server 0 --bind 127.0.0.1\nclock: {SLEEPER}\n")
     start([HONCHO, "start"], cwd=project)
     mon = ProcessMonitor(project, {})
-    procs = wait_for(lambda: (n := _names(mon)) and {"web", "clock"} <= set(n) and n["web"].ports and n,  # type: ignore[attr-defined]
-                     what="web (listening) and clock")
+    procs = wait_for(
+        lambda: (n := _names(mon)) and {"web", "clock"} <= set(n) and n["web"].ports and n,  # type: ignore[attr-defined]
+        what="web (listening) and clock",
+    )
     assert procs["web"].state == "ready"  # type: ignore[attr-defined]
 
 
@@ -100,16 +103,17 @@ def test_mprocs_children_are_named_from_mprocs_yaml(project: Path, tmp_path: Pat
     # `shell:`, the argv itself for `cmd:`); the scan reads the names from its mprocs.yaml.
     exe = tmp_path / "bin" / "mprocs"
     exe.parent.mkdir()
-    exe.write_text(f"#!{PY}\n"
-                   "import subprocess, time\n"
-                   f"subprocess.Popen(['/bin/sh', '-c', {SLEEPER!r} + ' ; true'])\n"
-                   f"subprocess.Popen([{PY!r}, '-c', 'import time; time.sleep(300)'])\n"
-                   "time.sleep(300)\n")
+    exe.write_text(
+        f"#!{PY}\n"
+        "import subprocess, time\n"
+        f"subprocess.Popen(['/bin/sh', '-c', {SLEEPER!r} + ' ; true'])\n"
+        f"subprocess.Popen([{PY!r}, '-c', 'import time; time.sleep(300)'])\n"
+        "time.sleep(300)\n"
+    )
     exe.chmod(0o755)
     (project / "mprocs.yaml").write_text(
-        "procs:\n"
-        f"  server:\n    shell: \"{SLEEPER} ; true\"\n"
-        f"  jobs:\n    cmd: [\"{PY}\", \"-c\", \"import time; time.sleep(300)\"]\n")
+        f'procs:\n  server:\n    shell: "{SLEEPER} ; true"\n  jobs:\n    cmd: ["{PY}", "-c", "import time; time.sleep(300)"]\n'
+    )
     start([str(exe)], cwd=project)
     mon = ProcessMonitor(project, {})
     procs = wait_for(lambda: (n := _names(mon)) and {"server", "jobs"} <= set(n) and n, what="server and jobs")
@@ -118,9 +122,14 @@ def test_mprocs_children_are_named_from_mprocs_yaml(project: Path, tmp_path: Pat
 
 def test_procfile_and_mprocs_parsing_and_the_config_each_manager_reads(tmp_path: Path) -> None:
     assert parse_procfile("# c\nweb: python -m http.server\n\nbad line\nworker:  sleep 1  \n") == [
-        Entry("web", shell="python -m http.server"), Entry("worker", shell="sleep 1")]
+        Entry("web", shell="python -m http.server"),
+        Entry("worker", shell="sleep 1"),
+    ]
     assert parse_mprocs("procs:\n  a: {shell: 'x y'}\n  b: {cmd: [p, q]}\n  c: 'z'\n") == [
-        Entry("a", shell="x y"), Entry("b", argv=("p", "q")), Entry("c", shell="z")]
+        Entry("a", shell="x y"),
+        Entry("b", argv=("p", "q")),
+        Entry("c", shell="z"),
+    ]
     assert parse_mprocs("procs: [") == [] and parse_mprocs("- just a list") == []
     cwd = str(tmp_path)
     assert config_path("honcho", ["python3", "/v/bin/honcho", "start", "-f", "P.dev"], cwd) == tmp_path / "P.dev"
@@ -164,8 +173,7 @@ def test_a_project_process_shows_once_it_has_lived_long_enough_and_leaves_when_i
 
 
 def test_a_young_process_listening_on_a_port_is_shown_at_once(project: Path, start) -> None:
-    server = ("import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); "
-              "open('up', 'w').close(); time.sleep(300)")
+    server = "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); open('up', 'w').close(); time.sleep(300)"
     p = start([PY, "-c", server], cwd=project)
     wait_for(lambda: (project / "up").exists(), what="the server listening")
     mon = ProcessMonitor(project, {})  # default: 30 s for processes that do not listen

@@ -87,9 +87,10 @@ def _reference_split(data: bytes, cap: int) -> list[str]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from([b"abc", b"\n", b"\r\n", b"\xc3\xa9", b"\xe2\x82", b"\xff", b"x" * 9, b"\r"]),
-                max_size=40),
-       st.lists(st.integers(1, 13), max_size=12))
+@given(
+    st.lists(st.sampled_from([b"abc", b"\n", b"\r\n", b"\xc3\xa9", b"\xe2\x82", b"\xff", b"x" * 9, b"\r"]), max_size=40),
+    st.lists(st.integers(1, 13), max_size=12),
+)
 def test_the_splitter_cuts_any_chunking_as_the_careful_loop(parts: list[bytes], cuts: list[int]) -> None:
     data = b"".join(parts)
     cap = 8

@@ -15,8 +15,8 @@ import socket
 import struct
 import threading
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 from omni_tui.core.errors import BackendError

@@ -27,6 +27,8 @@ from omni_tui.core.processes.compose import ComposeClient, _NoWebSocket, info_fr
 from omni_tui.core.processes.model import ProcessInfo
 from omni_tui.core.processes.native import NativeClient, info_from_native
 
+# `list` is a method of the classes below: their annotations say `_Infos`.
+_Infos = list[ProcessInfo]
 # After a stream broke (manager restarted, socket gone), poll this long before trying it again.
 RETRY_S = 5.0
 # The oldest process-compose with `/process/states/ws`.
@@ -36,7 +38,7 @@ COMPOSE_STATES_WS = (1, 110, 0)
 class _Client(Protocol):
     name: str
 
-    def list(self) -> list[ProcessInfo]: ...
+    def list(self) -> _Infos: ...
 
 
 def parse_version(text: object) -> tuple[int, ...] | None:
@@ -70,7 +72,7 @@ class LiveList:
     def streaming(self) -> bool:
         return self.mode == "streaming" and self._procs is not None
 
-    def list(self) -> list[ProcessInfo]:
+    def list(self) -> _Infos:
         """Processes as the stream last described them, or polled (and a stream started when offered)."""
         with self._lock:
             path = getattr(self.client, "socket_path", None)
@@ -78,8 +80,9 @@ class LiveList:
             if self.mode == "streaming" and self._procs is not None and (not path or os.path.exists(path)):
                 now = time.monotonic()
                 # An uptime the manager reported ages with the clock until its next frame.
-                return [info if info.uptime_s is None else replace(info, uptime_s=info.uptime_s + now - at)
-                        for info, at in self._procs.values()]
+                return [
+                    info if info.uptime_s is None else replace(info, uptime_s=info.uptime_s + now - at) for info, at in self._procs.values()
+                ]
         polled = self.client.list()
         self._maybe_start(polled)
         return polled
@@ -89,7 +92,7 @@ class LiveList:
 
     # ------------------------------------------------------------ stream thread
 
-    def _maybe_start(self, polled: list[ProcessInfo]) -> None:
+    def _maybe_start(self, polled: _Infos) -> None:
         identity = self._current_identity()
         if self.mode == "unsupported" and identity == self._identity:
             return
@@ -99,8 +102,7 @@ class LiveList:
             return
         self._identity = identity
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(polled, self._stop), name=f"omni-{self.name}-stream",
-                                         daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(polled, self._stop), name=f"omni-{self.name}-stream", daemon=True)
         self._thread.start()
 
     def _current_identity(self) -> object:
@@ -113,7 +115,7 @@ class LiveList:
             return None
         return (st.st_ino, st.st_mtime_ns)
 
-    def _run(self, polled: list[ProcessInfo], stop: threading.Event) -> None:
+    def _run(self, polled: _Infos, stop: threading.Event) -> None:
         try:
             self._stream(polled, stop)
         except _Unsupported as exc:
@@ -132,7 +134,7 @@ class LiveList:
         if not stop.is_set():
             self.on_change()  # the next refresh polls: let it come now
 
-    def _stream(self, polled: list[ProcessInfo], stop: threading.Event) -> None:
+    def _stream(self, polled: _Infos, stop: threading.Event) -> None:
         raise NotImplementedError
 
     def _publish(self, procs: dict[str, tuple[ProcessInfo, float]]) -> None:
@@ -151,7 +153,7 @@ class LiveNative(LiveList):
 
     client: NativeClient
 
-    def _stream(self, polled: list[ProcessInfo], stop: threading.Event) -> None:
+    def _stream(self, polled: _Infos, stop: threading.Event) -> None:
         try:
             self.client.mode()
         except BackendError as exc:
@@ -186,7 +188,7 @@ class LiveCompose(LiveList):
 
     client: ComposeClient
 
-    def _stream(self, polled: list[ProcessInfo], stop: threading.Event) -> None:
+    def _stream(self, polled: _Infos, stop: threading.Event) -> None:
         state = self.client.project_state()
         version = parse_version(state.get("version"))
         if version is None or version < COMPOSE_STATES_WS:

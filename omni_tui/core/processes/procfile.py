@@ -49,7 +49,7 @@ def parse_mprocs(text: str) -> list[Entry]:
         return []
     procs = doc.get("procs") if isinstance(doc, dict) else None
     out: list[Entry] = []
-    for name, spec in (procs.items() if isinstance(procs, dict) else ()):
+    for name, spec in procs.items() if isinstance(procs, dict) else ():
         if isinstance(spec, str):
             out.append(Entry(str(name), shell=spec))
         elif isinstance(spec, dict):

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from omni_tui.core.errors import BackendError
-from omni_tui.core.rebuild_mark import REBUILD_MARK
 from omni_tui.core.processes.honcho_logs import CapturedOutput, short_name
 from omni_tui.core.processes.model import PortCheck, ProcessInfo
 from omni_tui.core.processes.procfile import ConfigCache, Entry, config_path, match, mprocs_positional
@@ -36,6 +35,7 @@ from omni_tui.core.processes.services import (
     listening_sockets,
     socket_inodes,
 )
+from omni_tui.core.rebuild_mark import REBUILD_MARK
 
 MANAGERS = frozenset({"honcho", "overmind", "hivemind", "mprocs", "process-compose", "process-compos"})
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "tcsh", "csh", "nu", "xonsh"})
@@ -156,7 +156,7 @@ def _read_cmdline(pid: int) -> list[str]:
     import psutil
 
     try:
-        return psutil.Process(pid).cmdline()
+        return [str(a) for a in psutil.Process(pid).cmdline()]
     except (OSError, psutil.Error):
         return []
 
@@ -220,7 +220,7 @@ def _cwd(pid: int) -> str | None:
     import psutil
 
     try:
-        return psutil.Process(pid).cwd()
+        return str(psutil.Process(pid).cwd())
     except (OSError, psutil.Error):
         return None
 
