@@ -60,6 +60,11 @@ async def test_direct_edits_show_their_card_in_the_changes_panel(project: Path) 
         (project / "devenv.nix").write_text(risky(project))
         await wait_for(pilot, lambda: "+redis :6379" in screen_text(app), what="the card of the direct edit")
         assert TOKEN not in screen_text(app)
+        await pilot.press("A")  # accept the direct edits: the accept modal shows the whole card
+        await wait_for(pilot, lambda: ready(app, ApproveScreen) and "enabled, devenv.nix" in screen_text(app), what="the card in the accept modal")
+        modal = screen_text(app)
+        assert "Accept edits" in modal and "secret_in_file" in modal and TOKEN not in modal
+        await pilot.press("n")
 
 
 async def test_policy_refuse_rejects_a_proposal_the_cockpit_finds_naming_the_rule(project: Path) -> None:
