@@ -468,3 +468,30 @@ def test_another_state_directory_of_the_same_project_is_not_called_a_cut_log(pro
     assert Gate(other).state().kind != "tampered"
     assert other.audit.verify().ok
     assert json.loads(cli("status", "--json", "--no-nix", cwd=project).stdout)["gate"] != "tampered"
+
+
+def test_a_forged_or_deleted_configuration_baseline_changes_nothing(project: Path, rebuild_marker: Path) -> None:
+    pwned = project.parent / "pwned"
+    forged = f'[guard]\nfiles = ["devenv.yaml"]\n\n[rebuild]\ncommand = "touch {pwned}"\n'
+    (project / "omni-tui.toml").write_text(forged)
+    (state_dir(project) / "baseline" / "omni-tui.toml").write_text(forged)  # the "approved" copy, forged
+    status = json.loads(cli("status", "--json", "--no-nix", cwd=project).stdout)
+    assert status["gate"] == "tampered"
+    assert Workspace.open(project).config.rebuild.command == f"touch {rebuild_marker}"  # still the approved one
+    (state_dir(project) / "baseline" / "omni-tui.toml").unlink()  # or deleted
+    assert Workspace.open(project).config.rebuild.command == f"touch {rebuild_marker}"
+    assert json.loads(cli("status", "--json", "--no-nix", cwd=project).stdout)["gate"] == "tampered"
+    assert cli("rebuild", cwd=project).returncode == 2 and not pwned.exists()
+
+
+def test_a_line_rewritten_in_the_middle_of_the_log_makes_the_gate_tampered(project: Path) -> None:
+    assert cli("status", cwd=project).returncode == 0
+    first, _ = agent_proposes(project)
+    agent_proposes(project, "fd")
+    log, _head = _audit_paths(project)
+    text = log.read_text()
+    assert "Add ripgrep" in text
+    log.write_text(text.replace("Add ripgrep", "Add nothing"))  # the agent rewrites its own title in the record
+    status = json.loads(cli("status", "--json", "--no-nix", cwd=project).stdout)
+    assert status["gate"] == "tampered" and status["tampered"][0]["kind"] == "audit"
+    assert cli("audit", "--verify", cwd=project).returncode == 1

@@ -19,6 +19,7 @@ import calendar
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,23 @@ BASELINE_PREFIX = "baseline/"
 # A state file may lag its (write-ahead) entry by this long: the writer appended, then writes the file.
 GRACE_S = 5.0
 BUILD_EVENTS = frozenset({"applied", "rolled_back", "failed", "rebuild"})
+_BUILD_MARKS = re.compile(rb'"event":"(?:applied|rolled_back|failed|rebuild)"')
+
+
+def _seq_and_prev(raw: bytes) -> tuple[int, str] | None:
+    """(seq, prev) read from a compact audit line without parsing it; None when it is not one."""
+    if not raw.startswith(b'{"seq":') or not raw.endswith(b"}"):
+        return None
+    comma = raw.find(b",", 7)
+    at = raw.rfind(b'"prev":"')
+    if comma < 0 or at < 0 or raw[at + 72 : at + 73] != b'"':
+        return None
+    try:
+        return int(raw[7:comma]), raw[at + 8 : at + 72].decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
 _UNSET = object()
 
 
@@ -144,11 +162,21 @@ class Ledger:
         if self._broken is not None:
             return
         number = len(self._hashes) + 1
+        prev = self._hashes[-1] if self._hashes else GENESIS
+        # Most entries (proposals, rejections without state...) need only their seq and prev: read
+        # those two without parsing the line (AuditLog writes compact JSON, `seq` first; inside a
+        # JSON string a quote is escaped, so `"prev":"` unescaped is only ever the key).
+        quick = _seq_and_prev(raw)
+        if quick is not None and (b'"state":' not in raw) and not _BUILD_MARKS.search(raw):
+            if quick != (number, prev):
+                self._broken = f"line {number} does not continue the hash chain (changed, removed or reordered)"
+                return
+            self._hashes.append(hashlib.sha256(raw).hexdigest())
+            return
         try:
             entry = json.loads(raw)
         except ValueError:
             entry = None
-        prev = self._hashes[-1] if self._hashes else GENESIS
         if not isinstance(entry, dict) or entry.get("seq") != number or entry.get("prev") != prev:
             self._broken = f"line {number} does not continue the hash chain (changed, removed or reordered)"
             return
