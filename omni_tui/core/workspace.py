@@ -241,16 +241,35 @@ class Workspace:
         self._config_checked = time.monotonic() + 1e9  # fixed until a baseline write says otherwise
 
     def _approved_config(self) -> Config:
-        if not self.has_baseline(CONFIG_FILE):
+        known, own_bytes = self._approved_bytes(CONFIG_FILE)
+        if not known:
             return self.disk_config
-        own = config_from_bytes(f"{CONFIG_FILE} (approved)", self.read_baseline(CONFIG_FILE))
+        own = config_from_bytes(f"{CONFIG_FILE} (approved)", own_bytes)
         if own is not None:
             return own
-        if self.has_baseline(PYPROJECT_FILE):
-            from_pyproject = config_from_bytes(PYPROJECT_FILE, self.read_baseline(PYPROJECT_FILE))
+        known, pyproject_bytes = self._approved_bytes(PYPROJECT_FILE)
+        if known:
+            from_pyproject = config_from_bytes(PYPROJECT_FILE, pyproject_bytes)
             if from_pyproject is not None:
                 return from_pyproject
         return Config()
+
+    def _approved_bytes(self, rel: str) -> tuple[bool, bytes | None]:
+        """(recorded?, the approved bytes) of a configuration file: the bytes the audit log vouches for,
+        from the kept copy when the baseline copy on disk was forged or deleted (then the gate is
+        `tampered`, and the configuration in force stays the approved one meanwhile)."""
+        self.ledger.loaded()
+        latest = self.ledger.latest(baseline_key(rel))
+        recorded, digest = self.baseline_sha(rel)
+        if latest is None or digest in latest:
+            return recorded, self.read_baseline(rel) if recorded else None
+        if None in latest:
+            return True, None
+        for candidate in sorted(x for x in latest if x):
+            data = self.ledger.recover(candidate)
+            if data is not None:
+                return True, data
+        return recorded, self.read_baseline(rel) if recorded else None
 
     def config_paths(self) -> list[str]:
         """The configuration's guarded files: omni-tui.toml, and pyproject.toml while it is (or would become) the source."""
