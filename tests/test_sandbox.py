@@ -453,3 +453,38 @@ def test_an_agent_inside_can_withdraw_its_proposal_through_the_launcher(runner: 
     assert [e["event"] for e in ws.audit.entries()][-2:] == ["proposed", "withdrawn"]
     assert ws.audit.verify().ok
     assert list(ws.paths.proposals.glob("*.withdraw")) == []
+
+
+WAIT_FOR_REBIND = r"""
+import errno, os, sys, time
+deadline = time.monotonic() + 30
+def mounted():
+    with open("/proc/self/mountinfo") as f:
+        return any(line.split()[4] == os.path.abspath("devenv.nix") for line in f)
+open("src/ready", "w").close()
+while time.monotonic() < deadline and not (open("devenv.nix").read().startswith("# replaced") and mounted()):
+    time.sleep(0.02)
+try:
+    open("devenv.nix", "a").write("hacked")
+    print("ok")
+except OSError as exc:
+    print(errno.errorcode[exc.errno])
+print(open("devenv.nix").read().splitlines()[0])
+"""
+
+
+def test_a_guarded_file_replaced_outside_is_read_only_again_inside(runner: Runner) -> None:
+    for rel in ("devenv.local.nix", ".envrc", "omni-tui.toml", "devenv.yaml"):  # the project folder is not sealed
+        runner.write(rel, "{ }\n" if rel.endswith(".nix") else "\n")
+    runner.omni("status", "--no-nix", check_rc=0)
+    agent = runner.popen("run", "--", runner.python, "-c", WAIT_FOR_REBIND)
+    deadline = time.monotonic() + WAIT
+    while not (runner.project / "src" / "ready").exists():
+        assert time.monotonic() < deadline and agent.poll() is None, "the sandboxed probe never started"
+        time.sleep(0.02)
+    replacement = runner.write("src/replacement", "# replaced\n" + SAMPLE_DEVENV_NIX)
+    os.replace(replacement, runner.project / "devenv.nix")  # as the gate's atomic writes and most editors do
+    out, err = agent.communicate(timeout=WAIT)
+    assert agent.returncode == 0, err
+    assert out.splitlines() == ["EROFS", "# replaced"]
+    assert "hacked" not in (runner.project / "devenv.nix").read_text()

@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -96,6 +97,111 @@ class ProposalWitness:
                 pass  # the cockpit shows the log's problem; the agent keeps running
 
 
+GUARD_POLL_S = 0.05
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def rebind_read_only(pid: int, path: Path) -> None:
+    """Bind `path` (as it is now) read-only over itself inside the sandbox whose process is `pid`.
+
+    In a forked child (setns into a user namespace needs a single-threaded process): enter the
+    sandbox's user namespace (when it has its own: not as root) and mount namespace, then bind and
+    remount read-only — the calls bubblewrap made at the start. The launcher owns that user
+    namespace, so no privilege is needed. OSError when it cannot.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    ms_bind, ms_remount, ms_rdonly = 4096, 32, 1
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the forked child
+        code = 1
+        try:
+            if os.readlink(f"/proc/{pid}/ns/user") != os.readlink("/proc/self/ns/user"):
+                if libc.setns(os.open(f"/proc/{pid}/ns/user", os.O_RDONLY), 0x10000000) != 0:
+                    raise OSError(ctypes.get_errno(), "setns(user)")
+            if libc.setns(os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY), 0x00020000) != 0:
+                raise OSError(ctypes.get_errno(), "setns(mnt)")
+            target = os.fsencode(path)
+            # Inside, the detached bind left the path leading to the new file (a bind's source must be in
+            # the caller's mount namespace, so it is named by the path, not by an fd opened outside).
+            if libc.mount(target, target, None, ms_bind, None) != 0:
+                raise OSError(ctypes.get_errno(), "mount --bind")
+            if libc.mount(None, target, None, ms_remount | ms_bind | ms_rdonly, None) != 0:
+                raise OSError(ctypes.get_errno(), "mount -o remount,ro")
+            code = 0
+        except OSError as exc:
+            code = min(exc.errno or 1, 125)
+        except BaseException:
+            code = 126
+        finally:
+            os._exit(code)
+    _pid, status = os.waitpid(child, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise OSError(code, f"cannot bind {path} read-only again inside the sandbox: {os.strerror(code)}")
+
+
+class FileGuard:
+    """Keeps each read-only file read-only (and current) inside when it is replaced outside.
+
+    A bind of a single file is attached to the directory entry; replacing the file outside (rename
+    over: the gate's atomic writes, most editors, `git checkout`) detaches it inside, which would make
+    the file writable there. The guard notices within `GUARD_POLL_S` and binds the new file again;
+    a file removed outside cannot be bound, so the sandbox is stopped (`lost`).
+    """
+
+    def __init__(self, files: tuple[Path, ...]) -> None:
+        self.ids = {path: _identity(path) for path in files}
+        self.pid: int | None = None
+        self.lost: Path | None = None
+        self.why = "it was removed"
+        self.stop = threading.Event()
+
+    def check(self) -> None:
+        if self.pid is None:
+            return
+        for path, known in list(self.ids.items()):
+            now = _identity(path)
+            if now == known:
+                continue
+            if now is None:
+                self.lost = path
+                return
+            try:
+                rebind_read_only(self.pid, path)
+            except OSError as exc:
+                self.lost, self.why = path, str(exc)
+                return
+            self.ids[path] = now
+
+    def run(self, info_fd: int, process: subprocess.Popen[bytes]) -> None:
+        """Read bwrap's child pid from `info_fd`, then check until stopped; stop the sandbox if a file is lost."""
+        data = b""
+        with os.fdopen(info_fd, "rb", buffering=0) as info:
+            while self.pid is None:
+                chunk = info.read(4096)
+                if not chunk:
+                    return  # bwrap ended before it reported (it failed to start)
+                data += chunk
+                try:
+                    self.pid = int(json.JSONDecoder().raw_decode(data.decode().strip())[0]["child-pid"])
+                except (ValueError, KeyError, TypeError):
+                    continue
+        while not self.stop.wait(GUARD_POLL_S):
+            self.check()
+            if self.lost is not None:
+                process.terminate()
+                return
+
+
 def run(ws: Workspace, command: list[str], env: Mapping[str, str] | None = None) -> int:
     """Run `command` sandboxed; returns its exit code (128+N when killed by signal N)."""
     env = dict(os.environ if env is None else env)
@@ -105,7 +211,10 @@ def run(ws: Workspace, command: list[str], env: Mapping[str, str] | None = None)
         raise OmniError(f"already inside an omni-tui sandbox (of {env[sandbox.SANDBOX_ENV]}); run the command directly")
     bwrap = sandbox.find_bwrap(env)
     sandbox.check_bwrap(bwrap)
-    argv = sandbox.plan(ws, env=env).argv(command, bwrap=bwrap)
+    plan = sandbox.plan(ws, env=env)
+    info_read, info_write = os.pipe()
+    argv = plan.argv(command, bwrap=bwrap, info_fd=info_write)
+    guard = FileGuard(plan.bound_files())
     witness = ProposalWitness(ws)
     entry = sandbox.register(ws.paths, command)
     thread = threading.Thread(target=witness.run, name="omni-tui-witness", daemon=True)
@@ -115,12 +224,22 @@ def run(ws: Workspace, command: list[str], env: Mapping[str, str] | None = None)
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         try:
-            process = subprocess.Popen(argv, env=env)
+            process = subprocess.Popen(argv, env=env, pass_fds=(info_write,))
         except OSError as exc:
+            os.close(info_read)
             raise OmniError(f"cannot start bubblewrap: {exc.strerror or exc}") from None
+        finally:
+            os.close(info_write)
+        guarding = threading.Thread(target=guard.run, args=(info_read, process), name="omni-tui-guard", daemon=True)
+        guarding.start()
         for sig in previous:
             signal.signal(sig, lambda signum, _frame: process.send_signal(signum))
         code = sandbox.wait_quietly(process)
+        guard.stop.set()
+        guarding.join()
+        if guard.lost is not None:
+            print(f"omni-tui: {guard.lost} was replaced outside the sandbox and could not be kept read-only inside "
+                  f"({guard.why}), so the sandbox was stopped", file=sys.stderr)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

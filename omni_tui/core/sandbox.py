@@ -63,9 +63,11 @@ class SandboxPlan:
     sealed: tuple[Path, ...] = ()  # directories whose entry list is frozen (see the module docstring)
     pinned: tuple[Path, ...] = field(default=())  # directories bound onto themselves (no rename/rmdir)
 
-    def argv(self, command: Iterable[str], *, bwrap: str = "bwrap", env: Mapping[str, str] | None = None) -> list[str]:
-        """The `bwrap` command line that runs `command` under this plan."""
+    def argv(self, command: Iterable[str], *, bwrap: str = "bwrap", info_fd: int | None = None) -> list[str]:
+        """The `bwrap` command line that runs `command` under this plan (`info_fd`: bwrap reports its child's pid there)."""
         args = [bwrap, "--bind", "/", "/", "--dev-bind", "/dev", "/dev", "--die-with-parent"]
+        if info_fd is not None:
+            args += ["--info-fd", str(info_fd)]
         read_only, writable, sealed = set(self.read_only), set(self.writable), set(self.sealed)
         ops: dict[Path, str] = {p: "pin" for p in self.pinned}
         ops.update({p: "seal" for p in sealed})
@@ -92,6 +94,15 @@ class SandboxPlan:
         args += ["--setenv", SANDBOX_ENV, str(self.root), "--"]
         args += list(command)
         return args
+
+
+    def bound_files(self) -> tuple[Path, ...]:
+        """The single files bound read-only on the real folder. A file replaced there from outside (renamed
+        over, as the gate's atomic writes and most editors do) loses its bind inside, until the launcher
+        binds the new one (`agents/sandbox.py`, `FileGuard`). In a sealed folder the bind sits on the
+        sandbox's own tmpfs and stays: the file stays read-only, showing the content it had at the start."""
+        sealed = set(self.sealed)
+        return tuple(path for path in self.read_only if path.is_file() and path.parent not in sealed)
 
 
 def _inside(path: Path, folder: Path) -> bool:
