@@ -38,7 +38,7 @@ from omni_tui.ui.cards import CardReady
 from omni_tui.ui.cockpit_screen import CockpitScreen
 from omni_tui.ui.commands import CockpitCommands
 from omni_tui.ui.decisions import DecisionFlow, screens
-from omni_tui.ui.keys import ACTIONS, ACTIONS_BY_ID, default_bindings, keymap_from_config
+from omni_tui.ui.keys import ACTIONS, ACTIONS_BY_ID, default_bindings, elsewhere_bindings, in_action_order, keymap_from_config
 from omni_tui.ui.messages import (
     ActionDone,
     FileChanged,
@@ -121,7 +121,7 @@ class CockpitApp(App[int]):
     CSS_PATH = [Path(__file__).with_name("cockpit.tcss"), DIFF_VIEW_CSS]
     AUTO_FOCUS = "#queue"
     TITLE = "omni-tui"
-    BINDINGS: ClassVar[list[Binding]] = default_bindings()
+    BINDINGS: ClassVar[list[Binding]] = default_bindings() + elsewhere_bindings()
     COMMANDS = App.COMMANDS | {CockpitCommands}
 
     def __init__(
@@ -440,12 +440,14 @@ class CockpitApp(App[int]):
     async def run_action(self, action: Any, default_namespace: Any = None, namespaces: Any = None) -> bool:
         """Pressing an unavailable cockpit action says why instead of doing nothing."""
         destination, name, _params = action if isinstance(action, tuple) else actions.parse(action)
-        on_app = destination == "app" or (not destination and default_namespace in (None, self))
-        if on_app and name in ACTIONS_BY_ID and not self.main.focus_state().modal:
+        spec = ACTIONS_BY_ID.get(name)
+        if spec is not None and destination in ("", "app") and not self.main.focus_state().modal:
             reason = self.why_unavailable(name)
             if reason is not None:
                 self.notify(reason, severity="warning", timeout=4)
                 return True
+            if spec.owner != "app" and default_namespace in (None, self):
+                default_namespace = self.main.owner_of(spec.owner)  # the palette asks the app: the owner runs it
         return await super().run_action(action, default_namespace, namespaces)
 
     def bindings_may_have_changed(self) -> None:
@@ -481,34 +483,15 @@ class CockpitApp(App[int]):
 
     def action_help(self) -> None:
         groups = {spec.id: HELP_GROUPS[spec.panel] for spec in ACTIONS}
-        self.push_screen(screens().HelpScreen(screens().help_sections(self, groups=groups)))
-
-    # -- diff actions ----------------------------------------------------------------------------
-
-    def action_next_hunk(self) -> None:
-        diff = self.main.focused_diff()
-        if diff is not None:
-            diff.next_hunk()
-
-    def action_previous_hunk(self) -> None:
-        diff = self.main.focused_diff()
-        if diff is not None:
-            diff.previous_hunk()
-
-    def action_toggle_split(self) -> None:
-        diff = self.main.focused_diff()
-        if diff is not None:
-            diff.toggle_mode()  # the person's choice: from now on the pane's width does not choose
-
-    def action_toggle_hunk(self) -> None:
-        self.main.detail.diff.toggle_hunk()
-
-    def action_next_file(self) -> None:
-        tabs = self.main.focused_file_tabs()
-        path = tabs.next_path() if tabs is not None else None
-        if tabs is None or path is None:
-            return
-        self.workspace.show_file(tabs, path)
+        # In the actions' one order (keys.ACTIONS), whichever widget holds each binding.
+        by_help = {spec.help: spec.id for spec in ACTIONS}
+        first_of = {HELP_GROUPS[spec.panel]: spec.id for spec in reversed(ACTIONS)}
+        sections = in_action_order(list(screens().help_sections(self, groups=groups)), lambda section: first_of.get(section.title))
+        sections = [
+            type(section)(section.title, tuple(in_action_order(list(section.entries), lambda entry: by_help.get(entry.description))))
+            for section in sections
+        ]
+        self.push_screen(screens().HelpScreen(sections))
 
     # -- decisions (the DecisionFlow's) -------------------------------------------------------------
 
@@ -556,14 +539,10 @@ class CockpitApp(App[int]):
     def _on_process_log_lines(self, message: ProcessLogLines) -> None:
         self.process_flow.log_lines(message)
 
-    def action_restart_process(self) -> None:
-        self.process_flow.ask("restart")
-
-    def action_stop_process(self) -> None:
-        self.process_flow.ask("stop")
-
-    def action_process_log(self) -> None:
-        self.process_flow.show_log()
+    @on(ProcessTable.ActionRequested)
+    @_live
+    def _on_process_action(self, message: ProcessTable.ActionRequested) -> None:
+        self.process_flow.run(message.action)
 
     # -- misc ------------------------------------------------------------------------------------
 

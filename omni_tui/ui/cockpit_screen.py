@@ -8,9 +8,11 @@ the review state where the person is when it is asked whether an action can run.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import ActiveBinding, BindingType
 from textual.containers import Container, Vertical
 from textual.geometry import Size
 from textual.screen import Screen
@@ -19,6 +21,7 @@ from textual.widgets import Footer, Static
 
 from omni_tui.core.review import Focus
 from omni_tui.core.review import Panel as PanelId
+from omni_tui.ui.keys import ACTIONS_BY_ID, default_bindings, in_action_order
 from omni_tui.ui.textual_compat import note_key_for_type_ahead
 from omni_tui.ui.widgets.change_card import CardSummary
 from omni_tui.ui.widgets.diff_view import DiffView
@@ -50,6 +53,46 @@ class Panel(Vertical):
         self.border_title = title
 
 
+class DiffPanel(Panel):
+    """A panel showing a diff (Changes; Proposals, the selected proposal's): it owns the diff keys
+    n/p/f/s/space (keys.ACTIONS, owner "diff", remappable by id), wherever the focus is inside it.
+    Whether one applies here and now is the app's answer (its review state), through check_action."""
+
+    BINDINGS: ClassVar[list[BindingType]] = default_bindings("diff")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.app.check_action(action, parameters) if action in ACTIONS_BY_ID else True
+
+    @property
+    def diff(self) -> DiffView | None:
+        """This panel's diff when it shows one (the Proposals panel: once a proposal file is shown)."""
+        screen = self.screen
+        return screen.focused_diff() if isinstance(screen, CockpitScreen) and screen.focused_panel() == self.id else None
+
+    def action_next_hunk(self) -> None:
+        if self.diff is not None:
+            self.diff.next_hunk()
+
+    def action_previous_hunk(self) -> None:
+        if self.diff is not None:
+            self.diff.previous_hunk()
+
+    def action_toggle_split(self) -> None:
+        if self.diff is not None:
+            self.diff.toggle_mode()  # the person's choice: from now on the pane's width does not choose
+
+    def action_toggle_hunk(self) -> None:
+        if self.diff is not None:
+            self.diff.toggle_hunk()
+
+    def action_next_file(self) -> None:
+        screen = self.screen
+        tabs = screen.focused_file_tabs() if isinstance(screen, CockpitScreen) else None
+        path = tabs.next_path() if tabs is not None else None
+        if tabs is not None and path is not None:
+            tabs.post_message(tabs.FileSelected(tabs, path))  # shown as a click on that tab would
+
+
 class Panels(Container):
     """The four panels' grid; notes the keys its widgets saw (type-ahead into a modal, see textual_compat)."""
 
@@ -75,19 +118,25 @@ class CockpitScreen(Screen[None]):
         yield GateHeader(self.display_root, id="gate-header")
         yield PanelSwitcher(id="panel-switcher")  # shown only at phone size (-phone)
         with Panels(id="panels"):
-            yield Panel(
+            yield DiffPanel(
                 CardSummary(id="changes-card"),  # what the direct edits do to the environment
                 FileTabs(id="changes-files"),
                 DiffView(id="changes-diff", auto_split=True, choosable=False),
                 title="Changes",
                 id="changes-panel",
             )
-            yield Panel(ProposalQueue(id="queue"), ProposalDetail(id="detail"), title="Proposals", id="proposals-panel")
+            yield DiffPanel(ProposalQueue(id="queue"), ProposalDetail(id="detail"), title="Proposals", id="proposals-panel")
             yield Panel(Static("", id="process-note"), ProcessTable(id="process-table"), title="Processes", id="processes-panel")
             # A frozen clock (tests, snapshots) freezes the progress row; with the real one the row ends
             # on the measured duration, the one the decision records.
             yield Panel(LogView(id="rebuild-log", clock=self.log_clock), title="Rebuild log", id="rebuild-panel")
         yield Footer(compact=True)
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The footer lists the cockpit's actions in their one order (keys.ACTIONS), whichever widget
+        holds their bindings (the App, a diff panel, the process table)."""
+        return dict(in_action_order(list(super().active_bindings.items()), lambda item: item[1].binding.id))
 
     # -- the widgets -------------------------------------------------------------------------------
 
@@ -156,6 +205,14 @@ class CockpitScreen(Screen[None]):
         if panel is PanelId.PROPOSALS:
             return self.detail.file_tabs
         return None
+
+    def owner_of(self, owner: str) -> Widget | None:
+        """The widget whose bindings hold an action of `owner` (keys.ActionSpec.owner) where the person is."""
+        if owner == "processes":
+            return self.process_table
+        panel = self.focused_panel()
+        widget = self.panel(panel) if panel is not None else None
+        return widget if isinstance(widget, DiffPanel) else None
 
     def focus_state(self) -> Focus:
         """Where the person is, for the review state's `why_unavailable`."""

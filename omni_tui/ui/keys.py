@@ -6,12 +6,15 @@ The binding id is the action's public name: `[keys] approve = "y"` rebinds it (t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from textual.binding import Binding
 
 from omni_tui.core.errors import ConfigError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -27,25 +30,26 @@ class ActionSpec:
     priority: bool = False
     key_display: str | None = None
     group: str | None = None  # footer group: bindings sharing it show as one entry ("n p Hunk")
+    owner: str = "app"  # whose BINDINGS hold it: "app", "diff" (every DiffView), "processes" (the ProcessTable)
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("approve", "a", "Approve", "Approve the selected proposal (confirm, apply, rebuild)", "proposals"),
     ActionSpec("reject", "r", "Reject", "Reject the selected proposal with a reason the agent reads", "proposals"),
     ActionSpec("edit", "e", "Edit", "Edit the proposed content before approving ($EDITOR when set)", "proposals"),
-    ActionSpec("toggle_hunk", "space", "✓/✗", "Include or leave out the hunk under the cursor (partial approval)", "proposals", key_display="space"),
-    ActionSpec("next_hunk", "n", "Next hunk", "Move to the next hunk of the diff in the focused panel", "changes", group="Hunk"),
-    ActionSpec("previous_hunk", "p", "Prev hunk", "Move to the previous hunk of the diff in the focused panel", "changes", group="Hunk"),
-    ActionSpec("next_file", "f", "File", "Show the next changed file of the focused diff", "changes"),
-    ActionSpec("toggle_split", "s", "Split", "Switch the focused diff between split and unified", "changes"),
+    ActionSpec("toggle_hunk", "space", "✓/✗", "Include or leave out the hunk under the cursor (partial approval)", "proposals", key_display="space", owner="diff"),
+    ActionSpec("next_hunk", "n", "Next hunk", "Move to the next hunk of the diff in the focused panel", "changes", group="Hunk", owner="diff"),
+    ActionSpec("previous_hunk", "p", "Prev hunk", "Move to the previous hunk of the diff in the focused panel", "changes", group="Hunk", owner="diff"),
+    ActionSpec("next_file", "f", "File", "Show the next changed file of the focused diff", "changes", owner="diff"),
+    ActionSpec("toggle_split", "s", "Split", "Switch the focused diff between split and unified", "changes", owner="diff"),
     ActionSpec("accept_direct", "A", "Accept", "Accept the unapproved direct edits (validate, rebuild, record)", "changes"),
     ActionSpec("revert_direct", "u", "Revert", "Revert the unapproved direct edits to the baseline", "changes"),
     ActionSpec("cancel_rebuild", "c", "Cancel", "Cancel the running rebuild", "rebuild"),
     ActionSpec("rollback", "b", "Rollback", "Roll back the failed rebuild's change to the previous content", "rebuild"),
     ActionSpec("resolve_tampered", "T", "Resolve", "Show what was tampered with (files the audit log does not vouch for) and re-baseline, recorded as your decision", "global"),
-    ActionSpec("restart_process", "R", "Restart", "Restart the selected process (after a confirmation)", "processes"),
-    ActionSpec("stop_process", "x", "Stop", "Stop the selected process (after a confirmation)", "processes"),
-    ActionSpec("process_log", "l", "Log", "Show the selected process's log", "processes"),
+    ActionSpec("restart_process", "R", "Restart", "Restart the selected process (after a confirmation)", "processes", owner="processes"),
+    ActionSpec("stop_process", "x", "Stop", "Stop the selected process (after a confirmation)", "processes", owner="processes"),
+    ActionSpec("process_log", "l", "Log", "Show the selected process's log", "processes", owner="processes"),
     ActionSpec("next_panel", "tab", "Panel", "Move to the next panel", "global", show=False, priority=True, key_display="tab"),
     ActionSpec("previous_panel", "shift+tab", "Prev panel", "Move to the previous panel", "global", show=False, priority=True),
     ActionSpec("maximize", "z", "Zoom", "Maximise the focused panel, or restore it", "global"),
@@ -56,9 +60,26 @@ ACTIONS: tuple[ActionSpec, ...] = (
 ACTIONS_BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in ACTIONS}
 
 
-def default_bindings() -> list[Binding]:
-    """The cockpit's bindings with their default keys; the keymap remaps them by id."""
-    groups = {spec.group: Binding.Group(spec.group, compact=True) for spec in ACTIONS if spec.group}
+ACTION_ORDER: dict[str, int] = {spec.id: index for index, spec in enumerate(ACTIONS)}
+
+_GROUPS = {spec.group: Binding.Group(spec.group, compact=True) for spec in ACTIONS if spec.group}
+
+
+def in_action_order(items: list[T], action_id: Callable[[T], str | None]) -> list[T]:
+    """`items` with the cockpit's actions in `ACTIONS` order (the footer, the help), wherever their
+    bindings live; anything else keeps its place."""
+    slots = [index for index, item in enumerate(items) if action_id(item) in ACTION_ORDER]
+    ordered = sorted((items[index] for index in slots), key=lambda item: ACTION_ORDER[action_id(item) or ""])
+    result = list(items)
+    for index, item in zip(slots, ordered):
+        result[index] = item
+    return result
+
+
+def default_bindings(owner: str = "app") -> list[Binding]:
+    """The bindings of one owner (the App, every DiffView, the ProcessTable) with their default keys;
+    the keymap remaps them by id wherever they live."""
+    groups = _GROUPS
     return [
         Binding(
             spec.key,
@@ -72,6 +93,17 @@ def default_bindings() -> list[Binding]:
             group=groups.get(spec.group) if spec.group else None,
         )
         for spec in ACTIONS
+        if spec.owner == owner
+    ]
+
+
+def elsewhere_bindings() -> list[Binding]:
+    """The widget-owned actions bound once more on the App, hidden: pressed outside their panel they
+    reach the App, which says why they do not apply there (the owner's binding wins inside it)."""
+    return [
+        Binding(spec.key, spec.id, spec.label, show=False, id=spec.id, tooltip=spec.help)
+        for spec in ACTIONS
+        if spec.owner != "app"
     ]
 
 

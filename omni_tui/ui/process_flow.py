@@ -62,6 +62,13 @@ class ProcessFlow:
         else:
             note.display = False
 
+    def run(self, action: str) -> None:
+        """R / x / l on the process table (the cockpit action ids)."""
+        if action == "process_log":
+            self.show_log()
+        else:
+            self.ask("restart" if action == "restart_process" else "stop")
+
     # -- restart / stop ------------------------------------------------------------------------------
 
     def ask(self, verb: str) -> None:

@@ -7,12 +7,14 @@ highlighted process changes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
+from textual.binding import BindingType
 from textual.message import Message
 
 from omni_tui.core.terminal import inert
+from omni_tui.ui.keys import default_bindings
 from omni_tui.ui.widgets.colours import theme_colour
 from omni_tui.ui.widgets.keyed_table import KeyedTable
 
@@ -83,7 +85,30 @@ class ProcessTable(KeyedTable):
             super().__init__()
             self.name = name
 
+    class ActionRequested(Message):
+        """R / x / l on the selected process: `action` is the cockpit action id (the app asks first)."""
+
+        def __init__(self, action: str) -> None:
+            super().__init__()
+            self.action = action
+
     COLUMNS = COLUMNS
+    # R/x/l (keys.ACTIONS, owner "processes"; remappable by id); the app decides whether they apply.
+    BINDINGS: ClassVar[list[BindingType]] = default_bindings("processes")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("restart_process", "stop_process", "process_log"):
+            return self.app.check_action(action, parameters)
+        return super().check_action(action, parameters)
+
+    def action_restart_process(self) -> None:
+        self.post_message(self.ActionRequested("restart_process"))
+
+    def action_stop_process(self) -> None:
+        self.post_message(self.ActionRequested("stop_process"))
+
+    def action_process_log(self) -> None:
+        self.post_message(self.ActionRequested("process_log"))
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -140,6 +165,7 @@ class ProcessTable(KeyedTable):
             self.remove_row(name)
             del values[name]
         render = self._render
+        changed: list[tuple[str, str, Text]] = []
         for name, cells in new.items():
             old = values.get(name)
             if old is None:
@@ -149,6 +175,7 @@ class ProcessTable(KeyedTable):
                     if was != facts:
                         changed.append((name, column, render(column, facts)))
             values[name] = cells
+        self.rewrite_cells(changed)  # one repaint for every uptime that ticked
         if keep is not None and keep in self._values:
             index = self.get_row_index(keep)
             if index != self.cursor_row:
@@ -165,7 +192,5 @@ class ProcessTable(KeyedTable):
             for column, facts in zip(_KEYS, cells):
                 self.update_cell(name, column, self._render(column, facts))
 
-        changed: list[tuple[str, str, Text]] = []
     def _selection(self, key: str | None) -> Message:
         return self.Selected(key)
-        self.rewrite_cells(changed)  # one repaint for every uptime that ticked
