@@ -308,6 +308,7 @@ def test_propose_wait_from_inside_gets_the_decision_made_outside_and_is_audited(
         "--timeout",
         str(WAIT),
     )
+    inode = (runner.project / "devenv.nix").stat().st_ino
     decider = subprocess.run(
         [*runner.prefix, runner.python, str(DECIDER), str(runner.project), "approve"],
         env=runner.env,
@@ -322,6 +323,8 @@ def test_propose_wait_from_inside_gets_the_decision_made_outside_and_is_audited(
     proposal_id, outcome = out.splitlines()
     assert outcome.startswith("applied")
     assert (runner.project / "devenv.nix").read_text() == new  # written by the gate outside, not by the agent
+    # Rewritten in place while a sandbox runs: the read-only bind inside stays on the file, no gap.
+    assert (runner.project / "devenv.nix").stat().st_ino == inode
     ws = runner.workspace()
     proposed = [e for e in ws.audit.entries() if e["event"] == "proposed"]
     assert [(e["proposal_id"], e["who"], e["reason"]) for e in proposed] == [(proposal_id, "cli", "Add ripgrep")]

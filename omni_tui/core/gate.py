@@ -43,7 +43,6 @@ from omni_tui.core.proposals import (
     new_id,
 )
 from omni_tui.core.rebuild import BUILD_FILE, OrphanBuild, RebuildOutcome, find_orphan, stop_orphan
-from omni_tui.core.sandbox import running as running_sandboxes
 from omni_tui.core.safefs import (
     ChangedMeanwhile,
     atomic_write,
@@ -55,6 +54,7 @@ from omni_tui.core.safefs import (
     sha256_bytes,
     write_backup,
 )
+from omni_tui.core.sandbox import running as running_sandboxes
 from omni_tui.core.textdiff import diff_texts
 from omni_tui.core.validate import Validation, cache_for, combine, stale_issues, validate_contents
 from omni_tui.core.workspace import Workspace, config_from_bytes, default_who
@@ -652,7 +652,7 @@ class Gate:
                     target = self.ws.resolve(path)
                     # Re-checked immediately before the rename (atomic_write's `check`), file by file.
                     try:
-                        atomic_write(target, data, check=lambda t=target, want=current[path]: read_bytes(t) == want)
+                        atomic_write(target, data, check=lambda t=target, want=current[path]: read_bytes(t) == want, keep_inode=self._sandboxed())
                     except ChangedMeanwhile:
                         return self._moved_meanwhile(decision_id, [path], current, contents, written, files_t, stage)
                     written.append(path)
@@ -682,12 +682,17 @@ class Gate:
             raise interrupted
         return decision
 
+    def _sandboxed(self) -> bool:
+        """Is an `omni-tui run` sandbox running on this project? Then guarded files are rewritten in place
+        (same file), so the read-only bind inside the sandbox stays on them (core/sandbox.py)."""
+        return bool(running_sandboxes(self.ws.paths))
+
     def _undo_writes(self, written: list[str], current: Mapping[str, bytes | None], contents: Mapping[str, str | None]) -> None:
         """Put back what this apply wrote; a file someone changed since is left as it is (theirs)."""
         for path in written:
             target = self.ws.resolve(path)
             if read_bytes(target) == _encode(contents.get(path)):
-                restore(target, current[path])
+                restore(target, current[path], keep_inode=self._sandboxed())
 
     def _moved_meanwhile(
         self,
@@ -773,7 +778,7 @@ class Gate:
                 continue
             if applied is None or now != _encode(applied.get(path)):
                 write_backup(self.ws.paths.backups, f"{label}@overwritten-{new_id()}", path, now)
-            restore(target, data)
+            restore(target, data, keep_inode=self._sandboxed())
 
     # -- reject / rollback ------------------------------------------------------------------
 
@@ -904,7 +909,7 @@ class Gate:
                 if now == baseline or not self.ws.has_baseline(path):
                     continue  # (no approved bytes recorded, e.g. a new [tool.omni-tui] in pyproject.toml: never delete it)
                 write_backup(self.ws.paths.backups, label, path, now)
-                restore(self.ws.resolve(path), baseline)
+                restore(self.ws.resolve(path), baseline, keep_inode=self._sandboxed())
                 reverted.append(path)
                 self.ws.audit.append("reverted", who=self.who, via=self.via, decision="reverted", reason=f"{path} restored to the baseline (edits kept in backups/{label})",
                                      sha256_before={path: sha256_bytes(now)}, sha256_after={path: sha256_bytes(baseline)})
@@ -954,7 +959,7 @@ class Gate:
             except OmniError as exc:
                 problem = f"guard mode: direct edit of {path} reverted, it cannot become a proposal: {exc}"
                 proposal = None
-        restore(self.ws.resolve(path), baseline)
+        restore(self.ws.resolve(path), baseline, keep_inode=self._sandboxed())
         self.ws.audit.append("captured" if proposal else "reverted", who=self.who, via=self.via, proposal_id=proposal.id if proposal else None,
                              decision="reverted", reason=problem or f"guard mode: direct edit of {path} became proposal {proposal.id if proposal else ''}",
                              sha256_before={path: sha256_bytes(now)}, sha256_after={path: sha256_bytes(baseline)})

@@ -96,8 +96,14 @@ class ChangedMeanwhile(OSError):
     """`atomic_write(check=...)`: the target was no longer what the caller expected, so it was not replaced."""
 
 
-def atomic_write(path: Path, data: bytes, *, mode: int | None = None, check: Callable[[], bool] | None = None) -> None:
+def atomic_write(
+    path: Path, data: bytes, *, mode: int | None = None, check: Callable[[], bool] | None = None, keep_inode: bool = False
+) -> None:
     """Write `data` to `path`: temp file in the same directory, fsync, rename over, fsync the directory.
+
+    `keep_inode`: an existing regular file is rewritten in place instead (after the temp file is
+    complete and `check` passed), so it stays the same file — what `omni-tui run`'s read-only bind of
+    it inside a sandbox stays attached to (a rename over it would detach that bind).
 
     An existing file keeps its permission bits unless `mode` is given; a new file gets 0o644.
     `check` runs right before the rename (after the slow fsync): False → ChangedMeanwhile, nothing
@@ -122,6 +128,15 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None, check: Cal
         os.chmod(tmp, mode)
         if check is not None and not check():
             raise ChangedMeanwhile(errno.EAGAIN, "changed on disk meanwhile; not replaced", str(path))
+        if keep_inode and path.is_file() and not path.is_symlink():
+            with open(path, "r+b") as handle:
+                handle.write(data)
+                handle.truncate()
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(path, mode)
+            os.unlink(tmp)
+            return
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -130,8 +145,8 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None, check: Cal
     fsync_dir(directory)
 
 
-def restore(path: Path, data: bytes | None) -> None:
-    """Put `path` back to `data` atomically; None means the file did not exist, so remove it."""
+def restore(path: Path, data: bytes | None, *, keep_inode: bool = False) -> None:
+    """Put `path` back to `data` atomically (`keep_inode`: see `atomic_write`); None means the file did not exist, so remove it."""
     if data is None:
         try:
             os.unlink(path)
@@ -139,7 +154,7 @@ def restore(path: Path, data: bytes | None) -> None:
             return
         fsync_dir(path.parent)
     else:
-        atomic_write(path, data)
+        atomic_write(path, data, keep_inode=keep_inode)
 
 
 def read_bytes(path: Path) -> bytes | None:
