@@ -195,3 +195,14 @@ def test_stop_is_not_offered_for_a_process_that_has_exited() -> None:
     assert review.why_unavailable("restart_process", PROCESSES) is None  # a manager can start it again
     review.selected_process = "web"
     assert review.why_unavailable("stop_process", PROCESSES) is None
+
+
+def test_the_last_rebuild_is_typed_and_odd_json_reads_as_missing_fields() -> None:
+    from omni_tui.core.gate import LastRebuild
+
+    doc = {"kind": "approve", "proposal_id": "p1", "status": "applied", "ok": True, "exit_code": 0, "duration_s": 1.25, "who": "bob"}
+    last = gate("clean").__class__("clean", (), (), last_rebuild=doc).last_build
+    assert last == LastRebuild("approve", "p1", "applied", True, exit_code=0, duration_s=1.25, who="bob")
+    odd = LastRebuild.from_json({"status": "failed", "exit_code": "1", "duration_s": "x", "who": 3})
+    assert (odd.exit_code, odd.duration_s, odd.who, odd.ok) == (None, None, None, False)
+    assert gate().last_build is None

@@ -20,7 +20,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
 
 from omni_tui.core.audit import utc_now, write_external_head
 from omni_tui.core.card.diff import FilePair
@@ -64,6 +64,7 @@ StageCallback = Callable[[str], None]
 
 LOCK_PROBE_GRACE_S = 0.25  # how long a busy gate lock is tried again when nobody is named as its holder
 GATE_KINDS = ("clean", "pending", "unapproved_edits", "rebuilding", "failed", "tampered")
+GateKind = Literal["clean", "pending", "unapproved_edits", "rebuilding", "failed", "tampered"]
 DIRECT_AGENT = "direct-edit"
 
 
@@ -95,8 +96,43 @@ class FailedApply:
 
 
 @dataclass(frozen=True)
+class LastRebuild:
+    """The last rebuild gate.json remembers, typed (`GateState.last_rebuild` is its JSON document, as
+    `status --json` prints it; `GateState.last_build` is this)."""
+
+    kind: str  # "approve", "accept", "rebuild"
+    proposal_id: str | None
+    status: str  # the decision status it ended in ("applied", "failed", "rolled_back", ...) or "ok"
+    ok: bool
+    exit_code: int | None = None
+    duration_s: float | None = None
+    log_path: str | None = None
+    command: str | None = None
+    reason: str | None = None
+    who: str | None = None
+    finished_at: str | None = None
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> LastRebuild:
+        duration = doc.get("duration_s")
+        return cls(
+            kind=str(doc.get("kind") or ""),
+            proposal_id=doc.get("proposal_id") if isinstance(doc.get("proposal_id"), str) else None,
+            status=str(doc.get("status") or ""),
+            ok=bool(doc.get("ok")),
+            exit_code=doc["exit_code"] if isinstance(doc.get("exit_code"), int) else None,
+            duration_s=float(duration) if isinstance(duration, (int, float)) else None,
+            log_path=doc["log_path"] if isinstance(doc.get("log_path"), str) else None,
+            command=doc["command"] if isinstance(doc.get("command"), str) else None,
+            reason=doc["reason"] if isinstance(doc.get("reason"), str) else None,
+            who=doc["who"] if isinstance(doc.get("who"), str) else None,
+            finished_at=doc["finished_at"] if isinstance(doc.get("finished_at"), str) else None,
+        )
+
+
+@dataclass(frozen=True)
 class GateState:
-    kind: str  # one of GATE_KINDS
+    kind: GateKind
     pending: tuple[ProposalEntry, ...]
     unapproved: tuple[str, ...]
     holder: Holder | None = None
@@ -104,6 +140,10 @@ class GateState:
     last_rebuild: Mapping[str, Any] | None = None
     tampered: tuple[Forgery, ...] = ()  # state files (or the log) the audit chain does not account for
     sandboxed: int = 0  # `omni-tui run` sandboxes running on this project now (core/sandbox.py)
+
+    @property
+    def last_build(self) -> LastRebuild | None:
+        return LastRebuild.from_json(self.last_rebuild) if self.last_rebuild else None
 
     def label(self) -> str:
         """The header text: `CLEAN`, `2 PENDING`, `UNAPPROVED EDITS`, `REBUILDING`, `FAILED — rollback?`, `TAMPERED`."""
@@ -1009,4 +1049,4 @@ def _decode(path: str, data: bytes | None) -> str:
         raise ValidationError(f"{path}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
 
 
-__all__ = ["Gate", "GateState", "Holder", "FailedApply", "RebuildStep", "GATE_KINDS", "failure_reason"]
+__all__ = ["Gate", "GateState", "GateKind", "LastRebuild", "Holder", "FailedApply", "RebuildStep", "GATE_KINDS", "failure_reason"]

@@ -17,7 +17,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping
 
 from omni_tui.core.audit import utc_now
 from omni_tui.core.errors import GateError, OmniError, PatchError, PathError, ProposalError
@@ -38,6 +38,8 @@ FINAL = ("applied", "failed", "rolled_back", "rejected", "stale", "withdrawn")
 STATUSES = (PENDING, *IN_PROGRESS, *FINAL)
 # Never written: what a decision file the audit chain does not vouch for reads as (until a person resolves it).
 TAMPERED = "tampered"
+# A proposal's status: pending, in progress, final, or tampered (read, never written).
+Status = Literal["pending", "applying", "rebuilding", "applied", "failed", "rolled_back", "rejected", "stale", "withdrawn", "tampered"]
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SHA_PATTERN = re.compile(r"^[0-9a-f]{64}$")

@@ -221,19 +221,18 @@ class RebuildFlow:
         app = self.app
         self.remote = None
         state = app.review.gate
-        last = state.last_rebuild if state is not None else None
-        if last and (message.path is None or last.get("log_path") == message.path):
-            status = str(last.get("status"))
-            label = FINAL_LABELS.get(status, "rebuilt" if status == "ok" else status)
-            figures = [f"exit {last['exit_code']}"] if last.get("exit_code") is not None else []
-            if last.get("duration_s") is not None:
-                figures.append(f"{float(last['duration_s']):.1f} s")
-            mark = "✓" if last.get("ok") else "✗"
-            who = f" by {last['who']}" if last.get("who") else ""
+        last = state.last_build if state is not None else None
+        if last is not None and (message.path is None or last.log_path == message.path):
+            label = FINAL_LABELS.get(last.status, "rebuilt" if last.status == "ok" else last.status)
+            figures = [f"exit {last.exit_code}"] if last.exit_code is not None else []
+            if last.duration_s is not None:
+                figures.append(f"{last.duration_s:.1f} s")
+            mark = "✓" if last.ok else "✗"
+            who = f" by {last.who}" if last.who else ""
             text = f"{mark} {label}{who}" + (f" ({', '.join(figures)})" if figures else "")
-            if last.get("reason") and not last.get("ok"):
-                text += f" — {last['reason']}"
-            self.log_view.finish(last.get("exit_code"), duration_s=last.get("duration_s"))
+            if last.reason and not last.ok:
+                text += f" — {last.reason}"
+            self.log_view.finish(last.exit_code, duration_s=last.duration_s)
             self._panel_subtitle(label)
         else:
             text = "■ the other cockpit released the gate"
