@@ -156,3 +156,19 @@ async def test_set_cells_replaces_many_cells_and_the_screen_shows_them() -> None
         await pilot.pause()
         rows = [table.render_line(y).text for y in range(1, 4)]
         assert [r.strip() for r in rows] == ["2s", "3s", "4s"]
+
+
+async def test_bindings_of_is_the_nodes_own_copy_and_keymap_of_what_set_keymap_was_given() -> None:
+    from textual.binding import Binding
+
+    from omni_tui.ui.textual_compat import bindings_of, keymap_of
+
+    class Keys(App[None]):
+        BINDINGS = [Binding("a", "bell", "Bell", id="bell")]
+
+    app, other = Keys(), Keys()
+    async with app.run_test():
+        assert [b.id for _, b in bindings_of(app) if b.id] == ["bell"]
+        assert bindings_of(app) is not bindings_of(other)  # per instance: relabelling one leaves the other
+        app.set_keymap({"bell": "b"})
+        assert dict(keymap_of(app)) == {"bell": "b"}

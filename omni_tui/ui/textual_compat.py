@@ -10,7 +10,7 @@ Also here: the one mechanism for type-ahead into modals (`note_key_for_type_ahea
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from textual import events
@@ -18,6 +18,7 @@ from textual import events
 if TYPE_CHECKING:
     from rich.terminal_theme import TerminalTheme
     from textual.app import App
+    from textual.binding import BindingsMap
     from textual.dom import DOMNode
     from textual.widget import Widget
 
@@ -39,6 +40,19 @@ def character_to_key(character: str) -> str:
     from textual.keys import _character_to_key
 
     return _character_to_key(character)
+
+
+def bindings_of(node: DOMNode) -> BindingsMap:
+    """A node's own bindings map (a per-instance copy: changing it changes only this node).
+
+    `DOMNode._bindings`: Textual has no public accessor. The help screen lists every node's bindings
+    with the keymap applied, and `screens.relabel` gives a confirm key its own label ("Restart")."""
+    return node._bindings
+
+
+def keymap_of(app: App[Any]) -> Mapping[str, str]:
+    """The keymap `App.set_keymap` was given (binding id → keys); `App._keymap` has no public getter."""
+    return app._keymap
 
 
 def refresh_truecolor_filter(app: App[Any], palette: TerminalTheme) -> None:

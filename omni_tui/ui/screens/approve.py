@@ -20,6 +20,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from omni_tui.ui.screens.relabel import relabel
 from omni_tui.ui.screens.summaries import ApprovalCheck, ApprovalSummary, FileSummary
 from omni_tui.ui.screens.yes_no import YesNoModal
+from omni_tui.ui.textual_compat import bindings_of
 from omni_tui.ui.widgets.change_card import CardDetails
 from omni_tui.ui.widgets.proposal_queue import plain
 
@@ -98,7 +99,7 @@ class ApproveScreen(YesNoModal):
         self.summary = summary
         self._composed_with: ApprovalSummary | None = None  # the summary compose drew
         self._shown = False  # on_mount ran: the widgets exist and show the newest summary
-        relabel(self._bindings, {"approve.confirm", "approve.confirm_enter"}, summary.action)
+        relabel(bindings_of(self), {"approve.confirm", "approve.confirm_enter"}, summary.action)
 
     def compose(self) -> ComposeResult:
         s = self._composed_with = self.summary

@@ -15,6 +15,7 @@ from textual.widgets import Button, Footer, Label, Static
 
 from omni_tui.ui.screens.relabel import relabel
 from omni_tui.ui.screens.yes_no import YesNoModal
+from omni_tui.ui.textual_compat import bindings_of
 from omni_tui.ui.widgets.proposal_queue import plain
 
 
@@ -37,7 +38,7 @@ class ConfirmScreen(YesNoModal):
         self.detail = detail
         self.yes_label = yes_label
         self.danger = danger
-        relabel(self._bindings, {"confirm.yes", "confirm.yes_enter"}, yes_label)
+        relabel(bindings_of(self), {"confirm.yes", "confirm.yes_enter"}, yes_label)
 
     def compose(self) -> ComposeResult:
         classes = "dialog -confirm" + (" -danger" if self.danger else "")

@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
 from omni_tui.ui.screens.summaries import HelpEntry, HelpSection
+from omni_tui.ui.textual_compat import bindings_of, keymap_of
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -62,14 +63,14 @@ def help_sections(
     are hidden from the footer (Textual's own plumbing) are left out.
     """
     groups = groups or {}
-    keymap: Mapping[str, str] = getattr(app, "_keymap", {})
+    keymap: Mapping[str, str] = keymap_of(app)
     screen = app.screen
     nodes: list[DOMNode] = [app, screen]
-    nodes.extend(widget for widget in screen.walk_children(with_self=False) if widget._bindings.key_to_bindings)
+    nodes.extend(widget for widget in screen.walk_children(with_self=False) if bindings_of(widget).key_to_bindings)
     # group title → (action, description) → keys, in first-seen order
     collected: dict[str, dict[tuple[str, str], list[str]]] = {}
     for node in nodes:
-        bindings: BindingsMap = node._bindings
+        bindings: BindingsMap = bindings_of(node)
         node_group = None if node is app or node is screen else _group_of(node)
         live_keys = _keys_after_keymap(bindings, keymap)
         for key, binding in bindings:
