@@ -13,10 +13,10 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Footer, Label, Static
 
+from omni_tui.core.terminal import inert
 from omni_tui.ui.screens.relabel import relabel
 from omni_tui.ui.screens.yes_no import YesNoModal
 from omni_tui.ui.textual_compat import bindings_of
-from omni_tui.ui.widgets.proposal_queue import plain
 
 
 class ConfirmScreen(YesNoModal):
@@ -43,9 +43,9 @@ class ConfirmScreen(YesNoModal):
     def compose(self) -> ComposeResult:
         classes = "dialog -confirm" + (" -danger" if self.danger else "")
         with Vertical(id="dialog", classes=classes):
-            yield Label(Content.from_markup("[b]$question[/]", question=plain(self.question)), id="dialog-title")
+            yield Label(Content.from_markup("[b]$question[/]", question=inert(self.question)), id="dialog-title")
             if self.detail:
-                yield Static(Content(plain(self.detail, multiline=True)), id="confirm-detail")
+                yield Static(Content(inert(self.detail, multiline=True)), id="confirm-detail")
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.yes_label} (y)", variant="error" if self.danger else "primary", id="confirm-yes")
                 yield Button("No (n)", id="confirm-no")

@@ -16,8 +16,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from omni_tui.core.terminal import inert
 from omni_tui.ui.textual_compat import after_type_ahead
-from omni_tui.ui.widgets.proposal_queue import plain
 
 
 class RejectScreen(ModalScreen[str | None]):
@@ -39,7 +39,7 @@ class RejectScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog -reject"):
-            yield Label(Content.from_markup("Reject: [b]$title[/]", title=plain(self.proposal_title)), id="dialog-title")
+            yield Label(Content.from_markup("Reject: [b]$title[/]", title=inert(self.proposal_title)), id="dialog-title")
             yield Static("Why? The agent reads this reason.", classes="section-title")
             yield Input(placeholder="e.g. pin the version instead of using latest", id="reject-reason")
             yield Static("", id="reject-error", classes="error-line")

@@ -15,7 +15,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from omni_tui.core.buildlog import BuildProgress, format_elapsed
-from omni_tui.ui.widgets.proposal_queue import plain
+from omni_tui.core.terminal import inert
 
 
 class ProgressModel:
@@ -93,7 +93,7 @@ class ProgressModel:
             return [("no rebuild yet", "idle")]
         parts: list[tuple[str, str]] = []
         if self.title:  # an agent's proposal title: made inert, it is drawn on the person's terminal
-            parts.append((f"{plain(self.title)} — ", "title"))
+            parts.append((f"{inert(self.title)} — ", "title"))
         elapsed = self.elapsed_s
         progress = self.progress or BuildProgress()
         if self.status is None:

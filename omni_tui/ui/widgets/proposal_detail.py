@@ -16,11 +16,12 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from omni_tui.core.card import Card
+from omni_tui.core.terminal import inert
 from omni_tui.ui.widgets.change_card import CardSummary
+from omni_tui.ui.widgets.colours import theme_colour
 from omni_tui.ui.widgets.diff_view import DiffView
 from omni_tui.ui.widgets.file_tabs import FileTabs
-from omni_tui.ui.widgets.colours import theme_colour
-from omni_tui.ui.widgets.proposal_queue import STATE_COLOURS, plain, state_label
+from omni_tui.ui.widgets.proposal_queue import STATE_COLOURS, state_label
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,8 @@ class ProposalDetail(Vertical):
             self.diff.display = False
             return
         head = Text(no_wrap=True, overflow="ellipsis")
-        head.append(plain(view.title), style="bold")
-        head.append(f"  {plain(view.agent)}", style=self._colour("accent"))
+        head.append(inert(view.title), style="bold")
+        head.append(f"  {inert(view.agent)}", style=self._colour("accent"))
         head.append(f"  {state_label(view.state)}", style=f"bold {self._colour(STATE_COLOURS.get(view.state, 'foreground'))}")
         if view.created:
             head.append(f"  {view.created}", style=self._colour("foreground-muted"))
@@ -144,15 +145,15 @@ class ProposalDetail(Vertical):
         why = Text()
         if view.error:
             why.append("Invalid proposal file, quarantined: ", style=f"bold {self._colour('error')}")
-            why.append(plain(view.error))
+            why.append(inert(view.error))
         elif view.rationale:
             why.append("Why: ", style="bold")
-            why.append(plain(view.rationale, multiline=True))
+            why.append(inert(view.rationale, multiline=True))
         self._set_line(rationale, why)
-        self._set_line(note, Text(plain(view.note), style="italic") if view.note else "")
+        self._set_line(note, Text(inert(view.note), style="italic") if view.note else "")
         self.update_checks(view.checks)
         colour = STATE_COLOURS.get(view.state, "foreground") if view.history else "foreground-muted"
-        self._set_line(diff_label, Text(plain(view.diff_label), style=f"italic {self._colour(colour)}") if view.diff_label else "")
+        self._set_line(diff_label, Text(inert(view.diff_label), style=f"italic {self._colour(colour)}") if view.diff_label else "")
         paths = [f.path for f in view.files]
         if path not in paths or (previous_key != view.key and path is None):
             path = paths[0] if paths else None
@@ -187,5 +188,5 @@ class ProposalDetail(Vertical):
                 text.append("✗ ", style=f"bold {self._colour('error')}")
             else:
                 text.append("… ", style=self._colour("foreground-muted"))
-            text.append(plain(check.text))
+            text.append(inert(check.text))
         return text
