@@ -16,9 +16,9 @@ from typing import Any
 import anyio
 import psutil
 import pytest
+from conftest import SAMPLE_DEVENV_NIX
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
-from conftest import SAMPLE_DEVENV_NIX
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.core.workspace import Workspace
 
@@ -36,9 +36,7 @@ def _env() -> dict[str, str]:
 
 @asynccontextmanager
 async def mcp_session(project: Path) -> AsyncIterator[ClientSession]:
-    params = StdioServerParameters(
-        command=sys.executable, args=["-m", "omni_tui", "mcp", "-C", str(project)], env=_env(), cwd="/"
-    )
+    params = StdioServerParameters(command=sys.executable, args=["-m", "omni_tui", "mcp", "-C", str(project)], env=_env(), cwd="/")
     with open(os.devnull, "w") as errlog:
         async with stdio_client(params, errlog=errlog) as (read, write):
             async with ClientSession(read, write, read_timeout_seconds=WAIT) as session:
@@ -85,7 +83,9 @@ def ws(project: Path) -> Workspace:
     return Workspace.open(project, env={})
 
 
-POSTGRES = SAMPLE_DEVENV_NIX.replace("  languages.python.enable = true;\n", "  languages.python.enable = true;\n  services.postgres.enable = true;\n")
+POSTGRES = SAMPLE_DEVENV_NIX.replace(
+    "  languages.python.enable = true;\n", "  languages.python.enable = true;\n  services.postgres.enable = true;\n"
+)
 
 
 async def test_lists_its_six_tools_with_schemas(project: Path, ws: Workspace) -> None:
@@ -149,8 +149,11 @@ async def test_a_waiting_call_does_not_block_the_server(project: Path, ws: Works
         outcome: dict[str, Any] = {}
 
         async def propose() -> None:
-            outcome.update(await call(session, "propose_change", files=[{"path": "devenv.nix", "content": POSTGRES}],
-                                      title="Enable postgres", wait_s=WAIT))
+            outcome.update(
+                await call(
+                    session, "propose_change", files=[{"path": "devenv.nix", "content": POSTGRES}], title="Enable postgres", wait_s=WAIT
+                )
+            )
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(propose)
@@ -179,10 +182,21 @@ async def test_read_environment_shows_files_baseline_gate_and_direct_edits(proje
     assert list(files) == ["devenv.nix", "devenv.yaml", "devenv.local.nix", ".envrc", "omni-tui.toml"]  # the configuration is guarded too
     nix = files["devenv.nix"]
     assert (nix["current"], nix["baseline"], nix["unapproved"], nix["exists"]) == (POSTGRES, SAMPLE_DEVENV_NIX, True, True)
-    assert files["devenv.yaml"] == {"path": "devenv.yaml", "exists": False, "current": None, "baseline": None,
-                                    "current_sha256": None, "unapproved": False}
+    assert files["devenv.yaml"] == {
+        "path": "devenv.yaml",
+        "exists": False,
+        "current": None,
+        "baseline": None,
+        "current_sha256": None,
+        "unapproved": False,
+    }
     (pending,) = env["pending_proposals"]
-    assert (pending["agent"], pending["title"], pending["paths"], pending["status"]) == ("goose", "Add a local file", ["devenv.local.nix"], "pending")
+    assert (pending["agent"], pending["title"], pending["paths"], pending["status"]) == (
+        "goose",
+        "Add a local file",
+        ["devenv.local.nix"],
+        "pending",
+    )
 
 
 async def test_tool_errors_are_one_line_mcp_errors(project: Path, ws: Workspace) -> None:
@@ -200,8 +214,10 @@ async def test_tool_errors_are_one_line_mcp_errors(project: Path, ws: Workspace)
         assert "not a valid proposal id" in await call_error(session, "withdraw_proposal", id="../x")
         assert "unknown process 'nope' (known: none)" in await call_error(session, "process_logs", name="nope")
         missing = await call_error(session, "propose_change", files=[{"content": "x"}], wait_s=-1)
-        assert missing == ("propose_change: invalid arguments: files.0.path: Field required; title: Field required; "
-                           "wait_s: Input should be greater than or equal to 0")
+        assert missing == (
+            "propose_change: invalid arguments: files.0.path: Field required; title: Field required; "
+            "wait_s: Input should be greater than or equal to 0"
+        )
     assert ProposalStore(ws).entries() == []
 
 
@@ -223,8 +239,14 @@ def honcho_worker(project: Path) -> Iterator[subprocess.Popen[bytes]]:
     env = _env()
     env["DEVENV_ROOT"] = str(project)
     with open(project / ".devenv" / "processes.log", "wb") as out:
-        proc = subprocess.Popen([str(Path(sys.executable).parent / "honcho"), "start"], cwd=project, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "honcho"), "start"],
+            cwd=project,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     yield proc
     family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)] if proc.poll() is None else []
     os.killpg(proc.pid, signal.SIGTERM)
@@ -259,16 +281,31 @@ async def test_list_processes_and_process_logs_return_real_data(project: Path, w
 
 
 def test_a_call_still_waiting_does_not_keep_the_server_alive_after_the_client_leaves(project: Path, ws: Workspace) -> None:
-    server = subprocess.Popen([sys.executable, "-m", "omni_tui", "mcp", "-C", str(project)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env())
+    server = subprocess.Popen(
+        [sys.executable, "-m", "omni_tui", "mcp", "-C", str(project)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=_env(),
+    )
     assert server.stdin is not None and server.stdout is not None
     messages = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-         "params": {"name": "propose_change", "arguments": {"files": [{"path": "devenv.nix", "content": POSTGRES}],
-                                                             "title": "Enable postgres", "wait_s": 3600}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {
+                "name": "propose_change",
+                "arguments": {"files": [{"path": "devenv.nix", "content": POSTGRES}], "title": "Enable postgres", "wait_s": 3600},
+            },
+        },
     ]
     server.stdin.write(json.dumps(messages[0]).encode() + b"\n")
     server.stdin.flush()
@@ -287,12 +324,13 @@ def test_a_call_still_waiting_does_not_keep_the_server_alive_after_the_client_le
 async def test_schemas_are_closed_and_say_exactly_one_of_content_or_patch(project: Path, ws: Workspace) -> None:
     async with mcp_session(project) as session:
         tools = {tool.name: tool for tool in (await session.list_tools()).tools}
-        refused = await call_error(session, "propose_change", files=[{"path": "devenv.nix", "content": POSTGRES}],
-                                   title="Enable postgres", wiat=600)
-        both = await call_error(session, "propose_change", title="t",
-                                files=[{"path": "devenv.nix", "content": POSTGRES, "patch": "@@"}])
-        extra_in_file = await call_error(session, "propose_change", title="t",
-                                         files=[{"path": "devenv.nix", "content": POSTGRES, "mode": "0644"}])
+        refused = await call_error(
+            session, "propose_change", files=[{"path": "devenv.nix", "content": POSTGRES}], title="Enable postgres", wiat=600
+        )
+        both = await call_error(session, "propose_change", title="t", files=[{"path": "devenv.nix", "content": POSTGRES, "patch": "@@"}])
+        extra_in_file = await call_error(
+            session, "propose_change", title="t", files=[{"path": "devenv.nix", "content": POSTGRES, "mode": "0644"}]
+        )
     assert all(tool.input_schema.get("additionalProperties") is False for tool in tools.values())
     file_edit = tools["propose_change"].input_schema["$defs"]["FileEdit"]
     assert file_edit["additionalProperties"] is False
@@ -310,8 +348,14 @@ async def test_descriptions_are_clean_and_read_only_tools_say_so(project: Path, 
     for tool in tools.values():
         assert tool.description and "  " not in tool.description and "\n" not in tool.description, tool.name
     hints = {name: tool.annotations.read_only_hint if tool.annotations else None for name, tool in tools.items()}
-    assert hints == {"propose_change": None, "withdraw_proposal": None, "proposal_status": True,
-                     "read_environment": True, "list_processes": True, "process_logs": True}
+    assert hints == {
+        "propose_change": None,
+        "withdraw_proposal": None,
+        "proposal_status": True,
+        "read_environment": True,
+        "list_processes": True,
+        "process_logs": True,
+    }
 
 
 async def test_a_cancelled_request_withdraws_its_proposal(project: Path, ws: Workspace) -> None:
@@ -319,8 +363,12 @@ async def test_a_cancelled_request_withdraws_its_proposal(project: Path, ws: Wor
     async with mcp_session(project) as session:
         with anyio.move_on_after(WAIT):
             async with anyio.create_task_group() as tg:
-                tg.start_soon(lambda: session.call_tool("propose_change", {
-                    "files": [{"path": "devenv.nix", "content": POSTGRES}], "title": "Enable postgres", "wait_s": 600}))
+                tg.start_soon(
+                    lambda: session.call_tool(
+                        "propose_change",
+                        {"files": [{"path": "devenv.nix", "content": POSTGRES}], "title": "Enable postgres", "wait_s": 600},
+                    )
+                )
                 while not store.pending():
                     await anyio.sleep(0.05)
                 tg.cancel_scope.cancel()  # the client gives up: the SDK sends notifications/cancelled
@@ -343,8 +391,11 @@ async def test_progress_notifications_while_waiting_when_the_client_asks(project
         seen.append((progress, total, message))
 
     async with mcp_session(project) as session:
-        result = await session.call_tool("propose_change", {"files": [{"path": "devenv.nix", "content": POSTGRES}],
-                                                            "title": "Enable postgres", "wait_s": 1}, progress_callback=on_progress)
+        result = await session.call_tool(
+            "propose_change",
+            {"files": [{"path": "devenv.nix", "content": POSTGRES}], "title": "Enable postgres", "wait_s": 1},
+            progress_callback=on_progress,
+        )
     doc = result.structured_content
     assert doc is not None and doc["status"] == "pending"
     for _ in range(WAIT * 20):  # a notification is handled by the client a moment after it arrives
@@ -357,11 +408,25 @@ async def test_progress_notifications_while_waiting_when_the_client_asks(project
 
 
 def _raw_server(project: Path, stderr: Any = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen([sys.executable, "-m", "omni_tui", "mcp", "-C", str(project)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=stderr, env=_env())
+    server = subprocess.Popen(
+        [sys.executable, "-m", "omni_tui", "mcp", "-C", str(project)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        env=_env(),
+    )
     assert server.stdin is not None and server.stdout is not None
-    server.stdin.write(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}).encode() + b"\n")
+    server.stdin.write(
+        json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+            }
+        ).encode()
+        + b"\n"
+    )
     server.stdin.flush()
     assert json.loads(server.stdout.readline())["id"] == 1
     server.stdin.write(b'{"jsonrpc": "2.0", "method": "notifications/initialized"}\n')
@@ -375,8 +440,10 @@ def test_requests_in_flight_are_answered_when_stdin_closes(project: Path, ws: Wo
         (2, "propose_change", {"files": [{"path": "devenv.nix", "content": POSTGRES}], "title": "Enable postgres", "wait_s": 3600}),
         (3, "read_environment", {}),
     ):
-        server.stdin.write(json.dumps({"jsonrpc": "2.0", "id": rid, "method": "tools/call",
-                                       "params": {"name": name, "arguments": arguments}}).encode() + b"\n")
+        server.stdin.write(
+            json.dumps({"jsonrpc": "2.0", "id": rid, "method": "tools/call", "params": {"name": name, "arguments": arguments}}).encode()
+            + b"\n"
+        )
     server.stdin.flush()
     store, deadline = ProposalStore(ws), time.monotonic() + WAIT
     while not store.pending():
@@ -397,8 +464,20 @@ def test_requests_in_flight_are_answered_when_stdin_closes(project: Path, ws: Wo
 def test_a_client_that_disconnects_while_waiting_leaves_no_pending_proposal(project: Path, ws: Workspace) -> None:
     server = _raw_server(project, stderr=subprocess.PIPE)
     assert server.stdin is not None and server.stdout is not None
-    server.stdin.write(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "propose_change",
-        "arguments": {"files": [{"path": "devenv.nix", "content": POSTGRES}], "title": "Enable postgres", "wait_s": 3600}}}).encode() + b"\n")
+    server.stdin.write(
+        json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/call",
+                "params": {
+                    "name": "propose_change",
+                    "arguments": {"files": [{"path": "devenv.nix", "content": POSTGRES}], "title": "Enable postgres", "wait_s": 3600},
+                },
+            }
+        ).encode()
+        + b"\n"
+    )
     server.stdin.flush()
     store, deadline = ProposalStore(ws), time.monotonic() + WAIT
     while not store.pending():

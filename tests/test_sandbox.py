@@ -102,6 +102,7 @@ class Runner:
             [*self.prefix, self.python, "-m", "omni_tui", *args],
             cwd=self.project,
             env=self.env,
+            stdin=subprocess.PIPE,  # open until communicate(): a command reading stdin waits for the test
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -340,7 +341,7 @@ def test_the_launcher_is_registered_while_its_sandbox_runs(runner: Runner) -> No
     while not (entries := sandbox.running(ws.paths)) and time.monotonic() < deadline and agent.poll() is None:
         time.sleep(0.05)
     assert [e.command for e in entries] == [Path(runner.python).name]
-    agent.communicate(timeout=WAIT)
+    agent.communicate("", timeout=WAIT)
     assert agent.returncode == 0
     assert sandbox.running(ws.paths) == []
     assert sandbox.registry_files(ws.paths) == []

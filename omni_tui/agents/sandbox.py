@@ -238,8 +238,11 @@ def run(ws: Workspace, command: list[str], env: Mapping[str, str] | None = None)
         guard.stop.set()
         guarding.join()
         if guard.lost is not None:
-            print(f"omni-tui: {guard.lost} was replaced outside the sandbox and could not be kept read-only inside "
-                  f"({guard.why}), so the sandbox was stopped", file=sys.stderr)
+            print(
+                f"omni-tui: {guard.lost} was replaced outside the sandbox and could not be kept read-only inside "
+                f"({guard.why}), so the sandbox was stopped",
+                file=sys.stderr,
+            )
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

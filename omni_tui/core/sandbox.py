@@ -95,7 +95,6 @@ class SandboxPlan:
         args += list(command)
         return args
 
-
     def bound_files(self) -> tuple[Path, ...]:
         """The single files bound read-only on the real folder. A file replaced there from outside (renamed
         over, as the gate's atomic writes and most editors do) loses its bind inside, until the launcher
