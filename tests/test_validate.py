@@ -56,3 +56,12 @@ def test_the_projects_own_devenv_nix_parses(need_nix: None) -> None:
 
     own = Path(__file__).resolve().parent.parent / "devenv.nix"
     assert nix_parse("devenv.nix", own.read_text()) == (None, None)
+
+
+def test_a_nul_byte_is_an_encoding_issue_because_nix_reads_a_different_file_than_the_diff_shows() -> None:
+    # nix-instantiate stops a string at NUL: `"h\0i"` parses and evaluates as "h" while the person's diff
+    # shows `h\x00i`. A guarded text file with a NUL byte is never "size/encoding ok".
+    (issue,) = check_bytes("devenv.nix", b'{ env.X = "h\x00i"; }', 1000)
+    assert issue.kind == "encoding" and issue.message == "contains a NUL byte (at offset 12): not a text file"
+    validation = validate_contents({"devenv.nix": '{ env.X = "h\x00i"; }'}, max_bytes=1000, nix=False)
+    assert not validation.ok and [i.kind for i in validation.issues] == ["encoding"]

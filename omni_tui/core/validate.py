@@ -86,6 +86,9 @@ def check_bytes(path: str, data: bytes, max_bytes: int) -> list[Issue]:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         issues.append(Issue(path, "encoding", f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"))
+    nul = data.find(b"\0")
+    if nul >= 0:  # Nix ends a string at NUL: it would read something else than the diff shows
+        issues.append(Issue(path, "encoding", f"contains a NUL byte (at offset {nul}): not a text file"))
     return issues
 
 
@@ -201,7 +204,7 @@ class ValidationCache:
     Whether the base is stale depends on the disk now, so it is never cached (`Gate.validate`).
     """
 
-    VERSION = 1
+    VERSION = 2  # 2: a NUL byte is an encoding issue
 
     def __init__(self, directory: Path | None, *, max_memory: int = 20_000) -> None:
         self.directory = directory
