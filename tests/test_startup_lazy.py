@@ -169,3 +169,17 @@ def test_status_and_propose_import_only_what_they_use(project: Path) -> None:
         pulled = sorted(m for m in modules if m in AGENT_COMMANDS_NEVER_IMPORT)
         assert pulled == [], f"{name} imports {pulled}"
     assert "omni_tui.core.processes.scan" in status  # it does list the processes, without psutil
+
+
+def test_the_cockpit_module_leaves_the_modals_and_process_backends_for_later() -> None:
+    """Importing the cockpit (all that comes before its first frame) loads no modal screen and no process
+    backend: those come on first use (PEP 562 in ui/screens and core/processes)."""
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import omni_tui.cli, omni_tui.ui.app"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    modules = {line.rsplit("|", 1)[1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert "omni_tui.ui.app" in modules
+    early = sorted(m for m in modules if m.startswith(("omni_tui.ui.screens.", "omni_tui.core.processes."))
+                   and m not in ("omni_tui.ui.screens.relabel", "omni_tui.core.processes.model",
+                                 "omni_tui.core.processes.runtime"))
+    assert early == []
