@@ -544,15 +544,18 @@ def compute_card(files: Sequence[FilePair]) -> Card:
         if _is_module(path):
             old = parse_module(pair.before) if pair.before is not None else _EMPTY_NIX
             new = parse_module(pair.after, pair.before) if pair.after is not None else _EMPTY_NIX
-            _diff_module(shown, old, new, b, yaml=False)
-            _fetchers(shown, old, new, b)
+            if not new.syntax_error:
+                _diff_module(shown, old, new, b, yaml=False)
+                _fetchers(shown, old, new, b)
+            # else: what a parser recovered from a syntax error is a guess: only `unparsed` is said, with its lines
             _unparsed(shown, new.unparsed, b)
             if name != "devenv.nix":
                 b.add("files", change if change != "modified" else "changed", _entry(shown, shown, None, None, runs_on_cd=[]))
         elif name in ("devenv.yaml", "devenv.yml"):
             oy = parse_yaml(pair.before) if pair.before is not None else _EMPTY_YAML
             ny = parse_yaml(pair.after) if pair.after is not None else _EMPTY_YAML
-            _diff_module(shown, oy, ny, b, yaml=True)
+            if not ny.unparsed or ny.values:
+                _diff_module(shown, oy, ny, b, yaml=True)
             _unparsed(shown, ny.unparsed, b)
         elif name == ".envrc":
             _diff_envrc(shown, pair.before, pair.after, b)

@@ -80,6 +80,7 @@ class Facts:
     unparsed: list[Unparsed] = field(default_factory=list)
     fetchers: list[tuple[str, int]] = field(default_factory=list)  # (call as written, line): fetchurl, builtins.fetchGit, …
     grouped: Any = field(default=None, compare=False, repr=False)  # diff.py's grouping, kept with the cached facts
+    syntax_error: bool = False  # the parser had to recover: the values are not to be trusted
 
     def line(self, path: Path, value: Value | None = None) -> int:
         v = value if value is not None else self.values.get(path)
@@ -770,6 +771,7 @@ def parse_module(source: bytes, previous: bytes | None = None) -> Facts:
     tree = _parse(source, previous)
     root = tree.root_node
     if root.has_error:
+        facts.syntax_error = True
         facts.unparsed.extend(_errors(root))
     if not _named(root):
         if source.strip() and not root.has_error:
