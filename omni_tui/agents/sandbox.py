@@ -55,7 +55,7 @@ class ProposalWitness:
                     who=who if isinstance(who, str) and who.strip() else proposal.agent,
                     reason=reason if isinstance(reason, str) and reason.strip() else None,
                 )
-            except (OmniError, ValueError, AttributeError, OSError):
+            except (OmniError, ValueError, AttributeError, OSError, RecursionError):
                 pass  # decided meanwhile, unknown, or not a request: the asker sees the status it finds
             finally:
                 request.unlink(missing_ok=True)

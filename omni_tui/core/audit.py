@@ -103,7 +103,7 @@ class AuditLog:
             else:
                 try:
                     seq = int(json.loads(last)["seq"]) + 1
-                except (ValueError, KeyError, TypeError):
+                except (ValueError, KeyError, TypeError, RecursionError):
                     raise AuditError(f"the last line of {self.path} is not an audit entry; run `omni-tui audit --verify`") from None
                 prev = _line_hash(last)
             entry = {
@@ -144,7 +144,7 @@ class AuditLog:
         for raw in self._lines():
             try:
                 value = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: `[[[[…` nested too deeply
                 continue
             if isinstance(value, dict):
                 out.append(value)
@@ -172,7 +172,7 @@ class AuditLog:
             try:
                 value = json.loads(raw)
                 parsed.append(value if isinstance(value, dict) and isinstance(value.get("seq"), int) else None)
-            except ValueError:
+            except (ValueError, RecursionError):
                 parsed.append(None)
         seqs = [p["seq"] if p else None for p in parsed]
         prev_hash = GENESIS
@@ -246,7 +246,7 @@ def read_external_head(path: Path, log: Path | None = None) -> tuple[int, str] |
     if log is not None:
         try:
             kept = json.loads(path.read_text()).get("log")
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError):
             kept = None
         if isinstance(kept, str) and kept != str(log):
             return None
@@ -283,5 +283,5 @@ def _read_head(path: Path) -> tuple[int, str] | None:
     try:
         value = json.loads(path.read_text())
         return int(value["seq"]), str(value["sha256"])
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
+    except (FileNotFoundError, ValueError, KeyError, TypeError, RecursionError):
         return None

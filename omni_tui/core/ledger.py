@@ -175,7 +175,7 @@ class Ledger:
             return
         try:
             entry = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: `[[[[…` nested too deeply
             entry = None
         if not isinstance(entry, dict) or entry.get("seq") != number or entry.get("prev") != prev:
             self._broken = f"line {number} does not continue the hash chain (changed, removed or reordered)"

@@ -90,7 +90,7 @@ def present(state: Path, *, exclude_pid: int | None = None) -> list[Presence]:
         path = folder / name
         try:
             doc = json.loads(path.read_bytes()[:4096].decode("utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             continue
         if not isinstance(doc, dict) or doc.get("pid") != pid:
             continue

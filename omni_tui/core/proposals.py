@@ -436,6 +436,8 @@ class ProposalStore:
             doc = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError:
             raise _UnfinishedJSON("not valid UTF-8") from None
+        except RecursionError:  # `[[[[…` deeper than Python's stack: json raises this, not ValueError
+            raise ProposalError("invalid JSON: nested too deeply") from None
         except ValueError as exc:
             raise _UnfinishedJSON(f"invalid JSON: {exc}") from None
         proposal = parse_proposal(doc, ws if ws is not None else self.ws)
@@ -508,7 +510,7 @@ class ProposalStore:
             return None
         try:
             decision = parse_decision(json.loads(data.decode("utf-8")))
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: `[[[[…` nested too deeply
             raise ProposalError(f"decision for {proposal_id} is unreadable: {exc}") from None
         self._decisions[proposal_id] = (key, decision, sha256_bytes(data))
         return decision

@@ -251,7 +251,7 @@ def running(paths: StatePaths) -> list[SandboxEntry]:
         try:
             doc = json.loads(file.read_bytes())
             pid = int(doc["pid"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             continue
         if doc.get("start") is None or _start_time(pid) != doc.get("start"):
             continue

@@ -257,7 +257,7 @@ class ValidationCache:
             doc = json.loads((self.directory / f"{key}.json").read_bytes())
             issues = tuple(Issue(str(i["path"]), str(i["kind"]), str(i["message"]), i.get("line"), i.get("column")) for i in doc["issues"])
             return issues, bool(doc["nix_checked"]), tuple(str(n) for n in doc["notes"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             return None  # absent, or a damaged entry: checked again
 
     def _write(self, key: str, value: tuple[tuple[Issue, ...], bool, tuple[str, ...]]) -> None:
