@@ -131,19 +131,19 @@ def runner(request: pytest.FixtureRequest, need_bwrap: None) -> Iterator[Runner]
     (project / "README.md").write_text("readme\n")
     user = None
     prefix: list[str] = []
-    if os.getuid() == 0 and not as_root:
-        user = f"omnisbx{secrets.token_hex(3)}"
-        subprocess.run(["useradd", "--no-create-home", "--home-dir", str(home), "--shell", "/bin/sh", user], check=True)
-        entry = pwd.getpwnam(user)
-        for path in (base, *base.rglob("*")):
-            os.chown(path, entry.pw_uid, entry.pw_gid)
-        prefix = ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups", "--"]
-    env = _user_env(home, state_home)
-    env["USER"] = user or env.get("USER", "root")
-    ids = (entry.pw_uid, entry.pw_gid) if user is not None else (os.getuid(), os.getgid())
-    run = Runner(project, env, prefix, ids)
-    run.omni("status", "--no-nix", check_rc=0)  # the state directory and baseline, made by that user
-    try:
+    try:  # the throwaway user and folder go whatever happens below (a skip, a failed set-up)
+        if os.getuid() == 0 and not as_root:
+            user = f"omnisbx{secrets.token_hex(3)}"
+            subprocess.run(["useradd", "--no-create-home", "--home-dir", str(home), "--shell", "/bin/sh", user], check=True)
+            entry = pwd.getpwnam(user)
+            for path in (base, *base.rglob("*")):
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+            prefix = ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups", "--"]
+        env = _user_env(home, state_home)
+        env["USER"] = user or env.get("USER", "root")
+        ids = (entry.pw_uid, entry.pw_gid) if user is not None else (os.getuid(), os.getgid())
+        run = Runner(project, env, prefix, ids)
+        run.omni("status", "--no-nix", check_rc=0)  # the state directory and baseline, made by that user
         yield run
     finally:
         shutil.rmtree(base, ignore_errors=True)
