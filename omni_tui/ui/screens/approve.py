@@ -17,12 +17,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from omni_tui.core.terminal import inert
 from omni_tui.ui.screens.relabel import relabel
 from omni_tui.ui.screens.summaries import ApprovalCheck, ApprovalSummary, FileSummary
 from omni_tui.ui.screens.yes_no import YesNoModal
 from omni_tui.ui.textual_compat import bindings_of
 from omni_tui.ui.widgets.change_card import CardDetails
-from omni_tui.ui.widgets.proposal_queue import plain
 
 
 def _file_line(f: FileSummary) -> Content:
@@ -62,7 +62,7 @@ def _blocked(summary: ApprovalSummary, reason: str) -> Content:
 
 def _why(rationale: str) -> Static:
     """The agent's rationale in full, wrapped (an agent's words: made inert, line breaks kept)."""
-    text = plain(rationale, multiline=True).strip() if rationale.strip() else ""
+    text = inert(rationale, multiline=True).strip() if rationale.strip() else ""
     if not text:
         return Static(Content.from_markup("[$text-muted](the agent gave no reason)[/]"), id="approve-why")
     return Static(Content(text), id="approve-why")
@@ -105,8 +105,8 @@ class ApproveScreen(YesNoModal):
         s = self._composed_with = self.summary
         with Vertical(id="dialog", classes="dialog -approve"):
             # The title and agent are an agent's words: made inert (no escape sequences to the terminal).
-            yield Label(Content.from_markup("$action: [b]$title[/]", action=s.action, title=plain(s.title)), id="dialog-title")
-            byline = " · ".join(part for part in (s.agent and f"by {plain(s.agent)}", s.proposal_id) if part)
+            yield Label(Content.from_markup("$action: [b]$title[/]", action=s.action, title=inert(s.title)), id="dialog-title")
+            byline = " · ".join(part for part in (s.agent and f"by {inert(s.agent)}", s.proposal_id) if part)
             if byline or s.edited:
                 edited = "  [b $warning]edited by you[/]" if s.edited else ""
                 yield Static(Content.from_markup(f"[$text-muted]$byline[/]{edited}", byline=byline), id="approve-byline")
