@@ -195,7 +195,7 @@ class Gate:
             return None
         try:
             info = json.loads(self.ws.paths.lock.read_text() or "{}")
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             info = {}
         return Holder(info.get("pid"), info.get("action", "rebuild"), info.get("proposal_id"), info.get("who"), info.get("since"))
 
@@ -271,7 +271,7 @@ class Gate:
             return {}
         try:
             value = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: `[[[[…` nested too deeply
             return {}
         return value if isinstance(value, dict) else {}
 
