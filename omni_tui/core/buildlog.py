@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, replace
-from typing import Union
+from typing import Any, Union
 
 from omni_tui.core.terminal import plain
 
@@ -250,7 +250,7 @@ class BuildLogParser:
 
     # -- internal-json ---------------------------------------------------------------------------
 
-    def _json(self, obj: dict) -> list[BuildEvent]:
+    def _json(self, obj: dict[str, Any]) -> list[BuildEvent]:
         action = obj.get("action")
         if action == "msg":
             return self._msg(obj)
@@ -262,7 +262,7 @@ class BuildLogParser:
             return self._result(obj)
         return []
 
-    def _msg(self, obj: dict) -> list[BuildEvent]:
+    def _msg(self, obj: dict[str, Any]) -> list[BuildEvent]:
         text = str(obj.get("msg", ""))
         level = obj.get("level", 3)
         level = level if isinstance(level, int) else 3
@@ -288,7 +288,7 @@ class BuildLogParser:
             events.extend(self._set(phase="copying"))
         return events
 
-    def _start(self, obj: dict) -> list[BuildEvent]:
+    def _start(self, obj: dict[str, Any]) -> list[BuildEvent]:
         act_id, act_type = obj.get("id"), obj.get("type")
         if not isinstance(act_id, int) or not isinstance(act_type, int):
             return []
@@ -312,7 +312,7 @@ class BuildLogParser:
                 events.extend(self._set(phase="copying"))
         return events
 
-    def _stop(self, obj: dict) -> list[BuildEvent]:
+    def _stop(self, obj: dict[str, Any]) -> list[BuildEvent]:
         activity = self._activities.pop(obj.get("id"), None)  # type: ignore[arg-type]
         if activity is None or activity.type != ACT_BUILD:
             return []
@@ -321,7 +321,7 @@ class BuildLogParser:
             current.remove(activity.name)
         return self._set(current=tuple(current))
 
-    def _result(self, obj: dict) -> list[BuildEvent]:
+    def _result(self, obj: dict[str, Any]) -> list[BuildEvent]:
         res_type = obj.get("type")
         fields = obj.get("fields") or []
         activity = self._activities.get(obj.get("id"))  # type: ignore[arg-type]

@@ -20,6 +20,8 @@ import json
 import os
 import time
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
 
 from omni_tui.core.audit import utc_now, write_external_head
@@ -155,6 +157,11 @@ class GateState:
             "rebuilding": "REBUILDING",
             "failed": "FAILED — rollback?",
         }[self.kind]
+
+
+def _holds(path: Path, want: bytes | None) -> bool:
+    """Whether `path` still holds `want` (re-checked right before a rename: see atomic_write's `check`)."""
+    return read_bytes(path) == want
 
 
 def failure_reason(outcome: RebuildOutcome) -> str:
@@ -322,6 +329,7 @@ class Gate:
         if failed:
             busy_paths.update(failed.paths)
         unapproved = tuple(p for p in self.ws.unapproved() if p not in busy_paths)
+        kind: GateKind
         if tampered:
             kind = "tampered"
         elif holder is not None:
@@ -692,7 +700,7 @@ class Gate:
                     target = self.ws.resolve(path)
                     # Re-checked immediately before the rename (atomic_write's `check`), file by file.
                     try:
-                        atomic_write(target, data, check=lambda t=target, want=current[path]: read_bytes(t) == want, keep_inode=self._sandboxed())
+                        atomic_write(target, data, check=partial(_holds, target, current[path]), keep_inode=self._sandboxed())
                     except ChangedMeanwhile:
                         return self._moved_meanwhile(decision_id, [path], current, contents, written, files_t, stage)
                     written.append(path)

@@ -138,8 +138,8 @@ class _StateTracker:
         self._tokens = lexer._tokens  # compiled: state -> [(rexmatch, action, new_state)]
         self._combined: dict[str, tuple[re.Pattern[str], dict[int, object]]] = {}
         for state, rules in self._tokens.items():
-            patterns = [rexmatch.__self__.pattern for rexmatch, _, _ in rules]  # type: ignore[attr-defined]
-            flags = rules[0][0].__self__.flags if rules else 0  # type: ignore[attr-defined]
+            patterns = [rexmatch.__self__.pattern for rexmatch, _, _ in rules]
+            flags = rules[0][0].__self__.flags if rules else 0
             # raises re.error for rules that cannot be combined (inline flags, numbered backrefs)
             combined = re.compile("|".join(f"(?P<r{n}>{p})" for n, p in enumerate(patterns)), flags)
             # a match's lastindex is its rule's wrapping group (rules may hold groups of their own)
@@ -154,7 +154,7 @@ class _StateTracker:
             return False
         for rules in lexer._tokens.values():
             for rexmatch, _action, _new in rules:
-                if re.search(r"\\[1-9]|\(\?P=|\(\?[aiLmsux]+\)", rexmatch.__self__.pattern):  # type: ignore[attr-defined]
+                if re.search(r"\\[1-9]|\(\?P=|\(\?[aiLmsux]+\)", rexmatch.__self__.pattern):
                     return False
         return True
 
@@ -238,7 +238,7 @@ class Highlighter:
         self._tracker: _StateTracker | None = None
         if self._lexer is not None and per_line and _StateTracker.usable(self._lexer):
             try:
-                self._tracker = _tracker(language)  # type: ignore[arg-type]
+                self._tracker = _tracker(language)
             except re.error:
                 self._tracker = None
         self._stacks: list[Stack] = []
@@ -358,7 +358,7 @@ class Highlighter:
         end = self._starts[n + 1] - 1 if n + 1 < len(self._starts) else len(self.text)
         spans: list[Span] = []
         assert self._lexer is not None
-        for index, ttype, value in self._lexer.get_tokens_unprocessed(  # type: ignore[call-arg]
+        for index, ttype, value in self._lexer.get_tokens_unprocessed(
             self.text[start:end], stack=self._stacks[n]
         ):
             kind = token_type(ttype)
@@ -415,7 +415,7 @@ class Highlighter:
 
 @lru_cache(maxsize=8)
 def _tracker(language: str) -> _StateTracker:
-    return _StateTracker(_lexer(language))  # type: ignore[arg-type]
+    return _StateTracker(_lexer(language))
 
 
 _prepared: set[str] = set()

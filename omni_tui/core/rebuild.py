@@ -406,7 +406,8 @@ class RebuildRunner:
         thread.join()
         if "error" in box:
             raise box["error"]
-        return box["outcome"]
+        outcome: RebuildOutcome = box["outcome"]
+        return outcome
 
     # -- the run ---------------------------------------------------------------------------------
 

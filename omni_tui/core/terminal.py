@@ -168,7 +168,8 @@ def sanitize_with_state(text: str, state: SgrState = DEFAULT_STATE) -> tuple[Sty
             out.append(chunk)
             pos += len(chunk)
         m = match(text, start)
-        last = m.end()  # every character `_NEEDS_WORK` finds starts some alternative
+        assert m is not None  # every character `_NEEDS_WORK` finds starts some alternative
+        last = m.end()
         kind = m.lastgroup
         if kind == "csi":
             if m.group("final") == "m":

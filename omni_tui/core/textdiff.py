@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
-from typing import Iterable, Literal
+from typing import Any, Iterable, Literal
 
 from omni_tui.core.errors import PatchError
 
@@ -78,7 +78,7 @@ def match_lines(a: list[str], b: list[str]) -> list[tuple[int, int, int]]:
     matched: list[tuple[int, int]] = []
     # An explicit stack instead of recursion: ("r", alo, ahi, blo, bhi) is a range still to match,
     # ("p", i, j) a matched pair to emit; popped in order, so output stays ascending.
-    stack: list[tuple] = [("r", 0, len(ia), 0, len(ib))]
+    stack: list[tuple[Any, ...]] = [("r", 0, len(ia), 0, len(ib))]
     while stack:
         item = stack.pop()
         if item[0] == "p":
@@ -89,7 +89,7 @@ def match_lines(a: list[str], b: list[str]) -> list[tuple[int, int, int]]:
             matched.append((alo, blo))
             alo += 1
             blo += 1
-        suffix: list[tuple] = []
+        suffix: list[tuple[Any, ...]] = []
         while alo < ahi and blo < bhi and ia[ahi - 1] == ib[bhi - 1]:
             ahi -= 1
             bhi -= 1
@@ -99,7 +99,7 @@ def match_lines(a: list[str], b: list[str]) -> list[tuple[int, int, int]]:
             continue
         anchors = _unique_anchors(ia, ib, alo, ahi, blo, bhi)
         if anchors:
-            todo: list[tuple] = []
+            todo: list[tuple[Any, ...]] = []
             pi, pj = alo, blo
             for i, j in anchors:
                 todo.append(("r", pi, i, pj, j))

@@ -8,6 +8,7 @@ timeout; anything unexpected becomes a `BackendError` naming where process-compo
 from __future__ import annotations
 
 import base64
+import builtins
 import hashlib
 import json
 import os
@@ -54,10 +55,12 @@ def _unix_connection(path: str, timeout: float) -> http.client.HTTPConnection:
 
 def info_from_compose(obj: Mapping[str, object]) -> ProcessInfo:
     status = str(obj.get("status", ""))
-    exit_code = obj.get("exit_code") if isinstance(obj.get("exit_code"), int) else None
+    exit_value = obj.get("exit_code")
+    exit_code = exit_value if isinstance(exit_value, int) else None
     is_ready = str(obj.get("is_ready", "-"))
     state = compose_state(status, is_ready)
-    pid = obj.get("pid") if isinstance(obj.get("pid"), int) and obj.get("pid") else None
+    pid_value = obj.get("pid")
+    pid = pid_value if isinstance(pid_value, int) and pid_value else None
     age = obj.get("age")
     running = bool(obj.get("is_running"))
     ready: bool | None = None
@@ -227,7 +230,7 @@ class ComposeClient:
     def stop(self, name: str) -> None:
         self.request("PATCH", f"/process/stop/{_seg(name)}")
 
-    def logs(self, name: str, lines: int = 200) -> list[str]:
+    def logs(self, name: str, lines: int = 200) -> builtins.list[str]:
         """The last `lines` lines (endOffset 0 = up to the end; limit 0 = all)."""
         data = self.request("GET", f"/process/logs/{_seg(name)}/0/{max(0, lines)}")
         logs = data.get("logs") if isinstance(data, dict) else None
@@ -419,8 +422,9 @@ def _seg(name: str) -> str:
 def _error_message(data: object) -> str | None:
     if isinstance(data, dict):
         for key in ("error", "message"):
-            if isinstance(data.get(key), str):
-                return data[key]
+            value = data.get(key)
+            if isinstance(value, str):
+                return value
         if data:
             return "; ".join(f"{k}: {v}" for k, v in data.items())
     return None

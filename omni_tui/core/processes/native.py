@@ -7,6 +7,7 @@ manager's log files directly (`processes/logs/<name>.{stdout,stderr}.log`).
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import socket
@@ -14,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from omni_tui.core.errors import BackendError
 from omni_tui.core.processes.model import ProcessInfo, native_state
@@ -138,7 +140,8 @@ class NativeClient:
         """process name → {port name: port}."""
         answer = self._expect(self.request({"command": "ports"}), "port_allocations", "ports")
         out: dict[str, dict[str, int]] = {}
-        for a in answer.get("ports") or []:
+        ports = answer.get("ports")
+        for a in ports if isinstance(ports, list) else []:
             if isinstance(a, dict) and isinstance(a.get("port"), int):
                 out.setdefault(str(a.get("process_name")), {})[str(a.get("port_name"))] = a["port"]
         return out
@@ -157,7 +160,8 @@ class NativeClient:
 
     def start(self, name: str) -> None:
         answer = self._expect(self.request({"command": "start", "names": [name]}), "start", "start")
-        outcome = answer.get("outcome") if isinstance(answer.get("outcome"), dict) else {}
+        found = answer.get("outcome")
+        outcome: dict[str, Any] = found if isinstance(found, dict) else {}
         if name in (outcome.get("unknown") or []):
             raise BackendError(f"native manager: no such process: {name}")
         if name in (outcome.get("failed") or []):
@@ -201,7 +205,7 @@ class NativeClient:
 
     # ------------------------------------------------------------ logs (files)
 
-    def logs(self, name: str, lines: int = 200) -> list[str]:
+    def logs(self, name: str, lines: int = 200) -> builtins.list[str]:
         """The last `lines` lines of stdout then stderr, read from the log files; the socket when they are absent."""
         files = [self.paths.native_log(name, s) for s in ("stdout", "stderr")]
         if not any(f.exists() for f in files):
@@ -247,7 +251,9 @@ def tail_lines(path: Path, n: int) -> list[str]:
 class _FileTail:
     def __init__(self, path: Path, prefix: str) -> None:
         self.path, self.prefix = path, prefix
-        self.offset, self.inode, self.partial = 0, None, b""
+        self.offset: int = 0
+        self.inode: int | None = None
+        self.partial = b""
 
     def skip_to_end(self) -> None:
         try:
