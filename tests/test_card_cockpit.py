@@ -61,7 +61,9 @@ async def test_direct_edits_show_their_card_in_the_changes_panel(project: Path) 
         await wait_for(pilot, lambda: "+redis :6379" in screen_text(app), what="the card of the direct edit")
         assert TOKEN not in screen_text(app)
         await pilot.press("A")  # accept the direct edits: the accept modal shows the whole card
-        await wait_for(pilot, lambda: ready(app, ApproveScreen) and "enabled, devenv.nix" in screen_text(app), what="the card in the accept modal")
+        await wait_for(
+            pilot, lambda: ready(app, ApproveScreen) and "enabled, devenv.nix" in screen_text(app), what="the card in the accept modal"
+        )
         modal = screen_text(app)
         assert "Accept edits" in modal and "secret_in_file" in modal and TOKEN not in modal
         await pilot.press("n")
