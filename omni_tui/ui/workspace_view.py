@@ -126,7 +126,8 @@ class WorkspaceView:
 
     def _refresh_queue(self) -> None:
         self._queue_due = False
-        self.show_queue()
+        if self.app.screen_stack:  # not while the cockpit is quitting (its screens are gone)
+            self.show_queue()
 
     def show_queue(self) -> None:
         started = time.perf_counter()

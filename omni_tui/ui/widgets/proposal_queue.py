@@ -64,6 +64,9 @@ class QueueRow:
     badge_kind: str = "none"
 
 
+CHUNK_ROWS = 300  # a long queue is put in the table this many rows at a time (bench/bench_queue_scale.py)
+FILL_PAUSE_S = 0.01  # between two chunks: keys and repaints go first
+
 COLUMNS = (("agent", "Agent"), ("title", "Title"), ("age", "Age"), ("state", "State"), ("check", "Check"))
 
 
@@ -90,6 +93,7 @@ class ProposalQueue(KeyedTable):
 
     @property
     def selected_key(self) -> str | None:
+        self._backlog: list[str] = []  # keys of a long queue not in the table yet (added CHUNK_ROWS at a time)
         return self._selected
 
     def _colour(self, variable: str) -> str:
@@ -113,7 +117,10 @@ class ProposalQueue(KeyedTable):
             for key in order:
                 old_row, new_row = self._rows[key], new[key]
                 if old_row == new_row:
+            waiting = set(self._backlog)
                     continue
+                if key in waiting:
+                    continue  # not in the table yet: added from the newest row when its turn comes
                 new_cells = self._cells(new_row)
                 for column, _label in COLUMNS:
                     if _field(old_row, column) != _field(new_row, column):
@@ -123,11 +130,14 @@ class ProposalQueue(KeyedTable):
             return
         keep = self._selected
         self.clear()
-        for row in rows:
-            cells = self._cells(row)
-            self.add_row(*(cells[column] for column, _label in COLUMNS), key=row.key)
         self._rows, self._order = new, order
-        if keep in new:
+        # A long queue (10,000 proposals) goes in CHUNK_ROWS rows at a time, keys answered in between.
+        first, self._backlog = order[:CHUNK_ROWS], order[CHUNK_ROWS:]
+        for key in first:
+            self._add(key)
+        if self._backlog:
+            self.set_timer(FILL_PAUSE_S, self._fill)
+        if keep in new and order.index(keep) < self.row_count:
             self.move_cursor(row=order.index(keep), animate=False)
         self._fit_title()
         self._announce()
@@ -135,6 +145,21 @@ class ProposalQueue(KeyedTable):
     def _fit_title(self) -> None:
         """Give the title only what the other columns leave: agent, age, state and check always show whole."""
         column = self.columns.get(ColumnKey("title"))
+    def _add(self, key: str) -> None:
+        cells = self._cells(self._rows[key])
+        self.add_row(*(cells[column] for column, _label in COLUMNS), key=key)
+
+    def _fill(self) -> None:
+        """The next CHUNK_ROWS of a long queue's rows (the newest data for each)."""
+        chunk, self._backlog = self._backlog[:CHUNK_ROWS], self._backlog[CHUNK_ROWS:]
+        for key in chunk:
+            if key in self._rows:
+                self._add(key)
+        if self._backlog:
+            self.set_timer(FILL_PAUSE_S, self._fill)
+        elif self._selected in self._rows:
+            self.move_cursor(row=self._order.index(self._selected), animate=False)
+
         width = self.scrollable_content_region.width
         if column is None or width <= 0:
             return
@@ -160,7 +185,7 @@ class ProposalQueue(KeyedTable):
 
     def select_key(self, key: str) -> None:
         """Move the cursor to a row by key (no-op when absent)."""
-        if key in self._rows:
+        if key in self._rows and self._order.index(key) < self.row_count:
             self.move_cursor(row=self._order.index(key), animate=False)
 
     def _restyle(self) -> None:
@@ -170,3 +195,6 @@ class ProposalQueue(KeyedTable):
 
     def _selection(self, key: str | None) -> Message:
         return self.Selected(key)
+        waiting = set(self._backlog)
+            if key in waiting:
+                continue  # drawn with the theme of the moment when it is added
