@@ -566,6 +566,8 @@ def compute_card(files: Sequence[FilePair]) -> Card:
                 "agent_settings", change if change != "modified" else "changed", _entry(shown, shown, None, None, before=None, after=None)
             )
             b.risk("agent_permissions", shown, None, f"{shown} configures an AI agent")
+        if path == "omni-tui.toml":  # the gate's own leash: which files are guarded, what a rebuild runs, the policy
+            b.risk("agent_permissions", shown, None, f"{shown} configures the gate itself (guarded files, rebuild command, policy)")
     return b.build(compared)
 
 
