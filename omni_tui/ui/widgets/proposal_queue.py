@@ -90,10 +90,10 @@ class ProposalQueue(KeyedTable):
         super().__init__(id=id)
         self._rows: dict[str, QueueRow] = {}
         self._order: list[str] = []
+        self._backlog: list[str] = []  # keys of a long queue not in the table yet (added CHUNK_ROWS at a time)
 
     @property
     def selected_key(self) -> str | None:
-        self._backlog: list[str] = []  # keys of a long queue not in the table yet (added CHUNK_ROWS at a time)
         return self._selected
 
     def _colour(self, variable: str) -> str:
@@ -114,13 +114,13 @@ class ProposalQueue(KeyedTable):
         order = [row.key for row in rows]
         new = {row.key: row for row in rows}
         if order == self._order:
-            for key in order:
-                old_row, new_row = self._rows[key], new[key]
-                if old_row == new_row:
             waiting = set(self._backlog)
-                    continue
+            for key in order:
                 if key in waiting:
                     continue  # not in the table yet: added from the newest row when its turn comes
+                old_row, new_row = self._rows[key], new[key]
+                if old_row == new_row:
+                    continue
                 new_cells = self._cells(new_row)
                 for column, _label in COLUMNS:
                     if _field(old_row, column) != _field(new_row, column):
@@ -142,9 +142,6 @@ class ProposalQueue(KeyedTable):
         self._fit_title()
         self._announce()
 
-    def _fit_title(self) -> None:
-        """Give the title only what the other columns leave: agent, age, state and check always show whole."""
-        column = self.columns.get(ColumnKey("title"))
     def _add(self, key: str) -> None:
         cells = self._cells(self._rows[key])
         self.add_row(*(cells[column] for column, _label in COLUMNS), key=key)
@@ -160,6 +157,9 @@ class ProposalQueue(KeyedTable):
         elif self._selected in self._rows:
             self.move_cursor(row=self._order.index(self._selected), animate=False)
 
+    def _fit_title(self) -> None:
+        """Give the title only what the other columns leave: agent, age, state and check always show whole."""
+        column = self.columns.get(ColumnKey("title"))
         width = self.scrollable_content_region.width
         if column is None or width <= 0:
             return
@@ -189,12 +189,12 @@ class ProposalQueue(KeyedTable):
             self.move_cursor(row=self._order.index(key), animate=False)
 
     def _restyle(self) -> None:
+        waiting = set(self._backlog)
         for key, row in self._rows.items():
+            if key in waiting:
+                continue  # drawn with the theme of the moment when it is added
             for column, cell in self._cells(row).items():
                 self.update_cell(key, column, cell)
 
     def _selection(self, key: str | None) -> Message:
         return self.Selected(key)
-        waiting = set(self._backlog)
-            if key in waiting:
-                continue  # drawn with the theme of the moment when it is added
