@@ -34,7 +34,7 @@ async def test_all_four_panels_header_and_footer_are_visible(project: Path, size
         await wait_for(pilot, lambda: "Approve" in screen_text(app).splitlines()[-1], what="the footer")
         footer = screen_text(app).splitlines()[-1]
         assert "Reject" in footer and "Help" in footer
-        assert footer.rstrip().endswith("palette") if size[0] >= 100 else "q Quit" in footer, footer
+        assert footer.rstrip().endswith("^p Commands") if size[0] >= 100 else "q Quit" in footer and footer.rstrip().endswith("^p"), footer
 
 
 async def test_tab_moves_between_panels_and_z_maximises_the_focused_one(project: Path) -> None:

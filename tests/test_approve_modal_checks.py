@@ -27,7 +27,7 @@ async def test_the_accept_edits_modal_validates_the_direct_edits_and_blocks_a_sy
         await wait_for(pilot, lambda: "−1" in screen_text(app) and app.review.unapproved(), what="the broken edit shown")
         await pilot.press("A")
         await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the accept confirmation")
-        await wait_for(pilot, lambda: all(s in screen_text(app) for s in ("Cannot approve", "✗ Nix", "devenv.nix:")),
+        await wait_for(pilot, lambda: all(s in screen_text(app) for s in ("Cannot accept", "✗ Nix", "devenv.nix:")),
                        what="the syntax error blocking")
         await pilot.press("y")  # blocked: nothing happens
         await pilot.pause(0.3)
@@ -43,7 +43,8 @@ async def test_the_accept_edits_modal_names_an_edit_that_is_not_utf8(project: Pa
         await pilot.press("A")
         await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the accept confirmation")
         await wait_for(pilot, lambda: "not valid UTF-8" in screen_text(app), what="the encoding check")
-        assert "Cannot approve" in screen_text(app)
+        assert "Cannot accept" in screen_text(app) and "Cannot approve" not in screen_text(app)  # the modal's own verb
+        assert "Accept edits (y)" not in screen_text(app)  # no live-looking confirm button while blocked
 
 
 async def test_the_open_approve_modal_shows_a_validation_that_finishes_after_it_opened(project: Path) -> None:

@@ -85,8 +85,17 @@ CONTEXT_ACTIONS = frozenset(
 )
 # Rare, state-bound actions: shown only in their state (a rebuild running, a failed rebuild).
 STATE_ACTIONS = frozenset({"cancel_rebuild", "rollback"})
-# Shown greyed only at full width: at 80 columns two dimmed keys would push the palette key off the footer.
+# Shown greyed only at full width: at 80 columns dimmed keys would push q Quit and ^p off the footer.
 WIDE_ONLY_ACTIONS = frozenset({"accept_direct", "revert_direct"})
+# Under 100 columns these show greyed only in their own panel: with all of them, q Quit and ^p would
+# fall off the footer's end.
+NARROW_HOME = {
+    "approve": Panel.PROPOSALS,
+    "reject": Panel.PROPOSALS,
+    "edit": Panel.PROPOSALS,
+    "accept_direct": Panel.CHANGES,
+    "revert_direct": Panel.CHANGES,
+}
 
 
 @dataclass
@@ -373,7 +382,9 @@ class Review:
         if action in ("next_panel", "previous_panel"):
             return not focus.modal
         if self.why_unavailable(action, focus) is None:
-            return True
+            return True  # (False would also stop the key: Textual skips a hidden binding)
+        if narrow and action in NARROW_HOME and focus.panel is not NARROW_HOME[action]:
+            return False
         if action in CONTEXT_ACTIONS and not self.in_context(action, focus):
             return False  # hidden: it belongs to another panel (pressing it still says why)
         if action in STATE_ACTIONS:

@@ -11,11 +11,17 @@ from omni_tui.core.workspace import Workspace
 from omni_tui.demo.template import DemoFiles
 from omni_tui.ui.app import CockpitApp
 
-WELCOME = (
-    "demo-agent will propose three changes to devenv.nix, one at a time, waiting for your decision: "
-    "select one in Proposals, press a to approve or r to reject (with a reason). Later it edits the "
-    "file directly: A accepts, u reverts. q quits and cleans everything up."
+WELCOME_LINES = (
+    "omni-tui demo: demo-agent will propose three changes",
+    "to devenv.nix, one at a time, and wait for you.",
+    "Select one in Proposals: a approves, r rejects",
+    "(with a reason the agent reads).",
+    "Later it edits the file directly: A accepts, u reverts.",
+    "q quits and cleans everything up.",
 )
+WELCOME = " ".join(WELCOME_LINES)
+
+TOAST = "a approves, r rejects, q quits; the Rebuild log panel walks you through the demo."
 
 
 class DemoCockpit(CockpitApp):
@@ -24,14 +30,15 @@ class DemoCockpit(CockpitApp):
         self.demo_files = files
 
     def on_mount(self) -> None:
-        self.notify(WELCOME, title="omni-tui demo", timeout=20)
-        if self.demo_files.build.simulated:
-            self.notify(
-                f"{self.demo_files.build.reason}: each rebuild only imitates nix-build and builds nothing.",
-                title="SIMULATED build",
-                severity="warning",
-                timeout=30,
-            )
+        # One short toast (at 80x24 a toast covers part of the Proposals panel); the whole welcome stays
+        # readable in the Rebuild log, which is empty until the first approval.
+        build = self.demo_files.build
+        simulated = f"SIMULATED build ({build.reason}): each rebuild only imitates nix-build and builds nothing."
+        self.log_view.write_lines([*WELCOME_LINES, *([simulated] if build.simulated else [])])
+        if build.simulated:
+            self.notify(f"{TOAST} {simulated}", title="omni-tui demo · SIMULATED build", severity="warning", timeout=12)
+        else:
+            self.notify(TOAST, title="omni-tui demo", timeout=8)
 
 
 def run_demo_cockpit(ws: Workspace, files: DemoFiles) -> int:
@@ -43,4 +50,3 @@ def run_demo_cockpit(ws: Workspace, files: DemoFiles) -> int:
         return 2
     app.run()
     return app.return_code or 0
-

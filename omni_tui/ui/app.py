@@ -22,7 +22,7 @@ from typing import Any, ClassVar, cast
 
 from textual import actions, events, on
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
@@ -36,7 +36,7 @@ from omni_tui.core.workspace import default_who
 from omni_tui.ui.background import Background
 from omni_tui.ui.cards import CardReady
 from omni_tui.ui.cockpit_screen import CockpitScreen
-from omni_tui.ui.commands import CockpitCommands
+from omni_tui.ui.commands import CockpitCommands, palette_binding
 from omni_tui.ui.decisions import DecisionFlow, screens
 from omni_tui.ui.keys import ACTIONS, ACTIONS_BY_ID, default_bindings, elsewhere_bindings, in_action_order, keymap_from_config
 from omni_tui.ui.messages import (
@@ -121,8 +121,8 @@ class CockpitApp(App[int]):
     CSS_PATH = [Path(__file__).with_name("cockpit.tcss"), DIFF_VIEW_CSS]
     AUTO_FOCUS = "#queue"
     TITLE = "omni-tui"
-    BINDINGS: ClassVar[list[Binding]] = default_bindings() + elsewhere_bindings()
-    COMMANDS = App.COMMANDS | {CockpitCommands}
+    BINDINGS: ClassVar[list[BindingType]] = default_bindings() + elsewhere_bindings() + [palette_binding()]
+    COMMANDS = {CockpitCommands}  # omni-tui's actions and themes only (no Textual system commands)
 
     def __init__(
         self,
@@ -564,8 +564,13 @@ class CockpitApp(App[int]):
             self.log_view.write_lines([f"✗ {message.text}"])
         self.bindings_may_have_changed()
 
-    def action_quit(self) -> None:
+    async def action_quit(self) -> None:
         self.rebuilds.quit()  # at once, or after asking while a rebuild runs
+
+    def action_help_quit(self) -> None:
+        """ctrl+c does not quit (Textual's rule; it copies in a text box): say which key does, in plain words."""
+        key = self.action_keys().get("quit", "q")
+        self.notify(f"Press {key} to quit the cockpit (ctrl+c does not quit)", title="Quit?", timeout=4)
 
 
 def run_cockpit(ws: Any) -> int:

@@ -22,7 +22,8 @@ from textual.widgets import Footer, Static
 from omni_tui.core.review import Focus
 from omni_tui.core.review import Panel as PanelId
 from omni_tui.ui.keys import ACTIONS_BY_ID, default_bindings, in_action_order
-from omni_tui.ui.textual_compat import note_key_for_type_ahead
+from omni_tui.ui.screens.relabel import relabel
+from omni_tui.ui.textual_compat import bindings_of, note_key_for_type_ahead
 from omni_tui.ui.widgets.change_card import CardSummary
 from omni_tui.ui.widgets.diff_view import DiffView
 from omni_tui.ui.widgets.file_tabs import FileTabs
@@ -186,7 +187,7 @@ class CockpitScreen(Screen[None]):
         node = self.focused if self.app.screen is self else None
         while node is not None:
             if isinstance(node, Panel):
-                return PanelId(node.id)
+                return PanelId(str(node.id))
             node = node.parent  # type: ignore[assignment]
         return None
 
@@ -285,6 +286,7 @@ class CockpitScreen(Screen[None]):
         narrow = size.width < 100
         if narrow != self.has_class("-narrow"):
             self.set_class(narrow, "-narrow")
-            # ^p stays bound and listed in help; at 80 columns its footer slot would crop q Quit
-            self.query_one(Footer).show_command_palette = not narrow
+            # At 80 columns the palette's footer slot is its key alone ("^p Commands" would crop q Quit);
+            # the help screen lists it whole.
+            relabel(bindings_of(self.app), {"command_palette"}, "" if narrow else "Commands")
             self.app.refresh_bindings()

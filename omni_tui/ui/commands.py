@@ -1,13 +1,26 @@
-"""Command palette: every cockpit action (with its current key) and every theme, searchable by name."""
+"""Command palette: every cockpit action (with its current key) and every theme, searchable by name.
+
+Only omni-tui's: the app's `COMMANDS` leaves out Textual's system commands (a second "Theme", "Keys"
+opening Textual's key panel, "Screenshot", "Quit the application as soon as possible"). `ctrl+p` is the
+cockpit's own binding (`palette_binding`), so the help screen lists it and the footer keeps it at 80 columns.
+"""
 
 from __future__ import annotations
 
 from functools import partial
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
 from omni_tui.ui.keys import ACTIONS
+
+PALETTE_HELP = "Open the command palette: any action or theme, found by name"
+
+
+def palette_binding() -> Binding:
+    """`ctrl+p` → the palette, with an id so the help screen lists it (Textual's own has none and is hidden)."""
+    return Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True, tooltip=PALETTE_HELP, id="command_palette")
 
 
 class CockpitCommands(Provider):

@@ -10,6 +10,8 @@ from typing import ClassVar
 from textual.screen import ModalScreen
 from textual.widgets import Button
 
+SHORT_ROWS = 30  # a terminal shorter than this is short (80x24): the same line as the cockpit's -short layout
+
 
 class YesNoModal(ModalScreen[bool]):
     """dismiss(True) on `confirm` or the YES_BUTTON; dismiss(False) on `cancel` or any other button."""
@@ -17,9 +19,12 @@ class YesNoModal(ModalScreen[bool]):
     YES_BUTTON: ClassVar[str] = "yes"
 
     def on_mount(self) -> None:
+        short = self.app.size.height < SHORT_ROWS
         for button in self.query(Button):
             # Keys drive the dialog; buttons are for the mouse, so enter always means "confirm".
             button.can_focus = False
+            # Under 30 rows (80x24) one-row buttons: the dialog's body keeps the rows, the buttons stay on screen.
+            button.compact = short
 
     def action_confirm(self) -> None:
         self.dismiss(True)

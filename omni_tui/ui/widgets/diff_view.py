@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -791,4 +791,7 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
     def _render_note(self, note: _Note, width: int, cursor: bool) -> Strip:
         style = self._style(note.kind)
         pointer = Segment("▶", self._style("cursor")) if cursor else Segment(" ", style)
-        return Strip([pointer, Segment(" " + note.text, style)]).crop_extend(0, width, style)
+        text = " " + note.text
+        if cell_len(text) > width - 1 > 1:  # a note that does not fit ends in … (not cut mid-word unseen)
+            text = set_cell_size(text, width - 2) + "…"
+        return Strip([pointer, Segment(text, style)]).crop_extend(0, width, style)

@@ -68,6 +68,9 @@ CHUNK_ROWS = 300  # a long queue is put in the table this many rows at a time (b
 FILL_PAUSE_S = 0.01  # between two chunks: keys and repaints go first
 
 COLUMNS = (("agent", "Agent"), ("title", "Title"), ("age", "Age"), ("state", "State"), ("check", "Check"))
+# An agent's name beyond this many cells ends in … so the title keeps the room (the detail shows the name whole).
+AGENT_MAX = 16
+AGENT_MIN = 10  # ...and, in a narrow panel, a third of the room it shares with the title but at least this
 
 
 def _field(row: QueueRow, column: str) -> object:
@@ -101,7 +104,7 @@ class ProposalQueue(KeyedTable):
 
     def _cells(self, row: QueueRow) -> dict[str, Text]:
         return {
-            "agent": Text(plain(row.agent), style=self._colour("accent")),
+            "agent": Text(plain(row.agent), style=self._colour("accent"), no_wrap=True, overflow="ellipsis"),
             # Cropped with an ellipsis to the width `_fit_title` leaves it.
             "title": Text(plain(row.title), no_wrap=True, overflow="ellipsis"),
             "age": Text(row.age, style=self._colour("foreground-muted")),
@@ -167,14 +170,26 @@ class ProposalQueue(KeyedTable):
         rows = list(self._rows.values())
         others = 0
         for key, label in COLUMNS:
-            if key != "title":
+            if key not in ("title", "agent"):
                 cells = [cell_len(plain(row.badge if key == "check" else state_label(str(getattr(row, key))))) for row in rows]
                 # a column that grew for an earlier state ("rebuilding") keeps that width (rewrite_cell)
                 drawn = self.columns[ColumnKey(key)].get_render_width(self)
                 others += max(max([cell_len(label), *cells]) + pad, drawn)
+        # The agent's name gives way first: at most AGENT_MAX cells, and a third of what it and the title share.
+        changed = False
+        agent = self.columns.get(ColumnKey("agent"))
+        if agent is not None:
+            shared = width - others - 2 * pad
+            longest_agent = max([cell_len("Agent"), *(cell_len(plain(row.agent)) for row in rows)])
+            wanted = min(longest_agent, AGENT_MAX, max(AGENT_MIN, shared // 3))
+            if agent.auto_width or agent.width != wanted:
+                agent.auto_width = False
+                agent.width = wanted
+                changed = True
+            others += wanted + pad
         longest = max([cell_len("Title"), *(cell_len(plain(row.title)) for row in rows)])
         fitted = max(8, min(longest, width - others - pad))
-        if column.auto_width or column.width != fitted:
+        if changed or column.auto_width or column.width != fitted:
             column.auto_width = False
             column.width = fitted
             require_update_dimensions(self)
