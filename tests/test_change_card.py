@@ -538,3 +538,20 @@ def test_a_change_to_the_gates_own_configuration_is_an_agent_permissions_risk() 
         card = compute_card([FilePair("omni-tui.toml", old, after)]).to_json()
         assert [(r["risk"], [c["file"] for c in r["causes"]]) for r in card["risks"]] == [("agent_permissions", ["omni-tui.toml"])]
         assert [f["name"] for f in card["files"]["changed" if old else "added"]] == ["omni-tui.toml"]
+
+
+def test_hostile_shapes_neither_crash_nor_hide_a_package() -> None:
+    """Deep nesting is cut off and said so; a long `++` chain is read to its end (nothing hidden past a depth)."""
+    chain = b"{ packages = " + b" ++ ".join(b"[ pkgs.x%d ]" % i for i in range(3000)) + b" ++ [ pkgs.evil ]; }"
+    card = compute_card([FilePair("devenv.nix", b"{ }", chain)]).to_json()
+    names = [p["name"] for p in card["packages"]["added"]]
+    assert len(names) == 3001 and "evil" in names
+    for source in (
+        b"{ a = " + b"[" * 5000 + b"]" * 5000 + b"; }",
+        b"{ a = " + b"(" * 20000 + b"1" + b")" * 20000 + b"; }",
+        b"{ " + b"a = { " * 3000 + b"b = 1;" + b" };" * 3000 + b" }",
+        b"let a = a; in { x = a; y = [ a ]; }",
+    ):
+        compute_card([FilePair("devenv.nix", b"{ }", source)])  # no RecursionError, no hang
+    bomb = b"a: &a [x,x,x,x,x,x,x,x,x]\n" + b"".join(b"%c: &%c [%s]\n" % (c, c, b",".join([b"*" + bytes([c - 1])] * 9)) for c in b"bcdefg")
+    assert compute_card([FilePair("devenv.yaml", None, bomb)]).risk_names() == ["unparsed"]

@@ -321,9 +321,12 @@ class _Reader:
         if op is None or left is None or right is None:
             return Value("expr", _collapse(_t(node)), line, end, dynamic=True)
         opt = _t(op)
-        lv, rv = self.value(left, scope, depth + 1), self.value(right, scope, depth + 1)
         if opt == "++":
-            items = [*(lv.items if lv.kind == "list" else (lv,)), *(rv.items if rv.kind == "list" else (rv,))]
+            # A chain `a ++ b ++ c …` is walked without recursion: however long, every operand is read.
+            items: list[Value] = []
+            for operand in _concat_operands(node):
+                v = self.value(operand, scope, depth + 1)
+                items.extend(v.items if v.kind == "list" else (v,))
             return Value(
                 "list",
                 "[ " + " ".join(i.display() for i in items) + " ]",
@@ -332,6 +335,7 @@ class _Reader:
                 items=tuple(items),
                 dynamic=any(i.dynamic for i in items),
             )
+        lv, rv = self.value(left, scope, depth + 1), self.value(right, scope, depth + 1)
         if opt == "+" and lv.kind == "str" and rv.kind == "str" and lv.condition is None and rv.condition is None:
             return Value("str", lv.text + rv.text, line, end, dynamic=lv.dynamic or rv.dynamic)
         return Value("expr", _collapse(_t(node)), line, end, dynamic=True)
@@ -530,6 +534,21 @@ class _Reader:
             text = "[ " + " ".join(i.display() for i in items) + " ]"
             self.facts.values[path] = Value("list", text, parts[0].line, parts[-1].end_line, None, items, any(p.dynamic for p in parts))
         self.merged.clear()
+
+
+def _concat_operands(node: Node) -> list[Node]:
+    """The operands of a `++` chain in order (parenthesised sub-chains stay one operand)."""
+    out: list[Node] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        op = n.child_by_field_name("operator") if n.type == "binary_expression" else None
+        if op is not None and _t(op) == "++":
+            left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+            stack.extend(x for x in (right, left) if x is not None)
+        else:
+            out.append(n)
+    return out
 
 
 def _is_attrs(node: Node) -> bool:
