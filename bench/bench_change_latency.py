@@ -146,7 +146,7 @@ async def cockpit(root: Path, writes: int, pause_s: float) -> tuple[list[float],
         shown = app.main.query_one("#changes-diff", DiffView).file_diff
         if shown is None:
             raise RuntimeError("the Changes panel shows no diff")
-        app.action_quit()
+        await app.action_quit()
     return totals, to_watcher, to_frame
 
 

@@ -107,7 +107,7 @@ class DecisionFlow:
         cfg = app.ws.config.rebuild
         # The card of exactly what approving writes (edited text, chosen hunks), against the files as read.
         card, note = app.workspace.proposal_card(entry, review.final_texts(entry, current))
-        return screens().ApprovalSummary(
+        summary: ApprovalSummary = screens().ApprovalSummary(
             title=entry.proposal.title,
             files=presenters.files_summary(pairs),
             checks=presenters.approval_checks(validation, error, paths=entry.proposal.paths),  # "validating…" while it runs
@@ -119,6 +119,7 @@ class DecisionFlow:
             edited=bool(review.edited.get(pid)),
             **self._card_fields(card, note),
         )
+        return summary
 
     # -- approve -------------------------------------------------------------------------------------
 
@@ -249,7 +250,7 @@ class DecisionFlow:
         files = app.workspace.files
         pairs = [(path, files[path].baseline if path in files else None, files[path].current if path in files else None, None) for path in paths]
         cfg = app.ws.config.rebuild
-        return screens().ApprovalSummary(
+        summary: ApprovalSummary = screens().ApprovalSummary(
             title=", ".join(paths) if paths else "the direct edits",
             files=presenters.files_summary(pairs),
             checks=presenters.approval_checks(validation, error, base=False, paths=paths),
@@ -259,6 +260,7 @@ class DecisionFlow:
             action="Accept edits",
             **self._card_fields(*app.workspace.direct_card()),
         )
+        return summary
 
     def accept_direct(self) -> None:
         app = self.app

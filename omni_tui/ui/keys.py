@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from omni_tui.core.errors import ConfigError
 
@@ -76,7 +76,7 @@ def in_action_order(items: list[T], action_id: Callable[[T], str | None]) -> lis
     return result
 
 
-def default_bindings(owner: str = "app") -> list[Binding]:
+def default_bindings(owner: str = "app") -> list[BindingType]:
     """The bindings of one owner (the App, every DiffView, the ProcessTable) with their default keys;
     the keymap remaps them by id wherever they live."""
     groups = _GROUPS
@@ -97,7 +97,7 @@ def default_bindings(owner: str = "app") -> list[Binding]:
     ]
 
 
-def elsewhere_bindings() -> list[Binding]:
+def elsewhere_bindings() -> list[BindingType]:
     """The widget-owned actions bound once more on the App, hidden: pressed outside their panel they
     reach the App, which says why they do not apply there (the owner's binding wins inside it)."""
     return [

@@ -111,10 +111,11 @@ class WorkspaceView:
         self.apply_policy(list(pending))
         self.validate_all([pid for pid in pending if review.needs_check(pid)])
         self.show_queue()
-        if pending and review.selected_key not in pending and (was_pending or new):
+        oldest = review.oldest_pending()
+        if oldest is not None and review.selected_key not in pending and (was_pending or new):
             # The selected proposal was just decided, or one arrived while nothing pending was
             # selected: move on to the one waiting (the oldest; a new one when it is alone).
-            app.main.queue.select_key(review.oldest_pending())
+            app.main.queue.select_key(oldest)
 
     def schedule_queue(self) -> None:
         """Refresh the queue soon, once for everything that landed meanwhile (10,000 validations landing
