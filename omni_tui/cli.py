@@ -342,6 +342,20 @@ def status_document(ws: Workspace, *, nix: bool = True) -> dict[str, Any]:
     }
 
 
+def _card_lines(card_json: dict[str, Any] | None) -> Iterable[str]:
+    """A pending proposal's change card under its status line: one line per category, then its risks."""
+    if card_json is None:
+        return
+    from omni_tui.core.card import Card
+    from omni_tui.core.card import render
+
+    card = Card(card_json)
+    for line in render.compact(card):
+        yield f"      {line}"
+    if card.risks:
+        yield f"      risks           {render.risk_line(card)}"
+
+
 def _card_json(ws: Workspace, proposal: Any) -> dict[str, Any] | None:
     """A pending proposal's change card (docs/protocol.md); None when it cannot be computed."""
     from omni_tui.core.card.project import proposal_card
@@ -422,6 +436,7 @@ def _status_lines(doc: dict[str, Any]) -> Iterable[str]:
         issues = item["validation"]["issues"] if item["validation"] is not None else None
         badge = "not checked yet" if issues is None else "ok" if not issues else f"{issues[0]['kind']}: {issues[0]['message']}"
         yield f"  {item['id']}  {item['agent']}  {item['title']}  [{', '.join(item['paths'])}]  {badge}"
+        yield from _card_lines(item.get("card"))
     deleted = set(doc.get("deleted") or ())
     yield "unapproved: " + (", ".join(f"{p} (would be deleted)" if p in deleted else p for p in doc["unapproved"])
                             if doc["unapproved"] else "none")

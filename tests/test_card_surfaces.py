@@ -92,6 +92,15 @@ def test_status_json_carries_a_card_per_pending_proposal(project: Path) -> None:
     assert TOKEN not in result.stdout
 
 
+def test_status_text_shows_each_pending_card_under_its_line(project: Path) -> None:
+    propose(project, risky(project))
+    result = run_cli("status", "--no-nix", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "services        +redis :6379" in result.stdout
+    assert "risks           [runs_on_shell_entry] [network_service] [secret_in_file]" in result.stdout
+    assert TOKEN not in result.stdout
+
+
 def test_decisions_audit_the_categories_and_risks_never_the_values(project: Path) -> None:
     pid = propose(project, risky(project))
     ws = Workspace.open(project)
