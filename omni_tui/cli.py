@@ -346,8 +346,7 @@ def _card_lines(card_json: dict[str, Any] | None) -> Iterable[str]:
     """A pending proposal's change card under its status line: one line per category, then its risks."""
     if card_json is None:
         return
-    from omni_tui.core.card import Card
-    from omni_tui.core.card import render
+    from omni_tui.core.card import Card, render
 
     card = Card(card_json)
     for line in render.compact(card):
