@@ -75,11 +75,12 @@ def test_the_log_view_sanitiser_shows_bidi_escaped_too() -> None:
     assert sanitize("\x1b[31mred\u202e\x1b[0m").text == "red\\u202e"
 
 
-def test_the_cockpit_plain_is_core_inert() -> None:
-    from omni_tui.ui.widgets.proposal_queue import plain
+def test_the_cockpit_has_no_second_sanitiser_of_its_own() -> None:
+    import omni_tui.ui.widgets.proposal_queue as queue
 
-    assert plain(HOSTILE_TITLE) == inert(HOSTILE_TITLE)
-    _assert_inert(plain(HOSTILE_TITLE))
+    # Every widget and screen calls core.terminal.inert itself: no UI copy that could drift.
+    assert not hasattr(queue, "plain") and queue.inert is inert
+    _assert_inert(inert(HOSTILE_TITLE))
 
 
 def test_the_mcp_servers_stderr_passes_through_inert() -> None:

@@ -22,11 +22,6 @@ from omni_tui.ui.widgets.keyed_table import KeyedTable
 
 
 
-def plain(text: str, *, multiline: bool = False) -> str:
-    """Agent-supplied text made inert: `core.terminal.inert` (controls and bidi/format characters shown escaped)."""
-    return inert(text, multiline=multiline)
-
-
 # state → theme variable used for its colour
 STATE_COLOURS = {
     "pending": "warning",
@@ -104,9 +99,9 @@ class ProposalQueue(KeyedTable):
 
     def _cells(self, row: QueueRow) -> dict[str, Text]:
         return {
-            "agent": Text(plain(row.agent), style=self._colour("accent"), no_wrap=True, overflow="ellipsis"),
+            "agent": Text(inert(row.agent), style=self._colour("accent"), no_wrap=True, overflow="ellipsis"),
             # Cropped with an ellipsis to the width `_fit_title` leaves it.
-            "title": Text(plain(row.title), no_wrap=True, overflow="ellipsis"),
+            "title": Text(inert(row.title), no_wrap=True, overflow="ellipsis"),
             "age": Text(row.age, style=self._colour("foreground-muted")),
             "state": Text(state_label(row.state), style=f"bold {self._colour(STATE_COLOURS.get(row.state, 'foreground'))}"),
             "check": Text(row.badge, style=self._colour(BADGE_COLOURS.get(row.badge_kind, "foreground"))),
@@ -171,7 +166,7 @@ class ProposalQueue(KeyedTable):
         others = 0
         for key, label in COLUMNS:
             if key not in ("title", "agent"):
-                cells = [cell_len(plain(row.badge if key == "check" else state_label(str(getattr(row, key))))) for row in rows]
+                cells = [cell_len(inert(row.badge if key == "check" else state_label(str(getattr(row, key))))) for row in rows]
                 # a column that grew for an earlier state ("rebuilding") keeps that width (rewrite_cell)
                 drawn = self.columns[ColumnKey(key)].get_render_width(self)
                 others += max(max([cell_len(label), *cells]) + pad, drawn)
@@ -180,14 +175,14 @@ class ProposalQueue(KeyedTable):
         agent = self.columns.get(ColumnKey("agent"))
         if agent is not None:
             shared = width - others - 2 * pad
-            longest_agent = max([cell_len("Agent"), *(cell_len(plain(row.agent)) for row in rows)])
+            longest_agent = max([cell_len("Agent"), *(cell_len(inert(row.agent)) for row in rows)])
             wanted = min(longest_agent, AGENT_MAX, max(AGENT_MIN, shared // 3))
             if agent.auto_width or agent.width != wanted:
                 agent.auto_width = False
                 agent.width = wanted
                 changed = True
             others += wanted + pad
-        longest = max([cell_len("Title"), *(cell_len(plain(row.title)) for row in rows)])
+        longest = max([cell_len("Title"), *(cell_len(inert(row.title)) for row in rows)])
         fitted = max(8, min(longest, width - others - pad))
         if changed or column.auto_width or column.width != fitted:
             column.auto_width = False
