@@ -38,7 +38,7 @@ from omni_tui.ui.cards import CardReady
 from omni_tui.ui.cockpit_screen import CockpitScreen
 from omni_tui.ui.commands import CockpitCommands, palette_binding
 from omni_tui.ui.decisions import DecisionFlow, screens
-from omni_tui.ui.keys import ACTIONS, ACTIONS_BY_ID, default_bindings, elsewhere_bindings, in_action_order, keymap_from_config
+from omni_tui.ui.keys import ACTIONS, ACTIONS_BY_ID, default_bindings, elsewhere_bindings, keymap_from_config
 from omni_tui.ui.messages import (
     ActionDone,
     FileChanged,
@@ -72,14 +72,6 @@ from omni_tui.ui.workers import (
     read_proposals,
 )
 from omni_tui.ui.workspace_view import WorkspaceView
-
-HELP_GROUPS = {
-    "global": "Cockpit",
-    "proposals": "Proposals",
-    "changes": "Changes and diffs",
-    "processes": "Processes",
-    "rebuild": "Rebuild",
-}
 
 
 def _live(handler: Callable[..., None]) -> Callable[..., None]:
@@ -237,7 +229,7 @@ class CockpitApp(App[int]):
         self.where.seed(entries)  # what is already there when the cockpit opens rings no bell
         self.workspace.apply_proposals(entries, quarantined, history, initial=True)
         if state is not None:  # else the GateChanged that follows the watcher's listing brings it
-            self._apply_gate(state)
+            self.workspace.apply_gate(state)
 
     def on_unmount(self) -> None:
         self.stop_background()
@@ -345,27 +337,7 @@ class CockpitApp(App[int]):
     @on(GateChanged)
     @_live
     def _on_gate_changed(self, message: GateChanged) -> None:
-        self._apply_gate(message.state)
-
-    def _apply_gate(self, state: GateState) -> None:
-        self.where.gate_kind(state.kind)
-        self.review.gate = state
-        kind = state.kind
-        if self.review.rebuilding_here:
-            kind = "rebuilding"
-        note = ""
-        if state.holder is not None and not self.review.rebuilding_here:
-            note = inert(self.review.describe_holder(state.holder))
-        elif state.failed is not None:
-            note = f"{state.failed.proposal_id}: {state.failed.reason}"
-        if state.kind == "tampered":  # what and where, whatever else is going on
-            from omni_tui.ui.tamper import header_note
-
-            kind, note = "tampered", inert(header_note(state, self.ws.paths.state))
-        self.main.header.show_state(kind, len(state.pending), state.unapproved, note, state.sandboxed)
-        self.rebuilds.follow_remote(state.holder)
-        self.workspace.show_changes()
-        self.bindings_may_have_changed()
+        self.workspace.apply_gate(message.state)
 
     # -- rebuilds (the RebuildFlow's), this cockpit's and another's --------------------------------
 
@@ -482,16 +454,7 @@ class CockpitApp(App[int]):
         self.main.toggle_zoom()
 
     def action_help(self) -> None:
-        groups = {spec.id: HELP_GROUPS[spec.panel] for spec in ACTIONS}
-        # In the actions' one order (keys.ACTIONS), whichever widget holds each binding.
-        by_help = {spec.help: spec.id for spec in ACTIONS}
-        first_of = {HELP_GROUPS[spec.panel]: spec.id for spec in reversed(ACTIONS)}
-        sections = in_action_order(list(screens().help_sections(self, groups=groups)), lambda section: first_of.get(section.title))
-        sections = [
-            type(section)(section.title, tuple(in_action_order(list(section.entries), lambda entry: by_help.get(entry.description))))
-            for section in sections
-        ]
-        self.push_screen(screens().HelpScreen(sections))
+        self.push_screen(screens().HelpScreen(screens().cockpit_help_sections(self)))
 
     # -- decisions (the DecisionFlow's) -------------------------------------------------------------
 

@@ -13,9 +13,11 @@ import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from omni_tui.core.gate import GateState
 from omni_tui.core.proposals import ProposalEntry, Quarantined
 from omni_tui.core.review import CheckKey, CheckKind
 from omni_tui.core.review import Panel as PanelId
+from omni_tui.core.terminal import inert
 from omni_tui.ui import presenters
 from omni_tui.ui.cards import CardBook, CardReady, pairs_of
 from omni_tui.ui.messages import GuardedFile, ValidationReady
@@ -89,6 +91,28 @@ class WorkspaceView:
             self.show_changes()
         else:
             self.show_detail(path=path)
+
+    def apply_gate(self, state: GateState) -> None:
+        """A new gate state: the header, the follow of another cockpit's rebuild, the Changes panel."""
+        app = self.app
+        app.where.gate_kind(state.kind)
+        app.review.gate = state
+        kind = state.kind
+        if app.review.rebuilding_here:
+            kind = "rebuilding"
+        note = ""
+        if state.holder is not None and not app.review.rebuilding_here:
+            note = inert(app.review.describe_holder(state.holder))
+        elif state.failed is not None:
+            note = f"{state.failed.proposal_id}: {state.failed.reason}"
+        if state.kind == "tampered":  # what and where, whatever else is going on
+            from omni_tui.ui.tamper import header_note
+
+            kind, note = "tampered", inert(header_note(state, app.ws.paths.state))
+        app.main.header.show_state(kind, len(state.pending), state.unapproved, note, state.sandboxed)
+        app.rebuilds.follow_remote(state.holder)
+        self.show_changes()
+        app.bindings_may_have_changed()
 
     # -- the Proposals panel -------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from omni_tui.ui.screens.approve import ApproveScreen
     from omni_tui.ui.screens.confirm import ConfirmScreen
     from omni_tui.ui.screens.edit import EditScreen
-    from omni_tui.ui.screens.help import HelpScreen, help_sections
+    from omni_tui.ui.screens.help import HelpScreen, cockpit_help_sections, help_sections
     from omni_tui.ui.screens.process_log import ProcessLogScreen
     from omni_tui.ui.screens.reject import RejectScreen
     from omni_tui.ui.screens.summaries import ApprovalCheck, ApprovalSummary, FileSummary, HelpEntry, HelpSection
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 # importing the package must not build every modal (the editor's TextArea, the help) by the way.
 _WHERE = {
     "ApproveScreen": "approve", "ConfirmScreen": "confirm", "EditScreen": "edit", "HelpScreen": "help",
-    "help_sections": "help", "ProcessLogScreen": "process_log", "RejectScreen": "reject",
+    "help_sections": "help", "cockpit_help_sections": "help", "ProcessLogScreen": "process_log", "RejectScreen": "reject",
     "ApprovalCheck": "summaries", "ApprovalSummary": "summaries", "FileSummary": "summaries",
     "HelpEntry": "summaries", "HelpSection": "summaries",
 }
@@ -43,5 +43,6 @@ __all__ = [
     "HelpSection",
     "ProcessLogScreen",
     "RejectScreen",
+    "cockpit_help_sections",
     "help_sections",
 ]

@@ -95,6 +95,31 @@ def help_sections(
     )
 
 
+# The cockpit's help sections, by ActionSpec.panel.
+HELP_GROUPS = {
+    "global": "Cockpit",
+    "proposals": "Proposals",
+    "changes": "Changes and diffs",
+    "processes": "Processes",
+    "rebuild": "Rebuild",
+}
+
+
+def cockpit_help_sections(app: App[Any]) -> tuple[HelpSection, ...]:
+    """The cockpit's keys, one section per panel, in the actions' one order (keys.ACTIONS) whichever
+    widget holds each binding (the App, a diff panel, the process table)."""
+    from omni_tui.ui.keys import ACTIONS, in_action_order
+
+    groups = {spec.id: HELP_GROUPS[spec.panel] for spec in ACTIONS}
+    by_help = {spec.help: spec.id for spec in ACTIONS}
+    first_of = {HELP_GROUPS[spec.panel]: spec.id for spec in reversed(ACTIONS)}
+    sections = in_action_order(list(help_sections(app, groups=groups)), lambda section: first_of.get(section.title))
+    return tuple(
+        HelpSection(section.title, tuple(in_action_order(list(section.entries), lambda entry: by_help.get(entry.description))))
+        for section in sections
+    )
+
+
 def _display(app: App[Any], binding: Binding, key: str) -> str:
     if key == binding.key:
         return app.get_key_display(binding)
