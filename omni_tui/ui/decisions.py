@@ -289,7 +289,12 @@ class DecisionFlow:
         paths = self.review.unapproved()
         if not paths:
             return
-        detail = "Restores " + ", ".join(paths) + " to the last approved content. The direct edits are lost."
+        # Nothing is lost: the gate backs the edited bytes up first (the audit entry names the folder too).
+        kept = presenters.project_path(self.app.ws.root, self.app.ws.paths.backups / "revert@<time>")
+        detail = (
+            "Restores " + ", ".join(paths) + " to the last approved content. "
+            f"Your edits leave the working tree; a copy is kept in {kept}/ (the audit log names the folder)."
+        )
         self.app.push_screen(
             screens().ConfirmScreen("Revert the direct edits?", detail, yes_label="Revert", danger=True), self._revert_confirmed
         )
@@ -302,6 +307,12 @@ class DecisionFlow:
         def revert() -> str:
             reverted = app.gate.revert_direct()
             post_workspace(app, app.ws, app.gate, app.store)
-            return "Reverted to the baseline: " + ", ".join(reverted) if reverted else "Nothing to revert"
+            if not reverted:
+                return "Nothing to revert"
+            # The newest revert@<id> folder is this one (ids sort by time): say where the edits went.
+            folders = sorted(p.name for p in app.ws.paths.backups.glob("revert@*"))
+            where = presenters.project_path(app.ws.root, app.ws.paths.backups / folders[-1]) if folders else ""
+            kept = f"; your edits are kept in {where}/" if where else ""
+            return "Reverted to the baseline: " + ", ".join(reverted) + kept
 
         app.run_worker(partial(run_action, app, revert, "Revert failed"), thread=True, group="gate", exit_on_error=False)

@@ -118,7 +118,11 @@ class RebuildFlow:
             self._panel_subtitle("not applied")
         else:
             label = FINAL_LABELS.get(decision.status, decision.status)
-            mark = "✓" if decision.status == "applied" else "✗"
+            # A rebuild the person cancelled did not fail: ■ as on the progress row, and the label says so.
+            cancelled = outcome is not None and outcome.cancelled
+            mark = "✓" if decision.status == "applied" else ("■" if cancelled else "✗")
+            if cancelled and decision.status == "failed":
+                label = "rebuild cancelled — press b to roll back"
             # The one decision line the CLI and agents read too (core.decision_line); agent text made inert.
             text = f"{mark} {inert(decision_line(decision))}"
             if decision.status == "failed":
