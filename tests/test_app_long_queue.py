@@ -22,7 +22,10 @@ def _flood(ws: Workspace, n: int) -> None:
     base = sha256_bytes(original.encode())
     for i in range(n):
         text = original.replace("pkgs.jq ]", f"pkgs.jq pkgs.tool{i} ]")
-        proposal = Proposal(new_id(), "flood", f"Add tool{i}", "flood", utc_now(), (FileChange("devenv.nix", base, text),))
+        pid = new_id()
+        while (ws.paths.proposals / f"{pid}.json").exists():  # ids are a second + 24 random bits: 10,000 in a few seconds can meet
+            pid = new_id()
+        proposal = Proposal(pid, "flood", f"Add tool{i}", "flood", utc_now(), (FileChange("devenv.nix", base, text),))
         (ws.paths.proposals / f"{proposal.id}.json").write_text(json.dumps(proposal.to_json()))
 
 

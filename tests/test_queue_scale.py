@@ -31,7 +31,10 @@ def _flood(ws: Workspace, n: int) -> list[str]:
     stamp = utc_now()
     for i in range(n):
         text = original.replace("pkgs.jq ]", f"pkgs.jq pkgs.tool{i} ]")
-        proposal = Proposal(new_id(), f"agent{i % 7}", f"Add tool{i}", "flood", stamp, (FileChange("devenv.nix", base, text),))
+        pid = new_id()
+        while (ws.paths.proposals / f"{pid}.json").exists():  # ids are a second + 24 random bits: 10,000 in a few seconds can meet
+            pid = new_id()
+        proposal = Proposal(pid, f"agent{i % 7}", f"Add tool{i}", "flood", stamp, (FileChange("devenv.nix", base, text),))
         (ws.paths.proposals / f"{proposal.id}.json").write_text(json.dumps(proposal.to_json()))
         ids.append(proposal.id)
     return ids
