@@ -9,12 +9,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from app_harness import SIZE, approve_selected, open_workspace, propose_now, screen_text, wait_for
+from app_harness import SIZE, approve_selected, cockpit, open_workspace, propose_now, screen_text, wait_for
+
 from omni_tui.core.gate import Gate
 from omni_tui.core.history import applied_label
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.core.rebuild import RebuildOutcome
-from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.workers import HistoryCache, read_proposals
 
 OLD = "{ pkgs, ... }:\n{\n  packages = [\n" + "".join(f"    pkgs.p{i}\n" for i in range(1, 31)) + "  ];\n}\n"
@@ -44,7 +44,7 @@ async def select(pilot, app, title: str) -> None:
 
 async def test_an_approved_proposal_shows_the_diff_that_was_applied(project: Path) -> None:
     ws = start(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", NEW, title="Two edits")
         await select(pilot, app, "Two edits")
@@ -63,7 +63,7 @@ async def test_an_approved_proposal_shows_the_diff_that_was_applied(project: Pat
 
 async def test_a_partial_approval_shows_only_the_chosen_hunk(project: Path) -> None:
     ws = start(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", NEW, title="Two edits")
         await select(pilot, app, "Two edits")
@@ -89,7 +89,7 @@ async def test_edited_and_rolled_back_decisions_made_elsewhere_show_what_was_wri
     tried = store.create({"devenv.nix": NEW}, title="Broke the build", rationale="r", agent="claude")
     failing = lambda: RebuildOutcome(1, 0.01, None, ("error: boom",))  # noqa: E731
     assert Gate(ws).approve(tried.id, rebuild=failing, hunks={"devenv.nix": {1}}).status == "rolled_back"
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         app.queue.select_key(edited.id)
         await wait_for(pilot, lambda: "edited before approval" in screen_text(app), what="the edited history")
@@ -105,7 +105,7 @@ async def test_without_backups_the_panel_says_so_and_compares_the_file_now_with_
     proposal = ProposalStore(ws).create({"devenv.nix": NEW}, title="Old approval", rationale="r", agent="claude")
     Gate(ws).approve(proposal.id, rebuild=ok_step)
     shutil.rmtree(ws.paths.backups)  # e.g. removed by hand
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         app.queue.select_key(proposal.id)
         await wait_for(pilot, lambda: "No backup of this change: the file now → the proposal" in screen_text(app), what="the fallback label")

@@ -7,10 +7,9 @@ import hashlib
 import json
 from pathlib import Path
 
-from app_harness import SIZE, open_workspace, ready, screen_text, wait_for
+from app_harness import SIZE, cockpit, open_workspace, ready, screen_text, wait_for
 
 from omni_tui.core.proposals import ProposalStore
-from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import ConfirmScreen
 
 
@@ -41,7 +40,7 @@ async def test_the_cockpit_shows_tampered_and_resolving_records_an_audited_rebas
     original = (project / "devenv.nix").read_bytes()
     content = original.decode().replace("pkgs.jq", "pkgs.jq pkgs.backdoor")
     proposal = ProposalStore(ws).create({"devenv.nix": content}, title="Add a tool", rationale="r", agent="mallory")
-    app = CockpitApp(ws, poll_processes=False, who="carol")
+    app = cockpit(ws, who="carol")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: "1 PENDING" in screen_text(app), what="the proposal in the queue")
         forge_approval(ws, proposal.id, content)
@@ -69,7 +68,7 @@ async def test_the_cockpit_shows_tampered_and_resolving_records_an_audited_rebas
 
 async def test_the_resolve_key_is_remappable_and_hidden_while_nothing_is_tampered(project: Path) -> None:
     ws = open_workspace(project, extra='[keys]\nresolve_tampered = "ctrl+t"\n')
-    app = CockpitApp(ws, poll_processes=False, who="carol")
+    app = cockpit(ws, who="carol")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the clean gate")
         assert "Resolve" not in screen_text(app).splitlines()[-1]

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app_harness import SIZE, decision_of, open_workspace, propose_now, ready, screen_text, wait_for
+from app_harness import SIZE, cockpit, decision_of, open_workspace, propose_now, ready, screen_text, wait_for
 
 from omni_tui.core.proposals import ProposalStore
-from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import ApproveScreen
 
 TOKEN = "ghp_0123456789abcdefghijklmnopqrstuv"
@@ -29,7 +28,7 @@ def shell_entry_only(project: Path) -> str:
 
 async def test_the_detail_starts_with_the_card_and_the_modal_shows_it_whole_masked(project: Path) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         propose_now(project, "devenv.nix", risky(project), title="Add redis")
         await wait_for(
@@ -54,7 +53,7 @@ async def test_the_detail_starts_with_the_card_and_the_modal_shows_it_whole_mask
 
 async def test_direct_edits_show_their_card_in_the_changes_panel(project: Path) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the cockpit")
         (project / "devenv.nix").write_text(risky(project))
@@ -71,7 +70,7 @@ async def test_direct_edits_show_their_card_in_the_changes_panel(project: Path) 
 
 async def test_policy_refuse_rejects_a_proposal_the_cockpit_finds_naming_the_rule(project: Path) -> None:
     ws = open_workspace(project, extra='\n[policy]\nrefuse = ["network_service"]\n')
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     before = (project / "devenv.nix").read_text()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the cockpit")
@@ -88,7 +87,7 @@ async def test_policy_refuse_rejects_a_proposal_the_cockpit_finds_naming_the_rul
 
 async def test_policy_confirm_needs_the_risk_name_typed_before_approving(project: Path) -> None:
     ws = open_workspace(project, extra='\n[policy]\nconfirm = ["runs_on_shell_entry"]\n')
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", shell_entry_only(project), title="Run setup")
         await wait_for(

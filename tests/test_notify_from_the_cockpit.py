@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app_harness import SIZE, approve_selected, decision_of, open_workspace, propose_now, screen_text, wait_for
+from app_harness import SIZE, approve_selected, cockpit, decision_of, open_workspace, propose_now, screen_text, wait_for
 from test_app_tampered import forge_approval
 from test_notify_events import lines, recorder
 
 from omni_tui.core.proposals import ProposalStore
-from omni_tui.ui.app import CockpitApp
 
 # Fails when the file holds the marker: one rebuild of the session succeeds, one fails.
 REBUILD = "if grep -q FAILME devenv.nix; then echo 'error: build failed'; exit 1; fi; echo built"
@@ -28,7 +27,7 @@ def edited(project: Path, old: str, new: str) -> str:
 async def test_a_notify_command_hears_every_kind_of_event_of_a_cockpit_session(project: Path, tmp_path: Path) -> None:
     command, out = recorder(tmp_path)
     ws = open_workspace(project, command=REBUILD, extra=f"\n[notify]\ncommand = {json.dumps(command)}\n")
-    app = CockpitApp(ws, poll_processes=False, who="alice")
+    app = cockpit(ws, who="alice")
 
     def events() -> list[tuple[object, object]]:
         return [(doc["event"], doc["proposal_id"]) for doc in lines(out)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app_harness import approve_selected, decision_of, open_workspace, propose_now, ready, screen_text, wait_for
+from app_harness import approve_selected, cockpit, decision_of, open_workspace, propose_now, ready, screen_text, wait_for
 
 from omni_tui.core.review import Panel as PanelId
 from omni_tui.ui.app import CockpitApp
@@ -26,7 +26,7 @@ def with_ripgrep(project: Path) -> str:
 
 async def test_at_phone_size_one_panel_is_shown_and_the_switcher_moves_between_them(project: Path) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=PHONE) as pilot:
         propose_now(project, "devenv.nix", with_ripgrep(project), title="Add ripgrep")
         await wait_for(pilot, lambda: "Add ripgrep" in screen_text(app), what="the proposal")
@@ -50,7 +50,7 @@ async def test_at_phone_size_one_panel_is_shown_and_the_switcher_moves_between_t
 
 async def test_at_phone_size_approving_is_still_two_keys(project: Path) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False, who="alice")
+    app = cockpit(ws, who="alice")
     async with app.run_test(size=PHONE) as pilot:
         pid = propose_now(project, "devenv.nix", with_ripgrep(project), title="Add ripgrep")
         await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
@@ -62,7 +62,7 @@ async def test_at_phone_size_approving_is_still_two_keys(project: Path) -> None:
 
 async def test_the_on_screen_buttons_open_the_same_approve_and_reject_questions(project: Path) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=PHONE) as pilot:
         pid = propose_now(project, "devenv.nix", with_ripgrep(project), title="Add ripgrep")
         await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")

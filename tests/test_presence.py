@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_harness import open_workspace, screen_text, wait_for
+from app_harness import cockpit, open_workspace, screen_text, wait_for
 
 from omni_tui.core.presence import announce, leave, presence_dir, present
 from omni_tui.core.workspace import Workspace
-from omni_tui.ui.app import CockpitApp
 
 
 @pytest.fixture
@@ -68,7 +67,7 @@ async def test_the_header_shows_who_else_has_a_cockpit_open_with_names_made_iner
     project: Path, other_process: subprocess.Popen[bytes]
 ) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False, who="alice")
+    app = cockpit(ws, who="alice")
     async with app.run_test(size=(120, 34)) as pilot:
         mine = presence_dir(ws.paths.state) / f"{os.getpid()}.json"
         await wait_for(pilot, mine.exists, what="this cockpit's presence file")

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from app_harness import cockpit
 from conftest import SAMPLE_DEVENV_NIX
 
 from omni_tui.core import sandbox
@@ -413,10 +414,9 @@ async def test_cockpit_header_shows_how_many_agents_are_sandboxed(project: Path,
     from app_harness import SIZE, open_workspace, screen_text, wait_for
 
     from omni_tui.core.gate import Gate
-    from omni_tui.ui.app import CockpitApp
 
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     env = {**_user_env(Path.home(), Path(os.environ["XDG_STATE_HOME"])), "PYTHONPATH": str(REPO)}
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the cockpit")
