@@ -60,7 +60,10 @@ def write_proposals(folder: Path, n: int, base: str | None, now, new_id, Proposa
                     every_s: float = 0.0) -> None:
     for i in range(start, start + n):
         text = DEVENV_NIX.replace("pkgs.jq ]", f"pkgs.jq pkgs.tool{i} ]")
-        proposal = Proposal(new_id(), f"agent{i % 7}", f"Add tool{i}", "bench", now(), (FileChange("devenv.nix", base, text),))
+        pid = new_id()
+        while (folder / f"{pid}.json").exists():  # a second + 24 random bits: 10,000 ids in a few seconds can meet
+            pid = new_id()
+        proposal = Proposal(pid, f"agent{i % 7}", f"Add tool{i}", "bench", now(), (FileChange("devenv.nix", base, text),))
         tmp = folder / f".{proposal.id}.tmp"
         tmp.write_text(json.dumps(proposal.to_json()))
         os.replace(tmp, folder / f"{proposal.id}.json")  # atomically, as the protocol asks
