@@ -70,14 +70,14 @@ def test_an_edit_saved_as_soon_as_the_lock_is_held_is_never_written_over(tmp_pat
         mine = original.replace("hello", f"hello from my editor, run {run}")
         started = threading.Event()
 
-        def save_when_locked() -> None:
+        def save_when_locked(started: threading.Event, lock: Path, target: Path, mine: str) -> None:
             started.set()
             deadline = time.monotonic() + 30
-            while not is_locked(ws.paths.lock) and time.monotonic() < deadline:
+            while not is_locked(lock) and time.monotonic() < deadline:
                 pass
-            (root / "devenv.nix").write_text(mine)  # a person's editor saving, as soon as the approve holds the lock
+            target.write_text(mine)  # a person's editor saving, as soon as the approve holds the lock
 
-        writer = threading.Thread(target=save_when_locked)
+        writer = threading.Thread(target=save_when_locked, args=(started, ws.paths.lock, root / "devenv.nix", mine))
         writer.start()
         started.wait()
         decision = Gate(ws, who="alice").approve(proposal_id, rebuild=ok_step)

@@ -15,8 +15,6 @@ import unicodedata
 import uuid
 from pathlib import Path
 
-import pytest
-
 from omni_tui.core.terminal import FORMAT_CHARS, InertWriter, inert, inert_json, sanitize
 
 OSC52 = "\x1b]52;c;cHduZWQ=\x07"  # "pwned" into the clipboard
