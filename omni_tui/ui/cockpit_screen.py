@@ -105,6 +105,9 @@ class CockpitScreen(Screen[None]):
     """The four panels under the gate header, the footer below (see the module docstring)."""
 
     AUTO_FOCUS = "#queue"
+    # A zoomed panel keeps the gate header and the footer: "the header always shows the gate" (a pending or
+    # tampered state is never hidden behind `z`). Textual's default keeps only the Footer.
+    ALLOW_IN_MAXIMIZED_VIEW = "GateHeader, Footer"
 
     def __init__(self, display_root: str, *, log_clock: Callable[[], float] | None = None) -> None:
         super().__init__(id="_default")  # the id Textual gives its own default screen
