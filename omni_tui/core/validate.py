@@ -13,9 +13,10 @@ import re
 import shutil
 import subprocess
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from omni_tui.core.rebuild_mark import REBUILD_MARK
 
