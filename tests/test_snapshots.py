@@ -24,7 +24,7 @@ from textual.widgets import Input
 from textual.worker import WorkerState
 
 from omni_tui.core.proposals import ProposalStore
-from omni_tui.core import rebuild
+from omni_tui.core import rebuild, validate
 from omni_tui.core.rebuild import RebuildRunner
 from omni_tui.core.workspace import Workspace
 from omni_tui.ui.app import CockpitApp
@@ -71,6 +71,14 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
         test_location=snapshot.test_location,
         update_snapshots=snapshot.update_snapshots,
     )
+
+
+@pytest.fixture
+def nix_checked_without_nix(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fake Nix parser: every scene's Nix is valid, so the check says "Nix parses" without
+    nix-instantiate and the pictures need no Nix. Real parsing (and its errors) is tested with real
+    Nix in tests/test_validate.py and the approve-modal tests (`need_nix`)."""
+    monkeypatch.setattr(validate, "nix_parse", lambda path, text: (None, None))
 
 
 @pytest.fixture
@@ -203,14 +211,14 @@ def _press(*keys: str, until: str | None = None) -> Callable[[Pilot[Any]], Await
 
 
 def test_main_screen_with_a_pending_proposal(
-    snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace]
+    snap_compare: Any, nix_checked_without_nix: None, make_workspace: Callable[..., Workspace]
 ) -> None:
     ws = make_workspace()
     _propose(ws)
     assert snap_compare(_app(ws), terminal_size=SIZE, run_before=_scene(_validated))
 
 
-def test_split_diff_of_a_direct_edit(snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace]) -> None:
+def test_split_diff_of_a_direct_edit(snap_compare: Any, nix_checked_without_nix: None, make_workspace: Callable[..., Workspace]) -> None:
     ws = make_workspace()
     path = ws.root / "devenv.nix"
     path.write_text(path.read_text().replace('env.GREET = "hello";', 'env.GREET = "hello, world";\n  env.DEBUG = "1";'))
@@ -224,14 +232,14 @@ def test_split_diff_of_a_direct_edit(snap_compare: Any, need_nix: None, make_wor
     assert snap_compare(_app(ws), terminal_size=SIZE, run_before=_scene(split))
 
 
-def test_approve_modal(snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace]) -> None:
+def test_approve_modal(snap_compare: Any, nix_checked_without_nix: None, make_workspace: Callable[..., Workspace]) -> None:
     ws = make_workspace()
     _propose(ws)
     scene = _scene(_validated, _press("a", until="Approve: Add redis for the session cache"))
     assert snap_compare(_app(ws), terminal_size=SIZE, run_before=scene)
 
 
-def test_reject_modal(snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace]) -> None:
+def test_reject_modal(snap_compare: Any, nix_checked_without_nix: None, make_workspace: Callable[..., Workspace]) -> None:
     ws = make_workspace()
     _propose(ws)
     scene = _scene(
@@ -242,7 +250,7 @@ def test_reject_modal(snap_compare: Any, need_nix: None, make_workspace: Callabl
     assert snap_compare(_app(ws), terminal_size=SIZE, run_before=scene)
 
 
-def test_a_failed_rebuild(snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace]) -> None:
+def test_a_failed_rebuild(snap_compare: Any, nix_checked_without_nix: None, make_workspace: Callable[..., Workspace]) -> None:
     """The default `auto_rollback`: the build fails, the file is restored, the log says so."""
     ws = make_workspace(rebuild=FAILING_REBUILD, auto_rollback=True)
     _propose(ws)
@@ -258,7 +266,7 @@ def test_a_failed_rebuild(snap_compare: Any, need_nix: None, make_workspace: Cal
 
 
 @pytest.mark.parametrize("theme", SHIPPED_THEMES)
-def test_each_theme(snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace], theme: str) -> None:
+def test_each_theme(snap_compare: Any, nix_checked_without_nix: None, make_workspace: Callable[..., Workspace], theme: str) -> None:
     ws = make_workspace()
     _propose(ws)
     assert snap_compare(_app(ws, theme=theme), terminal_size=SIZE, run_before=_scene(_validated))
@@ -268,14 +276,14 @@ PHONE = (60, 30)  # a phone's browser in landscape, through `omni-tui serve`
 
 
 def test_phone_size_shows_one_panel_with_the_switcher_and_approve_reject_buttons(
-    snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace]
+    snap_compare: Any, nix_checked_without_nix: None, make_workspace: Callable[..., Workspace]
 ) -> None:
     ws = make_workspace()
     _propose(ws)
     assert snap_compare(_app(ws), terminal_size=PHONE, run_before=_scene(_validated))
 
 
-def test_phone_size_approve_modal(snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace]) -> None:
+def test_phone_size_approve_modal(snap_compare: Any, nix_checked_without_nix: None, make_workspace: Callable[..., Workspace]) -> None:
     ws = make_workspace()
     _propose(ws)
     scene = _scene(_validated, _press("a", until="Approve: Add redis"))
