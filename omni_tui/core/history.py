@@ -93,8 +93,46 @@ def _rebuilt(applied: AppliedFile, before: bytes | None, proposal: Proposal | No
     return None  # edited by the person: only the backup knows
 
 
+def bases_at_hand(ws: Workspace, proposal: Proposal) -> bool:
+    """Every file of `proposal` still has its base bytes on disk or in the baseline (no backup needed)."""
+    for change in proposal.changes:
+        if change.base_sha256 is None:
+            continue
+        if change.base_sha256 not in (sha256_bytes(ws.read_current(change.path)), sha256_bytes(ws.read_baseline(change.path))):
+            return False
+    return True
+
+
+def kept_bases(ws: Workspace, proposal: Proposal) -> dict[str, str | None]:
+    """path → the text `proposal` was made against (None: the file did not exist), for each of its files
+    whose base bytes some backup still holds (found by `base_sha256`, newest backup first); a path whose
+    base no backup holds is left out. The file now and the baseline are the caller's to try first."""
+    found: dict[str, str | None] = {}
+    wanted: dict[str, str] = {}
+    for change in proposal.changes:
+        if change.base_sha256 is None:
+            found[change.path] = None  # proposed as a new file: its base is "absent", known without a backup
+        else:
+            wanted[change.path] = change.base_sha256
+    if not wanted:
+        return found
+    try:
+        labels = sorted((entry.name for entry in ws.paths.backups.iterdir() if entry.is_dir()), reverse=True)
+    except OSError:
+        return found
+    for label in labels:
+        for path, digest in list(wanted.items()):
+            present, data = read_backup(ws.paths.backups, label, path)
+            if present and data is not None and sha256_bytes(data) == digest:
+                found[path] = _text(data)
+                del wanted[path]
+        if not wanted:
+            break
+    return found
+
+
 def _text(data: bytes | None) -> str | None:
     return None if data is None else data.decode("utf-8", "replace")
 
 
-__all__ = ["AppliedChange", "HISTORY_STATUSES", "applied_change", "applied_label", "entry_change"]
+__all__ = ["AppliedChange", "HISTORY_STATUSES", "applied_change", "applied_label", "bases_at_hand", "entry_change", "kept_bases"]

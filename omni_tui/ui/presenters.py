@@ -206,8 +206,8 @@ HISTORY_LABELS = {
 HOW_APPLIED = {"hunks": "chosen hunks only", "edited": "edited before approval"}
 NO_HISTORY = "No backup of this change: the file now → the proposal"
 # A proposal that was not applied (rejected, stale, withdrawn) shows its change against the file it was
-# made on; when neither today's file nor the baseline is that file any more, against today's file.
-NOT_AT_BASE = "The file changed since it was proposed: the file now → the proposal"
+# made on (today's file, the baseline or a backup holding those bytes); never against a later file.
+NOT_AT_BASE = "No diff for {paths}: the file it was proposed against is kept nowhere (not on disk, in the baseline or a backup)"
 
 
 def history_label(entry: Any) -> str:
@@ -230,7 +230,8 @@ def proposal_view(
 ) -> ProposalView:
     """The detail panel's view of a proposal: current files against what would be written (edited wins);
     for one the gate wrote, `history` (path → before, written; from `core.history`) when it is known;
-    for one not applied, its change against the file it was made on (today's or the `baselines` text)."""
+    for one not applied, its change against the file it was made on (today's, the `baselines` text, or the
+    text a backup kept, passed as `history`: path → base text), or no diff and a label saying its base is gone."""
     proposal = entry.proposal
     label = ""
     shows_history = entry.status in HISTORY_STATUSES and history is not None
@@ -238,10 +239,13 @@ def proposal_view(
         files = tuple(DetailFile(path, before, after) for path, (before, after) in history.items())
         label = history_label(entry)
     elif entry.status in NOT_APPLIED:
-        bases = [_base_text(change, current, baselines or {}) for change in proposal.changes]
-        files = tuple(DetailFile(c.path, text, c.new_content) for c, (text, _found) in zip(proposal.changes, bases))
-        if not all(found for _text, found in bases):
-            label = NOT_AT_BASE
+        # `history` here: path → base text found only in a backup (workers.HistoryCache, core.history.kept_bases).
+        kept: Mapping[str, str | None] = history or {}  # type: ignore[assignment]
+        bases = [_base_text(change, current, baselines or {}, kept) for change in proposal.changes]
+        files = tuple(DetailFile(c.path, text, c.new_content) for c, (text, found) in zip(proposal.changes, bases) if found)
+        missing = [c.path for c, (_text, found) in zip(proposal.changes, bases) if not found]
+        if missing:
+            label = NOT_AT_BASE.format(paths=", ".join(missing))
     else:
         files = tuple(
             DetailFile(change.path, current.get(change.path), edited.get(change.path, change.new_content))
@@ -272,13 +276,17 @@ def proposal_view(
 NOT_APPLIED = ("rejected", "stale", "withdrawn")
 
 
-def _base_text(change: Any, current: Mapping[str, str | None], baselines: Mapping[str, str | None]) -> tuple[str | None, bool]:
+def _base_text(
+    change: Any, current: Mapping[str, str | None], baselines: Mapping[str, str | None], kept: Mapping[str, str | None]
+) -> tuple[str | None, bool]:
     """(the text `change` was proposed against, found): today's file or the baseline when one still hashes to
-    its base_sha256 (None = the file did not exist); else today's file and False."""
+    its base_sha256 (None = the file did not exist), else the text a backup kept (`kept`); else (None, False)."""
     for text in (current.get(change.path), baselines.get(change.path)):
         if (None if text is None else sha256_text(text)) == change.base_sha256:
             return text, True
-    return current.get(change.path), False
+    if change.path in kept:
+        return kept[change.path], True
+    return None, False
 
 
 def quarantine_view(item: Any) -> ProposalView:

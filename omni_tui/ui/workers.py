@@ -20,7 +20,7 @@ from textual.message import Message
 
 from omni_tui.core.buildlog import BuildLogParser, DisplayLine
 from omni_tui.core.errors import OmniError
-from omni_tui.core.history import HISTORY_STATUSES, entry_change
+from omni_tui.core.history import HISTORY_STATUSES, bases_at_hand, entry_change, kept_bases
 from omni_tui.core.rebuild import RebuildOutcome, RebuildRunner, runner_for
 from omni_tui.core.review import DIRECT_EDITS, Check, CheckKey
 from omni_tui.ui import presenters
@@ -70,17 +70,24 @@ class HistoryCache:
         self._known: dict[tuple[str, str], Any] = {}
 
     def read(self, ws: Any, entries: Iterable[Any]) -> dict[str, Any]:
-        shown = [e for e in presenters.shown_entries(entries) if e.status in HISTORY_STATUSES]
+        # A proposal decided without a write (rejected, stale, withdrawn) gets the bases its files were
+        # proposed against that only a backup still holds (`core.history.kept_bases`): its diff stays base → proposed.
+        shown = [e for e in presenters.shown_entries(entries) if e.status in HISTORY_STATUSES or e.status in presenters.NOT_APPLIED]
         out: dict[str, Any] = {}
         with self._lock:
             known: dict[tuple[str, str], Any] = {}
             for entry in shown:
                 key = (entry.proposal.id, entry.status)
+                at_hand = False
                 if key in self._known:
                     change = self._known[key]
-                else:
+                elif entry.status in HISTORY_STATUSES:
                     change = entry_change(ws, entry)
-                if change is not None or entry.status not in presenters.IN_FLIGHT:
+                elif bases_at_hand(ws, entry.proposal):
+                    change, at_hand = {}, True  # the file or baseline has them: asked again next time, no backup read
+                else:
+                    change = kept_bases(ws, entry.proposal)  # the base bytes never change: read once
+                if not at_hand and (change is not None or entry.status not in presenters.IN_FLIGHT):
                     known[key] = change
                 out[entry.proposal.id] = change
             self._known = known
