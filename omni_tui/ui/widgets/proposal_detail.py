@@ -173,9 +173,13 @@ class ProposalDetail(Vertical):
 
     @staticmethod
     def _set_line(line: Static, content: Text | str) -> None:
-        """An empty line takes no row: the diff gets it."""
+        """An empty line takes no row: the diff gets it. The same content, shown, is not laid out again."""
+        visible = bool(content.plain if isinstance(content, Text) else content)
+        if getattr(line, "_omni_content", None) == content and line.display == visible:
+            return
+        line._omni_content = content  # type: ignore[attr-defined]
         line.update(content)
-        line.display = bool(content.plain if isinstance(content, Text) else content)
+        line.display = visible
 
     def _checks_text(self, checks: tuple[Check, ...]) -> Text:
         text = Text()
