@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -210,6 +211,10 @@ def run(ws: Workspace, command: list[str], env: Mapping[str, str] | None = None)
     if env.get(sandbox.SANDBOX_ENV):
         raise OmniError(f"already inside an omni-tui sandbox (of {env[sandbox.SANDBOX_ENV]}); run the command directly")
     bwrap = sandbox.find_bwrap(env)
+    # The sandbox keeps this PATH and cwd: a command that is not there is said here in one line (exit 2),
+    # not as bubblewrap's `bwrap: execvp NAME: No such file or directory` with exit 1.
+    if shutil.which(command[0], path=env.get("PATH")) is None:
+        raise OmniError(f"run: no such command: {command[0]} (not found on PATH or not executable)")
     sandbox.check_bwrap(bwrap)
     plan = sandbox.plan(ws, env=env)
     info_read, info_write = os.pipe()
