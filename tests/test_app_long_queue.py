@@ -30,12 +30,12 @@ def _flood(ws: Workspace, n: int) -> None:
 
 
 async def test_the_cockpit_answers_keys_while_a_long_queue_is_read_then_shows_it_all(project: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import omni_tui.ui.app as app_module
+    import omni_tui.ui.workspace_view as view_module
     import omni_tui.ui.workers as workers_module
     from omni_tui.ui.screens.help import HelpScreen
 
     ws = open_workspace(project)
-    n = getattr(app_module, "SYNC_QUEUE", 500) + 100
+    n = view_module.SYNC_QUEUE + 100
     _flood(ws, n)
     release = threading.Event()
     held_too_long = threading.Event()
@@ -52,7 +52,7 @@ async def test_the_cockpit_answers_keys_while_a_long_queue_is_read_then_shows_it
         release.wait()  # the listing of a long queue takes as long as the test wants
         return real(store)
 
-    monkeypatch.setattr(app_module, "read_proposals", slow_listing)
+    monkeypatch.setattr(view_module, "read_proposals", slow_listing)
     monkeypatch.setattr(workers_module, "read_proposals", slow_listing)
     app = cockpit(ws)
     async with app.run_test(size=SIZE, notifications=True) as pilot:

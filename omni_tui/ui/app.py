@@ -26,10 +26,9 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
-from omni_tui.core.errors import ConfigError, OmniError, RebuildError
-from omni_tui.core.gate import Gate, GateState
+from omni_tui.core.errors import ConfigError, OmniError
+from omni_tui.core.gate import Gate
 from omni_tui.core.proposals import ProposalStore
-from omni_tui.core.rebuild import resolve_command
 from omni_tui.core.review import Review
 from omni_tui.core.terminal import inert
 from omni_tui.core.workspace import default_who
@@ -69,7 +68,6 @@ from omni_tui.ui.widgets.proposal_queue import ProposalQueue
 from omni_tui.ui.workers import (
     post_workspace,
     read_guarded,
-    read_proposals,
 )
 from omni_tui.ui.workspace_view import WorkspaceView
 
@@ -88,17 +86,6 @@ def _live(handler: Callable[..., None]) -> Callable[..., None]:
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-SYNC_QUEUE = 500  # up to this many proposal files are read before the first frame; more are read in a worker
-
-
-def _queue_size(store: Any) -> int:
-    """How many files wait in proposals/ (one directory read, no file opened)."""
-    try:
-        return sum(1 for _ in os.scandir(store.paths.proposals))
-    except OSError:
-        return 0
 
 
 class CockpitApp(App[int]):
@@ -136,7 +123,6 @@ class CockpitApp(App[int]):
         self.monotonic: Callable[[], float] = (lambda: self.clock().timestamp()) if clock is not None else time.monotonic
         self.watch_files = watch
         self.poll_processes = poll_processes
-        self._queue_loaded = False  # the first listing of the proposals is shown (see on_mount)
         self.display_root = display_root or str(ws.root)
         self.who = who or default_who()
         self.requested_theme = theme or ws.config.ui.theme
@@ -178,14 +164,7 @@ class CockpitApp(App[int]):
         super().notify(inert(message, multiline=True), title=inert(title), severity=severity, timeout=timeout, markup=markup)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
-        # The `$diff-*` / `$log-*` variables, derived for themes that do not set them (Textual's own).
-        defaults = theme_variable_defaults(self.current_theme)
-        # Textual's ansi-* themes generate no $foreground-disabled (a DiffView's left-out hunks): without
-        # it, choosing one stops the app with a stylesheet error. Their $text-disabled is the same idea.
-        generated = self.current_theme.to_color_system().generate()
-        if "foreground-disabled" not in generated:
-            defaults["foreground-disabled"] = generated.get("text-disabled", generated["foreground-muted"])
-        return defaults
+        return theme_variable_defaults(self.current_theme)  # the `$diff-*` / `$log-*` variables Textual's themes lack
 
     # -- layout ----------------------------------------------------------------------------------
 
@@ -203,33 +182,16 @@ class CockpitApp(App[int]):
         self.theme_changed_signal.subscribe(self, lambda theme: apply_log_palette(self, theme))
         if self.keymap:
             self.set_keymap(self.keymap)
-        self._resolve_rebuild_command()
+        self.rebuilds.resolve_command()
         # First picture synchronously (small reads), so the first frame already shows the workspace.
         self.workspace.apply_files(read_guarded(self.ws))
-        if _queue_size(self.store) <= SYNC_QUEUE:
-            self._show_first_queue(*read_proposals(self.store), self.gate.state())
-        else:  # a long queue (10,000 files) is read in a worker: the first frame and the keys do not wait for it
-            self.run_worker(self._read_first_queue, thread=True, group="refresh", exit_on_error=False)
+        self.workspace.list_first_queue()
         self.process_flow.show_note()
         # Watching and polling start once the first frame is on screen: importing watchfiles and the
         # first process scan would delay it by 30-50 ms (docs/performance.md).
         self.call_after_refresh(self.background.start)
         if not self.frozen_clock:
             self.set_interval(10, self.workspace.show_queue, name="queue ages")
-
-    def _read_first_queue(self) -> None:
-        entries, quarantined, history = read_proposals(self.store)
-        state = self.gate.state()
-        self.call_from_thread(self._show_first_queue, entries, quarantined, history, state)
-
-    def _show_first_queue(self, entries: Any, quarantined: Any, history: Any, state: GateState | None) -> None:
-        if self._queue_loaded:
-            return  # a watcher's listing got here first
-        self._queue_loaded = True
-        self.where.seed(entries)  # what is already there when the cockpit opens rings no bell
-        self.workspace.apply_proposals(entries, quarantined, history, initial=True)
-        if state is not None:  # else the GateChanged that follows the watcher's listing brings it
-            self.workspace.apply_gate(state)
 
     def on_unmount(self) -> None:
         self.stop_background()
@@ -238,21 +200,6 @@ class CockpitApp(App[int]):
         self.background.stop()
         self.process_flow.stop()
         self.rebuilds.stop()
-
-    def _resolve_rebuild_command(self) -> None:
-        try:
-            self.rebuild_command = resolve_command(self.ws.config.rebuild)
-        except RebuildError as exc:
-            self.review.rebuild_problem = str(exc)
-            self.notify(f"{exc}. Diffs, proposals and processes still work; approving needs a rebuild command.", severity="warning", timeout=10)
-            self.log_view.write_lines([f"omni-tui: {exc}", "Diffs, proposals, rejections and processes work; approving needs a rebuild command."])
-
-    @property
-    def monitor(self) -> Any:
-        """The project's process monitor (imported on first use: psutil and the socket clients)."""
-        from omni_tui.core.processes import monitor_for
-
-        return monitor_for(self.ws.root)
 
     # -- widget accessors (the screen's; kept here for tests, benches and the demo) ----------------
 
@@ -301,8 +248,8 @@ class CockpitApp(App[int]):
     @on(ProposalsChanged)
     @_live
     def _on_proposals_changed(self, message: ProposalsChanged) -> None:
-        if not self._queue_loaded:  # the first listing of a long queue, from the watcher: the first picture
-            self._show_first_queue(message.entries, message.quarantined, dict(message.history), None)
+        if not self.workspace.first_listed:  # the first listing of a long queue, from the watcher: the first picture
+            self.workspace.show_first_queue(message.entries, message.quarantined, dict(message.history), None)
             return
         self.where.proposals_changed(message.entries)  # new, stale → notifications
         self.workspace.apply_proposals(message.entries, message.quarantined, dict(message.history))
@@ -510,14 +457,8 @@ class CockpitApp(App[int]):
     # -- misc ------------------------------------------------------------------------------------
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A background task died: say so in one line (and keep watching files by polling)."""
-        if event.state != WorkerState.ERROR or app_is_closing(self):
-            return
-        error = event.worker.error
-        text = f"{event.worker.name or 'background task'} failed: {error}"
-        self.notify(text, severity="error", timeout=10)
-        self.log_view.write_lines([f"✗ {text}"])
-        self.background.worker_failed(event.worker)
+        if event.state == WorkerState.ERROR and not app_is_closing(self):
+            self.background.worker_failed(event.worker)  # said in one line; a failed watch goes on by polling
 
     @on(ActionDone)
     @_live

@@ -58,7 +58,10 @@ class Background:
             self.poller.stop_event.set()
 
     def worker_failed(self, worker: Worker[object]) -> None:
-        """A worker died (the app already said so): a failed watch goes on by polling, once."""
+        """A worker died: say so in one line (toast and Rebuild log); a failed watch goes on by polling, once."""
+        text = f"{worker.name or 'background task'} failed: {worker.error}"
+        self.app.notify(text, severity="error", timeout=10)
+        self.app.main.log_view.write_lines([f"✗ {text}"])
         if worker.group == "watch" and self.watcher is not None and not self.watcher_polling:
             self.watcher_polling = True
             self.app.notify("Watching the workspace by polling instead", severity="warning")

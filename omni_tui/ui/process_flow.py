@@ -29,6 +29,13 @@ class ProcessFlow:
         self.log_follower: ProcessLogFollower | None = None
         self.log_screen: ProcessLogScreen | None = None
 
+    @property
+    def monitor(self) -> Any:
+        """The project's process monitor (imported on first use: psutil and the socket clients)."""
+        from omni_tui.core.processes import monitor_for
+
+        return monitor_for(self.app.ws.root)
+
     def stop(self) -> None:
         if self.log_follower is not None:
             self.log_follower.stop_event.set()
@@ -104,7 +111,7 @@ class ProcessFlow:
         app = self.app
 
         def act() -> str:
-            getattr(app.monitor, verb)(name)
+            getattr(self.monitor, verb)(name)
             return f"{'Restarted' if verb == 'restart' else 'Stopped'} {name}"
 
         app.run_worker(partial(run_action, app, act, f"Could not {verb} {name}"), thread=True, group="process-action", exit_on_error=False)
@@ -116,7 +123,7 @@ class ProcessFlow:
         name = app.review.selected_process
         if name is None:
             return
-        follower = ProcessLogFollower(app, app.monitor, name)
+        follower = ProcessLogFollower(app, self.monitor, name)
         self.log_follower = follower
         backend = getattr(app.review.processes, "backend", None) or ""
         from omni_tui.ui.screens.process_log import ProcessLogScreen

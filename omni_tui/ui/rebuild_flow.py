@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from omni_tui.core.decision_line import decision_line
+from omni_tui.core.errors import RebuildError
 from omni_tui.core.gate import Holder
+from omni_tui.core.rebuild import resolve_command
 from omni_tui.core.review import Panel as PanelId
 from omni_tui.core.terminal import inert
 from omni_tui.ui import presenters
@@ -55,6 +57,16 @@ class RebuildFlow:
 
     def _panel_subtitle(self, text: str) -> None:
         self.app.main.panel(PanelId.REBUILD).border_subtitle = text
+
+    def resolve_command(self) -> None:
+        """The rebuild command from the config; without one, approving says why (the rest still works)."""
+        app = self.app
+        try:
+            app.rebuild_command = resolve_command(app.ws.config.rebuild)
+        except RebuildError as exc:
+            app.review.rebuild_problem = str(exc)
+            app.notify(f"{exc}. Diffs, proposals and processes still work; approving needs a rebuild command.", severity="warning", timeout=10)
+            self.log_view.write_lines([f"omni-tui: {exc}", "Diffs, proposals, rejections and processes work; approving needs a rebuild command."])
 
     def stop(self) -> None:
         """The app stops: end the follower and cancel a running rebuild."""

@@ -157,6 +157,17 @@ def _variables(diff: Mapping[str, str], log: Mapping[str, str]) -> dict[str, str
 
 
 def theme_variable_defaults(theme: Theme) -> dict[str, str]:
+    """`$diff-*` / `$log-*` (and `$foreground-disabled`) for a theme that does not set them (Textual's own)."""
+    defaults = _derived_variables(theme)
+    # Textual's ansi-* themes generate no $foreground-disabled (a DiffView's left-out hunks): without
+    # it, choosing one stops the app with a stylesheet error. Their $text-disabled is the same idea.
+    generated = theme.to_color_system().generate()
+    if "foreground-disabled" not in generated:
+        defaults["foreground-disabled"] = generated.get("text-disabled", generated["foreground-muted"])
+    return defaults
+
+
+def _derived_variables(theme: Theme) -> dict[str, str]:
     """Every `diff-*` and `log-*` variable, derived from `theme`'s colours.
 
     For `App.get_theme_variable_defaults` (`return theme_variable_defaults(self.current_theme)`):

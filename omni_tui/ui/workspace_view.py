@@ -9,6 +9,7 @@ the review state (`omni_tui.core.review`), and the widgets render from both, one
 
 from __future__ import annotations
 
+import os
 import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -23,13 +24,24 @@ from omni_tui.ui.cards import CardBook, CardReady, pairs_of
 from omni_tui.ui.messages import GuardedFile, ValidationReady
 from omni_tui.ui.widgets.diff_view import DiffView
 from omni_tui.ui.widgets.file_tabs import FileTabs
-from omni_tui.ui.workers import validate_proposal, validate_proposals
+from omni_tui.ui.workers import read_proposals, validate_proposal, validate_proposals
 
 if TYPE_CHECKING:
     from omni_tui.ui.app import CockpitApp
 
 QUEUE_REFRESH_S = 0.1  # validations landing refresh the queue at most this often (bench/bench_queue_scale.py)
 VALIDATE_ONE_BY_ONE = 32  # more pending proposals to check than this: one worker checks them in turn
+
+
+SYNC_QUEUE = 500  # up to this many proposal files are read before the first frame; more are read in a worker
+
+
+def _queue_size(store: Any) -> int:
+    """How many files wait in proposals/ (one directory read, no file opened)."""
+    try:
+        return sum(1 for _ in os.scandir(store.paths.proposals))
+    except OSError:
+        return 0
 
 
 class WorkspaceView:
@@ -41,9 +53,35 @@ class WorkspaceView:
         self.changes_path: str | None = None  # the file the Changes panel shows
         self.quarantined: dict[str, Quarantined] = {}  # queue key → invalid proposal file
         self.history: dict[str, Any] = {}  # proposal id → the change the gate wrote (core.history), or None
+        self.first_listed = False  # the first listing of the proposals is shown (see list_first_queue)
         self.cards = CardBook(app)  # change cards, computed in workers once per content hash
         self._queue_due = False  # a queue refresh is scheduled (validations landing are coalesced)
         self._queue_cost_s = 0.0  # how long the last queue refresh took (a long queue refreshes less often)
+
+    # -- the first picture -------------------------------------------------------------------------
+
+    def list_first_queue(self) -> None:
+        """The proposals before the first frame (small reads); a long queue (10,000 files) is read in a
+        worker instead, so the first frame and the keys do not wait for it."""
+        app = self.app
+        if _queue_size(app.store) <= SYNC_QUEUE:
+            self.show_first_queue(*read_proposals(app.store), app.gate.state())
+        else:
+            app.run_worker(self._read_first_queue, thread=True, group="refresh", exit_on_error=False)
+
+    def _read_first_queue(self) -> None:
+        app = self.app
+        entries, quarantined, history = read_proposals(app.store)
+        app.call_from_thread(self.show_first_queue, entries, quarantined, history, app.gate.state())
+
+    def show_first_queue(self, entries: Any, quarantined: Any, history: Any, state: GateState | None) -> None:
+        if self.first_listed:
+            return  # a watcher's listing got here first
+        self.first_listed = True
+        self.app.where.seed(entries)  # what is already there when the cockpit opens rings no bell
+        self.apply_proposals(entries, quarantined, history, initial=True)
+        if state is not None:  # else the GateChanged that follows the watcher's listing brings it
+            self.apply_gate(state)
 
     def current_texts(self) -> dict[str, str | None]:
         return {path: f.current for path, f in self.files.items()}
