@@ -121,9 +121,16 @@ async def test_a_modal_that_becomes_unblocked_shows_its_confirm_button() -> None
 async def test_toasts_over_a_modal_keep_off_its_buttons() -> None:
     from test_screens import Host
 
-    app = Host(lambda: ApproveScreen(GOOD))
+    class Toasting(Host):
+        def on_mount(self) -> None:
+            self.notify("raised before the question", title="Earlier")
+            super().on_mount()
+
+    app = Toasting(lambda: ApproveScreen(GOOD))
     async with app.run_test(size=SMALL, notifications=True) as pilot:
         await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the modal")
+        await wait_for(pilot, lambda: not app._notifications, what="the earlier toast cleared")
+        assert "raised before the question" not in screen_text(app)
         for n in range(3):
             app.notify(f"toast number {n} with a fairly long message to wrap", title="New proposal")
         await wait_for(pilot, lambda: "toast number 2" in screen_text(app), what="the toasts")

@@ -19,6 +19,9 @@ class YesNoModal(ModalScreen[bool]):
     YES_BUTTON: ClassVar[str] = "yes"
 
     def on_mount(self) -> None:
+        # The cockpit's toasts were about the screen behind: a question gets the screen to itself (at 80x24
+        # they covered its title and buttons). Toasts raised while it is open show at its top edge.
+        self.app.clear_notifications()
         short = self.app.size.height < SHORT_ROWS
         for button in self.query(Button):
             # Keys drive the dialog; buttons are for the mouse, so enter always means "confirm".
