@@ -28,10 +28,11 @@ def squashed(app) -> str:
     return " ".join(" ".join(lines).split())
 
 
-async def test_the_zoomed_detail_shows_the_whole_rationale_wrapped_at_80x24(project: Path) -> None:
+@pytest.mark.parametrize("size", [SMALL, (120, 24)])
+async def test_the_zoomed_detail_shows_the_whole_rationale_wrapped_at_80x24(project: Path, size: tuple[int, int]) -> None:
     ws = open_workspace(project)
     app = cockpit(ws)
-    async with app.run_test(size=SMALL) as pilot:
+    async with app.run_test(size=size) as pilot:
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.tmux"), why=WHY)
         await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
         await wait_for(pilot, lambda: "Why: The job queue" in screen_text(app), what="the rationale's first line")
@@ -239,3 +240,15 @@ async def test_a_cut_diff_note_ends_in_an_ellipsis(project: Path) -> None:
         await wait_for(pilot, lambda: "No changes against the base" in screen_text(app), what="the Changes panel's note")
         line = next(line for line in screen_text(app).splitlines() if "No changes against the base" in line)
         assert "No changes against the base…" in line, line
+
+
+def test_greyed_decision_keys_stay_in_their_own_panel_below_100_columns() -> None:
+    """The review state's footer answer, without Pilot: nothing selected, so approve / accept are unavailable."""
+    from omni_tui.core.review import Focus, Panel, Review
+
+    review = Review()
+    in_changes, in_proposals = Focus(panel=Panel.CHANGES), Focus(panel=Panel.PROPOSALS)
+    assert review.footer_state("approve", in_changes, narrow=True) is False  # hidden: a's home is Proposals
+    assert review.footer_state("approve", in_proposals, narrow=True) is None  # greyed where it belongs
+    assert review.footer_state("approve", in_changes, narrow=False) is None  # wide: greyed everywhere
+    assert review.footer_state("accept_direct", in_changes, narrow=True) is False  # nothing to accept, and narrow
