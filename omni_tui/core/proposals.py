@@ -17,6 +17,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping
 
 from omni_tui.core.audit import utc_now
@@ -427,6 +428,8 @@ class ProposalStore:
         if file.is_symlink():
             raise ProposalError("a proposal must be a regular file, not a symlink")
         stat = file.stat()
+        if not S_ISREG(stat.st_mode):  # a FIFO would block the read below (and every reader) forever
+            raise ProposalError("a proposal must be a regular file, not a FIFO, device, socket or directory")
         key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
         cached = self._cache.get(file.name)
         if cached and cached[0] == key:

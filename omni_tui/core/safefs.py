@@ -13,6 +13,7 @@ import functools
 import hashlib
 import os
 import secrets
+import stat
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 from urllib.parse import quote, unquote
@@ -158,12 +159,26 @@ def restore(path: Path, data: bytes | None, *, keep_inode: bool = False) -> None
 
 
 def read_bytes(path: Path) -> bytes | None:
+    """The bytes of a regular file (None when absent). A FIFO, device or socket an agent put in its place is
+    refused, never read: opening and reading one would block every reader (status, the cockpit's watch) forever."""
     try:
-        return Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
     except IsADirectoryError:
         raise PathError(f"{path}: is a directory, not a file") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise PathError(f"{path}: is a directory, not a file")
+        if not stat.S_ISREG(mode):
+            raise PathError(f"{path}: not a regular file (a FIFO, device or socket)")
+        with os.fdopen(fd, "rb", closefd=True) as file:
+            fd = -1
+            return file.read()
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def write_backup(backups_dir: Path, label: str, rel: str, data: bytes | None) -> Path:

@@ -1,0 +1,53 @@
+"""A same-user agent puts a FIFO where omni-tui reads a file (a proposal, a decision, a guarded file): reading
+it would block forever, and `status` (and the cockpit's workspace watch) with it. A file that is not a regular
+file is refused like any unreadable file — never waited on. Plain file operations and `omni-tui` subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+TIMEOUT = 60  # an upper bound: a hang is the bug
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEVENV_")}
+    return subprocess.run(
+        [sys.executable, "-m", "omni_tui", *args], cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT, env=env
+    )
+
+
+def proposes(project: Path) -> str:
+    source = project.parent / "new.nix"
+    source.write_text((project / "devenv.nix").read_text().replace("hello", "hi"))
+    done = cli("propose", "devenv.nix", "--new-content", str(source), "--title", "t", "--why", "w", cwd=project)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def status_json(project: Path) -> dict[str, object]:
+    done = cli("status", "--json", cwd=project)
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    doc = json.loads(done.stdout)
+    assert isinstance(doc, dict)
+    return doc
+
+
+def test_a_fifo_in_proposals_is_invalid_and_status_answers(project: Path) -> None:
+    proposal_id = proposes(project)
+    os.mkfifo(project / ".devenv" / "omni" / "proposals" / "20261204T120000Z-fifo00.json")
+    doc = status_json(project)
+    assert [p["id"] for p in doc["pending"]] == [proposal_id]  # type: ignore[index]
+
+
+def test_a_fifo_as_a_decision_is_never_an_approval_and_status_answers(project: Path) -> None:
+    proposal_id = proposes(project)
+    os.mkfifo(project / ".devenv" / "omni" / "decisions" / f"{proposal_id}.json")
+    doc = status_json(project)
+    assert doc["gate"] != "clean"
+    done = cli("wait", proposal_id, "--timeout", "1", cwd=project)
+    assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
+
