@@ -123,12 +123,12 @@ class ApproveScreen(YesNoModal):
                 yield Static("[b]Validation[/]", classes="section-title")
                 with Vertical(id="approve-checks"):
                     yield from _check_statics(s)
-                # The agent's argument after the facts (the card, the files, the checks); scrolled to when long.
+                yield Static("[b]Will run[/]", classes="section-title")
+                yield Static(self._will_run(), id="approve-command")
+                # The agent's argument after the facts (the card, the files, the checks, what will run); scrolled to when long.
                 if s.proposal_id:  # an agent's proposal (direct edits have no agent to say why)
                     yield Static("[b]Why[/] [$text-muted](the agent's words)[/]", classes="section-title")
                     yield _why(s.rationale)
-                yield Static("[b]Will run[/]", classes="section-title")
-                yield Static(self._will_run(), id="approve-command")
             yield Vertical(id="approve-confirm-box")  # the typed confirmation, when [policy] confirm matches
             reason = s.block_reason
             if reason is not None:
