@@ -51,3 +51,24 @@ def test_a_fifo_as_a_decision_is_never_an_approval_and_status_answers(project: P
     done = cli("wait", proposal_id, "--timeout", "1", cwd=project)
     assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
 
+
+
+def test_a_fifo_as_the_audit_log_is_a_broken_chain_not_a_hang(project: Path) -> None:
+    proposes(project)
+    log = project / ".devenv" / "omni" / "audit.jsonl"
+    log.unlink()
+    os.mkfifo(log)
+    done = cli("status", "--json", cwd=project)
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert done.returncode != 0 or json.loads(done.stdout)["gate"] != "clean"
+    verify = cli("audit", "--verify", cwd=project)
+    assert verify.returncode != 0 and "Traceback" not in verify.stderr, verify.stderr
+    assert len(verify.stderr.strip().splitlines()) <= 1 and "audit" in (verify.stdout + verify.stderr)
+
+
+def test_a_fifo_as_the_gate_lock_does_not_hang_status(project: Path) -> None:
+    proposal_id = proposes(project)
+    lock = project / ".devenv" / "omni" / "gate.lock"
+    lock.unlink(missing_ok=True)
+    os.mkfifo(lock)
+    assert [p["id"] for p in status_json(project)["pending"]] == [proposal_id]  # type: ignore[index]

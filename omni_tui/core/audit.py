@@ -15,6 +15,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any, Iterator, Mapping
 
 from omni_tui.core.errors import AuditError
@@ -96,6 +97,8 @@ class AuditLog:
         except OSError as exc:
             raise AuditError(f"cannot open the audit log {self.path}: {exc.strerror or exc}") from None
         try:
+            if not S_ISREG(os.fstat(fd).st_mode):  # a FIFO: reading its last line would block forever
+                raise AuditError(f"the audit log {self.path} is not a regular file (a FIFO, device or socket)")
             fcntl.flock(fd, fcntl.LOCK_EX)
             last = _last_line(fd)
             if last is None:
@@ -152,6 +155,7 @@ class AuditLog:
 
     def _lines(self) -> Iterator[bytes]:
         try:
+            _regular(self.path)
             with open(self.path, "rb") as handle:
                 for raw in handle:
                     if raw.strip():
@@ -277,6 +281,16 @@ def write_external_head(path: Path, seq: int, digest: str, log: Path) -> None:
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only home must not stop the gate; `audit --verify` then has less to compare
+
+
+def _regular(path: Path) -> None:
+    """AuditError unless `path` is a regular file or absent: a FIFO an agent put there would block a reader forever."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not S_ISREG(mode):
+        raise AuditError(f"the audit log {path} is not a regular file (a FIFO, device or socket)")
 
 
 def _read_head(path: Path) -> tuple[int, str] | None:

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from omni_tui.core.audit import GENESIS, AuditLog, read_external_head
@@ -137,6 +138,9 @@ class Ledger:
         except FileNotFoundError:
             if self._key is not None or self._hashes:
                 self._reset()
+            return
+        if not S_ISREG(st.st_mode):  # a FIFO would block the read below (and every reader) forever
+            self._broken = "the audit log is not a regular file (a FIFO, device or socket)"
             return
         key = (st.st_ino, st.st_size, st.st_mtime_ns)
         if key == self._key:

@@ -235,7 +235,7 @@ def file_lock(path: Path, *, blocking: bool = True, shared: bool = False) -> Ite
 def is_locked(path: Path) -> bool:
     """Someone (this process included, through another descriptor) holds an exclusive flock on `path`."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO put in its place must not block the open
     except FileNotFoundError:
         return False
     try:
