@@ -79,7 +79,7 @@ def resolve_command(rebuild_config: Any) -> str:
         return command
     if shutil.which("devenv"):
         return DEFAULT_COMMAND
-    raise RebuildError("no rebuild command: devenv is not on PATH and `[rebuild] command` is not set in omni-tui.toml")
+    raise RebuildError("no rebuild command: devenv is not on PATH and `[rebuild] command` is not set in the approved omni-tui.toml")
 
 
 def runner_for(workspace: Any, *, run_id: str | None = None) -> "RebuildRunner":
