@@ -68,3 +68,12 @@ def test_a_deeply_nested_audit_line_or_gate_memory_breaks_the_chain_not_the_cli(
     assert_answers(project)
     verify = cli("audit", "--verify", cwd=project)
     assert verify.returncode != 0 and "Traceback" not in verify.stderr
+
+
+def test_a_deeply_nested_omni_tui_toml_is_an_unapproved_invalid_edit_not_a_crash(project: Path) -> None:
+    proposes(project)  # the baseline (no omni-tui.toml) is approved
+    (project / "omni-tui.toml").write_text("[rebuild]\ncommand = " + "[" * 100_000 + "\n")
+    doc = assert_answers(project)
+    assert "omni-tui.toml" in doc["unapproved"]  # type: ignore[operator]
+    explain = cli("explain", "--current", cwd=project)
+    assert "Traceback" not in explain.stderr, explain.stderr[-2000:]

@@ -272,3 +272,5 @@ def _read_toml(path: Path, name: str) -> dict[str, Any]:
         raise ConfigError(f"{name}: not valid UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{name}: invalid TOML: {exc}") from None
+    except RecursionError:  # `a = [[[[…` deeper than Python's stack (an agent's edit): tomllib raises this
+        raise ConfigError(f"{name}: invalid TOML: nested too deeply") from None

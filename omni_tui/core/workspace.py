@@ -160,7 +160,7 @@ def _has_tool_table(data: bytes | None) -> bool:
         return False
     try:
         tool = tomllib.loads(data.decode("utf-8")).get("tool")
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return b"[tool.omni-tui" in data
     return isinstance(tool, dict) and "omni-tui" in tool
 
@@ -175,6 +175,8 @@ def config_from_bytes(name: str, data: bytes | None) -> Config | None:
         raise ConfigError(f"{name}: not valid UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{name}: invalid TOML: {exc}") from None
+    except RecursionError:  # `a = [[[[…` deeper than Python's stack (an agent's edit): tomllib raises this
+        raise ConfigError(f"{name}: invalid TOML: nested too deeply") from None
     if name == PYPROJECT_FILE:
         tool = doc.get("tool")
         section = tool.get("omni-tui") if isinstance(tool, dict) else None
