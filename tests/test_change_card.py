@@ -555,3 +555,11 @@ def test_hostile_shapes_neither_crash_nor_hide_a_package() -> None:
         compute_card([FilePair("devenv.nix", b"{ }", source)])  # no RecursionError, no hang
     bomb = b"a: &a [x,x,x,x,x,x,x,x,x]\n" + b"".join(b"%c: &%c [%s]\n" % (c, c, b",".join([b"*" + bytes([c - 1])] * 9)) for c in b"bcdefg")
     assert compute_card([FilePair("devenv.yaml", None, bomb)]).risk_names() == ["unparsed"]
+
+
+def test_a_devenv_yaml_nested_too_deeply_for_the_yaml_parser_is_unparsed_not_a_crash() -> None:
+    # PyYAML's composer recurses per level: 3,000 levels of `[` raise RecursionError, not a YAMLError.
+    deep = b"inputs:\n  a: " + b"[" * 3000 + b"]" * 3000 + b"\n"
+    card = compute_card([FilePair("devenv.yaml", b"inputs: {}\n", deep)]).to_json()
+    assert [r["risk"] for r in card["risks"]] == ["unparsed"]
+    assert "too deeply nested" in card["risks"][0]["causes"][0]["why"]

@@ -46,6 +46,9 @@ def parse_yaml(source: bytes) -> YamlFacts:
     except UnicodeDecodeError:
         facts.unparsed.append(Unparsed(1, "devenv.yaml is not UTF-8"))
         return facts
+    except RecursionError:  # PyYAML's composer recurses per level: `[[[[…` deeper than Python's stack
+        facts.unparsed.append(Unparsed(1, "devenv.yaml: too deeply nested to read"))
+        return facts
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         facts.unparsed.append(
