@@ -49,7 +49,8 @@ async def test_accepting_direct_edits_rebuilds_and_makes_them_the_baseline(proje
         await wait_for(pilot, lambda: "UNAPPROVED EDITS" in screen_text(app), what="the gate state")
         await pilot.press("A")
         await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the accept confirmation")
-        assert "Accept" in screen_text(app) and "+1 -1" in screen_text(app)
+        # The summary is drawn a frame after the modal is ready (its body sizes to the card and checks).
+        await wait_for(pilot, lambda: "Accept" in screen_text(app) and "+1 -1" in screen_text(app), what="the accept summary")
         await pilot.press("y")
         await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the rebuild")
         await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the gate back to CLEAN")

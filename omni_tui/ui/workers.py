@@ -13,7 +13,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.message import Message
@@ -41,6 +41,11 @@ from omni_tui.ui.messages import (
     ValidationReady,
 )
 
+if TYPE_CHECKING:
+    from omni_tui.core.gate import Gate
+    from omni_tui.core.proposals import Proposal, ProposalEntry, ProposalStore, Quarantined
+    from omni_tui.core.workspace import Workspace
+
 # How long the watcher waits for a burst of writes to settle, and the most it groups (ms).
 WATCH_STEP_MS = 15
 WATCH_DEBOUNCE_MS = 60
@@ -52,7 +57,7 @@ def _decode(data: bytes | None) -> str | None:
     return None if data is None else data.decode("utf-8", "replace")
 
 
-def read_guarded(ws: Any) -> tuple[GuardedFile, ...]:
+def read_guarded(ws: Workspace) -> tuple[GuardedFile, ...]:
     """Every guarded file's baseline and current text (invalid UTF-8 decoded with replacement)."""
     return tuple(GuardedFile(rel, _decode(ws.read_baseline(rel)), _decode(ws.read_current(rel))) for rel in ws.guarded())
 
@@ -69,7 +74,7 @@ class HistoryCache:
         self._lock = threading.Lock()
         self._known: dict[tuple[str, str], Any] = {}
 
-    def read(self, ws: Any, entries: Iterable[Any]) -> dict[str, Any]:
+    def read(self, ws: Workspace, entries: Iterable[ProposalEntry]) -> dict[str, Any]:
         # A proposal decided without a write (rejected, stale, withdrawn) gets the bases its files were
         # proposed against that only a backup still holds (`core.history.kept_bases`): its diff stays base → proposed.
         shown = [e for e in presenters.shown_entries(entries) if e.status in HISTORY_STATUSES or e.status in presenters.NOT_APPLIED]
@@ -94,11 +99,11 @@ class HistoryCache:
         return out
 
 
-_histories: weakref.WeakKeyDictionary[Any, HistoryCache] = weakref.WeakKeyDictionary()
+_histories: weakref.WeakKeyDictionary[ProposalStore, HistoryCache] = weakref.WeakKeyDictionary()
 _histories_lock = threading.Lock()
 
 
-def history_cache(store: Any) -> HistoryCache:
+def history_cache(store: ProposalStore) -> HistoryCache:
     """The one `HistoryCache` of a store (it lives as long as the store)."""
     with _histories_lock:
         cache = _histories.get(store)
@@ -107,14 +112,14 @@ def history_cache(store: Any) -> HistoryCache:
         return cache
 
 
-def read_proposals(store: Any) -> tuple[tuple[Any, ...], tuple[Any, ...], dict[str, Any]]:
+def read_proposals(store: ProposalStore) -> tuple[tuple[ProposalEntry, ...], tuple[Quarantined, ...], dict[str, Any]]:
     """The store's entries, quarantined files (the store quarantines bad files as it lists), and the
     applied changes of the decided ones shown (`core.history.AppliedChange` or None, by proposal id)."""
     entries = tuple(store.entries())
     return entries, tuple(store.quarantined()), history_cache(store).read(store.ws, entries)
 
 
-def reap_orphans(app: App, gate: Any) -> None:
+def reap_orphans(app: App, gate: Gate) -> None:
     """A starting cockpit stops a rebuild left running by a cockpit that died mid-rebuild, and says so."""
     try:
         notices = gate.reap_orphans()
@@ -124,7 +129,7 @@ def reap_orphans(app: App, gate: Any) -> None:
         app.call_from_thread(app.notify, message, title="Orphaned rebuild", severity="warning", timeout=30)
 
 
-def post_workspace(app: App, ws: Any, gate: Any, store: Any, *, files: bool = True, proposals: bool = True) -> None:
+def post_workspace(app: App, ws: Workspace, gate: Gate, store: ProposalStore, *, files: bool = True, proposals: bool = True) -> None:
     """Read what changed and post it: files first (the 150 ms path), then proposals, then the gate state."""
     if files:
         app.post_message(FileChanged(read_guarded(ws)))
@@ -160,7 +165,7 @@ class WorkspaceWatcher:
     both → `GateChanged`.
     """
 
-    def __init__(self, app: App, ws: Any, gate: Any, store: Any) -> None:
+    def __init__(self, app: App, ws: Workspace, gate: Gate, store: ProposalStore) -> None:
         self.app = app
         self.ws = ws
         self.gate = gate
@@ -284,7 +289,7 @@ class ProcessPoller:
             monitor.wait_for_change(self.interval_s, self.stop_event)
 
 
-def validate_proposal(app: App, gate: Any, proposal: Any, generation: int = 0) -> None:
+def validate_proposal(app: App, gate: Gate, proposal: Proposal, generation: int = 0) -> None:
     """Run `gate.validate` (nix-instantiate, hashes, size) and post the result."""
     try:
         validation = gate.validate(proposal)
@@ -294,7 +299,7 @@ def validate_proposal(app: App, gate: Any, proposal: Any, generation: int = 0) -
         app.post_message(ValidationReady(CheckKey.proposal(proposal.id), Check(validation, None), generation))
 
 
-def validate_proposals(app: App, gate: Any, jobs: list[tuple[Any, int]]) -> None:
+def validate_proposals(app: App, gate: Gate, jobs: list[tuple[Proposal, int]]) -> None:
     """A long queue's checks in turn, in one worker: each result is posted as it lands (cached by content hash)."""
     from textual.worker import NoActiveWorker, get_current_worker
 
@@ -308,7 +313,7 @@ def validate_proposals(app: App, gate: Any, jobs: list[tuple[Any, int]]) -> None
         validate_proposal(app, gate, proposal, generation)
 
 
-def validate_direct_edits(app: App, ws: Any, paths: list[str], generation: int = 0) -> None:
+def validate_direct_edits(app: App, ws: Workspace, paths: list[str], generation: int = 0) -> None:
     """Check the direct edits on disk as accepting them will (UTF-8, size, Nix parse) and post the result."""
     from omni_tui.core.validate import validate_on_disk
 
@@ -347,7 +352,7 @@ class RebuildJob:
 
     MAX_PENDING = 200_000
 
-    def __init__(self, app: App, ws: Any, title: str, operation: RebuildOperation, *, run_id: str | None = None) -> None:
+    def __init__(self, app: App, ws: Workspace, title: str, operation: RebuildOperation, *, run_id: str | None = None) -> None:
         self.app = app
         self.ws = ws
         self.title = title
