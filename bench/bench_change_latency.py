@@ -53,8 +53,7 @@ def pct(xs: list[float], q: float) -> float:
 
 
 def row(label: str, xs: list[float]) -> str:
-    return (f"{label:<28} p50 {statistics.median(xs):6.1f} ms  p95 {pct(xs, 0.95):6.1f} ms  "
-            f"max {max(xs):6.1f} ms  (n={len(xs)})")
+    return f"{label:<28} p50 {statistics.median(xs):6.1f} ms  p95 {pct(xs, 0.95):6.1f} ms  max {max(xs):6.1f} ms  (n={len(xs)})"
 
 
 async def bare_watch(root: Path, writes: int, pause_s: float) -> list[float]:
@@ -68,9 +67,15 @@ async def bare_watch(root: Path, writes: int, pause_s: float) -> list[float]:
     seen: asyncio.Queue[float] = asyncio.Queue()
 
     async def watch() -> None:
-        async for _changes in awatch(root, step=WATCH_STEP_MS, debounce=WATCH_DEBOUNCE_MS, recursive=False,
-                                     stop_event=stop, rust_timeout=1000,
-                                     watch_filter=lambda _c, p: p == str(path)):
+        async for _changes in awatch(
+            root,
+            step=WATCH_STEP_MS,
+            debounce=WATCH_DEBOUNCE_MS,
+            recursive=False,
+            stop_event=stop,
+            rust_timeout=1000,
+            watch_filter=lambda _c, p: p == str(path),
+        ):
             seen.put_nowait(time.perf_counter())
 
     task = asyncio.create_task(watch())
@@ -156,8 +161,10 @@ async def run(writes: int, pause_s: float, hog: bool = True) -> None:
         root.mkdir()
         (root / "devenv.nix").write_text(DEVENV_NIX)
         (root / "omni-tui.toml").write_text('[rebuild]\ncommand = "true"\n')
-        print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; {writes} writes of devenv.nix, "
-              f"{pause_s * 1000:.0f} ms apart; CPU hog beside: {'yes' if hog else 'no'}")
+        print(
+            f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; {writes} writes of devenv.nix, "
+            f"{pause_s * 1000:.0f} ms apart; CPU hog beside: {'yes' if hog else 'no'}"
+        )
         import subprocess
 
         hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])] if hog else []
@@ -173,8 +180,7 @@ async def run(writes: int, pause_s: float, hog: bool = True) -> None:
     print(row("  write -> watcher woken", to_watcher))
     print(row("  watcher -> frame drawn", to_frame))
     p95 = pct(totals, 0.95)
-    print(f"ratio to the bare watcher: p50 {statistics.median(totals) / statistics.median(base):.2f}x, "
-          f"p95 {p95 / pct(base, 0.95):.2f}x")
+    print(f"ratio to the bare watcher: p50 {statistics.median(totals) / statistics.median(base):.2f}x, p95 {p95 / pct(base, 0.95):.2f}x")
     print(f"target: p95 under {TARGET_MS:.0f} ms -> {p95:.1f} ms ({'met' if p95 < TARGET_MS else 'MISSED'})")
 
 

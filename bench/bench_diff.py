@@ -42,20 +42,35 @@ def realistic_nix(lines: int = 5000, seed: int = 7) -> str:
         n += 1
         kind = rng.randrange(5)
         if kind == 0:
-            out += [f"  # service {n}: generated", f"  services.svc{n} = {{", "    enable = true;",
-                    f"    port = {8000 + n};", f'    package = pkgs.svc{n % 17};', "    settings = {",
-                    f'      log_level = "{rng.choice(["info", "debug", "warn"])}";',
-                    f"      max_connections = {rng.randrange(10, 500)};", "    };", "  };", ""]
+            out += [
+                f"  # service {n}: generated",
+                f"  services.svc{n} = {{",
+                "    enable = true;",
+                f"    port = {8000 + n};",
+                f"    package = pkgs.svc{n % 17};",
+                "    settings = {",
+                f'      log_level = "{rng.choice(["info", "debug", "warn"])}";',
+                f"      max_connections = {rng.randrange(10, 500)};",
+                "    };",
+                "  };",
+                "",
+            ]
         elif kind == 1:
             pkgs = " ".join(f"pkgs.tool{rng.randrange(200)}" for _ in range(rng.randrange(2, 6)))
             out += [f"  packages.group{n} = [ {pkgs} ];", ""]
         elif kind == 2:
-            out += [f"  scripts.task{n}.exec = ''", f'    echo "running task {n}"',
-                    f"    ${{pkgs.coreutils}}/bin/sleep {rng.randrange(1, 9)}", "    exit 0", "  '';", ""]
+            out += [
+                f"  scripts.task{n}.exec = ''",
+                f'    echo "running task {n}"',
+                f"    ${{pkgs.coreutils}}/bin/sleep {rng.randrange(1, 9)}",
+                "    exit 0",
+                "  '';",
+                "",
+            ]
         elif kind == 3:
             out += [f'  env.VAR_{n} = "value-{rng.randrange(10**6)}";']
         else:
-            out += [f"  processes.p{n}.exec = \"${{lib.getExe pkgs.app{n % 31}}} --port ${{toString ports.p{n}}}\";", ""]
+            out += [f'  processes.p{n}.exec = "${{lib.getExe pkgs.app{n % 31}}} --port ${{toString ports.p{n}}}";', ""]
     out = out[: lines - 1] + ["}"]
     return "\n".join(out) + "\n"
 
@@ -126,8 +141,9 @@ async def timed(pilot_action: Callable[[], Awaitable[None]], name: str = "") -> 
 
 
 async def measure_views(old: str, new: str, edited_new: str, runs: int) -> dict[str, list[float]]:
-    results: dict[str, list[float]] = {k: [] for k in (
-        "floor", "view_first", "view_end", "view_live", "naive_first", "naive_end", "syntax_first", "syntax_end")}
+    results: dict[str, list[float]] = {
+        k: [] for k in ("floor", "view_first", "view_end", "view_live", "naive_first", "naive_end", "syntax_first", "syntax_end")
+    }
     app = Bench()
     async with app.run_test(size=SIZE) as pilot:
         host = app.query_one("#host")
@@ -245,9 +261,7 @@ def main() -> None:
     chosen = set(range(0, len(fd.hunks), 2))
     for _ in range(args.runs):
         diff_s.append(timed_sync("diff", lambda: diff_texts(old, new)))
-        difflib_s.append(
-            timed_sync("difflib", lambda: list(difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(3)))
-        )
+        difflib_s.append(timed_sync("difflib", lambda: list(difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(3))))
         apply_s.append(timed_sync("apply", lambda: apply_hunks(old, new, chosen)))
 
     views = asyncio.run(measure_views(old, new, edited_new, args.runs))
@@ -266,10 +280,10 @@ def main() -> None:
     ]
     print(f"{'measure':38} {'p50 ms':>7} {'p95 ms':>7} {'cpu p50':>8}  {'base p50':>9} {'base cpu':>9} {'ratio':>7}  baseline")
     for name, key, samples, base_key, base, base_name in rows:
-        line = f"{name:38} {pct(samples, .5):7.1f} {pct(samples, .95):7.1f} {pct(CPU[key], .5):8.1f}"
+        line = f"{name:38} {pct(samples, 0.5):7.1f} {pct(samples, 0.95):7.1f} {pct(CPU[key], 0.5):8.1f}"
         if base:
             ratio = statistics.median(CPU[base_key]) / statistics.median(CPU[key])
-            line += f"  {pct(base, .5):9.1f} {pct(CPU[base_key], .5):9.1f} {ratio:6.1f}x  {base_name}"
+            line += f"  {pct(base, 0.5):9.1f} {pct(CPU[base_key], 0.5):9.1f} {ratio:6.1f}x  {base_name}"
         print(line)
     first = pct(views["view_first"], 0.5)
     print(

@@ -42,10 +42,12 @@ def spawn(root: Path, n: int, servers: int) -> list[subprocess.Popen[bytes]]:
     env = {**os.environ, "DEVENV_ROOT": str(root)}
     manager = root.parent / "bin" / "honcho"
     manager.parent.mkdir(exist_ok=True)
-    manager.write_text(f"#!{sys.executable}\nimport subprocess, sys, time\n"
-                       f"kids = [subprocess.Popen(['sleep', '3600']) for _ in range({n})]\n"
-                       f"kids += [subprocess.Popen([sys.executable, '-c', {SERVER!r}]) for _ in range({servers})]\n"
-                       "time.sleep(3600)\n")
+    manager.write_text(
+        f"#!{sys.executable}\nimport subprocess, sys, time\n"
+        f"kids = [subprocess.Popen(['sleep', '3600']) for _ in range({n})]\n"
+        f"kids += [subprocess.Popen([sys.executable, '-c', {SERVER!r}]) for _ in range({servers})]\n"
+        "time.sleep(3600)\n"
+    )
     manager.chmod(0o755)
     return [subprocess.Popen([str(manager)], cwd=root, env=env, start_new_session=True)]
 
@@ -155,12 +157,15 @@ def main() -> int:
             scanner = ProjectScanner(root)
             w0, c0 = time.perf_counter(), time.process_time()
             rows = scanner.scan()
-            print(f"warm-up refresh:   {(time.perf_counter() - w0) * 1000:7.1f} ms wall, "
-                  f"{(time.process_time() - c0) * 1000:7.1f} ms CPU, {len(rows)} rows")
+            print(
+                f"warm-up refresh:   {(time.perf_counter() - w0) * 1000:7.1f} ms wall, "
+                f"{(time.process_time() - c0) * 1000:7.1f} ms CPU, {len(rows)} rows"
+            )
             walls, cpus, rows = timed(scanner.scan, args.runs, pause=0.05)
             with_ports = sum(1 for r in rows if r.ports)  # type: ignore[union-attr]
-            print(f"steady refresh:    {ms(walls)}  (CPU {statistics.median(cpus) * 1000:.1f} ms; "
-                  f"{len(rows)} rows, {with_ports} with ports)")  # type: ignore[arg-type]
+            print(
+                f"steady refresh:    {ms(walls)}  (CPU {statistics.median(cpus) * 1000:.1f} ms; {len(rows)} rows, {with_ports} with ports)"
+            )  # type: ignore[arg-type]
             cpu_core = statistics.median(cpus) / 1.0 * 100
             print(f"at 1 refresh/s:    {cpu_core:.1f}% of one core")
             nw, nc, found = timed(lambda: naive_needed(str(root)), args.naive_runs)
@@ -178,14 +183,15 @@ def main() -> int:
             def cpu(xs: list[float]) -> str:
                 ys = sorted(xs)
                 p95 = ys[min(len(ys) - 1, int(round(0.95 * (len(ys) - 1))))]
-                return (f"p50 {statistics.median(ys) * 1000:5.2f} ms  p95 {p95 * 1000:5.2f} ms  "
-                        f"mean {statistics.fmean(ys) * 1000:5.2f} ms CPU")
+                return (
+                    f"p50 {statistics.median(ys) * 1000:5.2f} ms  p95 {p95 * 1000:5.2f} ms  mean {statistics.fmean(ys) * 1000:5.2f} ms CPU"
+                )
+
             print("refresh a person sees (every 10th with the socket re-read):")
             print(f"  scan:               {cpu(scans)}")
             print(f"  table update:       {cpu(updates)}")
             print(f"  scan + table:       {cpu(totals)}   (target < 5 ms)")
-            print(f"  ratio naive-needed scan / ours (scan + table): "
-                  f"{statistics.median(nc) / statistics.median(totals):.1f}x (CPU)")
+            print(f"  ratio naive-needed scan / ours (scan + table): {statistics.median(nc) / statistics.median(totals):.1f}x (CPU)")
         finally:
             for p in procs:
                 try:

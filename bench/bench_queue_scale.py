@@ -56,8 +56,18 @@ def make_project(tmp: Path, name: str, n: int) -> Path:
     return root
 
 
-def write_proposals(folder: Path, n: int, base: str | None, now, new_id, Proposal, FileChange, *, start: int = 0,  # type: ignore[no-untyped-def]
-                    every_s: float = 0.0) -> None:
+def write_proposals(
+    folder: Path,
+    n: int,
+    base: str | None,
+    now,
+    new_id,
+    Proposal,
+    FileChange,
+    *,
+    start: int = 0,  # type: ignore[no-untyped-def]
+    every_s: float = 0.0,
+) -> None:
     for i in range(start, start + n):
         text = DEVENV_NIX.replace("pkgs.jq ]", f"pkgs.jq pkgs.tool{i} ]")
         pid = new_id()
@@ -83,8 +93,16 @@ class Cockpit:
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
         self.started = time.perf_counter()
-        self.proc = subprocess.Popen([*omni_tui_argv(), "-C", str(root)], stdin=slave, stdout=slave, stderr=slave,
-                                     cwd=root, env=child_env(), start_new_session=True, close_fds=True)
+        self.proc = subprocess.Popen(
+            [*omni_tui_argv(), "-C", str(root)],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=root,
+            env=child_env(),
+            start_new_session=True,
+            close_fds=True,
+        )
         os.close(slave)
         self.raw = bytearray()
         self.seen = 0  # output before this offset was looked at already
@@ -94,7 +112,7 @@ class Cockpit:
         t0 = time.perf_counter()
         wanted = [m.encode() for m in markers]
         while True:
-            text = CSI.sub(b"", bytes(self.raw[self.seen:]))
+            text = CSI.sub(b"", bytes(self.raw[self.seen :]))
             if all(m in text for m in wanted):
                 self.seen = len(self.raw)
                 return time.perf_counter() - t0
@@ -172,12 +190,17 @@ def main() -> int:
         # -- status --json
         for flags in (["--no-nix"], []):
             label = "status --json " + " ".join(flags)
-            base = [time_command([*omni_tui_argv(), "-C", str(one), "status", "--json", *flags], cwd=one, env=env) for _ in range(args.runs)]
-            many = [time_command([*omni_tui_argv(), "-C", str(big), "status", "--json", *flags], cwd=big, env=env) for _ in range(args.runs)]
+            base = [
+                time_command([*omni_tui_argv(), "-C", str(one), "status", "--json", *flags], cwd=one, env=env) for _ in range(args.runs)
+            ]
+            many = [
+                time_command([*omni_tui_argv(), "-C", str(big), "status", "--json", *flags], cwd=big, env=env) for _ in range(args.runs)
+            ]
             print(row(f"{label} (1 proposal)", base))
             print(row(f"{label} ({args.n} proposals)", many, base))
-        checked = json.loads(subprocess.run([*omni_tui_argv(), "-C", str(big), "status", "--json"], cwd=big, env=env,
-                                            capture_output=True, text=True).stdout)
+        checked = json.loads(
+            subprocess.run([*omni_tui_argv(), "-C", str(big), "status", "--json"], cwd=big, env=env, capture_output=True, text=True).stdout
+        )
         known = sum(1 for p in checked["pending"] if p["validation"] is not None)
         print(f"  after those runs: {known} of {args.n} proposals have their Nix check cached")
 
@@ -205,8 +228,11 @@ def main() -> int:
             from omni_tui.core.workspace import Workspace
 
             folder = Workspace.open(arriving, env={}, cwd=arriving).paths.proposals
-            writer = threading.Thread(target=write_proposals, args=(folder, 200, sha256_bytes(DEVENV_NIX.encode()), utc_now, new_id,
-                                                                    Proposal, FileChange), kwargs={"start": 1, "every_s": 0.05})
+            writer = threading.Thread(
+                target=write_proposals,
+                args=(folder, 200, sha256_bytes(DEVENV_NIX.encode()), utc_now, new_id, Proposal, FileChange),
+                kwargs={"start": 1, "every_s": 0.05},
+            )
             writer.start()
             busy = key_latencies(cockpit, args.key_s)
             writer.join()

@@ -57,7 +57,7 @@ COLS, ROWS = 120, 40
 TARGET_RATIO = 1.3
 CSI = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|[@-Z\\-_])")
 
-TRIVIAL_APP = '''
+TRIVIAL_APP = """
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
@@ -68,10 +68,10 @@ class Trivial(App):
 
 
 Trivial().run()
-'''
+"""
 
 PROPOSAL_TITLE = "Add redis for the queue"
-DIRECT_EDIT = "  env.BENCH_DIRECT_EDIT = \"yes\";\n"
+DIRECT_EDIT = '  env.BENCH_DIRECT_EDIT = "yes";\n'
 
 
 # Makes any Textual app exit once the frames it has sent to the terminal show every text in
@@ -118,8 +118,11 @@ def omni_tui_argv() -> list[str]:
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DEVENV_", "PC_", "TEXTUAL", "COLUMNS", "LINES", "PYTHONDONTWRITEBYTECODE"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DEVENV_", "PC_", "TEXTUAL", "COLUMNS", "LINES", "PYTHONDONTWRITEBYTECODE"))
+    }
     env.update({"TERM": "xterm-256color", "COLORTERM": "truecolor"})
     env.update(extra or {})
     return env
@@ -151,31 +154,32 @@ def make_project(tmp: Path) -> Path:
     return root
 
 
-def time_to_screen(argv: list[str], markers: list[str], *, cwd: Path, env: dict[str, str],
-                   timeout_s: float = 60.0) -> float:
+def time_to_screen(argv: list[str], markers: list[str], *, cwd: Path, env: dict[str, str], timeout_s: float = 60.0) -> float:
     """Seconds from spawning `argv` on a fresh pty until every marker text has been drawn on it."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
     wanted = [m.encode() for m in markers]
     raw = bytearray()
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env,
-                            start_new_session=True, close_fds=True)
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env, start_new_session=True, close_fds=True)
     os.close(slave)
     try:
         while True:
             left = timeout_s - (time.perf_counter() - t0)
             if left <= 0:
-                raise TimeoutError(f"{argv[-1]}: markers {markers} not drawn within {timeout_s:g} s; "
-                                   f"screen text so far: {CSI.sub(b'', bytes(raw))[-400:]!r}")
+                raise TimeoutError(
+                    f"{argv[-1]}: markers {markers} not drawn within {timeout_s:g} s; "
+                    f"screen text so far: {CSI.sub(b'', bytes(raw))[-400:]!r}"
+                )
             ready, _, _ = select.select([master], [], [], min(left, 0.5))
             if not ready:
                 continue
             try:
                 chunk = os.read(master, 65536)
             except OSError:  # EIO: the child closed the terminal (it exited)
-                raise RuntimeError(f"{argv}: exited with {proc.wait()} before drawing {markers}: "
-                                   f"{CSI.sub(b'', bytes(raw))[-400:]!r}") from None
+                raise RuntimeError(
+                    f"{argv}: exited with {proc.wait()} before drawing {markers}: {CSI.sub(b'', bytes(raw))[-400:]!r}"
+                ) from None
             raw += chunk
             text = CSI.sub(b"", bytes(raw))
             if all(m in text for m in wanted):
@@ -194,8 +198,7 @@ def time_to_exit(argv: list[str], *, cwd: Path, env: dict[str, str], timeout_s: 
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env,
-                            start_new_session=True, close_fds=True)
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env, start_new_session=True, close_fds=True)
     os.close(slave)
     try:
         while proc.poll() is None:
@@ -220,7 +223,7 @@ def time_to_exit(argv: list[str], *, cwd: Path, env: dict[str, str], timeout_s: 
 
 def time_command(argv: list[str], *, cwd: Path, env: dict[str, str], stdin: bytes = b"") -> float:
     t0 = time.perf_counter()
-    done = subprocess.run(argv, input=stdin, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    done = subprocess.run(argv, input=stdin, cwd=cwd, env=env, capture_output=True)
     elapsed = time.perf_counter() - t0
     if done.returncode != 0:
         raise RuntimeError(f"{argv} exited {done.returncode}: {done.stderr.decode(errors='replace').strip()}")
@@ -274,8 +277,10 @@ def main() -> int:
         print(row("cockpit (pending proposal + edit)", times["cockpit"], times["trivial"]))
         ratio = statistics.median(times["cockpit"]) / statistics.median(times["trivial"])
         ratio95 = pct(times["cockpit"], 0.95) / pct(times["trivial"], 0.95)
-        print(f"target: cockpit within {TARGET_RATIO}x of the trivial app -> p50 {ratio:.2f}x, p95 {ratio95:.2f}x "
-              f"({'met' if ratio <= TARGET_RATIO else 'MISSED'})")
+        print(
+            f"target: cockpit within {TARGET_RATIO}x of the trivial app -> p50 {ratio:.2f}x, p95 {ratio95:.2f}x "
+            f"({'met' if ratio <= TARGET_RATIO else 'MISSED'})"
+        )
 
         boot = [sys.executable, "-c", EXIT_AFTER_FIRST_FRAME]
         exits = {"trivial": [*boot, str(trivial)], "cockpit": [*boot, "-m", "omni_tui", "-C", str(root)]}
@@ -292,10 +297,14 @@ def main() -> int:
         print(row("trivial Textual app", etimes["trivial"]))
         print(row("cockpit (pending proposal + edit)", etimes["cockpit"], etimes["trivial"]))
         eratio = statistics.median(etimes["cockpit"]) / statistics.median(etimes["trivial"])
-        print(f"target: cockpit within {TARGET_RATIO}x of the trivial app -> p50 {eratio:.2f}x "
-              f"({'met' if eratio <= TARGET_RATIO else 'MISSED'})")
-        print("the same, less the wait for Textual's input thread (it polls in 100 ms steps, so the wait is\n"
-              "100-200 ms depending on when the exit falls in a step: the figures above move in 100 ms jumps):")
+        print(
+            f"target: cockpit within {TARGET_RATIO}x of the trivial app -> p50 {eratio:.2f}x "
+            f"({'met' if eratio <= TARGET_RATIO else 'MISSED'})"
+        )
+        print(
+            "the same, less the wait for Textual's input thread (it polls in 100 ms steps, so the wait is\n"
+            "100-200 ms depending on when the exit falls in a step: the figures above move in 100 ms jumps):"
+        )
         print(row("trivial Textual app", busy["trivial"]))
         print(row("cockpit (pending proposal + edit)", busy["cockpit"], busy["trivial"]))
         return commands(args, omni, root, env, tmp)
@@ -304,12 +313,19 @@ def main() -> int:
 def commands(args: argparse.Namespace, omni: list[str], root: Path, env: dict[str, str], tmp: Path) -> int:
     """The commands agents run, against `python -c pass` measured in the same run."""
     if True:
-        hook_pass = json.dumps({"session_id": "bench", "hook_event_name": "PreToolUse", "cwd": str(root),
-                                "tool_name": "Bash", "tool_input": {"command": "ls"}}).encode()
+        hook_pass = json.dumps(
+            {"session_id": "bench", "hook_event_name": "PreToolUse", "cwd": str(root), "tool_name": "Bash", "tool_input": {"command": "ls"}}
+        ).encode()
         (root / "notes.txt").write_text("one\n")
-        hook_edit = json.dumps({"session_id": "bench", "hook_event_name": "PreToolUse", "cwd": str(root),
-                                "tool_name": "Edit", "tool_input": {"file_path": str(root / "notes.txt"),
-                                                                    "old_string": "one", "new_string": "two"}}).encode()
+        hook_edit = json.dumps(
+            {
+                "session_id": "bench",
+                "hook_event_name": "PreToolUse",
+                "cwd": str(root),
+                "tool_name": "Edit",
+                "tool_input": {"file_path": str(root / "notes.txt"), "old_string": "one", "new_string": "two"},
+            }
+        ).encode()
         commands: dict[str, tuple[list[str], bytes]] = {
             "python -c pass": ([sys.executable, "-c", "pass"], b""),
             "omni-tui --version": ([*omni, "--version"], b""),
@@ -319,9 +335,23 @@ def commands(args: argparse.Namespace, omni: list[str], root: Path, env: dict[st
             "omni-tui status --no-nix": ([*omni, "status", "--no-nix"], b""),
             "omni-tui status --json": ([*omni, "status", "--json"], b""),
             # Each run adds a proposal: into a project of its own, so `status` above sees the same queue.
-            "omni-tui propose --json (stdin)": ([*omni, "propose", "-C", str(make_propose_project(tmp)), "--new-content",
-                                                 "-", "--title", "bench", "--why", "bench", "--json", "devenv.nix"],
-                                                DEVENV_NIX.replace("packages", "packages2").encode()),
+            "omni-tui propose --json (stdin)": (
+                [
+                    *omni,
+                    "propose",
+                    "-C",
+                    str(make_propose_project(tmp)),
+                    "--new-content",
+                    "-",
+                    "--title",
+                    "bench",
+                    "--why",
+                    "bench",
+                    "--json",
+                    "devenv.nix",
+                ],
+                DEVENV_NIX.replace("packages", "packages2").encode(),
+            ),
         }
         for argv, stdin in commands.values():
             time_command(argv, cwd=root, env=env, stdin=stdin)

@@ -15,8 +15,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from omni_tui import __version__
 from omni_tui.core.errors import OmniError
@@ -44,8 +45,13 @@ class _Parser(argparse.ArgumentParser):
 def _common() -> argparse.ArgumentParser:
     """Options every subcommand takes."""
     parent = _Parser(add_help=False)
-    parent.add_argument("-C", dest="directory", metavar="DIR", default=argparse.SUPPRESS,
-                        help="the devenv project (default: $DEVENV_ROOT, else the nearest directory upwards with devenv.nix)")
+    parent.add_argument(
+        "-C",
+        dest="directory",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="the devenv project (default: $DEVENV_ROOT, else the nearest directory upwards with devenv.nix)",
+    )
     return parent
 
 
@@ -104,10 +110,18 @@ def _cockpit_parser() -> argparse.ArgumentParser:
 
 
 def _register_propose(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("propose", parents=[_common()], help="propose a change to a guarded file (an agent's way in)",
-                       description="Submit a proposal. Prints its id; with --wait, exits with the outcome's code: "
-                                   "0 applied, 10 rejected, 11 rebuild failed, 12 stale, 13 withdrawn, 14 tampered (a decision the audit log does not vouch for: never an approval), 124 timed out, 2 invalid input.")
-    p.add_argument("path", metavar="PATH", help="guarded file, relative to the current directory as in git (or to the project root; absolute inside it works too)")
+    p = sub.add_parser(
+        "propose",
+        parents=[_common()],
+        help="propose a change to a guarded file (an agent's way in)",
+        description="Submit a proposal. Prints its id; with --wait, exits with the outcome's code: "
+        "0 applied, 10 rejected, 11 rebuild failed, 12 stale, 13 withdrawn, 14 tampered (a decision the audit log does not vouch for: never an approval), 124 timed out, 2 invalid input.",
+    )
+    p.add_argument(
+        "path",
+        metavar="PATH",
+        help="guarded file, relative to the current directory as in git (or to the project root; absolute inside it works too)",
+    )
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--new-content", metavar="FILE", help="the complete new content ('-' reads stdin)")
     source.add_argument("--patch", metavar="FILE", help="a unified diff against the current file ('-' reads stdin)")
@@ -176,8 +190,16 @@ def cmd_propose(args: argparse.Namespace) -> int:
             _say(_describe(refused), err=True)
         return EXIT_CODES["rejected"]
     if args.json and not wait:
-        _print_json({"id": proposal.id, "status": "pending", "agent": proposal.agent, "title": proposal.title,
-                     "created_at": proposal.created_at, "paths": proposal.paths})
+        _print_json(
+            {
+                "id": proposal.id,
+                "status": "pending",
+                "agent": proposal.agent,
+                "title": proposal.title,
+                "created_at": proposal.created_at,
+                "paths": proposal.paths,
+            }
+        )
         return 0
     if not args.json:
         print(proposal.id, flush=True)
@@ -216,8 +238,12 @@ def _describe(decision: Decision) -> str:
 
 
 def _register_wait(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("wait", parents=[_common()], help="wait for a proposal's decision",
-                       description="Exit codes: 0 applied, 10 rejected, 11 rebuild failed, 12 stale, 13 withdrawn, 14 tampered (a decision the audit log does not vouch for: never an approval), 124 timed out, 2 invalid input.")
+    p = sub.add_parser(
+        "wait",
+        parents=[_common()],
+        help="wait for a proposal's decision",
+        description="Exit codes: 0 applied, 10 rejected, 11 rebuild failed, 12 stale, 13 withdrawn, 14 tampered (a decision the audit log does not vouch for: never an approval), 124 timed out, 2 invalid input.",
+    )
     p.add_argument("id", metavar="ID")
     p.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds (exit 124)")
     p.add_argument("--json", action="store_true", help="print the decision document")
@@ -233,9 +259,13 @@ def cmd_wait(args: argparse.Namespace) -> int:
 
 
 def _register_withdraw(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("withdraw", parents=[_common()], help="withdraw a pending proposal",
-                       description="Take back a pending proposal: it leaves the person's queue and its decision reads "
-                                   "`withdrawn` (a `wait` on it exits 13). Refused once a person has decided it.")
+    p = sub.add_parser(
+        "withdraw",
+        parents=[_common()],
+        help="withdraw a pending proposal",
+        description="Take back a pending proposal: it leaves the person's queue and its decision reads "
+        "`withdrawn` (a `wait` on it exits 13). Refused once a person has decided it.",
+    )
     p.add_argument("id", metavar="ID")
     p.add_argument("--reason", help="why (shown in the cockpit and the audit log)")
     p.add_argument("--agent", default=os.environ.get("OMNI_TUI_AGENT") or None, help="who withdraws (default: the proposing agent)")
@@ -262,10 +292,14 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
 
 
 def _register_status(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("status", parents=[_common()], help="gate state, pending proposals, unapproved edits, last rebuild",
-                       description="Show the gate (clean, pending, unapproved edits, rebuilding, failed, tampered), the "
-                                   "pending proposals with their checks, unapproved direct edits, the processes and the "
-                                   "last rebuild. --json prints the stable document described in docs/protocol.md.")
+    p = sub.add_parser(
+        "status",
+        parents=[_common()],
+        help="gate state, pending proposals, unapproved edits, last rebuild",
+        description="Show the gate (clean, pending, unapproved edits, rebuilding, failed, tampered), the "
+        "pending proposals with their checks, unapproved direct edits, the processes and the "
+        "last rebuild. --json prints the stable document described in docs/protocol.md.",
+    )
     p.add_argument("--json", action="store_true", help="print the stable JSON document (see docs/protocol.md)")
     p.add_argument("--no-nix", action="store_true", help="skip the Nix syntax check of pending proposals")
     p.set_defaults(func=cmd_status)
@@ -279,7 +313,6 @@ def status_document(ws: Workspace, *, nix: bool = True) -> dict[str, Any]:
     """The `status --json` document (also used by agents' integrations)."""
     from omni_tui.core.gate import Gate
     from omni_tui.core.processes import as_status_json, collect
-
     from omni_tui.core.safefs import sha256_bytes
 
     gate = Gate(ws)
@@ -307,27 +340,39 @@ def status_document(ws: Workspace, *, nix: bool = True) -> dict[str, Any]:
     pending = []
     for entry in state.pending:
         validation, card = checks(entry.proposal)
-        pending.append({
-            "id": entry.proposal.id,
-            "agent": entry.proposal.agent,
-            "title": entry.proposal.title,
-            "created_at": entry.proposal.created_at,
-            "paths": entry.proposal.paths,
-            "validation": validation,
-            "card": card,
-        })
+        pending.append(
+            {
+                "id": entry.proposal.id,
+                "agent": entry.proposal.agent,
+                "title": entry.proposal.title,
+                "created_at": entry.proposal.created_at,
+                "paths": entry.proposal.paths,
+                "validation": validation,
+                "card": card,
+            }
+        )
     return {
         "workspace": str(ws.root),
         "state_dir": str(ws.paths.state),
         "gate": state.kind,
         "tampered": [forgery.to_json() for forgery in state.tampered],
-        "holder": None if state.holder is None else {
-            "pid": state.holder.pid, "action": state.holder.action, "proposal_id": state.holder.proposal_id,
-            "who": state.holder.who, "since": state.holder.since,
+        "holder": None
+        if state.holder is None
+        else {
+            "pid": state.holder.pid,
+            "action": state.holder.action,
+            "proposal_id": state.holder.proposal_id,
+            "who": state.holder.who,
+            "since": state.holder.since,
         },
-        "failed": None if state.failed is None else {
-            "proposal_id": state.failed.proposal_id, "paths": list(state.failed.paths), "reason": state.failed.reason,
-            "exit_code": state.failed.exit_code, "interrupted": state.failed.interrupted,
+        "failed": None
+        if state.failed is None
+        else {
+            "proposal_id": state.failed.proposal_id,
+            "paths": list(state.failed.paths),
+            "reason": state.failed.reason,
+            "exit_code": state.failed.exit_code,
+            "interrupted": state.failed.interrupted,
         },
         "pending": pending,
         "unapproved": list(state.unapproved),
@@ -336,8 +381,13 @@ def status_document(ws: Workspace, *, nix: bool = True) -> dict[str, Any]:
         "processes": processes,
         "processes_backend": processes_backend,
         "last_rebuild": state.last_rebuild,
-        "orphan": None if (orphan := gate.orphan()) is None else {
-            "pgid": orphan.pgid, "command": orphan.command, "owner_pid": orphan.owner_pid, "started_at": orphan.started_at,
+        "orphan": None
+        if (orphan := gate.orphan()) is None
+        else {
+            "pgid": orphan.pgid,
+            "command": orphan.command,
+            "owner_pid": orphan.owner_pid,
+            "started_at": orphan.started_at,
         },
     }
 
@@ -369,13 +419,19 @@ def _card_json(ws: Workspace, proposal: Any) -> dict[str, Any] | None:
 
 
 def _register_explain(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("explain", parents=[_common()], help="what a proposal (or the files on disk) does to the environment: the change card",
-                       description="The change card: packages, languages, services (with ports), processes, env (secrets masked), "
-                                   "scripts, tasks, shell hooks, git hooks, imports, devenv.yaml inputs, agent settings, files and risks. "
-                                   "ID: a proposal against the files on disk now; --current: the approved baseline against the files on disk.")
+    p = sub.add_parser(
+        "explain",
+        parents=[_common()],
+        help="what a proposal (or the files on disk) does to the environment: the change card",
+        description="The change card: packages, languages, services (with ports), processes, env (secrets masked), "
+        "scripts, tasks, shell hooks, git hooks, imports, devenv.yaml inputs, agent settings, files and risks. "
+        "ID: a proposal against the files on disk now; --current: the approved baseline against the files on disk.",
+    )
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("id", nargs="?", metavar="ID", help="a proposal id")
-    which.add_argument("--current", action="store_true", help="the approved baseline → the guarded files on disk (what `devenv shell` would pick up)")
+    which.add_argument(
+        "--current", action="store_true", help="the approved baseline → the guarded files on disk (what `devenv shell` would pick up)"
+    )
     p.add_argument("--json", action="store_true", help="print the card as JSON (schema omni-tui/card@1, see docs/protocol.md)")
     p.set_defaults(func=cmd_explain)
 
@@ -437,8 +493,9 @@ def _status_lines(doc: dict[str, Any]) -> Iterable[str]:
         yield f"  {item['id']}  {item['agent']}  {item['title']}  [{', '.join(item['paths'])}]  {badge}"
         yield from _card_lines(item.get("card"))
     deleted = set(doc.get("deleted") or ())
-    yield "unapproved: " + (", ".join(f"{p} (would be deleted)" if p in deleted else p for p in doc["unapproved"])
-                            if doc["unapproved"] else "none")
+    yield "unapproved: " + (
+        ", ".join(f"{p} (would be deleted)" if p in deleted else p for p in doc["unapproved"]) if doc["unapproved"] else "none"
+    )
     procs = doc["processes"]
     yield f"processes: {len(procs)} (via {doc['processes_backend'] or 'no backend'})"
     for p in procs:
@@ -448,13 +505,16 @@ def _status_lines(doc: dict[str, Any]) -> Iterable[str]:
         yield f"quarantined: {q['file']}: {q['error']}"
     if doc.get("orphan"):
         o = doc["orphan"]
-        yield (f"orphaned build: `{o['command']}` (process group {o['pgid']}) still runs, left by pid {o['owner_pid']}; "
-               "the cockpit, a rollback or `omni-tui rebuild` stops it first")
+        yield (
+            f"orphaned build: `{o['command']}` (process group {o['pgid']}) still runs, left by pid {o['owner_pid']}; "
+            "the cockpit, a rollback or `omni-tui rebuild` stops it first"
+        )
     last = doc["last_rebuild"]
     if last:
         code = "" if last.get("exit_code") is None else f", exit {last['exit_code']}"
         yield f"last rebuild: {last.get('status')}{code}, {last.get('duration_s')} s at {last.get('finished_at')}" + (
-            f" ({last['proposal_id']})" if last.get("proposal_id") else "")
+            f" ({last['proposal_id']})" if last.get("proposal_id") else ""
+        )
     else:
         yield "last rebuild: none"
 
@@ -463,8 +523,12 @@ def _status_lines(doc: dict[str, Any]) -> Iterable[str]:
 
 
 def _register_audit(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("audit", parents=[_common()], help="show or verify the hash-chained audit log",
-                       description="Without --verify prints the entries. --verify exits 0 when the chain is intact, 1 when it is not.")
+    p = sub.add_parser(
+        "audit",
+        parents=[_common()],
+        help="show or verify the hash-chained audit log",
+        description="Without --verify prints the entries. --verify exits 0 when the chain is intact, 1 when it is not.",
+    )
     p.add_argument("--verify", action="store_true", help="check the hash chain; report the first bad line and why")
     p.add_argument("-n", "--lines", type=int, metavar="N", help="show only the last N entries")
     p.add_argument("--json", action="store_true", help="print entries as JSON lines")
@@ -494,7 +558,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return 0
     entries = ws.audit.entries()
     if args.lines is not None:
-        entries = entries[-args.lines:] if args.lines > 0 else []
+        entries = entries[-args.lines :] if args.lines > 0 else []
     for entry in entries:
         if args.json:
             print(inert_json(json.dumps(entry, ensure_ascii=False)))
@@ -518,12 +582,20 @@ def _audit_line(entry: dict[str, Any]) -> str:
 
 
 def _register_demo(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="a throwaway workspace with real processes and a scripted agent, in the cockpit",
-                       description="Create a throwaway devenv workspace, run real processes and a scripted agent for it, "
-                                   "and open the cockpit on it. Quitting stops every demo process and removes the "
-                                   "workspace unless --keep.")
-    p.add_argument("--dir", type=Path, default=None, metavar="DIR",
-                   help="create the workspace in DIR (must be new or empty) instead of a temporary directory")
+    p = sub.add_parser(
+        "demo",
+        help="a throwaway workspace with real processes and a scripted agent, in the cockpit",
+        description="Create a throwaway devenv workspace, run real processes and a scripted agent for it, "
+        "and open the cockpit on it. Quitting stops every demo process and removes the "
+        "workspace unless --keep.",
+    )
+    p.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="create the workspace in DIR (must be new or empty) instead of a temporary directory",
+    )
     p.add_argument("--keep", action="store_true", help="keep the workspace when the demo ends")
     p.add_argument("--simulate", action="store_true", help="use the labelled simulated build even when Nix is installed")
     p.set_defaults(func=cmd_demo)
@@ -542,42 +614,75 @@ def _register_hook(sub: argparse._SubParsersAction) -> None:
     from omni_tui.agents import CLAUDE_CODE_TIMEOUT_S as DEFAULT_TIMEOUT_S
     from omni_tui.agents import CODEX_TIMEOUT_S, GEMINI_TIMEOUT_S
 
-    p = sub.add_parser("hook", help="agent hooks: Claude Code, Codex CLI and Gemini CLI pre-tool hooks",
-                       description="Agent hooks that turn an agent's write of a guarded file into a proposal, and "
-                                   "refuse shell commands that would write one. See docs/agents.md.")
+    p = sub.add_parser(
+        "hook",
+        help="agent hooks: Claude Code, Codex CLI and Gemini CLI pre-tool hooks",
+        description="Agent hooks that turn an agent's write of a guarded file into a proposal, and "
+        "refuse shell commands that would write one. See docs/agents.md.",
+    )
     agents = p.add_subparsers(dest="agent", metavar="AGENT", required=True)
-    cc = agents.add_parser("claude-code", parents=[_common()], help="Claude Code PreToolUse hook (JSON on stdin)",
-                           description="Reads Claude Code's PreToolUse JSON on stdin. An Edit/MultiEdit/Write of a guarded "
-                                       "file (of any project; symlinks resolved) becomes a proposal; waits for the "
-                                       "decision and answers deny with the reason (the cockpit does the writing). A Bash "
-                                       "command that would write a guarded file is denied. Other calls pass (exit 0, no "
-                                       "output). Malformed input or any failure: one line on stderr, exit 2. "
-                                       "--install writes the hook into .claude/settings.local.json. See docs/agents.md.")
-    cc.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
-                    help=f"seconds to wait for the decision (default {DEFAULT_TIMEOUT_S:g}; keep it below the hook's "
-                         "`timeout` in .claude/settings.local.json, 600 by default)")
-    cc.add_argument("--on-timeout", choices=("ask", "deny"), default="deny",
-                    help="the answer when nobody decided in time (default deny, naming the proposal id; ask: Claude "
-                         "Code offers you a Yes that writes the file outside the gate)")
-    cc.add_argument("--install", action="store_true",
-                    help="write this hook into the project's .claude/settings.local.json (merged, idempotent) and exit")
+    cc = agents.add_parser(
+        "claude-code",
+        parents=[_common()],
+        help="Claude Code PreToolUse hook (JSON on stdin)",
+        description="Reads Claude Code's PreToolUse JSON on stdin. An Edit/MultiEdit/Write of a guarded "
+        "file (of any project; symlinks resolved) becomes a proposal; waits for the "
+        "decision and answers deny with the reason (the cockpit does the writing). A Bash "
+        "command that would write a guarded file is denied. Other calls pass (exit 0, no "
+        "output). Malformed input or any failure: one line on stderr, exit 2. "
+        "--install writes the hook into .claude/settings.local.json. See docs/agents.md.",
+    )
+    cc.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="S",
+        help=f"seconds to wait for the decision (default {DEFAULT_TIMEOUT_S:g}; keep it below the hook's "
+        "`timeout` in .claude/settings.local.json, 600 by default)",
+    )
+    cc.add_argument(
+        "--on-timeout",
+        choices=("ask", "deny"),
+        default="deny",
+        help="the answer when nobody decided in time (default deny, naming the proposal id; ask: Claude "
+        "Code offers you a Yes that writes the file outside the gate)",
+    )
+    cc.add_argument(
+        "--install",
+        action="store_true",
+        help="write this hook into the project's .claude/settings.local.json (merged, idempotent) and exit",
+    )
     cc.set_defaults(func=cmd_hook_claude_code)
     for name, timeout_s, help_text, desc in (
-        ("codex", CODEX_TIMEOUT_S, "Codex CLI PreToolUse hook (apply_patch and Bash; JSON on stdin)",
-         "Reads Codex's PreToolUse JSON on stdin. An apply_patch touching a guarded file becomes a proposal; the "
-         "answer is always deny (after approval: already applied by the cockpit). A Bash command that would write a "
-         "guarded file is denied. Other calls pass (exit 0, no output). See docs/agents.md."),
-        ("gemini", GEMINI_TIMEOUT_S, "Gemini CLI BeforeTool hook (write_file, replace, run_shell_command)",
-         "Reads Gemini CLI's BeforeTool JSON on stdin. A write_file/replace of a guarded file becomes a proposal; "
-         "the answer is {\"decision\": \"deny\", \"reason\": ...}. A run_shell_command that would write a guarded "
-         "file is denied. Other calls pass (exit 0, no output). See docs/agents.md."),
+        (
+            "codex",
+            CODEX_TIMEOUT_S,
+            "Codex CLI PreToolUse hook (apply_patch and Bash; JSON on stdin)",
+            "Reads Codex's PreToolUse JSON on stdin. An apply_patch touching a guarded file becomes a proposal; the "
+            "answer is always deny (after approval: already applied by the cockpit). A Bash command that would write a "
+            "guarded file is denied. Other calls pass (exit 0, no output). See docs/agents.md.",
+        ),
+        (
+            "gemini",
+            GEMINI_TIMEOUT_S,
+            "Gemini CLI BeforeTool hook (write_file, replace, run_shell_command)",
+            "Reads Gemini CLI's BeforeTool JSON on stdin. A write_file/replace of a guarded file becomes a proposal; "
+            'the answer is {"decision": "deny", "reason": ...}. A run_shell_command that would write a guarded '
+            "file is denied. Other calls pass (exit 0, no output). See docs/agents.md.",
+        ),
     ):
         agent = agents.add_parser(name, parents=[_common()], help=help_text, description=desc)
-        agent.add_argument("--timeout", type=float, default=timeout_s, metavar="S",
-                           help=f"seconds to wait for the decision (default {timeout_s:g}; keep it below the hook "
-                                "timeout in the agent's settings); then deny naming the proposal id")
-        agent.add_argument("--install", action="store_true",
-                           help="write this hook into the project's agent settings (merged, idempotent) and exit")
+        agent.add_argument(
+            "--timeout",
+            type=float,
+            default=timeout_s,
+            metavar="S",
+            help=f"seconds to wait for the decision (default {timeout_s:g}; keep it below the hook "
+            "timeout in the agent's settings); then deny naming the proposal id",
+        )
+        agent.add_argument(
+            "--install", action="store_true", help="write this hook into the project's agent settings (merged, idempotent) and exit"
+        )
         agent.set_defaults(func=cmd_hook_agent)
 
 
@@ -597,11 +702,9 @@ def cmd_hook_claude_code(args: argparse.Namespace) -> int:
         target, changed = claude_code_hook.install(root, timeout_s=args.timeout, on_timeout=args.on_timeout)
         _say(f"omni-tui: {'installed the hook in' if changed else 'the hook is already in'} {target}")
         for other in claude_code_hook.other_installs(root):
-            _say(f"omni-tui: note: {other} runs `omni-tui hook claude-code` too; remove one, or each edit is proposed twice",
-                 err=True)
+            _say(f"omni-tui: note: {other} runs `omni-tui hook claude-code` too; remove one, or each edit is proposed twice", err=True)
         return 0
-    return claude_code_hook.main(explicit_root=getattr(args, "directory", None), timeout_s=args.timeout,
-                                 on_timeout=args.on_timeout)
+    return claude_code_hook.main(explicit_root=getattr(args, "directory", None), timeout_s=args.timeout, on_timeout=args.on_timeout)
 
 
 def cmd_hook_agent(args: argparse.Namespace) -> int:
@@ -625,9 +728,13 @@ def cmd_hook_agent(args: argparse.Namespace) -> int:
 
 
 def _register_mcp(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("mcp", parents=[_common()], help="MCP server over stdio for agents (Codex, Goose, Claude Code, ...)",
-                       description="Serve the agent tools (propose_change, proposal_status, withdraw_proposal, "
-                                   "read_environment, list_processes, process_logs) over MCP on stdin/stdout.")
+    p = sub.add_parser(
+        "mcp",
+        parents=[_common()],
+        help="MCP server over stdio for agents (Codex, Goose, Claude Code, ...)",
+        description="Serve the agent tools (propose_change, proposal_status, withdraw_proposal, "
+        "read_environment, list_processes, process_logs) over MCP on stdin/stdout.",
+    )
     p.set_defaults(func=cmd_mcp)
 
 
@@ -642,14 +749,18 @@ def cmd_mcp(args: argparse.Namespace) -> int:
 
 
 def _register_run(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", parents=[_common()], help="run an agent (or any command) in a sandbox that cannot change what a person approves",
-                       usage=f"{PROG} run [-C DIR] [--] COMMAND [ARG ...]",
-                       description="Run COMMAND under bubblewrap: the guarded files, the configuration, omni-tui's state "
-                                   "(except proposals/) and the agents' own settings are read-only inside, and guarded "
-                                   "files that do not exist cannot be created; the rest of the project, the network and "
-                                   "your home stay as they are. `omni-tui propose --wait` works inside. Exits with the "
-                                   "command's exit code; 2 when bubblewrap is missing or cannot create a sandbox. "
-                                   "See docs/agents.md.")
+    p = sub.add_parser(
+        "run",
+        parents=[_common()],
+        help="run an agent (or any command) in a sandbox that cannot change what a person approves",
+        usage=f"{PROG} run [-C DIR] [--] COMMAND [ARG ...]",
+        description="Run COMMAND under bubblewrap: the guarded files, the configuration, omni-tui's state "
+        "(except proposals/) and the agents' own settings are read-only inside, and guarded "
+        "files that do not exist cannot be created; the rest of the project, the network and "
+        "your home stay as they are. `omni-tui propose --wait` works inside. Exits with the "
+        "command's exit code; 2 when bubblewrap is missing or cannot create a sandbox. "
+        "See docs/agents.md.",
+    )
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND", help="the command and its arguments, e.g. `-- claude`")
     p.set_defaults(func=cmd_run)
 
@@ -670,12 +781,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _register_rebuild(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("rebuild", parents=[_common()], help="rebuild the approved state headlessly, streaming the log",
-                       description="Run the rebuild command (`[rebuild] command`, default `devenv shell -- true`) on the "
-                                   "approved state, streaming its log, and end with one line saying how it went. Refused "
-                                   "(exit 2) while guarded files have unapproved edits or another rebuild holds the gate. "
-                                   "Exit code: the build's (0 ok), 124 timed out, 130 interrupted (Ctrl-C stops the build; "
-                                   "it is still recorded). The cockpit's R key does the same.")
+    p = sub.add_parser(
+        "rebuild",
+        parents=[_common()],
+        help="rebuild the approved state headlessly, streaming the log",
+        description="Run the rebuild command (`[rebuild] command`, default `devenv shell -- true`) on the "
+        "approved state, streaming its log, and end with one line saying how it went. Refused "
+        "(exit 2) while guarded files have unapproved edits or another rebuild holds the gate. "
+        "Exit code: the build's (0 ok), 124 timed out, 130 interrupted (Ctrl-C stops the build; "
+        "it is still recorded). The cockpit's R key does the same.",
+    )
     p.set_defaults(func=cmd_rebuild)
 
 
@@ -742,9 +857,13 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def _register_serve(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("serve", parents=[_common()], help="serve the cockpit to a browser (token in the URL, loopback by default)",
-                       description="Serve the cockpit to a browser: each browser session is a full cockpit on the project. "
-                                   "The URL printed holds a fresh access token. Plain HTTP: see docs/serve.md.")
+    p = sub.add_parser(
+        "serve",
+        parents=[_common()],
+        help="serve the cockpit to a browser (token in the URL, loopback by default)",
+        description="Serve the cockpit to a browser: each browser session is a full cockpit on the project. "
+        "The URL printed holds a fresh access token. Plain HTTP: see docs/serve.md.",
+    )
     p.add_argument("dir", nargs="?", default=None, metavar="DIR", help="the project directory (default: the current one)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; anything else prints a warning)")
     p.add_argument("--port", default="8000", help="port to listen on (default 8000; 0 picks a free one)")
@@ -799,7 +918,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
     parser = _Parser(
         prog=PROG,
         description="A terminal cockpit to supervise AI agents changing a devenv environment. "
-                    f"`{PROG} [DIR]` opens the cockpit; the subcommands are the agent protocol.",
+        f"`{PROG} [DIR]` opens the cockpit; the subcommands are the agent protocol.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("-C", dest="directory", metavar="DIR", help="the devenv project")
@@ -831,7 +950,9 @@ def check_arguments(args: argparse.Namespace) -> None:
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError as exc:
-                raise OmniError(f"{label} is not valid UTF-8 (byte 0x{ord(value[exc.start]) & 0xFF:02x} at character {exc.start})") from None
+                raise OmniError(
+                    f"{label} is not valid UTF-8 (byte 0x{ord(value[exc.start]) & 0xFF:02x} at character {exc.start})"
+                ) from None
     timeout = getattr(args, "timeout", None)
     if isinstance(timeout, float) and not timeout >= 0:  # NaN fails this too
         raise OmniError(f"--timeout must be zero or more seconds, not {timeout:g}")

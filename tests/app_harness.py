@@ -79,8 +79,16 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "omni_tui", *args]
 
 
-def propose(root: Path, path: str, content: str, *, title: str = "Add ripgrep", why: str = "faster search",
-            agent: str = "test-agent", wait: bool = False) -> subprocess.Popen[str]:
+def propose(
+    root: Path,
+    path: str,
+    content: str,
+    *,
+    title: str = "Add ripgrep",
+    why: str = "faster search",
+    agent: str = "test-agent",
+    wait: bool = False,
+) -> subprocess.Popen[str]:
     """Submit a proposal through the real CLI, as an agent would (returns the running process)."""
     source = root.parent / f"proposed-{time.monotonic_ns()}.txt"
     source.write_text(content)

@@ -52,4 +52,6 @@ async def test_an_escape_sequence_in_a_title_never_reaches_the_terminal_while_it
         await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the rebuild's end")
         assert rendered_controls(app) == []
         # The log's first line names it the way the progress row does: quoted, inert, not a repr.
-        assert app.log_view.lines[0].startswith("▶ approve “Add ripgrep \\x1b[31mred\\x1b[0m \\x1b]0;pwned\\x07 now”"), app.log_view.lines[0]
+        assert app.log_view.lines[0].startswith("▶ approve “Add ripgrep \\x1b[31mred\\x1b[0m \\x1b]0;pwned\\x07 now”"), app.log_view.lines[
+            0
+        ]

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from app_harness import FAST_REBUILD, open_workspace, propose
+
 from omni_tui.core.proposals import ProposalStore
 
 GOOD_SUFFIX = "\n# (end)\n"

@@ -218,8 +218,7 @@ async def test_approve_with_a_real_nix_build(project: Path, need_nix: None) -> N
 
 
 async def test_a_failed_rebuild_without_auto_rollback_offers_b_which_restores_the_file(project: Path) -> None:
-    ws = open_workspace(project, command="echo compiling; echo 'error: attribute missing' >&2; exit 3",
-                        extra="auto_rollback = false\n")
+    ws = open_workspace(project, command="echo compiling; echo 'error: attribute missing' >&2; exit 3", extra="auto_rollback = false\n")
     before = (project / "devenv.nix").read_bytes()
     app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:

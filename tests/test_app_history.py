@@ -7,6 +7,7 @@ command, or made beforehand by the real gate (as another cockpit would have).
 from __future__ import annotations
 
 import shutil
+from datetime import UTC
 from pathlib import Path
 
 from app_harness import SIZE, approve_selected, cockpit, open_workspace, propose_now, screen_text, wait_for
@@ -108,7 +109,9 @@ async def test_without_backups_the_panel_says_so_and_compares_the_file_now_with_
     app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         app.queue.select_key(proposal.id)
-        await wait_for(pilot, lambda: "No backup of this change: the file now → the proposal" in screen_text(app), what="the fallback label")
+        await wait_for(
+            pilot, lambda: "No backup of this change: the file now → the proposal" in screen_text(app), what="the fallback label"
+        )
         assert "Applied: the file has this proposal's content now" in screen_text(app)  # the file now = the proposal
 
 
@@ -127,19 +130,20 @@ def test_the_history_cache_reads_a_decided_proposal_once(project: Path) -> None:
 
 
 def test_which_proposals_show_history_and_what_the_label_says(project: Path) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from omni_tui.core.proposals import AppliedFile, Decision, ProposalEntry
     from omni_tui.ui import presenters
 
     ws = start(project)
     proposal = ProposalStore(ws).create({"devenv.nix": NEW}, title="t", rationale="r", agent="claude")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     change = {"devenv.nix": (OLD, NEW)}
 
     def view(status: str, history, mode: str = "proposed"):
-        decision = Decision(proposal.id, status, None, "alice", "2026-01-01T00:00:00Z",
-                            files=(AppliedFile("devenv.nix", None, None, mode),))
+        decision = Decision(
+            proposal.id, status, None, "alice", "2026-01-01T00:00:00Z", files=(AppliedFile("devenv.nix", None, None, mode),)
+        )
         entry = ProposalEntry(proposal, status, None if status == "pending" else decision)
         return presenters.proposal_view(entry, {"devenv.nix": OLD + "# now\n"}, None, None, {}, now, history)
 

@@ -30,8 +30,8 @@ def _flood(ws: Workspace, n: int) -> None:
 
 
 async def test_the_cockpit_answers_keys_while_a_long_queue_is_read_then_shows_it_all(project: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import omni_tui.ui.workspace_view as view_module
     import omni_tui.ui.workers as workers_module
+    import omni_tui.ui.workspace_view as view_module
     from omni_tui.ui.screens.help import HelpScreen
 
     ws = open_workspace(project)
@@ -62,7 +62,15 @@ async def test_the_cockpit_answers_keys_while_a_long_queue_is_read_then_shows_it
         await pilot.press("escape")
         release.set()
         await wait_for(pilot, lambda: app.main.queue.row_count == n, timeout=120, what="every proposal in the queue")
-        await wait_for(pilot, lambda: "✓ ok" in app.main.queue.get_row_at(0)[4].plain or "✓ ok*" in app.main.queue.get_row_at(0)[4].plain
-                       or "✗" in app.main.queue.get_row_at(0)[4].plain, timeout=120, what="the first proposal checked")
+        await wait_for(
+            pilot,
+            lambda: (
+                "✓ ok" in app.main.queue.get_row_at(0)[4].plain
+                or "✓ ok*" in app.main.queue.get_row_at(0)[4].plain
+                or "✗" in app.main.queue.get_row_at(0)[4].plain
+            ),
+            timeout=120,
+            what="the first proposal checked",
+        )
         assert notices(app, "new proposals") == 0 and notices(app, "New proposal") == 0
     assert not held_too_long.is_set()

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from app_harness import SIZE, open_workspace, propose_now, ready, screen_text, wait_for
+
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import RejectScreen
 

@@ -169,8 +169,11 @@ async def test_a_real_process_appears_its_log_opens_and_stop_asks_first(project:
     ws = open_workspace(project)
     app = CockpitApp(ws, watch=False)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.review.processes is not None and any(p.pid == project_process.pid for p in app.review.processes.processes),
-                       what="the process in the snapshot")
+        await wait_for(
+            pilot,
+            lambda: app.review.processes is not None and any(p.pid == project_process.pid for p in app.review.processes.processes),
+            what="the process in the snapshot",
+        )
         await wait_for(pilot, lambda: str(project_process.pid) in screen_text(app), what="its pid in the table")
         assert "psutil" in screen_text(app)
         await pilot.press("tab")  # Proposals → Processes

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from omni_tui.core.validate import Issue, Validation
 from omni_tui.ui import presenters
 from omni_tui.ui.keys import ACTIONS, default_bindings, keymap_from_config
 
-NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
 
 
 def stamp(seconds_ago: float) -> str:
@@ -33,12 +33,36 @@ def test_every_action_has_a_unique_id_and_default_key() -> None:
     assert len(ids) == len(set(ids))
     bindings = default_bindings()
     assert [b.id for b in bindings] == ids
-    assert {b.key for b in bindings} >= {"a", "r", "e", "space", "n", "p", "s", "A", "u", "c", "b", "R", "x", "l", "tab", "shift+tab", "z", "question_mark", "q"}
+    assert {b.key for b in bindings} >= {
+        "a",
+        "r",
+        "e",
+        "space",
+        "n",
+        "p",
+        "s",
+        "A",
+        "u",
+        "c",
+        "b",
+        "R",
+        "x",
+        "l",
+        "tab",
+        "shift+tab",
+        "z",
+        "question_mark",
+        "q",
+    }
 
 
 def test_keymap_accepts_what_people_write_and_names_bad_entries() -> None:
     assert keymap_from_config({"approve": "y", "help": "?", "quit": "ctrl+Q", "reject": "F2"}) == {
-        "approve": "y", "help": "question_mark", "quit": "ctrl+q", "reject": "f2"}
+        "approve": "y",
+        "help": "question_mark",
+        "quit": "ctrl+q",
+        "reject": "f2",
+    }
     with pytest.raises(ConfigError, match=r"^\[keys\] aprove: unknown action \(known: approve, "):
         keymap_from_config({"aprove": "y"})
     with pytest.raises(ConfigError, match=r"^\[keys\] approve: key 'r' is already bound to reject$"):
@@ -48,7 +72,9 @@ def test_keymap_accepts_what_people_write_and_names_bad_entries() -> None:
     assert keymap_from_config({"approve": "r", "reject": "y"}) == {"approve": "r", "reject": "y"}  # a swap is fine
 
 
-@pytest.mark.parametrize(("seconds", "shown"), [(0, "0s"), (59, "59s"), (60, "1m"), (3599, "59m"), (3600, "1h"), (86400 * 3, "3d"), (-30, "0s")])
+@pytest.mark.parametrize(
+    ("seconds", "shown"), [(0, "0s"), (59, "59s"), (60, "1m"), (3599, "59m"), (3600, "1h"), (86400 * 3, "3d"), (-30, "0s")]
+)
 def test_ages(seconds: int, shown: str) -> None:
     assert presenters.format_age(stamp(seconds), NOW) == shown
     assert presenters.format_age("yesterday", NOW) == "?"

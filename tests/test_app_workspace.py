@@ -23,14 +23,12 @@ async def test_a_direct_edit_shows_live_and_u_restores_the_exact_bytes(project: 
         # The gate header and the diff's counts can land in different frames: wait for both.
         await wait_for(pilot, lambda: "+1 −1" in screen_text(app), what="the diff's counts")
         await pilot.press("shift+tab", "z")  # the Changes panel, maximised: whole lines visible
-        await wait_for(pilot, lambda: app.screen.maximized is not None and "Proposals" not in screen_text(app),
-                       what="the panel maximised")
+        await wait_for(pilot, lambda: app.screen.maximized is not None and "Proposals" not in screen_text(app), what="the panel maximised")
         text = screen_text(app)
         assert "+   packages = [ pkgs.git pkgs.jq pkgs.htop ];" in text
         assert "-   packages = [ pkgs.git pkgs.jq ];" in text
         await pilot.press("z")
-        await wait_for(pilot, lambda: app.screen.maximized is None and "Proposals" in screen_text(app),
-                       what="the panel restored")
+        await wait_for(pilot, lambda: app.screen.maximized is None and "Proposals" in screen_text(app), what="the panel restored")
         await pilot.press("u")
         await wait_for(pilot, lambda: ready(app, ConfirmScreen), what="the revert confirmation")
         assert "devenv.nix" in screen_text(app)
@@ -128,8 +126,9 @@ async def test_agent_text_is_shown_literally_never_as_markup_or_escapes(project:
     app = cockpit(ws)
     title = "[b]Add[/b] [@click=app.quit]jq[/]"
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        propose_now(project, "devenv.nix", (project / "devenv.nix").read_text() + "\n", title=title,
-                    why="line one\n\x1b[2Jcleared? [red]no[/red]")
+        propose_now(
+            project, "devenv.nix", (project / "devenv.nix").read_text() + "\n", title=title, why="line one\n\x1b[2Jcleared? [red]no[/red]"
+        )
         await wait_for(pilot, lambda: "New proposal" in screen_text(app), what="the notification")
         text = screen_text(app)
         assert f"test-agent: {title}" in text  # the notification, as typed

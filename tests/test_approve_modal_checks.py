@@ -17,8 +17,7 @@ async def test_the_accept_edits_modal_validates_the_direct_edits_and_blocks_a_sy
         await wait_for(pilot, lambda: "UNAPPROVED EDITS" in screen_text(app), what="the gate state")
         await pilot.press("A")
         await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the accept confirmation")
-        await wait_for(pilot, lambda: "✓ Nix parses" in (t := screen_text(app)) and "size/encoding ok" in t,
-                       what="the Nix check passed")
+        await wait_for(pilot, lambda: "✓ Nix parses" in (t := screen_text(app)) and "size/encoding ok" in t, what="the Nix check passed")
         assert "not validated" not in screen_text(app) and "base current" not in screen_text(app)
         await pilot.press("n")
         await wait_for(pilot, lambda: not isinstance(app.screen, ApproveScreen), what="the modal closed")
@@ -27,8 +26,9 @@ async def test_the_accept_edits_modal_validates_the_direct_edits_and_blocks_a_sy
         await wait_for(pilot, lambda: "−1" in screen_text(app) and app.review.unapproved(), what="the broken edit shown")
         await pilot.press("A")
         await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the accept confirmation")
-        await wait_for(pilot, lambda: all(s in screen_text(app) for s in ("Cannot accept", "✗ Nix", "devenv.nix:")),
-                       what="the syntax error blocking")
+        await wait_for(
+            pilot, lambda: all(s in screen_text(app) for s in ("Cannot accept", "✗ Nix", "devenv.nix:")), what="the syntax error blocking"
+        )
         await pilot.press("y")  # blocked: nothing happens
         await pilot.pause(0.3)
         assert isinstance(app.screen, ApproveScreen) and app.rebuilds.job is None
@@ -84,7 +84,9 @@ async def test_edit_after_leaving_out_a_hunk_starts_from_what_approving_would_wr
         assert "from the shell" in text
 
 
-async def test_approving_an_edit_that_breaks_the_syntax_is_blocked_in_the_modal(project: Path, need_nix: None, builtin_editor: None) -> None:
+async def test_approving_an_edit_that_breaks_the_syntax_is_blocked_in_the_modal(
+    project: Path, need_nix: None, builtin_editor: None
+) -> None:
     """The modal checks what will be written (the person's edit), not only what the agent proposed."""
     ws = open_workspace(project)
     app = cockpit(ws)

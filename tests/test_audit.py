@@ -17,8 +17,14 @@ from omni_tui.core.errors import AuditError
 def make_log(tmp_path: Path, count: int = 5) -> AuditLog:
     log = AuditLog(tmp_path / "audit.jsonl")
     for index in range(count):
-        log.append("proposed", who=f"agent-{index}", proposal_id=f"p{index}", reason=f"change {index}",
-                   sha256_before={"devenv.nix": None}, sha256_after={"devenv.nix": "ab" * 32})
+        log.append(
+            "proposed",
+            who=f"agent-{index}",
+            proposal_id=f"p{index}",
+            reason=f"change {index}",
+            sha256_before={"devenv.nix": None},
+            sha256_after={"devenv.nix": "ab" * 32},
+        )
     return log
 
 

@@ -120,19 +120,22 @@ def test_syntax_error_keeps_nix_message_with_position() -> None:
 
 
 def test_literal_result_type_104_with_counts_is_accepted() -> None:
-    parser, _ = run(['@nix {"action":"start","id":5,"level":0,"text":"","type":104}',
-                     '@nix {"action":"result","id":5,"type":104,"fields":[3,5,1,0]}'])
+    parser, _ = run(
+        ['@nix {"action":"start","id":5,"level":0,"text":"","type":104}', '@nix {"action":"result","id":5,"type":104,"fields":[3,5,1,0]}']
+    )
     assert (parser.progress.phase, parser.progress.done, parser.progress.expected, parser.progress.running) == ("building", 3, 5, 1)
 
 
 def test_plain_nix_output_gives_phase_counts_and_errors() -> None:
-    parser, events = run([
-        "these 3 derivations will be built:",
-        f"  {A}",
-        f"building '{A}'...",
-        "building a-1.0",
-        f"building '{B}'...",
-    ])
+    parser, events = run(
+        [
+            "these 3 derivations will be built:",
+            f"  {A}",
+            f"building '{A}'...",
+            "building a-1.0",
+            f"building '{B}'...",
+        ]
+    )
     assert (parser.progress.phase, parser.progress.done, parser.progress.expected) == ("building", 1, 3)
     assert parser.progress.current == ("b-2.0",)
     assert shown(events)[3] == "building a-1.0"
@@ -180,11 +183,13 @@ def test_helpers() -> None:
 
 def test_internal_json_copying_phase_and_counts() -> None:
     path = "/nix/store/v7f35qx93rz9b20snq9p597skvyg8gls-hello-2.12"
-    parser, events = run([
-        '@nix {"action":"start","id":30,"level":0,"text":"","type":103}',
-        f'@nix {{"action":"start","id":31,"level":3,"text":"copying path \'{path}\' from \'https://cache.nixos.org\'","type":100,"fields":["{path}","https://cache.nixos.org","local"]}}',
-        '@nix {"action":"result","id":30,"type":105,"fields":[0,4,1,0]}',
-    ])
+    parser, events = run(
+        [
+            '@nix {"action":"start","id":30,"level":0,"text":"","type":103}',
+            f'@nix {{"action":"start","id":31,"level":3,"text":"copying path \'{path}\' from \'https://cache.nixos.org\'","type":100,"fields":["{path}","https://cache.nixos.org","local"]}}',
+            '@nix {"action":"result","id":30,"type":105,"fields":[0,4,1,0]}',
+        ]
+    )
     assert parser.progress.phase == "copying"
     assert parser.progress.summary(2) == "copying 0/4 paths · 0:02"
     assert f"copying path '{path}' from 'https://cache.nixos.org'" in shown(events)

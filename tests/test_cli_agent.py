@@ -25,13 +25,15 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 
 def run_cli(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "omni_tui", *args], cwd=cwd, input=stdin, capture_output=True,
-                          timeout=TIMEOUT, env=cli_env())
+    return subprocess.run(
+        [sys.executable, "-m", "omni_tui", *args], cwd=cwd, input=stdin, capture_output=True, timeout=TIMEOUT, env=cli_env()
+    )
 
 
 def start_cli(*args: str, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "omni_tui", *args], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=cli_env())
+    return subprocess.Popen(
+        [sys.executable, "-m", "omni_tui", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env()
+    )
 
 
 def new_nix(project: Path, marker: str = "pkgs.ripgrep") -> Path:
@@ -50,7 +52,9 @@ def fail_step() -> RebuildOutcome:
 
 def test_propose_prints_the_id_and_changes_nothing_until_approved(project: Path) -> None:
     before = (project / "devenv.nix").read_bytes()
-    result = run_cli("propose", "devenv.nix", "--new-content", str(new_nix(project)), "--title", "Add ripgrep", "--why", "search", cwd=project)
+    result = run_cli(
+        "propose", "devenv.nix", "--new-content", str(new_nix(project)), "--title", "Add ripgrep", "--why", "search", cwd=project
+    )
     assert result.returncode == 0, result.stderr
     proposal_id = result.stdout.decode().strip()
     assert "\n" not in proposal_id
@@ -64,9 +68,31 @@ def test_propose_prints_the_id_and_changes_nothing_until_approved(project: Path)
 
 def test_propose_json_and_stdin_and_minus_c(project: Path, tmp_path: Path) -> None:
     content = new_nix(project).read_bytes()
-    result = subprocess.run([sys.executable, "-m", "omni_tui", "propose", "-C", str(project), "devenv.nix", "--new-content", "-",
-                             "--title", "t", "--why", "w", "--agent", "codex", "--json"], input=content, cwd=tmp_path,
-                            capture_output=True, timeout=TIMEOUT, env=cli_env())
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "omni_tui",
+            "propose",
+            "-C",
+            str(project),
+            "devenv.nix",
+            "--new-content",
+            "-",
+            "--title",
+            "t",
+            "--why",
+            "w",
+            "--agent",
+            "codex",
+            "--json",
+        ],
+        input=content,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=TIMEOUT,
+        env=cli_env(),
+    )
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["status"] == "pending" and doc["agent"] == "codex" and doc["paths"] == ["devenv.nix"]
@@ -86,7 +112,9 @@ def test_propose_with_a_patch(project: Path) -> None:
 
 
 def _propose_and_wait(project: Path, *extra: str) -> tuple[subprocess.Popen, str]:
-    proc = start_cli("propose", "devenv.nix", "--new-content", str(new_nix(project)), "--title", "t", "--why", "w", "--wait", *extra, cwd=project)
+    proc = start_cli(
+        "propose", "devenv.nix", "--new-content", str(new_nix(project)), "--title", "t", "--why", "w", "--wait", *extra, cwd=project
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline().decode().strip()
     assert line, proc.stderr.read().decode() if proc.stderr else ""
@@ -131,8 +159,9 @@ def test_propose_wait_exit_codes_decided_by_another_process(project: Path, decid
 
 
 def test_propose_wait_json_prints_the_decision(project: Path) -> None:
-    proc = start_cli("propose", "devenv.nix", "--new-content", str(new_nix(project)), "--title", "t", "--why", "w",
-                     "--wait", "--json", cwd=project)
+    proc = start_cli(
+        "propose", "devenv.nix", "--new-content", str(new_nix(project)), "--title", "t", "--why", "w", "--wait", "--json", cwd=project
+    )
     try:
         store = ProposalStore(Workspace.open(project))
         for _ in range(600):
@@ -151,8 +180,20 @@ def test_propose_wait_json_prints_the_decision(project: Path) -> None:
 
 
 def test_wait_timeout_exits_124_and_the_proposal_stays_pending(project: Path) -> None:
-    result = run_cli("propose", "devenv.nix", "--new-content", str(new_nix(project)), "--title", "t", "--why", "w",
-                     "--wait", "--timeout", "0.5", cwd=project)
+    result = run_cli(
+        "propose",
+        "devenv.nix",
+        "--new-content",
+        str(new_nix(project)),
+        "--title",
+        "t",
+        "--why",
+        "w",
+        "--wait",
+        "--timeout",
+        "0.5",
+        cwd=project,
+    )
     assert result.returncode == 124
     proposal_id = result.stdout.decode().splitlines()[0]
     assert "still pending" in result.stderr.decode()
@@ -174,8 +215,9 @@ def test_wait_timeout_names_the_state_a_rebuilding_proposal_is_in(project: Path)
         release.wait(TIMEOUT)
         return ok_step()
 
-    approving = threading.Thread(target=Gate(store.ws, who="alice").approve, args=(proposal.id,),
-                                 kwargs={"rebuild": slow_step}, daemon=True)
+    approving = threading.Thread(
+        target=Gate(store.ws, who="alice").approve, args=(proposal.id,), kwargs={"rebuild": slow_step}, daemon=True
+    )
     approving.start()
     try:
         assert building.wait(TIMEOUT)
@@ -214,7 +256,7 @@ def _bad_input_cases(project: Path) -> dict[str, tuple[list[str], bytes | None, 
     (outside / "devenv.nix").write_text("{ }\n")
     (project / "linked").symlink_to(outside)
     latin1 = project.parent / "latin1.nix"
-    latin1.write_bytes("{ name = \"café\"; }\n".encode("latin-1"))
+    latin1.write_bytes('{ name = "café"; }\n'.encode("latin-1"))
     huge = project.parent / "huge.nix"
     huge.write_bytes(b"#" * (1024 * 1024 + 1))
     bad_patch = project.parent / "bad.patch"
@@ -233,7 +275,9 @@ def _bad_input_cases(project: Path) -> dict[str, tuple[list[str], bytes | None, 
     }
 
 
-@pytest.mark.parametrize("case", ["dotdot", "absolute", "symlink", "not-utf8", "too-big", "bad-patch", "empty-title", "not-guarded", "missing-file"])
+@pytest.mark.parametrize(
+    "case", ["dotdot", "absolute", "symlink", "not-utf8", "too-big", "bad-patch", "empty-title", "not-guarded", "missing-file"]
+)
 def test_bad_input_is_one_line_exit_2_and_nothing_written(project: Path, case: str) -> None:
     args, stdin, message = _bad_input_cases(project)[case]
     before = (project / "devenv.nix").read_bytes()
@@ -250,7 +294,9 @@ def test_no_devenv_project_is_a_one_line_error(tmp_path: Path) -> None:
     for args in ([], ["status"]):
         result = run_cli(*args, cwd=tmp_path)
         assert result.returncode == 2
-        assert result.stderr.decode() == f"omni-tui: no devenv.nix in {tmp_path} or any directory above it (use -C DIR or set $DEVENV_ROOT)\n"
+        assert (
+            result.stderr.decode() == f"omni-tui: no devenv.nix in {tmp_path} or any directory above it (use -C DIR or set $DEVENV_ROOT)\n"
+        )
 
 
 def test_status_json_document(project: Path) -> None:
@@ -264,7 +310,12 @@ def test_status_json_document(project: Path) -> None:
     assert doc["workspace"] == str(project.resolve())
     assert doc["gate"] == "unapproved_edits"
     (pending,) = doc["pending"]
-    assert {k: pending[k] for k in ("id", "agent", "title", "paths")} == {"id": proposal.id, "agent": "claude", "title": "Add rg", "paths": ["devenv.nix"]}
+    assert {k: pending[k] for k in ("id", "agent", "title", "paths")} == {
+        "id": proposal.id,
+        "agent": "claude",
+        "title": "Add rg",
+        "paths": ["devenv.nix"],
+    }
     assert pending["created_at"] == proposal.created_at and pending["validation"]["ok"] is True
     assert doc["unapproved"] == [".envrc"]
     assert isinstance(doc["processes"], list) and doc["last_rebuild"] is None

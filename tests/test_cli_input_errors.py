@@ -16,8 +16,7 @@ NEW = b"{ pkgs, ... }: { packages = [ pkgs.jq pkgs.ripgrep ]; }\n"
 
 def _cli(project: Path, *args: str | bytes, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in ("DEVENV_ROOT", "DEVENV_DOTFILE", "OMNI_TUI_AGENT")}
-    return subprocess.run([sys.executable, "-m", "omni_tui", *args], cwd=project, env=env, input=stdin,
-                          capture_output=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "omni_tui", *args], cwd=project, env=env, input=stdin, capture_output=True, timeout=60)
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -52,8 +51,9 @@ def test_non_utf8_text_is_refused_in_one_line_and_nothing_is_written(opened: Pat
 @pytest.mark.parametrize("timeout", ["-1", "nan"])
 def test_a_meaningless_timeout_is_refused_before_the_proposal_is_written(opened: Path, timeout: str) -> None:
     before = _tree(opened)
-    done = _cli(opened, "propose", "devenv.nix", "--new-content", "-", "--title", "t", "--why", "w",
-                "--wait", "--timeout", timeout, stdin=NEW)
+    done = _cli(
+        opened, "propose", "devenv.nix", "--new-content", "-", "--title", "t", "--why", "w", "--wait", "--timeout", timeout, stdin=NEW
+    )
     _one_line_error(done, "--timeout must be zero or more seconds")
     assert _tree(opened) == before
     assert not list((opened / ".devenv" / "omni" / "proposals").iterdir())

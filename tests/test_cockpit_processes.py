@@ -23,8 +23,9 @@ async def test_the_cockpits_own_rebuild_is_not_listed_as_a_project_process(proje
 
     ws = open_workspace(project, command="sleep 31.25; echo done")
     env = {**os.environ, "DEVENV_ROOT": str(project)}
-    worker = subprocess.Popen([sys.executable, "-c", "import time\nwhile True: time.sleep(0.2)"], env=env, cwd=project,
-                              start_new_session=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "import time\nwhile True: time.sleep(0.2)"], env=env, cwd=project, start_new_session=True
+    )
     app = CockpitApp(ws, watch=True)
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -41,8 +42,11 @@ async def test_the_cockpits_own_rebuild_is_not_listed_as_a_project_process(proje
             rebuild_pid = await wait_for(pilot, sleeper, what="the rebuild's sleep running")
             seen = []
             # Two snapshots taken while it runs: the project's process is there, the rebuild's are not.
-            await wait_for(pilot, lambda: (app.review.processes not in seen and seen.append(app.review.processes)) or len(seen) > 2,
-                           what="two fresh process scans")
+            await wait_for(
+                pilot,
+                lambda: (app.review.processes not in seen and seen.append(app.review.processes)) or len(seen) > 2,
+                what="two fresh process scans",
+            )
             pids = {p.pid for p in app.review.processes.processes}
             names = {p.name for p in app.review.processes.processes}
             assert worker.pid in pids
@@ -67,8 +71,13 @@ async def honcho_cockpit(project: Path, select: str) -> AsyncIterator[tuple[Cock
     try:
         app = CockpitApp(open_workspace(project), watch=False)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.review.processes is not None and {"honcho", "web", "worker"} <= {p.name for p in app.review.processes.processes},
-                           what="honcho and its processes in the table")
+            await wait_for(
+                pilot,
+                lambda: (
+                    app.review.processes is not None and {"honcho", "web", "worker"} <= {p.name for p in app.review.processes.processes}
+                ),
+                what="honcho and its processes in the table",
+            )
             await pilot.press("tab")  # Proposals → Processes
             app.process_table.select_name(select)
             await wait_for(pilot, lambda: app.review.selected_process == select, what=f"the {select} row selected")

@@ -18,9 +18,7 @@ NESTED = "[" * 100_000
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEVENV_")}
-    return subprocess.run(
-        [sys.executable, "-m", "omni_tui", *args], cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT, env=env
-    )
+    return subprocess.run([sys.executable, "-m", "omni_tui", *args], cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT, env=env)
 
 
 def proposes(project: Path) -> str:

@@ -117,7 +117,7 @@ def test_simulated_build_says_so_first_and_fails_where_the_real_one_fails(demo_r
 
 def test_package_sets_of_the_two_builds_agree() -> None:
     nix = asset_text(BUILD_FILE)
-    block = nix[nix.index("pkgs = builtins.mapAttrs"): nix.index("# The parts of nixpkgs' `lib`")]
+    block = nix[nix.index("pkgs = builtins.mapAttrs") : nix.index("# The parts of nixpkgs' `lib`")]
     names = set(re.findall(r"(?m)^    (\w+) = \{", block))
     assert names == set(PACKAGES)
 
@@ -205,13 +205,16 @@ def test_session_runs_honcho_processes_the_process_panel_finds_and_stops_them_al
     with DemoSession(directory=target, use_nix=False, pace_s=3600) as session:
         files = session.start()
         assert os.environ[procs.MARK] == str(target)
-        snapshot = wait_for(lambda: (s := collect(target)) and {"web", "worker"} <= {p.name for p in s.processes} and s,
-                            what="web and worker in the process snapshot")
+        snapshot = wait_for(
+            lambda: (s := collect(target)) and {"web", "worker"} <= {p.name for p in s.processes} and s,
+            what="web and worker in the process snapshot",
+        )
         by_name = {p.name: p for p in snapshot.processes}
         assert by_name["web"].pid and by_name["worker"].pid
         assert snapshot.backend == "psutil"
-        wait_for(lambda: any(p.name == "web" and files.web_port in p.ports for p in collect(target).processes),
-                 what="the web server's port")
+        wait_for(
+            lambda: any(p.name == "web" and files.web_port in p.ports for p in collect(target).processes), what="the web server's port"
+        )
         wait_for(lambda: "worker.1 | job #" in (target / PROCESS_LOG).read_text(), what="worker output in processes.log")
         # The process panel's log view (`l`) reads the same lines, split per process.
         monitor = monitor_for(target)
@@ -308,8 +311,7 @@ def test_reaper_cleans_up_when_the_demo_process_is_killed(demo_root: Path) -> No
     demo = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert demo.stdout.readline().strip() == "started"
-        children = wait_for(lambda: [p for p in procs.marked(target) if "acme.worker" in " ".join(p.cmdline())],
-                            what="the worker to start")
+        children = wait_for(lambda: [p for p in procs.marked(target) if "acme.worker" in " ".join(p.cmdline())], what="the worker to start")
         demo.send_signal(signal.SIGKILL)
         demo.wait(timeout=10)
         wait_for(lambda: not procs.marked(target), timeout_s=45, what="the reaper to end every demo process")
@@ -325,8 +327,9 @@ def test_reaper_cleans_up_when_the_demo_process_is_killed(demo_root: Path) -> No
 
 
 @pytest.mark.nix
-def test_scripted_agent_submits_in_order_and_waits_for_each_decision(need_nix: None, demo_root: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scripted_agent_submits_in_order_and_waits_for_each_decision(
+    need_nix: None, demo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from omni_tui.core.errors import ValidationError
     from omni_tui.core.gate import Gate
     from omni_tui.core.proposals import ProposalStore
@@ -345,13 +348,19 @@ def test_scripted_agent_submits_in_order_and_waits_for_each_decision(need_nix: N
     seen: set[str] = set()
 
     def next_proposal():
-        entry = wait_for(lambda: next((e for e in store.pending() if e.proposal.id not in seen), None),
-                         timeout_s=60, what="the agent's next proposal")
+        entry = wait_for(
+            lambda: next((e for e in store.pending() if e.proposal.id not in seen), None), timeout_s=60, what="the agent's next proposal"
+        )
         seen.add(entry.proposal.id)
         return entry.proposal
 
-    agent = subprocess.Popen([sys.executable, "-m", "omni_tui.demo.agent", str(demo_root), "--pace", "0.2"],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "omni_tui.demo.agent", str(demo_root), "--pace", "0.2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         first = next_proposal()
         assert (first.title, first.agent) == (script.STEPS[0].title, "demo-agent")
@@ -379,8 +388,10 @@ def test_scripted_agent_submits_in_order_and_waits_for_each_decision(need_nix: N
         gate.reject(third.id, "Nix does not parse: version = \"3.12\" lacks its ';'")
 
         # A plain write, as an editor does: it can be caught truncated, between open and write.
-        wait_for(lambda: ws.unapproved() == ["devenv.nix"] and 'env.LOG_LEVEL = "debug";' in devenv_nix.read_text(),
-                 what="the agent's direct edit")
+        wait_for(
+            lambda: ws.unapproved() == ["devenv.nix"] and 'env.LOG_LEVEL = "debug";' in devenv_nix.read_text(),
+            what="the agent's direct edit",
+        )
         assert gate.state().kind == "unapproved_edits"
         assert agent.wait(timeout=60) == 0
         log = agent.stdout.read()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from conftest import SAMPLE_DEVENV_NIX
 from rich.color import Color as RichColor
 from textual.app import App, ComposeResult
 from textual.color import Color
 
-from conftest import SAMPLE_DEVENV_NIX
 from omni_tui.core.textdiff import apply_hunks
 from omni_tui.ui.widgets.diff_view import CSS_PATH, DiffView
 

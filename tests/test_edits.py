@@ -74,7 +74,7 @@ def test_edit_deleting_a_line_takes_its_newline() -> None:
 def test_edit_matches_curly_quotes_and_keeps_the_file_style() -> None:
     text = "description = \u201cthe \u2018dev\u2019 shell\u201d;\n"
     assert find_actual_string(text, '"the') == "\u201cthe"
-    out = apply_edit(text, EditSpec('"the \'dev\' shell"', '"the \'test\' shell, don\'t"'))
+    out = apply_edit(text, EditSpec("\"the 'dev' shell\"", "\"the 'test' shell, don't\""))
     assert out == "description = \u201cthe \u2018test\u2019 shell, don\u2019t\u201d;\n"
 
 

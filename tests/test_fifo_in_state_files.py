@@ -15,9 +15,7 @@ TIMEOUT = 60  # an upper bound: a hang is the bug
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEVENV_")}
-    return subprocess.run(
-        [sys.executable, "-m", "omni_tui", *args], cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT, env=env
-    )
+    return subprocess.run([sys.executable, "-m", "omni_tui", *args], cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT, env=env)
 
 
 def proposes(project: Path) -> str:
@@ -50,7 +48,6 @@ def test_a_fifo_as_a_decision_is_never_an_approval_and_status_answers(project: P
     assert doc["gate"] != "clean"
     done = cli("wait", proposal_id, "--timeout", "1", cwd=project)
     assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
-
 
 
 def test_a_fifo_as_the_audit_log_is_a_broken_chain_not_a_hang(project: Path) -> None:

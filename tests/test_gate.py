@@ -124,10 +124,13 @@ def test_a_raising_rebuild_step_is_a_failure_with_its_message(ws: Workspace, gat
 
 
 def test_without_auto_rollback_the_gate_is_failed_until_rolled_back(project: Path) -> None:
-    write_config(project, """
+    write_config(
+        project,
+        """
         [rebuild]
         auto_rollback = false
-    """)
+    """,
+    )
     ws = Workspace.open(project)
     gate = Gate(ws, who="bob")
     before = (project / "devenv.nix").read_bytes()
@@ -276,10 +279,13 @@ def test_nix_syntax_error_blocks_approval_with_line_and_column(ws: Workspace, ga
 
 
 def test_state_priority(project: Path) -> None:
-    write_config(project, """
+    write_config(
+        project,
+        """
         [rebuild]
         auto_rollback = false
-    """)
+    """,
+    )
     ws = Workspace.open(project)
     gate = Gate(ws)
     assert gate.state().kind == "clean"
@@ -414,8 +420,20 @@ def test_decision_documents_are_valid_json_with_schema(ws: Workspace, gate: Gate
     doc = json.loads((ws.paths.decisions / f"{proposal.id}.json").read_text())
     assert doc["schema"] == "omni-tui/decision@1"
     assert doc["status"] == "applied" and doc["files"][0]["path"] == "devenv.nix"
-    assert set(doc) == {"schema", "proposal_id", "status", "reason", "who", "via", "decided_at", "exit_code", "duration_s",
-                        "log_path", "last_lines", "files"}
+    assert set(doc) == {
+        "schema",
+        "proposal_id",
+        "status",
+        "reason",
+        "who",
+        "via",
+        "decided_at",
+        "exit_code",
+        "duration_s",
+        "log_path",
+        "last_lines",
+        "files",
+    }
     assert doc["via"] == "terminal"
     assert not any(name.startswith(".omni-tmp-") for name in os.listdir(ws.root))
 

@@ -44,7 +44,7 @@ def _alive(pid: int) -> bool:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
-    return stat[stat.rfind(")") + 2:].split()[0] != "Z"
+    return stat[stat.rfind(")") + 2 :].split()[0] != "Z"
 
 
 def _wait(condition, what: str, timeout_s: float = 60.0) -> None:  # type: ignore[no-untyped-def]
@@ -95,7 +95,9 @@ def test_an_edit_saved_as_soon_as_the_lock_is_held_is_never_written_over(tmp_pat
 
 
 @pytest.mark.parametrize("seam", ["atomic_write", "write_backup"])
-def test_an_apply_that_runs_out_of_space_is_a_failed_apply_with_its_cause(ws: Workspace, monkeypatch: pytest.MonkeyPatch, seam: str) -> None:
+def test_an_apply_that_runs_out_of_space_is_a_failed_apply_with_its_cause(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, seam: str
+) -> None:
     import omni_tui.core.gate as gate_module
     from omni_tui.agents.outcome import explain
 
@@ -129,9 +131,11 @@ def test_an_apply_that_runs_out_of_space_is_a_failed_apply_with_its_cause(ws: Wo
 
 
 # The first build sleeps; a later one records whether the first still ran beside it (a zombie does not run).
-SLEEPER = ("if [ -f first.pid ]; then p=$(cat first.pid); "
-           "if [ -r /proc/$p/stat ] && [ \"$(cut -d' ' -f3 /proc/$p/stat)\" != Z ]; then echo beside > beside.txt; fi; "
-           "echo second > second.txt; else echo $$ > first.pid; exec sleep 120; fi")
+SLEEPER = (
+    "if [ -f first.pid ]; then p=$(cat first.pid); "
+    "if [ -r /proc/$p/stat ] && [ \"$(cut -d' ' -f3 /proc/$p/stat)\" != Z ]; then echo beside > beside.txt; fi; "
+    "echo second > second.txt; else echo $$ > first.pid; exec sleep 120; fi"
+)
 
 
 def _cli(project: Path, *args: str) -> list[str]:

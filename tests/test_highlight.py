@@ -89,13 +89,13 @@ def test_other_languages_and_crlf_lines() -> None:
 NIX_FRAGMENTS = [
     "{ pkgs, lib, ... }:",
     "let x = 1; in",
-    "env.A = \"plain\";",
-    "env.B = \"with ${pkgs.hello} inside\";",
-    "env.C = \"escaped \\\" quote and \\${not}\";",
+    'env.A = "plain";',
+    'env.B = "with ${pkgs.hello} inside";',
+    'env.C = "escaped \\" quote and \\${not}";',
     "s = ''\n  multi ${lib.concat [ \"a\" ]} line\n  ''$ and ''' escapes\n'';",
     "t = ''\n  # not a comment\n  /* nor this */\n'';",
     "# a comment with '' and \" inside",
-    "/* a block\n   comment { with } \"things\" */",
+    '/* a block\n   comment { with } "things" */',
     "/* nested /* once */ still */",
     "packages = [ pkgs.git ./local/path ~/home/p <nixpkgs> ];",
     "url = https://example.org/x?y=1;",
@@ -105,14 +105,17 @@ NIX_FRAGMENTS = [
     "n = -1.5e3; m = 42;",
     "{",
     "}",
-    "a.\"quoted attr\" = rec { b = 1; };",
+    'a."quoted attr" = rec { b = 1; };',
     "weird = foo'' ;",
-    "unterminated = \"open\n string continues\";",
+    'unterminated = "open\n string continues";',
 ]
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.sampled_from(NIX_FRAGMENTS), min_size=1, max_size=14), st.lists(st.sampled_from([" ", "\n", "\n  ", "\n\n"]), min_size=14, max_size=14))
+@given(
+    st.lists(st.sampled_from(NIX_FRAGMENTS), min_size=1, max_size=14),
+    st.lists(st.sampled_from([" ", "\n", "\n  ", "\n\n"]), min_size=14, max_size=14),
+)
 def test_per_line_lexing_equals_lexing_the_whole_text(fragments: list[str], seps: list[str]) -> None:
     """The fast state pass + per-line lexing gives exactly the spans of one full pygments pass."""
     text = "".join(f + sep for f, sep in zip(fragments, seps))

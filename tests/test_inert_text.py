@@ -27,14 +27,16 @@ RAW = ("\x1b", "\x07", "\x9b", "\x9d", "\u202e", "\u202c", "\u2066", "\u2069", "
 
 def _cli(project: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DEVENV_ROOT", "DEVENV_DOTFILE")}
-    return subprocess.run([sys.executable, "-m", "omni_tui", *args], cwd=project, env=env, input=stdin,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "omni_tui", *args], cwd=project, env=env, input=stdin, capture_output=True, text=True, timeout=60
+    )
 
 
 def _propose(project: Path, title: str = HOSTILE_TITLE, agent: str = HOSTILE_AGENT) -> str:
     new = (project / "devenv.nix").read_text().replace("pkgs.jq ]", "pkgs.jq pkgs.ripgrep ]")
-    done = _cli(project, "propose", "devenv.nix", "--new-content", "-", "--title", title,
-                "--why", f"because\n{OSC52}", "--agent", agent, stdin=new)
+    done = _cli(
+        project, "propose", "devenv.nix", "--new-content", "-", "--title", title, "--why", f"because\n{OSC52}", "--agent", agent, stdin=new
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -48,8 +50,7 @@ def _assert_inert(text: str) -> None:
 
 
 def test_every_control_and_invisible_format_character_is_shown_escaped() -> None:
-    hidden = [cp for cp in range(sys.maxunicode + 1)
-              if unicodedata.category(chr(cp)) in ("Cc", "Cf", "Cs", "Zl", "Zp")]
+    hidden = [cp for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) in ("Cc", "Cf", "Cs", "Zl", "Zp")]
     assert len(hidden) > 150
     for cp in hidden:
         shown = inert(chr(cp))
@@ -168,8 +169,13 @@ def test_status_and_audit_in_tmux_leave_clipboard_and_pane_title_untouched(need_
     script = tmp_path / "run.sh"
     cmd = " ".join(f"'{a}'" for a in (sys.executable, "-m", "omni_tui"))
     script.write_text(f"cd '{project}'\n{cmd} status --no-nix\n{cmd} audit\necho finished > '{done}'\nexec sleep 600\n")
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "xterm-256color", "LANG": "C.UTF-8",
-           "HOME": str(tmp_path), "XDG_STATE_HOME": os.environ.get("XDG_STATE_HOME", str(tmp_path))}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+        "HOME": str(tmp_path),
+        "XDG_STATE_HOME": os.environ.get("XDG_STATE_HOME", str(tmp_path)),
+    }
     if os.environ.get("PYTHONPATH"):
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     env_args = " ".join(f"{k}='{v}'" for k, v in env.items())

@@ -1,6 +1,6 @@
 """The wording the cockpit shows: decided proposals, paths, the queue's rows."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -37,7 +37,7 @@ def test_paths_inside_the_project_are_shown_relative_to_it() -> None:
 
 def test_the_queue_shows_the_newest_invalid_files_and_pending_first() -> None:
     bad = [Quarantined(Path(f"/p/.devenv/omni/quarantine/bad-{i}.json"), "invalid JSON") for i in range(8)]
-    rows = queue_rows([], bad, {}, datetime(2026, 11, 26, tzinfo=timezone.utc))
+    rows = queue_rows([], bad, {}, datetime(2026, 11, 26, tzinfo=UTC))
     assert [row.title for row in rows] == [f"bad-{i}.json" for i in range(QUARANTINE_SHOWN)]
     assert all(row.state == "invalid" for row in rows)
 

@@ -29,8 +29,17 @@ def sock_dir(tmp_path: Path) -> Iterator[Path]:
 
 def _procs() -> list[ComposeProcess]:
     return [
-        ComposeProcess("web", status="Running", is_ready="Ready", has_ready_probe=True, pid=0, mem=1024, cpu=2.5,
-                       age_s=90, logs=[f"web {i}" for i in range(5)]),
+        ComposeProcess(
+            "web",
+            status="Running",
+            is_ready="Ready",
+            has_ready_probe=True,
+            pid=0,
+            mem=1024,
+            cpu=2.5,
+            age_s=90,
+            logs=[f"web {i}" for i in range(5)],
+        ),
         ComposeProcess("worker", status="Running", restarts=1, logs=["tick"]),
         ComposeProcess("migrate", status="Completed", exit_code=0),
         ComposeProcess("broken", status="Error", exit_code=1),
@@ -53,8 +62,13 @@ def client(server: ComposeServer) -> ComposeClient:
 def test_processes_are_normalised(client: ComposeClient, server: ComposeServer) -> None:
     procs = {p.name: p for p in client.list()}
     assert {n: (p.state, p.raw_state) for n, p in procs.items()} == {
-        "web": ("ready", "Running"), "worker": ("running", "Running"), "migrate": ("exited", "Completed"),
-        "broken": ("failed", "Error"), "later": ("starting", "Pending"), "off": ("stopped", "Disabled")}
+        "web": ("ready", "Running"),
+        "worker": ("running", "Running"),
+        "migrate": ("exited", "Completed"),
+        "broken": ("failed", "Error"),
+        "later": ("starting", "Pending"),
+        "off": ("stopped", "Disabled"),
+    }
     web = procs["web"]
     assert web.ready is True and web.cpu_percent == 2.5 and web.rss == 1024 and web.uptime_s == pytest.approx(90)
     assert procs["worker"].ready is None and procs["worker"].restarts == 1
@@ -79,10 +93,19 @@ def test_every_request_type(client: ComposeClient, server: ComposeServer) -> Non
     assert client.status("worker").state == "running"
     calls = [(m, p) for m, p, _ in server.requests]
     assert calls == [
-        ("GET", "/live"), ("GET", "/process/web"), ("GET", "/process/logs/web/0/2"), ("GET", "/process/logs/web/0/0"),
-        ("GET", "/process/ports/web"), ("GET", "/project/state"), ("POST", "/process/restart/worker"),
-        ("GET", "/process/worker"), ("PATCH", "/process/stop/worker"), ("GET", "/process/worker"),
-        ("POST", "/process/start/worker"), ("GET", "/process/worker")]
+        ("GET", "/live"),
+        ("GET", "/process/web"),
+        ("GET", "/process/logs/web/0/2"),
+        ("GET", "/process/logs/web/0/0"),
+        ("GET", "/process/ports/web"),
+        ("GET", "/project/state"),
+        ("POST", "/process/restart/worker"),
+        ("GET", "/process/worker"),
+        ("PATCH", "/process/stop/worker"),
+        ("GET", "/process/worker"),
+        ("POST", "/process/start/worker"),
+        ("GET", "/process/worker"),
+    ]
 
 
 def test_error_answers_become_one_line_errors(client: ComposeClient) -> None:
@@ -100,14 +123,17 @@ def test_token_header_is_sent_and_required(sock_dir: Path) -> None:
         assert srv.requests[-1][2]["X-PC-Token-Key"] == "s3cret"
 
 
-@pytest.mark.parametrize(("mode", "message"), [
-    ("hang", r"process-compose at .*pc\.sock: no answer to GET /processes within 0\.5 s"),
-    ("trickle", r"process-compose at .*pc\.sock: no answer to GET /processes within 0\.5 s"),
-    ("close_mid_line", r"process-compose at .*pc\.sock: closed the connection mid-answer to GET /processes"),
-    ("garbage", r"process-compose at .*pc\.sock: answered GET /processes with garbage"),
-    ("no_answer", r"process-compose at .*pc\.sock: closed the connection without answering GET /processes"),
-    ("error", r"process-compose: internal error: project is shutting down \(HTTP 500 for GET /processes\)"),
-])
+@pytest.mark.parametrize(
+    ("mode", "message"),
+    [
+        ("hang", r"process-compose at .*pc\.sock: no answer to GET /processes within 0\.5 s"),
+        ("trickle", r"process-compose at .*pc\.sock: no answer to GET /processes within 0\.5 s"),
+        ("close_mid_line", r"process-compose at .*pc\.sock: closed the connection mid-answer to GET /processes"),
+        ("garbage", r"process-compose at .*pc\.sock: answered GET /processes with garbage"),
+        ("no_answer", r"process-compose at .*pc\.sock: closed the connection without answering GET /processes"),
+        ("error", r"process-compose: internal error: project is shutting down \(HTTP 500 for GET /processes\)"),
+    ],
+)
 def test_misbehaving_server(client: ComposeClient, server: ComposeServer, mode: str, message: str) -> None:
     server.misbehave = mode
     with pytest.raises(BackendError, match=message) as err:
@@ -163,8 +189,7 @@ def test_follow_falls_back_to_polling_when_the_stream_drops(client: ComposeClien
 
 
 def test_collect_uses_process_compose_and_joins_by_pid(project: Path, sock_dir: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"], cwd=project,
-                            start_new_session=True)
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"], cwd=project, start_new_session=True)
     try:
         procs = _procs()
         procs[1].pid = proc.pid

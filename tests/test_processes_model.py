@@ -20,11 +20,15 @@ def _digest(path: str) -> str:
 
 
 @pytest.mark.parametrize("dotfile", ["/home/me/proj/.devenv", "/srv/a b/.devenv", "/tmp/x/.devenv-custom"])
-@pytest.mark.parametrize(("env", "base"), [
-    ({"XDG_RUNTIME_DIR": "/run/user/1000"}, "/run/user/1000"),
-    ({}, "/tmp"),
-    ({"XDG_RUNTIME_DIR": ""}, "/tmp"),
-], ids=["xdg-set", "xdg-unset", "xdg-empty"])
+@pytest.mark.parametrize(
+    ("env", "base"),
+    [
+        ({"XDG_RUNTIME_DIR": "/run/user/1000"}, "/run/user/1000"),
+        ({}, "/tmp"),
+        ({"XDG_RUNTIME_DIR": ""}, "/tmp"),
+    ],
+    ids=["xdg-set", "xdg-unset", "xdg-empty"],
+)
 def test_runtime_dir_follows_devenvs_rule(dotfile: str, env: dict[str, str], base: str) -> None:
     assert runtime_dir(dotfile, env) == Path(base) / f"devenv-{_digest(dotfile)}"
 
@@ -32,8 +36,7 @@ def test_runtime_dir_follows_devenvs_rule(dotfile: str, env: dict[str, str], bas
 def test_known_digest() -> None:
     # printf '%s' /home/me/proj/.devenv | sha256sum → 2d9843c…
     assert runtime_dir("/home/me/proj/.devenv", {}) == Path("/tmp/devenv-2d9843c")
-    assert runtime_dir("/home/me/proj/.devenv", {"XDG_RUNTIME_DIR": "/run/user/1000"}) == Path(
-        "/run/user/1000/devenv-2d9843c")
+    assert runtime_dir("/home/me/proj/.devenv", {"XDG_RUNTIME_DIR": "/run/user/1000"}) == Path("/run/user/1000/devenv-2d9843c")
 
 
 def test_paths_for_a_root(tmp_path: Path) -> None:
@@ -54,33 +57,85 @@ def test_paths_for_a_root(tmp_path: Path) -> None:
 
 
 def test_native_phases_map_to_the_normalised_states() -> None:
-    assert NATIVE_PHASES == {"not_started": "stopped", "stopped": "stopped", "waiting": "starting",
-                             "starting": "starting", "ready": "ready", "stopping": "stopping",
-                             "exited": "exited", "gave_up": "failed"}
+    assert NATIVE_PHASES == {
+        "not_started": "stopped",
+        "stopped": "stopped",
+        "waiting": "starting",
+        "starting": "starting",
+        "ready": "ready",
+        "stopping": "stopping",
+        "exited": "exited",
+        "gave_up": "failed",
+    }
     assert set(NATIVE_PHASES.values()) <= set(STATES)
 
 
-@pytest.mark.parametrize(("status", "ready", "state"), [
-    ("Running", "Ready", "ready"), ("Running", "Not Ready", "running"), ("Running", "-", "running"),
-    ("Launched", "-", "running"), ("Foreground", "-", "running"), ("Pending", "-", "starting"),
-    ("Launching", "-", "starting"), ("Restarting", "-", "starting"), ("Scheduled", "-", "starting"),
-    ("Terminating", "-", "stopping"), ("Completed", "-", "exited"), ("Error", "-", "failed"),
-    ("Disabled", "-", "stopped"), ("Skipped", "-", "stopped"), ("Watching", "-", "running"),
-])
+@pytest.mark.parametrize(
+    ("status", "ready", "state"),
+    [
+        ("Running", "Ready", "ready"),
+        ("Running", "Not Ready", "running"),
+        ("Running", "-", "running"),
+        ("Launched", "-", "running"),
+        ("Foreground", "-", "running"),
+        ("Pending", "-", "starting"),
+        ("Launching", "-", "starting"),
+        ("Restarting", "-", "starting"),
+        ("Scheduled", "-", "starting"),
+        ("Terminating", "-", "stopping"),
+        ("Completed", "-", "exited"),
+        ("Error", "-", "failed"),
+        ("Disabled", "-", "stopped"),
+        ("Skipped", "-", "stopped"),
+        ("Watching", "-", "running"),
+    ],
+)
 def test_compose_statuses(status: str, ready: str, state: str) -> None:
     assert compose_state(status, ready) == state
 
 
 def test_process_info_json_is_stable() -> None:
-    info = ProcessInfo(name="web", backend="psutil", state="ready", raw_state="sleeping", pid=42, cpu_percent=1.234,
-                       rss=2048, uptime_s=3.14159, restarts=0, ports=(8000,), ready=True,
-                       port_checks=(PortCheck(8000, True),), service=None, command="python -m http.server")
+    info = ProcessInfo(
+        name="web",
+        backend="psutil",
+        state="ready",
+        raw_state="sleeping",
+        pid=42,
+        cpu_percent=1.234,
+        rss=2048,
+        uptime_s=3.14159,
+        restarts=0,
+        ports=(8000,),
+        ready=True,
+        port_checks=(PortCheck(8000, True),),
+        service=None,
+        command="python -m http.server",
+    )
     doc = json.loads(json.dumps(ProcessSnapshot("psutil", (info,)).to_dict()))
-    assert doc == {"backend": "psutil", "error": None, "notes": [], "processes": [{
-        "name": "web", "backend": "psutil", "state": "ready", "raw_state": "sleeping", "pid": 42,
-        "cpu_percent": 1.2, "rss": 2048, "uptime_s": 3.1, "restarts": 0, "ports": [8000], "ready": True,
-        "port_checks": [{"port": 8000, "accepting": True, "host": "127.0.0.1", "name": None}],
-        "service": None, "command": "python -m http.server", "exit_code": None}]}
+    assert doc == {
+        "backend": "psutil",
+        "error": None,
+        "notes": [],
+        "processes": [
+            {
+                "name": "web",
+                "backend": "psutil",
+                "state": "ready",
+                "raw_state": "sleeping",
+                "pid": 42,
+                "cpu_percent": 1.2,
+                "rss": 2048,
+                "uptime_s": 3.1,
+                "restarts": 0,
+                "ports": [8000],
+                "ready": True,
+                "port_checks": [{"port": 8000, "accepting": True, "host": "127.0.0.1", "name": None}],
+                "service": None,
+                "command": "python -m http.server",
+                "exit_code": None,
+            }
+        ],
+    }
 
 
 def test_honcho_lines_are_split_per_process() -> None:

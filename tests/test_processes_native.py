@@ -53,8 +53,11 @@ def client(project: Path, env: dict[str, str]) -> NativeClient:
 def test_list_normalises_phases(client: NativeClient, server: NativeServer) -> None:
     procs = {p.name: p for p in client.list()}
     assert [(n, p.state, p.raw_state) for n, p in procs.items()] == [
-        ("web", "ready", "ready"), ("worker", "starting", "starting"), ("db", "failed", "gave_up"),
-        ("once", "stopped", "not_started")]
+        ("web", "ready", "ready"),
+        ("worker", "starting", "starting"),
+        ("db", "failed", "gave_up"),
+        ("once", "stopped", "not_started"),
+    ]
     assert procs["web"].ports == (8000,) and procs["web"].ready is True
     assert procs["worker"].restarts == 2 and procs["db"].restarts == 5
     assert server.requests[-1] == {"command": "list"}
@@ -73,7 +76,19 @@ def test_every_request_type(client: NativeClient, server: NativeServer) -> None:
     client.wait()
     assert client.mode() == "daemon"
     assert [r["command"] for r in server.requests] == [
-        "status", "logs", "restart", "status", "status", "stop", "status", "start", "status", "ports", "wait", "mode"]
+        "status",
+        "logs",
+        "restart",
+        "status",
+        "status",
+        "stop",
+        "status",
+        "start",
+        "status",
+        "ports",
+        "wait",
+        "mode",
+    ]
     assert server.requests[1] == {"command": "logs", "name": "web", "lines": 1}
     assert server.requests[7] == {"command": "start", "names": ["web"]}
 
@@ -98,8 +113,7 @@ def test_attach_streams_snapshot_then_status_events(client: NativeClient, server
     stop.set()
     t.join(5)
     assert events[0]["event"] == "snapshot" and len(events[0]["processes"]) == 4
-    assert events[1] == {"event": "status", "info": {"name": "web", "phase": "ready", "restart_count": 1,
-                                                     "ports": ["http:8000"]}}
+    assert events[1] == {"event": "status", "info": {"name": "web", "phase": "ready", "restart_count": 1, "ports": ["http:8000"]}}
     assert events[2] == {"event": "log", "name": "web", "stream": "stdout", "line": "GET /new 200"}
 
 
@@ -110,14 +124,17 @@ def test_error_answers_become_one_line_errors(client: NativeClient, server: Nati
         client.start("nope")
 
 
-@pytest.mark.parametrize(("mode", "message"), [
-    ("hang", r"native manager at .*native\.sock: no answer to 'list' within 0\.5 s"),
-    ("trickle", r"native manager at .*native\.sock: no answer to 'list' within 0\.5 s"),
-    ("close_mid_line", r"native manager at .*native\.sock: closed the connection mid-answer to 'list'"),
-    ("garbage", r"native manager at .*native\.sock: answered 'list' with garbage: "),
-    ("no_status", r"answered 'list' without a status"),
-    ("wrong_status", r"expected 'process_list' for 'list', got 'mode'"),
-])
+@pytest.mark.parametrize(
+    ("mode", "message"),
+    [
+        ("hang", r"native manager at .*native\.sock: no answer to 'list' within 0\.5 s"),
+        ("trickle", r"native manager at .*native\.sock: no answer to 'list' within 0\.5 s"),
+        ("close_mid_line", r"native manager at .*native\.sock: closed the connection mid-answer to 'list'"),
+        ("garbage", r"native manager at .*native\.sock: answered 'list' with garbage: "),
+        ("no_status", r"answered 'list' without a status"),
+        ("wrong_status", r"expected 'process_list' for 'list', got 'mode'"),
+    ],
+)
 def test_misbehaving_manager(client: NativeClient, server: NativeServer, mode: str, message: str) -> None:
     server.misbehave = mode
     with pytest.raises(BackendError, match=message) as err:
@@ -153,12 +170,14 @@ def test_logs_are_read_from_the_log_files(client: NativeClient, server: NativeSe
     assert seen[199] == "[stderr] warn" and len(seen) == 202
 
 
-def test_collect_uses_native_and_joins_a_real_process_by_port(project: Path, env: dict[str, str],
-                                                             server: NativeServer) -> None:
-    code = ("import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); "
-            "print(s.getsockname()[1], flush=True); time.sleep(300)")
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=project, env={**os.environ, **env},
-                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+def test_collect_uses_native_and_joins_a_real_process_by_port(project: Path, env: dict[str, str], server: NativeServer) -> None:
+    code = (
+        "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); "
+        "print(s.getsockname()[1], flush=True); time.sleep(300)"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=project, env={**os.environ, **env}, stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         port = int(proc.stdout.readline())
         server.processes["web"].ports = {"http": port}
@@ -182,8 +201,7 @@ def test_collect_uses_native_and_joins_a_real_process_by_port(project: Path, env
 
 
 @pytest.mark.parametrize("mode", ["hang", "close_mid_line", "garbage"])
-def test_broken_manager_falls_back_to_psutil_and_says_why(project: Path, env: dict[str, str],
-                                                         server: NativeServer, mode: str) -> None:
+def test_broken_manager_falls_back_to_psutil_and_says_why(project: Path, env: dict[str, str], server: NativeServer, mode: str) -> None:
     server.misbehave = mode
     snap = ProcessMonitor(project, env, timeout_s=0.5).collect()
     assert snap.backend == "psutil"
@@ -198,8 +216,7 @@ def test_absent_socket_falls_back_quietly(project: Path, env: dict[str, str]) ->
     assert any("process-compose: no socket at" in n for n in snap.notes)
 
 
-def test_a_failed_manager_is_not_asked_again_for_a_while(project: Path, env: dict[str, str],
-                                                        server: NativeServer) -> None:
+def test_a_failed_manager_is_not_asked_again_for_a_while(project: Path, env: dict[str, str], server: NativeServer) -> None:
     server.misbehave = "hang"
     mon = ProcessMonitor(project, env, timeout_s=0.5)
     mon.retry_after_s = 3.0

@@ -13,11 +13,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+import psutil
 import pytest
 
 from omni_tui.core.errors import BackendError
-import psutil
-
 from omni_tui.core.processes import ProcessMonitor, ProcessSnapshot
 from omni_tui.core.processes.scan import ProjectScanner
 
@@ -69,8 +68,7 @@ class Honcho:
         env["DEVENV_ROOT"] = str(root)
         env["PYTHONUNBUFFERED"] = "1"
         with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen([HONCHO, "start"], cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen([HONCHO, "start"], cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
     def child_pids(self) -> list[int]:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -111,8 +109,7 @@ def spawn() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DEVENV_")}
         if env_root is not None:
             env["DEVENV_ROOT"] = str(env_root)
-        p = subprocess.Popen(args, cwd=cwd, env=env, start_new_session=True,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p = subprocess.Popen(args, cwd=cwd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(p)
         return p
 
@@ -130,10 +127,10 @@ def _ready(mon: ProcessMonitor, *names: str) -> Callable[[], ProcessSnapshot | N
     def check() -> ProcessSnapshot | None:
         snap = mon.collect()
         procs = {p.name: p for p in snap.processes}
-        if all(n in procs and procs[n].alive for n in names) and (
-                "web" not in names or procs["web"].ports):
+        if all(n in procs and procs[n].alive for n in names) and ("web" not in names or procs["web"].ports):
             return snap
         return None
+
     return check
 
 
@@ -167,8 +164,10 @@ def test_unrelated_process_is_not_listed_and_cwd_inside_root_is(project: Path, t
     (project / "sub").mkdir()
     inside = spawn([PY, "-c", "import time; time.sleep(300)"], cwd=project / "sub")
     mon = ProcessMonitor(project, {}, unmanaged_after_s=0)
-    snap = wait_for(lambda: (s := mon.collect()) and any(p.pid == inside.pid for p in s.processes) and s,
-                    what="the process whose cwd is inside the root")
+    snap = wait_for(
+        lambda: (s := mon.collect()) and any(p.pid == inside.pid for p in s.processes) and s,
+        what="the process whose cwd is inside the root",
+    )
     pids = {p.pid for p in snap.processes}
     assert stranger.pid not in pids
     assert os.getpid() not in pids
@@ -206,7 +205,7 @@ def test_stop_ends_the_process_group(project: Path, honcho) -> None:
 
 
 def test_crashing_process_shows_as_exited_with_its_code(project: Path, honcho) -> None:
-    honcho(WEB + f"crash: {PY} -c \"import time; time.sleep(1.5); raise SystemExit(3)\"\n")
+    honcho(WEB + f'crash: {PY} -c "import time; time.sleep(1.5); raise SystemExit(3)"\n')
     mon = ProcessMonitor(project, {})
     wait_for(_ready(mon, "web", "crash"), what="web and crash running")
     crash = wait_for(lambda: (p := mon.collect().get("crash")) and p.state == "exited" and p, what="crash exited")
@@ -244,8 +243,7 @@ def test_known_service_shows_port_and_accepting(project: Path, tmp_path: Path, s
     server = "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); time.sleep(300)"
     p = spawn([str(exe), "-c", server], cwd=project)
     mon = ProcessMonitor(project, {})
-    info = wait_for(lambda: next((x for x in mon.collect().processes if x.pid == p.pid and x.ports), None),
-                    what="redis-server with a port")
+    info = wait_for(lambda: next((x for x in mon.collect().processes if x.pid == p.pid and x.ports), None), what="redis-server with a port")
     assert info.name == "redis-server" and info.service == "redis"
     assert info.port_checks[0].accepting is True and info.state == "ready"
 
@@ -254,16 +252,30 @@ def test_status_json_lists_the_processes(project: Path, honcho) -> None:
     honcho(WEB + WORKER_LINE)
     wait_for(_ready(ProcessMonitor(project, {}), "web", "worker"), what="web and worker")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DEVENV_", "PC_"))}
-    out = subprocess.run([PY, "-m", "omni_tui", "status", "--json", "-C", str(project)], capture_output=True,
-                         text=True, env=env, timeout=60)
+    out = subprocess.run(
+        [PY, "-m", "omni_tui", "status", "--json", "-C", str(project)], capture_output=True, text=True, env=env, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["processes_backend"] == "psutil"
     by_name = {p["name"]: p for p in doc["processes"]}
     assert {"web", "worker"} <= set(by_name)
     assert by_name["web"]["ports"] and by_name["web"]["pid"] > 0 and by_name["web"]["state"] == "ready"
-    assert set(by_name["worker"]) >= {"name", "backend", "state", "raw_state", "pid", "cpu_percent", "rss",
-                                      "uptime_s", "restarts", "ports", "ready", "port_checks", "service"}
+    assert set(by_name["worker"]) >= {
+        "name",
+        "backend",
+        "state",
+        "raw_state",
+        "pid",
+        "cpu_percent",
+        "rss",
+        "uptime_s",
+        "restarts",
+        "ports",
+        "ready",
+        "port_checks",
+        "service",
+    }
 
 
 def test_scanner_follow_yields_new_worker_lines(project: Path, honcho) -> None:
@@ -292,15 +304,19 @@ def test_scanner_is_reused_between_refreshes(project: Path) -> None:
 
 
 def test_stop_kills_what_ignores_sigterm_after_the_grace_period(project: Path, spawn) -> None:
-    stubborn = ("import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-                "child = subprocess.Popen(['sleep', '300']); print('up', flush=True); time.sleep(300)")
+    stubborn = (
+        "import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "child = subprocess.Popen(['sleep', '300']); print('up', flush=True); time.sleep(300)"
+    )
     p = spawn([PY, "-c", stubborn], cwd=project, env_root=project)
     mon = ProcessMonitor(project, {}, unmanaged_after_s=0)
     mon.scanner.grace_s = 1.0
     info = wait_for(lambda: next((x for x in mon.collect().processes if x.pid == p.pid), None), what="stubborn")
     group = os.getpgid(p.pid)
-    wait_for(lambda: len(subprocess.run(["pgrep", "-g", str(group)], capture_output=True, text=True).stdout.split()) >= 2,
-             what="the child in the group")
+    wait_for(
+        lambda: len(subprocess.run(["pgrep", "-g", str(group)], capture_output=True, text=True).stdout.split()) >= 2,
+        what="the child in the group",
+    )
     mon.stop(info.name)
     assert p.wait(10) == -signal.SIGKILL
     wait_for(lambda: not _group_exists(group), what="the group to be gone")
@@ -314,8 +330,7 @@ def test_the_manager_in_processes_pid_belongs_even_from_elsewhere(project: Path,
     assert all(x.pid != manager.pid for x in mon.collect().processes)
     (project / ".devenv").mkdir()
     (project / ".devenv" / "processes.pid").write_text(f"{manager.pid}\n")
-    snap = wait_for(lambda: (s := mon.collect()) and any(x.pid == manager.pid for x in s.processes) and s,
-                    what="the recorded manager")
+    snap = wait_for(lambda: (s := mon.collect()) and any(x.pid == manager.pid for x in s.processes) and s, what="the recorded manager")
     assert next(x for x in snap.processes if x.pid == manager.pid).rss
 
 
@@ -343,8 +358,7 @@ def test_a_manager_restarting_a_process_counts_restarts(project: Path, tmp_path:
         first = wait_for(lambda: (p := mon.collect().get("web")) and p.alive and p, what="web")
         assert first.restarts == 0 and mon.collect().get("hivemind").pid == manager.pid
         os.kill(first.pid, signal.SIGKILL)
-        again = wait_for(lambda: (p := mon.collect().get("web")) and p.alive and p.pid != first.pid and p,
-                         what="web restarted")
+        again = wait_for(lambda: (p := mon.collect().get("web")) and p.alive and p.pid != first.pid and p, what="web restarted")
         assert again.restarts == 1
     finally:
         _kill_group(manager.pid)
@@ -366,12 +380,14 @@ def test_other_omni_tui_processes_are_see_through(project: Path, tmp_path: Path,
 
 def test_a_known_process_that_starts_and_stops_listening_shows_its_port_then_none(project: Path, spawn) -> None:
     # The scan reads a known process's sockets again only when a new listening socket appears anywhere.
-    script = ("import os, socket, time\n"
-              "while not os.path.exists('listen'): time.sleep(0.05)\n"
-              "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
-              "open('port.tmp', 'w').write(str(s.getsockname()[1])); os.rename('port.tmp', 'port')\n"
-              "while not os.path.exists('close'): time.sleep(0.05)\n"
-              "s.close(); time.sleep(300)\n")
+    script = (
+        "import os, socket, time\n"
+        "while not os.path.exists('listen'): time.sleep(0.05)\n"
+        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+        "open('port.tmp', 'w').write(str(s.getsockname()[1])); os.rename('port.tmp', 'port')\n"
+        "while not os.path.exists('close'): time.sleep(0.05)\n"
+        "s.close(); time.sleep(300)\n"
+    )
     p = spawn([PY, "-c", script], cwd=project)
     scanner = ProjectScanner(project, unmanaged_after_s=0)
     first = wait_for(lambda: next((x for x in scanner.scan() if x.pid == p.pid), None), what="the process")
@@ -398,8 +414,9 @@ def test_a_rebuild_run_by_any_omni_tui_command_is_not_a_project_process(project:
     try:
         project_proc = spawn(["sleep", "300"], cwd=project)
         mon = ProcessMonitor(project, {}, unmanaged_after_s=0)
-        snap = wait_for(lambda: (s := mon.collect()) and any(p.pid == project_proc.pid for p in s.processes) and s,
-                        what="the project's own process")
+        snap = wait_for(
+            lambda: (s := mon.collect()) and any(p.pid == project_proc.pid for p in s.processes) and s, what="the project's own process"
+        )
         rebuild_child = wait_for(
             lambda: next((p for p in psutil.process_iter(["cmdline"]) if marker in (p.info["cmdline"] or [])), None),
             what="the rebuild's child running",
@@ -419,10 +436,12 @@ def test_a_rebuild_child_that_exits_mid_scan_is_not_listed(project: Path, tmp_pa
     from omni_tui.core.rebuild_mark import REBUILD_MARK
 
     pid_file = tmp_path / "child.pid"
-    parent_code = ("import subprocess, sys, time\n"
-                   "p = subprocess.Popen(['sleep', '300'])\n"
-                   "open(sys.argv[1], 'w').write(str(p.pid))\n"
-                   "time.sleep(300)\n")  # never reaps: the killed child stays a zombie
+    parent_code = (
+        "import subprocess, sys, time\n"
+        "p = subprocess.Popen(['sleep', '300'])\n"
+        "open(sys.argv[1], 'w').write(str(p.pid))\n"
+        "time.sleep(300)\n"
+    )  # never reaps: the killed child stays a zombie
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEVENV_")}
     env[REBUILD_MARK] = "1"
     parent = subprocess.Popen([PY, "-c", parent_code, str(pid_file)], cwd=project, env=env, start_new_session=True)

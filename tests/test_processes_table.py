@@ -11,8 +11,18 @@ from omni_tui.ui.widgets.process_table import ProcessTable, human_bytes, human_d
 
 
 def _info(name: str, **kw: object) -> ProcessInfo:
-    base = dict(backend="psutil", state="running", raw_state="sleeping", pid=100, cpu_percent=None, rss=10 << 20,
-                uptime_s=5.0, restarts=0, ports=(), ready=None)
+    base = dict(
+        backend="psutil",
+        state="running",
+        raw_state="sleeping",
+        pid=100,
+        cpu_percent=None,
+        rss=10 << 20,
+        uptime_s=5.0,
+        restarts=0,
+        ports=(),
+        ready=None,
+    )
     base.update(kw)
     return ProcessInfo(name=name, **base)  # type: ignore[arg-type]
 
@@ -43,7 +53,15 @@ async def test_rows_appear_cells_update_in_place_and_cursor_stays() -> None:
         await pilot.pause()
         assert table.row_count == 2
         assert [_cell(table, "web", c) for c in ("name", "state", "pid", "cpu", "mem", "uptime", "ports", "backend")] == [
-            "web", "ready", "11", "–", "10.0M", "1m15s", "8000✓", "psutil"]
+            "web",
+            "ready",
+            "11",
+            "–",
+            "10.0M",
+            "1m15s",
+            "8000✓",
+            "psutil",
+        ]
         assert app.selected == ["web"]
 
         await pilot.press("down")
@@ -97,8 +115,7 @@ async def test_ports_are_in_view_in_a_panel_as_narrow_as_the_cockpits() -> None:
     app = Harness()
     async with app.run_test(size=(46, 8)) as pilot:
         table = app.query_one(ProcessTable)
-        web = _info("web", pid=12345, state="ready", cpu_percent=1.5, uptime_s=4000, ports=(8000,),
-                    port_checks=(PortCheck(8000, True),))
+        web = _info("web", pid=12345, state="ready", cpu_percent=1.5, uptime_s=4000, ports=(8000,), port_checks=(PortCheck(8000, True),))
         table.update(ProcessSnapshot("psutil", (web,)))
         await pilot.pause()
         header, row = _shown(table)[:2]

@@ -15,8 +15,9 @@ from omni_tui.core.workspace import Workspace
 
 def _cli(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DEVENV_ROOT", "DEVENV_DOTFILE", "OMNI_TUI_AGENT")}
-    return subprocess.run([sys.executable, "-m", "omni_tui", *args], cwd=cwd, env=env, input=stdin,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "omni_tui", *args], cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=60
+    )
 
 
 def _deleted(project: Path) -> Path:
@@ -40,8 +41,18 @@ def test_status_finds_the_project_by_its_state_and_says_the_file_would_be_delete
 
 def test_agents_propose_wait_and_withdraw_without_the_file(project: Path) -> None:
     sub = _deleted(project)
-    created = _cli(sub, "propose", "devenv.nix", "--new-content", "-", "--title", "Bring devenv.nix back",
-                   "--why", "it was deleted", stdin="{ pkgs, ... }: { }\n")
+    created = _cli(
+        sub,
+        "propose",
+        "devenv.nix",
+        "--new-content",
+        "-",
+        "--title",
+        "Bring devenv.nix back",
+        "--why",
+        "it was deleted",
+        stdin="{ pkgs, ... }: { }\n",
+    )
     assert created.returncode == 0, created.stderr
     proposal_id = created.stdout.strip()
     waited = _cli(sub, "wait", proposal_id, "--timeout", "0")
@@ -53,8 +64,13 @@ def test_agents_propose_wait_and_withdraw_without_the_file(project: Path) -> Non
 
 def test_the_claude_code_hook_still_turns_a_write_into_a_proposal(project: Path) -> None:
     _deleted(project)
-    call = {"session_id": "s", "hook_event_name": "PreToolUse", "cwd": str(project), "tool_name": "Write",
-            "tool_input": {"file_path": str(project / "devenv.nix"), "content": "{ pkgs, ... }: { }\n"}}
+    call = {
+        "session_id": "s",
+        "hook_event_name": "PreToolUse",
+        "cwd": str(project),
+        "tool_name": "Write",
+        "tool_input": {"file_path": str(project / "devenv.nix"), "content": "{ pkgs, ... }: { }\n"},
+    }
     done = _cli(project, "hook", "claude-code", "--timeout", "0", stdin=json.dumps(call))
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["hookSpecificOutput"]["permissionDecision"] in ("ask", "deny")

@@ -15,7 +15,6 @@ from omni_tui.ui.screens import RejectScreen
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-
 def region_text(app, region) -> str:
     """The screen text inside one widget's region (e.g. the proposal detail, not the Changes panel beside it)."""
     lines = screen_text(app).splitlines()[region.y : region.bottom]
@@ -50,8 +49,7 @@ async def test_an_applied_proposal_says_it_is_applied_not_that_there_is_nothing_
         await approve_selected(pilot)
         await wait_for(pilot, lambda: "applied and built" in screen_text(app), what="the rebuild's end")
         # the change that was applied, from the backups (tests/test_app_history.py: without them)
-        await wait_for(pilot, lambda: "Applied: before → after, from the backup" in screen_text(app),
-                       what="the detail saying so")
+        await wait_for(pilot, lambda: "Applied: before → after, from the backup" in screen_text(app), what="the detail saying so")
         assert "pkgs.ripgrep" in screen_text(app)
         assert "Nothing to apply" not in screen_text(app)
 
@@ -94,7 +92,9 @@ async def test_states_read_as_words_after_a_failed_rebuild(project: Path) -> Non
         await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
         await approve_selected(pilot)
         await wait_for(pilot, lambda: getattr(ProposalStore(ws).decision(pid), "status", None) == "rolled_back", what="the rollback")
-        await wait_for(pilot, lambda: "· rolled" in screen_text(app) and "rolled back automatically" in screen_text(app), what="the end shown")
+        await wait_for(
+            pilot, lambda: "· rolled" in screen_text(app) and "rolled back automatically" in screen_text(app), what="the end shown"
+        )
         shown = screen_text(app)
         assert "rolled_back" not in shown and "rolling_back" not in shown, shown
         assert "Nope" in region_text(app, app.queue.region) and "rolled back" in region_text(app, app.queue.region)

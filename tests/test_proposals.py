@@ -47,7 +47,9 @@ def valid_doc(ws: Workspace, **overrides) -> dict:
         "title": "Add ripgrep",
         "rationale": "search",
         "created_at": utc_now(),
-        "changes": [{"path": "devenv.nix", "base_sha256": sha256_bytes((ws.root / "devenv.nix").read_bytes()), "new_content": new_text(ws)}],
+        "changes": [
+            {"path": "devenv.nix", "base_sha256": sha256_bytes((ws.root / "devenv.nix").read_bytes()), "new_content": new_text(ws)}
+        ],
     }
     doc.update(overrides)
     return doc
@@ -184,7 +186,10 @@ def test_quarantined_files_list_newest_first(ws: Workspace, store: ProposalStore
         os.utime(file, (stamp, stamp))
     assert store.entries() == []
     assert [q.path.name for q in store.quarantined()] == [
-        "20000101T000000Z-new000.json", "20000101T000000Z-mid000.json", "20000101T000000Z-old000.json"]
+        "20000101T000000Z-new000.json",
+        "20000101T000000Z-mid000.json",
+        "20000101T000000Z-old000.json",
+    ]
 
 
 def test_agents_may_write_proposal_files_directly(ws: Workspace, store: ProposalStore) -> None:

@@ -42,8 +42,9 @@ def _flood(ws: Workspace, n: int) -> list[str]:
 
 def _cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DEVENV_ROOT", "DEVENV_DOTFILE")}
-    return subprocess.run([sys.executable, "-m", "omni_tui", "-C", str(project), *args], env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "omni_tui", "-C", str(project), *args], env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_status_json_on_ten_thousand_pending_proposals_is_complete_and_correct(project: Path) -> None:

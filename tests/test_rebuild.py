@@ -69,9 +69,9 @@ def test_exit_code_and_last_50_lines(tmp_path: Path) -> None:
 def test_last_lines_are_human_text_even_for_nix_internal_json(tmp_path: Path) -> None:
     script = tmp_path / "fake-nix.sh"
     script.write_text(
-        "echo '@nix {\"action\":\"start\",\"id\":7,\"level\":3,\"text\":\"building x\",\"type\":105,\"fields\":[\"/nix/store/00000000000000000000000000000000-x-1.drv\"]}'\n"
-        "echo '@nix {\"action\":\"result\",\"id\":7,\"type\":101,\"fields\":[\"compiling\"]}'\n"
-        "echo '@nix {\"action\":\"msg\",\"level\":0,\"msg\":\"\\u001b[31;1merror:\\u001b[0m boom\"}'\n"
+        'echo \'@nix {"action":"start","id":7,"level":3,"text":"building x","type":105,"fields":["/nix/store/00000000000000000000000000000000-x-1.drv"]}\'\n'
+        'echo \'@nix {"action":"result","id":7,"type":101,"fields":["compiling"]}\'\n'
+        'echo \'@nix {"action":"msg","level":0,"msg":"\\u001b[31;1merror:\\u001b[0m boom"}\'\n'
         "exit 1\n"
     )
     lines: list[str] = []
@@ -244,8 +244,9 @@ def cli(project: Path, *args: str, path: str | None = None) -> subprocess.Comple
     env = dict(os.environ)
     if path is not None:
         env["PATH"] = path
-    return subprocess.run([sys.executable, "-m", "omni_tui", "rebuild", "-C", str(project), *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "omni_tui", "rebuild", "-C", str(project), *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def configure(project: Path, command: str) -> None:
@@ -358,8 +359,9 @@ def test_cli_rebuild_ctrl_c_stops_the_build_and_records_it(project: Path) -> Non
 
     marker = f"{secrets.randbelow(10**6) + 10**6}"
     configure(project, f"echo started; sleep 3{marker}")
-    proc = subprocess.Popen([sys.executable, "-m", "omni_tui", "rebuild", "-C", str(project)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "omni_tui", "rebuild", "-C", str(project)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline() == "started\n"
     proc.send_signal(_signal.SIGINT)

@@ -39,12 +39,12 @@ async def test_a_rebuild_run_elsewhere_streams_here_and_approving_meanwhile_says
         await wait_for(pilot, lambda: "step-two" in screen_text(app), what="its log streaming here")
         assert "REBUILDING" in screen_text(app)
         await pilot.press("a")
-        await wait_for(pilot, lambda: notices(app, "running in another cockpit"),
-                       what="why approving waits")
+        await wait_for(pilot, lambda: notices(app, "running in another cockpit"), what="why approving waits")
         assert not isinstance(app.screen, ApproveScreen)
         assert await wait_exit(other) == 0
-        await wait_for(pilot, lambda: "step-three" in screen_text(app) and "✓ rebuilt" in screen_text(app),
-                       what="the end of the other rebuild")
+        await wait_for(
+            pilot, lambda: "step-three" in screen_text(app) and "✓ rebuilt" in screen_text(app), what="the end of the other rebuild"
+        )
         assert "building" not in app.log_view.progress_text()  # the phase ended with the exit code
         assert decision_of(ws, pid) is None  # nothing was applied here
         await pilot.press("a")
@@ -61,14 +61,24 @@ async def test_a_rebuild_in_another_cockpit_is_named_by_the_proposals_title(proj
     pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.curl"), title="Add curl")
     release = tmp_path / "release"
     holding = tmp_path / "holding"
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time, pathlib\n"
-        "from omni_tui.core.workspace import Workspace\n"
-        "from omni_tui.core.gate import Gate\n"
-        "with Gate(Workspace.open(sys.argv[1]), who='bob').exclusive('approve', sys.argv[2]):\n"
-        "    pathlib.Path(sys.argv[3]).write_text('')\n"
-        "    while not pathlib.Path(sys.argv[4]).exists(): time.sleep(0.05)\n"
-    ), str(project), pid, str(holding), str(release)])
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time, pathlib\n"
+                "from omni_tui.core.workspace import Workspace\n"
+                "from omni_tui.core.gate import Gate\n"
+                "with Gate(Workspace.open(sys.argv[1]), who='bob').exclusive('approve', sys.argv[2]):\n"
+                "    pathlib.Path(sys.argv[3]).write_text('')\n"
+                "    while not pathlib.Path(sys.argv[4]).exists(): time.sleep(0.05)\n"
+            ),
+            str(project),
+            pid,
+            str(holding),
+            str(release),
+        ]
+    )
     try:
         app = cockpit(ws)
         async with app.run_test(size=SIZE) as pilot:
@@ -119,8 +129,13 @@ def test_quitting_during_a_rebuild_says_what_became_of_the_change(need_tmux: Non
     from test_tmux import Pane, _command
 
     (project / "omni-tui.toml").write_text('[rebuild]\ncommand = "echo building; sleep 120"\n')
-    env = {"HOME": str(tmp_path), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "xterm-256color",
-           "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+    env = {
+        "HOME": str(tmp_path),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+    }
     original = (project / "devenv.nix").read_text()
     pane = Pane(f"omni-tui-test-{uuid.uuid4().hex[:8]}")
     try:
@@ -142,7 +157,7 @@ def test_quitting_during_a_rebuild_says_what_became_of_the_change(need_tmux: Non
         # What the person reads above their prompt (wrapped at the pane's width: rejoined).
         terminal = pane.tmux("capture-pane", "-p", "-S", "-200", "-t", "cockpit")
         flat = " ".join(line.strip() for line in terminal.splitlines() if line.strip())
-        said = flat[flat.find("omni-tui: quit during a rebuild"):]
+        said = flat[flat.find("omni-tui: quit during a rebuild") :]
         assert said and "Add redis" in said and "rolled back" in said and "rebuild cancelled" in said, terminal
         assert (project / "devenv.nix").read_text() == original
     finally:

@@ -158,9 +158,7 @@ def gate_workspace(project: Path):
     from omni_tui.core.workspace import Workspace
 
     (project / "build.nix").write_text(GATE_BUILD_NIX.format(nonce=secrets.token_hex(8)))
-    (project / "omni-tui.toml").write_text(
-        f'[rebuild]\ncommand = "{NIX_BUILD} build.nix"\nauto_rollback = true\ntimeout_s = 300\n'
-    )
+    (project / "omni-tui.toml").write_text(f'[rebuild]\ncommand = "{NIX_BUILD} build.nix"\nauto_rollback = true\ntimeout_s = 300\n')
     return Workspace.open(project)
 
 
@@ -220,8 +218,9 @@ def test_cli_rebuild_runs_real_nix_with_progress_summary(project: Path, need_nix
     import sys
 
     gate_workspace(project)
-    result = subprocess.run([sys.executable, "-m", "omni_tui", "rebuild", "-C", str(project)],
-                            capture_output=True, text=True, env=dict(os.environ), timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "omni_tui", "rebuild", "-C", str(project)], capture_output=True, text=True, env=dict(os.environ), timeout=300
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert "devenv-shell> greeting hello" in lines

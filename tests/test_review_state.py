@@ -18,7 +18,9 @@ def entry(pid: str = "p1", status: str = "pending", created: str = "2026-01-01T0
     return ProposalEntry(proposal, status, None)
 
 
-def gate(kind: str = "clean", unapproved: tuple[str, ...] = (), holder: Holder | None = None, failed: FailedApply | None = None) -> GateState:
+def gate(
+    kind: str = "clean", unapproved: tuple[str, ...] = (), holder: Holder | None = None, failed: FailedApply | None = None
+) -> GateState:
     return GateState(kind, (), unapproved, holder, failed)
 
 
@@ -188,8 +190,9 @@ def test_stop_is_not_offered_for_a_process_that_has_exited() -> None:
     class Backend:
         name, actions = "native", frozenset({"restart", "stop", "start"})
 
-    snapshot = ProcessSnapshot("native", (ProcessInfo("web", "native", "ready", "ready"),
-                                          ProcessInfo("migrate", "native", "exited", "exited")), control=Backend())  # type: ignore[arg-type]
+    snapshot = ProcessSnapshot(
+        "native", (ProcessInfo("web", "native", "ready", "ready"), ProcessInfo("migrate", "native", "exited", "exited")), control=Backend()
+    )  # type: ignore[arg-type]
     review = review_with(processes=snapshot, selected_process="migrate")
     assert review.why_unavailable("stop_process", PROCESSES) == "migrate is not running (exited): nothing to stop"
     assert review.why_unavailable("restart_process", PROCESSES) is None  # a manager can start it again

@@ -18,7 +18,10 @@ def run(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
     env["PATH"] = f"{bwrap_dir}:/usr/bin:/bin"  # no omni-tui on it, as for an agent whose shell never activated the venv
     return subprocess.run(
         [sys.executable, "-m", "omni_tui", "run", "-C", str(project), "--", *command],
-        capture_output=True, text=True, timeout=120, env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
 
 

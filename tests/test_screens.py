@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from app_harness import ready
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -14,7 +15,6 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Static, TextArea
 
-from app_harness import ready
 from omni_tui.ui.screens import (
     ApprovalCheck,
     ApprovalSummary,
@@ -153,8 +153,7 @@ async def test_approve_shows_a_validation_that_finished_before_it_was_mounted() 
 
 
 async def test_approve_without_a_rebuild_command_says_so() -> None:
-    summary = ApprovalSummary(title="t", files=(FileSummary("devenv.nix", 1, 0, 1, 1),), rebuild_command=None,
-                              action="Accept edits")
+    summary = ApprovalSummary(title="t", files=(FileSummary("devenv.nix", 1, 0, 1, 1),), rebuild_command=None, action="Accept edits")
     app = Host(lambda: ApproveScreen(summary))
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: ready(app, ApproveScreen), "the approve modal")
@@ -200,7 +199,7 @@ async def test_reject_escape_returns_none() -> None:
         await wait_for(pilot, lambda: app.results == [None], "dismiss(None)")
 
 
-ORIGINAL = '{ pkgs, ... }:\n{\n  packages = [ pkgs.git ];\n}\n'
+ORIGINAL = "{ pkgs, ... }:\n{\n  packages = [ pkgs.git ];\n}\n"
 
 
 async def test_edit_returns_the_edited_text() -> None:
@@ -214,7 +213,7 @@ async def test_edit_returns_the_edited_text() -> None:
         await wait_for(pilot, lambda: "modified" in screen_text(app), "the modified marker")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: len(app.results) == 1, "dismiss(text)")
-        assert app.results == ['{ pkgs, ... }:\n{\n  packages = [ pkgs.git pkgs.jq ];\n}\n']
+        assert app.results == ["{ pkgs, ... }:\n{\n  packages = [ pkgs.git pkgs.jq ];\n}\n"]
 
 
 async def test_edit_highlights_nix_when_the_grammar_is_installed() -> None:
@@ -256,8 +255,9 @@ async def test_edit_escape_unchanged_returns_none_and_changed_asks_first() -> No
 async def test_confirm_returns_the_choice(key: str, expected: bool) -> None:
     app = Host(lambda: ConfirmScreen("Restart web?", "pid 42 gets SIGTERM", yes_label="Restart"))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: ready(app, ConfirmScreen) and "y Restart" in screen_text(app),
-                       "the confirm modal, its footer naming the action")
+        await wait_for(
+            pilot, lambda: ready(app, ConfirmScreen) and "y Restart" in screen_text(app), "the confirm modal, its footer naming the action"
+        )
         text = screen_text(app)
         assert "Restart web?" in text and "pid 42 gets SIGTERM" in text
         await pilot.press(key)
@@ -306,8 +306,10 @@ async def test_help_lists_every_key_grouped_and_follows_remapping() -> None:
         app.set_keymap({"approve": "y", "help": "f1"})
         app.query_one(Panel).focus()
         await pilot.pause()
-        sections = {s.title: {e.description: e.key for e in s.entries} for s in help_sections(
-            app, groups={"approve": "Proposals", "reject": "Proposals"})}
+        sections = {
+            s.title: {e.description: e.key for e in s.entries}
+            for s in help_sections(app, groups={"approve": "Proposals", "reject": "Proposals"})
+        }
         assert sections["Proposals"] == {"Approve the selected proposal": "y", "Reject the selected proposal": "r"}
         assert sections["Changes"] == {"Include or leave out the hunk": "space"}
         assert sections["Cockpit"]["Quit the cockpit"] == "q"

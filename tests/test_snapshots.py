@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import shutil
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from textual.worker import WorkerState
 
-from omni_tui.core.proposals import ProposalStore
 from omni_tui.core import rebuild, validate
+from omni_tui.core.proposals import ProposalStore
 from omni_tui.core.rebuild import RebuildRunner
 from omni_tui.core.workspace import Workspace
 from omni_tui.ui.app import CockpitApp
@@ -33,7 +33,7 @@ from omni_tui.ui.widgets.diff_view import DiffView
 
 SNAPSHOTS = Path(__file__).resolve().parent.parent / "snapshots" / Path(__file__).stem
 SIZE = (120, 34)
-NOW = datetime(2026, 11, 26, 9, 5, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 9, 5, 0, tzinfo=UTC)
 PROPOSAL_ID = "20261126T090000Z-a1b2c3"
 PROPOSAL_TIME = "2026-11-26T09:00:00Z"
 DISPLAY_ROOT = "~/projects/shop"
@@ -42,8 +42,7 @@ GOOD_REBUILD = "echo 'building the shell'; echo 'rebuild done'"
 # The pause lets the log lines reach the panel (batched every 50 ms) before the gate reports the
 # failure, so their order is the same on every run. The duration shown is pinned by `make_workspace`.
 FAILING_REBUILD = (
-    "echo 'building the shell'; "
-    "echo \"error: builder for '/nix/store/0000-redis-7.2.drv' failed with exit code 1\"; sleep 0.16; exit 1"
+    "echo 'building the shell'; echo \"error: builder for '/nix/store/0000-redis-7.2.drv' failed with exit code 1\"; sleep 0.16; exit 1"
 )
 
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from app_harness import SIZE, notices, open_workspace, screen_text, wait_for
 from rich.terminal_theme import TerminalTheme
 from textual.app import App, ComposeResult
 from textual.color import Color
@@ -18,7 +19,6 @@ from textual.color import Color
 from omni_tui import cli
 from omni_tui.core import highlight
 from omni_tui.core.workspace import Workspace
-from app_harness import SIZE, notices, open_workspace, screen_text, wait_for
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.themes import log_terminal_theme
 from omni_tui.ui.widgets.diff_view import DiffView
@@ -95,9 +95,7 @@ async def test_the_theme_chosen_at_start_is_drawn_without_a_css_reparse(
         assert reparses and colours(app.ansi_theme) == colours(log_terminal_theme(app.get_theme("omni-high-contrast")))
 
 
-async def test_when_inotify_fails_the_threaded_watcher_falls_back_to_polling(
-    project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_when_inotify_fails_the_threaded_watcher_falls_back_to_polling(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run, handle = WorkspaceWatcher.run, WorkspaceWatcher.handle
     handled: list[tuple[bool, bool]] = []
 
@@ -150,8 +148,9 @@ AGENT_COMMANDS_NEVER_IMPORT = ("asyncio", "psutil", "http.client", "email", "tex
 
 def _imported(args: list[str], cwd: Path) -> set[str]:
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("DEVENV_", "PC_"))}
-    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "omni_tui", *args], cwd=cwd, env=env,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "omni_tui", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     return {line.rsplit("|", 1)[1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
 
@@ -161,8 +160,9 @@ def test_status_and_propose_import_only_what_they_use(project: Path) -> None:
     email packages (process-compose is not running), no Textual, no strptime."""
     new = project / "new.nix"
     new.write_text((project / "devenv.nix").read_text().replace("{", "{ # changed", 1))
-    propose = _imported(["propose", "-C", str(project), "--new-content", str(new), "--title", "t", "--why", "w",
-                         "--json", "devenv.nix"], project)
+    propose = _imported(
+        ["propose", "-C", str(project), "--new-content", str(new), "--title", "t", "--why", "w", "--json", "devenv.nix"], project
+    )
     status = _imported(["status", "--json", "-C", str(project)], project)
     for name, modules in (("propose", propose), ("status --json", status)):
         assert "omni_tui.core.workspace" in modules
@@ -174,12 +174,16 @@ def test_status_and_propose_import_only_what_they_use(project: Path) -> None:
 def test_the_cockpit_module_leaves_the_modals_and_process_backends_for_later() -> None:
     """Importing the cockpit (all that comes before its first frame) loads no modal screen and no process
     backend: those come on first use (PEP 562 in ui/screens and core/processes)."""
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import omni_tui.cli, omni_tui.ui.app"],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import omni_tui.cli, omni_tui.ui.app"], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     modules = {line.rsplit("|", 1)[1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
     assert "omni_tui.ui.app" in modules
-    early = sorted(m for m in modules if m.startswith(("omni_tui.ui.screens.", "omni_tui.core.processes."))
-                   and m not in ("omni_tui.ui.screens.relabel", "omni_tui.core.processes.model",
-                                 "omni_tui.core.processes.runtime"))
+    early = sorted(
+        m
+        for m in modules
+        if m.startswith(("omni_tui.ui.screens.", "omni_tui.core.processes."))
+        and m not in ("omni_tui.ui.screens.relabel", "omni_tui.core.processes.model", "omni_tui.core.processes.runtime")
+    )
     assert early == []

@@ -9,10 +9,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE_DEVENV_NIX
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SAMPLE_DEVENV_NIX
 from omni_tui.core.errors import PatchError
 from omni_tui.core.textdiff import (
     FileDiff,
@@ -232,10 +232,7 @@ def test_split_rows_pair_change_blocks_and_fill_the_shorter_side() -> None:
     old = "keep\nx1\nx2\nx3\nkeep2\n"
     new = "keep\ny1\nkeep2\nz\n"
     rows = diff_texts(old, new).rows_split()
-    shown = [
-        (r.kind, r.left and (r.left.kind, r.left.no, r.left.text), r.right and (r.right.kind, r.right.no, r.right.text))
-        for r in rows
-    ]
+    shown = [(r.kind, r.left and (r.left.kind, r.left.no, r.left.text), r.right and (r.right.kind, r.right.no, r.right.text)) for r in rows]
     assert shown == [
         ("@", None, None),
         ("line", (" ", 1, "keep"), (" ", 1, "keep")),
@@ -305,9 +302,7 @@ def test_single_hunk_patches_apply_one_at_a_time_in_any_order(lines: list[str], 
 
 def test_patch_text_format() -> None:
     patch = unified_patch("a\nb\n", "a\nc", "devenv.nix")
-    assert patch == (
-        "--- a/devenv.nix\n+++ b/devenv.nix\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n\\ No newline at end of file\n"
-    )
+    assert patch == ("--- a/devenv.nix\n+++ b/devenv.nix\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n\\ No newline at end of file\n")
 
 
 def _real_diff(tmp_path: Path, old: str, new: str, *cmd: str) -> str:

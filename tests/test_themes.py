@@ -146,9 +146,7 @@ def test_a_user_theme_can_replace_a_shipped_one(xdg: dict[str, str]) -> None:
         ('name = "x\nprimary = 1', "not valid TOML"),
     ],
 )
-def test_a_bad_theme_names_the_file_and_key_and_the_others_still_load(
-    xdg: dict[str, str], text: str, message: str | None
-) -> None:
+def test_a_bad_theme_names_the_file_and_key_and_the_others_still_load(xdg: dict[str, str], text: str, message: str | None) -> None:
     user_dir = user_themes_dir(xdg)
     (user_dir / "bad.toml").write_text(text)
     (user_dir / "solar.toml").write_text(USER_THEME)
@@ -169,7 +167,7 @@ def test_unreadable_and_duplicate_user_themes_are_reported(xdg: dict[str, str]) 
     user_dir = user_themes_dir(xdg)
     (user_dir / "a.toml").write_text(USER_THEME)
     (user_dir / "b.toml").write_text(USER_THEME)
-    (user_dir / "c.toml").write_bytes(b"name = \"\xff\xfe\"\n")
+    (user_dir / "c.toml").write_bytes(b'name = "\xff\xfe"\n')
     (user_dir / "notes.txt").write_text("not a theme")
     loaded = load_themes(env=xdg)
     assert loaded.names.count("solar-night") == 1
@@ -248,7 +246,9 @@ class _LogHost(App[None]):
         yield LogView()
 
 
-@pytest.mark.parametrize(("theme", "red", "bright_blue"), [("omni-high-contrast", "#ff5c5c", "#a8cbff"), ("omni-light", "#cf222e", "#218bff")])
+@pytest.mark.parametrize(
+    ("theme", "red", "bright_blue"), [("omni-high-contrast", "#ff5c5c", "#a8cbff"), ("omni-light", "#cf222e", "#218bff")]
+)
 async def test_the_log_palette_colours_ansi_text_on_screen(xdg: dict[str, str], theme: str, red: str, bright_blue: str) -> None:
     app = _LogHost()
     register_themes(app, env=xdg)

@@ -111,10 +111,28 @@ def test_a_person_approves_a_proposal_in_the_installed_cockpit(need_tmux: None, 
         proposed = tmp_path / "devenv.nix.new"
         proposed.write_text(new_content)
         agent = subprocess.Popen(
-            [*_command(), "propose", "-C", str(project), "devenv.nix", "--new-content", str(proposed),
-             "--title", "Add redis for the cache", "--why", "the web process needs a cache",
-             "--agent", "claude", "--wait", "--timeout", "180"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                *_command(),
+                "propose",
+                "-C",
+                str(project),
+                "devenv.nix",
+                "--new-content",
+                str(proposed),
+                "--title",
+                "Add redis for the cache",
+                "--why",
+                "the web process needs a cache",
+                "--agent",
+                "claude",
+                "--wait",
+                "--timeout",
+                "180",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         screen = pane.wait_for("Add redis for the cache")
         pane.wait_for("1 PENDING")

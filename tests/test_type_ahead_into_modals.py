@@ -76,8 +76,7 @@ async def test_r_then_the_reason_at_once_fills_the_modal(project: Path) -> None:
         pid = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.mysql57"), title="MySQL")
         await wait_for(pilot, lambda: app.review.selected_key == pid and app.detail.view is not None, what="the proposal shown")
         burst(app, "rpin it")
-        await wait_for(pilot, lambda: ready(app, RejectScreen) and app.screen.reason == "pin it",
-                       what="the reason typed into the modal")
+        await wait_for(pilot, lambda: ready(app, RejectScreen) and app.screen.reason == "pin it", what="the reason typed into the modal")
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, RejectScreen), what="the modal closed")
         assert ProposalStore(ws).status(pid) == "pending"

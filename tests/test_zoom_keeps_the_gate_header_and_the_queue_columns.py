@@ -25,9 +25,7 @@ async def test_state_and_check_show_again_after_the_proposals_panel_is_zoomed_an
         await wait_for(pilot, lambda: LONG_TITLE in queue_row(app), what="the whole title, zoomed")
         await pilot.press("z")
         await wait_for(pilot, lambda: "─ Changes ─" in screen_text(app), what="the four panels again")
-        await wait_for(
-            pilot, lambda: "pending" in queue_row(app) and "✓ ok" in queue_row(app), what="State and Check after the restore"
-        )
+        await wait_for(pilot, lambda: "pending" in queue_row(app) and "✓ ok" in queue_row(app), what="State and Check after the restore")
 
 
 async def test_the_gate_header_stays_on_screen_while_a_panel_is_zoomed(project: Path) -> None:

@@ -47,12 +47,7 @@ def one_line(text: str, limit: int = 60) -> str:
 
 def normalize_quotes(text: str) -> str:
     """Curly single/double quotes → straight ones (same length, so indices carry over)."""
-    return (
-        text.replace(_LEFT_SINGLE, "'")
-        .replace(_RIGHT_SINGLE, "'")
-        .replace(_LEFT_DOUBLE, '"')
-        .replace(_RIGHT_DOUBLE, '"')
-    )
+    return text.replace(_LEFT_SINGLE, "'").replace(_RIGHT_SINGLE, "'").replace(_LEFT_DOUBLE, '"').replace(_RIGHT_DOUBLE, '"')
 
 
 def find_actual_string(content: str, search: str) -> str | None:
@@ -151,8 +146,7 @@ def apply_multi_edit(content: str | None, specs: Sequence[EditSpec], path: str =
         stripped_old = spec.old_string.rstrip("\n")
         if stripped_old and any(stripped_old in earlier for earlier in applied_new):
             raise PatchError(
-                f"{path}: edit {number}: old_string is a substring of a new_string from an earlier edit: "
-                f"{one_line(spec.old_string)!r}"
+                f"{path}: edit {number}: old_string is a substring of a new_string from an earlier edit: {one_line(spec.old_string)!r}"
             )
         try:
             updated = _apply_one(current, spec, path)

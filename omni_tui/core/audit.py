@@ -13,17 +13,30 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from omni_tui.core.errors import AuditError
 
 GENESIS = "0" * 64
 FIELDS = (
-    "seq", "time", "who", "event", "proposal_id", "decision", "reason", "sha256_before",
-    "sha256_after", "command", "exit_code", "duration_s", "log_path", "prev",
+    "seq",
+    "time",
+    "who",
+    "event",
+    "proposal_id",
+    "decision",
+    "reason",
+    "sha256_before",
+    "sha256_after",
+    "command",
+    "exit_code",
+    "duration_s",
+    "log_path",
+    "prev",
 )
 # Entries written since `via` existed carry it (where a person decided: terminal, web, cli, agent);
 # older ones do not, and both verify.
@@ -189,19 +202,27 @@ class AuditLog:
                 return Verification(False, len(lines), number, "changed", "fields were added or removed")
             if entry["seq"] != expected_seq:
                 if expected_seq in seqs[index + 1 :] or entry["seq"] < expected_seq:
-                    return Verification(False, len(lines), number, "reordered", f"entry seq {entry['seq']} where seq {expected_seq} belongs")
-                return Verification(False, len(lines), number, "removed", f"entries {expected_seq}..{entry['seq'] - 1} are missing before this line")
+                    return Verification(
+                        False, len(lines), number, "reordered", f"entry seq {entry['seq']} where seq {expected_seq} belongs"
+                    )
+                return Verification(
+                    False, len(lines), number, "removed", f"entries {expected_seq}..{entry['seq'] - 1} are missing before this line"
+                )
             if entry["prev"] != prev_hash:
                 if index == 0:
                     return Verification(False, len(lines), number, "changed", "the first entry must chain from the genesis hash")
                 if isinstance(entry["prev"], str) and _line_hash(lines[index - 1]) != entry["prev"]:
-                    return Verification(False, len(lines), number - 1, "changed", f"its hash no longer matches the `prev` recorded by line {number}")
+                    return Verification(
+                        False, len(lines), number - 1, "changed", f"its hash no longer matches the `prev` recorded by line {number}"
+                    )
                 return Verification(False, len(lines), number, "changed", "`prev` does not match the previous line")
             prev_hash = _line_hash(raw)
         if head is not None:
             head_seq, head_hash = head
             if head_seq > len(lines):
-                return Verification(False, len(lines), len(lines) + 1, "removed", f"the log ends at seq {len(lines)} but {head_seq} entries were written")
+                return Verification(
+                    False, len(lines), len(lines) + 1, "removed", f"the log ends at seq {len(lines)} but {head_seq} entries were written"
+                )
             if head_seq == len(lines) and head_hash != prev_hash:
                 return Verification(False, len(lines), len(lines), "changed", "the newest entry no longer matches its recorded hash")
         if outside is not None:
@@ -210,8 +231,9 @@ class AuditLog:
             if out_seq > len(lines):
                 if not lines:
                     return Verification(False, 0, 1, "removed", f"the log is missing or empty but {where} records {out_seq} entries")
-                return Verification(False, len(lines), len(lines) + 1, "removed",
-                                    f"the log ends at seq {len(lines)} but {where} records {out_seq} entries")
+                return Verification(
+                    False, len(lines), len(lines) + 1, "removed", f"the log ends at seq {len(lines)} but {where} records {out_seq} entries"
+                )
             if out_seq >= 1 and _line_hash(lines[out_seq - 1]) != out_hash:
                 return Verification(False, len(lines), out_seq, "changed", f"entry {out_seq} does not match {where}: the log was rewritten")
         return Verification(True, len(lines))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Union
+from typing import Any
 
 from omni_tui.core.terminal import plain
 
@@ -54,8 +54,7 @@ _PLAIN_KEYWORDS = ("error", "these ", "this ", "building", "copying", "downloadi
 # MULTILINE tries every position.)
 # A plain `building '/nix/store/…'` line of printable ASCII is counted in bulk (`_count_building`).
 _SIMPLE_BUILDING = "building '/nix/store/[ -&(-~]+'[ -~]*(?:\n|$)"
-_SLOW_START = re.compile(
-    f"\n(?!{_SIMPLE_BUILDING})(?=[^0-9A-Za-z]|(?i:error|these |this |building|copying|downloading|evaluating))")
+_SLOW_START = re.compile(f"\n(?!{_SIMPLE_BUILDING})(?=[^0-9A-Za-z]|(?i:error|these |this |building|copying|downloading|evaluating))")
 _BUILDING_AT = "\nbuilding '/nix/store/"
 
 
@@ -133,7 +132,7 @@ class NixError:
     text: str
 
 
-BuildEvent = Union[DisplayLine, ProgressChanged, NixError]
+BuildEvent = DisplayLine | ProgressChanged | NixError
 
 
 @dataclass

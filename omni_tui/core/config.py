@@ -7,10 +7,11 @@ The result is a frozen `Config`. Unknown keys and wrong types are `ConfigError`s
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from omni_tui.core.errors import ConfigError
 
@@ -86,7 +87,9 @@ class Config:
 
 
 def _type_name(value: Any) -> str:
-    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "table"}.get(type(value), type(value).__name__)
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "table"}.get(
+        type(value), type(value).__name__
+    )
 
 
 class _Reader:
@@ -151,7 +154,9 @@ class _Reader:
         for item in value:
             pure = PurePosixPath(item)
             if not item.strip() or pure.is_absolute() or ".." in pure.parts:
-                raise ConfigError(f"{self.origin}: [{self.section}] {key} entry {item!r} must be a path relative to the project root, inside it")
+                raise ConfigError(
+                    f"{self.origin}: [{self.section}] {key} entry {item!r} must be a path relative to the project root, inside it"
+                )
             norm = str(PurePosixPath(*[p for p in pure.parts if p != "."]))
             if norm not in cleaned:
                 cleaned.append(norm)
@@ -169,7 +174,12 @@ def parse_config(data: Mapping[str, Any], origin: str) -> Config:
     if unknown:
         raise ConfigError(f"{origin}: unknown section [{unknown[0]}] (known sections: {', '.join(SECTIONS)})")
 
-    r = _Reader(origin, "rebuild", data.get("rebuild", {}), ("command", "auto_rollback", "restart_after", "restart_command", "timeout_s", "keep_logs"))
+    r = _Reader(
+        origin,
+        "rebuild",
+        data.get("rebuild", {}),
+        ("command", "auto_rollback", "restart_after", "restart_command", "timeout_s", "keep_logs"),
+    )
     d = RebuildConfig()
     rebuild = RebuildConfig(
         command=r.string("command", d.command),
@@ -193,20 +203,35 @@ def parse_config(data: Mapping[str, Any], origin: str) -> Config:
 
     keys_table = data.get("keys", {})
     if not isinstance(keys_table, dict):
-        raise ConfigError(f"{origin}: [keys] must be a table of action = \"key\", not {_type_name(keys_table)}")
+        raise ConfigError(f'{origin}: [keys] must be a table of action = "key", not {_type_name(keys_table)}')
     for action, key in keys_table.items():
         if not isinstance(key, str) or not key.strip():
-            raise ConfigError(f"{origin}: [keys] {action} must be a non-empty string naming a key (e.g. \"ctrl+a\"), not {_type_name(key)} {key!r}")
+            raise ConfigError(
+                f'{origin}: [keys] {action} must be a non-empty string naming a key (e.g. "ctrl+a"), not {_type_name(key)} {key!r}'
+            )
 
     p = _Reader(origin, "processes", data.get("processes", {}), ("poll_interval_s", "unmanaged_after_s"))
-    processes = ProcessesConfig(poll_interval_s=p.number("poll_interval_s", ProcessesConfig().poll_interval_s, minimum=0.1),
-                                unmanaged_after_s=p.number("unmanaged_after_s", ProcessesConfig().unmanaged_after_s, minimum=0.0))
+    processes = ProcessesConfig(
+        poll_interval_s=p.number("poll_interval_s", ProcessesConfig().poll_interval_s, minimum=0.1),
+        unmanaged_after_s=p.number("unmanaged_after_s", ProcessesConfig().unmanaged_after_s, minimum=0.0),
+    )
 
-    notify = _notify_config(_Reader(origin, "notify", data.get("notify", {}), ("bell", "terminal", "command", "events", "timeout_s", "max_per_minute")))
+    notify = _notify_config(
+        _Reader(origin, "notify", data.get("notify", {}), ("bell", "terminal", "command", "events", "timeout_s", "max_per_minute"))
+    )
 
     policy = _policy_config(_Reader(origin, "policy", data.get("policy", {}), ("refuse", "confirm")))
 
-    return Config(rebuild=rebuild, guard=guard, ui=ui, keys=MappingProxyType(dict(keys_table)), processes=processes, notify=notify, policy=policy, source=origin)
+    return Config(
+        rebuild=rebuild,
+        guard=guard,
+        ui=ui,
+        keys=MappingProxyType(dict(keys_table)),
+        processes=processes,
+        notify=notify,
+        policy=policy,
+        source=origin,
+    )
 
 
 def _policy_config(r: _Reader) -> PolicyConfig:

@@ -19,10 +19,11 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
+from typing import Any, Literal
 
 from omni_tui.core.audit import utc_now, write_external_head
 from omni_tui.core.card.diff import FilePair
@@ -245,8 +246,10 @@ class Gate:
         if orphan is None:
             return
         if not stop_orphan(group_file, orphan):
-            raise GateError(f"an orphaned rebuild {orphan.describe()} is still running and could not be stopped; "
-                            f"stop it (kill -KILL -- -{orphan.pgid}) and try again")
+            raise GateError(
+                f"an orphaned rebuild {orphan.describe()} is still running and could not be stopped; "
+                f"stop it (kill -KILL -- -{orphan.pgid}) and try again"
+            )
         message = f"stopped an orphaned rebuild {orphan.describe()}: the process that started it is gone"
         self._orphans_stopped.append(orphan)
         self.notices.append(message)
@@ -357,8 +360,13 @@ class Gate:
             out.append(Forgery("audit", str(self.ws.audit.path), chain))
         for entry in entries:
             if entry.status == TAMPERED and entry.decision is not None:
-                out.append(Forgery("decision", str(self.ws.paths.decisions / f"{entry.proposal.id}.json"),
-                                   (entry.decision.reason or "").split(": ", 1)[-1]))
+                out.append(
+                    Forgery(
+                        "decision",
+                        str(self.ws.paths.decisions / f"{entry.proposal.id}.json"),
+                        (entry.decision.reason or "").split(": ", 1)[-1],
+                    )
+                )
         out.extend(self.ws.baseline_forgeries())
         return out
 
@@ -375,8 +383,9 @@ class Gate:
         forged = self.forgeries()
         if forged:
             more = f" (and {len(forged) - 1} more)" if len(forged) > 1 else ""
-            raise GateError(f"cannot {what}: the state was tampered with — {forged[0].describe()}{more}; "
-                            "a person must resolve it in the cockpit first")
+            raise GateError(
+                f"cannot {what}: the state was tampered with — {forged[0].describe()}{more}; a person must resolve it in the cockpit first"
+            )
 
     def resolve_tampered(self, *, dry_run: bool = False) -> list[str]:
         """A person's answer to `tampered`: put back what the chain vouches for, record it, re-baseline.
@@ -447,11 +456,15 @@ class Gate:
                         restored = (True, data)
                         break
             if restored[0]:
-                done.append(f"baseline of {rel}: the approved content the audit log records is put back (the forged copy is kept in backups/{label})")
+                done.append(
+                    f"baseline of {rel}: the approved content the audit log records is put back (the forged copy is kept in backups/{label})"
+                )
             elif chain is not None and digest is not None and ledger.recover(digest) is not None:
                 done.append(f"baseline of {rel}: kept — these bytes were vouched for before the log was cut")
             else:
-                done.append(f"baseline of {rel}: the approved content cannot be recovered; the baseline as it is now is accepted by {self.who} — review it")
+                done.append(
+                    f"baseline of {rel}: the approved content cannot be recovered; the baseline as it is now is accepted by {self.who} — review it"
+                )
             if dry_run:
                 continue
             now = self.ws.read_baseline(rel) if recorded else None
@@ -461,8 +474,11 @@ class Gate:
             state[key] = ledger.keep(data)
         if chain is not None:
             rewritten = "does not continue" in chain.detail or "rewritten" in chain.detail
-            done.append(f"{chain.path}: {chain.detail}; " + ("set aside as evidence and a new chain started" if rewritten else "a new head is recorded") +
-                        f", vouching for the state as it is now (by {self.who})")
+            done.append(
+                f"{chain.path}: {chain.detail}; "
+                + ("set aside as evidence and a new chain started" if rewritten else "a new head is recorded")
+                + f", vouching for the state as it is now (by {self.who})"
+            )
             if not dry_run:
                 if rewritten:
                     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -479,8 +495,14 @@ class Gate:
                         state[decision_key(file.stem)] = ledger.keep(data)
         if dry_run:
             return done
-        entry = self.ws.audit.append("tamper_resolved", who=self.who, via=self.via, decision="rebaselined",
-                                     reason="; ".join(f.describe() for f in forged)[:4000], state=state)
+        entry = self.ws.audit.append(
+            "tamper_resolved",
+            who=self.who,
+            via=self.via,
+            decision="rebaselined",
+            reason="; ".join(f.describe() for f in forged)[:4000],
+            state=state,
+        )
         if chain is not None and self.ws.audit.external_head is not None:
             raw = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             write_external_head(self.ws.audit.external_head, int(entry["seq"]), hashlib.sha256(raw).hexdigest(), self.ws.audit.path)
@@ -512,13 +534,23 @@ class Gate:
                     gone.append(change.path)
             if not gone:
                 continue
-            reason = (f"{', '.join(gone)} moved ({cause}): the content this proposal was built on is neither on disk "
-                      "nor approved any more; the agent must propose again")
+            reason = (
+                f"{', '.join(gone)} moved ({cause}): the content this proposal was built on is neither on disk "
+                "nor approved any more; the agent must propose again"
+            )
             decision = Decision(entry.proposal.id, "stale", reason, self.who, utc_now(), via=self.via)
             try:
-                self.store.decide(decision, "stale", allowed_from=(PENDING,), who=self.who, via=self.via, decision="stale", reason=reason,
-                                  sha256_before={c.path: c.base_sha256 for c in entry.proposal.changes},
-                                  sha256_after={p: current[p] or None for p in gone})
+                self.store.decide(
+                    decision,
+                    "stale",
+                    allowed_from=(PENDING,),
+                    who=self.who,
+                    via=self.via,
+                    decision="stale",
+                    reason=reason,
+                    sha256_before={c.path: c.base_sha256 for c in entry.proposal.changes},
+                    sha256_after={p: current[p] or None for p in gone},
+                )
             except GateError:
                 continue  # decided meanwhile (withdrawn by its agent)
             made.append(entry.proposal.id)
@@ -530,7 +562,9 @@ class Gate:
         if not lock_held and any(e.status in IN_PROGRESS for e in entries) and not is_locked(self.ws.paths.lock):
             for entry in entries:
                 if entry.status in IN_PROGRESS and entry.decision is not None:
-                    return FailedApply(entry.proposal.id, tuple(entry.proposal.paths), f"interrupted while {entry.status}", None, interrupted=True)
+                    return FailedApply(
+                        entry.proposal.id, tuple(entry.proposal.paths), f"interrupted while {entry.status}", None, interrupted=True
+                    )
         marker = self._memory().get("failed")
         if not isinstance(marker, dict):
             return None
@@ -553,7 +587,9 @@ class Gate:
         assert found is not None
         return found
 
-    def validate_cached(self, proposal: Proposal, *, nix: bool = True, current: Mapping[str, str | None] | None = None) -> Validation | None:
+    def validate_cached(
+        self, proposal: Proposal, *, nix: bool = True, current: Mapping[str, str | None] | None = None
+    ) -> Validation | None:
         """`validate` from remembered content checks only (nothing is run); None when one is not known yet."""
         return self._validate(proposal, nix=nix, current=current, run=False)
 
@@ -604,16 +640,26 @@ class Gate:
             if stale:
                 reason = f"{', '.join(stale)} changed since the proposal was made; the agent must propose again"
                 decision = Decision(proposal.id, "stale", reason, self.who, utc_now(), via=self.via)
-                self.store.decide(decision, "stale", allowed_from=(PENDING,), who=self.who, via=self.via, decision="stale", reason=reason,
-                                  sha256_before={c.path: c.base_sha256 for c in proposal.changes},
-                                  sha256_after={p: sha256_bytes(current[p]) for p in stale})
+                self.store.decide(
+                    decision,
+                    "stale",
+                    allowed_from=(PENDING,),
+                    who=self.who,
+                    via=self.via,
+                    decision="stale",
+                    reason=reason,
+                    sha256_before={c.path: c.base_sha256 for c in proposal.changes},
+                    sha256_after={p: sha256_bytes(current[p]) for p in stale},
+                )
                 stage("stale")
                 return decision
             # Approving must not silently approve someone else's unreviewed edits underneath it.
             dirty = [c.path for c in proposal.changes if current[c.path] != self.ws.read_baseline(c.path)]
             if dirty:
-                raise GateError(f"{', '.join(dirty)} differs from the approved baseline (unapproved edits or a failed apply): "
-                                f"accept, revert or roll back first, then approve {proposal.id}")
+                raise GateError(
+                    f"{', '.join(dirty)} differs from the approved baseline (unapproved edits or a failed apply): "
+                    f"accept, revert or roll back first, then approve {proposal.id}"
+                )
             contents, files = self._contents(proposal, current, hunks, edited)
             validation = validate_contents(contents, max_bytes=self.ws.config.guard.max_bytes)
             if not validation.ok:
@@ -631,7 +677,7 @@ class Gate:
     ) -> tuple[dict[str, str], list[AppliedFile]]:
         paths = set(proposal.paths)
         for name, given in (("hunks", hunks), ("edited", edited)):
-            for path in (given or {}):
+            for path in given or {}:
                 if path not in paths:
                     raise GateError(f"{name}: proposal {proposal.id} does not change {path}")
         contents: dict[str, str] = {}
@@ -676,9 +722,19 @@ class Gate:
         rebuilding = Decision(decision_id, "rebuilding", None, self.who, decided, via=self.via, files=files_t)
         # The person's approval is recorded first (write ahead), vouching for both in-progress decisions.
         card = card_summary([FilePair(p, current[p], _encode(contents[p])) for p in contents if p in current])
-        self.store.decide(applying, "approved" if kind == "approve" else "accepted_direct",
-                          allowed_from=(PENDING,) if kind == "approve" else None, later=(rebuilding,),
-                          who=self.who, via=self.via, decision="approved", sha256_before=before, sha256_after=after, command=command, card=card)
+        self.store.decide(
+            applying,
+            "approved" if kind == "approve" else "accepted_direct",
+            allowed_from=(PENDING,) if kind == "approve" else None,
+            later=(rebuilding,),
+            who=self.who,
+            via=self.via,
+            decision="approved",
+            sha256_before=before,
+            sha256_after=after,
+            command=command,
+            card=card,
+        )
         written: list[str] = []
         path = next(iter(contents), "")
         try:
@@ -708,8 +764,16 @@ class Gate:
             self._undo_writes(written, current, contents)
             cause = getattr(exc, "strerror", None) or str(exc)
             reason = f"apply failed: cannot write {path}: {cause}; nothing was changed"
-            decision = self.store.decide(Decision(decision_id, "failed", reason, self.who, utc_now(), via=self.via, files=files_t), "failed",
-                                         who=self.who, via=self.via, decision="failed", reason=reason, sha256_before=before, sha256_after=before)
+            decision = self.store.decide(
+                Decision(decision_id, "failed", reason, self.who, utc_now(), via=self.via, files=files_t),
+                "failed",
+                who=self.who,
+                via=self.via,
+                decision="failed",
+                reason=reason,
+                sha256_before=before,
+                sha256_after=before,
+            )
             stage("failed")
             return decision
         self.store.write_decision(rebuilding)  # vouched for by the approval's entry
@@ -758,12 +822,21 @@ class Gate:
         for path, data in contents_now.items():
             write_backup(self.ws.paths.backups, f"{decision_id}@meanwhile", path, data)
         self._undo_writes(written, current, contents)
-        reason = (f"{', '.join(moved)} changed on disk while it was being validated; nothing was written over it "
-                  f"(kept, and backed up in backups/{decision_id}@meanwhile): look at it again")
+        reason = (
+            f"{', '.join(moved)} changed on disk while it was being validated; nothing was written over it "
+            f"(kept, and backed up in backups/{decision_id}@meanwhile): look at it again"
+        )
         decision = Decision(decision_id, "stale", reason, self.who, utc_now(), via=self.via, files=files)
-        self.store.decide(decision, "stale", who=self.who, via=self.via, decision="stale", reason=reason,
-                          sha256_before={p: sha256_bytes(current[p]) for p in moved},
-                          sha256_after={p: sha256_bytes(d) for p, d in contents_now.items()})
+        self.store.decide(
+            decision,
+            "stale",
+            who=self.who,
+            via=self.via,
+            decision="stale",
+            reason=reason,
+            sha256_before={p: sha256_bytes(current[p]) for p in moved},
+            sha256_after={p: sha256_bytes(d) for p, d in contents_now.items()},
+        )
         stage("stale")
         return decision
 
@@ -783,12 +856,32 @@ class Gate:
         after = {f.path: f.sha256_after for f in files}
         details: dict[str, Any] = dict(exit_code=outcome.exit_code, duration_s=round(outcome.duration_s, 3), log_path=outcome.log_path)
         if outcome.ok:
-            decision = Decision(decision_id, "applied", outcome.error, self.who, utc_now(), via=self.via, last_lines=outcome.last_lines, files=files, **details)
+            decision = Decision(
+                decision_id,
+                "applied",
+                outcome.error,
+                self.who,
+                utc_now(),
+                via=self.via,
+                last_lines=outcome.last_lines,
+                files=files,
+                **details,
+            )
             baselines = {path: _encode(text) for path, text in contents.items()}
             # Write ahead: the entry vouches for the new baselines and the decision, then they are written.
-            self.ws.audit.append("applied", who=self.who, via=self.via, proposal_id=decision_id, decision="applied", reason=outcome.error,
-                                 sha256_before=before, sha256_after=after, command=command,
-                                 state={**self.store.vouch(decision), **self.ws.vouch_baselines(baselines)}, **details)
+            self.ws.audit.append(
+                "applied",
+                who=self.who,
+                via=self.via,
+                proposal_id=decision_id,
+                decision="applied",
+                reason=outcome.error,
+                sha256_before=before,
+                sha256_after=after,
+                command=command,
+                state={**self.store.vouch(decision), **self.ws.vouch_baselines(baselines)},
+                **details,
+            )
             for path, data in baselines.items():
                 self.ws.write_baseline(path, data)
             self.store.write_decision(decision)
@@ -801,17 +894,41 @@ class Gate:
         if kind == "approve" and self.ws.config.rebuild.auto_rollback:
             stage("rolling_back")
             self._restore(decision_id, current, contents)
-            decision = Decision(decision_id, "rolled_back", reason, self.who, utc_now(), via=self.via, last_lines=outcome.last_lines, files=files, **details)
-            self.store.decide(decision, "rolled_back", who=self.who, via=self.via, decision="rolled_back", reason=reason,
-                              sha256_before=after, sha256_after=before, command=command, **details)
+            decision = Decision(
+                decision_id, "rolled_back", reason, self.who, utc_now(), via=self.via, last_lines=outcome.last_lines, files=files, **details
+            )
+            self.store.decide(
+                decision,
+                "rolled_back",
+                who=self.who,
+                via=self.via,
+                decision="rolled_back",
+                reason=reason,
+                sha256_before=after,
+                sha256_after=before,
+                command=command,
+                **details,
+            )
             self._record_rebuild(kind, decision_id, "rolled_back", outcome, command)
             stage("rolled_back")
             return decision
         if kind != "approve":
             reason += "; the direct edits are kept (roll back to restore the baseline)"
-        decision = Decision(decision_id, "failed", reason, self.who, utc_now(), via=self.via, last_lines=outcome.last_lines, files=files, **details)
-        self.store.decide(decision, "failed", who=self.who, via=self.via, decision="failed", reason=reason,
-                          sha256_before=before, sha256_after=after, command=command, **details)
+        decision = Decision(
+            decision_id, "failed", reason, self.who, utc_now(), via=self.via, last_lines=outcome.last_lines, files=files, **details
+        )
+        self.store.decide(
+            decision,
+            "failed",
+            who=self.who,
+            via=self.via,
+            decision="failed",
+            reason=reason,
+            sha256_before=before,
+            sha256_after=after,
+            command=command,
+            **details,
+        )
         self._record_rebuild(kind, decision_id, "failed", outcome, command)
         self._remember(failed={"proposal_id": decision_id, "paths": list(contents), "reason": reason, "exit_code": outcome.exit_code})
         stage("failed")
@@ -837,8 +954,9 @@ class Gate:
         proposal = self.store.get(proposal_id)
         decision = Decision(proposal.id, "rejected", reason.strip(), self.who, utc_now(), via=self.via)
         card = card_summary(proposal_pairs(self.ws, proposal))
-        return self.store.decide(decision, "rejected", allowed_from=(PENDING,), who=self.who, via=self.via, decision="rejected", reason=reason.strip(),
-                                 card=card)
+        return self.store.decide(
+            decision, "rejected", allowed_from=(PENDING,), who=self.who, via=self.via, decision="rejected", reason=reason.strip(), card=card
+        )
 
     def policy_refusal(self, proposal: Proposal) -> str | None:
         """The reason `[policy] refuse` refuses `proposal` (naming the rule), or None."""
@@ -858,7 +976,9 @@ class Gate:
         decision = Decision(proposal.id, "rejected", reason, "policy", utc_now(), via="policy")
         card = card_summary(proposal_pairs(self.ws, proposal))
         try:
-            return self.store.decide(decision, "rejected", allowed_from=(PENDING,), who="policy", via="policy", decision="rejected", reason=reason, card=card)
+            return self.store.decide(
+                decision, "rejected", allowed_from=(PENDING,), who="policy", via="policy", decision="rejected", reason=reason, card=card
+            )
         except GateError:
             return None  # decided meanwhile (a person, or another process applying the same policy)
 
@@ -889,10 +1009,29 @@ class Gate:
                 if self._orphans_stopped:
                     cause += f"; its orphaned build {self._orphans_stopped[-1].describe()} was stopped"
             reason = f"rolled back by {self.who}" + (f" after: {cause}" if cause else "")
-            decision = Decision(proposal_id, "rolled_back", reason, self.who, utc_now(), previous.exit_code, previous.duration_s,
-                                previous.log_path, previous.last_lines, previous.files, via=self.via)
-            self.store.decide(decision, "rolled_back", who=self.who, via=self.via, decision="rolled_back", reason=reason,
-                              sha256_before=current, sha256_after={p: sha256_bytes(d) for p, d in originals.items()})
+            decision = Decision(
+                proposal_id,
+                "rolled_back",
+                reason,
+                self.who,
+                utc_now(),
+                previous.exit_code,
+                previous.duration_s,
+                previous.log_path,
+                previous.last_lines,
+                previous.files,
+                via=self.via,
+            )
+            self.store.decide(
+                decision,
+                "rolled_back",
+                who=self.who,
+                via=self.via,
+                decision="rolled_back",
+                reason=reason,
+                sha256_before=current,
+                sha256_after={p: sha256_bytes(d) for p, d in originals.items()},
+            )
             memory = self._memory()
             if isinstance(memory.get("failed"), dict) and memory["failed"].get("proposal_id") == proposal_id:
                 self._remember(failed=None)
@@ -959,8 +1098,15 @@ class Gate:
                 write_backup(self.ws.paths.backups, label, path, now)
                 restore(self.ws.resolve(path), baseline, keep_inode=self._sandboxed())
                 reverted.append(path)
-                self.ws.audit.append("reverted", who=self.who, via=self.via, decision="reverted", reason=f"{path} restored to the baseline (edits kept in backups/{label})",
-                                     sha256_before={path: sha256_bytes(now)}, sha256_after={path: sha256_bytes(baseline)})
+                self.ws.audit.append(
+                    "reverted",
+                    who=self.who,
+                    via=self.via,
+                    decision="reverted",
+                    reason=f"{path} restored to the baseline (edits kept in backups/{label})",
+                    sha256_before={path: sha256_bytes(now)},
+                    sha256_after={path: sha256_bytes(baseline)},
+                )
             if reverted:
                 self._sweep_stale("reverted to the baseline")
             return reverted
@@ -999,18 +1145,30 @@ class Gate:
         else:
             try:
                 text = _decode(path, now)
-                proposal = Proposal(new_id(), agent, f"Direct edit of {path}",
-                                    f"{path} was edited directly while guard mode was on. The edit was captured as this "
-                                    f"proposal and the file was restored to its approved baseline.",
-                                    utc_now(), (FileChange(path, sha256_bytes(baseline), text),))
+                proposal = Proposal(
+                    new_id(),
+                    agent,
+                    f"Direct edit of {path}",
+                    f"{path} was edited directly while guard mode was on. The edit was captured as this "
+                    f"proposal and the file was restored to its approved baseline.",
+                    utc_now(),
+                    (FileChange(path, sha256_bytes(baseline), text),),
+                )
                 proposal = self.store.submit(proposal)
             except OmniError as exc:
                 problem = f"guard mode: direct edit of {path} reverted, it cannot become a proposal: {exc}"
                 proposal = None
         restore(self.ws.resolve(path), baseline, keep_inode=self._sandboxed())
-        self.ws.audit.append("captured" if proposal else "reverted", who=self.who, via=self.via, proposal_id=proposal.id if proposal else None,
-                             decision="reverted", reason=problem or f"guard mode: direct edit of {path} became proposal {proposal.id if proposal else ''}",
-                             sha256_before={path: sha256_bytes(now)}, sha256_after={path: sha256_bytes(baseline)})
+        self.ws.audit.append(
+            "captured" if proposal else "reverted",
+            who=self.who,
+            via=self.via,
+            proposal_id=proposal.id if proposal else None,
+            decision="reverted",
+            reason=problem or f"guard mode: direct edit of {path} became proposal {proposal.id if proposal else ''}",
+            sha256_before={path: sha256_bytes(now)},
+            sha256_after={path: sha256_bytes(baseline)},
+        )
         return proposal
 
     # -- headless rebuild of the approved state ---------------------------------------------
@@ -1021,7 +1179,9 @@ class Gate:
             self._refuse_if_tampered("rebuild")
             state = self.state()
             if state.failed is not None:
-                raise GateError(f"the last apply ({state.failed.proposal_id}) failed and was not rolled back; roll it back in the cockpit first")
+                raise GateError(
+                    f"the last apply ({state.failed.proposal_id}) failed and was not rolled back; roll it back in the cockpit first"
+                )
             unapproved = self.ws.unapproved()
             if unapproved:
                 raise GateError(f"unapproved edits in {', '.join(unapproved)}: accept or revert them in the cockpit first")
@@ -1032,9 +1192,17 @@ class Gate:
             except Exception as exc:
                 outcome = RebuildOutcome(None, time.monotonic() - started, None, (), error=str(exc) or type(exc).__name__)
             self._record_rebuild("rebuild", None, "ok" if outcome.ok else "failed", outcome, command)
-            self.ws.audit.append("rebuild", who=self.who, via=self.via, decision="ok" if outcome.ok else "failed",
-                                 reason=None if outcome.ok else failure_reason(outcome), command=command,
-                                 exit_code=outcome.exit_code, duration_s=outcome.duration_s, log_path=outcome.log_path)
+            self.ws.audit.append(
+                "rebuild",
+                who=self.who,
+                via=self.via,
+                decision="ok" if outcome.ok else "failed",
+                reason=None if outcome.ok else failure_reason(outcome),
+                command=command,
+                exit_code=outcome.exit_code,
+                duration_s=outcome.duration_s,
+                log_path=outcome.log_path,
+            )
             return outcome
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from functools import lru_cache
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pygments.lexer import Lexer, RegexLexer
@@ -67,6 +68,7 @@ def _families() -> tuple[tuple[_TokenType, str], ...]:
         (Punctuation, "punctuation"),
     )
 
+
 # Guarded files by name/suffix → pygments lexer alias.
 _LANGUAGES: tuple[tuple[str, str], ...] = (
     (".nix", "nix"),
@@ -100,7 +102,7 @@ def _common_prefix(a: str, b: str) -> int:
     return lo
 
 
-@lru_cache(maxsize=None)
+@cache
 def token_type(ttype: _TokenType) -> str | None:
     """The `TOKEN_TYPES` entry for a pygments token type; None for plain text."""
     from pygments.token import Literal
@@ -225,9 +227,7 @@ class Highlighter:
     start, only as far as the furthest line asked for. `per_line=False` forces the second way.
     """
 
-    def __init__(
-        self, text: str, language: str | None, *, per_line: bool = True, previous: Highlighter | None = None
-    ) -> None:
+    def __init__(self, text: str, language: str | None, *, per_line: bool = True, previous: Highlighter | None = None) -> None:
         """`previous`: the highlighter of an earlier version of this text (a live edit); what it
         worked out for the lines before the first changed character is reused."""
         self.text = text
@@ -259,12 +259,7 @@ class Highlighter:
 
     def _reuse(self, previous: Highlighter | None) -> tuple[int, Stack]:
         """Take over `previous`'s line stacks and spans up to the first changed line."""
-        if (
-            previous is None
-            or previous._tracker is not self._tracker
-            or previous.language != self.language
-            or not previous._stacks
-        ):
+        if previous is None or previous._tracker is not self._tracker or previous.language != self.language or not previous._stacks:
             return 0, ("root",)
         same = _common_prefix(previous.text, self.text)
         # the stack at the start of the line holding the first change still holds (it depends
@@ -358,9 +353,7 @@ class Highlighter:
         end = self._starts[n + 1] - 1 if n + 1 < len(self._starts) else len(self.text)
         spans: list[Span] = []
         assert self._lexer is not None
-        for index, ttype, value in self._lexer.get_tokens_unprocessed(
-            self.text[start:end], stack=self._stacks[n]
-        ):
+        for index, ttype, value in self._lexer.get_tokens_unprocessed(self.text[start:end], stack=self._stacks[n]):
             kind = token_type(ttype)
             if kind is None or not value:
                 continue

@@ -15,10 +15,11 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
-from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from omni_tui.core.audit import utc_now
 from omni_tui.core.errors import GateError, OmniError, PatchError, PathError, ProposalError
@@ -199,7 +200,7 @@ def decode_content(data: bytes, source: str, max_bytes: int) -> str:
         raise ProposalError(f"{source}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
 
 
-def patched_content(ws: "Workspace", rel: str, patch_text: str) -> str:
+def patched_content(ws: Workspace, rel: str, patch_text: str) -> str:
     """The current content of `rel` with a unified diff applied; PatchError naming the path and hunk."""
     current = ws.read_current(rel)
     try:
@@ -246,7 +247,7 @@ def _one_line(value: str, key: str, limit: int) -> str:
     return value.strip()
 
 
-def parse_proposal(doc: Any, ws: "Workspace") -> Proposal:
+def parse_proposal(doc: Any, ws: Workspace) -> Proposal:
     """A proposal document → `Proposal`, or ProposalError/PathError naming the first problem."""
     if not isinstance(doc, dict):
         raise ProposalError("a proposal must be a JSON object")
@@ -294,7 +295,24 @@ def parse_decision(doc: Any) -> Decision:
         raise ProposalError("a decision must be a JSON object")
     if doc.get("schema") != DECISION_SCHEMA:
         raise ProposalError(f"unknown schema {doc.get('schema')!r} (expected {DECISION_SCHEMA!r})")
-    _check_fields(doc, ("schema", "proposal_id", "status", "reason", "who", "via", "decided_at", "exit_code", "duration_s", "log_path", "last_lines", "files"), "the decision")
+    _check_fields(
+        doc,
+        (
+            "schema",
+            "proposal_id",
+            "status",
+            "reason",
+            "who",
+            "via",
+            "decided_at",
+            "exit_code",
+            "duration_s",
+            "log_path",
+            "last_lines",
+            "files",
+        ),
+        "the decision",
+    )
     status = _require(doc, "status", str, "a string")
     if status not in STATUSES or status == PENDING:
         raise ProposalError(f"unknown decision status {status!r}")
@@ -309,8 +327,16 @@ def parse_decision(doc: Any) -> Decision:
             raise ProposalError("`hunks_total` in a decision file must be a number")
         if hunks is not None and total is not None:  # numbered from 1 (files written before hunks_total: from 0)
             hunks = [index - 1 for index in hunks]
-        files.append(AppliedFile(raw["path"], raw.get("sha256_before"), raw.get("sha256_after"), raw.get("applied", "proposed"),
-                                 tuple(hunks) if hunks is not None else None, total if isinstance(total, int) else None))
+        files.append(
+            AppliedFile(
+                raw["path"],
+                raw.get("sha256_before"),
+                raw.get("sha256_after"),
+                raw.get("applied", "proposed"),
+                tuple(hunks) if hunks is not None else None,
+                total if isinstance(total, int) else None,
+            )
+        )
     duration = _require(doc, "duration_s", (int, float), "a number", nullable=True)
     return Decision(
         proposal_id=check_id(_require(doc, "proposal_id", str, "a string")),
@@ -365,7 +391,7 @@ class _ListingView:
 class ProposalStore:
     """Proposals and decisions on disk, shared by every process working on the workspace."""
 
-    def __init__(self, ws: "Workspace") -> None:
+    def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         self.paths = ws.paths
         self._cache: dict[str, tuple[tuple[int, int, int], Proposal]] = {}
@@ -492,8 +518,14 @@ class ProposalStore:
         if problem is None:
             return found
         claim = f" (it claims {found.status!r} by {found.who})" if found is not None else ""
-        return Decision(proposal_id, TAMPERED, f"decisions/{proposal_id}.json: {problem}{claim}", "omni-tui",
-                        found.decided_at if found is not None else utc_now(), via="check")
+        return Decision(
+            proposal_id,
+            TAMPERED,
+            f"decisions/{proposal_id}.json: {problem}{claim}",
+            "omni-tui",
+            found.decided_at if found is not None else utc_now(),
+            via="check",
+        )
 
     def recorded_decision(self, proposal_id: str) -> Decision | None:
         """The decision file as written, unchecked (what a forged one claims; `decision` is the checked one)."""
@@ -641,8 +673,15 @@ class ProposalStore:
         """
         if decision.proposal_id != proposal_id:
             raise GateError(f"decision for {decision.proposal_id} given for proposal {proposal_id}")
-        return self.decide(decision, decision.status, allowed_from=allowed_from, who=decision.who, via=decision.via,
-                           decision=decision.status, reason=decision.reason)
+        return self.decide(
+            decision,
+            decision.status,
+            allowed_from=allowed_from,
+            who=decision.who,
+            via=decision.via,
+            decision=decision.status,
+            reason=decision.reason,
+        )
 
     def withdraw(self, proposal_id: str, *, who: str, reason: str | None = None) -> Decision:
         """The agent takes back a pending proposal; GateError when it is no longer pending."""
@@ -650,7 +689,9 @@ class ProposalStore:
         if self.ws.env.get("OMNI_TUI_SANDBOX"):
             return self._withdraw_through_launcher(proposal, who, reason)
         decision = Decision(proposal.id, "withdrawn", reason or "withdrawn by the agent", who, utc_now(), via="agent")
-        return self.decide(decision, "withdrawn", allowed_from=(PENDING,), who=who, via="agent", decision="withdrawn", reason=decision.reason)
+        return self.decide(
+            decision, "withdrawn", allowed_from=(PENDING,), who=who, via="agent", decision="withdrawn", reason=decision.reason
+        )
 
     def _withdraw_through_launcher(self, proposal: Proposal, who: str, reason: str | None) -> Decision:
         """In `omni-tui run` decisions are read-only: ask the launcher (`proposals/<id>.withdraw`) and wait for it."""
@@ -666,8 +707,10 @@ class ProposalStore:
                     raise GateError(f"proposal {proposal.id} is {decision.status}, not pending")
                 return decision
             time.sleep(POLL_S)
-        raise GateError(f"proposal {proposal.id} was not withdrawn within {WITHDRAW_WAIT_S:g} s: the `omni-tui run` "
-                        "that started this sandbox withdraws it, and it did not answer")
+        raise GateError(
+            f"proposal {proposal.id} was not withdrawn within {WITHDRAW_WAIT_S:g} s: the `omni-tui run` "
+            "that started this sandbox withdraws it, and it did not answer"
+        )
 
     def wait(self, proposal_id: str, timeout_s: float | None = None, *, poll_s: float = POLL_S) -> Decision | None:
         """Poll until the proposal has a final decision; None when `timeout_s` passes first (None = forever)."""

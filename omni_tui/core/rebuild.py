@@ -20,9 +20,10 @@ import signal
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from omni_tui.core.buildlog import BuildLogParser
 from omni_tui.core.errors import RebuildError
@@ -82,7 +83,7 @@ def resolve_command(rebuild_config: Any) -> str:
     raise RebuildError("no rebuild command: devenv is not on PATH and `[rebuild] command` is not set in the approved omni-tui.toml")
 
 
-def runner_for(workspace: Any, *, run_id: str | None = None) -> "RebuildRunner":
+def runner_for(workspace: Any, *, run_id: str | None = None) -> RebuildRunner:
     """A runner configured from a workspace's `[rebuild]` settings and its `logs` state directory."""
     cfg = workspace.config.rebuild
     restart = cfg.restart_command if getattr(cfg, "restart_after", False) and cfg.restart_command else None
@@ -121,8 +122,13 @@ def record_group(group_file: Path, *, pgid: int, command: str, run_id: str) -> N
     """Remember the build's process group while it runs, so whoever holds the gate next can find it."""
     from omni_tui.core.safefs import atomic_write
 
-    info = {"pgid": pgid, "command": command, "owner_pid": os.getpid(), "run_id": run_id,
-            "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    info = {
+        "pgid": pgid,
+        "command": command,
+        "owner_pid": os.getpid(),
+        "run_id": run_id,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     atomic_write(group_file, (json.dumps(info) + "\n").encode())
 
 
@@ -192,8 +198,12 @@ def find_orphan(group_file: Path) -> OrphanBuild | None:
         pgid = int(info["pgid"])
         if _marked_member(pgid):
             owner = info.get("owner_pid")
-            return OrphanBuild(pgid, str(info.get("command") or "?"), owner if isinstance(owner, int) else None,
-                               info.get("started_at") if isinstance(info.get("started_at"), str) else None)
+            return OrphanBuild(
+                pgid,
+                str(info.get("command") or "?"),
+                owner if isinstance(owner, int) else None,
+                info.get("started_at") if isinstance(info.get("started_at"), str) else None,
+            )
         forget_group(group_file, pgid)
     running = _members(state_dir=str(group_file.parent))
     if not running:
@@ -384,8 +394,9 @@ class RebuildRunner:
             except RuntimeError:  # the loop already closed: the run is over
                 pass
 
-    def run_sync(self, on_line: Callable[[str], None] | None = None, *,
-                 on_display: Callable[[list[str]], None] | None = None) -> RebuildOutcome:
+    def run_sync(
+        self, on_line: Callable[[str], None] | None = None, *, on_display: Callable[[list[str]], None] | None = None
+    ) -> RebuildOutcome:
         """Run to completion in the calling thread (its own event loop; a helper thread if one is running here)."""
         import asyncio
 
@@ -411,8 +422,9 @@ class RebuildRunner:
 
     # -- the run ---------------------------------------------------------------------------------
 
-    async def run(self, on_line: Callable[[str], None] | None = None, *,
-                  on_display: Callable[[list[str]], None] | None = None) -> RebuildOutcome:
+    async def run(
+        self, on_line: Callable[[str], None] | None = None, *, on_display: Callable[[list[str]], None] | None = None
+    ) -> RebuildOutcome:
         """Run the command (and the restart command after a good build).
 
         `on_line` gets every raw output line; `on_display` gets, once per chunk read, the display lines
@@ -441,7 +453,9 @@ class RebuildRunner:
             log = self._create_log()
         except OSError as exc:
             self.finished_at = time.monotonic()
-            self.outcome = RebuildOutcome(None, self.elapsed_s, None, (), error=f"cannot write rebuild log {self.log_path}: {exc.strerror or exc}")
+            self.outcome = RebuildOutcome(
+                None, self.elapsed_s, None, (), error=f"cannot write rebuild log {self.log_path}: {exc.strerror or exc}"
+            )
             return self.outcome
         try:
             prune_logs(self.logs_dir, self.keep_logs)
@@ -553,8 +567,11 @@ class RebuildRunner:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 cwd=self.cwd,
-                env={**(self.env if self.env is not None else os.environ), REBUILD_MARK: "1",
-                     **({BUILD_STATE_VAR: str(self.group_file.parent)} if self.group_file is not None else {})},
+                env={
+                    **(self.env if self.env is not None else os.environ),
+                    REBUILD_MARK: "1",
+                    **({BUILD_STATE_VAR: str(self.group_file.parent)} if self.group_file is not None else {}),
+                },
                 start_new_session=True,
                 limit=READ_CHUNK,
             )
@@ -617,7 +634,7 @@ class RebuildRunner:
             # Drain what is left in the pipe; a straggler that keeps it open must not hold us forever.
             try:
                 await asyncio.wait_for(asyncio.shield(reader), timeout=self.grace_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 reader.cancel()
                 transport = getattr(proc, "_transport", None)
                 if transport is not None:

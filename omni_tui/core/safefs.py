@@ -14,8 +14,8 @@ import hashlib
 import os
 import secrets
 import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator
 from urllib.parse import quote, unquote
 
 from omni_tui.core.errors import PathError

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from omni_tui.core.errors import PatchError
 
@@ -524,9 +525,7 @@ def diff_lines(old: list[str], new: list[str], context: int = 3) -> FileDiff:
         current.append(op)
     if any(op[0] != "equal" for op in current):
         groups.append(current)
-    hunks = [
-        Hunk(n, g[0][1], g[-1][2], g[0][3], g[-1][4], _hunk_lines(old, new, g)) for n, g in enumerate(groups)
-    ]
+    hunks = [Hunk(n, g[0][1], g[-1][2], g[0][3], g[-1][4], _hunk_lines(old, new, g)) for n, g in enumerate(groups)]
     return FileDiff(old, new, hunks, context, [b for b in blocks if b[2]])
 
 
@@ -630,9 +629,7 @@ def parse_patch(patch_text: str) -> list[FilePatch]:
             new_side: list[str] = []
             last: str | None = None  # which side(s) the previous body line went to
             n += 1
-            while len(old_side) < old_len or len(new_side) < new_len or (
-                n < len(lines) and lines[n].startswith("\\")
-            ):
+            while len(old_side) < old_len or len(new_side) < new_len or (n < len(lines) and lines[n].startswith("\\")):
                 if n >= len(lines):
                     raise PatchError(
                         f"hunk {number} ({header}) ends early: expected {old_len} old and {new_len} new line(s), "
@@ -660,17 +657,12 @@ def parse_patch(patch_text: str) -> list[FilePatch]:
                     last = tag
                 else:
                     raise PatchError(
-                        f"patch line {n + 1}: hunk {number} ({header}) has a line starting with {tag!r}, "
-                        "expected ' ', '-', '+' or '\\'"
+                        f"patch line {n + 1}: hunk {number} ({header}) has a line starting with {tag!r}, expected ' ', '-', '+' or '\\'"
                     )
                 if len(old_side) > old_len or len(new_side) > new_len:
-                    raise PatchError(
-                        f"patch line {n + 1}: hunk {number} ({header}) has more lines than its header counts"
-                    )
+                    raise PatchError(f"patch line {n + 1}: hunk {number} ({header}) has more lines than its header counts")
                 n += 1
-            hunks.append(
-                PatchHunk(number, header, old_start, old_len, new_start, new_len, tuple(old_side), tuple(new_side), header_no)
-            )
+            hunks.append(PatchHunk(number, header, old_start, old_len, new_start, new_len, tuple(old_side), tuple(new_side), header_no))
         files.append(FilePatch(old_path, new_path, tuple(hunks)))
     return files
 

@@ -20,9 +20,9 @@ import hashlib
 import os
 import time
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from omni_tui.core.audit import AuditLog
 from omni_tui.core.config import CONFIG_FILE, PYPROJECT_FILE, Config, load_config, parse_config
@@ -201,16 +201,16 @@ def default_who(env: Mapping[str, str] = os.environ) -> str:
 class Workspace:
     """One devenv project: where it is, what is guarded, where state lives, what the baseline is."""
 
-    def __init__(self, root: Path, config: Config, paths: StatePaths, env: Mapping[str, str],
-                 config_error: str | None = None) -> None:
+    def __init__(self, root: Path, config: Config, paths: StatePaths, env: Mapping[str, str], config_error: str | None = None) -> None:
         self.root = root
         self.disk_config = config  # what the files on disk say (maybe not approved)
         self.config_error = config_error  # the on-disk configuration's error, when the approved one is used
         self.paths = paths
         self.env = dict(env)
         self.audit = AuditLog(paths.audit, external_head_path(root, env))
-        self.ledger = Ledger(self.audit, paths.objects, busy=lambda: any(
-            is_locked(lock) for lock in (paths.lock, paths.decisions_lock, paths.baseline_lock)))
+        self.ledger = Ledger(
+            self.audit, paths.objects, busy=lambda: any(is_locked(lock) for lock in (paths.lock, paths.decisions_lock, paths.baseline_lock))
+        )
         self._config: Config | None = None
         self._config_checked = 0.0
         self._config_key: tuple[object, ...] | None = None
@@ -230,8 +230,9 @@ class Workspace:
         if self._config is not None and now - self._config_checked < 1.0:
             return self._config
         self._config_checked = now
-        key = tuple(_stat_key(self.paths.baseline / (escape_name(n) + suffix))
-                    for n in (CONFIG_FILE, PYPROJECT_FILE) for suffix in ("", ".absent"))
+        key = tuple(
+            _stat_key(self.paths.baseline / (escape_name(n) + suffix)) for n in (CONFIG_FILE, PYPROJECT_FILE) for suffix in ("", ".absent")
+        )
         if self._config is None or key != self._config_key:
             self._config = self._approved_config()
             self._config_key = key
@@ -299,12 +300,14 @@ class Workspace:
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
         init_baseline: bool = True,
-    ) -> "Workspace":
+    ) -> Workspace:
         env = os.environ if env is None else env
         cwd = Path.cwd() if cwd is None else Path(cwd)
         root = find_root(explicit_dir, env=env, cwd=cwd)
         paths = StatePaths(state_dir_for(root, env))
-        approved = (paths.baseline / escape_name(CONFIG_FILE)).exists() or (paths.baseline / (escape_name(CONFIG_FILE) + ".absent")).exists()
+        approved = (paths.baseline / escape_name(CONFIG_FILE)).exists() or (
+            paths.baseline / (escape_name(CONFIG_FILE) + ".absent")
+        ).exists()
         try:
             config, config_error = load_config(root), None
         except ConfigError as exc:
@@ -347,9 +350,13 @@ class Workspace:
                 data = read_bytes(file)
                 if data is not None:
                     state[f"decisions/{file.name}"] = self.ledger.keep(data)
-            self.audit.append("state_adopted", who=default_who(self.env), decision="rebaselined",
-                              reason="this audit log predates vouched state files: the decisions and baselines found are vouched for as they are",
-                              state=state or {"baseline/" + MARKER: sha256_bytes(self.read_baseline(MARKER))})
+            self.audit.append(
+                "state_adopted",
+                who=default_who(self.env),
+                decision="rebaselined",
+                reason="this audit log predates vouched state files: the decisions and baselines found are vouched for as they are",
+                state=state or {"baseline/" + MARKER: sha256_bytes(self.read_baseline(MARKER))},
+            )
         return True
 
     # -- guarded files ------------------------------------------------------------------------
@@ -425,11 +432,18 @@ class Workspace:
         """The audit entry's `state` for baselines about to be written (and a kept copy of each)."""
         return {baseline_key(normalise_rel(rel)): self.ledger.keep(data) for rel, data in contents.items()}
 
-    def record_baselines(self, contents: Mapping[str, bytes | None], *, who: str, event: str = "rebaselined", reason: str | None = None) -> None:
+    def record_baselines(
+        self, contents: Mapping[str, bytes | None], *, who: str, event: str = "rebaselined", reason: str | None = None
+    ) -> None:
         """Make `contents` the approved bytes with one audit entry vouching for them, appended first."""
-        self.audit.append(event, who=who, decision="rebaselined", reason=reason,
-                          sha256_after={normalise_rel(rel): sha256_bytes(data) for rel, data in contents.items()},
-                          state=self.vouch_baselines(contents))
+        self.audit.append(
+            event,
+            who=who,
+            decision="rebaselined",
+            reason=reason,
+            sha256_after={normalise_rel(rel): sha256_bytes(data) for rel, data in contents.items()},
+            state=self.vouch_baselines(contents),
+        )
         for rel, data in contents.items():
             self.write_baseline(rel, data)
 
@@ -498,7 +512,13 @@ class Workspace:
                 continue  # never recorded (a configuration source not yet approved)
             problem = self.ledger.problem(key, digest)
             if problem is not None:
-                where = self._baseline_file(rel) if recorded and digest is not None else self._baseline_absent(rel) if recorded else self._baseline_file(rel)
+                where = (
+                    self._baseline_file(rel)
+                    if recorded and digest is not None
+                    else self._baseline_absent(rel)
+                    if recorded
+                    else self._baseline_file(rel)
+                )
                 out.append(Forgery("baseline", str(where), f"approved copy of {rel}: {problem}"))
         return out
 

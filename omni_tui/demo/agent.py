@@ -38,9 +38,23 @@ def say(message: str) -> None:
 def propose(root: Path, step: Step, new_text: str) -> tuple[int, dict | None, str]:
     """Submit through the CLI and wait for the decision; returns (exit code, decision JSON or None, stderr)."""
     command = [
-        sys.executable, "-m", "omni_tui", "propose", "devenv.nix", "-C", str(root),
-        "--new-content", "-", "--title", step.title, "--why", step.why,
-        "--agent", AGENT_NAME, "--wait", "--json",
+        sys.executable,
+        "-m",
+        "omni_tui",
+        "propose",
+        "devenv.nix",
+        "-C",
+        str(root),
+        "--new-content",
+        "-",
+        "--title",
+        step.title,
+        "--why",
+        step.why,
+        "--agent",
+        AGENT_NAME,
+        "--wait",
+        "--json",
     ]
     done = subprocess.run(command, input=new_text, capture_output=True, text=True)
     decision = None
@@ -75,7 +89,9 @@ def run_step(root: Path, step: Step) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m omni_tui.demo.agent", description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path, help="the demo workspace")
-    parser.add_argument("--pace", type=float, default=None, help=f"seconds between steps (default {DEFAULT_PACE_S:g}, or $OMNI_TUI_DEMO_PACE)")
+    parser.add_argument(
+        "--pace", type=float, default=None, help=f"seconds between steps (default {DEFAULT_PACE_S:g}, or $OMNI_TUI_DEMO_PACE)"
+    )
     args = parser.parse_args(argv)
     pace = args.pace if args.pace is not None else float(os.environ.get("OMNI_TUI_DEMO_PACE", DEFAULT_PACE_S))
     root = args.root.resolve()

@@ -8,8 +8,9 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Mapping, Sequence
+from typing import IO
 
 import psutil
 
@@ -19,7 +20,12 @@ MARK = "OMNI_TUI_DEMO_ROOT"
 def spawn(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], output: IO[bytes] | int = subprocess.DEVNULL) -> subprocess.Popen:
     """Start a process in its own session (so its whole group can be signalled), stdin closed."""
     return subprocess.Popen(
-        list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+        list(argv),
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 

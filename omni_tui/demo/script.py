@@ -8,8 +8,8 @@ rolled back before), so the script keeps working whatever happened to the earlie
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 Edit = Callable[[str], str]
 
@@ -36,7 +36,7 @@ def add_package(text: str, attr: str) -> str:
         new_body = body.rstrip(" \t") + f"{entry_indent}pkgs.{attr}\n{match.group('indent')}"
     else:
         new_body = body.rstrip() + f" pkgs.{attr} "
-    return text[: match.start("body")] + new_body + text[match.end("body"):]
+    return text[: match.start("body")] + new_body + text[match.end("body") :]
 
 
 def insert_before_processes(text: str, block: str) -> str:
@@ -46,21 +46,21 @@ def insert_before_processes(text: str, block: str) -> str:
         match = re.search(r"(?m)^\}\s*$", text)
     if match is None:
         return text.rstrip("\n") + "\n" + block
-    return text[: match.start()] + block + text[match.start():]
+    return text[: match.start()] + block + text[match.start() :]
 
 
 def set_env(text: str, name: str, value: str, comment: str = "") -> str:
     """Set `env.<name> = "<value>";`, replacing an existing binding or adding one after the last env line."""
     line = f'env.{name} = "{value}";' + (f"  # {comment}" if comment else "")
-    existing = re.search(rf'(?m)^(?P<indent>[ \t]*)env\.{re.escape(name)}\s*=.*$', text)
+    existing = re.search(rf"(?m)^(?P<indent>[ \t]*)env\.{re.escape(name)}\s*=.*$", text)
     if existing:
-        return text[: existing.start()] + existing.group("indent") + line + text[existing.end():]
+        return text[: existing.start()] + existing.group("indent") + line + text[existing.end() :]
     last_env = None
-    for last_env in re.finditer(r"(?m)^[ \t]*env\.[\w]+\s*=.*$", text):
+    for last_env in re.finditer(r"(?m)^[ \t]*env\.[\w]+\s*=.*$", text):  # noqa: B007 (the last match is kept)
         pass
     if last_env is None:
         return insert_before_processes(text, f"  {line}\n\n")
-    return text[: last_env.end()] + "\n  " + line + text[last_env.end():]
+    return text[: last_env.end()] + "\n  " + line + text[last_env.end() :]
 
 
 def good_change(text: str) -> str:

@@ -11,9 +11,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 import psutil
 
@@ -176,7 +177,7 @@ class DemoSession:
             procs.end_group(self.reaper, grace_s=2.0)
         return report
 
-    def __enter__(self) -> "DemoSession":
+    def __enter__(self) -> DemoSession:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -119,8 +119,9 @@ def _position(text: str, offset: int) -> tuple[int, int]:
 
 
 def _syntax(what: str, path: str, line: int, column: int) -> BuildFailure:
-    return BuildFailure(f"error: syntax error, {what} (simulated check)\n\n       at {path}:{line}:{column}:",
-                        path=path, line=line, column=column)
+    return BuildFailure(
+        f"error: syntax error, {what} (simulated check)\n\n       at {path}:{line}:{column}:", path=path, line=line, column=column
+    )
 
 
 def check_syntax(text: str, path: str) -> None:
@@ -162,7 +163,9 @@ def wanted_derivations(text: str) -> list[str]:
         version = re.search(r'languages\.python[^}]*?\bversion\s*=\s*"([\d.]+)"', text, re.S)
         python = PYTHONS.get(version.group(1) if version else "3.11")
         if python is None:
-            raise BuildFailure(f"error: languages.python.version: no Python {version.group(1) if version else '?'} in this nixpkgs (known: 3.11, 3.12)")
+            raise BuildFailure(
+                f"error: languages.python.version: no Python {version.group(1) if version else '?'} in this nixpkgs (known: 3.11, 3.12)"
+            )
         if python not in names:
             names.append(python)
     return names

@@ -79,10 +79,7 @@ def free_port() -> int:
 
 
 def nix_build_command(salt: str) -> str:
-    return (
-        "nix-build --option substituters '' --log-format internal-json -v --no-out-link "
-        f"{BUILD_FILE} --argstr salt {shlex.quote(salt)}"
-    )
+    return f"nix-build --option substituters '' --log-format internal-json -v --no-out-link {BUILD_FILE} --argstr salt {shlex.quote(salt)}"
 
 
 def simulated_build_command(python: str) -> str:
@@ -104,7 +101,10 @@ def plan_build(root: Path, salt: str, *, python: str = sys.executable, use_nix: 
     try:
         probe = subprocess.run(
             ["nix-instantiate", "--option", "substituters", "", BUILD_FILE, "--argstr", "salt", salt],
-            cwd=root, capture_output=True, text=True, timeout=30,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
     except (OSError, subprocess.TimeoutExpired) as err:
         return BuildPlan("simulated", simulated, f"nix-instantiate did not run: {err}")

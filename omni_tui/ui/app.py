@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial, wraps
 from pathlib import Path
 from types import SimpleNamespace
@@ -85,7 +85,7 @@ def _live(handler: Callable[..., None]) -> Callable[..., None]:
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class CockpitApp(App[int]):
@@ -326,9 +326,7 @@ class CockpitApp(App[int]):
 
     def refresh_workspace(self) -> None:
         """Re-read files, proposals and gate state in a thread (after our own actions, watcher or not)."""
-        self.run_worker(
-            partial(post_workspace, self, self.ws, self.gate, self.store), thread=True, group="refresh", exit_on_error=False
-        )
+        self.run_worker(partial(post_workspace, self, self.ws, self.gate, self.store), thread=True, group="refresh", exit_on_error=False)
 
     # -- action availability ---------------------------------------------------------------------
 

@@ -66,5 +66,9 @@ class Background:
             self.watcher_polling = True
             self.app.notify("Watching the workspace by polling instead", severity="warning")
             self.app.run_worker(
-                partial(self.watcher.run, force_polling=True), name="watch workspace (polling)", group="watch", thread=True, exit_on_error=False
+                partial(self.watcher.run, force_polling=True),
+                name="watch workspace (polling)",
+                group="watch",
+                thread=True,
+                exit_on_error=False,
             )

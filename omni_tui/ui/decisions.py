@@ -248,7 +248,9 @@ class DecisionFlow:
         validation, error = check if check is not None else (None, None)
         paths = self.review.unapproved()
         files = app.workspace.files
-        pairs = [(path, files[path].baseline if path in files else None, files[path].current if path in files else None, None) for path in paths]
+        pairs = [
+            (path, files[path].baseline if path in files else None, files[path].current if path in files else None, None) for path in paths
+        ]
         cfg = app.ws.config.rebuild
         summary: ApprovalSummary = screens().ApprovalSummary(
             title=", ".join(paths) if paths else "the direct edits",

@@ -37,16 +37,40 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("approve", "a", "Approve", "Approve the selected proposal (confirm, apply, rebuild)", "proposals"),
     ActionSpec("reject", "r", "Reject", "Reject the selected proposal with a reason the agent reads", "proposals"),
     ActionSpec("edit", "e", "Edit", "Edit the proposed content before approving ($EDITOR when set)", "proposals"),
-    ActionSpec("toggle_hunk", "space", "✓/✗", "Include or leave out the hunk under the cursor (partial approval)", "proposals", key_display="space", owner="diff"),
-    ActionSpec("next_hunk", "n", "Next hunk", "Move to the next hunk of the diff in the focused panel", "changes", group="Hunk", owner="diff"),
-    ActionSpec("previous_hunk", "p", "Prev hunk", "Move to the previous hunk of the diff in the focused panel", "changes", group="Hunk", owner="diff"),
+    ActionSpec(
+        "toggle_hunk",
+        "space",
+        "✓/✗",
+        "Include or leave out the hunk under the cursor (partial approval)",
+        "proposals",
+        key_display="space",
+        owner="diff",
+    ),
+    ActionSpec(
+        "next_hunk", "n", "Next hunk", "Move to the next hunk of the diff in the focused panel", "changes", group="Hunk", owner="diff"
+    ),
+    ActionSpec(
+        "previous_hunk",
+        "p",
+        "Prev hunk",
+        "Move to the previous hunk of the diff in the focused panel",
+        "changes",
+        group="Hunk",
+        owner="diff",
+    ),
     ActionSpec("next_file", "f", "File", "Show the next changed file of the focused diff", "changes", owner="diff"),
     ActionSpec("toggle_split", "s", "Split", "Switch the focused diff between split and unified", "changes", owner="diff"),
     ActionSpec("accept_direct", "A", "Accept", "Accept the unapproved direct edits (validate, rebuild, record)", "changes"),
     ActionSpec("revert_direct", "u", "Revert", "Revert the unapproved direct edits to the baseline", "changes"),
     ActionSpec("cancel_rebuild", "c", "Cancel", "Cancel the running rebuild", "rebuild"),
     ActionSpec("rollback", "b", "Rollback", "Roll back the failed rebuild's change to the previous content", "rebuild"),
-    ActionSpec("resolve_tampered", "T", "Resolve", "Show what was tampered with (files the audit log does not vouch for) and re-baseline, recorded as your decision", "global"),
+    ActionSpec(
+        "resolve_tampered",
+        "T",
+        "Resolve",
+        "Show what was tampered with (files the audit log does not vouch for) and re-baseline, recorded as your decision",
+        "global",
+    ),
     ActionSpec("restart_process", "R", "Restart", "Restart the selected process (after a confirmation)", "processes", owner="processes"),
     ActionSpec("stop_process", "x", "Stop", "Stop the selected process (after a confirmation)", "processes", owner="processes"),
     ActionSpec("process_log", "l", "Log", "Show the selected process's log", "processes", owner="processes"),
@@ -100,11 +124,7 @@ def default_bindings(owner: str = "app") -> list[BindingType]:
 def elsewhere_bindings() -> list[BindingType]:
     """The widget-owned actions bound once more on the App, hidden: pressed outside their panel they
     reach the App, which says why they do not apply there (the owner's binding wins inside it)."""
-    return [
-        Binding(spec.key, spec.id, spec.label, show=False, id=spec.id, tooltip=spec.help)
-        for spec in ACTIONS
-        if spec.owner != "app"
-    ]
+    return [Binding(spec.key, spec.id, spec.label, show=False, id=spec.id, tooltip=spec.help) for spec in ACTIONS if spec.owner != "app"]
 
 
 def _normalise_key(key: str) -> str:
@@ -151,8 +171,9 @@ def _check_key(written: str, modifiers: list[str], last: str) -> None:
     try:
         unicodedata.lookup(last.replace("_", " "))  # Textual's names for characters: question_mark, plus, ...
     except KeyError:
-        raise ValueError(f"{written!r} is not a key: unknown key name {last!r} (e.g. a, f5, enter, escape, space, "
-                         "up, pageup, question_mark)") from None
+        raise ValueError(
+            f"{written!r} is not a key: unknown key name {last!r} (e.g. a, f5, enter, escape, space, up, pageup, question_mark)"
+        ) from None
 
 
 def keymap_from_config(keys: Mapping[str, str]) -> dict[str, str]:
@@ -163,7 +184,7 @@ def keymap_from_config(keys: Mapping[str, str]) -> dict[str, str]:
             known = ", ".join(spec.id for spec in ACTIONS)
             raise ConfigError(f"[keys] {action_id}: unknown action (known: {known})")
         if not isinstance(key, str) or not key.strip():
-            raise ConfigError(f"[keys] {action_id}: the key must be a non-empty string such as \"y\" or \"ctrl+a\"")
+            raise ConfigError(f'[keys] {action_id}: the key must be a non-empty string such as "y" or "ctrl+a"')
         try:
             keymap[action_id] = _normalise_key(key)
         except ValueError as exc:

@@ -6,7 +6,7 @@ Pure functions (no Textual, no disk), so the cockpit's wording is tested without
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from os import PathLike
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
@@ -42,7 +42,7 @@ def parse_time(stamp: str) -> datetime | None:
         when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except (ValueError, AttributeError):
         return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def format_age(stamp: str, now: datetime) -> str:
@@ -165,7 +165,7 @@ def _queue_groups(entries: Iterable[Any]) -> tuple[list[Any], list[Any], list[An
     flying = [e for e in entries if e.status in IN_FLIGHT]
     decided = sorted(
         (e for e in entries if e.status not in IN_FLIGHT and e.status != "pending"),
-        key=lambda e: (e.decision.decided_at if e.decision else e.proposal.created_at),
+        key=lambda e: e.decision.decided_at if e.decision else e.proposal.created_at,
         reverse=True,
     )[:DECIDED_SHOWN]
     return pending, flying, decided
@@ -248,8 +248,7 @@ def proposal_view(
             label = NOT_AT_BASE.format(paths=", ".join(missing))
     else:
         files = tuple(
-            DetailFile(change.path, current.get(change.path), edited.get(change.path, change.new_content))
-            for change in proposal.changes
+            DetailFile(change.path, current.get(change.path), edited.get(change.path, change.new_content)) for change in proposal.changes
         )
         if entry.status in HISTORY_STATUSES and entry.status not in IN_FLIGHT:  # (in flight: still backing up)
             label = NO_HISTORY

@@ -65,8 +65,12 @@ class RebuildFlow:
             app.rebuild_command = resolve_command(app.ws.config.rebuild)
         except RebuildError as exc:
             app.review.rebuild_problem = str(exc)
-            app.notify(f"{exc}. Diffs, proposals and processes still work; approving needs a rebuild command.", severity="warning", timeout=10)
-            self.log_view.write_lines([f"omni-tui: {exc}", "Diffs, proposals, rejections and processes work; approving needs a rebuild command."])
+            app.notify(
+                f"{exc}. Diffs, proposals and processes still work; approving needs a rebuild command.", severity="warning", timeout=10
+            )
+            self.log_view.write_lines(
+                [f"omni-tui: {exc}", "Diffs, proposals, rejections and processes work; approving needs a rebuild command."]
+            )
 
     def stop(self) -> None:
         """The app stops: end the follower and cancel a running rebuild."""

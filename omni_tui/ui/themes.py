@@ -60,12 +60,40 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 # The ANSI palettes used for keys a `[log]` table leaves out (those of Textual's own ANSI themes).
 _DARK_ANSI = (
-    "#000000", "#cd3131", "#0dbc79", "#e5e510", "#2472c8", "#bc3fbc", "#11a8cd", "#e5e5e5",
-    "#666666", "#f14c4c", "#23d18b", "#f5f543", "#3b8eea", "#d670d6", "#29b8db", "#ffffff",
+    "#000000",
+    "#cd3131",
+    "#0dbc79",
+    "#e5e510",
+    "#2472c8",
+    "#bc3fbc",
+    "#11a8cd",
+    "#e5e5e5",
+    "#666666",
+    "#f14c4c",
+    "#23d18b",
+    "#f5f543",
+    "#3b8eea",
+    "#d670d6",
+    "#29b8db",
+    "#ffffff",
 )
 _LIGHT_ANSI = (
-    "#000000", "#aa3731", "#448c27", "#cb9000", "#325cc0", "#7a3e9d", "#0083b2", "#bbbbbb",
-    "#777777", "#f05050", "#60cb00", "#ffbc5d", "#007acc", "#e64ce6", "#00aacb", "#f7f7f7",
+    "#000000",
+    "#aa3731",
+    "#448c27",
+    "#cb9000",
+    "#325cc0",
+    "#7a3e9d",
+    "#0083b2",
+    "#bbbbbb",
+    "#777777",
+    "#f05050",
+    "#60cb00",
+    "#ffbc5d",
+    "#007acc",
+    "#e64ce6",
+    "#00aacb",
+    "#f7f7f7",
 )
 
 
@@ -193,9 +221,7 @@ def parse_theme(text: str, source: str) -> Theme:
         raise ThemeError(f"theme {source}: name = {name!r}: use letters, digits, '-' and '_' only")
     if "primary" not in data:
         raise ThemeError(f"theme {source}: primary: required")
-    fields: dict[str, Any] = {
-        key: _colour(source, key, data[key]) for key in COLOUR_FIELDS if key in data
-    }
+    fields: dict[str, Any] = {key: _colour(source, key, data[key]) for key in COLOUR_FIELDS if key in data}
     for key in FLOAT_FIELDS:
         if key in data:
             value = data[key]

@@ -7,7 +7,6 @@ nothing here touches a widget.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import weakref
@@ -258,9 +257,7 @@ class WorkspaceWatcher:
         if captured:
             self.app.post_message(FileChanged(read_guarded(self.ws)))
             self.app.post_message(ProposalsChanged(*read_proposals(self.store)))
-            self.app.post_message(
-                ActionDone("Guard mode: the direct edit became a proposal and the file was restored to its baseline")
-            )
+            self.app.post_message(ActionDone("Guard mode: the direct edit became a proposal and the file was restored to its baseline"))
 
 
 class ProcessPoller:
@@ -511,7 +508,7 @@ class RemoteRebuildFollower:
 
     def _display(self, line: str) -> list[str]:
         if line.startswith(NOTE_PREFIX):
-            note = line[len(NOTE_PREFIX):]
+            note = line[len(NOTE_PREFIX) :]
             if note.startswith("exit code ") and note[10:].lstrip("-").isdigit():
                 self.parser.finish(int(note[10:]))  # the phase becomes done / failed, as for our own rebuild
             return [f"· {note}"]

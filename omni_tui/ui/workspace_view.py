@@ -109,7 +109,9 @@ class WorkspaceView:
             panel.border_subtitle = "no guarded files"
             return
         shown = self.files[path]
-        card, note = self.cards.get(pairs_of([(p, self.files[p].baseline, self.files[p].current) for p in differing])) if differing else (None, "")
+        card, note = (
+            self.cards.get(pairs_of([(p, self.files[p].baseline, self.files[p].current) for p in differing])) if differing else (None, "")
+        )
         main.changes_card.show(card, note)
         main.changes_diff.set_diff(path, shown.baseline, shown.current)
         if not differing:
@@ -234,7 +236,13 @@ class WorkspaceView:
             return
         validation, error = review.check_of(key)
         view = presenters.proposal_view(
-            entry, self.current_texts(), validation, error, review.edited.get(key, {}), app.clock(), self.history.get(key),
+            entry,
+            self.current_texts(),
+            validation,
+            error,
+            review.edited.get(key, {}),
+            app.clock(),
+            self.history.get(key),
             {path: f.baseline for path, f in self.files.items()},
         )
         same = detail.view is not None and detail.view == view and path in (None, detail.shown_path)

@@ -46,11 +46,21 @@ class ComposeProcess:
     def state(self) -> dict[str, object]:
         running = self.status in ("Running", "Launched", "Foreground", "Restarting", "Terminating")
         return {
-            "name": self.name, "namespace": ["default"], "status": self.status, "is_running": running,
-            "is_ready": self.is_ready, "has_ready_probe": self.has_ready_probe, "restarts": self.restarts,
-            "exit_code": self.exit_code, "pid": self.pid if running else 0, "mem": self.mem if running else 0,
-            "cpu": self.cpu if running else 0.0, "age": int(self.age_s * 1e9) if running else 0,
-            "system_time": "", "is_elevated": False, "password_provided": False,
+            "name": self.name,
+            "namespace": ["default"],
+            "status": self.status,
+            "is_running": running,
+            "is_ready": self.is_ready,
+            "has_ready_probe": self.has_ready_probe,
+            "restarts": self.restarts,
+            "exit_code": self.exit_code,
+            "pid": self.pid if running else 0,
+            "mem": self.mem if running else 0,
+            "cpu": self.cpu if running else 0.0,
+            "age": int(self.age_s * 1e9) if running else 0,
+            "system_time": "",
+            "is_elevated": False,
+            "password_provided": False,
             "process_start_time": "2026-11-26T10:00:00Z",
         }
 
@@ -157,8 +167,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         try:
             if path == "/process/logs/ws":
-                self._stream_logs(names, int((query.get("offset") or ["0"])[0]),
-                                  (query.get("follow") or ["false"])[0] == "true")
+                self._stream_logs(names, int((query.get("offset") or ["0"])[0]), (query.get("follow") or ["false"])[0] == "true")
             else:
                 self._stream_states(names)
         except OSError:
@@ -177,8 +186,7 @@ class _Handler(BaseHTTPRequestHandler):
         while not owner.stopping.is_set():
             with owner.changed:
                 owner.changed.wait(timeout=0.1)
-                changed = [p.state() for p in owner.processes.values()
-                           if (not names or p.name in names) and sent.get(p.name) != p.state()]
+                changed = [p.state() for p in owner.processes.values() if (not names or p.name in names) and sent.get(p.name) != p.state()]
             for state in changed:
                 sent[str(state["name"])] = state
                 self._frame(json.dumps({"snapshot": False, "state": state}).encode())
@@ -190,7 +198,7 @@ class _Handler(BaseHTTPRequestHandler):
         with owner.lock:
             for n in names:
                 lines = owner.processes[n].logs
-                for line in lines[max(0, len(lines) - offset):] if offset > 0 else []:
+                for line in lines[max(0, len(lines) - offset) :] if offset > 0 else []:
                     self._frame(json.dumps({"message": line, "process_name": n}).encode())
                 sent[n] = len(lines)
         if owner.ws_drop_after_snapshot:
@@ -198,7 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
         while follow and not owner.stopping.is_set():
             with owner.changed:
                 owner.changed.wait(timeout=0.1)
-                pending = [(n, owner.processes[n].logs[sent[n]:]) for n in names]
+                pending = [(n, owner.processes[n].logs[sent[n] :]) for n in names]
                 for n, new in pending:
                     sent[n] += len(new)
             for n, new in pending:
@@ -239,8 +247,16 @@ class ComposeServer:
     """Serves on `socket_path` (or TCP 127.0.0.1:`tcp_port` when `socket_path` is None; 0 = any free port)
     in a background thread; use as a context manager. `port` is the TCP port once started."""
 
-    def __init__(self, socket_path: Path | str | None, processes: list[ComposeProcess] | None = None, *,
-                 token: str | None = None, no_ws: bool = False, version: str = "v1.122.0", tcp_port: int = 0) -> None:
+    def __init__(
+        self,
+        socket_path: Path | str | None,
+        processes: list[ComposeProcess] | None = None,
+        *,
+        token: str | None = None,
+        no_ws: bool = False,
+        version: str = "v1.122.0",
+        tcp_port: int = 0,
+    ) -> None:
         self.socket_path = Path(socket_path) if socket_path is not None else None
         self.tcp_port = tcp_port
         self.port: int | None = None
@@ -313,9 +329,17 @@ class ComposeServer:
                 return 200, {"data": [p.state() for p in self.processes.values()]}
             if method == "GET" and parts == ["project", "state"]:
                 running = sum(1 for p in self.processes.values() if p.state()["is_running"])
-                return 200, {"projectName": "standin", "processNum": len(self.processes), "runningProcessNum": running,
-                             "startTime": "2026-11-26T10:00:00Z", "upTime": 60_000_000_000, "userName": "root",
-                             "version": self.version, "fileNames": ["process-compose.yml"], "memoryState": None}
+                return 200, {
+                    "projectName": "standin",
+                    "processNum": len(self.processes),
+                    "runningProcessNum": running,
+                    "startTime": "2026-11-26T10:00:00Z",
+                    "upTime": 60_000_000_000,
+                    "userName": "root",
+                    "version": self.version,
+                    "fileNames": ["process-compose.yml"],
+                    "memoryState": None,
+                }
             name = parts[-1] if parts else ""
             if method == "GET" and len(parts) == 5 and parts[:2] == ["process", "logs"]:
                 name = parts[2]
@@ -355,8 +379,10 @@ class ComposeServer:
 
 def main(argv: list[str]) -> int:
     sock = Path(argv[0])
-    procs = [ComposeProcess("web", is_ready="Ready", has_ready_probe=True, logs=["listening on 8000"]),
-             ComposeProcess("worker", logs=["tick"])]
+    procs = [
+        ComposeProcess("web", is_ready="Ready", has_ready_probe=True, logs=["listening on 8000"]),
+        ComposeProcess("worker", logs=["tick"]),
+    ]
     with ComposeServer(sock, procs):
         print(f"process-compose stand-in on {sock}", flush=True)
         try:

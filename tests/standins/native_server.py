@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import socketserver
 import sys
 import threading
@@ -29,8 +28,12 @@ class NativeProcess:
     stderr: list[str] = field(default_factory=list)
 
     def info(self) -> dict[str, object]:
-        return {"name": self.name, "phase": self.phase, "restart_count": self.restart_count,
-                "ports": [f"{k}:{v}" for k, v in self.ports.items()]}
+        return {
+            "name": self.name,
+            "phase": self.phase,
+            "restart_count": self.restart_count,
+            "ports": [f"{k}:{v}" for k, v in self.ports.items()],
+        }
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -112,8 +115,15 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 class NativeServer:
     """Serves on `socket_path` in a background thread; use as a context manager."""
 
-    def __init__(self, socket_path: Path | str, processes: list[NativeProcess] | None = None, *,
-                 runtime: Path | None = None, mode: str = "daemon", version: str = "2.2") -> None:
+    def __init__(
+        self,
+        socket_path: Path | str,
+        processes: list[NativeProcess] | None = None,
+        *,
+        runtime: Path | None = None,
+        mode: str = "daemon",
+        version: str = "2.2",
+    ) -> None:
         self.socket_path = Path(socket_path)
         self.version = version
         self.processes = {p.name: p for p in processes or []}
@@ -202,9 +212,12 @@ class NativeServer:
             if cmd == "list":
                 return {"status": "process_list", "processes": [p.info() for p in self.processes.values()]}
             if cmd == "ports":
-                return {"status": "port_allocations", "ports": [
-                    {"process_name": p.name, "port_name": k, "port": v}
-                    for p in self.processes.values() for k, v in p.ports.items()]}
+                return {
+                    "status": "port_allocations",
+                    "ports": [
+                        {"process_name": p.name, "port_name": k, "port": v} for p in self.processes.values() for k, v in p.ports.items()
+                    ],
+                }
             if cmd == "mode":
                 return {"status": "mode", "mode": self.mode}
             if cmd == "wait":
@@ -234,8 +247,11 @@ class NativeServer:
                     return {"status": "process_detail", "info": p.info()}
                 if cmd == "logs":
                     n = req.get("lines") if isinstance(req.get("lines"), int) else 100
-                    return {"status": "process_logs", "stdout": "".join(f"{ln}\n" for ln in p.stdout[-n:]),
-                            "stderr": "".join(f"{ln}\n" for ln in p.stderr[-n:])}
+                    return {
+                        "status": "process_logs",
+                        "stdout": "".join(f"{ln}\n" for ln in p.stdout[-n:]),
+                        "stderr": "".join(f"{ln}\n" for ln in p.stderr[-n:]),
+                    }
                 if cmd == "restart":
                     p.restart_count += 1
                     p.phase = "ready"
@@ -249,8 +265,10 @@ class NativeServer:
 def main(argv: list[str]) -> int:
     sock = Path(argv[0])
     runtime = Path(argv[1]) if len(argv) > 1 else None
-    procs = [NativeProcess("web", ports={"http": 8000}, stdout=["serving on 8000"]),
-             NativeProcess("worker", phase="starting", stdout=["tick"])]
+    procs = [
+        NativeProcess("web", ports={"http": 8000}, stdout=["serving on 8000"]),
+        NativeProcess("worker", phase="starting", stdout=["tick"]),
+    ]
     with NativeServer(sock, procs, runtime=runtime):
         print(f"native stand-in on {sock}", flush=True)
         try:

@@ -30,6 +30,15 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "STATES", "DevenvPaths", "PortCheck", "ProcessBackend", "ProcessInfo", "ProcessMonitor", "ProcessSnapshot",
-    "as_status_json", "collect", "monitor_for", "runtime_dir",
+    "STATES",
+    "DevenvPaths",
+    "PortCheck",
+    "ProcessBackend",
+    "ProcessInfo",
+    "ProcessMonitor",
+    "ProcessSnapshot",
+    "as_status_json",
+    "collect",
+    "monitor_for",
+    "runtime_dir",
 ]

@@ -68,12 +68,16 @@ def info_from_compose(obj: Mapping[str, object]) -> ProcessInfo:
         ready = is_ready == "Ready"
     cpu, mem, restarts = obj.get("cpu"), obj.get("mem"), obj.get("restarts")
     return ProcessInfo(
-        name=str(obj["name"]), backend="process-compose", state=state, raw_state=status,
+        name=str(obj["name"]),
+        backend="process-compose",
+        state=state,
+        raw_state=status,
         pid=pid if running or state in ("starting", "running", "ready", "stopping") else None,
         cpu_percent=float(cpu) if isinstance(cpu, (int, float)) and running else None,
         rss=int(mem) if isinstance(mem, int) and running else None,
         uptime_s=age / 1e9 if isinstance(age, (int, float)) and running else None,
-        restarts=restarts if isinstance(restarts, int) else 0, ready=ready,
+        restarts=restarts if isinstance(restarts, int) else 0,
+        ready=ready,
         exit_code=exit_code if state in ("exited", "failed") else None,
     )
 
@@ -84,8 +88,15 @@ class ComposeClient:
     name = "process-compose"
     actions = frozenset({"restart", "stop", "start"})
 
-    def __init__(self, *, socket_path: Path | str | None = None, host: str | None = None, port: int | None = None,
-                 token: str | None = None, timeout_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        *,
+        socket_path: Path | str | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        token: str | None = None,
+        timeout_s: float = 2.0,
+    ) -> None:
         self.socket_path = str(socket_path) if socket_path else None
         self.host, self.port = host or "localhost", port or 8080
         self.token = token or None
@@ -99,8 +110,9 @@ class ComposeClient:
             return cls(socket_path=env["PC_SOCKET_PATH"], token=token, timeout_s=timeout_s)
         if env.get("PC_PORT_NUM") and not paths.compose_socket.exists():
             port = env["PC_PORT_NUM"]
-            return cls(host=env.get("PC_ADDRESS") or "localhost", port=int(port) if port.isdigit() else 8080,
-                       token=token, timeout_s=timeout_s)
+            return cls(
+                host=env.get("PC_ADDRESS") or "localhost", port=int(port) if port.isdigit() else 8080, token=token, timeout_s=timeout_s
+            )
         return cls(socket_path=paths.compose_socket, token=token, timeout_s=timeout_s)
 
     @property
@@ -166,8 +178,7 @@ class ComposeClient:
             raise BackendError(f"process-compose: {msg} (HTTP {resp.status} for {what})")
         return data
 
-    def _exchange(self, conn: http.client.HTTPConnection, method: str, path: str,
-                  what: str) -> tuple[http.client.HTTPResponse, bytes]:
+    def _exchange(self, conn: http.client.HTTPConnection, method: str, path: str, what: str) -> tuple[http.client.HTTPResponse, bytes]:
         import http.client
 
         try:
@@ -180,7 +191,7 @@ class ComposeClient:
             raise BackendError(f"{self.where}: no socket") from None
         except ConnectionRefusedError:
             raise BackendError(f"{self.where}: connection refused") from None
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise BackendError(f"{self.where}: no answer to {what} within {self.timeout_s:g} s") from None
         except http.client.RemoteDisconnected:
             raise BackendError(f"{self.where}: closed the connection without answering {what}") from None
@@ -271,7 +282,7 @@ class ComposeClient:
                 cur = self.logs(name, 0)
             except BackendError:
                 continue
-            yield from cur[_overlap(prev, cur):]
+            yield from cur[_overlap(prev, cur) :]
             prev = cur
 
     def _open_ws(self, target: str) -> _WebSocket:
@@ -287,8 +298,14 @@ class ComposeClient:
                 host = f"{self.host}:{self.port}"
         except OSError:
             raise _NoWebSocket() from None
-        lines = [f"GET {target} HTTP/1.1", f"Host: {host}", "Upgrade: websocket", "Connection: Upgrade",
-                 f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
+        lines = [
+            f"GET {target} HTTP/1.1",
+            f"Host: {host}",
+            "Upgrade: websocket",
+            "Connection: Upgrade",
+            f"Sec-WebSocket-Key: {key}",
+            "Sec-WebSocket-Version: 13",
+        ]
         if self.token:
             lines.append(f"X-PC-Token-Key: {self.token}")
         try:
@@ -373,7 +390,7 @@ class _WebSocket:
                 return None
             try:
                 chunk = self.sock.recv(65536)
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 continue
             except OSError as exc:
                 raise BackendError(f"{self.where}: log stream failed ({exc.strerror or exc})") from None

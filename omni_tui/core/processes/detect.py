@@ -17,15 +17,25 @@ from omni_tui.core.processes.native import NativeClient
 from omni_tui.core.processes.runtime import DevenvPaths
 from omni_tui.core.processes.scan import ProjectScanner
 
-_ENV_KEYS = ("DEVENV_ROOT", "DEVENV_DOTFILE", "DEVENV_STATE", "DEVENV_RUNTIME", "XDG_RUNTIME_DIR",
-             "PC_SOCKET_PATH", "PC_API_TOKEN", "PC_PORT_NUM", "PC_ADDRESS")
+_ENV_KEYS = (
+    "DEVENV_ROOT",
+    "DEVENV_DOTFILE",
+    "DEVENV_STATE",
+    "DEVENV_RUNTIME",
+    "XDG_RUNTIME_DIR",
+    "PC_SOCKET_PATH",
+    "PC_API_TOKEN",
+    "PC_PORT_NUM",
+    "PC_ADDRESS",
+)
 
 
 class ProcessMonitor:
     """Keeps the backends of one project between refreshes (CPU % needs two samples)."""
 
-    def __init__(self, root: Path | str, env: Mapping[str, str] | None = None, *, timeout_s: float = 2.0,
-                 unmanaged_after_s: float = 30.0) -> None:
+    def __init__(
+        self, root: Path | str, env: Mapping[str, str] | None = None, *, timeout_s: float = 2.0, unmanaged_after_s: float = 30.0
+    ) -> None:
         self.env = dict(os.environ if env is None else env)
         self.root = Path(root)
         self.paths = DevenvPaths.for_root(self.root, self.env)
@@ -97,11 +107,21 @@ class ProcessMonitor:
                     continue
                 self._failed.pop(client.name, None)
                 self._last = client
-                return ProcessSnapshot(backend=client.name, processes=tuple(join(listed, rows, self.scanner)),
-                                       error="; ".join(failures) or None, notes=tuple(notes), control=client)
+                return ProcessSnapshot(
+                    backend=client.name,
+                    processes=tuple(join(listed, rows, self.scanner)),
+                    error="; ".join(failures) or None,
+                    notes=tuple(notes),
+                    control=client,
+                )
             self._last = self.scanner
-            return ProcessSnapshot(backend=self.scanner.name, processes=tuple(rows),
-                                   error="; ".join(failures) or None, notes=tuple(notes), control=self.scanner)
+            return ProcessSnapshot(
+                backend=self.scanner.name,
+                processes=tuple(rows),
+                error="; ".join(failures) or None,
+                notes=tuple(notes),
+                control=self.scanner,
+            )
 
     def _candidates(self, rows: list[ProcessInfo], notes: list[str]) -> list[NativeClient | ComposeClient]:
         found: list[NativeClient | ComposeClient] = []
@@ -113,8 +133,11 @@ class ProcessMonitor:
             found.append(self.compose)
         elif any(r.name.split(":")[0].startswith("process-compos") and r.alive for r in rows):
             # process-compose runs for this project without a socket: its default TCP port.
-            found.append(ComposeClient(port=int(self.env.get("PC_PORT_NUM", "8080") or 8080),
-                                       token=self.env.get("PC_API_TOKEN"), timeout_s=self.timeout_s))
+            found.append(
+                ComposeClient(
+                    port=int(self.env.get("PC_PORT_NUM", "8080") or 8080), token=self.env.get("PC_API_TOKEN"), timeout_s=self.timeout_s
+                )
+            )
         else:
             notes.append(f"process-compose: no socket at {self.compose.socket_path}")
         return found
@@ -157,9 +180,15 @@ def join(listed: list[ProcessInfo], rows: list[ProcessInfo], scanner: ProjectSca
                 row = next((by_port[p] for p in info.ports if p in by_port), None) or by_name.get(info.name)
         if row is not None:
             info = replace(
-                info, pid=row.pid, cpu_percent=row.cpu_percent, rss=row.rss,
+                info,
+                pid=row.pid,
+                cpu_percent=row.cpu_percent,
+                rss=row.rss,
                 uptime_s=info.uptime_s if info.uptime_s is not None else row.uptime_s,
-                ports=tuple(dict.fromkeys(info.ports + row.ports)), service=row.service, command=row.command)
+                ports=tuple(dict.fromkeys(info.ports + row.ports)),
+                service=row.service,
+                command=row.command,
+            )
         if info.alive and info.ports:
             info = replace(info, port_checks=scanner.check_ports(info.ports, known=row.port_checks if row else ()))
         out.append(info)
@@ -170,8 +199,7 @@ _monitors: dict[tuple[str, tuple[str | None, ...]], ProcessMonitor] = {}
 _monitors_lock = threading.Lock()
 
 
-def monitor_for(root: Path | str, env: Mapping[str, str] | None = None, *,
-                unmanaged_after_s: float | None = None) -> ProcessMonitor:
+def monitor_for(root: Path | str, env: Mapping[str, str] | None = None, *, unmanaged_after_s: float | None = None) -> ProcessMonitor:
     """The shared monitor of `root` (one per root and relevant environment); `unmanaged_after_s` from `[processes]`."""
     env = os.environ if env is None else env
     key = (str(Path(root)), tuple(env.get(k) for k in _ENV_KEYS))
@@ -184,8 +212,7 @@ def monitor_for(root: Path | str, env: Mapping[str, str] | None = None, *,
         return mon
 
 
-def collect(root: Path | str, env: Mapping[str, str] | None = None, *,
-            unmanaged_after_s: float | None = None) -> ProcessSnapshot:
+def collect(root: Path | str, env: Mapping[str, str] | None = None, *, unmanaged_after_s: float | None = None) -> ProcessSnapshot:
     """One refresh of `root`'s processes from the first backend that answers."""
     return monitor_for(root, env, unmanaged_after_s=unmanaged_after_s).collect()
 

@@ -39,8 +39,12 @@ def info_from_native(obj: dict[str, object]) -> ProcessInfo:
     state = native_state(phase)
     restarts = obj.get("restart_count", 0)
     return ProcessInfo(
-        name=str(obj["name"]), backend="native", state=state, raw_state=phase,
-        restarts=restarts if isinstance(restarts, int) else 0, ports=_ports(obj.get("ports")),
+        name=str(obj["name"]),
+        backend="native",
+        state=state,
+        raw_state=phase,
+        restarts=restarts if isinstance(restarts, int) else 0,
+        ports=_ports(obj.get("ports")),
         ready=(phase == "ready") if state in ("starting", "running", "ready") else None,
     )
 
@@ -71,14 +75,14 @@ class NativeClient:
                 s.connect(str(self.socket_path))
             except FileNotFoundError:
                 raise BackendError(f"{where}: no socket") from None
-            except socket.timeout:
+            except TimeoutError:
                 raise BackendError(f"{where}: connect timed out after {self.timeout_s:g} s") from None
             except OSError as exc:
                 raise BackendError(f"{where}: cannot connect ({exc.strerror or exc})") from None
             try:
                 s.sendall(json.dumps(payload).encode() + b"\n")
                 line = self._read_line(s, where, cmd)
-            except socket.timeout:
+            except TimeoutError:
                 raise BackendError(f"{where}: no answer to '{cmd}' within {self.timeout_s:g} s") from None
             except OSError as exc:
                 raise BackendError(f"{where}: connection failed during '{cmd}' ({exc.strerror or exc})") from None
@@ -99,7 +103,7 @@ class NativeClient:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise socket.timeout()
+                raise TimeoutError()
             s.settimeout(remaining)
             chunk = s.recv(65536)
             if not chunk:
@@ -116,8 +120,7 @@ class NativeClient:
 
     def _expect(self, answer: dict[str, object], status: str, cmd: str) -> dict[str, object]:
         if answer.get("status") != status:
-            raise BackendError(
-                f"native manager at {self.socket_path}: expected '{status}' for '{cmd}', got '{answer.get('status')}'")
+            raise BackendError(f"native manager at {self.socket_path}: expected '{status}' for '{cmd}', got '{answer.get('status')}'")
         return answer
 
     # ------------------------------------------------------------ requests
@@ -187,7 +190,7 @@ class NativeClient:
             while not stop.is_set():
                 try:
                     chunk = s.recv(65536)
-                except (socket.timeout, TimeoutError):
+                except TimeoutError:
                     continue
                 except OSError as exc:
                     raise BackendError(f"{where}: event stream failed ({exc.strerror or exc})") from None

@@ -104,10 +104,19 @@ class _Row:
 if _HAS_PROC:
     _CLK_TCK = os.sysconf("SC_CLK_TCK")
     _PAGE = os.sysconf("SC_PAGE_SIZE")
-    _BOOT = next((float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                  if line.startswith("btime ")), 0.0)  # what psutil.boot_time() reads, without importing psutil
-_LETTERS = {"running": "R", "sleeping": "S", "disk-sleep": "D", "zombie": "Z", "stopped": "T", "idle": "I",
-            "dead": "X", "tracing-stop": "t"}
+    _BOOT = next(
+        (float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime ")), 0.0
+    )  # what psutil.boot_time() reads, without importing psutil
+_LETTERS = {
+    "running": "R",
+    "sleeping": "S",
+    "disk-sleep": "D",
+    "zombie": "Z",
+    "stopped": "T",
+    "idle": "I",
+    "dead": "X",
+    "tracing-stop": "t",
+}
 
 
 def _parse_stat(data: bytes) -> tuple[str, str, int, float, float, int] | None:
@@ -115,8 +124,14 @@ def _parse_stat(data: bytes) -> tuple[str, str, int, float, float, int] | None:
     f = data[rpar + 2 :].split(None, 22)
     if len(f) < 22:
         return None
-    return (data[lpar + 1 : rpar].decode("utf-8", "replace"), f[0].decode(), int(f[1]),
-            _BOOT + int(f[19]) / _CLK_TCK, (int(f[11]) + int(f[12])) / _CLK_TCK, int(f[21]) * _PAGE)
+    return (
+        data[lpar + 1 : rpar].decode("utf-8", "replace"),
+        f[0].decode(),
+        int(f[1]),
+        _BOOT + int(f[19]) / _CLK_TCK,
+        (int(f[11]) + int(f[12])) / _CLK_TCK,
+        int(f[21]) * _PAGE,
+    )
 
 
 def _read_stat(pid: int) -> tuple[str, str, int, float, float, int] | None:
@@ -140,8 +155,7 @@ def _read_stat(pid: int) -> tuple[str, str, int, float, float, int] | None:
         p = psutil.Process(pid)
         with p.oneshot():
             t = p.cpu_times()
-            return (p.name(), _LETTERS.get(p.status(), "S"), p.ppid(), p.create_time(), t.user + t.system,
-                    p.memory_info().rss)
+            return (p.name(), _LETTERS.get(p.status(), "S"), p.ppid(), p.create_time(), t.user + t.system, p.memory_info().rss)
     except psutil.Error:
         return None
 
@@ -159,8 +173,6 @@ def _read_cmdline(pid: int) -> list[str]:
         return [str(a) for a in psutil.Process(pid).cmdline()]
     except (OSError, psutil.Error):
         return []
-
-
 
 
 def _environ(pid: int) -> bytes | None:
@@ -225,8 +237,18 @@ def _cwd(pid: int) -> str | None:
         return None
 
 
-_STATUS = {"R": "running", "S": "sleeping", "D": "disk-sleep", "Z": "zombie", "T": "stopped", "t": "tracing-stop",
-           "X": "dead", "I": "idle", "W": "waking", "P": "parked"}
+_STATUS = {
+    "R": "running",
+    "S": "sleeping",
+    "D": "disk-sleep",
+    "Z": "zombie",
+    "T": "stopped",
+    "t": "tracing-stop",
+    "X": "dead",
+    "I": "idle",
+    "W": "waking",
+    "P": "parked",
+}
 
 
 class ProjectScanner:
@@ -235,9 +257,16 @@ class ProjectScanner:
     name = "psutil"
     actions = frozenset({"stop"})
 
-    def __init__(self, root: Path | str, paths: DevenvPaths | None = None, *, grace_s: float = 5.0,
-                 probe_every_s: float = 15.0, captured_logs: list[Path] | None = None,
-                 unmanaged_after_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        root: Path | str,
+        paths: DevenvPaths | None = None,
+        *,
+        grace_s: float = 5.0,
+        probe_every_s: float = 15.0,
+        captured_logs: list[Path] | None = None,
+        unmanaged_after_s: float = 30.0,
+    ) -> None:
         self.root = Path(root)
         self._root_s = str(self.root)
         self._root_prefix = self._root_s.rstrip("/") + "/"
@@ -429,16 +458,16 @@ class ProjectScanner:
         heads: dict[int, _Row] = {}
         see_through = {pid for pid in members if self._is_see_through(procs[pid])}
         # A manager's helper processes (honcho forks one per child) are part of the manager, not rows.
-        see_through |= {pid for pid in members if procs[pid].comm in MANAGERS
-                        and procs[pid].ppid in members and procs[procs[pid].ppid].comm in MANAGERS}
+        see_through |= {
+            pid for pid in members if procs[pid].comm in MANAGERS and procs[pid].ppid in members and procs[procs[pid].ppid].comm in MANAGERS
+        }
         for pid in sorted(members):
             p = procs[pid]
             if pid in see_through:
                 continue
             manager = p.comm in MANAGERS
             parent = procs.get(p.ppid)
-            parent_is_head = parent is not None and parent.pid in members and (
-                parent.pid in see_through or parent.comm in MANAGERS)
+            parent_is_head = parent is not None and parent.pid in members and (parent.pid in see_through or parent.comm in MANAGERS)
             if manager or p.ppid not in members or parent_is_head:
                 heads[pid] = _Row(head=p, manager=manager, owner=self._owner(p, members))
         # Attach every other member to its nearest head.
@@ -569,16 +598,20 @@ class ProjectScanner:
             managed_name = manager_names.get(head.pid)
             label = None if managed_name is not None or not managed else self._config_label(row)
             provisional = head.name is not None and head.name.partition(":")[0] == head.comm and head.comm in SHELLS
-            if head.name is None or provisional or (
-                    managed_name is not None and head.name != short_name(managed_name, all_names)) or (
-                    label is not None and head.name != label and not head.labelled):
+            if (
+                head.name is None
+                or provisional
+                or (managed_name is not None and head.name != short_name(managed_name, all_names))
+                or (label is not None and head.name != label and not head.labelled)
+            ):
                 taken.discard(head.name)
                 head.name, head.labelled = self._row_name(row, manager_names, all_names, taken, label)
                 taken.add(head.name)
                 previous = self._infos.get(head.name)
                 # A restart is the manager starting the same entry again, never a stranger with the same name.
-                if head.labelled and (head.name in self._gone or (
-                        previous is not None and previous.pid != head.pid and head.name in self._labelled_names)):
+                if head.labelled and (
+                    head.name in self._gone or (previous is not None and previous.pid != head.pid and head.name in self._labelled_names)
+                ):
                     self._restarts[head.name] = self._restarts.get(head.name, 0) + 1
             self._gone.pop(head.name, None)
             info = self._row_info(row, table, now)
@@ -630,8 +663,9 @@ class ProjectScanner:
         procs = self._procs
         return any(self._listening_ports(procs[pid], table) for pid in [head.pid, *row.pids] if pid in procs)
 
-    def _row_name(self, row: _Row, manager_names: dict[int, str], all_names: set[str], taken: set[str],
-                  label: str | None = None) -> tuple[str, bool]:
+    def _row_name(
+        self, row: _Row, manager_names: dict[int, str], all_names: set[str], taken: set[str], label: str | None = None
+    ) -> tuple[str, bool]:
         """(row name, whether the manager named it)."""
         head = row.head
         name = manager_names.get(head.pid)
@@ -694,11 +728,20 @@ class ProjectScanner:
         else:
             state = "running"
         return ProcessInfo(
-            name=head.name or head.comm, backend="psutil", state=state, raw_state=raw, pid=head.pid,
-            cpu_percent=None if zombie else cpu, rss=None if zombie else rss, uptime_s=max(0.0, now - head.start),
-            restarts=self._restarts.get(head.name or "", 0), ports=tuple(seen_ports),
-            ready=(all(c.accepting for c in checks) if checks else None), port_checks=tuple(checks),
-            service=service, command=command,
+            name=head.name or head.comm,
+            backend="psutil",
+            state=state,
+            raw_state=raw,
+            pid=head.pid,
+            cpu_percent=None if zombie else cpu,
+            rss=None if zombie else rss,
+            uptime_s=max(0.0, now - head.start),
+            restarts=self._restarts.get(head.name or "", 0),
+            ports=tuple(seen_ports),
+            ready=(all(c.accepting for c in checks) if checks else None),
+            port_checks=tuple(checks),
+            service=service,
+            command=command,
         )
 
     def _listening_ports(self, p: _Proc, table: dict[int, tuple[str, int]] | None) -> list[tuple[str, int]]:
@@ -719,9 +762,20 @@ class ProjectScanner:
         for name, last in self._infos.items():
             # Only what a manager started lingers as exited; a one-off process leaves at once.
             if name not in new_rows and name in self._managed_names:
-                self._gone[name] = _Gone(replace(
-                    last, state="exited", raw_state="gone", cpu_percent=None, rss=None, uptime_s=None, ports=(),
-                    port_checks=(), ready=None), now)
+                self._gone[name] = _Gone(
+                    replace(
+                        last,
+                        state="exited",
+                        raw_state="gone",
+                        cpu_percent=None,
+                        rss=None,
+                        uptime_s=None,
+                        ports=(),
+                        port_checks=(),
+                        ready=None,
+                    ),
+                    now,
+                )
         self._infos = infos
         # The manager may log the exit code a moment after the process is gone.
         for name, gone in self._gone.items():

@@ -17,10 +17,19 @@ if TYPE_CHECKING:
 # Loaded on first use (PEP 562): the cockpit imports `screens.relabel` before its first frame, and
 # importing the package must not build every modal (the editor's TextArea, the help) by the way.
 _WHERE = {
-    "ApproveScreen": "approve", "ConfirmScreen": "confirm", "EditScreen": "edit", "HelpScreen": "help",
-    "help_sections": "help", "cockpit_help_sections": "help", "ProcessLogScreen": "process_log", "RejectScreen": "reject",
-    "ApprovalCheck": "summaries", "ApprovalSummary": "summaries", "FileSummary": "summaries",
-    "HelpEntry": "summaries", "HelpSection": "summaries",
+    "ApproveScreen": "approve",
+    "ConfirmScreen": "confirm",
+    "EditScreen": "edit",
+    "HelpScreen": "help",
+    "help_sections": "help",
+    "cockpit_help_sections": "help",
+    "ProcessLogScreen": "process_log",
+    "RejectScreen": "reject",
+    "ApprovalCheck": "summaries",
+    "ApprovalSummary": "summaries",
+    "FileSummary": "summaries",
+    "HelpEntry": "summaries",
+    "HelpSection": "summaries",
 }
 
 

@@ -149,9 +149,7 @@ class ApproveScreen(YesNoModal):
             lines.append(Content.from_markup("then rebuild:  [b]$command[/]", command=f"$ {s.rebuild_command}"))
         else:
             lines.append(
-                Content.from_markup(
-                    "[b $warning]no rebuild[/]: $why", why="no devenv on PATH and no [rebuild] command configured"
-                )
+                Content.from_markup("[b $warning]no rebuild[/]: $why", why="no devenv on PATH and no [rebuild] command configured")
             )
         if s.restart_command:
             lines.append(Content.from_markup("then restart:  [b]$command[/]", command=f"$ {s.restart_command}"))
@@ -260,4 +258,3 @@ class ApproveScreen(YesNoModal):
             if not self.typed_ok():
                 return None  # shown dimmed: typing the names makes it work
         return True
-

@@ -111,7 +111,8 @@ class EditScreen(ModalScreen[str | None]):
                 self.dismiss(None)
 
         self.app.push_screen(
-            ConfirmScreen(f"Discard your edits to {self.path}?", "The proposal stays as the agent wrote it.",
-                          yes_label="Discard", danger=True),
+            ConfirmScreen(
+                f"Discard your edits to {self.path}?", "The proposal stays as the agent wrote it.", yes_label="Discard", danger=True
+            ),
             discard,
         )

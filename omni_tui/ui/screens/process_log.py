@@ -113,9 +113,7 @@ class ProcessLogScreen(ModalScreen[None]):
         elif view.follow:
             status = Content.from_markup("following the end  [$text-muted]$lines[/]", lines=lines)
         else:
-            status = Content.from_markup(
-                "[b $warning]paused[/] (f follows the end again)  [$text-muted]$lines[/]", lines=lines
-            )
+            status = Content.from_markup("[b $warning]paused[/] (f follows the end again)  [$text-muted]$lines[/]", lines=lines)
         self.query_one("#log-status", Static).update(status)
 
     def on_log_view_follow_changed(self, event: LogView.FollowChanged) -> None:

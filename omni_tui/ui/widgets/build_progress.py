@@ -7,7 +7,7 @@ so snapshot tests can freeze the elapsed time.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -67,8 +67,15 @@ class ProgressModel:
             self.start(self.title)
         self.progress = progress
 
-    def finish(self, exit_code: int | None, *, cancelled: bool = False, timed_out: bool = False,
-               error: str | None = None, duration_s: float | None = None) -> None:
+    def finish(
+        self,
+        exit_code: int | None,
+        *,
+        cancelled: bool = False,
+        timed_out: bool = False,
+        error: str | None = None,
+        duration_s: float | None = None,
+    ) -> None:
         if self.started_at is None:
             self.started_at = self.clock()
         self.elapsed_final = duration_s if duration_s is not None and not self.injected_clock else self.elapsed_s
@@ -170,8 +177,15 @@ class BuildProgressLine(Widget):
         self._start_ticker()
         self.refresh()
 
-    def finish(self, exit_code: int | None, *, cancelled: bool = False, timed_out: bool = False,
-               error: str | None = None, duration_s: float | None = None) -> None:
+    def finish(
+        self,
+        exit_code: int | None,
+        *,
+        cancelled: bool = False,
+        timed_out: bool = False,
+        error: str | None = None,
+        duration_s: float | None = None,
+    ) -> None:
         """The rebuild ended: show how."""
         self.model.finish(exit_code, cancelled=cancelled, timed_out=timed_out, error=error, duration_s=duration_s)
         self._stop_ticker()

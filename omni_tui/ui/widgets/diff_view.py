@@ -674,9 +674,7 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
             segments = [*lead, Segment(gutter[:gutter_width], gutter_style)]
             side = "old" if r.kind == "-" else "new"
             number = r.old_no if r.kind == "-" else r.new_no
-            segments.extend(
-                self._text_segments(r.text, r.eol, r.kind, side, number, r.spans, line_style, selected, text_width, scroll_x)
-            )
+            segments.extend(self._text_segments(r.text, r.eol, r.kind, side, number, r.spans, line_style, selected, text_width, scroll_x))
             return Strip(segments).crop_extend(0, width, base)
         left_width, right_width = self._split_widths(width)
         segments = [*lead]
@@ -730,9 +728,7 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         text_width = max(width - len(gutter), 0)
         return [
             Segment(gutter, gutter_style),
-            *self._text_segments(
-                cell.text, cell.eol, cell.kind, *highlight_at, cell.spans, line_style, selected, text_width, scroll_x
-            ),
+            *self._text_segments(cell.text, cell.eol, cell.kind, *highlight_at, cell.spans, line_style, selected, text_width, scroll_x),
         ]
 
     def _text_segments(

@@ -24,13 +24,13 @@ class FileTabs(Widget):
     """
 
     class FileSelected(Message):
-        def __init__(self, tabs: "FileTabs", path: str) -> None:
+        def __init__(self, tabs: FileTabs, path: str) -> None:
             super().__init__()
             self.tabs = tabs
             self.path = path
 
         @property
-        def control(self) -> "FileTabs":
+        def control(self) -> FileTabs:
             return self.tabs
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:

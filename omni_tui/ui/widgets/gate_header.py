@@ -114,5 +114,5 @@ class GateHeader(Horizontal):
             return
         used = 10 + len(self.text) + 2 + len(self._detail) + 1 + len(self._presence)  # " omni-tui ", " STATE ", " detail", presence
         room = max(16, width - used - 4)  # the root label pads itself; the detail keeps a spare column
-        shown = self._workspace if len(self._workspace) <= room else "…" + self._workspace[-(room - 1):]
+        shown = self._workspace if len(self._workspace) <= room else "…" + self._workspace[-(room - 1) :]
         self.query_one("#gate-root", Label).update(Text(f" {shown} "))

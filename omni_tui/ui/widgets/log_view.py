@@ -10,7 +10,7 @@ stays fixed as the progress line (phase, N of M, running derivation, elapsed, ex
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -75,13 +75,13 @@ class LogView(ScrollView, can_focus=True):
     class FollowChanged(Message):
         """The view started or stopped following the end of the log."""
 
-        def __init__(self, log_view: "LogView", follow: bool) -> None:
+        def __init__(self, log_view: LogView, follow: bool) -> None:
             super().__init__()
             self.log_view = log_view
             self.follow = follow
 
         @property
-        def control(self) -> "LogView":
+        def control(self) -> LogView:
             return self.log_view
 
     def __init__(
@@ -211,8 +211,15 @@ class LogView(ScrollView, can_focus=True):
         self.progress_model.update(progress)
         self._progress_changed()
 
-    def finish(self, exit_code: int | None, *, cancelled: bool = False, timed_out: bool = False,
-               error: str | None = None, duration_s: float | None = None) -> None:
+    def finish(
+        self,
+        exit_code: int | None,
+        *,
+        cancelled: bool = False,
+        timed_out: bool = False,
+        error: str | None = None,
+        duration_s: float | None = None,
+    ) -> None:
         """The rebuild ended: the row shows ✓ exit 0 / ✗ exit N / ■ cancelled and stops its clock."""
         self.progress_model.finish(exit_code, cancelled=cancelled, timed_out=timed_out, error=error, duration_s=duration_s)
         self._stop_ticker()
@@ -305,9 +312,13 @@ class LogView(ScrollView, can_focus=True):
         return f"1 earlier line is in {where}" if count == 1 else f"{count:,} earlier lines are in {where}"
 
     def render_line(self, y: int) -> Strip:
-        if y == 0 and not self._catching_up and (
-            (self._follow and self.scroll_offset.y < self.max_scroll_y)
-            or (self.show_vertical_scrollbar and self.vertical_scrollbar.position != self.scroll_y)
+        if (
+            y == 0
+            and not self._catching_up
+            and (
+                (self._follow and self.scroll_offset.y < self.max_scroll_y)
+                or (self.show_vertical_scrollbar and self.vertical_scrollbar.position != self.scroll_y)
+            )
         ):
             # Following, yet drawn short of the end: the room changed after the scroll (a long line
             # brought the horizontal scrollbar, which takes the bottom row). Or the vertical scrollbar

@@ -19,13 +19,27 @@ from omni_tui.ui.widgets.colours import theme_colour
 from omni_tui.ui.widgets.keyed_table import KeyedTable
 
 # Ports right after the state: "is it up, and where" fits a narrow panel; the figures may scroll.
-COLUMNS = (("name", "Name"), ("state", "State"), ("ports", "Ports"), ("pid", "PID"), ("cpu", "CPU%"), ("mem", "Mem"),
-           ("uptime", "Up"), ("restarts", "Rst"), ("backend", "Via"))
+COLUMNS = (
+    ("name", "Name"),
+    ("state", "State"),
+    ("ports", "Ports"),
+    ("pid", "PID"),
+    ("cpu", "CPU%"),
+    ("mem", "Mem"),
+    ("uptime", "Up"),
+    ("restarts", "Rst"),
+    ("backend", "Via"),
+)
 
 # state → theme variable for its colour
 STATE_COLOURS = {
-    "ready": "success", "running": "success", "starting": "warning", "stopping": "warning",
-    "stopped": "foreground-muted", "exited": "secondary", "failed": "error",
+    "ready": "success",
+    "running": "success",
+    "starting": "warning",
+    "stopping": "warning",
+    "stopped": "foreground-muted",
+    "exited": "secondary",
+    "failed": "error",
 }
 
 

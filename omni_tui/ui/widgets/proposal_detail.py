@@ -99,9 +99,7 @@ class ProposalDetail(Vertical):
         yield Static("", id="detail-checks")
         yield Static("", id="detail-diff-label")
         yield FileTabs(id="detail-files")
-        yield DiffView(
-            id="detail-diff", empty_message="Nothing to apply: the file already has the proposed content", auto_split=True
-        )
+        yield DiffView(id="detail-diff", empty_message="Nothing to apply: the file already has the proposed content", auto_split=True)
 
     @property
     def diff(self) -> DiffView:

@@ -20,8 +20,6 @@ from omni_tui.ui.textual_compat import require_update_dimensions
 from omni_tui.ui.widgets.colours import theme_colour
 from omni_tui.ui.widgets.keyed_table import KeyedTable
 
-
-
 # state → theme variable used for its colour
 STATE_COLOURS = {
     "pending": "warning",
