@@ -18,6 +18,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import os
+import stat
 import time
 import tomllib
 from collections.abc import Mapping
@@ -100,8 +101,22 @@ class StatePaths:
         return self.state / "gate.json"
 
     def ensure(self) -> None:
+        """Create the state directories; WorkspaceError when one is a symbolic link or not a directory.
+
+        Every state write goes under these folders, so a link planted in place of one (`proposals -> /etc`)
+        would send proposals, decisions and backups wherever it points: each is checked (lstat, which does
+        not follow links) before anything is created inside it.
+        """
         for folder in (self.state, self.proposals, self.decisions, self.baseline, self.backups, self.logs, self.quarantine, self.objects):
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                mode = folder.lstat().st_mode
+            except FileNotFoundError:
+                folder.mkdir(parents=True, exist_ok=True)
+                mode = folder.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                raise WorkspaceError(f"{folder}: is a symbolic link; omni-tui keeps its state only in a real directory (remove the link)")
+            if not stat.S_ISDIR(mode):
+                raise WorkspaceError(f"{folder}: is not a directory; omni-tui keeps its state only in a real directory")
 
 
 def find_root(explicit_dir: str | Path | None, *, env: Mapping[str, str], cwd: Path) -> Path:
