@@ -34,8 +34,9 @@ def test_propose_refuses_a_state_folder_that_is_a_symlink_and_writes_nothing_the
     link = plant_link(project, folder, elsewhere)
     source = tmp_path / "new.nix"
     source.write_text((project / "devenv.nix").read_text() + "\n# more\n")
-    result = run(project, "propose", "-C", str(project), "devenv.nix", "--new-content", str(source),
-                 "--title", "t", "--why", "w", "--agent", "a")
+    result = run(
+        project, "propose", "-C", str(project), "devenv.nix", "--new-content", str(source), "--title", "t", "--why", "w", "--agent", "a"
+    )
     assert result.returncode == 2, (result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("omni-tui: "), result.stderr
@@ -49,7 +50,9 @@ def test_the_cockpit_refuses_a_symlinked_proposals_folder_in_one_line(project: P
     link = plant_link(project, "proposals", elsewhere)
     result = run(project, "-C", str(project))
     assert result.returncode == 2, (result.stdout, result.stderr)
-    assert result.stderr.strip().splitlines() == [f"omni-tui: {link}: is a symbolic link; omni-tui keeps its state only in a real directory (remove the link)"]
+    assert result.stderr.strip().splitlines() == [
+        f"omni-tui: {link}: is a symbolic link; omni-tui keeps its state only in a real directory (remove the link)"
+    ]
     assert list(elsewhere.rglob("*")) == []
 
 
@@ -59,4 +62,6 @@ def test_a_state_folder_that_is_a_plain_file_is_refused_too(project: Path, tmp_p
     (state / "decisions").write_text("not a folder")
     result = run(project, "status", "-C", str(project))
     assert result.returncode == 2, (result.stdout, result.stderr)
-    assert result.stderr.strip() == f"omni-tui: {state / 'decisions'}: is not a directory; omni-tui keeps its state only in a real directory"
+    assert (
+        result.stderr.strip() == f"omni-tui: {state / 'decisions'}: is not a directory; omni-tui keeps its state only in a real directory"
+    )
