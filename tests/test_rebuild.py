@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import threading
 import time
@@ -262,7 +263,7 @@ def test_cli_rebuild_streams_plain_lines_and_exits_with_the_build_code(project: 
     assert result.returncode == 3, result.stderr
     out = result.stdout.splitlines()
     assert out[:3] == ["red", "second", "ok"]
-    assert out[-1].startswith("omni-tui: failed · ") and "exit 3" in out[-1] and "/logs/rebuild-" in out[-1]
+    assert out[-1].startswith("omni-tui: rebuild failed after ") and "(exit 3)" in out[-1] and "/logs/rebuild-" in out[-1]
     assert "\x1b" not in result.stdout
     entries = [e for e in Workspace.open(project).audit.entries() if e["event"] == "rebuild"]
     assert entries and entries[-1]["exit_code"] == 3 and entries[-1]["decision"] == "failed"
@@ -273,7 +274,7 @@ def test_cli_rebuild_success(project: Path) -> None:
     result = cli(project)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[:2] == ["building", "built"]
-    assert " — exit 0 · " in result.stdout.splitlines()[-1]
+    assert re.fullmatch(r"omni-tui: rebuilt in \d+\.\d s \(exit 0\) — log .*/logs/rebuild-.*\.log", result.stdout.splitlines()[-1])
 
 
 def test_cli_rebuild_refuses_while_unapproved_edits_exist(project: Path) -> None:
