@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.containers import Vertical
+from textual.css.scalar import Unit
+from textual.geometry import Size
 from textual.widgets import Static
 
 from omni_tui.core.card import Card
@@ -72,6 +74,46 @@ EMPTY_MESSAGES = {
 HISTORY_EMPTY = "This file was left as it was by the approval"
 
 
+READ_ALL_HINT = "… (z: read all)"
+
+
+class Rationale(Static):
+    """The agent's "why", cut to the rows it is given (max-height in cells) the way a person can tell:
+    when more lines exist than fit, the last visible one ends in `… (z: read all)` (z zooms the panel,
+    where it is read in full). A height in percent (zoomed) scrolls instead, so it is not cut."""
+
+    _fit_width = 0
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        self._fit_width = width  # the width being laid out, before self.size catches up
+        return super().get_content_height(container, viewport, width)
+
+    def render(self) -> RenderResult:
+        content = self.content
+        max_height = self.styles.max_height
+        width = self._fit_width or self.content_region.width
+        if not isinstance(content, Text) or max_height is None or max_height.unit != Unit.CELLS or width <= 0:
+            return super().render()
+        limit = max(1, int(max_height.value))
+        if self.styles.text_wrap == "nowrap":
+            lines = content.split("\n", allow_blank=True)
+            cut = len(lines) > limit or any(line.cell_len > width for line in lines[:limit])
+        else:
+            lines = list(content.wrap(self.app.console, width))
+            cut = len(lines) > limit
+        if not cut:
+            return super().render()
+        shown = [line.copy() for line in lines[:limit]]
+        hint = READ_ALL_HINT if width >= len(READ_ALL_HINT) + 8 else "…"
+        last = shown[-1]
+        last.truncate(max(0, width - len(hint)))
+        last.rstrip()
+        last.append(hint, style=theme_colour(self.app, "foreground-muted"))
+        for line in shown[:-1]:
+            line.truncate(width)
+        return Text("\n").join(shown)
+
+
 class ProposalDetail(Vertical):
     """Shows one `ProposalView`; the app drives the diff through `diff` and `file_tabs`."""
 
@@ -93,7 +135,7 @@ class ProposalDetail(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("No proposal selected. Agents submit with `omni-tui propose`.", id="detail-title")
         yield CardSummary(id="detail-card")  # what approving does to the environment, before the why and the diff
-        yield Static("", id="detail-rationale")
+        yield Rationale("", id="detail-rationale")
         # the decision / outcome on its own line, so a short terminal that crops the rationale keeps it
         yield Static("", id="detail-note")
         yield Static("", id="detail-checks")
