@@ -26,8 +26,11 @@ async def test_a_cut_rationale_ends_in_an_ellipsis_and_says_how_to_read_the_rest
         assert "Sentence number 40" not in screen_text(app)
         await pilot.press("z")
         # zoomed, it is read whole (it scrolls there): not cut, so no hint
-        await wait_for(pilot, lambda: "Sentence number 3 explains" in screen_text(app) and "read all" not in screen_text(app),
-                       what="the rationale zoomed, uncut")
+        await wait_for(
+            pilot,
+            lambda: "Sentence number 3 explains" in screen_text(app) and "read all" not in screen_text(app),
+            what="the rationale zoomed, uncut",
+        )
 
 
 async def test_a_rationale_that_fits_has_no_hint(project: Path) -> None:
