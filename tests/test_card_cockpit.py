@@ -32,10 +32,10 @@ async def test_the_detail_starts_with_the_card_and_the_modal_shows_it_whole_mask
     async with app.run_test(size=SIZE) as pilot:
         propose_now(project, "devenv.nix", risky(project), title="Add redis")
         await wait_for(
-            pilot, lambda: "+redis :6379" in screen_text(app) and "secret_in_file" in screen_text(app), what="the card in the detail"
+            pilot, lambda: "+redis :6379" in screen_text(app) and "secret in file" in screen_text(app), what="the card in the detail"
         )
         text = screen_text(app)
-        assert "What it does" in text and "runs_on_shell_entry" in text and "network_service" in text
+        assert "What it does" in text and "runs on shell entry" in text and "network service" in text
         assert "+ripgrep" in text
         lines = text.splitlines()
         card_row = next(n for n, line in enumerate(lines) if "What it does" in line)
@@ -64,7 +64,7 @@ async def test_direct_edits_show_their_card_in_the_changes_panel(project: Path) 
             pilot, lambda: ready(app, ApproveScreen) and "enabled, devenv.nix" in screen_text(app), what="the card in the accept modal"
         )
         modal = screen_text(app)
-        assert "Accept edits" in modal and "secret_in_file" in modal and TOKEN not in modal
+        assert "Accept edits" in modal and "secret in file" in modal and TOKEN not in modal
         await pilot.press("n")
 
 

@@ -81,7 +81,7 @@ def _with_policy(root: Path) -> Workspace:
 async def _carded(pilot: Pilot[Any]) -> None:
     await _until(pilot, lambda: TITLE in _text(pilot), "the proposal in the queue")
     await _until(pilot, lambda: "parses" in _text(pilot), "the validation result")
-    await _until(pilot, lambda: "secret_in_file" in _text(pilot) and "+redis :6379" in _text(pilot), "the change card")
+    await _until(pilot, lambda: "secret in file" in _text(pilot) and "+redis :6379" in _text(pilot), "the change card")
 
 
 def test_detail_with_a_risky_card(snap_compare: Any, need_nix: None, make_workspace: Callable[..., Workspace]) -> None:  # noqa: F811

@@ -57,6 +57,11 @@ def compact(card: Card, *, width: int | None = None) -> list[str]:
     return lines
 
 
+def risk_words(risk: str) -> str:
+    """A risk as a person reads it ("network_service" → "network service"); the JSON keeps the key."""
+    return risk.replace("_", " ")
+
+
 def risk_line(card: Card) -> str:
     return " ".join(f"[{r['risk']}]" for r in card.risks)
 

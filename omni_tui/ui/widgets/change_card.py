@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from omni_tui.core.card import CATEGORIES, Card
-from omni_tui.core.card.render import LABELS, MARKS, entry_lines, entry_text
+from omni_tui.core.card.render import LABELS, MARKS, entry_lines, entry_text, risk_words
 from omni_tui.ui.widgets.colours import theme_colour
 
 _LABEL_WIDTH = max(len(v) for v in LABELS.values())
@@ -48,7 +48,9 @@ class _CardWidget(Widget):
             if index:
                 text.append(" ")
             colour = self._c("error" if risk["severity"] == "error" else "warning")
-            text.append(f" {risk['risk']} ", style=f"bold {fg} on {colour}")
+            # the words a person reads ("network service"), not the JSON key; unpadded, so the heading
+            # reads "What it does network service" with one space, as "What it does no risks" does
+            text.append(risk_words(risk["risk"]), style=f"bold {fg} on {colour}")
         return text
 
 
@@ -112,7 +114,7 @@ class CardDetails(_CardWidget):
             return text
         for risk in card.risks:
             colour = self._c("error" if risk["severity"] == "error" else "warning")
-            text.append(f" {risk['risk']} ", style=f"bold {self._c('background')} on {colour}")
+            text.append(f" {risk_words(risk['risk'])} ", style=f"bold {self._c('background')} on {colour}")
             text.append("\n")
             for cause in risk["causes"]:
                 where = f"{cause['file']}:{cause['line']}" if cause.get("line") else str(cause["file"])
