@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -19,6 +21,7 @@ from textual.widgets import Footer, Label, Static
 
 from omni_tui.ui.screens.summaries import HelpEntry, HelpSection
 from omni_tui.ui.textual_compat import bindings_of, keymap_of
+from omni_tui.ui.widgets.colours import theme_colour
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -126,13 +129,15 @@ def _display(app: App[Any], binding: Binding, key: str) -> str:
     return app.get_key_display(binding.with_key(key=key, key_display=None))
 
 
-def _section_content(section: HelpSection) -> Content:
-    width = max((len(entry.key) for entry in section.entries), default=0)
-    lines = [
-        Content.from_markup("[b $accent]$key[/]  $description", key=entry.key.ljust(width), description=entry.description)
-        for entry in section.entries
-    ]
-    return Content("\n").join(lines)
+def _section_content(section: HelpSection, key_style: str = "bold") -> Table:
+    """Two columns: a description too long for its line wraps inside its own column (a hanging indent),
+    so a continuation never starts under the keys where it would read like one."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column(ratio=1, overflow="fold")
+    for entry in section.entries:
+        table.add_row(Text(entry.key, style=key_style), Text(entry.description))
+    return table
 
 
 class HelpScreen(ModalScreen[None]):
@@ -158,7 +163,7 @@ class HelpScreen(ModalScreen[None]):
                     if not section.entries:
                         continue
                     yield Static(Content.from_markup("[b]$title[/]", title=section.title), classes="section-title")
-                    yield Static(_section_content(section), classes="help-keys")
+                    yield Static(_section_content(section, f"bold {theme_colour(self.app, 'accent')}"), classes="help-keys")
             yield Static("Remap any key in the [keys] table of omni-tui.toml.", id="help-hint", markup=False)
         yield Footer()
 
