@@ -96,7 +96,7 @@ class Rationale(Static):
             return super().render()
         limit = max(1, int(max_height.value))
         if self.styles.text_wrap == "nowrap":
-            lines = content.split("\n", allow_blank=True)
+            lines: list[Text] = list(content.split("\n", allow_blank=True))
             cut = len(lines) > limit or any(line.cell_len > width for line in lines[:limit])
         else:
             lines = list(content.wrap(self.app.console, width))
