@@ -144,7 +144,10 @@ class ApproveScreen(YesNoModal):
 
     def _will_run(self) -> Content:
         s = self.summary
-        lines = [Content("write the files atomically (the current content is backed up)")]
+        if s.action.startswith("Accept"):  # the files are already on disk: accepting writes nothing back
+            lines = [Content("validate the files as they are now (nothing is rewritten); once rebuilt, they become the baseline")]
+        else:
+            lines = [Content("write the files atomically (the current content is backed up)")]
         if s.rebuild_command:
             lines.append(Content.from_markup("then rebuild:  [b]$command[/]", command=f"$ {s.rebuild_command}"))
         else:
