@@ -21,7 +21,9 @@ async def test_the_cockpits_own_rebuild_is_not_listed_as_a_project_process(proje
 
     import psutil
 
-    ws = open_workspace(project, command="sleep 31.25; echo done")
+    # unmanaged_after_s = 0: the one-off worker (not listening, seconds old) is listed from the first scan, as
+    # is every other process in the project not excluded — so the rebuild's sleep is absent only by exclusion.
+    ws = open_workspace(project, command="sleep 31.25; echo done", extra="[processes]\nunmanaged_after_s = 0\n")
     env = {**os.environ, "DEVENV_ROOT": str(project)}
     worker = subprocess.Popen(
         [sys.executable, "-c", "import time\nwhile True: time.sleep(0.2)"], env=env, cwd=project, start_new_session=True
