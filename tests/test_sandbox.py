@@ -3,6 +3,7 @@ an unprivileged user the test creates — while the rest of the project stays wr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -62,6 +63,40 @@ def _python_for(uid: int) -> tuple[str, str]:
     return system, f"{REPO}:{site}"
 
 
+def _grant_other_access(paths: list[Path]) -> list[tuple[Path, int]]:
+    """Let another user reach `paths` (this checkout, its venv's site-packages): o+x on every ancestor that lacks
+    it (a `mktemp -d` clone is 0700, and CI's folder is not ours to choose), o+rx on the paths themselves (the
+    interpreter lists them). Returns the exact modes changed, for `_restore_modes`, so the same code is under test."""
+    changed: dict[Path, int] = {}
+    for path in paths:
+        for folder, bits in [(path, 0o005), *((parent, 0o001) for parent in path.parents)]:
+            mode = os.stat(folder).st_mode
+            if mode & bits != bits and folder not in changed:
+                changed[folder] = mode & 0o7777
+                os.chmod(folder, mode & 0o7777 | bits)
+    return list(changed.items())
+
+
+def _restore_modes(changed: list[tuple[Path, int]]) -> None:
+    for folder, mode in reversed(changed):
+        with contextlib.suppress(OSError):
+            os.chmod(folder, mode)
+
+
+@pytest.fixture(scope="module")
+def checkout_reachable_by_others() -> Iterator[None]:
+    """While this module's tests run as root, an unprivileged user can import this checkout and its venv."""
+    if os.getuid() != 0:
+        yield
+        return
+    site = next(p for p in sys.path if p.endswith("site-packages"))
+    changed = _grant_other_access([REPO, Path(site), Path(sys.executable).parent])
+    try:
+        yield
+    finally:  # the exact modes come back, also when a test failed
+        _restore_modes(changed)
+
+
 def _user_env(home: Path, state_home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DEVENV_", "PC_", "OMNI_TUI_SANDBOX"))}
     env.update(PYTHONPATH=str(REPO), HOME=str(home), XDG_STATE_HOME=str(state_home), PYTHONDONTWRITEBYTECODE="1")
@@ -118,7 +153,7 @@ class Runner:
 
 
 @pytest.fixture(params=["root", "user"])
-def runner(request: pytest.FixtureRequest, need_bwrap: None) -> Iterator[Runner]:
+def runner(request: pytest.FixtureRequest, need_bwrap: None, checkout_reachable_by_others: None) -> Iterator[Runner]:
     """A project (devenv.nix, a README, a subfolder) run as root, and as an unprivileged user made for the test."""
     as_root = request.param == "root"
     if as_root and os.getuid() != 0:
