@@ -4,6 +4,7 @@ reject the next with a reason, quit with `q`: no demo process is left and the wo
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import shutil
@@ -117,11 +118,14 @@ def test_demo_under_tmux_approve_reject_quit_leaves_nothing_behind(need_tmux: No
         tmux.wait_for(f"DEMO · {root}")  # the header says where, and that it is the demo
         tmux.wait_for(first)
         tmux.keys("a")
-        tmux.wait_for("Will run")  # the confirmation modal, with the rebuild command
+        # The confirmation modal: what the change does first (the card), its button in view.
+        tmux.wait_for(f"Approve: {first}")
+        tmux.wait_for("What it does")
+        tmux.wait_for("Approve (y)")
         tmux.keys("y")
         decision = wait_for(lambda: decision_for(root, first), what="the first proposal's decision on disk")
         assert decision["status"] == "applied" and decision["exit_code"] == 0
-        tmux.wait_for("✓ applied and built (exit 0")
+        tmux.wait_for(f"✓ applied by {getpass.getuser()} (exit 0")  # the decision line, in the rebuild log
         assert "pkgs.ripgrep" in (root / "devenv.nix").read_text()
 
         tmux.wait_for(second)
