@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_harness import SIZE, open_workspace, propose_now, ready, screen_text, wait_for
+from app_harness import SIZE, cockpit, open_workspace, propose_now, ready, screen_text, wait_for
 
 from omni_tui.ui.app import CockpitApp
 from omni_tui.ui.screens import RejectScreen
@@ -39,7 +39,7 @@ def unified_and_whole(app: CockpitApp) -> bool:
 
 async def test_at_120_columns_the_proposal_diff_is_unified_so_the_change_is_readable(project: Path) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         pid = propose_now(project, "devenv.nix", with_ripgrep(project), title="Add ripgrep")
         await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
@@ -49,7 +49,7 @@ async def test_at_120_columns_the_proposal_diff_is_unified_so_the_change_is_read
 
 async def test_the_proposal_diff_follows_the_pane_width_until_s_chooses(project: Path) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=WIDE) as pilot:
         pid = propose_now(project, "devenv.nix", with_ripgrep(project), title="Add ripgrep")
         await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
@@ -78,7 +78,7 @@ async def test_the_proposal_diff_follows_the_pane_width_until_s_chooses(project:
 
 async def test_the_changes_diff_goes_side_by_side_when_its_panel_is_wide(project: Path) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         (project / "devenv.nix").write_text(with_ripgrep(project))
@@ -100,7 +100,7 @@ async def test_the_changes_diff_goes_side_by_side_when_its_panel_is_wide(project
 @pytest.mark.parametrize("size", [(80, 24), SIZE])
 async def test_a_proposals_title_why_validation_and_decision_are_in_view(project: Path, size: tuple[int, int]) -> None:
     ws = open_workspace(project)
-    app = CockpitApp(ws, poll_processes=False)
+    app = cockpit(ws)
     async with app.run_test(size=size) as pilot:
         pid = propose_now(project, "devenv.nix", with_ripgrep(project), title="Add ripgrep", why="faster search")
         await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
