@@ -59,6 +59,10 @@ class DecisionFlow:
             self.direct_check = check
             self._update_approve_screen(key, self.direct_summary(check))
             return
+        # Only the open modal of this proposal is redrawn: after `y` the file already holds the chosen
+        # hunks, and a summary built against it would describe something nobody is deciding.
+        if self.approve_screen is None or self.approve_screen[0].proposal_id != key.proposal_id:
+            return
         entry = self.review.pending(key.proposal_id)
         if entry is not None:
             self._update_approve_screen(key, self.approval_summary(entry))
