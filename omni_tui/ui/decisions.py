@@ -67,6 +67,11 @@ class DecisionFlow:
         if entry is not None:
             self._update_approve_screen(key, self.approval_summary(entry))
 
+    def files_changed(self) -> None:
+        """The guarded files were read again: an open accept modal counts the edits as they are now."""
+        if self.approve_screen is not None and self.approve_screen[0] == DIRECT_EDITS:
+            self._update_approve_screen(DIRECT_EDITS, self.direct_summary(self.direct_check))
+
     def card_landed(self) -> None:
         """A change card was computed: the open approve / accept modal shows it (and what the policy asks)."""
         if self.approve_screen is None:

@@ -97,6 +97,7 @@ class WorkspaceView:
         self.show_changes()
         if changed_paths:
             self.revalidate(changed_paths)
+            self.app.decisions.files_changed()
         self.app.bindings_may_have_changed()
 
     def show_changes(self) -> None:

@@ -113,13 +113,8 @@ class ApproveScreen(YesNoModal):
             with VerticalScroll(id="approve-body"):
                 yield Static("[b]What it does[/]", classes="section-title", id="approve-card-title")
                 yield CardDetails(id="approve-card")
-                yield Static(
-                    Content.from_markup(
-                        "[b]Files[/]  [$success]+$added[/] [$error]-$removed[/]", added=str(s.added), removed=str(s.removed)
-                    ),
-                    classes="section-title",
-                )
-                yield Static(_lines([_file_line(f) for f in s.files]) or "(no files)", id="approve-files")
+                yield Static(_files_title(s), classes="section-title", id="approve-files-title")
+                yield Static(_files_text(s), id="approve-files")
                 yield Static("[b]Validation[/]", classes="section-title")
                 with Vertical(id="approve-checks"):
                     yield from _check_statics(s)
@@ -240,6 +235,9 @@ class ApproveScreen(YesNoModal):
         summary = self.summary
         # New lines rather than Static.update: a Static whose height changed could keep its old
         # height when the update landed while the modal was still settling (seen with message delays).
+        # The files as they are now (an accept modal opened before the watcher's read of the edit).
+        self.query_one("#approve-files-title", Static).update(_files_title(summary))
+        self.query_one("#approve-files", Static).update(_files_text(summary))
         checks = self.query_one("#approve-checks", Vertical)
         checks.remove_children()
         checks.mount(*_check_statics(summary))
@@ -261,3 +259,11 @@ class ApproveScreen(YesNoModal):
             if not self.typed_ok():
                 return None  # shown dimmed: typing the names makes it work
         return True
+
+
+def _files_title(s: ApprovalSummary) -> Content:
+    return Content.from_markup("[b]Files[/]  [$success]+$added[/] [$error]-$removed[/]", added=str(s.added), removed=str(s.removed))
+
+
+def _files_text(s: ApprovalSummary) -> Content | str:
+    return _lines([_file_line(f) for f in s.files]) or "(no files)"
