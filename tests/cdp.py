@@ -149,8 +149,19 @@ class Browser:
             raise AssertionError(f"{method}: {doc['error']}")
         return dict(doc.get("result", {}))
 
-    async def evaluate(self, expression: str) -> Any:
-        result = await self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True})
+    async def evaluate(self, expression: str, timeout: float = 30.0) -> Any:
+        # An evaluation that a navigation interrupts (the page loading, a reload after the name prompt)
+        # is asked again in the new page's context, until `timeout`.
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                result = await self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True})
+                break
+            except AssertionError as error:
+                navigating = "navigated or closed" in str(error) or "context" in str(error).lower()
+                if not navigating or time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.1)
         if "exceptionDetails" in result:
             raise AssertionError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
