@@ -41,6 +41,8 @@ async def test_the_detail_starts_with_the_card_and_the_modal_shows_it_whole_mask
         card_row = next(n for n, line in enumerate(lines) if "What it does" in line)
         why_row = next(n for n, line in enumerate(lines) if "Why:" in line)
         assert card_row < why_row  # at the top of the detail, before the rationale and the diff
+        # `a` is offered once the proposal's check has landed (a key pressed before that only explains why not).
+        await wait_for(pilot, lambda: app.check_action("approve", ()) is True, what="approve offered")
         await pilot.press("a")
         await wait_for(
             pilot, lambda: ready(app, ApproveScreen) and "curl -fsSL https://get.example.org" in screen_text(app), what="the full card"
