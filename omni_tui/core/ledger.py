@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -119,6 +120,9 @@ class Ledger:
         # Is a writer between its entry and its file right now (one of the gate's locks held)? Only then
         # may a file still show the bytes vouched for just before.
         self._busy = busy
+        # One ledger serves the cockpit's poller, its decision thread and its workers at once: two
+        # refreshes reading the same bytes would each take the same lines and see the chain "broken".
+        self._lock = threading.RLock()
         self._reset()
 
     def _reset(self) -> None:
@@ -133,6 +137,10 @@ class Ledger:
     # -- reading the log --------------------------------------------------------------------
 
     def refresh(self) -> None:
+        with self._lock:
+            self._refresh()
+
+    def _refresh(self) -> None:
         try:
             st = os.stat(self.audit.path)
         except FileNotFoundError:
@@ -201,8 +209,9 @@ class Ledger:
 
     def loaded(self) -> None:
         """Read the log if this ledger never has (later answers may lag by one refresh)."""
-        if self._key is None and not self._hashes:
-            self.refresh()
+        with self._lock:
+            if self._key is None and not self._hashes:
+                self._refresh()
 
     # -- answers ----------------------------------------------------------------------------
 
@@ -223,7 +232,8 @@ class Ledger:
 
     def problem(self, name: str, digest: str | None, *, in_progress: bool = False, now: float | None = None) -> str | None:
         """Why `digest` (None: no file) is not what the chain vouches for `name`; None when it is."""
-        vouch = self._vouches.get(name)
+        with self._lock:
+            vouch = self._vouches.get(name)
         if vouch is None:
             return None if digest is None else "no audit entry vouches for it"
         if digest in vouch.latest:
@@ -242,17 +252,19 @@ class Ledger:
         # The head first, then the log: an append writes its line before the head, so the log read
         # afterwards is never behind the head it is compared with.
         outside = read_external_head(self.audit.external_head, self.audit.path) if self.audit.external_head is not None else None
-        self.refresh()
-        if self._broken is not None:
-            return self._broken
-        count = len(self._hashes)
+        with self._lock:
+            self._refresh()
+            broken, count = self._broken, len(self._hashes)
+            at_head = self._hashes[outside[0] - 1] if outside is not None and 1 <= outside[0] <= count else None
+        if broken is not None:
+            return broken
         if outside is not None:
             seq, digest = outside
             if seq > count:
                 if count == 0:
                     return f"the log is missing or empty, but the head kept outside the project records {seq} entries"
                 return f"the log ends at entry {count}, but the head kept outside the project records {seq} entries"
-            if seq >= 1 and self._hashes[seq - 1] != digest:
+            if seq >= 1 and at_head != digest:
                 return f"entry {seq} is not the one the head kept outside the project records: the log was rewritten"
         if count == 0 and state_exists:
             return "the log is missing or empty, but the state directory has decisions or baselines"
