@@ -52,9 +52,17 @@ async def approve_selected(pilot) -> None:
     """`a` on the selected proposal, then `y` once the approve modal is open."""
     from omni_tui.ui.screens import ApproveScreen
 
-    await pilot.press("a")
+    await press_when_offered(pilot, "a", "approve")
     await wait_for(pilot, lambda: ready(pilot.app, ApproveScreen), what="the approve modal")
     await pilot.press("y")
+
+
+async def press_when_offered(pilot, key: str, action: str) -> None:
+    """Press `key` once the footer offers `action` (a person presses what the footer shows live, not greyed):
+    right after a proposal lands its check, the gate's state or a rebuild may still be settling."""
+    app = pilot.app
+    await wait_for(pilot, lambda: app.screen is app.main and app.why_unavailable(action) is None, what=f"{action} offered")
+    await pilot.press(key)
 
 
 def notices(app, text: str) -> int:
@@ -71,7 +79,8 @@ async def wait_for(pilot, condition: Callable[[], object], timeout: float = 30.0
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}\n{screen_text(pilot.app)}")
+            toasts = [str(n.message) for n in pilot.app._notifications]
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}\ntoasts: {toasts}\n{screen_text(pilot.app)}")
         await pilot.pause(0.05)
 
 

@@ -5,7 +5,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from app_harness import SIZE, approve_selected, cockpit, decision_of, edited, open_workspace, propose_now, ready, screen_text, wait_for
+from app_harness import (
+    SIZE,
+    approve_selected,
+    cockpit,
+    decision_of,
+    edited,
+    open_workspace,
+    press_when_offered,
+    propose_now,
+    ready,
+    screen_text,
+    wait_for,
+)
 
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.ui.screens import RejectScreen
@@ -35,7 +47,7 @@ async def test_a_proposal_arriving_after_a_decision_is_selected(project: Path) -
         await wait_for(pilot, lambda: app.review.selected_key == second, what="the new proposal selected")
         await wait_for(pilot, lambda: app.detail.view is not None and app.detail.view.title == "Second", what="its detail")
         # `r` now acts on the new one, not on the applied one.
-        await pilot.press("r")
+        await press_when_offered(pilot, "r", "reject")
         await wait_for(pilot, lambda: ready(app, RejectScreen), what="the reject modal")
         assert app.screen.proposal_title == "Second"
 
