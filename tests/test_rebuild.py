@@ -14,7 +14,8 @@ import psutil
 import pytest
 
 from omni_tui.core.errors import RebuildError
-from omni_tui.core.rebuild import DEFAULT_COMMAND, MAX_LINE_BYTES, RebuildOutcome, RebuildRunner, resolve_command
+from omni_tui.core.line_splitter import MAX_LINE_BYTES
+from omni_tui.core.rebuild import DEFAULT_COMMAND, RebuildOutcome, RebuildRunner, resolve_command
 
 
 def runner(tmp_path: Path, command: str, **kw) -> RebuildRunner:
@@ -311,15 +312,15 @@ def test_cli_rebuild_without_command_or_devenv_names_the_setting(project: Path, 
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from omni_tui.core.rebuild import _LineSplitter  # noqa: E402
+from omni_tui.core.line_splitter import LineSplitter  # noqa: E402
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300), st.lists(st.integers(min_value=1, max_value=40), max_size=30))
 def test_line_splitting_does_not_depend_on_chunk_boundaries(data: bytes, cuts: list[int]) -> None:
-    whole = _LineSplitter(max_bytes=16)
+    whole = LineSplitter(max_bytes=16)
     expected = whole.feed(data) + whole.flush()
-    pieces = _LineSplitter(max_bytes=16)
+    pieces = LineSplitter(max_bytes=16)
     got: list[str] = []
     offset = 0
     for size in cuts:

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from omni_tui.core.buildlog import BuildLogParser, DisplayLine
-from omni_tui.core.rebuild import _LineSplitter
+from omni_tui.core.line_splitter import LineSplitter
 
 DRV = "/nix/store/" + "a" * 32 + "-hello-2.12.drv"
 VOCABULARY = [
@@ -78,7 +78,7 @@ def test_feed_lines_shows_and_counts_what_feed_does(lines: list[str], cuts: list
 
 
 def _reference_split(data: bytes, cap: int) -> list[str]:
-    splitter = _LineSplitter(cap)
+    splitter = LineSplitter(cap)
     out: list[str] = []
     for byte in data:  # one byte at a time: the careful loop only
         splitter._buf.append(byte)
@@ -95,7 +95,7 @@ def test_the_splitter_cuts_any_chunking_as_the_careful_loop(parts: list[bytes], 
     data = b"".join(parts)
     cap = 8
     expected = _reference_split(data, cap)
-    splitter = _LineSplitter(cap)
+    splitter = LineSplitter(cap)
     got: list[str] = []
     i = 0
     for cut in cuts + [len(data)]:

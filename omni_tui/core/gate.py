@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from omni_tui.core.audit import utc_now, write_external_head
+from omni_tui.core.build_group import BUILD_FILE, OrphanBuild, find_orphan, stop_orphan
 from omni_tui.core.card.diff import FilePair
 from omni_tui.core.card.policy import refusal
 from omni_tui.core.card.project import card_summary, proposal_card, proposal_pairs
@@ -45,7 +46,7 @@ from omni_tui.core.proposals import (
     ProposalStore,
     new_id,
 )
-from omni_tui.core.rebuild import BUILD_FILE, OrphanBuild, RebuildOutcome, find_orphan, stop_orphan
+from omni_tui.core.rebuild import RebuildOutcome
 from omni_tui.core.safefs import (
     ChangedMeanwhile,
     atomic_write,

@@ -1,8 +1,9 @@
 """Runs the rebuild command: its own process group, merged output as lines, cancel, timeout, log files.
 
 `RebuildRunner` is the only place that starts the environment rebuild. Output is read in raw
-chunks and split into lines here (a line is capped at `MAX_LINE_BYTES` so a huge line without a
-newline cannot stall the reader); invalid UTF-8 is decoded with replacement. Every line goes to
+chunks and split into lines (core/line_splitter.py: a line is capped at `MAX_LINE_BYTES` so a huge
+line without a newline cannot stall the reader; invalid UTF-8 is decoded with replacement); while
+it runs, its process group is recorded for the gate (core/build_group.py). Every line goes to
 the run's log file and to `on_line` as raw text (the UI sanitises what it shows). The runner also
 feeds its own `BuildLogParser`, so `last_lines` are the human display lines (Nix's `@nix` JSON
 turned into text, colours removed) — what an agent reading the decision needs — and
@@ -11,8 +12,6 @@ turned into text, colours removed) — what an agent reading the decision needs 
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import secrets
 import shutil
@@ -25,8 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from omni_tui.core.build_group import BUILD_FILE, BUILD_STATE_VAR, forget_group, group_alive, record_group, signal_group
 from omni_tui.core.buildlog import BuildLogParser
 from omni_tui.core.errors import RebuildError
+from omni_tui.core.line_splitter import MAX_LINE_BYTES, LineSplitter
 from omni_tui.core.rebuild_mark import REBUILD_MARK
 from omni_tui.core.terminal import plain
 
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 
 DEFAULT_COMMAND = "devenv shell -- true"
 LAST_LINES = 50
-MAX_LINE_BYTES = 64 * 1024
 READ_CHUNK = 256 * 1024
 LOG_GLOB = "rebuild-*.log"
 
@@ -99,136 +99,6 @@ def runner_for(workspace: Any, *, run_id: str | None = None) -> RebuildRunner:
     )
 
 
-# -- the running build's process group, recorded in the state directory ----------------------------
-
-BUILD_FILE = "build.json"  # <state>/build.json: the process group of the build running now (see record_group)
-
-
-@dataclass(frozen=True)
-class OrphanBuild:
-    """A build whose process group outlived the process that started it (e.g. a cockpit killed by SIGKILL)."""
-
-    pgid: int
-    command: str
-    owner_pid: int | None
-    started_at: str | None
-
-    def describe(self) -> str:
-        by = f" by pid {self.owner_pid}" if self.owner_pid else ""
-        return f"`{self.command}` (process group {self.pgid}, started {self.started_at or '?'}{by})"
-
-
-def record_group(group_file: Path, *, pgid: int, command: str, run_id: str) -> None:
-    """Remember the build's process group while it runs, so whoever holds the gate next can find it."""
-    from omni_tui.core.safefs import atomic_write
-
-    info = {
-        "pgid": pgid,
-        "command": command,
-        "owner_pid": os.getpid(),
-        "run_id": run_id,
-        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    atomic_write(group_file, (json.dumps(info) + "\n").encode())
-
-
-def forget_group(group_file: Path, pgid: int) -> None:
-    """The group is gone (or stopped): forget it, unless the file already names another one."""
-    try:
-        info = json.loads(group_file.read_text())
-    except (OSError, ValueError):
-        return
-    if isinstance(info, dict) and info.get("pgid") == pgid:
-        with contextlib.suppress(FileNotFoundError):
-            group_file.unlink()
-
-
-BUILD_STATE_VAR = "OMNI_TUI_BUILD_STATE"  # in a recorded build's environment: the state directory it belongs to
-
-
-def _members(pgid: int | None = None, state_dir: str | None = None) -> dict[int, str]:
-    """Live processes carrying the rebuild mark: {pgid: command line}; only group `pgid`, or only builds of `state_dir`."""
-    proc_dir = Path("/proc")
-    found: dict[int, str] = {}
-    if not proc_dir.is_dir():
-        return {pgid: "?"} if pgid is not None and _group_alive(pgid) else {}
-    mark = f"{REBUILD_MARK}=".encode()
-    owner = f"{BUILD_STATE_VAR}={state_dir}".encode() if state_dir is not None else None
-    for entry in proc_dir.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            fields = stat[stat.rfind(")") + 2 :].split()
-            if len(fields) < 3 or fields[0] == "Z" or (pgid is not None and fields[2] != str(pgid)):
-                continue
-            environ = (entry / "environ").read_bytes().split(b"\0")
-            if not any(item.startswith(mark) for item in environ) or (owner is not None and owner not in environ):
-                continue
-            group = int(fields[2])
-            if group not in found or int(entry.name) == group:  # the group leader's command line is the build's
-                found[group] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace").strip()
-        except (OSError, ValueError):
-            continue
-    return found
-
-
-def _marked_member(pgid: int) -> bool:
-    """Some live process of group `pgid` carries the rebuild mark (so a recycled group id is never taken for ours)."""
-    return bool(_members(pgid))
-
-
-def find_orphan(group_file: Path) -> OrphanBuild | None:
-    """A build of this state directory still running: the one recorded in `group_file`, or any process
-    whose environment says it is one of this state directory's builds (set at exec, so a build killed
-    before its group was recorded is found too). None otherwise.
-
-    Only meaningful to whoever holds the gate lock, or while nobody does: a build runs only while
-    a process holding the lock runs it, so a build alive with the lock free is an orphan.
-    """
-    info: Any = None
-    try:
-        info = json.loads(group_file.read_text())
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError):
-        with contextlib.suppress(OSError):
-            group_file.unlink()
-    if isinstance(info, dict) and isinstance(info.get("pgid"), int) and info["pgid"] > 1:
-        pgid = int(info["pgid"])
-        if _marked_member(pgid):
-            owner = info.get("owner_pid")
-            return OrphanBuild(
-                pgid,
-                str(info.get("command") or "?"),
-                owner if isinstance(owner, int) else None,
-                info.get("started_at") if isinstance(info.get("started_at"), str) else None,
-            )
-        forget_group(group_file, pgid)
-    running = _members(state_dir=str(group_file.parent))
-    if not running:
-        return None
-    pgid, command = sorted(running.items())[0]
-    return OrphanBuild(pgid, command or "?", None, None)
-
-
-def stop_orphan(group_file: Path, orphan: OrphanBuild, grace_s: float = 3.0) -> bool:
-    """SIGINT the orphan's group, SIGKILL it after `grace_s`; True when it is gone (and forgotten)."""
-    if _signal_group(orphan.pgid, signal.SIGINT):
-        end = time.monotonic() + grace_s
-        while time.monotonic() < end and _marked_member(orphan.pgid):
-            time.sleep(0.05)
-        if _marked_member(orphan.pgid):
-            _signal_group(orphan.pgid, signal.SIGKILL)
-            end = time.monotonic() + 5.0
-            while time.monotonic() < end and _marked_member(orphan.pgid):
-                time.sleep(0.05)
-    gone = not _marked_member(orphan.pgid)
-    if gone:
-        forget_group(group_file, orphan.pgid)
-    return gone
-
-
 def prune_logs(logs_dir: Path, keep: int) -> list[Path]:
     """Delete all but the `keep` newest rebuild logs (keep <= 0 keeps everything); returns the removed paths."""
     if keep <= 0:
@@ -248,72 +118,6 @@ def prune_logs(logs_dir: Path, keep: int) -> list[Path]:
         except FileNotFoundError:
             pass
     return removed
-
-
-class _LineSplitter:
-    """Bytes in, complete decoded lines out; a line longer than `max_bytes` is cut at a UTF-8 boundary."""
-
-    def __init__(self, max_bytes: int = MAX_LINE_BYTES) -> None:
-        self._buf = bytearray()
-        self._max = max_bytes
-
-    def feed(self, data: bytes) -> list[str]:
-        buf = self._buf
-        if buf:
-            first = data.find(b"\n")
-            if 0 <= first and len(buf) + first <= self._max:
-                # End the line the previous chunk left open, then take the rest the fast way.
-                buf += data[:first]
-                end = len(buf) - 1 if buf.endswith(b"\r") else len(buf)
-                head = buf[:end].decode("utf-8", "replace")
-                buf.clear()
-                return [head, *self.feed(data[first + 1 :])]
-        last = data.rfind(b"\n") if not buf else -1
-        if last >= 0:
-            # The common case: decode everything up to the last newline at once and split it (C speed);
-            # the careful loop below only for chunks that may hold a line longer than the cap.
-            text = data[:last].decode("utf-8", "replace")
-            lines = text.split("\n")
-            if last <= self._max or max(map(len, lines)) * 4 <= self._max:
-                if "\r" in text:
-                    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
-                buf += data[last + 1 :]
-                if len(buf) > self._max:
-                    lines.extend(self.feed(b""))
-                return lines
-        buf += data
-        out: list[str] = []
-        start = 0
-        while True:
-            nl = buf.find(b"\n", start)
-            if nl < 0 or nl - start > self._max:
-                break
-            end = nl - 1 if nl > start and buf[nl - 1] == 0x0D else nl
-            out.append(buf[start:end].decode("utf-8", "replace"))
-            start = nl + 1
-        while len(buf) - start > self._max:
-            cut = start + self._max
-            # Back up to a character boundary so a multi-byte character is not split in two.
-            lowest = max(start + 1, cut - 3)
-            while cut > lowest and (buf[cut] & 0xC0) == 0x80:
-                cut -= 1
-            out.append(buf[start:cut].decode("utf-8", "replace"))
-            start = cut
-            nl = buf.find(b"\n", start)
-            while 0 <= nl and nl - start <= self._max:
-                end = nl - 1 if nl > start and buf[nl - 1] == 0x0D else nl
-                out.append(buf[start:end].decode("utf-8", "replace"))
-                start = nl + 1
-                nl = buf.find(b"\n", start)
-        del buf[:start]
-        return out
-
-    def flush(self) -> list[str]:
-        if not self._buf:
-            return []
-        text = self._buf.decode("utf-8", "replace").removesuffix("\r")
-        self._buf.clear()
-        return [text]
 
 
 @dataclass
@@ -586,7 +390,7 @@ class RebuildRunner:
                 record_group(self.group_file, pgid=pgid, command=command, run_id=self.run_id)
             except OSError as exc:  # e.g. no space left: the build still runs, it only cannot be found after a crash
                 self._note(log, f"cannot record the build's process group: {exc.strerror or exc}")
-        splitter = _LineSplitter(self.max_line_bytes)
+        splitter = LineSplitter(self.max_line_bytes)
 
         async def pump() -> None:
             assert proc.stdout is not None
@@ -656,19 +460,19 @@ class RebuildRunner:
         """SIGINT the group, wait up to `grace_s` for every member to go, then SIGKILL it; the leader is reaped."""
         import asyncio
 
-        if _signal_group(pgid, signal.SIGINT):
+        if signal_group(pgid, signal.SIGINT):
             end = time.monotonic() + self.grace_s
             while time.monotonic() < end:
-                if proc.returncode is not None and not _group_alive(pgid):
+                if proc.returncode is not None and not group_alive(pgid):
                     break
                 await asyncio.sleep(0.02)
             else:
-                _signal_group(pgid, signal.SIGKILL)
+                signal_group(pgid, signal.SIGKILL)
         while proc.returncode is None:
             await asyncio.sleep(0.02)
         # Members that outlived the leader are still ours to end.
-        if _group_alive(pgid):
-            _signal_group(pgid, signal.SIGKILL)
+        if group_alive(pgid):
+            signal_group(pgid, signal.SIGKILL)
 
 
 def _widen_pipe(proc: Any) -> None:
@@ -681,37 +485,6 @@ def _widen_pipe(proc: Any) -> None:
         fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), READ_CHUNK * 4)
     except (AttributeError, OSError, ValueError):
         pass  # not Linux, or over /proc/sys/fs/pipe-max-size: the default pipe works too
-
-
-def _signal_group(pgid: int, sig: int) -> bool:
-    try:
-        os.killpg(pgid, sig)
-        return True
-    except (ProcessLookupError, PermissionError):
-        return False
-
-
-def _group_alive(pgid: int) -> bool:
-    """Some non-zombie process is still in the group."""
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    # kill(0) also succeeds for zombies waiting to be reaped by init; look closer on Linux.
-    proc_dir = Path("/proc")
-    if not proc_dir.is_dir():
-        return True
-    for entry in proc_dir.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
-            return True
-    return False
 
 
 def _safe_id(run_id: str) -> str:

@@ -1,0 +1,179 @@
+"""The running build's process group, recorded in `<state>/build.json`: record, forget, find an orphan, stop it.
+
+A rebuild runs in its own process group (core/rebuild.py). While it runs, the group is recorded
+in `<state>/build.json`, and every process of it carries `OMNI_TUI_REBUILD` and
+`OMNI_TUI_BUILD_STATE` in its environment. A group still alive when nobody holds the gate lock was
+left by a process that died: `find_orphan` finds it and `stop_orphan` ends it (the gate does, under
+its lock, before any apply, rebuild or rollback).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omni_tui.core.rebuild_mark import REBUILD_MARK
+
+BUILD_FILE = "build.json"  # <state>/build.json: the process group of the build running now (see record_group)
+
+
+@dataclass(frozen=True)
+class OrphanBuild:
+    """A build whose process group outlived the process that started it (e.g. a cockpit killed by SIGKILL)."""
+
+    pgid: int
+    command: str
+    owner_pid: int | None
+    started_at: str | None
+
+    def describe(self) -> str:
+        by = f" by pid {self.owner_pid}" if self.owner_pid else ""
+        return f"`{self.command}` (process group {self.pgid}, started {self.started_at or '?'}{by})"
+
+
+def record_group(group_file: Path, *, pgid: int, command: str, run_id: str) -> None:
+    """Remember the build's process group while it runs, so whoever holds the gate next can find it."""
+    from omni_tui.core.safefs import atomic_write
+
+    info = {
+        "pgid": pgid,
+        "command": command,
+        "owner_pid": os.getpid(),
+        "run_id": run_id,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    atomic_write(group_file, (json.dumps(info) + "\n").encode())
+
+
+def forget_group(group_file: Path, pgid: int) -> None:
+    """The group is gone (or stopped): forget it, unless the file already names another one."""
+    try:
+        info = json.loads(group_file.read_text())
+    except (OSError, ValueError):
+        return
+    if isinstance(info, dict) and info.get("pgid") == pgid:
+        with contextlib.suppress(FileNotFoundError):
+            group_file.unlink()
+
+
+BUILD_STATE_VAR = "OMNI_TUI_BUILD_STATE"  # in a recorded build's environment: the state directory it belongs to
+
+
+def _members(pgid: int | None = None, state_dir: str | None = None) -> dict[int, str]:
+    """Live processes carrying the rebuild mark: {pgid: command line}; only group `pgid`, or only builds of `state_dir`."""
+    proc_dir = Path("/proc")
+    found: dict[int, str] = {}
+    if not proc_dir.is_dir():
+        return {pgid: "?"} if pgid is not None and group_alive(pgid) else {}
+    mark = f"{REBUILD_MARK}=".encode()
+    owner = f"{BUILD_STATE_VAR}={state_dir}".encode() if state_dir is not None else None
+    for entry in proc_dir.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rfind(")") + 2 :].split()
+            if len(fields) < 3 or fields[0] == "Z" or (pgid is not None and fields[2] != str(pgid)):
+                continue
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            if not any(item.startswith(mark) for item in environ) or (owner is not None and owner not in environ):
+                continue
+            group = int(fields[2])
+            if group not in found or int(entry.name) == group:  # the group leader's command line is the build's
+                found[group] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _marked_member(pgid: int) -> bool:
+    """Some live process of group `pgid` carries the rebuild mark (so a recycled group id is never taken for ours)."""
+    return bool(_members(pgid))
+
+
+def find_orphan(group_file: Path) -> OrphanBuild | None:
+    """A build of this state directory still running: the one recorded in `group_file`, or any process
+    whose environment says it is one of this state directory's builds (set at exec, so a build killed
+    before its group was recorded is found too). None otherwise.
+
+    Only meaningful to whoever holds the gate lock, or while nobody does: a build runs only while
+    a process holding the lock runs it, so a build alive with the lock free is an orphan.
+    """
+    info: Any = None
+    try:
+        info = json.loads(group_file.read_text())
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError):
+            group_file.unlink()
+    if isinstance(info, dict) and isinstance(info.get("pgid"), int) and info["pgid"] > 1:
+        pgid = int(info["pgid"])
+        if _marked_member(pgid):
+            owner = info.get("owner_pid")
+            return OrphanBuild(
+                pgid,
+                str(info.get("command") or "?"),
+                owner if isinstance(owner, int) else None,
+                info.get("started_at") if isinstance(info.get("started_at"), str) else None,
+            )
+        forget_group(group_file, pgid)
+    running = _members(state_dir=str(group_file.parent))
+    if not running:
+        return None
+    pgid, command = sorted(running.items())[0]
+    return OrphanBuild(pgid, command or "?", None, None)
+
+
+def stop_orphan(group_file: Path, orphan: OrphanBuild, grace_s: float = 3.0) -> bool:
+    """SIGINT the orphan's group, SIGKILL it after `grace_s`; True when it is gone (and forgotten)."""
+    if signal_group(orphan.pgid, signal.SIGINT):
+        end = time.monotonic() + grace_s
+        while time.monotonic() < end and _marked_member(orphan.pgid):
+            time.sleep(0.05)
+        if _marked_member(orphan.pgid):
+            signal_group(orphan.pgid, signal.SIGKILL)
+            end = time.monotonic() + 5.0
+            while time.monotonic() < end and _marked_member(orphan.pgid):
+                time.sleep(0.05)
+    gone = not _marked_member(orphan.pgid)
+    if gone:
+        forget_group(group_file, orphan.pgid)
+    return gone
+
+
+def signal_group(pgid: int, sig: int) -> bool:
+    try:
+        os.killpg(pgid, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def group_alive(pgid: int) -> bool:
+    """Some non-zombie process is still in the group."""
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    # kill(0) also succeeds for zombies waiting to be reaped by init; look closer on Linux.
+    proc_dir = Path("/proc")
+    if not proc_dir.is_dir():
+        return True
+    for entry in proc_dir.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
