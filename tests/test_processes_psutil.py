@@ -468,11 +468,11 @@ def test_a_rebuild_child_that_exits_mid_scan_is_not_listed(project: Path, tmp_pa
 
 def test_a_command_line_read_mid_exec_is_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
     """Just after a spawn the kernel shows an empty command line for a moment: that is not cached."""
-    from omni_tui.core.processes import scan
+    from omni_tui.core.processes import process_tree
 
     reads = iter([[], ["python", "-c", "import time; time.sleep(300)"]])
-    monkeypatch.setattr(scan, "_read_cmdline", lambda pid: next(reads))
-    proc = scan._Proc(4242, 0.0, "python", 1, "S", True, 0.0, 0, 0.0)
+    monkeypatch.setattr(process_tree, "read_cmdline", lambda pid: next(reads))
+    proc = process_tree.Proc(4242, 0.0, "python", 1, "S", True, 0.0, 0, 0.0)
     assert proc.cmdline() == []
     assert proc.cmdline() == ["python", "-c", "import time; time.sleep(300)"]
     assert proc.cmdline() == ["python", "-c", "import time; time.sleep(300)"]  # now kept: no third read

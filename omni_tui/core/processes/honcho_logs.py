@@ -118,3 +118,18 @@ class CapturedOutput:
             self.exit_codes.pop(m.group(1), None)
         elif m := _STOPPED.match(text):
             self.exit_codes[m.group(1)] = int(m.group(2))
+
+
+def tail_lines(path: Path, lines: int, chunk: int = 1 << 18) -> list[str] | None:
+    """The last `lines` lines of a text file (reading at most `chunk` bytes from its end); None when unreadable."""
+    try:
+        with open(path, "rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, size - chunk))
+            data = fh.read()
+    except OSError:
+        return None
+    text = data.decode("utf-8", "replace").splitlines()
+    if size > chunk and text:
+        text = text[1:]  # the first line read may be cut
+    return text[-lines:] if lines > 0 else text

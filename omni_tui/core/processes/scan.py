@@ -16,17 +16,28 @@ is never counted as a restart of another process with the same name.
 from __future__ import annotations
 
 import os
-import signal
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from omni_tui.core.errors import BackendError
-from omni_tui.core.processes.honcho_logs import CapturedOutput, short_name
+from omni_tui.core.processes.honcho_logs import CapturedOutput, short_name, tail_lines
 from omni_tui.core.processes.model import PortCheck, ProcessInfo
-from omni_tui.core.processes.procfile import ConfigCache, Entry, config_path, match, mprocs_positional
+from omni_tui.core.processes.process_tree import SHELLS, Proc, Row, build_rows
+from omni_tui.core.processes.procfile import ConfigCache
+from omni_tui.core.processes.procfs import (
+    HAS_PROC,
+    STATUS_NAMES,
+    environ_root,
+    parse_stat,
+    read_cwd,
+    read_stat,
+    rebuild_marked,
+    self_and_ancestors,
+)
+from omni_tui.core.processes.row_labels import config_label
 from omni_tui.core.processes.runtime import DevenvPaths
 from omni_tui.core.processes.services import (
     SERVICE_NAMES,
@@ -35,17 +46,13 @@ from omni_tui.core.processes.services import (
     listening_sockets,
     socket_inodes,
 )
-from omni_tui.core.rebuild_mark import REBUILD_MARK
+from omni_tui.core.processes.stopping import terminate
 
-MANAGERS = frozenset({"honcho", "overmind", "hivemind", "mprocs", "process-compose", "process-compos"})
-SHELLS = frozenset({"sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "tcsh", "csh", "nu", "xonsh"})
-SEE_THROUGH = frozenset({"tmux: server", "tmux", "screen", "devenv", "direnv", "sudo", "env", "nix"})
 _GONE_KEEP_S = 600.0
 _GONE_MAX = 50
 # A known process's file descriptors are looked at again when a new listening socket appears
 # anywhere, and at least this often (a socket handed over without a new process is rare).
 _SOCKETS_REFRESH_S = 10.0
-_HAS_PROC = Path("/proc/self/stat").exists()
 # Processes outside the project are looked at again this often (pid reuse, a new cwd is not followed):
 # a refresh reads only the project's processes and new pids.
 _OTHERS_EVERY_S = 5.0
@@ -55,200 +62,9 @@ _STAT_FDS_MAX = 512
 
 
 @dataclass
-class _Proc:
-    """What the scan remembers about one live process (keyed by pid; pid + start time identify it)."""
-
-    pid: int
-    start: float  # epoch seconds when it started
-    comm: str
-    ppid: int
-    status: str  # the kernel's state letter (R, S, D, Z, T, ...)
-    member: bool
-    cpu_s: float  # user + system CPU seconds at the last sample
-    rss: int
-    sampled: float  # monotonic time of the last sample
-    cpu_pct: float | None = None  # over the last refresh interval; None until a second sample
-    name: str | None = None  # the row name, once this process heads a row
-    _cmdline: list[str] | None = None
-    sockets: frozenset[int] | None = None  # inodes of the listening sockets it holds, as last looked up
-    rebuild: bool | None = None  # started by a cockpit's rebuild (REBUILD_MARK); looked up when first reached
-    fd: int | None = None  # /proc/<pid>/stat kept open while the process is the project's
-    command: str | None = None  # the command line joined, once read
-    label: str | None = None  # its name in its manager's Procfile / mprocs.yaml ("" = looked, none)
-    labelled: bool = False  # `name` came from the manager (captured output or its config)
-
-    def cmdline(self) -> list[str]:
-        if self._cmdline is None:
-            cmdline = _read_cmdline(self.pid)
-            if not cmdline:
-                # Read mid-exec (its arguments are not set up yet: empty for a moment): ask again next time.
-                return cmdline
-            self._cmdline = cmdline
-        return self._cmdline
-
-
-@dataclass
 class _Gone:
     info: ProcessInfo
     at: float
-
-
-@dataclass
-class _Row:
-    head: _Proc
-    pids: list[int] = field(default_factory=list)
-    manager: bool = False
-    owner: int | None = None  # pid of the nearest manager process above the head (it started this row)
-
-
-if _HAS_PROC:
-    _CLK_TCK = os.sysconf("SC_CLK_TCK")
-    _PAGE = os.sysconf("SC_PAGE_SIZE")
-    _BOOT = next(
-        (float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime ")), 0.0
-    )  # what psutil.boot_time() reads, without importing psutil
-_LETTERS = {
-    "running": "R",
-    "sleeping": "S",
-    "disk-sleep": "D",
-    "zombie": "Z",
-    "stopped": "T",
-    "idle": "I",
-    "dead": "X",
-    "tracing-stop": "t",
-}
-
-
-def _parse_stat(data: bytes) -> tuple[str, str, int, float, float, int] | None:
-    lpar, rpar = data.find(b"("), data.rfind(b")")
-    f = data[rpar + 2 :].split(None, 22)
-    if len(f) < 22:
-        return None
-    return (
-        data[lpar + 1 : rpar].decode("utf-8", "replace"),
-        f[0].decode(),
-        int(f[1]),
-        _BOOT + int(f[19]) / _CLK_TCK,
-        (int(f[11]) + int(f[12])) / _CLK_TCK,
-        int(f[21]) * _PAGE,
-    )
-
-
-def _read_stat(pid: int) -> tuple[str, str, int, float, float, int] | None:
-    """(comm, state letter, ppid, start epoch, CPU seconds, rss bytes): one read of /proc/<pid>/stat on Linux."""
-    if _HAS_PROC:
-        # os.open/os.read: a refresh reads every process's stat, and a file object costs 40 % more.
-        try:
-            fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
-        except OSError:
-            return None
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            return None
-        finally:
-            os.close(fd)
-        return _parse_stat(data)
-    import psutil  # elsewhere than Linux only: status and the cockpit start faster without it
-
-    try:
-        p = psutil.Process(pid)
-        with p.oneshot():
-            t = p.cpu_times()
-            return (p.name(), _LETTERS.get(p.status(), "S"), p.ppid(), p.create_time(), t.user + t.system, p.memory_info().rss)
-    except psutil.Error:
-        return None
-
-
-def _read_cmdline(pid: int) -> list[str]:
-    if _HAS_PROC:
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                return [a.decode("utf-8", "replace") for a in fh.read().split(b"\0") if a]
-        except OSError:
-            return []
-    import psutil
-
-    try:
-        return [str(a) for a in psutil.Process(pid).cmdline()]
-    except (OSError, psutil.Error):
-        return []
-
-
-def _environ(pid: int) -> bytes | None:
-    """A process's environment as NUL-separated `NAME=value` bytes; None when unreadable (gone), b"" for a zombie."""
-    if _HAS_PROC:
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as fh:
-                return fh.read()
-        except OSError:
-            return None
-    import psutil
-
-    try:
-        return b"\0".join(f"{k}={v}".encode() for k, v in psutil.Process(pid).environ().items())
-    except psutil.Error:
-        return None
-
-
-def _rebuild_marked(pid: int) -> bool | None:
-    """Whether the process's environment carries REBUILD_MARK (None when unreadable: gone, or a zombie)."""
-    data = _environ(pid)
-    # A zombie's environment reads as empty: it cannot say.
-    return b"\0" + REBUILD_MARK.encode() + b"=" in b"\0" + data if data else None
-
-
-def _environ_root(pid: int) -> str | None:
-    """The DEVENV_ROOT in a process's environment (None when absent or unreadable)."""
-    data = _environ(pid)
-    if not data:
-        return None
-    i = data.find(b"DEVENV_ROOT=")
-    while i > 0 and data[i - 1] != 0:
-        i = data.find(b"DEVENV_ROOT=", i + 1)
-    if i < 0:
-        return None
-    end = data.find(b"\0", i)
-    return data[i + 12 : end if end >= 0 else None].decode("utf-8", "replace")
-
-
-def _env_vars(pid: int, names: tuple[str, ...]) -> dict[str, str]:
-    """The named variables of a process's environment (those present and readable)."""
-    data = _environ(pid)
-    out: dict[str, str] = {}
-    for item in data.split(b"\0") if data else ():
-        key, eq, value = item.partition(b"=")
-        if eq and key.decode("utf-8", "replace") in names:
-            out[key.decode()] = value.decode("utf-8", "replace")
-    return out
-
-
-def _cwd(pid: int) -> str | None:
-    if _HAS_PROC:
-        try:
-            return os.readlink(f"/proc/{pid}/cwd")
-        except OSError:
-            return None
-    import psutil
-
-    try:
-        return str(psutil.Process(pid).cwd())
-    except (OSError, psutil.Error):
-        return None
-
-
-_STATUS = {
-    "R": "running",
-    "S": "sleeping",
-    "D": "disk-sleep",
-    "Z": "zombie",
-    "T": "stopped",
-    "t": "tracing-stop",
-    "X": "dead",
-    "I": "idle",
-    "W": "waking",
-    "P": "parked",
-}
 
 
 class ProjectScanner:
@@ -280,18 +96,18 @@ class ProjectScanner:
         self._last_members: set[int] = set()
         self._others_at = 0.0
         self._fds = 0
-        self._hidden: list[_Row] = []  # live rows of the last scan not shown (young one-off processes)
+        self._hidden: list[Row] = []  # live rows of the last scan not shown (young one-off processes)
         self._hidden_at: tuple[dict[int, tuple[str, int]] | None, float] = (None, 0.0)  # the tree of the manager `devenv up -d` recorded
         self._managed_names: set[str] = set()  # rows of the last scan a manager started (they may linger as exited)
         self._labelled_names: set[str] = set()  # rows of the last scan named by their manager
-        self._procs: dict[int, _Proc] = {}
+        self._procs: dict[int, Proc] = {}
         self._gone: dict[str, _Gone] = {}
-        self._rows: dict[str, _Row] = {}
+        self._rows: dict[str, Row] = {}
         self._infos: dict[str, ProcessInfo] = {}
         self._restarts: dict[str, int] = {}
         self._prober = PortProber(every_s=probe_every_s)
         self._captured = [CapturedOutput(p) for p in (captured_logs or [self.paths.manager_log])]
-        self._excluded = self._self_and_ancestors()
+        self._excluded = self_and_ancestors()
         self._lock = threading.Lock()
         self._listening: frozenset[int] = frozenset()  # listening socket inodes at the last refresh
         self._sockets_at = 0.0  # monotonic time every process's sockets were last looked up
@@ -299,31 +115,17 @@ class ProjectScanner:
 
     # ----------------------------------------------------------------- scanning
 
-    @staticmethod
-    def _self_and_ancestors() -> set[int]:
-        if _HAS_PROC:
-            found, pid = set(), os.getpid()
-            while pid > 0 and pid not in found:
-                found.add(pid)
-                st = _read_stat(pid)
-                pid = st[2] if st is not None else 0
-            return found
-        import psutil
-
-        me = psutil.Process()
-        return {me.pid, *(p.pid for p in me.parents())}
-
     def _belongs(self, pid: int) -> bool:
         # The cwd first: one readlink, where the environment is a read of up to several KiB (and the
         # first scan — all `omni-tui status` does — looks at every process on the machine).
-        cwd = _cwd(pid)
+        cwd = read_cwd(pid)
         if cwd is not None and (cwd == self._root_s or cwd.startswith(self._root_prefix)):
             return True
-        return _environ_root(pid) == self._root_s
+        return environ_root(pid) == self._root_s
 
     def _refresh_table(self) -> None:
         try:
-            if _HAS_PROC:
+            if HAS_PROC:
                 pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
             else:
                 import psutil
@@ -331,7 +133,7 @@ class ProjectScanner:
                 pids = psutil.pids()
         except OSError:
             pids = []
-        live: dict[int, _Proc] = {}
+        live: dict[int, Proc] = {}
         procs = self._procs
         watched = self._last_members
         now = time.monotonic()
@@ -356,7 +158,7 @@ class ProjectScanner:
                 live[pid] = old
             else:
                 member = pid not in self._excluded and self._belongs(pid)
-                live[pid] = _Proc(pid, start, comm, ppid, state, member, cpu_s, rss, now)
+                live[pid] = Proc(pid, start, comm, ppid, state, member, cpu_s, rss, now)
                 if old is not None and old.fd is not None:  # the pid was reused: the old process's file is stale
                     self._close_fd(old)
         for pid, p in procs.items():
@@ -364,26 +166,26 @@ class ProjectScanner:
                 self._close_fd(p)
         self._procs = live
 
-    def _stat(self, pid: int, old: _Proc | None, watched: bool) -> tuple[str, str, int, float, float, int] | None:
+    def _stat(self, pid: int, old: Proc | None, watched: bool) -> tuple[str, str, int, float, float, int] | None:
         """The process's stat: through its open file when it has one (a dead process's fails: read afresh)."""
         if old is not None and old.fd is not None:
             try:
-                got = _parse_stat(os.pread(old.fd, 4096, 0))
+                got = parse_stat(os.pread(old.fd, 4096, 0))
             except OSError:
                 got = None
             if got is not None:
                 return got
             self._close_fd(old)
-        elif watched and old is not None and _HAS_PROC and self._fds < _STAT_FDS_MAX:
+        elif watched and old is not None and HAS_PROC and self._fds < _STAT_FDS_MAX:
             try:
                 old.fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
                 self._fds += 1
             except OSError:
                 return None
             return self._stat(pid, old, False)
-        return _read_stat(pid)
+        return read_stat(pid)
 
-    def _close_fd(self, p: _Proc) -> None:
+    def _close_fd(self, p: Proc) -> None:
         if p.fd is not None:
             try:
                 os.close(p.fd)
@@ -425,9 +227,9 @@ class ProjectScanner:
         walk([p.pid for p in procs.values() if p.member], True)
         return members - self._excluded
 
-    def _from_rebuild(self, p: _Proc) -> bool:
+    def _from_rebuild(self, p: Proc) -> bool:
         if p.rebuild is None:
-            marked = _rebuild_marked(p.pid)
+            marked = rebuild_marked(p.pid)
             if marked is None:
                 # Exited since the table was read (a build loop's `sleep`): its parent, which has not
                 # reaped it yet, still says whether it was the rebuild's.
@@ -444,112 +246,6 @@ class ProjectScanner:
             return None
         return int(text) if text.isdigit() else None
 
-    def _is_see_through(self, p: _Proc) -> bool:
-        if p.comm in SEE_THROUGH or p.comm == "omni-tui":  # other cockpits and omni-tui's MCP servers
-            return True
-        if p.comm.startswith("python") and p.cmdline()[1:3] == ["-m", "omni_tui"]:
-            return True
-        if p.comm in SHELLS:  # an interactive shell, not an `sh -c CMD` wrapper
-            return "-c" not in p.cmdline()[1:]
-        return False
-
-    def _build_rows(self, members: set[int]) -> list[_Row]:
-        procs = self._procs
-        heads: dict[int, _Row] = {}
-        see_through = {pid for pid in members if self._is_see_through(procs[pid])}
-        # A manager's helper processes (honcho forks one per child) are part of the manager, not rows.
-        see_through |= {
-            pid for pid in members if procs[pid].comm in MANAGERS and procs[pid].ppid in members and procs[procs[pid].ppid].comm in MANAGERS
-        }
-        for pid in sorted(members):
-            p = procs[pid]
-            if pid in see_through:
-                continue
-            manager = p.comm in MANAGERS
-            parent = procs.get(p.ppid)
-            parent_is_head = parent is not None and parent.pid in members and (parent.pid in see_through or parent.comm in MANAGERS)
-            if manager or p.ppid not in members or parent_is_head:
-                heads[pid] = _Row(head=p, manager=manager, owner=self._owner(p, members))
-        # Attach every other member to its nearest head.
-        for pid in members:
-            if pid in see_through:
-                continue
-            cur = pid
-            while cur not in heads and cur in members:
-                cur = procs[cur].ppid
-            if cur in heads:
-                heads[cur].pids.append(pid)
-        return list(heads.values())
-
-    def _owner(self, p: _Proc, members: set[int]) -> int | None:
-        """The nearest manager process above `p` (its helper for honcho), or None."""
-        cur = p.ppid
-        seen = 0
-        while cur in members and seen < 64:
-            q = self._procs[cur]
-            if q.comm in MANAGERS:
-                return cur
-            cur, seen = q.ppid, seen + 1
-        return None
-
-    def _config_label(self, row: _Row) -> str | None:
-        """The head's name in the Procfile / mprocs.yaml of the manager that started it (cached per process)."""
-        head = row.head
-        if head.label is not None:
-            return head.label or None
-        cmdline = head.cmdline()
-        if not cmdline:
-            return None  # read mid-exec: ask again next time
-        # overmind runs its processes in a tmux server (not its child): its Procfile still names them.
-        owners = [self._procs[row.owner]] if row.owner is not None else [self._procs[p] for p in self._overminds]
-        label = ""
-        for owner in owners:
-            kind = owner.comm
-            if kind.startswith("process-compos"):
-                continue  # process-compose names its processes through its API
-            entries = self._manager_entries(owner)
-            found = match(cmdline, entries)
-            if found is None and kind == "honcho":
-                found = self._honcho_by_port(head, owner, entries)
-            if found is not None:
-                label = found.name
-                break
-        head.label = label
-        return label or None
-
-    def _manager_entries(self, owner: _Proc) -> list[Entry]:
-        argv = owner.cmdline()
-        kind = "mprocs" if owner.comm == "mprocs" else owner.comm
-        if kind == "mprocs":
-            positional = mprocs_positional(argv)
-            if positional:
-                return positional
-        environ = None
-        if kind == "overmind":
-            environ = _env_vars(owner.pid, ("OVERMIND_PROCFILE",))
-        path = config_path(kind, argv, _cwd(owner.pid), environ)
-        return self._configs.entries(kind, path) if path is not None else []
-
-    @staticmethod
-    def _honcho_by_port(head: _Proc, owner: _Proc, entries: list[Entry]) -> Entry | None:
-        """honcho gives its n-th Procfile entry PORT = base + 100·n: the name when the shell exec'd a changed command."""
-        port = _env_vars(head.pid, ("PORT",)).get("PORT", "")
-        argv = owner.cmdline()
-        base_s = None
-        for i, a in enumerate(argv):
-            if a in ("-p", "--port") and i + 1 < len(argv):
-                base_s = argv[i + 1]
-            elif a.startswith("--port="):
-                base_s = a[7:]
-        base_s = base_s or _env_vars(owner.pid, ("PORT",)).get("PORT") or "5000"
-        if not (port.isdigit() and base_s.isdigit()):
-            return None
-        offset = int(port) - int(base_s)
-        if offset < 0 or offset % 100:
-            return None
-        index = offset // 100
-        return entries[index] if index < len(entries) else None
-
     def scan(self) -> list[ProcessInfo]:
         """One refresh: live project processes (one per row) plus recently exited ones."""
         with self._lock:
@@ -562,7 +258,7 @@ class ProjectScanner:
         self._refresh_table()
         members = self._members()
         self._last_members = members
-        rows = self._build_rows(members)
+        rows = build_rows(self._procs, members)
         table = listening_sockets() if rows else None
         if table is not None:
             keys = frozenset(table)
@@ -577,8 +273,8 @@ class ProjectScanner:
             manager_names.update(cap.pids)
             all_names |= cap.names
         self._overminds = [pid for pid in members if self._procs[pid].comm == "overmind"]
-        shown: list[tuple[_Row, bool]] = []
-        hidden: list[_Row] = []
+        shown: list[tuple[Row, bool]] = []
+        hidden: list[Row] = []
         for row in rows:
             managed = self._managed(row, manager_names)
             if managed or self._worth_showing(row, table, now):
@@ -588,7 +284,7 @@ class ProjectScanner:
         self._hidden, self._hidden_at = hidden, (table, now)
         taken = {r.head.name for r, _ in shown if r.head.name}
         out: list[ProcessInfo] = []
-        new_rows: dict[str, _Row] = {}
+        new_rows: dict[str, Row] = {}
         infos: dict[str, ProcessInfo] = {}
         managed_names: set[str] = set()
         labelled_names: set[str] = set()
@@ -596,7 +292,7 @@ class ProjectScanner:
         for row, managed in sorted(shown, key=lambda rm: (not rm[0].manager, not rm[1], rm[0].head.pid)):
             head = row.head
             managed_name = manager_names.get(head.pid)
-            label = None if managed_name is not None or not managed else self._config_label(row)
+            label = None if managed_name is not None or not managed else config_label(row, self._procs, self._overminds, self._configs)
             provisional = head.name is not None and head.name.partition(":")[0] == head.comm and head.comm in SHELLS
             if (
                 head.name is None
@@ -640,7 +336,7 @@ class ProjectScanner:
                     out.append(replace(info, name=row.head.name or row.head.comm))
             return out
 
-    def _managed(self, row: _Row, manager_names: dict[int, str]) -> bool:
+    def _managed(self, row: Row, manager_names: dict[int, str]) -> bool:
         """Started by a process manager (or `devenv up -d`'s recorded one), or a known service."""
         head = row.head
         if row.manager or row.owner is not None or head.pid in self._recorded or head.pid in manager_names:
@@ -651,9 +347,9 @@ class ProjectScanner:
         if SERVICE_NAMES.get(head.comm) or any(SERVICE_NAMES.get(procs[p].comm) for p in row.pids):
             return True
         # overmind's processes live in its tmux server: named by its Procfile, they are its own.
-        return bool(self._overminds) and self._config_label(row) is not None
+        return bool(self._overminds) and config_label(row, self._procs, self._overminds, self._configs) is not None
 
-    def _worth_showing(self, row: _Row, table: dict[int, tuple[str, int]] | None, now: float) -> bool:
+    def _worth_showing(self, row: Row, table: dict[int, tuple[str, int]] | None, now: float) -> bool:
         """A process no manager started: shown while alive, once it listens or has lived long enough."""
         head = row.head
         if head.status in ("Z", "X"):
@@ -664,7 +360,7 @@ class ProjectScanner:
         return any(self._listening_ports(procs[pid], table) for pid in [head.pid, *row.pids] if pid in procs)
 
     def _row_name(
-        self, row: _Row, manager_names: dict[int, str], all_names: set[str], taken: set[str], label: str | None = None
+        self, row: Row, manager_names: dict[int, str], all_names: set[str], taken: set[str], label: str | None = None
     ) -> tuple[str, bool]:
         """(row name, whether the manager named it)."""
         head = row.head
@@ -684,7 +380,7 @@ class ProjectScanner:
             name = f"{name}:{head.pid}"
         return name, labelled
 
-    def _row_info(self, row: _Row, table: dict[int, tuple[str, int]] | None, now: float) -> ProcessInfo:
+    def _row_info(self, row: Row, table: dict[int, tuple[str, int]] | None, now: float) -> ProcessInfo:
         head = row.head
         procs = self._procs
         cpu: float | None = head.cpu_pct
@@ -716,7 +412,7 @@ class ProjectScanner:
             for port, addr in sorted(seen_ports.items()):
                 checks.append(self._prober.check(addr, port))
         zombie = head.status == "Z"
-        raw = _STATUS.get(head.status, head.status)
+        raw = STATUS_NAMES.get(head.status, head.status)
         if row.manager:
             raw = f"manager ({raw})"
         if zombie:
@@ -744,7 +440,7 @@ class ProjectScanner:
             command=command,
         )
 
-    def _listening_ports(self, p: _Proc, table: dict[int, tuple[str, int]] | None) -> list[tuple[str, int]]:
+    def _listening_ports(self, p: Proc, table: dict[int, tuple[str, int]] | None) -> list[tuple[str, int]]:
         """(address, port) pairs `p` listens on; its fds are read only when new or when sockets changed."""
         if table is None:
             return listening_ports(p.pid, None)
@@ -752,7 +448,7 @@ class ProjectScanner:
             p.sockets = frozenset(i for i in socket_inodes(p.pid) if i in table)
         return [table[i] for i in p.sockets if i in table]
 
-    def _remember_gone(self, new_rows: dict[str, _Row], infos: dict[str, ProcessInfo], now: float) -> None:
+    def _remember_gone(self, new_rows: dict[str, Row], infos: dict[str, ProcessInfo], now: float) -> None:
         exit_codes: dict[str, int] = {}
         all_names: set[str] = set()
         for cap in self._captured:
@@ -794,7 +490,7 @@ class ProjectScanner:
 
     # ----------------------------------------------------------------- actions
 
-    def _row(self, name: str) -> _Row:
+    def _row(self, name: str) -> Row:
         row = self._rows.get(name)
         if row is None:
             if name in self._gone:
@@ -814,7 +510,7 @@ class ProjectScanner:
             if head.pid not in members:
                 raise BackendError(f"pid {head.pid} does not belong to {self.root}: refusing to signal it")
             tree = [p for p in row.pids if p in members and p in self._procs]
-        self._terminate(head.pid, tree)
+        terminate(head.pid, tree, self.grace_s)
 
     def stop_pid(self, pid: int) -> None:
         """Stop one process by pid — refused unless it belongs to the project."""
@@ -832,21 +528,7 @@ class ProjectScanner:
                 if cur in members and cur not in tree:
                     tree.append(cur)
                     stack.extend(children.get(cur, ()))
-        self._terminate(pid, tree)
-
-    def _terminate(self, head: int, tree: list[int]) -> None:
-        try:
-            pgid = os.getpgid(head)
-        except ProcessLookupError:
-            return
-        # Signal the whole group only when its leader is part of what is being stopped (never ours).
-        group = pgid if pgid != os.getpgrp() and pgid in tree else None
-        targets = [pid for pid in tree if _running(pid)]
-        _signal(group, targets, signal.SIGTERM)
-        left = _wait_gone(targets, self.grace_s)
-        if left or (group is not None and _group_alive(group)):
-            _signal(group, left, signal.SIGKILL)
-            _wait_gone(left, 2.0)
+        terminate(pid, tree, self.grace_s)
 
     def restart(self, name: str) -> None:
         self._row(name)
@@ -868,7 +550,7 @@ class ProjectScanner:
             if row is not None and row.manager:
                 # The manager's own output is the whole captured file: its system lines and every process's.
                 for cap in self._captured:
-                    got = _tail(cap.path, lines)
+                    got = tail_lines(cap.path, lines)
                     if got is not None:
                         return got
         where = ", ".join(str(c.path) for c in self._captured)
@@ -895,57 +577,3 @@ class ProjectScanner:
 
     def list(self) -> list[ProcessInfo]:
         return self.scan()
-
-
-def _tail(path: Path, lines: int, chunk: int = 1 << 18) -> list[str] | None:
-    """The last `lines` lines of a text file (reading at most `chunk` bytes from its end); None when unreadable."""
-    try:
-        with open(path, "rb") as fh:
-            size = fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, size - chunk))
-            data = fh.read()
-    except OSError:
-        return None
-    text = data.decode("utf-8", "replace").splitlines()
-    if size > chunk and text:
-        text = text[1:]  # the first line read may be cut
-    return text[-lines:] if lines > 0 else text
-
-
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (zombies are never reaped here: that is their parent's business)."""
-    st = _read_stat(pid)
-    return st is not None and st[1] not in ("Z", "X")
-
-
-def _wait_gone(pids: list[int], timeout_s: float) -> list[int]:
-    """Poll until every pid has ended; returns those still running at the deadline."""
-    deadline = time.monotonic() + timeout_s
-    left = [p for p in pids if _running(p)]
-    while left and time.monotonic() < deadline:
-        time.sleep(0.05)
-        left = [p for p in left if _running(p)]
-    return left
-
-
-def _signal(pgid: int | None, pids: list[int], sig: int) -> None:
-    if pgid is not None:
-        try:
-            os.killpg(pgid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-    for pid in pids:
-        try:
-            os.kill(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

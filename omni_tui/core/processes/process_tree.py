@@ -1,0 +1,111 @@
+"""The project's processes as rows: which process heads a row, which are see-through, which manager owns it.
+
+One row per top-level process (a manager's child, or a process whose parent is not in the project);
+its descendants are attached to it. Interactive shells, tmux servers, `devenv`, other cockpits and a
+manager's helper forks are see-through: their children head rows of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from omni_tui.core.processes.procfs import read_cmdline
+
+MANAGERS = frozenset({"honcho", "overmind", "hivemind", "mprocs", "process-compose", "process-compos"})
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "tcsh", "csh", "nu", "xonsh"})
+SEE_THROUGH = frozenset({"tmux: server", "tmux", "screen", "devenv", "direnv", "sudo", "env", "nix"})
+
+
+@dataclass
+class Proc:
+    """What the scan remembers about one live process (keyed by pid; pid + start time identify it)."""
+
+    pid: int
+    start: float  # epoch seconds when it started
+    comm: str
+    ppid: int
+    status: str  # the kernel's state letter (R, S, D, Z, T, ...)
+    member: bool
+    cpu_s: float  # user + system CPU seconds at the last sample
+    rss: int
+    sampled: float  # monotonic time of the last sample
+    cpu_pct: float | None = None  # over the last refresh interval; None until a second sample
+    name: str | None = None  # the row name, once this process heads a row
+    _cmdline: list[str] | None = None
+    sockets: frozenset[int] | None = None  # inodes of the listening sockets it holds, as last looked up
+    rebuild: bool | None = None  # started by a cockpit's rebuild (REBUILD_MARK); looked up when first reached
+    fd: int | None = None  # /proc/<pid>/stat kept open while the process is the project's
+    command: str | None = None  # the command line joined, once read
+    label: str | None = None  # its name in its manager's Procfile / mprocs.yaml ("" = looked, none)
+    labelled: bool = False  # `name` came from the manager (captured output or its config)
+
+    def cmdline(self) -> list[str]:
+        if self._cmdline is None:
+            cmdline = read_cmdline(self.pid)
+            if not cmdline:
+                # Read mid-exec (its arguments are not set up yet: empty for a moment): ask again next time.
+                return cmdline
+            self._cmdline = cmdline
+        return self._cmdline
+
+
+@dataclass
+class Row:
+    """One row: its head process and every pid summed into it (the head among them)."""
+
+    head: Proc
+    pids: list[int] = field(default_factory=list)
+    manager: bool = False
+    owner: int | None = None  # pid of the nearest manager process above the head (it started this row)
+
+
+def is_see_through(p: Proc) -> bool:
+    """An interactive shell, a multiplexer, a wrapper or a cockpit: not a row, its children are."""
+    if p.comm in SEE_THROUGH or p.comm == "omni-tui":  # other cockpits and omni-tui's MCP servers
+        return True
+    if p.comm.startswith("python") and p.cmdline()[1:3] == ["-m", "omni_tui"]:
+        return True
+    if p.comm in SHELLS:  # an interactive shell, not an `sh -c CMD` wrapper
+        return "-c" not in p.cmdline()[1:]
+    return False
+
+
+def build_rows(procs: dict[int, Proc], members: set[int]) -> list[Row]:
+    """The rows of the project's processes `members`, each with the pids attached to it."""
+    heads: dict[int, Row] = {}
+    see_through = {pid for pid in members if is_see_through(procs[pid])}
+    # A manager's helper processes (honcho forks one per child) are part of the manager, not rows.
+    see_through |= {
+        pid for pid in members if procs[pid].comm in MANAGERS and procs[pid].ppid in members and procs[procs[pid].ppid].comm in MANAGERS
+    }
+    for pid in sorted(members):
+        p = procs[pid]
+        if pid in see_through:
+            continue
+        manager = p.comm in MANAGERS
+        parent = procs.get(p.ppid)
+        parent_is_head = parent is not None and parent.pid in members and (parent.pid in see_through or parent.comm in MANAGERS)
+        if manager or p.ppid not in members or parent_is_head:
+            heads[pid] = Row(head=p, manager=manager, owner=owner(procs, p, members))
+    # Attach every other member to its nearest head.
+    for pid in members:
+        if pid in see_through:
+            continue
+        cur = pid
+        while cur not in heads and cur in members:
+            cur = procs[cur].ppid
+        if cur in heads:
+            heads[cur].pids.append(pid)
+    return list(heads.values())
+
+
+def owner(procs: dict[int, Proc], p: Proc, members: set[int]) -> int | None:
+    """The nearest manager process above `p` (its helper for honcho), or None."""
+    cur = p.ppid
+    seen = 0
+    while cur in members and seen < 64:
+        q = procs[cur]
+        if q.comm in MANAGERS:
+            return cur
+        cur, seen = q.ppid, seen + 1
+    return None
