@@ -490,3 +490,18 @@ def test_a_client_that_disconnects_while_waiting_leaves_no_pending_proposal(proj
     (entry,) = store.entries()
     assert entry.status == "withdrawn"
     assert entry.decision is not None and entry.decision.reason == "the MCP client disconnected before a decision"
+
+
+def test_a_line_that_is_not_json_rpc_gets_a_json_rpc_error_and_the_server_goes_on(project: Path, ws: Workspace) -> None:
+    server = _raw_server(project)
+    assert server.stdin is not None and server.stdout is not None
+    server.stdin.write(b'{"jsonrpc": "2.0", "id": \x1b]52;c;aGk=\x07\n')  # not JSON (and hostile bytes)
+    server.stdin.write(b'{"hello": "world"}\n')  # JSON, not JSON-RPC
+    server.stdin.write(json.dumps({"jsonrpc": "2.0", "id": 7, "method": "tools/list"}).encode() + b"\n")
+    server.stdin.flush()
+    answers = [json.loads(server.stdout.readline()) for _ in range(3)]
+    server.stdin.close()
+    assert server.wait(timeout=WAIT) == 0
+    assert answers[0] == {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error: the line is not JSON"}}
+    assert answers[1]["id"] is None and answers[1]["error"]["code"] == -32600
+    assert answers[2]["id"] == 7 and "propose_change" in {t["name"] for t in answers[2]["result"]["tools"]}

@@ -464,9 +464,14 @@ async def _serve_stdio(server: MCPServer, link: Link, stdout_fd: int) -> None:
     into_send, into_receive = anyio.create_memory_object_stream[Any](16)
     out_send, out_receive = anyio.create_memory_object_stream[Any](16)
 
-    async def pump_in(read_stream: Any) -> None:
-        async with into_send:
+    async def pump_in(read_stream: Any, answer: Any) -> None:
+        async with into_send, answer:
             async for item in read_stream:
+                if isinstance(item, Exception):
+                    # A line that is not a JSON-RPC message: JSON-RPC 2.0 answers it (id null) rather than
+                    # leaving the client waiting. The line itself is never echoed (it is the client's bytes).
+                    await answer.send(SessionMessage(_unreadable(item)))
+                    continue
                 message = getattr(item, "message", None) if isinstance(item, SessionMessage) else None
                 if isinstance(message, JSONRPCRequest):
                     unanswered.add(str(message.id))
@@ -490,8 +495,23 @@ async def _serve_stdio(server: MCPServer, link: Link, stdout_fd: int) -> None:
 
     async with stdio_server() as (read_stream, write_stream):
         async with anyio.create_task_group() as tg:
-            tg.start_soon(pump_in, read_stream)
+            tg.start_soon(pump_in, read_stream, out_send.clone())
             tg.start_soon(pump_out, write_stream)
             async with out_send:
                 await lowlevel.run(into_receive, out_send, lowlevel.create_initialization_options())
             # pump_in ended at end of input; pump_out ends once the last answer is written.
+
+
+def _unreadable(exc: Exception) -> Any:
+    """The JSON-RPC error for a line the SDK could not read: -32700 when it is not JSON, else -32600."""
+    from mcp.types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError
+
+    errors = exc.errors() if hasattr(exc, "errors") else []
+    not_json = any(isinstance(e, dict) and e.get("type") == "json_invalid" for e in errors) or not errors
+    if not_json:
+        return JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=PARSE_ERROR, message="Parse error: the line is not JSON"))
+    return JSONRPCError(
+        jsonrpc="2.0",
+        id=None,
+        error=ErrorData(code=INVALID_REQUEST, message="Invalid Request: not a JSON-RPC 2.0 request, notification or response"),
+    )
