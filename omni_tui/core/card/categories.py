@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from omni_tui.core.card.nixparse import Path
+from omni_tui.core.card.nixfacts import Path
 
 # The card's JSON keys, in the order they are shown. The contract: docs/protocol.md.
 CATEGORIES = (

@@ -29,7 +29,8 @@ from omni_tui.core.card.categories import (
     nix_category,
     yaml_category,
 )
-from omni_tui.core.card.nixparse import Facts, Path, Unparsed, Value, parse_module
+from omni_tui.core.card.nixfacts import Facts, Path, Unparsed, Value
+from omni_tui.core.card.nixparse import parse_module
 from omni_tui.core.card.secrets import inert, mask_text, mask_value
 from omni_tui.core.card.yamlfacts import YamlFacts, parse_yaml
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from omni_tui.core.card.nixparse import Path, Unparsed, Value
+from omni_tui.core.card.nixfacts import Path, Unparsed, Value
 
 _MAX_NODES = 20_000
 
