@@ -64,7 +64,7 @@ def test_status_json_on_ten_thousand_pending_proposals_is_complete_and_correct(p
 
 
 def test_status_reports_unchecked_proposals_as_null_and_checks_more_each_time(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from omni_tui import cli
+    from omni_tui.cli import status as cli
 
     ws = Workspace.open(project)
     _flood(ws, 50)
@@ -87,7 +87,7 @@ def test_status_reports_unchecked_proposals_as_null_and_checks_more_each_time(pr
 
 
 def test_a_listing_reads_each_proposal_once_and_checks_its_path_once(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import omni_tui.core.proposals as proposals_module
+    import omni_tui.core.proposals.store as proposals_module
 
     ws = Workspace.open(project)
     _flood(ws, 300)

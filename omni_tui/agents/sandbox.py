@@ -22,7 +22,6 @@ from pathlib import Path
 from omni_tui.core import sandbox
 from omni_tui.core.errors import OmniError
 from omni_tui.core.proposals import WITHDRAW_SUFFIX, ProposalStore
-from omni_tui.core.safefs import sha256_bytes
 from omni_tui.core.workspace import Workspace
 
 WITNESS_POLL_S = 0.25
@@ -80,15 +79,7 @@ class ProposalWitness:
                 proposal = self.store.get(proposal_id)  # a malformed file is quarantined, as the cockpit would
             except OmniError:
                 continue
-            self.ws.audit.append(
-                "proposed",
-                who=proposal.agent,
-                via="agent",
-                proposal_id=proposal.id,
-                reason=proposal.title,
-                sha256_before={c.path: c.base_sha256 for c in proposal.changes},
-                sha256_after={c.path: sha256_bytes(c.new_content.encode("utf-8")) for c in proposal.changes},
-            )
+            self.store.record_proposed(proposal)
 
     def run(self) -> None:
         while not self.stop.wait(WITNESS_POLL_S):
