@@ -620,24 +620,15 @@ def test_the_hook_entry_never_exits_1_even_when_the_cli_itself_fails(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from omni_tui import cli
+    from omni_tui.agents import claude_code_hook
 
-    def broken(_args: object) -> int:
+    def broken(**_kwargs: object) -> int:
         raise ImportError("a half-installed omni-tui")
 
-    monkeypatch.setattr(cli, "cmd_hook_claude_code", broken)
-    monkeypatch.setattr(cli, "build_parser", lambda: (_parser_with(broken), None))
+    monkeypatch.setattr(claude_code_hook, "main", broken)
     assert cli.main(["hook", "claude-code"]) == 2
     assert capsys.readouterr().err == "omni-tui hook: internal error (ImportError); the tool call is blocked\n"
     assert cli.main(["hook", "claude-code", "--no-such-option"]) == 2
-
-
-def _parser_with(func: object) -> Any:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="omni-tui")
-    hook = parser.add_subparsers(dest="command").add_parser("hook").add_subparsers(dest="agent")
-    hook.add_parser("claude-code").set_defaults(func=func)
-    return parser
 
 
 def test_a_write_to_a_hard_link_of_devenv_nix_is_gated_as_devenv_nix(project: Path, ws: Workspace) -> None:
