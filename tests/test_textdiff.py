@@ -14,16 +14,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from omni_tui.core.errors import PatchError
+from omni_tui.core.linematch import split_lines
 from omni_tui.core.textdiff import (
     FileDiff,
     apply_hunks,
-    apply_patch,
     diff_texts,
     intraline,
-    parse_patch,
-    split_lines,
     unified_patch,
 )
+from omni_tui.core.textpatch import apply_patch, parse_patch
 
 OLD = SAMPLE_DEVENV_NIX  # the `project` fixture's devenv.nix
 

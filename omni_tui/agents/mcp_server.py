@@ -44,7 +44,7 @@ from omni_tui.core.gate import Gate
 from omni_tui.core.processes import collect
 from omni_tui.core.proposals import FINAL, POLL_S, Decision, FileChange, Proposal, ProposalStore, new_id
 from omni_tui.core.safefs import sha256_bytes
-from omni_tui.core.textdiff import apply_patch
+from omni_tui.core.textpatch import apply_patch
 from omni_tui.core.workspace import Workspace
 
 DEFAULT_AGENT = "mcp"

@@ -220,7 +220,7 @@ class _StateTracker:
 
 
 class Highlighter:
-    """Per-line spans of `text` (lines split on "\\n", as `textdiff.split_lines` does).
+    """Per-line spans of `text` (lines split on "\\n", as `linematch.split_lines` does).
 
     For regex-based lexers (Nix, Bash, YAML, TOML, JSON) a line is lexed alone, starting from the
     lexer state at its start, which a fast state pass finds; other lexers lex the text from the

@@ -2,138 +2,24 @@
 
 Texts are split on "\\n" only, each line keeping its newline, so a missing final newline is an
 ordinary difference of the last line and applying hunks or patches reproduces the bytes exactly.
-Lines are matched patience-style (unique common lines anchor the match, `difflib.SequenceMatcher`
-fills the gaps between anchors), which is both faster than one big SequenceMatcher on a 5,000-line
-file and gives the readable diffs `git diff --patience` gives.
+Lines are matched patience-style (`linematch`); reading and applying an agent's unified diff is
+`textpatch`'s.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Literal
 
 from omni_tui.core.errors import PatchError
+from omni_tui.core.linematch import match_lines, opcodes, split_lines
 
 LineKind = Literal[" ", "-", "+"]
 Span = tuple[int, int]
-
-
-# ---------------------------------------------------------------------------------------------
-# Splitting and matching
-
-
-def split_lines(text: str) -> list[str]:
-    """`text` as lines that keep their "\\n"; only the last one may lack it. "" has no lines."""
-    if not text:
-        return []
-    lines = text.split("\n")
-    last = lines.pop()
-    out = [line + "\n" for line in lines]
-    if last:
-        out.append(last)
-    return out
-
-
-def _lis(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Longest run of `pairs` (sorted by first item) whose second items increase."""
-    tails: list[int] = []  # tails[k]: second item ending the best run of length k+1
-    tail_idx: list[int] = []
-    back: list[int] = [-1] * len(pairs)
-    for n, (_, j) in enumerate(pairs):
-        k = bisect_left(tails, j)
-        if k == len(tails):
-            tails.append(j)
-            tail_idx.append(n)
-        else:
-            tails[k] = j
-            tail_idx[k] = n
-        back[n] = tail_idx[k - 1] if k else -1
-    run: list[tuple[int, int]] = []
-    n = tail_idx[-1] if tail_idx else -1
-    while n >= 0:
-        run.append(pairs[n])
-        n = back[n]
-    run.reverse()
-    return run
-
-
-def _unique_anchors(a: list[int], b: list[int], alo: int, ahi: int, blo: int, bhi: int) -> list[tuple[int, int]]:
-    count_a = Counter(a[alo:ahi])
-    count_b = Counter(b[blo:bhi])
-    where_b = {b[j]: j for j in range(blo, bhi) if count_b[b[j]] == 1}
-    pairs = [(i, where_b[a[i]]) for i in range(alo, ahi) if count_a[a[i]] == 1 and a[i] in where_b]
-    return _lis(pairs)
-
-
-def match_lines(a: list[str], b: list[str]) -> list[tuple[int, int, int]]:
-    """Matching blocks `(i, j, n)` (a[i:i+n] == b[j:j+n]), ascending, ending with `(len(a), len(b), 0)`."""
-    ids: dict[str, int] = {}
-    ia = [ids.setdefault(line, len(ids)) for line in a]
-    ib = [ids.setdefault(line, len(ids)) for line in b]
-    matched: list[tuple[int, int]] = []
-    # An explicit stack instead of recursion: ("r", alo, ahi, blo, bhi) is a range still to match,
-    # ("p", i, j) a matched pair to emit; popped in order, so output stays ascending.
-    stack: list[tuple[Any, ...]] = [("r", 0, len(ia), 0, len(ib))]
-    while stack:
-        item = stack.pop()
-        if item[0] == "p":
-            matched.append((item[1], item[2]))
-            continue
-        _, alo, ahi, blo, bhi = item
-        while alo < ahi and blo < bhi and ia[alo] == ib[blo]:
-            matched.append((alo, blo))
-            alo += 1
-            blo += 1
-        suffix: list[tuple[Any, ...]] = []
-        while alo < ahi and blo < bhi and ia[ahi - 1] == ib[bhi - 1]:
-            ahi -= 1
-            bhi -= 1
-            suffix.append(("p", ahi, bhi))
-        stack.extend(suffix)  # popped last-first: they were collected from the end backwards
-        if alo >= ahi or blo >= bhi:
-            continue
-        anchors = _unique_anchors(ia, ib, alo, ahi, blo, bhi)
-        if anchors:
-            todo: list[tuple[Any, ...]] = []
-            pi, pj = alo, blo
-            for i, j in anchors:
-                todo.append(("r", pi, i, pj, j))
-                todo.append(("p", i, j))
-                pi, pj = i + 1, j + 1
-            todo.append(("r", pi, ahi, pj, bhi))
-            stack.extend(reversed(todo))
-        else:
-            sm = SequenceMatcher(None, ia[alo:ahi], ib[blo:bhi], autojunk=False)
-            for x, y, n in sm.get_matching_blocks():
-                matched.extend((alo + x + k, blo + y + k) for k in range(n))
-    blocks: list[tuple[int, int, int]] = []
-    for i, j in matched:
-        if blocks:
-            bi, bj, bn = blocks[-1]
-            if bi + bn == i and bj + bn == j:
-                blocks[-1] = (bi, bj, bn + 1)
-                continue
-        blocks.append((i, j, 1))
-    blocks.append((len(a), len(b), 0))
-    return blocks
-
-
-def _opcodes(blocks: list[tuple[int, int, int]]) -> list[tuple[str, int, int, int, int]]:
-    ops: list[tuple[str, int, int, int, int]] = []
-    i = j = 0
-    for bi, bj, n in blocks:
-        if i < bi or j < bj:
-            ops.append(("change", i, bi, j, bj))
-        if n:
-            ops.append(("equal", bi, bi + n, bj, bj + n))
-        i, j = bi + n, bj + n
-    return ops
 
 
 # ---------------------------------------------------------------------------------------------
@@ -495,7 +381,7 @@ def diff_lines(old: list[str], new: list[str], context: int = 3) -> FileDiff:
     if context < 0:
         raise ValueError("context must be >= 0")
     blocks = match_lines(old, new)
-    ops = _opcodes(blocks)
+    ops = opcodes(blocks)
     groups: list[list[tuple[str, int, int, int, int]]] = []
     current: list[tuple[str, int, int, int, int]] = []
     for n, op in enumerate(ops):
@@ -542,208 +428,3 @@ def apply_hunks(old: str, new: str, selected: Iterable[int], context: int = 3) -
 def unified_patch(old: str, new: str, path: str, context: int = 3) -> str:
     """A standard unified diff (`--- a/path`, `+++ b/path`); "" when the texts are equal."""
     return diff_texts(old, new, context).patch(path)
-
-
-# ---------------------------------------------------------------------------------------------
-# Applying unified diffs
-
-
-@dataclass(frozen=True, slots=True)
-class PatchHunk:
-    """A parsed hunk: its header numbers, the old-side and new-side lines (with their newlines)."""
-
-    number: int  # 1-based, in the order of the patch
-    header: str
-    old_start: int
-    old_len: int
-    new_start: int
-    new_len: int
-    old: tuple[str, ...]
-    new: tuple[str, ...]
-    line_no: int  # 1-based line of the header within the patch text
-
-
-@dataclass(frozen=True, slots=True)
-class FilePatch:
-    """The hunks a patch holds for one file; paths without their a/ b/ prefix (None = /dev/null)."""
-
-    old_path: str | None
-    new_path: str | None
-    hunks: tuple[PatchHunk, ...]
-
-
-_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
-
-
-def _patch_path(raw: str) -> str | None:
-    raw = raw.split("\t", 1)[0].rstrip("\r")
-    if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
-        # git C-quotes unusual names: backslash escapes, non-ASCII bytes as octal.
-        try:
-            raw = raw[1:-1].encode("ascii").decode("unicode_escape").encode("latin-1").decode("utf-8")
-        except (UnicodeError, ValueError):
-            raw = raw[1:-1]
-    if raw == "/dev/null":
-        return None
-    if raw.startswith(("a/", "b/")):
-        return raw[2:]
-    return raw
-
-
-def _short(text: str, limit: int = 60) -> str:
-    text = text.rstrip("\n")
-    shown = repr(text[:limit] + "…" if len(text) > limit else text)
-    return shown
-
-
-def parse_patch(patch_text: str) -> list[FilePatch]:
-    """Every file section of a unified diff (`diff -u`, `git diff`); PatchError names a malformed line."""
-    lines = patch_text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    files: list[FilePatch] = []
-    n = 0
-    while n < len(lines):
-        line = lines[n]
-        if line.startswith("Binary files ") or line.startswith("GIT binary patch"):
-            raise PatchError(f"patch line {n + 1}: binary patches are not supported")
-        if not (line.startswith("--- ") and n + 1 < len(lines) and lines[n + 1].startswith("+++ ")):
-            if line.startswith("@@ "):
-                raise PatchError(f"patch line {n + 1}: hunk header before any '--- '/'+++ ' file header")
-            n += 1
-            continue
-        old_path = _patch_path(line[4:])
-        new_path = _patch_path(lines[n + 1][4:])
-        n += 2
-        hunks: list[PatchHunk] = []
-        while n < len(lines) and lines[n].startswith("@@"):
-            header_no = n + 1
-            match = _HUNK_HEADER.match(lines[n])
-            number = len(hunks) + 1
-            if not match:
-                raise PatchError(f"patch line {header_no}: malformed hunk header {_short(lines[n])}")
-            old_start, old_len = int(match[1]), 1 if match[2] is None else int(match[2])
-            new_start, new_len = int(match[3]), 1 if match[4] is None else int(match[4])
-            header = match[0]
-            old_side: list[str] = []
-            new_side: list[str] = []
-            last: str | None = None  # which side(s) the previous body line went to
-            n += 1
-            while len(old_side) < old_len or len(new_side) < new_len or (n < len(lines) and lines[n].startswith("\\")):
-                if n >= len(lines):
-                    raise PatchError(
-                        f"hunk {number} ({header}) ends early: expected {old_len} old and {new_len} new line(s), "
-                        f"found {len(old_side)} and {len(new_side)}"
-                    )
-                body = lines[n]
-                tag, text = (body[:1], body[1:]) if body else (" ", "")
-                if tag == "\\":
-                    if last is None:
-                        raise PatchError(f"patch line {n + 1}: '\\ No newline' marker with no line before it")
-                    if last in (" ", "-"):
-                        old_side[-1] = old_side[-1][:-1]
-                    if last in (" ", "+"):
-                        new_side[-1] = new_side[-1][:-1]
-                    last = None
-                elif tag == " ":
-                    old_side.append(text + "\n")
-                    new_side.append(text + "\n")
-                    last = tag
-                elif tag == "-":
-                    old_side.append(text + "\n")
-                    last = tag
-                elif tag == "+":
-                    new_side.append(text + "\n")
-                    last = tag
-                else:
-                    raise PatchError(
-                        f"patch line {n + 1}: hunk {number} ({header}) has a line starting with {tag!r}, expected ' ', '-', '+' or '\\'"
-                    )
-                if len(old_side) > old_len or len(new_side) > new_len:
-                    raise PatchError(f"patch line {n + 1}: hunk {number} ({header}) has more lines than its header counts")
-                n += 1
-            hunks.append(PatchHunk(number, header, old_start, old_len, new_start, new_len, tuple(old_side), tuple(new_side), header_no))
-        files.append(FilePatch(old_path, new_path, tuple(hunks)))
-    return files
-
-
-def _find(old: list[str], want: tuple[str, ...], expected: int, floor: int) -> int | None:
-    """The start nearest `expected` (not before `floor`) where `want` matches `old` exactly."""
-    size = len(want)
-    top = len(old) - size
-    if top < floor:
-        return None
-
-    def fits(pos: int) -> bool:
-        return tuple(old[pos : pos + size]) == want
-
-    expected = min(max(expected, floor), top)
-    for delta in range(0, max(expected - floor, top - expected) + 1):
-        for pos in (expected - delta, expected + delta) if delta else (expected,):
-            if floor <= pos <= top and fits(pos):
-                return pos
-    return None
-
-
-def _mismatch(old: list[str], hunk: PatchHunk, pos: int) -> str:
-    for k, want in enumerate(hunk.old):
-        at = pos + k
-        if at >= len(old):
-            return f"line {at + 1} should be {_short(want)} but the file has only {len(old)} line(s)"
-        if old[at] != want:
-            if old[at].rstrip("\n") == want.rstrip("\n"):
-                missing = "lacks" if want.endswith("\n") else "has"
-                return f"line {at + 1} {missing} a final newline, unlike the patch"
-            return f"line {at + 1} should be {_short(want)} but is {_short(old[at])}"
-    return f"line {pos + 1}: the hunk overlaps the previous one"
-
-
-def _select(files: list[FilePatch], path: str | None) -> FilePatch:
-    if not files or not any(f.hunks for f in files):
-        raise PatchError("the patch contains no hunks")
-    if path is None:
-        if len(files) > 1:
-            names = ", ".join(str(f.new_path or f.old_path) for f in files)
-            raise PatchError(f"the patch changes {len(files)} files ({names}); name the one to apply")
-        return files[0]
-    want = path[2:] if path.startswith("./") else path
-    for f in files:
-        if want in (f.old_path, f.new_path):
-            return f
-    if len(files) == 1:
-        return files[0]
-    # `diff -ru old/ new/` names files under its own directories: old/devenv.nix
-    under = [f for f in files if any(p is not None and p.endswith("/" + want) for p in (f.old_path, f.new_path))]
-    if len(under) == 1:
-        return under[0]
-    raise PatchError(f"the patch has no section for {path}")
-
-
-def apply_patch(old: str, patch_text: str, path: str | None = None) -> str:
-    """`old` with a unified diff applied exactly (no fuzz; a hunk may sit at an offset, like git apply).
-
-    With several file sections in the patch, `path` picks the one to apply. Raises PatchError naming
-    the hunk and the line that does not match.
-    """
-    chosen = _select(parse_patch(patch_text), path)
-    if chosen.old_path is None and old:
-        raise PatchError(f"the patch creates {chosen.new_path} but that file already has content")
-    lines = split_lines(old)
-    out: list[str] = []
-    pos = 0  # next line of `lines` not yet copied
-    drift = 0  # offset the previous hunk was found at, relative to its header
-    for hunk in chosen.hunks:
-        expected = (hunk.old_start - 1 if hunk.old_len else hunk.old_start) + drift
-        if not hunk.old:
-            at: int | None = min(max(expected, pos), len(lines))
-        else:
-            at = _find(lines, hunk.old, expected, pos)
-        if at is None:
-            first = min(max(expected, pos), len(lines))
-            raise PatchError(f"hunk {hunk.number} ({hunk.header}) does not apply: {_mismatch(lines, hunk, first)}")
-        drift = at - (hunk.old_start - 1 if hunk.old_len else hunk.old_start)
-        out.extend(lines[pos:at])
-        out.extend(hunk.new)
-        pos = at + len(hunk.old)
-    out.extend(lines[pos:])
-    return "".join(out)

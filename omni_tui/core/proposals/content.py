@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from omni_tui.core.errors import PatchError, ProposalError
-from omni_tui.core.textdiff import apply_patch
+from omni_tui.core.textpatch import apply_patch
 
 if TYPE_CHECKING:
     from omni_tui.core.workspace import Workspace
