@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from app_harness import (
     SIZE,
     approve_selected,

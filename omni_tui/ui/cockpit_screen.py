@@ -17,14 +17,15 @@ from textual.containers import Container, Vertical
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from omni_tui.core.review import Focus
 from omni_tui.core.review import Panel as PanelId
-from omni_tui.ui.keys import ACTIONS_BY_ID, default_bindings, in_action_order
+from omni_tui.ui.keys import ACTIONS_BY_ID, FOOTER_GIVES_WAY, default_bindings, in_action_order
 from omni_tui.ui.screens.relabel import relabel
 from omni_tui.ui.textual_compat import bindings_of, note_key_for_type_ahead
 from omni_tui.ui.widgets.change_card import CardSummary
+from omni_tui.ui.widgets.cockpit_footer import CockpitFooter
 from omni_tui.ui.widgets.diff_view import DiffView
 from omni_tui.ui.widgets.file_tabs import FileTabs
 from omni_tui.ui.widgets.gate_header import GateHeader
@@ -134,7 +135,7 @@ class CockpitScreen(Screen[None]):
             # A frozen clock (tests, snapshots) freezes the progress row; with the real one the row ends
             # on the measured duration, the one the decision records.
             yield Panel(LogView(id="rebuild-log", clock=self.log_clock), title="Rebuild log", id="rebuild-panel")
-        yield Footer(compact=True)
+        yield CockpitFooter(FOOTER_GIVES_WAY, compact=True)
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:

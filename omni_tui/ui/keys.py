@@ -83,6 +83,22 @@ ACTIONS: tuple[ActionSpec, ...] = (
 
 ACTIONS_BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in ACTIONS}
 
+# When the footer cannot show every live key (80 columns, a proposal pending and direct edits), these
+# give way, first to last; approve, reject, the rebuild's keys, help, quit and ^p always stay.
+FOOTER_GIVES_WAY: tuple[str, ...] = (
+    "toggle_split",
+    "next_hunk",
+    "maximize",
+    "next_file",
+    "process_log",
+    "toggle_hunk",
+    "edit",
+    "revert_direct",
+    "stop_process",
+    "restart_process",
+    "accept_direct",
+)
+
 
 ACTION_ORDER: dict[str, int] = {spec.id: index for index, spec in enumerate(ACTIONS)}
 

@@ -139,3 +139,21 @@ def after_type_ahead(screen: DOMNode, input_widget: DOMNode, callback: Callable[
     A priority binding (enter) runs as it arrives, before the characters typed ahead of it: the
     screen's queue, then the input's, must be drained first — one `call_later` on each, in turn."""
     screen.call_later(lambda: input_widget.call_later(callback))
+
+
+def footer_entries(footer: Widget) -> list[tuple[Widget, tuple[str, ...]]]:
+    """The footer's top-level entries in order, each with the action ids it shows ((): a group's label).
+
+    `FooterKey` and `KeyGroup` live in `textual.widgets._footer` and are not exported; the cockpit's
+    footer hides the entries that give way at narrow widths, so it must tell a key from a group."""
+    from textual.widgets._footer import FooterKey, KeyGroup
+
+    entries: list[tuple[Widget, tuple[str, ...]]] = []
+    for child in footer.children:
+        if isinstance(child, FooterKey):
+            entries.append((child, (child.action,)))
+        elif isinstance(child, KeyGroup):
+            entries.append((child, tuple(key.action for key in child.query(FooterKey))))
+        else:
+            entries.append((child, ()))
+    return entries

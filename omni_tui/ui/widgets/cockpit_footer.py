@@ -1,0 +1,59 @@
+"""The cockpit's footer: Textual's `Footer`, keeping the keys that matter on screen when not all fit.
+
+At 80 columns, with a pending proposal and direct edits, every live action wants a place and the row
+overflows: Textual clips its end, which is where `? Help`, `q Quit` and `^p` sit. Here, once laid out,
+the entries that give way (a fixed order: split, hunk keys, zoom … — never approve, reject, help, quit
+or the palette) are hidden one by one until the rest fits. The help screen and the palette still list
+every action, so nothing hidden is out of reach.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from textual.widget import Widget
+from textual.widgets import Footer
+
+from omni_tui.ui.textual_compat import footer_entries
+
+
+class CockpitFooter(Footer):
+    def __init__(self, gives_way: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._gives_way = tuple(gives_way)
+
+    async def recompose(self) -> None:
+        await super().recompose()  # every entry is back: measure again once laid out
+        self.call_after_refresh(self.fit)
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.fit)
+
+    def on_resize(self) -> None:
+        if self.is_mounted:
+            self.call_after_refresh(self.recompose)
+
+    def fit(self) -> None:
+        """Hide the entries that give way, least needed first, until the others fit the row."""
+        if not self.is_mounted or not self.size.width:
+            return
+        entries = footer_entries(self)
+        docked = [widget for widget, _ in entries if widget.display and widget.styles.dock == "right"]
+        flow = [(widget, ids) for widget, ids in entries if widget.display and widget not in docked]
+        if not flow:
+            return
+        room = self.size.width - sum(widget.outer_size.width for widget in docked)
+        needed = max(widget.virtual_region_with_margin.right for widget, _ in flow)
+        for action in self._gives_way:
+            if needed <= room:
+                return
+            for index, (widget, ids) in enumerate(flow):
+                if action not in ids or not widget.display:
+                    continue
+                hidden: list[Widget] = [widget]
+                if len(ids) > 1 and index + 1 < len(flow) and not flow[index + 1][1]:
+                    hidden.append(flow[index + 1][0])  # a group's label goes with its keys
+                for item in hidden:
+                    needed -= item.virtual_region_with_margin.width
+                    item.display = False
