@@ -172,3 +172,34 @@ async def test_bindings_of_is_the_nodes_own_copy_and_keymap_of_what_set_keymap_w
         assert bindings_of(app) is not bindings_of(other)  # per instance: relabelling one leaves the other
         app.set_keymap({"bell": "b"})
         assert dict(keymap_of(app)) == {"bell": "b"}
+
+
+async def test_footer_entries_tell_a_key_from_a_group_and_its_label() -> None:
+    from textual.app import App as _App
+    from textual.binding import Binding
+    from textual.widgets import Footer
+
+    from omni_tui.ui.textual_compat import footer_entries
+
+    hunk = Binding.Group("Hunk", compact=True)
+
+    class Keys(_App[None]):
+        BINDINGS = [
+            Binding("a", "approve", "Approve"),
+            Binding("n", "next_hunk", "Next", group=hunk),
+            Binding("p", "previous_hunk", "Prev", group=hunk),
+        ]
+
+        def compose(self) -> ComposeResult:
+            yield Footer(compact=True)
+
+        def action_approve(self) -> None: ...
+        def action_next_hunk(self) -> None: ...
+        def action_previous_hunk(self) -> None: ...
+
+    app = Keys()
+    async with app.run_test(size=(60, 4)) as pilot:
+        footer = app.query_one(Footer)
+        await pilot.pause()
+        entries = [ids for _widget, ids in footer_entries(footer)]
+        assert entries[:3] == [("approve",), ("next_hunk", "previous_hunk"), ()]
