@@ -3,39 +3,26 @@
 Pure: bytes in, card out. Facts come from `nixparse` (devenv.nix, devenv.local.nix, any guarded
 *.nix) and `yamlfacts` (devenv.yaml); `.envrc` is compared line by line. Every string in the card has
 been through `secrets` (masked, control characters escaped), so the card may be printed, logged,
-sent to an agent or drawn as it is.
+sent to an agent or drawn as it is. This module owns `Card`, which file is read how, and the cache of
+cards by content; the comparing is `compare`'s, the filling `builder`'s.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import threading
-from collections import Counter, OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from omni_tui.core.card.categories import (
-    AGENT_FILES,
-    CATEGORIES,
-    DEFAULT_GROUPS,
-    GROUPS,
-    PORT_OPTIONS,
-    RISKS,
-    SERVICE_PORTS,
-    SEVERITY,
-    UNFREE_KEYS,
-    nix_category,
-    yaml_category,
-)
-from omni_tui.core.card.nixfacts import Facts, Path, Unparsed, Value
+from omni_tui.core.card.builder import CardBuilder, make_entry
+from omni_tui.core.card.categories import AGENT_FILES, CATEGORIES
+from omni_tui.core.card.compare import diff_envrc, diff_fetchers, diff_module, note_unparsed
+from omni_tui.core.card.nixfacts import Facts
 from omni_tui.core.card.nixparse import parse_module
-from omni_tui.core.card.secrets import inert, mask_text, mask_value
+from omni_tui.core.card.secrets import inert
 from omni_tui.core.card.yamlfacts import YamlFacts, parse_yaml
-
-SCHEMA = "omni-tui/card@1"
-Entry = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -83,445 +70,6 @@ class FilePair:
     after: bytes | None
 
 
-class _Builder:
-    def __init__(self) -> None:
-        self.cats: dict[str, dict[str, list[Entry]]] = {c: {g: [] for g in GROUPS.get(c, DEFAULT_GROUPS)} for c in CATEGORIES}
-        self.risks: dict[str, list[dict[str, Any]]] = {}
-
-    def add(self, cat: str, group: str, entry: Entry) -> None:
-        self.cats[cat][group].append(entry)
-
-    def risk(self, name: str, file: str, line: int | None, why: str) -> None:
-        cause = {"file": inert(file, 120), "line": line, "why": inert(mask_text(why)[0], 160)}
-        causes = self.risks.setdefault(name, [])
-        if cause not in causes and len(causes) < 50:
-            causes.append(cause)
-
-    def build(self, files: list[dict[str, Any]]) -> Card:
-        data: dict[str, Any] = {"schema": SCHEMA}
-        for cat in CATEGORIES:
-            groups = self.cats[cat]
-            for entries in groups.values():
-                entries.sort(key=lambda e: (e.get("file") or "", e.get("name") or ""))
-            data[cat] = groups
-        data["risks"] = [{"risk": r, "severity": SEVERITY[r], "causes": self.risks[r]} for r in RISKS if r in self.risks]
-        data["files_compared"] = files
-        return Card(data)
-
-
-def _show(value: Value | None, name: str, b: _Builder | None = None, file: str = "", line: int | None = None) -> str | None:
-    """A value as the card shows it: masked (flagging `secret_in_file` when a builder is given), inert, short."""
-    if value is None:
-        return None
-    literal = value.kind == "str" and not value.text.startswith("${")
-    text, secret = mask_value(name, value.text if value.kind == "str" else value.display(), literal=literal)
-    if value.kind == "str" and text != "••••":
-        text = Value("str", text).display()
-    elif value.kind == "str":
-        text = '"••••"'
-    if secret and b is not None:
-        b.risk("secret_in_file", file, line, f"{name} holds what looks like a secret")
-    return inert(text)
-
-
-def _entry(name: str, file: str, line: int | None, source: Value | None = None, **extra: Any) -> Entry:
-    masked_name = inert(mask_text(name)[0], 160)
-    e: Entry = {"name": masked_name, "file": file, "line": line, "condition": None, "resolved": True}
-    if source is not None:
-        if source.condition is not None:
-            e["condition"] = inert(mask_text(source.condition)[0], 160)
-        if source.kind in ("expr", "func"):  # a reference (`pkgs.ripgrep`) is a name as written; these are computations
-            e["resolved"] = False
-    e.update(extra)
-    return e
-
-
-# ---- entity state (languages, services, git hooks) ---------------------------------------------
-def _state(sub: Mapping[Path, Value]) -> tuple[str, Value | None]:
-    """ "on", "off", or "maybe" (enable is conditional or not literal) and the enable value."""
-    v = sub.get(("enable",))
-    if v is None:
-        return "off", None
-    if v.kind == "bool" and v.condition is None:
-        return ("on" if v.text == "true" else "off"), v
-    if v.kind == "bool" and v.text == "false":
-        return "off", v
-    return "maybe", v
-
-
-def _changes(
-    before: Mapping[Path, Value], after: Mapping[Path, Value], name: str, file: str, b: _Builder, lines: Mapping[Path, int]
-) -> list[Entry]:
-    out: list[Entry] = []
-    for sub in sorted(set(before) | set(after)):
-        old, new = before.get(sub), after.get(sub)
-        if old is not None and new is not None and old.key == new.key:
-            continue
-        option = ".".join(sub)
-        full = f"{name}.{option}" if option else name
-        out.append(
-            {
-                "option": inert(option, 160),
-                "before": _show(old, full),
-                "after": _show(new, full, b, file, lines.get(sub)),
-            }
-        )
-    return out
-
-
-def _group(
-    facts: Facts | YamlFacts, cat_of: Any
-) -> tuple[dict[tuple[str, str], dict[Path, Value]], dict[Path, Value], dict[tuple[str, str, Path], int]]:
-    """Facts split into category entities ((category, entity) → {sub-path: value}), the rest, and lines."""
-    if facts.grouped is not None:
-        return facts.grouped  # type: ignore[no-any-return]
-    ents: dict[tuple[str, str], dict[Path, Value]] = {}
-    rest: dict[Path, Value] = {}
-    lines: dict[tuple[str, str, Path], int] = {}
-    for path, value in facts.values.items():
-        c = cat_of(path)
-        if c is None:
-            rest[path] = value
-            continue
-        cat, entity = c
-        if cat in ("languages", "services", "processes", "scripts", "tasks"):
-            sub = path[2:]
-        elif cat == "git_hooks" and len(path) >= 3 and path[1] == "hooks":
-            sub = path[3:]
-        elif cat == "inputs" and path[0] == "inputs":
-            sub = path[2:]
-        else:
-            sub = ()
-        ents.setdefault((cat, entity), {})[sub] = value
-        lines[(cat, entity, sub)] = _lines_of(facts, path, value) or 0
-    facts.grouped = (ents, rest, lines)
-    return ents, rest, lines
-
-
-def _pkg_name(v: Value) -> str:
-    text = v.text if v.kind != "str" else v.display()
-    for prefix in ("pkgs.", "with pkgs."):
-        if v.kind == "ref" and text.startswith(prefix):
-            return text[len(prefix) :]
-    return text
-
-
-def _lines_of(facts: Facts | YamlFacts, path: Path, value: Value | None) -> int | None:
-    if value is None:
-        return None
-    if isinstance(facts, Facts):
-        return facts.line(path, value)
-    return value.line
-
-
-def _diff_module(file: str, old: Facts | YamlFacts, new: Facts | YamlFacts, b: _Builder, *, yaml: bool) -> None:
-    cat_of = yaml_category if yaml else nix_category
-    old_ents, old_rest, old_lines = _group(old, cat_of)
-    new_ents, new_rest, new_lines = _group(new, cat_of)
-
-    for key in sorted(set(old_ents) | set(new_ents)):
-        cat, entity = key
-        before, after = old_ents.get(key, {}), new_ents.get(key, {})
-        if len(before) == len(after) and all(after.get(k) is v for k, v in before.items()):
-            continue  # the same (cached) values: an unchanged binding
-        if {k: v.key for k, v in before.items()} == {k: v.key for k, v in after.items()}:
-            continue
-        sub_lines = {sub: new_lines[(cat, entity, sub)] for sub in after}
-        line_new = min(sub_lines.values()) if sub_lines else None
-        line_old = min(old_lines[(cat, entity, sub)] for sub in before) if before else None
-        if cat == "packages":
-            _diff_list(file, "packages", before.get(()), after.get(()), b, new, ("packages",))
-        elif cat == "imports":
-            _diff_list(file, "imports", before.get(()), after.get(()), b, new, ("imports",), yaml=yaml)
-        elif cat in ("languages", "services", "git_hooks") and not (cat == "git_hooks" and "." in entity):
-            _diff_toggle(file, cat, entity, before, after, b, line_old, line_new, sub_lines)
-        elif cat == "env":
-            old_v, new_v = before.get(()), after.get(())
-            full = f"env.{entity}"
-            if old_v is None and new_v is not None:
-                b.add(
-                    "env",
-                    "added",
-                    _entry(entity, file, line_new, new_v, value=_show(new_v, entity, b, file, line_new), secret=_is_secret(entity, new_v)),
-                )
-            elif new_v is None and old_v is not None:
-                b.add("env", "removed", _entry(entity, file, line_old, old_v, value=_show(old_v, entity), secret=_is_secret(entity, old_v)))
-            elif old_v is not None and new_v is not None:
-                b.add(
-                    "env",
-                    "changed",
-                    _entry(
-                        entity,
-                        file,
-                        line_new,
-                        new_v,
-                        before=_show(old_v, entity),
-                        value=_show(new_v, entity, b, file, line_new),
-                        secret=_is_secret(entity, new_v) or _is_secret(entity, old_v),
-                    ),
-                )
-            del full
-        elif cat == "shell_hooks":
-            _diff_hook(file, entity, before.get(()), after.get(()), b, line_old, line_new)
-        elif cat == "agent_settings" or cat == "git_hooks" or (cat == "inputs" and ("." in entity or entity in UNFREE_KEYS)):
-            old_v, new_v = before.get(()), after.get(())
-            group = "added" if old_v is None else "removed" if new_v is None else "changed"
-            v = new_v if new_v is not None else old_v
-            line = line_new if new_v is not None else line_old
-            b.add(cat, group, _entry(entity, file, line, v, before=_show(old_v, entity), after=_show(new_v, entity, b, file, line)))
-            if cat == "agent_settings":
-                b.risk("agent_permissions", file, line, f"{entity} configures an AI agent")
-            if cat == "inputs" or entity.split(".")[-1] in UNFREE_KEYS:
-                _unfree(file, entity, new_v, b, line)
-        else:  # processes, scripts, tasks, inputs: whole entities
-            group = "added" if not before else "removed" if not after else "changed"
-            side = after if after else before
-            line = line_new if after else line_old
-            extra: dict[str, Any] = {}
-            if cat == "inputs":
-                url = side.get(("url",))
-                extra["url"] = _show(url, f"inputs.{entity}.url", b if group != "removed" else None, file, line)
-                extra["ref"] = _input_ref(url.text) if url is not None else None
-            else:
-                extra["exec"] = _show(side.get(("exec",)), f"{cat}.{entity}.exec")
-            extra["changes"] = _changes(before, after, f"{cat}.{entity}", file, b, sub_lines) if group == "changed" else []
-            b.add(cat, group, _entry(entity, file, line, side.get(("exec",)) or side.get(("url",)), **extra))
-            if group != "removed":
-                _entity_risks(file, cat, entity, before, after, b, line)
-    _diff_other(file, old_rest, new_rest, old, new, b)
-
-
-def _is_secret(name: str, v: Value) -> bool:
-    return mask_value(name, v.text, literal=v.kind == "str" and not v.text.startswith("${"))[1]
-
-
-def _input_ref(url: str) -> str | None:
-    if "?" in url:
-        for part in url.split("?", 1)[1].split("&"):
-            k, _, val = part.partition("=")
-            if k in ("ref", "rev"):
-                return inert(val, 80)
-    scheme, _, rest = url.partition(":")
-    if scheme in ("github", "gitlab", "sourcehut") and rest.count("/") >= 2:
-        return inert(rest.split("/", 2)[2], 80)
-    return None
-
-
-def _unfree(file: str, entity: str, v: Value | None, b: _Builder, line: int | None) -> None:
-    if v is None or entity.split(".")[-1] not in UNFREE_KEYS:
-        return
-    if (v.kind == "bool" and v.text == "false") or (v.kind == "list" and not v.items):
-        return
-    b.risk("unfree_or_insecure", file, line, f"{entity} = {_show(v, entity)}")
-
-
-def _entity_risks(
-    file: str, cat: str, entity: str, before: Mapping[Path, Value], after: Mapping[Path, Value], b: _Builder, line: int | None
-) -> None:
-    if cat == "inputs":
-        old_url, new_url = before.get(("url",)), after.get(("url",))
-        if new_url is not None and (old_url is None or old_url.key != new_url.key):
-            b.risk("new_code_source", file, new_url.line, f"input {entity} from {_show(new_url, 'url')}")
-        elif not before:
-            b.risk("new_code_source", file, line, f"input {entity}")
-        return
-    if (
-        cat == "processes"
-        and any(s[:1] == ("ports",) for s in after)
-        and any(before.get(s, None) is None or before[s].key != v.key for s, v in after.items() if s[:1] == ("ports",))
-    ):
-        b.risk("network_service", file, line, f"process {entity} allocates a port")
-    if cat == "tasks":
-        before_list = after.get(("before",))
-        if (
-            before_list is not None
-            and any(i.text in ("devenv:enterShell", "devenv:enterTest") for i in before_list.items)
-            and before.get(("before",)) is None
-            or (
-                before_list is not None
-                and any(i.text == "devenv:enterShell" for i in before_list.items)
-                and {k: v.key for k, v in before.items()} != {k: v.key for k, v in after.items()}
-            )
-        ):
-            b.risk("runs_on_shell_entry", file, line, f"task {entity} runs before devenv:enterShell")
-
-
-def _diff_toggle(
-    file: str,
-    cat: str,
-    entity: str,
-    before: Mapping[Path, Value],
-    after: Mapping[Path, Value],
-    b: _Builder,
-    line_old: int | None,
-    line_new: int | None,
-    sub_lines: Mapping[Path, int],
-) -> None:
-    s_old, _ = _state(before)
-    s_new, v_new = _state(after)
-    on, off = ("added", "removed") if cat == "git_hooks" else ("enabled", "disabled")
-    extra: dict[str, Any] = {}
-    if cat == "services":
-        extra["port"] = _port(entity, after if s_new != "off" else before)
-    changes = _changes(before, after, f"{cat}.{entity}", file, b, sub_lines)
-    enable_line = sub_lines.get(("enable",), line_new)
-    if s_old == "off" and s_new != "off":
-        e = _entry(entity, file, enable_line, v_new, changes=changes, **extra)
-        if s_new == "maybe" and v_new is not None and e["condition"] is None:
-            e["condition"] = _show(v_new, f"{cat}.{entity}.enable")
-            e["resolved"] = v_new.kind == "bool"
-        b.add(cat, on, e)
-        if cat == "services":
-            b.risk("network_service", file, enable_line, f"service {entity}" + (f" (port {extra['port']})" if extra["port"] else ""))
-    elif s_old != "off" and s_new == "off":
-        b.add(cat, off, _entry(entity, file, line_new if after else line_old, None, changes=changes, **extra))
-    else:
-        b.add(cat, "changed", _entry(entity, file, line_new if after else line_old, v_new, changes=changes, **extra))
-        if cat == "services" and s_new != "off" and any(c["option"].split(".")[-1] in PORT_OPTIONS for c in changes):
-            b.risk("network_service", file, line_new, f"service {entity} listens elsewhere")
-
-
-def _port(entity: str, sub: Mapping[Path, Value]) -> int | None:
-    for opt in ("port", "listenPort", "listen_port", "httpPort", "http_port"):
-        v = sub.get((opt,))
-        if v is not None and v.kind == "int":
-            try:
-                return int(v.text)
-            except ValueError:
-                return None
-    return SERVICE_PORTS.get(entity)
-
-
-def _diff_list(
-    file: str, cat: str, old: Value | None, new: Value | None, b: _Builder, new_facts: Facts | YamlFacts, path: Path, *, yaml: bool = False
-) -> None:
-    def items(v: Value | None) -> list[Value]:
-        if v is None:
-            return []
-        return list(v.items) if v.kind == "list" else [v]
-
-    def name(v: Value) -> str:
-        return _pkg_name(v) if cat == "packages" else (v.text if v.kind in ("str", "path") else v.display())
-
-    offset = new_facts.offsets.get(path, 0) if isinstance(new_facts, Facts) else 0
-    old_items, new_items = items(old), items(new)
-    old_count = Counter((name(i), i.condition) for i in old_items)
-    new_count = Counter((name(i), i.condition) for i in new_items)
-    for i in new_items:
-        k = (name(i), i.condition)
-        if old_count[k] > 0:
-            old_count[k] -= 1
-            continue
-        line = i.line + offset
-        b.add(cat, "added", _entry(name(i), file, line, i))
-        if cat == "imports":
-            b.risk("new_code_source", file, line, f"imports {name(i)}")
-    for i in old_items:
-        k = (name(i), i.condition)
-        if new_count[k] > 0:
-            new_count[k] -= 1
-            continue
-        b.add(cat, "removed", _entry(name(i), file, None, i))
-
-
-def _diff_hook(file: str, hook: str, old: Value | None, new: Value | None, b: _Builder, line_old: int | None, line_new: int | None) -> None:
-    def lines(v: Value | None) -> list[str]:
-        if v is None:
-            return []
-        return [l for l in (v.text.split("\n") if v.kind == "str" else [v.display()]) if l.strip()]
-
-    a, c = lines(old), lines(new)
-    added: list[str] = []
-    removed: list[str] = []
-    first_added: int | None = None
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=c, autojunk=False).get_opcodes():
-        if tag in ("replace", "delete"):
-            removed.extend(a[i1:i2])
-        if tag in ("replace", "insert"):
-            added.extend(c[j1:j2])
-            if first_added is None and new is not None and line_new is not None:
-                first_added = _text_line(new, line_new, c[j1])
-    group = "added" if old is None else "removed" if new is None else "changed"
-    v = new if new is not None else old
-    line = line_new if new is not None else line_old
-
-    def show(ls: list[str]) -> list[str]:
-        out = []
-        for l in ls[:200]:
-            text, secret = mask_text(l)
-            if secret and l in added:
-                b.risk("secret_in_file", file, line, f"{hook} holds what looks like a secret")
-            out.append(inert(text.strip()))
-        return out
-
-    b.add("shell_hooks", group, _entry(hook, file, line, v, added_lines=show(added), removed_lines=show(removed)))
-    if hook == "enterShell" and added:
-        b.risk("runs_on_shell_entry", file, first_added or line, f"enterShell runs: {added[0].strip()[:80]}")
-
-
-def _text_line(v: Value, line: int, text: str) -> int:
-    """The file line of `text` inside a multi-line string value starting at `line` (its closing quote ends the value)."""
-    if v.kind != "str" or "\n" not in v.text:
-        return line
-    parts = v.text.split("\n")
-    first = line + (v.end_line - v.line) - (len(parts) - 1)  # the closing '' is on the last part's line
-    for k, part in enumerate(parts):
-        if part.strip() == text.strip():
-            return max(first + k, line)
-    return line
-
-
-def _diff_other(
-    file: str, old_rest: Mapping[Path, Value], new_rest: Mapping[Path, Value], old: Facts | YamlFacts, new: Facts | YamlFacts, b: _Builder
-) -> None:
-    for path in sorted(set(old_rest) | set(new_rest)):
-        o, n = old_rest.get(path), new_rest.get(path)
-        if o is n or (o is not None and n is not None and o.key == n.key):
-            continue
-        name = ".".join(path)
-        group = "added" if o is None else "removed" if n is None else "changed"
-        line = _lines_of(new, path, n) if n is not None else _lines_of(old, path, o)
-        b.add(
-            "other", group, _entry(name, file, line, n if n is not None else o, before=_show(o, name), after=_show(n, name, b, file, line))
-        )
-        if path[-1] in UNFREE_KEYS:
-            _unfree(file, name, n, b, line)
-
-
-def _diff_envrc(file: str, old: bytes | None, new: bytes | None, b: _Builder) -> None:
-    def lines(data: bytes | None) -> list[str]:
-        return data.decode("utf-8", "replace").split("\n") if data is not None else []
-
-    a, c = lines(old), lines(new)
-    added: list[tuple[int, str]] = []
-    for tag, _i1, _i2, j1, j2 in difflib.SequenceMatcher(a=a, b=c, autojunk=False).get_opcodes():
-        if tag in ("replace", "insert"):
-            added.extend((j + 1, c[j]) for j in range(j1, j2) if c[j].strip() and not c[j].lstrip().startswith("#"))
-    group = "added" if old is None else "removed" if new is None else "changed"
-    shown = []
-    for line, text in added[:200]:
-        masked, secret = mask_text(text.strip())
-        if secret:
-            b.risk("secret_in_file", file, line, f"{file} holds what looks like a secret")
-        shown.append(inert(masked))
-        b.risk("runs_on_cd", file, line, f"{file} runs on cd: {text.strip()[:80]}")
-    b.add("files", group, _entry(file, file, added[0][0] if added else None, None, runs_on_cd=shown))
-
-
-def _fetchers(file: str, old: Facts, new: Facts, b: _Builder) -> None:
-    before = Counter(f for f, _ in old.fetchers)
-    for fetcher, line in new.fetchers:
-        if before[fetcher] > 0:
-            before[fetcher] -= 1
-            continue
-        b.risk("new_code_source", file, line, f"fetches code with {fetcher}")
-
-
-def _unparsed(file: str, items: Iterable[Unparsed], b: _Builder) -> None:
-    for u in items:
-        b.risk("unparsed", file, u.line, u.why)
-
-
 _EMPTY_NIX = Facts()
 _EMPTY_YAML = YamlFacts()
 
@@ -532,7 +80,7 @@ def _is_module(path: str) -> bool:
 
 def compute_card(files: Sequence[FilePair]) -> Card:
     """The card of a change to `files` (each: the path, the bytes before, the bytes after; None = absent)."""
-    b = _Builder()
+    b = CardBuilder()
     compared: list[dict[str, Any]] = []
     for pair in files:
         if pair.before == pair.after:
@@ -546,30 +94,32 @@ def compute_card(files: Sequence[FilePair]) -> Card:
             old = parse_module(pair.before) if pair.before is not None else _EMPTY_NIX
             new = parse_module(pair.after, pair.before) if pair.after is not None else _EMPTY_NIX
             if not new.syntax_error:
-                _diff_module(shown, old, new, b, yaml=False)
-                _fetchers(shown, old, new, b)
+                diff_module(shown, old, new, b, yaml=False)
+                diff_fetchers(shown, old, new, b)
             # else: what a parser recovered from a syntax error is a guess: only `unparsed` is said, with its lines
-            _unparsed(shown, new.unparsed, b)
+            note_unparsed(shown, new.unparsed, b)
             if name != "devenv.nix":
-                b.add("files", change if change != "modified" else "changed", _entry(shown, shown, None, None, runs_on_cd=[]))
+                b.add("files", change if change != "modified" else "changed", make_entry(shown, shown, None, None, runs_on_cd=[]))
         elif name in ("devenv.yaml", "devenv.yml"):
             oy = parse_yaml(pair.before) if pair.before is not None else _EMPTY_YAML
             ny = parse_yaml(pair.after) if pair.after is not None else _EMPTY_YAML
             if not ny.unparsed or ny.values:
-                _diff_module(shown, oy, ny, b, yaml=True)
-            _unparsed(shown, ny.unparsed, b)
+                diff_module(shown, oy, ny, b, yaml=True)
+            note_unparsed(shown, ny.unparsed, b)
         elif name == ".envrc":
-            _diff_envrc(shown, pair.before, pair.after, b)
+            diff_envrc(shown, pair.before, pair.after, b)
         else:
-            b.add("files", change if change != "modified" else "changed", _entry(shown, shown, None, None, runs_on_cd=[]))
+            b.add("files", change if change != "modified" else "changed", make_entry(shown, shown, None, None, runs_on_cd=[]))
         if path.startswith(AGENT_FILES):
             b.add(
-                "agent_settings", change if change != "modified" else "changed", _entry(shown, shown, None, None, before=None, after=None)
+                "agent_settings",
+                change if change != "modified" else "changed",
+                make_entry(shown, shown, None, None, before=None, after=None),
             )
             b.risk("agent_permissions", shown, None, f"{shown} configures an AI agent")
         if path == "omni-tui.toml":  # the gate's own leash: which files are guarded, what a rebuild runs, the policy
             b.risk("agent_permissions", shown, None, f"{shown} configures the gate itself (guarded files, rebuild command, policy)")
-    return b.build(compared)
+    return Card(b.build(compared))
 
 
 # ---- once per content hash ----------------------------------------------------------------------
