@@ -98,7 +98,7 @@ def test_an_edit_saved_as_soon_as_the_lock_is_held_is_never_written_over(tmp_pat
 def test_an_apply_that_runs_out_of_space_is_a_failed_apply_with_its_cause(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch, seam: str
 ) -> None:
-    import omni_tui.core.gate as gate_module
+    import omni_tui.core.gate.decisions as gate_module
     from omni_tui.agents.outcome import explain
 
     proposal_id = _propose(ws)

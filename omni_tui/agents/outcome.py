@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from omni_tui.core.decision_line import decision_line, hunks_text
+from omni_tui.core.decision_line import APPLY_FAILED, decision_line, hunks_text
 from omni_tui.core.proposals import Decision
 
 LAST_LINES_SHOWN = 8
@@ -26,9 +26,6 @@ def _exit(decision: Decision) -> str:
 
 def _by(decision: Decision) -> str:
     return f" by {decision.who}" if decision.who else ""
-
-
-APPLY_FAILED = "apply failed:"  # core/gate.py: a failed write (e.g. no space left), not a failed rebuild
 
 
 def _because(decision: Decision) -> str:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from omni_tui.core.proposals import AppliedFile, Decision
 
-APPLY_FAILED = "apply failed:"  # core/gate.py: a failed write (e.g. no space left), not a failed rebuild
+APPLY_FAILED = "apply failed:"  # core/gate/decisions.py: a failed write (e.g. no space left), not a failed rebuild
 _ROLLED_BACK_BY = re.compile(r"^rolled back by (?P<who>.+?)(?: after: (?P<cause>.*))?$", re.DOTALL)
 _REDUNDANT = re.compile(r"^rebuild failed(?:: exit -?\d+)?$")
 

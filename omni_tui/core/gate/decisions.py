@@ -1,0 +1,454 @@
+"""A person's decisions on a proposal: approve (all of it, chosen hunks or edited content), reject,
+and roll back a failed apply; `[policy] refuse` rejects (never approves) on its own.
+
+An approval is recorded before anything is written (write ahead); then the files are backed up and
+written, the environment rebuilt, and the result kept (baseline := applied) or rolled back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from omni_tui.core.audit import utc_now
+from omni_tui.core.card.diff import FilePair
+from omni_tui.core.card.policy import refusal
+from omni_tui.core.card.project import card_summary, proposal_card, proposal_pairs
+from omni_tui.core.errors import GateError, PathError, ValidationError
+from omni_tui.core.gate.memory import GateMemory
+from omni_tui.core.gate.state import RebuildStep, StageCallback, failure_reason
+from omni_tui.core.gate.writes import check_config, decode, encode
+from omni_tui.core.history import applied_label
+from omni_tui.core.proposals import IN_PROGRESS, PENDING, AppliedFile, Decision, Proposal
+from omni_tui.core.rebuild import RebuildOutcome
+from omni_tui.core.safefs import ChangedMeanwhile, atomic_write, read_backup, read_bytes, sha256_bytes, write_backup
+from omni_tui.core.textdiff import diff_texts
+from omni_tui.core.validate import validate_contents
+
+
+def _holds(path: Path, want: bytes | None) -> bool:
+    """Whether `path` still holds `want` (re-checked right before a rename: see atomic_write's `check`)."""
+    return read_bytes(path) == want
+
+
+def _text_bytes(text: str) -> bytes:
+    return text.encode("utf-8")
+
+
+class Decisions(GateMemory):
+    """Approve, reject, refuse by policy, roll back."""
+
+    # -- approve ----------------------------------------------------------------------------
+
+    def approve(
+        self,
+        proposal_id: str,
+        *,
+        rebuild: RebuildStep,
+        hunks: Mapping[str, set[int]] | None = None,
+        edited: Mapping[str, str] | None = None,
+        on_stage: StageCallback | None = None,
+        command: str | None = None,
+    ) -> Decision:
+        """Apply a pending proposal (all of it, chosen hunks, or edited content) and rebuild.
+
+        Returns the final decision (`applied`, `rolled_back`, `failed` or `stale`). Raises
+        ValidationError (the proposal stays pending) when the content to apply is invalid, and
+        GateError when the proposal is not pending or the gate is busy.
+        """
+        stage = on_stage or (lambda _stage: None)
+        with self.exclusive("approve", proposal_id):
+            self._refuse_if_tampered(f"approve {proposal_id}")
+            proposal = self.store.get(proposal_id)
+            status = self.store.status(proposal.id)
+            if status != PENDING:
+                raise GateError(f"proposal {proposal.id} is {status}, not pending")
+            refused = self.policy_refusal(proposal)
+            if refused is not None:
+                raise GateError(f"cannot approve {proposal.id}: {refused}")
+            stage("validating")
+            current = {c.path: self.ws.read_current(c.path) for c in proposal.changes}
+            stale = [c.path for c in proposal.changes if sha256_bytes(current[c.path]) != c.base_sha256]
+            if stale:
+                reason = f"{', '.join(stale)} changed since the proposal was made; the agent must propose again"
+                decision = Decision(proposal.id, "stale", reason, self.who, utc_now(), via=self.via)
+                self.store.decide(
+                    decision,
+                    "stale",
+                    allowed_from=(PENDING,),
+                    who=self.who,
+                    via=self.via,
+                    decision="stale",
+                    reason=reason,
+                    sha256_before={c.path: c.base_sha256 for c in proposal.changes},
+                    sha256_after={p: sha256_bytes(current[p]) for p in stale},
+                )
+                stage("stale")
+                return decision
+            # Approving must not silently approve someone else's unreviewed edits underneath it.
+            dirty = [c.path for c in proposal.changes if current[c.path] != self.ws.read_baseline(c.path)]
+            if dirty:
+                raise GateError(
+                    f"{', '.join(dirty)} differs from the approved baseline (unapproved edits or a failed apply): "
+                    f"accept, revert or roll back first, then approve {proposal.id}"
+                )
+            contents, files = self._contents(proposal, current, hunks, edited)
+            validation = validate_contents(contents, max_bytes=self.ws.config.guard.max_bytes)
+            if not validation.ok:
+                raise ValidationError(f"cannot approve {proposal.id}: {validation.summary()}")
+            check_config(contents, f"cannot approve {proposal.id}")
+            command = command or getattr(rebuild, "command", None)
+            return self._apply(proposal.id, current, contents, files, rebuild, stage, command, kind="approve")
+
+    def _contents(
+        self,
+        proposal: Proposal,
+        current: Mapping[str, bytes | None],
+        hunks: Mapping[str, set[int]] | None,
+        edited: Mapping[str, str] | None,
+    ) -> tuple[dict[str, str], list[AppliedFile]]:
+        paths = set(proposal.paths)
+        for name, given in (("hunks", hunks), ("edited", edited)):
+            for path in given or {}:
+                if path not in paths:
+                    raise GateError(f"{name}: proposal {proposal.id} does not change {path}")
+        contents: dict[str, str] = {}
+        files: list[AppliedFile] = []
+        for change in proposal.changes:
+            before = current[change.path]
+            total: int | None = None
+            if edited and change.path in edited:
+                text, mode, chosen = edited[change.path], "edited", None
+            elif hunks is not None and change.path in hunks:
+                old_text = decode(change.path, before)
+                chosen = tuple(sorted(hunks[change.path]))
+                diff = diff_texts(old_text, change.new_content)
+                text, mode, total = diff.apply(set(chosen)), "hunks", len(diff.hunks)
+            else:
+                text, mode, chosen = change.new_content, "proposed", None
+            contents[change.path] = text
+            files.append(AppliedFile(change.path, sha256_bytes(before), sha256_bytes(_text_bytes(text)), mode, chosen, total))
+        if all(_text_bytes(contents[f.path]) == current[f.path] for f in files):  # e.g. no hunk selected
+            raise GateError(f"nothing to apply: the selection leaves {', '.join(contents)} unchanged")
+        return contents, files
+
+    def _apply(
+        self,
+        decision_id: str,
+        current: Mapping[str, bytes | None],
+        contents: Mapping[str, str | None],
+        files: list[AppliedFile],
+        rebuild: RebuildStep,
+        stage: StageCallback,
+        command: str | None,
+        *,
+        kind: str,
+    ) -> Decision:
+        """Back up, write, rebuild, then keep (baseline := applied) or roll back. Caller holds the lock."""
+        files_t = tuple(files)
+        before = {p: sha256_bytes(b) for p, b in current.items()}
+        after = {f.path: f.sha256_after for f in files}
+        stage("applying")
+        decided = utc_now()
+        applying = Decision(decision_id, "applying", None, self.who, decided, via=self.via, files=files_t)
+        rebuilding = Decision(decision_id, "rebuilding", None, self.who, decided, via=self.via, files=files_t)
+        # The person's approval is recorded first (write ahead), vouching for both in-progress decisions.
+        card = card_summary([FilePair(p, current[p], encode(contents[p])) for p in contents if p in current])
+        self.store.decide(
+            applying,
+            "approved" if kind == "approve" else "accepted_direct",
+            allowed_from=(PENDING,) if kind == "approve" else None,
+            later=(rebuilding,),
+            who=self.who,
+            via=self.via,
+            decision="approved",
+            sha256_before=before,
+            sha256_after=after,
+            command=command,
+            card=card,
+        )
+        written: list[str] = []
+        path = next(iter(contents), "")
+        try:
+            # The bytes actually on disk now, under the lock, are what is backed up and compared: an
+            # edit saved since the proposal was validated makes it stale, never lost.
+            # (accept_direct: what was validated is on disk; the backup is the baseline, what rollback restores)
+            for path in current:
+                on_disk = self.ws.read_current(path)
+                expected = current[path] if kind == "approve" else encode(contents.get(path))
+                if on_disk != expected:
+                    return self._moved_meanwhile(decision_id, [path], current, contents, written, files_t, stage)
+                write_backup(self.ws.paths.backups, decision_id, path, on_disk if kind == "approve" else current[path])
+            if kind == "approve":  # what is written (after a partial or edited approval too): the history's after-side
+                for path, text in contents.items():  # (accept_direct keeps it in `<id>@direct` already)
+                    write_backup(self.ws.paths.backups, applied_label(decision_id), path, encode(text))
+            for path, text in contents.items():
+                data = encode(text)
+                if kind == "approve" and data is not None and current[path] != data:  # direct edits are already on disk
+                    target = self.ws.resolve(path)
+                    # Re-checked immediately before the rename (atomic_write's `check`), file by file.
+                    try:
+                        atomic_write(target, data, check=partial(_holds, target, current[path]), keep_inode=self._sandboxed())
+                    except ChangedMeanwhile:
+                        return self._moved_meanwhile(decision_id, [path], current, contents, written, files_t, stage)
+                    written.append(path)
+        except (OSError, PathError) as exc:
+            self._undo_writes(written, current, contents)
+            cause = getattr(exc, "strerror", None) or str(exc)
+            reason = f"apply failed: cannot write {path}: {cause}; nothing was changed"
+            decision = self.store.decide(
+                Decision(decision_id, "failed", reason, self.who, utc_now(), via=self.via, files=files_t),
+                "failed",
+                who=self.who,
+                via=self.via,
+                decision="failed",
+                reason=reason,
+                sha256_before=before,
+                sha256_after=before,
+            )
+            stage("failed")
+            return decision
+        self.store.write_decision(rebuilding)  # vouched for by the approval's entry
+        stage("rebuilding")
+        started = time.monotonic()
+        interrupted: BaseException | None = None
+        try:
+            outcome = rebuild()
+            if not isinstance(outcome, RebuildOutcome):
+                raise GateError(f"the rebuild step returned {type(outcome).__name__}, not a RebuildOutcome")
+        except Exception as exc:  # a raising rebuild step is a failed rebuild, with its message
+            outcome = RebuildOutcome(None, time.monotonic() - started, None, (), error=str(exc) or type(exc).__name__)
+        except BaseException as exc:  # Ctrl-C / SystemExit: record and roll back, then let it propagate
+            outcome = RebuildOutcome(None, time.monotonic() - started, None, (), error=f"interrupted ({type(exc).__name__})")
+            interrupted = exc
+        decision = self._finish(decision_id, current, contents, files_t, outcome, stage, command, kind=kind)
+        if interrupted is not None:
+            raise interrupted
+        return decision
+
+    def _moved_meanwhile(
+        self,
+        decision_id: str,
+        moved: list[str],
+        current: Mapping[str, bytes | None],
+        contents: Mapping[str, str | None],
+        written: list[str],
+        files: tuple[AppliedFile, ...],
+        stage: StageCallback,
+    ) -> Decision:
+        """A guarded file changed on disk between the validation and the write: the proposal is stale,
+        what this apply had written is undone, and the edit on disk is kept (and backed up)."""
+        contents_now = {p: self.ws.read_current(p) for p in moved}
+        for path, data in contents_now.items():
+            write_backup(self.ws.paths.backups, f"{decision_id}@meanwhile", path, data)
+        self._undo_writes(written, current, contents)
+        reason = (
+            f"{', '.join(moved)} changed on disk while it was being validated; nothing was written over it "
+            f"(kept, and backed up in backups/{decision_id}@meanwhile): look at it again"
+        )
+        decision = Decision(decision_id, "stale", reason, self.who, utc_now(), via=self.via, files=files)
+        self.store.decide(
+            decision,
+            "stale",
+            who=self.who,
+            via=self.via,
+            decision="stale",
+            reason=reason,
+            sha256_before={p: sha256_bytes(current[p]) for p in moved},
+            sha256_after={p: sha256_bytes(d) for p, d in contents_now.items()},
+        )
+        stage("stale")
+        return decision
+
+    def _finish(
+        self,
+        decision_id: str,
+        current: Mapping[str, bytes | None],
+        contents: Mapping[str, str | None],
+        files: tuple[AppliedFile, ...],
+        outcome: RebuildOutcome,
+        stage: StageCallback,
+        command: str | None,
+        *,
+        kind: str,
+    ) -> Decision:
+        before = {p: sha256_bytes(b) for p, b in current.items()}
+        after = {f.path: f.sha256_after for f in files}
+        details: dict[str, Any] = dict(exit_code=outcome.exit_code, duration_s=round(outcome.duration_s, 3), log_path=outcome.log_path)
+        if outcome.ok:
+            decision = Decision(
+                decision_id,
+                "applied",
+                outcome.error,
+                self.who,
+                utc_now(),
+                via=self.via,
+                last_lines=outcome.last_lines,
+                files=files,
+                **details,
+            )
+            baselines = {path: encode(text) for path, text in contents.items()}
+            # Write ahead: the entry vouches for the new baselines and the decision, then they are written.
+            self.ws.audit.append(
+                "applied",
+                who=self.who,
+                via=self.via,
+                proposal_id=decision_id,
+                decision="applied",
+                reason=outcome.error,
+                sha256_before=before,
+                sha256_after=after,
+                command=command,
+                state={**self.store.vouch(decision), **self.ws.vouch_baselines(baselines)},
+                **details,
+            )
+            for path, data in baselines.items():
+                self.ws.write_baseline(path, data)
+            self.store.write_decision(decision)
+            self._record_rebuild(kind, decision_id, "applied", outcome, command)
+            self._remember(failed=None)
+            self._sweep_stale(f"the approval of {decision_id}" if kind == "approve" else f"the accepted direct edit {decision_id}")
+            stage("applied")
+            return decision
+        reason = failure_reason(outcome)
+        if kind == "approve" and self.ws.config.rebuild.auto_rollback:
+            stage("rolling_back")
+            self._restore(decision_id, current, contents)
+            decision = Decision(
+                decision_id, "rolled_back", reason, self.who, utc_now(), via=self.via, last_lines=outcome.last_lines, files=files, **details
+            )
+            self.store.decide(
+                decision,
+                "rolled_back",
+                who=self.who,
+                via=self.via,
+                decision="rolled_back",
+                reason=reason,
+                sha256_before=after,
+                sha256_after=before,
+                command=command,
+                **details,
+            )
+            self._record_rebuild(kind, decision_id, "rolled_back", outcome, command)
+            stage("rolled_back")
+            return decision
+        if kind != "approve":
+            reason += "; the direct edits are kept (roll back to restore the baseline)"
+        decision = Decision(
+            decision_id, "failed", reason, self.who, utc_now(), via=self.via, last_lines=outcome.last_lines, files=files, **details
+        )
+        self.store.decide(
+            decision,
+            "failed",
+            who=self.who,
+            via=self.via,
+            decision="failed",
+            reason=reason,
+            sha256_before=before,
+            sha256_after=after,
+            command=command,
+            **details,
+        )
+        self._record_rebuild(kind, decision_id, "failed", outcome, command)
+        self._remember(failed={"proposal_id": decision_id, "paths": list(contents), "reason": reason, "exit_code": outcome.exit_code})
+        stage("failed")
+        return decision
+
+    # -- reject / rollback ------------------------------------------------------------------
+
+    def reject(self, proposal_id: str, reason: str) -> Decision:
+        """Refuse a pending proposal with the person's reason (required: the agent reads it)."""
+        if not reason or not reason.strip():
+            raise GateError("a reason is required to reject a proposal (the agent reads it)")
+        proposal = self.store.get(proposal_id)
+        decision = Decision(proposal.id, "rejected", reason.strip(), self.who, utc_now(), via=self.via)
+        card = card_summary(proposal_pairs(self.ws, proposal))
+        return self.store.decide(
+            decision, "rejected", allowed_from=(PENDING,), who=self.who, via=self.via, decision="rejected", reason=reason.strip(), card=card
+        )
+
+    def policy_refusal(self, proposal: Proposal) -> str | None:
+        """The reason `[policy] refuse` refuses `proposal` (naming the rule), or None."""
+        if not self.ws.config.policy.refuse:
+            return None
+        try:
+            return refusal(self.ws.config.policy, proposal_card(self.ws, proposal))
+        except Exception as exc:  # noqa: BLE001 - a card that cannot be computed refuses rather than lets through
+            return f"refused by policy: its change card could not be computed ({type(exc).__name__})"
+
+    def refuse_by_policy(self, proposal_id: str) -> Decision | None:
+        """Reject a pending proposal at once when `[policy] refuse` matches its card (who: policy). Never approves."""
+        proposal = self.store.get(proposal_id)
+        reason = self.policy_refusal(proposal)
+        if reason is None or self.store.status(proposal.id) != PENDING:
+            return None
+        decision = Decision(proposal.id, "rejected", reason, "policy", utc_now(), via="policy")
+        card = card_summary(proposal_pairs(self.ws, proposal))
+        try:
+            return self.store.decide(
+                decision, "rejected", allowed_from=(PENDING,), who="policy", via="policy", decision="rejected", reason=reason, card=card
+            )
+        except GateError:
+            return None  # decided meanwhile (a person, or another process applying the same policy)
+
+    def rollback(self, proposal_id: str) -> Decision:
+        """Restore the bytes from before a failed (or interrupted) apply; the decision becomes `rolled_back`."""
+        with self.exclusive("rollback", proposal_id):
+            previous = self.store.decision(proposal_id)
+            if previous is None:
+                raise GateError(f"proposal {proposal_id} has not been applied; nothing to roll back")
+            if previous.status not in ("failed", *IN_PROGRESS):
+                raise GateError(f"proposal {proposal_id} is {previous.status}; only a failed apply can be rolled back")
+            paths = [f.path for f in previous.files]
+            if not paths and self.store.exists(proposal_id):
+                paths = self.store.get(proposal_id).paths
+            originals: dict[str, bytes | None] = {}
+            for path in paths:
+                found, data = read_backup(self.ws.paths.backups, proposal_id, path)
+                if found:
+                    originals[path] = data
+                elif previous.status != "applying":
+                    raise GateError(f"no backup of {path} for {proposal_id}; cannot roll back")
+                # else: interrupted while backing up, so before any file was written: nothing to restore
+            current = {p: sha256_bytes(self.ws.read_current(p)) for p in originals}
+            self._restore(proposal_id, originals, None)
+            cause = previous.reason
+            if previous.status in IN_PROGRESS:  # interrupted: say so, and what was found still running
+                cause = f"interrupted while {previous.status} (the process that applied it ended without finishing)"
+                if self._orphans_stopped:
+                    cause += f"; its orphaned build {self._orphans_stopped[-1].describe()} was stopped"
+            reason = f"rolled back by {self.who}" + (f" after: {cause}" if cause else "")
+            decision = Decision(
+                proposal_id,
+                "rolled_back",
+                reason,
+                self.who,
+                utc_now(),
+                previous.exit_code,
+                previous.duration_s,
+                previous.log_path,
+                previous.last_lines,
+                previous.files,
+                via=self.via,
+            )
+            self.store.decide(
+                decision,
+                "rolled_back",
+                who=self.who,
+                via=self.via,
+                decision="rolled_back",
+                reason=reason,
+                sha256_before=current,
+                sha256_after={p: sha256_bytes(d) for p, d in originals.items()},
+            )
+            memory = self._memory()
+            if isinstance(memory.get("failed"), dict) and memory["failed"].get("proposal_id") == proposal_id:
+                self._remember(failed=None)
+            last = memory.get("last_rebuild")
+            if isinstance(last, dict) and last.get("proposal_id") == proposal_id:
+                self._remember(last_rebuild={**last, "status": "rolled_back"})
+            self._sweep_stale(f"the rollback of {proposal_id}")
+            return decision

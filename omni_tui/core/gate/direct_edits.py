@@ -1,0 +1,150 @@
+"""Edits made directly on disk, not proposed: accept them (validate, rebuild, make them the baseline),
+revert them to the baseline (backed up first), or, in guard mode, capture each as a proposal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from omni_tui.core.audit import utc_now
+from omni_tui.core.errors import GateError, LockBusyError, OmniError, ValidationError
+from omni_tui.core.gate.decisions import Decisions
+from omni_tui.core.gate.state import RebuildStep, StageCallback
+from omni_tui.core.gate.writes import check_config, decode
+from omni_tui.core.proposals import AppliedFile, Decision, FileChange, Proposal, new_id
+from omni_tui.core.safefs import restore, sha256_bytes, write_backup
+from omni_tui.core.validate import validate_contents
+
+DIRECT_AGENT = "direct-edit"
+
+
+class DirectEdits(Decisions):
+    """Accept, revert or capture the edits made on disk without a proposal."""
+
+    def _direct_paths(self) -> list[str]:
+        state = self.state()
+        return list(state.unapproved)
+
+    def accept_direct(self, *, rebuild: RebuildStep, on_stage: StageCallback | None = None, command: str | None = None) -> Decision:
+        """Accept the files as they are on disk: validate, rebuild, and on success make them the baseline.
+
+        Recorded as a decision with a fresh id (agent `direct-edit`). A failed rebuild keeps the
+        edits on disk (they are a person's work) and leaves the gate `failed`; `rollback(id)` then
+        restores the baseline.
+        """
+        stage = on_stage or (lambda _stage: None)
+        with self.exclusive("accept_direct"):
+            self._refuse_if_tampered("accept the direct edits")
+            paths = [p for p in self.ws.unapproved()]
+            if not paths:
+                raise GateError("there are no unapproved edits to accept")
+            stage("validating")
+            on_disk = {p: self.ws.read_current(p) for p in paths}
+            contents: dict[str, str | None] = {}
+            for path, data in on_disk.items():
+                contents[path] = None if data is None else decode(path, data)  # None: a deletion to accept
+            present = {p: text for p, text in contents.items() if text is not None}
+            validation = validate_contents(present, max_bytes=self.ws.config.guard.max_bytes)
+            if not validation.ok:
+                raise ValidationError(f"cannot accept the direct edits: {validation.summary()}")
+            check_config(present, "cannot accept the direct edits")
+            decision_id = new_id()
+            baseline = {p: self.ws.read_baseline(p) for p in paths}
+            files = [AppliedFile(p, sha256_bytes(baseline[p]), sha256_bytes(on_disk[p]), "edited") for p in paths]
+            # The backup under the decision id is what `rollback` restores: the approved baseline.
+            for path in paths:
+                write_backup(self.ws.paths.backups, f"{decision_id}@direct", path, on_disk[path])
+            command = command or getattr(rebuild, "command", None)
+            # "before" is the baseline: what the apply replaced in the approved state, and what rollback returns to.
+            return self._apply(decision_id, baseline, contents, files, rebuild, stage, command, kind="accept_direct")
+
+    def revert_direct(self, paths: Iterable[str] | None = None) -> list[str]:
+        """Restore the baseline bytes of unapproved files (all, or `paths`); the edits are backed up first."""
+        with self.exclusive("revert"):
+            self._refuse_if_tampered("revert to the baseline")
+            if paths is None:
+                targets = self._direct_paths()
+            else:
+                targets = [self.ws.relative(p) for p in paths]
+            label = f"revert@{new_id()}"
+            reverted = []
+            for path in targets:
+                now = self.ws.read_current(path)
+                baseline = self.ws.read_baseline(path)
+                if now == baseline or not self.ws.has_baseline(path):
+                    continue  # (no approved bytes recorded, e.g. a new [tool.omni-tui] in pyproject.toml: never delete it)
+                write_backup(self.ws.paths.backups, label, path, now)
+                restore(self.ws.resolve(path), baseline, keep_inode=self._sandboxed())
+                reverted.append(path)
+                self.ws.audit.append(
+                    "reverted",
+                    who=self.who,
+                    via=self.via,
+                    decision="reverted",
+                    reason=f"{path} restored to the baseline (edits kept in backups/{label})",
+                    sha256_before={path: sha256_bytes(now)},
+                    sha256_after={path: sha256_bytes(baseline)},
+                )
+            if reverted:
+                self._sweep_stale("reverted to the baseline")
+            return reverted
+
+    def capture_direct_edits(self, agent: str = DIRECT_AGENT) -> list[Proposal]:
+        """Guard mode: turn each unapproved file into a proposal and restore its baseline at once.
+
+        Returns the proposals made ([] when the gate is busy: an apply in progress writes files itself).
+        """
+        try:
+            with self.exclusive("capture"):
+                made: list[Proposal] = []
+                if self.forgeries():
+                    return made  # never restore a baseline the audit log does not vouch for
+                for path in self._direct_paths():
+                    now = self.ws.read_current(path)
+                    baseline = self.ws.read_baseline(path)
+                    if now == baseline:
+                        continue
+                    proposal = self._capture_one(path, now, baseline, agent)
+                    if proposal is not None:
+                        made.append(proposal)
+                if made:
+                    self._sweep_stale("guard mode restored the baseline")
+                return made
+        except LockBusyError:
+            return []
+
+    def _capture_one(self, path: str, now: bytes | None, baseline: bytes | None, agent: str) -> Proposal | None:
+        label = f"capture@{new_id()}"
+        write_backup(self.ws.paths.backups, label, path, now)
+        proposal: Proposal | None = None
+        problem: str | None = None
+        if now is None:
+            problem = f"guard mode: {path} was deleted directly; restored (a deletion cannot be proposed)"
+        else:
+            try:
+                text = decode(path, now)
+                proposal = Proposal(
+                    new_id(),
+                    agent,
+                    f"Direct edit of {path}",
+                    f"{path} was edited directly while guard mode was on. The edit was captured as this "
+                    f"proposal and the file was restored to its approved baseline.",
+                    utc_now(),
+                    (FileChange(path, sha256_bytes(baseline), text),),
+                )
+                proposal = self.store.submit(proposal)
+            except OmniError as exc:
+                problem = f"guard mode: direct edit of {path} reverted, it cannot become a proposal: {exc}"
+                proposal = None
+        restore(self.ws.resolve(path), baseline, keep_inode=self._sandboxed())
+        self.ws.audit.append(
+            "captured" if proposal else "reverted",
+            who=self.who,
+            via=self.via,
+            proposal_id=proposal.id if proposal else None,
+            decision="reverted",
+            reason=problem or f"guard mode: direct edit of {path} became proposal {proposal.id if proposal else ''}",
+            sha256_before={path: sha256_bytes(now)},
+            sha256_after={path: sha256_bytes(baseline)},
+        )
+        return proposal

@@ -1,0 +1,116 @@
+"""Who the gate acts as, and its lock: one apply, rebuild, rollback or resolution at a time, across processes.
+
+An exclusive `flock` on `paths.lock`, which also holds the holder's pid, action and proposal id
+(so `state()` elsewhere reports `rebuilding`). Whoever takes the lock first stops a build left
+running by a process that died (an orphan, core/build_group.py) and says so in `notices`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+
+from omni_tui.core.audit import utc_now
+from omni_tui.core.build_group import BUILD_FILE, OrphanBuild, find_orphan, stop_orphan
+from omni_tui.core.errors import GateError, LockBusyError
+from omni_tui.core.gate.state import Holder
+from omni_tui.core.proposals import ProposalStore
+from omni_tui.core.safefs import file_lock, is_locked
+from omni_tui.core.workspace import Workspace, default_who
+
+LOCK_PROBE_GRACE_S = 0.25  # how long a busy gate lock is tried again when nobody is named as its holder
+
+
+class GateLock:
+    """The base of `Gate`: the workspace, the person (`who`, `via`), the store, and the lock."""
+
+    def __init__(self, ws: Workspace, who: str | None = None, store: ProposalStore | None = None, via: str = "terminal") -> None:
+        self.ws = ws
+        self.who = who or default_who(ws.env)
+        # Where the person decided: "terminal" (a cockpit in a terminal), "web" (`omni-tui serve`), "cli".
+        self.via = via
+        self.store = store or ProposalStore(ws)
+        self.notices: list[str] = []  # what the gate did on its own that a person should be told (an orphan stopped)
+        self._orphans_stopped: list[OrphanBuild] = []
+        self.on_notice: Callable[[str], None] | None = None  # told each notice as it happens (the CLI prints it)
+
+    # -- the lock ---------------------------------------------------------------------------
+
+    def holder(self) -> Holder | None:
+        """Who holds the gate lock, or None when nobody does."""
+        if not is_locked(self.ws.paths.lock):
+            return None
+        try:
+            info = json.loads(self.ws.paths.lock.read_text() or "{}")
+        except (OSError, ValueError, RecursionError):
+            info = {}
+        return Holder(info.get("pid"), info.get("action", "rebuild"), info.get("proposal_id"), info.get("who"), info.get("since"))
+
+    @contextlib.contextmanager
+    def exclusive(self, action: str, proposal_id: str | None = None) -> Iterator[None]:
+        """Hold the gate lock for `action`; LockBusyError naming the holder when another one runs."""
+        stack = contextlib.ExitStack()
+        # Anyone asking "is it held?" (`is_locked`: status, a cockpit's header) holds a shared lock for
+        # an instant; that is not a holder, so a busy answer is asked again for a moment before it counts.
+        deadline = time.monotonic() + LOCK_PROBE_GRACE_S
+        while True:
+            fd = stack.enter_context(file_lock(self.ws.paths.lock, blocking=False))
+            if fd is not None:
+                break
+            stack.close()
+            holder = self.holder()
+            if holder is not None or time.monotonic() >= deadline:
+                busy = holder.describe() if holder else "another apply or rebuild"
+                raise LockBusyError(f"the gate is busy: {busy} is running; try again when it finishes")
+            time.sleep(0.005)
+        with stack:
+            info = {"pid": os.getpid(), "action": action, "proposal_id": proposal_id, "who": self.who, "since": utc_now()}
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
+            try:
+                self._reap_orphan()
+                yield
+            finally:
+                os.ftruncate(fd, 0)
+
+    def _reap_orphan(self) -> None:
+        """Under the lock: a build whose process group outlived the process that started it is stopped, and said.
+
+        A build is recorded in `<state>/build.json` only while a process holding this lock runs it; a
+        recorded group that still runs now that we hold the lock was left by a process that died (a
+        cockpit killed mid-rebuild). It is never left running beside a new apply, rebuild or rollback.
+        """
+        group_file = self.ws.paths.state / BUILD_FILE
+        orphan = find_orphan(group_file)
+        if orphan is None:
+            return
+        if not stop_orphan(group_file, orphan):
+            raise GateError(
+                f"an orphaned rebuild {orphan.describe()} is still running and could not be stopped; "
+                f"stop it (kill -KILL -- -{orphan.pgid}) and try again"
+            )
+        message = f"stopped an orphaned rebuild {orphan.describe()}: the process that started it is gone"
+        self._orphans_stopped.append(orphan)
+        self.notices.append(message)
+        if self.on_notice is not None:
+            self.on_notice(message)
+        self.ws.audit.append("orphan_stopped", who=self.who, via=self.via, reason=message, command=orphan.command)
+
+    def reap_orphans(self) -> list[str]:
+        """A starting cockpit: stop an orphaned build if there is one; the notices to show ([] when the gate is busy)."""
+        before = len(self.notices)
+        try:
+            with self.exclusive("recover"):
+                pass
+        except LockBusyError:
+            return []
+        return self.notices[before:]
+
+    def orphan(self) -> OrphanBuild | None:
+        """An orphaned build still running while nobody holds the gate (what `status` reports)."""
+        if is_locked(self.ws.paths.lock):
+            return None
+        return find_orphan(self.ws.paths.state / BUILD_FILE)

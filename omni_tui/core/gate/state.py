@@ -1,0 +1,120 @@
+"""What the gate is in, as data: `GateState` (its `kind` and what it is made of), `Holder` (who holds the
+lock), `FailedApply`, `LastRebuild`, and `failure_reason` (a failed rebuild in one phrase).
+
+Pure types: the cockpit, the CLI and the review state read them; nothing here touches a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from omni_tui.core.ledger import Forgery
+from omni_tui.core.proposals import ProposalEntry
+from omni_tui.core.rebuild import RebuildOutcome
+
+RebuildStep = Callable[[], RebuildOutcome]
+StageCallback = Callable[[str], None]
+
+GATE_KINDS = ("clean", "pending", "unapproved_edits", "rebuilding", "failed", "tampered")
+GateKind = Literal["clean", "pending", "unapproved_edits", "rebuilding", "failed", "tampered"]
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds the gate lock right now."""
+
+    pid: int | None
+    action: str
+    proposal_id: str | None
+    who: str | None
+    since: str | None
+
+    def describe(self) -> str:
+        what = self.action + (f" of {self.proposal_id}" if self.proposal_id else "")
+        by = f" by {self.who}" if self.who else ""
+        return f"{what}{by} (pid {self.pid})" if self.pid else what + by
+
+
+@dataclass(frozen=True)
+class FailedApply:
+    """An apply whose rebuild failed and whose files were not rolled back (or an interrupted one)."""
+
+    proposal_id: str
+    paths: tuple[str, ...]
+    reason: str
+    exit_code: int | None
+    interrupted: bool = False
+
+
+@dataclass(frozen=True)
+class LastRebuild:
+    """The last rebuild gate.json remembers, typed (`GateState.last_rebuild` is its JSON document, as
+    `status --json` prints it; `GateState.last_build` is this)."""
+
+    kind: str  # "approve", "accept", "rebuild"
+    proposal_id: str | None
+    status: str  # the decision status it ended in ("applied", "failed", "rolled_back", ...) or "ok"
+    ok: bool
+    exit_code: int | None = None
+    duration_s: float | None = None
+    log_path: str | None = None
+    command: str | None = None
+    reason: str | None = None
+    who: str | None = None
+    finished_at: str | None = None
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> LastRebuild:
+        duration = doc.get("duration_s")
+        return cls(
+            kind=str(doc.get("kind") or ""),
+            proposal_id=doc.get("proposal_id") if isinstance(doc.get("proposal_id"), str) else None,
+            status=str(doc.get("status") or ""),
+            ok=bool(doc.get("ok")),
+            exit_code=doc["exit_code"] if isinstance(doc.get("exit_code"), int) else None,
+            duration_s=float(duration) if isinstance(duration, (int, float)) else None,
+            log_path=doc["log_path"] if isinstance(doc.get("log_path"), str) else None,
+            command=doc["command"] if isinstance(doc.get("command"), str) else None,
+            reason=doc["reason"] if isinstance(doc.get("reason"), str) else None,
+            who=doc["who"] if isinstance(doc.get("who"), str) else None,
+            finished_at=doc["finished_at"] if isinstance(doc.get("finished_at"), str) else None,
+        )
+
+
+@dataclass(frozen=True)
+class GateState:
+    kind: GateKind
+    pending: tuple[ProposalEntry, ...]
+    unapproved: tuple[str, ...]
+    holder: Holder | None = None
+    failed: FailedApply | None = None
+    last_rebuild: Mapping[str, Any] | None = None
+    tampered: tuple[Forgery, ...] = ()  # state files (or the log) the audit chain does not account for
+    sandboxed: int = 0  # `omni-tui run` sandboxes running on this project now (core/sandbox.py)
+
+    @property
+    def last_build(self) -> LastRebuild | None:
+        return LastRebuild.from_json(self.last_rebuild) if self.last_rebuild else None
+
+    def label(self) -> str:
+        """The header text: `CLEAN`, `2 PENDING`, `UNAPPROVED EDITS`, `REBUILDING`, `FAILED — rollback?`, `TAMPERED`."""
+        return {
+            "tampered": "TAMPERED",
+            "clean": "CLEAN",
+            "pending": f"{len(self.pending)} PENDING",
+            "unapproved_edits": "UNAPPROVED EDITS",
+            "rebuilding": "REBUILDING",
+            "failed": "FAILED — rollback?",
+        }[self.kind]
+
+
+def failure_reason(outcome: RebuildOutcome) -> str:
+    if outcome.cancelled:
+        return "rebuild cancelled"
+    if outcome.timed_out:
+        return f"rebuild timed out after {outcome.duration_s:.0f} s"
+    if outcome.exit_code is None:
+        return f"rebuild failed: {outcome.error or 'the command did not run'}"
+    return f"rebuild failed: exit {outcome.exit_code}"
