@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from omni_tui.agents import claude_code_hook, codex_hook, gemini_hook
-from omni_tui.agents.shell_writes import ShellSyntaxError, shell_writes
+from omni_tui.agents.shell_syntax import ShellSyntaxError
+from omni_tui.agents.shell_writes import shell_writes
 
 SHELLISH = st.lists(
     st.sampled_from(

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from omni_tui.agents.gatekeep import Context, shell_refusal
-from omni_tui.agents.shell_writes import ShellSyntaxError, ShellWrite, shell_writes
+from omni_tui.agents.shell_syntax import ShellSyntaxError, ShellWrite
+from omni_tui.agents.shell_writes import shell_writes
 from omni_tui.core.workspace import Workspace
 
 

@@ -303,7 +303,8 @@ def _one_line(err: Exception) -> str:
 
 def shell_refusal(command: str, ctx: Context, hint: str) -> str | None:
     """Why `command` must not run (it writes a guarded file), or None. `hint` says how to propose instead; `{rel}` is filled in."""
-    from omni_tui.agents.shell_writes import ShellSyntaxError, shell_writes
+    from omni_tui.agents.shell_syntax import ShellSyntaxError
+    from omni_tui.agents.shell_writes import shell_writes
 
     try:
         writes = shell_writes(command)

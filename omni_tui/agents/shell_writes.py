@@ -25,32 +25,24 @@ A command `shlex` cannot tokenise (an unclosed quote) raises `ShellSyntaxError`.
 from __future__ import annotations
 
 import re
-import shlex
-from collections import deque
 from collections.abc import Iterable
-from typing import Literal, NamedTuple
 
-Kind = Literal["path", "pattern", "code"]
+from omni_tui.agents.shell_syntax import (
+    ShellSyntaxError,
+    ShellWrite,
+    SimpleCommand,
+    split_commands,
+    strip_heredocs,
+    substitutions,
+    tokenise,
+    write_kind,
+)
 
 MAX_DEPTH = 8  # nested `bash -c "bash -c …"`: deeper than this is refused as unreadable
 
 
-class ShellSyntaxError(ValueError):
-    """The command line could not be tokenised (unclosed quote, nesting too deep)."""
-
-
-class ShellWrite(NamedTuple):
-    kind: Kind
-    text: str  # the path, the glob, or the program text
-    how: str  # what writes it, for the message: "sed -i", "> redirection", "python -c"
-
-
-_SEPARATOR_CHARS = frozenset(";&|()\n")
-_WRITE_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", "<>", ">&", "&>|"})
-_READ_REDIRECTS = frozenset({"<", "<&"})
-_GLOB = re.compile(r"[*?\[]")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
-_HEREDOC = re.compile(r"<<(-?)\s*(?:'([^'\n]*)'|\"([^\"\n]*)\"|\\?([A-Za-z0-9_.-]+))")
+
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "busybox-sh"})
 INTERPRETERS = frozenset(
@@ -158,162 +150,6 @@ def _base(word: str) -> str:
     return name
 
 
-def _quote_states(line: str, state: str) -> tuple[list[str], str]:
-    """The quote state ("" outside, "'" or '"' inside) before each character of `line`, and the state after it."""
-    states: list[str] = []
-    escaped = False
-    for ch in line:
-        states.append(state)
-        if escaped:
-            escaped = False
-        elif ch == "\\" and state != "'":
-            escaped = True
-        elif state == "" and ch in "'\"":
-            state = ch
-        elif state == ch:
-            state = ""
-    return states, state
-
-
-def _strip_heredocs(text: str) -> tuple[str, deque[str]]:
-    """`text` without heredoc bodies (each body kept, in order, for the command that reads it).
-
-    Only a `<<WORD` outside quotes starts a heredoc: `echo "a <<EOF"` must not hide the lines after it.
-    """
-    out: list[str] = []
-    bodies: deque[str] = deque()
-    lines = text.split("\n")
-    i = 0
-    state = ""
-    while i < len(lines):
-        line = lines[i]
-        out.append(line)
-        i += 1
-        states, state = _quote_states(line, state)
-        for match in _HEREDOC.finditer(line):
-            if states[match.start()] != "" or line[match.start() : match.start() + 3] == "<<<":
-                continue  # quoted text, or a here-string
-            word = match.group(2) or match.group(3) or match.group(4) or ""
-            strip_tabs = bool(match.group(1))
-            body: list[str] = []
-            while i < len(lines):
-                candidate = lines[i].lstrip("\t") if strip_tabs else lines[i]
-                i += 1
-                if candidate == word:
-                    break
-                body.append(lines[i - 1])
-            bodies.append("\n".join(body))
-    return "\n".join(out), bodies
-
-
-def _substitutions(text: str) -> list[str]:
-    """The commands inside `$(…)`, `<(…)`, `>(…)` and backticks (outside single quotes)."""
-    found: list[str] = []
-    i, quoted = 0, False
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and not quoted:
-            i += 2
-            continue
-        if ch == "'":
-            quoted = not quoted
-        elif not quoted and ch in "$<>" and text[i + 1 : i + 2] == "(" and text[i + 1 : i + 3] != "((":
-            depth, j = 0, i + 1
-            while j < len(text):
-                if text[j] == "(":
-                    depth += 1
-                elif text[j] == ")":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
-            found.append(text[i + 2 : j])
-            i = j
-        elif not quoted and ch == "`":
-            j = text.find("`", i + 1)
-            if j == -1:
-                j = len(text)
-            found.append(text[i + 1 : j])
-            i = j
-        i += 1
-    return found
-
-
-def _tokens(text: str) -> list[str]:
-    text = re.sub(r"\$(['\"])", r"\1", text.replace("\\\n", " "))  # $'…' / $"…" quoting: the quoted text
-    lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|()<>\n")
-    lexer.whitespace = " \t\r"
-    lexer.whitespace_split = True
-    lexer.commenters = ""
-    try:
-        return list(lexer)
-    except ValueError as err:
-        raise ShellSyntaxError(f"cannot read the command line: {err}") from None
-
-
-def _is_separator(token: str) -> bool:
-    return bool(token) and set(token) <= _SEPARATOR_CHARS
-
-
-def _is_redirect(token: str) -> bool:
-    return bool(token) and ("<" in token or ">" in token) and set(token) <= set("<>&|")
-
-
-class _Simple:
-    """One simple command: its words, its redirections' writes, what is fed to its stdin, its subshell level."""
-
-    __slots__ = ("words", "writes", "stdin_code", "level")
-
-    def __init__(self, words: list[str], writes: list[ShellWrite], stdin_code: list[str], level: int = 0) -> None:
-        self.words = words
-        self.writes = writes
-        self.stdin_code = stdin_code  # heredoc bodies / here-strings fed to the command
-        self.level = level  # subshell nesting: `( … )` scopes a `cd` and variables
-
-
-def _split(tokens: list[str], bodies: deque[str]) -> list[_Simple]:
-    commands: list[_Simple] = []
-    level = 0
-    current = _Simple([], [], [], level)
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        if _is_separator(token):
-            if current.words or current.writes or current.stdin_code:
-                commands.append(current)
-            level = max(0, level + token.count("(") - token.count(")"))
-            current = _Simple([], [], [], level)
-            i += 1
-            continue
-        if _is_redirect(token):
-            target = tokens[i + 1] if i + 1 < len(tokens) else ""
-            if token in _WRITE_REDIRECTS:
-                if not (token in (">&",) and (target.isdigit() or target == "-")):
-                    current.writes.append(ShellWrite(_kind(target), target, f"{token} redirection"))
-                i += 2
-            elif token in ("<<", "<<-"):
-                current.stdin_code.append(bodies.popleft() if bodies else "")
-                i += 2
-            elif token == "<<<":
-                current.stdin_code.append(target)
-                i += 2
-            elif token in _READ_REDIRECTS or token.startswith("<"):
-                i += 2
-            else:  # an odd run such as `>>>`: treat as a write to be safe
-                current.writes.append(ShellWrite(_kind(target), target, f"{token} redirection"))
-                i += 2
-            continue
-        current.words.append(token)
-        i += 1
-    if current.words or current.writes or current.stdin_code:
-        commands.append(current)
-    return commands
-
-
-def _kind(word: str) -> Kind:
-    return "pattern" if _GLOB.search(word) else "path"
-
-
 def _operands(words: list[str], with_value: Iterable[str] = ()) -> list[str]:
     """Non-option words (after `--` everything), skipping the values of options in `with_value`."""
     takes = set(with_value)
@@ -395,16 +231,16 @@ def _destinations(words: list[str], how: str, *, sources_written: bool, source_h
         dest, sources = target_dir, operands
     elif len(operands) >= 2:
         dest, sources = operands[-1], operands[:-1]
-        writes.append(ShellWrite(_kind(dest), dest, how))
+        writes.append(ShellWrite(write_kind(dest), dest, how))
     else:
-        return [ShellWrite(_kind(w), w, source_how or how) for w in operands] if sources_written else []
+        return [ShellWrite(write_kind(w), w, source_how or how) for w in operands] if sources_written else []
     for source in sources:
         name = source.rstrip("/").rsplit("/", 1)[-1]
         if name:
             joined = dest.rstrip("/") + "/" + name
-            writes.append(ShellWrite(_kind(joined), joined, how))
+            writes.append(ShellWrite(write_kind(joined), joined, how))
         if sources_written:
-            writes.append(ShellWrite(_kind(source), source, source_how or how))
+            writes.append(ShellWrite(write_kind(source), source, source_how or how))
     return writes
 
 
@@ -430,7 +266,7 @@ def _code_values(words: list[str], options: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _simple_writes(cmd: _Simple, depth: int) -> list[ShellWrite]:
+def _simple_writes(cmd: SimpleCommand, depth: int) -> list[ShellWrite]:
     writes = list(cmd.writes)
     words = _unwrap(cmd.words)
     if not words:
@@ -456,19 +292,19 @@ def _simple_writes(cmd: _Simple, depth: int) -> list[ShellWrite]:
     if name == "eval":
         return writes + _analyse(" ".join(args), depth + 1)
     if name in ALL_ARGS_WRITERS:
-        return writes + [ShellWrite(_kind(w), w, name) for w in _operands(args, ("-s", "--size", "-n", "-l", "-o"))]
+        return writes + [ShellWrite(write_kind(w), w, name) for w in _operands(args, ("-s", "--size", "-n", "-l", "-o"))]
     if name == "dd":
-        return writes + [ShellWrite(_kind(w[3:]), w[3:], "dd of=") for w in args if w.startswith("of=")]
+        return writes + [ShellWrite(write_kind(w[3:]), w[3:], "dd of=") for w in args if w.startswith("of=")]
     if name == "sed":
         if any(w.startswith("--in-place") for w in args) or any("i" in f[1:] for f in _short_flags(args) if f[1] != "e"):
-            return writes + [ShellWrite(_kind(w), w, "sed -i") for w in _operands(args, ("-e", "-f", "-l", "--expression", "--file"))]
+            return writes + [ShellWrite(write_kind(w), w, "sed -i") for w in _operands(args, ("-e", "-f", "-l", "--expression", "--file"))]
         return writes
     if name in ("perl", "ruby"):
         codes = _code_values(args, ("-e", "-E"))
         writes += [ShellWrite("code", code, f"{name} -e") for code in codes]
         if any("i" in f[1:].split(".")[0] for f in _short_flags(args) if not f.startswith(("-e", "-E", "-I", "-M", "-m", "-x"))):
             writes += [
-                ShellWrite(_kind(w), w, f"{name} -i") for w in _operands(args, ("-e", "-E", "-I", "-M", "-m", "-r")) if w not in codes
+                ShellWrite(write_kind(w), w, f"{name} -i") for w in _operands(args, ("-e", "-E", "-I", "-M", "-m", "-r")) if w not in codes
             ]
         elif not codes:
             writes += [ShellWrite("code", body, f"{name} (stdin)") for body in cmd.stdin_code]
@@ -476,7 +312,7 @@ def _simple_writes(cmd: _Simple, depth: int) -> list[ShellWrite]:
     if name in ("awk", "gawk"):
         if any(w in ("inplace", "-iinplace", "--include=inplace") for w in args):
             ops = _operands(args, ("-i", "-f", "-v", "-F", "--include"))
-            return writes + [ShellWrite(_kind(w), w, f"{name} -i inplace") for w in ops[1:]]
+            return writes + [ShellWrite(write_kind(w), w, f"{name} -i inplace") for w in ops[1:]]
         return writes + [ShellWrite("code", w, name) for w in _operands(args, ("-f", "-v", "-F"))[:1]]
     if name in ("ln", "link") or (
         name == "cp" and any(w in ("-l", "--link") or (w.startswith("-") and not w.startswith("--") and "l" in w[1:]) for w in args)
@@ -488,12 +324,12 @@ def _simple_writes(cmd: _Simple, depth: int) -> list[ShellWrite]:
         return writes + _destinations(args, name, sources_written=name == "mv")
     if name == "patch":
         return writes + [
-            ShellWrite(_kind(w), w, "patch") for w in _operands(args, ("-p", "-i", "-d", "-D", "-F", "-z", "-B", "-V", "-Y", "-r"))
+            ShellWrite(write_kind(w), w, "patch") for w in _operands(args, ("-p", "-i", "-d", "-D", "-F", "-z", "-B", "-V", "-Y", "-r"))
         ]
     if name == "git" and args:
         sub = _operands(args, ("-C", "-c", "--git-dir", "--work-tree"))
         if sub and sub[0] in ("checkout", "restore", "rm", "mv", "apply"):
-            return writes + [ShellWrite(_kind(w), w, f"git {sub[0]}") for w in sub[1:]]
+            return writes + [ShellWrite(write_kind(w), w, f"git {sub[0]}") for w in sub[1:]]
         return writes
     if name == "find":
         if any(w in ("-delete", "-exec", "-execdir", "-ok", "-okdir", "-fprint", "-fprintf", "-fls") for w in args):
@@ -506,7 +342,7 @@ def _simple_writes(cmd: _Simple, depth: int) -> list[ShellWrite]:
                         if word in (";", "+", "\\;"):
                             break
                         inner.append(word)
-                    writes += _simple_writes(_Simple(inner, [], []), depth + 1)
+                    writes += _simple_writes(SimpleCommand(inner, [], []), depth + 1)
         return writes
     if name in INTERPRETERS or name in _CODE_OPTIONS:
         family = name if name in _CODE_OPTIONS else ("node" if name in ("nodejs",) else name)
@@ -568,12 +404,12 @@ def _rebase(write: ShellWrite, cwd: str | None) -> ShellWrite:
 def _analyse(command: str, depth: int) -> list[ShellWrite]:
     if depth > MAX_DEPTH:
         raise ShellSyntaxError("the command nests shells more than 8 deep")
-    text, bodies = _strip_heredocs(command)
+    text, bodies = strip_heredocs(command)
     writes: list[ShellWrite] = []
-    for inner in _substitutions(text):
+    for inner in substitutions(text):
         writes += _analyse(inner, depth + 1)
     scopes: dict[int, _Scope] = {0: _Scope("", {})}
-    for simple in _split(_tokens(text), bodies):
+    for simple in split_commands(tokenise(text), bodies):
         for level in [lv for lv in scopes if lv > simple.level]:
             del scopes[level]  # the subshell ended: its cd and variables with it
         if simple.level not in scopes:
@@ -581,7 +417,7 @@ def _analyse(command: str, depth: int) -> list[ShellWrite]:
             scopes[simple.level] = _Scope(outer.cwd, dict(outer.variables))
         scope = scopes[simple.level]
         simple.words = [_expand(w, scope.variables) for w in simple.words]
-        simple.writes = [ShellWrite(_kind(t := _expand(w.text, scope.variables)), t, w.how) for w in simple.writes]
+        simple.writes = [ShellWrite(write_kind(t := _expand(w.text, scope.variables)), t, w.how) for w in simple.writes]
         assigned = _assignments(simple.words)
         if assigned is not None:
             scope.variables.update(assigned)
