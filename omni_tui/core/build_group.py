@@ -51,13 +51,30 @@ def record_group(group_file: Path, *, pgid: int, command: str, run_id: str) -> N
     atomic_write(group_file, (json.dumps(info) + "\n").encode())
 
 
-def forget_group(group_file: Path, pgid: int) -> None:
-    """The group is gone (or stopped): forget it, unless the file already names another one."""
+def record_starting(group_file: Path, *, command: str, run_id: str) -> None:
+    """Before a build is spawned: `build.json` says one may be running (no group yet), so a crash between
+    the spawn and `record_group` still leaves a trace. `find_orphan` looks through the processes only
+    when this file exists: without it no build of this state directory can be running."""
+    from omni_tui.core.safefs import atomic_write
+
+    info = {
+        "pgid": None,
+        "command": command,
+        "owner_pid": os.getpid(),
+        "run_id": run_id,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    atomic_write(group_file, (json.dumps(info) + "\n").encode())
+
+
+def forget_group(group_file: Path, pgid: int | None) -> None:
+    """The group is gone (or stopped), or never started (None): forget it, unless the file already names
+    another build (another group, or another process's start)."""
     try:
         info = json.loads(group_file.read_text())
     except (OSError, ValueError):
         return
-    if isinstance(info, dict) and info.get("pgid") == pgid:
+    if isinstance(info, dict) and (info.get("pgid") == pgid or (info.get("pgid") is None and info.get("owner_pid") == os.getpid())):
         with contextlib.suppress(FileNotFoundError):
             group_file.unlink()
 
@@ -97,10 +114,26 @@ def _marked_member(pgid: int) -> bool:
     return bool(_members(pgid))
 
 
+def _exists(target: int, kill: Any) -> bool:
+    """Signal 0 to a process (`os.kill`) or group (`os.killpg`): it exists and is ours to signal."""
+    try:
+        kill(target, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    except OSError:
+        return True  # cannot tell: look closer
+    return True
+
+
 def find_orphan(group_file: Path) -> OrphanBuild | None:
     """A build of this state directory still running: the one recorded in `group_file`, or any process
     whose environment says it is one of this state directory's builds (set at exec, so a build killed
     before its group was recorded is found too). None otherwise.
+
+    No `group_file`: no build can be running (`record_starting` writes it before each spawn, and it is
+    removed once the build's group is gone), so the processes are not read at all — `status`, which
+    agents poll, used to read every process's environment here. Only while the file is there are the
+    processes looked through; the file is removed once that finds nothing and its writer is gone.
 
     Only meaningful to whoever holds the gate lock, or while nobody does: a build runs only while
     a process holding the lock runs it, so a build alive with the lock free is an orphan.
@@ -109,13 +142,13 @@ def find_orphan(group_file: Path) -> OrphanBuild | None:
     try:
         info = json.loads(group_file.read_text())
     except FileNotFoundError:
-        pass
+        return None
     except (OSError, ValueError):
         with contextlib.suppress(OSError):
             group_file.unlink()
     if isinstance(info, dict) and isinstance(info.get("pgid"), int) and info["pgid"] > 1:
         pgid = int(info["pgid"])
-        if _marked_member(pgid):
+        if _exists(pgid, os.killpg) and _marked_member(pgid):
             owner = info.get("owner_pid")
             return OrphanBuild(
                 pgid,
@@ -126,6 +159,9 @@ def find_orphan(group_file: Path) -> OrphanBuild | None:
         forget_group(group_file, pgid)
     running = _members(state_dir=str(group_file.parent))
     if not running:
+        owner = info.get("owner_pid") if isinstance(info, dict) else None
+        if isinstance(info, dict) and info.get("pgid") is None and not (isinstance(owner, int) and _exists(owner, os.kill)):
+            forget_group(group_file, None)  # a start that never recorded its group, by a process now gone
         return None
     pgid, command = sorted(running.items())[0]
     return OrphanBuild(pgid, command or "?", None, None)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from omni_tui.core.build_group import BUILD_FILE, BUILD_STATE_VAR, forget_group, group_alive, record_group, signal_group
+from omni_tui.core.build_group import BUILD_FILE, BUILD_STATE_VAR, forget_group, group_alive, record_group, record_starting, signal_group
 from omni_tui.core.buildlog import BuildLogParser
 from omni_tui.core.errors import RebuildError
 from omni_tui.core.line_splitter import MAX_LINE_BYTES, LineSplitter
@@ -364,6 +364,11 @@ class RebuildRunner:
         if cancel_event.is_set():
             self._note(log, "cancelled before start")
             return _Step(None, cancelled=True)
+        if self.group_file is not None:
+            try:  # before the spawn: `find_orphan` looks through the processes only while build.json exists
+                record_starting(self.group_file, command=command, run_id=self.run_id)
+            except OSError as exc:
+                self._note(log, f"cannot record the build's start: {exc.strerror or exc}")
         try:
             proc = await asyncio.create_subprocess_shell(
                 command,
@@ -382,6 +387,8 @@ class RebuildRunner:
         except OSError as exc:
             message = f"cannot start `{command}` in {self.cwd}: {exc.strerror or exc}"
             self._note(log, message)
+            if self.group_file is not None:
+                forget_group(self.group_file, None)
             return _Step(None, error=message)
         pgid = proc.pid  # start_new_session: the shell leads its own group
         _widen_pipe(proc)
