@@ -38,6 +38,11 @@ def _text_bytes(text: str) -> bytes:
     return text.encode("utf-8")
 
 
+def _details(outcome: RebuildOutcome) -> dict[str, Any]:
+    """A rebuild's facts as a decision and its audit entry both record them."""
+    return dict(exit_code=outcome.exit_code, duration_s=round(outcome.duration_s, 3), log_path=outcome.log_path)
+
+
 class Decisions(GateMemory):
     """Approve, reject, refuse by policy, roll back."""
 
@@ -74,15 +79,10 @@ class Decisions(GateMemory):
             stale = [c.path for c in proposal.changes if sha256_bytes(current[c.path]) != c.base_sha256]
             if stale:
                 reason = f"{', '.join(stale)} changed since the proposal was made; the agent must propose again"
-                decision = Decision(proposal.id, "stale", reason, self.who, utc_now(), via=self.via)
-                self.store.decide(
-                    decision,
-                    "stale",
+                decision = self._decide_stale(
+                    proposal.id,
+                    reason,
                     allowed_from=(PENDING,),
-                    who=self.who,
-                    via=self.via,
-                    decision="stale",
-                    reason=reason,
                     sha256_before={c.path: c.base_sha256 for c in proposal.changes},
                     sha256_after={p: sha256_bytes(current[p]) for p in stale},
                 )
@@ -249,14 +249,10 @@ class Decisions(GateMemory):
             f"{', '.join(moved)} changed on disk while it was being validated; nothing was written over it "
             f"(kept, and backed up in backups/{decision_id}@meanwhile): look at it again"
         )
-        decision = Decision(decision_id, "stale", reason, self.who, utc_now(), via=self.via, files=files)
-        self.store.decide(
-            decision,
-            "stale",
-            who=self.who,
-            via=self.via,
-            decision="stale",
-            reason=reason,
+        decision = self._decide_stale(
+            decision_id,
+            reason,
+            files=files,
             sha256_before={p: sha256_bytes(current[p]) for p in moved},
             sha256_after={p: sha256_bytes(d) for p, d in contents_now.items()},
         )
@@ -277,7 +273,7 @@ class Decisions(GateMemory):
     ) -> Decision:
         before = {p: sha256_bytes(b) for p, b in current.items()}
         after = {f.path: f.sha256_after for f in files}
-        details: dict[str, Any] = dict(exit_code=outcome.exit_code, duration_s=round(outcome.duration_s, 3), log_path=outcome.log_path)
+        details = _details(outcome)
         if outcome.ok:
             decision = Decision(
                 decision_id,
@@ -317,44 +313,49 @@ class Decisions(GateMemory):
         if kind == "approve" and self.ws.config.rebuild.auto_rollback:
             stage("rolling_back")
             self._restore(decision_id, current, contents)
-            decision = Decision(
-                decision_id, "rolled_back", reason, self.who, utc_now(), via=self.via, last_lines=outcome.last_lines, files=files, **details
-            )
-            self.store.decide(
-                decision,
-                "rolled_back",
-                who=self.who,
-                via=self.via,
-                decision="rolled_back",
-                reason=reason,
-                sha256_before=after,
-                sha256_after=before,
-                command=command,
-                **details,
-            )
-            self._record_rebuild(kind, decision_id, "rolled_back", outcome, command)
+            decision = self._conclude("rolled_back", decision_id, reason, outcome, files, command, kind=kind, before=after, after=before)
             stage("rolled_back")
             return decision
         if kind != "approve":
             reason += "; the direct edits are kept (roll back to restore the baseline)"
+        decision = self._conclude("failed", decision_id, reason, outcome, files, command, kind=kind, before=before, after=after)
+        self._remember(failed={"proposal_id": decision_id, "paths": list(contents), "reason": reason, "exit_code": outcome.exit_code})
+        stage("failed")
+        return decision
+
+    def _conclude(
+        self,
+        status: str,
+        decision_id: str,
+        reason: str,
+        outcome: RebuildOutcome,
+        files: tuple[AppliedFile, ...],
+        command: str | None,
+        *,
+        kind: str,
+        before: Mapping[str, str | None],
+        after: Mapping[str, str | None],
+    ) -> Decision:
+        """A rebuild that did not succeed, recorded as `status` (`rolled_back` or `failed`): the decision,
+        vouched for by its audit entry (`before` → `after`: the hashes it moved the files between), and
+        gate.json's last rebuild."""
+        details = _details(outcome)
         decision = Decision(
-            decision_id, "failed", reason, self.who, utc_now(), via=self.via, last_lines=outcome.last_lines, files=files, **details
+            decision_id, status, reason, self.who, utc_now(), via=self.via, last_lines=outcome.last_lines, files=files, **details
         )
         self.store.decide(
             decision,
-            "failed",
+            status,
             who=self.who,
             via=self.via,
-            decision="failed",
+            decision=status,
             reason=reason,
             sha256_before=before,
             sha256_after=after,
             command=command,
             **details,
         )
-        self._record_rebuild(kind, decision_id, "failed", outcome, command)
-        self._remember(failed={"proposal_id": decision_id, "paths": list(contents), "reason": reason, "exit_code": outcome.exit_code})
-        stage("failed")
+        self._record_rebuild(kind, decision_id, status, outcome, command)
         return decision
 
     # -- reject / rollback ------------------------------------------------------------------
@@ -363,11 +364,14 @@ class Decisions(GateMemory):
         """Refuse a pending proposal with the person's reason (required: the agent reads it)."""
         if not reason or not reason.strip():
             raise GateError("a reason is required to reject a proposal (the agent reads it)")
-        proposal = self.store.get(proposal_id)
-        decision = Decision(proposal.id, "rejected", reason.strip(), self.who, utc_now(), via=self.via)
+        return self._reject(self.store.get(proposal_id), reason.strip(), who=self.who, via=self.via)
+
+    def _reject(self, proposal: Proposal, reason: str, *, who: str, via: str) -> Decision:
+        """Record `rejected` (only from pending), with the change card the audit keeps of what was refused."""
+        decision = Decision(proposal.id, "rejected", reason, who, utc_now(), via=via)
         card = card_summary(proposal_pairs(self.ws, proposal))
         return self.store.decide(
-            decision, "rejected", allowed_from=(PENDING,), who=self.who, via=self.via, decision="rejected", reason=reason.strip(), card=card
+            decision, "rejected", allowed_from=(PENDING,), who=who, via=via, decision="rejected", reason=reason, card=card
         )
 
     def policy_refusal(self, proposal: Proposal) -> str | None:
@@ -385,12 +389,8 @@ class Decisions(GateMemory):
         reason = self.policy_refusal(proposal)
         if reason is None or self.store.status(proposal.id) != PENDING:
             return None
-        decision = Decision(proposal.id, "rejected", reason, "policy", utc_now(), via="policy")
-        card = card_summary(proposal_pairs(self.ws, proposal))
         try:
-            return self.store.decide(
-                decision, "rejected", allowed_from=(PENDING,), who="policy", via="policy", decision="rejected", reason=reason, card=card
-            )
+            return self._reject(proposal, reason, who="policy", via="policy")
         except GateError:
             return None  # decided meanwhile (a person, or another process applying the same policy)
 

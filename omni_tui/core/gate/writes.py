@@ -8,13 +8,13 @@ after any write, pending proposals built on content that is gone become `stale` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from omni_tui.core.audit import utc_now
 from omni_tui.core.config import CONFIG_FILE, PYPROJECT_FILE
 from omni_tui.core.errors import ConfigError, GateError, PathError, ValidationError
 from omni_tui.core.gate.lock import GateLock
-from omni_tui.core.proposals import PENDING, Decision, new_id
+from omni_tui.core.proposals import PENDING, AppliedFile, Decision, new_id
 from omni_tui.core.safefs import read_bytes, restore, sha256_bytes, write_backup
 from omni_tui.core.sandbox import running as running_sandboxes
 from omni_tui.core.workspace import config_from_bytes
@@ -99,16 +99,11 @@ class GuardedWrites(GateLock):
                 f"{', '.join(gone)} moved ({cause}): the content this proposal was built on is neither on disk "
                 "nor approved any more; the agent must propose again"
             )
-            decision = Decision(entry.proposal.id, "stale", reason, self.who, utc_now(), via=self.via)
             try:
-                self.store.decide(
-                    decision,
-                    "stale",
+                self._decide_stale(
+                    entry.proposal.id,
+                    reason,
                     allowed_from=(PENDING,),
-                    who=self.who,
-                    via=self.via,
-                    decision="stale",
-                    reason=reason,
                     sha256_before={c.path: c.base_sha256 for c in entry.proposal.changes},
                     sha256_after={p: current[p] or None for p in gone},
                 )
@@ -116,3 +111,27 @@ class GuardedWrites(GateLock):
                 continue  # decided meanwhile (withdrawn by its agent)
             made.append(entry.proposal.id)
         return made
+
+    def _decide_stale(
+        self,
+        proposal_id: str,
+        reason: str,
+        *,
+        sha256_before: Mapping[str, str | None],
+        sha256_after: Mapping[str, str | None],
+        files: tuple[AppliedFile, ...] = (),
+        allowed_from: Iterable[str] | None = None,
+    ) -> Decision:
+        """Record `stale`: the content a proposal was built on is gone (`before` → `after`: the hashes it moved between)."""
+        decision = Decision(proposal_id, "stale", reason, self.who, utc_now(), via=self.via, files=files)
+        return self.store.decide(
+            decision,
+            "stale",
+            allowed_from=allowed_from,
+            who=self.who,
+            via=self.via,
+            decision="stale",
+            reason=reason,
+            sha256_before=sha256_before,
+            sha256_after=sha256_after,
+        )
