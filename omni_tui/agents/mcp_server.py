@@ -39,12 +39,11 @@ from omni_tui.agents.outcome import card_note, decision_summary, pending_message
 from omni_tui.core.audit import utc_now
 from omni_tui.core.card import Card
 from omni_tui.core.card.project import proposal_card
-from omni_tui.core.errors import BackendError, OmniError, PatchError, ProposalError
+from omni_tui.core.errors import BackendError, OmniError, ProposalError
 from omni_tui.core.gate import Gate
 from omni_tui.core.processes import collect
-from omni_tui.core.proposals import FINAL, POLL_S, Decision, FileChange, Proposal, ProposalStore, new_id
+from omni_tui.core.proposals import FINAL, POLL_S, Decision, FileChange, Proposal, ProposalStore, new_id, patch_onto
 from omni_tui.core.safefs import sha256_bytes
-from omni_tui.core.textpatch import apply_patch
 from omni_tui.core.workspace import Workspace
 
 DEFAULT_AGENT = "mcp"
@@ -159,14 +158,7 @@ class OmniTools:
             if item.content is not None:
                 new = item.content
             else:
-                try:
-                    old = "" if current is None else current.decode("utf-8")
-                except UnicodeDecodeError:
-                    raise ProposalError(f"{rel}: the current file is not UTF-8, so a patch cannot apply") from None
-                try:
-                    new = apply_patch(old, item.patch or "", rel)
-                except PatchError as err:
-                    raise PatchError(f"patch does not apply to {rel}: {err}") from None
+                new = patch_onto(current, rel, item.patch or "")
             changes.append(FileChange(path=rel, base_sha256=sha256_bytes(current), new_content=new))
         return tuple(changes)
 

@@ -8,7 +8,7 @@ The status of a proposal is its decision's status, else `pending`; a decision th
 not vouch for reads as `tampered`, never as the outcome it claims.
 """
 
-from omni_tui.core.proposals.content import decode_content, patched_content
+from omni_tui.core.proposals.content import decode_content, patch_onto, patched_content
 from omni_tui.core.proposals.documents import (
     DECISION_SCHEMA,
     EXIT_CODES,
@@ -76,5 +76,6 @@ __all__ = [
     "new_id",
     "parse_decision",
     "parse_proposal",
+    "patch_onto",
     "patched_content",
 ]

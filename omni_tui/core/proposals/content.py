@@ -24,7 +24,12 @@ def decode_content(data: bytes, source: str, max_bytes: int) -> str:
 
 def patched_content(ws: Workspace, rel: str, patch_text: str) -> str:
     """The current content of `rel` with a unified diff applied; PatchError naming the path and hunk."""
-    current = ws.read_current(rel)
+    return patch_onto(ws.read_current(rel), rel, patch_text)
+
+
+def patch_onto(current: bytes | None, rel: str, patch_text: str) -> str:
+    """`current` (the bytes of `rel` as read; None: absent) with a unified diff applied (for a caller that
+    also needs the bytes the patch applied to, e.g. as the proposal's base); PatchError naming the hunk."""
     try:
         old = "" if current is None else current.decode("utf-8")
     except UnicodeDecodeError:

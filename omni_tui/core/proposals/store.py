@@ -112,6 +112,7 @@ class ProposalStore:
     def submit(self, proposal: Proposal) -> Proposal:
         """Validate strictly and write `proposals/<id>.json` atomically; audits `proposed`."""
         proposal = parse_proposal(proposal.to_json(), self.ws)
+        self.paths.ensure()  # a long-lived writer (the MCP server) re-checks: proposals/ may be a link by now
         target = self.paths.proposals / f"{proposal.id}.json"
         if target.exists():
             raise ProposalError(f"a proposal with id {proposal.id} already exists")
@@ -353,6 +354,7 @@ class ProposalStore:
         """
         vouched = {**self.vouch(new, *later), **(state or {})}
         with file_lock(self.paths.decisions_lock):
+            self.paths.ensure()  # never write through a state folder replaced by a link since the workspace opened
             if allowed_from is not None:
                 allowed = tuple(allowed_from)
                 current = self.status(new.proposal_id)
