@@ -350,9 +350,12 @@ class CockpitApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action not in ACTIONS_BY_ID:
             return True
+        return self._footer_state(action, self.main.focus_state(), self.main.has_class("-narrow"))
+
+    def _footer_state(self, action: str, focus: Any, narrow: bool) -> bool | None:
         if action == "resolve_tampered":  # shown only while the gate is tampered
             return True if self.why_unavailable(action) is None else False
-        return self.review.footer_state(action, self.main.focus_state(), narrow=self.main.has_class("-narrow"))
+        return self.review.footer_state(action, focus, narrow=narrow)
 
     async def run_action(self, action: Any, default_namespace: Any = None, namespaces: Any = None) -> bool:
         """Pressing an unavailable cockpit action says why instead of doing nothing."""
@@ -371,7 +374,9 @@ class CockpitApp(App[int]):
         """Refresh the footer only when some action's availability really changed (it recomposes)."""
         if not self.screen_stack:
             return
-        signature = tuple(self.check_action(spec.id, ()) for spec in ACTIONS)
+        # Where the person is, looked up once for every action (it walks the focused widget's parents).
+        focus, narrow = self.main.focus_state(), self.main.has_class("-narrow")
+        signature = tuple(self._footer_state(spec.id, focus, narrow) for spec in ACTIONS)
         if signature != self._binding_signature:
             self._binding_signature = signature
             self.refresh_bindings()

@@ -83,7 +83,10 @@ class CardBook:
             return None, f"could not be computed ({known})"
         if key not in self.running:
             self.running.add(key)
-            self.app.run_worker(partial(compute_card, self.app, key, pairs), thread=True, group="card", exit_on_error=False)
+            # Started once the screen has been refreshed: the worker holds the GIL for most of its
+            # 10-80 ms, and the frame that asked for the card (a write's new diff) comes first.
+            work = partial(compute_card, self.app, key, pairs)
+            self.app.call_after_refresh(self.app.run_worker, work, thread=True, group="card", exit_on_error=False)
         return None, COMPUTING
 
     def landed(self, message: CardReady) -> None:

@@ -50,22 +50,26 @@ class ProcessFlow:
         main = self.app.main
         note = main.process_note
         snapshot = self.app.review.processes
-        if not self.app.poll_processes:
-            note.update("process polling is off")
+
+        def say(text: str | Text) -> None:
+            # Only a new text is set: every refresh (once a second) shows the note again, and an
+            # update asks for a relayout of the whole screen.
+            if note.content != text or type(note.content) is not type(text):
+                note.update(text)
             note.display = True
+
+        if not self.app.poll_processes:
+            say("process polling is off")
             return
         if snapshot is None:
-            note.update("looking for the project's processes…")
-            note.display = True
+            say("looking for the project's processes…")
             return
         backend = snapshot.backend or "none"
         main.panel(PanelId.PROCESSES).border_subtitle = f"{len(snapshot.processes)} via {backend}"
         if snapshot.error:
-            note.update(Text(f"⚠ {snapshot.error}"))
-            note.display = True
+            say(Text(f"⚠ {snapshot.error}"))
         elif not snapshot.processes:
-            note.update("No processes found for this project (start them with `devenv up`).")
-            note.display = True
+            say("No processes found for this project (start them with `devenv up`).")
         else:
             note.display = False
 

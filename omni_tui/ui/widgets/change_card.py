@@ -29,14 +29,34 @@ class _CardWidget(Widget):
         super().__init__(id=id, classes=classes)
         self.card: Card | None = None
         self.note: str = ""  # shown instead of a card: "computing…", an error
+        # Rows kept while the next card is computed (the previous card's height): the diff below
+        # does not jump up and back down on every write to a guarded file.
+        self.hold = 0
         self.display = False
 
     def show(self, card: Card | None, note: str = "") -> None:
         if card is self.card and note == self.note:
             return
+        shown = self.display
+        rows = self.content_size.height if shown else 0
+        self.hold = rows if card is None and self.card is not None and shown else 0
         self.card, self.note = card, note
         self.display = card is not None or bool(note)
-        self.refresh(layout=True)
+        self.refresh()
+        # A relayout of the screen (≈ 5-20 ms, every widget placed and drawn again) only when the
+        # card's height changes: most writes to a guarded file change a card's text, not its rows.
+        if not (shown and self.display and rows and self._rows_needed(self.content_size.width) == rows):
+            self.refresh(layout=True)
+
+    def _rows_needed(self, width: int) -> int:
+        """The content rows this card takes at `width` (its max-height applied)."""
+        if width <= 0:
+            return 0
+        rows = self.get_content_height(self.size, self.app.size, width)
+        cap = self.styles.max_height
+        if cap is not None and cap.is_cells:
+            rows = min(rows, max(0, int(cap.value) - self.styles.gutter.height))
+        return rows
 
     def _c(self, name: str) -> str:
         return theme_colour(self.app, name)
@@ -66,7 +86,8 @@ class CardSummary(_CardWidget):
         muted = self._c("foreground-muted")
         card = self.card
         if card is None:
-            return Text(f"Change card: {self.note}", style=f"italic {muted}", no_wrap=True, overflow="ellipsis")
+            note = Text(f"Change card: {self.note}", style=f"italic {muted}", no_wrap=True, overflow="ellipsis")
+            return note.append("\n" * (self.hold - 1)) if self.hold > 1 else note
         # The heading and its badges may wrap (no risk is ever cut off); each category is one line, cut with "…".
         text = Text()
         text.append("What it does ", style="bold")

@@ -90,18 +90,23 @@ class GateHeader(Horizontal):
         self.kind = kind if kind in GATE_KINDS else "clean"
         self.text = gate_label(self.kind, pending)
         state = self.query_one("#gate-state", Label)
-        state.update(Text(f" {self.text} "))
+        # Each label is updated only when its text changes: every write to a guarded file re-reads the
+        # gate, and an update asks for a relayout of the screen (docs/performance.md, change latency).
+        _update(state, Text(f" {self.text} "))
         for other in GATE_KINDS:
             state.set_class(other == self.kind, f"-{other}")
         detail = self._detail = gate_detail(self.kind, pending, unapproved, note, sandboxed)
         self._fit_root()
         # Plain Text: the detail quotes paths, people and failure reasons, never markup.
-        self.query_one("#gate-detail", Label).update(Text(f" {detail}" if detail else "", no_wrap=True, overflow="ellipsis"))
+        # Its width is 1fr and its height 1: a new text cannot change its size, so no relayout.
+        _update(
+            self.query_one("#gate-detail", Label), Text(f" {detail}" if detail else "", no_wrap=True, overflow="ellipsis"), layout=False
+        )
 
     def show_presence(self, others: Sequence[tuple[str, str]]) -> None:
         """Who else has a cockpit open on the project: (name, "terminal" | "web"), oldest first."""
         self._presence = presence_text(others)
-        self.query_one("#gate-presence", Label).update(Text(self._presence, no_wrap=True, overflow="ellipsis"))
+        _update(self.query_one("#gate-presence", Label), Text(self._presence, no_wrap=True, overflow="ellipsis"))
         self._fit_root()
 
     def on_resize(self, _event: events.Resize) -> None:
@@ -115,4 +120,10 @@ class GateHeader(Horizontal):
         used = 10 + len(self.text) + 2 + len(self._detail) + 1 + len(self._presence)  # " omni-tui ", " STATE ", " detail", presence
         room = max(16, width - used - 4)  # the root label pads itself; the detail keeps a spare column
         shown = self._workspace if len(self._workspace) <= room else "…" + self._workspace[-(room - 1) :]
-        self.query_one("#gate-root", Label).update(Text(f" {shown} "))
+        _update(self.query_one("#gate-root", Label), Text(f" {shown} "))
+
+
+def _update(label: Label, text: Text, *, layout: bool = True) -> None:
+    """`label.update(text)` unless it already shows exactly that (same characters, same styles)."""
+    if not isinstance(label.content, Text) or label.content != text:
+        label.update(text, layout=layout)

@@ -167,7 +167,7 @@ class ProposalDetail(Vertical):
         note = self.query_one("#detail-note", Static)
         diff_label = self.query_one("#detail-diff-label", Static)
         if view is None:
-            title.update("No proposal selected. Agents submit with `omni-tui propose`.")
+            self._set_title(title, "No proposal selected. Agents submit with `omni-tui propose`.")
             for line in (rationale, note, diff_label):
                 self._set_line(line, "")
             self.update_checks(())
@@ -181,7 +181,7 @@ class ProposalDetail(Vertical):
         head.append(f"  {state_label(view.state)}", style=f"bold {self._colour(STATE_COLOURS.get(view.state, 'foreground'))}")
         if view.created:
             head.append(f"  {view.created}", style=self._colour("foreground-muted"))
-        title.update(head)
+        self._set_title(title, head)
         why = Text()
         if view.error:
             why.append("Invalid proposal file, quarantined: ", style=f"bold {self._colour('error')}")
@@ -210,6 +210,14 @@ class ProposalDetail(Vertical):
     def update_checks(self, checks: tuple[Check, ...]) -> None:
         """Replace only the validation line (when a validation finishes for the shown proposal)."""
         self._set_line(self.query_one("#detail-checks", Static), self._checks_text(checks))
+
+    @staticmethod
+    def _set_title(title: Static, content: Text | str) -> None:
+        """The same title is not laid out again (the detail is shown again on every write to a guarded file)."""
+        if getattr(title, "_omni_content", None) == content:
+            return
+        title._omni_content = content  # type: ignore[attr-defined]
+        title.update(content)
 
     @staticmethod
     def _set_line(line: Static, content: Text | str) -> None:
