@@ -10,8 +10,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import subprocess
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -75,18 +73,30 @@ class Validation:
 
 
 def nix_available() -> bool:
+    import shutil  # here, not at the top: `propose` and `status` import this module; most calls hit the cache
+
     return shutil.which("nix-instantiate") is not None
+
+
+def over_size(size: int, max_bytes: int) -> str:
+    """The size problem, worded once for every check that refuses content over `[guard] max_bytes`."""
+    return f"{size} bytes is over the size limit of {max_bytes} bytes ([guard] max_bytes)"
+
+
+def not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
+    """The encoding problem, worded once: which byte, at which offset."""
+    return f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
 
 
 def check_bytes(path: str, data: bytes, max_bytes: int) -> list[Issue]:
     """Size and encoding of raw content (e.g. what an agent handed in)."""
     issues = []
     if len(data) > max_bytes:
-        issues.append(Issue(path, "size", f"{len(data)} bytes is over the size limit of {max_bytes} bytes ([guard] max_bytes)"))
+        issues.append(Issue(path, "size", over_size(len(data), max_bytes)))
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        issues.append(Issue(path, "encoding", f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"))
+        issues.append(Issue(path, "encoding", not_utf8(data, exc)))
     nul = data.find(b"\0")
     if nul >= 0:  # Nix ends a string at NUL: it would read something else than the diff shows
         issues.append(Issue(path, "encoding", f"contains a NUL byte (at offset {nul}): not a text file"))
@@ -103,6 +113,9 @@ def check_text(path: str, text: str, max_bytes: int) -> list[Issue]:
 
 def nix_parse(path: str, text: str) -> tuple[Issue | None, str | None]:
     """Parse `text` with `nix-instantiate --parse -`: (syntax issue or None, note when Nix could not run)."""
+    import shutil  # here, not at the top: `propose` and `status` import this module; most calls hit the cache
+    import subprocess
+
     exe = shutil.which("nix-instantiate")
     if exe is None:
         return None, "nix-instantiate not found: Nix syntax not checked"

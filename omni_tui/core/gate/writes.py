@@ -17,6 +17,7 @@ from omni_tui.core.gate.lock import GateLock
 from omni_tui.core.proposals import PENDING, AppliedFile, Decision, new_id
 from omni_tui.core.safefs import read_bytes, restore, sha256_bytes, write_backup
 from omni_tui.core.sandbox import running as running_sandboxes
+from omni_tui.core.validate import not_utf8
 from omni_tui.core.workspace import config_from_bytes
 
 
@@ -42,7 +43,7 @@ def decode(path: str, data: bytes | None) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValidationError(f"{path}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+        raise ValidationError(f"{path}: {not_utf8(data, exc)}") from None
 
 
 class GuardedWrites(GateLock):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from omni_tui.core.errors import PatchError, ProposalError
 from omni_tui.core.textpatch import apply_patch
+from omni_tui.core.validate import not_utf8, over_size
 
 if TYPE_CHECKING:
     from omni_tui.core.workspace import Workspace
@@ -15,11 +16,11 @@ if TYPE_CHECKING:
 def decode_content(data: bytes, source: str, max_bytes: int) -> str:
     """Raw new content from an agent → text; ProposalError naming `source` when not UTF-8 or too big."""
     if len(data) > max_bytes:
-        raise ProposalError(f"{source}: {len(data)} bytes is over the size limit of {max_bytes} bytes ([guard] max_bytes)")
+        raise ProposalError(f"{source}: {over_size(len(data), max_bytes)}")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ProposalError(f"{source}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+        raise ProposalError(f"{source}: {not_utf8(data, exc)}") from None
 
 
 def patched_content(ws: Workspace, rel: str, patch_text: str) -> str:
