@@ -235,6 +235,8 @@ def parse_config(data: Mapping[str, Any], origin: str) -> Config:
 
 
 def _policy_config(r: _Reader) -> PolicyConfig:
+    if not r.table:  # no [policy]: the card's vocabulary (its package imports the whole card) is not needed
+        return PolicyConfig()
     from omni_tui.core.card.categories import CATEGORIES, RISKS
 
     known = (*CATEGORIES, *RISKS)

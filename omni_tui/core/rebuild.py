@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import signal
 import threading
 import time
@@ -25,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from omni_tui.core.build_group import BUILD_FILE, BUILD_STATE_VAR, forget_group, group_alive, record_group, record_starting, signal_group
-from omni_tui.core.buildlog import BuildLogParser
 from omni_tui.core.errors import RebuildError
 from omni_tui.core.line_splitter import MAX_LINE_BYTES, LineSplitter
 from omni_tui.core.rebuild_mark import REBUILD_MARK
@@ -33,6 +31,8 @@ from omni_tui.core.terminal import plain
 
 if TYPE_CHECKING:
     import asyncio  # imported when a rebuild runs: `status`, `propose` and the hooks do not pay for it
+
+    from omni_tui.core.buildlog import BuildLogParser  # imported by the runner: the gate (and `status`) only need the types here
 
 DEFAULT_COMMAND = "devenv shell -- true"
 LAST_LINES = 50
@@ -78,6 +78,8 @@ def resolve_command(rebuild_config: Any) -> str:
     command = getattr(rebuild_config, "command", None)
     if isinstance(command, str) and command.strip():
         return command
+    import shutil  # here: `status` imports this module through the gate and never resolves a command
+
     if shutil.which("devenv"):
         return DEFAULT_COMMAND
     raise RebuildError("no rebuild command: devenv is not on PATH and `[rebuild] command` is not set in the approved omni-tui.toml")
@@ -167,7 +169,9 @@ class RebuildRunner:
         self.started_at: float | None = None  # time.monotonic() when the command started
         self.finished_at: float | None = None
         self.outcome: RebuildOutcome | None = None
-        self.parser = BuildLogParser()
+        from omni_tui.core.buildlog import BuildLogParser
+
+        self.parser: BuildLogParser = BuildLogParser()
         self._lock = threading.Lock()
         self._cancel_requested = False
         self._loop: asyncio.AbstractEventLoop | None = None

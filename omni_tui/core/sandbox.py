@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
-import subprocess
 import sys
 import time
 from collections.abc import Iterable, Mapping
@@ -40,6 +38,8 @@ from omni_tui.core.errors import OmniError
 from omni_tui.core.safefs import atomic_write
 
 if TYPE_CHECKING:
+    import subprocess
+
     from omni_tui.core.workspace import StatePaths, Workspace
 
 SANDBOX_ENV = "OMNI_TUI_SANDBOX"  # set inside: the project root the sandbox protects
@@ -175,7 +175,13 @@ def plan(ws: Workspace, *, env: Mapping[str, str] | None = None) -> SandboxPlan:
     return SandboxPlan(root, tuple(sorted(read_only)), tuple(sorted(writable)), tuple(sorted(sealed)), tuple(sorted(pinned)))
 
 
+# shutil and subprocess are imported where a sandbox is started: the gate imports `running` for every
+# `status` and cockpit start, which never start one.
+
+
 def find_bwrap(env: Mapping[str, str]) -> str:
+    import shutil
+
     found = shutil.which("bwrap", path=env.get("PATH"))
     if found is None:
         raise SandboxError("bubblewrap (bwrap) is not installed; install it (Debian/Ubuntu: apt install bubblewrap)")
@@ -184,6 +190,8 @@ def find_bwrap(env: Mapping[str, str]) -> str:
 
 def check_bwrap(bwrap: str) -> None:
     """SandboxError with bubblewrap's own reason when it cannot create a sandbox (user namespaces off, ...)."""
+    import subprocess
+
     try:
         probe = subprocess.run(
             [bwrap, "--bind", "/", "/", "--dev-bind", "/dev", "/dev", "--", "true"],
