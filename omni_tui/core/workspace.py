@@ -107,7 +107,7 @@ class StatePaths:
         would send proposals, decisions and backups wherever it points: each is checked (lstat, which does
         not follow links) before anything is created inside it.
         """
-        for folder in (self.state, self.proposals, self.decisions, self.baseline, self.backups, self.logs, self.quarantine, self.objects):
+        for folder in self.folders():
             try:
                 mode = folder.lstat().st_mode
             except FileNotFoundError:
@@ -117,6 +117,28 @@ class StatePaths:
                 raise WorkspaceError(f"{folder}: is a symbolic link; omni-tui keeps its state only in a real directory (remove the link)")
             if not stat.S_ISDIR(mode):
                 raise WorkspaceError(f"{folder}: is not a directory; omni-tui keeps its state only in a real directory")
+
+    def folders(self) -> tuple[Path, ...]:
+        return (self.state, self.proposals, self.decisions, self.baseline, self.backups, self.logs, self.quarantine, self.objects)
+
+    def replaced_folders(self) -> list[tuple[Path, str]]:
+        """State folders replaced after `ensure` (a process already running keeps its workspace open):
+        each with one line saying what is there now. An absent folder is not listed (`ensure` makes it)."""
+        out: list[tuple[Path, str]] = []
+        for folder in self.folders():
+            try:
+                mode = folder.lstat().st_mode
+            except OSError:
+                continue
+            if stat.S_ISLNK(mode):
+                try:
+                    target = os.readlink(folder)
+                except OSError:
+                    target = "?"
+                out.append((folder, f"the state folder was replaced by a symbolic link (to {target}); nothing is written through it"))
+            elif not stat.S_ISDIR(mode):
+                out.append((folder, "the state folder was replaced by a file that is not a directory; nothing is written there"))
+        return out
 
 
 def find_root(explicit_dir: str | Path | None, *, env: Mapping[str, str], cwd: Path) -> Path:

@@ -21,14 +21,23 @@ if TYPE_CHECKING:
 
 
 def header_note(state: Any, state_dir: Any) -> str:
-    """`not in the audit log: decisions/X.json, baseline/devenv.nix` (paths relative to the state directory)."""
-    names = []
+    """`not in the audit log: decisions/X.json, baseline/devenv.nix · audit log cut or rewritten · proposals/
+    replaced by a link` (paths relative to the state directory): what is wrong, by kind."""
+    names: list[str] = []
+    log = replaced = ""
     for forgery in getattr(state, "tampered", ()):
         try:
-            names.append(os.path.relpath(forgery.path, str(state_dir)))
+            name = os.path.relpath(forgery.path, str(state_dir))
         except ValueError:
-            names.append(forgery.path)
-    return "not in the audit log: " + ", ".join(names) if names else ""
+            name = forgery.path
+        if forgery.kind == "audit":
+            log = "audit log cut or rewritten"
+        elif forgery.kind == "folder":
+            replaced += ("" if not replaced else ", ") + f"{name}/"
+        else:
+            names.append(name)
+    parts = (["not in the audit log: " + ", ".join(names)] if names else []) + ([log] if log else [])
+    return " · ".join(parts + ([f"{replaced} replaced by a link or file"] if replaced else []))
 
 
 def describe(forged: list[Any], plan: list[str], who: str, state_dir: Any = None) -> str:

@@ -43,6 +43,7 @@ class Integrity(GuardedWrites):
                     )
                 )
         out.extend(self.ws.baseline_forgeries())
+        out.extend(Forgery("folder", str(folder), problem) for folder, problem in self.ws.paths.replaced_folders())
         return out
 
     def _state_exists(self) -> bool:
@@ -69,22 +70,41 @@ class Integrity(GuardedWrites):
         back, else the proposal is pending again; a forged or deleted baseline gets its vouched-for
         bytes back, else (nothing kept) the baseline as it is now is accepted by this person; a cut or
         rewritten log is set aside (a rewritten one as `audit.jsonl.tampered-<time>`) and a new head is
-        recorded. One audit entry (`tamper_resolved`, who = this person) vouches for the result.
+        recorded; a state folder replaced by a link or a file is set aside the same way and made again. One audit entry (`tamper_resolved`, who = this person) vouches for the result.
         Returns what was (with `dry_run`: would be) done, one line each.
         """
         if dry_run:
-            return self._resolve(dry_run=True)
+            return self._resolve(dry_run=True, folders=self._put_back_folders(dry_run=True))
+        # Before taking the lock: acting under it refuses while a state folder is replaced.
+        folders = self._put_back_folders(dry_run=False)
         with self.exclusive("resolve"):
-            return self._resolve(dry_run=False)
+            return self._resolve(dry_run=False, folders=folders)
 
-    def _resolve(self, *, dry_run: bool) -> list[str]:
-        forged = self.forgeries()
-        if not forged:
+    def _put_back_folders(self, *, dry_run: bool) -> list[str]:
+        """State folders replaced by a link or a file: set the link aside (what it points to is never
+        touched) and make the folder again. The state directory itself cannot be put back from inside."""
+        done: list[str] = []
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        for folder, problem in self.ws.paths.replaced_folders():
+            if folder == self.ws.paths.state:
+                raise GateError(
+                    f"{folder}: {problem}; remove it and start omni-tui again (the state directory cannot be put back from inside)"
+                )
+            aside = folder.with_name(f"{folder.name}.tampered-{stamp}")
+            done.append(f"{folder}: {problem}; set aside as {aside.name} (what it points to is left untouched) and made again, empty")
+            if not dry_run:
+                os.replace(folder, aside)  # renames the link itself, never what it points to
+                folder.mkdir()
+        return done
+
+    def _resolve(self, *, dry_run: bool, folders: list[str]) -> list[str]:
+        forged = [f for f in self.forgeries() if f.kind != "folder"]
+        if not forged and not folders:
             if dry_run:
                 return []
             raise GateError("nothing to resolve: every decision and baseline matches the audit log")
         ledger, paths = self.ws.ledger, self.ws.paths
-        done: list[str] = []
+        done: list[str] = list(folders)
         state: dict[str, Any] = {}
         label = f"tampered@{new_id()}"
         chain = next((f for f in forged if f.kind == "audit"), None)
@@ -175,7 +195,7 @@ class Integrity(GuardedWrites):
             who=self.who,
             via=self.via,
             decision="rebaselined",
-            reason="; ".join(f.describe() for f in forged)[:4000],
+            reason="; ".join([*folders, *(f.describe() for f in forged)])[:4000],
             state=state,
         )
         if chain is not None and self.ws.audit.external_head is not None:

@@ -71,6 +71,7 @@ class GateLock:
             os.ftruncate(fd, 0)
             os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
             try:
+                self.ws.paths.ensure()  # a state folder replaced by a link while this process ran: refuse, in one line
                 self._reap_orphan()
                 yield
             finally:
