@@ -3,21 +3,17 @@
 It receives texts (`set_diff`) or a `FileDiff` (`set_file_diff`), never reads files, and renders
 through the Line API: only rows on screen are built, each built strip is cached (by row, width,
 horizontal offset; cleared on theme, mode, data or selection changes) and syntax is highlighted
-lazily by `core.highlight`. Colours come from component classes, so themes restyle it: the
-defaults below use Textual's theme colours, and `diff_view.tcss` (included by the cockpit) maps
-them to the omni themes' `$diff-*` variables.
+lazily by `core.highlight`; `diff_paint.RowPainter` paints the rows. Colours come from component
+classes, so themes restyle it: the defaults (`diff_paint.DEFAULT_CSS`) use Textual's theme colours,
+and `diff_view.tcss` (included by the cockpit) maps them to the omni themes' `$diff-*` variables.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from rich.cells import cell_len, set_cell_size
-from rich.segment import Segment
-from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -26,104 +22,28 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from omni_tui.core.highlight import TOKEN_TYPES, Highlighter, language_for, prepare, prepared, prepared_any
-from omni_tui.core.textdiff import Cell, FileDiff, SplitRow, UnifiedRow, diff_texts
+from omni_tui.core.highlight import Highlighter, language_for, prepare, prepared, prepared_any
+from omni_tui.core.textdiff import FileDiff, SplitRow, UnifiedRow, diff_texts
 from omni_tui.ui.textual_compat import LazyComponentClasses
+from omni_tui.ui.widgets.diff_paint import COMPONENT_CLASSES as PAINTED_CLASSES
+from omni_tui.ui.widgets.diff_paint import DEFAULT_CSS as PAINTED_CSS
+from omni_tui.ui.widgets.diff_paint import TOKEN_CLASSES, Note, RowPainter, side_gutter, split_widths, text_cells, unified_gutter
 
 CSS_PATH = Path(__file__).with_name("diff_view.tcss")
 """The stylesheet mapping the component classes to the omni themes' `$diff-*` variables."""
 
 Mode = Literal["unified", "split"]
 
-# Control characters would move the terminal cursor; show them as their Unicode "control
-# pictures" instead (one cell each, so span offsets stay valid).
-_CONTROL = {c: 0x2400 + c for c in range(32) if c != 9} | {127: 0x2421}
-_TAB_SIZE = 4
-_NO_EOL = "  \\ No newline at end of file"
 SPLIT_MIN_TEXT = 45
 """Columns of text each side needs before an automatic (`auto_split`) view shows old | new side by side."""
-
-
-def _styled_segments(text: str, base: Style, overlays: list[tuple[int, int, Style]]) -> list[Segment]:
-    """`text` cut into segments where the styles change; later overlays win over earlier ones."""
-    if not overlays:
-        return [Segment(text, base)] if text else []
-    cuts = sorted({0, len(text), *(p for start, end, _ in overlays for p in (start, end) if 0 < p < len(text))})
-    segments: list[Segment] = []
-    for a, b in zip(cuts, cuts[1:]):
-        style = base
-        for start, end, overlay in overlays:
-            if start <= a and b <= end:
-                style = style + overlay
-        segments.append(Segment(text[a:b], style))
-    return segments
-
-
-@dataclass(frozen=True, slots=True)
-class _Note:
-    """A row that is not part of a hunk: the file summary or a message."""
-
-    kind: Literal["summary", "message"]
-    text: str
 
 
 class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
     """Shows one file's diff; `n`/`p`-style hunk navigation and per-hunk selection are methods."""
 
-    _TOKEN_CLASSES = frozenset(f"diff-view--tok-{kind}" for kind in TOKEN_TYPES)
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "diff-view--added",
-        "diff-view--removed",
-        "diff-view--added-emph",
-        "diff-view--removed-emph",
-        "diff-view--context",
-        "diff-view--gutter",
-        "diff-view--hunk-header",
-        "diff-view--cursor",
-        "diff-view--filler",
-        "diff-view--unselected",
-        "diff-view--summary",
-        "diff-view--message",
-        "diff-view--mark-selected",
-        "diff-view--mark-unselected",
-        *_TOKEN_CLASSES,
-    }
-
-    DEFAULT_CSS = """
-    DiffView {
-        background: $surface;
-        color: $foreground;
-    }
-    DiffView > .diff-view--added { background: $success 18%; }
-    DiffView > .diff-view--removed { background: $error 18%; }
-    DiffView > .diff-view--added-emph { background: $success 45%; text-style: bold; }
-    DiffView > .diff-view--removed-emph { background: $error 45%; text-style: bold; }
-    DiffView > .diff-view--context { }
-    DiffView > .diff-view--gutter { color: $foreground-muted; }
-    DiffView > .diff-view--hunk-header { color: $accent; background: $boost; text-style: bold; }
-    DiffView > .diff-view--cursor { background: $primary 55%; color: $text; text-style: bold; }
-    DiffView > .diff-view--filler { color: $foreground 12%; background: $background 40%; }
-    DiffView > .diff-view--unselected { color: $foreground-disabled; }
-    DiffView > .diff-view--summary { color: $text; background: $panel; text-style: bold; }
-    DiffView > .diff-view--message { color: $text-muted; text-style: italic; }
-    DiffView > .diff-view--mark-selected { color: $success; text-style: bold; }
-    DiffView > .diff-view--mark-unselected { color: $error; text-style: bold; }
-    DiffView > .diff-view--tok-keyword { color: $accent; text-style: bold; }
-    DiffView > .diff-view--tok-builtin { color: $secondary; }
-    DiffView > .diff-view--tok-constant { color: $warning; }
-    DiffView > .diff-view--tok-string { color: $success; }
-    DiffView > .diff-view--tok-interpolation { color: $warning; }
-    DiffView > .diff-view--tok-escape { color: $warning; }
-    DiffView > .diff-view--tok-attribute { color: $primary; }
-    DiffView > .diff-view--tok-path { color: $secondary; text-style: underline; }
-    DiffView > .diff-view--tok-number { color: $warning; }
-    DiffView > .diff-view--tok-comment { color: $foreground-muted; text-style: italic; }
-    DiffView > .diff-view--tok-operator { color: $foreground-muted; }
-    DiffView > .diff-view--tok-punctuation { color: $foreground-muted; }
-    DiffView > .diff-view--tok-function { color: $primary; }
-    DiffView > .diff-view--tok-variable { color: $primary; }
-    DiffView > .diff-view--tok-error { color: $error; text-style: underline; }
-    """
+    _TOKEN_CLASSES = TOKEN_CLASSES
+    COMPONENT_CLASSES: ClassVar[set[str]] = PAINTED_CLASSES
+    DEFAULT_CSS = PAINTED_CSS
 
     mode: reactive[Mode] = reactive("unified")
     """`"unified"` (one column, -/+ lines in order) or `"split"` (old | new side by side)."""
@@ -165,7 +85,7 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         self._fd: FileDiff = diff_texts("", "")
         self._texts: tuple[str, str] | None = None
         self._selected: set[int] = set()
-        self._notes: list[_Note] = []
+        self._notes: list[Note] = []
         self._rows: list[UnifiedRow] | list[SplitRow] = []
         self._cursor = 0
         self._highlighters: dict[str, Highlighter] = {}
@@ -173,7 +93,12 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         self._preparing_highlight = False
         # The token colours' component classes are styled once highlighting starts (_get_component_classes).
         self._tokens_styled = prepared_any()
-        self._style_memo: dict[tuple[str, bool], Style] = {}
+        self._painter = RowPainter(
+            lambda name, partial: self.get_component_rich_style(name, partial=partial),
+            lambda: self.rich_style,
+            self._line_tokens,
+            lambda: self.app.console,
+        )
         self._cache: LRUCache[int, tuple[tuple[int, int], Strip]] = LRUCache(1024)
         self._max_text = 0
         self._number_width = 2
@@ -391,7 +316,7 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._style_memo.clear()
+        self._painter.forget_styles()
         self._cache.clear()
 
     def on_mount(self) -> None:
@@ -412,8 +337,8 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         width = self.size.width - self.styles.scrollbar_size_vertical
         if not self.auto_split or width <= 0:
             return
-        left, right = self._split_widths(width)
-        self.mode = "split" if min(left, right) - self._side_gutter() >= SPLIT_MIN_TEXT else "unified"
+        left, right = split_widths(width)
+        self.mode = "split" if min(left, right) - side_gutter(self._number_width) >= SPLIT_MIN_TEXT else "unified"
 
     def render_line(self, y: int) -> Strip:
         # Checked once per full paint (row 0 is always in it; a size change repaints everything).
@@ -428,7 +353,7 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         row = scroll_y + y
         width = self.scrollable_content_region.width
         if row >= self.row_count or width <= 0:
-            return Strip.blank(max(width, 0), self._base)
+            return Strip.blank(max(width, 0), self._painter.base)
         key = (width, scroll_x)
         cached = self._cache.get(row)
         if cached is not None and cached[0] == key:
@@ -448,12 +373,12 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
     def _rebuild_rows(self) -> None:
         fd = self._fd
         self._rows = fd.rows_split() if self.mode == "split" else fd.rows_unified()
-        self._notes = [_Note("summary", self._summary_text())]
+        self._notes = [Note("summary", self._summary_text())]
         if not fd.hunks:
-            self._notes.append(_Note("message", self._empty_text()))
+            self._notes.append(Note("message", self._empty_text()))
         longest_no = max(len(fd.old_lines), len(fd.new_lines), 1)
         self._number_width = max(len(str(longest_no)), 2)
-        self._max_text = max((self._row_text_cells(r) for r in self._rows), default=0)
+        self._max_text = max((text_cells(r) for r in self._rows), default=0)
         self._cache.clear()
         if self.is_mounted:
             self._update_virtual_size()
@@ -481,24 +406,16 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
             parts.append(hunks if chosen == total else f"{hunks}, {chosen} selected")
         return "  ·  ".join(parts)
 
-    def _row_text_cells(self, row: UnifiedRow | SplitRow) -> int:
-        def cells(text: str, eol: bool) -> int:
-            return cell_len(text.translate(_CONTROL).expandtabs(_TAB_SIZE)) + (0 if eol else len(_NO_EOL))
-
-        if isinstance(row, UnifiedRow):
-            return cells(row.text, row.eol)
-        return max((cells(c.text, c.eol) for c in (row.left, row.right) if c is not None), default=0)
-
     def _update_virtual_size(self) -> None:
         width = self.scrollable_content_region.width if self.is_mounted else 0
         self._sized_for = (self.size.width, width)
         overflow = 0
         if self.mode == "unified":
-            text_width = max(width - self._unified_gutter(), 1)
+            text_width = max(width - unified_gutter(self._number_width), 1)
             overflow = max(self._max_text - text_width, 0)
         else:
-            left, right = self._split_widths(width)
-            text_width = max(min(left, right) - self._side_gutter(), 1)
+            left, right = split_widths(width)
+            text_width = max(min(left, right) - side_gutter(self._number_width), 1)
             overflow = max(self._max_text - text_width, 0)
         self.virtual_size = Size(width + overflow if width else 0, self.row_count)
 
@@ -571,28 +488,12 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
             self.refresh()
 
     def _selection_changed(self) -> None:
-        self._notes[0] = _Note("summary", self._summary_text())
+        self._notes[0] = Note("summary", self._summary_text())
         self._cache.clear()
         self.refresh()
         self.post_message(self.HunkSelectionChanged(self, frozenset(self._selected), self.hunk_count))
 
     # ------------------------------------------------------------------ rendering
-
-    def _style(self, name: str, partial: bool = False) -> Style:
-        key = (name, partial)
-        style = self._style_memo.get(key)
-        if style is None:
-            style = self.get_component_rich_style(f"diff-view--{name}", partial=partial)
-            self._style_memo[key] = style
-        return style
-
-    @property
-    def _base(self) -> Style:
-        """The widget's own style (computing `rich_style` walks the ancestors, so it is kept)."""
-        style = self._style_memo.get(("", False))
-        if style is None:
-            style = self._style_memo[("", False)] = self.rich_style
-        return style
 
     def _highlight_ready(self) -> bool:
         """Whether rows are highlighted now. The first view of a language draws plain rows and builds
@@ -638,156 +539,27 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
                 h.align(self._highlighter("new"), self._fd.old_to_new())
         return h
 
-    def _unified_gutter(self) -> int:
-        # cursor + mark, old no, space, new no, space, marker, space
-        return 2 + self._number_width * 2 + 4
-
-    def _side_gutter(self) -> int:
-        # line no, space, marker, space
-        return self._number_width + 3
-
-    @staticmethod
-    def _split_widths(width: int) -> tuple[int, int]:
-        usable = max(width - 3, 2)  # cursor + mark at the left, a divider in the middle
-        left = usable // 2
-        return left, usable - left
+    def _line_tokens(self, side: Literal["old", "new"], number: int) -> Iterable[tuple[int, int, str]] | None:
+        """The syntax tokens of a line (1-based), or None while highlighting is not ready."""
+        if not self._highlight_ready():
+            return None
+        return self._highlighter(side).line(number - 1)
 
     def _render_row(self, row: int, width: int, scroll_x: int) -> Strip:
-        base = self._base
         if row < len(self._notes):
-            return self._render_note(self._notes[row], width, row == self._cursor)
+            return self._painter.note(self._notes[row], width, row == self._cursor)
         r = self._rows[row - len(self._notes)]
         cursor = row == self._cursor
         selected = r.hunk in self._selected
         if r.kind == "@":
-            return self._render_header(r.hunk, r.text, width, cursor, selected)
-        lead = self._lead(cursor, None, selected)
-        if isinstance(r, UnifiedRow):
-            gutter_width = self._unified_gutter() - 2
-            text_width = max(width - 2 - gutter_width, 0)
-            line_style, gutter_style = self._line_styles(r.kind, selected, cursor)
-            w = self._number_width
-            old_no = str(r.old_no) if r.old_no is not None else ""
-            new_no = str(r.new_no) if r.new_no is not None else ""
-            marker = r.kind if r.kind != " " else " "
-            gutter = f"{old_no:>{w}} {new_no:>{w}} {marker} "
-            segments = [*lead, Segment(gutter[:gutter_width], gutter_style)]
-            side = "old" if r.kind == "-" else "new"
-            number = r.old_no if r.kind == "-" else r.new_no
-            segments.extend(self._text_segments(r.text, r.eol, r.kind, side, number, r.spans, line_style, selected, text_width, scroll_x))
-            return Strip(segments).crop_extend(0, width, base)
-        left_width, right_width = self._split_widths(width)
-        segments = [*lead]
-        # an unchanged line is highlighted from the new file, so the old file is lexed only for
-        # removed lines
-        left_at = ("new", r.right.no) if r.left and r.left.kind == " " and r.right else ("old", r.left and r.left.no)
-        segments.extend(self._cell_segments(r.left, left_at, left_width, scroll_x, selected, cursor))
-        segments.append(Segment("│", self._style("gutter")))
-        right_at = ("new", r.right and r.right.no)
-        segments.extend(self._cell_segments(r.right, right_at, right_width, scroll_x, selected, cursor))
-        return Strip(segments).crop_extend(0, width, base)
-
-    def _lead(self, cursor: bool, mark: str | None, selected: bool) -> list[Segment]:
-        """The two leftmost cells: the cursor pointer and the hunk's selection mark."""
-        pointer = Segment("▶", self._style("cursor")) if cursor else Segment(" ", self._base)
-        if mark is None:
-            return [pointer, Segment(" ", self._base)]
-        return [pointer, Segment(mark, self._style("mark-selected" if selected else "mark-unselected"))]
-
-    def _line_styles(self, kind: str, selected: bool, cursor: bool) -> tuple[Style, Style]:
-        base = self._base
-        if not selected and kind != " ":
-            line = base + self._style("unselected", partial=True)
-        elif kind == "+":
-            line = self._style("added")
-        elif kind == "-":
-            line = self._style("removed")
-        else:
-            line = base + self._style("context", partial=True)
-        gutter = line + self._style("gutter", partial=True)
-        if cursor:
-            gutter = gutter + self._style("cursor", partial=True)
-        return line, gutter
-
-    def _cell_segments(
-        self,
-        cell: Cell | None,
-        highlight_at: tuple[Literal["old", "new"], int | None],
-        width: int,
-        scroll_x: int,
-        selected: bool,
-        cursor: bool,
-    ) -> list[Segment]:
-        if width <= 0:
-            return []
-        if cell is None:
-            return [Segment("╱" * width, self._style("filler"))]
-        line_style, gutter_style = self._line_styles(cell.kind, selected, cursor)
-        w = self._number_width
-        gutter = f"{cell.no:>{w}} {cell.kind} "[:width]
-        text_width = max(width - len(gutter), 0)
-        return [
-            Segment(gutter, gutter_style),
-            *self._text_segments(cell.text, cell.eol, cell.kind, *highlight_at, cell.spans, line_style, selected, text_width, scroll_x),
-        ]
-
-    def _text_segments(
-        self,
-        text: str,
-        eol: bool,
-        kind: str,
-        side: Literal["old", "new"],
-        number: int | None,
-        spans: object,
-        line_style: Style,
-        selected: bool,
-        width: int,
-        scroll_x: int,
-    ) -> list[Segment]:
-        if width <= 0:
-            return []
-        display = text.translate(_CONTROL)
-        dimmed = not selected and kind != " "
-        overlays: list[tuple[int, int, Style]] = []
-        if not dimmed and number is not None and self._highlight_ready():
-            for start, end, token in self._highlighter(side).line(number - 1):
-                overlays.append((start, end, self._style(f"tok-{token}", partial=True)))
-        if not dimmed and kind != " ":
-            emph = self._style("added-emph" if kind == "+" else "removed-emph", partial=True)
-            overlays.extend((start, end, emph) for start, end in spans())  # type: ignore[operator]
-        gutter = line_style + self._style("gutter", partial=True)
-        if "\t" in display:
-            content = Text(display, style=line_style, no_wrap=True, end="")
-            for start, end, style in overlays:
-                content.stylize(style, start, end)
-            content.expand_tabs(_TAB_SIZE)
-            segments = list(content.render(self.app.console))
-        else:
-            segments = _styled_segments(display, line_style, overlays)
-        if not eol:
-            segments.append(Segment(_NO_EOL, gutter))
-        strip = Strip(segments)
-        if strip.cell_length - scroll_x > width and width > 1:
-            # the line goes on past the edge: say so in its last cell
-            return [*strip.crop_extend(scroll_x, scroll_x + width - 1, line_style), Segment("›", gutter)]
-        return list(strip.crop_extend(scroll_x, scroll_x + width, line_style))
-
-    def _render_header(self, hunk: int, header: str, width: int, cursor: bool, selected: bool) -> Strip:
-        style = self._style("hunk-header")
-        if cursor:
-            style = style + self._style("cursor", partial=True)
-        state = "" if selected or not self._choosable else "  ✗ not selected"
-        section = self._fd.section(hunk)
-        where = f"  {section}" if section else ""
-        label = f" {header}  hunk {hunk + 1} of {self.hunk_count}{state}{where}"
-        mark = ("✓" if selected else "✗") if self._choosable else None
-        segments = [*self._lead(cursor, mark, selected), Segment(label, style)]
-        return Strip(segments).crop_extend(0, width, style)
-
-    def _render_note(self, note: _Note, width: int, cursor: bool) -> Strip:
-        style = self._style(note.kind)
-        pointer = Segment("▶", self._style("cursor")) if cursor else Segment(" ", style)
-        text = " " + note.text
-        if cell_len(text) > width - 1 > 1:  # a note that does not fit ends in … (not cut mid-word unseen)
-            text = set_cell_size(text, width - 2) + "…"
-        return Strip([pointer, Segment(text, style)]).crop_extend(0, width, style)
+            return self._painter.header(
+                r.hunk,
+                r.text,
+                width,
+                cursor,
+                selected,
+                choosable=self._choosable,
+                hunk_count=self.hunk_count,
+                section=self._fd.section(r.hunk),
+            )
+        return self._painter.line(r, width, scroll_x, cursor, selected, self._number_width)
