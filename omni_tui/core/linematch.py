@@ -25,7 +25,7 @@ def split_lines(text: str) -> list[str]:
     return out
 
 
-def _lis(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def increasing_run(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Longest run of `pairs` (sorted by first item) whose second items increase."""
     tails: list[int] = []  # tails[k]: second item ending the best run of length k+1
     tail_idx: list[int] = []
@@ -53,7 +53,7 @@ def _unique_anchors(a: list[int], b: list[int], alo: int, ahi: int, blo: int, bh
     count_b = Counter(b[blo:bhi])
     where_b = {b[j]: j for j in range(blo, bhi) if count_b[b[j]] == 1}
     pairs = [(i, where_b[a[i]]) for i in range(alo, ahi) if count_a[a[i]] == 1 and a[i] in where_b]
-    return _lis(pairs)
+    return increasing_run(pairs)
 
 
 def match_lines(a: list[str], b: list[str]) -> list[tuple[int, int, int]]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from omni_tui.core.card.nixfacts import Facts, Path, Unparsed, Value
 from omni_tui.core.card.nixreader import MAX_DEPTH, Reader, Scope, collapse, named, node_text, syntax_errors
+from omni_tui.core.linematch import increasing_run
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Tree
@@ -117,25 +117,8 @@ def _edits(old: bytes, new: bytes) -> list[tuple[int, int, int, int]]:
     for j in range(lo, hb):
         count_b[b[j]] = count_b.get(b[j], 0) + 1
     pairs = [(where_a[b[j]], j) for j in range(lo, hb) if count_b[b[j]] == 1 and count_a.get(b[j]) == 1]
-    # Longest increasing subsequence of the old indices (pairs are in new order).
-    tails: list[int] = []
-    tail_idx: list[int] = []
-    prev: list[int] = [-1] * len(pairs)
-    for k, (ia, _ib) in enumerate(pairs):
-        pos = bisect_left(tails, ia)
-        if pos == len(tails):
-            tails.append(ia)
-            tail_idx.append(k)
-        else:
-            tails[pos] = ia
-            tail_idx[pos] = k
-        prev[k] = tail_idx[pos - 1] if pos else -1
-    chain: list[tuple[int, int]] = []
-    k = tail_idx[-1] if tail_idx else -1
-    while k >= 0:
-        chain.append(pairs[k])
-        k = prev[k]
-    chain.reverse()
+    # The longest run of anchors whose old indices increase (pairs are in new order).
+    chain = [(ia, ib) for ib, ia in increasing_run([(ib, ia) for ia, ib in pairs])]
     out: list[tuple[int, int, int, int]] = []
     pa, pb = lo, lo
     for ia, ib in [*chain, (ha, hb)]:
