@@ -11,7 +11,8 @@ one full bash parser for Python, is GPL-3.0 and this project is MIT). On top of 
 `$(…)`, backticks and `<(…)`/`>(…)` are read as commands of their own; heredoc bodies are taken
 out of the line and handed to the command that reads them (a shell or an interpreter reading its
 program from stdin); `bash -c`, `sh -c`, `eval`, `su -c`, `xargs`, `find -exec`, `sudo`, `env`,
-`nice`, `timeout`, `command`, `exec` … are looked through.
+`nice`, `timeout`, `command`, `exec` … are looked through. Reading the line into simple commands is
+`shell_syntax`'s; this module says what each command's words write.
 
 Results are `ShellWrite`s of three kinds:
 - `path`: a word naming a file the command writes (as written: relative to the command's cwd,
