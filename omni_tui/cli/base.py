@@ -10,6 +10,7 @@ else; `omni-tui --help` lists every command by its one-line help without buildin
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -23,8 +24,10 @@ if TYPE_CHECKING:
 PROG = "omni-tui"
 
 
+@functools.cache
 def _columns() -> int:
-    """The terminal's width as `shutil.get_terminal_size` reads it: $COLUMNS, else stdout's terminal, else 80."""
+    """The terminal's width as `shutil.get_terminal_size` reads it: $COLUMNS, else stdout's terminal, else 80.
+    Read once: argparse asks for a formatter per argument, and the width does not change within a command."""
     try:
         columns = int(os.environ["COLUMNS"])
     except (KeyError, ValueError):
