@@ -139,6 +139,20 @@ def test_importing_the_cockpit_does_not_import_pygments() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_importing_the_cockpit_leaves_the_card_readers_to_the_first_card() -> None:
+    # The gate and the cockpit import the card package for `Card` / `FilePair`; tree-sitter, the
+    # secret patterns and the readers load in the worker that computes the first card.
+    readers = ["tree_sitter", "omni_tui.core.card.nixparse", "omni_tui.core.card.secrets", "omni_tui.core.card.compare"]
+    code = f"import sys, omni_tui.ui.app; print([m for m in {readers!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+    card = "from omni_tui.core.card import FilePair, compute_card; print(compute_card([FilePair('devenv.nix', b'{ }', b'{ packages = [ pkgs.jq ]; }')]).categories())"
+    out = subprocess.run([sys.executable, "-c", card], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['packages']"
+
+
 def test_command_names_are_the_parsers_subcommands() -> None:
     assert cli.command_names() == cli.build_parser()[1]
 

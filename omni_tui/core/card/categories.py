@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from omni_tui.core.card.nixfacts import Path
+if TYPE_CHECKING:  # only a type here: the config's [policy] check imports this module at every start
+    from omni_tui.core.card.nixfacts import Path
 
 # The card's JSON keys, in the order they are shown. The contract: docs/protocol.md.
 CATEGORIES = (

@@ -16,13 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from omni_tui.core.card.builder import CardBuilder, make_entry
 from omni_tui.core.card.categories import AGENT_FILES, CATEGORIES
-from omni_tui.core.card.compare import diff_envrc, diff_fetchers, diff_module, note_unparsed
-from omni_tui.core.card.nixfacts import Facts
-from omni_tui.core.card.nixparse import parse_module
-from omni_tui.core.card.secrets import inert
-from omni_tui.core.card.yamlfacts import YamlFacts, parse_yaml
+
+# The readers (tree-sitter, the secret patterns, difflib, YAML) are imported by `compute_card`, in the
+# worker that first needs a card: the gate, the config and the cockpit import this module for `Card`
+# and `FilePair` at every start (≈ 15 ms less before the first frame; docs/performance.md).
 
 
 @dataclass(frozen=True)
@@ -70,8 +68,7 @@ class FilePair:
     after: bytes | None
 
 
-_EMPTY_NIX = Facts()
-_EMPTY_YAML = YamlFacts()
+_EMPTY: dict[str, Any] = {}
 
 
 def _is_module(path: str) -> bool:
@@ -80,6 +77,16 @@ def _is_module(path: str) -> bool:
 
 def compute_card(files: Sequence[FilePair]) -> Card:
     """The card of a change to `files` (each: the path, the bytes before, the bytes after; None = absent)."""
+    from omni_tui.core.card.builder import CardBuilder, make_entry
+    from omni_tui.core.card.compare import diff_envrc, diff_fetchers, diff_module, note_unparsed
+    from omni_tui.core.card.nixfacts import Facts
+    from omni_tui.core.card.nixparse import parse_module
+    from omni_tui.core.card.secrets import inert
+    from omni_tui.core.card.yamlfacts import YamlFacts, parse_yaml
+
+    # One empty module each, shared (its grouping is cached with it, as for any parsed module).
+    empty_nix = _EMPTY.get("nix") or _EMPTY.setdefault("nix", Facts())
+    empty_yaml = _EMPTY.get("yaml") or _EMPTY.setdefault("yaml", YamlFacts())
     b = CardBuilder()
     compared: list[dict[str, Any]] = []
     for pair in files:
@@ -91,8 +98,8 @@ def compute_card(files: Sequence[FilePair]) -> Card:
         name = path.rsplit("/", 1)[-1]
         shown = inert(path, 200)
         if _is_module(path):
-            old = parse_module(pair.before) if pair.before is not None else _EMPTY_NIX
-            new = parse_module(pair.after, pair.before) if pair.after is not None else _EMPTY_NIX
+            old = parse_module(pair.before) if pair.before is not None else empty_nix
+            new = parse_module(pair.after, pair.before) if pair.after is not None else empty_nix
             if not new.syntax_error:
                 diff_module(shown, old, new, b, yaml=False)
                 diff_fetchers(shown, old, new, b)
@@ -101,8 +108,8 @@ def compute_card(files: Sequence[FilePair]) -> Card:
             if name != "devenv.nix":
                 b.add("files", change if change != "modified" else "changed", make_entry(shown, shown, None, None, runs_on_cd=[]))
         elif name in ("devenv.yaml", "devenv.yml"):
-            oy = parse_yaml(pair.before) if pair.before is not None else _EMPTY_YAML
-            ny = parse_yaml(pair.after) if pair.after is not None else _EMPTY_YAML
+            oy = parse_yaml(pair.before) if pair.before is not None else empty_yaml
+            ny = parse_yaml(pair.after) if pair.after is not None else empty_yaml
             if not ny.unparsed or ny.values:
                 diff_module(shown, oy, ny, b, yaml=True)
             note_unparsed(shown, ny.unparsed, b)
