@@ -199,13 +199,8 @@ class Decisions(GateMemory):
             self._undo_writes(written, current, contents)
             cause = getattr(exc, "strerror", None) or str(exc)
             reason = f"apply failed: cannot write {path}: {cause}; nothing was changed"
-            decision = self.store.decide(
+            decision = self.store.record(
                 Decision(decision_id, "failed", reason, self.who, utc_now(), via=self.via, files=files_t),
-                "failed",
-                who=self.who,
-                via=self.via,
-                decision="failed",
-                reason=reason,
                 sha256_before=before,
                 sha256_after=before,
             )
@@ -343,18 +338,7 @@ class Decisions(GateMemory):
         decision = Decision(
             decision_id, status, reason, self.who, utc_now(), via=self.via, last_lines=outcome.last_lines, files=files, **details
         )
-        self.store.decide(
-            decision,
-            status,
-            who=self.who,
-            via=self.via,
-            decision=status,
-            reason=reason,
-            sha256_before=before,
-            sha256_after=after,
-            command=command,
-            **details,
-        )
+        self.store.record(decision, sha256_before=before, sha256_after=after, command=command, **details)
         self._record_rebuild(kind, decision_id, status, outcome, command)
         return decision
 
@@ -370,9 +354,7 @@ class Decisions(GateMemory):
         """Record `rejected` (only from pending), with the change card the audit keeps of what was refused."""
         decision = Decision(proposal.id, "rejected", reason, who, utc_now(), via=via)
         card = card_summary(proposal_pairs(self.ws, proposal))
-        return self.store.decide(
-            decision, "rejected", allowed_from=(PENDING,), who=who, via=via, decision="rejected", reason=reason, card=card
-        )
+        return self.store.record(decision, allowed_from=(PENDING,), card=card)
 
     def policy_refusal(self, proposal: Proposal) -> str | None:
         """The reason `[policy] refuse` refuses `proposal` (naming the rule), or None."""
@@ -434,16 +416,7 @@ class Decisions(GateMemory):
                 previous.files,
                 via=self.via,
             )
-            self.store.decide(
-                decision,
-                "rolled_back",
-                who=self.who,
-                via=self.via,
-                decision="rolled_back",
-                reason=reason,
-                sha256_before=current,
-                sha256_after={p: sha256_bytes(d) for p, d in originals.items()},
-            )
+            self.store.record(decision, sha256_before=current, sha256_after={p: sha256_bytes(d) for p, d in originals.items()})
             memory = self._memory()
             if isinstance(memory.get("failed"), dict) and memory["failed"].get("proposal_id") == proposal_id:
                 self._remember(failed=None)

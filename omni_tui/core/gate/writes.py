@@ -125,14 +125,4 @@ class GuardedWrites(GateLock):
     ) -> Decision:
         """Record `stale`: the content a proposal was built on is gone (`before` → `after`: the hashes it moved between)."""
         decision = Decision(proposal_id, "stale", reason, self.who, utc_now(), via=self.via, files=files)
-        return self.store.decide(
-            decision,
-            "stale",
-            allowed_from=allowed_from,
-            who=self.who,
-            via=self.via,
-            decision="stale",
-            reason=reason,
-            sha256_before=sha256_before,
-            sha256_after=sha256_after,
-        )
+        return self.store.record(decision, allowed_from=allowed_from, sha256_before=sha256_before, sha256_after=sha256_after)

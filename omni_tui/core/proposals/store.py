@@ -370,6 +370,11 @@ class ProposalStore:
         """
         if decision.proposal_id != proposal_id:
             raise GateError(f"decision for {decision.proposal_id} given for proposal {proposal_id}")
+        return self.record(decision, allowed_from=allowed_from)
+
+    def record(self, decision: Decision, *, allowed_from: Iterable[str] | None = None, **audit: Any) -> Decision:
+        """`decide` for a decision that speaks for itself: the audit entry is named after its status and
+        says its who, via and reason; `audit` are the entry's other fields (hashes, command, card)."""
         return self.decide(
             decision,
             decision.status,
@@ -378,6 +383,7 @@ class ProposalStore:
             via=decision.via,
             decision=decision.status,
             reason=decision.reason,
+            **audit,
         )
 
     def withdraw(self, proposal_id: str, *, who: str, reason: str | None = None) -> Decision:
@@ -386,9 +392,7 @@ class ProposalStore:
         if self.ws.env.get("OMNI_TUI_SANDBOX"):
             return self._withdraw_through_launcher(proposal, who, reason)
         decision = Decision(proposal.id, "withdrawn", reason or "withdrawn by the agent", who, utc_now(), via="agent")
-        return self.decide(
-            decision, "withdrawn", allowed_from=(PENDING,), who=who, via="agent", decision="withdrawn", reason=decision.reason
-        )
+        return self.record(decision, allowed_from=(PENDING,))
 
     def _withdraw_through_launcher(self, proposal: Proposal, who: str, reason: str | None) -> Decision:
         """In `omni-tui run` decisions are read-only: ask the launcher (`proposals/<id>.withdraw`) and wait for it."""
