@@ -15,8 +15,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from omni_tui.core.workspace import Workspace
@@ -61,8 +60,11 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {inert(message)} (see {self.prog} -h)\n")
 
 
-@dataclass(frozen=True)
-class Arg:
+# NamedTuples, not dataclasses: an agent's hook runs this before every tool call, and `dataclasses`
+# brings `inspect` (with ast, dis, tokenize: ≈ 5 ms) that the hook path does not otherwise import.
+
+
+class Arg(NamedTuple):
     """One `add_argument` call, kept as data until the command is built. A callable `default` is called
     then (defaults read from the environment are read when the command line is parsed, not at import)."""
 
@@ -74,8 +76,7 @@ def arg(*flags: str, **options: Any) -> Arg:
     return Arg(flags, options)
 
 
-@dataclass(frozen=True)
-class OneOf:
+class OneOf(NamedTuple):
     """A mutually exclusive group of arguments."""
 
     args: tuple[Arg, ...]
@@ -86,8 +87,7 @@ def one_of(*args: Arg, required: bool = False) -> OneOf:
     return OneOf(args, required)
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """A subcommand as data. `project`: it takes `-C DIR`. `children`: its own subcommands (`hook AGENT`),
     declared the same way and built by the same rule (only the one named, else each by its help line)."""
 
@@ -101,7 +101,6 @@ class Command:
     children: tuple[Command, ...] = ()
     children_dest: str = "subcommand"
     children_metavar: str = "COMMAND"
-    defaults: Mapping[str, Any] = field(default_factory=dict)
 
 
 def project_option() -> argparse.ArgumentParser:
@@ -128,7 +127,8 @@ def fill(parser: argparse.ArgumentParser, command: Command, rest: Sequence[str] 
             parser.add_argument(*item.flags, **_options(item))
     if command.children:
         add_subcommands(parser, command.children, rest, dest=command.children_dest, metavar=command.children_metavar, required=True)
-    parser.set_defaults(**({"func": command.run} if command.run is not None else {}), **command.defaults)
+    if command.run is not None:
+        parser.set_defaults(func=command.run)
 
 
 def _options(item: Arg) -> dict[str, Any]:
