@@ -1,12 +1,13 @@
 """The proposal queue: one row per proposal (agent, title, age, state, validation badge) and per quarantined file.
 
-Rows arrive as plain `QueueRow`s; `show_rows` updates only changed cells when the set of rows is
-unchanged, so the cursor and scroll position stay where the person left them.
+Rows arrive as plain `QueueRow`s; `show_rows` writes only what changed (cells, rows that came or went,
+the order), so the cursor and scroll position stay where the person left them and a queue of 10,000
+costs the event loop what changed, not what is there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -16,7 +17,7 @@ from textual.message import Message
 from textual.widgets.data_table import ColumnKey
 
 from omni_tui.core.terminal import inert
-from omni_tui.ui.textual_compat import require_update_dimensions
+from omni_tui.ui.textual_compat import arrange_rows, require_update_dimensions
 from omni_tui.ui.widgets.colours import theme_colour
 from omni_tui.ui.widgets.keyed_table import KeyedTable
 
@@ -61,6 +62,7 @@ CHUNK_ROWS = 300  # a long queue is put in the table this many rows at a time (b
 FILL_PAUSE_S = 0.01  # between two chunks: keys and repaints go first
 
 COLUMNS = (("agent", "Agent"), ("title", "Title"), ("age", "Age"), ("state", "State"), ("check", "Check"))
+COLUMN_KEYS = tuple(key for key, _label in COLUMNS)
 # An agent's name beyond this many cells ends in … so the title keeps the room (the detail shows the name whole).
 AGENT_MAX = 16
 AGENT_MIN = 10  # ...and, in a narrow panel, a third of the room it shares with the title but at least this
@@ -87,50 +89,88 @@ class ProposalQueue(KeyedTable):
         self._rows: dict[str, QueueRow] = {}
         self._order: list[str] = []
         self._backlog: list[str] = []  # keys of a long queue not in the table yet (added CHUNK_ROWS at a time)
+        self._widths: dict[str, tuple[QueueRow, tuple[int, int, int, int, int]]] = {}  # key → its row, measured
 
     @property
     def selected_key(self) -> str | None:
         return self._selected
 
-    def _colour(self, variable: str) -> str:
-        return theme_colour(self.app, variable)
+    def _palette(self) -> dict[str, str]:
+        """The theme colours the cells use, looked up once per refresh (not five times for each of 10,000 rows)."""
+        names = {"accent", "foreground", "foreground-muted", *STATE_COLOURS.values(), *BADGE_COLOURS.values()}
+        return {name: theme_colour(self.app, name) for name in names}
 
-    def _cells(self, row: QueueRow) -> dict[str, Text]:
-        return {
-            "agent": Text(inert(row.agent), style=self._colour("accent"), no_wrap=True, overflow="ellipsis"),
-            # Cropped with an ellipsis to the width `_fit_title` leaves it.
-            "title": Text(inert(row.title), no_wrap=True, overflow="ellipsis"),
-            "age": Text(row.age, style=self._colour("foreground-muted")),
-            "state": Text(state_label(row.state), style=f"bold {self._colour(STATE_COLOURS.get(row.state, 'foreground'))}"),
-            "check": Text(row.badge, style=self._colour(BADGE_COLOURS.get(row.badge_kind, "foreground"))),
-        }
+    def _cells(self, row: QueueRow, palette: dict[str, str], ages: dict[str, Text], columns: Iterable[str] = COLUMN_KEYS) -> dict[str, Text]:
+        """The cells of a row (only `columns`), in the theme's colours."""
+        cells: dict[str, Text] = {}
+        for column in columns:
+            if column == "agent":
+                cells[column] = Text(inert(row.agent), style=palette["accent"], no_wrap=True, overflow="ellipsis")
+            elif column == "title":  # cropped with an ellipsis to the width `_fit_title` leaves it
+                cells[column] = Text(inert(row.title), no_wrap=True, overflow="ellipsis")
+            elif column == "age":  # one Text per distinct age in a refresh: 10,000 rows show a handful of them
+                age = ages.get(row.age)
+                if age is None:
+                    age = ages[row.age] = Text(row.age, style=palette["foreground-muted"])
+                cells[column] = age
+            elif column == "state":
+                cells[column] = Text(state_label(row.state), style=f"bold {palette[STATE_COLOURS.get(row.state, 'foreground')]}")
+            else:
+                cells[column] = Text(row.badge, style=palette[BADGE_COLOURS.get(row.badge_kind, "foreground")])
+        return cells
 
     def show_rows(self, rows: Sequence[QueueRow]) -> None:
-        """Show exactly these rows in this order, keeping the cursor on the same proposal when it is still there."""
+        """Show exactly these rows in this order, keeping the cursor on the same proposal when it is still there.
+
+        Only what changed is written: the cells that differ (in one repaint), the rows that came or went,
+        and the order. A long queue is filled in CHUNK_ROWS rows at a time (bench/bench_queue_scale.py)."""
         order = [row.key for row in rows]
         new = {row.key: row for row in rows}
+        if order != self._order and (self._backlog or not self._order or not order):
+            self._refill(order, new)
+            return
+        palette, ages = self._palette(), {}
+        waiting = set(self._backlog)
+        cells: list[tuple[str, str, Text]] = []
+        added: list[str] = []
+        for key in order:
+            old_row = self._rows.get(key)
+            if old_row is None:
+                added.append(key)
+                continue
+            new_row = new[key]
+            if old_row == new_row:
+                new[key] = old_row  # the same object: its measured widths are known by identity
+                continue
+            if key in waiting:
+                continue  # not in the table yet: added from the newest row when its turn comes
+            changed = [column for column in COLUMN_KEYS if _field(old_row, column) != _field(new_row, column)]
+            cells.extend((key, column, text) for column, text in self._cells(new_row, palette, ages, changed).items())
+        self.rewrite_cells(cells)
         if order == self._order:
-            waiting = set(self._backlog)
-            for key in order:
-                if key in waiting:
-                    continue  # not in the table yet: added from the newest row when its turn comes
-                old_row, new_row = self._rows[key], new[key]
-                if old_row == new_row:
-                    continue
-                new_cells = self._cells(new_row)
-                for column, _label in COLUMNS:
-                    if _field(old_row, column) != _field(new_row, column):
-                        self.rewrite_cell(key, column, new_cells[column])
             self._rows = new
             self._fit_title()
             return
         keep = self._selected
+        self._rows, self._order = new, order
+        for key in added:
+            self._add(key, palette, ages)
+        arrange_rows(self, order)
+        # As a fresh listing did: the cursor follows its proposal, else goes back to the top row; the
+        # selection is known before this returns (the caller reads `selected_key`).
+        self.move_cursor(row=order.index(keep) if keep in new else 0, animate=False)
+        self._fit_title()
+        self._announce()
+
+    def _refill(self, order: list[str], new: dict[str, QueueRow]) -> None:
+        """Clear the table and put these rows in: a long queue (10,000) CHUNK_ROWS at a time, keys answered in between."""
+        keep = self._selected
         self.clear()
         self._rows, self._order = new, order
-        # A long queue (10,000 proposals) goes in CHUNK_ROWS rows at a time, keys answered in between.
         first, self._backlog = order[:CHUNK_ROWS], order[CHUNK_ROWS:]
+        palette, ages = self._palette(), {}
         for key in first:
-            self._add(key)
+            self._add(key, palette, ages)
         if self._backlog:
             self.set_timer(FILL_PAUSE_S, self._fill)
         if keep in new and order.index(keep) < self.row_count:
@@ -138,20 +178,37 @@ class ProposalQueue(KeyedTable):
         self._fit_title()
         self._announce()
 
-    def _add(self, key: str) -> None:
-        cells = self._cells(self._rows[key])
+    def _add(self, key: str, palette: dict[str, str], ages: dict[str, Text]) -> None:
+        cells = self._cells(self._rows[key], palette, ages)
         self.add_row(*(cells[column] for column, _label in COLUMNS), key=key)
 
     def _fill(self) -> None:
         """The next CHUNK_ROWS of a long queue's rows (the newest data for each)."""
         chunk, self._backlog = self._backlog[:CHUNK_ROWS], self._backlog[CHUNK_ROWS:]
+        palette, ages = self._palette(), {}
         for key in chunk:
             if key in self._rows:
-                self._add(key)
+                self._add(key, palette, ages)
         if self._backlog:
             self.set_timer(FILL_PAUSE_S, self._fill)
         elif self._selected in self._rows:
             self.move_cursor(row=self._order.index(self._selected), animate=False)
+
+    def _row_widths(self, row: QueueRow) -> tuple[int, int, int, int, int]:
+        """The cells' widths of a row (agent, title, age, state, check), measured once per distinct row."""
+        known = self._widths.get(row.key)
+        if known is not None and (known[0] is row or known[0] == row):
+            return known[1]
+        old, was = known if known is not None else (None, None)
+        widths = (  # the agent and title measured again only when they changed (the age ticks every second)
+            was[0] if old is not None and was is not None and old.agent == row.agent else cell_len(inert(row.agent)),
+            was[1] if old is not None and was is not None and old.title == row.title else cell_len(inert(row.title)),
+            cell_len(row.age),
+            cell_len(state_label(row.state)),
+            cell_len(inert(row.badge)),
+        )
+        self._widths[row.key] = (row, widths)
+        return widths
 
     def _fit_title(self) -> None:
         """Give the title only what the other columns leave: agent, age, state and check always show whole."""
@@ -160,28 +217,29 @@ class ProposalQueue(KeyedTable):
         if column is None or width <= 0:
             return
         pad = 2 * self.cell_padding
-        rows = list(self._rows.values())
+        if len(self._widths) > 2 * len(self._rows) + 100:  # forget the rows long gone
+            self._widths = {key: self._widths[key] for key in self._rows if key in self._widths}
+        rows = [self._row_widths(row) for row in self._rows.values()]
+        longest = list(map(max, zip(*rows))) if rows else [0] * 5
         others = 0
-        for key, label in COLUMNS:
+        for index, (key, label) in enumerate(COLUMNS):
             if key not in ("title", "agent"):
-                cells = [cell_len(inert(row.badge if key == "check" else state_label(str(getattr(row, key))))) for row in rows]
                 # a column that grew for an earlier state ("rebuilding") keeps that width (rewrite_cell)
                 drawn = self.columns[ColumnKey(key)].get_render_width(self)
-                others += max(max([cell_len(label), *cells]) + pad, drawn)
+                others += max(max(cell_len(label), longest[index]) + pad, drawn)
         # The agent's name gives way first: at most AGENT_MAX cells, and a third of what it and the title share.
         changed = False
         agent = self.columns.get(ColumnKey("agent"))
         if agent is not None:
             shared = width - others - 2 * pad
-            longest_agent = max([cell_len("Agent"), *(cell_len(inert(row.agent)) for row in rows)])
+            longest_agent = max(cell_len("Agent"), longest[0])
             wanted = min(longest_agent, AGENT_MAX, max(AGENT_MIN, shared // 3))
             if agent.auto_width or agent.width != wanted:
                 agent.auto_width = False
                 agent.width = wanted
                 changed = True
             others += wanted + pad
-        longest = max([cell_len("Title"), *(cell_len(inert(row.title)) for row in rows)])
-        fitted = max(8, min(longest, width - others - pad))
+        fitted = max(8, min(max(cell_len("Title"), longest[1]), width - others - pad))
         if changed or column.auto_width or column.width != fitted:
             column.auto_width = False
             column.width = fitted
@@ -198,11 +256,13 @@ class ProposalQueue(KeyedTable):
 
     def _restyle(self) -> None:
         waiting = set(self._backlog)
+        palette, ages = self._palette(), {}
+        cells: list[tuple[str, str, Text]] = []
         for key, row in self._rows.items():
             if key in waiting:
                 continue  # drawn with the theme of the moment when it is added
-            for column, cell in self._cells(row).items():
-                self.update_cell(key, column, cell)
+            cells.extend((key, column, cell) for column, cell in self._cells(row, palette, ages).items())
+        self.rewrite_cells(cells)
 
     def _selection(self, key: str | None) -> Message:
         return self.Selected(key)
