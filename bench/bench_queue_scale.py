@@ -313,7 +313,9 @@ def main() -> int:
             print(row(f"{label} ({args.n} proposals)", many, base))
         if not args.no_status:
             checked = json.loads(
-                subprocess.run([*omni_tui_argv(), "-C", str(big), "status", "--json"], cwd=big, env=env, capture_output=True, text=True).stdout
+                subprocess.run(
+                    [*omni_tui_argv(), "-C", str(big), "status", "--json"], cwd=big, env=env, capture_output=True, text=True
+                ).stdout
             )
             known = sum(1 for p in checked["pending"] if p["validation"] is not None)
             print(f"  after those runs: {known} of {args.n} proposals have their Nix check cached")

@@ -33,3 +33,60 @@ async def test_a_state_that_grows_and_shrinks_keeps_every_column_whole() -> None
             shown = state.replace("_", " ")  # states read as words: rolled_back → rolled back
             assert f" {shown} " in row or row.rstrip().endswith(shown), (state, row)
             assert "Add redis" in row and "…" in row  # the title is what gives way
+
+
+def _pending(n: int, *, badge: str = "…", age: str = "1s") -> list[QueueRow]:
+    return [QueueRow(f"p{i:03d}", "agent", f"Add tool{i}", age, "pending", badge) for i in range(n)]
+
+
+async def test_a_proposal_arriving_keeps_the_cursor_on_its_proposal_and_lands_in_its_place() -> None:
+    app = Harness()
+    async with app.run_test(size=(60, 12)) as pilot:
+        queue = app.query_one(ProposalQueue)
+        rows = _pending(30)
+        queue.show_rows(rows)
+        queue.select_key("p020")
+        await pilot.pause()
+        arrived = QueueRow("p015b", "agent", "Add the new one", "0s", "pending", "…")
+        decided = QueueRow("p999", "agent", "Old decision", "1h", "rejected", "")
+        queue.show_rows([*rows[:16], arrived, *rows[16:], decided])  # one in the middle, one at the end
+        await pilot.pause()
+        assert queue.selected_key == "p020"  # the person's row, wherever it is now
+        assert queue.row_count == 32
+        keys = [queue.coordinate_to_cell_key((i, 0)).row_key.value for i in range(queue.row_count)]
+        assert keys == [*(r.key for r in rows[:16]), "p015b", *(r.key for r in rows[16:]), "p999"]
+        assert "Add the new one" in queue.get_row("p015b")[1].plain
+
+
+async def test_the_selected_proposal_gone_moves_the_cursor_to_the_top_row() -> None:
+    app = Harness()
+    async with app.run_test(size=(60, 12)) as pilot:
+        queue = app.query_one(ProposalQueue)
+        rows = _pending(10)
+        queue.show_rows(rows)
+        queue.select_key("p005")
+        await pilot.pause()
+        queue.show_rows([r for r in rows if r.key != "p005"])
+        assert queue.selected_key == "p000"  # known at once: the cockpit reads it right after
+        await pilot.pause()
+        assert queue.row_count == 9 and queue.cursor_row == 0
+
+
+async def test_only_changed_cells_are_rewritten_and_every_row_shows_its_news() -> None:
+    app = Harness()
+    async with app.run_test(size=(60, 12)) as pilot:
+        queue = app.query_one(ProposalQueue)
+        rows = _pending(5)
+        queue.show_rows(rows)
+        await pilot.pause()
+        checked = [
+            QueueRow(r.key, r.agent, r.title, "2s", r.state, "✓ ok" if i % 2 else "…", "ok" if i % 2 else "none")
+            for i, r in enumerate(rows)
+        ]
+        queue.show_rows(checked)
+        await pilot.pause()
+        for row in checked:
+            cells = queue.get_row(row.key)
+            assert cells[2].plain == "2s" and cells[4].plain == row.badge
+        shown = _shown(queue)
+        assert "✓ ok" in shown[2] and "✓ ok" not in shown[1]  # p001 is checked, p000 not yet

@@ -158,6 +158,35 @@ async def test_set_cells_replaces_many_cells_and_the_screen_shows_them() -> None
         assert [r.strip() for r in rows] == ["2s", "3s", "4s"]
 
 
+async def test_arrange_rows_orders_and_drops_rows_and_the_screen_shows_them() -> None:
+    from textual.app import App as _App
+
+    from omni_tui.ui.textual_compat import arrange_rows
+
+    class Table(_App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable()
+
+    app = Table()
+    async with app.run_test(size=(40, 8)) as pilot:
+        table = app.query_one(DataTable)
+        table.add_column("name", key="name")
+        for name in ("a", "b", "c", "d"):
+            table.add_row(name, key=name)
+        table.move_cursor(row=3)  # on "d"
+        await pilot.pause()
+        arrange_rows(table, ["d", "a", "c"])  # "b" is gone, "d" moves up
+        assert table.row_count == 3
+        assert [table.get_row_at(i)[0] for i in range(3)] == ["d", "a", "c"]
+        assert table.cursor_row == 2  # clamped to the rows left
+        await pilot.pause()
+        rows = [table.render_line(y).text.strip() for y in range(1, 4)]
+        assert rows == ["d", "a", "c"]
+        table.add_row("e", key="e")  # the table goes on working: a new row lands at the bottom
+        await pilot.pause()
+        assert [table.get_row_at(i)[0] for i in range(4)] == ["d", "a", "c", "e"]
+
+
 async def test_bindings_of_is_the_nodes_own_copy_and_keymap_of_what_set_keymap_was_given() -> None:
     from textual.binding import Binding
 

@@ -100,7 +100,9 @@ class ProposalQueue(KeyedTable):
         names = {"accent", "foreground", "foreground-muted", *STATE_COLOURS.values(), *BADGE_COLOURS.values()}
         return {name: theme_colour(self.app, name) for name in names}
 
-    def _cells(self, row: QueueRow, palette: dict[str, str], ages: dict[str, Text], columns: Iterable[str] = COLUMN_KEYS) -> dict[str, Text]:
+    def _cells(
+        self, row: QueueRow, palette: dict[str, str], ages: dict[str, Text], columns: Iterable[str] = COLUMN_KEYS
+    ) -> dict[str, Text]:
         """The cells of a row (only `columns`), in the theme's colours."""
         cells: dict[str, Text] = {}
         for column in columns:
