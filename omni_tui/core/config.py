@@ -272,32 +272,40 @@ def _notify_config(n: _Reader) -> NotifyConfig:
 
 def load_config(root: Path) -> Config:
     """Read `<root>/omni-tui.toml`, else `[tool.omni-tui]` from `<root>/pyproject.toml`, else defaults."""
-    own = root / CONFIG_FILE
-    if own.is_file():
-        return parse_config(_read_toml(own, CONFIG_FILE), CONFIG_FILE)
-    pyproject = root / PYPROJECT_FILE
-    if pyproject.is_file():
-        data = _read_toml(pyproject, PYPROJECT_FILE)
-        tool = data.get("tool", {})
-        section = tool.get("omni-tui") if isinstance(tool, dict) else None
-        if section is not None:
-            origin = f"{PYPROJECT_FILE} [tool.omni-tui]"
-            if not isinstance(section, dict):
-                raise ConfigError(f"{origin} must be a table")
-            return parse_config(section, origin)
+    for name in (CONFIG_FILE, PYPROJECT_FILE):
+        path = root / name
+        if path.is_file():
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise ConfigError(f"{name}: cannot read: {exc.strerror or exc}") from None
+            found = config_from_bytes(name, data)
+            if found is not None:
+                return found
     return Config()
 
 
-def _read_toml(path: Path, name: str) -> dict[str, Any]:
+def config_from_bytes(name: str, data: bytes | None) -> Config | None:
+    """The configuration in `data` (the bytes of omni-tui.toml or pyproject.toml); None when it has none.
+
+    `name` is the file's name in messages; `pyproject.toml` holds one only in its `[tool.omni-tui]` table.
+    """
+    if data is None:
+        return None
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{name}: cannot read: {exc.strerror or exc}") from None
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
+        doc = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"{name}: not valid UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{name}: invalid TOML: {exc}") from None
     except RecursionError:  # `a = [[[[…` deeper than Python's stack (an agent's edit): tomllib raises this
         raise ConfigError(f"{name}: invalid TOML: nested too deeply") from None
+    if name == PYPROJECT_FILE:
+        tool = doc.get("tool")
+        section = tool.get("omni-tui") if isinstance(tool, dict) else None
+        if section is None:
+            return None
+        if not isinstance(section, dict):
+            raise ConfigError(f"{PYPROJECT_FILE} [tool.omni-tui] must be a table")
+        return parse_config(section, f"{PYPROJECT_FILE} [tool.omni-tui]")
+    return parse_config(doc, name)

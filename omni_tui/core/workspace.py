@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from omni_tui.core.audit import AuditLog
-from omni_tui.core.config import CONFIG_FILE, PYPROJECT_FILE, Config, load_config, parse_config
+from omni_tui.core.config import CONFIG_FILE, PYPROJECT_FILE, Config, load_config
+from omni_tui.core.config import config_from_bytes as config_from_bytes  # re-exported: the gate reads it from here
 from omni_tui.core.errors import ConfigError, PathError, WorkspaceError
 from omni_tui.core.ledger import Forgery, Ledger, baseline_key
 from omni_tui.core.safefs import (
@@ -200,29 +201,6 @@ def _has_tool_table(data: bytes | None) -> bool:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return b"[tool.omni-tui" in data
     return isinstance(tool, dict) and "omni-tui" in tool
-
-
-def config_from_bytes(name: str, data: bytes | None) -> Config | None:
-    """The configuration in `data` (the bytes of omni-tui.toml or pyproject.toml); None when it has none."""
-    if data is None:
-        return None
-    try:
-        doc = tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{name}: not valid UTF-8") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{name}: invalid TOML: {exc}") from None
-    except RecursionError:  # `a = [[[[…` deeper than Python's stack (an agent's edit): tomllib raises this
-        raise ConfigError(f"{name}: invalid TOML: nested too deeply") from None
-    if name == PYPROJECT_FILE:
-        tool = doc.get("tool")
-        section = tool.get("omni-tui") if isinstance(tool, dict) else None
-        if section is None:
-            return None
-        if not isinstance(section, dict):
-            raise ConfigError(f"{PYPROJECT_FILE} [tool.omni-tui] must be a table")
-        return parse_config(section, f"{PYPROJECT_FILE} [tool.omni-tui]")
-    return parse_config(doc, name)
 
 
 def default_who(env: Mapping[str, str] = os.environ) -> str:
