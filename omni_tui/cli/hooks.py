@@ -93,6 +93,17 @@ def _install(where: str) -> Arg:
     return arg("--install", action="store_true", help=f"write this hook into {where} (merged, idempotent) and exit")
 
 
+def _agent_hook(name: str, help: str, description: str, timeout_s: float) -> Command:
+    """`hook codex` / `hook gemini`: the same options, run by `cmd_hook_agent`."""
+    return Command(
+        name,
+        help=help,
+        description=description,
+        run=cmd_hook_agent,
+        args=(_timeout(timeout_s, _AGENT_TIMEOUT_NOTE), _install("the project's agent settings")),
+    )
+
+
 COMMANDS = (
     Command(
         "hook",
@@ -128,23 +139,21 @@ COMMANDS = (
                     _install("the project's .claude/settings.local.json"),
                 ),
             ),
-            Command(
+            _agent_hook(
                 "codex",
-                help="Codex CLI PreToolUse hook (apply_patch and Bash; JSON on stdin)",
-                description="Reads Codex's PreToolUse JSON on stdin. An apply_patch touching a guarded file becomes a "
+                "Codex CLI PreToolUse hook (apply_patch and Bash; JSON on stdin)",
+                "Reads Codex's PreToolUse JSON on stdin. An apply_patch touching a guarded file becomes a "
                 "proposal; the answer is always deny (after approval: already applied by the cockpit). A Bash command "
                 "that would write a guarded file is denied. Other calls pass (exit 0, no output). See docs/agents.md.",
-                run=cmd_hook_agent,
-                args=(_timeout(CODEX_TIMEOUT_S, _AGENT_TIMEOUT_NOTE), _install("the project's agent settings")),
+                CODEX_TIMEOUT_S,
             ),
-            Command(
+            _agent_hook(
                 "gemini",
-                help="Gemini CLI BeforeTool hook (write_file, replace, run_shell_command)",
-                description="Reads Gemini CLI's BeforeTool JSON on stdin. A write_file/replace of a guarded file becomes "
+                "Gemini CLI BeforeTool hook (write_file, replace, run_shell_command)",
+                "Reads Gemini CLI's BeforeTool JSON on stdin. A write_file/replace of a guarded file becomes "
                 'a proposal; the answer is {"decision": "deny", "reason": ...}. A run_shell_command that would write a '
                 "guarded file is denied. Other calls pass (exit 0, no output). See docs/agents.md.",
-                run=cmd_hook_agent,
-                args=(_timeout(GEMINI_TIMEOUT_S, _AGENT_TIMEOUT_NOTE), _install("the project's agent settings")),
+                GEMINI_TIMEOUT_S,
             ),
         ),
     ),
