@@ -43,8 +43,9 @@ class CockpitFooter(Footer):
         flow = [(widget, ids) for widget, ids in entries if widget.display and widget not in docked]
         if not flow:
             return
-        room = self.size.width - sum(widget.outer_size.width for widget in docked)
-        needed = max(widget.virtual_region_with_margin.right for widget, _ in flow)
+        # Widths from what each entry shows (not from the last layout, which may predate this composition).
+        room = self.size.width - sum(self._width(widget) for widget in docked)
+        needed = sum(self._width(widget) for widget, _ in flow)
         for action in self._gives_way:
             if needed <= room:
                 return
@@ -55,5 +56,9 @@ class CockpitFooter(Footer):
                 if len(ids) > 1 and index + 1 < len(flow) and not flow[index + 1][1]:
                     hidden.append(flow[index + 1][0])  # a group's label goes with its keys
                 for item in hidden:
-                    needed -= item.virtual_region_with_margin.width
+                    needed -= self._width(item)
                     item.display = False
+
+    def _width(self, widget: Widget) -> int:
+        styles = widget.styles
+        return widget.get_content_width(self.size, self.app.size) + styles.gutter.width + styles.margin.width
