@@ -27,6 +27,9 @@ def split_lines(text: str) -> list[str]:
 
 def increasing_run(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Longest run of `pairs` (sorted by first item) whose second items increase."""
+    seconds = [j for _, j in pairs]
+    if all(x < y for x, y in zip(seconds, seconds[1:])):
+        return list(pairs)  # already increasing (no line moved): the whole list, without the search
     tails: list[int] = []  # tails[k]: second item ending the best run of length k+1
     tail_idx: list[int] = []
     back: list[int] = [-1] * len(pairs)

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from omni_tui.core.card.nixfacts import Facts, Path, Unparsed, Value
@@ -87,20 +88,18 @@ def _digest(data: bytes) -> bytes:
 
 
 def _line_starts(lines: list[bytes]) -> list[int]:
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line) + 1)
-    return starts
+    """Byte offset of each line (and one past the last), summed in C: a line is its bytes and its "\n"."""
+    return list(accumulate(map((1).__add__, map(len, lines)), initial=0))
 
 
-def _edits(old: bytes, new: bytes) -> list[tuple[int, int, int, int]]:
+def _edits(old: bytes, new: bytes, lines: tuple[list[bytes], list[bytes]] | None = None) -> list[tuple[int, int, int, int]]:
     """Line ranges that differ, as (old_start, old_end, new_start, new_end) line indices, in order.
 
     Correct, not minimal: a common prefix and suffix, then lines unique to both sides as anchors (their
     longest increasing run, as in patience diff), gaps between anchors trimmed. Linear-ish, so the
     re-parse of a proposal touching a few places re-reads only those places.
     """
-    a, b = old.split(b"\n"), new.split(b"\n")
+    a, b = lines if lines is not None else (old.split(b"\n"), new.split(b"\n"))
     lo, ha, hb = 0, len(a), len(b)
     while lo < ha and lo < hb and a[lo] == b[lo]:
         lo += 1
@@ -108,17 +107,13 @@ def _edits(old: bytes, new: bytes) -> list[tuple[int, int, int, int]]:
         ha, hb = ha - 1, hb - 1
     if ha - lo < 40 or hb - lo < 40:
         return [] if lo == ha == hb else [(lo, ha, lo, hb)]
-    count_a: dict[bytes, int] = {}
-    where_a: dict[bytes, int] = {}
-    for i in range(lo, ha):
-        count_a[a[i]] = count_a.get(a[i], 0) + 1
-        where_a[a[i]] = i
-    count_b: dict[bytes, int] = {}
-    for j in range(lo, hb):
-        count_b[b[j]] = count_b.get(b[j], 0) + 1
-    pairs = [(where_a[b[j]], j) for j in range(lo, hb) if count_b[b[j]] == 1 and count_a.get(b[j]) == 1]
-    # The longest run of anchors whose old indices increase (pairs are in new order).
-    chain = [(ia, ib) for ib, ia in increasing_run([(ib, ia) for ia, ib in pairs])]
+    # Counted in C (Counter), the lines' last positions by one dict build: 5,000 lines each side.
+    mid_a, mid_b = a[lo:ha], b[lo:hb]
+    count_a, count_b = Counter(mid_a), Counter(mid_b)
+    where_a = {line: i for i, line in enumerate(mid_a, lo)}
+    # The longest run of anchors whose old indices increase (in new order: (new, old) pairs).
+    run = increasing_run([(j, where_a[line]) for j, line in enumerate(mid_b, lo) if count_b[line] == 1 and count_a[line] == 1])
+    chain = [(ia, ib) for ib, ia in run]
     out: list[tuple[int, int, int, int]] = []
     pa, pb = lo, lo
     for ia, ib in [*chain, (ha, hb)]:
@@ -149,7 +144,7 @@ def _parse(source: bytes, previous: bytes | None) -> Tree:
         old_starts, new_starts = _line_starts(old_lines), _line_starts(new_lines)
         old_tree = tree.copy()
         # Last edit first: the positions before an edit are the same in the old and the partly edited text.
-        for la, ea, lb, eb in reversed(_edits(old_src, source)):
+        for la, ea, lb, eb in reversed(_edits(old_src, source, (old_lines, new_lines))):
             start = old_starts[la]
             old_end = min(old_starts[ea], len(old_src))
             new_len = min(new_starts[eb], len(source)) - new_starts[lb]
