@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from omni_tui.ui.app import CockpitApp
 
 QUEUE_REFRESH_S = 0.1  # validations landing refresh the queue at most this often (bench/bench_queue_scale.py)
+NEW_TOAST_S = 5.0  # a "new proposal" toast is up this long; what arrives meanwhile is told in one toast after it
 VALIDATE_ONE_BY_ONE = 32  # more pending proposals to check than this: one worker checks them in turn
 
 
@@ -57,6 +58,8 @@ class WorkspaceView:
         self.cards = CardBook(app)  # change cards, computed in workers once per content hash
         self._queue_due = False  # a queue refresh is scheduled (validations landing are coalesced)
         self._queue_cost_s = 0.0  # how long the last queue refresh took (a long queue refreshes less often)
+        self._toast_until = 0.0  # monotonic time the last "new proposal" toast is up until
+        self._unannounced: list[Any] = []  # proposals arrived while that toast was up (one toast for them later)
 
     # -- the first picture -------------------------------------------------------------------------
 
@@ -168,10 +171,7 @@ class WorkspaceView:
         if new:
             if app.ws.config.notify.bell:  # [notify] bell = false keeps the terminal quiet
                 app.bell()
-            if len(new) == 1:
-                app.notify(f"{new[0].agent}: {new[0].title}", title="New proposal")
-            else:
-                app.notify(f"{len(new)} new proposals", title="New proposals")
+            self.announce_new(new)
         pending = review.pending_ids()
         self.apply_policy(list(pending))
         self.validate_all([pid for pid in pending if review.needs_check(pid)])
@@ -181,6 +181,30 @@ class WorkspaceView:
             # The selected proposal was just decided, or one arrived while nothing pending was
             # selected: move on to the one waiting (the oldest; a new one when it is alone).
             app.main.queue.select_key(oldest)
+
+    def announce_new(self, new: list[Any]) -> None:
+        """A toast for proposals that arrived: at once when no "new proposal" toast is up, else one toast
+        for all that arrived meanwhile once it is gone — 200 arriving in 10 s make three toasts, not a
+        column of 200 (each a widget mounted again on every screen change: keys waited on them)."""
+        app = self.app
+        self._unannounced.extend(new)
+        now = time.monotonic()
+        if now < self._toast_until:
+            if len(self._unannounced) == len(new):  # the first to wait: say them when the toast is gone
+                app.set_timer(self._toast_until - now, self._announce_waiting)
+            return
+        self._announce_waiting()
+
+    def _announce_waiting(self) -> None:
+        waiting, self._unannounced = self._unannounced, []
+        waiting = [proposal for proposal in waiting if self.app.review.pending(proposal.id) is not None]  # still waiting
+        if not waiting or not self.app.screen_stack:
+            return
+        if len(waiting) == 1:
+            self.app.notify(f"{waiting[0].agent}: {waiting[0].title}", title="New proposal", timeout=NEW_TOAST_S)
+        else:
+            self.app.notify(f"{len(waiting)} new proposals", title="New proposals", timeout=NEW_TOAST_S)
+        self._toast_until = time.monotonic() + NEW_TOAST_S
 
     def schedule_queue(self) -> None:
         """Refresh the queue soon, once for everything that landed meanwhile (10,000 validations landing
