@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from omni_tui.core.card.diff import Card, FilePair, cached_card
 
 if TYPE_CHECKING:
-    from omni_tui.core.proposals import Proposal
+    from omni_tui.core.proposals.documents import Proposal
     from omni_tui.core.workspace import Workspace
 
 

@@ -15,14 +15,14 @@ from typing import Any
 
 from omni_tui.core.audit import utc_now
 from omni_tui.core.card.diff import FilePair
-from omni_tui.core.card.policy import refusal
-from omni_tui.core.card.project import card_summary, proposal_card, proposal_pairs
+from omni_tui.core.card.project import card_summary
 from omni_tui.core.errors import GateError, PathError, ValidationError
 from omni_tui.core.gate.memory import GateMemory
 from omni_tui.core.gate.state import RebuildStep, StageCallback, failure_reason
 from omni_tui.core.gate.writes import check_config, decode, encode
 from omni_tui.core.history import applied_label
 from omni_tui.core.proposals import IN_PROGRESS, PENDING, AppliedFile, Decision, Proposal
+from omni_tui.core.proposals.policy import policy_refusal, record_rejection, refuse_by_policy
 from omni_tui.core.rebuild import RebuildOutcome
 from omni_tui.core.safefs import ChangedMeanwhile, atomic_write, read_backup, read_bytes, sha256_bytes, write_backup
 from omni_tui.core.textdiff import diff_texts
@@ -71,7 +71,7 @@ class Decisions(GateMemory):
             status = self.store.status(proposal.id)
             if status != PENDING:
                 raise GateError(f"proposal {proposal.id} is {status}, not pending")
-            refused = self.policy_refusal(proposal)
+            refused = policy_refusal(self.ws, proposal)
             if refused is not None:
                 raise GateError(f"cannot approve {proposal.id}: {refused}")
             stage("validating")
@@ -348,33 +348,12 @@ class Decisions(GateMemory):
         """Refuse a pending proposal with the person's reason (required: the agent reads it)."""
         if not reason or not reason.strip():
             raise GateError("a reason is required to reject a proposal (the agent reads it)")
-        return self._reject(self.store.get(proposal_id), reason.strip(), who=self.who, via=self.via)
-
-    def _reject(self, proposal: Proposal, reason: str, *, who: str, via: str) -> Decision:
-        """Record `rejected` (only from pending), with the change card the audit keeps of what was refused."""
-        decision = Decision(proposal.id, "rejected", reason, who, utc_now(), via=via)
-        card = card_summary(proposal_pairs(self.ws, proposal))
-        return self.store.record(decision, allowed_from=(PENDING,), card=card)
-
-    def policy_refusal(self, proposal: Proposal) -> str | None:
-        """The reason `[policy] refuse` refuses `proposal` (naming the rule), or None."""
-        if not self.ws.config.policy.refuse:
-            return None
-        try:
-            return refusal(self.ws.config.policy, proposal_card(self.ws, proposal))
-        except Exception as exc:  # noqa: BLE001 - a card that cannot be computed refuses rather than lets through
-            return f"refused by policy: its change card could not be computed ({type(exc).__name__})"
+        return record_rejection(self.store, self.store.get(proposal_id), reason.strip(), who=self.who, via=self.via)
 
     def refuse_by_policy(self, proposal_id: str) -> Decision | None:
-        """Reject a pending proposal at once when `[policy] refuse` matches its card (who: policy). Never approves."""
-        proposal = self.store.get(proposal_id)
-        reason = self.policy_refusal(proposal)
-        if reason is None or self.store.status(proposal.id) != PENDING:
-            return None
-        try:
-            return self._reject(proposal, reason, who="policy", via="policy")
-        except GateError:
-            return None  # decided meanwhile (a person, or another process applying the same policy)
+        """Reject a pending proposal at once when `[policy] refuse` matches its card (who: policy). Never approves.
+        (core/proposals/policy.py, which the store also applies to each proposal it is given)"""
+        return refuse_by_policy(self.store, proposal_id)
 
     def rollback(self, proposal_id: str) -> Decision:
         """Restore the bytes from before a failed (or interrupted) apply; the decision becomes `rolled_back`."""

@@ -3,6 +3,7 @@
 - `documents.py`: `Proposal`, `Decision` and their parts, statuses, exit codes, ids, strict parsing.
 - `content.py`: an agent's new content (raw bytes or a unified diff) → the text to propose.
 - `store.py`: `ProposalStore`, the files on disk (submit, list, quarantine, decide, withdraw, wait).
+- `policy.py`: `[policy] refuse` applied to a proposal; a rejection recorded with its change card.
 
 The status of a proposal is its decision's status, else `pending`; a decision the audit chain does
 not vouch for reads as `tampered`, never as the outcome it claims.

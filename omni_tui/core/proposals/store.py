@@ -40,6 +40,7 @@ from omni_tui.core.proposals.documents import (
     parse_decision,
     parse_proposal,
 )
+from omni_tui.core.proposals.policy import refuse_by_policy
 from omni_tui.core.safefs import atomic_write, file_lock, read_bytes, sha256_bytes
 
 if TYPE_CHECKING:
@@ -138,11 +139,8 @@ class ProposalStore:
 
     def _apply_policy(self, proposal: Proposal) -> None:
         """`[policy] refuse` rejects a matching proposal at once (who: policy); it never approves anything."""
-        if not self.ws.config.policy.refuse:
-            return
-        from omni_tui.core.gate import Gate  # the gate builds on the store
-
-        Gate(self.ws, store=self).refuse_by_policy(proposal.id)
+        if self.ws.config.policy.refuse:
+            refuse_by_policy(self, proposal.id)
 
     # -- reading ----------------------------------------------------------------------------
 
