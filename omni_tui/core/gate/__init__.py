@@ -13,6 +13,7 @@ Nothing here decides on its own: every entry point is called by a person's actio
 
 `Gate` is one class built in layers, each a module of this package, each one using those above it:
 
+    kinds.py         GateKind, GATE_KINDS: the states, named once (a leaf: the header widget reads it)
     state.py         GateState, Holder, FailedApply, LastRebuild: what the gate is in, as data
     lock.py          GateLock: who acts, the cross-process lock, orphaned builds stopped
     writes.py        GuardedWrites: bytes put in guarded files; proposals made stale by a write
@@ -30,10 +31,9 @@ from collections.abc import Mapping
 
 from omni_tui.core.errors import GateError
 from omni_tui.core.gate.direct_edits import DirectEdits
+from omni_tui.core.gate.kinds import GATE_KINDS, GateKind
 from omni_tui.core.gate.state import (
-    GATE_KINDS,
     FailedApply,
-    GateKind,
     GateState,
     Holder,
     LastRebuild,

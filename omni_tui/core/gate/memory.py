@@ -11,7 +11,8 @@ from typing import Any
 
 from omni_tui.core.audit import utc_now
 from omni_tui.core.gate.integrity import Integrity
-from omni_tui.core.gate.state import FailedApply, GateKind, GateState, failure_reason
+from omni_tui.core.gate.kinds import GateKind
+from omni_tui.core.gate.state import FailedApply, GateState, failure_reason
 from omni_tui.core.proposals import IN_PROGRESS, PENDING, ProposalEntry
 from omni_tui.core.rebuild import RebuildOutcome
 from omni_tui.core.safefs import atomic_write, is_locked, read_bytes

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from omni_tui.core.gate.kinds import GateKind
 from omni_tui.core.ledger import Forgery
 from omni_tui.core.proposals import ProposalEntry
 from omni_tui.core.rebuild import RebuildOutcome
 
 RebuildStep = Callable[[], RebuildOutcome]
 StageCallback = Callable[[str], None]
-
-GATE_KINDS = ("clean", "pending", "unapproved_edits", "rebuilding", "failed", "tampered")
-GateKind = Literal["clean", "pending", "unapproved_edits", "rebuilding", "failed", "tampered"]
 
 
 @dataclass(frozen=True)

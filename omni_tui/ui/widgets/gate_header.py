@@ -10,9 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
+from omni_tui.core.gate.kinds import GATE_KINDS
 from omni_tui.core.terminal import inert
-
-GATE_KINDS = ("clean", "pending", "unapproved_edits", "rebuilding", "failed", "tampered")
 
 
 def gate_label(kind: str, pending: int) -> str:
