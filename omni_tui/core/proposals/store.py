@@ -293,7 +293,10 @@ class ProposalStore:
         try:
             os.replace(file, target)
         except FileNotFoundError:
-            target.with_name(target.name + ".error.txt").unlink(missing_ok=True)
+            # Another listing (the watcher's, the first one's) moved it there first and wrote the same
+            # error file: it stays. Removed only when the file is gone for good (withdrawn meanwhile).
+            if not target.exists():
+                target.with_name(target.name + ".error.txt").unlink(missing_ok=True)
             return None
         self._cache.pop(file.name, None)
         return target
