@@ -11,7 +11,7 @@ Every figure is printed next to a baseline measured in the same run, on the same
   Proposals panel drawn) with 10,000 proposals vs with 1;
 - keys while the 10,000 fill in and get checked: `?` opens the help screen, `escape` closes it,
   alternating for 10 s from the first frame; latency = key written → the screen's answer on the
-  terminal, whole: the help screen's lines all shown, then all gone with the four panels back. The
+  terminal, whole: the help screen's lines shown, then gone with the main screen's panels back. The
   pseudo-terminal is read through `TerminalScreen`, a small screen model that, like the terminals
   people use, takes synchronized frames (mode 2026) and shows a frame only once it is complete — a
   marker text going by in the output is not an answer (a queue redraw repeats the panel titles: the
@@ -253,10 +253,11 @@ class Cockpit:
 
 
 FIRST_FRAME = ["Proposals", "Changes"]
-# Lines from the top, middle and bottom of the help screen, and the main screen's four panel titles:
-# a key's answer is drawn when the screen shows all of one and none of the other.
-HELP = ["Approve the selected proposal", "Cancel the running rebuild", "Remap any key"]
-MAIN = ["Changes", "Proposals", "Processes", "Rebuild log"]
+# Lines from the top and the middle of the help screen, and the main screen's left panel titles: a key's
+# answer is drawn when the screen shows all of one and none of the other. All in the left half, where
+# toasts (bottom right) never cover them.
+HELP = ["Approve the selected proposal", "Cancel the running rebuild"]
+MAIN = ["Changes", "Processes"]
 
 
 def first_frame(root: Path) -> tuple[float, Cockpit]:
