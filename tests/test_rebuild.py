@@ -65,7 +65,7 @@ def test_exit_code_and_last_50_lines(tmp_path: Path) -> None:
     outcome = runner(tmp_path, "seq 1 80; exit 7").run_sync(lambda _: None)
     assert outcome.exit_code == 7 and not outcome.ok
     assert outcome.last_lines == tuple(str(i) for i in range(31, 81))
-    assert outcome.describe().startswith("exit 7 · ")
+    assert outcome.describe().startswith("rebuild failed after ") and "(exit 7)" in outcome.describe()
 
 
 def test_last_lines_are_human_text_even_for_nix_internal_json(tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_cancel_stops_the_whole_group_even_when_sigint_is_ignored(tmp_path: Path
     outcome = r.run_sync(lines.append)
     watcher.join()
     assert outcome.cancelled and not outcome.ok
-    assert outcome.describe().startswith("cancelled after ")
+    assert outcome.describe().startswith("rebuild cancelled after ")
     assert processes_with(marker) == []
     assert "cancelled" in Path(outcome.log_path).read_text()
 
@@ -162,7 +162,7 @@ def test_failed_restart_is_reported_but_the_build_stays_good(tmp_path: Path) -> 
     outcome = runner(tmp_path, "echo built", restart_command="echo nope; exit 4").run_sync(lambda _: None)
     assert outcome.ok and outcome.exit_code == 0 and outcome.restart_exit_code == 4
     assert outcome.error == "restart command `echo nope; exit 4` failed with exit code 4"
-    assert "restart failed (exit 4)" in outcome.describe()
+    assert "restarting the processes failed (exit 4)" in outcome.describe()
 
 
 def test_restart_is_skipped_when_the_build_fails(tmp_path: Path) -> None:
@@ -192,7 +192,7 @@ def test_a_command_that_cannot_start_is_an_outcome_not_a_traceback(tmp_path: Pat
     outcome = r.run_sync(lambda _: None)
     assert outcome.exit_code is None and not outcome.ok
     assert "cannot start" in outcome.error and "missing" in outcome.error
-    assert outcome.describe().startswith("did not run: cannot start")
+    assert outcome.describe().startswith("rebuild did not run: cannot start")
 
 
 def test_an_exception_in_on_line_stops_the_build(tmp_path: Path) -> None:

@@ -4,28 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from omni_tui.cli.base import PROG, Command, say, workspace
-
-
-def rebuild_line(outcome: Any, built: int = 0) -> str:
-    """The sentence `rebuild` ends with: `rebuilt in 1.5 s (exit 0, 3 derivations built)`,
-    `rebuild failed after 0.1 s (exit 1)`, `rebuild cancelled after 1.0 s`, `rebuild did not run: …`."""
-    took = f"{outcome.duration_s:.1f} s"
-    if outcome.cancelled:
-        return f"rebuild cancelled after {took}"
-    if outcome.timed_out:
-        return f"rebuild timed out after {took}"
-    if outcome.exit_code is None:
-        return f"rebuild did not run: {outcome.error or 'no exit status'}"
-    detail = f"exit {outcome.exit_code}"
-    if built:
-        detail += f", {built} derivation{'s' if built != 1 else ''} built"
-    text = f"rebuilt in {took} ({detail})" if outcome.ok else f"rebuild failed after {took} ({detail})"
-    if outcome.restart_exit_code not in (None, 0):
-        text += f"; restarting the processes failed (exit {outcome.restart_exit_code})"
-    return text
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
@@ -55,7 +35,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     parser.finish(0 if outcome.ok else 1)
-    say(f"{PROG}: {rebuild_line(outcome, parser.progress.done)} — log {outcome.log_path}")
+    say(f"{PROG}: {outcome.describe(parser.progress.done)} — log {outcome.log_path}")
     if outcome.ok:
         return 0
     if outcome.cancelled:

@@ -58,18 +58,23 @@ class RebuildOutcome:
         """The build succeeded. A failed restart command does not undo a good build (see `error`)."""
         return self.exit_code == 0 and not self.cancelled and not self.timed_out
 
-    def describe(self) -> str:
-        """One line for people: `exit 0 · 3.2 s`, `cancelled after 1.0 s`, `exit 0 · 3.2 s · restart failed (exit 1)`."""
+    def describe(self, built: int = 0) -> str:
+        """One sentence for people (`rebuild` ends with it): `rebuilt in 1.5 s (exit 0, 3 derivations built)`,
+        `rebuild failed after 0.1 s (exit 1)`, `rebuild cancelled after 1.0 s`, `rebuild did not run: …`;
+        `built`: the derivations the build log counted."""
         took = f"{self.duration_s:.1f} s"
         if self.cancelled:
-            return f"cancelled after {took}"
+            return f"rebuild cancelled after {took}"
         if self.timed_out:
-            return f"timed out after {took}"
+            return f"rebuild timed out after {took}"
         if self.exit_code is None:
-            return f"did not run: {self.error}" if self.error else f"no exit status after {took}"
-        text = f"exit {self.exit_code} · {took}"
+            return f"rebuild did not run: {self.error or 'no exit status'}"
+        detail = f"exit {self.exit_code}"
+        if built:
+            detail += f", {built} derivation{'s' if built != 1 else ''} built"
+        text = f"rebuilt in {took} ({detail})" if self.ok else f"rebuild failed after {took} ({detail})"
         if self.restart_exit_code not in (None, 0):
-            text += f" · restart failed (exit {self.restart_exit_code})"
+            text += f"; restarting the processes failed (exit {self.restart_exit_code})"
         return text
 
 
