@@ -193,7 +193,12 @@ def signal_group(pgid: int, sig: int) -> bool:
 
 
 def group_alive(pgid: int) -> bool:
-    """Some non-zombie process is still in the group."""
+    """Some non-zombie process is still in the group (a build's, or a process tree being stopped).
+
+    Signal 0 alone is not the answer: it succeeds for a group whose members are all zombies waiting to
+    be reaped (already gone for every purpose here: a rebuild would wait on them, a stop would SIGKILL
+    them for nothing), and a group we may not signal (PermissionError) is one we cannot stop either.
+    """
     try:
         os.killpg(pgid, 0)
     except (ProcessLookupError, PermissionError):

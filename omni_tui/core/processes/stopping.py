@@ -9,6 +9,7 @@ import os
 import signal
 import time
 
+from omni_tui.core.build_group import group_alive
 from omni_tui.core.processes.procfs import read_stat
 
 
@@ -23,7 +24,7 @@ def terminate(head: int, tree: list[int], grace_s: float) -> None:
     targets = [pid for pid in tree if _running(pid)]
     _signal(group, targets, signal.SIGTERM)
     left = _wait_gone(targets, grace_s)
-    if left or (group is not None and _group_alive(group)):
+    if left or (group is not None and group_alive(group)):
         _signal(group, left, signal.SIGKILL)
         _wait_gone(left, 2.0)
 
@@ -55,13 +56,3 @@ def _signal(pgid: int | None, pids: list[int], sig: int) -> None:
             os.kill(pid, sig)
         except (ProcessLookupError, PermissionError):
             pass
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
