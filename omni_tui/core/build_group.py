@@ -37,8 +37,9 @@ class OrphanBuild:
         return f"`{self.command}` (process group {self.pgid}, started {self.started_at or '?'}{by})"
 
 
-def record_group(group_file: Path, *, pgid: int, command: str, run_id: str) -> None:
-    """Remember the build's process group while it runs, so whoever holds the gate next can find it."""
+def record_group(group_file: Path, *, pgid: int | None, command: str, run_id: str) -> None:
+    """Remember the build's process group while it runs, so whoever holds the gate next can find it
+    (None: not spawned yet, see `record_starting`)."""
     from omni_tui.core.safefs import atomic_write
 
     info = {
@@ -55,16 +56,7 @@ def record_starting(group_file: Path, *, command: str, run_id: str) -> None:
     """Before a build is spawned: `build.json` says one may be running (no group yet), so a crash between
     the spawn and `record_group` still leaves a trace. `find_orphan` looks through the processes only
     when this file exists: without it no build of this state directory can be running."""
-    from omni_tui.core.safefs import atomic_write
-
-    info = {
-        "pgid": None,
-        "command": command,
-        "owner_pid": os.getpid(),
-        "run_id": run_id,
-        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    atomic_write(group_file, (json.dumps(info) + "\n").encode())
+    record_group(group_file, pgid=None, command=command, run_id=run_id)
 
 
 def forget_group(group_file: Path, pgid: int | None) -> None:
