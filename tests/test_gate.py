@@ -361,6 +361,22 @@ def test_rebuild_approved_refuses_with_unapproved_edits(ws: Workspace, gate: Gat
     assert audit_events(ws)[-1] == "rebuild"
 
 
+def test_a_rebuild_step_that_raises_or_is_interrupted_is_recorded_as_a_failed_rebuild(ws: Workspace, gate: Gate) -> None:
+    def broken() -> RebuildOutcome:
+        raise RuntimeError("cannot start devenv")
+
+    def interrupted() -> RebuildOutcome:
+        raise KeyboardInterrupt
+
+    outcome = gate.rebuild_approved(broken)
+    assert not outcome.ok and outcome.error == "cannot start devenv"
+    with pytest.raises(KeyboardInterrupt):  # recorded first, then handed back to whoever pressed Ctrl-C
+        gate.rebuild_approved(interrupted)
+    reasons = [e.get("reason") for e in ws.audit.entries() if e["event"] == "rebuild"]
+    assert reasons == ["rebuild failed: cannot start devenv", "rebuild failed: interrupted (KeyboardInterrupt)"]
+    assert gate.state().last_rebuild["status"] == "failed" and gate.holder() is None
+
+
 # -- partial approval by hunks, against an independently computed expectation ------------------------
 
 BASE_LINES = [f"export VAR_{i}={i}\n" for i in range(60)]

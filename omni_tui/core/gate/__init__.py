@@ -26,7 +26,6 @@ Nothing here decides on its own: every entry point is called by a person's actio
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 
 from omni_tui.core.errors import GateError
@@ -40,6 +39,7 @@ from omni_tui.core.gate.state import (
     RebuildStep,
     StageCallback,
     failure_reason,
+    run_rebuild_step,
 )
 from omni_tui.core.proposals import Proposal
 from omni_tui.core.rebuild import RebuildOutcome
@@ -97,11 +97,7 @@ class Gate(DirectEdits):
             if unapproved:
                 raise GateError(f"unapproved edits in {', '.join(unapproved)}: accept or revert them in the cockpit first")
             command = command or getattr(rebuild, "command", None)
-            started = time.monotonic()
-            try:
-                outcome = rebuild()
-            except Exception as exc:
-                outcome = RebuildOutcome(None, time.monotonic() - started, None, (), error=str(exc) or type(exc).__name__)
+            outcome, interrupted = run_rebuild_step(rebuild)  # Ctrl-C / SystemExit: recorded, then raised
             self._record_rebuild("rebuild", None, "ok" if outcome.ok else "failed", outcome, command)
             self.ws.audit.append(
                 "rebuild",
@@ -114,6 +110,8 @@ class Gate(DirectEdits):
                 duration_s=outcome.duration_s,
                 log_path=outcome.log_path,
             )
+            if interrupted is not None:
+                raise interrupted
             return outcome
 
 

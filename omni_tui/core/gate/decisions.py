@@ -7,7 +7,6 @@ written, the environment rebuilt, and the result kept (baseline := applied) or r
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
@@ -18,7 +17,7 @@ from omni_tui.core.card.diff import FilePair
 from omni_tui.core.card.project import card_summary
 from omni_tui.core.errors import GateError, PathError, ValidationError
 from omni_tui.core.gate.memory import GateMemory
-from omni_tui.core.gate.state import RebuildStep, StageCallback, failure_reason
+from omni_tui.core.gate.state import RebuildStep, StageCallback, failure_reason, run_rebuild_step
 from omni_tui.core.gate.writes import check_config, decode, encode
 from omni_tui.core.history import applied_label
 from omni_tui.core.proposals import IN_PROGRESS, PENDING, AppliedFile, Decision, Proposal
@@ -208,17 +207,7 @@ class Decisions(GateMemory):
             return decision
         self.store.write_decision(rebuilding)  # vouched for by the approval's entry
         stage("rebuilding")
-        started = time.monotonic()
-        interrupted: BaseException | None = None
-        try:
-            outcome = rebuild()
-            if not isinstance(outcome, RebuildOutcome):
-                raise GateError(f"the rebuild step returned {type(outcome).__name__}, not a RebuildOutcome")
-        except Exception as exc:  # a raising rebuild step is a failed rebuild, with its message
-            outcome = RebuildOutcome(None, time.monotonic() - started, None, (), error=str(exc) or type(exc).__name__)
-        except BaseException as exc:  # Ctrl-C / SystemExit: record and roll back, then let it propagate
-            outcome = RebuildOutcome(None, time.monotonic() - started, None, (), error=f"interrupted ({type(exc).__name__})")
-            interrupted = exc
+        outcome, interrupted = run_rebuild_step(rebuild)  # Ctrl-C / SystemExit: recorded and rolled back, then raised
         decision = self._finish(decision_id, current, contents, files_t, outcome, stage, command, kind=kind)
         if interrupted is not None:
             raise interrupted

@@ -6,10 +6,12 @@ Pure types: the cockpit, the CLI and the review state read them; nothing here to
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from omni_tui.core.errors import GateError
 from omni_tui.core.gate.kinds import GateKind
 from omni_tui.core.ledger import Forgery
 from omni_tui.core.proposals import ProposalEntry
@@ -106,6 +108,22 @@ class GateState:
             "rebuilding": "REBUILDING",
             "failed": "FAILED — rollback?",
         }[self.kind]
+
+
+def run_rebuild_step(rebuild: RebuildStep) -> tuple[RebuildOutcome, BaseException | None]:
+    """Run a rebuild step for the gate, which records whatever it ends with: a step that raises (or returns
+    something else) is a failed rebuild with its message. Ctrl-C / SystemExit: an `interrupted` outcome,
+    and the exception, which the caller raises again once the outcome is recorded (and rolled back)."""
+    started = time.monotonic()
+    try:
+        outcome = rebuild()
+        if not isinstance(outcome, RebuildOutcome):
+            raise GateError(f"the rebuild step returned {type(outcome).__name__}, not a RebuildOutcome")
+    except Exception as exc:
+        return RebuildOutcome(None, time.monotonic() - started, None, (), error=str(exc) or type(exc).__name__), None
+    except BaseException as exc:
+        return RebuildOutcome(None, time.monotonic() - started, None, (), error=f"interrupted ({type(exc).__name__})"), exc
+    return outcome, None
 
 
 def failure_reason(outcome: RebuildOutcome) -> str:
