@@ -33,11 +33,13 @@ class Proc:
     name: str | None = None  # the row name, once this process heads a row
     _cmdline: list[str] | None = None
     sockets: frozenset[int] | None = None  # inodes of the listening sockets it holds, as last looked up
+    sockets_due: float = 0.0  # monotonic time its sockets are to be looked up again at the latest
     rebuild: bool | None = None  # started by a cockpit's rebuild (REBUILD_MARK); looked up when first reached
     fd: int | None = None  # /proc/<pid>/stat kept open while the process is the project's
     command: str | None = None  # the command line joined, once read
     label: str | None = None  # its name in its manager's Procfile / mprocs.yaml ("" = looked, none)
     labelled: bool = False  # `name` came from the manager (captured output or its config)
+    raw: bytes | None = None  # its /proc stat as last read through `fd` (the same bytes: nothing changed)
 
     def cmdline(self) -> list[str]:
         if self._cmdline is None:

@@ -51,14 +51,19 @@ from omni_tui.core.processes.stopping import terminate
 _GONE_KEEP_S = 600.0
 _GONE_MAX = 50
 # A known process's file descriptors are looked at again when a new listening socket appears
-# anywhere, and at least this often (a socket handed over without a new process is rare).
+# anywhere, and at least this often (a socket handed over without a new process is rare). The
+# periodic look is spread by pid over that time (a tenth of the processes each second at one
+# refresh per second) rather than every process in one refresh (≈ 8 ms for 300 processes).
 _SOCKETS_REFRESH_S = 10.0
+_SOCKETS_SLOTS = 10
 # Processes outside the project are looked at again this often (pid reuse, a new cwd is not followed):
 # a refresh reads only the project's processes and new pids.
 _OTHERS_EVERY_S = 5.0
 # The project's processes keep /proc/<pid>/stat open (one pread per refresh instead of open, read,
 # close: 4x cheaper); at most this many descriptors.
 _STAT_FDS_MAX = 512
+# What `_stat` answers when a process's stat reads exactly as at the last refresh.
+_UNCHANGED: tuple[str, str, int, float, float, int] = ("", "", 0, 0.0, 0.0, 0)
 
 
 @dataclass
@@ -110,8 +115,13 @@ class ProjectScanner:
         self._excluded = self_and_ancestors()
         self._lock = threading.Lock()
         self._listening: frozenset[int] = frozenset()  # listening socket inodes at the last refresh
-        self._sockets_at = 0.0  # monotonic time every process's sockets were last looked up
-        self._rescan_sockets = True
+        self._rescan_sockets = True  # a new listening socket appeared: every process's sockets are looked up
+        self._now_m = 0.0  # monotonic time of the refresh under way
+        # The process tree the members and rows were last worked out from (manager pid, processes,
+        # their parents), and what came of it: most refreshes see the same tree.
+        self._tree: tuple[int | None, tuple[Proc, ...], tuple[int, ...]] | None = None
+        self._tree_members: set[int] = set()
+        self._tree_rows: list[Row] = []
 
     # ----------------------------------------------------------------- scanning
 
@@ -148,8 +158,15 @@ class ProjectScanner:
             st = self._stat(pid, old, pid in watched)
             if st is None:
                 continue
-            comm, state, ppid, start, cpu_s, rss = st
             now = time.monotonic()
+            if st is _UNCHANGED and old is not None:
+                # Its /proc stat reads exactly as last time (a sleeping process): no CPU used, same figures.
+                if now - old.sampled > 0:
+                    old.cpu_pct = 0.0
+                old.sampled = now
+                live[pid] = old
+                continue
+            comm, state, ppid, start, cpu_s, rss = st
             if old is not None and abs(old.start - start) < 0.05 and old.comm == comm:
                 dt = now - old.sampled
                 if dt > 0:
@@ -170,10 +187,14 @@ class ProjectScanner:
         """The process's stat: through its open file when it has one (a dead process's fails: read afresh)."""
         if old is not None and old.fd is not None:
             try:
-                got = parse_stat(os.pread(old.fd, 4096, 0))
+                data = os.pread(old.fd, 4096, 0)
             except OSError:
-                got = None
+                data = b""
+            if data and data == old.raw:
+                return _UNCHANGED
+            got = parse_stat(data) if data else None
             if got is not None:
+                old.raw = data
                 return got
             self._close_fd(old)
         elif watched and old is not None and HAS_PROC and self._fds < _STAT_FDS_MAX:
@@ -207,6 +228,12 @@ class ProjectScanner:
 
     def _members(self) -> set[int]:
         procs = self._procs
+        manager = self._manager_pid()
+        tree = (manager, tuple(procs.values()), tuple(p.ppid for p in procs.values()))
+        last = self._tree
+        if last is not None and last[0] == manager and last[2] == tree[2] and all(a is b for a, b in zip(last[1], tree[1])):
+            return self._tree_members  # the same processes under the same parents: the same members
+        self._tree = None
         children: dict[int, list[int]] = {}
         for p in procs.values():
             children.setdefault(p.ppid, []).append(p.pid)
@@ -220,12 +247,23 @@ class ProjectScanner:
                 members.add(pid)
                 stack.extend(children.get(pid, ()))
 
-        manager = self._manager_pid()
         # The recorded manager's tree first: it belongs even when a rebuild's restart command started it.
         walk([manager] if manager is not None and manager in procs else [], False)
         self._recorded = set(members)
         walk([p.pid for p in procs.values() if p.member], True)
-        return members - self._excluded
+        self._tree, self._tree_members, self._tree_rows = tree, members - self._excluded, []
+        return self._tree_members
+
+    def _rows_of(self, members: set[int]) -> list[Row]:
+        """`build_rows`, kept while the tree is the same and no member's command line is still unread."""
+        procs = self._procs
+        if self._tree_rows and self._tree is not None and members is self._tree_members:
+            return self._tree_rows
+        rows = build_rows(procs, members)
+        # A shell or python read mid-exec has no command line yet: whether it is see-through may change.
+        settled = all(procs[pid]._cmdline is not None for pid in members if procs[pid].comm in SHELLS or procs[pid].comm.startswith("python"))
+        self._tree_rows = rows if settled and members is self._tree_members else []
+        return rows
 
     def _from_rebuild(self, p: Proc) -> bool:
         if p.rebuild is None:
@@ -258,14 +296,12 @@ class ProjectScanner:
         self._refresh_table()
         members = self._members()
         self._last_members = members
-        rows = build_rows(self._procs, members)
+        rows = self._rows_of(members)
         table = listening_sockets() if rows else None
         if table is not None:
             keys = frozenset(table)
-            now_m = time.monotonic()
-            self._rescan_sockets = not keys <= self._listening or now_m - self._sockets_at >= _SOCKETS_REFRESH_S
-            if self._rescan_sockets:
-                self._sockets_at = now_m
+            self._now_m = time.monotonic()
+            self._rescan_sockets = not keys <= self._listening
             self._listening = keys
         manager_names: dict[int, str] = {}
         all_names: set[str] = set()
@@ -444,8 +480,13 @@ class ProjectScanner:
         """(address, port) pairs `p` listens on; its fds are read only when new or when sockets changed."""
         if table is None:
             return listening_ports(p.pid, None)
-        if p.sockets is None or self._rescan_sockets:
+        now = self._now_m
+        if p.sockets is None or self._rescan_sockets or now >= p.sockets_due:
             p.sockets = frozenset(i for i in socket_inodes(p.pid) if i in table)
+            # Due again at the next time of the pid's phase in every _SOCKETS_REFRESH_S (at most that far
+            # away): the processes' periodic looks are spread over the period, not all in one refresh.
+            phase = (p.pid % _SOCKETS_SLOTS) * _SOCKETS_REFRESH_S / _SOCKETS_SLOTS
+            p.sockets_due = now + _SOCKETS_REFRESH_S - (now - phase) % _SOCKETS_REFRESH_S
         return [table[i] for i in p.sockets if i in table]
 
     def _remember_gone(self, new_rows: dict[str, Row], infos: dict[str, ProcessInfo], now: float) -> None:
