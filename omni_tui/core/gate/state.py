@@ -1,5 +1,6 @@
 """What the gate is in, as data: `GateState` (its `kind` and what it is made of), `Holder` (who holds the
-lock), `FailedApply`, `LastRebuild`, and `failure_reason` (a failed rebuild in one phrase).
+lock), `FailedApply`, `LastRebuild`, `failure_reason` (a failed rebuild in one phrase), and `run_rebuild_step`
+(a rebuild step run so that whatever it ends with is an outcome the gate records).
 
 Pure types: the cockpit, the CLI and the review state read them; nothing here touches a file.
 """
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from omni_tui.core.errors import GateError
-from omni_tui.core.gate.kinds import GateKind
+from omni_tui.core.gate.kinds import GateKind, gate_label
 from omni_tui.core.ledger import Forgery
 from omni_tui.core.proposals import ProposalEntry
 from omni_tui.core.rebuild import RebuildOutcome
@@ -99,15 +100,8 @@ class GateState:
         return LastRebuild.from_json(self.last_rebuild) if self.last_rebuild else None
 
     def label(self) -> str:
-        """The header text: `CLEAN`, `2 PENDING`, `UNAPPROVED EDITS`, `REBUILDING`, `FAILED — rollback?`, `TAMPERED`."""
-        return {
-            "tampered": "TAMPERED",
-            "clean": "CLEAN",
-            "pending": f"{len(self.pending)} PENDING",
-            "unapproved_edits": "UNAPPROVED EDITS",
-            "rebuilding": "REBUILDING",
-            "failed": "FAILED — rollback?",
-        }[self.kind]
+        """The header text: `CLEAN`, `2 PENDING`, `UNAPPROVED EDITS`, `REBUILDING`, `FAILED — rollback?`, `TAMPERED — resolve?`."""
+        return gate_label(self.kind, len(self.pending))
 
 
 def run_rebuild_step(rebuild: RebuildStep) -> tuple[RebuildOutcome, BaseException | None]:

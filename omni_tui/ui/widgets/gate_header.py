@@ -10,23 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
-from omni_tui.core.gate.kinds import GATE_KINDS
+from omni_tui.core.gate.kinds import GATE_KINDS, gate_label
 from omni_tui.core.terminal import inert
-
-
-def gate_label(kind: str, pending: int) -> str:
-    """The words the header shows for a gate state."""
-    if kind == "pending":
-        return f"{pending} PENDING"
-    if kind == "unapproved_edits":
-        return "UNAPPROVED EDITS"
-    if kind == "rebuilding":
-        return "REBUILDING"
-    if kind == "failed":
-        return "FAILED — rollback?"
-    if kind == "tampered":
-        return "TAMPERED — resolve?"
-    return "CLEAN"
 
 
 def sandboxed_text(count: int) -> str:
