@@ -134,7 +134,8 @@ def test_policy_refuse_rejects_at_once_naming_the_rule_and_the_agent_gets_exit_1
     [entry] = ProposalStore(ws).entries()
     assert entry.status == "rejected" and entry.decision is not None and entry.decision.who == "policy"
     [audited] = [e for e in ws.audit.entries() if e["event"] == "rejected"]
-    assert audited["who"] == "policy" and "network_service" in audited["reason"] and audited["card"]["risks"]
+    assert audited["who"] == "policy" and audited["via"] == "policy" and entry.decision.via == "policy"
+    assert "network_service" in audited["reason"] and audited["card"]["risks"]
     assert (project / "devenv.nix").read_text() != risky(project)
 
 
