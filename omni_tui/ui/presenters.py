@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from os import PathLike
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,12 @@ def project_path(root: str | PathLike[str], path: str | PathLike[str]) -> str:
 
 def parse_time(stamp: str) -> datetime | None:
     """An ISO-8601 time as the store writes it (`...Z` or with an offset); None when unreadable."""
+    return _parse_time(stamp) if isinstance(stamp, str) else None
+
+
+@lru_cache(maxsize=32768)
+def _parse_time(stamp: str) -> datetime | None:
+    # Cached: the queue computes the age of every row (10,000) on each refresh, from stamps that never change.
     try:
         when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except (ValueError, AttributeError):

@@ -172,7 +172,7 @@ class WorkspaceView:
             if app.ws.config.notify.bell:  # [notify] bell = false keeps the terminal quiet
                 app.bell()
             self.announce_new(new)
-        pending = review.pending_ids()
+        pending = review.known_pending if review.known_pending is not None else review.pending_ids()  # just counted
         self.apply_policy(list(pending))
         self.validate_all([pid for pid in pending if review.needs_check(pid)])
         self.show_queue()

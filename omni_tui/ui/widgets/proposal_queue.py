@@ -195,6 +195,7 @@ class ProposalQueue(KeyedTable):
             self.set_timer(FILL_PAUSE_S, self._fill)
         elif self._selected in self._rows:
             self.move_cursor(row=self._order.index(self._selected), animate=False)
+        self._fit_title()  # the rows just added may be wider
 
     def _row_widths(self, row: QueueRow) -> tuple[int, int, int, int, int]:
         """The cells' widths of a row (agent, title, age, state, check), measured once per distinct row."""
@@ -221,7 +222,10 @@ class ProposalQueue(KeyedTable):
         pad = 2 * self.cell_padding
         if len(self._widths) > 2 * len(self._rows) + 100:  # forget the rows long gone
             self._widths = {key: self._widths[key] for key in self._rows if key in self._widths}
-        rows = [self._row_widths(row) for row in self._rows.values()]
+        # Rows of a long queue still waiting to be added are measured when they are (see _fill): 10,000
+        # titles measured at once held the first listing.
+        waiting = set(self._backlog)
+        rows = [self._row_widths(row) for key, row in self._rows.items() if key not in waiting]
         longest = list(map(max, zip(*rows))) if rows else [0] * 5
         others = 0
         for index, (key, label) in enumerate(COLUMNS):
