@@ -154,6 +154,11 @@ def make_project(tmp: Path) -> Path:
     return root
 
 
+# CPU seconds (user + system) each app's process had used when its markers were on the terminal,
+# by app argv[-1]: a loaded machine stretches wall times far more than the work done.
+CPU_TO_SCREEN: dict[str, list[float]] = {}
+
+
 def time_to_screen(argv: list[str], markers: list[str], *, cwd: Path, env: dict[str, str], timeout_s: float = 60.0) -> float:
     """Seconds from spawning `argv` on a fresh pty until every marker text has been drawn on it."""
     master, slave = pty.openpty()
@@ -189,7 +194,12 @@ def time_to_screen(argv: list[str], markers: list[str], *, cwd: Path, env: dict[
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        proc.wait()
+        try:
+            _pid, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            CPU_TO_SCREEN.setdefault(argv[-1], []).append(usage.ru_utime + usage.ru_stime)
+        except ChildProcessError:
+            proc.wait()
         os.close(master)
 
 
@@ -221,6 +231,84 @@ def time_to_exit(argv: list[str], *, cwd: Path, env: dict[str, str], timeout_s: 
         os.close(master)
 
 
+# The cockpit started through `omni_tui.cli.main` with a time stamp (wall and CPU) at each phase;
+# it writes them as one JSON line to BENCH_PHASES and exits at once when its first frame shows the
+# markers. Textual is imported first here (in the cockpit the CLI imports it with the cockpit's
+# modules): the same total, split so the two are told apart.
+PHASES_BOOT = """
+import json, os, re, sys, time
+marks = [("start", time.perf_counter(), time.process_time())]
+def mark(name):
+    marks.append((name, time.perf_counter(), time.process_time()))
+import textual.app as ta
+from textual._compositor import CompositorUpdate
+mark("Python, Textual and Rich imported")
+import omni_tui.cli as cli
+import omni_tui.ui.app as uiapp
+from omni_tui.core.workspace import Workspace
+mark("omni-tui's modules imported")
+_open = Workspace.open.__func__
+def wopen(cls, *a, **k):
+    mark("CLI arguments read")
+    ws = _open(cls, *a, **k)
+    mark("workspace opened (config, state dir)")
+    return ws
+Workspace.open = classmethod(wopen)
+C = uiapp.CockpitApp
+_init, _compose, _mount = C.__init__, C.compose, C.on_mount
+def init(self, *a, **k):
+    _init(self, *a, **k)
+    mark("CockpitApp() (themes, gate, store)")
+def compose(self):
+    mark("driver started, stylesheet read")
+    yield from _compose(self)
+    mark("widgets composed")
+def on_mount(self):
+    mark("widgets mounted and styled")
+    _mount(self)
+    mark("first listing (files, proposals, gate)")
+C.__init__, C.compose, C.on_mount = init, compose, on_mount
+MARKERS = json.loads(os.environ["BENCH_MARKERS"])
+CSI = re.compile(r"\\x1b(?:\\[[0-?]*[ -/]*[@-~]|[@-Z\\\\-_])")
+_display = ta.App._display
+def display(self, screen, renderable):
+    _display(self, screen, renderable)
+    if not isinstance(renderable, CompositorUpdate) or self._batch_count:
+        return
+    self._bench_text = getattr(self, "_bench_text", "") + CSI.sub("", renderable.render_segments(self.console))
+    if all(m in self._bench_text for m in MARKERS):
+        mark("first frame on the terminal")
+        with open(os.environ["BENCH_PHASES"], "a") as out:
+            out.write(json.dumps(marks) + "\\n")
+        os._exit(0)
+ta.App._display = display
+sys.argv = ["omni-tui", *sys.argv[1:]]
+cli.main()
+"""
+
+
+def phases(runs: int, root: Path, env: dict[str, str], tmp: Path) -> int:
+    """The cockpit's start-up, phase by phase: wall and CPU ms each (p50 of `runs` starts)."""
+    out = tmp / "phases.jsonl"
+    marked = {**env, "BENCH_MARKERS": json.dumps([PROPOSAL_TITLE, "BENCH_DIRECT_EDIT", "Processes"]), "BENCH_PHASES": str(out)}
+    interpreter: list[float] = []
+    for _ in range(runs):
+        interpreter.append(time_command([sys.executable, "-c", "pass"], cwd=root, env=env))
+        time_to_exit([sys.executable, "-c", PHASES_BOOT, "-C", str(root)], cwd=root, env=marked)
+    starts = [json.loads(line) for line in out.read_text().splitlines()]
+    print(f"\ncockpit start-up phases ({runs} starts; p50 of each phase; the interpreter's own start is python -c pass):")
+    print(f"{'phase':<42} {'wall ms':>8} {'CPU ms':>8}")
+    print(f"{'Python itself (python -c pass, wall)':<42} {statistics.median(interpreter) * 1000:8.1f} {'':>8}")
+    for i, (name, _w, _c) in enumerate(starts[0][1:], 1):
+        wall = statistics.median((s[i][1] - s[i - 1][1]) * 1000 for s in starts)
+        cpu = statistics.median((s[i][2] - s[i - 1][2]) * 1000 for s in starts)
+        print(f"{name:<42} {wall:8.1f} {cpu:8.1f}")
+    total = statistics.median((s[-1][1] - s[0][1]) * 1000 for s in starts)
+    total_cpu = statistics.median((s[-1][2] - s[0][2]) * 1000 for s in starts)
+    print(f"{'total after the interpreter':<42} {total:8.1f} {total_cpu:8.1f}")
+    return 0
+
+
 def time_command(argv: list[str], *, cwd: Path, env: dict[str, str], stdin: bytes = b"") -> float:
     t0 = time.perf_counter()
     done = subprocess.run(argv, input=stdin, cwd=cwd, env=env, capture_output=True)
@@ -248,6 +336,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=15, help="runs of each app (default 15)")
     ap.add_argument("--command-runs", type=int, default=20, help="runs of each command (default 20)")
     ap.add_argument("--commands-only", action="store_true", help="only the agent commands (about 30 s)")
+    ap.add_argument("--phases", type=int, default=0, metavar="N", help="only the cockpit's start-up phases, N starts (about 1 s each)")
     args = ap.parse_args()
     omni = omni_tui_argv()
     with tempfile.TemporaryDirectory(prefix="omni-bench-startup-") as tmp_s:
@@ -266,6 +355,9 @@ def main() -> int:
         # One unmeasured start of each: byte-compiled modules and a warm page cache, as on a second start.
         for argv, markers in apps.values() if args.runs else ():
             time_to_screen(argv, markers, cwd=root, env=env)
+        CPU_TO_SCREEN.clear()
+        if args.phases:
+            return phases(args.phases, root, env, tmp)
         times: dict[str, list[float]] = {name: [] for name in apps}
         for _ in range(args.runs):
             for name, (argv, markers) in apps.items():
@@ -275,6 +367,9 @@ def main() -> int:
         print(f"\nfirst frame on the terminal ({args.runs} runs each):")
         print(row("trivial Textual app", times["trivial"]))
         print(row("cockpit (pending proposal + edit)", times["cockpit"], times["trivial"]))
+        cpu = {name: CPU_TO_SCREEN.get(argv[-1], []) for name, (argv, _markers) in apps.items()}
+        print(row("  its CPU time: trivial", cpu["trivial"]))
+        print(row("  its CPU time: cockpit", cpu["cockpit"], cpu["trivial"]))
         ratio = statistics.median(times["cockpit"]) / statistics.median(times["trivial"])
         ratio95 = pct(times["cockpit"], 0.95) / pct(times["trivial"], 0.95)
         print(
