@@ -70,3 +70,26 @@ async def test_a_proposal_gone_before_its_toast_is_not_told(project: Path, monke
         await wait_for(pilot, lambda: app.review.pending(ids[2]) is None, what="the withdrawn proposal gone from the review")
         await wait_for(pilot, lambda: notices(app, "burst: Add tool1"), what="the one still waiting, told by name")
         assert notices(app, "new proposals") == 0 and notices(app, "Add tool2") == 0
+
+
+async def test_listings_in_a_burst_show_the_newest_and_lose_nothing(project: Path) -> None:
+    import time
+
+    from omni_tui.core.proposals import ProposalStore
+
+    ws = open_workspace(project)
+    ids = _write(ws, 3)
+    app = cockpit(ws)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.main.queue.row_count == 3, what="the proposals listed")
+        entries = tuple(entry for entry in ProposalStore(ws).entries() if entry.proposal.id in ids)
+        entries = tuple(sorted(entries, key=lambda entry: ids.index(entry.proposal.id)))
+        view = app.workspace
+        await wait_for(pilot, lambda: time.monotonic() >= view._listing_after, what="no listing just shown")
+        view.apply_proposals(entries[:1], (), {})  # the first of a burst: shown at once
+        view.apply_proposals(entries[:2], (), {})  # the next ones wait, the newest wins
+        view.apply_proposals(entries, (), {})
+        assert app.main.queue.row_count == 1
+        await wait_for(pilot, lambda: app.main.queue.row_count == 3, what="the newest listing of the burst")
+        assert all(app.review.pending(pid) for pid in ids)
+        await wait_for(pilot, lambda: notices(app, "burst: Add tool1") or notices(app, "new proposals"), what="the two back told")

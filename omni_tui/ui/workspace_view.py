@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from omni_tui.ui.app import CockpitApp
 
 QUEUE_REFRESH_S = 0.1  # validations landing refresh the queue at most this often (bench/bench_queue_scale.py)
+LISTING_GAP_S = 0.25  # listings arriving faster are shown at most this often, the newest (apply_proposals)
 NEW_TOAST_S = 5.0  # a "new proposal" toast is up this long; what arrives meanwhile is told in one toast after it
 VALIDATE_ONE_BY_ONE = 32  # more pending proposals to check than this: one worker checks them in turn
 
@@ -59,6 +60,8 @@ class WorkspaceView:
         self._queue_due = False  # a queue refresh is scheduled (validations landing are coalesced)
         self._queue_cost_s = 0.0  # how long the last queue refresh took (a long queue refreshes less often)
         self._toast_until = 0.0  # monotonic time the last "new proposal" toast is up until
+        self._listing_after = 0.0  # monotonic time before which a new listing waits (see apply_proposals)
+        self._listing_due: tuple[Any, Any, Any] | None = None  # the newest listing waiting to be shown
         self._unannounced: list[Any] = []  # proposals arrived while that toast was up (one toast for them later)
 
     # -- the first picture -------------------------------------------------------------------------
@@ -162,6 +165,30 @@ class WorkspaceView:
 
     def apply_proposals(
         self, entries: tuple[ProposalEntry, ...], quarantined: tuple[Quarantined, ...], history: dict[str, Any], initial: bool = False
+    ) -> None:
+        """A new listing of the proposals. Listings in a burst (200 proposals arriving in 10 s) are shown at
+        most every LISTING_GAP_S (longer when showing one takes long), the newest of them: each one shown
+        costs the screen a new layout, and keys waited behind them (bench/bench_queue_scale.py). The first
+        of a burst is shown at once."""
+        now = time.monotonic()
+        if not initial and (self._listing_due or now < self._listing_after):
+            if not self._listing_due:
+                self.app.set_timer(self._listing_after - now, self._apply_waiting_listing)
+            self._listing_due = (entries, quarantined, history)
+            return
+        started = time.perf_counter()
+        self._apply_proposals(entries, quarantined, history, initial)
+        cost = time.perf_counter() - started
+        self._listing_after = time.monotonic() + max(LISTING_GAP_S, 2 * cost)
+
+    def _apply_waiting_listing(self) -> None:
+        waiting, self._listing_due = self._listing_due, None
+        if waiting is not None and self.app.screen_stack:  # not while the cockpit is quitting
+            self._listing_after = 0.0
+            self.apply_proposals(*waiting)
+
+    def _apply_proposals(
+        self, entries: tuple[ProposalEntry, ...], quarantined: tuple[Quarantined, ...], history: dict[str, Any], initial: bool
     ) -> None:
         app, review = self.app, self.app.review
         was_pending = review.selected_key is not None and review.selected_key in (review.known_pending or ())
