@@ -22,38 +22,38 @@ Claude Code's own prompt). `--install` writes the hook into `.claude/settings.lo
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shlex
 import sys
-from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal
 
 from omni_tui.agents import CLAUDE_CODE_TIMEOUT_S
-from omni_tui.agents.gatekeep import (
-    Change,
-    Context,
-    HookInputError,
-    Refused,
-    Stopped,
-    ToolCall,
-    decode_current,
-    install_stop_handlers,
-    locate,
-    parse_payload,
-    propose_and_wait,
-    rationale_text,
-    shell_refusal,
-    summary_title,
+from omni_tui.agents.gatekeep import Answer, Context, HookInputError, Refused, Stopped, ToolCall, locate, parse_payload
+from omni_tui.agents.hook_answers import (
+    PASS,
+    HookResult,
+    answer_call,
+    answer_shell,
+    answer_write,
+    block,
+    guarded_main,
+    hook_main,
+    pretool_answer,
+    route_failure,
 )
 from omni_tui.core.errors import OmniError, PatchError, ProposalError
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from omni_tui.agents.hook_answers import CallSite
 
 # The workspace, proposal and diff modules are imported where they are needed: Claude Code runs
 # this hook before every matching tool call, and a pass-through must cost little more than Python.
 
-__all__ = ["HookInputError", "HookResult", "Stopped", "ToolCall", "main", "parse_payload", "run", "install"]
+__all__ = ["HookInputError", "HookResult", "Stopped", "ToolCall", "guarded_main", "main", "parse_payload", "run", "install"]
 
 AGENT = "claude-code"
 # Claude Code kills a command hook after its `timeout` setting (600 s by default) and then lets
@@ -61,7 +61,6 @@ AGENT = "claude-code"
 DEFAULT_TIMEOUT_S = CLAUDE_CODE_TIMEOUT_S
 EDIT_TOOLS = ("Edit", "MultiEdit", "Write")  # edits.EDIT_TOOLS, without importing edits for every Bash call
 SETTINGS_TIMEOUT_S = 600
-EXIT_BLOCK = 2  # Claude Code: exit 2 blocks the tool call and shows stderr to Claude
 MATCHER = "Edit|MultiEdit|Write|Bash"
 SHELL_HINT = (
     "To change {rel}, use the Edit or Write tool on it (the change goes to a person in the omni-tui cockpit), "
@@ -71,48 +70,12 @@ SHELL_HINT = (
 OnTimeout = Literal["ask", "deny"]
 
 
-class HookResult(NamedTuple):
-    """What the hook process prints and how it exits."""
-
-    exit_code: int
-    stdout: str = ""
-    stderr: str = ""
-
-
-def _decision_output(decision: Literal["allow", "deny", "ask"], reason: str) -> str:
-    return json.dumps(
-        {
-            "hookSpecificOutput": {
-                "hookEventName": "PreToolUse",
-                "permissionDecision": decision,
-                "permissionDecisionReason": reason,
-            }
-        }
-    )
-
-
 def deny(reason: str) -> HookResult:
-    return HookResult(0, _decision_output("deny", inert_reason(reason)))
+    return pretool_answer("deny", reason)
 
 
 def ask(reason: str) -> HookResult:
-    return HookResult(0, _decision_output("ask", inert_reason(reason)))
-
-
-def inert_reason(reason: str) -> str:
-    """A reason may quote agent bytes (a path, a patch line); the agent's UI shows it to the person: make it inert."""
-    from omni_tui.core.terminal import inert
-
-    return inert(reason, multiline=True)
-
-
-def block(message: str) -> HookResult:
-    from omni_tui.core.terminal import inert
-
-    return HookResult(EXIT_BLOCK, stderr=f"omni-tui hook: {inert(message)}\n")
-
-
-PASS = HookResult(0)
+    return pretool_answer("ask", reason)
 
 
 def _what(call: ToolCall) -> str:
@@ -123,31 +86,14 @@ def _what(call: ToolCall) -> str:
     }[call.tool_name]
 
 
-def run(
-    stdin_text: str,
-    *,
-    explicit_root: str | None = None,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
-    on_timeout: OnTimeout = "deny",
-    env: Mapping[str, str] | None = None,
-    default_cwd: Path | None = None,
-) -> HookResult:
+def run(stdin_text: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, on_timeout: OnTimeout = "deny", **site: Unpack[CallSite]) -> HookResult:
     """Handle one PreToolUse payload: pass through, refuse, or propose, wait and answer."""
-    env = os.environ if env is None else env
-    try:
-        call = parse_payload(stdin_text, default_cwd=default_cwd or Path.cwd())
-    except OmniError as err:
-        return block(str(err))
-    ctx = Context(cwd=call.cwd, env=env, explicit_root=explicit_root, tool=call.tool_name)
+    return answer_call(stdin_text, lambda call, ctx: _route(call, ctx, timeout_s, on_timeout), **site)
+
+
+def _route(call: ToolCall, ctx: Context, timeout_s: float, on_timeout: OnTimeout) -> HookResult:
     if call.tool_name == "Bash":
-        command = call.tool_input.get("command")
-        if not isinstance(command, str):
-            return block("tool_input: field 'command' must be a string")
-        try:
-            reason = shell_refusal(command, ctx, SHELL_HINT)
-        except Refused as refusal:
-            return deny(str(refusal))
-        return deny(reason) if reason else PASS
+        return answer_shell(call.tool_input.get("command"), ctx, SHELL_HINT, deny)
     if call.tool_name not in EDIT_TOOLS:
         return PASS
     from omni_tui.agents.edits import apply_tool, check_payload, file_path_of
@@ -164,45 +110,33 @@ def run(
     except OmniError as err:
         return block(str(err))
     rel = target.rel
-    try:
-        current, old = decode_current(target.ws, rel)
-        new = apply_tool(call.tool_name, call.tool_input, old, rel)
-        if old is not None and new == old:
-            return deny(f"omni-tui: this {call.tool_name} leaves {rel} exactly as it is; nothing to propose")
-        session = f" in session {call.session_id}" if call.session_id else ""
-        answer = propose_and_wait(
-            target.ws,
-            [Change(rel, current, new)],
-            agent=AGENT,
-            title=summary_title(call.tool_name, rel, old, new),
-            rationale=rationale_text(f"Claude Code asked to run {_what(call)} on {rel}{session}.", [(rel, old, new)]),
-            timeout_s=timeout_s,
-        )
-    except Refused as refusal:
-        return deny(str(refusal))
-    except ProposalError as err:
-        return deny(f"omni-tui: the proposal for {rel} was refused: {err}")
-    except PatchError as err:
-        return deny(f"omni-tui: this {call.tool_name} does not apply to {rel}, nothing was proposed: {err}")
-    except OmniError as err:
-        return deny(f"omni-tui: could not route this {call.tool_name} of {rel} through the cockpit: {err}")
-    except OSError as err:
-        where = err.filename or "the state directory"
-        return deny(f"omni-tui: could not route this {call.tool_name} of {rel} through the cockpit: {where}: {err.strerror or err}")
-    if answer.kind == "pending" and on_timeout == "ask":
-        return ask(
-            answer.message + " Allowing this tool call here writes the file directly: the cockpit will then show it "
-            "as an unapproved edit, and the pending proposal goes stale."
-        )
-    return deny(answer.message)
 
+    def failed(err: OmniError | OSError) -> HookResult:
+        if isinstance(err, ProposalError):
+            return deny(f"omni-tui: the proposal for {rel} was refused: {err}")
+        if isinstance(err, PatchError):
+            return deny(f"omni-tui: this {call.tool_name} does not apply to {rel}, nothing was proposed: {err}")
+        return deny(route_failure(f"this {call.tool_name} of {rel}", err))
 
-def _read_stdin() -> str:
-    data = sys.stdin.buffer.read()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise HookInputError(f"stdin is not UTF-8 (byte {err.start})") from None
+    def answered(answer: Answer) -> HookResult:
+        if answer.kind == "pending" and on_timeout == "ask":
+            return ask(
+                answer.message + " Allowing this tool call here writes the file directly: the cockpit will then show it "
+                "as an unapproved edit, and the pending proposal goes stale."
+            )
+        return deny(answer.message)
+
+    return answer_write(
+        target,
+        lambda old: apply_tool(call.tool_name, call.tool_input, old, rel),
+        call,
+        agent=AGENT,
+        action=f"run {_what(call)} on {rel}",
+        timeout_s=timeout_s,
+        deny=deny,
+        failed=failed,
+        answered=answered,
+    )
 
 
 def main(
@@ -212,41 +146,7 @@ def main(
     on_timeout: OnTimeout = "deny",
 ) -> int:
     """Entry point for the CLI: stdin → stdout/stderr, returns the exit code. Never 1: every failure blocks."""
-    return guarded_main(lambda: run(_read_stdin(), explicit_root=explicit_root, timeout_s=timeout_s, on_timeout=on_timeout))
-
-
-def guarded_main(handle: Callable[[], HookResult], *, exit_block: int = EXIT_BLOCK) -> int:
-    """Run `handle()` (→ HookResult) so that nothing it does can end in an exit code that lets a tool call through."""
-    try:
-        install_stop_handlers()
-        result = handle()
-    except Stopped as stop:
-        what = f"; proposal {stop.proposal_id} withdrawn" if stop.withdrawn else ""
-        sys.stderr.write(f"omni-tui hook: stopped by {stop.name}{what}\n")
-        return 128 + stop.signum
-    except HookInputError as err:
-        from omni_tui.core.terminal import inert
-
-        result = HookResult(exit_block, stderr=f"omni-tui hook: {inert(err)}\n")
-    except BaseException as err:  # noqa: BLE001 - fail closed: any crash blocks the tool call
-        if isinstance(err, SystemExit) and err.code in (0, None):
-            raise
-        from omni_tui.core.terminal import inert
-
-        detail = " ".join(str(err).split())[:200]
-        result = HookResult(
-            exit_block, stderr=f"omni-tui hook: internal error ({type(err).__name__}: {inert(detail)}); the tool call is blocked\n"
-        )
-    try:
-        if result.stdout:
-            sys.stdout.write(result.stdout + "\n")
-            sys.stdout.flush()
-        if result.stderr:
-            sys.stderr.write(result.stderr)
-            sys.stderr.flush()
-    except (OSError, ValueError):
-        return exit_block
-    return result.exit_code
+    return hook_main(run, explicit_root=explicit_root, timeout_s=timeout_s, on_timeout=on_timeout)
 
 
 # -- --install -------------------------------------------------------------------------------------

@@ -17,37 +17,35 @@ text or the shell command). Codex honours only one answer: deny. `ask`, `allow` 
 
 from __future__ import annotations
 
-import json
-import os
 import shlex
-import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from omni_tui.agents import CODEX_TIMEOUT_S
-from omni_tui.agents.claude_code_hook import HookResult, guarded_main, inert_reason
 from omni_tui.agents.codex_patch import apply_chunks, extract_patch, parse_patch
 from omni_tui.agents.gatekeep import (
-    Change,
     Context,
+    FileEdit,
     HookInputError,
     Refused,
     Target,
     ToolCall,
     decode_current,
     locate,
-    parse_payload,
-    propose_and_wait,
-    rationale_text,
-    shell_refusal,
-    summary_title,
+    propose_edits,
 )
+from omni_tui.agents.hook_answers import PASS, HookResult, answer_call, answer_shell, block, hook_main, pretool_answer, route_failure
 from omni_tui.core.errors import OmniError, PatchError
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from omni_tui.agents.hook_answers import CallSite
 
 AGENT = "codex"
 # Codex's default hook timeout is 600 s: answer a little before it kills the hook (which lets the edit run).
 DEFAULT_TIMEOUT_S = CODEX_TIMEOUT_S
-EXIT_BLOCK = 2
 PATCH_TOOLS = ("apply_patch", "Edit", "Write")
 SHELL_HINT = (
     "To change {rel}, send an apply_patch that changes only {rel} (it goes to a person in the omni-tui cockpit), "
@@ -56,27 +54,7 @@ SHELL_HINT = (
 
 
 def deny(reason: str) -> HookResult:
-    return HookResult(
-        0,
-        json.dumps(
-            {
-                "hookSpecificOutput": {
-                    "hookEventName": "PreToolUse",
-                    "permissionDecision": "deny",
-                    "permissionDecisionReason": inert_reason(reason),
-                }
-            }
-        ),
-    )
-
-
-def block(message: str) -> HookResult:
-    from omni_tui.core.terminal import inert
-
-    return HookResult(EXIT_BLOCK, stderr=f"omni-tui hook: {inert(message)}\n")
-
-
-PASS = HookResult(0)
+    return pretool_answer("deny", reason)  # Claude Code's answer: Codex reads it, and honours only its deny
 
 
 def _command_text(tool_input: Mapping[str, object]) -> str:
@@ -88,32 +66,26 @@ def _command_text(tool_input: Mapping[str, object]) -> str:
     return command
 
 
-def run(
-    stdin_text: str,
-    *,
-    explicit_root: str | None = None,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
-    env: Mapping[str, str] | None = None,
-    default_cwd: Path | None = None,
-) -> HookResult:
-    env = os.environ if env is None else env
+def run(stdin_text: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, **site: Unpack[CallSite]) -> HookResult:
+    """Handle one PreToolUse payload: pass through, deny, or propose, wait and deny."""
+    return answer_call(stdin_text, lambda call, ctx: _route(call, ctx, timeout_s), **site)
+
+
+def _route(call: ToolCall, ctx: Context, timeout_s: float) -> HookResult:
+    if call.tool_name not in PATCH_TOOLS and call.tool_name not in ("Bash", "shell", "exec_command", "local_shell"):
+        return PASS
     try:
-        call = parse_payload(stdin_text, default_cwd=default_cwd or Path.cwd())
-        if call.tool_name not in PATCH_TOOLS and call.tool_name not in ("Bash", "shell", "exec_command", "local_shell"):
-            return PASS
         text = _command_text(call.tool_input)
     except OmniError as err:
         return block(str(err))
-    ctx = Context(cwd=call.cwd, env=env, explicit_root=explicit_root, tool="apply_patch")
     patch = text if call.tool_name in PATCH_TOOLS else extract_patch(text)
+    if patch is None:
+        return answer_shell(text, ctx, SHELL_HINT, deny)
+    ctx.tool = "apply_patch"
     try:
-        if patch is not None:
-            return _patch(call, patch, ctx, timeout_s)
-        ctx.tool = call.tool_name
-        reason = shell_refusal(text, ctx, SHELL_HINT)
+        return _patch(call, patch, ctx, timeout_s)
     except Refused as refusal:
         return deny(str(refusal))
-    return deny(reason) if reason else PASS
 
 
 def _patch(call: ToolCall, text: str, ctx: Context, timeout_s: float) -> HookResult:
@@ -155,8 +127,7 @@ def _patch(call: ToolCall, text: str, ctx: Context, timeout_s: float) -> HookRes
             f"{', '.join(others[:5])}; send the change of {', '.join(rels)} as a patch of its own, and the rest separately"
         )
     ws = guarded[0][1].ws
-    changes: list[Change] = []
-    diffs: list[tuple[str, str | None, str]] = []
+    edits: list[FileEdit] = []
     for op in ops:
         target = locate(op.move_to or op.path, ctx)
         assert target is not None
@@ -170,47 +141,26 @@ def _patch(call: ToolCall, text: str, ctx: Context, timeout_s: float) -> HookRes
                 new = apply_chunks(old, op.chunks, target.rel)
             except PatchError as err:
                 raise Refused(f"omni-tui: this patch does not apply to {target.rel}, nothing was proposed: {err}") from None
-        if any(c.rel == target.rel for c in changes):
+        if any(e.rel == target.rel for e in edits):
             raise Refused(f"omni-tui: this patch changes {target.rel} twice; send one section per file")
         if old is not None and new == old:
             continue
-        changes.append(Change(target.rel, current, new))
-        diffs.append((target.rel, old, new))
-    if not changes:
+        edits.append(FileEdit(target.rel, current, old, new))
+    if not edits:
         return deny(f"omni-tui: this patch leaves {', '.join(rels)} exactly as it is; nothing to propose")
-    first = diffs[0]
-    title = summary_title("apply_patch", first[0], first[1], first[2])
-    if len(changes) > 1:
-        title = summary_title("apply_patch", f"{first[0]} (+{len(changes) - 1} more)", first[1], first[2])
-    session = f" in session {call.session_id}" if call.session_id else ""
     try:
-        answer = propose_and_wait(
-            ws,
-            changes,
-            agent=AGENT,
-            title=title,
-            timeout_s=timeout_s,
-            rationale=rationale_text(f"Codex asked to apply a patch to {', '.join(rels)}{session}.", diffs),
+        answer = propose_edits(
+            ws, edits, call, agent=AGENT, tool="apply_patch", action=f"apply a patch to {', '.join(rels)}", timeout_s=timeout_s
         )
     except OmniError as err:
-        return deny(f"omni-tui: could not route this patch of {', '.join(rels)} through the cockpit: {err}")
+        return deny(route_failure(f"this patch of {', '.join(rels)}", err))
     except OSError as err:
-        return deny(
-            f"omni-tui: could not route this patch through the cockpit: {err.filename or 'the state directory'}: {err.strerror or err}"
-        )
+        return deny(route_failure("this patch", err))
     return deny(answer.message)  # approved too: the cockpit already applied it; Codex must not apply it again
 
 
-def _read_stdin() -> str:
-    data = sys.stdin.buffer.read()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise HookInputError(f"stdin is not UTF-8 (byte {err.start})") from None
-
-
 def main(*, explicit_root: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> int:
-    return guarded_main(lambda: run(_read_stdin(), explicit_root=explicit_root, timeout_s=timeout_s))
+    return hook_main(run, explicit_root=explicit_root, timeout_s=timeout_s)
 
 
 MATCHER = "^(apply_patch|Bash)$"

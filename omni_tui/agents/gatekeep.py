@@ -12,7 +12,10 @@ client's JSON; everything they decide goes through here:
   or to a path that cannot be resolved raises `Refused` with a one-line reason.
 - `shell_refusal(command, ctx, hint)`: the reason to refuse a shell command that would write a
   guarded file (via `shell_writes`), or None.
-- `propose_and_wait(...)`: submit the proposal, wait for the person, and say what happened.
+- `propose_and_wait(...)`: submit the proposal, wait for the person, and say what happened;
+  `propose_edits(...)`: the same for an agent's write, titled and explained as every hook does.
+
+How each answer reaches the agent (pass, deny, block) is `hook_answers`.
 
 Every failure here is turned into a refusal by the adapters: a hook that cannot decide denies.
 """
@@ -371,6 +374,15 @@ class Change(NamedTuple):
     new: str
 
 
+class FileEdit(NamedTuple):
+    """One file of an agent's write: its current bytes and text (None: no such file) and the text the tool would write."""
+
+    rel: str
+    current: bytes | None
+    old: str | None
+    new: str
+
+
 class Answer(NamedTuple):
     """What happened to a proposal: decided (the message says how) or still pending after the wait."""
 
@@ -478,6 +490,24 @@ def propose_and_wait(ws: Workspace, changes: Sequence[Change], *, agent: str, ti
     if decision.status == "rejected" and decision.who == "policy":
         return Answer("decided", proposal.id, explain(decision, paths) + card_note(card))
     return Answer("decided", proposal.id, explain(decision, paths))
+
+
+def propose_edits(
+    ws: Workspace, edits: Sequence[FileEdit], call: ToolCall, *, agent: str, tool: str, action: str, timeout_s: float
+) -> Answer:
+    """`edits` (each one a change) as one proposal, titled after the first (`tool rel: + line`), with
+    "<agent's label> asked to <action> [in session …]." and the diffs as rationale; wait; say what happened."""
+    first = edits[0]
+    more = f" (+{len(edits) - 1} more)" if len(edits) > 1 else ""
+    session = f" in session {call.session_id}" if call.session_id else ""
+    return propose_and_wait(
+        ws,
+        [Change(e.rel, e.current, e.new) for e in edits],
+        agent=agent,
+        title=summary_title(tool, first.rel + more, first.old, first.new),
+        rationale=rationale_text(f"{LABELS.get(agent, agent)} asked to {action}{session}.", [(e.rel, e.old, e.new) for e in edits]),
+        timeout_s=timeout_s,
+    )
 
 
 def _card(ws: Workspace, proposal: Any) -> Any:

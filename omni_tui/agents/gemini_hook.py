@@ -16,32 +16,33 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omni_tui.agents import GEMINI_TIMEOUT_S
-from omni_tui.agents.claude_code_hook import HookResult, guarded_main, inert_reason
-from omni_tui.agents.gatekeep import (
-    Change,
-    Context,
-    HookInputError,
-    Refused,
-    decode_current,
-    locate,
-    parse_payload,
-    propose_and_wait,
-    rationale_text,
-    shell_refusal,
-    summary_title,
+from omni_tui.agents.gatekeep import Context, Refused, ToolCall, locate
+from omni_tui.agents.hook_answers import (
+    PASS,
+    HookResult,
+    answer_call,
+    answer_shell,
+    answer_write,
+    block,
+    hook_main,
+    inert_reason,
+    route_failure,
 )
 from omni_tui.core.errors import OmniError, PatchError, ProposalError
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from omni_tui.agents.hook_answers import CallSite
 
 AGENT = "gemini-cli"
 # Gemini CLI's default hook timeout is 60000 ms: answer before it. Raise both for a longer wait.
 DEFAULT_TIMEOUT_S = GEMINI_TIMEOUT_S
-EXIT_BLOCK = 2
 WRITE_TOOLS = ("write_file", "replace")
 SHELL_TOOLS = ("run_shell_command",)
 SHELL_HINT = (
@@ -52,15 +53,6 @@ SHELL_HINT = (
 
 def deny(reason: str) -> HookResult:
     return HookResult(0, json.dumps({"decision": "deny", "reason": inert_reason(reason)}))
-
-
-def block(message: str) -> HookResult:
-    from omni_tui.core.terminal import inert
-
-    return HookResult(EXIT_BLOCK, stderr=f"omni-tui hook: {inert(message)}\n")
-
-
-PASS = HookResult(0)
 
 
 def _string(tool_input: Mapping[str, Any], name: str) -> str:
@@ -96,81 +88,54 @@ def replaced(content: str | None, tool_input: Mapping[str, Any], rel: str) -> st
     return content.replace(old, new)
 
 
-def run(
-    stdin_text: str,
-    *,
-    explicit_root: str | None = None,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
-    env: Mapping[str, str] | None = None,
-    default_cwd: Path | None = None,
-) -> HookResult:
-    env = os.environ if env is None else env
-    try:
-        call = parse_payload(stdin_text, default_cwd=default_cwd or Path.cwd(), events=("BeforeTool",))
-    except OmniError as err:
-        return block(str(err))
-    ctx = Context(cwd=call.cwd, env=env, explicit_root=explicit_root, tool=call.tool_name)
+def run(stdin_text: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, **site: Unpack[CallSite]) -> HookResult:
+    """Handle one BeforeTool payload: pass through, deny, or propose, wait and deny."""
+    return answer_call(stdin_text, lambda call, ctx: _route(call, ctx, timeout_s), events=("BeforeTool",), **site)
+
+
+def _route(call: ToolCall, ctx: Context, timeout_s: float) -> HookResult:
     if call.tool_name in SHELL_TOOLS:
-        command = call.tool_input.get("command")
-        if not isinstance(command, str):
-            return block("tool_input: field 'command' must be a string")
         dir_path = call.tool_input.get("dir_path") or call.tool_input.get("directory")
         if isinstance(dir_path, str) and dir_path:
             ctx.cwd = Path(os.path.normpath(call.cwd / dir_path))
-        try:
-            reason = shell_refusal(command, ctx, SHELL_HINT)
-        except Refused as refusal:
-            return deny(str(refusal))
-        return deny(reason) if reason else PASS
+        return answer_shell(call.tool_input.get("command"), ctx, SHELL_HINT, deny)
     if call.tool_name not in WRITE_TOOLS:
         return PASS
+    path = call.tool_input.get("file_path", call.tool_input.get("absolute_path"))
+    if not isinstance(path, str) or not path.strip():
+        return block("tool_input: field 'file_path' must be a non-empty string")
     try:
-        path = call.tool_input.get("file_path", call.tool_input.get("absolute_path"))
-        if not isinstance(path, str) or not path.strip():
-            return block("tool_input: field 'file_path' must be a non-empty string")
         target = locate(path, ctx)
-        if target is None:
-            return PASS
-        rel = target.rel
-        current, old = decode_current(target.ws, rel)
-        new = _string(call.tool_input, "content") if call.tool_name == "write_file" else replaced(old, call.tool_input, rel)
-        if old is not None and new == old:
-            return deny(f"omni-tui: this {call.tool_name} leaves {rel} exactly as it is; nothing to propose")
-        session = f" in session {call.session_id}" if call.session_id else ""
-        answer = propose_and_wait(
-            target.ws,
-            [Change(rel, current, new)],
-            agent=AGENT,
-            title=summary_title(call.tool_name, rel, old, new),
-            rationale=rationale_text(f"Gemini CLI asked to run {call.tool_name} on {rel}{session}.", [(rel, old, new)]),
-            timeout_s=timeout_s,
-        )
     except Refused as refusal:
         return deny(str(refusal))
-    except PatchError as err:
+    except (OmniError, OSError) as err:
+        return _failed(call, err)
+    if target is None:
+        return PASS
+    rel = target.rel
+    return answer_write(
+        target,
+        lambda old: _string(call.tool_input, "content") if call.tool_name == "write_file" else replaced(old, call.tool_input, rel),
+        call,
+        agent=AGENT,
+        action=f"run {call.tool_name} on {rel}",
+        timeout_s=timeout_s,
+        deny=deny,
+        failed=lambda err: _failed(call, err),
+    )
+
+
+def _failed(call: ToolCall, err: OmniError | OSError) -> HookResult:
+    """A write of a guarded file that could not become a proposal, in Gemini's words (its PatchErrors name the file)."""
+    if isinstance(err, PatchError):
         return deny(f"omni-tui: this {call.tool_name} does not apply, nothing was proposed: {err}")
-    except ProposalError as err:
-        return block(str(err))
-    except OmniError as err:
-        return deny(f"omni-tui: could not route this {call.tool_name} through the cockpit: {err}")
-    except OSError as err:
-        return deny(
-            f"omni-tui: could not route this {call.tool_name} through the cockpit: "
-            f"{err.filename or 'the state directory'}: {err.strerror or err}"
-        )
-    return deny(answer.message)
-
-
-def _read_stdin() -> str:
-    data = sys.stdin.buffer.read()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise HookInputError(f"stdin is not UTF-8 (byte {err.start})") from None
+    if isinstance(err, ProposalError):
+        return block(str(err))  # a malformed tool_input: found while computing the change (`_string`, `replaced`)
+    return deny(route_failure(f"this {call.tool_name}", err))
 
 
 def main(*, explicit_root: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> int:
-    return guarded_main(lambda: run(_read_stdin(), explicit_root=explicit_root, timeout_s=timeout_s))
+    return hook_main(run, explicit_root=explicit_root, timeout_s=timeout_s)
 
 
 MATCHER = "write_file|replace|run_shell_command"
