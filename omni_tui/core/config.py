@@ -6,7 +6,6 @@ The result is a frozen `Config`. Unknown keys and wrong types are `ConfigError`s
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -292,6 +291,8 @@ def config_from_bytes(name: str, data: bytes | None) -> Config | None:
     """
     if data is None:
         return None
+    import tomllib  # here: a project without a configuration file never needs it (agents' `propose`)
+
     try:
         doc = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:

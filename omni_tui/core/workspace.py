@@ -15,12 +15,10 @@ baseline copy, so an unapproved edit of the configuration changes nothing until 
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import os
 import stat
 import time
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,6 +194,8 @@ def _has_tool_table(data: bytes | None) -> bool:
     """Does this pyproject.toml carry a `[tool.omni-tui]` table (then it is a configuration source)?"""
     if not data or b"omni-tui" not in data:
         return False
+    import tomllib  # here: a project without a configuration file never needs it
+
     try:
         tool = tomllib.loads(data.decode("utf-8")).get("tool")
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
@@ -207,6 +207,8 @@ def default_who(env: Mapping[str, str] = os.environ) -> str:
     for var in ("OMNI_TUI_USER", "USER", "LOGNAME"):
         if env.get(var):
             return env[var]
+    import getpass  # here: $USER or $LOGNAME is set almost always
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):
