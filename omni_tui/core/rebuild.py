@@ -13,7 +13,6 @@ turned into text, colours removed) — what an agent reading the decision needs 
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import threading
 import time
@@ -169,7 +168,7 @@ class RebuildRunner:
         self.env = dict(env) if env is not None else None
         self.grace_s = grace_s
         self.max_line_bytes = max_line_bytes
-        self.run_id = _safe_id(run_id) if run_id else secrets.token_hex(4)
+        self.run_id = _safe_id(run_id) if run_id else os.urandom(4).hex()
         self.log_path: Path = self.logs_dir / f"rebuild-{log_stamp()}-{self.run_id}.log"
         self.started_at: float | None = None  # time.monotonic() when the command started
         self.finished_at: float | None = None
@@ -505,4 +504,4 @@ def _widen_pipe(proc: Any) -> None:
 
 def _safe_id(run_id: str) -> str:
     cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in run_id)[:40]
-    return cleaned or secrets.token_hex(4)
+    return cleaned or os.urandom(4).hex()

@@ -12,7 +12,6 @@ import fcntl
 import functools
 import hashlib
 import os
-import secrets
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
@@ -119,7 +118,7 @@ def atomic_write(
             mode = path.stat().st_mode & 0o7777
         except FileNotFoundError:
             mode = 0o644
-    tmp = directory / f"{TMP_PREFIX}{path.name}.{secrets.token_hex(4)}"
+    tmp = directory / f"{TMP_PREFIX}{path.name}.{os.urandom(4).hex()}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:

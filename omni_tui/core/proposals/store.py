@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -287,7 +286,7 @@ class ProposalStore:
         name = file.name if file.parent == self.paths.proposals else f"{file.parent.name}-{file.name}"
         target = self.paths.quarantine / name
         if target.exists():
-            target = self.paths.quarantine / f"{file.stem}.{secrets.token_hex(3)}{file.suffix}"
+            target = self.paths.quarantine / f"{file.stem}.{os.urandom(3).hex()}{file.suffix}"
         one_line = " ".join(str(error).split())
         atomic_write(target.with_name(target.name + ".error.txt"), (one_line + "\n").encode("utf-8"))
         try:
