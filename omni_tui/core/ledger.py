@@ -15,7 +15,6 @@ useless to a forger: it is never used).
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import json
 import os
@@ -87,6 +86,19 @@ class _Vouch:
     at: float  # epoch seconds of the newest entry
 
 
+def _timegm(y: int, mo: int, d: int, h: int, mi: int, sec: int) -> int:
+    """`calendar.timegm` (UTC, proleptic Gregorian, days past a month's end carry over) without importing
+    calendar and datetime into every agent command: days from the civil date (H. Hinnant's algorithm)."""
+    if y < 1:
+        raise ValueError(y)  # as datetime.date, which calendar.timegm uses
+    y -= mo <= 2
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (mo + (-3 if mo > 2 else 9)) + 2) // 5 + d - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    return ((days * 24 + h) * 60 + mi) * 60 + sec
+
+
 def _epoch(stamp: Any) -> float:
     # Parsed by hand: time.strptime imports _strptime (≈ 13 ms, with locale and calendar) into every
     # `omni-tui propose` and `status`.
@@ -100,7 +112,7 @@ def _epoch(stamp: Any) -> float:
         y, mo, d, h, mi, sec = (int(p) for p in parts)
         if not (1 <= mo <= 12 and 1 <= d <= 31 and h <= 23 and mi <= 59 and sec <= 61):
             raise ValueError(text)
-        return calendar.timegm((y, mo, d, h, mi, sec, 0, 0, 0)) + float("0" + text[19:].rstrip("Z") or 0)
+        return _timegm(y, mo, d, h, mi, sec) + float("0" + text[19:].rstrip("Z") or 0)
     except (ValueError, TypeError):
         return 0.0
 
