@@ -56,7 +56,7 @@ async def test_proposals_arriving_while_a_toast_is_up_are_told_together_after_it
 async def test_a_proposal_gone_before_its_toast_is_not_told(project: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import omni_tui.ui.workspace_view as view_module
 
-    monkeypatch.setattr(view_module, "NEW_TOAST_S", 1.0)
+    monkeypatch.setattr(view_module, "NEW_TOAST_S", 600.0)  # its toast is up until this test says it is gone
     ws = open_workspace(project)
     ids = _write(ws, 3)
     app = cockpit(ws)
@@ -68,6 +68,7 @@ async def test_a_proposal_gone_before_its_toast_is_not_told(project: Path, monke
         view.announce_new(proposals[1:3])
         (ws.paths.proposals / f"{ids[2]}.json").unlink()  # withdrawn before the toast for it
         await wait_for(pilot, lambda: app.review.pending(ids[2]) is None, what="the withdrawn proposal gone from the review")
+        view._announce_waiting()  # as when the first toast is gone
         await wait_for(pilot, lambda: notices(app, "burst: Add tool1"), what="the one still waiting, told by name")
         assert notices(app, "new proposals") == 0 and notices(app, "Add tool2") == 0
 
