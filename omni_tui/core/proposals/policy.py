@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from omni_tui.core.audit import utc_now
-from omni_tui.core.card.policy import refusal
-from omni_tui.core.card.project import card_summary, proposal_card, proposal_pairs
 from omni_tui.core.errors import GateError
 from omni_tui.core.proposals.documents import PENDING, Decision, Proposal
 
@@ -40,6 +38,10 @@ def policy_refusal(ws: Workspace, proposal: Proposal) -> str | None:
     if not ws.config.policy.refuse:
         return None
     try:
+        # The card is imported only when a policy asks for it: `propose` without `[policy]` never needs it.
+        from omni_tui.core.card.policy import refusal
+        from omni_tui.core.card.project import proposal_card
+
         return refusal(ws.config.policy, proposal_card(ws, proposal))
     except Exception as exc:  # noqa: BLE001 - a card that cannot be computed refuses rather than lets through
         return f"refused by policy: its change card could not be computed ({type(exc).__name__})"
@@ -48,6 +50,8 @@ def policy_refusal(ws: Workspace, proposal: Proposal) -> str | None:
 def record_rejection(store: Recorder, proposal: Proposal, reason: str, *, who: str, via: str) -> Decision:
     """Record `rejected` (only from pending), with the change card the audit keeps of what was refused."""
     decision = Decision(proposal.id, "rejected", reason, who, utc_now(), via=via)
+    from omni_tui.core.card.project import card_summary, proposal_pairs
+
     card = card_summary(proposal_pairs(store.ws, proposal))
     return store.record(decision, allowed_from=(PENDING,), card=card)
 
