@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from omni_tui.core.errors import PatchError, ProposalError
-from omni_tui.core.textpatch import apply_patch
 from omni_tui.core.validate import not_utf8, over_size
 
 if TYPE_CHECKING:
@@ -35,6 +34,8 @@ def patch_onto(current: bytes | None, rel: str, patch_text: str) -> str:
         old = "" if current is None else current.decode("utf-8")
     except UnicodeDecodeError:
         raise ProposalError(f"{rel}: the current file is not valid UTF-8; a patch cannot apply to it") from None
+    from omni_tui.core.textpatch import apply_patch  # here: only `--patch` needs it (with difflib)
+
     try:
         return apply_patch(old, patch_text, rel)
     except PatchError as exc:
