@@ -261,7 +261,9 @@ class ProjectScanner:
             return self._tree_rows
         rows = build_rows(procs, members)
         # A shell or python read mid-exec has no command line yet: whether it is see-through may change.
-        settled = all(procs[pid]._cmdline is not None for pid in members if procs[pid].comm in SHELLS or procs[pid].comm.startswith("python"))
+        settled = all(
+            procs[pid]._cmdline is not None for pid in members if procs[pid].comm in SHELLS or procs[pid].comm.startswith("python")
+        )
         self._tree_rows = rows if settled and members is self._tree_members else []
         return rows
 
