@@ -90,3 +90,13 @@ async def test_at_80_columns_the_rebuild_row_keeps_its_state_and_time_and_crops_
         assert "⟳ evaluating · 0:05" in line and "approve “three" in line and "…" in line, line
         row.finish(0)
         await wait_for(pilot, lambda: "✓ exit 0 · 5.0 s" in screen_text(app).splitlines()[0], what="the end, whole")
+
+
+def test_a_long_project_path_gives_way_from_its_start_never_the_demo_tag() -> None:
+    from omni_tui.ui.widgets.gate_header import _elide_path
+
+    long = "/tmp/pytest-of-root/pytest-1012/test_demo_under_tmux/tmp/omni-tui-demo-3b55erkl"
+    assert _elide_path(f"DEMO · {long}", 40) == "DEMO · …" + long[-32:]
+    assert _elide_path(long, 30) == "…" + long[-29:]
+    assert _elide_path("DEMO · /short", 40) == "DEMO · /short"
+    assert len(_elide_path(f"DEMO · {long}", 40)) == 40

@@ -103,8 +103,20 @@ class GateHeader(Horizontal):
             return
         used = 10 + len(self.text) + 2 + len(self._detail) + 1 + len(self._presence)  # " omni-tui ", " STATE ", " detail", presence
         room = max(16, width - used - 4)  # the root label pads itself; the detail keeps a spare column
-        shown = self._workspace if len(self._workspace) <= room else "…" + self._workspace[-(room - 1) :]
+        shown = _elide_path(self._workspace, room)
         _update(self.query_one("#gate-root", Label), Text(f" {shown} "))
+
+
+def _elide_path(root: str, room: int) -> str:
+    """`root` in `room` columns: the path's start gives way ("…" then its end), never a short tag before
+    it ("DEMO · /tmp/…/omni-tui-demo-x": the demo says it is the demo however long the path)."""
+    if len(root) <= room:
+        return root
+    tag, sep, path = root.partition(" · ")
+    if not sep or len(tag) > 8 or room - len(tag) - len(sep) < 8:
+        tag, sep, path = "", "", root
+    keep = room - len(tag) - len(sep) - 1
+    return f"{tag}{sep}…{path[-keep:]}"
 
 
 def _update(label: Label, text: Text, *, layout: bool = True) -> None:
