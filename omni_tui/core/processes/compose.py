@@ -7,13 +7,10 @@ timeout; anything unexpected becomes a `BackendError` naming where process-compo
 
 from __future__ import annotations
 
-import base64
 import builtins
 import hashlib
 import json
 import os
-import socket
-import struct
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -26,6 +23,10 @@ from omni_tui.core.processes.runtime import DevenvPaths
 
 if TYPE_CHECKING:
     import http.client
+    import socket
+
+# socket, base64 and struct are imported where process-compose is talked to: `status` and the cockpit
+# import this module to look for it, and most projects run no process-compose.
 
 _WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _MAX_BODY = 64 << 20
@@ -38,6 +39,7 @@ def _unix_connection(path: str, timeout: float) -> http.client.HTTPConnection:
     `omni-tui status` and the cockpit's start do not pay for it otherwise.
     """
     import http.client
+    import socket
 
     class _UnixHTTPConnection(http.client.HTTPConnection):
         def connect(self) -> None:
@@ -145,6 +147,8 @@ class ComposeClient:
         expired = threading.Event()
 
         def expire() -> None:
+            import socket
+
             expired.set()
             if conn.sock is not None:
                 try:
@@ -286,6 +290,9 @@ class ComposeClient:
             prev = cur
 
     def _open_ws(self, target: str) -> _WebSocket:
+        import base64
+        import socket
+
         key = base64.b64encode(os.urandom(16)).decode()
         try:
             if self.socket_path:
@@ -364,6 +371,8 @@ class _WebSocket:
                     parts = []
 
     def _frame(self, stop: threading.Event) -> tuple[bool, int, bytes] | None:
+        import struct
+
         head = self._exactly(2, stop)
         if head is None:
             return None
