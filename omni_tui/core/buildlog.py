@@ -180,7 +180,20 @@ class BuildLogParser:
         size = len(joined)
         find = joined.find
         out: list[str] = []
-        pos = 1  # where the next line not yet taken starts
+
+        def take(begin: int) -> int:
+            """Lines one by one from `begin` while an error message is being collected; where the next starts."""
+            while True:
+                stop = find("\n", begin)
+                if stop < 0:
+                    stop = size
+                self._one(joined[begin:stop], out)
+                if self._error_lines is None or stop + 1 > size:
+                    return stop + 1
+                begin = stop + 1
+
+        # An error message collected at the end of the last batch may go on (or end) in this one's first lines.
+        pos = take(1) if self._error_lines is not None else 1  # where the next line not yet taken starts
         for m in _SLOW_START.finditer(joined):
             begin = m.start() + 1
             if begin < pos:
@@ -188,15 +201,7 @@ class BuildLogParser:
             if begin > pos:
                 out.extend(joined[pos : begin - 1].split("\n"))
                 self._count_building(joined, pos - 1, begin - 1)
-            while True:
-                stop = find("\n", begin)
-                if stop < 0:
-                    stop = size
-                self._one(joined[begin:stop], out)
-                pos = stop + 1
-                if self._error_lines is None or pos > size:
-                    break
-                begin = pos
+            pos = take(begin)
         if pos <= size:
             out.extend(joined[pos:].split("\n"))
             self._count_building(joined, pos - 1, size)
