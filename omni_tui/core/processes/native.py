@@ -10,12 +10,14 @@ from __future__ import annotations
 import builtins
 import json
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import socket  # imported by the calls that connect: `status` imports this module to look for the manager
 
 from omni_tui.core.errors import BackendError
 from omni_tui.core.processes.model import ProcessInfo, native_state
@@ -67,6 +69,8 @@ class NativeClient:
 
     def request(self, payload: dict[str, object]) -> dict[str, object]:
         """Send one request and return its answer; error answers raise `BackendError` with their message."""
+        import socket
+
         where = f"native manager at {self.socket_path}"
         cmd = payload.get("command")
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
@@ -177,6 +181,8 @@ class NativeClient:
 
     def attach(self, stop: threading.Event, poll_s: float = 0.5) -> Iterator[dict[str, object]]:
         """Stream the manager's events (`snapshot`, `status`, `log`) until `stop` is set or it hangs up."""
+        import socket
+
         where = f"native manager at {self.socket_path}"
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(self.timeout_s)
