@@ -161,9 +161,12 @@ def test_short_commands_run_in_the_project_never_become_rows(project: Path, star
 
 
 def test_a_project_process_shows_once_it_has_lived_long_enough_and_leaves_when_it_ends(project: Path, start) -> None:
-    mon = ProcessMonitor(project, {}, unmanaged_after_s=1.0)
+    # The threshold is an hour for the first look (however slow the machine, the process is younger), then
+    # half a second: the same process, now older than that, comes in.
+    mon = ProcessMonitor(project, {}, unmanaged_after_s=3600.0)
     p = start([PY, "-c", "import time; time.sleep(300)"], cwd=project)
     assert all(x.pid != p.pid for x in mon.collect().processes)  # young and not listening: not yet
+    mon.scanner.unmanaged_after_s = 0.5
     info = wait_for(lambda: next((x for x in mon.collect().processes if x.pid == p.pid), None), what="the process")
     assert info.alive
     os.killpg(p.pid, signal.SIGKILL)
