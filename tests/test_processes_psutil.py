@@ -476,3 +476,32 @@ def test_a_command_line_read_mid_exec_is_read_again(monkeypatch: pytest.MonkeyPa
     assert proc.cmdline() == []
     assert proc.cmdline() == ["python", "-c", "import time; time.sleep(300)"]
     assert proc.cmdline() == ["python", "-c", "import time; time.sleep(300)"]  # now kept: no third read
+
+
+QUIET = "import os, time\nwhile not os.path.exists('go'): time.sleep(0.05)\nfor i in range(3): print(f'late {i}', flush=True)\ntime.sleep(300)\n"
+
+
+def test_following_a_process_that_has_not_written_yet_gets_its_first_lines(project: Path, honcho) -> None:
+    import threading
+
+    (project / "quiet.py").write_text(QUIET)
+    honcho(f"quiet: {PY} -u quiet.py\n")
+    mon = ProcessMonitor(project, {}, unmanaged_after_s=0)
+    wait_for(_ready(mon, "quiet"), what="the quiet process listed")
+    stop = threading.Event()
+    seen: list[str] = []
+    failed: list[BaseException] = []
+
+    def follow() -> None:
+        try:
+            seen.extend(mon.scanner.follow("quiet", stop, poll_s=0.05))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failed.append(exc)
+
+    t = threading.Thread(target=follow, daemon=True)
+    t.start()
+    (project / "go").touch()  # only now does it write
+    wait_for(lambda: failed or len(seen) >= 3, what="its first lines")
+    stop.set()
+    t.join(5)
+    assert failed == [] and seen == ["late 0", "late 1", "late 2"]

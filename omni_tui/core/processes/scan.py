@@ -609,7 +609,8 @@ class ProjectScanner:
             if got is not None:
                 known = True
                 yield from got
-        if not known:
+        # A process the scan lists that has not written yet (just started) is followed from its first line.
+        if not known and not (readers and name in self._rows):
             where = ", ".join(str(r.path) for r in readers)
             raise BackendError(f"logs of '{name}' are unavailable: no captured manager output names it ({where})")
         while not stop.wait(poll_s):
