@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
-from difflib import SequenceMatcher
 from typing import Any
 
 
@@ -61,6 +60,8 @@ def _unique_anchors(a: list[int], b: list[int], alo: int, ahi: int, blo: int, bh
 
 def match_lines(a: list[str], b: list[str]) -> list[tuple[int, int, int]]:
     """Matching blocks `(i, j, n)` (a[i:i+n] == b[j:j+n]), ascending, ending with `(len(a), len(b), 0)`."""
+    from difflib import SequenceMatcher  # here: the gate and `status` import this module and diff nothing
+
     ids: dict[str, int] = {}
     ia = [ids.setdefault(line, len(ids)) for line in a]
     ib = [ids.setdefault(line, len(ids)) for line in b]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Literal
 
@@ -102,6 +101,8 @@ def intraline(a: str, b: str) -> tuple[tuple[Span, ...], tuple[Span, ...]]:
     """
     if a == b:
         return (), ()
+    from difflib import SequenceMatcher  # here: the gate and `status` import this module and diff nothing
+
     ta = _TOKEN.findall(a)
     tb = _TOKEN.findall(b)
     sm = SequenceMatcher(None, ta, tb, autojunk=False)
