@@ -89,7 +89,8 @@ class ProposalQueue(KeyedTable):
         self._rows: dict[str, QueueRow] = {}
         self._order: list[str] = []
         self._backlog: list[str] = []  # keys of a long queue not in the table yet (added CHUNK_ROWS at a time)
-        self._widths: dict[str, tuple[QueueRow, tuple[int, int, int, int, int]]] = {}  # key → its row, measured
+        # key → its row as the table shows it, measured (exactly the rows in the table)
+        self._widths: dict[str, tuple[QueueRow, tuple[int, int, int, int, int]]] = {}
 
     @property
     def selected_key(self) -> str | None:
@@ -148,6 +149,7 @@ class ProposalQueue(KeyedTable):
                 continue  # not in the table yet: added from the newest row when its turn comes
             changed = [column for column in COLUMN_KEYS if _field(old_row, column) != _field(new_row, column)]
             cells.extend((key, column, text) for column, text in self._cells(new_row, palette, ages, changed).items())
+            self._row_widths(new_row)
         self.rewrite_cells(cells)
         if order == self._order:
             self._rows = new
@@ -158,6 +160,8 @@ class ProposalQueue(KeyedTable):
         for key in added:
             self._add(key, palette, ages)
         arrange_rows(self, order)
+        for key in [key for key in self._widths if key not in new]:
+            del self._widths[key]
         # As a fresh listing did: the cursor follows its proposal, else goes back to the top row; the
         # selection is known before this returns (the caller reads `selected_key`).
         self.move_cursor(row=order.index(keep) if keep in new else 0, animate=False)
@@ -168,6 +172,7 @@ class ProposalQueue(KeyedTable):
         """Clear the table and put these rows in: a long queue (10,000) CHUNK_ROWS at a time, keys answered in between."""
         keep = self._selected
         self.clear()
+        self._widths = {}
         self._rows, self._order = new, order
         first, self._backlog = order[:CHUNK_ROWS], order[CHUNK_ROWS:]
         palette, ages = self._palette(), {}
@@ -181,8 +186,10 @@ class ProposalQueue(KeyedTable):
         self._announce()
 
     def _add(self, key: str, palette: dict[str, str], ages: dict[str, Text]) -> None:
-        cells = self._cells(self._rows[key], palette, ages)
+        row = self._rows[key]
+        cells = self._cells(row, palette, ages)
         self.add_row(*(cells[column] for column, _label in COLUMNS), key=key)
+        self._row_widths(row)
 
     def _fill(self) -> None:
         """The next CHUNK_ROWS of a long queue's rows (the newest data for each)."""
@@ -220,12 +227,9 @@ class ProposalQueue(KeyedTable):
         if column is None or width <= 0:
             return
         pad = 2 * self.cell_padding
-        if len(self._widths) > 2 * len(self._rows) + 100:  # forget the rows long gone
-            self._widths = {key: self._widths[key] for key in self._rows if key in self._widths}
-        # Rows of a long queue still waiting to be added are measured when they are (see _fill): 10,000
-        # titles measured at once held the first listing.
-        waiting = set(self._backlog)
-        rows = [self._row_widths(row) for key, row in self._rows.items() if key not in waiting]
+        # The rows in the table, measured when they were added or changed (10,000 titles measured at
+        # every refresh held the event loop; rows still waiting to be added count once they are).
+        rows = [widths for _row, widths in self._widths.values()]
         longest = list(map(max, zip(*rows))) if rows else [0] * 5
         others = 0
         for index, (key, label) in enumerate(COLUMNS):
