@@ -33,10 +33,41 @@ if TYPE_CHECKING:
 
 @lru_cache(maxsize=1)
 def _parser() -> Parser:
-    import tree_sitter_nix
     from tree_sitter import Language, Parser
 
-    return Parser(Language(tree_sitter_nix.language()))
+    return Parser(Language(_nix_language()))
+
+
+def _nix_language() -> object:
+    """The compiled Nix grammar. tree-sitter-nix's package `__init__` imports importlib.resources (with
+    tempfile, shutil, random, bz2, lzma: ≈ 4 ms of every `status` that computes a card) for query files
+    read here never; so its binding is loaded by itself and registered under its own name (a later
+    `import tree_sitter_nix` reuses it). The package import stays the fallback."""
+    import importlib.machinery
+    import importlib.util
+    import sys
+
+    name = "tree_sitter_nix._binding"
+    binding = sys.modules.get(name)
+    if binding is None:
+        try:
+            package = importlib.util.find_spec("tree_sitter_nix")  # finds, does not import
+            folders = list(package.submodule_search_locations or ()) if package is not None else []
+            loader = (importlib.machinery.ExtensionFileLoader, importlib.machinery.EXTENSION_SUFFIXES)
+            spec = next(
+                (found for folder in folders if (found := importlib.machinery.FileFinder(folder, loader).find_spec(name)) is not None),
+                None,
+            )
+            if spec is None or spec.loader is None:
+                raise ImportError(name)
+            binding = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(binding)
+            sys.modules[name] = binding
+        except (ImportError, OSError, ValueError):
+            import tree_sitter_nix
+
+            return tree_sitter_nix.language()
+    return binding.language()
 
 
 @dataclass(frozen=True)
