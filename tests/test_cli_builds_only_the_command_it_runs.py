@@ -70,6 +70,30 @@ def test_status_imports_no_other_command(project: Path) -> None:
     assert not any(m.startswith("omni_tui.agents") for m in modules)
 
 
+# What `status --json` and `propose` (what agents call most) never import (docs/performance.md): the
+# help width without shutil, ids without secrets, audit times without calendar, the Nix grammar without
+# importlib.resources/tempfile; `propose` in a project without omni-tui.toml or [policy]: no TOML
+# reader, no change card, no diff machinery.
+NEVER = ("shutil", "tempfile", "importlib.resources", "secrets", "calendar", "subprocess")
+PROPOSE_NEVER = (*NEVER, "tomllib", "difflib", "omni_tui.core.card", "omni_tui.core.textpatch", "omni_tui.core.gate")
+
+
+def test_agent_commands_import_only_what_they_use(project: Path) -> None:
+    new = project / "new.nix"
+    new.write_text((project / "devenv.nix").read_text().replace("{", "{ # changed", 1))
+    done, modules = _run(
+        ["propose", "--new-content", str(new), "--title", "t", "--why", "w", "--json", "devenv.nix"], project, importtime=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(m for m in modules if m in PROPOSE_NEVER) == []
+    # A pending proposal: its card is computed. (--no-nix: the Nix check runs nix-instantiate until its
+    # result is cached, and is not cached where Nix is missing.)
+    done, modules = _run(["status", "--json", "--no-nix"], project, importtime=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "tree_sitter" in modules
+    assert sorted(m for m in modules if m in NEVER) == []
+
+
 def test_a_hook_passing_a_call_through_imports_no_dataclasses(project: Path) -> None:
     call = {"session_id": "t", "hook_event_name": "PreToolUse", "cwd": str(project), "tool_name": "Bash", "tool_input": {"command": "ls"}}
     done, modules = _run(["hook", "claude-code"], project, stdin=json.dumps(call), importtime=True)
