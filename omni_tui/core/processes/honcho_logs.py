@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from omni_tui.core.errors import BackendError
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _LINE = re.compile(r"^(\d\d:\d\d:\d\d) (\S+?) *\| ?(.*)$")
@@ -133,3 +137,47 @@ def tail_lines(path: Path, lines: int, chunk: int = 1 << 18) -> list[str] | None
     if size > chunk and text:
         text = text[1:]  # the first line read may be cut
     return text[-lines:] if lines > 0 else text
+
+
+def _unavailable(name: str, paths: Sequence[Path]) -> BackendError:
+    where = ", ".join(str(p) for p in paths)
+    return BackendError(f"logs of '{name}' are unavailable: no captured manager output names it ({where})")
+
+
+def captured_lines(captured: Sequence[CapturedOutput], name: str, lines: int, *, listed: bool, manager: bool) -> list[str]:
+    """The last `lines` of `name` in the managers' captured output. A manager's own output is the whole
+    file (its system lines and every process's); one a manager started (`listed`) that has not written
+    yet has none."""
+    for cap in captured:
+        cap.refresh()
+        got = cap.lines(name, lines)
+        if got is not None:
+            return got
+    if manager:
+        for cap in captured:
+            whole = tail_lines(cap.path, lines)
+            if whole is not None:
+                return whole
+    if listed and captured:
+        return []
+    raise _unavailable(name, [c.path for c in captured])
+
+
+def follow_captured(paths: Sequence[Path], name: str, stop: threading.Event, poll_s: float, lines: int, *, listed: bool) -> Iterator[str]:
+    """The last lines of `name`, then each new one as the captured output grows, until `stop` is set.
+    One a manager started (`listed`) that has not written yet is followed from its first line."""
+    readers = [CapturedOutput(path) for path in paths]
+    known = False
+    for reader in readers:
+        reader.refresh()
+        got = reader.lines(name, lines)
+        if got is not None:
+            known = True
+            yield from got
+    if not known and not (readers and listed):
+        raise _unavailable(name, paths)
+    while not stop.wait(poll_s):
+        for reader in readers:
+            for n, text in reader.refresh():
+                if n == name or short_name(n, reader.names) == name:
+                    yield text

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from omni_tui.core.errors import BackendError
-from omni_tui.core.processes.honcho_logs import CapturedOutput, short_name, tail_lines
+from omni_tui.core.processes.honcho_logs import CapturedOutput, captured_lines, follow_captured, short_name
 from omni_tui.core.processes.model import PortCheck, ProcessInfo
 from omni_tui.core.processes.process_tree import SHELLS, Proc, Row, build_rows
 from omni_tui.core.processes.procfile import ConfigCache
@@ -584,40 +584,12 @@ class ProjectScanner:
 
     def logs(self, name: str, lines: int = 200) -> list[str]:
         with self._lock:
-            for cap in self._captured:
-                cap.refresh()
-                got = cap.lines(name, lines)
-                if got is not None:
-                    return got
             row = self._rows.get(name)
-            if row is not None and row.manager:
-                # The manager's own output is the whole captured file: its system lines and every process's.
-                for cap in self._captured:
-                    got = tail_lines(cap.path, lines)
-                    if got is not None:
-                        return got
-        where = ", ".join(str(c.path) for c in self._captured)
-        raise BackendError(f"logs of '{name}' are unavailable: no captured manager output names it ({where})")
+            return captured_lines(self._captured, name, lines, listed=name in self._managed_names, manager=bool(row and row.manager))
 
     def follow(self, name: str, stop: threading.Event, poll_s: float = 0.5, lines: int = 200) -> Iterator[str]:
         """Yield the last lines, then each new line of `name` as the captured output grows."""
-        readers = [CapturedOutput(c.path) for c in self._captured]
-        known = False
-        for r in readers:
-            r.refresh()
-            got = r.lines(name, lines)
-            if got is not None:
-                known = True
-                yield from got
-        # A process the scan lists that has not written yet (just started) is followed from its first line.
-        if not known and not (readers and name in self._rows):
-            where = ", ".join(str(r.path) for r in readers)
-            raise BackendError(f"logs of '{name}' are unavailable: no captured manager output names it ({where})")
-        while not stop.wait(poll_s):
-            for r in readers:
-                for n, text in r.refresh():
-                    if n == name or short_name(n, r.names) == name:
-                        yield text
+        return follow_captured([c.path for c in self._captured], name, stop, poll_s, lines, listed=name in self._managed_names)
 
     def list(self) -> list[ProcessInfo]:
         return self.scan()
