@@ -34,7 +34,7 @@ def _write(ws: Workspace, n: int) -> list[str]:
 async def test_proposals_arriving_while_a_toast_is_up_are_told_together_after_it(project: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import omni_tui.ui.workspace_view as view_module
 
-    monkeypatch.setattr(view_module, "NEW_TOAST_S", 1.0)
+    monkeypatch.setattr(view_module, "NEW_TOAST_S", 600.0)  # toasts stay up until this test says the first is gone
     ws = open_workspace(project)
     ids = _write(ws, 4)  # there when the cockpit opens: no toast for them (see test_app_long_queue)
     app = cockpit(ws)
@@ -48,6 +48,8 @@ async def test_proposals_arriving_while_a_toast_is_up_are_told_together_after_it
         view.announce_new(proposals[1:2])
         view.announce_new(proposals[2:3])
         await wait_for(pilot, lambda: notices(app, "burst: Add tool0"), what="the first one told at once")
+        assert notices(app, "new proposals") == 0  # the others wait while its toast is up
+        view._announce_waiting()  # as when its toast is gone (a timer, NEW_TOAST_S after it)
         await wait_for(pilot, lambda: notices(app, "2 new proposals"), what="the two that came meanwhile, told together")
         assert notices(app, "Add tool1") == 0 and notices(app, "Add tool2") == 0  # not one toast each
         assert notices(app, "new proposals") == 1
@@ -73,11 +75,13 @@ async def test_a_proposal_gone_before_its_toast_is_not_told(project: Path, monke
         assert notices(app, "new proposals") == 0 and notices(app, "Add tool2") == 0
 
 
-async def test_listings_in_a_burst_show_the_newest_and_lose_nothing(project: Path) -> None:
+async def test_listings_in_a_burst_show_the_newest_and_lose_nothing(project: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import time
 
+    import omni_tui.ui.workspace_view as view_module
     from omni_tui.core.proposals import ProposalStore
 
+    monkeypatch.setattr(view_module, "NEW_TOAST_S", 600.0)  # the toast stays up until the test has read it
     ws = open_workspace(project)
     ids = _write(ws, 3)
     app = cockpit(ws)
