@@ -269,12 +269,14 @@ async def test_quitting_during_a_rebuild_asks_then_cancels_and_rolls_back_before
 
 async def test_the_quit_question_closes_when_the_rebuild_ends_first(project: Path) -> None:
     """Asked "quit while a rebuild runs?", the person waits; the build ends: the question no longer applies."""
-    ws = open_workspace(project, command="echo started; sleep 2")
+    release = project.parent / "release"  # the build ends when the test says so, not after a fixed time
+    ws = open_workspace(project, command=f"echo started; while [ ! -e {release} ]; do sleep 0.05; done")
     app = cockpit(ws)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         pid = propose_now(project, "devenv.nix", GOOD, title="Short build")
         await select_proposal(pilot, app, "Short build")
         await quit_mid_rebuild(pilot, app)
+        release.touch()
         await wait_for(pilot, lambda: "Quit while a rebuild runs?" not in screen_text(app), timeout=30, what="the question closed")
         assert decision_of(ws, pid).status == "applied" and app.return_code is None
         await wait_for(pilot, lambda: notices(app, "q quits now"), what="the toast saying q now quits")
