@@ -71,18 +71,18 @@ async def test_at_80_columns_the_rebuild_row_keeps_its_state_and_time_and_crops_
     the title took the room of what the person watches it for."""
     from textual.app import App, ComposeResult
 
-    from omni_tui.ui.widgets.build_progress import BuildProgressLine
+    from omni_tui.ui.widgets.log_view import LogView
 
     now = [100.0]
 
     class Row(App[None]):
         def compose(self) -> ComposeResult:
-            yield BuildProgressLine(clock=lambda: now[0])
+            yield LogView(clock=lambda: now[0])
 
     app = Row()
     async with app.run_test(size=(46, 3)) as pilot:
-        row = app.query_one(BuildProgressLine)
-        row.start("approve “three files at 80 columns with a long title” (goose)")
+        row = app.query_one(LogView)
+        row.start_progress("approve “three files at 80 columns with a long title” (goose)")
         now[0] = 105.0
         row.refresh()
         await wait_for(pilot, lambda: "0:05" in screen_text(app), what="the running time")

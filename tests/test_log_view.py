@@ -1,4 +1,4 @@
-"""LogView and BuildProgressLine under Pilot: what reaches the screen, tail following, bounded memory."""
+"""LogView under Pilot: what reaches the screen, its progress row, tail following, bounded memory."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from rich.color import Color
 from textual.app import App, ComposeResult
 
 from omni_tui.core.buildlog import BuildProgress
-from omni_tui.ui.widgets.build_progress import BuildProgressLine
 from omni_tui.ui.widgets.log_view import LogView
 
 UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -21,8 +20,7 @@ class LogApp(App):
         self.clock = clock or (lambda: 100.0)
 
     def compose(self) -> ComposeResult:
-        yield BuildProgressLine(clock=self.clock)
-        yield LogView(max_lines=self.max_lines)
+        yield LogView(max_lines=self.max_lines, clock=self.clock)
 
 
 def screen_rows(view: LogView) -> list[str]:
@@ -135,27 +133,29 @@ async def test_clear_starts_over() -> None:
 async def test_progress_line_shows_phase_counts_elapsed_and_exit_status() -> None:
     now = [100.0]
     async with LogApp(clock=lambda: now[0]).run_test(size=(80, 20)) as pilot:
-        line = pilot.app.query_one(BuildProgressLine)
-        assert line.plain_text() == "no rebuild yet"
-        line.start()
+        view = pilot.app.query_one(LogView)
+        line = view.progress_model
+        assert line.text() == "no rebuild yet"
+        view.start_progress()
         now[0] = 107.0
-        line.update_progress(BuildProgress(phase="building", done=2, expected=5, running=1, current=("hello-2.12",)))
+        view.set_progress(BuildProgress(phase="building", done=2, expected=5, running=1, current=("hello-2.12",)))
         await pilot.pause()
-        assert line.plain_text() == "⟳ building 2/5 · hello-2.12 · 0:07"
-        line.update_progress(BuildProgress(phase="done", done=5, expected=5))
-        line.finish(0, duration_s=12.4)  # an injected clock wins over the measured duration (frozen snapshots)
-        assert line.plain_text() == "✓ exit 0 · done 5/5 · 7.0 s"
-        line.start("approve add-redis")
-        line.update_progress(BuildProgress(phase="failed", done=0, expected=1, failed=1))
+        assert line.text() == "⟳ building 2/5 · hello-2.12 · 0:07"
+        view.set_progress(BuildProgress(phase="done", done=5, expected=5))
+        view.finish(0, duration_s=12.4)  # an injected clock wins over the measured duration (frozen snapshots)
+        assert line.text() == "✓ exit 0 · done 5/5 · 7.0 s"
+        view.start_progress("approve add-redis")
+        view.set_progress(BuildProgress(phase="failed", done=0, expected=1, failed=1))
         now[0] = 110.0
-        line.finish(100)
-        assert line.plain_text() == "approve add-redis — ✗ exit 100 · failed · 0/1 built · 1 failed · 3.0 s"
-        line.start()
-        line.finish(None, cancelled=True)
-        assert line.plain_text() == "■ cancelled · 0.0 s"
-        line.start()
-        line.finish(0, error="restart command `x` failed with exit code 4", duration_s=2)
-        assert line.plain_text() == "✓ exit 0 · ⚠ restart command `x` failed with exit code 4 · 0.0 s"
+        view.finish(100)
+        assert line.text() == "approve add-redis — ✗ exit 100 · failed · 0/1 built · 1 failed · 3.0 s"
+        view.start_progress()
+        view.finish(None, cancelled=True)
+        assert line.text() == "■ cancelled · 0.0 s"
+        view.start_progress()
+        view.finish(0, error="restart command `x` failed with exit code 4", duration_s=2)
+        assert line.text() == "✓ exit 0 · ⚠ restart command `x` failed with exit code 4 · 0.0 s"
+        assert screen_rows(view)[0] == " " + line.text()  # the row the person sees above the log
 
 
 class ClockedLogApp(App):
@@ -213,11 +213,11 @@ async def test_reading_position_holds_while_old_lines_drop_out() -> None:
 
 async def test_with_the_real_clock_the_measured_duration_is_shown() -> None:
     async with App().run_test() as pilot:
-        line = BuildProgressLine()
-        await pilot.app.mount(line)
-        line.start()
-        line.finish(2, duration_s=12.4)
-        assert line.plain_text() == "✗ exit 2 · 12.4 s"
+        view = LogView()
+        await pilot.app.mount(view)
+        view.start_progress()
+        view.finish(2, duration_s=12.4)
+        assert view.progress_text() == "✗ exit 2 · 12.4 s"
 
 
 async def test_a_long_line_that_brings_the_horizontal_scrollbar_is_still_shown_while_following() -> None:

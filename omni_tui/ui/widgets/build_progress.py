@@ -1,7 +1,8 @@
-"""BuildProgressLine: one row above the rebuild log — phase, N of M, what builds, elapsed, exit status.
+"""What the rebuild log's progress row says — title, phase, N of M, what builds, elapsed, exit status.
 
-It receives `BuildProgress` snapshots and the final status as plain values; the clock is injectable
-so snapshot tests can freeze the elapsed time.
+`ProgressModel` receives `BuildProgress` snapshots and the final status as plain values and gives the
+row's pieces, fitted to a width; `LogView` draws them. The clock is injectable so snapshot tests can
+freeze the elapsed time.
 """
 
 from __future__ import annotations
@@ -11,15 +12,13 @@ from collections.abc import Callable
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual.timer import Timer
-from textual.widget import Widget
 
 from omni_tui.core.buildlog import BuildProgress, format_elapsed
 from omni_tui.core.terminal import inert
 
 
 class ProgressModel:
-    """The state behind a progress line, shared by `BuildProgressLine` and `LogView`'s header row."""
+    """The state behind `LogView`'s progress row."""
 
     def __init__(self, clock: Callable[[], float] | None = None) -> None:
         # With an injected clock (snapshot tests) every elapsed figure comes from it, so a frozen
@@ -119,108 +118,18 @@ class ProgressModel:
     def text(self) -> str:
         return "".join(text for text, _ in self.parts())
 
-
-class BuildProgressLine(Widget):
-    """`⟳ building 2/5 · hello-2.12 · 0:07`, then `✓ exit 0 · done 5/5 · 12.4 s` (or ✗ / cancelled)."""
-
-    COMPONENT_CLASSES = {
-        "build-progress--idle",
-        "build-progress--running",
-        "build-progress--ok",
-        "build-progress--failed",
-        "build-progress--stopped",
-        "build-progress--title",
-    }
-    DEFAULT_CSS = """
-    BuildProgressLine {
-        height: 1;
-        width: 1fr;
-        padding: 0 1;
-        background: $boost;
-    }
-    BuildProgressLine > .build-progress--idle { color: $text-muted; }
-    BuildProgressLine > .build-progress--running { color: $accent; text-style: bold; }
-    BuildProgressLine > .build-progress--ok { color: $success; text-style: bold; }
-    BuildProgressLine > .build-progress--failed { color: $error; text-style: bold; }
-    BuildProgressLine > .build-progress--stopped { color: $warning; text-style: bold; }
-    BuildProgressLine > .build-progress--title { color: $text-muted; }
-    """
-
-    def __init__(
-        self,
-        *,
-        clock: Callable[[], float] | None = None,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-    ) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.model = ProgressModel(clock)
-        self._ticker: Timer | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.model.running
-
-    @property
-    def elapsed_s(self) -> float | None:
-        return self.model.elapsed_s
-
-    def start(self, title: str | None = None) -> None:
-        """A rebuild began now."""
-        self.model.start(title)
-        self._start_ticker()
-        self.refresh()
-
-    def update_progress(self, progress: BuildProgress | None) -> None:
-        self.model.update(progress)
-        self._start_ticker()
-        self.refresh()
-
-    def finish(
-        self,
-        exit_code: int | None,
-        *,
-        cancelled: bool = False,
-        timed_out: bool = False,
-        error: str | None = None,
-        duration_s: float | None = None,
-    ) -> None:
-        """The rebuild ended: show how."""
-        self.model.finish(exit_code, cancelled=cancelled, timed_out=timed_out, error=error, duration_s=duration_s)
-        self._stop_ticker()
-        self.refresh()
-
-    def reset(self) -> None:
-        self.model.reset()
-        self._stop_ticker()
-        self.refresh()
-
-    def on_mount(self) -> None:
-        self._start_ticker()
-
-    def _start_ticker(self) -> None:
-        if self.model.running and self._ticker is None and self.is_mounted:
-            self._ticker = self.set_interval(1.0, self.refresh)
-
-    def _stop_ticker(self) -> None:
-        if self._ticker is not None:
-            self._ticker.stop()
-            self._ticker = None
-
-    def plain_text(self) -> str:
-        return self.model.text()
-
-    def render(self) -> Text:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        parts = self.model.parts()
-        # Narrow (80 columns): the title gives way, so how the build is doing and its time stay in view.
-        room = self.content_size.width - sum(cell_len(piece) for piece, kind in parts if kind != "title")
+    def fitted(self, width: int) -> list[tuple[str, str]]:
+        """`parts()` in `width` columns: the title gives way (cut with "…", or left out), so how the
+        build is doing and its time stay in view at 80 columns."""
+        parts = self.parts()
+        room = width - sum(cell_len(piece) for piece, kind in parts if kind != "title")
+        out: list[tuple[str, str]] = []
         for piece, kind in parts:
-            style = self.get_component_rich_style(f"build-progress--{kind}", partial=True) if kind != "plain" and self.is_mounted else ""
-            if kind == "title" and room > 0 and cell_len(piece) > room:
+            if kind == "title" and cell_len(piece) > room:
+                if room - 3 < 2:
+                    continue
                 head = Text(piece.removesuffix(" — "))
-                head.truncate(max(room - 3, 0), overflow="ellipsis")
-                piece = f"{head.plain} — " if room - 3 >= 2 else ""
-            text.append(piece, style)
-        return text
+                head.truncate(room - 3, overflow="ellipsis")
+                piece = f"{head.plain} — "
+            out.append((piece, kind))
+        return out

@@ -331,7 +331,8 @@ class LogView(ScrollView, can_focus=True):
         base = self.rich_style
         header = self._header_rows
         if header and y == 0:
-            return self._progress_strip(width)
+            # Fitted to what shows beside the vertical scrollbar, so the state and time are never under it.
+            return self._progress_strip(width, self.scrollable_content_region.width)
         row = scroll_y + y - header
         if self._dropped:
             if row == 0:
@@ -344,10 +345,10 @@ class LogView(ScrollView, can_focus=True):
         strip = self._strip(row, base)
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
-    def _progress_strip(self, width: int) -> Strip:
+    def _progress_strip(self, width: int, visible: int) -> Strip:
         base = self.get_component_rich_style("log-view--progress")
         segments = [Segment(" ", base)]
-        for text, kind in self.progress_model.parts():
+        for text, kind in self.progress_model.fitted(visible - 1):
             style = base if kind == "plain" else self.get_component_rich_style(f"log-view--progress-{kind}")
             segments.append(Segment(text, style))
         strip = Strip(segments)
