@@ -115,9 +115,12 @@ def test_demo_under_tmux_approve_reject_quit_leaves_nothing_behind(need_tmux: No
         root = wait_for(lambda: next(iter(tmpdir.glob("omni-tui-demo-*")), None), what="the demo workspace")
 
         first, second = script.STEPS[0].title, script.STEPS[1].title
-        # The header says it is the demo, and where (a long temporary path keeps its end: the folder's name).
-        header = tmux.wait_for("DEMO · ").splitlines()[0]
-        assert root.name in header, header
+        # The header says it is the demo, and where (a long temporary path keeps its end: the folder's name,
+        # once the header has fitted it to the width).
+        wait_for(
+            lambda: "DEMO · " in (top := (tmux.screen().splitlines() or [""])[0]) and root.name in top,
+            what="the header naming the demo and its folder",
+        )
         tmux.wait_for(first)
         tmux.keys("a")
         # The confirmation modal: what the change does first (the card), its button in view.
