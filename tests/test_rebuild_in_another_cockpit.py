@@ -143,7 +143,7 @@ def test_quitting_during_a_rebuild_says_what_became_of_the_change(need_tmux: Non
         pane.start([*_command(), str(project)], env, project, status_file)
         pane.wait_for("CLEAN")
         propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.redis"), title="Add redis")
-        pane.wait_for("1 PENDING")
+        pane.wait_for("Why: faster search")  # the proposal selected in the queue, its detail shown
         pane.keys("a")
         pane.wait_for("Approve: Add redis")
         pane.keys("y")

@@ -122,6 +122,7 @@ class CockpitApp(App[int]):
         # Elapsed times (the rebuild progress row) follow the same clock, so a frozen clock freezes them too.
         self.monotonic: Callable[[], float] = (lambda: self.clock().timestamp()) if clock is not None else time.monotonic
         self.watch_files = watch
+        self._gate_read_at = 0.0  # when the reading of the gate state shown began (GateChanged.read_at)
         self.poll_processes = poll_processes
         self.display_root = display_root or str(ws.root)
         self.who = who or default_who()
@@ -284,6 +285,9 @@ class CockpitApp(App[int]):
     @on(GateChanged)
     @_live
     def _on_gate_changed(self, message: GateChanged) -> None:
+        if message.read_at < self._gate_read_at:
+            return  # read before the state already shown (another thread's reading, posted late)
+        self._gate_read_at = message.read_at
         self.workspace.apply_gate(message.state)
 
     # -- rebuilds (the RebuildFlow's), this cockpit's and another's --------------------------------

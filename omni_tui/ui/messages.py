@@ -53,12 +53,16 @@ class FileChanged(Message):
 
 @dataclass(eq=False)
 class GateChanged(Message):
-    """The gate state was recomputed (after a file, proposal, decision or lock change)."""
+    """The gate state was recomputed (after a file, proposal, decision or lock change).
+
+    `read_at` is when its reading began (monotonic): several threads read the gate, and one that began
+    earlier may post later; the cockpit keeps the state whose reading began last."""
 
     state: GateState
+    read_at: float = 0.0
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, GateChanged)
+        return isinstance(message, GateChanged) and message.read_at >= self.read_at  # a newer reading only
 
 
 @dataclass(eq=False)

@@ -134,7 +134,8 @@ def post_workspace(app: App, ws: Workspace, gate: Gate, store: ProposalStore, *,
         app.post_message(FileChanged(read_guarded(ws)))
     if proposals:
         app.post_message(ProposalsChanged(*read_proposals(store)))
-    app.post_message(GateChanged(gate.state()))
+    read_at = time.monotonic()
+    app.post_message(GateChanged(gate.state(), read_at))
 
 
 class _Quiet:
@@ -244,7 +245,8 @@ class WorkspaceWatcher:
             self._capture()
         if state:
             self.app.post_message(ProposalsChanged(*read_proposals(self.store)))
-        self.app.post_message(GateChanged(self.gate.state()))
+        read_at = time.monotonic()
+        self.app.post_message(GateChanged(self.gate.state(), read_at))
 
     def _capture(self) -> None:
         try:
