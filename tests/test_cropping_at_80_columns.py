@@ -68,7 +68,8 @@ async def test_a_long_gate_detail_at_80_columns_ends_in_an_ellipsis_not_a_dangli
 
 async def test_at_80_columns_the_rebuild_row_keeps_its_state_and_time_and_crops_the_title() -> None:
     """The rebuild log's progress row at 80 columns read `approve “three files at 80 colum…” — ⟳ buil`:
-    the title took the room of what the person watches it for."""
+    the title took the room of what the person watches it for. The title is cut inside its quotes: the
+    closing quote and the agent's name stay."""
     from textual.app import App, ComposeResult
 
     from omni_tui.ui.widgets.log_view import LogView
@@ -80,14 +81,14 @@ async def test_at_80_columns_the_rebuild_row_keeps_its_state_and_time_and_crops_
             yield LogView(clock=lambda: now[0])
 
     app = Row()
-    async with app.run_test(size=(46, 3)) as pilot:
+    async with app.run_test(size=(48, 3)) as pilot:
         row = app.query_one(LogView)
         row.start_progress("approve “three files at 80 columns with a long title” (goose)")
         now[0] = 105.0
         row.refresh()
         await wait_for(pilot, lambda: "0:05" in screen_text(app), what="the running time")
         line = screen_text(app).splitlines()[0]
-        assert "⟳ evaluating · 0:05" in line and "approve “three" in line and "…" in line, line
+        assert "⟳ evaluating · 0:05" in line and "approve “three" in line and "…” (goose) — " in line, line
         row.finish(0)
         await wait_for(pilot, lambda: "✓ exit 0 · 5.0 s" in screen_text(app).splitlines()[0], what="the end, whole")
 

@@ -128,8 +128,22 @@ class ProgressModel:
             if kind == "title" and cell_len(piece) > room:
                 if room - 3 < 2:
                     continue
-                head = Text(piece.removesuffix(" — "))
-                head.truncate(room - 3, overflow="ellipsis")
-                piece = f"{head.plain} — "
+                piece = f"{_cut_title(piece.removesuffix(' — '), room - 3)} — "
             out.append((piece, kind))
         return out
+
+
+def _cut_title(title: str, width: int) -> str:
+    """`title` in `width` columns. A quoted name (`approve “…” (agent)`) is cut inside its quotes, so the
+    closing quote and what follows stay; otherwise, or when that leaves no room, the end gives way."""
+    opening, closing = title.find("“"), title.rfind("”")
+    if 0 <= opening < closing:
+        before, quoted, after = title[: opening + 1], title[opening + 1 : closing], title[closing:]
+        inner = width - cell_len(before) - cell_len(after)
+        if inner >= 2:
+            name = Text(quoted)
+            name.truncate(inner, overflow="ellipsis")
+            return f"{before}{name.plain}{after}"
+    head = Text(title)
+    head.truncate(width, overflow="ellipsis")
+    return head.plain
