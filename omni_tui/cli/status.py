@@ -112,18 +112,25 @@ def card_lines(card_json: dict[str, Any] | None) -> Iterable[str]:
     from omni_tui.core.card import Card, render
 
     card = Card(card_json)
-    for line in render.compact(card):
-        yield f"      {line}"
-    if card.risks:
-        yield f"      risks           {render.risk_line(card)}"
+    try:  # read back from the state directory (core.card.stored): a damaged entry must not break `status`
+        lines = [f"      {line}" for line in render.compact(card)]
+        if card.risks:
+            lines.append(f"      risks           {render.risk_line(card)}")
+    except Exception:  # noqa: BLE001
+        lines = ["      (change card unreadable)"]
+    yield from lines
 
 
 def proposal_card_json(ws: Workspace, proposal: Any) -> dict[str, Any] | None:
-    """A pending proposal's change card (docs/protocol.md); None when it cannot be computed."""
-    from omni_tui.core.card.project import proposal_card
+    """A pending proposal's change card (docs/protocol.md); None when it cannot be computed.
+
+    Remembered on disk by content (`core.card.stored`): the next `status` reads it back instead of
+    loading the Nix reader and parsing again."""
+    from omni_tui.core.card.project import proposal_pairs
+    from omni_tui.core.card.stored import stored_card
 
     try:
-        return proposal_card(ws, proposal).to_json()
+        return stored_card(ws.paths.state / "cache" / "cards", proposal_pairs(ws, proposal)).to_json()
     except Exception:  # noqa: BLE001 - agent bytes must never break `status`
         return None
 

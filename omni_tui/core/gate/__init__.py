@@ -27,6 +27,7 @@ Nothing here decides on its own: every entry point is called by a person's actio
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from omni_tui.core.errors import GateError
 from omni_tui.core.gate.direct_edits import DirectEdits
@@ -42,9 +43,11 @@ from omni_tui.core.gate.state import (
     run_rebuild_step,
 )
 from omni_tui.core.proposals import Proposal
-from omni_tui.core.rebuild import RebuildOutcome
 from omni_tui.core.safefs import sha256_bytes
 from omni_tui.core.validate import Validation, cache_for, combine, stale_issues
+
+if TYPE_CHECKING:
+    from omni_tui.core.rebuild import RebuildOutcome
 
 
 class Gate(DirectEdits):

@@ -10,22 +10,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omni_tui.core.audit import utc_now
-from omni_tui.core.card.diff import FilePair
-from omni_tui.core.card.project import card_summary
 from omni_tui.core.errors import GateError, PathError, ValidationError
 from omni_tui.core.gate.memory import GateMemory
 from omni_tui.core.gate.state import RebuildStep, StageCallback, failure_reason, run_rebuild_step
 from omni_tui.core.gate.writes import check_config, decode, encode
-from omni_tui.core.history import applied_label
 from omni_tui.core.proposals import IN_PROGRESS, PENDING, AppliedFile, Decision, Proposal
 from omni_tui.core.proposals.policy import policy_refusal, record_rejection, refuse_by_policy
-from omni_tui.core.rebuild import RebuildOutcome
 from omni_tui.core.safefs import ChangedMeanwhile, atomic_write, read_backup, read_bytes, sha256_bytes, write_backup
-from omni_tui.core.textdiff import diff_texts
 from omni_tui.core.validate import validate_contents
+
+if TYPE_CHECKING:
+    from omni_tui.core.rebuild import RebuildOutcome
+
+# The change card, the history and the diff are imported by the decisions that use them: `status`,
+# which agents poll, builds a `Gate` to read its state and never decides (docs/performance.md).
 
 
 def _holds(path: Path, want: bytes | None) -> bool:
@@ -124,6 +125,8 @@ class Decisions(GateMemory):
             elif hunks is not None and change.path in hunks:
                 old_text = decode(change.path, before)
                 chosen = tuple(sorted(hunks[change.path]))
+                from omni_tui.core.textdiff import diff_texts
+
                 diff = diff_texts(old_text, change.new_content)
                 text, mode, total = diff.apply(set(chosen)), "hunks", len(diff.hunks)
             else:
@@ -155,6 +158,9 @@ class Decisions(GateMemory):
         applying = Decision(decision_id, "applying", None, self.who, decided, via=self.via, files=files_t)
         rebuilding = Decision(decision_id, "rebuilding", None, self.who, decided, via=self.via, files=files_t)
         # The person's approval is recorded first (write ahead), vouching for both in-progress decisions.
+        from omni_tui.core.card.diff import FilePair
+        from omni_tui.core.card.project import card_summary
+
         card = card_summary([FilePair(p, current[p], encode(contents[p])) for p in contents if p in current])
         self.store.decide(
             applying,
@@ -182,6 +188,8 @@ class Decisions(GateMemory):
                     return self._moved_meanwhile(decision_id, [path], current, contents, written, files_t, stage)
                 write_backup(self.ws.paths.backups, decision_id, path, on_disk if kind == "approve" else current[path])
             if kind == "approve":  # what is written (after a partial or edited approval too): the history's after-side
+                from omni_tui.core.history import applied_label
+
                 for path, text in contents.items():  # (accept_direct keeps it in `<id>@direct` already)
                     write_backup(self.ws.paths.backups, applied_label(decision_id), path, encode(text))
             for path, text in contents.items():

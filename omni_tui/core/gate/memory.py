@@ -7,16 +7,18 @@ not rolled back) and `state()`, the one answer every cockpit, `status` and agent
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omni_tui.core.audit import utc_now
 from omni_tui.core.gate.integrity import Integrity
 from omni_tui.core.gate.kinds import GateKind
 from omni_tui.core.gate.state import FailedApply, GateState, failure_reason
 from omni_tui.core.proposals import IN_PROGRESS, PENDING, ProposalEntry
-from omni_tui.core.rebuild import RebuildOutcome
 from omni_tui.core.safefs import atomic_write, is_locked, read_bytes
 from omni_tui.core.sandbox import running as running_sandboxes
+
+if TYPE_CHECKING:
+    from omni_tui.core.rebuild import RebuildOutcome
 
 
 class GateMemory(Integrity):

@@ -10,15 +10,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omni_tui.core.errors import GateError
 from omni_tui.core.gate.kinds import GateKind, gate_label
 from omni_tui.core.ledger import Forgery
 from omni_tui.core.proposals import ProposalEntry
-from omni_tui.core.rebuild import RebuildOutcome
 
-RebuildStep = Callable[[], RebuildOutcome]
+if TYPE_CHECKING:  # the rebuild runner loads when a rebuild runs: `status` reads the gate and never rebuilds
+    from omni_tui.core.rebuild import RebuildOutcome
+
+RebuildStep = Callable[[], "RebuildOutcome"]
 StageCallback = Callable[[str], None]
 
 
@@ -108,6 +110,8 @@ def run_rebuild_step(rebuild: RebuildStep) -> tuple[RebuildOutcome, BaseExceptio
     """Run a rebuild step for the gate, which records whatever it ends with: a step that raises (or returns
     something else) is a failed rebuild with its message. Ctrl-C / SystemExit: an `interrupted` outcome,
     and the exception, which the caller raises again once the outcome is recorded (and rolled back)."""
+    from omni_tui.core.rebuild import RebuildOutcome
+
     started = time.monotonic()
     try:
         outcome = rebuild()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import struct
 import time
 from pathlib import Path
@@ -55,11 +54,16 @@ _SOCK_DIAG_BY_FAMILY = 20
 _NLM_F_REQUEST_DUMP = 0x1 | 0x300
 _NLMSG_ERROR, _NLMSG_DONE = 2, 3
 _TCP_LISTEN = 10
-_netlink_works = hasattr(socket, "AF_NETLINK")
+_netlink_works = True  # until the kernel refuses (or has no AF_NETLINK): /proc from then on
+
+# `socket` is imported by the calls that read or connect: `status` imports this module with the scan
+# and, with no project process running, never gets that far (≈ 3 ms; docs/performance.md).
 
 
 def _netlink_listening(family: int) -> dict[int, tuple[str, int]]:
     """inode → (address, port) of the listening TCP sockets of one address family (OSError when refused)."""
+    import socket
+
     request = struct.pack("=BBBBI48s", family, socket.IPPROTO_TCP, 0, 0, 1 << _TCP_LISTEN, b"")
     header = struct.pack("=IHHII", 16 + len(request), _SOCK_DIAG_BY_FAMILY, _NLM_F_REQUEST_DUMP, 1, 0)
     addr_len = 4 if family == socket.AF_INET else 16
@@ -91,8 +95,10 @@ def _netlink_listening(family: int) -> dict[int, tuple[str, int]]:
 
 def listening_sockets() -> dict[int, tuple[str, int]] | None:
     """inode → (address, port) of every listening TCP socket (netlink, else /proc/net/tcp{,6}); None off Linux."""
+    import socket
+
     global _netlink_works
-    if _netlink_works:
+    if _netlink_works and hasattr(socket, "AF_NETLINK"):
         try:
             return {**_netlink_listening(socket.AF_INET), **_netlink_listening(socket.AF_INET6)}
         except (OSError, struct.error):
@@ -115,6 +121,8 @@ def listening_sockets() -> dict[int, tuple[str, int]] | None:
 
 
 def _decode_addr(h: str, v6: bool) -> str:
+    import socket
+
     raw = bytes.fromhex(h)
     if not v6:
         return socket.inet_ntop(socket.AF_INET, raw[::-1])
@@ -165,6 +173,8 @@ def probe_host(bound: str) -> str:
 
 def accepts(host: str, port: int, timeout_s: float = 0.3) -> bool:
     """True when a TCP connection to host:port is accepted within `timeout_s`."""
+    import socket
+
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.settimeout(timeout_s)

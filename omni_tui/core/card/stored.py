@@ -1,0 +1,77 @@
+"""Change cards remembered on disk by content, for the agent commands (`status` is polled by agents).
+
+Each `omni-tui status` is a fresh process: computing a pending proposal's card there means importing
+the card's readers (tree-sitter, the secret patterns, difflib: ≈ 15 ms) and parsing both versions of
+every file, on every call. A card depends only on the files' paths and bytes and on this package's
+code, so `stored_card` keeps it in `<state>/cache/cards/<key>.json` (written atomically), the key
+being the hashes of the contents (`diff.card_key`) and a fingerprint of this package's source files
+(their sizes and modification times: editing the card code or upgrading omni-tui, which pins the
+tree-sitter grammar, makes new keys). Unused entries are removed by nobody: one small file per
+distinct (file on disk, proposal) pair, as `cache/validation/`.
+
+Anything that can write the state directory can write an entry, so an entry is only ever read back
+by the agent commands, whose readers could as well compute it themselves; what a person decides on
+in the cockpit is computed in its own process (`diff.cached_card`), never read from here. An entry
+that is not a card document (damaged, forged into another shape) is computed again.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from omni_tui.core.card.diff import Card, FilePair, card_key
+
+SCHEMA = "omni-tui/card@1"
+
+
+@functools.cache
+def code_fingerprint() -> bytes:
+    """This package's source files, by name, size and modification time (read once per process)."""
+    h = hashlib.blake2b(digest_size=16)
+    folder = os.path.dirname(os.path.abspath(__file__))
+    with os.scandir(folder) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name.endswith(".py") and entry.is_file():
+                st = entry.stat()
+                h.update(f"{entry.name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    return h.digest()
+
+
+def entry_name(files: Sequence[FilePair]) -> str:
+    return hashlib.blake2b(code_fingerprint() + card_key(files), digest_size=20).hexdigest() + ".json"
+
+
+def read_entry(path: Path) -> Card | None:
+    """The card kept at `path`, or None when absent or not a card document."""
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA or not isinstance(doc.get("risks", []), list):
+        return None
+    return Card(doc)
+
+
+def stored_card(directory: Path, files: Sequence[FilePair]) -> Card:
+    """`diff.cached_card`, also remembered in `directory` across processes (see the module docstring)."""
+    from omni_tui.core.card.diff import cached_card
+
+    path = directory / entry_name(files)
+    card = read_entry(path)
+    if card is not None:
+        return card
+    card = cached_card(files)
+    doc: dict[str, Any] = card.to_json()
+    try:
+        from omni_tui.core.safefs import atomic_write
+
+        atomic_write(path, json.dumps(doc).encode("ascii"))  # ASCII: lone surrogates kept as escapes
+    except (OSError, ValueError, TypeError):
+        pass  # a cache: a full or read-only disk only means computing it again next time
+    return card
