@@ -54,7 +54,12 @@ _PLAIN_KEYWORDS = ("error", "these ", "this ", "building", "copying", "downloadi
 # MULTILINE tries every position.)
 # A plain `building '/nix/store/…'` line of printable ASCII is counted in bulk (`_count_building`).
 _SIMPLE_BUILDING = "building '/nix/store/[ -&(-~]+'[ -~]*(?:\n|$)"
-_SLOW_START = re.compile(f"\n(?!{_SIMPLE_BUILDING})(?=[^0-9A-Za-z]|(?i:error|these |this |building|copying|downloading|evaluating))")
+# The first lookahead is a one-character test that turns most lines away at once: a letter that no
+# status word starts with (b, c, d, e, t), or a digit (sre tries the lookaheads after every newline).
+_SLOW_START = re.compile(
+    f"\n(?=[^0-9AaF-SU-Zf-su-z])(?!{_SIMPLE_BUILDING})"
+    "(?=[^0-9A-Za-z]|(?i:error|these |this |building|copying|downloading|evaluating))"
+)
 _BUILDING_AT = "\nbuilding '/nix/store/"
 
 
@@ -164,46 +169,54 @@ class BuildLogParser:
                 return self._json(obj)
         return self._plain(line)
 
-    def feed_lines(self, lines: list[str]) -> list[str]:
+    def feed_lines(self, lines: list[str], text: str | None = None) -> list[str]:
         """Feed many lines; return their display texts (raw: may hold SGR colours). The hot path.
 
         Same result as `feed` line by line, without an event object per line. A line that is not
         `@nix ` JSON and starts with a letter or digit no status word starts with is display text as it
         is: one regular expression over the whole batch finds the other lines, and the runs between
-        them are copied at C speed. Plain `building '/nix/store/…'` lines only count until the next
-        line that needs the progress.
+        them are copied from `lines` as slices (no new string per line). Plain `building '/nix/store/…'`
+        lines only count until the next line that needs the progress. `text`, when given, is
+        `"\n".join(lines)` (the line splitter has it already).
         """
         if not lines:
             return []
-        # Lines are cut out of the joined text again (C speed) rather than indexed: no count per match.
-        joined = "\n" + "\n".join(lines)
+        joined = "\n" + (text if text is not None else "\n".join(lines))
         size = len(joined)
-        find = joined.find
+        if text is None and joined.count("\n") != len(lines):
+            lines = joined[1:].split("\n")  # a line held a newline: it shows as two, as `feed` does
+        find, count = joined.find, joined.count
         out: list[str] = []
+        # `pos`: where the next line not yet taken starts in `joined`; `row`: its index in `lines`.
+        row = 0
 
         def take(begin: int) -> int:
             """Lines one by one from `begin` while an error message is being collected; where the next starts."""
+            nonlocal row
             while True:
                 stop = find("\n", begin)
                 if stop < 0:
                     stop = size
-                self._one(joined[begin:stop], out)
+                self._one(lines[row], out)
+                row += 1
                 if self._error_lines is None or stop + 1 > size:
                     return stop + 1
                 begin = stop + 1
 
         # An error message collected at the end of the last batch may go on (or end) in this one's first lines.
-        pos = take(1) if self._error_lines is not None else 1  # where the next line not yet taken starts
+        pos = take(1) if self._error_lines is not None else 1
         for m in _SLOW_START.finditer(joined):
             begin = m.start() + 1
             if begin < pos:
                 continue  # taken already while an error message was being collected
             if begin > pos:
-                out.extend(joined[pos : begin - 1].split("\n"))
+                skip = count("\n", pos, begin)
+                out.extend(lines[row : row + skip])
+                row += skip
                 self._count_building(joined, pos - 1, begin - 1)
             pos = take(begin)
         if pos <= size:
-            out.extend(joined[pos:].split("\n"))
+            out.extend(lines[row:] if row else lines)
             self._count_building(joined, pos - 1, size)
         if self._building is not None:
             self._apply_building(self._building)

@@ -18,6 +18,13 @@ class LineSplitter:
         self._max = max_bytes
 
     def feed(self, data: bytes) -> list[str]:
+        return self.feed_text(data)[0]
+
+    def feed_text(self, data: bytes) -> tuple[list[str], str | None]:
+        """`feed`, and the same lines joined by newlines when that text came for free (else None).
+
+        The runner writes that text to the log and scans it for the parser as it is: no join per chunk.
+        """
         buf = self._buf
         if buf:
             first = data.find(b"\n")
@@ -27,7 +34,11 @@ class LineSplitter:
                 end = len(buf) - 1 if buf.endswith(b"\r") else len(buf)
                 head = buf[:end].decode("utf-8", "replace")
                 buf.clear()
-                return [head, *self.feed(data[first + 1 :])]
+                rest, rest_text = self.feed_text(data[first + 1 :])
+                if not rest:
+                    return [head], head
+                rest.insert(0, head)
+                return rest, None if rest_text is None else f"{head}\n{rest_text}"
         last = data.rfind(b"\n") if not buf else -1
         if last >= 0:
             # The common case: decode everything up to the last newline at once and split it (C speed);
@@ -35,12 +46,15 @@ class LineSplitter:
             text = data[:last].decode("utf-8", "replace")
             lines = text.split("\n")
             if last <= self._max or max(map(len, lines)) * 4 <= self._max:
+                joined: str | None = text
                 if "\r" in text:
                     lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+                    joined = None
                 buf += data[last + 1 :]
                 if len(buf) > self._max:
                     lines.extend(self.feed(b""))
-                return lines
+                    joined = None
+                return lines, joined
         buf += data
         out: list[str] = []
         start = 0
@@ -66,7 +80,7 @@ class LineSplitter:
                 start = nl + 1
                 nl = buf.find(b"\n", start)
         del buf[:start]
-        return out
+        return out, None
 
     def flush(self) -> list[str]:
         if not self._buf:

@@ -274,19 +274,20 @@ class RebuildRunner:
 
             feed_lines = self.parser.feed_lines
 
-            def emit(lines: list[str]) -> None:
+            def emit(lines: list[str], text: str | None = None) -> None:
+                """`text`: the lines joined by newlines, when the splitter had it (not joined again here)."""
                 if not lines:
                     return
                 if self._log_error is None:
                     try:
-                        log.write("\n".join(lines))
+                        log.write(text if text is not None else "\n".join(lines))
                         log.write("\n")
                     except OSError as exc:  # a full disk must not kill the build; say the log is short
                         self._log_failed(exc)
                 if on_line is not None:
                     for line in lines:
                         on_line(line)
-                display = feed_lines(lines)
+                display = feed_lines(lines, text)
                 if display:
                     last.extend(display[-LAST_LINES:])  # made plain once, at the end
                     if on_display is not None:
@@ -295,7 +296,7 @@ class RebuildRunner:
             step = await self._run_one(self.command, emit, log, event, deadline)
             error = step.error
             if step.exit_code == 0 and not step.cancelled and not step.timed_out and self.restart_command:
-                emit([f"$ {self.restart_command}"])
+                emit([f"$ {self.restart_command}"], None)
                 rstep = await self._run_one(self.restart_command, emit, log, event, deadline)
                 restart_code = rstep.exit_code
                 # The environment is built either way: a restart that fails or is stopped does not undo it.
@@ -361,7 +362,7 @@ class RebuildRunner:
     async def _run_one(
         self,
         command: str,
-        emit: Callable[[list[str]], None],
+        emit: Callable[[list[str], str | None], None],
         log: TextIO,
         cancel_event: asyncio.Event,
         deadline: float | None,
@@ -413,9 +414,9 @@ class RebuildRunner:
                 data = await proc.stdout.read(READ_CHUNK)
                 if not data:
                     break
-                emit(splitter.feed(data))
+                emit(*splitter.feed_text(data))
                 self._note(log, None)
-            emit(splitter.flush())
+            emit(splitter.flush(), None)
             self._note(log, None)
 
         async def exit_status() -> int:

@@ -17,7 +17,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -111,6 +111,7 @@ class LogView(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self.progress_model = ProgressModel(clock)
         self._ticker: Timer | None = None
+        self._render_base: Style | None = None  # the base style while `render_lines` runs
 
     # -- data in ---------------------------------------------------------------------------------
 
@@ -193,7 +194,25 @@ class LogView(ScrollView, can_focus=True):
 
     def _update_virtual_size(self) -> None:
         extra = (1 if self._dropped else 0) + self._header_rows
-        self.virtual_size = Size(self._width, len(self._lines) + extra)
+        self._set_virtual_size(Size(self._width, len(self._lines) + extra))
+
+    def _set_virtual_size(self, size: Size) -> None:
+        """Set the scrollable size; a full layout of the screen only when the view's own box depends on it.
+
+        `virtual_size` is a layout reactive: set plainly, every batch of a streaming rebuild reflowed
+        the whole cockpit. The view's box is fixed (`1fr`, or filling its container) unless its
+        height or width is `auto`; the scrollbars are updated here, and one appearing or going still
+        asks for a layout (their own reactives do).
+        """
+        if size == self.virtual_size:
+            return
+        styles = self.styles
+        if not self.is_mounted or (styles.height is not None and styles.height.is_auto) or (styles.width is not None and styles.width.is_auto):
+            self.virtual_size = size
+            return
+        self.set_reactive(ScrollView.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh()
 
     @property
     def _header_rows(self) -> int:
@@ -311,6 +330,15 @@ class LogView(ScrollView, can_focus=True):
         count = self._dropped
         return f"1 earlier line is in {where}" if count == 1 else f"{count:,} earlier lines are in {where}"
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The base style is looked up once per render, not once per line (`rich_style` walks every
+        # ancestor's styles: most of a line's cost while a rebuild streams).
+        self._render_base = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._render_base = None
+
     def render_line(self, y: int) -> Strip:
         if (
             y == 0
@@ -328,7 +356,7 @@ class LogView(ScrollView, can_focus=True):
             self.call_later(self._catch_up)
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
-        base = self.rich_style
+        base = self._render_base if self._render_base is not None else self.rich_style
         header = self._header_rows
         if header and y == 0:
             # Fitted to what shows beside the vertical scrollbar, so the state and time are never under it.
@@ -385,7 +413,7 @@ class LogView(ScrollView, can_focus=True):
         if strip.cell_length > self._width:
             # Raw lengths under-count wide characters; widen the scroll area when one shows up.
             self._width = strip.cell_length
-            self.virtual_size = Size(self._width, self.virtual_size.height)
+            self._set_virtual_size(Size(self._width, self.virtual_size.height))
         self._strips[key] = strip
         return strip
 
