@@ -1,0 +1,123 @@
+"""`status --json` and `propose --json`, which agents run all the time, stay within their import budget.
+
+Most of their time is Python importing modules (docs/performance.md, "agent commands"), so the budget
+is pinned here as the modules each one imports beyond `python -c pass`, read from `-X importtime`:
+none of the heavy ones it has no use for, and no more modules in all than measured plus a little
+room. A pending proposal's change card is computed by the first `status` and read back from the state
+directory by the next (`core.card.stored`), so a repeated `status` loads neither tree-sitter nor the
+card's readers — and prints the same document.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from omni_tui.core.proposals import ProposalStore
+from omni_tui.core.workspace import Workspace
+
+# Modules an agent command has no use for in a project with a pending proposal and no process running.
+NEVER = (
+    "textual",
+    "rich",
+    "asyncio",
+    "psutil",
+    "email",
+    "http.client",
+    "urllib.request",
+    "subprocess",
+    "shutil",
+    "_strptime",
+    "difflib",
+    "socket",
+    "tree_sitter",
+    "omni_tui.core.card.nixparse",
+    "omni_tui.core.card.secrets",
+    "omni_tui.core.card.compare",
+    "omni_tui.core.textdiff",
+    "omni_tui.core.history",
+    "omni_tui.core.rebuild",
+    "omni_tui.core.buildlog",
+)
+# Modules beyond `python -c pass`, as measured when this was written (status 99, propose 61, in a
+# project with an omni-tui.toml) plus room for a few small ones: a module more is ≈ 0.3-1 ms of every
+# call, and agents poll `status`.
+BUDGET = {"status": 106, "propose": 66}
+CONFIG = '[rebuild]\ncommand = "true"\n'  # as in bench/bench_startup.py: the TOML reader is part of the budget
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("DEVENV_", "PC_", "OMNI_TUI_SANDBOX", "PYTHONPROFILEIMPORTTIME"))}
+
+
+def _imported(argv: list[str], cwd: Path, stdin: str = "") -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", *argv], cwd=cwd, env=_env(), input=stdin, capture_output=True, text=True, timeout=120
+    )
+    modules = [line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")]
+    return done, modules
+
+
+def _extra(modules: list[str], cwd: Path) -> list[str]:
+    _, interpreter = _imported(["-c", "pass"], cwd)
+    return [m for m in modules if m not in set(interpreter)]
+
+
+def _pending(project: Path) -> str:
+    (project / "omni-tui.toml").write_text(CONFIG)
+    ws = Workspace.open(project, env={}, cwd=project)
+    text = (project / "devenv.nix").read_text()
+    new = text.replace("  packages =", "  services.redis.enable = true;\n\n  packages =", 1)
+    return ProposalStore(ws).create({"devenv.nix": new}, title="Add redis", rationale="a queue", agent="test").id
+
+
+def test_a_repeated_status_imports_nothing_heavy_and_stays_within_its_budget(project: Path) -> None:
+    proposal_id = _pending(project)
+    first, _ = _imported(["-m", "omni_tui", "status", "--json"], project)
+    assert first.returncode == 0, first.stderr[-2000:]
+    again, modules = _imported(["-m", "omni_tui", "status", "--json"], project)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert json.loads(again.stdout) == json.loads(first.stdout)  # the card read back is the card computed
+    card = json.loads(again.stdout)["pending"][0]["card"]
+    assert json.loads(again.stdout)["pending"][0]["id"] == proposal_id
+    assert [e["name"] for e in card["services"]["enabled"]] == ["redis"]
+    pulled = sorted(m for m in modules if m in NEVER)
+    assert pulled == [], f"status --json imports {pulled}"
+    extra = _extra(modules, project)
+    assert len(extra) <= BUDGET["status"], f"status --json imports {len(extra)} modules beyond the interpreter's: {extra}"
+
+
+def test_propose_imports_nothing_heavy_and_stays_within_its_budget(project: Path) -> None:
+    (project / "omni-tui.toml").write_text(CONFIG)
+    new = (project / "devenv.nix").read_text().replace("{", "{ # changed", 1)
+    argv = ["-m", "omni_tui", "propose", "--new-content", "-", "--title", "t", "--why", "w", "--json", "devenv.nix"]
+    done, modules = _imported(argv, project, stdin=new)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["id"]
+    pulled = sorted(
+        m for m in modules if m in NEVER or m.startswith(("omni_tui.core.gate", "omni_tui.core.card", "omni_tui.core.processes"))
+    )
+    assert pulled == [], f"propose imports {pulled}"
+    extra = _extra(modules, project)
+    assert len(extra) <= BUDGET["propose"], f"propose imports {len(extra)} modules beyond the interpreter's: {extra}"
+
+
+def test_a_damaged_stored_card_is_computed_again(project: Path) -> None:
+    _pending(project)
+    first = subprocess.run(
+        [sys.executable, "-m", "omni_tui", "status", "--json"], cwd=project, env=_env(), capture_output=True, text=True, timeout=120
+    )
+    assert first.returncode == 0, first.stderr[-2000:]
+    stored = list((project / ".devenv" / "omni" / "cache" / "cards").glob("*.json"))
+    assert len(stored) == 1
+    for damage in (b"{not json", b'{"schema": "something else"}', b"[]"):
+        stored[0].write_bytes(damage)
+        again = subprocess.run(
+            [sys.executable, "-m", "omni_tui", "status", "--json"], cwd=project, env=_env(), capture_output=True, text=True, timeout=120
+        )
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert json.loads(again.stdout)["pending"][0]["card"] == json.loads(first.stdout)["pending"][0]["card"]
+        assert json.loads(stored[0].read_bytes())["schema"] == "omni-tui/card@1"  # written again
