@@ -121,3 +121,25 @@ def test_a_damaged_stored_card_is_computed_again(project: Path) -> None:
         assert again.returncode == 0, again.stderr[-2000:]
         assert json.loads(again.stdout)["pending"][0]["card"] == json.loads(first.stdout)["pending"][0]["card"]
         assert json.loads(stored[0].read_bytes())["schema"] == "omni-tui/card@1"  # written again
+
+
+def test_the_status_a_person_reads_never_shows_a_stored_card(project: Path) -> None:
+    """An agent can write the state directory: a card it forged there reaches `status --json` at most,
+    never the text a person reads."""
+    _pending(project)
+    first = subprocess.run(
+        [sys.executable, "-m", "omni_tui", "status", "--json"], cwd=project, env=_env(), capture_output=True, text=True, timeout=120
+    )
+    assert first.returncode == 0, first.stderr[-2000:]
+    (stored,) = (project / ".devenv" / "omni" / "cache" / "cards").glob("*.json")
+    forged = json.loads(stored.read_bytes())
+    forged["services"]["enabled"] = []
+    forged["risks"] = []
+    stored.write_text(json.dumps(forged))
+    text = subprocess.run(
+        [sys.executable, "-m", "omni_tui", "status"], cwd=project, env=_env(), capture_output=True, text=True, timeout=120
+    )
+    assert text.returncode == 0, text.stderr[-2000:]
+    card_lines = [line.split() for line in text.stdout.splitlines() if line.startswith("      ")]
+    assert ["services", "+redis", ":6379"] in card_lines  # computed, not read back
+    assert ["risks", "[network_service]"] in card_lines

@@ -22,8 +22,9 @@ STATUS_BUDGET_S = 0.75  # status: seconds of checks not yet cached (per call); t
 COMPACT_OVER = 200  # status --json: more pending proposals than this → compact JSON (the C encoder; indent is 10x slower)
 
 
-def status_document(ws: Workspace, *, nix: bool = True) -> dict[str, Any]:
-    """The `status --json` document (also used by agents' integrations)."""
+def status_document(ws: Workspace, *, nix: bool = True, stored_cards: bool = False) -> dict[str, Any]:
+    """The `status --json` document (also used by agents' integrations). `stored_cards`: cards may be read
+    back from the state directory (`core.card.stored`) — for agents only, never for what a person reads."""
     from omni_tui.core.gate import Gate
     from omni_tui.core.processes import as_status_json, collect
     from omni_tui.core.safefs import sha256_bytes
@@ -46,7 +47,7 @@ def status_document(ws: Workspace, *, nix: bool = True) -> dict[str, Any]:
 
     def checks(proposal: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         if time.monotonic() < deadline:
-            return gate.validate(proposal, nix=nix, current=current).to_json(), proposal_card_json(ws, proposal)
+            return gate.validate(proposal, nix=nix, current=current).to_json(), proposal_card_json(ws, proposal, stored=stored_cards)
         known = gate.validate_cached(proposal, nix=nix, current=current)
         return (None if known is None else known.to_json()), None
 
@@ -112,32 +113,36 @@ def card_lines(card_json: dict[str, Any] | None) -> Iterable[str]:
     from omni_tui.core.card import Card, render
 
     card = Card(card_json)
-    try:  # read back from the state directory (core.card.stored): a damaged entry must not break `status`
-        lines = [f"      {line}" for line in render.compact(card)]
-        if card.risks:
-            lines.append(f"      risks           {render.risk_line(card)}")
-    except Exception:  # noqa: BLE001
-        lines = ["      (change card unreadable)"]
-    yield from lines
+    for line in render.compact(card):
+        yield f"      {line}"
+    if card.risks:
+        yield f"      risks           {render.risk_line(card)}"
 
 
-def proposal_card_json(ws: Workspace, proposal: Any) -> dict[str, Any] | None:
+def proposal_card_json(ws: Workspace, proposal: Any, *, stored: bool = False) -> dict[str, Any] | None:
     """A pending proposal's change card (docs/protocol.md); None when it cannot be computed.
 
-    Remembered on disk by content (`core.card.stored`): the next `status` reads it back instead of
-    loading the Nix reader and parsing again."""
+    `stored` (`status --json`, which agents poll): remembered on disk by content (`core.card.stored`),
+    so the next call reads it back instead of loading the Nix reader and parsing again. Anything that
+    can write the state directory can write such an entry, so the text a person reads (`status`
+    without --json) and the cockpit compute the card themselves."""
+    from omni_tui.core.card.diff import cached_card
     from omni_tui.core.card.project import proposal_pairs
-    from omni_tui.core.card.stored import stored_card
 
     try:
-        return stored_card(ws.paths.state / "cache" / "cards", proposal_pairs(ws, proposal)).to_json()
+        pairs = proposal_pairs(ws, proposal)
+        if not stored:
+            return cached_card(pairs).to_json()
+        from omni_tui.core.card.stored import stored_card
+
+        return stored_card(ws.paths.state / "cache" / "cards", pairs).to_json()
     except Exception:  # noqa: BLE001 - agent bytes must never break `status`
         return None
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     ws = workspace(args)
-    doc = status_document(ws, nix=not args.no_nix)
+    doc = status_document(ws, nix=not args.no_nix, stored_cards=args.json)
     if args.json:
         print_json(doc, compact=len(doc["pending"]) > COMPACT_OVER)
         return 0

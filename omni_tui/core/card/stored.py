@@ -9,10 +9,10 @@ being the hashes of the contents (`diff.card_key`) and a fingerprint of this pac
 tree-sitter grammar, makes new keys). Unused entries are removed by nobody: one small file per
 distinct (file on disk, proposal) pair, as `cache/validation/`.
 
-Anything that can write the state directory can write an entry, so an entry is only ever read back
-by the agent commands, whose readers could as well compute it themselves; what a person decides on
-in the cockpit is computed in its own process (`diff.cached_card`), never read from here. An entry
-that is not a card document (damaged, forged into another shape) is computed again.
+Anything that can write the state directory (an agent can) can write an entry, so an entry is only
+ever read back for `status --json`, which agents read; the text a person reads (`status`, `explain`)
+and the cockpit, where a person decides, compute their cards in their own process (`diff.cached_card`)
+and never read from here. An entry that is not a card document (damaged, another shape) is computed again.
 """
 
 from __future__ import annotations
