@@ -32,8 +32,9 @@ FORMAT_CHARS = (
 _NEEDS_WORK = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{FORMAT_CHARS}]")
 
 # Matched at a position where `_NEEDS_WORK` found something; the alternative's name says what it is.
-_TOKEN = re.compile(
-    r"""
+# Compiled by the first line that needs it (`_token`): the agent commands print JSON and never
+# sanitise a styled line, and every `status`, `propose` and hook imports this module (≈ 1 ms).
+_TOKEN_PATTERN = r"""
       (?P<csi>(?:\x1b\[|\x9b) (?P<params>[0-?]*) [\x20-/]* (?P<final>[@-~]))   # CSI (SGR when final is m)
     | (?P<osc>(?:\x1b\]|\x9d) [^\x07\x1b\x9c]* (?:\x07|\x1b\\|\x9c|\x1b|$))  # OSC, BEL or ST terminated
     | (?P<str>(?:\x1b[P_^X]|[\x90\x98\x9e\x9f]) [^\x1b\x9c]* (?:\x1b\\|\x9c|\x1b|$))  # DCS, SOS, PM, APC
@@ -43,9 +44,13 @@ _TOKEN = re.compile(
     | (?P<ctl>[\x00-\x08\x0a-\x1f\x7f])                                     # other C0 controls, DEL
     | (?P<c1>[\x80-\x9f])                                                    # C1 controls
     | (?P<fmt>[^\x00-\x7f])                                                  # FORMAT_CHARS: shown escaped
-    """,
-    re.VERBOSE,
-)
+    """
+
+
+@lru_cache(maxsize=1)
+def _token() -> re.Pattern[str]:
+    return re.compile(_TOKEN_PATTERN, re.VERBOSE)
+
 
 _NAMES = ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white")
 _FG = {30 + i: name for i, name in enumerate(_NAMES)} | {90 + i: f"bright_{name}" for i, name in enumerate(_NAMES)}
@@ -157,7 +162,7 @@ def sanitize_with_state(text: str, state: SgrState = DEFAULT_STATE) -> tuple[Sty
     span_start = 0
     style = style_string(state)
     last = 0
-    search, match = _NEEDS_WORK.search, _TOKEN.match
+    search, match = _NEEDS_WORK.search, _token().match
     while True:
         found = search(text, last)
         if found is None:
@@ -266,7 +271,12 @@ class AnsiStream:
 # -- agent text ---------------------------------------------------------------------------------
 
 _INERT = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{FORMAT_CHARS}]")
-_INERT_LINES = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{FORMAT_CHARS}]")  # keeps \\n and \\t
+_INERT_LINES_PATTERN = f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{FORMAT_CHARS}]"  # keeps \\n and \\t: compiled when first used
+
+
+@lru_cache(maxsize=1)
+def _inert_lines() -> re.Pattern[str]:
+    return re.compile(_INERT_LINES_PATTERN)
 
 
 def escaped(ch: str) -> str:
@@ -295,7 +305,7 @@ def inert(text: object, *, multiline: bool = False) -> str:
     """
     if not isinstance(text, str):
         text = str(text)
-    pattern = _INERT_LINES if multiline else _INERT
+    pattern = _inert_lines() if multiline else _INERT
     if pattern.search(text) is None:
         return text
     return pattern.sub(_escape_match, text)
