@@ -143,3 +143,21 @@ def test_the_status_a_person_reads_never_shows_a_stored_card(project: Path) -> N
     card_lines = [line.split() for line in text.stdout.splitlines() if line.startswith("      ")]
     assert ["services", "+redis", ":6379"] in card_lines  # computed, not read back
     assert ["risks", "[network_service]"] in card_lines
+
+
+def test_a_stored_card_follows_the_files_on_disk(project: Path) -> None:
+    """The key is the contents: once devenv.nix itself enables redis, the proposal's card no longer says it would."""
+    _pending(project)
+
+    def card() -> dict[str, object]:
+        done = subprocess.run(
+            [sys.executable, "-m", "omni_tui", "status", "--json"], cwd=project, env=_env(), capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout)["pending"][0]["card"]  # type: ignore[no-any-return]
+
+    assert card()["services"]["enabled"]  # type: ignore[index]
+    nix = project / "devenv.nix"
+    nix.write_text(nix.read_text().replace("  packages =", "  services.redis.enable = true;\n\n  packages =", 1))
+    assert not card()["services"]["enabled"]  # type: ignore[index]
+    assert len(list((project / ".devenv" / "omni" / "cache" / "cards").glob("*.json"))) == 2

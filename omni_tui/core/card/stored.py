@@ -30,16 +30,23 @@ from omni_tui.core.card.diff import Card, FilePair, card_key
 SCHEMA = "omni-tui/card@1"
 
 
+# Outside this package, what a card is computed with (nixparse aligns re-parses with it).
+_ALSO = ("linematch.py",)
+
+
 @functools.cache
 def code_fingerprint() -> bytes:
-    """This package's source files, by name, size and modification time (read once per process)."""
+    """This package's source files (and `_ALSO`), by name, size and modification time (read once per process)."""
     h = hashlib.blake2b(digest_size=16)
     folder = os.path.dirname(os.path.abspath(__file__))
     with os.scandir(folder) as entries:
-        for entry in sorted(entries, key=lambda e: e.name):
-            if entry.name.endswith(".py") and entry.is_file():
-                st = entry.stat()
-                h.update(f"{entry.name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+        files = sorted(entry.path for entry in entries if entry.name.endswith(".py") and entry.is_file())
+    for path in [*files, *(os.path.join(os.path.dirname(folder), name) for name in _ALSO)]:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        h.update(f"{os.path.basename(path)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
     return h.digest()
 
 
