@@ -40,6 +40,7 @@ import json
 import os
 import pty
 import re
+import resource
 import select
 import signal
 import statistics
@@ -309,10 +310,18 @@ def phases(runs: int, root: Path, env: dict[str, str], tmp: Path) -> int:
     return 0
 
 
+# CPU seconds (user + system) of each command run, by argv and stdin: the machine is shared, and load stretches
+# wall times far more than the work a command does.
+COMMAND_CPU: dict[tuple[tuple[str, ...], bytes], list[float]] = {}
+
+
 def time_command(argv: list[str], *, cwd: Path, env: dict[str, str], stdin: bytes = b"") -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)  # runs are one at a time: the difference is this child's
     t0 = time.perf_counter()
     done = subprocess.run(argv, input=stdin, cwd=cwd, env=env, capture_output=True)
     elapsed = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    COMMAND_CPU.setdefault((tuple(argv), stdin), []).append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise RuntimeError(f"{argv} exited {done.returncode}: {done.stderr.decode(errors='replace').strip()}")
     return elapsed
@@ -451,13 +460,19 @@ def commands(args: argparse.Namespace, omni: list[str], root: Path, env: dict[st
         for argv, stdin in commands.values():
             time_command(argv, cwd=root, env=env, stdin=stdin)
         ctimes: dict[str, list[float]] = {name: [] for name in commands}
+        COMMAND_CPU.clear()
+        load = os.getloadavg()[0]
         for _ in range(args.command_runs):
             for name, (argv, stdin) in commands.items():
                 ctimes[name].append(time_command(argv, cwd=root, env=env, stdin=stdin))
-        print(f"\ncommands, wall time to exit ({args.command_runs} runs each):")
+        print(f"\ncommands, wall time to exit ({args.command_runs} runs each; load {load:.2f} → {os.getloadavg()[0]:.2f}):")
         base = ctimes["python -c pass"]
         for name, xs in ctimes.items():
             print(row(name, xs, None if name == "python -c pass" else base))
+        print("the same, CPU time of each (user + system):")
+        cpu = {name: COMMAND_CPU[(tuple(argv), stdin)] for name, (argv, stdin) in commands.items()}
+        for name, xs in cpu.items():
+            print(row(name, xs, None if name == "python -c pass" else cpu["python -c pass"]))
     return 0
 
 
