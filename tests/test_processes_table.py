@@ -150,3 +150,31 @@ async def test_muted_cells_render_in_every_theme() -> None:
                 cell = table.get_cell("db", column)
                 for span in [*cell.spans, *([] if not cell.style else [cell.style])]:
                     Style.parse(str(getattr(span, "style", span)))
+
+
+async def test_uptimes_of_rows_off_screen_are_right_once_scrolled_into_view() -> None:
+    """Uptimes of rows below the fold are drawn when they come into view (not rebuilt every second for
+    nobody): scrolled down, a row shows the uptime of the last refresh, not the one it was added with."""
+    app = Harness()
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(ProcessTable)
+        rows = tuple(_info(f"p{i:02d}", pid=100 + i, uptime_s=5.0) for i in range(40))
+        table.update(ProcessSnapshot("psutil", rows))
+        await pilot.pause()
+        for tick in (6.0, 7.0):
+            table.update(ProcessSnapshot("psutil", tuple(replace(r, uptime_s=tick) for r in rows)))
+            await pilot.pause()
+        assert "7s" in _shown(table)[1]  # the top row is drawn at once
+        table.move_cursor(row=39, animate=False)
+        await pilot.pause()
+        last = next(line for line in _shown(table) if "p39" in line)
+        assert "7s" in last and "5s" not in last, last
+        assert _cell(table, "p39", "uptime") == "7s"
+        # A row whose other facts change at the same time is drawn whole, uptime included.
+        table.move_cursor(row=0, animate=False)
+        await pilot.pause()
+        table.update(ProcessSnapshot("psutil", tuple(replace(r, uptime_s=8.0, cpu_percent=1.0 if r.name == "p38" else None) for r in rows)))
+        table.move_cursor(row=38, animate=False)
+        await pilot.pause()
+        row = next(line for line in _shown(table) if "p38" in line)
+        assert "8s" in row and "1.0" in row, row

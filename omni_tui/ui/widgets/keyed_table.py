@@ -15,7 +15,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from omni_tui.ui.textual_compat import require_update_dimensions, set_cells
 
@@ -28,6 +28,7 @@ class KeyedTable(DataTable):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_row_labels=False)
         self._selected: str | None = None
+        self._row_key_objects: dict[str, RowKey] = {}  # row name → the table's RowKey (see rewrite_cells)
 
     def on_mount(self) -> None:
         for key, label in self.COLUMNS:
@@ -57,14 +58,29 @@ class KeyedTable(DataTable):
         """`rewrite_cell` for many cells at once: one repaint, columns grown as needed."""
         if not cells:
             return
-        grew = False
-        for _row, column_key, value in cells:
-            column = self.columns.get(ColumnKey(column_key))
+        # The table's own key objects: a dict finds them by identity, where a plain string (or a new
+        # key object) is compared with `RowKey.__eq__`, a Python call per cell (300 a second).
+        rows = self._row_key_objects
+        if len(rows) > 2 * self.row_count + 64:
+            rows.clear()  # names of rows gone (a key kept after its row went still works, only slower)
+        columns = {key.value: key for key in self.columns}
+        widths: dict[str, int] = {}
+        keyed = []
+        for row_name, column_key, value in cells:
+            row_key = rows.get(row_name)
+            if row_key is None:
+                row_key = rows[row_name] = next((k for k in self.rows if k.value == row_name), RowKey(row_name))
             width = cell_len(value.plain)
+            if width > widths.get(column_key, 0):
+                widths[column_key] = width
+            keyed.append((row_key, columns.get(column_key, column_key), value))
+        grew = False
+        for column_key, width in widths.items():
+            column = self.columns.get(columns.get(column_key, ColumnKey(column_key)))
             if column is not None and column.auto_width and width > column.content_width:
                 column.content_width = width
                 grew = True
-        set_cells(self, cells)
+        set_cells(self, keyed)
         if grew:
             require_update_dimensions(self)
 
