@@ -115,6 +115,7 @@ class CockpitScreen(Screen[None]):
         self.display_root = display_root
         self.log_clock = log_clock
         self.phone_panel = PanelId.PROPOSALS  # the one panel shown at phone size
+        self._resumed = False  # see _on_screen_resume
 
     def compose_layout(self) -> ComposeResult:
         """The cockpit's widgets. `CockpitApp.compose` mounts them into this screen, so they exist when
@@ -261,6 +262,15 @@ class CockpitScreen(Screen[None]):
         for other in PANELS:
             self.panel(other).set_class(other is panel_id, "-shown")
         self.query_one(PanelSwitcher).show_current(str(panel_id))
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Screen's own handler. The first resume comes right after `CockpitApp.compose`
+        # mounted (and so styled) every widget: Textual's restyle of every node there is the start-up's
+        # second full restyle, for nothing — a class or pseudo-class changed since restyles its own
+        # nodes. Later resumes (back from a modal) restyle as Textual does.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
         panel = self.focused_panel()

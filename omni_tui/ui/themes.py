@@ -20,8 +20,6 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +30,8 @@ from textual.theme import Theme
 from omni_tui.core.errors import OmniError
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     from textual.app import App
 
 DEFAULT_THEME = "omni-dark"
@@ -113,8 +113,13 @@ class ThemeLoad:
         return tuple(theme.name for theme in self.themes)
 
 
-def shipped_themes_dir() -> Traversable:
+def shipped_themes_dir() -> Path | Traversable:
     """The `themes/` directory inside the installed package (also inside the wheel)."""
+    here = Path(__file__).parent.parent / "themes"
+    if here.is_dir():  # installed as files: importlib.resources (and zipfile) stay out of the start-up
+        return here
+    from importlib.resources import files
+
     return files("omni_tui").joinpath("themes")
 
 

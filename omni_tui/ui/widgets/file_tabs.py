@@ -34,10 +34,11 @@ class FileTabs(Widget):
             return self.tabs
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
+        # -single from the start (in the constructor's classes: `add_class` here styled the widget
+        # once before it was mounted, and mounting styles it again).
+        super().__init__(id=id, classes=f"-single {classes}" if classes else "-single")
         self.paths: tuple[str, ...] = ()
         self.active: str | None = None
-        self.add_class("-single")
 
     def set_files(self, paths: Sequence[str], active: str | None) -> None:
         """Show these names; `active` (one of them) is highlighted."""

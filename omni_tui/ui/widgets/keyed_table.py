@@ -32,7 +32,9 @@ class KeyedTable(DataTable):
 
     def on_mount(self) -> None:
         for key, label in self.COLUMNS:
-            self.add_column(label, key=key)
+            # A Text, not a str: DataTable reads a str label as markup, and rich's markup loads its
+            # emoji table (≈ 2 ms) before the first frame.
+            self.add_column(Text(label), key=key)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
 
     def _restyle(self) -> None:

@@ -61,6 +61,11 @@ class PanelSwitcher(Horizontal):
             self.action = action
 
     def compose(self) -> ComposeResult:
+        # Nothing until the switcher is first shown (`show_current`, at phone size): hidden otherwise,
+        # its seven widgets were made and styled before every cockpit's first frame for nothing.
+        return iter(())
+
+    def _tabs(self) -> ComposeResult:
         for panel_id, label in TABS:
             yield _Tap(label, target=panel_id, id=f"switch-{panel_id}")
         yield Static("", id="switch-spacer")
@@ -74,5 +79,7 @@ class PanelSwitcher(Horizontal):
             self.post_message(self.Chosen(target))
 
     def show_current(self, panel_id: str | None) -> None:
+        if not self.children:
+            self.mount_all(self._tabs())
         for tab_id, _ in TABS:
             self.query_one(f"#switch-{tab_id}", _Tap).set_class(tab_id == panel_id, "-current")
