@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.core.workspace import Workspace
 
@@ -41,6 +43,7 @@ NEVER = (
     "omni_tui.core.history",
     "omni_tui.core.rebuild",
     "omni_tui.core.buildlog",
+    "omni_tui.core.terminal",  # ASCII JSON needs no escaping (`cli.base.print_json`)
 )
 # Modules beyond `python -c pass`, as measured when this was written (status 99, propose 61, in a
 # project with an omni-tui.toml) plus room for a few small ones: a module more is ≈ 0.3-1 ms of every
@@ -182,3 +185,15 @@ def test_a_status_runs_no_cyclic_collection_and_leaves_none_for_the_exit(project
     assert result == "0" and json.loads(done.stdout)["pending"]
     assert collections == "0"
     assert int(frozen) > 10_000  # frozen: the exit's collection skips them
+
+
+def test_json_output_skips_the_sanitiser_only_when_there_is_nothing_for_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """`print_json` loads `core.terminal` only for text beyond ASCII or with DEL: what it escapes."""
+    from omni_tui.cli.base import print_json
+    from omni_tui.core.terminal import inert_json
+
+    for value in ({"title": "plain ascii", "n": [1, 2]}, {"t": "del\x7f"}, {"t": "c1\x9b[31m bidi\u202e tag\U000e0041 é"}):
+        print_json(value)
+        text = json.dumps(value, indent=2, ensure_ascii=False)
+        assert capsys.readouterr().out == inert_json(text) + "\n"
+        assert json.loads(inert_json(text)) == value
