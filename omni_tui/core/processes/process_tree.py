@@ -40,6 +40,7 @@ class Proc:
     label: str | None = None  # its name in its manager's Procfile / mprocs.yaml ("" = looked, none)
     labelled: bool = False  # `name` came from the manager (captured output or its config)
     raw: bytes | None = None  # its /proc stat as last read through `fd` (the same bytes: nothing changed)
+    mark: bytes = b""  # `procfs.exec_mark` when first read: another one means it exec'd (read it afresh)
 
     def cmdline(self) -> list[str]:
         if self._cmdline is None:

@@ -46,21 +46,35 @@ def parse_stat(data: bytes) -> tuple[str, str, int, float, float, int] | None:
     )
 
 
+def exec_mark(data: bytes) -> bytes:
+    """Where the kernel put a process's arguments and environment (stat fields 48–51), from its stat bytes.
+
+    Every exec sets them anew (a new stack, randomised): a process that exec'd another program with the
+    same name (`python` → `python other.py`) reads differently, so what was read about it is read again.
+    Zeros for another user's process or a zombie (no memory left)."""
+    return b" ".join(data.rsplit(None, 5)[1:5])
+
+
+def read_stat_bytes(pid: int) -> bytes | None:
+    """/proc/<pid>/stat as bytes (None when the process is gone); Linux only."""
+    # os.open/os.read: a refresh reads every new process's stat, and a file object costs 40 % more.
+    try:
+        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return os.read(fd, 4096)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def read_stat(pid: int) -> tuple[str, str, int, float, float, int] | None:
     """(comm, state letter, ppid, start epoch, CPU seconds, rss bytes): one read of /proc/<pid>/stat on Linux."""
     if HAS_PROC:
-        # os.open/os.read: a refresh reads every process's stat, and a file object costs 40 % more.
-        try:
-            fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
-        except OSError:
-            return None
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            return None
-        finally:
-            os.close(fd)
-        return parse_stat(data)
+        data = read_stat_bytes(pid)
+        return parse_stat(data) if data else None
     import psutil  # elsewhere than Linux only: status and the cockpit start faster without it
 
     try:

@@ -31,9 +31,11 @@ from omni_tui.core.processes.procfs import (
     HAS_PROC,
     STATUS_NAMES,
     environ_root,
+    exec_mark,
     parse_stat,
     read_cwd,
     read_stat,
+    read_stat_bytes,
     rebuild_marked,
     self_and_ancestors,
 )
@@ -52,18 +54,31 @@ _GONE_KEEP_S = 600.0
 _GONE_MAX = 50
 # A known process's file descriptors are looked at again when a new listening socket appears
 # anywhere, and at least this often (a socket handed over without a new process is rare). The
-# periodic look is spread by pid over that time (a tenth of the processes each second at one
-# refresh per second) rather than every process in one refresh (≈ 8 ms for 300 processes).
-_SOCKETS_REFRESH_S = 10.0
-_SOCKETS_SLOTS = 10
+# periodic look is spread by pid over that time (a thirtieth of the processes each second at one
+# refresh per second) rather than every process in one refresh (≈ 8 ms for 300 processes); every
+# 10 s it cost ≈ 1 ms of every refresh, a fifth of the budget of a refresh of 300 processes.
+_SOCKETS_REFRESH_S = 30.0
+_SOCKETS_SLOTS = 30
 # Processes outside the project are looked at again this often (pid reuse, a new cwd is not followed):
 # a refresh reads only the project's processes and new pids.
 _OTHERS_EVERY_S = 5.0
 # The project's processes keep /proc/<pid>/stat open (one pread per refresh instead of open, read,
 # close: 4x cheaper); at most this many descriptors.
 _STAT_FDS_MAX = 512
+# (comm, state, ppid, start, CPU seconds, rss, exec mark): `parse_stat` and `exec_mark` of one read.
+_Stat = tuple[str, str, int, float, float, int, bytes]
 # What `_stat` answers when a process's stat reads exactly as at the last refresh.
-_UNCHANGED: tuple[str, str, int, float, float, int] = ("", "", 0, 0.0, 0.0, 0)
+_UNCHANGED: _Stat = ("", "", 0, 0.0, 0.0, 0, b"")
+
+
+def _read_stat(pid: int) -> _Stat | None:
+    """A process's stat and exec mark, read afresh (no mark off Linux: an exec there keeps what was read)."""
+    if not HAS_PROC:
+        st = read_stat(pid)
+        return None if st is None else (*st, b"")
+    data = read_stat_bytes(pid)
+    got = parse_stat(data) if data else None
+    return None if got is None or data is None else (*got, exec_mark(data))
 
 
 @dataclass
@@ -117,9 +132,11 @@ class ProjectScanner:
         self._listening: frozenset[int] = frozenset()  # listening socket inodes at the last refresh
         self._rescan_sockets = True  # a new listening socket appeared: every process's sockets are looked up
         self._now_m = 0.0  # monotonic time of the refresh under way
-        # The process tree the members and rows were last worked out from (manager pid, processes,
-        # their parents), and what came of it: most refreshes see the same tree.
-        self._tree: tuple[int | None, tuple[Proc, ...], tuple[int, ...]] | None = None
+        # The manager pid the members and rows were last worked out with, and what came of it: most
+        # refreshes see the same tree (`_tree_changed` says when a process of the project came, went
+        # or changed parent since).
+        self._tree: tuple[int | None] | None = None
+        self._tree_changed = True
         self._tree_members: set[int] = set()
         self._tree_rows: list[Row] = []
 
@@ -150,41 +167,69 @@ class ProjectScanner:
         others = now - self._others_at >= _OTHERS_EVERY_S
         if others:
             self._others_at = now
+        pread = os.pread
+        # Whether the project's tree may differ from the last refresh's: processes elsewhere on the
+        # machine come and go every second (a busy machine's builds and tests) without changing it.
+        tree_changed = False
         for pid in pids:
             old = procs.get(pid)
-            if old is not None and not others and pid not in watched:
-                live[pid] = old  # not the project's: its figures are not shown
-                continue
-            st = self._stat(pid, old, pid in watched)
+            if old is not None:
+                if not others and pid not in watched:
+                    live[pid] = old  # not the project's: its figures are not shown
+                    continue
+                if old.fd is not None:
+                    # The common case, inline: its /proc stat reads exactly as last time (a sleeping
+                    # process): no CPU used, same figures. Anything else goes through `_stat`.
+                    try:
+                        data = pread(old.fd, 4096, 0)
+                    except OSError:
+                        data = b""
+                    if data and data == old.raw:
+                        if now > old.sampled:
+                            old.cpu_pct = 0.0
+                        old.sampled = now
+                        live[pid] = old
+                        continue
+                    st = self._stat_of(pid, old, data)
+                else:
+                    st = self._stat(pid, old, pid in watched)
+            else:
+                st = self._stat(pid, old, False)
             if st is None:
                 continue
-            now = time.monotonic()
             if st is _UNCHANGED and old is not None:
-                # Its /proc stat reads exactly as last time (a sleeping process): no CPU used, same figures.
-                if now - old.sampled > 0:
+                if now > old.sampled:
                     old.cpu_pct = 0.0
                 old.sampled = now
                 live[pid] = old
                 continue
-            comm, state, ppid, start, cpu_s, rss = st
-            if old is not None and abs(old.start - start) < 0.05 and old.comm == comm:
+            comm, state, ppid, start, cpu_s, rss, mark = st
+            # The same process: same start and name, and no exec since (a zombie has no exec mark left).
+            if old is not None and abs(old.start - start) < 0.05 and old.comm == comm and (old.mark == mark or state in ("Z", "X")):
                 dt = now - old.sampled
                 if dt > 0:
                     old.cpu_pct = max(0.0, (cpu_s - old.cpu_s) / dt * 100)
+                if ppid != old.ppid and (pid in watched or ppid in watched):
+                    tree_changed = True  # reparented out of or into the project's tree
                 old.ppid, old.status, old.cpu_s, old.rss, old.sampled = ppid, state, cpu_s, rss, now
                 live[pid] = old
             else:
                 member = pid not in self._excluded and self._belongs(pid)
-                live[pid] = Proc(pid, start, comm, ppid, state, member, cpu_s, rss, now)
+                live[pid] = Proc(pid, start, comm, ppid, state, member, cpu_s, rss, now, mark=mark)
+                if member or ppid in watched or pid in watched:
+                    tree_changed = True  # a new process of the project (or a member's pid reused)
                 if old is not None and old.fd is not None:  # the pid was reused: the old process's file is stale
                     self._close_fd(old)
+        if not tree_changed:
+            tree_changed = any(pid not in live for pid in watched)  # a member ended
+        self._tree_changed = self._tree_changed or tree_changed
         for pid, p in procs.items():
             if p.fd is not None and live.get(pid) is not p:
                 self._close_fd(p)
         self._procs = live
 
-    def _stat(self, pid: int, old: Proc | None, watched: bool) -> tuple[str, str, int, float, float, int] | None:
-        """The process's stat: through its open file when it has one (a dead process's fails: read afresh)."""
+    def _stat(self, pid: int, old: Proc | None, watched: bool) -> _Stat | None:
+        """The process's stat and exec mark: through its open file when it has one (a dead process's fails: read afresh)."""
         if old is not None and old.fd is not None:
             try:
                 data = os.pread(old.fd, 4096, 0)
@@ -192,11 +237,7 @@ class ProjectScanner:
                 data = b""
             if data and data == old.raw:
                 return _UNCHANGED
-            got = parse_stat(data) if data else None
-            if got is not None:
-                old.raw = data
-                return got
-            self._close_fd(old)
+            return self._stat_of(pid, old, data)
         elif watched and old is not None and HAS_PROC and self._fds < _STAT_FDS_MAX:
             try:
                 old.fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
@@ -204,7 +245,16 @@ class ProjectScanner:
             except OSError:
                 return None
             return self._stat(pid, old, False)
-        return read_stat(pid)
+        return _read_stat(pid)
+
+    def _stat_of(self, pid: int, old: Proc, data: bytes) -> _Stat | None:
+        """The stat `data` read through `old`'s open file, when it changed (empty: the read failed)."""
+        got = parse_stat(data) if data else None
+        if got is not None:
+            old.raw = data
+            return (*got, exec_mark(data))
+        self._close_fd(old)
+        return _read_stat(pid)
 
     def _close_fd(self, p: Proc) -> None:
         if p.fd is not None:
@@ -229,10 +279,8 @@ class ProjectScanner:
     def _members(self) -> set[int]:
         procs = self._procs
         manager = self._manager_pid()
-        tree = (manager, tuple(procs.values()), tuple(p.ppid for p in procs.values()))
-        last = self._tree
-        if last is not None and last[0] == manager and last[2] == tree[2] and all(a is b for a, b in zip(last[1], tree[1])):
-            return self._tree_members  # the same processes under the same parents: the same members
+        if self._tree is not None and self._tree[0] == manager and not self._tree_changed:
+            return self._tree_members  # no process of the project came, went or changed parent: the same members
         self._tree = None
         children: dict[int, list[int]] = {}
         for p in procs.values():
@@ -251,7 +299,8 @@ class ProjectScanner:
         walk([manager] if manager is not None and manager in procs else [], False)
         self._recorded = set(members)
         walk([p.pid for p in procs.values() if p.member], True)
-        self._tree, self._tree_members, self._tree_rows = tree, members - self._excluded, []
+        self._tree, self._tree_members, self._tree_rows = (manager,), members - self._excluded, []
+        self._tree_changed = False
         return self._tree_members
 
     def _rows_of(self, members: set[int]) -> list[Row]:

@@ -1,0 +1,165 @@
+"""What a process refresh keeps from the last one, and what makes it read a process again.
+
+A refresh reads only the project's /proc stats (the same bytes: nothing to do); command lines, cwd,
+environment and sockets are read for a process first seen, or again when something says they may
+have changed: an exec (even of a program with the same name), a new listening socket anywhere, a
+process of the project starting, ending or changing parent. Processes elsewhere on the machine coming
+and going do not make it work the project's tree out again, but never hide a new process of the project.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from omni_tui.core.processes.procfs import HAS_PROC
+from omni_tui.core.processes.scan import ProjectScanner
+
+pytestmark = pytest.mark.skipif(not HAS_PROC, reason="the scanner's caching rules are about /proc")
+
+T = TypeVar("T")
+PY = sys.executable
+
+
+def wait_for(fn: Callable[[], T | None], timeout: float = 30.0, what: str = "condition") -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        got = fn()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def spawn() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def run(args: list[str], *, cwd: Path, **kw: object) -> subprocess.Popen[bytes]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DEVENV_")}
+        p = subprocess.Popen(args, cwd=cwd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)  # type: ignore[call-overload]
+        procs.append(p)
+        return p
+
+    yield run
+    for p in procs:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        p.wait(10)
+
+
+def _by_pid(scanner: ProjectScanner, pid: int) -> object:
+    return next((x for x in scanner.scan() if x.pid == pid), None)
+
+
+def test_a_process_that_execs_a_program_of_the_same_name_shows_its_new_command(project: Path, spawn) -> None:
+    """python → exec python with other arguments: same pid, same name, same start; the command is read again."""
+    script = (
+        "import os, sys, time\n"
+        "while not os.path.exists('go'): time.sleep(0.05)\n"
+        "os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(300)', sys.argv[1].replace('before', 'after')])\n"
+    )
+    p = spawn([PY, "-c", script, "before-the-exec"], cwd=project)
+    scanner = ProjectScanner(project, unmanaged_after_s=0)
+    first = wait_for(lambda: _by_pid(scanner, p.pid), what="the process")
+    assert "before-the-exec" in first.command  # type: ignore[attr-defined]
+    for _ in range(3):
+        scanner.scan()  # steady refreshes: the command is not read again while nothing changes
+    (project / "go").write_text("")
+    after = wait_for(
+        lambda: (x := _by_pid(scanner, p.pid)) and "after-the-exec" in x.command and x,  # type: ignore[attr-defined]
+        what="the command after the exec",
+    )
+    assert "before-the-exec" not in after.command  # type: ignore[attr-defined]
+
+
+def test_a_new_process_of_the_project_is_found_while_processes_elsewhere_come_and_go(project: Path, tmp_path: Path, spawn) -> None:
+    """A manager's new child that belongs only through the tree (its cwd and environment are elsewhere)
+    is listed, while unrelated processes elsewhere start and end at every refresh."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    exe = tmp_path / "bin" / "honcho"
+    exe.parent.mkdir()
+    exe.symlink_to(os.path.realpath(PY))
+    manager_script = (
+        "import os, subprocess, time\n"
+        f"while not os.path.exists('go'): time.sleep(0.05)\n"
+        f"child = subprocess.Popen(['sleep', '300'], cwd={str(elsewhere)!r}, env={{'PATH': os.environ['PATH']}})\n"
+        "open('child.tmp', 'w').write(str(child.pid)); os.rename('child.tmp', 'child')\n"
+        "time.sleep(300)\n"
+    )
+    manager = spawn([str(exe), "-c", manager_script], cwd=project)
+    scanner = ProjectScanner(project, unmanaged_after_s=0)
+    wait_for(lambda: _by_pid(scanner, manager.pid), what="the manager")
+    churn = []
+    for _ in range(3):  # processes elsewhere start and end: the tree is not worked out again for them
+        churn.append(subprocess.Popen(["sleep", "0.05"], cwd=elsewhere))
+        assert _by_pid(scanner, manager.pid) is not None
+    for c in churn:
+        c.wait(10)
+    (project / "go").write_text("")
+    child = int(wait_for(lambda: (project / "child").exists() and (project / "child").read_text(), what="the child's pid"))
+    row = wait_for(lambda: _by_pid(scanner, child), what="the manager's new child")
+    assert row.name == "sleep"  # type: ignore[attr-defined]
+
+
+def test_a_process_that_leaves_the_project_tree_is_no_longer_listed(project: Path, tmp_path: Path, spawn) -> None:
+    """A child that belongs only as its project parent's descendant is no longer a live row when that
+    parent ends (it is reparented away from the project), though it goes on running."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    exe = tmp_path / "bin" / "honcho"
+    exe.parent.mkdir()
+    exe.symlink_to(os.path.realpath(PY))
+    script = (
+        "import os, subprocess, time\n"
+        f"child = subprocess.Popen(['sleep', '300'], cwd={str(elsewhere)!r}, env={{'PATH': os.environ['PATH']}}, start_new_session=True)\n"
+        "open('child.tmp', 'w').write(str(child.pid)); os.rename('child.tmp', 'child')\n"
+        "while not os.path.exists('go'): time.sleep(0.05)\n"
+    )
+    manager = spawn([str(exe), "-c", script], cwd=project)
+    child = int(wait_for(lambda: (project / "child").exists() and (project / "child").read_text(), what="the child's pid"))
+    try:
+        scanner = ProjectScanner(project, unmanaged_after_s=0)
+        wait_for(lambda: _by_pid(scanner, child), what="the child as the manager's")
+        (project / "go").write_text("")
+        manager.wait(10)
+        # (What its manager started may linger as `exited` for a while; it is no longer a live row.)
+        wait_for(lambda: (x := _by_pid(scanner, child)) is None or not x.alive, what="the orphan to leave the list")  # type: ignore[attr-defined]
+        os.kill(child, 0)  # still running
+    finally:
+        os.kill(child, signal.SIGKILL)
+
+
+def test_a_new_process_gets_its_ports_though_no_new_socket_appeared(project: Path, tmp_path: Path, spawn) -> None:
+    """A process outside the project hands its listening socket to a new process in the project: the set
+    of listening sockets is the same, but the new pid's sockets are read on first sight."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    script = (
+        "import os, socket, subprocess, time\n"
+        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+        "open('port.tmp', 'w').write(str(s.getsockname()[1])); os.rename('port.tmp', 'port')\n"
+        "while not os.path.exists('go'): time.sleep(0.05)\n"
+        f"subprocess.Popen(['sleep', '300'], cwd={project.as_posix()!r}, pass_fds=(s.fileno(),))\n"
+        "s.close(); time.sleep(300)\n"
+    )
+    spawn([PY, "-c", script], cwd=elsewhere)
+    port = int(wait_for(lambda: (elsewhere / "port").exists() and (elsewhere / "port").read_text(), what="the port"))
+    scanner = ProjectScanner(project, unmanaged_after_s=0)
+    for _ in range(2):
+        scanner.scan()  # the listening socket is known before the new process appears
+    (elsewhere / "go").write_text("")
+    row = wait_for(lambda: next((x for x in scanner.scan() if x.ports), None), what="the new process with its port")
+    assert row.ports == (port,) and row.name == "sleep"
