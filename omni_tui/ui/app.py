@@ -100,6 +100,10 @@ class CockpitApp(App[int]):
     CSS_PATH = [Path(__file__).with_name("cockpit.tcss"), DIFF_VIEW_CSS]
     AUTO_FOCUS = "#queue"
     TITLE = "omni-tui"
+    # The process's own cockpit (`run_cockpit`): once the first frame is drawn, what it took to get
+    # there is frozen out of the cyclic collector (`Background.start`). Not for an app that a test or
+    # `serve` starts among others in one process: frozen objects are never collected.
+    freeze_gc_after_first_frame = False
     BINDINGS: ClassVar[list[BindingType]] = default_bindings() + elsewhere_bindings() + [palette_binding()]
     COMMANDS = {CockpitCommands}  # omni-tui's actions and themes only (no Textual system commands)
 
@@ -492,5 +496,6 @@ def run_cockpit(ws: Any) -> int:
     except (ConfigError, OmniError) as exc:
         print(f"omni-tui: {exc}", file=sys.stderr)
         return 2
+    app.freeze_gc_after_first_frame = True
     app.run()
     return app.return_code or 0

@@ -8,6 +8,7 @@ quit. Each piece is a thread worker that reports only through messages (`omni_tu
 
 from __future__ import annotations
 
+import gc
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,10 @@ class Background:
         app = self.app
         if self.stopped:
             return
+        if app.freeze_gc_after_first_frame:
+            # The widgets, styles and first listing live as long as the cockpit: frozen, the cyclic
+            # collector no longer walks them on each full collection (a streaming rebuild makes many).
+            gc.freeze()
         app.where.start()
         if app.watch_files:
             app.run_worker(partial(reap_orphans, app, app.gate), thread=True, group="recover", exit_on_error=False)

@@ -104,7 +104,7 @@ class RebuildFlow:
         self.log_view.write_lines([f"· {state_label(message.stage)}"])
 
     def lines(self, message: RebuildLines) -> None:
-        self.log_view.write_lines(list(message.lines))
+        self.log_view.write_lines(message.lines)
         if self.job is not None or self.remote is not None:
             self.log_view.set_progress(message.progress)
 

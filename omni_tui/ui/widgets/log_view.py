@@ -144,7 +144,7 @@ class LogView(ScrollView, can_focus=True):
 
     def write_lines(self, lines: Iterable[str]) -> None:
         """Append lines (one per item, raw text; escapes are dealt with when shown)."""
-        batch = lines if isinstance(lines, list) else list(lines)
+        batch = lines if isinstance(lines, (list, tuple)) else list(lines)  # a rebuild batch's tuple: not copied
         if not batch:
             return
         held = self._lines
