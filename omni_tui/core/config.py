@@ -7,10 +7,9 @@ The result is a frozen `Config`. Unknown keys and wrong types are `ConfigError`s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from omni_tui.core.errors import ConfigError
 
@@ -20,9 +19,12 @@ DEFAULT_GUARDED = ("devenv.nix", "devenv.yaml", "devenv.local.nix", ".envrc")
 GUARD_MODES = ("watch", "guard")
 DEFAULT_MAX_BYTES = 1024 * 1024
 
+# The sections are NamedTuples, not frozen dataclasses: immutable and compared, shown and hashed the
+# same, but without compiling six methods per class at import — every command opens a workspace,
+# and `status --json` is what agents poll (docs/performance.md).
 
-@dataclass(frozen=True)
-class RebuildConfig:
+
+class RebuildConfig(NamedTuple):
     command: str | None = None  # None: `devenv shell -- true` when devenv is on PATH (see rebuild.resolve_command)
     auto_rollback: bool = True
     restart_after: bool = False
@@ -31,20 +33,17 @@ class RebuildConfig:
     keep_logs: int = 50
 
 
-@dataclass(frozen=True)
-class GuardConfig:
+class GuardConfig(NamedTuple):
     files: tuple[str, ...] = DEFAULT_GUARDED
     mode: str = "watch"  # "guard": direct edits become proposals and are reverted at once
     max_bytes: int = DEFAULT_MAX_BYTES
 
 
-@dataclass(frozen=True)
-class UIConfig:
+class UIConfig(NamedTuple):
     theme: str = "omni-dark"
 
 
-@dataclass(frozen=True)
-class ProcessesConfig:
+class ProcessesConfig(NamedTuple):
     poll_interval_s: float = 1.0
     # A process no manager started (an agent's test run, a `sleep`) is listed once it listens on a
     # port or has lived this long; it leaves the panel as soon as it ends.
@@ -55,8 +54,7 @@ NOTIFY_TERMINAL = ("auto", "on", "off")
 NOTIFY_EVENTS = ("proposal", "rebuild_finished", "rebuild_failed", "stale", "tampered")
 
 
-@dataclass(frozen=True)
-class NotifyConfig:
+class NotifyConfig(NamedTuple):
     bell: bool = True
     terminal: str = "auto"  # OSC 9 / OSC 777 desktop notifications: "auto" where the terminal says it shows them
     command: str | None = None  # run per event with the event's JSON on stdin
@@ -65,23 +63,22 @@ class NotifyConfig:
     max_per_minute: int = 12
 
 
-@dataclass(frozen=True)
-class PolicyConfig:
+class PolicyConfig(NamedTuple):
     """`[policy]`: card categories or risks that refuse a proposal at once, or need the risk's name typed to approve."""
 
     refuse: tuple[str, ...] = ()
     confirm: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Config:
-    rebuild: RebuildConfig = field(default_factory=RebuildConfig)
-    guard: GuardConfig = field(default_factory=GuardConfig)
-    ui: UIConfig = field(default_factory=UIConfig)
-    keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    processes: ProcessesConfig = field(default_factory=ProcessesConfig)
-    notify: NotifyConfig = field(default_factory=NotifyConfig)
-    policy: PolicyConfig = field(default_factory=PolicyConfig)
+class Config(NamedTuple):
+    # Shared defaults: every section is immutable, and `keys` a read-only view of a dict nobody holds.
+    rebuild: RebuildConfig = RebuildConfig()
+    guard: GuardConfig = GuardConfig()
+    ui: UIConfig = UIConfig()
+    keys: Mapping[str, str] = MappingProxyType({})
+    processes: ProcessesConfig = ProcessesConfig()
+    notify: NotifyConfig = NotifyConfig()
+    policy: PolicyConfig = PolicyConfig()
     source: str | None = None  # where it was read from, e.g. "omni-tui.toml" or "pyproject.toml [tool.omni-tui]"
 
 
