@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from omni_tui.core.errors import GateError
 from omni_tui.core.gate.kinds import GateKind, gate_label
@@ -23,9 +23,12 @@ if TYPE_CHECKING:  # the rebuild runner loads when a rebuild runs: `status` read
 RebuildStep = Callable[[], "RebuildOutcome"]
 StageCallback = Callable[[str], None]
 
+# Its parts are NamedTuples, not frozen dataclasses: immutable and compared, shown and hashed the same,
+# without compiling six methods per class at import (`status`, which agents poll, reads the gate's
+# state). `GateState` stays a dataclass: readers derive states from it with `dataclasses.replace`.
 
-@dataclass(frozen=True)
-class Holder:
+
+class Holder(NamedTuple):
     """Who holds the gate lock right now."""
 
     pid: int | None
@@ -40,8 +43,7 @@ class Holder:
         return f"{what}{by} (pid {self.pid})" if self.pid else what + by
 
 
-@dataclass(frozen=True)
-class FailedApply:
+class FailedApply(NamedTuple):
     """An apply whose rebuild failed and whose files were not rolled back (or an interrupted one)."""
 
     proposal_id: str
@@ -51,8 +53,7 @@ class FailedApply:
     interrupted: bool = False
 
 
-@dataclass(frozen=True)
-class LastRebuild:
+class LastRebuild(NamedTuple):
     """The last rebuild gate.json remembers, typed (`GateState.last_rebuild` is its JSON document, as
     `status --json` prints it; `GateState.last_build` is this)."""
 
