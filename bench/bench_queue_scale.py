@@ -9,9 +9,11 @@ Every figure is printed next to a baseline measured in the same run, on the same
   0.75 s, the rest reports null) on 10,000 proposals vs on 1;
 - the cockpit (`omni-tui -C ROOT` on a fresh pseudo-terminal, 120x40): first frame (the header and the
   Proposals panel drawn) with 10,000 proposals vs with 1;
-- keys while the 10,000 fill in and get checked: `?` opens the help screen, `escape` closes it,
-  alternating for 10 s from the first frame; latency = key written → the screen's answer on the
-  terminal, whole: the help screen's lines shown, then gone with the main screen's panels back. The
+- keys while the 10,000 fill in and get checked, two kinds in turn for 10 s from the first frame:
+  `?` opens the help screen and `escape` closes it (a modal screen over the cockpit), and `tab` /
+  `shift+tab` move to the Processes panel and back (a plain key: the footer shows that panel's keys,
+  then the queue's again); latency = key written → the screen's answer on the terminal, whole: the
+  help screen's lines shown, then gone with the main screen's panels back; the footer's keys. The
   pseudo-terminal is read through `TerminalScreen`, a small screen model that, like the terminals
   people use, takes synchronized frames (mode 2026) and shows a frame only once it is complete — a
   marker text going by in the output is not an answer (a queue redraw repeats the panel titles: the
@@ -20,6 +22,9 @@ Every figure is printed next to a baseline measured in the same run, on the same
 - keys while 200 proposals arrive in 10 s (one every 50 ms, written as agents write them) on a
   cockpit that starts with 1 — vs the same cockpit with nothing arriving.
 Proposals are distinct (each adds another package), written straight into proposals/ as agents do.
+
+Every phase also prints the load average (os.getloadavg) when it ended and the CPU seconds the
+process measured used (the machine may be shared: wall times move with load far more than work).
 
 Run: `.venv/bin/python bench/bench_queue_scale.py [--n 10000] [--key-s 10] [--no-status]`. No asserts:
 it prints figures (p50, p95, max and the ratio to the baseline).
@@ -32,6 +37,7 @@ import codecs
 import json
 import os
 import re
+import resource
 import select
 import signal
 import statistics
@@ -243,6 +249,11 @@ class Cockpit:
         self.shows(present, absent, timeout_s=60)
         return time.perf_counter() - t0
 
+    def cpu_s(self) -> float:
+        """CPU seconds the cockpit used so far (its threads, and the children it waited for: Nix checks)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
     def close(self) -> None:
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
@@ -265,14 +276,43 @@ def first_frame(root: Path) -> tuple[float, Cockpit]:
     return cockpit.shows(FIRST_FRAME), cockpit
 
 
-def key_latencies(cockpit: Cockpit, seconds: float) -> list[float]:
-    out: list[float] = []
+# The footer's keys of the Processes panel (tab from the queue, which has the focus at start) and none of them
+# once shift+tab is back on the queue.
+PROCESS_KEYS = ["R Restart", "x Stop"]
+
+
+def key_latencies(cockpit: Cockpit, seconds: float) -> dict[str, list[float]]:
+    """Latencies of the two kinds of key, in turn for `seconds`: "help" (? then escape) and "tab" (tab then shift+tab)."""
+    out: dict[str, list[float]] = {"help": [], "tab": []}
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
-        out.append(cockpit.key(b"?", HELP))  # the help screen is up, whole
-        out.append(cockpit.key(b"\x1b", MAIN, HELP))  # ...and gone again, every line of it
+        out["help"].append(cockpit.key(b"?", HELP))  # the help screen is up, whole
+        out["help"].append(cockpit.key(b"\x1b", MAIN, HELP))  # ...and gone again, every line of it
+        time.sleep(0.05)
+        out["tab"].append(cockpit.key(b"\t", [*MAIN, *PROCESS_KEYS]))  # the Processes panel's keys in the footer
+        out["tab"].append(cockpit.key(b"\x1b[Z", MAIN, PROCESS_KEYS))  # shift+tab: the queue's keys again
         time.sleep(0.05)
     return out
+
+
+def timed_keys(cockpit: Cockpit, seconds: float) -> tuple[dict[str, list[float]], str]:
+    """key_latencies, and what the cockpit's CPU and the machine's load were meanwhile."""
+    cpu0, t0 = cockpit.cpu_s(), time.perf_counter()
+    keys = key_latencies(cockpit, seconds)
+    cpu, wall = cockpit.cpu_s() - cpu0, time.perf_counter() - t0
+    return keys, f"cockpit CPU {cpu:.1f} s in {wall:.1f} s ({cpu / wall * 100:.0f}%), load {load()}"
+
+
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def time_status(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one `status` run (CPU from the children's rusage)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time_command(argv, cwd=cwd, env=env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def row(label: str, xs: list[float], base: list[float] | None = None) -> str:
@@ -304,14 +344,13 @@ def main() -> int:
         # -- status --json
         for flags in [] if args.no_status else (["--no-nix"], []):
             label = "status --json " + " ".join(flags)
-            base = [
-                time_command([*omni_tui_argv(), "-C", str(one), "status", "--json", *flags], cwd=one, env=env) for _ in range(args.runs)
-            ]
-            many = [
-                time_command([*omni_tui_argv(), "-C", str(big), "status", "--json", *flags], cwd=big, env=env) for _ in range(args.runs)
-            ]
-            print(row(f"{label} (1 proposal)", base))
-            print(row(f"{label} ({args.n} proposals)", many, base))
+            base = [time_status([*omni_tui_argv(), "-C", str(one), "status", "--json", *flags], one, env) for _ in range(args.runs)]
+            many = [time_status([*omni_tui_argv(), "-C", str(big), "status", "--json", *flags], big, env) for _ in range(args.runs)]
+            print(row(f"{label} (1 proposal)", [w for w, _ in base]) + f"  CPU {statistics.median(c for _, c in base):.2f} s")
+            print(
+                row(f"{label} ({args.n} proposals)", [w for w, _ in many], [w for w, _ in base])
+                + f"  CPU {statistics.median(c for _, c in many):.2f} s  load {load()}"
+            )
         if not args.no_status:
             checked = json.loads(
                 subprocess.run(
@@ -324,24 +363,28 @@ def main() -> int:
         # -- the cockpit: first frame, then keys while the queue fills in
         base_frame, cockpit = first_frame(one)
         try:
-            base_keys = key_latencies(cockpit, args.key_s)
+            base_keys, base_cpu = timed_keys(cockpit, args.key_s)
         finally:
             cockpit.close()
         big_frame, cockpit = first_frame(big)
         try:
-            big_keys = key_latencies(cockpit, args.key_s)
+            big_frame_cpu = cockpit.cpu_s()
+            big_keys, big_cpu = timed_keys(cockpit, args.key_s)
         finally:
             cockpit.close()
         print(row("cockpit first frame (1 proposal)", [base_frame]))
-        print(row(f"cockpit first frame ({args.n} proposals)", [big_frame], [base_frame]))
-        print(row("keys, 1 proposal", base_keys))
-        print(row(f"keys while {args.n} fill in (first {args.key_s:g} s)", big_keys, base_keys))
+        print(row(f"cockpit first frame ({args.n} proposals)", [big_frame], [base_frame]) + f"  CPU {big_frame_cpu:.1f} s  load {load()}")
+        for kind in ("help", "tab"):
+            print(row(f"keys ({kind}), 1 proposal", base_keys[kind]))
+            print(row(f"keys ({kind}) while {args.n} fill in (first {args.key_s:g} s)", big_keys[kind], base_keys[kind]))
+        print(f"  1 proposal: {base_cpu}")
+        print(f"  {args.n} filling in: {big_cpu}")
 
         # -- 200 proposals arriving in 10 s
         arriving = make_project(tmp, "arriving", 1)
         _frame, cockpit = first_frame(arriving)
         try:
-            quiet = key_latencies(cockpit, args.key_s)
+            quiet, quiet_cpu = timed_keys(cockpit, args.key_s)
             from omni_tui.core.workspace import Workspace
 
             folder = Workspace.open(arriving, env={}, cwd=arriving).paths.proposals
@@ -351,12 +394,15 @@ def main() -> int:
                 kwargs={"start": 1, "every_s": 0.05},
             )
             writer.start()
-            busy = key_latencies(cockpit, args.key_s)
+            busy, busy_cpu = timed_keys(cockpit, args.key_s)
             writer.join()
         finally:
             cockpit.close()
-        print(row("keys, nothing arriving", quiet))
-        print(row("keys while 200 proposals arrive in 10 s", busy, quiet))
+        for kind in ("help", "tab"):
+            print(row(f"keys ({kind}), nothing arriving", quiet[kind]))
+            print(row(f"keys ({kind}) while 200 proposals arrive in 10 s", busy[kind], quiet[kind]))
+        print(f"  nothing arriving: {quiet_cpu}")
+        print(f"  200 arriving: {busy_cpu}")
     return 0
 
 

@@ -232,3 +232,7 @@ async def test_footer_entries_tell_a_key_from_a_group_and_its_label() -> None:
         await pilot.pause()
         entries = [ids for _widget, ids in footer_entries(footer)]
         assert entries[:3] == [("approve",), ("next_hunk", "previous_hunk"), ()]
+        from omni_tui.ui.textual_compat import is_footer_key
+
+        assert [is_footer_key(widget) for widget, _ids in footer_entries(footer)][:3] == [True, False, False]  # a group is not a key
+        assert all(is_footer_key(key) for key in footer.query("KeyGroup > *") if key.has_class("-grouped"))

@@ -412,7 +412,7 @@ class CockpitApp(App[int]):
         self.main.toggle_zoom()
 
     def action_help(self) -> None:
-        self.push_screen(screens().HelpScreen(screens().cockpit_help_sections(self)))
+        screens().open_cockpit_help(self)  # built once, shown again while the keys are the same
 
     # -- decisions (the DecisionFlow's) -------------------------------------------------------------
 

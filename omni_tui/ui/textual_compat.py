@@ -168,6 +168,13 @@ def after_type_ahead(screen: DOMNode, input_widget: DOMNode, callback: Callable[
     screen.call_later(lambda: input_widget.call_later(callback))
 
 
+def is_footer_key(widget: Widget) -> bool:
+    """A footer's key entry (`FooterKey`, in `textual.widgets._footer`, not exported)."""
+    from textual.widgets._footer import FooterKey
+
+    return isinstance(widget, FooterKey)
+
+
 def footer_entries(footer: Widget) -> list[tuple[Widget, tuple[str, ...]]]:
     """The footer's top-level entries in order, each with the action ids it shows ((): a group's label).
 

@@ -75,7 +75,9 @@ class Gate(DirectEdits):
     def _validate(self, proposal: Proposal, *, nix: bool, current: Mapping[str, str | None] | None, run: bool) -> Validation | None:
         if current is None or any(c.path not in current for c in proposal.changes):
             current = {c.path: sha256_bytes(self.ws.read_current(c.path)) for c in proposal.changes}
-        cache = cache_for(self.ws.paths.state / "cache" / "validation")
+        cache = self.__dict__.get("_validation_cache")  # looked up once per gate: status checks 10,000 proposals
+        if cache is None:
+            cache = self.__dict__["_validation_cache"] = cache_for(self.ws.paths.state / "cache" / "validation")
         max_bytes = self.ws.config.guard.max_bytes
         parts: list[Validation] = []
         for change in proposal.changes:

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from omni_tui.ui.screens.approve import ApproveScreen
     from omni_tui.ui.screens.confirm import ConfirmScreen
     from omni_tui.ui.screens.edit import EditScreen
-    from omni_tui.ui.screens.help import HelpScreen, cockpit_help_sections, help_sections
+    from omni_tui.ui.screens.help import HelpScreen, cockpit_help_sections, help_sections, open_cockpit_help
     from omni_tui.ui.screens.process_log import ProcessLogScreen
     from omni_tui.ui.screens.reject import RejectScreen
     from omni_tui.ui.screens.summaries import ApprovalCheck, ApprovalSummary, FileSummary, HelpEntry, HelpSection
@@ -23,6 +23,7 @@ _WHERE = {
     "HelpScreen": "help",
     "help_sections": "help",
     "cockpit_help_sections": "help",
+    "open_cockpit_help": "help",
     "ProcessLogScreen": "process_log",
     "RejectScreen": "reject",
     "ApprovalCheck": "summaries",
@@ -54,4 +55,5 @@ __all__ = [
     "RejectScreen",
     "cockpit_help_sections",
     "help_sections",
+    "open_cockpit_help",
 ]

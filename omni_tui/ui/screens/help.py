@@ -2,7 +2,8 @@
 
 `help_sections(app, groups=...)` reads the bindings of the app, its current screen and the
 widgets on it, with the app's keymap applied, so remapped keys show as they really are.
-`HelpScreen(sections)` shows them; escape, `q` or `?` closes it.
+`HelpScreen(sections)` shows them; escape, `q` or `?` closes it. `open_cockpit_help(app)` shows the
+cockpit's, reusing the screen it built last while the keys and theme are the same.
 """
 
 from __future__ import annotations
@@ -123,6 +124,36 @@ def cockpit_help_sections(app: App[Any]) -> tuple[HelpSection, ...]:
     )
 
 
+HELP_SCREEN = "omni-tui-help"  # the name the cockpit's help screen is installed under (App.install_screen)
+
+
+def open_cockpit_help(app: App[Any]) -> None:
+    """Show the cockpit's help screen, built once and shown again while it still says what is true.
+
+    A fresh screen costs a compose, a stylesheet pass over its widgets and a relayout of the cockpit
+    under it (Textual relayouts the background screens when a new screen first lays out): 0.1 s of
+    CPU on an idle machine, most of a second on a loaded one, for the key a person presses to find the
+    others. The key table itself is cheap to read (about a millisecond), so it is read every time and
+    the kept screen is shown only when its sections (keys after the keymap, groups, descriptions) and
+    the theme it was coloured for are unchanged; otherwise it is replaced."""
+    sections = cockpit_help_sections(app)
+    key = (sections, app.theme)
+    kept = app.get_screen(HELP_SCREEN) if app.is_screen_installed(HELP_SCREEN) else None
+    if kept is not None and kept in app.screen_stack:
+        return  # already open (under the command palette, say): one help screen at a time
+    if isinstance(kept, HelpScreen) and kept.cache_key == key:
+        kept.scroll_to_top()  # as a fresh one opens: at the top
+        app.push_screen(HELP_SCREEN)
+        return
+    if kept is not None:
+        app.uninstall_screen(HELP_SCREEN)
+        kept.remove()  # an uninstalled screen off the stack is not removed by Textual
+    screen = HelpScreen(sections)
+    screen.cache_key = key
+    app.install_screen(screen, HELP_SCREEN)
+    app.push_screen(HELP_SCREEN)
+
+
 def _display(app: App[Any], binding: Binding, key: str) -> str:
     if key == binding.key:
         return app.get_key_display(binding)
@@ -154,6 +185,7 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, sections: tuple[HelpSection, ...] | list[HelpSection]) -> None:
         super().__init__()
         self.sections = tuple(sections)
+        self.cache_key: object = None  # what open_cockpit_help built it for (sections, theme)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog -help"):
@@ -169,6 +201,13 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()
+
+    def scroll_to_top(self) -> None:
+        """Before it is shown again: the first keys in view, the key list focused (as when first opened)."""
+        if self.is_mounted:
+            body = self.query_one("#help-body", VerticalScroll)
+            body.scroll_home(animate=False, immediate=True)
+            self.set_focus(body)
 
     def action_close(self) -> None:
         self.dismiss(None)

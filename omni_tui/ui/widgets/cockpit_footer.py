@@ -10,22 +10,55 @@ every action, so nothing hidden is out of reach.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from omni_tui.ui.textual_compat import footer_entries
+from omni_tui.ui.textual_compat import footer_entries, is_footer_key
+
+if TYPE_CHECKING:
+    from textual.app import ComposeResult
+    from textual.screen import Screen
 
 
 class CockpitFooter(Footer):
     def __init__(self, gives_way: Sequence[str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._gives_way = tuple(gives_way)
+        self._shown: tuple[object, ...] | None = None  # the bindings the footer was last composed from
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            if self.compact and is_footer_key(widget):
+                # Born compact: a FooterKey's compact watcher adds "-compact" as it mounts, and each add
+                # restyles the key (15 keys, ~2 ms each, every time the footer is recomposed).
+                widget.add_class("-compact", update=False)
+            yield widget
 
     async def recompose(self) -> None:
+        self._shown = self._bindings_signature()
         await super().recompose()  # every entry is back: measure again once laid out
         self.call_after_refresh(self.fit)
+
+    def bindings_changed(self, screen: Screen) -> None:
+        # Textual recomposes the footer (every key remounted and restyled, the row laid out again) each
+        # time the screen says its bindings may have changed: several times per modal closed, per
+        # focus move. When the keys the footer would show are the ones it shows, that is the same row.
+        if self._bindings_ready and screen is self.screen and self._shown is not None and self._bindings_signature() == self._shown:
+            return
+        super().bindings_changed(screen)
+
+    def _bindings_signature(self) -> tuple[object, ...] | None:
+        """Everything Footer.compose reads from the bindings, for the keys it shows (None: not on a screen yet)."""
+        if not self.is_attached:
+            return None
+        app = self.app
+        return tuple(
+            (key, binding, app.get_key_display(binding), enabled, tooltip)
+            for key, (_node, binding, enabled, tooltip) in self.screen.active_bindings.items()
+            if binding.show or key == app.COMMAND_PALETTE_BINDING
+        )
 
     def on_mount(self) -> None:
         self.call_after_refresh(self.fit)
