@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from omni_tui.core.card.builder import CardBuilder, Entry, make_entry, show_value
@@ -53,43 +54,122 @@ def _changes(
     return out
 
 
-def _group(
-    facts: Facts | YamlFacts, cat_of: Any
-) -> tuple[dict[tuple[str, str], dict[Path, Value]], dict[Path, Value], dict[tuple[str, str, Path], int]]:
-    """Facts split into category entities ((category, entity) → {sub-path: value}), the rest, and lines."""
+@dataclass
+class _Grouped:
+    """A module's facts by category entity: `ents[(category, entity)]` = {sub-path: value}, `rest` = what no
+    category claims, `owner[(category, entity, sub)]` = the path that gave the option (lines are read
+    from it). Cached with the facts. `basis`/`touched`: derived from that grouping, only these differ."""
+
+    ents: dict[tuple[str, str], dict[Path, Value]]
+    rest: dict[Path, Value]
+    owner: dict[tuple[str, str, Path], Path]
+    clashes: set[tuple[str, str, Path]]  # options given by more than one path (the last in the module's order wins)
+    basis: _Grouped | None = None
+    touched: set[tuple[str, str]] = field(default_factory=set)
+    touched_rest: set[Path] = field(default_factory=set)
+
+
+def _option(path: Path, cat_of: Any) -> tuple[str, str, Path] | None:
+    """(category, entity, sub-path) of a path, None for `other`."""
+    c = cat_of(path)
+    if c is None:
+        return None
+    cat, entity = c
+    if cat in ("languages", "services", "processes", "scripts", "tasks"):
+        return cat, entity, path[2:]
+    if cat == "git_hooks" and len(path) >= 3 and path[1] == "hooks":
+        return cat, entity, path[3:]
+    if cat == "inputs" and path[0] == "inputs":
+        return cat, entity, path[2:]
+    return cat, entity, ()
+
+
+def _group(facts: Facts | YamlFacts, cat_of: Any) -> _Grouped:
+    """Facts split into category entities, the rest, and which path gave each option (cached with the facts).
+
+    Facts derived from another version's (`Facts.basis`: the paths that may differ) are grouped from
+    that version's grouping, touching only those paths; when one of them shares an option with another
+    path (which wins depends on the order of the whole module) they are grouped afresh."""
     if facts.grouped is not None:
         return facts.grouped  # type: ignore[no-any-return]
-    ents: dict[tuple[str, str], dict[Path, Value]] = {}
-    rest: dict[Path, Value] = {}
-    lines: dict[tuple[str, str, Path], int] = {}
-    # A module's line is the value's plus its binding's offset (Facts.line, inlined: ~2,000 paths a card).
-    offsets = facts.offsets if isinstance(facts, Facts) else {}
-    for path, value in facts.values.items():
-        c = cat_of(path)
-        if c is None:
-            rest[path] = value
+    g = None
+    if isinstance(facts, Facts) and facts.basis is not None:
+        base = facts.basis[0]()
+        if base is not None:
+            g = _derive_group(_group(base, cat_of), base, facts, facts.basis[1], cat_of)
+    if g is None:
+        g = _Grouped({}, {}, {}, set())
+        for path, value in facts.values.items():
+            k = _option(path, cat_of)
+            if k is None:
+                g.rest[path] = value
+                continue
+            g.ents.setdefault(k[:2], {})[k[2]] = value
+            if k in g.owner:
+                g.clashes.add(k)
+            g.owner[k] = path
+    facts.grouped = g
+    return g
+
+
+def _derive_group(old: _Grouped, old_facts: Facts, facts: Facts, touched: frozenset[Path], cat_of: Any) -> _Grouped | None:
+    g = _Grouped(dict(old.ents), dict(old.rest), dict(old.owner), old.clashes, old)
+    copied: set[tuple[str, str]] = set()
+    values = facts.values
+    for path in touched:
+        new = values.get(path)
+        if new is None and path not in old_facts.values:
             continue
-        cat, entity = c
-        if cat in ("languages", "services", "processes", "scripts", "tasks"):
-            sub = path[2:]
-        elif cat == "git_hooks" and len(path) >= 3 and path[1] == "hooks":
-            sub = path[3:]
-        elif cat == "inputs" and path[0] == "inputs":
-            sub = path[2:]
+        k = _option(path, cat_of)
+        if k is None:
+            if new is None:
+                g.rest.pop(path, None)
+            else:
+                g.rest[path] = new
+            g.touched_rest.add(path)
+            continue
+        if k in old.clashes or g.owner.get(k, path) != path:
+            return None  # two paths, one option: group afresh
+        key = k[:2]
+        if key not in copied:
+            g.ents[key] = dict(g.ents.get(key, {}))
+            copied.add(key)
+        if new is None:
+            g.ents[key].pop(k[2], None)
+            g.owner.pop(k, None)
         else:
-            sub = ()
-        ents.setdefault((cat, entity), {})[sub] = value
-        lines[(cat, entity, sub)] = value.line + offsets.get(path, 0)
-    facts.grouped = (ents, rest, lines)
-    return ents, rest, lines
+            g.ents[key][k[2]] = new
+            g.owner[k] = path
+        g.touched.add(key)
+    for key in g.touched:
+        if not g.ents[key]:
+            del g.ents[key]  # an entity with no option left is gone, as in a fresh grouping
+    return g
+
+
+def _line_of(facts: Facts | YamlFacts, path: Path) -> int:
+    v = facts.values[path]
+    return v.line + facts.offsets.get(path, 0) if isinstance(facts, Facts) else v.line
 
 
 def _pkg_name(v: Value) -> str:
-    text = v.text if v.kind != "str" else v.display()
-    for prefix in ("pkgs.", "with pkgs."):
-        if v.kind == "ref" and text.startswith(prefix):
-            return text[len(prefix) :]
-    return text
+    if v.kind == "ref":
+        text = v.text
+        return text[5:] if text.startswith("pkgs.") else text[10:] if text.startswith("with pkgs.") else text
+    return v.display() if v.kind == "str" else v.text
+
+
+def _same(before: Mapping[Path, Value], after: Mapping[Path, Value]) -> bool:
+    """`before` and `after` have the same options with the same values (`Value.key`), lines aside.
+
+    Kind, text and condition are looked at first: different, and the (recursive) keys need not be built."""
+    if before.keys() != after.keys():
+        return False
+    for sub, v in before.items():
+        w = after[sub]
+        if v is not w and (v.kind != w.kind or v.text != w.text or v.condition != w.condition or v.key != w.key):
+            return False
+    return True
 
 
 def _lines_of(facts: Facts | YamlFacts, path: Path, value: Value | None) -> int | None:
@@ -102,19 +182,21 @@ def _lines_of(facts: Facts | YamlFacts, path: Path, value: Value | None) -> int 
 
 def diff_module(file: str, old: Facts | YamlFacts, new: Facts | YamlFacts, b: CardBuilder, *, yaml: bool) -> None:
     cat_of = yaml_category if yaml else nix_category
-    old_ents, old_rest, old_lines = _group(old, cat_of)
-    new_ents, new_rest, new_lines = _group(new, cat_of)
+    old_g, new_g = _group(old, cat_of), _group(new, cat_of)
+    old_ents, new_ents = old_g.ents, new_g.ents
+    # Grouped from `old`'s grouping: only the entities it touched can differ (the rest are the same dicts).
+    keys = new_g.touched if new_g.basis is old_g else set(old_ents) | set(new_ents)
 
-    for key in sorted(set(old_ents) | set(new_ents)):
+    for key in sorted(keys):
         cat, entity = key
         before, after = old_ents.get(key, {}), new_ents.get(key, {})
         if before == after:
             continue  # the same (cached) values: an unchanged binding (dicts compare values by identity first, in C)
-        if {k: v.key for k, v in before.items()} == {k: v.key for k, v in after.items()}:
+        if _same(before, after):
             continue
-        sub_lines = {sub: new_lines[(cat, entity, sub)] for sub in after}
+        sub_lines = {sub: _line_of(new, new_g.owner[(cat, entity, sub)]) for sub in after}
         line_new = min(sub_lines.values()) if sub_lines else None
-        line_old = min(old_lines[(cat, entity, sub)] for sub in before) if before else None
+        line_old = min(_line_of(old, old_g.owner[(cat, entity, sub)]) for sub in before) if before else None
         if cat == "packages":
             _diff_list(file, "packages", before.get(()), after.get(()), b, new, ("packages",))
         elif cat == "imports":
@@ -184,7 +266,7 @@ def diff_module(file: str, old: Facts | YamlFacts, new: Facts | YamlFacts, b: Ca
             b.add(cat, group, make_entry(entity, file, line, side.get(("exec",)) or side.get(("url",)), **extra))
             if group != "removed":
                 _entity_risks(file, cat, entity, before, after, b, line)
-    _diff_other(file, old_rest, new_rest, old, new, b)
+    _diff_other(file, old_g.rest, new_g.rest, old, new, b, new_g.touched_rest if new_g.basis is old_g else None)
 
 
 def _is_secret(name: str, v: Value) -> bool:
@@ -307,25 +389,25 @@ def _diff_list(
     def name(v: Value) -> str:
         return _pkg_name(v) if cat == "packages" else (v.text if v.kind in ("str", "path") else v.display())
 
-    offset = new_facts.offsets.get(path, 0) if isinstance(new_facts, Facts) else 0
     old_items, new_items = items(old), items(new)
-    old_count = Counter((name(i), i.condition) for i in old_items)
-    new_count = Counter((name(i), i.condition) for i in new_items)
-    for i in new_items:
-        k = (name(i), i.condition)
+    old_keys = [(name(i), i.condition) for i in old_items]
+    new_keys = [(name(i), i.condition) for i in new_items]
+    old_count, new_count = Counter(old_keys), Counter(new_keys)
+    if old_count == new_count:
+        return  # every item is matched (the same names, as often, in another order)
+    for n, (i, k) in enumerate(zip(new_items, new_keys)):
         if old_count[k] > 0:
             old_count[k] -= 1
             continue
-        line = i.line + offset
-        b.add(cat, "added", make_entry(name(i), file, line, i))
+        line = new_facts.item_line(path, n, i) if isinstance(new_facts, Facts) else i.line
+        b.add(cat, "added", make_entry(k[0], file, line, i))
         if cat == "imports":
-            b.risk("new_code_source", file, line, f"imports {name(i)}")
-    for i in old_items:
-        k = (name(i), i.condition)
+            b.risk("new_code_source", file, line, f"imports {k[0]}")
+    for i, k in zip(old_items, old_keys):
         if new_count[k] > 0:
             new_count[k] -= 1
             continue
-        b.add(cat, "removed", make_entry(name(i), file, None, i))
+        b.add(cat, "removed", make_entry(k[0], file, None, i))
 
 
 def _diff_hook(
@@ -384,8 +466,9 @@ def _diff_other(
     old: Facts | YamlFacts,
     new: Facts | YamlFacts,
     b: CardBuilder,
+    touched: set[Path] | None = None,
 ) -> None:
-    for path in sorted(set(old_rest) | set(new_rest)):
+    for path in sorted(touched if touched is not None else set(old_rest) | set(new_rest)):
         o, n = old_rest.get(path), new_rest.get(path)
         if o is n or (o is not None and n is not None and o.key == n.key):
             continue

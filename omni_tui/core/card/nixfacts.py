@@ -56,7 +56,8 @@ class Unparsed:
 @dataclass
 class Facts:
     """`values[path]` has lines relative to `offsets[path]` (a cached top-level binding keeps its
-    facts when lines above it move); `line(path)` is the line in the file."""
+    facts when lines above it move); `line(path)` is the line in the file. A list defined by several
+    top-level bindings (merged) has offset 0 and its items' own offsets in `item_rows[path]`."""
 
     values: dict[Path, Value] = field(default_factory=dict)
     offsets: dict[Path, int] = field(default_factory=dict)
@@ -64,7 +65,17 @@ class Facts:
     fetchers: list[tuple[str, int]] = field(default_factory=list)  # (call as written, line): fetchurl, builtins.fetchGit, …
     grouped: Any = field(default=None, compare=False, repr=False)  # diff.py's grouping, kept with the cached facts
     syntax_error: bool = False  # the parser had to recover: the values are not to be trusted
+    item_rows: dict[Path, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
+    # nixparse's record of the top-level bindings (what a later version re-reads incrementally from)
+    layout: Any = field(default=None, compare=False, repr=False)
+    # (weak reference to the facts these were derived from, the paths whose values may differ from theirs)
+    basis: Any = field(default=None, compare=False, repr=False)
 
     def line(self, path: Path, value: Value | None = None) -> int:
         v = value if value is not None else self.values.get(path)
         return (v.line if v is not None else 0) + self.offsets.get(path, 0)
+
+    def item_line(self, path: Path, index: int, item: Value) -> int:
+        """The file line of item `index` of the list at `path`."""
+        rows = self.item_rows.get(path)
+        return item.line + (rows[index] if rows is not None else self.offsets.get(path, 0))
