@@ -16,17 +16,24 @@ def cmd_cockpit(args: argparse.Namespace) -> int:
     # Importing Textual and the cockpit builds ~70,000 objects that live as long as the process.
     # Cyclic collections over them while they are built, and the collection over the whole heap
     # when the process ends, are wasted work (≈ 30 ms of start-up, ≈ 100 ms of quitting; see
-    # docs/performance.md): collect nothing while importing, then freeze what was imported.
+    # docs/performance.md): collect nothing while importing, then freeze what was imported. The
+    # cockpit enables collection again once its first frame is drawn (`Background.start`, after
+    # freezing what that frame needed), or here if it cannot start.
     gc.disable()
     try:
         from omni_tui.core.workspace import Workspace
 
         ws = Workspace.open(args.dir if args.dir is not None else getattr(args, "directory", None))
         from omni_tui.ui.app import run_cockpit  # lazy: agent subcommands never pay for Textual
+    except BaseException:
+        gc.enable()
+        raise
     finally:
         gc.freeze()
+    try:
+        result = run_cockpit(ws)
+    finally:
         gc.enable()
-    result = run_cockpit(ws)
     gc.freeze()  # the process ends now
     return result if isinstance(result, int) else 0
 

@@ -37,7 +37,9 @@ class Background:
         if app.freeze_gc_after_first_frame:
             # The widgets, styles and first listing live as long as the cockpit: frozen, the cyclic
             # collector no longer walks them on each full collection (a streaming rebuild makes many).
+            # `cmd_cockpit` left collection off until now: ≈ 60 collections before the first frame.
             gc.freeze()
+            gc.enable()
         app.where.start()
         if app.watch_files:
             app.run_worker(partial(reap_orphans, app, app.gate), thread=True, group="recover", exit_on_error=False)
