@@ -14,10 +14,9 @@ import json
 import os
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
-from typing import Any
+from typing import Any, NamedTuple
 
 from omni_tui.core.errors import AuditError
 
@@ -59,8 +58,9 @@ def _line_hash(line: bytes) -> str:
     return hashlib.sha256(line.rstrip(b"\n")).hexdigest()
 
 
-@dataclass(frozen=True)
-class Verification:
+# A NamedTuple, not a frozen dataclass: immutable and compared, shown and hashed the same, without
+# compiling six methods at import (every agent command imports this module; docs/performance.md).
+class Verification(NamedTuple):
     ok: bool
     entries: int
     bad_line: int | None = None  # 1-based line number of the first problem

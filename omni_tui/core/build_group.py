@@ -14,17 +14,17 @@ import json
 import os
 import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from omni_tui.core.rebuild_mark import REBUILD_MARK
 
 BUILD_FILE = "build.json"  # <state>/build.json: the process group of the build running now (see record_group)
 
 
-@dataclass(frozen=True)
-class OrphanBuild:
+# A NamedTuple, not a frozen dataclass: immutable and compared, shown and hashed the same, without
+# compiling six methods at import (`status` imports this module; docs/performance.md).
+class OrphanBuild(NamedTuple):
     """A build whose process group outlived the process that started it (e.g. a cockpit killed by SIGKILL)."""
 
     pgid: int

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
-from typing import Any
+from typing import Any, NamedTuple
 
 from omni_tui.core.audit import GENESIS, AuditLog, read_external_head
 from omni_tui.core.safefs import atomic_write, read_bytes, sha256_bytes
@@ -63,8 +63,9 @@ def baseline_key(rel: str) -> str:
     return f"{BASELINE_PREFIX}{rel}"
 
 
-@dataclass(frozen=True)
-class Forgery:
+# A NamedTuple, not a frozen dataclass: immutable and compared, shown and hashed the same, without
+# compiling six methods at import (every agent command imports this module; docs/performance.md).
+class Forgery(NamedTuple):
     """A state file (or the log itself) that the audit chain does not account for."""
 
     kind: str  # "decision", "baseline", "audit"

@@ -30,9 +30,8 @@ import stat
 import sys
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from omni_tui.core.errors import OmniError
 from omni_tui.core.safefs import atomic_write
@@ -55,13 +54,14 @@ class SandboxError(OmniError):
     """bubblewrap is missing or cannot create a sandbox here."""
 
 
-@dataclass(frozen=True)
-class SandboxPlan:
+# A NamedTuple, not a frozen dataclass: immutable and compared, shown and hashed the same, without
+# compiling six methods at import (`status` imports this module; docs/performance.md).
+class SandboxPlan(NamedTuple):
     root: Path
     read_only: tuple[Path, ...]  # existing paths bound read-only
     writable: tuple[Path, ...] = ()  # bound writable inside a read-only one (state/proposals)
     sealed: tuple[Path, ...] = ()  # directories whose entry list is frozen (see the module docstring)
-    pinned: tuple[Path, ...] = field(default=())  # directories bound onto themselves (no rename/rmdir)
+    pinned: tuple[Path, ...] = ()  # directories bound onto themselves (no rename/rmdir)
 
     def argv(self, command: Iterable[str], *, bwrap: str = "bwrap", info_fd: int | None = None) -> list[str]:
         """The `bwrap` command line that runs `command` under this plan (`info_fd`: bwrap reports its child's pid there)."""
@@ -234,8 +234,7 @@ def _start_time(pid: int) -> str | None:
     return fields[19].decode() if len(fields) > 19 else None
 
 
-@dataclass(frozen=True)
-class SandboxEntry:
+class SandboxEntry(NamedTuple):
     pid: int
     command: str
     started_at: str

@@ -12,9 +12,8 @@ import os
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from omni_tui.core.rebuild_mark import REBUILD_MARK
 
@@ -25,8 +24,9 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 KINDS = ("stale", "encoding", "size", "nix", "path")
 
 
-@dataclass(frozen=True)
-class Issue:
+# NamedTuples, not a frozen dataclass: immutable and compared, shown and hashed the same, without
+# compiling six methods each at import (every agent command imports this module; docs/performance.md).
+class Issue(NamedTuple):
     path: str
     kind: str  # one of KINDS
     message: str
@@ -41,11 +41,10 @@ class Issue:
         return {"path": self.path, "kind": self.kind, "message": self.message, "line": self.line, "column": self.column}
 
 
-@dataclass(frozen=True)
-class Validation:
+class Validation(NamedTuple):
     issues: tuple[Issue, ...] = ()
     nix_checked: bool = False  # nix-instantiate ran on every .nix file
-    notes: tuple[str, ...] = field(default=())  # e.g. "nix-instantiate not found: Nix syntax not checked"
+    notes: tuple[str, ...] = ()  # e.g. "nix-instantiate not found: Nix syntax not checked"
 
     @property
     def ok(self) -> bool:

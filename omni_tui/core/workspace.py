@@ -20,8 +20,8 @@ import os
 import stat
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from omni_tui.core.audit import AuditLog
 from omni_tui.core.config import CONFIG_FILE, PYPROJECT_FILE, Config, load_config
@@ -43,8 +43,9 @@ MARKER = "devenv.nix"
 STATE_MARKER = Path(".devenv") / "omni" / "baseline"  # an initialised project (see `is_project`)
 
 
-@dataclass(frozen=True)
-class StatePaths:
+# A NamedTuple, not a frozen dataclass: immutable and compared, shown and hashed the same, without
+# compiling six methods at import (every agent command imports this module; docs/performance.md).
+class StatePaths(NamedTuple):
     state: Path
 
     @property

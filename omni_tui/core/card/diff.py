@@ -13,8 +13,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from omni_tui.core.card.categories import AGENT_FILES, CATEGORIES
 
@@ -23,8 +22,9 @@ from omni_tui.core.card.categories import AGENT_FILES, CATEGORIES
 # and `FilePair` at every start (≈ 15 ms less before the first frame; docs/performance.md).
 
 
-@dataclass(frozen=True)
-class Card:
+# NamedTuples, not a frozen dataclass: immutable and compared, shown and hashed the same, without
+# compiling six methods each at import (the gate, `status` and the cockpit import this module; docs/performance.md).
+class Card(NamedTuple):
     """`data` is the JSON object (schema omni-tui/card@1): one key per category, `risks`, `files_compared`."""
 
     data: Mapping[str, Any]
@@ -61,8 +61,7 @@ class Card:
         return {"categories": self.counts(), "risks": self.risk_names()}
 
 
-@dataclass(frozen=True)
-class FilePair:
+class FilePair(NamedTuple):
     path: str
     before: bytes | None
     after: bytes | None
