@@ -57,8 +57,7 @@ _SIMPLE_BUILDING = "building '/nix/store/[ -&(-~]+'[ -~]*(?:\n|$)"
 # The first lookahead is a one-character test that turns most lines away at once: a letter that no
 # status word starts with (b, c, d, e, t), or a digit (sre tries the lookaheads after every newline).
 _SLOW_START = re.compile(
-    f"\n(?=[^0-9AaF-SU-Zf-su-z])(?!{_SIMPLE_BUILDING})"
-    "(?=[^0-9A-Za-z]|(?i:error|these |this |building|copying|downloading|evaluating))"
+    f"\n(?=[^0-9AaF-SU-Zf-su-z])(?!{_SIMPLE_BUILDING})(?=[^0-9A-Za-z]|(?i:error|these |this |building|copying|downloading|evaluating))"
 )
 _BUILDING_AT = "\nbuilding '/nix/store/"
 

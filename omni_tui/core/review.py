@@ -14,12 +14,14 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from omni_tui.core.gate import GateState, Holder
-from omni_tui.core.processes.model import ProcessSnapshot
 from omni_tui.core.proposals import FileChange, Proposal, ProposalEntry
 from omni_tui.core.validate import Validation
+
+if TYPE_CHECKING:
+    from omni_tui.core.processes.model import ProcessSnapshot  # the first scan loads it, after the first frame
 
 
 class CheckKind(StrEnum):

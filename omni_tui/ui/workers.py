@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App
 from textual.message import Message
 
-from omni_tui.core.buildlog import BuildLogParser, DisplayLine
 from omni_tui.core.errors import OmniError
 from omni_tui.core.history import HISTORY_STATUSES, bases_at_hand, entry_change, kept_bases
 from omni_tui.core.rebuild import RebuildOutcome, RebuildRunner, runner_for
@@ -41,6 +40,7 @@ from omni_tui.ui.messages import (
 )
 
 if TYPE_CHECKING:
+    from omni_tui.core.buildlog import BuildLogParser
     from omni_tui.core.gate import Gate
     from omni_tui.core.proposals import Proposal, ProposalEntry, ProposalStore, Quarantined
     from omni_tui.core.workspace import Workspace
@@ -358,7 +358,9 @@ class RebuildJob:
         self.operation = operation
         self.run_id = run_id
         self.runner: RebuildRunner | None = None
-        self.parser = BuildLogParser()  # the runner's own once it exists
+        from omni_tui.core.buildlog import BuildLogParser  # with the first rebuild, not before the first frame
+
+        self.parser: BuildLogParser = BuildLogParser()  # the runner's own once it exists
         self._buffer: list[str] = []
         self._skipped = 0
         self._lock = threading.Lock()
@@ -490,6 +492,8 @@ class RemoteRebuildFollower:
         self.since = since
         self.interval_s = interval_s
         self.stop_event = threading.Event()
+        from omni_tui.core.buildlog import BuildLogParser
+
         self.parser = BuildLogParser()
 
     def find_log(self) -> Path | None:
@@ -514,6 +518,8 @@ class RemoteRebuildFollower:
             if note.startswith("exit code ") and note[10:].lstrip("-").isdigit():
                 self.parser.finish(int(note[10:]))  # the phase becomes done / failed, as for our own rebuild
             return [f"· {note}"]
+        from omni_tui.core.buildlog import DisplayLine
+
         return [event.text for event in self.parser.feed(line) if isinstance(event, DisplayLine)]
 
     def run(self) -> None:

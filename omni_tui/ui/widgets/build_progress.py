@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.text import Text
 
-from omni_tui.core.buildlog import BuildProgress, format_elapsed
 from omni_tui.core.terminal import inert
+
+if TYPE_CHECKING:
+    from omni_tui.core.buildlog import BuildProgress
 
 
 class ProgressModel:
@@ -49,6 +52,8 @@ class ProgressModel:
         return max(0.0, self.clock() - self.started_at)
 
     def start(self, title: str | None = None) -> None:
+        from omni_tui.core.buildlog import BuildProgress  # with the first rebuild, not before the first frame
+
         self.title = title
         self.progress = BuildProgress()
         self.started_at = self.clock()
@@ -97,6 +102,8 @@ class ProgressModel:
         """(text, kind) pieces; kind picks the style: title, idle, running, ok, failed, stopped, plain."""
         if self.started_at is None:
             return [("no rebuild yet", "idle")]
+        from omni_tui.core.buildlog import BuildProgress, format_elapsed
+
         parts: list[tuple[str, str]] = []
         if self.title:  # an agent's proposal title: made inert, it is drawn on the person's terminal
             parts.append((f"{inert(self.title)} — ", "title"))

@@ -11,6 +11,7 @@ stays fixed as the progress line (phase, N of M, running derivation, elapsed, ex
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -23,9 +24,11 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
-from omni_tui.core.buildlog import BuildProgress
 from omni_tui.core.terminal import DEFAULT_STATE, SgrState, needs_sanitizing, sanitize_with_state
 from omni_tui.ui.widgets.build_progress import ProgressModel
+
+if TYPE_CHECKING:
+    from omni_tui.core.buildlog import BuildProgress  # the parser's module loads with the first rebuild
 
 DEFAULT_MAX_LINES = 200_000
 SGR_LOOKBACK = 500
@@ -207,7 +210,11 @@ class LogView(ScrollView, can_focus=True):
         if size == self.virtual_size:
             return
         styles = self.styles
-        if not self.is_mounted or (styles.height is not None and styles.height.is_auto) or (styles.width is not None and styles.width.is_auto):
+        if (
+            not self.is_mounted
+            or (styles.height is not None and styles.height.is_auto)
+            or (styles.width is not None and styles.width.is_auto)
+        ):
             self.virtual_size = size
             return
         self.set_reactive(ScrollView.virtual_size, size)
