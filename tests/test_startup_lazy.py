@@ -201,3 +201,40 @@ def test_the_cockpit_module_leaves_the_modals_and_process_backends_for_later() -
         and m not in ("omni_tui.ui.screens.relabel", "omni_tui.core.processes.model", "omni_tui.core.processes.runtime")
     )
     assert early == []
+
+
+def test_the_cockpit_module_leaves_the_build_log_parser_and_the_process_model_to_their_first_use() -> None:
+    """The rebuild log's parser loads with the first rebuild and the process model with the first scan
+    (both after the first frame): neither is imported with the cockpit."""
+    later = ("omni_tui.core.buildlog", "omni_tui.core.processes.model", "importlib.resources", "rich._emoji_codes")
+    code = f"import sys, omni_tui.cli, omni_tui.ui.app; print([m for m in {later!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
+
+
+async def test_the_cockpit_styles_each_widget_once_on_its_way_to_the_first_frame(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No second full restyle when the screen first resumes (every node was styled when mounted), and the
+    phone-size switcher's tabs are not made while the switcher is hidden; what a person sees is the same
+    (the snapshots), and the phone switcher still shows its tabs once the terminal is that narrow."""
+    from textual.css.stylesheet import Stylesheet
+
+    from omni_tui.ui.widgets.log_view import LogView
+    from omni_tui.ui.widgets.panel_switcher import PanelSwitcher
+
+    styled: list[str] = []
+    apply = Stylesheet.apply
+
+    def counting(self: Stylesheet, node: object, **kwargs: object) -> None:
+        if isinstance(node, (LogView, PanelSwitcher)):
+            styled.append(type(node).__name__)
+        apply(self, node, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Stylesheet, "apply", counting)
+    app = CockpitApp(Workspace.open(project, env={}, cwd=project), watch=False, poll_processes=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: "Rebuild log" in screen_text(app), what="the first frame")
+        assert styled.count("LogView") == 1
+        assert not app.main.query_one(PanelSwitcher).children
+        await pilot.resize_terminal(60, 30)
+        await wait_for(pilot, lambda: "Procs" in screen_text(app), what="the phone switcher's tabs")
