@@ -105,3 +105,31 @@ def test_the_splitter_cuts_any_chunking_as_the_careful_loop(parts: list[bytes], 
         i += cut
     got += splitter.flush()
     assert got == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(VOCABULARY), max_size=60), st.lists(st.integers(1, 7), max_size=20))
+def test_feed_lines_given_the_joined_text_shows_and_counts_the_same(lines: list[str], cuts: list[int]) -> None:
+    """The runner hands the parser the chunk's text as the splitter decoded it (no join per chunk)."""
+    plain_parser, text_parser = BuildLogParser(), BuildLogParser()
+    i = 0
+    for cut in cuts + [len(lines)]:
+        batch = lines[i : i + cut]
+        assert text_parser.feed_lines(batch, "\n".join(batch)) == plain_parser.feed_lines(batch)
+        i += cut
+    assert text_parser.progress == plain_parser.progress
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"abc", b"\n", b"\r\n", b"\xc3\xa9", b"\xe2\x82", b"\xff", b"x" * 9, b"\r"]), max_size=40),
+    st.lists(st.integers(1, 13), max_size=12),
+)
+def test_the_splitters_text_is_its_lines_joined(parts: list[bytes], cuts: list[int]) -> None:
+    data = b"".join(parts)
+    splitter = LineSplitter(8)
+    i = 0
+    for cut in cuts + [len(data)]:
+        lines, text = splitter.feed_text(data[i : i + cut])
+        assert text is None or text == "\n".join(lines)
+        i += cut
