@@ -108,3 +108,18 @@ def test_the_process_scan_waits_while_a_change_is_being_drawn(project: Path, mon
         poller.stop_event.set()
         thread.join(5)
     assert scans[0] >= hushed_until
+
+
+def test_a_closed_write_is_reported_without_waiting_and_an_editors_save_in_one_piece(tmp_path: Path) -> None:
+    """A write closed in place is whole: reported at once (no settle time on the write→diff path).
+    An editor's save that starts by moving the file away waits for the rest of the save."""
+    target = tmp_path / "devenv.nix"
+    target.write_text("{ }\n")
+    with inotify.DirectoryWatch([str(tmp_path)]) as watch:
+        target.write_text("{ a = 1; }\n")
+        assert watch.wait(5, settle_s=60) == [str(target)]  # a 60 s settle would time the test out
+        backup = tmp_path / "devenv.nix~"
+        target.rename(backup)
+        threading.Timer(0.2, lambda: target.write_text("{ a = 2; }\n")).start()
+        seen = watch.wait(5, settle_s=10.0)  # returns once the save is whole, long before
+        assert seen[0] == str(target) and seen[-1] == str(target) and len(seen) >= 3, seen

@@ -2,10 +2,10 @@
 
 The cockpit's workspace watcher uses it for the guarded files and the proposal state: events are
 close-write (a writer closed the file), moved-to / moved-from (an editor's write-and-rename, a file
-renamed away), create and delete. Nothing is batched for longer than `settle_s` (a few ms, so an
-editor's rename after its write arrives in one wake-up): a write reaches the reader as soon as the
-writer closes the file. `DirectoryWatch` raises `OSError` where inotify is missing or its limits are
-reached; the caller falls back to polling.
+renamed away), create and delete. A write reaches the reader as soon as the writer closes the file;
+only a sequence not yet whole (a file created or moved away, as an editor's save starts) waits up to
+`settle_s` (a few ms) for the rest, so the save arrives in one wake-up. `DirectoryWatch` raises
+`OSError` where inotify is missing or its limits are reached; the caller falls back to polling.
 """
 
 from __future__ import annotations
@@ -78,25 +78,27 @@ class DirectoryWatch:
     def wait(self, timeout_s: float, settle_s: float = 0.003) -> list[str]:
         """Paths that changed (in event order, may repeat); [] when `timeout_s` passed without any.
 
-        After the first event, events arriving within `settle_s` of the last one are taken too.
-        Raises `Overflow` when the kernel dropped events.
+        Returned at once when every path's last event completes its content (closed after a write,
+        renamed in: what a person or an agent saves); otherwise — a file created, deleted or renamed
+        away, as an editor's save begins — events arriving within `settle_s` of the last one are taken
+        too, so the save is seen whole. Raises `Overflow` when the kernel dropped events.
         """
         if self.fd is None:
             raise OSError("the watch is closed")
         if not select.select([self.fd], [], [], timeout_s)[0]:
             return []
-        paths = self._read()
-        while select.select([self.fd], [], [], settle_s)[0]:
-            paths += self._read()
-        return paths
+        events = self._read_events()
+        while not _complete(events) and select.select([self.fd], [], [], settle_s)[0]:
+            events += self._read_events()
+        return [path for path, _mask in events]
 
-    def _read(self) -> list[str]:
+    def _read_events(self) -> list[tuple[str, int]]:
         assert self.fd is not None
         try:
             data = os.read(self.fd, 1 << 16)
         except BlockingIOError:
             return []
-        out: list[str] = []
+        out: list[tuple[str, int]] = []
         off = 0
         while off + _EVENT.size <= len(data):
             wd, mask, _cookie, length = _EVENT.unpack_from(data, off)
@@ -107,5 +109,13 @@ class DirectoryWatch:
             base = self._dirs.get(wd)
             if base is None:
                 continue
-            out.append(os.path.join(base, os.fsdecode(name)) if name else base)
+            out.append((os.path.join(base, os.fsdecode(name)) if name else base, mask))
         return out
+
+
+def _complete(events: list[tuple[str, int]]) -> bool:
+    """Whether each path's last event leaves it whole (written and closed, or renamed into place)."""
+    last: dict[str, int] = {}
+    for path, mask in events:
+        last[path] = mask
+    return bool(last) and all(mask & (IN_CLOSE_WRITE | IN_MOVED_TO) for mask in last.values())

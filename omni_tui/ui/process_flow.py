@@ -65,7 +65,9 @@ class ProcessFlow:
             say("looking for the project's processes…")
             return
         backend = snapshot.backend or "none"
-        main.panel(PanelId.PROCESSES).border_subtitle = f"{len(snapshot.processes)} via {backend}"
+        panel, subtitle = main.panel(PanelId.PROCESSES), f"{len(snapshot.processes)} via {backend}"
+        if panel.border_subtitle != subtitle:  # setting it repaints the whole panel, every refresh (≈ 1.3 ms)
+            panel.border_subtitle = subtitle
         if snapshot.error:
             say(Text(f"⚠ {snapshot.error}"))
         elif not snapshot.processes:

@@ -40,6 +40,13 @@ VALIDATE_ONE_BY_ONE = 32  # more pending proposals to check than this: one worke
 SYNC_QUEUE = 500  # up to this many proposal files are read before the first frame; more are read in a worker
 
 
+def _subtitle(panel: Any, text: str) -> None:
+    """Set a panel's subtitle when it differs: Textual repaints the whole panel (border and all) on every
+    assignment, and the Changes panel's is set on every write to a guarded file (the write→diff path)."""
+    if panel.border_subtitle != text:
+        panel.border_subtitle = text
+
+
 def _queue_size(store: Any) -> int:
     """How many files wait in proposals/ (one directory read, no file opened)."""
     try:
@@ -118,7 +125,7 @@ class WorkspaceView:
         panel = main.panel(PanelId.CHANGES)
         path = self.changes_path
         if path is None:
-            panel.border_subtitle = "no guarded files"
+            _subtitle(panel, "no guarded files")
             return
         shown = self.files[path]
         card, note = (
@@ -127,11 +134,11 @@ class WorkspaceView:
         main.changes_card.show(card, note)
         main.changes_diff.set_diff(path, shown.baseline, shown.current)
         if not differing:
-            panel.border_subtitle = "no changes against the baseline"
+            _subtitle(panel, "no changes against the baseline")
         else:
             unapproved = set(self.app.review.unapproved())
             what = "UNAPPROVED · A accept · u revert" if path in unapproved else "applied, not yet built"
-            panel.border_subtitle = f"{path} · {what}" if len(differing) == 1 else f"{len(differing)} files differ · {what}"
+            _subtitle(panel, f"{path} · {what}" if len(differing) == 1 else f"{len(differing)} files differ · {what}")
 
     def file_selected(self, message: FileTabs.FileSelected) -> None:
         self.show_file(message.tabs, message.path)

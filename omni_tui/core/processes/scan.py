@@ -380,7 +380,7 @@ class ProjectScanner:
             head = row.head
             managed_name = manager_names.get(head.pid)
             label = None if managed_name is not None or not managed else config_label(row, self._procs, self._overminds, self._configs)
-            provisional = head.name is not None and head.name.partition(":")[0] == head.comm and head.comm in SHELLS
+            provisional = head.comm in SHELLS and head.name is not None and head.name.partition(":")[0] == head.comm
             if (
                 head.name is None
                 or provisional

@@ -100,6 +100,10 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
             lambda: self.app.console,
         )
         self._cache: LRUCache[int, tuple[tuple[int, int], Strip]] = LRUCache(1024)
+        # A hunk line's strip by what it shows (the row, its tokens, cursor, selection, size): a live
+        # edit of a guarded file re-paints only the lines it changed, not every row on screen.
+        self._painted: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
+        self._paint_width = 0  # the text room, measured once per full paint (at row 0)
         self._max_text = 0
         self._number_width = 2
         self._rebuild_rows()
@@ -318,6 +322,7 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         super().notify_style_update()
         self._painter.forget_styles()
         self._cache.clear()
+        self._painted.clear()
 
     def on_mount(self) -> None:
         self._fit_mode()
@@ -342,7 +347,12 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         # Checked once per full paint (row 0 is always in it; a size change repaints everything).
-        sized_for = (self.size.width, self.scrollable_content_region.width) if y == 0 else self._sized_for
+        if y == 0 or self._paint_width <= 0:
+            # `scrollable_content_region` walks the styles and scrollbars: once per paint, not per row.
+            self._paint_width = self.scrollable_content_region.width
+            sized_for = (self.size.width, self._paint_width)
+        else:
+            sized_for = self._sized_for
         if sized_for != self._sized_for:
             # Drawn at a size the mode and the scroll width were not set for: the Resize event is
             # late, or the scrollbars changed the room after it was handled (the order varies on a
@@ -351,7 +361,7 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
             self.call_later(self._refit)
         scroll_x, scroll_y = self.scroll_offset
         row = scroll_y + y
-        width = self.scrollable_content_region.width
+        width = self._paint_width
         if row >= self.row_count or width <= 0:
             return Strip.blank(max(width, 0), self._painter.base)
         key = (width, scroll_x)
@@ -514,6 +524,7 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
             self._tokens_styled = True
             self.app.update_styles(self)  # now with the token classes
         self._cache.clear()
+        self._painted.clear()
         self.refresh()
 
     def left_out_component_classes(self) -> frozenset[str]:
@@ -562,4 +573,12 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
                 hunk_count=self.hunk_count,
                 section=self._fd.section(r.hunk),
             )
-        return self._painter.line(r, width, scroll_x, cursor, selected, self._number_width)
+        if not isinstance(r, UnifiedRow):
+            return self._painter.line(r, width, scroll_x, cursor, selected, self._number_width)
+        number = r.old_no if r.kind == "-" else r.new_no
+        tokens = self._line_tokens("old" if r.kind == "-" else "new", number) if number is not None else None
+        key = (r, width, scroll_x, cursor, selected, self._number_width, None if tokens is None else tuple(tokens))
+        strip = self._painted.get(key)
+        if strip is None:
+            strip = self._painted[key] = self._painter.line(r, width, scroll_x, cursor, selected, self._number_width)
+        return strip
