@@ -283,3 +283,31 @@ async def test_a_full_ring_still_repaints_the_tail_while_following() -> None:
             view.write_lines([f"batch {batch} line {i}" for i in range(10)])
             await drawn(f"batch {batch} line 9")
         assert view.follow and view.dropped_lines == 40
+
+
+async def test_batches_arriving_while_following_repaint_the_view_without_a_screen_layout() -> None:
+    """A streaming rebuild posts a batch every ~50 ms: each one moves the end of the log, not the view's box,
+    so none lays out the whole screen again (the cockpit has ~30 widgets); the new last line is drawn."""
+    from textual.screen import Screen
+
+    async with LogApp().run_test(size=(80, 20)) as pilot:
+        view = pilot.app.query_one(LogView)
+        view.write_lines([f"line {i}" for i in range(100)])  # the scrollbar comes: that one lays out
+        await pilot.pause()
+        layouts: list[object] = []
+        refresh_layout = Screen._refresh_layout
+
+        def counting(self: Screen, *args: object, **kwargs: object) -> None:
+            layouts.append(args)
+            refresh_layout(self, *args, **kwargs)  # type: ignore[arg-type]
+
+        Screen._refresh_layout = counting  # type: ignore[method-assign]
+        try:
+            for batch in range(20):
+                view.write_lines([f"batch {batch} line {i}" for i in range(50)])
+                await pilot.pause()
+        finally:
+            Screen._refresh_layout = refresh_layout  # type: ignore[method-assign]
+        assert layouts == []
+        assert screen_rows(view)[-1] == "batch 19 line 49"
+        assert view.follow and view.scroll_y == view.max_scroll_y
