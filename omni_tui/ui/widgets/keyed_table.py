@@ -66,12 +66,17 @@ class KeyedTable(DataTable):
         if len(rows) > 2 * self.row_count + 64:
             rows.clear()  # names of rows gone (a key kept after its row went still works, only slower)
         columns = {key.value: key for key in self.columns}
+        if any(row_name not in rows for row_name, _column, _value in cells):
+            # Names not seen yet: one pass over the table's keys for all of them (a search per name was
+            # 10,000 x 10,000 comparisons while a long queue's checks landed: seconds of the UI thread).
+            by_name = {key.value: key for key in self.rows}
+            for row_name, _column, _value in cells:
+                if row_name not in rows:
+                    rows[row_name] = by_name.get(row_name) or RowKey(row_name)
         widths: dict[str, int] = {}
         keyed = []
         for row_name, column_key, value in cells:
-            row_key = rows.get(row_name)
-            if row_key is None:
-                row_key = rows[row_name] = next((k for k in self.rows if k.value == row_name), RowKey(row_name))
+            row_key = rows[row_name]
             width = cell_len(value.plain)
             if width > widths.get(column_key, 0):
                 widths[column_key] = width
