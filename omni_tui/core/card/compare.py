@@ -99,7 +99,7 @@ def _group(facts: Facts | YamlFacts, cat_of: Any) -> _Grouped:
             g = _derive_group(_group(base, cat_of), base, facts, facts.basis[1], cat_of)
     if g is None:
         g = _Grouped({}, {}, {}, set())
-        for path, value in facts.values.items():
+        for path, value in facts.ordered() if isinstance(facts, Facts) else facts.values.items():
             k = _option(path, cat_of)
             if k is None:
                 g.rest[path] = value

@@ -6,6 +6,7 @@ A `Path` is a normalised attribute path (`("services", "redis", "enable")`); `Fa
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -60,7 +61,7 @@ class Facts:
     top-level bindings (merged) has offset 0 and its items' own offsets in `item_rows[path]`."""
 
     values: dict[Path, Value] = field(default_factory=dict)
-    offsets: dict[Path, int] = field(default_factory=dict)
+    offsets: Mapping[Path, int] = field(default_factory=dict)
     unparsed: list[Unparsed] = field(default_factory=list)
     fetchers: list[tuple[str, int]] = field(default_factory=list)  # (call as written, line): fetchurl, builtins.fetchGit, …
     grouped: Any = field(default=None, compare=False, repr=False)  # diff.py's grouping, kept with the cached facts
@@ -70,10 +71,16 @@ class Facts:
     layout: Any = field(default=None, compare=False, repr=False)
     # (weak reference to the facts these were derived from, the paths whose values may differ from theirs)
     basis: Any = field(default=None, compare=False, repr=False)
+    # derived facts add new paths to `values` last: () → the values in a fresh read's order
+    reorder: Any = field(default=None, compare=False, repr=False)
 
     def line(self, path: Path, value: Value | None = None) -> int:
         v = value if value is not None else self.values.get(path)
         return (v.line if v is not None else 0) + self.offsets.get(path, 0)
+
+    def ordered(self) -> Iterable[tuple[Path, Value]]:
+        """The values in the order a fresh read finds them (where each path is first defined)."""
+        return self.values.items() if self.reorder is None else self.reorder()
 
     def item_line(self, path: Path, index: int, item: Value) -> int:
         """The file line of item `index` of the list at `path`."""

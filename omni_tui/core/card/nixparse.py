@@ -20,10 +20,11 @@ import threading
 import weakref
 from bisect import bisect_left, bisect_right
 from collections import Counter, OrderedDict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import accumulate, chain, compress, repeat
-from operator import attrgetter
+from operator import attrgetter, not_
 from typing import TYPE_CHECKING, Any
 
 from omni_tui.core.card.nixfacts import Facts, Path, Unparsed, Value
@@ -99,6 +100,18 @@ class _Layout:
     types: list[str]
     rows: list[int]
     pieces: list[_Piece]
+    index: dict[Path, list[int]] | None = None  # path → the bindings defining it (positions, in order): `_index`
+
+
+def _index(layout: _Layout) -> dict[Path, list[int]]:
+    """Which bindings define each path: built once per version that later ones are derived from."""
+    if layout.index is None:
+        index: dict[Path, list[int]] = {}
+        for k, p in enumerate(layout.pieces):
+            for path in p.paths:
+                index.setdefault(path, []).append(k)
+        layout.index = index
+    return layout.index
 
 
 class _LRU:
@@ -384,28 +397,41 @@ def _assemble(facts: Facts, pieces: list[_Piece], rows: list[int]) -> None:
     facts.values = dict(chain.from_iterable(map(_VALUES, pieces)))
     facts.offsets = dict(chain.from_iterable(map(zip, map(_PATHS, pieces), map(repeat, rows))))
     lists = Counter(chain.from_iterable(map(_LISTS, pieces)))
-    joined = {path for path, n in lists.items() if n > 1}
-    if joined:
-        defs: dict[Path, list[tuple[Value, int]]] = {path: [] for path in joined}
-        flat = list(chain.from_iterable(map(_PATHS, pieces)))  # every definition's path, in order
-        where = chain.from_iterable(map(repeat, range(len(pieces)), map(len, map(_PATHS, pieces))))  # its binding
-        for path, k in compress(zip(flat, where), map(joined.__contains__, flat)):
-            defs[path].append((pieces[k].table[path], rows[k]))
-        for path, seq in defs.items():
-            _join(facts, path, seq)
+    for path in [path for path, n in lists.items() if n > 1]:
+        joined = _join(_definitions(pieces, rows, {path})[path])
+        if joined is not None:
+            facts.values[path], facts.item_rows[path] = joined
+            facts.offsets[path] = 0
     for p, row in compress(zip(pieces, rows), map(_EXTRA, pieces)):
         facts.unparsed.extend(Unparsed(u.line + row, u.why) for u in p.unparsed)
         facts.fetchers.extend((f, line + row) for f, line in p.fetchers)
 
 
-_VALUES, _PATHS, _LISTS, _EXTRA = attrgetter("values"), attrgetter("paths"), attrgetter("lists"), attrgetter("extra")
+def _definitions(pieces: list[_Piece], rows: list[int], paths: set[Path]) -> dict[Path, list[tuple[Value, int]]]:
+    """Every definition of `paths` (value, row of its binding), in the module's order. The bindings that
+    define none are skipped in C (one `isdisjoint` each)."""
+    out: dict[Path, list[tuple[Value, int]]] = {}
+    for k in compress(range(len(pieces)), map(not_, map(paths.isdisjoint, map(_TABLE, pieces)))):
+        table, row = pieces[k].table, rows[k]
+        for path in paths.intersection(table):
+            out.setdefault(path, []).append((table[path], row))
+    return out
 
 
-def _join(facts: Facts, path: Path, seq: list[tuple[Value, int]]) -> None:
-    """The value of a list `path` defined by several bindings (`seq`: each definition and its row, in order).
+def _ordered(values: dict[Path, Value], pieces: list[_Piece]) -> list[tuple[Path, Value]]:
+    """`values` in a fresh read's order (where each path was first defined)."""
+    return [(path, values[path]) for path in dict.fromkeys(chain.from_iterable(map(_PATHS, pieces)))]
+
+
+_VALUES, _PATHS, _LISTS, _EXTRA, _TABLE = (attrgetter(a) for a in ("values", "paths", "lists", "extra", "table"))
+
+
+def _join(seq: list[tuple[Value, int]]) -> tuple[Value, tuple[int, ...]] | None:
+    """The value of a list defined by several bindings (`seq`: each definition and its row, in order), and
+    its items' rows; None if no two list definitions follow each other (the last definition stands).
 
     A list definition following a list definition is joined to it (the module system concatenates them);
-    the items keep their bindings' lines, the rows they are relative to are `item_rows[path]`."""
+    the items keep their bindings' lines, relative to the rows returned with them."""
     current, current_row = seq[0]
     parts: list[tuple[Value, int]] | None = None
     for value, row in seq[1:]:
@@ -415,9 +441,9 @@ def _join(facts: Facts, path: Path, seq: list[tuple[Value, int]]) -> None:
             parts.append((value, row))
         current, current_row = value, row
     if parts is None:
-        return  # never two lists in a row: the last definition stands, as assembled
+        return None
     items = tuple(chain.from_iterable(v.items for v, _ in parts))
-    facts.values[path] = Value(
+    value = Value(
         "list",
         "[ " + " ".join(i.display() for i in items) + " ]",
         parts[0][0].line + parts[0][1],
@@ -426,8 +452,48 @@ def _join(facts: Facts, path: Path, seq: list[tuple[Value, int]]) -> None:
         items,
         any(v.dynamic for v, _ in parts),
     )
-    facts.offsets[path] = 0
-    facts.item_rows[path] = tuple(chain.from_iterable(repeat(row, len(v.items)) for v, row in parts))
+    return value, tuple(chain.from_iterable(repeat(row, len(v.items)) for v, row in parts))
+
+
+class _Offsets(Mapping[Path, int]):
+    """The offsets of facts derived from `base`'s: their own for the paths re-read (None: gone), else the
+    base's moved by the rows added or removed above (`starts`: first old row of each stretch of equal
+    lines, `shifts`: its row shift). Lookups only; a chain of these is cut short (`_flat`)."""
+
+    __slots__ = ("base", "own", "starts", "shifts", "depth")
+
+    def __init__(self, base: Mapping[Path, int], own: dict[Path, int | None], starts: list[int], shifts: list[int]) -> None:
+        self.base, self.own, self.starts, self.shifts = base, own, starts, shifts
+        self.depth: int = base.depth + 1 if isinstance(base, _Offsets) else 1
+
+    def get(self, path: Path, default: Any = None) -> Any:
+        if path in self.own:
+            row = self.own[path]
+            return default if row is None else row
+        row = self.base.get(path)
+        if row is None:
+            return default
+        return row + self.shifts[bisect_right(self.starts, row) - 1]
+
+    def __getitem__(self, path: Path) -> int:
+        row = self.get(path)
+        if row is None:
+            raise KeyError(path)
+        return int(row)
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter([p for p in dict.fromkeys(chain(self.base, self.own)) if self.get(p) is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _flat(facts: Facts) -> dict[Path, int]:
+    """`facts.offsets` as a plain dict, from its layout (a cold read's way)."""
+    layout: _Layout = facts.layout
+    offsets = dict(chain.from_iterable(map(zip, map(_PATHS, layout.pieces), map(repeat, layout.rows))))
+    offsets.update(dict.fromkeys(facts.item_rows, 0))
+    return offsets
 
 
 def _derive(base: Facts, source: bytes, root: Node, edits: Edits, old_at: list[int], new_at: list[int]) -> Facts | None:
@@ -454,12 +520,18 @@ def _derive(base: Facts, source: bytes, root: Node, edits: Edits, old_at: list[i
     pieces: list[_Piece | None] = [None] * n
     rows = [0] * n
     kept = bytearray(n_old)  # 1: the old binding lives on in the new version
+    have = bytearray(n)  # 1: the new binding is an old one
+    moved: list[tuple[int, int, int]] = []  # (first, end, shift) of old positions kept: new position = old + shift
     # Stretches of equal lines between the edits (and after the last): old start/end, new start, row shift.
     gaps: list[tuple[int, int, int, int]] = []
+    first_rows: list[int] = []
+    shifts: list[int] = []
     pa = pb = 0
     for la, ea, lb, eb in [*edits, (len(old_at) - 1, 0, len(new_at) - 1, 0)]:
         if la > pa:
             gaps.append((old_at[pa], old_at[la], new_at[pb], lb - la))
+            first_rows.append(pa)
+            shifts.append(lb - la)
         pa, pb = ea, eb
     for o0, o1, n0, drow in gaps:
         d = n0 - o0
@@ -476,21 +548,55 @@ def _derive(base: Facts, source: bytes, root: Node, edits: Edits, old_at: list[i
         ):
             pieces[k1:k2] = layout.pieces[j1:j2]
             rows[k1:k2] = [r + drow for r in layout.rows[j1:j2]]
-            kept[j1:j2] = b"\x01" * (k2 - k1)
+            kept[j1:j2] = have[k1:k2] = b"\x01" * (k2 - k1)
+            moved.append((j1, j2, k1 - j1))
         # else the stretch parses differently now (a string or comment opened above it): read like the edited places
     touched: set[Path] = set()
-    for k, piece in enumerate(pieces):
-        if piece is None:
-            piece = pieces[k] = _piece(kids[k], scope, scope_key)
-            rows[k] = int(kids[k].start_point[0])
-            touched.update(piece.paths)
+    extra = any(map(_EXTRA, compress(layout.pieces, kept.translate(_NOT))))  # unparsed places or fetchers gone
+    reread: dict[Path, list[int]] = {}
+    for k in compress(range(n), have.translate(_NOT)):
+        piece = pieces[k] = _piece(kids[k], scope, scope_key)
+        rows[k] = int(kids[k].start_point[0])
+        for path in piece.paths:
+            reread.setdefault(path, []).append(k)
+        extra = extra or piece.extra
+    touched.update(reread)
     for j in compress(range(n_old), kept.translate(_NOT)):
         touched.update(layout.pieces[j].paths)
-    facts = Facts()
+    touched.update(base.item_rows)  # joined lists: their items' rows move with any edit above them
     done: list[_Piece] = pieces  # type: ignore[assignment]  # every slot filled above
-    _assemble(facts, done, rows)
+    facts = Facts()
+    # The values and offsets of the paths no re-read binding defines are the base's (the offsets moved).
+    facts.values = values = base.values.copy()
+    own: dict[Path, int | None] = {}
+    # Every definition of the touched paths: the base's that live on (at their new positions) and the re-read.
+    index, firsts = _index(layout), [m[0] for m in moved]
+    defs: dict[Path, list[tuple[Value, int]]] = {}
+    for path in touched:
+        at = [j + m[2] for j in index.get(path, ()) if kept[j] for m in (moved[bisect_right(firsts, j) - 1],)]
+        at = sorted(at + reread[path]) if path in reread else at
+        if at:
+            defs[path] = [(done[k].table[path], rows[k]) for k in at]
+    for path in touched:
+        seq = defs.get(path)
+        if seq is None:
+            values.pop(path, None)
+            own[path] = None
+            continue
+        values[path], own[path] = seq[-1]
+        joined = _join(seq) if len(seq) > 1 else None
+        if joined is not None:
+            values[path], facts.item_rows[path] = joined
+            own[path] = 0
+    if isinstance(base.offsets, _Offsets) and base.offsets.depth >= 3:
+        base.offsets = _flat(base)  # the same offsets, without a chain of lookups behind them
+    facts.offsets = _Offsets(base.offsets, own, first_rows, shifts)
+    if extra or base.unparsed or base.fetchers:
+        for p, row in compress(zip(done, rows), map(_EXTRA, done)):
+            facts.unparsed.extend(Unparsed(u.line + row, u.why) for u in p.unparsed)
+            facts.fetchers.extend((f, line + row) for f, line in p.fetchers)
     facts.layout = _Layout(scope_key, starts, ends, types, rows, done)
-    touched.update(facts.item_rows, base.item_rows)  # joined lists are new values in every version
+    facts.reorder = partial(_ordered, values, done)  # new paths were added at the end: a fresh read's order
     facts.basis = (weakref.ref(base), frozenset(touched))
     return facts
 
@@ -539,10 +645,11 @@ def parse_module(source: bytes, previous: bytes | None = None) -> Facts:
         pieces = [_piece(b, scope, scope_key) for b in kids]
         rows = [int(b.start_point[0]) for b in kids]
         _assemble(facts, pieces, rows)
-        if scope_key is not None:
+        if scope_key is not None:  # the versions proposed next are derived from this one: index it now
             facts.layout = _Layout(
                 scope_key, [b.start_byte for b in kids], [b.end_byte for b in kids], [b.type for b in kids], rows, pieces
             )
+            _index(facts.layout)
     elif node.type == "rec_attrset_expression" or (node.type == "apply_expression" and reader.call(node)[0] in ("mkMerge", "mkIf")):
         reader.module_value(node, (), scope, None, 0)
         reader.finish()
