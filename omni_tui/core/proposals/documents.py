@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from omni_tui.core.errors import ProposalError
 from omni_tui.core.validate import check_text
@@ -66,8 +66,12 @@ def check_id(proposal_id: str) -> str:
     return proposal_id
 
 
-@dataclass(frozen=True)
-class FileChange:
+# NamedTuples, not frozen dataclasses: immutable and compared, shown and hashed the same, without
+# compiling six methods each at import (every agent command imports this module; docs/performance.md).
+# `Proposal` stays a dataclass: tests and tools derive proposals with `dataclasses.replace`.
+
+
+class FileChange(NamedTuple):
     path: str
     base_sha256: str | None  # None: the file does not exist yet
     new_content: str
@@ -107,8 +111,7 @@ class Proposal:
         }
 
 
-@dataclass(frozen=True)
-class AppliedFile:
+class AppliedFile(NamedTuple):
     """What the gate did to one path: hashes before and after (after = the applied content's hash)."""
 
     path: str
@@ -131,8 +134,7 @@ class AppliedFile:
         return doc
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     proposal_id: str
     status: str
     reason: str | None
@@ -166,15 +168,13 @@ class Decision:
         }
 
 
-@dataclass(frozen=True)
-class ProposalEntry:
+class ProposalEntry(NamedTuple):
     proposal: Proposal
     status: str
     decision: Decision | None
 
 
-@dataclass(frozen=True)
-class Quarantined:
+class Quarantined(NamedTuple):
     path: Path
     error: str
 
