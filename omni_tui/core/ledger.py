@@ -22,7 +22,6 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any, NamedTuple
@@ -79,8 +78,7 @@ class Forgery(NamedTuple):
         return {"kind": self.kind, "path": self.path, "detail": self.detail}
 
 
-@dataclass
-class _Vouch:
+class _Vouch(NamedTuple):  # replaced whole, never changed in place
     latest: frozenset[str | None]  # the hashes the newest entry allows (None: no such file)
     previous: frozenset[str | None]  # what the entry before it allowed (a write-ahead lag may still show it)
     every: set[str | None]  # every hash ever vouched for
