@@ -300,7 +300,11 @@ def timed_keys(cockpit: Cockpit, seconds: float) -> tuple[dict[str, list[float]]
     cpu0, t0 = cockpit.cpu_s(), time.perf_counter()
     keys = key_latencies(cockpit, seconds)
     cpu, wall = cockpit.cpu_s() - cpu0, time.perf_counter() - t0
-    return keys, f"cockpit CPU {cpu:.1f} s in {wall:.1f} s ({cpu / wall * 100:.0f}%), load {load()}"
+    count = sum(len(xs) for xs in keys.values())
+    return keys, (
+        f"cockpit CPU {cpu:.1f} s in {wall:.1f} s ({cpu / wall * 100:.0f}%), {count} keys: {cpu / count * 1000:.0f} ms CPU a key"
+        f" (all its work included), load {load()}"
+    )
 
 
 def load() -> str:
