@@ -45,10 +45,10 @@ NEVER = (
     "omni_tui.core.buildlog",
     "omni_tui.core.terminal",  # ASCII JSON needs no escaping (`cli.base.print_json`)
 )
-# Modules beyond `python -c pass`, as measured when this was written (status 99, propose 61, in a
+# Modules beyond `python -c pass`, as measured when this was written (status 99, propose 46, in a
 # project with an omni-tui.toml) plus room for a few small ones: a module more is ≈ 0.3-1 ms of every
 # call, and agents poll `status`.
-BUDGET = {"status": 106, "propose": 66}
+BUDGET = {"status": 106, "propose": 52}
 CONFIG = '[rebuild]\ncommand = "true"\n'  # as in bench/bench_startup.py: the TOML reader is part of the budget
 
 
@@ -101,7 +101,11 @@ def test_propose_imports_nothing_heavy_and_stays_within_its_budget(project: Path
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout)["id"]
     pulled = sorted(
-        m for m in modules if m in NEVER or m.startswith(("omni_tui.core.gate", "omni_tui.core.card", "omni_tui.core.processes"))
+        m
+        for m in modules
+        if m in NEVER
+        or m in ("dataclasses", "inspect")  # its records are NamedTuples: nothing compiled per class at import
+        or m.startswith(("omni_tui.core.gate", "omni_tui.core.card", "omni_tui.core.processes"))
     )
     assert pulled == [], f"propose imports {pulled}"
     extra = _extra(modules, project)

@@ -4,7 +4,6 @@ tests/test_snapshots.py (its scene helpers): 120x34, frozen clock, fixed ids; SV
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,7 +68,7 @@ def _risky_proposal(ws: Workspace) -> None:
     built = store.build(
         {"devenv.nix": new}, title=TITLE, rationale="Sessions survive restarts; the MCP server lets me inspect them.", agent="claude"
     )
-    store.submit(dataclasses.replace(built, id=PROPOSAL_ID, created_at=PROPOSAL_TIME))
+    store.submit(built._replace(id=PROPOSAL_ID, created_at=PROPOSAL_TIME))
 
 
 def _with_policy(root: Path) -> Workspace:

@@ -9,7 +9,6 @@ project (it lives in tmp_path), a pinned rebuild duration and log name, no blink
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import shutil
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -128,7 +127,7 @@ def _propose(ws: Workspace) -> None:
         rationale="The web process keeps sessions in memory; redis survives restarts.",
         agent="claude",
     )
-    store.submit(dataclasses.replace(built, id=PROPOSAL_ID, created_at=PROPOSAL_TIME))
+    store.submit(built._replace(id=PROPOSAL_ID, created_at=PROPOSAL_TIME))
 
 
 def _app(ws: Workspace, theme: str | None = None) -> CockpitApp:

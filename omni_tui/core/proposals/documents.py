@@ -12,7 +12,6 @@ import os
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -67,8 +66,9 @@ def check_id(proposal_id: str) -> str:
 
 
 # NamedTuples, not frozen dataclasses: immutable and compared, shown and hashed the same, without
-# compiling six methods each at import (every agent command imports this module; docs/performance.md).
-# `Proposal` stays a dataclass: tests and tools derive proposals with `dataclasses.replace`.
+# compiling six methods each at import (every agent command imports this module, and with these
+# `propose` imports no dataclasses and no inspect at all; docs/performance.md). A changed copy:
+# `proposal._replace(id=...)`.
 
 
 class FileChange(NamedTuple):
@@ -80,8 +80,7 @@ class FileChange(NamedTuple):
         return {"path": self.path, "base_sha256": self.base_sha256, "new_content": self.new_content}
 
 
-@dataclass(frozen=True)
-class Proposal:
+class Proposal(NamedTuple):
     id: str
     agent: str
     title: str
