@@ -12,6 +12,7 @@ import difflib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from omni_tui.core.card.builder import CardBuilder, Entry, make_entry, show_value
@@ -150,6 +151,9 @@ def _derive_group(old: _Grouped, old_facts: Facts, facts: Facts, touched: frozen
 def _line_of(facts: Facts | YamlFacts, path: Path) -> int:
     v = facts.values[path]
     return v.line + facts.offsets.get(path, 0) if isinstance(facts, Facts) else v.line
+
+
+_CONDITION = attrgetter("condition")
 
 
 def _pkg_name(v: Value) -> str:
@@ -390,8 +394,10 @@ def _diff_list(
         return _pkg_name(v) if cat == "packages" else (v.text if v.kind in ("str", "path") else v.display())
 
     old_items, new_items = items(old), items(new)
-    old_keys = [(name(i), i.condition) for i in old_items]
-    new_keys = [(name(i), i.condition) for i in new_items]
+    # Mapped in C (a joined `packages` has hundreds of items; the proposal changes one or two of them).
+    name_of = _pkg_name if cat == "packages" else name
+    old_keys = list(zip(map(name_of, old_items), map(_CONDITION, old_items)))
+    new_keys = list(zip(map(name_of, new_items), map(_CONDITION, new_items)))
     old_count, new_count = Counter(old_keys), Counter(new_keys)
     if old_count == new_count:
         return  # every item is matched (the same names, as often, in another order)

@@ -142,11 +142,27 @@ def clear_caches() -> None:
         _CARDS.clear()
 
 
+_RECENT: dict[int, tuple[bytes, bytes]] = {}  # id → (the bytes, their digest): a card hashes each version 2-3 times
+
+
+def content_digest(data: bytes) -> bytes:
+    """blake2b-128 of `data`; the last few large ones remembered (the card key and the parser's caches ask again)."""
+    hit = _RECENT.get(id(data))
+    if hit is not None and hit[0] is data:  # held here, so its id is not another object's
+        return hit[1]
+    digest = hashlib.blake2b(data, digest_size=16).digest()
+    if len(data) > 4096:
+        if len(_RECENT) >= 8:
+            _RECENT.clear()
+        _RECENT[id(data)] = (data, digest)
+    return digest
+
+
 def card_key(files: Sequence[FilePair]) -> bytes:
     h = hashlib.blake2b(digest_size=16)
     for pair in files:
         for part in (pair.path.encode(), pair.before, pair.after):
-            h.update(b"\x00" if part is None else hashlib.blake2b(part, digest_size=16).digest())
+            h.update(b"\x00" if part is None else content_digest(part))
     return h.digest()
 
 

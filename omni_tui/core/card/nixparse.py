@@ -15,7 +15,6 @@ trees, top-level bindings and modules; reading the nodes is `nixreader`'s, the f
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import weakref
 from bisect import bisect_left, bisect_right
@@ -27,6 +26,7 @@ from itertools import accumulate, chain, compress, repeat
 from operator import attrgetter, not_
 from typing import TYPE_CHECKING, Any
 
+from omni_tui.core.card.diff import content_digest
 from omni_tui.core.card.nixfacts import Facts, Path, Unparsed, Value
 from omni_tui.core.card.nixreader import MAX_DEPTH, Reader, Scope, collapse, named, node_text, syntax_errors
 
@@ -151,19 +151,8 @@ def clear_caches() -> None:
             cache.data.clear()
 
 
-_RECENT: dict[int, tuple[bytes, bytes]] = {}  # id → (the bytes, their digest): a card hashes each version 2-3 times
-
-
 def _digest(data: bytes) -> bytes:
-    hit = _RECENT.get(id(data))
-    if hit is not None and hit[0] is data:  # held here, so its id is not another object's
-        return hit[1]
-    digest = hashlib.blake2b(data, digest_size=16).digest()
-    if len(data) > 4096:
-        if len(_RECENT) >= 8:
-            _RECENT.clear()
-        _RECENT[id(data)] = (data, digest)
-    return digest
+    return content_digest(data)
 
 
 def _line_starts(lines: list[bytes]) -> list[int]:
