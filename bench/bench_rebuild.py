@@ -145,8 +145,10 @@ async def pipeline(root: Path, marker: str, *, keys: bool = False) -> tuple[floa
     async with app.run_test(headless=True, size=(120, 40)) as pilot:
         await pilot.pause(0.2)
         # As the cockpit does once its first frame is drawn (`Background.start`): what it built to get
-        # there lives as long as it does, frozen out of the cyclic collector's walks.
+        # there lives as long as it does, frozen out of the cyclic collector's walks; a larger young
+        # generation.
         gc.freeze()
+        gc.set_threshold(10_000, 10, 10)
         job = RebuildJob(app, ws, "bench", lambda rebuild, stage: rebuild())
         t0, c0 = time.perf_counter(), time.process_time()
         app.run_worker(job.run, thread=True)
