@@ -19,6 +19,13 @@ def _painted(dv: DiffView) -> list[tuple[str, list[object]]]:
     return [(strip.text, [seg.style for seg in strip]) for strip in (dv.render_line(y) for y in range(dv.scrollable_content_region.height))]
 
 
+def _on_screen(app: App[None], dv: DiffView) -> list[tuple[str, list[object]]]:
+    """The widget's lines as the screen shows them (composited: what a terminal gets)."""
+    region = dv.content_region
+    lines = app.screen._compositor.render_strips()[region.y : region.bottom]
+    return [(c.text, [seg.style for seg in c]) for c in (line.crop(region.x, region.right) for line in lines)]
+
+
 OLD = "{\n" + "".join(f"  opt{i} = {i};\n" for i in range(8)) + "  after = 4;\n}\n"
 
 
@@ -30,7 +37,7 @@ async def test_each_edit_paints_what_a_fresh_view_of_the_same_diff_paints() -> N
         OLD.replace("  opt6 = 6;\n", "  opt6 = 6;\n  extra = true;\n"),  # a line added: numbers below shift
     ]
     app = Host()
-    async with app.run_test(size=(70, 40)) as pilot:
+    async with app.run_test(size=(70, 60)) as pilot:
         live, fresh = app.query_one("#live", DiffView), app.query_one("#fresh", DiffView)
         live.set_diff("devenv.nix", OLD, OLD)
         await pilot.pause()
@@ -41,6 +48,7 @@ async def test_each_edit_paints_what_a_fresh_view_of_the_same_diff_paints() -> N
             fresh.set_diff("devenv.nix", OLD, new)
             await pilot.pause()
             assert _painted(live) == _painted(fresh), new
+            assert _on_screen(app, live) == _on_screen(app, fresh), new  # only changed lines were repainted
 
 
 async def test_a_string_opened_above_recolours_an_unchanged_line() -> None:

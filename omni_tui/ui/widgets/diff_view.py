@@ -168,9 +168,14 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         if not keep:
             self._selected = set(range(len(fd.hunks)))
         cursor = self._cursor if same_file else 0
-        self._rebuild_rows()
+        # A new version of the same file (a live edit): only the lines whose picture changed are
+        # repainted; Textual re-renders (styles, filters, compositing) just those.
+        before = self._on_screen() if same_file else None
+        self._rebuild_rows(repaint=before is None)
         self._cursor = min(cursor, max(len(self._notes) + len(self._rows) - 1, 0))
         self._fit_mode()  # the line numbers' width may have changed the room each side has
+        if before is not None:
+            self._repaint_changed(before)
         if not same_file:
             self.scroll_to(0, 0, animate=False, immediate=True)
         if frozenset(self._selected) != previous or not same_file:
@@ -380,7 +385,39 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
             self.empty_message = message
             self._rebuild_rows()
 
-    def _rebuild_rows(self) -> None:
+    def _on_screen(self) -> tuple[tuple[object, ...], list[Strip | None]] | None:
+        """What the lines on screen show, as last painted (None for a line not painted as it is now),
+        with what they were painted at; None when nothing is painted yet."""
+        if not self.is_mounted or self._paint_width <= 0:
+            return None
+        scroll_x, scroll_y = self.scroll_offset
+        height = self.scrollable_content_region.height
+        key = (self._paint_width, scroll_x)
+        strips: list[Strip | None] = []
+        for row in range(scroll_y, scroll_y + height):
+            cached = self._cache.get(row)
+            strips.append(cached[1] if cached is not None and cached[0] == key else None)
+        return (self.scroll_offset, self.virtual_size, self._paint_width, self.row_count, self.mode), strips
+
+    def _repaint_changed(self, before: tuple[tuple[object, ...], list[Strip | None]]) -> None:
+        """Repaint the lines whose picture differs from `before` (everything, when the view moved or resized)."""
+        at, strips = before
+        if (
+            at != (self.scroll_offset, self.virtual_size, self._paint_width, at[3], self.mode)
+            or len(strips) != self.scrollable_content_region.height
+        ):
+            self.refresh()
+            return
+        scroll_y = self.scroll_offset.y
+        rows_before = at[3]
+        for y, old in enumerate(strips):
+            row = scroll_y + y
+            if row >= rows_before and row >= self.row_count:
+                continue  # blank before and after
+            if old is None or self.render_line(y) != old:
+                self.refresh_line(row)
+
+    def _rebuild_rows(self, *, repaint: bool = True) -> None:
         fd = self._fd
         self._rows = fd.rows_split() if self.mode == "split" else fd.rows_unified()
         self._notes = [Note("summary", self._summary_text())]
@@ -392,7 +429,8 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         self._cache.clear()
         if self.is_mounted:
             self._update_virtual_size()
-            self.refresh()
+            if repaint:
+                self.refresh()
 
     def _empty_text(self) -> str:
         if not self._old_exists and not self._new_exists:
