@@ -211,16 +211,28 @@ def _back_run(a: list[bytes], b: list[bytes], ea: int, eb: int, limit: int) -> i
 
 
 def _resync(
-    old: bytes, new: bytes, a: list[bytes], b: list[bytes], a_at: list[int], b_at: list[int], i: int, j: int, ea: int, eb: int
+    old: bytes,
+    new: bytes,
+    a: list[bytes],
+    b: list[bytes],
+    a_at: list[int],
+    b_at: list[int],
+    i: int,
+    j: int,
+    ea: int,
+    eb: int,
+    budget: list[int],
 ) -> tuple[int, int] | None:
     """The first (k, l) past a difference at (i, j) where `_WINDOW` lines are equal again, searched in C.
 
     A few lines of the new text from l on are looked for in the old text from line i on (`bytes.find`);
     l moves on by one line, then by doubling steps. Any equal lines found give a correct alignment; the
-    nearest keep the edits small."""
+    nearest keep the edits small. `budget`: searches left for the whole file (each may scan the rest of
+    it): a change made of very many small pieces ends in one larger edit rather than in quadratic time."""
     lo, hi = a_at[i], a_at[ea]
     l, tries, step = j, 0, 1
-    while l < eb and tries < 40:
+    while l < eb and tries < 40 and budget[0] > 0:
+        budget[0] -= 1
         w = min(_WINDOW, eb - l)
         needle = new[b_at[l] : b_at[l + w]]
         pos, seen = old.find(needle, lo, hi), 0
@@ -256,8 +268,9 @@ def _edits(
     s = _back_run(a, b, na, nb, min(na, nb) - i)
     ea, eb = na - s, nb - s
     out: list[tuple[int, int, int, int]] = []
+    budget = [400]
     while i < ea or j < eb:
-        sync = _resync(old, new, a, b, a_at, b_at, i, j, ea, eb) if i < ea and j < eb else None
+        sync = _resync(old, new, a, b, a_at, b_at, i, j, ea, eb, budget) if i < ea and j < eb else None
         if sync is None:
             out.append((i, ea, j, eb))
             break
