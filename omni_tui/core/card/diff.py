@@ -151,7 +151,7 @@ def content_digest(data: bytes) -> bytes:
     if hit is not None and hit[0] is data:  # held here, so its id is not another object's
         return hit[1]
     digest = hashlib.blake2b(data, digest_size=16).digest()
-    if len(data) > 4096:
+    if len(data) > 4096 and type(data) is bytes:  # immutable: the digest stays true while it is held
         if len(_RECENT) >= 8:
             _RECENT.clear()
         _RECENT[id(data)] = (data, digest)

@@ -140,7 +140,7 @@ class _LRU:
 _PIECES = _LRU(50_000)  # (scope digest, binding bytes) → _Piece
 _TREES = _LRU(16)  # content digest → (source, Tree): the base of an incremental re-parse
 _FACTS = _LRU(64)  # content digest → Facts
-_LINES = _LRU(32)  # content digest → (lines, their byte offsets): what edits between versions are found with
+_LINES = _LRU(16)  # content digest → (lines, their byte offsets): what edits between versions are found with
 _BINDINGS = ("binding", "inherit", "inherit_from")
 
 
