@@ -120,7 +120,8 @@ def test_a_damaged_stored_card_is_computed_again(project: Path) -> None:
     assert first.returncode == 0, first.stderr[-2000:]
     stored = list((project / ".devenv" / "omni" / "cache" / "cards").glob("*.json"))
     assert len(stored) == 1
-    for damage in (b"{not json", b'{"schema": "something else"}', b"[]"):
+    oversized = b'{"schema": "omni-tui/card@1", "risks": [], "pad": "' + b"x" * (5 * 1024 * 1024) + b'"}'
+    for damage in (b"{not json", b'{"schema": "something else"}', b"[]", b"[" * 100_000, oversized):
         stored[0].write_bytes(damage)
         again = subprocess.run(
             [sys.executable, "-m", "omni_tui", "status", "--json"], cwd=project, env=_env(), capture_output=True, text=True, timeout=120

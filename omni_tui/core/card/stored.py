@@ -28,6 +28,7 @@ from typing import Any
 from omni_tui.core.card.diff import Card, FilePair, card_key
 
 SCHEMA = "omni-tui/card@1"
+MAX_ENTRY_BYTES = 4 * 1024 * 1024  # a card of a 1 MiB file is far smaller; anything bigger is not read
 
 
 # Outside this package, what a card is computed with (nixparse aligns re-parses with it).
@@ -57,7 +58,11 @@ def entry_name(files: Sequence[FilePair]) -> str:
 def read_entry(path: Path) -> Card | None:
     """The card kept at `path`, or None when absent or not a card document."""
     try:
-        doc = json.loads(path.read_bytes())
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_ENTRY_BYTES + 1)
+        if len(data) > MAX_ENTRY_BYTES:
+            return None  # not one this module wrote: computed again rather than parsed
+        doc = json.loads(data)
     except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA or not isinstance(doc.get("risks", []), list):
