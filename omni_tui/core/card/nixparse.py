@@ -9,8 +9,10 @@ seen through. Everything else is kept as written (kind `expr`, `ref`) and never 
 cannot even be placed (a syntax error, a computed attribute name, a module that is not an attribute
 set) is listed in `Facts.unparsed`.
 
-This module owns the parse (incremental against an earlier version of the file) and the caches of
-trees, top-level bindings and modules; reading the nodes is `nixreader`'s, the facts are `nixfacts`'.
+This module owns the parse (incremental against an earlier version of the file), the derivation of a
+new version's facts from an earlier version's (only the top-level bindings in edited places are read;
+the result equals a fresh read, tests/test_card_incremental_is_cold.py) and the caches of trees,
+top-level bindings and modules; reading the nodes is `nixreader`'s, the facts are `nixfacts`'.
 """
 
 from __future__ import annotations
