@@ -65,7 +65,9 @@ def _imported(argv: list[str], cwd: Path, stdin: str = "") -> tuple[subprocess.C
 
 
 def _extra(modules: list[str], cwd: Path) -> list[str]:
-    _, interpreter = _imported(["-c", "pass"], cwd)
+    # The interpreter's own start, plus what an editable install's finder imports at every start
+    # (scripts/setup installs with -e): the same count whether omni-tui was installed editable or not.
+    _, interpreter = _imported(["-c", "import pathlib, urllib.parse, importlib.util"], cwd)
     return [m for m in modules if m not in set(interpreter)]
 
 
