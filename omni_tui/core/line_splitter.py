@@ -45,7 +45,7 @@ class LineSplitter:
             # the careful loop below only for chunks that may hold a line longer than the cap.
             text = data[:last].decode("utf-8", "replace")
             lines = text.split("\n")
-            if last <= self._max or max(map(len, lines)) * 4 <= self._max:
+            if last <= self._max or self._no_long_line(data, last) or max(map(len, lines)) * 4 <= self._max:
                 joined: str | None = text
                 if "\r" in text:
                     lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
@@ -81,6 +81,16 @@ class LineSplitter:
                 nl = buf.find(b"\n", start)
         del buf[:start]
         return out, None
+
+    def _no_long_line(self, data: bytes, last: int) -> bool:
+        """True when no line in `data[:last]` can be longer than the cap: every aligned window of half the
+        cap holds a newline (a run of `max` bytes without one would hold a whole window). A few `find`s
+        per chunk instead of measuring every line; False only means "measure them"."""
+        step = self._max // 2
+        if step < 1:
+            return False
+        find = data.find
+        return all(find(b"\n", k, k + step) >= 0 for k in range(0, last - step + 1, step))
 
     def flush(self) -> list[str]:
         if not self._buf:
