@@ -133,3 +133,14 @@ def test_the_splitters_text_is_its_lines_joined(parts: list[bytes], cuts: list[i
         lines, text = splitter.feed_text(data[i : i + cut])
         assert text is None or text == "\n".join(lines)
         i += cut
+
+
+def test_a_line_over_the_cap_in_a_large_chunk_of_short_lines_is_still_cut() -> None:
+    """The whole-chunk path checks for a long line with a few finds: one 70 KiB line among 200 KiB of
+    short ones (the default 64 KiB cap) is cut at the cap exactly as the careful loop cuts it."""
+    short = b"".join(b"hello> CC src/file_%d.o\n" % i for i in range(9000))
+    data = short[:100_000] + b"x" * 70_000 + b"\n" + short[:100_000]
+    whole = LineSplitter()
+    got = whole.feed(data) + whole.flush()
+    assert got == _reference_split(data, whole._max)
+    assert max(map(len, got)) == whole._max
