@@ -52,13 +52,17 @@ BUDGET = {"status": 106, "propose": 52}
 CONFIG = '[rebuild]\ncommand = "true"\n'  # as in bench/bench_startup.py: the TOML reader is part of the budget
 
 
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("DEVENV_", "PC_", "OMNI_TUI_SANDBOX", "PYTHONPROFILEIMPORTTIME"))}
+def _env(cwd: Path | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEVENV_", "PC_", "OMNI_TUI_SANDBOX", "PYTHONPROFILEIMPORTTIME"))}
+    stub = None if cwd is None else cwd.parent / "stub-bin"
+    if stub is not None and stub.is_dir():
+        env["PATH"] = f"{stub}{os.pathsep}{env.get('PATH', '')}"
+    return env
 
 
 def _imported(argv: list[str], cwd: Path, stdin: str = "") -> tuple[subprocess.CompletedProcess[str], list[str]]:
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", *argv], cwd=cwd, env=_env(), input=stdin, capture_output=True, text=True, timeout=120
+        [sys.executable, "-X", "importtime", *argv], cwd=cwd, env=_env(cwd), input=stdin, capture_output=True, text=True, timeout=120
     )
     modules = [line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")]
     return done, modules
@@ -73,6 +77,13 @@ def _extra(modules: list[str], cwd: Path) -> list[str]:
 
 def _pending(project: Path) -> str:
     (project / "omni-tui.toml").write_text(CONFIG)
+    # A nix-instantiate that accepts everything (used by `_imported`): the repeated `status` finds the
+    # Nix check cached on any machine. Without Nix nothing is cached ("Nix could not run" is asked
+    # again), and each call would import shutil and subprocess to look for it.
+    stub = project.parent / "stub-bin"
+    stub.mkdir(exist_ok=True)
+    (stub / "nix-instantiate").write_text("#!/bin/sh\ncat >/dev/null\nexit 0\n")
+    (stub / "nix-instantiate").chmod(0o755)
     ws = Workspace.open(project, env={}, cwd=project)
     text = (project / "devenv.nix").read_text()
     new = text.replace("  packages =", "  services.redis.enable = true;\n\n  packages =", 1)
