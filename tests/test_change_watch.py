@@ -123,3 +123,37 @@ def test_a_closed_write_is_reported_without_waiting_and_an_editors_save_in_one_p
         threading.Timer(0.2, lambda: target.write_text("{ a = 2; }\n")).start()
         seen = watch.wait(5, settle_s=10.0)  # returns once the save is whole, long before
         assert seen[0] == str(target) and seen[-1] == str(target) and len(seen) >= 3, seen
+
+
+def test_the_gate_is_read_after_the_new_text_is_drawn(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watcher posts the new text, then waits for the app to draw it before reading the gate's state
+    (that read would share the GIL with the frame); an app that never says so delays the gate only briefly."""
+    from omni_tui.core.gate import Gate
+    from omni_tui.core.proposals import ProposalStore
+    from omni_tui.ui import workers
+    from omni_tui.ui.messages import GateChanged
+
+    ws = Workspace.open(project, env={}, cwd=project)
+    app = _App()
+    watcher = WorkspaceWatcher(app, ws, Gate(ws), ProposalStore(ws))  # type: ignore[arg-type]
+    monkeypatch.setattr(workers, "_DRAWN_WAIT_S", 60.0)  # however slow this machine, only `drawn` ends the wait
+    thread = threading.Thread(target=watcher.handle, args=(True, False), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not any(isinstance(m, FileChanged) for m in app.posted):
+        assert time.monotonic() < deadline, "the new text was never posted"
+        time.sleep(0.01)
+    changed = next(m for m in app.posted if isinstance(m, FileChanged))
+    assert changed.drawn is not None
+    time.sleep(0.05)
+    assert not any(isinstance(m, GateChanged) for m in app.posted)  # not before the frame
+    changed.drawn.set()  # what the app does after the frame that shows the text
+    thread.join(20)
+    assert isinstance(app.posted[-1], GateChanged)
+
+    app.posted.clear()
+    monkeypatch.setattr(workers, "_DRAWN_WAIT_S", 0.1)
+    started = time.monotonic()
+    watcher.handle(True, False)  # nobody draws: the gate is read after the short wait all the same
+    assert isinstance(app.posted[-1], GateChanged)
+    assert time.monotonic() - started >= workers._DRAWN_WAIT_S

@@ -239,6 +239,8 @@ class CockpitApp(App[int]):
     @_live
     def _on_file_changed(self, message: FileChanged) -> None:
         self.workspace.apply_files(message.files)
+        if message.drawn is not None:
+            self.call_after_refresh(message.drawn.set)  # the watcher's gate read waits for this frame
 
     @on(FileTabs.FileSelected)
     @_live

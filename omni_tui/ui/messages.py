@@ -6,6 +6,7 @@ touches the disk or a subprocess.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -43,9 +44,13 @@ class GuardedFile:
 
 @dataclass(eq=False)
 class FileChanged(Message):
-    """The guarded files were (re)read: every guarded file, in configured order."""
+    """The guarded files were (re)read: every guarded file, in configured order.
+
+    `drawn`, when given, is set once the app has drawn them (the watcher waits for it before its
+    slower reads, so they do not share the GIL with that frame)."""
 
     files: tuple[GuardedFile, ...]
+    drawn: threading.Event | None = field(default=None, compare=False, repr=False)
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, FileChanged)

@@ -138,6 +138,10 @@ def post_workspace(app: App, ws: Workspace, gate: Gate, store: ProposalStore, *,
     app.post_message(GateChanged(gate.state(), read_at))
 
 
+# The longest the watcher waits for the app to draw a guarded file's change before reading the gate.
+_DRAWN_WAIT_S = 0.1
+
+
 class _Quiet:
     """While a guarded file's change is on its way to the screen, background refreshes wait.
 
@@ -238,10 +242,17 @@ class WorkspaceWatcher:
 
     def handle(self, files: bool, state: bool) -> None:
         """Read and post what changed; in guard mode capture direct edits first (runs in a thread)."""
+        guard = self.ws.config.guard.mode == "guard"
         if files:
             _Quiet.hush()
-            self.app.post_message(FileChanged(read_guarded(self.ws)))
-        if files and self.ws.config.guard.mode == "guard":
+            drawn = None if guard else threading.Event()
+            self.app.post_message(FileChanged(read_guarded(self.ws), drawn=drawn))
+            if drawn is not None:
+                # The new text is drawn first: the gate's state (≈ 1 ms of Python, more with many
+                # proposals) is read after that frame rather than holding the GIL while it is drawn.
+                # Guard mode captures the edit at once instead (the file is put back sooner).
+                drawn.wait(_DRAWN_WAIT_S)
+        if files and guard:
             self._capture()
         if state:
             self.app.post_message(ProposalsChanged(*read_proposals(self.store)))
