@@ -236,3 +236,35 @@ async def test_footer_entries_tell_a_key_from_a_group_and_its_label() -> None:
 
         assert [is_footer_key(widget) for widget, _ids in footer_entries(footer)][:3] == [True, False, False]  # a group is not a key
         assert all(is_footer_key(key) for key in footer.query("KeyGroup > *") if key.has_class("-grouped"))
+
+
+async def test_known_row_widths_grow_the_columns_and_size_the_table_as_textual_measuring_does() -> None:
+    from rich.text import Text
+    from textual.app import App as _App
+    from textual.widgets import DataTable
+
+    from omni_tui.ui.textual_compat import KnownRowWidths
+
+    rows = [("a", "short"), ("bb", "a much longer cell"), ("ccc", "mid")]
+
+    class Known(KnownRowWidths, DataTable):
+        def known_widths(self, row_names: list[str]) -> dict[str, int] | None:
+            cells = {name: text for name, text in rows}
+            return {"name": max((len(n) for n in row_names), default=0), "text": max((len(cells[n]) for n in row_names), default=0)}
+
+    class Tables(_App[None]):
+        def compose(self) -> ComposeResult:
+            yield Known(id="known")
+            yield DataTable(id="measured")
+
+    app = Tables()
+    async with app.run_test(size=(60, 12)) as pilot:
+        for table in app.query(DataTable):
+            table.add_column(Text("Name"), key="name")
+            table.add_column(Text("Text"), key="text")
+            for name, text in rows:
+                table.add_row(Text(name), Text(text), key=name)
+        await pilot.pause()
+        known, measured = app.query_one("#known", DataTable), app.query_one("#measured", DataTable)
+        assert [c.content_width for c in known.columns.values()] == [c.content_width for c in measured.columns.values()] == [4, 18]
+        assert known.virtual_size == measured.virtual_size

@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.widgets.data_table import ColumnKey
 
 from omni_tui.core.terminal import inert
-from omni_tui.ui.textual_compat import arrange_rows, require_update_dimensions
+from omni_tui.ui.textual_compat import KnownRowWidths, arrange_rows, require_update_dimensions
 from omni_tui.ui.widgets.colours import theme_colour
 from omni_tui.ui.widgets.keyed_table import KeyedTable
 
@@ -72,7 +72,7 @@ def _field(row: QueueRow, column: str) -> object:
     return (row.badge, row.badge_kind) if column == "check" else getattr(row, column)
 
 
-class ProposalQueue(KeyedTable):
+class ProposalQueue(KnownRowWidths, KeyedTable):
     """A row-cursor table of proposals; posts `ProposalQueue.Selected` when the highlighted row changes."""
 
     class Selected(Message):
@@ -219,6 +219,17 @@ class ProposalQueue(KeyedTable):
         )
         self._widths[row.key] = (row, widths)
         return widths
+
+    def known_widths(self, row_names: list[str]) -> dict[str, int] | None:
+        """The widest cell of each column over these rows, from the widths measured as they were added
+        (KnownRowWidths: the table does not measure each new row again). None when one is not known."""
+        widest = [0] * len(COLUMNS)
+        for name in row_names:
+            known = self._widths.get(name)
+            if known is None or known[0] is not self._rows.get(name):
+                return None  # changed since it was measured: Textual measures what the table holds
+            widest = [max(a, b) for a, b in zip(widest, known[1])]
+        return {key: width for (key, _label), width in zip(COLUMNS, widest)}
 
     def _fit_title(self) -> None:
         """Give the title only what the other columns leave: agent, age, state and check always show whole."""
