@@ -117,3 +117,50 @@ def test_any_input_comes_out_safe(text: str) -> None:
 @given(st.text(alphabet=st.sampled_from(list("ab \t\x1b[]();:0123456789mHJ\x07\x9b\x85")), max_size=40))
 def test_plain_is_the_sanitised_text(text: str) -> None:
     assert plain(text) == sanitize(text).text
+
+
+_FRAGMENTS = [
+    "plain text ",
+    "hello> ",
+    "\x1b[31m",
+    "\x1b[0m",
+    "\x1b[m",
+    "\x1b[1;33m",
+    "\x1b[38;5;200m",
+    "\x1b[38:2::1:2:3m",
+    "\x1b[48;2;1;2;3m",
+    "\x1b[22;39m",
+    "\x1b]0;title\x07",
+    "\x1b]8;;http://x\x1b\\",
+    "\x1b]0;\x1b[31m\x07",
+    "\x9b31m",
+    "\x9d",
+    "\x1bP",
+    "\x1b",
+    "\x1b[31",
+    "\x1b[?25l",
+    "\x1b[2K",
+    "\t",
+    "\x00",
+    "é",
+    "\u202e",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=12), st.sampled_from(["", "31", "1;44", "0", "38;5;9"]))
+def test_the_state_after_a_line_is_what_sanitising_it_ends_in(parts: list[str], start: str) -> None:
+    """`end_state` (the log view's look back for the colour a line starts in) agrees with the full sanitiser."""
+    from omni_tui.core.terminal import DEFAULT_STATE, apply_sgr, end_state, sanitize_with_state
+
+    text = "".join(parts)
+    state = apply_sgr(DEFAULT_STATE, start) if start else DEFAULT_STATE
+    assert end_state(text, state) == sanitize_with_state(text, state)[1]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab \t\x1b[]();:0123456789mHJ\x07\x9b\x85\\P")), max_size=40))
+def test_the_state_after_any_escape_soup_is_what_sanitising_it_ends_in(text: str) -> None:
+    from omni_tui.core.terminal import end_state, sanitize_with_state
+
+    assert end_state(text) == sanitize_with_state(text)[1]

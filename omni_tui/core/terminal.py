@@ -208,6 +208,23 @@ def sanitize_with_state(text: str, state: SgrState = DEFAULT_STATE) -> tuple[Sty
     return StyledLine("".join(out), tuple(_merge(spans))), state
 
 
+_SGR_PARAMS = re.compile(r"\x1b\[([0-9;:]*)m")
+_ESC_OR_C1 = re.compile("[\x1b\x80-\x9f]")
+
+
+def end_state(text: str, state: SgrState = DEFAULT_STATE) -> SgrState:
+    """The SGR state after `text` starting in `state`: `sanitize_with_state(text, state)[1]`, without
+    building the styled line. A line whose only escapes are plain `ESC [ digits m` (the usual colours)
+    is folded over its SGR parameters; anything else (OSC, other sequences, C1) is tokenised in full."""
+    params = _SGR_PARAMS.findall(text)
+    rest = _SGR_PARAMS.sub("", text) if params else text
+    if _ESC_OR_C1.search(rest):
+        return sanitize_with_state(text, state)[1]
+    for p in params:
+        state = apply_sgr(state, p)
+    return state
+
+
 def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     if len(spans) < 2:
         return spans

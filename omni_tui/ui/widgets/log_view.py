@@ -24,7 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
-from omni_tui.core.terminal import DEFAULT_STATE, SgrState, needs_sanitizing, sanitize_with_state
+from omni_tui.core.terminal import DEFAULT_STATE, SgrState, end_state, needs_sanitizing, sanitize_with_state
 from omni_tui.ui.widgets.build_progress import ProgressModel
 
 if TYPE_CHECKING:
@@ -450,6 +450,6 @@ class LogView(ScrollView, can_focus=True):
                 pending.append(j)
             j -= 1
         for j in reversed(pending):
-            state = sanitize_with_state(lines[j], state)[1]
+            state = end_state(lines[j], state)  # no styled line built for lines above the view
             self._end_states[dropped + j] = state
         return state
