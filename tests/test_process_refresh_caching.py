@@ -188,3 +188,68 @@ def test_the_scan_builds_process_infos_in_the_models_field_order() -> None:
         "service",
         "command",
     ]
+
+
+def test_a_known_process_whose_other_thread_starts_listening_shows_the_port(project: Path, spawn, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new listening socket anywhere makes the scan look again at the fds of processes that ran since
+    their last look; the run time it compares is the main thread's, so a process with threads is always
+    looked at: here a worker thread listens while the main thread sleeps."""
+    script = (
+        "import os, socket, threading, time\n"
+        "def serve():\n"
+        "    while not os.path.exists('listen'): time.sleep(0.05)\n"
+        "    s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+        "    open('port.tmp', 'w').write(str(s.getsockname()[1])); os.rename('port.tmp', 'port')\n"
+        "    time.sleep(300)\n"
+        "threading.Thread(target=serve, daemon=True).start()\n"
+        "open('ready', 'w').close()\n"
+        "time.sleep(300)\n"
+    )
+    import omni_tui.core.processes.scan as scan_module
+
+    monkeypatch.setattr(scan_module, "_SOCKETS_REFRESH_S", 3600.0)  # no periodic look during the test
+    p = spawn([PY, "-c", script], cwd=project)
+    scanner = ProjectScanner(project, unmanaged_after_s=0)
+    first = wait_for(lambda: _by_pid(scanner, p.pid), what="the process")
+    assert first.ports == ()  # type: ignore[attr-defined]
+    wait_for(lambda: (project / "ready").exists(), what="the process to settle")
+    import socket
+
+    with socket.socket() as elsewhere:  # a socket of another process: the scan looks at what ran since
+        elsewhere.bind(("127.0.0.1", 0))
+        elsewhere.listen()
+        scanner.scan()  # the process's fds read once more, after its start-up: its main thread sleeps from now on
+    (project / "listen").write_text("")
+    port = int(wait_for(lambda: (project / "port").exists() and (project / "port").read_text(), what="its port"))
+    info = wait_for(lambda: (x := _by_pid(scanner, p.pid)) and x.ports and x, timeout=10, what="the port")  # type: ignore[attr-defined]
+    assert info.ports == (port,)  # type: ignore[attr-defined]
+
+
+def test_sleeping_processes_are_not_looked_at_again_when_a_socket_appears_elsewhere(project: Path, tmp_path: Path, spawn) -> None:
+    """A listening socket opened by a process elsewhere does not make the scan read the fds of project
+    processes that have not run since (single-threaded, their run time unchanged)."""
+    import omni_tui.core.processes.scan as scan_module
+
+    sleeper = spawn(["sleep", "300"], cwd=project)
+    scanner = ProjectScanner(project, unmanaged_after_s=0)
+    wait_for(lambda: _by_pid(scanner, sleeper.pid), what="the sleeper")
+    scanner.scan()
+    looked: list[int] = []
+    real = scan_module.socket_inodes
+
+    def counting(pid: int) -> set[int]:
+        looked.append(pid)
+        return real(pid)
+
+    scan_module.socket_inodes = counting  # type: ignore[assignment]
+    try:
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        server = "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); open('up', 'w').close(); time.sleep(300)"
+        spawn([PY, "-c", server], cwd=elsewhere)
+        wait_for(lambda: (elsewhere / "up").exists(), what="the server elsewhere")
+        assert _by_pid(scanner, sleeper.pid) is not None
+        assert scanner._rescan_sockets  # the new socket was seen
+        assert sleeper.pid not in looked
+    finally:
+        scan_module.socket_inodes = real  # type: ignore[assignment]

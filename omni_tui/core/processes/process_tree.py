@@ -34,6 +34,7 @@ class Proc:
     _cmdline: list[str] | None = None
     sockets: frozenset[int] | None = None  # inodes of the listening sockets it holds, as last looked up
     sockets_due: float = 0.0  # monotonic time its sockets are to be looked up again at the latest
+    sockets_ran: int | None = None  # `procfs.run_time` when its sockets were last looked up
     rebuild: bool | None = None  # started by a cockpit's rebuild (REBUILD_MARK); looked up when first reached
     fd: int | None = None  # /proc/<pid>/stat kept open while the process is the project's
     command: str | None = None  # the command line joined, once read

@@ -55,6 +55,30 @@ def exec_mark(data: bytes) -> bytes:
     return b" ".join(data.rsplit(None, 5)[1:5])
 
 
+def threads(data: bytes) -> int:
+    """The number of threads (stat field 20) in a process's stat bytes; 0 when unreadable."""
+    fields = data[data.rfind(b")") + 2 :].split(None, 18)
+    return int(fields[17]) if len(fields) > 17 and fields[17].isdigit() else 0
+
+
+def run_time(pid: int) -> int | None:
+    """Nanoseconds the process's main thread has run (/proc/<pid>/schedstat); None when unreadable."""
+    if not HAS_PROC:
+        return None
+    try:
+        fd = os.open(f"/proc/{pid}/schedstat", os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        data = os.read(fd, 128)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    first = data.split(None, 1)[:1]
+    return int(first[0]) if first and first[0].isdigit() else None
+
+
 def read_stat_bytes(pid: int) -> bytes | None:
     """/proc/<pid>/stat as bytes (None when the process is gone); Linux only."""
     # os.open/os.read: a refresh reads every new process's stat, and a file object costs 40 % more.

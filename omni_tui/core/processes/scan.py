@@ -37,7 +37,9 @@ from omni_tui.core.processes.procfs import (
     read_stat,
     read_stat_bytes,
     rebuild_marked,
+    run_time,
     self_and_ancestors,
+    threads,
 )
 from omni_tui.core.processes.row_labels import config_label
 from omni_tui.core.processes.runtime import DevenvPaths
@@ -532,13 +534,26 @@ class ProjectScanner:
         if table is None:
             return listening_ports(p.pid, None)
         now = self._now_m
-        if p.sockets is None or self._rescan_sockets or now >= p.sockets_due:
+        if p.sockets is None or now >= p.sockets_due or (self._rescan_sockets and self._ran_since_sockets(p)):
             p.sockets = frozenset(i for i in socket_inodes(p.pid) if i in table)
+            p.sockets_ran = run_time(p.pid)
             # Due again at the next time of the pid's phase in every _SOCKETS_REFRESH_S (at most that far
             # away): the processes' periodic looks are spread over the period, not all in one refresh.
             phase = (p.pid % _SOCKETS_SLOTS) * _SOCKETS_REFRESH_S / _SOCKETS_SLOTS
             p.sockets_due = now + _SOCKETS_REFRESH_S - (now - phase) % _SOCKETS_REFRESH_S
         return [table[i] for i in p.sockets if i in table]
+
+    def _ran_since_sockets(self, p: Proc) -> bool:
+        """Whether `p` may have opened or been handed a socket since its fds were read: it ran since then.
+
+        A new listening socket anywhere on the machine (another project's test server) used to make every
+        process's fds be read again (≈ 35 µs each, 10 ms for 300). A single-threaded process whose run
+        time (ns, /proc/<pid>/schedstat) has not moved cannot have changed its fd table; one with threads
+        (schedstat counts the main one only) or an unreadable run time is read again."""
+        ran = p.sockets_ran
+        if ran is None or p.raw is None or threads(p.raw) != 1:
+            return True
+        return run_time(p.pid) != ran
 
     def _remember_gone(self, new_rows: dict[str, Row], infos: dict[str, ProcessInfo], now: float) -> None:
         exit_codes: dict[str, int] = {}
