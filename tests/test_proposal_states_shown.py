@@ -109,4 +109,9 @@ async def test_states_read_as_words_after_a_failed_rebuild(project: Path) -> Non
         )
         shown = screen_text(app)
         assert "rolled_back" not in shown and "rolling_back" not in shown, shown
-        assert "Nope" in region_text(app, app.queue.region) and "rolled back" in region_text(app, app.queue.region)
+        # The queue row follows the decision on its own refresh.
+        await wait_for(
+            pilot,
+            lambda: "Nope" in region_text(app, app.queue.region) and "rolled back" in region_text(app, app.queue.region),
+            what="the queue row rolled back",
+        )
