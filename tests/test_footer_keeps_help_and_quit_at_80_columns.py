@@ -29,9 +29,7 @@ async def test_at_80_columns_help_quit_and_the_palette_stay_in_every_panel(proje
         for _ in range(4):
             name = str(app.focused.id if app.focused else "")
             # What the direct edits need is still offered beside them (the footer follows focus a frame later).
-            await wait_for(
-                pilot, lambda: fits(app) and "A Accept" in footer(app), what=f"help, quit, ^p and A Accept with {name} focused"
-            )
+            await wait_for(pilot, lambda: fits(app) and "A Accept" in footer(app), what=f"help, quit, ^p and A Accept with {name} focused")
             seen.add(name)
             await pilot.press("tab")
             await wait_for(pilot, lambda: str(app.focused.id if app.focused else "") != name, what="the next panel")

@@ -21,6 +21,7 @@ from omni_tui.ui.textual_compat import (
     note_key_for_type_ahead,
     refresh_truecolor_filter,
     require_update_dimensions,
+    update_scrollbars,
 )
 
 
@@ -268,3 +269,21 @@ async def test_known_row_widths_grow_the_columns_and_size_the_table_as_textual_m
         known, measured = app.query_one("#known", DataTable), app.query_one("#measured", DataTable)
         assert [c.content_width for c in known.columns.values()] == [c.content_width for c in measured.columns.values()] == [4, 18]
         assert known.virtual_size == measured.virtual_size
+
+
+async def test_update_scrollbars_sizes_the_scrollbar_to_a_virtual_size_set_without_its_watcher() -> None:
+    from textual.geometry import Size
+    from textual.scroll_view import ScrollView
+
+    class View(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ScrollView()
+
+    app = View()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(ScrollView)
+        await pilot.pause()
+        view.set_reactive(ScrollView.virtual_size, Size(10, 500))
+        update_scrollbars(view, Size(10, 500))
+        assert view.vertical_scrollbar.window_virtual_size == 500
+        assert view.max_scroll_y == 490

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.binding import BindingsMap
     from textual.dom import DOMNode
+    from textual.geometry import Size
+    from textual.scroll_view import ScrollView
     from textual.widget import Widget
 
 
@@ -70,6 +72,15 @@ def require_update_dimensions(widget: Widget) -> None:
     `DataTable` has no public "the columns' widths changed" call; `refresh(layout=True)` does not
     recompute the scrollable width, and re-adding the columns would lose the rows and the cursor."""
     widget._require_update_dimensions = True  # type: ignore[attr-defined]
+
+
+def update_scrollbars(view: ScrollView, virtual_size: Size) -> None:
+    """Bring a ScrollView's scrollbars and scroll offsets up to `virtual_size` without a layout.
+
+    `virtual_size` is a layout reactive: assigned plainly, every batch of a streaming rebuild reflowed
+    the whole cockpit. `LogView` sets it with `set_reactive` when its box cannot depend on it and calls
+    this for what the reactive's watcher would have done (`ScrollView._scroll_update`)."""
+    view._scroll_update(virtual_size)
 
 
 def set_cells(table: Any, cells: list[tuple[str, str, Any]]) -> None:

@@ -25,6 +25,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from omni_tui.core.terminal import DEFAULT_STATE, SgrState, end_state, needs_sanitizing, sanitize_with_state
+from omni_tui.ui.textual_compat import update_scrollbars
 from omni_tui.ui.widgets.build_progress import ProgressModel
 
 if TYPE_CHECKING:
@@ -218,7 +219,7 @@ class LogView(ScrollView, can_focus=True):
             self.virtual_size = size
             return
         self.set_reactive(ScrollView.virtual_size, size)
-        self._scroll_update(size)
+        update_scrollbars(self, size)
         self.refresh()
 
     @property
