@@ -90,3 +90,30 @@ async def test_only_changed_cells_are_rewritten_and_every_row_shows_its_news() -
             assert cells[2].plain == "2s" and cells[4].plain == row.badge
         shown = _shown(queue)
         assert "✓ ok" in shown[2] and "✓ ok" not in shown[1]  # p001 is checked, p000 not yet
+
+
+async def test_the_title_column_gives_back_the_room_of_a_longest_title_that_went_or_got_shorter() -> None:
+    from textual.widgets.data_table import ColumnKey
+
+    app = Harness()
+    async with app.run_test(size=(120, 10)) as pilot:
+        queue = app.query_one(ProposalQueue)
+        title = lambda: queue.columns[ColumnKey("title")].width  # noqa: E731
+
+        def row(key: str, text: str) -> QueueRow:
+            return QueueRow(key, "agent", text, "1s", "pending", "…")
+
+        long, short = row("p1", "Add redis for the session cache and a worker pool"), row("p2", "Add jq")
+        queue.show_rows([long, short, row("p3", "Add ripgrep and fd")])
+        await pilot.pause()
+        assert title() == len(long.title)
+        queue.show_rows([row("p1", "Add redis"), short, row("p3", "Add ripgrep and fd")])  # the longest got shorter
+        await pilot.pause()
+        assert title() == len("Add ripgrep and fd")
+        queue.show_rows([row("p1", "Add redis"), short, row("p3", "Add ripgrep and fd, then bat and eza")])  # grew
+        await pilot.pause()
+        assert title() == len("Add ripgrep and fd, then bat and eza")
+        queue.show_rows([row("p1", "Add redis"), short])  # the longest went
+        await pilot.pause()
+        assert title() == len("Add redis")
+        assert "Add redis" in _shown(queue)[1]
