@@ -8,14 +8,17 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from omni_tui.core.errors import BackendError
 from omni_tui.core.processes.compose import ComposeClient
-from omni_tui.core.processes.live import LiveCompose, LiveList, LiveNative
 from omni_tui.core.processes.model import ProcessBackend, ProcessInfo, ProcessSnapshot
 from omni_tui.core.processes.native import NativeClient
 from omni_tui.core.processes.runtime import DevenvPaths
 from omni_tui.core.processes.scan import ProjectScanner
+
+if TYPE_CHECKING:
+    from omni_tui.core.processes.live import LiveList
 
 _ENV_KEYS = (
     "DEVENV_ROOT",
@@ -57,6 +60,9 @@ class ProcessMonitor:
         key = f"{client.name} {getattr(client, 'where', '')} {getattr(client, 'socket_path', '')}"
         found = self._live.get(key)
         if found is None:
+            # Loaded only once a manager's socket is there: `status` in a project without one never needs it.
+            from omni_tui.core.processes.live import LiveCompose, LiveNative
+
             cls = LiveNative if isinstance(client, NativeClient) else LiveCompose
             found = self._live[key] = cls(client, self.changed.set)
         return found

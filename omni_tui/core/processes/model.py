@@ -6,8 +6,8 @@ import builtins
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
-from typing import Protocol
+from dataclasses import dataclass, fields
+from typing import NamedTuple, Protocol
 
 STATES: tuple[str, ...] = ("starting", "running", "ready", "stopping", "stopped", "exited", "failed")
 
@@ -49,8 +49,10 @@ def compose_state(status: str, is_ready: str | None) -> str:
     return "running"
 
 
-@dataclass(frozen=True, slots=True)
-class PortCheck:
+# PortCheck is a NamedTuple and ProcessSnapshot a plain class: `status --json` imports this module on
+# every call, and each frozen dataclass costs ≈ 1 ms to build at import (docs/performance.md).
+# ProcessInfo stays a dataclass: the scanner and the tests change copies with `dataclasses.replace`.
+class PortCheck(NamedTuple):
     """One listening port and whether it accepted a TCP connection when probed (None: not probed)."""
 
     port: int
@@ -88,14 +90,14 @@ class ProcessInfo:
         return self.state in ALIVE_STATES
 
     def to_dict(self) -> dict[str, object]:
-        """The stable JSON form (documented in docs/processes.md)."""
-        d = asdict(self)
+        """The stable JSON form (documented in docs/processes.md), keys in field order."""
+        d: dict[str, object] = {name: getattr(self, name) for name in _INFO_FIELDS}
         d["ports"] = list(self.ports)
-        d["port_checks"] = [asdict(c) for c in self.port_checks]
-        if d["cpu_percent"] is not None:
-            d["cpu_percent"] = round(d["cpu_percent"], 1)
-        if d["uptime_s"] is not None:
-            d["uptime_s"] = round(d["uptime_s"], 1)
+        d["port_checks"] = [c._asdict() for c in self.port_checks]  # a NamedTuple would print as an array
+        if self.cpu_percent is not None:
+            d["cpu_percent"] = round(self.cpu_percent, 1)
+        if self.uptime_s is not None:
+            d["uptime_s"] = round(self.uptime_s, 1)
         return d
 
 
@@ -113,16 +115,43 @@ class ProcessBackend(Protocol):
     def start(self, name: str) -> None: ...
 
 
-@dataclass(frozen=True)
 class ProcessSnapshot:
-    """The result of one refresh: which backend answered, its processes, and why others did not."""
+    """The result of one refresh: which backend answered, its processes, and why others did not.
 
-    backend: str | None
-    processes: tuple[ProcessInfo, ...] = ()
-    error: str | None = None
-    notes: tuple[str, ...] = ()
-    taken_at: float = field(default_factory=time.time)
-    control: ProcessBackend | None = field(default=None, compare=False, repr=False)
+    Read-only by convention; equal when all but `control` (the backend that answered) are equal.
+    """
+
+    __slots__ = ("backend", "control", "error", "notes", "processes", "taken_at")
+
+    def __init__(
+        self,
+        backend: str | None,
+        processes: tuple[ProcessInfo, ...] = (),
+        error: str | None = None,
+        notes: tuple[str, ...] = (),
+        taken_at: float | None = None,
+        control: ProcessBackend | None = None,
+    ) -> None:
+        self.backend = backend
+        self.processes = processes
+        self.error = error
+        self.notes = notes
+        self.taken_at = time.time() if taken_at is None else taken_at
+        self.control = control
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.backend, self.processes, self.error, self.notes, self.taken_at)
+
+    def __eq__(self, other: object) -> bool:
+        return self._key() == other._key() if type(other) is ProcessSnapshot else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, yet not frozen: unhashable, as before
+
+    def __repr__(self) -> str:
+        return (
+            f"ProcessSnapshot(backend={self.backend!r}, processes={self.processes!r}, error={self.error!r}, "
+            f"notes={self.notes!r}, taken_at={self.taken_at!r})"
+        )
 
     def get(self, name: str) -> ProcessInfo | None:
         for p in self.processes:
@@ -137,3 +166,6 @@ class ProcessSnapshot:
             "error": self.error,
             "notes": list(self.notes),
         }
+
+
+_INFO_FIELDS = tuple(f.name for f in fields(ProcessInfo))
