@@ -6,7 +6,7 @@ Pure functions (no Textual, no disk), so the cockpit's wording is tested without
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from os import PathLike
 from pathlib import PurePath
@@ -52,12 +52,33 @@ def _parse_time(stamp: str) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+@lru_cache(maxsize=32768)
+def _stamp_us(stamp: str) -> int | None:
+    """A store's stamp as microseconds since the epoch, exactly (None when unreadable); cached like `_parse_time`."""
+    when = _parse_time(stamp)
+    return None if when is None else _micros(when)
+
+
+def _micros(when: datetime) -> int:
+    return ((when if when.tzinfo else when.replace(tzinfo=UTC)) - _EPOCH) // _MICRO
+
+
 def format_age(stamp: str, now: datetime) -> str:
     """`12s`, `4m`, `3h`, `2d` since `stamp`; `?` when unreadable; a time in the future counts as now."""
-    when = parse_time(stamp)
+    return _age_text(stamp, _micros(now))
+
+
+def _age_text(stamp: str, now_us: int) -> str:
+    """`format_age` with `now` in microseconds since the epoch (the queue works out 10,000 ages per refresh:
+    whole microseconds, exactly as the datetimes count them, and `now` converted once)."""
+    when = _stamp_us(stamp) if isinstance(stamp, str) else None
     if when is None:
         return "?"
-    seconds = max(0, int((now - when).total_seconds()))
+    seconds = max(0, (now_us - when) // 1_000_000)
     if seconds < 60:
         return f"{seconds}s"
     if seconds < 3600:
@@ -156,12 +177,13 @@ def queue_rows(
     """Pending (oldest first), then in flight, then the newest invalid files, then the latest decided (newest first)."""
     pending, flying, decided = _queue_groups(entries)
     rows: list[QueueRow] = []
+    now_us = _micros(now)
     for entry in [*pending, *flying]:
-        rows.append(_entry_row(entry, validations, now))
+        rows.append(_entry_row(entry, validations, now_us))
     for item in list(quarantined)[:QUARANTINE_SHOWN]:  # the store lists them newest first
         rows.append(QueueRow(quarantine_key(item), "?", item.path.name, "", "invalid", "✗ invalid", "bad"))
     for entry in decided:
-        rows.append(_entry_row(entry, validations, now))
+        rows.append(_entry_row(entry, validations, now_us))
     return rows
 
 
@@ -184,11 +206,11 @@ def shown_entries(entries: Iterable[Any]) -> list[Any]:
     return [*pending, *flying, *decided]
 
 
-def _entry_row(entry: Any, validations: Mapping[str, tuple[Any, str | None]], now: datetime) -> QueueRow:
+def _entry_row(entry: Any, validations: Mapping[str, tuple[Any, str | None]], now_us: int) -> QueueRow:
     proposal = entry.proposal
     validation, error = validations.get(proposal.id, (None, None))
     text, kind = badge(entry.status, validation, error)
-    return QueueRow(proposal.id, proposal.agent, proposal.title, format_age(proposal.created_at, now), entry.status, text, kind)
+    return QueueRow(proposal.id, proposal.agent, proposal.title, _age_text(proposal.created_at, now_us), entry.status, text, kind)
 
 
 def decision_note(entry: Any) -> str:

@@ -228,17 +228,26 @@ class ProposalQueue(KnownRowWidths, KeyedTable):
         if known is not None and (known[0] is row or known[0] == row):
             return known[1]
         old, was = known if known is not None else (None, None)
-        widths = (  # the agent and title measured again only when they changed (the age ticks every second)
-            was[0] if old is not None and was is not None and old.agent == row.agent else cell_len(inert(row.agent)),
-            was[1] if old is not None and was is not None and old.title == row.title else cell_len(inert(row.title)),
-            cell_len(row.age),
-            cell_len(state_label(row.state)),
-            cell_len(inert(row.badge)),
-        )
+        if old is None or was is None:
+            widths = (
+                cell_len(inert(row.agent)),
+                cell_len(inert(row.title)),
+                cell_len(row.age),
+                cell_len(state_label(row.state)),
+                cell_len(inert(row.badge)),
+            )
+        else:  # a cell measured again only when it changed (the age of 10,000 young rows ticks every second)
+            widths = (
+                was[0] if old.agent == row.agent else cell_len(inert(row.agent)),
+                was[1] if old.title == row.title else cell_len(inert(row.title)),
+                was[2] if old.age == row.age else cell_len(row.age),
+                was[3] if old.state == row.state else cell_len(state_label(row.state)),
+                was[4] if old.badge == row.badge else cell_len(inert(row.badge)),
+            )
         self._widths[row.key] = (row, widths)
         longest = self._longest
         if longest is not None:
-            if was is not None and any(w < v and v >= top for w, v, top in zip(widths, was, longest)):
+            if was is not None and widths != was and any(w < v and v >= top for w, v, top in zip(widths, was, longest)):
                 self._longest = None  # it may have been the widest: counted again when next needed
             else:
                 for index, width in enumerate(widths):
