@@ -11,7 +11,6 @@ import re
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from omni_tui.core.errors import BackendError
@@ -43,19 +42,23 @@ def short_name(name: str, names: set[str] | frozenset[str]) -> str:
     return name
 
 
-@dataclass
 class CapturedOutput:
     """Incremental reader of one captured-output file; survives truncation and replacement."""
 
-    path: Path
-    keep: int = 2000
-    pids: dict[int, str] = field(default_factory=dict)  # pid → honcho name, from "started (pid=N)"
-    exit_codes: dict[str, int] = field(default_factory=dict)  # honcho name → rc of its last stop
-    names: set[str] = field(default_factory=set)
-    _lines: dict[str, deque[str]] = field(default_factory=dict)
-    _offset: int = 0
-    _inode: int | None = None
-    _partial: bytes = b""
+    # A plain class, not a dataclass: the scan imports this module for every `status` (docs/performance.md).
+    def __init__(self, path: Path, keep: int = 2000) -> None:
+        self.path = path
+        self.keep = keep
+        self.pids: dict[int, str] = {}  # pid → honcho name, from "started (pid=N)"
+        self.exit_codes: dict[str, int] = {}  # honcho name → rc of its last stop
+        self.names: set[str] = set()
+        self._lines: dict[str, deque[str]] = {}
+        self._offset = 0
+        self._inode: int | None = None
+        self._partial = b""
+
+    def __repr__(self) -> str:
+        return f"CapturedOutput(path={self.path!r}, keep={self.keep!r})"
 
     def refresh(self) -> list[tuple[str, str]]:
         """Read what was appended since the last call; returns the new (name, text) pairs."""

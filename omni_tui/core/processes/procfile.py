@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 # `web: python -m http.server` (honcho's own pattern: a name of word characters and dashes).
 _PROCFILE_LINE = re.compile(r"^([A-Za-z0-9_-]+):\s*(.+)$")
 _MAX_CONFIG_BYTES = 1 << 20
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):  # not a frozen dataclass: the scan imports this module for every `status`
     """One thing a manager runs: its name, and the command as a shell string or an argv list."""
 
     name: str
@@ -176,6 +174,8 @@ def match(cmdline: list[str], entries: list[Entry]) -> Entry | None:
     for e in entries:
         argv: tuple[str, ...] | None = e.argv
         if argv is None and e.shell is not None:
+            import shlex  # only when a manager's entries are matched
+
             try:
                 argv = tuple(shlex.split(e.shell))
             except ValueError:

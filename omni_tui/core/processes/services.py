@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import struct
 import time
 from pathlib import Path
 
@@ -63,6 +62,7 @@ _netlink_works = True  # until the kernel refuses (or has no AF_NETLINK): /proc 
 def _netlink_listening(family: int) -> dict[int, tuple[str, int]]:
     """inode → (address, port) of the listening TCP sockets of one address family (OSError when refused)."""
     import socket
+    import struct  # here too: only a refresh with project processes reads sockets
 
     request = struct.pack("=BBBBI48s", family, socket.IPPROTO_TCP, 0, 0, 1 << _TCP_LISTEN, b"")
     header = struct.pack("=IHHII", 16 + len(request), _SOCK_DIAG_BY_FAMILY, _NLM_F_REQUEST_DUMP, 1, 0)
@@ -96,6 +96,7 @@ def _netlink_listening(family: int) -> dict[int, tuple[str, int]]:
 def listening_sockets() -> dict[int, tuple[str, int]] | None:
     """inode → (address, port) of every listening TCP socket (netlink, else /proc/net/tcp{,6}); None off Linux."""
     import socket
+    import struct
 
     global _netlink_works
     if _netlink_works and hasattr(socket, "AF_NETLINK"):
