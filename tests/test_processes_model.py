@@ -136,6 +136,37 @@ def test_process_info_json_is_stable() -> None:
             }
         ],
     }
+    assert list(doc["processes"][0]) == [
+        "name",
+        "backend",
+        "state",
+        "raw_state",
+        "pid",
+        "cpu_percent",
+        "rss",
+        "uptime_s",
+        "restarts",
+        "ports",
+        "ready",
+        "port_checks",
+        "service",
+        "command",
+        "exit_code",
+    ]  # the documented key order, as `asdict` gave it
+
+
+def test_a_snapshot_is_equal_by_what_it_reports_not_by_the_backend_object_that_answered() -> None:
+    """`ProcessSnapshot` is a plain class (cheaper to import than a dataclass): the same equality as before."""
+    info = ProcessInfo("web", "psutil", "ready", "sleeping")
+    one = ProcessSnapshot("psutil", (info,), taken_at=5.0, control=object())  # type: ignore[arg-type]
+    other = ProcessSnapshot("psutil", (info,), taken_at=5.0, control=None)
+    assert one == other and not (one != other)
+    assert one != ProcessSnapshot("psutil", (info,), taken_at=6.0)
+    assert one != ProcessSnapshot("native", (info,), taken_at=5.0)
+    assert ProcessSnapshot("psutil").taken_at > 0  # stamped when taken
+    with pytest.raises(TypeError):
+        hash(one)  # mutable by type, as the dataclass was: not usable as a key
+    assert "control" not in repr(one) and "web" in repr(one)
 
 
 def test_honcho_lines_are_split_per_process() -> None:
