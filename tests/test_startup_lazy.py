@@ -238,3 +238,27 @@ async def test_the_cockpit_styles_each_widget_once_on_its_way_to_the_first_frame
         assert not app.main.query_one(PanelSwitcher).children
         await pilot.resize_terminal(60, 30)
         await wait_for(pilot, lambda: "Procs" in screen_text(app), what="the phone switcher's tabs")
+
+
+def test_the_cockpit_module_creates_few_dataclasses_on_its_way_to_the_first_frame() -> None:
+    """A dataclass costs ≈ 1 ms to create on Python 3.11 (each generated method compiled apart), and the
+    cockpit imports these modules before its first frame: immutable records on that path are NamedTuples
+    (the diff rows, the detail panel's files and checks, the review's check keys and focus, the guarded
+    files). Budget: the 28 omni-tui dataclasses left (Textual messages, mutable state, `Hunk`)."""
+    code = (
+        "import dataclasses, json\n"
+        "made = []\n"
+        "process = dataclasses._process_class\n"
+        "def counting(cls, *args, **kwargs):\n"
+        "    made.append(f'{cls.__module__}.{cls.__qualname__}')\n"
+        "    return process(cls, *args, **kwargs)\n"
+        "dataclasses._process_class = counting\n"
+        "import omni_tui.cli, omni_tui.cli.cockpit, omni_tui.ui.app\n"
+        "print(json.dumps([m for m in made if m.startswith('omni_tui.')]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    made = __import__("json").loads(out.stdout)
+    records = ("DiffLine", "UnifiedRow", "Cell", "SplitRow", "DetailFile", "proposal_detail.Check", "CheckKey", "Focus", "GuardedFile")
+    assert [m for m in made if m.endswith(records)] == []
+    assert len(made) <= 28, made

@@ -32,8 +32,7 @@ class CheckKind(StrEnum):
     DIRECT = "direct"  # the unapproved direct edits (the accept modal)
 
 
-@dataclass(frozen=True)
-class CheckKey:
+class CheckKey(NamedTuple):  # not a dataclass: ≈ 1 ms less to import before the first frame
     """Which check a result answers (instead of string prefixes such as "final:"+id)."""
 
     kind: CheckKind
@@ -70,8 +69,7 @@ class Panel(StrEnum):
     REBUILD = "rebuild-panel"
 
 
-@dataclass(frozen=True)
-class Focus:
+class Focus(NamedTuple):  # not a dataclass: ≈ 1 ms less to import before the first frame
     """Where the person is, as far as actions care (read from the screen when an action is asked about)."""
 
     panel: Panel | None = None

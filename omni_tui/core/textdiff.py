@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from omni_tui.core.errors import PatchError
 from omni_tui.core.linematch import match_lines, opcodes, split_lines
@@ -23,10 +23,13 @@ Span = tuple[int, int]
 
 # ---------------------------------------------------------------------------------------------
 # The model
+#
+# The immutable records are NamedTuples, not frozen dataclasses: the cockpit imports this module before
+# its first frame and a dataclass costs ≈ 1 ms to create (Python 3.11 compiles each generated method).
+# No code serialises them, compares them with another type, or `dataclasses.replace`s them.
 
 
-@dataclass(frozen=True, slots=True)
-class DiffLine:
+class DiffLine(NamedTuple):
     """One line of a hunk. `text` has no newline; `eol` is False for a last line without one."""
 
     kind: LineKind
@@ -45,7 +48,7 @@ def _range(lo: int, hi: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Hunk:
+class Hunk:  # a dataclass still: its `index` field would shadow tuple.index
     """A run of changes with its context. `old_lo:old_hi` / `new_lo:new_hi` are 0-based slices."""
 
     index: int
@@ -136,8 +139,7 @@ def _changed_spans(kind: str, text: str, partner: str | None) -> tuple[Span, ...
     return intraline(partner, text)[1]
 
 
-@dataclass(frozen=True, slots=True)
-class UnifiedRow:
+class UnifiedRow(NamedTuple):
     """A row of the unified view: a hunk header (`kind == "@"`) or one line of a hunk.
 
     `partner` is the text this removed/added line is paired with, for intra-line spans.
@@ -155,8 +157,7 @@ class UnifiedRow:
         return _changed_spans(self.kind, self.text, self.partner)
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
+class Cell(NamedTuple):
     """One side of a split row: a line of the old (left) or new (right) file."""
 
     kind: LineKind
@@ -169,8 +170,7 @@ class Cell:
         return _changed_spans(self.kind, self.text, self.partner)
 
 
-@dataclass(frozen=True, slots=True)
-class SplitRow:
+class SplitRow(NamedTuple):
     """A row of the split view: a hunk header (`kind == "@"`, `text` = header) or old | new cells.
 
     A `None` cell is filler, where one side of a change block is shorter than the other.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from textual.message import Message
 
@@ -29,8 +29,7 @@ if TYPE_CHECKING:
 # still queued, supersedes an older one (the app applies only the newest).
 
 
-@dataclass(frozen=True)
-class GuardedFile:
+class GuardedFile(NamedTuple):  # not a dataclass: the cockpit imports it before its first frame, a NamedTuple is cheaper to create
     """One guarded file as the watcher read it: the approved baseline and what is on disk now."""
 
     path: str

@@ -9,6 +9,7 @@ after, from the backups), under a line saying so. A quarantined (invalid) file s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
@@ -26,8 +27,7 @@ from omni_tui.ui.widgets.file_tabs import FileTabs
 from omni_tui.ui.widgets.proposal_queue import STATE_COLOURS, state_label
 
 
-@dataclass(frozen=True)
-class DetailFile:
+class DetailFile(NamedTuple):  # not a dataclass: the cockpit imports it before its first frame, a NamedTuple is cheaper to create
     """One file of a proposal, the two sides of its diff (None = absent): what is on disk now and what the
     proposal would write, or, for a `ProposalView.history` view, the bytes before the apply and those written."""
 
@@ -36,8 +36,7 @@ class DetailFile:
     proposed: str | None
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     """One validation line: `ok` True (passed), False (failed) or None (not run / pending)."""
 
     ok: bool | None
