@@ -29,6 +29,8 @@ from omni_tui.ui.widgets.file_tabs import FileTabs
 from omni_tui.ui.workers import read_proposals, validate_proposal, validate_proposals
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from omni_tui.ui.app import CockpitApp
 
 QUEUE_REFRESH_S = 0.1  # validations landing refresh the queue at most this often (bench/bench_queue_scale.py)
@@ -68,6 +70,7 @@ class WorkspaceView:
         self.cards = CardBook(app)  # change cards, computed in workers once per content hash
         self._queue_due = False  # a queue refresh is scheduled (validations landing are coalesced)
         self._queue_cost_s = 0.0  # how long the last queue refresh took (a long queue refreshes less often)
+        self._ages_at: datetime | None = None  # the time the queue's ages were last worked out for
         self._toast_until = 0.0  # monotonic time the last "new proposal" toast is up until
         self._listing_after = 0.0  # monotonic time before which a new listing waits (see apply_proposals)
         self._listing_due: tuple[Any, Any, Any] | None = None  # the newest listing waiting to be shown
@@ -256,17 +259,22 @@ class WorkspaceView:
     def _refresh_queue(self) -> None:
         self._queue_due = False
         if self.app.screen_stack:  # not while the cockpit is quitting (its screens are gone)
-            self.show_queue()
+            self.show_queue(ages_kept=True)
 
-    def show_queue(self) -> None:
+    def show_queue(self, *, ages_kept: bool = False) -> None:
+        """Show the queue as the review state has it. `ages_kept`: the ages as the last refresh worked them
+        out — for check results landing, so a refresh rewrites only the badges that changed, not the age
+        of each of 10,000 young rows (the ages tick with the 10 s ages timer and any other refresh)."""
         started = time.perf_counter()
-        self._show_queue()
+        self._show_queue(ages_kept)
         self._queue_cost_s = time.perf_counter() - started
 
-    def _show_queue(self) -> None:
+    def _show_queue(self, ages_kept: bool = False) -> None:
         app, review = self.app, self.app.review
         queue = app.main.queue
-        rows = presenters.queue_rows(review.entries.values(), self.quarantined.values(), review.validations, app.clock())
+        now = self._ages_at if ages_kept and self._ages_at is not None else app.clock()
+        self._ages_at = now
+        rows = presenters.queue_rows(review.entries.values(), self.quarantined.values(), review.validations, now)
         queue.show_rows(rows)
         review.selected_key = queue.selected_key
         self.show_detail()
@@ -426,7 +434,7 @@ class WorkspaceView:
         review.record_check(message.key, message.check)
         if message.key.kind is CheckKind.PROPOSAL:
             if message.key == CheckKey.proposal(review.selected_key or ""):
-                self.show_queue()  # the one the person looks at: at once
+                self.show_queue(ages_kept=True)  # the one the person looks at: at once
             else:
                 self.schedule_queue()
         self.app.decisions.check_landed(message.key, message.check)

@@ -1,0 +1,55 @@
+"""A check result landing in a long queue rewrites its own row's badge, not the age of every row (the
+ages follow on the next full refresh: the ages timer, or a proposal arriving, which shows at once)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from app_harness import SIZE, cockpit, open_workspace, wait_for
+
+from omni_tui.core.proposals import FileChange, Proposal, new_id
+from omni_tui.core.review import Check, CheckKey
+from omni_tui.core.safefs import sha256_bytes
+from omni_tui.ui.messages import ValidationReady
+
+CREATED = "2026-12-04T12:00:00Z"
+START = datetime(2026, 12, 4, 12, 0, 5, tzinfo=UTC)
+
+
+def _write(root: Path, proposals: Path, i: int) -> str:
+    original = (root / "devenv.nix").read_text()
+    text = original.replace("pkgs.jq ]", f"pkgs.jq pkgs.tool{i} ]")
+    pid = new_id()
+    while (proposals / f"{pid}.json").exists():
+        pid = new_id()
+    proposal = Proposal(pid, "agent", f"Add tool{i}", "why", CREATED, (FileChange("devenv.nix", sha256_bytes(original.encode()), text),))
+    (proposals / f"{pid}.json").write_text(json.dumps(proposal.to_json()))
+    return pid
+
+
+async def test_a_check_landing_rewrites_its_badge_and_a_proposal_arriving_shows_with_fresh_ages(project: Path) -> None:
+    ws = open_workspace(project)
+    ids = [_write(project, ws.paths.proposals, i) for i in range(3)]
+    now = [START]
+    app = cockpit(ws, clock=lambda: now[0])
+    async with app.run_test(size=SIZE) as pilot:
+        queue = app.main.queue
+
+        def cell(pid: str, column: int) -> str:
+            return queue.get_row(pid)[column].plain if pid in queue._rows and queue.row_count > 0 else ""
+
+        await wait_for(pilot, lambda: all(cell(pid, 4) not in ("", "…") for pid in ids), timeout=60, what="every row checked")
+        assert [cell(pid, 2) for pid in ids] == ["5s"] * 3
+        other = next(pid for pid in ids if pid != queue.selected_key)
+        now[0] = START + timedelta(seconds=20)
+        key = CheckKey.proposal(other)
+        app.post_message(ValidationReady(key, Check(None, "the check stopped"), app.review.start_check(key)))
+        await wait_for(pilot, lambda: cell(other, 4) == "✗ error", what="the landed check's badge on its row")
+        assert [cell(pid, 2) for pid in ids] == ["5s"] * 3  # no age rewritten for a badge
+
+        arrived = _write(project, ws.paths.proposals, 99)
+        await wait_for(pilot, lambda: cell(arrived, 1) == "Add tool99", timeout=60, what="the proposal that arrived")
+        await wait_for(pilot, lambda: [cell(pid, 2) for pid in ids] == ["25s"] * 3, what="the ages worked out again")
+        assert cell(other, 4) == "✗ error"
