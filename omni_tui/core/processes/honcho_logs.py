@@ -15,10 +15,23 @@ from pathlib import Path
 
 from omni_tui.core.errors import BackendError
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_LINE = re.compile(r"^(\d\d:\d\d:\d\d) (\S+?) *\| ?(.*)$")
-_STARTED = re.compile(r"^(\S+) started \(pid=(\d+)\)$")
-_STOPPED = re.compile(r"^(\S+) stopped \(rc=(-?\d+)\)$")
+_Patterns = tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]
+_patterns: _Patterns | None = None
+
+
+def _compiled() -> _Patterns:
+    """(ANSI colour, prefixed line, `started`, `stopped`), compiled when a captured log is first read:
+    the scan imports this module for every `status`, which mostly has no manager log to read."""
+    global _patterns
+    if _patterns is None:
+        _patterns = (
+            re.compile(r"\x1b\[[0-9;]*m"),
+            re.compile(r"^(\d\d:\d\d:\d\d) (\S+?) *\| ?(.*)$"),
+            re.compile(r"^(\S+) started \(pid=(\d+)\)$"),
+            re.compile(r"^(\S+) stopped \(rc=(-?\d+)\)$"),
+        )
+    return _patterns
+
 
 SYSTEM = "system"
 # Enough for the pid/start lines at the head of a long log, and a generous tail.
@@ -28,7 +41,8 @@ _TAIL_BYTES = 8 << 20
 
 def parse_line(line: str) -> tuple[str, str] | None:
     """`12:00:01 web.1  | GET /` → ("web.1", "GET /"); None when the line has no honcho prefix."""
-    m = _LINE.match(_ANSI.sub("", line.rstrip("\r\n")) if "\x1b" in line[:24] else line.rstrip("\r\n"))
+    ansi, prefixed, _, _ = _patterns or _compiled()
+    m = prefixed.match(ansi.sub("", line.rstrip("\r\n")) if "\x1b" in line[:24] else line.rstrip("\r\n"))
     if m is None:
         return None
     return m.group(2), m.group(3)
@@ -119,11 +133,12 @@ class CapturedOutput:
             new.append((name, text))
 
     def _system(self, text: str) -> None:
-        if m := _STARTED.match(text):
+        _, _, started, stopped = _patterns or _compiled()
+        if m := started.match(text):
             self.names.add(m.group(1))
             self.pids[int(m.group(2))] = m.group(1)
             self.exit_codes.pop(m.group(1), None)
-        elif m := _STOPPED.match(text):
+        elif m := stopped.match(text):
             self.exit_codes[m.group(1)] = int(m.group(2))
 
 
