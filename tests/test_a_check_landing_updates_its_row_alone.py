@@ -42,14 +42,21 @@ async def test_a_check_landing_rewrites_its_badge_and_a_proposal_arriving_shows_
 
         await wait_for(pilot, lambda: all(cell(pid, 4) not in ("", "…") for pid in ids), timeout=60, what="every row checked")
         assert [cell(pid, 2) for pid in ids] == ["5s"] * 3
-        other = next(pid for pid in ids if pid != queue.selected_key)
+        # The selected proposal's check lands (shown at once, in the same turn of the event loop: no
+        # other refresh comes between), then another's (coalesced into a refresh soon after).
+        await wait_for(pilot, lambda: app.review.selected_key in ids, what="a proposal selected")
+        selected = app.review.selected_key
         now[0] = START + timedelta(seconds=20)
+        key = CheckKey.proposal(selected)
+        app.workspace.validation_ready(ValidationReady(key, Check(None, "the check stopped"), app.review.start_check(key)))
+        assert cell(selected, 4) == "✗ error"
+        assert [cell(pid, 2) for pid in ids] == ["5s"] * 3  # no age rewritten for a badge
+        other = next(pid for pid in ids if pid != selected)
         key = CheckKey.proposal(other)
         app.post_message(ValidationReady(key, Check(None, "the check stopped"), app.review.start_check(key)))
-        await wait_for(pilot, lambda: cell(other, 4) == "✗ error", what="the landed check's badge on its row")
-        assert [cell(pid, 2) for pid in ids] == ["5s"] * 3  # no age rewritten for a badge
+        await wait_for(pilot, lambda: cell(other, 4) == "✗ error", what="another landed check's badge on its row")
 
         arrived = _write(project, ws.paths.proposals, 99)
         await wait_for(pilot, lambda: cell(arrived, 1) == "Add tool99", timeout=60, what="the proposal that arrived")
         await wait_for(pilot, lambda: [cell(pid, 2) for pid in ids] == ["25s"] * 3, what="the ages worked out again")
-        assert cell(other, 4) == "✗ error"
+        assert cell(other, 4) == "✗ error" and cell(selected, 4) == "✗ error"

@@ -71,6 +71,7 @@ class WorkspaceView:
         self._queue_due = False  # a queue refresh is scheduled (validations landing are coalesced)
         self._queue_cost_s = 0.0  # how long the last queue refresh took (a long queue refreshes less often)
         self._ages_at: datetime | None = None  # the time the queue's ages were last worked out for
+        self._row_cache: dict[str, Any] = {}  # presenters.queue_rows' rows of the last refresh, by proposal id
         self._toast_until = 0.0  # monotonic time the last "new proposal" toast is up until
         self._listing_after = 0.0  # monotonic time before which a new listing waits (see apply_proposals)
         self._listing_due: tuple[Any, Any, Any] | None = None  # the newest listing waiting to be shown
@@ -274,7 +275,7 @@ class WorkspaceView:
         queue = app.main.queue
         now = self._ages_at if ages_kept and self._ages_at is not None else app.clock()
         self._ages_at = now
-        rows = presenters.queue_rows(review.entries.values(), self.quarantined.values(), review.validations, now)
+        rows = presenters.queue_rows(review.entries.values(), self.quarantined.values(), review.validations, now, self._row_cache)
         queue.show_rows(rows)
         review.selected_key = queue.selected_key
         self.show_detail()
