@@ -12,6 +12,7 @@ from app_harness import (
     edited,
     notices,
     open_workspace,
+    press_when_offered,
     propose_now,
     ready,
     screen_text,
@@ -31,10 +32,14 @@ async def test_a_cancelled_rebuild_is_called_cancelled_once_not_failed(project: 
         await wait_for(pilot, lambda: app.review.selected_key == pid and app.review.validations.get(pid), what="the proposal checked")
         await approve_selected(pilot)
         await wait_for(pilot, lambda: "started" in screen_text(app) and app.rebuilds.job is not None, what="the rebuild running")
-        await pilot.press("c")
+        await press_when_offered(pilot, "c", "cancel_rebuild")
         await wait_for(pilot, lambda: app.rebuilds.job is None, timeout=20, what="the rebuild to stop")
         await wait_for(pilot, lambda: decision_of(ws, pid) is not None and decision_of(ws, pid).status == "rolled_back", what="rolled back")
-        line = next(line for line in app.log_view.lines if "cancelled" in line and line.startswith(("■", "✗", "✓")))
+
+        def outcome() -> str | None:  # the log's last word lands after the decision is on disk
+            return next((line for line in app.log_view.lines if "cancelled" in line and line.startswith(("■", "✗", "✓"))), None)
+
+        line = await wait_for(pilot, outcome, what="the outcome line")
         assert line.startswith("■ rebuild cancelled"), line
         assert "failed" not in line, line
         assert line.count("cancelled") == 1 and line.count("rolled back") == 1, line  # each fact once
