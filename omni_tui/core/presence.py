@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from omni_tui.core.audit import utc_now
 from omni_tui.core.safefs import atomic_write
@@ -22,8 +22,7 @@ MAX_SHOWN = 32  # a directory full of files (an agent's joke) is cut here
 NAME_LIMIT = 64
 
 
-@dataclass(frozen=True)
-class Presence:
+class Presence(NamedTuple):  # not a dataclass: cheaper to create before the cockpit's first frame
     pid: int
     who: str
     via: str

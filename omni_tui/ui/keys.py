@@ -7,8 +7,7 @@ The binding id is the action's public name: `[keys] approve = "y"` rebinds it (t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from textual.binding import Binding, BindingType
 
@@ -17,8 +16,7 @@ from omni_tui.core.errors import ConfigError
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class ActionSpec:
+class ActionSpec(NamedTuple):  # not a dataclass: cheaper to create before the cockpit's first frame
     """One cockpit action: its id (= binding id = action method suffix), default key, footer label, help text, panel."""
 
     id: str

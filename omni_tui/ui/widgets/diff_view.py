@@ -492,7 +492,8 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         if hunk is None:
             return min(self._cursor, max(self.row_count - 1, 0))
         fallback = None
-        for index, r in enumerate(self._rows):
+        rows: list[UnifiedRow | SplitRow] = list(self._rows)  # one type for mypy (NamedTuple unions join to tuple)
+        for index, r in enumerate(rows):
             if r.hunk != hunk:
                 continue
             if fallback is None:
