@@ -15,6 +15,7 @@ from app_harness import (
     decision_of,
     notices,
     open_workspace,
+    press_when_offered,
     propose,
     propose_now,
     ready,
@@ -178,12 +179,11 @@ async def test_cancel_stops_a_running_rebuild_and_the_change_is_rolled_back(proj
         await approve_selected(pilot)
         await wait_for(pilot, lambda: "started" in screen_text(app) and app.rebuilds.job is not None, what="the rebuild running")
         assert "REBUILDING" in screen_text(app)
-        await pilot.press("c")
+        await press_when_offered(pilot, "c", "cancel_rebuild")
         await wait_for(pilot, lambda: app.rebuilds.job is None, timeout=20, what="the rebuild to stop")
-        decision = decision_of(ws, pid)
-        assert decision.status == "rolled_back"  # auto_rollback is the default
+        await wait_for(pilot, lambda: getattr(decision_of(ws, pid), "status", None) == "rolled_back", what="the rollback")  # the default
         assert (project / "devenv.nix").read_bytes() == before
-        assert "cancelled" in screen_text(app)
+        await wait_for(pilot, lambda: "cancelled" in screen_text(app), what="the cancel shown")
         assert "never" not in app.log_view.lines  # the command did not run on after the cancel
         assert await wait_exit(agent) == 11
 

@@ -7,7 +7,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from app_harness import SIZE, approve_selected, decision_of, edited, open_workspace, propose_now, ready, screen_text, wait_for
+from app_harness import (
+    SIZE,
+    approve_selected,
+    decision_of,
+    edited,
+    open_workspace,
+    press_when_offered,
+    propose_now,
+    ready,
+    screen_text,
+    wait_for,
+)
 
 from omni_tui.ui.app import CockpitApp
 
@@ -57,7 +68,7 @@ async def test_the_cockpits_own_rebuild_is_not_listed_as_a_project_process(proje
             # The state cell grew with its text: "rebuilding", not "rebuild" cut to the width "pending" had.
             row = next(line for line in screen_text(app).splitlines() if "test-agent  Ripgrep" in line)
             assert "rebuilding " in row
-            await pilot.press("c")
+            await press_when_offered(pilot, "c", "cancel_rebuild")
             await wait_for(pilot, lambda: getattr(decision_of(ws, pid), "status", None) == "rolled_back", what="the cancel")
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
