@@ -166,13 +166,13 @@ def test_a_new_process_gets_its_ports_though_no_new_socket_appeared(project: Pat
 
 
 def test_the_scan_builds_process_infos_in_the_models_field_order() -> None:
-    """The scan builds 300 `ProcessInfo`s a refresh positionally (a keyword call costs a third more):
+    """The scan builds `ProcessInfo`s positionally (a keyword call costs a third more):
     a field moved in the model must move there too."""
     from dataclasses import fields
 
     from omni_tui.core.processes.model import ProcessInfo
 
-    assert [f.name for f in fields(ProcessInfo)][:14] == [
+    assert [f.name for f in fields(ProcessInfo)][:16] == [
         "name",
         "backend",
         "state",
@@ -187,7 +187,24 @@ def test_the_scan_builds_process_infos_in_the_models_field_order() -> None:
         "port_checks",
         "service",
         "command",
+        "exit_code",
+        "started_at",
     ]
+
+
+def test_an_unchanged_process_is_the_same_row_object_while_its_uptime_grows(project: Path, spawn) -> None:
+    """A sleeping process's figures do not change: the scan hands back last refresh's `ProcessInfo` (not
+    rebuilt 300 times a second only to age it), and its uptime is reckoned from its start where it is
+    read — `status --json` still says how long it has been up, as of each refresh."""
+    p = spawn(["sleep", "300"], cwd=project)
+    scanner = ProjectScanner(project, unmanaged_after_s=0)
+    wait_for(lambda: _by_pid(scanner, p.pid), what="the process")
+    first = wait_for(lambda: (a := _by_pid(scanner, p.pid)) and a is _by_pid(scanner, p.pid) and a, what="two refreshes alike")
+    assert first.uptime_s is None and first.started_at is not None  # type: ignore[attr-defined]
+    up_now = first.to_dict(first.started_at + 5.0)["uptime_s"]  # type: ignore[attr-defined]
+    up_later = first.to_dict(first.started_at + 65.0)["uptime_s"]  # type: ignore[attr-defined]
+    assert (up_now, up_later) == (5.0, 65.0)
+    assert "started_at" not in first.to_dict()  # type: ignore[attr-defined]  # the JSON keeps its keys
 
 
 def test_a_known_process_whose_other_thread_starts_listening_shows_the_port(project: Path, spawn, monkeypatch: pytest.MonkeyPatch) -> None:

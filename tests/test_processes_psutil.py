@@ -146,12 +146,14 @@ def test_honcho_web_and_worker_found_with_pids_port_uptime_and_logs(project: Pat
     assert web.ports == (int(served.group(1)),)
     assert web.port_checks[0].accepting is True and web.state == "ready" and web.ready is True
     assert worker.state == "running" and worker.ports == ()
-    assert web.uptime_s is not None and web.uptime_s >= 0 and web.rss and web.rss > 0
+    up = web.uptime_at(snap.taken_at)
+    assert up is not None and up >= 0 and web.rss and web.rss > 0
     assert "honcho" in procs and procs["honcho"].raw_state.startswith("manager")
     time.sleep(0.3)
-    again = {p.name: p for p in mon.collect().processes}
+    later = mon.collect()
+    again = {p.name: p for p in later.processes}
     assert again["worker"].cpu_percent is not None  # a second sample gives real figures
-    assert again["worker"].uptime_s >= worker.uptime_s
+    assert again["worker"].uptime_at(later.taken_at) >= worker.uptime_at(snap.taken_at)  # type: ignore[operator]
     lines = wait_for(lambda: len(got := mon.logs("worker", 5)) == 5 and got, what="worker lines")
     assert all(re.fullmatch(r"worker line \d+", ln) for ln in lines)
     assert not any("worker line" in ln for ln in mon.logs("web", 50))

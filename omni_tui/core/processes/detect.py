@@ -191,6 +191,7 @@ def join(listed: list[ProcessInfo], rows: list[ProcessInfo], scanner: ProjectSca
                 cpu_percent=row.cpu_percent,
                 rss=row.rss,
                 uptime_s=info.uptime_s if info.uptime_s is not None else row.uptime_s,
+                started_at=row.started_at if info.uptime_s is None else None,
                 ports=tuple(dict.fromkeys(info.ports + row.ports)),
                 service=row.service,
                 command=row.command,
@@ -225,7 +226,7 @@ def collect(root: Path | str, env: Mapping[str, str] | None = None, *, unmanaged
 
 def as_status_json(snapshot: ProcessSnapshot) -> tuple[list[dict[str, object]], str | None]:
     """(`processes`, `processes_backend`) as `omni-tui status --json` prints them."""
-    return [p.to_dict() for p in snapshot.processes], snapshot.backend
+    return [p.to_dict(snapshot.taken_at) for p in snapshot.processes], snapshot.backend
 
 
 __all__ = ["ProcessInfo", "ProcessMonitor", "ProcessSnapshot", "as_status_json", "collect", "monitor_for"]

@@ -67,6 +67,9 @@ class ProcessInfo:
 
     `cpu_percent` and `rss` cover the process and its descendants; `cpu_percent` is None until a
     second sample exists. `ports` lists listening TCP ports; `port_checks` says which accept.
+    `uptime_s` is an uptime a manager reported; `started_at` (epoch seconds, not in the JSON) is the
+    start time the scan read instead, so an unchanged process is the same object from one refresh to
+    the next (300 rows rebuilt each second only to age them cost ≈ 3 ms): `uptime_at(now)` gives either.
     """
 
     name: str
@@ -84,20 +87,27 @@ class ProcessInfo:
     service: str | None = None
     command: str = ""
     exit_code: int | None = None
+    started_at: float | None = None
 
     @property
     def alive(self) -> bool:
         return self.state in ALIVE_STATES
 
-    def to_dict(self) -> dict[str, object]:
-        """The stable JSON form (documented in docs/processes.md), keys in field order."""
+    def uptime_at(self, now: float) -> float | None:
+        """Seconds it has been up at `now` (epoch seconds), whether a manager told or the scan read its start."""
+        if self.started_at is not None:
+            return max(0.0, now - self.started_at)
+        return self.uptime_s
+
+    def to_dict(self, now: float | None = None) -> dict[str, object]:
+        """The stable JSON form (documented in docs/processes.md), keys in field order; `uptime_s` as of `now`."""
         d: dict[str, object] = {name: getattr(self, name) for name in _INFO_FIELDS}
         d["ports"] = list(self.ports)
         d["port_checks"] = [c._asdict() for c in self.port_checks]  # a NamedTuple would print as an array
         if self.cpu_percent is not None:
             d["cpu_percent"] = round(self.cpu_percent, 1)
-        if self.uptime_s is not None:
-            d["uptime_s"] = round(self.uptime_s, 1)
+        uptime = self.uptime_s if self.started_at is None else self.uptime_at(time.time() if now is None else now)
+        d["uptime_s"] = None if uptime is None else round(uptime, 1)
         return d
 
 
@@ -162,10 +172,11 @@ class ProcessSnapshot:
     def to_dict(self) -> dict[str, object]:
         return {
             "backend": self.backend,
-            "processes": [p.to_dict() for p in self.processes],
+            "processes": [p.to_dict(self.taken_at) for p in self.processes],
             "error": self.error,
             "notes": list(self.notes),
         }
 
 
-_INFO_FIELDS = tuple(f.name for f in fields(ProcessInfo))
+# `started_at` stays out of the JSON: `uptime_s` carries it, as it always has (docs/protocol.md).
+_INFO_FIELDS = tuple(f.name for f in fields(ProcessInfo) if f.name != "started_at")

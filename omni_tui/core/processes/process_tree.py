@@ -8,8 +8,12 @@ manager's helper forks are see-through: their children head rows of their own.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from omni_tui.core.processes.procfs import read_cmdline
+
+if TYPE_CHECKING:
+    from omni_tui.core.processes.model import ProcessInfo
 
 MANAGERS = frozenset({"honcho", "overmind", "hivemind", "mprocs", "process-compose", "process-compos"})
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "tcsh", "csh", "nu", "xonsh"})
@@ -42,6 +46,9 @@ class Proc:
     labelled: bool = False  # `name` came from the manager (captured output or its config)
     raw: bytes | None = None  # its /proc stat as last read through `fd` (the same bytes: nothing changed)
     mark: bytes = b""  # `procfs.exec_mark` when first read: another one means it exec'd (read it afresh)
+    # The row it headed last refresh and what that row was made of: the same again → the same object.
+    info_key: tuple[object, ...] | None = None
+    info: ProcessInfo | None = None
 
     def cmdline(self) -> list[str]:
         if self._cmdline is None:

@@ -7,6 +7,7 @@ highlighted process changes.
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -97,7 +98,13 @@ def _raw_facts(p: Any) -> tuple[object, ...]:
     )
 
 
-def _cell_values(p: Any) -> tuple[tuple[object, ...], ...]:
+def _uptime(p: Any, now: float) -> float | None:
+    """Its uptime at `now`: the scan gives a start time (`started_at`), a manager an uptime."""
+    started = getattr(p, "started_at", None)
+    return p.uptime_s if started is None else max(0.0, now - started)
+
+
+def _cell_values(p: Any, now: float) -> tuple[tuple[object, ...], ...]:
     """The plain facts behind each cell, in column order: a cell is rewritten only when its facts change."""
     ports: tuple[object, ...] = ()
     if p.ports:
@@ -111,7 +118,7 @@ def _cell_values(p: Any) -> tuple[tuple[object, ...], ...]:
         (p.pid,),
         (None if cpu is None else round(cpu, 1),),
         (human_bytes(p.rss),),
-        (human_duration(p.uptime_s),),
+        (human_duration(_uptime(p, now)),),
         (p.restarts,),
         (p.backend,),
     )
@@ -156,6 +163,7 @@ class ProcessTable(KeyedTable):
         super().__init__(id=id)
         self._values: dict[str, tuple[tuple[object, ...], ...]] = {}
         self._raw: dict[str, tuple[object, ...]] = {}  # each row's `_raw_facts` as last shown
+        self._shown: dict[str, object] = {}  # each row's process as last shown: the same object → the same facts
         self._behind: set[str] = set()  # rows off screen whose uptime cell is older than their facts
         # Theme variable → Rich colour, for the theme shown: parsing and blending a colour per cell
         # cost more than the rest of an update (300 uptimes a second). Cleared when the theme changes.
@@ -210,6 +218,8 @@ class ProcessTable(KeyedTable):
         """Show `snapshot.processes`: new rows added, gone rows removed, changed cells rewritten."""
         processes = getattr(snapshot, "processes", ()) or ()
         latest = {p.name: p for p in processes}
+        now = getattr(snapshot, "taken_at", None) or time.time()  # uptimes as of the refresh (fixed in tests)
+        shown = self._shown
         keep = self._selected
         values = self._values
         raw = self._raw
@@ -217,6 +227,7 @@ class ProcessTable(KeyedTable):
             self.remove_row(name)
             del values[name]
             raw.pop(name, None)
+            shown.pop(name, None)
             self._behind.discard(name)
         render = self._render
         changed: list[tuple[str, str, Text]] = []
@@ -228,10 +239,14 @@ class ProcessTable(KeyedTable):
         up_column = self.columns.get(ColumnKey("uptime"))
         up_width = up_column.content_width if up_column is not None else 0
         for name, p in latest.items():
-            facts = _raw_facts(p)
+            if shown.get(name) is p:  # the scan's unchanged process: the same object as last refresh
+                facts = raw[name]
+            else:
+                facts = _raw_facts(p)
+                shown[name] = p
             if raw.get(name) == facts:
                 # The common refresh: nothing but the uptime can differ (no cell facts built, one cell at most).
-                up = human_duration(p.uptime_s)
+                up = human_duration(_uptime(p, now))
                 cells = values[name]
                 if cells[_UPTIME][0] != up:
                     values[name] = (*cells[:_UPTIME], (up,), *cells[_UPTIME + 1 :])
@@ -243,7 +258,7 @@ class ProcessTable(KeyedTable):
                 continue
             raw[name] = facts
             behind.discard(name)  # its cells are compared with the facts below and rewritten where they differ
-            cells = _cell_values(p)
+            cells = _cell_values(p, now)
             old = values.get(name)
             if old is None:
                 self.add_row(*(render(c, facts) for c, facts in zip(_KEYS, cells)), key=name)
