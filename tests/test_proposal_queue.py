@@ -117,3 +117,29 @@ async def test_the_title_column_gives_back_the_room_of_a_longest_title_that_went
         await pilot.pause()
         assert title() == len("Add redis")
         assert "Add redis" in _shown(queue)[1]
+
+
+async def test_rows_whose_checks_landed_are_rewritten_alone_even_while_a_long_queue_fills_in() -> None:
+    from app_harness import wait_for
+
+    from omni_tui.ui.widgets import proposal_queue as module
+
+    app = Harness()
+    async with app.run_test(size=(100, 12)) as pilot:
+        queue = app.query_one(ProposalQueue)
+        rows = _pending(module.CHUNK_ROWS + 50)
+        queue.show_rows(rows)  # the first chunk now, the rest on a timer
+        listed, waiting = rows[1], rows[-1]
+        assert queue.row_count == module.CHUNK_ROWS
+        landed = [
+            QueueRow(listed.key, listed.agent, listed.title, listed.age, "pending", "✓ ok", "ok"),
+            QueueRow(waiting.key, waiting.agent, waiting.title, waiting.age, "pending", "✗ nix", "bad"),
+            QueueRow("gone", "agent", "Not listed", "1s", "pending", "✓ ok", "ok"),  # ignored
+        ]
+        queue.update_rows(landed)
+        assert queue.get_row(listed.key)[4].plain == "✓ ok"
+        assert queue.get_row(rows[0].key)[4].plain == "…"
+        await wait_for(pilot, lambda: queue.row_count == len(rows), what="every row in the queue")
+        assert queue.get_row(waiting.key)[4].plain == "✗ nix"  # added with the check that landed meanwhile
+        assert queue.row_count == len(rows)
+

@@ -197,6 +197,17 @@ def queue_rows(
     return rows
 
 
+def landed_rows(
+    entries: Iterable[Any],
+    validations: Mapping[str, tuple[Any, str | None]],
+    now: datetime,
+    cache: dict[str, tuple[Any, Any, str, QueueRow]],
+) -> list[QueueRow]:
+    """The rows of these entries alone (their checks just landed), kept in `queue_rows`' cache."""
+    now_us = _micros(now)
+    return [_entry_row(entry, validations, now_us, cache, cache) for entry in entries]
+
+
 def _queue_groups(entries: Iterable[Any]) -> tuple[list[Any], list[Any], list[Any]]:
     """(pending oldest first, in flight, the latest `DECIDED_SHOWN` decided newest first)."""
     entries = list(entries)

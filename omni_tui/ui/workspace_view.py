@@ -72,6 +72,7 @@ class WorkspaceView:
         self._queue_cost_s = 0.0  # how long the last queue refresh took (a long queue refreshes less often)
         self._ages_at: datetime | None = None  # the time the queue's ages were last worked out for
         self._row_cache: dict[str, Any] = {}  # presenters.queue_rows' rows of the last refresh, by proposal id
+        self._landed: set[str] = set()  # proposals whose checks landed since the queue was last shown
         self._toast_until = 0.0  # monotonic time the last "new proposal" toast is up until
         self._listing_after = 0.0  # monotonic time before which a new listing waits (see apply_proposals)
         self._listing_due: tuple[Any, Any, Any] | None = None  # the newest listing waiting to be shown
@@ -259,8 +260,19 @@ class WorkspaceView:
 
     def _refresh_queue(self) -> None:
         self._queue_due = False
-        if self.app.screen_stack:  # not while the cockpit is quitting (its screens are gone)
+        if not self.app.screen_stack:  # not while the cockpit is quitting (its screens are gone)
+            return
+        review = self.app.review
+        landed, self._landed = self._landed, set()
+        if self._ages_at is None or review.selected_key in landed:
             self.show_queue(ages_kept=True)
+            return
+        # Only the rows whose checks landed (their place in the queue does not depend on a check): a
+        # refresh of all 10,000 rows for each batch of results held keys ~0.1-0.3 s at a time.
+        started = time.perf_counter()
+        entries = [review.entries[pid] for pid in landed if pid in review.entries]
+        self.app.main.queue.update_rows(presenters.landed_rows(entries, review.validations, self._ages_at, self._row_cache))
+        self._queue_cost_s = time.perf_counter() - started
 
     def show_queue(self, *, ages_kept: bool = False) -> None:
         """Show the queue as the review state has it. `ages_kept`: the ages as the last refresh worked them
@@ -274,6 +286,7 @@ class WorkspaceView:
         app, review = self.app, self.app.review
         queue = app.main.queue
         now = self._ages_at if ages_kept and self._ages_at is not None else app.clock()
+        self._landed.clear()  # every row shown as it is now
         self._ages_at = now
         rows = presenters.queue_rows(review.entries.values(), self.quarantined.values(), review.validations, now, self._row_cache)
         queue.show_rows(rows)
@@ -437,5 +450,6 @@ class WorkspaceView:
             if message.key == CheckKey.proposal(review.selected_key or ""):
                 self.show_queue(ages_kept=True)  # the one the person looks at: at once
             else:
+                self._landed.add(message.key.proposal_id)
                 self.schedule_queue()
         self.app.decisions.check_landed(message.key, message.check)

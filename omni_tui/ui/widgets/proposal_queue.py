@@ -185,6 +185,28 @@ class ProposalQueue(KnownRowWidths, KeyedTable):
         self._fit_title()
         self._announce()
 
+    def update_rows(self, rows: Iterable[QueueRow]) -> None:
+        """Rewrite these listed rows' cells where they changed, in place (the order is unchanged: a check
+        result landing changes a badge). Rows not listed are ignored. The cost is that of these rows, not
+        of the queue (a long queue's checks land a few at a time while 10,000 rows are listed)."""
+        waiting = set(self._backlog) if self._backlog else set()
+        palette, ages = self._palette(), {}
+        cells: list[tuple[str, str, Text]] = []
+        for new_row in rows:
+            old_row = self._rows.get(new_row.key)
+            if old_row is None or old_row is new_row or old_row == new_row:
+                continue
+            self._rows[new_row.key] = new_row
+            if new_row.key in waiting:
+                continue  # added from this newest row when its turn comes
+            cells.extend(
+                (new_row.key, column, text)
+                for column, text in self._cells(new_row, palette, ages, _changed_columns(old_row, new_row)).items()
+            )
+            self._row_widths(new_row)
+        self.rewrite_cells(cells)
+        self._fit_title()
+
     def _refill(self, order: list[str], new: dict[str, QueueRow]) -> None:
         """Clear the table and put these rows in: a long queue (10,000) CHUNK_ROWS at a time, keys answered in between."""
         keep = self._selected
