@@ -142,4 +142,3 @@ async def test_rows_whose_checks_landed_are_rewritten_alone_even_while_a_long_qu
         await wait_for(pilot, lambda: queue.row_count == len(rows), what="every row in the queue")
         assert queue.get_row(waiting.key)[4].plain == "✗ nix"  # added with the check that landed meanwhile
         assert queue.row_count == len(rows)
-
