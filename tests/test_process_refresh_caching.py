@@ -270,3 +270,17 @@ def test_sleeping_processes_are_not_looked_at_again_when_a_socket_appears_elsewh
         assert sleeper.pid not in looked
     finally:
         scan_module.socket_inodes = real  # type: ignore[assignment]
+
+
+def test_a_sleeping_process_that_starts_working_shows_its_cpu(project: Path, spawn) -> None:
+    """A sleeping process's stat is not read again while its schedstat says it has not run; once it
+    runs, the next refresh reads it and shows the CPU it uses."""
+    p = spawn([PY, "-c", "import sys\nsys.stdin.buffer.read(1)\nwhile True: pass\n"], cwd=project, stdin=subprocess.PIPE)
+    scanner = ProjectScanner(project, unmanaged_after_s=0)
+    wait_for(lambda: _by_pid(scanner, p.pid), what="the process")
+    for _ in range(3):
+        scanner.scan()  # blocked on its stdin: its files are open and its schedstat stays the same
+    assert p.stdin is not None
+    p.stdin.write(b"x")
+    p.stdin.flush()
+    wait_for(lambda: (x := _by_pid(scanner, p.pid)) and (x.cpu_percent or 0) > 20, what="its CPU")  # type: ignore[attr-defined]

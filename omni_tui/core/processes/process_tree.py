@@ -46,6 +46,9 @@ class Proc:
     labelled: bool = False  # `name` came from the manager (captured output or its config)
     raw: bytes | None = None  # its /proc stat as last read through `fd` (the same bytes: nothing changed)
     mark: bytes = b""  # `procfs.exec_mark` when first read: another one means it exec'd (read it afresh)
+    sched_fd: int | None = None  # /proc/<pid>/schedstat kept open beside `fd` (single-threaded processes)
+    ran: bytes = b""  # its schedstat as read just before `raw`: the same again → it has not run since
+    stat_due: float = 0.0  # monotonic time its stat is read again even so (memory reclaimed while asleep)
     # The row it headed last refresh and what that row was made of: the same again → the same object.
     info_key: tuple[object, ...] | None = None
     info: ProcessInfo | None = None

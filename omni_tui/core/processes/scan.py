@@ -67,6 +67,9 @@ _OTHERS_EVERY_S = 5.0
 # The project's processes keep /proc/<pid>/stat open (one pread per refresh instead of open, read,
 # close: 4x cheaper); at most this many descriptors.
 _STAT_FDS_MAX = 512
+# A process that has not run is not read in full (its schedstat, a quarter of the kernel's work of its
+# stat, says so) for up to this long plus a phase by pid: what can change meanwhile is its memory.
+_STAT_FULL_S = 5.0
 # (comm, state, ppid, start, CPU seconds, rss, exec mark): `parse_stat` and `exec_mark` of one read.
 _Stat = tuple[str, str, int, float, float, int, bytes]
 # What `_stat` answers when a process's stat reads exactly as at the last refresh.
@@ -180,12 +183,29 @@ class ProjectScanner:
                     live[pid] = old  # not the project's: its figures are not shown
                     continue
                 if old.fd is not None:
-                    # The common case, inline: its /proc stat reads exactly as last time (a sleeping
-                    # process): no CPU used, same figures. Anything else goes through `_stat`.
+                    # The common case, inline: its schedstat (read first: a run after it shows next
+                    # time) or else its /proc stat reads exactly as last time (a sleeping process): no
+                    # CPU used, same figures. Anything else goes through `_stat`.
+                    ran = b""
+                    if old.sched_fd is not None:
+                        try:
+                            ran = pread(old.sched_fd, 128, 0)
+                        except OSError:
+                            ran = b""
+                        if ran and ran == old.ran and now < old.stat_due:
+                            if now > old.sampled:
+                                old.cpu_pct = 0.0
+                            old.sampled = now
+                            live[pid] = old
+                            continue
                     try:
                         data = pread(old.fd, 4096, 0)
                     except OSError:
                         data = b""
+                    if ran and data:
+                        old.ran = ran
+                        if now >= old.stat_due:
+                            old.stat_due = now + _STAT_FULL_S + (pid % 32) * 0.1
                     if data and data == old.raw:
                         if now > old.sampled:
                             old.cpu_pct = 0.0
@@ -193,6 +213,8 @@ class ProjectScanner:
                         live[pid] = old
                         continue
                     st = self._stat_of(pid, old, data)
+                    if old.sched_fd is not None and (old.raw is None or threads(old.raw) != 1):
+                        self._close_sched(old)  # its other threads run unseen by the main thread's schedstat
                 else:
                     st = self._stat(pid, old, pid in watched)
             else:
@@ -246,7 +268,14 @@ class ProjectScanner:
                 self._fds += 1
             except OSError:
                 return None
-            return self._stat(pid, old, False)
+            got = self._stat(pid, old, False)
+            if old.fd is not None and old.raw is not None and threads(old.raw) == 1 and self._fds < _STAT_FDS_MAX:
+                try:
+                    old.sched_fd = os.open(f"/proc/{pid}/schedstat", os.O_RDONLY | os.O_CLOEXEC)
+                    self._fds += 1
+                except OSError:
+                    pass  # no schedstat (a kernel without it): its stat is read every time
+            return got
         return _read_stat(pid)
 
     def _stat_of(self, pid: int, old: Proc, data: bytes) -> _Stat | None:
@@ -265,6 +294,16 @@ class ProjectScanner:
             except OSError:
                 pass
             p.fd = None
+            self._fds -= 1
+        self._close_sched(p)
+
+    def _close_sched(self, p: Proc) -> None:
+        if p.sched_fd is not None:
+            try:
+                os.close(p.sched_fd)
+            except OSError:
+                pass
+            p.sched_fd, p.ran = None, b""
             self._fds -= 1
 
     def close(self) -> None:
