@@ -148,7 +148,7 @@ class ProposalQueue(KnownRowWidths, KeyedTable):
         if order != self._order and (self._backlog or not self._order or not order):
             self._refill(order, new)
             return
-        palette, ages = self._palette(), {}
+        palette, ages = self._palette(), dict[str, Text]()
         waiting = set(self._backlog)
         cells: list[tuple[str, str, Text]] = []
         added: list[str] = []
@@ -190,7 +190,7 @@ class ProposalQueue(KnownRowWidths, KeyedTable):
         result landing changes a badge). Rows not listed are ignored. The cost is that of these rows, not
         of the queue (a long queue's checks land a few at a time while 10,000 rows are listed)."""
         waiting = set(self._backlog) if self._backlog else set()
-        palette, ages = self._palette(), {}
+        palette, ages = self._palette(), dict[str, Text]()
         cells: list[tuple[str, str, Text]] = []
         for new_row in rows:
             old_row = self._rows.get(new_row.key)
@@ -215,7 +215,7 @@ class ProposalQueue(KnownRowWidths, KeyedTable):
         self._longest = [0] * len(COLUMNS)
         self._rows, self._order = new, order
         first, self._backlog = order[:CHUNK_ROWS], order[CHUNK_ROWS:]
-        palette, ages = self._palette(), {}
+        palette, ages = self._palette(), dict[str, Text]()
         for key in first:
             self._add(key, palette, ages)
         if self._backlog:
@@ -234,7 +234,7 @@ class ProposalQueue(KnownRowWidths, KeyedTable):
     def _fill(self) -> None:
         """The next CHUNK_ROWS of a long queue's rows (the newest data for each)."""
         chunk, self._backlog = self._backlog[:CHUNK_ROWS], self._backlog[CHUNK_ROWS:]
-        palette, ages = self._palette(), {}
+        palette, ages = self._palette(), dict[str, Text]()
         for key in chunk:
             if key in self._rows:
                 self._add(key, palette, ages)
@@ -337,7 +337,7 @@ class ProposalQueue(KnownRowWidths, KeyedTable):
 
     def _restyle(self) -> None:
         waiting = set(self._backlog)
-        palette, ages = self._palette(), {}
+        palette, ages = self._palette(), dict[str, Text]()
         cells: list[tuple[str, str, Text]] = []
         for key, row in self._rows.items():
             if key in waiting:
