@@ -228,8 +228,12 @@ async def test_a_failed_rebuild_without_auto_rollback_offers_b_which_restores_th
         assert app.check_action("rollback", ()) is False  # shown only after a failed rebuild
         await approve_selected(pilot)
         await wait_for(pilot, lambda: "FAILED — rollback?" in screen_text(app), what="the failed gate state")
-        text = screen_text(app)
-        assert "✗ exit 3" in text and "press b to roll back" in text
+        # The header reads the gate from disk; the log's lines and verdict arrive as the job's messages.
+        await wait_for(
+            pilot,
+            lambda: "✗ exit 3" in screen_text(app) and "press b to roll back" in screen_text(app),
+            what="the verdict and the way out in the log",
+        )
         lines = list(app.log_view.lines)
         assert "error: attribute missing" in lines
         # The build's own last lines come before the gate's verdict on them, never after.
