@@ -284,3 +284,34 @@ def test_a_sleeping_process_that_starts_working_shows_its_cpu(project: Path, spa
     p.stdin.write(b"x")
     p.stdin.flush()
     wait_for(lambda: (x := _by_pid(scanner, p.pid)) and (x.cpu_percent or 0) > 20, what="its CPU")  # type: ignore[attr-defined]
+
+
+def test_the_scanner_keeps_proc_files_open_up_to_half_the_open_file_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each project process keeps its stat and schedstat open (two files): a fixed cap of 512 left 50 of
+    300 processes opened afresh every refresh (≈ 1 ms) where the limit on open files allowed them all.
+    The cap is half the soft limit, never under the old 512 nor over 4,096."""
+    import resource
+
+    budgets = {}
+    for soft in (1024, 3000, 100_000, resource.RLIM_INFINITY):
+        monkeypatch.setattr(resource, "getrlimit", lambda _which, soft=soft: (soft, resource.RLIM_INFINITY))
+        budgets[soft] = ProjectScanner(tmp_path)._fds_max
+    assert budgets == {1024: 512, 3000: 1500, 100_000: 4096, resource.RLIM_INFINITY: 4096}
+
+
+def test_processes_beyond_the_open_file_budget_are_still_listed_with_their_figures(project: Path, spawn) -> None:
+    """Past the budget a process's stat is read afresh each refresh: it is listed, ends and leaves as the others."""
+    procs = [spawn(["sleep", "300"], cwd=project) for _ in range(4)]
+    scanner = ProjectScanner(project, unmanaged_after_s=0)
+    scanner._fds_max = 4  # two processes' stat + schedstat
+    pids = {p.pid for p in procs}
+    wait_for(lambda: pids <= {x.pid for x in scanner.scan() if x.cpu_percent is not None}, what="all four with a CPU figure")
+    assert scanner._fds <= 4
+    open_ = {pid for pid, p in scanner._procs.items() if p.fd is not None}
+    assert len(open_ & pids) == 2
+    beyond = next(p for p in procs if p.pid not in open_)
+    os.killpg(beyond.pid, signal.SIGKILL)
+    beyond.wait(10)
+    wait_for(lambda: beyond.pid not in {x.pid for x in scanner.scan()}, what="the ended process to leave")
+    assert pids - {beyond.pid} <= {x.pid for x in scanner.scan()}
+    scanner.close()
