@@ -62,8 +62,11 @@ _GONE_MAX = 50
 _SOCKETS_REFRESH_S = 30.0
 _SOCKETS_SLOTS = 30
 # Processes outside the project are looked at again this often (pid reuse, a new cwd is not followed):
-# a refresh reads only the project's processes and new pids.
+# a refresh reads only the project's processes and new pids. Each is due in its pid's slot of that
+# period (a tenth each half second), not all in one refresh: every fifth refresh read the whole machine
+# (≈ 1.5 ms for 100 processes, the p95 of a 300-process refresh).
 _OTHERS_EVERY_S = 5.0
+_OTHERS_SLOTS = 10
 # The project's processes keep /proc/<pid>/stat open (one pread per refresh instead of open, read,
 # close: 4x cheaper), and /proc/<pid>/schedstat beside it: two descriptors a process. At most half the
 # soft limit on open files, within these bounds (a fixed 512 left 50 of 306 processes read afresh each
@@ -137,7 +140,7 @@ class ProjectScanner:
         self._recorded: set[int] = set()
         self._overminds: list[int] = []
         self._last_members: set[int] = set()
-        self._others_at = 0.0
+        self._others_slot = -_OTHERS_SLOTS  # the slot of `_OTHERS_EVERY_S` the last refresh reached
         self._fds = 0
         self._fds_max = _stat_fds_budget()  # /proc files kept open at most
         self._hidden: list[Row] = []  # live rows of the last scan not shown (young one-off processes)
@@ -188,9 +191,10 @@ class ProjectScanner:
         procs = self._procs
         watched = self._last_members
         now = time.monotonic()
-        others = now - self._others_at >= _OTHERS_EVERY_S
-        if others:
-            self._others_at = now
+        # The slots of the others' period passed since the last refresh (None: a whole period, all due).
+        slot = int(now * _OTHERS_SLOTS / _OTHERS_EVERY_S)
+        passed, self._others_slot = slot - self._others_slot, slot
+        due = None if passed >= _OTHERS_SLOTS else frozenset(s % _OTHERS_SLOTS for s in range(slot - passed + 1, slot + 1))
         pread = os.pread
         # Whether the project's tree may differ from the last refresh's: processes elsewhere on the
         # machine come and go every second (a busy machine's builds and tests) without changing it.
@@ -198,7 +202,7 @@ class ProjectScanner:
         for pid in pids:
             old = procs.get(pid)
             if old is not None:
-                if not others and pid not in watched:
+                if due is not None and pid not in watched and pid % _OTHERS_SLOTS not in due:
                     live[pid] = old  # not the project's: its figures are not shown
                     continue
                 if old.fd is not None:
