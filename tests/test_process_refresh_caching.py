@@ -336,20 +336,66 @@ def test_processes_elsewhere_are_looked_at_again_a_slice_each_refresh_all_within
 
     clock = Clock()
     monkeypatch.setattr(scan_module, "time", clock)
-    reads: list[int] = []
-    real = scan_module._read_stat
-    monkeypatch.setattr(scan_module, "_read_stat", lambda pid: reads.append(pid) or real(pid))
     scanner = ProjectScanner(tmp_path)
     scanner.scan()
     known = set(scanner._procs)
     per_refresh: list[set[int]] = []
     for _ in range(5):
         clock.at += 1.0
-        reads.clear()
         scanner.scan()
-        per_refresh.append(set(reads) & known)
+        # A process read this refresh (afresh or through its kept-open file) is sampled now.
+        per_refresh.append({pid for pid in known if pid in scanner._procs and scanner._procs[pid].sampled == clock.at})
     alive = known & set(scanner._procs)
     assert len({pid % 10 for pid in alive}) > 4  # enough processes on any machine to tell slices apart
     assert all(len({pid % 10 for pid in got}) <= 2 for got in per_refresh), [sorted({p % 10 for p in got}) for got in per_refresh]
     assert alive <= set().union(*per_refresh)
+    scanner.close()
+
+
+def test_processes_elsewhere_keep_their_stat_open_in_a_quarter_of_the_budget_the_projects_keep_theirs(
+    project: Path, tmp_path: Path, spawn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process elsewhere is re-read every 5 s through its kept-open stat (one pread, not open/read/close);
+    such files take at most a quarter of the budget, so the project's processes always find room, and
+    the file of a process that ends is closed."""
+    import omni_tui.core.processes.scan as scan_module
+
+    class Clock:
+        at = time.monotonic()
+
+        def monotonic(self) -> float:
+            return self.at
+
+        def time(self) -> float:
+            return time.time()
+
+    clock = Clock()
+    monkeypatch.setattr(scan_module, "time", clock)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    other = spawn(["sleep", "300"], cwd=elsewhere)
+    mine = [spawn(["sleep", "300"], cwd=project) for _ in range(2)]
+
+    def refresh(scanner: ProjectScanner) -> None:
+        clock.at += 5.0  # every process elsewhere due again
+        scanner.scan()
+
+    small = ProjectScanner(project, unmanaged_after_s=0)
+    small._fds_max = 8
+    for _ in range(3):
+        refresh(small)
+    assert all(small._procs[p.pid].fd is not None and small._procs[p.pid].sched_fd is not None for p in mine)
+    assert sum(1 for pid, p in small._procs.items() if p.fd is not None and pid not in small._last_members) <= 2
+    small.close()
+
+    scanner = ProjectScanner(project, unmanaged_after_s=0)
+    for _ in range(3):
+        refresh(scanner)
+    assert scanner._procs[other.pid].fd is not None and other.pid not in scanner._last_members
+    held = scanner._fds
+    os.killpg(other.pid, signal.SIGKILL)
+    other.wait(10)
+    refresh(scanner)
+    assert other.pid not in scanner._procs and scanner._fds == held - 1
+    assert {p.pid for p in mine} <= {x.pid for x in scanner.scan()}
     scanner.close()

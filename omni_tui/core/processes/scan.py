@@ -285,14 +285,17 @@ class ProjectScanner:
             if data and data == old.raw:
                 return _UNCHANGED
             return self._stat_of(pid, old, data)
-        elif watched and old is not None and HAS_PROC and self._fds < self._fds_max:
+        elif old is not None and HAS_PROC and self._fds < (self._fds_max if watched else self._fds_max // 4):
+            # A process elsewhere keeps its stat open too (its periodic re-read is then one pread, a
+            # quarter of open/read/close) while under a quarter of the budget is open: the project's
+            # processes keep the rest.
             try:
                 old.fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
                 self._fds += 1
             except OSError:
                 return None
             got = self._stat(pid, old, False)
-            if old.fd is not None and old.raw is not None and threads(old.raw) == 1 and self._fds < self._fds_max:
+            if watched and old.fd is not None and old.raw is not None and threads(old.raw) == 1 and self._fds < self._fds_max:
                 try:
                     old.sched_fd = os.open(f"/proc/{pid}/schedstat", os.O_RDONLY | os.O_CLOEXEC)
                     self._fds += 1
