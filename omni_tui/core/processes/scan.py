@@ -539,7 +539,11 @@ class ProjectScanner:
         procs = self._procs
         cpu: float | None = head.cpu_pct
         rss = head.rss
-        ports = self._listening_ports(head, table)
+        sockets = head.sockets
+        if sockets is not None and not sockets and table is not None and self._now_m < head.sockets_due and not self._rescan_sockets:
+            ports: list[tuple[str, int]] = []  # `_listening_ports` inline for most rows: none when last looked, not due again
+        else:
+            ports = self._listening_ports(head, table)
         # A lone process with no port (most rows) is what its own figures say: the same figures as last
         # refresh → last refresh's object (its uptime is reckoned from `started_at` where it is shown).
         key: tuple[object, ...] | None = None
