@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import pytest
 
-from omni_tui.core.processes.procfs import HAS_PROC
+from omni_tui.core.processes.procfs import HAS_PROC, run_time
 from omni_tui.core.processes.scan import ProjectScanner
 
 pytestmark = pytest.mark.skipif(not HAS_PROC, reason="the scanner's caching rules are about /proc")
@@ -398,4 +398,56 @@ def test_processes_elsewhere_keep_their_stat_open_in_a_quarter_of_the_budget_the
     refresh(scanner)
     assert other.pid not in scanner._procs and scanner._fds == held - 1
     assert {p.pid for p in mine} <= {x.pid for x in scanner.scan()}
+    scanner.close()
+
+
+def test_the_periodic_look_at_sockets_reads_only_processes_that_ran_since(project: Path, spawn, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every 30 s each process's sockets come due again; a single-threaded process that has not run since
+    its last look cannot have changed its fd table, so its fds are not read (its next look is simply due
+    30 s later), while one that woke up meanwhile is read."""
+    import omni_tui.core.processes.scan as scan_module
+
+    class Clock:
+        at = time.monotonic()
+
+        def monotonic(self) -> float:
+            return self.at
+
+        def time(self) -> float:
+            return time.time() + (self.at - start)
+
+    start = time.monotonic()
+    clock = Clock()
+    monkeypatch.setattr(scan_module, "time", clock)
+    sleeper = spawn(["sleep", "300"], cwd=project)
+    ticker = spawn([PY, "-c", "import time\nwhile True: time.sleep(0.01)"], cwd=project)
+    scanner = ProjectScanner(project, unmanaged_after_s=0)
+    wait_for(lambda: {sleeper.pid, ticker.pid} <= {x.pid for x in scanner.scan()}, what="both processes")
+    wait_for(
+        lambda: (
+            scanner.scan() is not None
+            and scanner._procs[ticker.pid].sched_fd is not None
+            and scanner._procs[ticker.pid].sockets is not None
+        ),
+        what="the ticker read once",
+    )
+    # The sleeper settled in its sleep (its command line read, state S), then looked at afresh: its run
+    # time at that look stays; the ticker's moves on (it wakes every 10 ms).
+    wait_for(
+        lambda: (
+            Path(f"/proc/{sleeper.pid}/cmdline").read_bytes().startswith(b"sleep")
+            and Path(f"/proc/{sleeper.pid}/stat").read_text().rpartition(")")[2].split()[0] == "S"
+        ),
+        what="the sleeper asleep",
+    )
+    scanner._procs[sleeper.pid].sockets = None
+    scanner.scan()
+    wait_for(lambda: run_time(ticker.pid) != scanner._procs[ticker.pid].sockets_ran, what="the ticker to run since its look")
+    looked: list[int] = []
+    real = scan_module.socket_inodes
+    monkeypatch.setattr(scan_module, "socket_inodes", lambda pid: looked.append(pid) or real(pid))
+    clock.at += 31.0  # every process's sockets due
+    scanner.scan()
+    assert ticker.pid in looked and sleeper.pid not in looked
+    assert scanner._procs[sleeper.pid].sockets_due > clock.at  # due again in 30 s, not read every refresh
     scanner.close()

