@@ -24,6 +24,7 @@ from omni_tui.core.terminal import inert
 from omni_tui.ui import presenters
 from omni_tui.ui.cards import CardBook, CardReady, pairs_of
 from omni_tui.ui.messages import GuardedFile, ValidationReady
+from omni_tui.ui.textual_compat import app_is_closing
 from omni_tui.ui.widgets.diff_view import DiffView
 from omni_tui.ui.widgets.file_tabs import FileTabs
 from omni_tui.ui.workers import read_proposals, validate_proposal, validate_proposals
@@ -200,7 +201,7 @@ class WorkspaceView:
 
     def _apply_waiting_listing(self) -> None:
         waiting, self._listing_due = self._listing_due, None
-        if waiting is not None and self.app.screen_stack:  # not while the cockpit is quitting
+        if waiting is not None and not app_is_closing(self.app):  # not while the cockpit quits (its widgets go)
             self._listing_after = 0.0
             self.apply_proposals(*waiting)
 
@@ -242,7 +243,7 @@ class WorkspaceView:
     def _announce_waiting(self) -> None:
         waiting, self._unannounced = self._unannounced, []
         waiting = [proposal for proposal in waiting if self.app.review.pending(proposal.id) is not None]  # still waiting
-        if not waiting or not self.app.screen_stack:
+        if not waiting or app_is_closing(self.app):
             return
         if len(waiting) == 1:
             self.app.notify(f"{waiting[0].agent}: {waiting[0].title}", title="New proposal", timeout=NEW_TOAST_S)
@@ -260,7 +261,7 @@ class WorkspaceView:
 
     def _refresh_queue(self) -> None:
         self._queue_due = False
-        if not self.app.screen_stack:  # not while the cockpit is quitting (its screens are gone)
+        if app_is_closing(self.app):  # not while the cockpit quits (its widgets go)
             return
         review = self.app.review
         landed, self._landed = self._landed, set()
@@ -278,6 +279,8 @@ class WorkspaceView:
         """Show the queue as the review state has it. `ages_kept`: the ages as the last refresh worked them
         out — for check results landing, so a refresh rewrites only the badges that changed, not the age
         of each of 10,000 young rows (the ages tick with the 10 s ages timer and any other refresh)."""
+        if app_is_closing(self.app):  # an app timer firing while the cockpit quits: the queue is gone
+            return
         started = time.perf_counter()
         self._show_queue(ages_kept)
         self._queue_cost_s = time.perf_counter() - started
