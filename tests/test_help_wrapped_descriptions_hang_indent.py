@@ -20,6 +20,8 @@ async def test_wrapped_help_descriptions_continue_under_the_description_column(p
         await wait_for(pilot, lambda: ready(app, HelpScreen), what="the help")
         sections = {section.title: section for section in app.screen.sections if section.entries}
         body = app.screen.query_one("#help-body")
+        # The help is longer than a page at these sizes: read it once it is laid out (scrollable).
+        await wait_for(pilot, lambda: body.max_scroll_y > 0, what="the help laid out")
         wrapped = 0
         seen_titles: set[str] = set()
         section = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from app_harness import wait_for
 from rich.color import Color
 from textual.app import App, ComposeResult
 
@@ -293,6 +294,7 @@ async def test_batches_arriving_while_following_repaint_the_view_without_a_scree
     async with LogApp().run_test(size=(80, 20)) as pilot:
         view = pilot.app.query_one(LogView)
         view.write_lines([f"line {i}" for i in range(100)])  # the scrollbar comes: that one lays out
+        await wait_for(pilot, lambda: view.max_scroll_y > 0 and screen_rows(view)[-1] == "line 99", what="the first lines drawn")
         await pilot.pause()
         layouts: list[object] = []
         refresh_layout = Screen._refresh_layout

@@ -171,10 +171,15 @@ async def test_at_80_columns_with_direct_edits_focused_the_footer_keeps_quit_and
         (project / "devenv.nix").write_text(edited(project, "pkgs.jq", "pkgs.jq pkgs.htop"))
         await wait_for(pilot, lambda: "UNAPPROVED EDITS" in screen_text(app), what="the direct edit")
         await pilot.press("shift+tab")  # the Changes panel
-        await wait_for(pilot, lambda: "A Accept" in screen_text(app).splitlines()[-1], what="the Changes keys")
+        # `A Accept` shows in every panel; the footer follows the focus a frame later. Greyed proposal keys
+        # are left to the Proposals panel at 80 columns.
+        await wait_for(
+            pilot,
+            lambda: "A Accept" in screen_text(app).splitlines()[-1] and "a Approve" not in screen_text(app).splitlines()[-1],
+            what="the Changes keys, without the greyed proposal keys",
+        )
         footer = screen_text(app).splitlines()[-1]
         assert "q Quit" in footer and footer.rstrip().endswith("^p"), footer
-        assert "a Approve" not in footer  # greyed proposal keys are left to the Proposals panel at 80 columns
 
 
 async def test_the_palette_offers_omni_tuis_commands_only(project: Path) -> None:
