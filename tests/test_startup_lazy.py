@@ -266,3 +266,39 @@ def test_the_cockpit_module_creates_few_dataclasses_on_its_way_to_the_first_fram
     assert [m for m in made if m.endswith(records)] == []
     assert not [m for m in made if m.startswith("omni_tui.ui.messages.")]
     assert len(made) <= 11, made
+
+
+async def test_only_the_chosen_shipped_theme_is_read_before_the_first_frame_and_the_palette_still_lists_them_all(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other shipped themes are read when the theme list is first looked at (the palette, a switch);
+    with theme files of the person's own, every file is read at start (an override or a broken file is
+    dealt with, and reported, as before)."""
+    from omni_tui.ui import themes
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    read: list[str] = []
+    parse = themes.parse_theme
+
+    def counting(text: str, source: str) -> object:
+        read.append(Path(source).stem)
+        return parse(text, source)
+
+    monkeypatch.setattr(themes, "parse_theme", counting)
+    app = CockpitApp(Workspace.open(project, env={}, cwd=project), watch=False, poll_processes=False, theme="omni-light")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: "Rebuild log" in screen_text(app), what="the first frame")
+        assert read == ["omni-light"] and app.theme == "omni-light"
+        assert set(themes.SHIPPED_THEMES) | {"textual-dark"} <= set(app.available_themes)  # the palette's list
+        app.theme = "omni-high-contrast"
+        await pilot.pause()
+        assert app.current_theme.name == "omni-high-contrast"
+        assert app.screen.styles.background == Color.parse(app.current_theme.background)
+
+    user = tmp_path / "config" / "omni-tui" / "themes"
+    user.mkdir(parents=True)
+    (user / "mine.toml").write_text('name = "mine"\nprimary = "#ff0000"\n')
+    read.clear()
+    app = CockpitApp(Workspace.open(project, env={}, cwd=project), watch=False, poll_processes=False, theme="omni-light")
+    assert sorted(read) == ["mine", "omni-dark", "omni-high-contrast", "omni-light"]
+    assert app.get_theme("mine") is not None and app.theme == "omni-light"

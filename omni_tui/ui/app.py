@@ -23,6 +23,7 @@ from typing import Any, ClassVar, cast
 from textual import actions, events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.theme import Theme
 from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
@@ -56,7 +57,14 @@ from omni_tui.ui.messages import (
 from omni_tui.ui.process_flow import ProcessFlow
 from omni_tui.ui.rebuild_flow import RebuildFlow
 from omni_tui.ui.textual_compat import app_is_closing, forward_type_ahead
-from omni_tui.ui.themes import apply_log_palette, register_themes, start_theme, theme_variable_defaults
+from omni_tui.ui.themes import (
+    apply_log_palette,
+    generated_colours,
+    register_chosen_theme,
+    register_themes,
+    start_theme,
+    theme_variable_defaults,
+)
 from omni_tui.ui.where import PresenceChanged, WhereThePersonIs
 from omni_tui.ui.widgets.diff_view import CSS_PATH as DIFF_VIEW_CSS
 from omni_tui.ui.widgets.diff_view import DiffView
@@ -149,8 +157,14 @@ class CockpitApp(App[int]):
         self.background = Background(self)  # the watcher, the process poller, the orphan reaper
         self._binding_signature: tuple[object, ...] = ()
         # Themes before the first stylesheet parse (without Textual's watchers, which would re-parse it).
-        loaded = register_themes(self)
+        # Only the chosen one when it is a shipped theme and the user has none: the others register when
+        # the theme list is first looked at (`available_themes`: the palette, a theme switch).
+        loaded = register_chosen_theme(self, self.requested_theme)
+        self._themes_pending = loaded is not None
+        if loaded is None:
+            loaded = register_themes(self)
         self._theme_problems = list(loaded.errors)
+        self._theme_started = True
         problem = start_theme(self, self.requested_theme)
         if problem:
             self._theme_problems.append(problem)
@@ -170,6 +184,39 @@ class CockpitApp(App[int]):
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return theme_variable_defaults(self.current_theme)  # the `$diff-*` / `$log-*` variables Textual's themes lack
+
+    _themes_pending = False  # True while only the chosen theme is registered (see __init__)
+
+    @property
+    def available_themes(self) -> dict[str, Theme]:
+        """Every theme, the shipped ones not registered at start included (registered on this first look)."""
+        if self._themes_pending:
+            self._themes_pending = False
+            register_themes(self)  # the shipped themes (the chosen one again, the same), no user files
+        return super().available_themes
+
+    def get_theme(self, theme_name: str) -> Theme | None:
+        """A registered theme without registering the others (the chosen one, Textual's); any other
+        name looks at every theme."""
+        if self._themes_pending:
+            registered: dict[str, Theme] = App.available_themes.fget(self)  # type: ignore[attr-defined]
+            theme = registered.get(theme_name)
+            if theme is not None:
+                return theme
+        return super().get_theme(theme_name)
+
+    # Textual's `__init__` asks for the variables of its default theme; `start_theme` sets the chosen
+    # theme's before the first parse, so until then there is nothing to compute (≈ 1.5 ms).
+    _theme_started = False
+
+    def get_css_variables(self) -> dict[str, str]:
+        """Textual's `App.get_css_variables`, with the theme's colour system generated once per theme."""
+        if not self._theme_started:
+            return {}
+        theme = self.current_theme
+        variables = {**self.get_theme_variable_defaults(), **generated_colours(theme), **theme.variables}
+        self.theme_variables = variables
+        return variables
 
     # -- layout ----------------------------------------------------------------------------------
 

@@ -156,9 +156,42 @@ def _hex(colour: Color) -> str:
     return colour.hex6 if colour.a >= 1 else colour.hex
 
 
+_GENERATED: dict[tuple[object, ...], dict[str, str]] = {}
+
+
+def generated_colours(theme: Theme) -> dict[str, str]:
+    """Textual's colour system generated for `theme` (its `$primary`, `$panel`, ... shades): ≈ 0.5 ms
+    each, and the cockpit's start asks for the chosen theme's several times (its defaults, the log
+    palette, the stylesheet's variables), so it is made once per distinct theme. Do not mutate."""
+    key = (
+        theme.primary,
+        theme.secondary,
+        theme.warning,
+        theme.error,
+        theme.success,
+        theme.accent,
+        theme.foreground,
+        theme.background,
+        theme.surface,
+        theme.panel,
+        theme.boost,
+        theme.dark,
+        theme.luminosity_spread,
+        theme.text_alpha,
+        theme.ansi,
+        tuple(theme.variables.items()),
+    )
+    generated = _GENERATED.get(key)
+    if generated is None:
+        if len(_GENERATED) >= 64:  # themes edited again and again in one process: stay small
+            _GENERATED.clear()
+        generated = _GENERATED[key] = theme.to_color_system().generate()
+    return generated
+
+
 def _base_colours(theme: Theme) -> dict[str, Color]:
     """The theme's colours with Textual's own defaults filled in (a theme may leave most out)."""
-    generated = theme.to_color_system().generate()
+    generated = generated_colours(theme)
     return {key: Color.parse(generated[key]) for key in ("background", "foreground", "success", "error", "accent")}
 
 
@@ -192,7 +225,7 @@ def theme_variable_defaults(theme: Theme) -> dict[str, str]:
     defaults = _derived_variables(theme)
     # Textual's ansi-* themes generate no $foreground-disabled (a DiffView's left-out hunks): without
     # it, choosing one stops the app with a stylesheet error. Their $text-disabled is the same idea.
-    generated = theme.to_color_system().generate()
+    generated = generated_colours(theme)
     if "foreground-disabled" not in generated:
         defaults["foreground-disabled"] = generated.get("text-disabled", generated["foreground-muted"])
     return defaults
@@ -309,6 +342,27 @@ def register_themes(app: App[Any], *, user_dir: Path | None = None, env: Mapping
     return loaded
 
 
+def register_chosen_theme(app: App[Any], name: str, *, env: Mapping[str, str] = os.environ) -> ThemeLoad | None:
+    """Register only the shipped theme `name` (≈ 1 ms each to read and derive), for a start when the
+    user has no theme files: the other shipped themes can wait until the theme list is first looked
+    at (`CockpitApp.available_themes`). None when it cannot stand alone — `name` is not a shipped
+    theme, the user has theme files (they may replace it, or fail and be reported at start), or
+    the file does not load — and the caller registers them all (`register_themes`)."""
+    if name not in SHIPPED_THEMES:
+        return None
+    try:
+        if _theme_files(user_themes_dir(env)):
+            return None
+        directory = shipped_themes_dir()
+        theme = load_theme_file(directory / f"{name}.toml")
+    except ThemeError:
+        return None
+    if theme.name != name:
+        return None
+    app.register_theme(theme)
+    return ThemeLoad((theme,), ())
+
+
 def choose_theme(app: App[Any], name: str) -> str | None:
     """Switch `app` to theme `name`; an unknown name keeps/sets `DEFAULT_THEME` and returns a one-line error."""
     if name in app.available_themes:
@@ -339,7 +393,9 @@ def start_theme(app: App[Any], name: str) -> str | None:
     from omni_tui.ui.textual_compat import refresh_truecolor_filter
 
     problem = None
-    if name not in app.available_themes:
+    # `get_theme`, not `available_themes`: the cockpit registers the other themes on the list's first
+    # look (`CockpitApp.available_themes`). It also takes "a,b" lists, which the theme reactive does not.
+    if "," in name or app.get_theme(name) is None:
         problem = _unknown_theme(app, name)
         name = DEFAULT_THEME if DEFAULT_THEME in app.available_themes else app.theme
     app.set_reactive(App.theme, name)
