@@ -1,0 +1,43 @@
+"""The header's pending count follows every arrival, whole and in its place: a new count as wide as the old
+("11 PENDING" → "12 PENDING") is repainted without a relayout of the screen (200 proposals arriving in 10 s
+relaid the whole cockpit out 200 times, bench/bench_queue_scale.py), and a wider one ("9" → "10") still
+moves the detail and the workspace path along, nothing cropped or overlapping."""
+
+from __future__ import annotations
+
+from app_harness import screen_text, wait_for
+from textual.app import App, ComposeResult
+
+from omni_tui.ui.widgets.gate_header import GateHeader
+
+
+class HeaderApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield GateHeader("/home/alice/project", id="gate-header")
+
+
+def header_line(app: App[None]) -> str:
+    return screen_text(app).splitlines()[0]
+
+
+async def test_the_pending_count_is_redrawn_as_it_grows_and_the_rest_of_the_line_follows() -> None:
+    app = HeaderApp()
+    async with app.run_test(size=(100, 5)) as pilot:
+        header = app.query_one(GateHeader)
+        header.show_state("pending", 9, ["devenv.nix"])
+        await wait_for(pilot, lambda: " 9 PENDING " in header_line(app), what="9 pending")
+        screen, layouts = app.screen, []
+        relayout = screen._refresh_layout  # what a relayout of the screen runs (Textual's, private: counted only)
+        screen._refresh_layout = lambda *args, **kwargs: (layouts.append(1), relayout(*args, **kwargs))  # type: ignore[method-assign]
+        per_count = {}
+        for count in range(10, 14):  # 10 is one column wider than 9; 11, 12 and 13 are as wide as 10
+            layouts.clear()
+            header.show_state("pending", count, ["devenv.nix"])
+            await pilot.pause()  # the messages it posted handled and the frame drawn (no fixed delay)
+            await wait_for(pilot, lambda: f" {count} PENDING " in header_line(app), what=f"{count} pending")  # noqa: B023
+            line = header_line(app)
+            assert line.index(f" {count} PENDING ") < line.index("edited: devenv.nix")  # the detail moved along, whole
+            assert line.rstrip().endswith("/home/alice/project")
+            per_count[count] = len(layouts)
+        # a relayout for the wider count (9 → 10), none for the three of the same width
+        assert per_count[10] >= 1 and per_count[11] == per_count[12] == per_count[13] == 0, per_count
