@@ -204,9 +204,10 @@ def test_the_cockpit_module_leaves_the_modals_and_process_backends_for_later() -
 
 
 def test_the_cockpit_module_leaves_the_build_log_parser_and_the_process_model_to_their_first_use() -> None:
-    """The rebuild log's parser loads with the first rebuild and the process model with the first scan
-    (both after the first frame): neither is imported with the cockpit."""
-    later = ("omni_tui.core.buildlog", "omni_tui.core.processes.model", "importlib.resources", "rich._emoji_codes")
+    """The rebuild runner and its log's parser load with the first rebuild and the process model with the
+    first scan (both after the first frame): none is imported with the cockpit (the command it would run
+    is resolved by `core.config.resolve_command`)."""
+    later = ("omni_tui.core.buildlog", "omni_tui.core.rebuild", "omni_tui.core.processes.model", "importlib.resources", "rich._emoji_codes")
     code = f"import sys, omni_tui.cli, omni_tui.ui.app; print([m for m in {later!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from omni_tui.core.errors import ConfigError
+from omni_tui.core.errors import ConfigError, RebuildError
 
 CONFIG_FILE = "omni-tui.toml"
 PYPROJECT_FILE = "pyproject.toml"
@@ -25,12 +25,30 @@ DEFAULT_MAX_BYTES = 1024 * 1024
 
 
 class RebuildConfig(NamedTuple):
-    command: str | None = None  # None: `devenv shell -- true` when devenv is on PATH (see rebuild.resolve_command)
+    command: str | None = None  # None: `devenv shell -- true` when devenv is on PATH (see resolve_command)
     auto_rollback: bool = True
     restart_after: bool = False
     restart_command: str = "devenv processes down && devenv up -d"
     timeout_s: float = 0.0  # 0 = no timeout
     keep_logs: int = 50
+
+
+DEFAULT_COMMAND = "devenv shell -- true"
+
+
+# Here rather than in `core.rebuild` (which re-exports it): the cockpit resolves its command before
+# its first frame, and the runner's module (its dataclasses, the process-group helpers) can load
+# with the first rebuild.
+def resolve_command(rebuild_config: Any) -> str:
+    """The configured `[rebuild] command`, else `devenv shell -- true` when devenv is on PATH."""
+    command = getattr(rebuild_config, "command", None)
+    if isinstance(command, str) and command.strip():
+        return command
+    import shutil  # here: `status` imports this module and never resolves a command
+
+    if shutil.which("devenv"):
+        return DEFAULT_COMMAND
+    raise RebuildError("no rebuild command: devenv is not on PATH and `[rebuild] command` is not set in the approved omni-tui.toml")
 
 
 class GuardConfig(NamedTuple):

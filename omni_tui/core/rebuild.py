@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from omni_tui.core.build_group import BUILD_FILE, BUILD_STATE_VAR, forget_group, group_alive, record_group, record_starting, signal_group
+from omni_tui.core.config import DEFAULT_COMMAND, resolve_command  # noqa: F401 (re-exported: the runner's callers import them here)
 from omni_tui.core.errors import RebuildError
 from omni_tui.core.line_splitter import MAX_LINE_BYTES, LineSplitter
 from omni_tui.core.rebuild_mark import REBUILD_MARK
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
     from omni_tui.core.buildlog import BuildLogParser  # imported by the runner: the gate (and `status`) only need the types here
 
-DEFAULT_COMMAND = "devenv shell -- true"
 LAST_LINES = 50
 READ_CHUNK = 256 * 1024
 LOG_GLOB = "rebuild-*.log"
@@ -75,18 +75,6 @@ class RebuildOutcome:
         if self.restart_exit_code not in (None, 0):
             text += f"; restarting the processes failed (exit {self.restart_exit_code})"
         return text
-
-
-def resolve_command(rebuild_config: Any) -> str:
-    """The configured `[rebuild] command`, else `devenv shell -- true` when devenv is on PATH."""
-    command = getattr(rebuild_config, "command", None)
-    if isinstance(command, str) and command.strip():
-        return command
-    import shutil  # here: `status` imports this module through the gate and never resolves a command
-
-    if shutil.which("devenv"):
-        return DEFAULT_COMMAND
-    raise RebuildError("no rebuild command: devenv is not on PATH and `[rebuild] command` is not set in the approved omni-tui.toml")
 
 
 def runner_for(workspace: Any, *, run_id: str | None = None) -> RebuildRunner:

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from omni_tui.core.config import resolve_command
 from omni_tui.core.decision_line import decision_line
 from omni_tui.core.errors import RebuildError
 from omni_tui.core.gate import Holder
-from omni_tui.core.rebuild import resolve_command
 from omni_tui.core.review import Panel as PanelId
 from omni_tui.core.terminal import inert
 from omni_tui.ui import presenters

@@ -19,7 +19,6 @@ from textual.message import Message
 
 from omni_tui.core.errors import OmniError
 from omni_tui.core.history import HISTORY_STATUSES, bases_at_hand, entry_change, kept_bases
-from omni_tui.core.rebuild import RebuildOutcome, RebuildRunner, runner_for
 from omni_tui.core.review import DIRECT_EDITS, Check, CheckKey
 from omni_tui.ui import presenters
 from omni_tui.ui.messages import (
@@ -43,6 +42,7 @@ if TYPE_CHECKING:
     from omni_tui.core.buildlog import BuildLogParser
     from omni_tui.core.gate import Gate
     from omni_tui.core.proposals import Proposal, ProposalEntry, ProposalStore, Quarantined
+    from omni_tui.core.rebuild import RebuildOutcome, RebuildRunner  # the module loads with the first rebuild
     from omni_tui.core.workspace import Workspace
 
 # How long the watcher waits for a burst of writes to settle, and the most it groups (ms).
@@ -347,7 +347,7 @@ def validate_texts(app: App, key: CheckKey, contents: dict[str, str], max_bytes:
         app.post_message(ValidationReady(key, Check(validation, None), generation))
 
 
-RebuildOperation = Callable[[Callable[[], RebuildOutcome], Callable[[str], None]], Any]
+RebuildOperation = Callable[[Callable[[], "RebuildOutcome"], Callable[[str], None]], Any]
 
 
 class RebuildJob:
@@ -413,6 +413,8 @@ class RebuildJob:
 
     def run(self) -> None:
         try:
+            from omni_tui.core.rebuild import runner_for  # with the first rebuild: not before the first frame
+
             runner = runner_for(self.ws, run_id=self.run_id)
         except OmniError as exc:
             self.app.post_message(RebuildFinished(self.title, None, str(exc)))
