@@ -13,16 +13,19 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.message import Message
 
-from omni_tui.core.notify import NotifyEvent, claim, event_key
-from omni_tui.core.presence import Presence, announce, leave, present
-from omni_tui.ui.notifier import Notifier
+# The notifier (its rate limiter, queue and command thread) and the presence registry are first used
+# after the cockpit's first frame (an event, `start()`): imported then (≈ 3 ms of the start-up).
+if TYPE_CHECKING:
+    from omni_tui.core.notify import NotifyEvent
+    from omni_tui.core.presence import Presence
+    from omni_tui.ui.notifier import Notifier
 
 POLL_S = 1.0
 
@@ -57,12 +60,19 @@ class WhereThePersonIs:
         self._thread: threading.Thread | None = None
         self._tampered = False
         self._statuses: dict[str, str] | None = None
-        self.notifier = Notifier(
-            ws.config.notify,
-            root=ws.root,
-            env=os.environ if env is None else env,
-            via=via,
-            ring_bell=app.bell,
+        self._env = dict(os.environ if env is None else env)  # as the cockpit started, for the notifier
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        """Bell, OSC 9/777 and the `[notify] command`: made by the first event (or a look)."""
+        from omni_tui.ui.notifier import Notifier
+
+        return Notifier(
+            self.ws.config.notify,
+            root=self.ws.root,
+            env=self._env,
+            via=self.via,
+            ring_bell=self.app.bell,
             write_terminal=self._write_terminal,
             report=self._report,
             claim=self._claim,
@@ -71,6 +81,8 @@ class WhereThePersonIs:
     # -- presence -------------------------------------------------------------------------------
 
     def start(self) -> None:
+        from omni_tui.core.presence import announce
+
         try:
             self._presence_file = announce(self.ws.paths.state, self.who, self.via)
         except OSError:
@@ -82,12 +94,17 @@ class WhereThePersonIs:
 
     def stop(self) -> None:
         self.stop_event.set()
-        self.notifier.stop()
+        if "notifier" in self.__dict__:  # made (cached_property): a notifier never made has nothing to stop
+            self.notifier.stop()
         if self._presence_file is not None:
+            from omni_tui.core.presence import leave
+
             leave(self._presence_file)
             self._presence_file = None
 
     def _poll(self) -> None:
+        from omni_tui.core.presence import present
+
         me = os.getpid()
         while not self.stop_event.is_set():
             try:
@@ -102,6 +119,8 @@ class WhereThePersonIs:
     # -- events ---------------------------------------------------------------------------------
 
     def _event(self, event: str, proposal: Any = None, *, bell: bool = True) -> None:
+        from omni_tui.core.notify import NotifyEvent
+
         self.notifier.event(
             NotifyEvent(
                 event,
@@ -155,6 +174,8 @@ class WhereThePersonIs:
 
     def _claim(self, event: NotifyEvent) -> bool:
         """Run on the command's thread: is this cockpit the one to run the command for `event`?"""
+        from omni_tui.core.notify import claim, event_key
+
         now = time.time()
         key = event_key(event, now)
         return key is None or claim(self.ws.paths.state / "notified", key, now)
