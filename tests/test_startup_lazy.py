@@ -210,6 +210,8 @@ def test_the_cockpit_module_leaves_the_build_log_parser_and_the_process_model_to
     later = ("omni_tui.core.buildlog", "omni_tui.core.rebuild", "omni_tui.core.processes.model", "importlib.resources", "rich._emoji_codes")
     # The notifier and the presence registry: with the first notification and `WhereThePersonIs.start`.
     later += ("omni_tui.core.notify", "omni_tui.ui.notifier", "omni_tui.core.presence", "queue")
+    # The build-group records (the gate's lock, `status`) and the decision line (a rebuild's end).
+    later += ("omni_tui.core.build_group", "omni_tui.core.decision_line")
     code = f"import sys, omni_tui.cli, omni_tui.ui.app; print([m for m in {later!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]

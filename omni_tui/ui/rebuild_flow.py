@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from omni_tui.core.config import resolve_command
-from omni_tui.core.decision_line import decision_line
 from omni_tui.core.errors import RebuildError
 from omni_tui.core.gate import Holder
 from omni_tui.core.review import Panel as PanelId
@@ -139,7 +138,10 @@ class RebuildFlow:
             mark = "✓" if decision.status == "applied" else ("■" if cancelled else "✗")
             if cancelled and decision.status == "failed":
                 label = "rebuild cancelled — press b to roll back"
-            # The one decision line the CLI and agents read too (core.decision_line); agent text made inert.
+            # The one decision line the CLI and agents read too (core.decision_line, imported with the first
+            # decision shown: not before the cockpit's first frame); agent text made inert.
+            from omni_tui.core.decision_line import decision_line
+
             text = f"{mark} {inert(decision_line(decision))}"
             if decision.status == "failed":
                 text += " — press b to roll back"

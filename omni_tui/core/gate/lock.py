@@ -12,14 +12,18 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from omni_tui.core.audit import utc_now
-from omni_tui.core.build_group import BUILD_FILE, OrphanBuild, find_orphan, stop_orphan
 from omni_tui.core.errors import GateError, LockBusyError
 from omni_tui.core.gate.state import Holder
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.core.safefs import file_lock, is_locked
 from omni_tui.core.workspace import Workspace, default_who
+
+# The build-group records are read when the lock is taken or `status` asks (the cockpit: after its first frame).
+if TYPE_CHECKING:
+    from omni_tui.core.build_group import OrphanBuild
 
 LOCK_PROBE_GRACE_S = 0.25  # how long a busy gate lock is tried again when nobody is named as its holder
 
@@ -84,6 +88,8 @@ class GateLock:
         recorded group that still runs now that we hold the lock was left by a process that died (a
         cockpit killed mid-rebuild). It is never left running beside a new apply, rebuild or rollback.
         """
+        from omni_tui.core.build_group import BUILD_FILE, find_orphan, stop_orphan
+
         group_file = self.ws.paths.state / BUILD_FILE
         orphan = find_orphan(group_file)
         if orphan is None:
@@ -114,4 +120,6 @@ class GateLock:
         """An orphaned build still running while nobody holds the gate (what `status` reports)."""
         if is_locked(self.ws.paths.lock):
             return None
+        from omni_tui.core.build_group import BUILD_FILE, find_orphan
+
         return find_orphan(self.ws.paths.state / BUILD_FILE)
