@@ -8,7 +8,6 @@ after, from the backups), under a line saying so. A quarantined (invalid) file s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from rich.text import Text
@@ -43,9 +42,8 @@ class Check(NamedTuple):
     text: str
 
 
-@dataclass(frozen=True)
-class ProposalView:
-    """Everything the detail panel shows for one queue row."""
+class ProposalView(NamedTuple):  # not a frozen dataclass: cheaper to create before the cockpit's first frame
+    """Everything the detail panel shows for one queue row (compared whole: an equal view is not redrawn)."""
 
     key: str
     title: str
@@ -59,7 +57,6 @@ class ProposalView:
     note: str = ""  # e.g. the decision's reason / outcome
     diff_label: str = ""  # what the diff shows, when it is not the pending current → proposed
     history: bool = False  # files are (before the apply, written by it)
-    extra: dict = field(default_factory=dict, compare=False)
 
 
 # What an empty diff (the file already has the proposed content) means, by the proposal's state.
