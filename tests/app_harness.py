@@ -33,17 +33,15 @@ def screen_text(app) -> str:
 def ready(app, screen_type: type) -> bool:
     """The active screen is a `screen_type` a person can read and type into: pushed is not enough (it
     composes, mounts, takes focus and draws its footer a few frames later, later still on a loaded machine)."""
-    from textual.widgets import Footer
-    from textual.widgets._footer import FooterKey
+    from omni_tui.ui.widgets.key_bar import KeyBar
 
     screen = app.screen
     if not isinstance(screen, screen_type) or not screen._is_mounted or not screen_text(app).strip():
         return False
     if screen.query("Input, TextArea") and screen.focused is None:  # where the person types, once focused
         return False
-    for footer in screen.query(Footer):
-        keys = footer.query(FooterKey)
-        if not keys or not all(key.region.width for key in keys):  # composed, and laid out: drawn
+    for bar in screen.query(KeyBar):
+        if not bar.entries or not bar.region.width:  # its keys read, and laid out: drawn
             return False
     return True
 

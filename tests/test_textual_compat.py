@@ -204,41 +204,6 @@ async def test_bindings_of_is_the_nodes_own_copy_and_keymap_of_what_set_keymap_w
         assert dict(keymap_of(app)) == {"bell": "b"}
 
 
-async def test_footer_entries_tell_a_key_from_a_group_and_its_label() -> None:
-    from textual.app import App as _App
-    from textual.binding import Binding
-    from textual.widgets import Footer
-
-    from omni_tui.ui.textual_compat import footer_entries
-
-    hunk = Binding.Group("Hunk", compact=True)
-
-    class Keys(_App[None]):
-        BINDINGS = [
-            Binding("a", "approve", "Approve"),
-            Binding("n", "next_hunk", "Next", group=hunk),
-            Binding("p", "previous_hunk", "Prev", group=hunk),
-        ]
-
-        def compose(self) -> ComposeResult:
-            yield Footer(compact=True)
-
-        def action_approve(self) -> None: ...
-        def action_next_hunk(self) -> None: ...
-        def action_previous_hunk(self) -> None: ...
-
-    app = Keys()
-    async with app.run_test(size=(60, 4)) as pilot:
-        footer = app.query_one(Footer)
-        await pilot.pause()
-        entries = [ids for _widget, ids in footer_entries(footer)]
-        assert entries[:3] == [("approve",), ("next_hunk", "previous_hunk"), ()]
-        from omni_tui.ui.textual_compat import is_footer_key
-
-        assert [is_footer_key(widget) for widget, _ids in footer_entries(footer)][:3] == [True, False, False]  # a group is not a key
-        assert all(is_footer_key(key) for key in footer.query("KeyGroup > *") if key.has_class("-grouped"))
-
-
 async def test_known_row_widths_grow_the_columns_and_size_the_table_as_textual_measuring_does() -> None:
     from rich.text import Text
     from textual.app import App as _App

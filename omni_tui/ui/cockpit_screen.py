@@ -25,10 +25,10 @@ from omni_tui.ui.keys import ACTIONS_BY_ID, FOOTER_GIVES_WAY, default_bindings, 
 from omni_tui.ui.screens.relabel import relabel
 from omni_tui.ui.textual_compat import bindings_of, note_key_for_type_ahead
 from omni_tui.ui.widgets.change_card import CardSummary
-from omni_tui.ui.widgets.cockpit_footer import CockpitFooter
 from omni_tui.ui.widgets.diff_view import DiffView
 from omni_tui.ui.widgets.file_tabs import FileTabs
 from omni_tui.ui.widgets.gate_header import GateHeader
+from omni_tui.ui.widgets.key_bar import KeyBar
 from omni_tui.ui.widgets.log_view import LogView
 from omni_tui.ui.widgets.panel_switcher import PanelSwitcher
 from omni_tui.ui.widgets.process_table import ProcessTable
@@ -107,8 +107,8 @@ class CockpitScreen(Screen[None]):
 
     AUTO_FOCUS = "#queue"
     # A zoomed panel keeps the gate header and the footer: "the header always shows the gate" (a pending or
-    # tampered state is never hidden behind `z`). Textual's default keeps only the Footer.
-    ALLOW_IN_MAXIMIZED_VIEW = "GateHeader, Footer"
+    # tampered state is never hidden behind `z`). Textual's default keeps only its Footer.
+    ALLOW_IN_MAXIMIZED_VIEW = "GateHeader, KeyBar"
 
     def __init__(self, display_root: str, *, log_clock: Callable[[], float] | None = None) -> None:
         super().__init__(id="_default")  # the id Textual gives its own default screen
@@ -136,7 +136,7 @@ class CockpitScreen(Screen[None]):
             # A frozen clock (tests, snapshots) freezes the progress row; with the real one the row ends
             # on the measured duration, the one the decision records.
             yield Panel(LogView(id="rebuild-log", clock=self.log_clock), title="Rebuild log", id="rebuild-panel")
-        yield CockpitFooter(FOOTER_GIVES_WAY, compact=True)
+        yield KeyBar(FOOTER_GIVES_WAY)
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:

@@ -84,18 +84,59 @@ def update_scrollbars(view: ScrollView, virtual_size: Size) -> None:
 
 
 def set_cells(table: Any, cells: list[tuple[str, str, Any]]) -> None:
-    """Replace many DataTable cells (row key, column key, value) with one repaint.
+    """Replace many DataTable cells (row key, column key, value) with one repaint, of those rows only.
 
     `DataTable.update_cell` marks the whole widget dirty once per cell: the process table rewrites a
     cell per process every second (its uptime), 300 refreshes for one change of picture. The keys
-    must exist (the caller took them from its own rows)."""
+    must exist (the caller took them from its own rows). For a table of one-line rows (the queue's,
+    the process table's) only the lines of the rows written are drawn again: a check landing redrew
+    every row of the queue in view, ≈ 5 ms once per arriving proposal (bench_queue_scale.py). A
+    caller that also widened a column refreshes the whole table itself."""
     data = table._data
+    rows = set()
     for row, column, value in cells:
         # Plain strings find the RowKey / ColumnKey entries (same hash, and keys compare equal to their
         # string); building a key object per cell cost more than the write for 10,000 rows.
         data[row][column] = value
-    table._update_count += 1  # the row render caches are keyed by it
-    table.refresh()
+        rows.add(row)
+    # The row render caches are keyed by it: the rows written render anew. Every other line the widget
+    # shows stays as its styles cache holds it (it would render the same with the new count).
+    table._update_count += 1
+    refresh_rows(table, [table._row_locations.get(row) for row in rows])
+
+
+def refresh_rows(table: Any, indices: list[int | None]) -> None:
+    """Draw again the lines of these rows of a table of one-line rows (None: a row not in the table).
+
+    `DataTable.refresh_row` finds a row's line by adding up the heights of every row above it (10,000
+    rows: a pass per call); here a row's line is its index under the header. Many rows: one refresh."""
+    if not table.is_mounted:
+        return
+    window = table.scrollable_content_region.height
+    if len(indices) > max(window, 8):
+        table.refresh()
+        return
+    from textual.geometry import Region
+
+    header = table.header_height if table.show_header else 0
+    width = max(table.size.width, table.virtual_size.width)
+    for index in indices:
+        if index is not None:
+            table._refresh_region(Region(0, header + index, width, 1))
+
+
+def refresh_rows_from(table: Any, first: int) -> None:
+    """Draw again a table of one-line rows from row `first` down to the bottom of its window (the rows
+    above are unchanged); nothing when that row is below the window."""
+    if not table.is_mounted:
+        return
+    from textual.geometry import Region
+
+    header = table.header_height if table.show_header else 0
+    width = max(table.size.width, table.virtual_size.width)
+    below = max(table.scroll_offset.y + table.size.height - header - first, 0)
+    if below:
+        table._refresh_region(Region(0, header + first, width, below))
 
 
 def arrange_rows(table: Any, order: list[str]) -> None:
@@ -110,6 +151,10 @@ def arrange_rows(table: Any, order: list[str]) -> None:
 
     wanted = [RowKey(key) for key in order]
     keep = set(wanted)
+    # The first row whose place changes: the rows above it are drawn as they are (a proposal arriving
+    # at the end of a full queue redraws nothing in view; the scrollbar follows on idle).
+    before = table._row_locations
+    first = next((index for index, key in enumerate(wanted) if before.get_key(index) != key), len(wanted))
     for key in [key for key in table._data if key not in keep]:
         for column_key in table._data[key]:
             table._updated_cells.discard(CellKey(key, column_key))  # no width update for a row gone
@@ -117,12 +162,12 @@ def arrange_rows(table: Any, order: list[str]) -> None:
         del table.rows[key]
         del table._data[key]
     table._row_locations = TwoWayDict({key: index for index, key in enumerate(wanted)})
-    table._require_update_dimensions = True
+    table._require_update_dimensions = True  # the height, on idle (KnownRowWidths: without a relayout when it can)
     table.cursor_coordinate = table.cursor_coordinate  # clamped to the rows left
     table.hover_coordinate = table.hover_coordinate
     table._update_count += 1
     table.check_idle()
-    table.refresh(layout=True)
+    refresh_rows_from(table, first)
 
 
 class LazyComponentClasses:
@@ -172,7 +217,29 @@ class KnownRowWidths:
                 column.content_width = max(column.content_width, width)
         total_width = sum(column.get_render_width(table) for column in table.columns.values()) + table._row_label_column_width
         header_height = table.header_height if table.show_header else 0
-        table.virtual_size = Size(total_width, table._total_row_height + header_height)
+        size = Size(total_width, table._total_row_height + header_height)
+        if _box_keeps_its_size(table, size):
+            from textual.widget import Widget
+
+            # `virtual_size` is a layout reactive: assigned, each proposal arriving in a full queue (its box
+            # as high as it gets) relaid the whole screen out. The box cannot change: the scrollbar follows.
+            table.set_reactive(Widget.virtual_size, size)
+            update_scrollbars(table, size)
+        else:
+            table.virtual_size = size
+
+
+def _box_keeps_its_size(table: Any, size: Size) -> bool:
+    """Whether a DataTable's box stays as it is when its virtual size becomes `size`: its width is not
+    `auto`, and its height either is not `auto` or is already capped (max-height) before and after."""
+    styles = table.styles
+    old = table.virtual_size
+    if not table.is_mounted or old.width != size.width and styles.width is not None and styles.width.is_auto:
+        return False
+    if styles.height is None or not styles.height.is_auto or old.height == size.height:
+        return True
+    # Taller than the lines in view before and after: the box is as high as max-height lets it be.
+    return styles.max_height is not None and min(old.height, size.height) > table.scrollable_content_region.height
 
 
 # -- type-ahead into modals --------------------------------------------------------------------------
@@ -210,28 +277,3 @@ def after_type_ahead(screen: DOMNode, input_widget: DOMNode, callback: Callable[
     A priority binding (enter) runs as it arrives, before the characters typed ahead of it: the
     screen's queue, then the input's, must be drained first — one `call_later` on each, in turn."""
     screen.call_later(lambda: input_widget.call_later(callback))
-
-
-def is_footer_key(widget: Widget) -> bool:
-    """A footer's key entry (`FooterKey`, in `textual.widgets._footer`, not exported)."""
-    from textual.widgets._footer import FooterKey
-
-    return isinstance(widget, FooterKey)
-
-
-def footer_entries(footer: Widget) -> list[tuple[Widget, tuple[str, ...]]]:
-    """The footer's top-level entries in order, each with the action ids it shows ((): a group's label).
-
-    `FooterKey` and `KeyGroup` live in `textual.widgets._footer` and are not exported; the cockpit's
-    footer hides the entries that give way at narrow widths, so it must tell a key from a group."""
-    from textual.widgets._footer import FooterKey, KeyGroup
-
-    entries: list[tuple[Widget, tuple[str, ...]]] = []
-    for child in footer.children:
-        if isinstance(child, FooterKey):
-            entries.append((child, (child.action,)))
-        elif isinstance(child, KeyGroup):
-            entries.append((child, tuple(key.action for key in child.query(FooterKey))))
-        else:
-            entries.append((child, ()))
-    return entries

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from omni_tui.core.terminal import inert
 from omni_tui.ui.screens.relabel import relabel
@@ -23,6 +23,7 @@ from omni_tui.ui.screens.summaries import ApprovalCheck, ApprovalSummary, FileSu
 from omni_tui.ui.screens.yes_no import YesNoModal
 from omni_tui.ui.textual_compat import bindings_of
 from omni_tui.ui.widgets.change_card import CardDetails
+from omni_tui.ui.widgets.key_bar import KeyBar
 
 
 def _file_line(f: FileSummary) -> Content:
@@ -135,7 +136,7 @@ class ApproveScreen(YesNoModal):
                 yes.display = reason is None
                 yield yes
                 yield Button("Cancel (n)", id="approve-no")
-        yield Footer()
+        yield KeyBar()
 
     def _will_run(self) -> Content:
         s = self.summary

@@ -11,12 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Button, Footer, Label, Static
+from textual.widgets import Button, Label, Static
 
 from omni_tui.core.terminal import inert
 from omni_tui.ui.screens.relabel import relabel
 from omni_tui.ui.screens.yes_no import YesNoModal
 from omni_tui.ui.textual_compat import bindings_of
+from omni_tui.ui.widgets.key_bar import KeyBar
 
 
 class ConfirmScreen(YesNoModal):
@@ -49,4 +50,4 @@ class ConfirmScreen(YesNoModal):
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.yes_label} (y)", variant="error" if self.danger else "primary", id="confirm-yes")
                 yield Button("No (n)", id="confirm-no")
-        yield Footer()
+        yield KeyBar()

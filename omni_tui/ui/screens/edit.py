@@ -14,11 +14,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, Static, TextArea
+from textual.widgets import Label, Static, TextArea
 
 from omni_tui.ui.screens.confirm import ConfirmScreen
 from omni_tui.ui.syntax import nix_language
 from omni_tui.ui.textual_compat import after_type_ahead
+from omni_tui.ui.widgets.key_bar import KeyBar
 
 
 class EditScreen(ModalScreen[str | None]):
@@ -49,7 +50,7 @@ class EditScreen(ModalScreen[str | None]):
                 editor.language = language.name
             yield editor
             yield Static("", id="edit-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._show_status()

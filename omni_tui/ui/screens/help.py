@@ -18,11 +18,12 @@ from textual.binding import Binding, BindingsMap, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from omni_tui.ui.screens.summaries import HelpEntry, HelpSection
 from omni_tui.ui.textual_compat import bindings_of, keymap_of
 from omni_tui.ui.widgets.colours import theme_colour
+from omni_tui.ui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -197,7 +198,7 @@ class HelpScreen(ModalScreen[None]):
                     yield Static(Content.from_markup("[b]$title[/]", title=section.title), classes="section-title")
                     yield Static(_section_content(section, f"bold {theme_colour(self.app, 'accent')}"), classes="help-keys")
             yield Static("Remap any key in the [keys] table of omni-tui.toml.", id="help-hint", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()

@@ -15,8 +15,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
+from omni_tui.ui.widgets.key_bar import KeyBar
 from omni_tui.ui.widgets.log_view import LogView
 
 GAP_MARKER = "… (more lines arrived than one refresh returns; some may be missing here)"
@@ -65,7 +66,7 @@ class ProcessLogScreen(ModalScreen[None]):
             )
             yield LogView(max_lines=self.max_lines, id="process-log")
             yield Static("", id="log-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         pending, self._pending = self._pending or [], None

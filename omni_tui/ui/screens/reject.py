@@ -14,10 +14,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from omni_tui.core.terminal import inert
 from omni_tui.ui.textual_compat import after_type_ahead
+from omni_tui.ui.widgets.key_bar import KeyBar
 
 
 class RejectScreen(ModalScreen[str | None]):
@@ -46,7 +47,7 @@ class RejectScreen(ModalScreen[str | None]):
             with Horizontal(classes="buttons"):
                 yield Button("Reject (enter)", variant="error", id="reject-yes")
                 yield Button("Cancel (esc)", id="reject-no")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         for button in self.query(Button):

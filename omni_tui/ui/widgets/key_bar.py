@@ -1,0 +1,181 @@
+"""The footer: every live key of the screen and what it does, drawn as ONE widget on one row.
+
+Textual's `Footer` mounts a widget per key and recomposes all of them (mount, restyle, two layouts,
+a full repaint) each time the screen's bindings may have changed — on every focus move, every modal
+opened or closed. Here the keys are pieces of one line (`key_bar_layout`): when the bindings change,
+the row is recomputed and repainted only if what it shows changed; nothing is mounted or laid out.
+
+What a person gets is Textual's compact footer: `key description` entries, a binding group as
+` np Hunk`, disabled keys dimmed, the palette's key docked at the right end (inline when the cockpit
+is narrow), a hovered entry highlighted with its tooltip, a click pressing the key (a bell when it is
+disabled). When the row is too narrow, the entries named in `gives_way` are left out first to last
+(the help screen and the palette still list every action).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from itertools import groupby
+from typing import TYPE_CHECKING
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.strip import Strip
+from textual.widget import Widget
+
+from omni_tui.ui.widgets.key_bar_layout import KeyCap, KeyEntry, Piece, lay_out, piece_at
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+
+class KeyBar(Widget, can_focus=False):
+    """The keys of the screen it is on (`Screen.active_bindings`), one row at the bottom."""
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {"key-bar--key", "key-bar--description", "key-bar--label", "key-bar--separator", "key-bar--hover"}
+    DEFAULT_CSS = """
+    KeyBar {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        & > .key-bar--key { color: $footer-key-foreground; background: $footer-key-background; text-style: bold; }
+        & > .key-bar--description { color: $footer-description-foreground; background: $footer-description-background; }
+        & > .key-bar--label { color: $footer-description-foreground; background: $footer-description-background; }
+        & > .key-bar--separator { color: $foreground 20%; }
+        & > .key-bar--hover { background: $block-hover-background; }
+    }
+    """
+
+    def __init__(self, gives_way: Sequence[str] = (), *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.gives_way = tuple(gives_way)
+        self.entries: tuple[KeyEntry, ...] | None = None  # None until the screen's bindings are read
+        self._hover: tuple[int, int] | None = None  # (entry, key) under the mouse
+        self._row: tuple[tuple[object, ...], list[Piece], Strip] | None = None  # (key, pieces, strip) last drawn
+
+    # -- what it shows --------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen[object]) -> None:
+        # Textual's Footer skips these while the terminal is unfocused (the focus chain is then empty).
+        if screen is not self.screen or not self.app.app_focus:
+            return
+        entries = self._read_entries()
+        if entries != self.entries:
+            self.entries = entries
+            self.refresh()
+
+    def _read_entries(self) -> tuple[KeyEntry, ...]:
+        """The screen's shown bindings as footer entries, grouped as Textual's Footer groups them."""
+        app = self.app
+        active = self.screen.active_bindings
+        by_action: defaultdict[str, list[tuple[Binding, bool, str]]] = defaultdict(list)
+        for _node, binding, enabled, tooltip in active.values():
+            if binding.show:
+                by_action[binding.action].append((binding, enabled, tooltip))
+        entries: list[KeyEntry] = []
+        for group, runs in groupby(by_action.values(), lambda bindings: bindings[0][0].group):
+            firsts = [bindings[0] for bindings in runs]  # an action bound to several keys shows its first
+            if group is not None and len(firsts) > 1:
+                caps = tuple(
+                    KeyCap(b.key, app.get_key_display(b), b.action, enabled, tooltip or b.description) for b, enabled, tooltip in firsts
+                )
+                entries.append(KeyEntry(caps, group.description, grouped=True))
+                continue
+            for b, enabled, tooltip in firsts:
+                entries.append(KeyEntry((KeyCap(b.key, app.get_key_display(b), b.action, enabled, tooltip),), b.description))
+        if app.ENABLE_COMMAND_PALETTE and app.COMMAND_PALETTE_BINDING in active:
+            _node, b, enabled, _tooltip = active[app.COMMAND_PALETTE_BINDING]
+            cap = KeyCap(b.key, app.get_key_display(b), b.action, enabled, b.tooltip or b.description)
+            entries.append(KeyEntry((cap,), b.description, palette=True))
+        return tuple(entries)
+
+    @property
+    def pieces(self) -> list[Piece]:
+        """The row as laid out at the current width (what a click or a hover finds)."""
+        return self._render_row()[0]
+
+    # -- drawing ----------------------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._row = None  # a theme change: the colours of every piece
+
+    def render_line(self, y: int) -> Strip:
+        if y:
+            return Strip.blank(self.size.width, Style.from_color(None, self.rich_style.bgcolor))
+        return self._render_row()[1]
+
+    def _render_row(self) -> tuple[list[Piece], Strip]:
+        if self.entries is None and self.is_attached:
+            self.entries = self._read_entries()
+        entries = self.entries or ()
+        width = self.size.width
+        dock = not self.screen.has_class("-narrow")
+        key = (entries, width, dock, self._hover)
+        if self._row is not None and self._row[0] == key:
+            return self._row[1], self._row[2]
+        pieces = lay_out(entries, width, self.gives_way, dock_palette=dock)
+        base = self.rich_style
+        blank = Style.from_color(None, base.bgcolor)  # gaps: the background only, as Textual paints empty space
+        styles: dict[str, Style] = {
+            kind: self.get_component_rich_style(f"key-bar--{kind}") for kind in ("key", "description", "label", "separator")
+        }
+        hover = Style(bgcolor=self.get_component_rich_style("key-bar--hover").bgcolor)
+        dim = Style(dim=True)
+        segments: list[Segment] = []
+        x = 0
+        for piece in pieces:
+            if piece.x > x:
+                segments.append(Segment(" " * (piece.x - x), blank))
+            style = styles.get(piece.kind, blank)
+            if piece.entry >= 0:
+                if not entries[piece.entry].keys[piece.key].enabled:
+                    style += dim
+                if (piece.entry, piece.key) == self._hover:
+                    style += hover
+            segments.append(Segment(piece.text, style))
+            x = piece.end
+        strip = Strip(segments).adjust_cell_length(width, blank).crop(0, width)
+        self._row = (key, pieces, strip)
+        return pieces, strip
+
+    # -- the mouse ------------------------------------------------------------------------------------
+
+    def _cap_at(self, x: int) -> tuple[int, int] | None:
+        """The (entry, key) drawn at column `x`, if a key is there."""
+        piece = piece_at(self.pieces, x)
+        return (piece.entry, piece.key) if piece is not None and piece.entry >= 0 and self.entries else None
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        hover = self._cap_at(event.x)
+        if hover != self._hover:
+            self._hover = hover
+            self.tooltip = self.entries[hover[0]].keys[hover[1]].tooltip or None if hover and self.entries else None
+            self.refresh()
+
+    def on_leave(self, _event: events.Leave) -> None:
+        if self._hover is not None:
+            self._hover = None
+            self.tooltip = None
+            self.refresh()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        at = self._cap_at(event.x)
+        if at is None or not self.entries:
+            return
+        cap = self.entries[at[0]].keys[at[1]]
+        if cap.enabled:
+            self.app.simulate_key(cap.key)
+        else:
+            self.app.bell()
