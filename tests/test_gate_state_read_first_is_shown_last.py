@@ -4,7 +4,6 @@ another cockpit's rebuild streamed into the log."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 
@@ -19,7 +18,7 @@ async def test_an_older_reading_posted_late_does_not_replace_the_newer_state(pro
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: "CLEAN" in screen_text(app).splitlines()[0], what="the first state")
         state = app.gate.state()
-        newer = dataclasses.replace(state, kind="rebuilding")  # what the later reading found
+        newer = state._replace(kind="rebuilding")  # what the later reading found
         app.post_message(GateChanged(newer, time.monotonic()))
         app.post_message(GateChanged(state, time.monotonic() - 5))  # read before it, posted after it
         await wait_for(pilot, lambda: "REBUILDING" in screen_text(app).splitlines()[0], what="the newer state")

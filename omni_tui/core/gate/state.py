@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from omni_tui.core.errors import GateError
@@ -23,9 +22,9 @@ if TYPE_CHECKING:  # the rebuild runner loads when a rebuild runs: `status` read
 RebuildStep = Callable[[], "RebuildOutcome"]
 StageCallback = Callable[[str], None]
 
-# Its parts are NamedTuples, not frozen dataclasses: immutable and compared, shown and hashed the same,
+# These records are NamedTuples, not frozen dataclasses: immutable and compared, shown and hashed the same,
 # without compiling six methods per class at import (`status`, which agents poll, reads the gate's
-# state). `GateState` stays a dataclass: readers derive states from it with `dataclasses.replace`.
+# state, and the cockpit imports this module before its first frame). A derived state is `_replace`d.
 
 
 class Holder(NamedTuple):
@@ -87,8 +86,7 @@ class LastRebuild(NamedTuple):
         )
 
 
-@dataclass(frozen=True)
-class GateState:
+class GateState(NamedTuple):
     kind: GateKind
     pending: tuple[ProposalEntry, ...]
     unapproved: tuple[str, ...]
