@@ -87,9 +87,10 @@ class KeyedTable(DataTable):
             if column is not None and column.auto_width and width > column.content_width:
                 column.content_width = width
                 grew = True
-        set_cells(self, keyed)
+        set_cells(self, keyed)  # repaints the rows written
         if grew:
             require_update_dimensions(self)
+            self.refresh()  # a wider column moves every row's cells
 
     def _announce(self) -> None:
         key: str | None = None
