@@ -471,3 +471,29 @@ def test_a_patch_of_some_hunks_numbers_the_new_side_as_its_own_result(tmp_path: 
         target.write_text(OLD)
         result = subprocess.run(["patch", "-p1", "--batch", "--fuzz=0"], cwd=tmp_path, input=partial.encode(), capture_output=True)
         assert result.returncode == 0 and target.read_text() == apply_hunks(OLD, NEW, {1})
+
+
+def test_hunks_are_immutable_values_and_file_diffs_compare_by_content_not_their_caches() -> None:
+    """`Hunk` and `FileDiff` are written-out classes (cheaper to import than dataclasses): they keep the
+    dataclasses' behaviour — a hunk cannot be changed, is equal and hashes equal to one with the same
+    fields, survives copy and pickle; a file diff compares by its texts, hunks and blocks, not by the
+    rows it has cached."""
+    import copy
+    import pickle
+
+    from omni_tui.core.textdiff import Hunk
+
+    old, new = "a\nb\nc\n", "a\nB\nc\n"
+    first, second = diff_texts(old, new), diff_texts(old, new)
+    hunk = first.hunks[0]
+    assert hunk == second.hunks[0] and hash(hunk) == hash(second.hunks[0]) and len({hunk, second.hunks[0]}) == 1
+    assert hunk.index == 0 and (hunk.old_lo, hunk.old_hi, hunk.new_lo, hunk.new_hi) == (0, 3, 0, 3)
+    assert hunk != Hunk(1, hunk.old_lo, hunk.old_hi, hunk.new_lo, hunk.new_hi, hunk.lines)
+    with pytest.raises(AttributeError):
+        hunk.index = 5  # type: ignore[misc]
+    assert copy.copy(hunk) == hunk and pickle.loads(pickle.dumps(hunk)) == hunk
+    assert repr(hunk).startswith("Hunk(index=0, old_lo=0, old_hi=3,")
+    first.rows_unified()  # fills a cache the other has not
+    assert first == second and first != diff_texts(old, old) and isinstance(first, FileDiff)
+    with pytest.raises(TypeError):
+        hash(first)

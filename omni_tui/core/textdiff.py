@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
@@ -47,16 +46,47 @@ def _range(lo: int, hi: int) -> str:
     return f"{lo + 1 if length else lo},{length}"
 
 
-@dataclass(frozen=True, slots=True)
-class Hunk:  # a dataclass still: its `index` field would shadow tuple.index
-    """A run of changes with its context. `old_lo:old_hi` / `new_lo:new_hi` are 0-based slices."""
+class Hunk:
+    """A run of changes with its context. `old_lo:old_hi` / `new_lo:new_hi` are 0-based slices.
 
+    Immutable, compared and hashed by its fields. Written out rather than a frozen dataclass (≈ 1.5 ms
+    to create at import, before the cockpit's first frame) or a NamedTuple (its `index` field would
+    shadow `tuple.index`)."""
+
+    __slots__ = ("index", "old_lo", "old_hi", "new_lo", "new_hi", "lines")
     index: int
     old_lo: int
     old_hi: int
     new_lo: int
     new_hi: int
     lines: tuple[DiffLine, ...]
+
+    def __init__(self, index: int, old_lo: int, old_hi: int, new_lo: int, new_hi: int, lines: tuple[DiffLine, ...]) -> None:
+        for name, value in zip(self.__slots__, (index, old_lo, old_hi, new_lo, new_hi, lines)):
+            object.__setattr__(self, name, value)
+
+    def _fields(self) -> tuple[int, int, int, int, int, tuple[DiffLine, ...]]:
+        return (self.index, self.old_lo, self.old_hi, self.new_lo, self.new_hi, self.lines)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: a Hunk is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}: a Hunk is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Hunk) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __reduce__(self) -> tuple[type[Hunk], tuple[int, int, int, int, int, tuple[DiffLine, ...]]]:
+        return (Hunk, self._fields())  # copy and pickle build a new one (assignment is refused)
+
+    def __repr__(self) -> str:
+        return "Hunk(index={!r}, old_lo={!r}, old_hi={!r}, new_lo={!r}, new_hi={!r}, lines={!r})".format(*self._fields())
 
     @property
     def old_start(self) -> int:
@@ -183,18 +213,48 @@ class SplitRow(NamedTuple):
     text: str = ""
 
 
-@dataclass
 class FileDiff:
-    """The diff of two texts: hunks with `context` lines around each change."""
+    """The diff of two texts: hunks with `context` lines around each change.
 
-    old_lines: list[str]
-    new_lines: list[str]
-    hunks: list[Hunk]
-    context: int = 3
-    blocks: list[tuple[int, int, int]] = field(default_factory=list)  # matching (old, new, length)
-    _unified: list[UnifiedRow] | None = field(default=None, repr=False, compare=False)
-    _split: list[SplitRow] | None = field(default=None, repr=False, compare=False)
-    _sections: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
+    Compared by its texts, hunks, context and matching blocks (not its caches of rows). Written out
+    rather than a dataclass: ≈ 1 ms less to import before the cockpit's first frame."""
+
+    def __init__(
+        self,
+        old_lines: list[str],
+        new_lines: list[str],
+        hunks: list[Hunk],
+        context: int = 3,
+        blocks: list[tuple[int, int, int]] | None = None,
+    ) -> None:
+        self.old_lines = old_lines
+        self.new_lines = new_lines
+        self.hunks = hunks
+        self.context = context
+        self.blocks: list[tuple[int, int, int]] = [] if blocks is None else blocks  # matching (old, new, length)
+        self._unified: list[UnifiedRow] | None = None
+        self._split: list[SplitRow] | None = None
+        self._sections: dict[int, str] = {}
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, FileDiff)
+        return (self.old_lines, self.new_lines, self.hunks, self.context, self.blocks) == (
+            other.old_lines,
+            other.new_lines,
+            other.hunks,
+            other.context,
+            other.blocks,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable (its caches fill in), as a dataclass with eq
+
+    def __repr__(self) -> str:
+        return (
+            f"FileDiff(old_lines={self.old_lines!r}, new_lines={self.new_lines!r}, hunks={self.hunks!r}, "
+            f"context={self.context!r}, blocks={self.blocks!r})"
+        )
 
     @property
     def added(self) -> int:
