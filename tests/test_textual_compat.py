@@ -252,3 +252,72 @@ async def test_update_scrollbars_sizes_the_scrollbar_to_a_virtual_size_set_witho
         update_scrollbars(view, Size(10, 500))
         assert view.vertical_scrollbar.window_virtual_size == 500
         assert view.max_scroll_y == 490
+
+
+async def test_a_capped_table_given_more_rows_keeps_its_box_without_a_relayout_and_its_scrollbar_follows() -> None:
+    from rich.text import Text
+    from textual.app import App as _App
+
+    from omni_tui.ui.textual_compat import KnownRowWidths, arrange_rows
+
+    class Known(KnownRowWidths, DataTable):
+        DEFAULT_CSS = "Known { height: auto; max-height: 5; }"
+
+        def known_widths(self, row_names: list[str]) -> dict[str, int] | None:
+            return {"name": max((len(n) for n in row_names), default=0)}
+
+    class Tables(_App[None]):
+        def compose(self) -> ComposeResult:
+            yield Known()
+
+    app = Tables()
+    async with app.run_test(size=(30, 12)) as pilot:
+        table = app.query_one(Known)
+        table.add_column(Text("Name"), key="name")
+        names = [f"r{i:02}" for i in range(8)]
+        for name in names:
+            table.add_row(Text(name), key=name)
+        await pilot.pause()
+        assert table.outer_size.height == 5 and table.virtual_size.height == 9  # capped: header + 8 rows
+        screen, layouts = app.screen, []
+        relayout = screen._refresh_layout
+        screen._refresh_layout = lambda *args, **kwargs: (layouts.append(1), relayout(*args, **kwargs))  # type: ignore[method-assign]
+        for name in ("r08", "r09"):
+            names.append(name)
+            table.add_row(Text(name), key=name)
+        arrange_rows(table, names)
+        await pilot.pause()
+        await pilot.pause()
+        assert table.virtual_size.height == 11 and table.outer_size.height == 5
+        assert table.vertical_scrollbar.window_virtual_size == 11
+        assert layouts == []
+        table.scroll_end(animate=False)
+        await pilot.pause()
+        assert table.render_line(table.size.height - 1).text.strip() == "r09"
+
+
+async def test_focused_title_colour_comes_from_the_component_class_only_while_focused() -> None:
+    from textual.app import App as _App
+    from textual.color import Color
+    from textual.containers import Vertical
+
+    from omni_tui.ui.textual_compat import FocusedTitleColour
+
+    class Box(FocusedTitleColour, Vertical):
+        DEFAULT_CSS = "Box { border: round white; border-title-color: red; } Box > .panel--focused-title { color: blue; }"
+        COMPONENT_CLASSES = {"panel--focused-title"}
+        focused_now = False
+
+        def title_focused(self) -> bool:
+            return self.focused_now
+
+    class Boxes(_App[None]):
+        def compose(self) -> ComposeResult:
+            yield Box()
+
+    app = Boxes()
+    async with app.run_test(size=(20, 5)):
+        box = app.query_one(Box)
+        assert box._get_title_style_information(Color(0, 0, 0))[0] == Color.parse("red")
+        box.focused_now = True
+        assert box._get_title_style_information(Color(0, 0, 0))[0] == Color.parse("blue")

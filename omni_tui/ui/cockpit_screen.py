@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import ActiveBinding, BindingType
 from textual.containers import Container, Vertical
 from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
@@ -23,7 +24,7 @@ from omni_tui.core.review import Focus
 from omni_tui.core.review import Panel as PanelId
 from omni_tui.ui.keys import ACTIONS_BY_ID, FOOTER_GIVES_WAY, default_bindings, in_action_order
 from omni_tui.ui.screens.relabel import relabel
-from omni_tui.ui.textual_compat import bindings_of, note_key_for_type_ahead
+from omni_tui.ui.textual_compat import FocusedTitleColour, bindings_of, note_key_for_type_ahead
 from omni_tui.ui.widgets.change_card import CardSummary
 from omni_tui.ui.widgets.diff_view import DiffView
 from omni_tui.ui.widgets.file_tabs import FileTabs
@@ -45,14 +46,20 @@ PANEL_FOCUS = {
 }
 
 
-class Panel(Vertical):
-    """One of the four cockpit panels: a titled, maximisable box."""
+class Panel(FocusedTitleColour, Vertical):
+    """One of the four cockpit panels: a titled, maximisable box. While it holds the focus (the class
+    `-focus-within`) its border is the accent's and its title takes the colour of its component class
+    `panel--focused-title` (cockpit.tcss), without restyling what is inside it (FocusedTitleColour)."""
 
     ALLOW_MAXIMIZE = True
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"panel--focused-title"}
 
     def __init__(self, *children: Widget, title: str, id: str) -> None:
         super().__init__(*children, id=id, classes="panel")
         self.border_title = title
+
+    def title_focused(self) -> bool:
+        return self.has_class("-focus-within")
 
 
 class DiffPanel(Panel):
@@ -109,6 +116,10 @@ class CockpitScreen(Screen[None]):
     # A zoomed panel keeps the gate header and the footer: "the header always shows the gate" (a pending or
     # tampered state is never hidden behind `z`). Textual's default keeps only its Footer.
     ALLOW_IN_MAXIMIZED_VIEW = "GateHeader, KeyBar"
+    # Textual's own, without its repaint of the whole screen at each focus move (a tab drew all 120x40
+    # cells again, ≈ 8 ms of the UI thread here): what a focus move changes repaints itself — the widget
+    # left and the one entered (their :focus styles), the panels' borders (-focus-within), the key bar.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self, display_root: str, *, log_clock: Callable[[], float] | None = None) -> None:
         super().__init__(id="_default")  # the id Textual gives its own default screen
@@ -299,6 +310,8 @@ class CockpitScreen(Screen[None]):
                 changed.append(panel)
         if changed:
             self.app.stylesheet.update_nodes(changed, animate=False)
+            for panel in changed:
+                panel.refresh()  # its title's colour (Panel.title_focused), also when its border stays (zoomed)
 
     def on_panel_switcher_chosen(self, message: PanelSwitcher.Chosen) -> None:
         message.stop()

@@ -187,6 +187,28 @@ class LazyComponentClasses:
         return classes - left_out if left_out else classes
 
 
+class FocusedTitleColour:
+    """Mixin for a bordered container whose title changes colour while it holds the focus, without
+    restyling what it contains.
+
+    `border-title-color` is a colour rule: Textual repaints every descendant when it changes (its
+    colour properties refresh the node's children), so a focused-panel rule redrew the whole panel
+    left and the whole panel entered at each tab. The widget names a component class whose `color` is
+    the focused title's and says when it applies (`title_focused`); `DOMNode._get_title_style_information`
+    (private: where Textual reads the title's colour) takes it from there."""
+
+    FOCUSED_TITLE = "panel--focused-title"
+
+    def title_focused(self) -> bool:
+        return False
+
+    def _get_title_style_information(self, background: Any) -> tuple[Any, Any, Any]:
+        colour, title_background, style = super()._get_title_style_information(background)  # type: ignore[misc]
+        if self.title_focused():
+            colour = self.get_component_styles(self.FOCUSED_TITLE).color  # type: ignore[attr-defined]
+        return colour, title_background, style
+
+
 class KnownRowWidths:
     """Mixin for a `DataTable` of one-line rows without labels whose cells' widths the widget knows.
 
