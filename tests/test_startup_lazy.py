@@ -298,14 +298,19 @@ async def test_only_the_chosen_shipped_theme_is_read_before_the_first_frame_and_
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: "Rebuild log" in screen_text(app), what="the first frame")
         assert read == ["omni-light"] and app.theme == "omni-light"
-        assert set(themes.SHIPPED_THEMES) | {"textual-dark"} <= set(app.available_themes)  # the palette's list
+        late = tmp_path / "config" / "omni-tui" / "themes"
+        late.mkdir(parents=True)
+        (late / "late.toml").write_text('name = "late"\nprimary = "#00ff00"\n')
+        listed = set(app.available_themes)  # the palette's list: the shipped themes, as at start (no "late")
+        assert set(themes.SHIPPED_THEMES) | {"textual-dark"} <= listed and "late" not in listed
+        (late / "late.toml").unlink()
         app.theme = "omni-high-contrast"
         await pilot.pause()
         assert app.current_theme.name == "omni-high-contrast"
         assert app.screen.styles.background == Color.parse(app.current_theme.background)
 
     user = tmp_path / "config" / "omni-tui" / "themes"
-    user.mkdir(parents=True)
+    user.mkdir(parents=True, exist_ok=True)
     (user / "mine.toml").write_text('name = "mine"\nprimary = "#ff0000"\n')
     read.clear()
     app = CockpitApp(Workspace.open(project, env={}, cwd=project), watch=False, poll_processes=False, theme="omni-light")

@@ -192,7 +192,9 @@ class CockpitApp(App[int]):
         """Every theme, the shipped ones not registered at start included (registered on this first look)."""
         if self._themes_pending:
             self._themes_pending = False
-            register_themes(self)  # the shipped themes (the chosen one again, the same), no user files
+            # The shipped themes (the chosen one again, the same): the person had no theme files at start,
+            # and the list stays the one the cockpit started with.
+            register_themes(self, user=False)
         return super().available_themes
 
     def get_theme(self, theme_name: str) -> Theme | None:

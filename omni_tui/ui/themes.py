@@ -304,15 +304,16 @@ def _theme_files(directory: Path | Traversable) -> list[Path | Traversable]:
         raise ThemeError(f"themes directory {directory}: cannot list: {err.strerror or err}") from None
 
 
-def load_themes(user_dir: Path | None = None, *, env: Mapping[str, str] = os.environ) -> ThemeLoad:
-    """The shipped themes, then the user's (`user_dir`, default `user_themes_dir(env)`).
+def load_themes(user_dir: Path | None = None, *, env: Mapping[str, str] = os.environ, user: bool = True) -> ThemeLoad:
+    """The shipped themes, then the user's (`user_dir`, default `user_themes_dir(env)`; none when not `user`).
 
     A user theme with a shipped theme's name replaces it; two user files defining the same
     name are an error for the second one (in file-name order).
     """
     themes: dict[str, Theme] = {}
     errors: list[str] = []
-    for directory in (shipped_themes_dir(), user_dir or user_themes_dir(env)):
+    directories = (shipped_themes_dir(), user_dir or user_themes_dir(env)) if user else (shipped_themes_dir(),)
+    for directory in directories:
         seen: dict[str, str] = {}
         try:
             paths = _theme_files(directory)
@@ -334,9 +335,10 @@ def load_themes(user_dir: Path | None = None, *, env: Mapping[str, str] = os.env
     return ThemeLoad(tuple(themes.values()), tuple(errors))
 
 
-def register_themes(app: App[Any], *, user_dir: Path | None = None, env: Mapping[str, str] = os.environ) -> ThemeLoad:
-    """Register the shipped and user themes on `app`; returns the load so the app can show its errors."""
-    loaded = load_themes(user_dir, env=env)
+def register_themes(app: App[Any], *, user_dir: Path | None = None, env: Mapping[str, str] = os.environ, user: bool = True) -> ThemeLoad:
+    """Register the shipped and (when `user`) the user's themes on `app`; returns the load so the app can
+    show its errors."""
+    loaded = load_themes(user_dir, env=env, user=user)
     for theme in loaded.themes:
         app.register_theme(theme)
     return loaded
