@@ -133,7 +133,9 @@ class CockpitScreen(Screen[None]):
         the app mounts and reads the first picture synchronously: the first frame shows the workspace
         (a Screen's own `compose` runs later, once its message loop starts)."""
         yield GateHeader(self.display_root, id="gate-header")
-        yield PanelSwitcher(id="panel-switcher")  # shown only at phone size (-phone)
+        # The phone switcher row (above the panels) is mounted the first time the terminal is phone-sized
+        # (`show_phone_panel`): hidden otherwise, its stylesheet was parsed and the widget styled before
+        # every cockpit's first frame (≈ 1 ms).
         with Panels(id="panels"):
             yield DiffPanel(
                 CardSummary(id="changes-card"),  # what the direct edits do to the environment
@@ -272,7 +274,13 @@ class CockpitScreen(Screen[None]):
         self.phone_panel = panel_id
         for other in PANELS:
             self.panel(other).set_class(other is panel_id, "-shown")
-        self.query_one(PanelSwitcher).show_current(str(panel_id))
+        switchers = self.query_children(PanelSwitcher)
+        if switchers:
+            switcher = switchers.first()
+        else:
+            switcher = PanelSwitcher(id="panel-switcher")  # shown only at phone size (-phone, cockpit.tcss)
+            self.mount(switcher, before=self.query_one("#panels"))
+        switcher.show_current(str(panel_id))
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         # Runs before Screen's own handler. The first resume comes right after `CockpitApp.compose`
