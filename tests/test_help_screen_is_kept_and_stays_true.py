@@ -78,3 +78,20 @@ async def test_the_kept_help_opens_at_the_top(project: Path) -> None:
         assert again is screen
         await wait_for(pilot, lambda: body.scroll_y == 0 and "Keys" in screen_text(app), what="the help at its top")
         assert screen.focused is body
+
+
+async def test_the_kept_help_is_drawn_again_exactly_as_it_was_first_drawn(project: Path) -> None:
+    # Shown again it is not restyled (HelpScreen._on_screen_resume: its keys and theme are the same, or a
+    # new one is built): every character and every colour as the first time, the cockpit dimmed under it.
+    def picture(app) -> list[list[tuple[str, object]]]:  # type: ignore[no-untyped-def]
+        return [[(segment.text, segment.style) for segment in strip] for strip in app.screen._compositor.render_strips()]
+
+    app = cockpit(open_workspace(project), watch=False)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await _open_help(pilot)
+        await pilot.pause()
+        first = picture(app)
+        await _close_help(pilot)
+        await _open_help(pilot)
+        await pilot.pause()
+        assert picture(app) == first
