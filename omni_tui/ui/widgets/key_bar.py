@@ -3,7 +3,8 @@
 Textual's `Footer` mounts a widget per key and recomposes all of them (mount, restyle, two layouts,
 a full repaint) each time the screen's bindings may have changed — on every focus move, every modal
 opened or closed. Here the keys are pieces of one line (`key_bar_layout`): when the bindings change,
-the row is recomputed and repainted only if what it shows changed; nothing is mounted or laid out.
+the row is read again when next drawn (one row repainted, from its cache when nothing changed);
+nothing is mounted or laid out.
 
 What a person gets is Textual's compact footer: `key description` entries, a binding group as
 ` np Hunk`, disabled keys dimmed, the palette's key docked at the right end (inline when the cockpit
@@ -55,6 +56,7 @@ class KeyBar(Widget, can_focus=False):
         super().__init__(id=id)
         self.gives_way = tuple(gives_way)
         self.entries: tuple[KeyEntry, ...] | None = None  # None until the screen's bindings are read
+        self._stale = False  # the bindings changed since `entries` was read
         self._hover: tuple[int, int] | None = None  # (entry, key) under the mouse
         self._row: tuple[tuple[object, ...], list[Piece], Strip] | None = None  # (key, pieces, strip) last drawn
 
@@ -70,10 +72,11 @@ class KeyBar(Widget, can_focus=False):
         # Textual's Footer skips these while the terminal is unfocused (the focus chain is then empty).
         if screen is not self.screen or not self.app.app_focus:
             return
-        entries = self._read_entries()
-        if entries != self.entries:
-            self.entries = entries
-            self.refresh()
+        # Read when the row is next drawn, not now: the signal also fires while widgets are being removed
+        # (a screen closing, the app quitting), when the actions' availability cannot be asked. A row
+        # read the same as before is the cached strip.
+        self._stale = True
+        self.refresh()
 
     def _read_entries(self) -> tuple[KeyEntry, ...]:
         """The screen's shown bindings as footer entries, grouped as Textual's Footer groups them."""
@@ -117,7 +120,8 @@ class KeyBar(Widget, can_focus=False):
         return self._render_row()[1]
 
     def _render_row(self) -> tuple[list[Piece], Strip]:
-        if self.entries is None and self.is_attached:
+        if (self.entries is None or self._stale) and self.is_attached:
+            self._stale = False
             self.entries = self._read_entries()
         entries = self.entries or ()
         width = self.size.width
