@@ -222,6 +222,13 @@ class KnownRowWidths:
     def known_widths(self, row_names: list[str]) -> dict[str, int] | None:
         return None
 
+    @property
+    def _y_offsets(self) -> Any:  # a `_OneLineOffsets`, in place of the list
+        """Each line's (row key, line in the row): here row `y` is line `y`. Textual builds the list for
+        every row after each change (`DataTable._y_offsets`, private, no public hook): 10,000 rows, a list
+        of 10,000 made once per chunk added, per check landing and per frame after them (≈ 5-30 ms each)."""
+        return _OneLineOffsets(self)
+
     def _update_dimensions(self, new_rows: Any) -> None:
         from textual.geometry import Size
         from textual.widgets.data_table import ColumnKey
@@ -239,7 +246,7 @@ class KnownRowWidths:
                 column.content_width = max(column.content_width, width)
         total_width = sum(column.get_render_width(table) for column in table.columns.values()) + table._row_label_column_width
         header_height = table.header_height if table.show_header else 0
-        size = Size(total_width, table._total_row_height + header_height)
+        size = Size(total_width, table.row_count + header_height)  # one line per row
         if _box_keeps_its_size(table, size):
             from textual.widget import Widget
 
@@ -249,6 +256,24 @@ class KnownRowWidths:
             update_scrollbars(table, size)
         else:
             table.virtual_size = size
+
+
+class _OneLineOffsets:
+    """`DataTable._y_offsets` of a table of one-line rows, looked up rather than listed (KnownRowWidths)."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def __len__(self) -> int:
+        return int(self._table.row_count)
+
+    def __getitem__(self, y: int) -> tuple[Any, int]:
+        if not 0 <= y < self._table.row_count:
+            raise IndexError(y)  # as the list did (a LookupError: DataTable draws a blank line)
+        return self._table._row_locations.get_key(y), 0
+
+    def clear(self) -> None:
+        """`DataTable.clear` empties the list it built; nothing is kept here."""
 
 
 def _box_keeps_its_size(table: Any, size: Size) -> bool:

@@ -228,7 +228,9 @@ class ProposalQueue(KnownRowWidths, KeyedTable):
     def _add(self, key: str, palette: dict[str, str], ages: dict[str, Text]) -> None:
         row = self._rows[key]
         cells = self._cells(row, palette, ages)
-        self.add_row(*(cells[column] for column, _label in COLUMNS), key=key)
+        # The table's key object kept for `rewrite_cells` (a check landing on a row not looked up yet made it
+        # list every row's key: ≈ 7 ms per batch while 10,000 rows fill in).
+        self._row_key_objects[key] = self.add_row(*(cells[column] for column, _label in COLUMNS), key=key)
         self._row_widths(row)
 
     def _fill(self) -> None:
