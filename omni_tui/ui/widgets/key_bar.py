@@ -74,9 +74,11 @@ class KeyBar(Widget, can_focus=False):
             return
         # Read when the row is next drawn, not now: the signal also fires while widgets are being removed
         # (a screen closing, the app quitting), when the actions' availability cannot be asked. A row
-        # read the same as before is the cached strip.
+        # read the same as before is the cached strip. Under a modal, nothing is repainted (Textual
+        # would draw the dimmed screen under the modal again): the screen's resume signals once more.
         self._stale = True
-        self.refresh()
+        if self.screen.is_current:
+            self.refresh()
 
     def _read_entries(self) -> tuple[KeyEntry, ...]:
         """The screen's shown bindings as footer entries, grouped as Textual's Footer groups them."""
