@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.text import Text
-from textual import events
-from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.widgets import Label
+from rich.segment import Segment
+from rich.style import Style
+from textual.content import Content
+from textual.strip import Strip
+from textual.widget import Widget
 
 from omni_tui.core.gate.kinds import GATE_KINDS, gate_label
 from omni_tui.core.terminal import inert
@@ -44,14 +44,38 @@ def presence_text(others: Sequence[tuple[str, str]], shown: int = 3) -> str:
     return f" also open: {', '.join(names)}{more} "
 
 
-class GateHeader(Horizontal):
-    """Shows the gate state in its colour, what else waits, and the workspace path."""
+class GateHeader(Widget, can_focus=False):
+    """Shows the gate state in its colour, what else waits, and the workspace path.
 
+    ONE widget drawing its row (as `KeyBar` draws the footer): ` omni-tui `, ` STATE ` and a gap, the
+    detail taking the columns left (cut with "…"), who else is open, the workspace path at the right.
+    Five labels cost five mounts and stylings in the first frame (DESIGN.md §7, start-up); here a new
+    state or count is a repaint of this one row, never a relayout of the screen (200 proposals arriving
+    in 10 s relaid the cockpit out for each wider count, bench/bench_queue_scale.py)."""
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {
+        "gate-header--app",
+        "gate-header--detail",
+        "gate-header--presence",
+        "gate-header--root",
+        *(f"gate-header--{kind}" for kind in GATE_KINDS),
+    }
     DEFAULT_CSS = """
-    GateHeader { height: 1; }
-    GateHeader > Label { height: 1; }
-    GateHeader > #gate-detail { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
-    GateHeader > #gate-presence { color: $accent; text-style: bold; }
+    GateHeader {
+        width: 1fr;
+        height: 1;
+        & > .gate-header--app { text-style: bold; background: $primary-muted; color: $text-primary; }
+        & > .gate-header--clean { text-style: bold; background: $success-muted; color: $text-success; }
+        & > .gate-header--pending { text-style: bold; background: $warning-muted; color: $text-warning; }
+        & > .gate-header--unapproved_edits { text-style: bold; background: $warning; color: $background; }
+        & > .gate-header--rebuilding { text-style: bold; background: $accent-muted; color: $text-accent; }
+        & > .gate-header--failed { text-style: bold; background: $error; color: $background; }
+        & > .gate-header--tampered { text-style: bold; background: $error; color: $background; }
+        & > .gate-header--detail { color: $text-muted; }
+        & > .gate-header--presence { color: $accent; text-style: bold; }
+        & > .gate-header--root { color: $text-muted; }
+    }
     """
 
     def __init__(self, workspace: str, *, id: str | None = None) -> None:
@@ -61,50 +85,70 @@ class GateHeader(Horizontal):
         self.text = "CLEAN"
         self._detail = ""
         self._presence = ""
-
-    def compose(self) -> ComposeResult:
-        yield Label(" omni-tui ", id="gate-app")
-        yield Label(" CLEAN ", id="gate-state", classes="-clean")
-        yield Label("", id="gate-detail")
-        yield Label("", id="gate-presence")
-        yield Label(Text(f" {self._workspace} "), id="gate-root")
+        self._row: tuple[tuple[object, ...], Strip] | None = None  # (what it shows, width; the strip drawn)
 
     def show_state(self, kind: str, pending: int = 0, unapproved: Sequence[str] = (), note: str = "", sandboxed: int = 0) -> None:
         """Display a gate state: `kind` is one of GATE_KINDS; `sandboxed` agents run under `omni-tui run`."""
         self.kind = kind if kind in GATE_KINDS else "clean"
         self.text = gate_label(self.kind, pending)
-        state = self.query_one("#gate-state", Label)
-        # Each label is updated only when its text changes: every write to a guarded file re-reads the
-        # gate, and an update asks for a relayout of the screen (docs/performance.md, change latency).
-        _update(state, Text(f" {self.text} "))
-        for other in GATE_KINDS:
-            state.set_class(other == self.kind, f"-{other}")
-        detail = self._detail = gate_detail(self.kind, pending, unapproved, note, sandboxed)
-        self._fit_root()
-        # Plain Text: the detail quotes paths, people and failure reasons, never markup.
-        # Its width is 1fr and its height 1: a new text cannot change its size, so no relayout.
-        _update(
-            self.query_one("#gate-detail", Label), Text(f" {detail}" if detail else "", no_wrap=True, overflow="ellipsis"), layout=False
-        )
+        # Every write to a guarded file re-reads the gate: the row is repainted only when it changed.
+        self._detail = gate_detail(self.kind, pending, unapproved, note, sandboxed)
+        self._changed()
 
     def show_presence(self, others: Sequence[tuple[str, str]]) -> None:
         """Who else has a cockpit open on the project: (name, "terminal" | "web"), oldest first."""
         self._presence = presence_text(others)
-        _update(self.query_one("#gate-presence", Label), Text(self._presence, no_wrap=True, overflow="ellipsis"))
-        self._fit_root()
+        self._changed()
 
-    def on_resize(self, _event: events.Resize) -> None:
-        self._fit_root()
+    def _changed(self) -> None:
+        if self._row is None or self._row[0][:4] != (self.kind, self.text, self._detail, self._presence):
+            self.refresh()
 
-    def _fit_root(self) -> None:
-        # A long workspace path gives way to what is waiting (narrow terminals): its end is what names it.
+    # -- drawing ----------------------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._row = None  # a theme change: the colours of every part
+
+    def render_line(self, y: int) -> Strip:
+        if y:
+            return Strip.blank(self.size.width, Style.from_color(None, self.rich_style.bgcolor))
+        return self._render_row()
+
+    def _render_row(self) -> Strip:
         width = self.size.width
+        key = (self.kind, self.text, self._detail, self._presence, width)
+        if self._row is not None and self._row[0] == key:
+            return self._row[1]
+        blank = Style.from_color(None, self.rich_style.bgcolor)  # gaps: the background only, as Textual paints empty space
+        style = self.get_component_rich_style
+        # Plain Content (control codes stripped): the detail quotes paths, people and failure reasons, never markup.
+        app, state = Content(" omni-tui "), Content(f" {self.text} ")
+        presence, root = Content(self._presence), Content(f" {self._root_shown(width)} ")
+        # The parts as the five labels were laid out: the detail takes what the others leave (at least one column).
+        room = max(1, width - app.cell_length - state.cell_length - 1 - presence.cell_length - root.cell_length)
+        detail = Content(f" {self._detail}" if self._detail else "").truncate(room, ellipsis=True)
+        segments = [
+            Segment(app.plain, style("gate-header--app")),
+            Segment(state.plain, style(f"gate-header--{self.kind}")),
+            Segment(" ", blank),
+            Segment(detail.plain, style("gate-header--detail")),
+            Segment(" " * (room - detail.cell_length), blank),
+            Segment(presence.plain, style("gate-header--presence")),
+            Segment(root.plain, style("gate-header--root")),
+        ]
+        # An empty presence drew nothing (a label 0 wide); the detail, at least 1 wide, always drew its piece.
+        strip = Strip([piece for piece in segments if piece.text or piece is segments[3]]).adjust_cell_length(width, blank).crop(0, width)
+        self._row = (key, strip)
+        return strip
+
+    def _root_shown(self, width: int) -> str:
+        # A long workspace path gives way to what is waiting (narrow terminals): its end is what names it.
         if width <= 0:
-            return
+            return self._workspace
         used = 10 + len(self.text) + 2 + len(self._detail) + 1 + len(self._presence)  # " omni-tui ", " STATE ", " detail", presence
-        room = max(16, width - used - 4)  # the root label pads itself; the detail keeps a spare column
-        shown = _elide_path(self._workspace, room)
-        _update(self.query_one("#gate-root", Label), Text(f" {shown} "))
+        room = max(16, width - used - 4)  # the root pads itself; the detail keeps a spare column
+        return _elide_path(self._workspace, room)
 
 
 def _elide_path(root: str, room: int) -> str:
@@ -117,16 +161,3 @@ def _elide_path(root: str, room: int) -> str:
         tag, sep, path = "", "", root
     keep = room - len(tag) - len(sep) - 1
     return f"{tag}{sep}…{path[-keep:]}"
-
-
-def _update(label: Label, text: Text, *, layout: bool = True) -> None:
-    """`label.update(text)` unless it already shows exactly that (same characters, same styles).
-
-    The labels are one line, as wide as their text: a new text of the same width ("12 PENDING" after
-    "11 PENDING") is repainted in place, without a relayout of the screen — a relayout for each of 200
-    proposals arriving in 10 s was ~20 ms of the UI thread each, and keys waited (bench_queue_scale.py)."""
-    old = label.content
-    if not isinstance(old, Text):
-        label.update(text, layout=layout)
-    elif old != text:
-        label.update(text, layout=layout and old.cell_len != text.cell_len)
