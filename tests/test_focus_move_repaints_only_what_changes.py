@@ -26,6 +26,8 @@ async def test_tab_moves_the_accent_title_and_leaves_the_proposal_diff_drawn(pro
     async with app.run_test(size=SIZE) as pilot:
         diff = app.main.detail.diff
         await wait_for(pilot, lambda: "ripgrep" in screen_text(app), what="the proposal's diff")
+        # Settled: its check and its change card landed (each redraws the detail, the diff with it).
+        await wait_for(pilot, lambda: "✓ ok" in screen_text(app) and "What it does" in screen_text(app), what="the check and the card")
         await pilot.pause()
         focused, other = title_colour(app, "Proposals"), title_colour(app, "Processes")
         assert focused != other
