@@ -25,9 +25,24 @@ def open_workspace(root: Path, *, command: str | None = FAST_REBUILD, extra: str
     return Workspace.open(root)
 
 
+def screen_strips(app) -> list:
+    """The terminal's lines now (the active screen, a modal's dimmed background screens included), as Strips.
+
+    Rendered as Textual renders a frame: with the screens under a modal in its context. Without them a
+    modal's background renders blank, and that blank stays in the modal's line cache: a screenshot taken
+    after it showed the modal over an empty screen (a snapshot failed so under OMNI_TUI_JITTER)."""
+    from textual._context import visible_screen_stack
+
+    token = visible_screen_stack.set(list(app._background_screens))
+    try:
+        return app.screen._compositor.render_strips()
+    finally:
+        visible_screen_stack.reset(token)
+
+
 def screen_text(app) -> str:
     """What the terminal shows now (the active screen), as plain text lines."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    return "\n".join(strip.text for strip in screen_strips(app))
 
 
 def ready(app, screen_type: type) -> bool:

@@ -4,6 +4,7 @@ unchanged lines whose highlighting the edit changed (a string opened above them)
 
 from __future__ import annotations
 
+from app_harness import screen_strips
 from textual.app import App, ComposeResult
 
 from omni_tui.ui.widgets.diff_view import DiffView
@@ -22,7 +23,7 @@ def _painted(dv: DiffView) -> list[tuple[str, list[object]]]:
 def _on_screen(app: App[None], dv: DiffView) -> list[tuple[str, list[object]]]:
     """The widget's lines as the screen shows them (composited: what a terminal gets)."""
     region = dv.content_region
-    lines = app.screen._compositor.render_strips()[region.y : region.bottom]
+    lines = screen_strips(app)[region.y : region.bottom]
     return [(c.text, [seg.style for seg in c]) for c in (line.crop(region.x, region.right) for line in lines)]
 
 

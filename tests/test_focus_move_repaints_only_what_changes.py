@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app_harness import SIZE, cockpit, edited, open_workspace, propose_now, screen_text, wait_for
+from app_harness import SIZE, cockpit, edited, open_workspace, propose_now, screen_strips, screen_text, wait_for
 
 
 def title_colour(app, title: str):
     """The colour the title `title` is drawn in, on the screen as it is now."""
-    for strip in app.screen._compositor.render_strips():
+    for strip in screen_strips(app):
         for segment in strip:
             if segment.text.strip() == title and segment.style is not None:
                 return segment.style.color

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_harness import cockpit, open_workspace, ready, screen_text, wait_for
+from app_harness import cockpit, open_workspace, ready, screen_strips, screen_text, wait_for
 
 from omni_tui.ui.screens import ApproveScreen, HelpScreen
 from omni_tui.ui.widgets.key_bar import KeyBar
@@ -20,7 +20,7 @@ def footer(app) -> str:  # type: ignore[no-untyped-def]
 
 
 def footer_strip(app):  # type: ignore[no-untyped-def]
-    return app.screen._compositor.render_strips()[-1]
+    return screen_strips(app)[-1]
 
 
 def style_at(app, column: int):  # type: ignore[no-untyped-def]

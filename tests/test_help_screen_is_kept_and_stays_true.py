@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app_harness import cockpit, open_workspace, ready, screen_text, wait_for
+from app_harness import cockpit, open_workspace, ready, screen_strips, screen_text, wait_for
 
 from omni_tui.ui.screens import HelpScreen
 
@@ -84,7 +84,7 @@ async def test_the_kept_help_is_drawn_again_exactly_as_it_was_first_drawn(projec
     # Shown again it is not restyled (HelpScreen._on_screen_resume: its keys and theme are the same, or a
     # new one is built): every character and every colour as the first time, the cockpit dimmed under it.
     def picture(app) -> list[list[tuple[str, object]]]:  # type: ignore[no-untyped-def]
-        return [[(segment.text, segment.style) for segment in strip] for strip in app.screen._compositor.render_strips()]
+        return [[(segment.text, segment.style) for segment in strip] for strip in screen_strips(app)]
 
     app = cockpit(open_workspace(project), watch=False)
     async with app.run_test(size=(120, 34)) as pilot:

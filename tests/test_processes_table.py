@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from app_harness import screen_strips
 from textual.app import App, ComposeResult
 
 from omni_tui.core.processes import PortCheck, ProcessInfo, ProcessSnapshot
@@ -141,7 +142,7 @@ async def test_muted_cells_render_in_every_theme() -> None:
         for theme in ("omni-dark", "omni-light", "omni-high-contrast", "textual-dark"):
             app.theme = theme
             await pilot.pause()
-            text = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+            text = "\n".join(strip.text for strip in screen_strips(app))
             assert "db postgres" in text and "stopped" in text and "5432" in text and "psutil" in text, theme
             # Rich itself must be able to parse every cell's style (it has no alpha channel).
             from rich.style import Style

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from app_harness import ready
+from app_harness import ready, screen_strips
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -69,7 +69,7 @@ class Host(App[None]):
 
 def screen_text(app: App[Any]) -> str:
     """What the terminal shows right now, as plain text."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    return "\n".join(strip.text for strip in screen_strips(app))
 
 
 async def wait_for(pilot: Any, condition: Callable[[], bool], what: str, tries: int = 200) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from app_harness import screen_strips
 from pytest_textual_snapshot import SVGImageExtension
 from syrupy.assertion import SnapshotAssertion
 from textual.pilot import Pilot
@@ -143,7 +144,7 @@ def _app(ws: Workspace, theme: str | None = None) -> CockpitApp:
 
 
 def _text(pilot: Pilot[Any]) -> str:
-    return "\n".join(strip.text for strip in pilot.app.screen._compositor.render_strips())
+    return "\n".join(strip.text for strip in screen_strips(pilot.app))
 
 
 async def _until(pilot: Pilot[Any], condition: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
@@ -179,7 +180,7 @@ async def _settle(pilot: Pilot[Any]) -> None:
         for widget in app.screen.query(Input):
             widget.cursor_blink = False
         app.clear_notifications()
-        picture = list(app.screen._compositor.render_strips())
+        picture = list(screen_strips(app))
         still = still + 1 if picture == previous and not busy() else 0
         previous = picture
 
