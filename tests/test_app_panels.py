@@ -166,7 +166,9 @@ def project_process(project: Path):
 
 
 async def test_a_real_process_appears_its_log_opens_and_stop_asks_first(project: Path, project_process) -> None:
-    ws = open_workspace(project)
+    # No process manager started it: listed at once (by default after 30 s alive, which raced the
+    # test's own 30 s wait for it on a loaded machine).
+    ws = open_workspace(project, extra="[processes]\nunmanaged_after_s = 0\n")
     app = CockpitApp(ws, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(
