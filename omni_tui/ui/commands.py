@@ -26,26 +26,29 @@ def palette_binding() -> Binding:
 class CockpitCommands(Provider):
     """Lists the cockpit's actions ("Approve  a") and "Theme: <name>" for each registered theme."""
 
-    def _commands(self) -> list[tuple[str, str, object]]:
+    def _commands(self) -> list[tuple[str, str, object, str]]:
+        """(name shown, help, callback, other words it is found by) for every command."""
         app = self.app
         keys = getattr(app, "action_keys", lambda: {})()
-        commands: list[tuple[str, str, object]] = []
+        commands: list[tuple[str, str, object, str]] = []
         for spec in ACTIONS:
             key = keys.get(spec.id, "")
             name = f"{spec.label}  ({key})" if key else spec.label
             # The id is what `[keys]` in omni-tui.toml remaps, so the palette is where people find it.
-            commands.append((name, escape(f"{spec.help}  ·  [keys] {spec.id}"), partial(app.run_action, spec.id)))
+            commands.append((name, escape(f"{spec.help}  ·  [keys] {spec.id}"), partial(app.run_action, spec.id), ""))
         for theme in sorted(app.available_themes):
-            commands.append((f"Theme: {theme}", f"Switch the cockpit to the {theme} theme", partial(setattr, app, "theme", theme)))
+            # Found by "change theme" too: the words of Textual's own palette command, which people type.
+            also = f"change theme {theme}"
+            commands.append((f"Theme: {theme}", f"Switch the cockpit to the {theme} theme", partial(setattr, app, "theme", theme), also))
         return commands
 
     async def discover(self) -> Hits:
-        for name, help_text, callback in self._commands():
+        for name, help_text, callback, _also in self._commands():
             yield DiscoveryHit(name, callback, help=help_text)  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, help_text, callback in self._commands():
-            score = matcher.match(name)
+        for name, help_text, callback, also in self._commands():
+            score = max(matcher.match(name), matcher.match(also) if also else 0)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)  # type: ignore[arg-type]
