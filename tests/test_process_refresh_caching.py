@@ -29,6 +29,29 @@ T = TypeVar("T")
 PY = sys.executable
 
 
+class ScanClock:
+    """The scanner's clock, moved by hand: `at` is its monotonic time; its wall time moves with it."""
+
+    def __init__(self) -> None:
+        self.at = self.start = time.monotonic()
+
+    def monotonic(self) -> float:
+        return self.at
+
+    def time(self) -> float:
+        return time.time() + (self.at - self.start)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> ScanClock:
+    """Every refresh's "now" in the test's hands (periodic re-reads come due when it says)."""
+    import omni_tui.core.processes.scan as scan_module
+
+    moved = ScanClock()
+    monkeypatch.setattr(scan_module, "time", moved)
+    return moved
+
+
 def wait_for(fn: Callable[[], T | None], timeout: float = 30.0, what: str = "condition") -> T:
     deadline = time.monotonic() + timeout
     while True:
@@ -317,25 +340,10 @@ def test_processes_beyond_the_open_file_budget_are_still_listed_with_their_figur
     scanner.close()
 
 
-def test_processes_elsewhere_are_looked_at_again_a_slice_each_refresh_all_within_five_seconds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_processes_elsewhere_are_looked_at_again_a_slice_each_refresh_all_within_five_seconds(tmp_path: Path, clock: ScanClock) -> None:
     """The machine's other processes are read again every 5 s (a reused pid may now be the project's), each
     in its pid's slot: one refresh a second reads a fifth of them, never the whole machine at once (every
     fifth refresh did, the p95 of a 300-process refresh)."""
-    import omni_tui.core.processes.scan as scan_module
-
-    class Clock:
-        at = time.monotonic()
-
-        def monotonic(self) -> float:
-            return self.at
-
-        def time(self) -> float:
-            return time.time()
-
-    clock = Clock()
-    monkeypatch.setattr(scan_module, "time", clock)
     scanner = ProjectScanner(tmp_path)
     scanner.scan()
     known = set(scanner._procs)
@@ -353,24 +361,11 @@ def test_processes_elsewhere_are_looked_at_again_a_slice_each_refresh_all_within
 
 
 def test_processes_elsewhere_keep_their_stat_open_in_a_quarter_of_the_budget_the_projects_keep_theirs(
-    project: Path, tmp_path: Path, spawn, monkeypatch: pytest.MonkeyPatch
+    project: Path, tmp_path: Path, spawn, clock: ScanClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A process elsewhere is re-read every 5 s through its kept-open stat (one pread, not open/read/close);
     such files take at most a quarter of the budget, so the project's processes always find room, and
     the file of a process that ends is closed."""
-    import omni_tui.core.processes.scan as scan_module
-
-    class Clock:
-        at = time.monotonic()
-
-        def monotonic(self) -> float:
-            return self.at
-
-        def time(self) -> float:
-            return time.time()
-
-    clock = Clock()
-    monkeypatch.setattr(scan_module, "time", clock)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     other = spawn(["sleep", "300"], cwd=elsewhere)
@@ -406,24 +401,14 @@ def test_processes_elsewhere_keep_their_stat_open_in_a_quarter_of_the_budget_the
     scanner.close()
 
 
-def test_the_periodic_look_at_sockets_reads_only_processes_that_ran_since(project: Path, spawn, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_periodic_look_at_sockets_reads_only_processes_that_ran_since(
+    project: Path, spawn, clock: ScanClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every 30 s each process's sockets come due again; a single-threaded process that has not run since
     its last look cannot have changed its fd table, so its fds are not read (its next look is simply due
     30 s later), while one that woke up meanwhile is read."""
     import omni_tui.core.processes.scan as scan_module
 
-    class Clock:
-        at = time.monotonic()
-
-        def monotonic(self) -> float:
-            return self.at
-
-        def time(self) -> float:
-            return time.time() + (self.at - start)
-
-    start = time.monotonic()
-    clock = Clock()
-    monkeypatch.setattr(scan_module, "time", clock)
     sleeper = spawn(["sleep", "300"], cwd=project)
     ticker = spawn([PY, "-c", "import time\nwhile True: time.sleep(0.01)"], cwd=project)
     scanner = ProjectScanner(project, unmanaged_after_s=0)
