@@ -13,9 +13,10 @@ from types import SimpleNamespace
 import psutil
 import pytest
 
+from omni_tui.core.config import DEFAULT_COMMAND, resolve_command
 from omni_tui.core.errors import RebuildError
 from omni_tui.core.line_splitter import MAX_LINE_BYTES
-from omni_tui.core.rebuild import DEFAULT_COMMAND, RebuildOutcome, RebuildRunner, resolve_command
+from omni_tui.core.rebuild import RebuildOutcome, RebuildRunner
 
 
 def runner(tmp_path: Path, command: str, **kw) -> RebuildRunner:

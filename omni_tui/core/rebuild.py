@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from omni_tui.core.build_group import BUILD_FILE, BUILD_STATE_VAR, forget_group, group_alive, record_group, record_starting, signal_group
-from omni_tui.core.config import DEFAULT_COMMAND, resolve_command  # noqa: F401 (re-exported: the runner's callers import them here)
+from omni_tui.core.config import resolve_command
 from omni_tui.core.errors import RebuildError
 from omni_tui.core.line_splitter import MAX_LINE_BYTES, LineSplitter
 from omni_tui.core.rebuild_mark import REBUILD_MARK
