@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,26 @@ def cockpit():
     from app_harness import cockpit as build
 
     return build
+
+
+class ScanClock:
+    """The process scanner's clock, moved by hand: `at` is its monotonic time; its wall time moves with it."""
+
+    def __init__(self) -> None:
+        self.at = self.start = time.monotonic()
+
+    def monotonic(self) -> float:
+        return self.at
+
+    def time(self) -> float:
+        return time.time() + (self.at - self.start)
+
+
+@pytest.fixture
+def scan_clock(monkeypatch: pytest.MonkeyPatch) -> ScanClock:
+    """Every process refresh's "now" in the test's hands (periodic re-reads come due when it says)."""
+    import omni_tui.core.processes.scan as scan_module
+
+    moved = ScanClock()
+    monkeypatch.setattr(scan_module, "time", moved)
+    return moved

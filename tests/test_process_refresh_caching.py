@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from conftest import ScanClock  # the `scan_clock` fixture's type
 
 from omni_tui.core.processes.procfs import HAS_PROC, run_time
 from omni_tui.core.processes.scan import ProjectScanner
@@ -27,29 +28,6 @@ pytestmark = pytest.mark.skipif(not HAS_PROC, reason="the scanner's caching rule
 
 T = TypeVar("T")
 PY = sys.executable
-
-
-class ScanClock:
-    """The scanner's clock, moved by hand: `at` is its monotonic time; its wall time moves with it."""
-
-    def __init__(self) -> None:
-        self.at = self.start = time.monotonic()
-
-    def monotonic(self) -> float:
-        return self.at
-
-    def time(self) -> float:
-        return time.time() + (self.at - self.start)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> ScanClock:
-    """Every refresh's "now" in the test's hands (periodic re-reads come due when it says)."""
-    import omni_tui.core.processes.scan as scan_module
-
-    moved = ScanClock()
-    monkeypatch.setattr(scan_module, "time", moved)
-    return moved
 
 
 def wait_for(fn: Callable[[], T | None], timeout: float = 30.0, what: str = "condition") -> T:
@@ -340,7 +318,9 @@ def test_processes_beyond_the_open_file_budget_are_still_listed_with_their_figur
     scanner.close()
 
 
-def test_processes_elsewhere_are_looked_at_again_a_slice_each_refresh_all_within_five_seconds(tmp_path: Path, clock: ScanClock) -> None:
+def test_processes_elsewhere_are_looked_at_again_a_slice_each_refresh_all_within_five_seconds(
+    tmp_path: Path, scan_clock: ScanClock
+) -> None:
     """The machine's other processes are read again every 5 s (a reused pid may now be the project's), each
     in its pid's slot: one refresh a second reads a fifth of them, never the whole machine at once (every
     fifth refresh did, the p95 of a 300-process refresh)."""
@@ -349,10 +329,10 @@ def test_processes_elsewhere_are_looked_at_again_a_slice_each_refresh_all_within
     known = set(scanner._procs)
     per_refresh: list[set[int]] = []
     for _ in range(5):
-        clock.at += 1.0
+        scan_clock.at += 1.0
         scanner.scan()
         # A process read this refresh (afresh or through its kept-open file) is sampled now.
-        per_refresh.append({pid for pid in known if pid in scanner._procs and scanner._procs[pid].sampled == clock.at})
+        per_refresh.append({pid for pid in known if pid in scanner._procs and scanner._procs[pid].sampled == scan_clock.at})
     alive = known & set(scanner._procs)
     assert len({pid % 10 for pid in alive}) > 4  # enough processes on any machine to tell slices apart
     assert all(len({pid % 10 for pid in got}) <= 2 for got in per_refresh), [sorted({p % 10 for p in got}) for got in per_refresh]
@@ -361,7 +341,7 @@ def test_processes_elsewhere_are_looked_at_again_a_slice_each_refresh_all_within
 
 
 def test_processes_elsewhere_keep_their_stat_open_in_a_quarter_of_the_budget_the_projects_keep_theirs(
-    project: Path, tmp_path: Path, spawn, clock: ScanClock, monkeypatch: pytest.MonkeyPatch
+    project: Path, tmp_path: Path, spawn, scan_clock: ScanClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A process elsewhere is re-read every 5 s through its kept-open stat (one pread, not open/read/close);
     such files take at most a quarter of the budget, so the project's processes always find room, and
@@ -372,7 +352,7 @@ def test_processes_elsewhere_keep_their_stat_open_in_a_quarter_of_the_budget_the
     mine = [spawn(["sleep", "300"], cwd=project) for _ in range(2)]
 
     def refresh(scanner: ProjectScanner) -> None:
-        clock.at += 5.0  # every process elsewhere due again
+        scan_clock.at += 5.0  # every process elsewhere due again
         scanner.scan()
 
     small = ProjectScanner(project, unmanaged_after_s=0)
@@ -402,7 +382,7 @@ def test_processes_elsewhere_keep_their_stat_open_in_a_quarter_of_the_budget_the
 
 
 def test_the_periodic_look_at_sockets_reads_only_processes_that_ran_since(
-    project: Path, spawn, clock: ScanClock, monkeypatch: pytest.MonkeyPatch
+    project: Path, spawn, scan_clock: ScanClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every 30 s each process's sockets come due again; a single-threaded process that has not run since
     its last look cannot have changed its fd table, so its fds are not read (its next look is simply due
@@ -436,8 +416,8 @@ def test_the_periodic_look_at_sockets_reads_only_processes_that_ran_since(
     looked: list[int] = []
     real = scan_module.socket_inodes
     monkeypatch.setattr(scan_module, "socket_inodes", lambda pid: looked.append(pid) or real(pid))
-    clock.at += 31.0  # every process's sockets due
+    scan_clock.at += 31.0  # every process's sockets due
     scanner.scan()
     assert ticker.pid in looked and sleeper.pid not in looked
-    assert scanner._procs[sleeper.pid].sockets_due > clock.at  # due again in 30 s, not read every refresh
+    assert scanner._procs[sleeper.pid].sockets_due > scan_clock.at  # due again in 30 s, not read every refresh
     scanner.close()

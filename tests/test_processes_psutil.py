@@ -332,8 +332,8 @@ def test_the_manager_in_processes_pid_belongs_even_from_elsewhere(project: Path,
     assert all(x.pid != manager.pid for x in mon.collect().processes)
     (project / ".devenv").mkdir()
     (project / ".devenv" / "processes.pid").write_text(f"{manager.pid}\n")
-    # Its figures: the first row can carry those of its last look as a process elsewhere (re-read every
-    # 5 s; read once mid-exec, its rss was 0), the next refresh reads it as the project's.
+    # Its figures are read afresh in the refresh it joins (test_process_joining_rows_read_fresh.py); waited
+    # for all the same, as a look within its exec may find no memory yet.
     wait_for(
         lambda: (s := mon.collect()) and any(x.pid == manager.pid and x.rss for x in s.processes),
         what="the recorded manager, with its memory",

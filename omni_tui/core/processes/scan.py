@@ -159,6 +159,7 @@ class ProjectScanner:
         self._listening: frozenset[int] = frozenset()  # listening socket inodes at the last refresh
         self._rescan_sockets = True  # a new listening socket appeared: every process's sockets are looked up
         self._now_m = 0.0  # monotonic time of the refresh under way
+        self._table_m = 0.0  # monotonic time the process table was last read (what was read then is sampled at it)
         # The manager pid the members and rows were last worked out with, and what came of it: most
         # refreshes see the same tree (`_tree_changed` says when a process of the project came, went
         # or changed parent since).
@@ -250,23 +251,8 @@ class ProjectScanner:
                 old.sampled = now
                 live[pid] = old
                 continue
-            comm, state, ppid, start, cpu_s, rss, mark = st
-            # The same process: same start and name, and no exec since (a zombie has no exec mark left).
-            if old is not None and abs(old.start - start) < 0.05 and old.comm == comm and (old.mark == mark or state in ("Z", "X")):
-                dt = now - old.sampled
-                if dt > 0:
-                    old.cpu_pct = max(0.0, (cpu_s - old.cpu_s) / dt * 100)
-                if ppid != old.ppid and (pid in watched or ppid in watched):
-                    tree_changed = True  # reparented out of or into the project's tree
-                old.ppid, old.status, old.cpu_s, old.rss, old.sampled = ppid, state, cpu_s, rss, now
-                live[pid] = old
-            else:
-                member = pid not in self._excluded and self._belongs(pid)
-                live[pid] = Proc(pid, start, comm, ppid, state, member, cpu_s, rss, now, mark=mark)
-                if member or ppid in watched or pid in watched:
-                    tree_changed = True  # a new process of the project (or a member's pid reused)
-                if old is not None and old.fd is not None:  # the pid was reused: the old process's file is stale
-                    self._close_fd(old)
+            live[pid], moved = self._sample(pid, old, st, now, watched)
+            tree_changed = tree_changed or moved
         if not tree_changed:
             tree_changed = any(pid not in live for pid in watched)  # a member ended
         self._tree_changed = self._tree_changed or tree_changed
@@ -274,6 +260,60 @@ class ProjectScanner:
             if p.fd is not None and live.get(pid) is not p:
                 self._close_fd(p)
         self._procs = live
+        self._table_m = now
+
+    def _sample(self, pid: int, old: Proc | None, st: _Stat, now: float, watched: set[int]) -> tuple[Proc, bool]:
+        """`st`, read at `now`, as `old` brought up to date (the same process) or a new `Proc`, and
+        whether the project's tree may have changed with it (`watched`: the project's pids)."""
+        comm, state, ppid, start, cpu_s, rss, mark = st
+        # The same process: same start and name, and no exec since (a zombie has no exec mark left).
+        if old is not None and abs(old.start - start) < 0.05 and old.comm == comm and (old.mark == mark or state in ("Z", "X")):
+            dt = now - old.sampled
+            if dt > 0:
+                old.cpu_pct = max(0.0, (cpu_s - old.cpu_s) / dt * 100)
+            # Reparented out of or into the project's tree.
+            moved = ppid != old.ppid and (pid in watched or ppid in watched)
+            old.ppid, old.status, old.cpu_s, old.rss, old.sampled = ppid, state, cpu_s, rss, now
+            return old, moved
+        member = pid not in self._excluded and self._belongs(pid)
+        if old is not None and old.fd is not None:  # the pid was reused: the old process's file is stale
+            self._close_fd(old)
+        # A new process of the project (or a member's pid reused).
+        return Proc(pid, start, comm, ppid, state, member, cpu_s, rss, now, mark=mark), member or ppid in watched or pid in watched
+
+    def _read_joining(self, members: set[int]) -> set[int]:
+        """`members` once the processes joining them in this refresh are read afresh.
+
+        A process elsewhere is read again only in its slice of `_OTHERS_EVERY_S`, so one that joins the
+        project's set (the manager `devenv up -d` records, its children) may not have been read in this
+        refresh: its first row would carry the figures of its last look, up to 5 s old (once an rss of 0,
+        read mid-exec). Each is read now, as the project's processes are. One that ended, or whose pid
+        turned out to be another process's, changes the tree: the members are worked out again."""
+        now = self._table_m
+        procs = self._procs
+        before = self._last_members
+        for _ in range(3):  # a pid reused twice within one refresh is not worth a loop without end
+            changed = False
+            for pid in [pid for pid in members if pid not in before and procs[pid].sampled < now]:
+                old = procs[pid]
+                st = self._stat(pid, old, True)
+                if st is None:  # ended since the table was read
+                    self._close_fd(old)
+                    del procs[pid]
+                    changed = True
+                elif st is _UNCHANGED:
+                    old.cpu_pct, old.sampled = 0.0, now  # not run since its last look: same figures, no CPU
+                else:
+                    procs[pid], moved = self._sample(pid, old, st, now, members)
+                    changed = changed or moved
+                if procs.get(pid) is old:
+                    # Its stat may have been kept open while it was elsewhere: its schedstat now too.
+                    self._keep_sched(pid, old)
+            if not changed:
+                break
+            self._tree_changed = True
+            members = self._members()
+        return members
 
     def _stat(self, pid: int, old: Proc | None, watched: bool) -> _Stat | None:
         """The process's stat and exec mark: through its open file when it has one (a dead process's fails: read afresh)."""
@@ -295,14 +335,19 @@ class ProjectScanner:
             except OSError:
                 return None
             got = self._stat(pid, old, False)
-            if watched and old.fd is not None and old.raw is not None and threads(old.raw) == 1 and self._fds < self._fds_max:
-                try:
-                    old.sched_fd = os.open(f"/proc/{pid}/schedstat", os.O_RDONLY | os.O_CLOEXEC)
-                    self._fds += 1
-                except OSError:
-                    pass  # no schedstat (a kernel without it): its stat is read every time
+            if watched:
+                self._keep_sched(pid, old)
             return got
         return _read_stat(pid)
+
+    def _keep_sched(self, pid: int, p: Proc) -> None:
+        """Keeps a project's single-threaded process's schedstat open beside its stat, within the budget."""
+        if p.fd is not None and p.sched_fd is None and p.raw is not None and threads(p.raw) == 1 and self._fds < self._fds_max:
+            try:
+                p.sched_fd = os.open(f"/proc/{pid}/schedstat", os.O_RDONLY | os.O_CLOEXEC)
+                self._fds += 1
+            except OSError:
+                pass  # no schedstat (a kernel without it): its stat is read every time
 
     def _stat_of(self, pid: int, old: Proc, data: bytes) -> _Stat | None:
         """The stat `data` read through `old`'s open file, when it changed (empty: the read failed)."""
@@ -413,6 +458,8 @@ class ProjectScanner:
             cap.refresh()
         self._refresh_table()
         members = self._members()
+        if members is not self._last_members:  # the tree changed: processes may have joined
+            members = self._read_joining(members)
         self._last_members = members
         rows = self._rows_of(members)
         table = listening_sockets() if rows else None
