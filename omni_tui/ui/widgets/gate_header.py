@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.segment import Segment
-from rich.style import Style
 from textual.content import Content
 from textual.strip import Strip
-from textual.widget import Widget
 
 from omni_tui.core.gate.kinds import GATE_KINDS, gate_label
 from omni_tui.core.terminal import inert
+from omni_tui.ui.widgets.one_row import OneRow
 
 
 def sandboxed_text(count: int) -> str:
@@ -44,7 +43,7 @@ def presence_text(others: Sequence[tuple[str, str]], shown: int = 3) -> str:
     return f" also open: {', '.join(names)}{more} "
 
 
-class GateHeader(Widget, can_focus=False):
+class GateHeader(OneRow):
     """Shows the gate state in its colour, what else waits, and the workspace path.
 
     ONE widget drawing its row (as `KeyBar` draws the footer): ` omni-tui `, ` STATE ` and a gap, the
@@ -53,7 +52,6 @@ class GateHeader(Widget, can_focus=False):
     state or count is a repaint of this one row, never a relayout of the screen (200 proposals arriving
     in 10 s relaid the cockpit out for each wider count, bench/bench_queue_scale.py)."""
 
-    ALLOW_SELECT = False
     COMPONENT_CLASSES = {
         "gate-header--app",
         "gate-header--detail",
@@ -85,7 +83,6 @@ class GateHeader(Widget, can_focus=False):
         self.text = "CLEAN"
         self._detail = ""
         self._presence = ""
-        self._row: tuple[tuple[object, ...], Strip] | None = None  # (what it shows, width; the strip drawn)
 
     def show_state(self, kind: str, pending: int = 0, unapproved: Sequence[str] = (), note: str = "", sandboxed: int = 0) -> None:
         """Display a gate state: `kind` is one of GATE_KINDS; `sandboxed` agents run under `omni-tui run`."""
@@ -101,26 +98,17 @@ class GateHeader(Widget, can_focus=False):
         self._changed()
 
     def _changed(self) -> None:
-        if self._row is None or self._row[0][:4] != (self.kind, self.text, self._detail, self._presence):
+        drawn = self.drawn_key
+        if drawn is None or drawn[:4] != (self.kind, self.text, self._detail, self._presence):
             self.refresh()
 
-    # -- drawing ----------------------------------------------------------------------------------------
+    # -- drawing (`OneRow`: the strip is kept while this key is the same) --------------------------------
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._row = None  # a theme change: the colours of every part
+    def row_key(self) -> tuple[object, ...]:
+        return (self.kind, self.text, self._detail, self._presence, self.size.width)
 
-    def render_line(self, y: int) -> Strip:
-        if y:
-            return Strip.blank(self.size.width, Style.from_color(None, self.rich_style.bgcolor))
-        return self._render_row()
-
-    def _render_row(self) -> Strip:
-        width = self.size.width
-        key = (self.kind, self.text, self._detail, self._presence, width)
-        if self._row is not None and self._row[0] == key:
-            return self._row[1]
-        blank = Style.from_color(None, self.rich_style.bgcolor)  # gaps: the background only, as Textual paints empty space
+    def draw_row(self, width: int) -> Strip:
+        blank = self.blank_style()
         style = self.get_component_rich_style
         # Plain Content (control codes stripped): the detail quotes paths, people and failure reasons, never markup.
         app, state = Content(" omni-tui "), Content(f" {self.text} ")
@@ -138,9 +126,7 @@ class GateHeader(Widget, can_focus=False):
             Segment(root.plain, style("gate-header--root")),
         ]
         # An empty presence drew nothing (a label 0 wide); the detail, at least 1 wide, always drew its piece.
-        strip = Strip([piece for piece in segments if piece.text or piece is segments[3]]).adjust_cell_length(width, blank).crop(0, width)
-        self._row = (key, strip)
-        return strip
+        return Strip([piece for piece in segments if piece.text or piece is segments[3]]).adjust_cell_length(width, blank).crop(0, width)
 
     def _root_shown(self, width: int) -> str:
         # A long workspace path gives way to what is waiting (narrow terminals): its end is what names it.

@@ -25,18 +25,17 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.strip import Strip
-from textual.widget import Widget
 
 from omni_tui.ui.widgets.key_bar_layout import KeyCap, KeyEntry, Piece, lay_out, piece_at
+from omni_tui.ui.widgets.one_row import OneRow
 
 if TYPE_CHECKING:
     from textual.screen import Screen
 
 
-class KeyBar(Widget, can_focus=False):
+class KeyBar(OneRow):
     """The keys of the screen it is on (`Screen.active_bindings`), one row at the bottom."""
 
-    ALLOW_SELECT = False
     COMPONENT_CLASSES = {"key-bar--key", "key-bar--description", "key-bar--label", "key-bar--separator", "key-bar--hover"}
     DEFAULT_CSS = """
     KeyBar {
@@ -58,7 +57,7 @@ class KeyBar(Widget, can_focus=False):
         self.entries: tuple[KeyEntry, ...] | None = None  # None until the screen's bindings are read
         self._stale = False  # the bindings changed since `entries` was read
         self._hover: tuple[int, int] | None = None  # (entry, key) under the mouse
-        self._row: tuple[tuple[object, ...], list[Piece], Strip] | None = None  # (key, pieces, strip) last drawn
+        self._pieces: list[Piece] = []  # the pieces of the row `OneRow` keeps (laid out when it was drawn)
 
     # -- what it shows --------------------------------------------------------------------------------
 
@@ -108,32 +107,21 @@ class KeyBar(Widget, can_focus=False):
     @property
     def pieces(self) -> list[Piece]:
         """The row as laid out at the current width (what a click or a hover finds)."""
-        return self._render_row()[0]
+        self.row()
+        return self._pieces
 
-    # -- drawing ----------------------------------------------------------------------------------------
+    # -- drawing (`OneRow`: the strip is kept while this key is the same) --------------------------------
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._row = None  # a theme change: the colours of every piece
-
-    def render_line(self, y: int) -> Strip:
-        if y:
-            return Strip.blank(self.size.width, Style.from_color(None, self.rich_style.bgcolor))
-        return self._render_row()[1]
-
-    def _render_row(self) -> tuple[list[Piece], Strip]:
+    def row_key(self) -> tuple[object, ...]:
         if (self.entries is None or self._stale) and self.is_attached:
             self._stale = False
             self.entries = self._read_entries()
+        return (self.entries or (), self.size.width, not self.screen.has_class("-narrow"), self._hover)
+
+    def draw_row(self, width: int) -> Strip:
         entries = self.entries or ()
-        width = self.size.width
-        dock = not self.screen.has_class("-narrow")
-        key = (entries, width, dock, self._hover)
-        if self._row is not None and self._row[0] == key:
-            return self._row[1], self._row[2]
-        pieces = lay_out(entries, width, self.gives_way, dock_palette=dock)
-        base = self.rich_style
-        blank = Style.from_color(None, base.bgcolor)  # gaps: the background only, as Textual paints empty space
+        pieces = lay_out(entries, width, self.gives_way, dock_palette=not self.screen.has_class("-narrow"))
+        blank = self.blank_style()
         styles: dict[str, Style] = {
             kind: self.get_component_rich_style(f"key-bar--{kind}") for kind in ("key", "description", "label", "separator")
         }
@@ -152,9 +140,8 @@ class KeyBar(Widget, can_focus=False):
                     style += hover
             segments.append(Segment(piece.text, style))
             x = piece.end
-        strip = Strip(segments).adjust_cell_length(width, blank).crop(0, width)
-        self._row = (key, pieces, strip)
-        return pieces, strip
+        self._pieces = pieces
+        return Strip(segments).adjust_cell_length(width, blank).crop(0, width)
 
     # -- the mouse ------------------------------------------------------------------------------------
 
