@@ -29,6 +29,12 @@ Commands (plain subprocesses, wall time to exit):
   content hash) and `omni-tui propose --json` (new content on stdin), each against `python -c pass`.
   `--commands-only` runs just these (about 30 s).
 
+The baseline must be what `python -c pass` costs where omni-tui is installed like any package: an
+interpreter whose `site` runs an import hook (setuptools' default editable install imports pathlib, re
+and urllib for it, ~12 ms) makes the baseline and every command pay that, and hides the commands' own
+imports of the same modules. `scripts/setup` installs in compat mode (a plain path entry); the bench
+names any such hook it finds before its figures.
+
 Run: `.venv/bin/python bench/bench_startup.py [--runs N] [--command-runs N]`. No asserts: it prints figures.
 """
 
@@ -116,6 +122,14 @@ def omni_tui_argv() -> list[str]:
     """The `omni-tui` console script next to this interpreter (how a person starts it), else `-m omni_tui`."""
     script = Path(sys.executable).with_name("omni-tui")
     return [str(script)] if script.exists() else [sys.executable, "-m", "omni_tui"]
+
+
+def site_import_hooks(env: dict[str, str]) -> list[str]:
+    """Modules a bare `python -c pass` imports beyond the interpreter's own start-up: an editable
+    install's meta-path finder (setuptools' default mode) and the like, named as `site` loaded them."""
+    code = "import sys; print('\\n'.join(m for m in sys.modules if m.startswith('__editable__') or m.endswith('_finder')))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False).stdout
+    return out.split()
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -359,6 +373,9 @@ def main() -> int:
             "cockpit": ([*omni, "-C", str(root)], [PROPOSAL_TITLE, "BENCH_DIRECT_EDIT", "Processes"]),
         }
         print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; {sys.executable}; {COLS}x{ROWS} pty")
+        if hooks := site_import_hooks(env):
+            print(f"NOTE: this interpreter's site imports {', '.join(hooks)} at every start: the baseline and every")
+            print("command below pay for it, and the ratios flatter (scripts/setup installs without it).")
         if args.commands_only:
             args.runs = 0
         # One unmeasured start of each: byte-compiled modules and a warm page cache, as on a second start.
