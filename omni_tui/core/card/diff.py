@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from omni_tui.core.card.categories import AGENT_FILES, CATEGORIES
+from omni_tui.core.card.digest import content_digest
 
 # The readers (tree-sitter, the secret patterns, difflib, YAML) are imported by `compute_card`, in the
 # worker that first needs a card: the gate, the config and the cockpit import this module for `Card`
@@ -140,22 +141,6 @@ def clear_caches() -> None:
     nixparse.clear_caches()
     with _CARDS_LOCK:
         _CARDS.clear()
-
-
-_RECENT: dict[int, tuple[bytes, bytes]] = {}  # id → (the bytes, their digest): a card hashes each version 2-3 times
-
-
-def content_digest(data: bytes) -> bytes:
-    """blake2b-128 of `data`; the last few large ones remembered (the card key and the parser's caches ask again)."""
-    hit = _RECENT.get(id(data))
-    if hit is not None and hit[0] is data:  # held here, so its id is not another object's
-        return hit[1]
-    digest = hashlib.blake2b(data, digest_size=16).digest()
-    if len(data) > 4096 and type(data) is bytes:  # immutable: the digest stays true while it is held
-        if len(_RECENT) >= 8:
-            _RECENT.clear()
-        _RECENT[id(data)] = (data, digest)
-    return digest
 
 
 def card_key(files: Sequence[FilePair]) -> bytes:

@@ -28,7 +28,7 @@ from itertools import accumulate, chain, compress, repeat
 from operator import attrgetter, not_
 from typing import TYPE_CHECKING, Any
 
-from omni_tui.core.card.diff import content_digest
+from omni_tui.core.card.digest import content_digest
 from omni_tui.core.card.nixfacts import Facts, Path, Unparsed, Value
 from omni_tui.core.card.nixreader import MAX_DEPTH, Reader, Scope, collapse, named, node_text, syntax_errors
 
