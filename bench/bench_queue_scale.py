@@ -26,7 +26,7 @@ Proposals are distinct (each adds another package), written straight into propos
 Every phase also prints the load average (os.getloadavg) when it ended and the CPU seconds the
 process measured used (the machine may be shared: wall times move with load far more than work).
 
-Run: `.venv/bin/python bench/bench_queue_scale.py [--n 10000] [--key-s 10] [--no-status]`. No asserts:
+Run: `.venv/bin/python bench/bench_queue_scale.py [--n 10000] [--key-s 10] [--no-status] [--long-only]`. No asserts:
 it prints figures (p50, p95, max and the ratio to the baseline).
 """
 
@@ -332,7 +332,14 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="status runs each (default 3)")
     parser.add_argument("--key-s", type=float, default=10.0, help="seconds of key presses per measure (default 10)")
     parser.add_argument("--no-status", action="store_true", help="skip the `status --json` runs (only the cockpit)")
+    parser.add_argument(
+        "--long-only",
+        action="store_true",
+        help="only the cockpit with the long queue (and its 1-proposal baseline): no status, no 200 arriving",
+    )
     args = parser.parse_args()
+    if args.long_only:
+        args.no_status = True
     from omni_tui.core.audit import utc_now
     from omni_tui.core.proposals import FileChange, Proposal, new_id
     from omni_tui.core.safefs import sha256_bytes
@@ -383,6 +390,8 @@ def main() -> int:
             print(row(f"keys ({kind}) while {args.n} fill in (first {args.key_s:g} s)", big_keys[kind], base_keys[kind]))
         print(f"  1 proposal: {base_cpu}")
         print(f"  {args.n} filling in: {big_cpu}")
+        if args.long_only:
+            return 0
 
         # -- 200 proposals arriving in 10 s
         arriving = make_project(tmp, "arriving", 1)

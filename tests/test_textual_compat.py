@@ -188,6 +188,46 @@ async def test_arrange_rows_orders_and_drops_rows_and_the_screen_shows_them() ->
         assert [table.get_row_at(i)[0] for i in range(4)] == ["d", "a", "c", "e"]
 
 
+async def test_append_rows_adds_rows_as_add_row_does_and_the_screen_shows_them() -> None:
+    from textual.app import App as _App
+    from textual.widgets.data_table import DuplicateKey
+
+    from omni_tui.ui.textual_compat import append_rows
+
+    highlighted: list[str] = []
+
+    class Table(_App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable(cursor_type="row")
+
+        def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+            highlighted.append(event.row_key.value)
+
+    app = Table()
+    async with app.run_test(size=(40, 8)) as pilot:
+        table = app.query_one(DataTable)
+        table.add_column("name", key="name")
+        table.add_column("age", key="age")
+        keys = append_rows(table, [("a", ("a", "1s")), ("b", ("b",))])  # a short row gets None, as add_row fills it
+        assert [key.value for key in keys] == ["a", "b"] and table.row_count == 2
+        assert table.get_row("a") == ["a", "1s"] and table.get_row("b") == ["b", None]
+        table.add_row("c", "3s", key="c")  # add_row goes on after them
+        append_rows(table, [("d", ("d", "4s"))])
+        assert [table.get_row_at(i)[0] for i in range(4)] == ["a", "b", "c", "d"]
+        try:
+            append_rows(table, [("a", ("again", ""))])
+        except DuplicateKey:
+            pass
+        else:
+            raise AssertionError("a key the table holds was added again")
+        await pilot.pause()
+        assert highlighted == ["a"]  # the cursor found a row to be on, once, as add_row announces it
+        assert table.cursor_row == 0 and table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "a"
+        rows = [table.render_line(y).text.split() for y in range(1, 5)]
+        assert rows == [["a", "1s"], ["b"], ["c", "3s"], ["d", "4s"]]
+        assert table.virtual_size.height >= 5  # the header and the four rows: scrolled like add_row's rows
+
+
 async def test_bindings_of_is_the_nodes_own_copy_and_keymap_of_what_set_keymap_was_given() -> None:
     from textual.binding import Binding
 

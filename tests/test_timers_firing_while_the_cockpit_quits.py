@@ -20,7 +20,9 @@ async def test_queue_timers_that_fire_after_the_cockpit_closed_do_nothing(projec
     # The app has quit: its screens and widgets are gone, as they are when a timer fires late.
     view._listing_due = (entries, (), {})
     view._apply_waiting_listing()
-    view.show_queue()  # the ages tick
+    view.show_queue()  # a refresh
+    view.tick_ages()  # the ages tick
+    view._age_chunk()  # the ages of the rows out of view
     view._refresh_queue()
     toasts = len(app._notifications)
     view._unannounced = [entry.proposal for entry in entries]

@@ -245,7 +245,7 @@ class CockpitApp(App[int]):
         # first process scan would delay it by 30-50 ms (docs/performance.md).
         self.call_after_refresh(self.background.start)
         if not self.frozen_clock:
-            self.set_interval(10, self.workspace.show_queue, name="queue ages")
+            self.set_interval(10, self.workspace.tick_ages, name="queue ages")
 
     def on_unmount(self) -> None:
         self.stop_background()
@@ -314,6 +314,11 @@ class CockpitApp(App[int]):
     @_live
     def _on_queue_selected(self, message: ProposalQueue.Selected) -> None:
         self.workspace.queue_selected(message.key)
+
+    @on(ProposalQueue.Filled)
+    @_live
+    def _on_queue_filled(self, _message: ProposalQueue.Filled) -> None:
+        self.workspace.queue_filled()
 
     @on(DataTable.RowSelected, "#queue")
     @_live

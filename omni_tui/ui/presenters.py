@@ -174,23 +174,28 @@ def queue_rows(
     validations: Mapping[str, tuple[Any, str | None]],
     now: datetime,
     cache: dict[str, tuple[Any, Any, str, QueueRow]] | None = None,
+    *,
+    keep_ages: bool = False,
 ) -> list[QueueRow]:
     """Pending (oldest first), then in flight, then the newest invalid files, then the latest decided (newest first).
 
     `cache` (the caller's, kept between calls): a row built from the very same entry and check objects
     (both immutable) at the same age is the row of the last call, the same object — 10,000 rows are not
-    built again for a few that changed, and the queue tells an unchanged row by identity."""
+    built again for a few that changed, and the queue tells an unchanged row by identity.
+    `keep_ages`: a cached row whose entry and check are unchanged is kept with the age it shows (its age
+    is not worked out again: the caller moves ages on its own, `landed_rows` at the new time); rows new
+    or changed get their age at `now`."""
     pending, flying, decided = _queue_groups(entries)
     rows: list[QueueRow] = []
     now_us = _micros(now)
     built: dict[str, tuple[Any, Any, str, QueueRow]] = {}
     old = cache if cache is not None else {}
     for entry in [*pending, *flying]:
-        rows.append(_entry_row(entry, validations, now_us, old, built))
+        rows.append(_entry_row(entry, validations, now_us, old, built, keep_ages))
     for item in list(quarantined)[:QUARANTINE_SHOWN]:  # the store lists them newest first
         rows.append(QueueRow(quarantine_key(item), "?", item.path.name, "", "invalid", "✗ invalid", "bad"))
     for entry in decided:
-        rows.append(_entry_row(entry, validations, now_us, old, built))
+        rows.append(_entry_row(entry, validations, now_us, old, built, keep_ages))
     if cache is not None:
         cache.clear()
         cache.update(built)
@@ -233,12 +238,19 @@ def _entry_row(
     now_us: int,
     old: Mapping[str, tuple[Any, Any, str, QueueRow]],
     built: dict[str, tuple[Any, Any, str, QueueRow]],
+    keep_age: bool = False,
 ) -> QueueRow:
     proposal = entry.proposal
     check = validations.get(proposal.id)
-    age = _age_text(proposal.created_at, now_us)
     known = old.get(proposal.id)
-    if known is not None and known[0] is entry and known[1] is check and known[2] == age:
+    # The same entry: each listing brings new entry tuples, of the store's same proposal objects (a
+    # cheap equality), and a row rebuilt for each of 10,000 entries at every listing held keys.
+    same = known is not None and known[1] is check and (known[0] is entry or known[0] == entry)
+    if same and keep_age:
+        built[proposal.id] = known
+        return known[3]
+    age = _age_text(proposal.created_at, now_us)
+    if same and known[2] == age:
         built[proposal.id] = known
         return known[3]
     validation, error = check if check is not None else (None, None)

@@ -30,6 +30,7 @@ from omni_tui.ui.widgets.file_tabs import FileTabs
 from omni_tui.ui.workers import read_proposals, validate_proposal, validate_proposals
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from datetime import datetime
 
     from omni_tui.ui.app import CockpitApp
@@ -38,6 +39,9 @@ QUEUE_REFRESH_S = 0.1  # validations landing refresh the queue at most this ofte
 LISTING_GAP_S = 0.25  # listings arriving faster are shown at most this often, the newest (apply_proposals)
 NEW_TOAST_S = 5.0  # a "new proposal" toast is up this long; what arrives meanwhile is told in one toast after it
 VALIDATE_ONE_BY_ONE = 32  # more pending proposals to check than this: one worker checks them in turn
+AGES_CHUNK = 500  # the ages of the rows out of view are worked out this many rows per turn of the event loop
+AGES_PAUSE_S = 0.02  # between two such chunks: keys and repaints go first
+AGES_STEP_S = 1.0  # a listing moves the ages on when this much time has passed (they count whole seconds)
 
 
 SYNC_QUEUE = 500  # up to this many proposal files are read before the first frame; more are read in a worker
@@ -48,6 +52,20 @@ def _subtitle(panel: Any, text: str) -> None:
     assignment, and the Changes panel's is set on every write to a guarded file (the write→diff path)."""
     if panel.border_subtitle != text:
         panel.border_subtitle = text
+
+
+def settle_heap() -> None:
+    """Move every object alive now out of reach of Python's full garbage collections (`gc.freeze`).
+
+    The cockpit freezes what its first frame needed (`Background.start`); a long queue arrives after it. A
+    full collection walks every tracked object while it holds the GIL, from whichever thread's allocations
+    trigger it: with 10,000 proposals and their rows (≈ 350,000 objects) each took 90-110 ms, the longest
+    pauses of the keys while a long queue filled in (bench/bench_queue_scale.py). Called when a long queue
+    is listed and when its rows are all in the table. What is frozen is still freed when its last reference
+    goes (refcounting); only a reference cycle among the objects alive at that moment would stay."""
+    import gc
+
+    gc.freeze()
 
 
 def _queue_size(store: Any) -> int:
@@ -72,6 +90,8 @@ class WorkspaceView:
         self._queue_due = False  # a queue refresh is scheduled (validations landing are coalesced)
         self._queue_cost_s = 0.0  # how long the last queue refresh took (a long queue refreshes less often)
         self._ages_at: datetime | None = None  # the time the queue's ages were last worked out for
+        self._ages_due: deque[str] = deque()  # rows whose ages are not yet worked out for `_ages_at` (out of view)
+        self._ages_chunk_due = False  # a timer will work out the next AGES_CHUNK of them
         self._row_cache: dict[str, Any] = {}  # presenters.queue_rows' rows of the last refresh, by proposal id
         self._landed: set[str] = set()  # proposals whose checks landed since the queue was last shown
         self._toast_until = 0.0  # monotonic time the last "new proposal" toast is up until
@@ -102,10 +122,16 @@ class WorkspaceView:
         if self.first_listed:
             return  # a watcher's listing got here first
         self.first_listed = True
+        if len(entries) > SYNC_QUEUE:
+            settle_heap()  # the long queue's proposals live as long as the cockpit (its rows: `queue_filled`)
         self.app.where.seed(entries)  # what is already there when the cockpit opens rings no bell
         self.apply_proposals(entries, quarantined, history, initial=True)
         if state is not None:  # else the GateChanged that follows the watcher's listing brings it
             self.apply_gate(state)
+
+    def queue_filled(self) -> None:
+        """A long queue's rows are all in the table: they live as long as the cockpit."""
+        settle_heap()
 
     def current_texts(self) -> dict[str, str | None]:
         return {path: f.current for path, f in self.files.items()}
@@ -276,9 +302,10 @@ class WorkspaceView:
         self._queue_cost_s = time.perf_counter() - started
 
     def show_queue(self, *, ages_kept: bool = False) -> None:
-        """Show the queue as the review state has it. `ages_kept`: the ages as the last refresh worked them
-        out — for check results landing, so a refresh rewrites only the badges that changed, not the age
-        of each of 10,000 young rows (the ages tick with the 10 s ages timer and any other refresh)."""
+        """Show the queue as the review state has it: rows new or changed (states, badges) written at once,
+        each other row keeping the age it shows; then, unless `ages_kept` (check results landing), the ages
+        move on to now as the ages tick moves them (`tick_ages`). So a listing rewrites what changed in it,
+        not the age of each of 10,000 young rows."""
         if app_is_closing(self.app):  # an app timer firing while the cockpit quits: the queue is gone
             return
         started = time.perf_counter()
@@ -288,14 +315,61 @@ class WorkspaceView:
     def _show_queue(self, ages_kept: bool = False) -> None:
         app, review = self.app, self.app.review
         queue = app.main.queue
-        now = self._ages_at if ages_kept and self._ages_at is not None else app.clock()
+        now = app.clock()
+        first = self._ages_at is None
+        if first:
+            self._ages_at = now
         self._landed.clear()  # every row shown as it is now
-        self._ages_at = now
-        rows = presenters.queue_rows(review.entries.values(), self.quarantined.values(), review.validations, now, self._row_cache)
+        # The rows as they are, each unchanged one with the age it shows: the listing's diff costs what
+        # changed in it; the ages move after, the rows in view at once (`_move_ages`).
+        rows = presenters.queue_rows(
+            review.entries.values(), self.quarantined.values(), review.validations, self._ages_at or now, self._row_cache, keep_ages=True
+        )
         queue.show_rows(rows)
+        if not ages_kept and not first and self._ages_at is not None and (now - self._ages_at).total_seconds() >= AGES_STEP_S:
+            self._move_ages(now)  # (not for each listing of a burst: each would start the sweep over)
         review.selected_key = queue.selected_key
         self.show_detail()
         app.bindings_may_have_changed()
+
+    def tick_ages(self) -> None:
+        """The 10 s ages tick: the queue's ages (and the detail's "created … ago") as of now. Only the rows
+        whose age text changed are rewritten, those in view at once, the rest a chunk per turn of the event
+        loop — 10,000 young rows rewritten at once held keys 0.2-0.5 s (bench/bench_queue_scale.py)."""
+        if app_is_closing(self.app) or self._ages_at is None:  # quitting, or nothing listed yet
+            return
+        self._move_ages(self.app.clock())
+        self.show_detail()
+
+    def _move_ages(self, now: datetime) -> None:
+        """Work the queue's ages out for `now`: the rows a person sees at once, the others soon after."""
+        self._ages_at = now
+        queue = self.app.main.queue
+        in_view = queue.keys_in_view()
+        self._age_rows(in_view)
+        seen = set(in_view)
+        self._ages_due = deque(key for key in queue.order if key not in seen)
+        if self._ages_due and not self._ages_chunk_due:
+            self._ages_chunk_due = True
+            self.app.set_timer(AGES_PAUSE_S, self._age_chunk)
+
+    def _age_rows(self, keys: Iterable[str]) -> None:
+        """Rewrite these rows' ages for `_ages_at` where their text changed (a row whose age reads the same
+        is the same row object: nothing written)."""
+        review = self.app.review
+        entries = [review.entries[key] for key in keys if key in review.entries]  # (quarantined rows have no age)
+        if entries and self._ages_at is not None:
+            self.app.main.queue.update_rows(presenters.landed_rows(entries, review.validations, self._ages_at, self._row_cache))
+
+    def _age_chunk(self) -> None:
+        self._ages_chunk_due = False
+        if app_is_closing(self.app):
+            return
+        due = self._ages_due
+        self._age_rows([due.popleft() for _ in range(min(AGES_CHUNK, len(due)))])
+        if due:
+            self._ages_chunk_due = True
+            self.app.set_timer(AGES_PAUSE_S, self._age_chunk)
 
     def queue_selected(self, key: str | None) -> None:
         self.app.review.selected_key = key
@@ -400,7 +474,13 @@ class WorkspaceView:
             entry = app.review.pending(pid)
             if entry is not None:
                 jobs.append((entry.proposal, app.review.start_check(CheckKey.proposal(pid))))
-        app.run_worker(partial(validate_proposals, app, app.gate, jobs), thread=True, group="validate", exit_on_error=False)
+        app.run_worker(
+            partial(validate_proposals, app, app.gate, jobs),
+            thread=True,
+            group="validate",
+            exit_on_error=False,
+            description=f"checks of {len(jobs)} proposals",  # Textual's default, repr() of 10,000 proposals, took 30-60 ms
+        )
 
     def validate(self, pid: str) -> None:
         """Check one pending proposal: in turn with the others asked for, in one worker. 200 proposals
