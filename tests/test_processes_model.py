@@ -152,7 +152,25 @@ def test_process_info_json_is_stable() -> None:
         "service",
         "command",
         "exit_code",
-    ]  # the documented key order, as `asdict` gave it
+    ]  # the documented key order (docs/processes.md), as `asdict` gave it when ProcessInfo was a dataclass
+
+
+def test_a_process_info_is_an_immutable_record_equal_by_value() -> None:
+    """ProcessInfo is a NamedTuple (no `dataclasses` import for `status`): it keeps what the frozen dataclass
+    gave — immutable, equal and hashed by value, a changed copy leaves the original alone — and `started_at`
+    stays out of the JSON while the uptime is reckoned from it."""
+    info = ProcessInfo("web", "psutil", "running", "sleeping", pid=42, rss=1024, started_at=1000.0)
+    with pytest.raises(AttributeError):
+        info.pid = 43  # type: ignore[misc]
+    same = ProcessInfo("web", "psutil", "running", "sleeping", pid=42, rss=1024, started_at=1000.0)
+    assert info == same and hash(info) == hash(same) and len({info, same}) == 1
+    stopped = info._replace(state="exited", pid=None)
+    assert (stopped.state, stopped.pid, stopped.rss) == ("exited", None, 1024) and info.state == "running"
+    assert info.alive and not stopped.alive
+    assert info != stopped
+    doc = info.to_dict(1012.34)
+    assert "started_at" not in doc and doc["uptime_s"] == 12.3
+    assert repr(info).startswith("ProcessInfo(name='web', backend='psutil', state='running'")
 
 
 def test_a_snapshot_is_equal_by_what_it_reports_not_by_the_backend_object_that_answered() -> None:

@@ -263,21 +263,27 @@ def test_status_json_lists_the_processes(project: Path, honcho) -> None:
     by_name = {p["name"]: p for p in doc["processes"]}
     assert {"web", "worker"} <= set(by_name)
     assert by_name["web"]["ports"] and by_name["web"]["pid"] > 0 and by_name["web"]["state"] == "ready"
-    assert set(by_name["worker"]) >= {
-        "name",
-        "backend",
-        "state",
-        "raw_state",
-        "pid",
-        "cpu_percent",
-        "rss",
-        "uptime_s",
-        "restarts",
-        "ports",
-        "ready",
-        "port_checks",
-        "service",
-    }
+    # Every entry has the documented keys in the documented order (docs/processes.md), as when
+    # ProcessInfo was a dataclass: agents may read the text, not only the parsed JSON.
+    for entry in doc["processes"]:
+        assert list(entry) == [
+            "name",
+            "backend",
+            "state",
+            "raw_state",
+            "pid",
+            "cpu_percent",
+            "rss",
+            "uptime_s",
+            "restarts",
+            "ports",
+            "ready",
+            "port_checks",
+            "service",
+            "command",
+            "exit_code",
+        ]
+    assert list(by_name["web"]["port_checks"][0]) == ["port", "accepting", "host", "name"]
 
 
 def test_scanner_follow_yields_new_worker_lines(project: Path, honcho) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from app_harness import screen_strips
 from textual.app import App, ComposeResult
 
@@ -71,7 +69,7 @@ async def test_rows_appear_cells_update_in_place_and_cursor_stays() -> None:
 
         worker_row = table.rows[next(k for k in table.rows if k.value == "worker")]
         db = _info("db", pid=9, service="postgres", ports=(5432,), port_checks=(PortCheck(5432, False),))
-        table.update(ProcessSnapshot("psutil", (db, web, replace(worker, cpu_percent=12.5))))
+        table.update(ProcessSnapshot("psutil", (db, web, worker._replace(cpu_percent=12.5))))
         await pilot.pause()
         assert _cell(table, "worker", "cpu") == "12.5"
         assert table.rows[next(k for k in table.rows if k.value == "worker")] is worker_row  # not rebuilt
@@ -80,7 +78,7 @@ async def test_rows_appear_cells_update_in_place_and_cursor_stays() -> None:
         assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "worker"
 
         # The row above the cursor goes away: the cursor still follows the same process.
-        table.update(ProcessSnapshot("psutil", (db, replace(worker, cpu_percent=3.0, state="exited", exit_code=3))))
+        table.update(ProcessSnapshot("psutil", (db, worker._replace(cpu_percent=3.0, state="exited", exit_code=3))))
         await pilot.pause()
         assert table.row_count == 2 and table.selected_name == "worker"
         assert _cell(table, "worker", "state") == "exited 3" and _cell(table, "worker", "cpu") == "3.0"
@@ -104,7 +102,7 @@ async def test_a_cell_that_grows_is_drawn_whole() -> None:
         table.update(ProcessSnapshot("psutil", (web,)))
         await pilot.pause()
         assert "59s" in _shown(table)[1]
-        grown = replace(web, state="exited", exit_code=137, uptime_s=3700, ports=(8000, 8001))
+        grown = web._replace(state="exited", exit_code=137, uptime_s=3700, ports=(8000, 8001))
         table.update(ProcessSnapshot("psutil", (grown,)))
         await pilot.pause()
         row = _shown(table)[1]
@@ -163,7 +161,7 @@ async def test_uptimes_of_rows_off_screen_are_right_once_scrolled_into_view() ->
         table.update(ProcessSnapshot("psutil", rows))
         await pilot.pause()
         for tick in (6.0, 7.0):
-            table.update(ProcessSnapshot("psutil", tuple(replace(r, uptime_s=tick) for r in rows)))
+            table.update(ProcessSnapshot("psutil", tuple(r._replace(uptime_s=tick) for r in rows)))
             await pilot.pause()
         assert "7s" in _shown(table)[1]  # the top row is drawn at once
         table.move_cursor(row=39, animate=False)
@@ -174,7 +172,7 @@ async def test_uptimes_of_rows_off_screen_are_right_once_scrolled_into_view() ->
         # A row whose other facts change at the same time is drawn whole, uptime included.
         table.move_cursor(row=0, animate=False)
         await pilot.pause()
-        table.update(ProcessSnapshot("psutil", tuple(replace(r, uptime_s=8.0, cpu_percent=1.0 if r.name == "p38" else None) for r in rows)))
+        table.update(ProcessSnapshot("psutil", tuple(r._replace(uptime_s=8.0, cpu_percent=1.0 if r.name == "p38" else None) for r in rows)))
         table.move_cursor(row=38, animate=False)
         await pilot.pause()
         row = next(line for line in _shown(table) if "p38" in line)

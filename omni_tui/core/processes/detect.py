@@ -6,7 +6,6 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -185,8 +184,7 @@ def join(listed: list[ProcessInfo], rows: list[ProcessInfo], scanner: ProjectSca
             if row is None and info.pid is None:
                 row = next((by_port[p] for p in info.ports if p in by_port), None) or by_name.get(info.name)
         if row is not None:
-            info = replace(
-                info,
+            info = info._replace(
                 pid=row.pid,
                 cpu_percent=row.cpu_percent,
                 rss=row.rss,
@@ -197,7 +195,7 @@ def join(listed: list[ProcessInfo], rows: list[ProcessInfo], scanner: ProjectSca
                 command=row.command,
             )
         if info.alive and info.ports:
-            info = replace(info, port_checks=scanner.check_ports(info.ports, known=row.port_checks if row else ()))
+            info = info._replace(port_checks=scanner.check_ports(info.ports, known=row.port_checks if row else ()))
         out.append(info)
     return out
 

@@ -19,7 +19,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Protocol
 
 from omni_tui.core.errors import BackendError
@@ -81,7 +80,7 @@ class LiveList:
                 now = time.monotonic()
                 # An uptime the manager reported ages with the clock until its next frame.
                 return [
-                    info if info.uptime_s is None else replace(info, uptime_s=info.uptime_s + now - at) for info, at in self._procs.values()
+                    info if info.uptime_s is None else info._replace(uptime_s=info.uptime_s + now - at) for info, at in self._procs.values()
                 ]
         polled = self.client.list()
         self._maybe_start(polled)

@@ -6,7 +6,6 @@ import builtins
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
 from typing import NamedTuple, Protocol
 
 STATES: tuple[str, ...] = ("starting", "running", "ready", "stopping", "stopped", "exited", "failed")
@@ -49,9 +48,12 @@ def compose_state(status: str, is_ready: str | None) -> str:
     return "running"
 
 
-# PortCheck is a NamedTuple and ProcessSnapshot a plain class: `status --json` imports this module on
-# every call, and each frozen dataclass costs ≈ 1 ms to build at import (docs/performance.md).
-# ProcessInfo stays a dataclass: the scanner and the tests change copies with `dataclasses.replace`.
+# PortCheck and ProcessInfo are NamedTuples and ProcessSnapshot a plain class: `status --json` imports
+# this module on every call, and a frozen dataclass costs ≈ 1 ms to build at import, `dataclasses`
+# itself (with inspect, ast, dis, tokenize) ≈ 5 ms more (docs/performance.md). Immutable, compared and
+# hashed by value as the dataclasses were; a changed copy is `info._replace(...)`. Nothing compares a
+# record with a plain tuple, and `to_dict` is the JSON form (a NamedTuple given to json.dumps would
+# print as an array).
 class PortCheck(NamedTuple):
     """One listening port and whether it accepted a TCP connection when probed (None: not probed)."""
 
@@ -61,8 +63,7 @@ class PortCheck(NamedTuple):
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ProcessInfo:
+class ProcessInfo(NamedTuple):
     """One supervised process as a person sees it, whichever backend reported it.
 
     `cpu_percent` and `rss` cover the process and its descendants; `cpu_percent` is None until a
@@ -179,4 +180,4 @@ class ProcessSnapshot:
 
 
 # `started_at` stays out of the JSON: `uptime_s` carries it, as it always has (docs/protocol.md).
-_INFO_FIELDS = tuple(f.name for f in fields(ProcessInfo) if f.name != "started_at")
+_INFO_FIELDS = tuple(f for f in ProcessInfo._fields if f != "started_at")

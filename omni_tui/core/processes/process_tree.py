@@ -7,7 +7,6 @@ manager's helper forks are see-through: their children head rows of their own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from omni_tui.core.processes.procfs import read_cmdline
@@ -20,9 +19,44 @@ SHELLS = frozenset({"sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "tcsh", 
 SEE_THROUGH = frozenset({"tmux: server", "tmux", "screen", "devenv", "direnv", "sudo", "env", "nix"})
 
 
-@dataclass
+# Proc and Row are plain classes with slots, not dataclasses: `status --json` imports this module on
+# every call, and `dataclasses` (with inspect, ast, dis, tokenize) costs ≈ 5 ms to import, each class
+# ≈ 1 ms more to build (docs/performance.md). Nothing compares two of them by value (a process is the
+# same one by identity: `procs.get(pid) is old`), so they have no `__eq__`: each is equal to itself only.
+
+
 class Proc:
     """What the scan remembers about one live process (keyed by pid; pid + start time identify it)."""
+
+    __slots__ = (
+        "pid",
+        "start",
+        "comm",
+        "ppid",
+        "status",
+        "member",
+        "cpu_s",
+        "rss",
+        "sampled",
+        "cpu_pct",
+        "name",
+        "_cmdline",
+        "sockets",
+        "sockets_due",
+        "sockets_ran",
+        "rebuild",
+        "fd",
+        "command",
+        "label",
+        "labelled",
+        "raw",
+        "mark",
+        "sched_fd",
+        "ran",
+        "stat_due",
+        "info_key",
+        "info",
+    )
 
     pid: int
     start: float  # epoch seconds when it started
@@ -33,25 +67,67 @@ class Proc:
     cpu_s: float  # user + system CPU seconds at the last sample
     rss: int
     sampled: float  # monotonic time of the last sample
-    cpu_pct: float | None = None  # over the last refresh interval; None until a second sample
-    name: str | None = None  # the row name, once this process heads a row
-    _cmdline: list[str] | None = None
-    sockets: frozenset[int] | None = None  # inodes of the listening sockets it holds, as last looked up
-    sockets_due: float = 0.0  # monotonic time its sockets are to be looked up again at the latest
-    sockets_ran: int | None = None  # `procfs.run_time` when its sockets were last looked up
-    rebuild: bool | None = None  # started by a cockpit's rebuild (REBUILD_MARK); looked up when first reached
-    fd: int | None = None  # /proc/<pid>/stat kept open while the process is the project's
-    command: str | None = None  # the command line joined, once read
-    label: str | None = None  # its name in its manager's Procfile / mprocs.yaml ("" = looked, none)
-    labelled: bool = False  # `name` came from the manager (captured output or its config)
-    raw: bytes | None = None  # its /proc stat as last read through `fd` (the same bytes: nothing changed)
-    mark: bytes = b""  # `procfs.exec_mark` when first read: another one means it exec'd (read it afresh)
-    sched_fd: int | None = None  # /proc/<pid>/schedstat kept open beside `fd` (single-threaded processes)
-    ran: bytes = b""  # its schedstat as read just before `raw`: the same again → it has not run since
-    stat_due: float = 0.0  # monotonic time its stat is read again even so (memory reclaimed while asleep)
+    cpu_pct: float | None  # over the last refresh interval; None until a second sample
+    name: str | None  # the row name, once this process heads a row
+    _cmdline: list[str] | None
+    sockets: frozenset[int] | None  # inodes of the listening sockets it holds, as last looked up
+    sockets_due: float  # monotonic time its sockets are to be looked up again at the latest
+    sockets_ran: int | None  # `procfs.run_time` when its sockets were last looked up
+    rebuild: bool | None  # started by a cockpit's rebuild (REBUILD_MARK); looked up when first reached
+    fd: int | None  # /proc/<pid>/stat kept open while the process is the project's
+    command: str | None  # the command line joined, once read
+    label: str | None  # its name in its manager's Procfile / mprocs.yaml ("" = looked, none)
+    labelled: bool  # `name` came from the manager (captured output or its config)
+    raw: bytes | None  # its /proc stat as last read through `fd` (the same bytes: nothing changed)
+    mark: bytes  # `procfs.exec_mark` when first read: another one means it exec'd (read it afresh)
+    sched_fd: int | None  # /proc/<pid>/schedstat kept open beside `fd` (single-threaded processes)
+    ran: bytes  # its schedstat as read just before `raw`: the same again → it has not run since
+    stat_due: float  # monotonic time its stat is read again even so (memory reclaimed while asleep)
     # The row it headed last refresh and what that row was made of: the same again → the same object.
-    info_key: tuple[object, ...] | None = None
-    info: ProcessInfo | None = None
+    info_key: tuple[object, ...] | None
+    info: ProcessInfo | None
+
+    def __init__(
+        self,
+        pid: int,
+        start: float,
+        comm: str,
+        ppid: int,
+        status: str,
+        member: bool,
+        cpu_s: float,
+        rss: int,
+        sampled: float,
+        *,
+        mark: bytes = b"",
+    ) -> None:
+        self.pid = pid
+        self.start = start
+        self.comm = comm
+        self.ppid = ppid
+        self.status = status
+        self.member = member
+        self.cpu_s = cpu_s
+        self.rss = rss
+        self.sampled = sampled
+        self.cpu_pct = None
+        self.name = None
+        self._cmdline = None
+        self.sockets = None
+        self.sockets_due = 0.0
+        self.sockets_ran = None
+        self.rebuild = None
+        self.fd = None
+        self.command = None
+        self.label = None
+        self.labelled = False
+        self.raw = None
+        self.mark = mark
+        self.sched_fd = None
+        self.ran = b""
+        self.stat_due = 0.0
+        self.info_key = None
+        self.info = None
 
     def cmdline(self) -> list[str]:
         if self._cmdline is None:
@@ -63,14 +139,16 @@ class Proc:
         return self._cmdline
 
 
-@dataclass
 class Row:
     """One row: its head process and every pid summed into it (the head among them)."""
 
-    head: Proc
-    pids: list[int] = field(default_factory=list)
-    manager: bool = False
-    owner: int | None = None  # pid of the nearest manager process above the head (it started this row)
+    __slots__ = ("head", "manager", "owner", "pids")
+
+    def __init__(self, head: Proc, manager: bool = False, owner: int | None = None) -> None:
+        self.head = head
+        self.pids: list[int] = []  # filled by `build_rows`
+        self.manager = manager
+        self.owner = owner  # pid of the nearest manager process above the head (it started this row)
 
 
 def is_see_through(p: Proc) -> bool:

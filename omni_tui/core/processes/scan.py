@@ -19,7 +19,6 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from omni_tui.core.errors import BackendError
@@ -107,10 +106,14 @@ def _read_stat(pid: int) -> _Stat | None:
     return None if got is None or data is None else (*got, exec_mark(data))
 
 
-@dataclass
 class _Gone:
-    info: ProcessInfo
-    at: float
+    """A row a manager started that ended: what it last showed (as exited) and when it went."""
+
+    __slots__ = ("at", "info")
+
+    def __init__(self, info: ProcessInfo, at: float) -> None:
+        self.info = info
+        self.at = at
 
 
 class ProjectScanner:
@@ -534,7 +537,7 @@ class ProjectScanner:
             for row in self._hidden:
                 if row.head.pid in self._procs:
                     info = self._row_info(row, table, now)
-                    out.append(replace(info, name=row.head.name or row.head.comm))
+                    out.append(info._replace(name=row.head.name or row.head.comm))
             return out
 
     def _managed(self, row: Row, manager_names: dict[int, str]) -> bool:
@@ -698,8 +701,7 @@ class ProjectScanner:
             # Only what a manager started lingers as exited; a one-off process leaves at once.
             if name not in new_rows and name in self._managed_names:
                 self._gone[name] = _Gone(
-                    replace(
-                        last,
+                    last._replace(
                         state="exited",
                         raw_state="gone",
                         cpu_percent=None,
@@ -717,7 +719,7 @@ class ProjectScanner:
         for name, gone in self._gone.items():
             rc = by_short.get(name)
             if rc is not None and gone.info.exit_code is None:
-                gone.info = replace(gone.info, raw_state=f"gone (rc={rc})", exit_code=rc)
+                gone.info = gone.info._replace(raw_state=f"gone (rc={rc})", exit_code=rc)
         for name in [n for n, g in self._gone.items() if now - g.at > _GONE_KEEP_S]:
             del self._gone[name]
         while len(self._gone) > _GONE_MAX:
