@@ -52,10 +52,9 @@ class Background:
             # A thread: watchfiles' blocking watch, stopped by stop_event (set on unmount, also before it starts).
             app.run_worker(watcher.run, name="watch workspace", group="watch", thread=True, exit_on_error=False)
             # Whatever changed between the first read and the watcher starting is picked up here, as the
-            # watcher would (in guard mode a direct edit is captured).
-            app.set_timer(
-                0.5, lambda: app.run_worker(partial(watcher.handle, True, True), thread=True, group="refresh", exit_on_error=False)
-            )
+            # watcher would (in guard mode a direct edit is captured) — once a long queue's first read is done.
+            catch_up = partial(app.run_worker, partial(watcher.handle, True, True), thread=True, group="refresh", exit_on_error=False)
+            app.set_timer(0.5, lambda: app.workspace.after_first_listing(catch_up))
         if app.poll_processes:
             processes = app.ws.config.processes
             self.poller = ProcessPoller(app, app.ws.root, processes.poll_interval_s, unmanaged_after_s=processes.unmanaged_after_s)

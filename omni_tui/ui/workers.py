@@ -161,6 +161,13 @@ class _Quiet:
             pass
 
 
+# Folders in the state directory whose changes say nothing about the proposals or the gate: content
+# caches (checks, cards, history), who has a cockpit open, notifications already sent. The first check
+# of a fresh workspace creates `cache/`: read as a state change, it listed a 10,000-proposal queue again
+# beside the first listing (a second or two of another thread holding the GIL from the keys).
+_NOT_GATE_STATE = frozenset({"cache", "presence", "notified"})
+
+
 class WorkspaceWatcher:
     """Watches the guarded files and the proposal state directories with watchfiles (inotify).
 
@@ -195,7 +202,7 @@ class WorkspaceWatcher:
             return "file"
         if parent in self._state_dirs:
             return "state"
-        if parent == self._state_dir and not Path(path).name.startswith("."):
+        if parent == self._state_dir and not Path(path).name.startswith(".") and Path(path).name not in _NOT_GATE_STATE:
             return "state"  # the lock / gate-state files next to the directories
         return None
 

@@ -30,7 +30,7 @@ from omni_tui.ui.widgets.file_tabs import FileTabs
 from omni_tui.ui.workers import read_proposals, validate_proposal, validate_proposals
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from datetime import datetime
 
     from omni_tui.ui.app import CockpitApp
@@ -86,6 +86,7 @@ class WorkspaceView:
         self.quarantined: dict[str, Quarantined] = {}  # queue key → invalid proposal file
         self.history: dict[str, Any] = {}  # proposal id → the change the gate wrote (core.history), or None
         self.first_listed = False  # the first listing of the proposals is shown (see list_first_queue)
+        self._first_listing_waiters: list[Callable[[], object]] = []  # see after_first_listing
         self.cards = CardBook(app)  # change cards, computed in workers once per content hash
         self._queue_due = False  # a queue refresh is scheduled (validations landing are coalesced)
         self._queue_cost_s = 0.0  # how long the last queue refresh took (a long queue refreshes less often)
@@ -115,13 +116,34 @@ class WorkspaceView:
 
     def _read_first_queue(self) -> None:
         app = self.app
-        entries, quarantined, history = read_proposals(app.store)
-        app.call_from_thread(self.show_first_queue, entries, quarantined, history, app.gate.state())
+        try:
+            entries, quarantined, history = read_proposals(app.store)
+            state = app.gate.state()
+        except BaseException:
+            if app.is_running:  # the reads waiting for this one go ahead: the watcher's listing is the first
+                app.call_from_thread(self._after_first_listing)
+            raise
+        app.call_from_thread(self.show_first_queue, entries, quarantined, history, state)
+
+    def after_first_listing(self, callback: Callable[[], object]) -> None:
+        """Run `callback` once the first listing is shown (at once when it is). The watcher's catch-up read
+        waits for it: started while a long queue's first read was still going, it parsed the same 10,000
+        files side by side with it, two threads taking the GIL from the keys for a second or two."""
+        if self.first_listed:
+            callback()
+        else:
+            self._first_listing_waiters.append(callback)
+
+    def _after_first_listing(self) -> None:
+        waiting, self._first_listing_waiters = self._first_listing_waiters, []
+        for callback in waiting:
+            callback()
 
     def show_first_queue(self, entries: Any, quarantined: Any, history: Any, state: GateState | None) -> None:
         if self.first_listed:
             return  # a watcher's listing got here first
         self.first_listed = True
+        self.app.call_later(self._after_first_listing)  # after this listing is shown
         if len(entries) > SYNC_QUEUE:
             settle_heap()  # the long queue's proposals live as long as the cockpit (its rows: `queue_filled`)
         self.app.where.seed(entries)  # what is already there when the cockpit opens rings no bell
