@@ -8,7 +8,7 @@ costs the event loop what changed, not what is there.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -45,8 +45,7 @@ def state_label(state: str) -> str:
 BADGE_COLOURS = {"ok": "success", "bad": "error", "warn": "warning", "none": "foreground-muted"}
 
 
-@dataclass(frozen=True)
-class QueueRow:
+class QueueRow(NamedTuple):  # not a frozen dataclass: 10,000 are made for a long queue's first listing (3x cheaper, no __dict__ each)
     """One queue line. `badge_kind` is ok | bad | warn | none; `key` is the proposal id or `quarantine:<file>`."""
 
     key: str
