@@ -271,7 +271,21 @@ class ProposalStore:
             return []
         decided = self._decision_names()  # after the ledger's refresh: a decision missing from it gets a second look
         listing = _ListingView(self.ws)  # one look at the guarded paths for the whole listing, not one per file
+        folder_name, cache = os.fspath(folder), self._cache
         for name in names:
+            # A file read before and unchanged since (`_load`'s own test, on a plain string path: a `Path`
+            # per file was a third of a warm listing of 10,000, ≈ 35 ms, three such listings a second at times).
+            known = cache.get(name)
+            if known is not None:
+                try:
+                    stat = os.lstat(os.path.join(folder_name, name))
+                except FileNotFoundError:
+                    continue
+                except OSError:
+                    stat = None  # `_load` says what it is
+                if stat is not None and S_ISREG(stat.st_mode) and known[0] == (stat.st_mtime_ns, stat.st_size, stat.st_ino):
+                    self._append_entry(out, known[1], decided)
+                    continue
             file = folder / name
             try:
                 proposal = self._load_settled(file, listing)
@@ -280,14 +294,18 @@ class ProposalStore:
             except (OmniError, OSError) as exc:
                 self.quarantine(file, str(exc))
                 continue
-            try:
-                decision = self.decision(proposal.id, listed=decided)
-            except OmniError as exc:
-                self.quarantine(self.paths.decisions / f"{proposal.id}.json", str(exc))
-                decision = None
-            out.append(ProposalEntry(proposal, decision.status if decision else PENDING, decision))
+            self._append_entry(out, proposal, decided)
         out.sort(key=lambda e: (e.proposal.created_at, e.proposal.id))
         return out
+
+    def _append_entry(self, out: list[ProposalEntry], proposal: Proposal, decided: frozenset[str] | None) -> None:
+        """A listed proposal with its decision (one the chain does not vouch for is quarantined)."""
+        try:
+            decision = self.decision(proposal.id, listed=decided)
+        except OmniError as exc:
+            self.quarantine(self.paths.decisions / f"{proposal.id}.json", str(exc))
+            decision = None
+        out.append(ProposalEntry(proposal, decision.status if decision else PENDING, decision))
 
     def _decision_names(self) -> frozenset[str] | None:
         """The names in `decisions/` now (None when it cannot be listed: each decision is then looked up)."""
