@@ -274,7 +274,7 @@ class ProposalStore:
         folder_name, cache = os.fspath(folder), self._cache
         for name in names:
             # A file read before and unchanged since (`_load`'s own test, on a plain string path: a `Path`
-            # per file was a third of a warm listing of 10,000, ≈ 35 ms, three such listings a second at times).
+            # per file was a third of a warm listing of 10,000, ≈ 25 ms, and a long queue is listed several times in its first seconds).
             known = cache.get(name)
             if known is not None:
                 try:
