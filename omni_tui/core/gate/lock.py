@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -26,6 +27,25 @@ if TYPE_CHECKING:
     from omni_tui.core.build_group import OrphanBuild
 
 LOCK_PROBE_GRACE_S = 0.25  # how long a busy gate lock is tried again when nobody is named as its holder
+HOLDER_NAME_GRACE_S = 0.05  # how long a held lock with no name written is read again (`GateLock.holder`)
+
+
+def _lock_info(path: os.PathLike[str]) -> dict[str, object]:
+    """The holder's record in the lock file; {} when it is empty or not a JSON object (the state folder is
+    writable by an agent running as the person: any bytes may be there)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO put in its place must not block the read
+    except OSError:
+        return {}
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return {}
+        info = json.loads(os.read(fd, 4096) or b"{}")
+    except (OSError, ValueError, RecursionError):
+        return {}
+    finally:
+        os.close(fd)
+    return info if isinstance(info, dict) else {}
 
 
 class GateLock:
@@ -44,14 +64,38 @@ class GateLock:
     # -- the lock ---------------------------------------------------------------------------
 
     def holder(self) -> Holder | None:
-        """Who holds the gate lock, or None when nobody does."""
-        if not is_locked(self.ws.paths.lock):
-            return None
-        try:
-            info = json.loads(self.ws.paths.lock.read_text() or "{}")
-        except (OSError, ValueError, RecursionError):
-            info = {}
-        return Holder(info.get("pid"), info.get("action", "rebuild"), info.get("proposal_id"), info.get("who"), info.get("since"))
+        """Who holds the gate lock, or None when nobody does.
+
+        A holder writes its name into the lock file just after taking the lock and clears it just before
+        letting go: in those instants the lock is held with nothing written. Read then, the holder would be
+        nobody known — another process, as far as a cockpit can tell, which then showed its own rebuild as
+        "in another cockpit" — so the file is read again for a moment before the holder is called unknown."""
+        deadline: float | None = None
+        while True:
+            if not is_locked(self.ws.paths.lock):
+                return None
+            info = _lock_info(self.ws.paths.lock)
+            if info:
+                break
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + HOLDER_NAME_GRACE_S
+            elif now >= deadline:
+                break  # held, and nothing written: an older omni-tui, or a file someone emptied
+            time.sleep(0.002)
+
+        def text(key: str) -> str | None:
+            value = info.get(key)
+            return value if isinstance(value, str) else None
+
+        pid = info.get("pid")
+        return Holder(
+            pid if isinstance(pid, int) and not isinstance(pid, bool) else None,
+            text("action") or "rebuild",
+            text("proposal_id"),
+            text("who"),
+            text("since"),
+        )
 
     @contextlib.contextmanager
     def exclusive(self, action: str, proposal_id: str | None = None) -> Iterator[None]:
