@@ -46,7 +46,8 @@ async def test_the_ages_tick_rewrites_only_ages_that_changed_rows_in_view_first_
 
         await wait_for(pilot, lambda: all(cell(pid, 4) not in ("", "…") for pid in [*old, *young]), timeout=120, what="every row checked")
         assert [cell(pid, 2) for pid in old] == ["2h"] * 3 and {cell(pid, 2) for pid in young} == {"5s"}
-        chosen = young[2]  # a row in view, not the first
+        shown_young = [key for key in queue.order if key in set(young)]  # the queue's order (same age: by id)
+        chosen, bottom = shown_young[2], shown_young[-1]  # a row in view, not the first; the last row
         queue.select_key(chosen)
         await wait_for(pilot, lambda: app.review.selected_key == chosen, what="the chosen proposal selected")
         await wait_for(pilot, lambda: app.main.detail.view is not None and app.main.detail.view.created == "5s ago", what="its detail")
@@ -56,16 +57,17 @@ async def test_the_ages_tick_rewrites_only_ages_that_changed_rows_in_view_first_
         quarantined_row = [c.plain for c in queue.get_row(quarantined)]
         kept_cells = {pid: queue.get_row(pid)[2] for pid in old}
         in_view = queue.keys_in_view()
-        assert chosen in in_view and young[-1] not in in_view  # the last rows are out of view, below
+        assert chosen in in_view and bottom not in in_view  # the last rows are out of view, below
 
         now[0] = START + timedelta(seconds=20)
         app.workspace.tick_ages()
         # At once, in the same turn of the event loop: what the person sees.
         assert all(cell(pid, 2) == "25s" for pid in in_view if pid in young)
-        assert cell(young[-1], 2) == "5s"  # out of view: its turn comes after the keys and the frame
+        assert cell(bottom, 2) == "5s"  # out of view: its turn comes after the keys and the frame
         assert app.main.detail.view is not None and app.main.detail.view.created == "25s ago"
         await pilot.pause()
-        line = next(line for line in screen_text(app).splitlines() if "Add tool102" in line)  # the chosen row, drawn
+        title = cell(chosen, 1)
+        line = next(line for line in screen_text(app).splitlines() if f"{title} " in line)  # the chosen row, drawn
         assert " 25s " in line and " 5s " not in line
         await wait_for(pilot, lambda: all(cell(pid, 2) == "25s" for pid in young), what="every young row's new age")
 
@@ -76,6 +78,13 @@ async def test_the_ages_tick_rewrites_only_ages_that_changed_rows_in_view_first_
         assert {pid: cell(pid, 4) for pid in [*old, *young]} == badges
         assert all(cell(pid, 3) == "pending" for pid in [*old, *young])
         assert [c.plain for c in queue.get_row(quarantined)] == quarantined_row
+
+        # A proposal arriving: the listing writes its row; every other row keeps its cells as they are.
+        cells_before = {pid: list(queue.get_row(pid)) for pid in [*old, *young]}
+        arrived = _write(project, ws.paths.proposals, 999, YOUNG)
+        await wait_for(pilot, lambda: cell(arrived, 1) == "Add tool999", timeout=60, what="the proposal that arrived")
+        assert all(all(a is b for a, b in zip(queue.get_row(pid), cells_before[pid])) for pid in [*old, *young])
+        assert queue.selected_key == chosen
 
 
 async def test_rows_scrolled_into_view_show_the_ages_of_the_last_tick(project: Path) -> None:
