@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import SuspendNotSupported
 
-from omni_tui.core.proposals import ProposalEntry
+from omni_tui.core.proposals import Proposal, ProposalEntry
 from omni_tui.core.review import DIRECT_EDITS, Check, CheckKey
 from omni_tui.core.terminal import inert
 from omni_tui.ui import presenters
@@ -148,9 +148,10 @@ class DecisionFlow:
             )
         screen = screens().ApproveScreen(self.approval_summary(entry))
         self.approve_screen = (key, screen)
-        app.push_screen(screen, partial(self._approve_confirmed, pid))
+        # What the modal summarises is what the gate may apply: it refuses a proposal rewritten since.
+        app.push_screen(screen, partial(self._approve_confirmed, pid, entry.proposal))
 
-    def _approve_confirmed(self, pid: str, confirmed: bool | None) -> None:
+    def _approve_confirmed(self, pid: str, shown: Proposal, confirmed: bool | None) -> None:
         app, review = self.app, self.review
         self.approve_screen = None
         if not confirmed:
@@ -159,13 +160,26 @@ class DecisionFlow:
         if entry is None:
             app.notify("The proposal is no longer pending", severity="warning")
             return
+        if entry.proposal != shown:  # rewritten on disk while the modal was up (the gate checks again, under its lock)
+            app.notify(
+                "The proposal was rewritten on disk while you were approving it: nothing was applied. Look at it again.",
+                title="Not approved",
+                severity="error",
+            )
+            return
         edited = dict(review.edited.get(pid, {}))
         hunks = review.approved_hunks(entry)
         title = f"approve “{inert(entry.proposal.title)}” ({inert(entry.proposal.agent)})"
 
         def operation(step: Callable[[], Any], on_stage: Callable[[str], None]) -> Any:
             return app.gate.approve(
-                pid, rebuild=step, hunks=hunks or None, edited=edited or None, on_stage=on_stage, command=app.rebuild_command
+                pid,
+                rebuild=step,
+                hunks=hunks or None,
+                edited=edited or None,
+                on_stage=on_stage,
+                command=app.rebuild_command,
+                as_reviewed=shown,
             )
 
         name = entry.proposal.title

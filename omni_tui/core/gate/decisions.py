@@ -57,12 +57,17 @@ class Decisions(GateMemory):
         edited: Mapping[str, str] | None = None,
         on_stage: StageCallback | None = None,
         command: str | None = None,
+        as_reviewed: Proposal | None = None,
     ) -> Decision:
         """Apply a pending proposal (all of it, chosen hunks, or edited content) and rebuild.
 
+        `as_reviewed`: the proposal as the person was shown it (the cockpit passes it). A proposal file is
+        never changed after it is submitted; one rewritten in place since (same id, other content) is
+        refused here, under the lock, so what is applied is what the person approved.
+
         Returns the final decision (`applied`, `rolled_back`, `failed` or `stale`). Raises
         ValidationError (the proposal stays pending) when the content to apply is invalid, and
-        GateError when the proposal is not pending or the gate is busy.
+        GateError when the proposal is not pending, changed since it was reviewed, or the gate is busy.
         """
         stage = on_stage or (lambda _stage: None)
         with self.exclusive("approve", proposal_id):
@@ -71,6 +76,11 @@ class Decisions(GateMemory):
             status = self.store.status(proposal.id)
             if status != PENDING:
                 raise GateError(f"proposal {proposal.id} is {status}, not pending")
+            if as_reviewed is not None and proposal != as_reviewed:
+                raise GateError(
+                    f"proposal {proposal.id} was rewritten on disk after it was shown to you; nothing was applied: "
+                    "look at it again before approving"
+                )
             refused = policy_refusal(self.ws, proposal)
             if refused is not None:
                 raise GateError(f"cannot approve {proposal.id}: {refused}")
