@@ -41,9 +41,11 @@ def rewrite_in_place(ws: Workspace, pid: str, old: str, new: str) -> None:
 def test_the_gate_refuses_a_proposal_rewritten_since_the_person_was_shown_it(project: Path) -> None:
     ws = Workspace.open(project)
     before = (project / "devenv.nix").read_text()
-    pid = ProposalStore(ws).create(
-        {"devenv.nix": edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep")}, title="Add ripgrep", rationale="search", agent="agent"
-    ).id
+    pid = (
+        ProposalStore(ws)
+        .create({"devenv.nix": edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep")}, title="Add ripgrep", rationale="search", agent="agent")
+        .id
+    )
     shown = ProposalStore(ws).get(pid)
     rewrite_in_place(ws, pid, "pkgs.ripgrep", "pkgs.ripgrep pkgs.netcat")
     gate = Gate(ws, who="alice")
@@ -78,3 +80,41 @@ async def test_a_proposal_rewritten_while_the_approve_modal_is_up_is_not_applied
         await wait_for(pilot, lambda: "rewritten on disk" in screen_text(app), what="the refusal")
         assert (project / "devenv.nix").read_text() == before
         assert ProposalStore(ws).status(pid) == PENDING
+
+
+def test_the_gate_refuses_direct_edits_changed_since_the_person_was_shown_them(project: Path) -> None:
+    ws = Workspace.open(project)
+    baseline = ws.read_baseline("devenv.nix")
+    shown = edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep")
+    (project / "devenv.nix").write_text(shown)
+    (project / "devenv.nix").write_text(edited(project, "pkgs.ripgrep", "pkgs.ripgrep pkgs.netcat"))  # after the look
+    gate = Gate(ws, who="alice")
+    with pytest.raises(GateError, match="changed after the direct edits were shown"):
+        gate.accept_direct(rebuild=ok_step, as_reviewed={"devenv.nix": shown})
+    assert ws.read_baseline("devenv.nix") == baseline
+    # Another guarded file edited meanwhile is not accepted with them either.
+    (project / "devenv.nix").write_text(shown)
+    (project / "devenv.local.nix").write_text('{ ... }: { env.SNEAKY = "1"; }\n')
+    if "devenv.local.nix" in ws.guarded():
+        with pytest.raises(GateError, match="changed after the direct edits were shown"):
+            gate.accept_direct(rebuild=ok_step, as_reviewed={"devenv.nix": shown})
+        (project / "devenv.local.nix").unlink()
+    assert gate.accept_direct(rebuild=ok_step, as_reviewed={"devenv.nix": shown}).status == "applied"
+    assert ws.read_baseline("devenv.nix") == shown.encode()
+
+
+async def test_direct_edits_changed_after_the_cockpit_last_read_them_are_not_accepted(project: Path) -> None:
+    ws = open_workspace(project)
+    baseline = ws.read_baseline("devenv.nix")
+    (project / "devenv.nix").write_text(edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"))
+    # No watcher: the cockpit shows the files as it first read them, as it would for the instant
+    # between a write and its next read — the write lands after the person's look.
+    app = cockpit(ws, watch=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: "UNAPPROVED EDITS" in screen_text(app) and "+ripgrep" in screen_text(app), what="the edit shown")
+        (project / "devenv.nix").write_text(edited(project, "pkgs.ripgrep", "pkgs.ripgrep pkgs.netcat"))
+        await pilot.press("A")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the accept modal")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "changed after the direct edits were shown" in screen_text(app), what="the refusal")
+        assert ws.read_baseline("devenv.nix") == baseline

@@ -304,9 +304,13 @@ class DecisionFlow:
         self.approve_screen = None
         if not confirmed:
             return
+        # The modal counts the edits as they are read (`files_changed`): what it showed when `y` was pressed
+        # is what may become the baseline. The gate refuses files that changed on disk since.
+        files = app.workspace.files
+        shown = {path: files[path].current if path in files else None for path in self.review.unapproved()}
 
         def operation(step: Callable[[], Any], on_stage: Callable[[str], None]) -> Any:
-            return app.gate.accept_direct(rebuild=step, on_stage=on_stage, command=app.rebuild_command)
+            return app.gate.accept_direct(rebuild=step, on_stage=on_stage, command=app.rebuild_command, as_reviewed=shown)
 
         app.rebuilds.start("accept direct edits", operation, run_id="direct", short="accept edits")
 

@@ -4,7 +4,7 @@ revert them to the baseline (backed up first), or, in guard mode, capture each a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from omni_tui.core.audit import utc_now
 from omni_tui.core.errors import GateError, LockBusyError, OmniError, ValidationError
@@ -25,8 +25,19 @@ class DirectEdits(Decisions):
         state = self.state()
         return list(state.unapproved)
 
-    def accept_direct(self, *, rebuild: RebuildStep, on_stage: StageCallback | None = None, command: str | None = None) -> Decision:
+    def accept_direct(
+        self,
+        *,
+        rebuild: RebuildStep,
+        on_stage: StageCallback | None = None,
+        command: str | None = None,
+        as_reviewed: Mapping[str, str | None] | None = None,
+    ) -> Decision:
         """Accept the files as they are on disk: validate, rebuild, and on success make them the baseline.
+
+        `as_reviewed`: the unapproved files as the person was shown them, path → text (None: deleted);
+        the cockpit passes it. Files that changed since, or another file edited meanwhile, are refused
+        here, under the lock: what becomes the baseline is what the person accepted.
 
         Recorded as a decision with a fresh id (agent `direct-edit`). A failed rebuild keeps the
         edits on disk (they are a person's work) and leaves the gate `failed`; `rollback(id)` then
@@ -43,6 +54,10 @@ class DirectEdits(Decisions):
             contents: dict[str, str | None] = {}
             for path, data in on_disk.items():
                 contents[path] = None if data is None else decode(path, data)  # None: a deletion to accept
+            if as_reviewed is not None and dict(as_reviewed) != contents:
+                raise GateError(
+                    "the guarded files changed after the direct edits were shown to you; nothing was accepted: look at them again"
+                )
             present = {p: text for p, text in contents.items() if text is not None}
             validation = validate_contents(present, max_bytes=self.ws.config.guard.max_bytes)
             if not validation.ok:
