@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 
 import textual
+from app_harness import wait_for
 from textual import events
 from textual.app import App, ComposeResult
 from textual.keys import key_to_character
@@ -300,7 +301,9 @@ async def test_a_capped_table_given_more_rows_keeps_its_box_without_a_relayout_a
 
     from omni_tui.ui.textual_compat import KnownRowWidths, arrange_rows
 
-    class Known(KnownRowWidths, DataTable):
+    # Not focusable: the focus settling (a blur restyles the table) lands at any time under load; only
+    # the rows' effect is measured here.
+    class Known(KnownRowWidths, DataTable, can_focus=False):
         DEFAULT_CSS = "Known { height: auto; max-height: 5; }"
 
         def known_widths(self, row_names: list[str]) -> dict[str, int] | None:
@@ -317,11 +320,10 @@ async def test_a_capped_table_given_more_rows_keeps_its_box_without_a_relayout_a
         names = [f"r{i:02}" for i in range(8)]
         for name in names:
             table.add_row(Text(name), key=name)
-        await pilot.pause()
-        assert table.outer_size.height == 5 and table.virtual_size.height == 9  # capped: header + 8 rows
-        screen, layouts = app.screen, []
-        relayout = screen._refresh_layout
-        screen._refresh_layout = lambda *args, **kwargs: (layouts.append(1), relayout(*args, **kwargs))  # type: ignore[method-assign]
+        await wait_for(pilot, lambda: table.outer_size.height == 5 and table.virtual_size.height == 9, what="capped: header + 8 rows")
+        asked: list[bool] = []  # the table asking for a layout (its virtual size set as a layout reactive does)
+        refresh = table.refresh
+        table.refresh = lambda *args, **kwargs: (kwargs.get("layout") and asked.append(True), refresh(*args, **kwargs))[1]  # type: ignore[method-assign]
         for name in ("r08", "r09"):
             names.append(name)
             table.add_row(Text(name), key=name)
@@ -330,7 +332,9 @@ async def test_a_capped_table_given_more_rows_keeps_its_box_without_a_relayout_a
         await pilot.pause()
         assert table.virtual_size.height == 11 and table.outer_size.height == 5
         assert table.vertical_scrollbar.window_virtual_size == 11
-        assert layouts == []
+        # The table never asks for one. (The screen may still lay out under load for reasons of its own,
+        # which a count of its layouts would blame on the rows: seen with OMNI_TUI_JITTER.)
+        assert asked == []
         table.scroll_end(animate=False)
         await pilot.pause()
         assert table.render_line(table.size.height - 1).text.strip() == "r09"
