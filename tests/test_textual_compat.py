@@ -221,6 +221,15 @@ async def test_append_rows_adds_rows_as_add_row_does_and_the_screen_shows_them()
             pass
         else:
             raise AssertionError("a key the table holds was added again")
+        # A bad row in a batch (a key twice, one held already) leaves the table as it was: none of the batch.
+        for batch in ([("e", ("e", "5s")), ("e", ("e", "6s"))], [("f", ("f", "6s")), ("c", ("c", "7s"))]):
+            try:
+                append_rows(table, batch)
+            except DuplicateKey:
+                pass
+            else:
+                raise AssertionError(f"a batch with a duplicate key was added: {batch}")
+            assert table.row_count == 4 and "e" not in table.rows and "f" not in table.rows
         await pilot.pause()
         assert highlighted == ["a"]  # the cursor found a row to be on, once, as add_row announces it
         assert table.cursor_row == 0 and table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "a"

@@ -189,19 +189,21 @@ def append_rows(table: Any, rows: list[tuple[str, tuple[Any, ...]]]) -> list[Any
     locations, data, table_rows, new_rows = table._row_locations, table._data, table.rows, table._new_rows
     was_empty = table.row_count == 0
     index = table.row_count
-    keys = []
-    for name, cells in rows:
-        key = RowKey(name)
-        if key in locations:
+    keys = [RowKey(name) for name, _cells in rows]
+    # Every row checked before any is added: a bad one leaves the table as it was, not half-filled.
+    seen: set[Any] = set()
+    for key, (_name, cells) in zip(keys, rows):
+        if key in locations or key in seen:
             raise DuplicateKey(f"The row key {key!r} already exists.")
         if len(cells) > len(columns):
             raise ValueError("More values provided than there are columns.")
+        seen.add(key)
+    for key, (_name, cells) in zip(keys, rows):
         locations[key] = index
         index += 1
         data[key] = dict(zip_longest(columns, cells))
         table_rows[key] = Row(key, 1, None, False)
         new_rows.add(key)
-        keys.append(key)
     if keys:
         table._require_update_dimensions = True
         table.cursor_coordinate = table.cursor_coordinate  # clamped once, as add_row does per row
