@@ -48,10 +48,18 @@ async def test_a_rejected_proposal_keeps_its_diff_after_the_file_and_baseline_mo
         await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="accepted")
 
         app.main.queue.select_key(pid)
-        await wait_for(pilot, lambda: app.main.detail.view is not None and app.main.detail.view.key == pid, what="the rejected one shown")
-        view = app.main.detail.view
-        assert [(f.current is not None and '"hello"' in f.current, "pkgs.tmux" in (f.proposed or "")) for f in view.files] == [(True, True)]
-        assert view.diff_label == ""  # base → proposed, nothing to excuse
+        # Its base is read from the history in a worker: the detail shows the proposal first, its files a moment later.
+        await wait_for(
+            pilot,
+            lambda: (
+                (view := app.main.detail.view) is not None
+                and view.key == pid
+                and [(f.current is not None and '"hello"' in f.current, "pkgs.tmux" in (f.proposed or "")) for f in view.files]
+                == [(True, True)]
+            ),
+            what="the rejected one shown against its base",
+        )
+        assert app.main.detail.view.diff_label == ""  # base → proposed, nothing to excuse
         await wait_for(pilot, lambda: "+1 −1" in screen_text(app), what="the one-line change")
         assert '"bonjour"' not in screen_text(app)  # the later edit is not shown as part of it
 
@@ -69,10 +77,16 @@ async def test_without_its_base_a_rejected_proposal_says_so_instead_of_a_diff(pr
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: "UNAPPROVED EDITS" in screen_text(app), what="the cockpit up")
         app.main.queue.select_key(pid)
-        await wait_for(pilot, lambda: app.main.detail.view is not None and app.main.detail.view.key == pid, what="the rejected one shown")
-        view = app.main.detail.view
-        assert view.files == ()  # no diff against a later file
-        assert view.diff_label.startswith("No diff for devenv.nix: the file it was proposed against is kept nowhere")
+        await wait_for(
+            pilot,
+            lambda: (
+                (view := app.main.detail.view) is not None
+                and view.key == pid
+                and view.diff_label.startswith("No diff for devenv.nix: the file it was proposed against is kept nowhere")
+            ),
+            what="the rejected one shown, without a base",
+        )
+        assert app.main.detail.view.files == ()  # no diff against a later file
         await wait_for(
             pilot, lambda: "No diff for devenv.nix: the file it was proposed against" in screen_text(app), what="the reason on screen"
         )

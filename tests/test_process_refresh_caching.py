@@ -241,6 +241,17 @@ def test_a_known_process_whose_other_thread_starts_listening_shows_the_port(proj
     assert info.ports == (port,)  # type: ignore[attr-defined]
 
 
+def _in_its_sleep(pid: int) -> bool:
+    """`sleep` inside its sleep call (not exec'ing or loading): it will not run again."""
+    proc = Path(f"/proc/{pid}")
+    try:
+        if "nanosleep" in (proc / "wchan").read_text():
+            return True
+        return (proc / "syscall").read_text().split()[0] in ("35", "230")  # nanosleep, clock_nanosleep on x86-64
+    except (OSError, IndexError):
+        return False
+
+
 def test_sleeping_processes_are_not_looked_at_again_when_a_socket_appears_elsewhere(project: Path, tmp_path: Path, spawn) -> None:
     """A listening socket opened by a process elsewhere does not make the scan read the fds of project
     processes that have not run since (single-threaded, their run time unchanged)."""
@@ -249,6 +260,10 @@ def test_sleeping_processes_are_not_looked_at_again_when_a_socket_appears_elsewh
     sleeper = spawn(["sleep", "300"], cwd=project)
     scanner = ProjectScanner(project, unmanaged_after_s=0)
     wait_for(lambda: _by_pid(scanner, sleeper.pid), what="the sleeper")
+    # Under load `sleep` may still be starting (exec, the loader) when first seen, and run once more:
+    # only once it is in its sleep call has it stopped running, and the scans after that see it idle.
+    wait_for(lambda: _in_its_sleep(sleeper.pid), what="the sleeper asleep")
+    scanner.scan()
     scanner.scan()
     looked: list[int] = []
     real = scan_module.socket_inodes
