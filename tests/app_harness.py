@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from omni_tui.core.proposals import Decision, ProposalStore
+from omni_tui.core.proposals import Decision, FileChange, Proposal, ProposalStore, new_id
+from omni_tui.core.safefs import sha256_bytes
 from omni_tui.core.workspace import Workspace
 
 FAST_REBUILD = "echo building; sleep 0.2; echo done"
@@ -156,3 +157,16 @@ def cockpit(ws: Workspace, **options: object):
     from omni_tui.ui.app import CockpitApp
 
     return CockpitApp(ws, **{"poll_processes": False, **options})  # type: ignore[arg-type]
+
+
+def write_proposal_file(root: Path, proposals: Path, i: int, created: str) -> str:
+    """A proposal file put straight into proposals/ (as an agent may, without the CLI), adding `pkgs.tool{i}`
+    to devenv.nix, made at `created` (its age on a fixed clock); returns its id."""
+    original = (root / "devenv.nix").read_text()
+    text = original.replace("pkgs.jq ]", f"pkgs.jq pkgs.tool{i} ]")
+    pid = new_id()
+    while (proposals / f"{pid}.json").exists():
+        pid = new_id()
+    proposal = Proposal(pid, "agent", f"Add tool{i}", "why", created, (FileChange("devenv.nix", sha256_bytes(original.encode()), text),))
+    (proposals / f"{pid}.json").write_text(json.dumps(proposal.to_json()))
+    return pid

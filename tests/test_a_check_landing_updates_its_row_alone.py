@@ -3,35 +3,21 @@ ages follow on the next full refresh: the ages timer, or a proposal arriving, wh
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from app_harness import SIZE, cockpit, open_workspace, wait_for
+from app_harness import SIZE, cockpit, open_workspace, wait_for, write_proposal_file
 
-from omni_tui.core.proposals import FileChange, Proposal, new_id
 from omni_tui.core.review import Check, CheckKey
-from omni_tui.core.safefs import sha256_bytes
 from omni_tui.ui.messages import ValidationReady
 
 CREATED = "2026-12-04T12:00:00Z"
 START = datetime(2026, 12, 4, 12, 0, 5, tzinfo=UTC)
 
 
-def _write(root: Path, proposals: Path, i: int) -> str:
-    original = (root / "devenv.nix").read_text()
-    text = original.replace("pkgs.jq ]", f"pkgs.jq pkgs.tool{i} ]")
-    pid = new_id()
-    while (proposals / f"{pid}.json").exists():
-        pid = new_id()
-    proposal = Proposal(pid, "agent", f"Add tool{i}", "why", CREATED, (FileChange("devenv.nix", sha256_bytes(original.encode()), text),))
-    (proposals / f"{pid}.json").write_text(json.dumps(proposal.to_json()))
-    return pid
-
-
 async def test_a_check_landing_rewrites_its_badge_and_a_proposal_arriving_shows_with_fresh_ages(project: Path) -> None:
     ws = open_workspace(project)
-    ids = [_write(project, ws.paths.proposals, i) for i in range(3)]
+    ids = [write_proposal_file(project, ws.paths.proposals, i, CREATED) for i in range(3)]
     now = [START]
     app = cockpit(ws, clock=lambda: now[0])
     async with app.run_test(size=SIZE) as pilot:
@@ -56,7 +42,7 @@ async def test_a_check_landing_rewrites_its_badge_and_a_proposal_arriving_shows_
         app.post_message(ValidationReady(key, Check(None, "the check stopped"), app.review.start_check(key)))
         await wait_for(pilot, lambda: cell(other, 4) == "✗ error", what="another landed check's badge on its row")
 
-        arrived = _write(project, ws.paths.proposals, 99)
+        arrived = write_proposal_file(project, ws.paths.proposals, 99, CREATED)
         await wait_for(pilot, lambda: cell(arrived, 1) == "Add tool99", timeout=60, what="the proposal that arrived")
         await wait_for(pilot, lambda: [cell(pid, 2) for pid in ids] == ["25s"] * 3, what="the ages worked out again")
         assert cell(other, 4) == "✗ error" and cell(selected, 4) == "✗ error"

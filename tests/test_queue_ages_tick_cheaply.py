@@ -5,14 +5,10 @@ were (with 10,000 proposals, rewriting every row at each tick held keys 0.2-0.5 
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from app_harness import SIZE, cockpit, open_workspace, screen_text, wait_for
-
-from omni_tui.core.proposals import FileChange, Proposal, new_id
-from omni_tui.core.safefs import sha256_bytes
+from app_harness import SIZE, cockpit, open_workspace, screen_text, wait_for, write_proposal_file
 
 OLD = "2026-12-04T10:00:00Z"  # two hours before START: "2h" at both ticks
 YOUNG = "2026-12-04T12:00:00Z"  # "5s" at START, "25s" twenty seconds later
@@ -20,21 +16,10 @@ START = datetime(2026, 12, 4, 12, 0, 5, tzinfo=UTC)
 N_YOUNG = 60  # more rows than the Proposals panel shows at this size
 
 
-def _write(root: Path, proposals: Path, i: int, created: str) -> str:
-    original = (root / "devenv.nix").read_text()
-    text = original.replace("pkgs.jq ]", f"pkgs.jq pkgs.tool{i} ]")
-    pid = new_id()
-    while (proposals / f"{pid}.json").exists():
-        pid = new_id()
-    proposal = Proposal(pid, "agent", f"Add tool{i}", "why", created, (FileChange("devenv.nix", sha256_bytes(original.encode()), text),))
-    (proposals / f"{pid}.json").write_text(json.dumps(proposal.to_json()))
-    return pid
-
-
 async def test_the_ages_tick_rewrites_only_ages_that_changed_rows_in_view_first_and_keeps_the_selection(project: Path) -> None:
     ws = open_workspace(project)
-    old = [_write(project, ws.paths.proposals, i, OLD) for i in range(3)]
-    young = [_write(project, ws.paths.proposals, 100 + i, YOUNG) for i in range(N_YOUNG)]
+    old = [write_proposal_file(project, ws.paths.proposals, i, OLD) for i in range(3)]
+    young = [write_proposal_file(project, ws.paths.proposals, 100 + i, YOUNG) for i in range(N_YOUNG)]
     (ws.paths.proposals / "broken.json").write_text("{not json")  # quarantined: a row without an age
     now = [START]
     app = cockpit(ws, clock=lambda: now[0])  # a fixed clock: no ages timer, the test ticks
@@ -81,7 +66,7 @@ async def test_the_ages_tick_rewrites_only_ages_that_changed_rows_in_view_first_
 
         # A proposal arriving: the listing writes its row; every other row keeps its cells as they are.
         cells_before = {pid: list(queue.get_row(pid)) for pid in [*old, *young]}
-        arrived = _write(project, ws.paths.proposals, 999, YOUNG)
+        arrived = write_proposal_file(project, ws.paths.proposals, 999, YOUNG)
         await wait_for(pilot, lambda: cell(arrived, 1) == "Add tool999", timeout=60, what="the proposal that arrived")
         assert all(all(a is b for a, b in zip(queue.get_row(pid), cells_before[pid])) for pid in [*old, *young])
         assert queue.selected_key == chosen
@@ -89,7 +74,7 @@ async def test_the_ages_tick_rewrites_only_ages_that_changed_rows_in_view_first_
 
 async def test_rows_scrolled_into_view_show_the_ages_of_the_last_tick(project: Path) -> None:
     ws = open_workspace(project)
-    young = [_write(project, ws.paths.proposals, i, YOUNG) for i in range(N_YOUNG)]
+    young = [write_proposal_file(project, ws.paths.proposals, i, YOUNG) for i in range(N_YOUNG)]
     now = [START]
     app = cockpit(ws, clock=lambda: now[0])
     async with app.run_test(size=SIZE) as pilot:
