@@ -170,3 +170,24 @@ def scan_clock(monkeypatch: pytest.MonkeyPatch) -> ScanClock:
     moved = ScanClock()
     monkeypatch.setattr(scan_module, "time", moved)
     return moved
+
+
+# The JSON keys of one process in `status --json` and `ProcessInfo.to_dict`, in the documented order
+# (docs/processes.md). Written out, not derived from the model: the tests pin what agents read.
+DOCUMENTED_PROCESS_KEYS = (
+    "name",
+    "backend",
+    "state",
+    "raw_state",
+    "pid",
+    "cpu_percent",
+    "rss",
+    "uptime_s",
+    "restarts",
+    "ports",
+    "ready",
+    "port_checks",
+    "service",
+    "command",
+    "exit_code",
+)

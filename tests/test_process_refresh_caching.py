@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from conftest import ScanClock  # the `scan_clock` fixture's type
+from conftest import DOCUMENTED_PROCESS_KEYS, ScanClock  # (ScanClock: the `scan_clock` fixture's type)
 
 from omni_tui.core.processes.procfs import HAS_PROC, run_time
 from omni_tui.core.processes.scan import ProjectScanner
@@ -171,24 +171,7 @@ def test_the_scan_builds_process_infos_in_the_models_field_order() -> None:
     a field moved in the model must move there too."""
     from omni_tui.core.processes.model import ProcessInfo
 
-    assert list(ProcessInfo._fields) == [
-        "name",
-        "backend",
-        "state",
-        "raw_state",
-        "pid",
-        "cpu_percent",
-        "rss",
-        "uptime_s",
-        "restarts",
-        "ports",
-        "ready",
-        "port_checks",
-        "service",
-        "command",
-        "exit_code",
-        "started_at",
-    ]
+    assert ProcessInfo._fields == (*DOCUMENTED_PROCESS_KEYS, "started_at")
 
 
 def test_an_unchanged_process_is_the_same_row_object_while_its_uptime_grows(project: Path, spawn) -> None:

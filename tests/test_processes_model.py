@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from conftest import DOCUMENTED_PROCESS_KEYS
 
 from omni_tui.core.processes import STATES, DevenvPaths, ProcessInfo, ProcessSnapshot, runtime_dir
 from omni_tui.core.processes.honcho_logs import CapturedOutput, parse_line, short_name
@@ -136,23 +137,7 @@ def test_process_info_json_is_stable() -> None:
             }
         ],
     }
-    assert list(doc["processes"][0]) == [
-        "name",
-        "backend",
-        "state",
-        "raw_state",
-        "pid",
-        "cpu_percent",
-        "rss",
-        "uptime_s",
-        "restarts",
-        "ports",
-        "ready",
-        "port_checks",
-        "service",
-        "command",
-        "exit_code",
-    ]  # the documented key order (docs/processes.md), as `asdict` gave it when ProcessInfo was a dataclass
+    assert tuple(doc["processes"][0]) == DOCUMENTED_PROCESS_KEYS  # as `asdict` gave it when ProcessInfo was a dataclass
 
 
 def test_a_process_info_is_an_immutable_record_equal_by_value() -> None:

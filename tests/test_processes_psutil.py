@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import psutil
 import pytest
+from conftest import DOCUMENTED_PROCESS_KEYS
 
 from omni_tui.core.errors import BackendError
 from omni_tui.core.processes import ProcessMonitor, ProcessSnapshot
@@ -266,23 +267,7 @@ def test_status_json_lists_the_processes(project: Path, honcho) -> None:
     # Every entry has the documented keys in the documented order (docs/processes.md), as when
     # ProcessInfo was a dataclass: agents may read the text, not only the parsed JSON.
     for entry in doc["processes"]:
-        assert list(entry) == [
-            "name",
-            "backend",
-            "state",
-            "raw_state",
-            "pid",
-            "cpu_percent",
-            "rss",
-            "uptime_s",
-            "restarts",
-            "ports",
-            "ready",
-            "port_checks",
-            "service",
-            "command",
-            "exit_code",
-        ]
+        assert tuple(entry) == DOCUMENTED_PROCESS_KEYS
     assert list(by_name["web"]["port_checks"][0]) == ["port", "accepting", "host", "name"]
 
 
