@@ -95,10 +95,10 @@ def test_the_gate_refuses_direct_edits_changed_since_the_person_was_shown_them(p
     # Another guarded file edited meanwhile is not accepted with them either.
     (project / "devenv.nix").write_text(shown)
     (project / "devenv.local.nix").write_text('{ ... }: { env.SNEAKY = "1"; }\n')
-    if "devenv.local.nix" in ws.guarded():
-        with pytest.raises(GateError, match="changed after the direct edits were shown"):
-            gate.accept_direct(rebuild=ok_step, as_reviewed={"devenv.nix": shown})
-        (project / "devenv.local.nix").unlink()
+    assert "devenv.local.nix" in ws.guarded()
+    with pytest.raises(GateError, match="changed after the direct edits were shown"):
+        gate.accept_direct(rebuild=ok_step, as_reviewed={"devenv.nix": shown})
+    (project / "devenv.local.nix").unlink()
     assert gate.accept_direct(rebuild=ok_step, as_reviewed={"devenv.nix": shown}).status == "applied"
     assert ws.read_baseline("devenv.nix") == shown.encode()
 
