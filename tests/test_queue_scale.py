@@ -129,9 +129,9 @@ def test_the_nix_parse_of_a_content_runs_once_across_gates_and_processes(project
     proposal = ProposalStore(ws).get(pid)
     assert Gate(ws).validate(proposal).ok and Gate(ws).validate(proposal).ok
     assert calls == ["devenv.nix"]
-    validate_module._CACHES.clear()  # a new process: only the disk cache is left
-    assert Gate(Workspace.open(project)).validate_cached(proposal) is not None
-    assert Gate(Workspace.open(project)).validate(proposal).nix_checked
+    validate_module._CACHES.clear()  # a new process: only the disk cache is left, read back for agents
+    assert Gate(Workspace.open(project)).validate_cached(proposal, shared=True) is not None
+    assert Gate(Workspace.open(project)).validate(proposal, shared=True).nix_checked
     assert calls == ["devenv.nix"]
     # the stale check is never cached: it reads the disk every time
     (project / "devenv.nix").write_text("{ }\n")

@@ -22,9 +22,10 @@ STATUS_BUDGET_S = 0.75  # status: seconds of checks not yet cached (per call); t
 COMPACT_OVER = 200  # status --json: more pending proposals than this → compact JSON (the C encoder; indent is 10x slower)
 
 
-def status_document(ws: Workspace, *, nix: bool = True, stored_cards: bool = False) -> dict[str, Any]:
-    """The `status --json` document (also used by agents' integrations). `stored_cards`: cards may be read
-    back from the state directory (`core.card.stored`) — for agents only, never for what a person reads."""
+def status_document(ws: Workspace, *, nix: bool = True, for_agents: bool = False) -> dict[str, Any]:
+    """The `status --json` document (also used by agents' integrations). `for_agents`: cards and content
+    checks may be read back from the state directory (`core.card.stored`, `ValidationCache`), which an
+    agent can write — for agents only, never for what a person reads."""
     from omni_tui.core.gate import Gate
     from omni_tui.core.processes import as_status_json, collect
     from omni_tui.core.safefs import sha256_bytes
@@ -33,8 +34,9 @@ def status_document(ws: Workspace, *, nix: bool = True, stored_cards: bool = Fal
     state = gate.state()
     processes, processes_backend = as_status_json(collect(ws.root, unmanaged_after_s=ws.config.processes.unmanaged_after_s))
     # A long queue (10,000 proposals) must not make status slow: each file on disk is hashed once,
-    # content checks come from the cache shared with the cockpit (by content hash), and what is not
-    # known yet is checked — and remembered — only while STATUS_BUDGET_S lasts; the rest says null.
+    # content checks come from the cache every process writes (by content hash; read back from disk
+    # only for agents), and what is not known yet is checked — and remembered — only while
+    # STATUS_BUDGET_S lasts; the rest says null.
     current: dict[str, str | None] = {}
     for entry in state.pending:
         for path in entry.proposal.paths:
@@ -47,8 +49,9 @@ def status_document(ws: Workspace, *, nix: bool = True, stored_cards: bool = Fal
 
     def checks(proposal: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         if time.monotonic() < deadline:
-            return gate.validate(proposal, nix=nix, current=current).to_json(), proposal_card_json(ws, proposal, stored=stored_cards)
-        known = gate.validate_cached(proposal, nix=nix, current=current)
+            validation = gate.validate(proposal, nix=nix, current=current, shared=for_agents)
+            return validation.to_json(), proposal_card_json(ws, proposal, stored=for_agents)
+        known = gate.validate_cached(proposal, nix=nix, current=current, shared=for_agents)
         return (None if known is None else known.to_json()), None
 
     pending = []
@@ -142,7 +145,7 @@ def proposal_card_json(ws: Workspace, proposal: Any, *, stored: bool = False) ->
 
 def cmd_status(args: argparse.Namespace) -> int:
     ws = workspace(args)
-    doc = status_document(ws, nix=not args.no_nix, stored_cards=args.json)
+    doc = status_document(ws, nix=not args.no_nix, for_agents=args.json)
     if args.json:
         print_json(doc, compact=len(doc["pending"]) > COMPACT_OVER)
         return 0

@@ -215,6 +215,11 @@ class ValidationCache:
     10,000 pending proposals are parsed by `nix-instantiate` once, not once per look. Only definite
     results are kept (Nix ran, or the content failed before Nix); "Nix could not run" is asked again.
     Whether the base is stale depends on the disk now, so it is never cached (`Gate.validate`).
+
+    Anything that can write the state directory (an agent running as the person can) can write an
+    entry, so disk entries are read only when the caller says the result is for agents (`shared=True`:
+    `status --json`). What a person reads — the cockpit's badges and checks, `status` as text — comes
+    from checks run in this process (`shared=False`), which are still written for the others to share.
     """
 
     VERSION = 2  # 2: a NUL byte is an encoding issue
@@ -222,7 +227,8 @@ class ValidationCache:
     def __init__(self, directory: Path | None, *, max_memory: int = 20_000) -> None:
         self.directory = directory
         self.max_memory = max_memory
-        self._memory: dict[str, tuple[tuple[Issue, ...], bool, tuple[str, ...]]] = {}
+        # key → (issues, nix_checked, notes), and whether this process ran that check (else read from disk)
+        self._memory: dict[str, tuple[tuple[tuple[Issue, ...], bool, tuple[str, ...]], bool]] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -231,22 +237,26 @@ class ValidationCache:
         h.update(text.encode("utf-8", "surrogatepass"))
         return h.hexdigest()
 
-    def peek(self, path: str, text: str, *, max_bytes: int, nix: bool = True) -> Validation | None:
-        """The remembered checks of this content, or None (nothing is run)."""
+    def peek(self, path: str, text: str, *, max_bytes: int, nix: bool = True, shared: bool = True) -> Validation | None:
+        """The remembered checks of this content, or None (nothing is run). `shared=False`: only checks
+        this process ran count (not entries read from disk, which anything can write)."""
         if not nix:  # UTF-8 and size only: cheaper than a lookup
             return validate_contents({path: text}, max_bytes=max_bytes, nix=False)
         key = self.key(path, text, max_bytes, nix)
         with self._lock:
             hit = self._memory.get(key)
-        if hit is None and self.directory is not None:
-            hit = self._read(key)
-            if hit is not None:
-                self._keep(key, hit)
-        return None if hit is None else Validation(*hit)
+        if hit is not None and (shared or hit[1]):
+            return Validation(*hit[0])
+        if shared and hit is None and self.directory is not None:
+            value = self._read(key)
+            if value is not None:
+                self._keep(key, value, ran_here=False)
+                return Validation(*value)
+        return None
 
-    def check(self, path: str, text: str, *, max_bytes: int, nix: bool = True) -> Validation:
+    def check(self, path: str, text: str, *, max_bytes: int, nix: bool = True, shared: bool = True) -> Validation:
         """The checks of one file's content: remembered, or run now (and remembered when definite)."""
-        found = self.peek(path, text, max_bytes=max_bytes, nix=nix)
+        found = self.peek(path, text, max_bytes=max_bytes, nix=nix, shared=shared)
         if found is not None:
             return found
         result = validate_contents({path: text}, max_bytes=max_bytes, nix=nix)
@@ -254,15 +264,17 @@ class ValidationCache:
         if definite and nix:
             value = (result.issues, result.nix_checked, result.notes)
             key = self.key(path, text, max_bytes, nix)
-            self._keep(key, value)
+            self._keep(key, value, ran_here=True)
             self._write(key, value)
         return result
 
-    def _keep(self, key: str, value: tuple[tuple[Issue, ...], bool, tuple[str, ...]]) -> None:
+    def _keep(self, key: str, value: tuple[tuple[Issue, ...], bool, tuple[str, ...]], *, ran_here: bool) -> None:
         with self._lock:
-            if len(self._memory) >= self.max_memory:
+            if key in self._memory:
+                ran_here = ran_here or self._memory[key][1]  # a check run here stays this process's own
+            elif len(self._memory) >= self.max_memory:
                 self._memory.pop(next(iter(self._memory)))
-            self._memory[key] = value
+            self._memory[key] = (value, ran_here)
 
     def _read(self, key: str) -> tuple[tuple[Issue, ...], bool, tuple[str, ...]] | None:
         assert self.directory is not None

@@ -55,24 +55,30 @@ class Gate(DirectEdits):
 
     # -- validation -------------------------------------------------------------------------
 
-    def validate(self, proposal: Proposal, *, nix: bool = True, current: Mapping[str, str | None] | None = None) -> Validation:
+    def validate(
+        self, proposal: Proposal, *, nix: bool = True, current: Mapping[str, str | None] | None = None, shared: bool = False
+    ) -> Validation:
         """Is the base still current? Does the content parse as Nix, fit the size limit, is it UTF-8?
 
-        The content checks are remembered by content hash (`ValidationCache`, shared on disk by every
+        The content checks are remembered by content hash (`ValidationCache`, written to disk for every
         process); the stale check reads the disk every time. `current`: the hashes on disk, when the
-        caller already has them (a listing of many proposals reads each file once).
+        caller already has them (a listing of many proposals reads each file once). `shared`: the result
+        is for agents (`status --json`), so checks other processes left on disk may be reused; what a
+        person reads comes from checks this process ran (an agent can write the state directory).
         """
-        found = self._validate(proposal, nix=nix, current=current, run=True)
+        found = self._validate(proposal, nix=nix, current=current, run=True, shared=shared)
         assert found is not None
         return found
 
     def validate_cached(
-        self, proposal: Proposal, *, nix: bool = True, current: Mapping[str, str | None] | None = None
+        self, proposal: Proposal, *, nix: bool = True, current: Mapping[str, str | None] | None = None, shared: bool = False
     ) -> Validation | None:
         """`validate` from remembered content checks only (nothing is run); None when one is not known yet."""
-        return self._validate(proposal, nix=nix, current=current, run=False)
+        return self._validate(proposal, nix=nix, current=current, run=False, shared=shared)
 
-    def _validate(self, proposal: Proposal, *, nix: bool, current: Mapping[str, str | None] | None, run: bool) -> Validation | None:
+    def _validate(
+        self, proposal: Proposal, *, nix: bool, current: Mapping[str, str | None] | None, run: bool, shared: bool
+    ) -> Validation | None:
         if current is None or any(c.path not in current for c in proposal.changes):
             current = {c.path: sha256_bytes(self.ws.read_current(c.path)) for c in proposal.changes}
         cache = self.__dict__.get("_validation_cache")  # looked up once per gate: status checks 10,000 proposals
@@ -81,7 +87,7 @@ class Gate(DirectEdits):
         max_bytes = self.ws.config.guard.max_bytes
         parts: list[Validation] = []
         for change in proposal.changes:
-            part = (cache.check if run else cache.peek)(change.path, change.new_content, max_bytes=max_bytes, nix=nix)
+            part = (cache.check if run else cache.peek)(change.path, change.new_content, max_bytes=max_bytes, nix=nix, shared=shared)
             if part is None:
                 return None
             parts.append(part)
