@@ -169,7 +169,7 @@ _NOT_GATE_STATE = frozenset({"cache", "presence", "notified"})
 
 
 class WorkspaceWatcher:
-    """Watches the guarded files and the proposal state directories with watchfiles (inotify).
+    """Watches the guarded files and the proposal state directories: raw inotify (`core.inotify`), else watchfiles polling.
 
     Guarded-file or baseline writes → `FileChanged` (and, in guard mode, the edit is captured as a
     proposal and reverted); proposal, decision, quarantine or lock changes → `ProposalsChanged`;
