@@ -67,6 +67,29 @@ AGENT_MAX = 16
 AGENT_MIN = 10  # ...and, in a narrow panel, a third of the room it shares with the title but at least this
 
 
+def _shared_key(column: str, row: QueueRow) -> tuple[str, ...]:
+    """Everything a cell other than the title depends on: one Text per key is shared by all rows."""
+    if column == "agent":
+        return (column, row.agent)
+    if column == "age":
+        return (column, row.age)
+    if column == "state":
+        return (column, row.state)
+    return (column, row.badge, row.badge_kind)
+
+
+def _shared_text(key: tuple[str, ...], palette: dict[str, str]) -> Text:
+    """The cell for a `_shared_key`, made from the key alone (so rows sharing it cannot differ)."""
+    column, value = key[0], key[1]
+    if column == "agent":
+        return Text(inert(value), style=palette["accent"], no_wrap=True, overflow="ellipsis")
+    if column == "age":
+        return Text(value, style=palette["foreground-muted"])
+    if column == "state":
+        return Text(state_label(value), style=f"bold {palette[STATE_COLOURS.get(value, 'foreground')]}")
+    return Text(inert(value), style=palette[BADGE_COLOURS.get(key[2], "foreground")])
+
+
 def _changed_columns(old: QueueRow, new: QueueRow) -> list[str]:
     """The columns whose cells differ between two versions of a row (spelt out: this runs for each of
     10,000 rows while their ages tick, and a generic per-column lookup cost ~50 ms a refresh here)."""
@@ -140,25 +163,10 @@ class ProposalQueue(KnownRowWidths, KeyedTable):
             if column == "title":  # cropped with an ellipsis to the width `_fit_title` leaves it
                 cells[column] = Text(inert(row.title), no_wrap=True, overflow="ellipsis")
                 continue
-            if column == "agent":
-                key: tuple[str, ...] = (column, row.agent)
-            elif column == "age":
-                key = (column, row.age)
-            elif column == "state":
-                key = (column, row.state)
-            else:
-                key = (column, row.badge, row.badge_kind)
+            key = _shared_key(column, row)
             text = shared.get(key)
             if text is None:
-                if column == "agent":
-                    text = Text(inert(row.agent), style=palette["accent"], no_wrap=True, overflow="ellipsis")
-                elif column == "age":
-                    text = Text(row.age, style=palette["foreground-muted"])
-                elif column == "state":
-                    text = Text(state_label(row.state), style=f"bold {palette[STATE_COLOURS.get(row.state, 'foreground')]}")
-                else:
-                    text = Text(inert(row.badge), style=palette[BADGE_COLOURS.get(row.badge_kind, "foreground")])
-                shared[key] = text
+                text = shared[key] = _shared_text(key, palette)
             cells[column] = text
         return cells
 
