@@ -73,7 +73,9 @@ def test_status_as_text_runs_the_checks_itself(project: Path, need_nix: None) ->
     line = next(ln for ln in text.splitlines() if proposal.id in ln)
     assert "[devenv.nix]  nix: " in line and "forged" not in line
     # ...and wrote the truth back: what agents read next says the same
-    doc = json.loads(subprocess.run(cli("status", "-C", str(project), "--json"), capture_output=True, text=True, timeout=60, check=True).stdout)
+    doc = json.loads(
+        subprocess.run(cli("status", "-C", str(project), "--json"), capture_output=True, text=True, timeout=60, check=True).stdout
+    )
     (item,) = [p for p in doc["pending"] if p["id"] == proposal.id]
     assert [i["kind"] for i in item["validation"]["issues"]] == ["nix"]
 
