@@ -382,7 +382,7 @@ def build_server(ws: Workspace, env: Mapping[str, str] | None = None, link: Link
     @server.tool(annotations=READ_ONLY)
     async def read_environment() -> dict[str, Any]:
         """The guarded files with their current and approved (baseline) content, the gate state
-        (clean / pending / unapproved_edits / rebuilding / failed), direct edits nobody approved yet,
+        (clean / pending / unapproved_edits / rebuilding / failed / tampered), direct edits nobody approved yet,
         and the pending proposals."""
         return await _in_thread(_tool_errors, tools.environment)
 
