@@ -6,20 +6,59 @@ was changed, after confirming that the edits are to be discarded).
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
+from textual.geometry import Size
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static, TextArea
 
+from omni_tui.core.terminal import FORMAT_CHARS
 from omni_tui.ui.screens.confirm import ConfirmScreen
 from omni_tui.ui.syntax import nix_language
 from omni_tui.ui.textual_compat import after_type_ahead
+from omni_tui.ui.widgets.diff_paint import VISIBLE
 from omni_tui.ui.widgets.key_bar import KeyBar
+
+# The characters `VISIBLE` paints one cell wide that TextArea counts as none (tab is expanded by it).
+_SHOWN_WIDER = re.compile(f"[\\x00-\\x08\\x0a-\\x1f\\x7f-\\x9f{FORMAT_CHARS}]")
+
+
+class InertTextArea(TextArea):
+    """A TextArea that paints control and invisible format characters as what they are (`␛`, `�`).
+
+    TextArea sends a line's characters to the terminal as they are: an agent's ESC ] 0 ; … BEL
+    retitled the person's terminal (ESC ] 52 writes the clipboard) and ESC [ 41 m recoloured it. Only
+    the painting changes (`get_line` is TextArea's hook for how a line looks): the text, and so what is
+    saved, keeps every character the person did not touch. The replacement is one character for one,
+    so the cursor, the selection and the highlighting land on the right characters; each such
+    character is zero cells wide to the TextArea's arithmetic and one as painted, so a mouse click
+    after one on its line lands a cell off. The width it scrolls over counts them as painted: the end
+    of a line is never cut off.
+    """
+
+    def get_line(self, line_index: int) -> Text:
+        return Text(self.document.get_line(line_index).translate(VISIBLE), end="", no_wrap=True)
+
+    def _refresh_size(self) -> None:
+        super()._refresh_size()
+        if self.soft_wrap:
+            return
+        # Only lines that hold such a character are measured again (a regex scan: cheap per keystroke).
+        search = _SHOWN_WIDER.search
+        lines = [line for line in self.document.lines if search(line)]
+        painted = max((cell_len(line.translate(VISIBLE).expandtabs(self.indent_width)) for line in lines), default=0)
+        width = painted + self.gutter_width + 1  # as TextArea: +1 for the cursor resting after the end
+        if width > self.virtual_size.width:
+            self.virtual_size = Size(width, self.virtual_size.height)
+            self._refresh_scrollbars()
 
 
 class EditScreen(ModalScreen[str | None]):
@@ -43,7 +82,7 @@ class EditScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog -edit"):
             yield Label(Content.from_markup("Edit before approving: [b]$path[/]", path=self.path), id="dialog-title")
-            editor = TextArea.code_editor(self.original, id="edit-text", soft_wrap=False)
+            editor = InertTextArea.code_editor(self.original, id="edit-text", soft_wrap=False)
             language = nix_language() if self.path.endswith(".nix") else None
             if language is not None:
                 editor.register_language(language.name, language.language, language.highlight_query)

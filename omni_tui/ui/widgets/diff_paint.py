@@ -4,7 +4,8 @@
 into a `Strip` of the given width, styled by the view's component classes (looked up once each,
 until the styles change). It reads no widget state: what a row needs — the cursor, the selection,
 the line numbers' width, the tokens of a line — is passed in. Control characters are shown as their
-Unicode "control pictures"; a line that goes on past the edge ends in `›`.
+Unicode "control pictures", C1 controls and invisible format characters (bidi overrides, zero-width
+spaces) as U+FFFD (`VISIBLE`); a line that goes on past the edge ends in `›`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rich.text import Text
 from textual.strip import Strip
 
 from omni_tui.core.highlight import TOKEN_TYPES
+from omni_tui.core.terminal import FORMAT_CHARS
 from omni_tui.core.textdiff import Cell, SplitRow, UnifiedRow
 
 Side = Literal["old", "new"]
@@ -29,6 +31,29 @@ Tokens = Callable[[Side, int], Iterable[tuple[int, int, str]] | None]
 # Control characters would move the terminal cursor; show them as their Unicode "control
 # pictures" instead (one cell each, so span offsets stay valid).
 _CONTROL = {c: 0x2400 + c for c in range(32) if c != 9} | {127: 0x2421}
+SHOWN_AS = 0xFFFD
+"""What a C1 control or an invisible format character (`FORMAT_CHARS`) is drawn as: one visible cell."""
+
+
+def _format_chars() -> list[int]:
+    """The code points `FORMAT_CHARS` names (single characters and `a-b` ranges)."""
+    spec, i = FORMAT_CHARS, 0
+    points: list[int] = []
+    while i < len(spec):
+        if i + 2 < len(spec) and spec[i + 1] == "-":
+            points.extend(range(ord(spec[i]), ord(spec[i + 2]) + 1))
+            i += 3
+        else:
+            points.append(ord(spec[i]))
+            i += 1
+    return points
+
+
+# Everything a line of a file may hold that a terminal would obey rather than show, one cell each:
+# C0 and DEL as control pictures; C1 (U+009B is an 8-bit CSI) and the bidi overrides, isolates and
+# zero-width characters (a line that reads backwards from what it does) as U+FFFD. `str.translate`
+# keeps every other character, so offsets into the line (syntax tokens, intra-line spans) stay valid.
+VISIBLE = _CONTROL | dict.fromkeys(range(0x80, 0xA0), SHOWN_AS) | dict.fromkeys(_format_chars(), SHOWN_AS)
 _TAB_SIZE = 4
 _NO_EOL = "  \\ No newline at end of file"
 
@@ -120,7 +145,7 @@ def text_cells(row: UnifiedRow | SplitRow) -> int:
     """The cells a row's text takes as painted (tabs expanded, the no-newline note added)."""
 
     def cells(text: str, eol: bool) -> int:
-        return cell_len(text.translate(_CONTROL).expandtabs(_TAB_SIZE)) + (0 if eol else len(_NO_EOL))
+        return cell_len(text.translate(VISIBLE).expandtabs(_TAB_SIZE)) + (0 if eol else len(_NO_EOL))
 
     if isinstance(row, UnifiedRow):
         return cells(row.text, row.eol)
@@ -292,7 +317,7 @@ class RowPainter:
     ) -> list[Segment]:
         if width <= 0:
             return []
-        display = text.translate(_CONTROL)
+        display = text.translate(VISIBLE)
         dimmed = not selected and kind != " "
         overlays: list[tuple[int, int, Style]] = []
         if not dimmed and number is not None:
