@@ -1,7 +1,7 @@
 """Settings: `omni-tui.toml` at the project root, else `[tool.omni-tui]` in its pyproject.toml.
 
 The result is a frozen `Config`. Unknown keys and wrong types are `ConfigError`s naming the key
-(`omni-tui.toml: [rebuild] auto_rollback must be a boolean, not "yes"`).
+(`omni-tui.toml: [rebuild] auto_rollback must be a boolean (true or false), not string 'yes'`).
 """
 
 from __future__ import annotations
