@@ -228,13 +228,15 @@ class DecisionFlow:
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if editor:
             edited = self._edit_externally(editor, change.path, content)
-            if edited is not None:
+            if isinstance(edited, str):
                 self._edit_done(pid, change.path, edited)
+            if edited is not None:
                 return
         app.push_screen(screens().EditScreen(change.path, content), partial(self._edit_done, pid, change.path))
 
-    def _edit_externally(self, editor: str, path: str, content: str) -> str | None:
-        """Run $EDITOR on a temp copy with the terminal handed over; None when it cannot run here."""
+    def _edit_externally(self, editor: str, path: str, content: str) -> str | bool | None:
+        """Run $EDITOR on a temp copy with the terminal handed over: the edited text; False when it failed
+        (the edit is discarded, and a notice says so); None when it cannot run here."""
         app = self.app
         suffix = Path(path).suffix or ".txt"
         with tempfile.TemporaryDirectory(prefix="omni-tui-edit-") as tmp:
@@ -250,18 +252,26 @@ class DecisionFlow:
                 return None
             if result.returncode != 0:
                 app.notify(f"$EDITOR exited with {result.returncode}; the edit is discarded", severity="warning")
-                return content
+                return False
             return target.read_text(encoding="utf-8", errors="replace")
 
     def _edit_done(self, pid: str, path: str, text: str | None) -> None:
         app, review = self.app, self.review
-        if text is None or review.pending(pid) is None:
+        if text is None:
+            return
+        if review.pending(pid) is None:
+            # Decided, withdrawn or gone stale while the person edited: say so, or the edit just vanishes.
+            entry = review.entries.get(pid)
+            state = entry.status if entry is not None else "gone"
+            app.notify(f"The proposal is {state} now: your edit was not applied.", title="Not approved", severity="warning")
             return
         differs = review.set_edit(pid, path, text)
         app.workspace.show_detail(path=path)
         app.bindings_may_have_changed()
         if differs:
             self.approve()
+        else:
+            app.notify(f"Saved without changes to {path}: the proposal stays as the agent wrote it.")
 
     # -- direct edits --------------------------------------------------------------------------------
 
