@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from omni_tui.core.terminal import inert
 from omni_tui.ui.widgets.key_bar import KeyBar
 from omni_tui.ui.widgets.log_view import LogView
 
@@ -50,7 +51,7 @@ class ProcessLogScreen(ModalScreen[None]):
 
     def __init__(self, name: str, source: str = "", *, max_lines: int = 100_000) -> None:
         super().__init__()
-        self.name_shown = name
+        self.name_shown = name  # the process's name as the backends report it (log lines are matched by it)
         self.source = source
         self.max_lines = max_lines
         self._error: str | None = None
@@ -61,7 +62,8 @@ class ProcessLogScreen(ModalScreen[None]):
         with Vertical(id="dialog", classes="dialog -log"):
             source = " [$text-muted]· $source[/]" if self.source else ""
             yield Label(
-                Content.from_markup(f"Log: [b]$name[/]{source}", name=self.name_shown, source=self.source),
+                # A process names itself (`exec -a`, its file name): shown inert, as the table shows it.
+                Content.from_markup(f"Log: [b]$name[/]{source}", name=inert(self.name_shown), source=inert(self.source)),
                 id="dialog-title",
             )
             yield LogView(max_lines=self.max_lines, id="process-log")
@@ -101,7 +103,7 @@ class ProcessLogScreen(ModalScreen[None]):
 
     def show_error(self, message: str) -> None:
         """The log cannot be read now (the backend said why); shown in the status line."""
-        self._error = message
+        self._error = inert(message)  # a backend's words may quote the process's name
         if self._pending is None:
             self._show_status()
 
