@@ -54,8 +54,10 @@ class LogView(ScrollView, can_focus=True):
     }
     BINDINGS = [
         Binding("f", "toggle_follow", "Follow", id="log_view.follow", tooltip="Follow the end of the log (tail -f)"),
-        Binding("end", "follow", "End", show=False, id="log_view.end"),
-        Binding("home", "scroll_home", "Start", show=False, id="log_view.home"),
+        Binding("end", "follow", "End", show=False, id="log_view.end", tooltip="Jump to the end of the log and follow it"),
+        Binding(
+            "home", "scroll_home", "Start", show=False, id="log_view.home", tooltip="Jump to the start of the log (stops following the end)"
+        ),
     ]
     DEFAULT_CSS = """
     LogView {
