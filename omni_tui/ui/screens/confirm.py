@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -18,6 +18,43 @@ from omni_tui.ui.screens.relabel import relabel
 from omni_tui.ui.screens.yes_no import YesNoModal
 from omni_tui.ui.textual_compat import bindings_of
 from omni_tui.ui.widgets.key_bar import KeyBar
+
+if TYPE_CHECKING:
+    from rich.console import Group
+
+
+BULLET = "  • "
+
+
+def _detail(text: str) -> Content | Group:
+    """The detail as written; its `  • ` items as a two-column grid, so an item too long for its line
+    wraps under its own text (a hanging indent), never back under the bullet."""
+    if BULLET not in text:
+        return Content(text)
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    parts: list[Text | Table] = []
+    prose: list[str] = []
+    items: Table | None = None
+    for line in text.split("\n"):
+        if line.startswith(BULLET):
+            if prose:
+                parts.append(Text("\n".join(prose)))
+                prose = []
+            if items is None:
+                items = Table.grid()
+                items.add_column(no_wrap=True)
+                items.add_column(ratio=1, overflow="fold")
+                parts.append(items)
+            items.add_row(Text(BULLET), Text(line[len(BULLET) :]))
+        else:
+            items = None
+            prose.append(line)
+    if prose:
+        parts.append(Text("\n".join(prose)))
+    return Group(*parts)
 
 
 class ConfirmScreen(YesNoModal):
@@ -46,7 +83,7 @@ class ConfirmScreen(YesNoModal):
         with Vertical(id="dialog", classes=classes):
             yield Label(Content.from_markup("[b]$question[/]", question=inert(self.question)), id="dialog-title")
             if self.detail:
-                yield Static(Content(inert(self.detail, multiline=True)), id="confirm-detail")
+                yield Static(_detail(inert(self.detail, multiline=True)), id="confirm-detail")
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.yes_label} (y)", variant="error" if self.danger else "primary", id="confirm-yes")
                 yield Button("No (n)", id="confirm-no")
