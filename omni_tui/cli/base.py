@@ -59,6 +59,23 @@ class Parser(argparse.ArgumentParser):
 
         self.exit(2, f"{self.prog}: {inert(message)} (see {self.prog} -h)\n")
 
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]  # one for argparse's overloads
+        # argparse reports words no parser took from the top parser (`omni-tui: … (see omni-tui -h)`);
+        # the subcommand they followed says it, pointing at its own help, where its options are.
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self._chosen(parsed).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+    def _chosen(self, parsed: argparse.Namespace) -> argparse.ArgumentParser:
+        """The innermost subcommand's parser that `parsed` went through (this one when none)."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                child = action.choices.get(getattr(parsed, action.dest, None) or "")
+                if child is not None:
+                    return child._chosen(parsed) if isinstance(child, Parser) else child
+        return self
+
 
 # NamedTuples, not dataclasses: an agent's hook runs this before every tool call, and `dataclasses`
 # brings `inspect` (with ast, dis, tokenize: ≈ 5 ms) that the hook path does not otherwise import.
