@@ -79,18 +79,17 @@ async def test_follows_the_tail_until_the_user_scrolls_up() -> None:
         assert "line 1000" in screen_rows(view)
         view.focus()
         await pilot.press("pageup")
-        await pilot.pause()
-        assert not view.follow
+        await pilot.wait_for_scheduled_animations()  # the page scrolls smoothly: read it once it has settled
+        await wait_for(pilot, lambda: not view.follow and view.scroll_y == view.scroll_target_y, what="the page up settled")
         reading = screen_rows(view)
         view.write_lines([f"more {i}" for i in range(50)])
         await pilot.pause()
+        assert view.max_scroll_y > view.scroll_y + 50
         assert screen_rows(view) == reading  # the person keeps reading where they were
         await pilot.press("end")
-        await pilot.pause()
-        assert view.follow and "more 49" in screen_rows(view)
+        await wait_for(pilot, lambda: view.follow and "more 49" in screen_rows(view), what="the tail after end")
         view.write_line("newest")
-        await pilot.pause()
-        assert screen_rows(view)[-1] == "newest"
+        await wait_for(pilot, lambda: screen_rows(view)[-1] == "newest", what="the newest line at the bottom")
         await pilot.press("f")
         assert not view.follow
         await pilot.press("f")
@@ -112,7 +111,8 @@ async def test_a_million_lines_stay_bounded_and_keys_still_work() -> None:
         assert screen_rows(view)[-2:] == ["line 999998", "build line 999999"]
         view.focus()
         await pilot.press("home")
-        await pilot.pause()
+        # `home` scrolls smoothly: what the person sees once it has arrived
+        await wait_for(pilot, lambda: screen_rows(view)[0].startswith("800,000 earlier"), what="the log's start after home")
         assert not view.follow
         rows = screen_rows(view)
         assert rows[0] == "800,000 earlier lines are in /state/logs/rebuild-1.log"
@@ -205,8 +205,8 @@ async def test_reading_position_holds_while_old_lines_drop_out() -> None:
         await pilot.pause()
         view.focus()
         await pilot.press("pageup")
-        await pilot.pause()
-        assert not view.follow
+        await pilot.wait_for_scheduled_animations()  # the page scrolls smoothly: read it once it has settled
+        await wait_for(pilot, lambda: not view.follow and view.scroll_y == view.scroll_target_y, what="the page up settled")
         reading = screen_rows(view)
         assert reading[0] != "50 earlier lines are in the rebuild log file"
         view.write_lines([f"line {i}" for i in range(150, 170)])
