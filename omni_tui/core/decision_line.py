@@ -9,6 +9,7 @@
     rebuild failed (exit 1, 0.1 s) — approved by alice, not rolled back
     rejected by alice: use the pinned version
     withdrawn by codex: superseded
+    applied (devenv.nix edited directly, accepted by alice; exit 0, 1.5 s)   (`direct=True`: `A`)
 
 Each fact appears once: a reason that only repeats the status or the exit code (`rebuild failed:
 exit 1`, `rolled back by alice after: rebuild failed: exit 1`) is not repeated. Hunks are numbered
@@ -69,13 +70,24 @@ def _cause_beyond(cause: str, headline: str) -> str:
     return cause.removeprefix("rebuild failed: ")
 
 
-def decision_line(decision: Decision) -> str:
-    """One line for a person (or an agent) saying what happened to the proposal; see the module docstring."""
+def decision_line(decision: Decision, *, direct: bool = False) -> str:
+    """One line for a person (or an agent) saying what happened to the proposal; see the module docstring.
+
+    `direct`: the decision accepted direct edits (`A`), no proposal: its files were edited directly
+    and a person accepted them — not "edited before approval", nor "approved"."""
     status = decision.status
     reason = (decision.reason or "").strip()
     figures = _figures(decision)
     by = _by(decision.who, getattr(decision, "via", None))
     files = getattr(decision, "files", ())
+    if direct and status == "applied":
+        edited = ", ".join(f.path for f in files) or "the direct edits"
+        details = (
+            [f"{edited} edited directly, accepted{by}", ", ".join(figures)] if figures else [f"{edited} edited directly, accepted{by}"]
+        )
+        return "applied (" + "; ".join(details) + ")" + (f": {reason}" if reason else "")
+    if direct:  # the other outcomes read as for a proposal, the person's act named as what it was
+        return decision_line(decision).replace(f"approved{by}", f"accepted{by}")
     if status == "applied":
         details = [text for text in (hunks_text(f) for f in files) if text]
         details += [f"{f.path} edited before approval" for f in files if f.applied == "edited"]

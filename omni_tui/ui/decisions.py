@@ -24,6 +24,7 @@ from omni_tui.core.proposals import Proposal, ProposalEntry
 from omni_tui.core.review import DIRECT_EDITS, Check, CheckKey
 from omni_tui.core.terminal import inert
 from omni_tui.ui import presenters
+from omni_tui.ui.rebuild_flow import DIRECT_RUN
 from omni_tui.ui.workers import post_workspace, run_action, validate_direct_edits, validate_texts
 
 if TYPE_CHECKING:
@@ -322,7 +323,7 @@ class DecisionFlow:
         def operation(step: Callable[[], Any], on_stage: Callable[[str], None]) -> Any:
             return app.gate.accept_direct(rebuild=step, on_stage=on_stage, command=app.rebuild_command, as_reviewed=shown)
 
-        app.rebuilds.start("accept direct edits", operation, run_id="direct", short="accept edits")
+        app.rebuilds.start("accept direct edits", operation, run_id=DIRECT_RUN, short="accept edits")
 
     def revert_direct(self) -> None:
         paths = self.review.unapproved()

@@ -30,6 +30,9 @@ from omni_tui.ui.workers import RebuildJob, RemoteRebuildFollower, post_workspac
 if TYPE_CHECKING:
     from omni_tui.ui.app import CockpitApp
 
+DIRECT_RUN = "direct"
+"""The run id of accepting direct edits (`A`): no proposal, so its outcome line says so."""
+
 FINAL_LABELS = {
     "applied": "applied and built",
     "failed": "rebuild FAILED — press b to roll back",
@@ -109,6 +112,7 @@ class RebuildFlow:
 
     def finished(self, message: RebuildFinished) -> None:
         app = self.app
+        direct = self.job is not None and self.job.run_id == DIRECT_RUN  # accepting direct edits, not a proposal
         self.job = None
         app.review.rebuilding_here = False
         decision = message.decision
@@ -142,7 +146,7 @@ class RebuildFlow:
             # decision shown: not before the cockpit's first frame); agent text made inert.
             from omni_tui.core.decision_line import decision_line
 
-            text = f"{mark} {inert(decision_line(decision))}"
+            text = f"{mark} {inert(decision_line(decision, direct=direct))}"
             if decision.status == "failed":
                 text += " — press b to roll back"
             lines = [text]
