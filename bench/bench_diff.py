@@ -2,10 +2,16 @@
 
 Prints p50/p95 (ms) and ratios to baselines measured in the same run:
 - diff: `diff_texts` vs one `difflib.SequenceMatcher(autojunk=False)` over the whole file;
-- first render of the split view at 120x34 (mount → first frame painted) and scroll-to-end + render:
-  `DiffView` vs the same diff rows rendered naively (a Static holding Rich Text of every row,
-  Nix-highlighted, in a VerticalScroll), and vs a Static holding a Rich `Syntax` of the whole file;
-- a live update: `set_diff` with an edited text on a mounted view, until painted.
+- first render of the split view at 120x34 (mount → the first frame that shows the diff) and
+  scroll-to-end (→ the frame that shows the last row): `DiffView` vs the same diff rows rendered
+  naively (a Static holding Rich Text of every row, Nix-highlighted, in a VerticalScroll), and vs a
+  Static holding a Rich `Syntax` of the whole file;
+- a live update: `set_diff` with an edited text on a mounted view, until the frame that shows the edit.
+
+Each clock stops at the frame itself: the app's frames are caught where Textual hands them to its
+driver (`App._display`) and turned into the bytes a terminal would get (the headless driver skips
+that); the measure ends at the first frame whose text shows the result. Not at `pilot.pause()`,
+which waits for the app to go idle as well (≈ 40 ms more here, the same for every widget).
 
 Run: `.venv/bin/python bench/bench_diff.py [--runs N]`. No asserts: it prints figures.
 """
@@ -16,6 +22,7 @@ import argparse
 import asyncio
 import difflib
 import random
+import re
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -23,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from rich.console import Group
 from rich.syntax import Syntax
 from rich.text import Text
+from textual._compositor import CompositorUpdate  # the frame a driver writes (as bench_startup catches it)
 from textual.app import App, ComposeResult
 from textual.containers import Container, VerticalScroll
 from textual.widgets import Static
@@ -129,6 +137,39 @@ class Bench(App[None]):
 
 
 CPU: dict[str, list[float]] = {}  # CPU seconds of this process per measure: robust to other load
+CSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")
+
+
+class Frames:
+    """Every frame the app hands its driver, as the text a terminal would show, with when it was ready
+    (wall and CPU clocks). Rendering the frame to bytes is part of the measure: a terminal driver does it."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[float, float, str]] = []
+        display = App._display
+
+        def watch(app: App[None], screen: object, renderable: object) -> None:
+            display(app, screen, renderable)  # type: ignore[arg-type]
+            if isinstance(renderable, CompositorUpdate):
+                text = CSI.sub("", renderable.render_segments(app.console))
+                self.seen.append((time.perf_counter(), time.process_time(), text))
+
+        App._display = watch  # type: ignore[method-assign]
+
+    async def timed(self, name: str, action: Callable[[], Awaitable[object]], shows: Callable[[str], bool], timeout: float = 30.0) -> float:
+        """Wall seconds from `action` starting to the first frame after it whose text `shows` the result."""
+        first = len(self.seen)
+        cpu, start = time.process_time(), time.perf_counter()
+        await action()
+        while True:
+            for wall, cpu_at, text in self.seen[first:]:
+                if shows(text):
+                    CPU.setdefault(name, []).append(cpu_at - cpu)
+                    return wall - start
+            first = len(self.seen)
+            if time.perf_counter() - start > timeout:
+                raise RuntimeError(f"{name}: no frame showed the result within {timeout:g} s")
+            await asyncio.sleep(0.0005)
 
 
 async def timed(pilot_action: Callable[[], Awaitable[None]], name: str = "") -> float:
@@ -144,18 +185,21 @@ async def measure_views(old: str, new: str, edited_new: str, runs: int) -> dict[
     results: dict[str, list[float]] = {
         k: [] for k in ("floor", "view_first", "view_end", "view_live", "naive_first", "naive_end", "syntax_first", "syntax_end")
     }
+    rows = diff_texts(old, new).rows_split()
+    last_row = next(row for row in reversed(rows) if row.right is not None)
+    last_no = str(last_row.right.no)  # type: ignore[union-attr]  # the diff's last line number (4-digit: not in the first screen)
+    last_file_no = str(new.count(chr(10)))  # the whole-file Syntax's last line number
+    live_marker = "# LIVE_EDIT"
     app = Bench()
+    frames = Frames()
     async with app.run_test(size=SIZE) as pilot:
         host = app.query_one("#host")
 
-        async def mount(widget: object) -> None:
-            await host.mount(widget)  # type: ignore[arg-type]
-            await pilot.pause()
-
         for run in range(runs):
-            # the framework's floor: mounting an empty Static and painting a frame
-            results["floor"].append(await timed(lambda: mount(Static("")), "floor"))
+            # the framework's floor: mounting a Static and painting the frame that shows it
+            results["floor"].append(await frames.timed("floor", lambda: host.mount(Static("floor ready")), lambda t: "floor ready" in t))
             await host.remove_children()
+            await pilot.pause()
 
             view = DiffView()
 
@@ -163,23 +207,23 @@ async def measure_views(old: str, new: str, edited_new: str, runs: int) -> dict[
                 await host.mount(view)
                 view.mode = "split"
                 view.set_diff("devenv.nix", old, new)
-                await pilot.pause()
 
-            results["view_first"].append(await timed(first_view, "view_first"))
-            assert view.row_count > 100 and len(view._cache) >= SIZE[1] - 2  # the visible rows were painted
+            # the frame with the first hunk's header and a screenful of split rows under it
+            results["view_first"].append(await frames.timed("view_first", first_view, lambda t: "@@" in t and t.count("│") >= 20))
+            assert view.row_count > 100
 
             async def view_end() -> None:
                 view.action_scroll_end()
-                await pilot.pause()
 
-            results["view_end"].append(await timed(view_end, "view_end"))
+            results["view_end"].append(await frames.timed("view_end", view_end, lambda t: last_no in t))
+            await pilot.pause()  # the scroll settled: the live edit below is in view
 
             async def view_live() -> None:
-                view.set_diff("devenv.nix", old, edited_new)  # the view shows `new`: a real change
-                await pilot.pause()
+                view.set_diff("devenv.nix", old, edited_new)  # the view shows `new`: a real change, in view
 
-            results["view_live"].append(await timed(view_live, "view_live"))
+            results["view_live"].append(await frames.timed("view_live", view_live, lambda t: live_marker in t))
             await host.remove_children()
+            await pilot.pause()
 
             if run < max(3, runs // 3):  # the naive renderers are slow; fewer runs suffice
                 scroll = VerticalScroll()
@@ -187,32 +231,30 @@ async def measure_views(old: str, new: str, edited_new: str, runs: int) -> dict[
                 async def naive_first() -> None:
                     await host.mount(scroll)
                     await scroll.mount(Static(naive_rows(old, new)))
-                    await pilot.pause()
 
-                results["naive_first"].append(await timed(naive_first, "naive_first"))
+                results["naive_first"].append(await frames.timed("naive_first", naive_first, lambda t: "@@" in t))
 
                 async def naive_end() -> None:
                     scroll.scroll_end(animate=False, immediate=True)
-                    await pilot.pause()
 
-                results["naive_end"].append(await timed(naive_end, "naive_end"))
+                results["naive_end"].append(await frames.timed("naive_end", naive_end, lambda t: last_no in t))
                 await host.remove_children()
+                await pilot.pause()
 
                 scroll = VerticalScroll()
 
                 async def syntax_first() -> None:
                     await host.mount(scroll)
                     await scroll.mount(Static(Syntax(new, "nix", line_numbers=True)))
-                    await pilot.pause()
 
-                results["syntax_first"].append(await timed(syntax_first, "syntax_first"))
+                results["syntax_first"].append(await frames.timed("syntax_first", syntax_first, lambda t: "inputs, ... }:" in t))
 
                 async def syntax_end() -> None:
                     scroll.scroll_end(animate=False, immediate=True)
-                    await pilot.pause()
 
-                results["syntax_end"].append(await timed(syntax_end, "syntax_end"))
+                results["syntax_end"].append(await frames.timed("syntax_end", syntax_end, lambda t: last_file_no in t))
                 await host.remove_children()
+                await pilot.pause()
     return results
 
 
@@ -252,7 +294,11 @@ def main() -> None:
 
     old = realistic_nix()
     new = edit(old)
-    edited_new = new.replace("enable = true;", "enable = false;", 1)
+    # The live edit: a line of the diff's last screen gets a comment, in view where scroll-to-end left the view.
+    near_end = [row for row in diff_texts(old, new).rows_split() if row.right is not None][-8]
+    new_lines = new.split("\n")
+    new_lines[near_end.right.no - 1] += "  # LIVE_EDIT"  # type: ignore[union-attr]
+    edited_new = "\n".join(new_lines)
     fd = diff_texts(old, new)
     print(f"file: {old.count(chr(10))} lines; diff: {len(fd.hunks)} hunks, +{fd.added} -{fd.removed}")
 
@@ -270,7 +316,7 @@ def main() -> None:
     rows = [
         ("diff_texts (5,000 lines, 50 edits)", "diff", diff_s, "difflib", difflib_s, "difflib SequenceMatcher, whole file"),
         ("apply_hunks (every other hunk)", "apply", apply_s, "", None, ""),
-        ("empty Static mount + frame (floor)", "floor", views["floor"], "", None, ""),
+        ("a Static mounted → its frame (floor)", "floor", views["floor"], "", None, ""),
         ("DiffView own work: set_diff + 34 rows", "own", own, "", None, ""),
         ("DiffView split first render", "view_first", views["view_first"], "naive_first", views["naive_first"], "Static of all rows"),
         ("  vs whole-file Syntax", "view_first", views["view_first"], "syntax_first", views["syntax_first"], "Static(Syntax(file))"),
@@ -285,10 +331,11 @@ def main() -> None:
             ratio = statistics.median(CPU[base_key]) / statistics.median(CPU[key])
             line += f"  {pct(base, 0.5):9.1f} {pct(CPU[base_key], 0.5):9.1f} {ratio:6.1f}x  {base_name}"
         print(line)
-    first = pct(views["view_first"], 0.5)
+    first, worst = pct(views["view_first"], 0.5), max(views["view_first"]) * 1000
     print(
-        f"target (DESIGN §7): split first render of this diff under 150 ms -> p50 {first:.0f} ms wall "
-        f"({pct(CPU['view_first'], 0.5):.0f} ms CPU), of which the framework floor is {pct(views['floor'], 0.5):.0f} ms"
+        f"target (DESIGN §7): split first frame of this diff under 50 ms, max -> p50 {first:.0f} ms, max {worst:.0f} ms wall "
+        f"({pct(CPU['view_first'], 0.5):.0f} ms CPU p50; a Static's own frame: {pct(views['floor'], 0.5):.0f} ms) "
+        f"({'met' if worst < 50 else 'MISSED'})"
     )
     print(
         f"(runs: {args.runs}, naive baselines: {len(views['naive_first'])}; ms; cpu = CPU time of this process, "
