@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app_harness import wait_for
 from conftest import SAMPLE_DEVENV_NIX
 from rich.color import Color as RichColor
 from textual.app import App, ComposeResult
@@ -146,15 +147,15 @@ async def test_toggling_a_hunk_changes_the_selection_and_marks_it() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         dv = app.query_one(DiffView)
         dv.set_diff("devenv.nix", OLD, NEW)
-        await pilot.pause()
         assert dv.selected_hunks == {0, 1}
-        assert app.selection_messages[-1] == (frozenset({0, 1}), 2)
+        # the messages reach the App a moment later (the panel's count listens to them)
+        await wait_for(pilot, lambda: app.selection_messages[-1:] == [(frozenset({0, 1}), 2)], what="the new diff's selection")
         dv.next_hunk()
         dv.next_hunk()
         assert dv.toggle_hunk() == 1
-        await pilot.pause()
         assert dv.selected_hunks == {0}
-        assert app.selection_messages[-1] == (frozenset({0}), 2)
+        await wait_for(pilot, lambda: app.selection_messages[-1] == (frozenset({0}), 2), what="the toggled selection")
+        await pilot.pause()
         lines = screen_lines(dv)
         assert "2 hunks, 1 selected" in lines[0]
         assert "✗ @@ -12,4 +12,6 @@  hunk 2 of 2  ✗ not selected" in lines[line_with(dv, "hunk 2 of 2")]
@@ -164,8 +165,8 @@ async def test_toggling_a_hunk_changes_the_selection_and_marks_it() -> None:
         dv.cursor_down(2)  # inside the hunk's lines, not on its header
         assert dv.toggle_hunk() == 1 and dv.selected_hunks == {0, 1}
         dv.select_hunks(set())
-        await pilot.pause()
-        assert dv.selected_hunks == set() and app.selection_messages[-1] == (frozenset(), 2)
+        assert dv.selected_hunks == set()
+        await wait_for(pilot, lambda: app.selection_messages[-1] == (frozenset(), 2), what="no hunk selected")
         dv.select_hunks(None)
         assert dv.selected_hunks == {0, 1}
 
@@ -218,6 +219,40 @@ async def test_keys_and_clicks_move_the_cursor() -> None:
         assert dv.cursor_row == dv.row_count - 1
         await pilot.click(DiffView, offset=(10, 1))
         assert dv.cursor_row == 1 and dv.current_hunk == 0
+
+
+async def test_a_big_diff_works_out_its_highlighting_while_idle_so_end_does_not_wait(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from omni_tui.core.highlight import Highlighter
+    from omni_tui.ui.widgets import diff_view
+
+    steps: list[tuple[int, int]] = []  # (lines whose state was known before a step, after it)
+    advance = Highlighter.advance
+
+    def counted(self: Highlighter, lines: int) -> bool:
+        before = len(self._stacks)
+        done = advance(self, lines)
+        steps.append((before, len(self._stacks)))
+        return done
+
+    monkeypatch.setattr(Highlighter, "advance", counted)
+    app = Host()
+    old, new = big_pair()
+    async with app.run_test(size=(120, 34)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", old, new)
+        dv.mode = "split"
+        await wait_for(pilot, lambda: "listenPort" in "\n".join(screen_lines(dv)), what="the diff on screen")
+        # while nothing else happens, both files' lexer states are worked out, a step at a time
+        await wait_for(
+            pilot,
+            lambda: all(h.lexed_to == len(h.text) for h in dv._highlighters.values()) and len(dv._highlighters) == 2,
+            what="every line's lexer state, both sides",
+        )
+        assert len(steps) >= 5 and all(after - before <= diff_view.WARM_LINES for before, after in steps)
+        dv.focus()
+        await pilot.press("end")
+        await wait_for(pilot, lambda: screen_lines(dv)[-1].startswith("▶"), what="the last row")
+        assert "4954     services.svc4953.settings.port = 14953;" in screen_lines(dv)[-1]  # the last hunk's last line
 
 
 async def test_five_thousand_line_diff_mounts_and_scrolls_to_the_end() -> None:

@@ -57,6 +57,20 @@ def test_asking_for_a_line_lexes_only_that_far() -> None:
     assert h.lexed_to == len(big)
 
 
+def test_the_state_pass_can_run_ahead_in_steps_and_changes_no_span() -> None:
+    big = NIX * 500  # 7,000 lines
+    for per_line in (True, False):
+        h = Highlighter(big, "nix", per_line=per_line)
+        reached = []
+        while not h.advance(1000):
+            reached.append(h.lexed_to)
+        assert len(reached) >= 6 and reached == sorted(reached) and reached[0] < len(big) // 5  # step by step
+        assert h.lexed_to == len(big) and h.advance(1000)
+        fresh = Highlighter(big, "nix", per_line=per_line)
+        for n in (0, 10, 11, 3500, h.line_count - 3, h.line_count - 2):
+            assert h.line(n) == fresh.line(n)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.permutations(list(range(NIX.count("\n") + 1))))
 def test_spans_do_not_depend_on_the_order_lines_are_asked_for(order: list[int]) -> None:

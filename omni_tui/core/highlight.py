@@ -279,6 +279,23 @@ class Highlighter:
     def line_count(self) -> int:
         return len(self._starts)
 
+    def advance(self, lines: int) -> bool:
+        """Work out up to `lines` more lines ahead of any request — the lexer states at their starts
+        (or their tokens, for lexers lexed from the start) — so that a later jump far down the text
+        (`end` in a 5,000-line diff) does not pay for the whole pass at once. True when nothing is
+        left to work out."""
+        if self._tracker is not None:
+            target = min(len(self._stacks) + lines, len(self._starts)) - 1
+            if target >= len(self._stacks):
+                self._stack_at(target)
+                self._lexed_to = max(self._lexed_to, self._starts[min(len(self._stacks), len(self._starts) - 1)])
+            return len(self._stacks) >= len(self._starts)
+        if self._tokens is not None:
+            line = bisect_right(self._starts, self._lexed_to) - 1
+            stop = line + max(lines, 1)
+            self._lex_until(self._starts[stop] if stop < len(self._starts) else len(self.text))
+        return self._tokens is None
+
     def line(self, n: int) -> tuple[Span, ...]:
         """Spans of line `n` (0-based), offsets within the line; () past the end or for plain text."""
         if not 0 <= n < len(self._starts):
