@@ -15,6 +15,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
 
 from omni_tui.core.terminal import inert
@@ -169,6 +171,23 @@ class ApproveScreen(YesNoModal):
         # Under 30 rows (80x24) the body keeps to half the screen so the buttons stay; taller, it shows
         # more (the change card, the agent's why, the files, the checks and the command) before scrolling.
         self.set_class(self.app.size.height < 30, "-short")
+        self.query_one("#approve-body").styles.max_height = None  # the stylesheet's, until measured again
+        self.call_after_refresh(self._keep_buttons)
+
+    def _keep_buttons(self) -> None:
+        """Give the body fewer rows when the rest of the dialog needs them: an agent's title and name
+        (up to 200 and 100 characters, wide ones taking two cells) otherwise pushed the buttons out."""
+        if not self.is_attached:
+            return
+        dialog = self.query_one("#dialog")
+        body = self.query_one("#approve-body")
+        others = sum(_asked_height(child, self.size) for child in dialog.children if child is not body and child.display)
+        # The dialog's max-height is 90% of the screen above the key bar (docked at the bottom).
+        bars = sum(bar.outer_size.height for bar in self.query(KeyBar))
+        room = int((self.size.height - bars) * 0.9) - dialog.styles.gutter.height - others
+        if body.outer_size.height > room:
+            body.styles.max_height = max(room, 3)
+            dialog.refresh(layout=True)
 
     # -- the change card and [policy] confirm ---------------------------------------------------------
 
@@ -252,6 +271,7 @@ class ApproveScreen(YesNoModal):
             line = Static(_blocked(summary, reason), id="approve-blocked", classes="error-line")
             self.query_one("#dialog").mount(line, before=self.query_one("#dialog > .buttons"))
         self._show_card()
+        self.call_after_refresh(self._keep_buttons)  # an error line may have come: the buttons keep their rows
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "confirm":
@@ -260,6 +280,20 @@ class ApproveScreen(YesNoModal):
             if not self.typed_ok():
                 return None  # shown dimmed: typing the names makes it work
         return True
+
+
+def _asked_height(widget: Widget, viewport: Size) -> int:
+    """The rows `widget` asks for, margins included — not the rows drawn: below an overflowing body
+    the parts of the dialog are drawn cut."""
+    styles = widget.styles
+    shown = [child for child in widget.children if child.display]
+    if shown:
+        heights = [_asked_height(child, viewport) for child in shown]
+        inner = max(heights) if styles.layout is not None and styles.layout.name == "horizontal" else sum(heights)
+    else:
+        width = widget.content_size.width
+        inner = widget.get_content_height(viewport, viewport, width) if width else widget.outer_size.height
+    return inner + styles.gutter.height + styles.margin.top + styles.margin.bottom
 
 
 def _files_title(s: ApprovalSummary) -> Content:

@@ -1,0 +1,36 @@
+"""The approve modal keeps its Approve and Cancel buttons on screen however long the agent made its
+title and name: the body gives up rows (it scrolls) rather than the buttons. At 120x34 a 200-character
+title of wide characters (4 rows) and a long agent name pushed both buttons below the dialog's edge."""
+
+from __future__ import annotations
+
+import pytest
+from app_harness import ready, screen_text, wait_for
+from textual.app import App
+
+from omni_tui.ui.screens import ApprovalCheck, ApprovalSummary, ApproveScreen, FileSummary
+
+LONG = ApprovalSummary(
+    title="界" * 150,
+    agent="名" * 60,
+    proposal_id="20261205T005127Z-8a1be3",
+    files=(FileSummary("devenv.nix", 1, 1, 1, 1),),
+    checks=(ApprovalCheck("Nix parses", True), ApprovalCheck("base current", True), ApprovalCheck("size/encoding ok", True)),
+    rebuild_command="devenv shell -- true",
+    rationale="x" * 3000,
+)
+
+
+class Host(App[None]):
+    def on_mount(self) -> None:
+        self.push_screen(ApproveScreen(LONG))
+
+
+@pytest.mark.parametrize("size", [(120, 34), (80, 24), (120, 40)])
+async def test_the_buttons_stay_on_screen_with_a_long_title_and_agent(size: tuple[int, int]) -> None:
+    app = Host()
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the approve modal")
+        await wait_for(pilot, lambda: "Approve (y)" in screen_text(app) and "Cancel (n)" in screen_text(app), what="both buttons on screen")
+        assert "界界界" in screen_text(app) and "名名名" in screen_text(app)  # the title and the agent still shown
+        assert "What it does" in screen_text(app) or "Files" in screen_text(app)  # and the body, scrolled
