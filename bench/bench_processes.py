@@ -98,7 +98,7 @@ async def with_table(scanner: ProjectScanner, runs: int) -> tuple[list[float], l
         for _ in range(runs):
             # As at one refresh per second (the cockpit's interval; the bench waits 0.1 s): the
             # scanner's clock moves on 0.9 s more, so the periodic work keyed on time comes due as it
-            # would — each process's socket re-read (every 10 s, spread by pid), the re-read of the
+            # would — each process's socket re-read (every 30 s, spread by pid), the re-read of the
             # machine's other processes (5 s), the port probes (15 s).
             clock.offset += 0.9
             c0 = time.process_time()

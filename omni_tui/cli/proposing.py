@@ -199,7 +199,11 @@ COMMANDS = (
         args=(
             arg("id", metavar="ID"),
             arg("--reason", help="why (shown in the cockpit and the audit log)"),
-            arg("--agent", default=lambda: os.environ.get("OMNI_TUI_AGENT") or None, help="who withdraws (default: the proposing agent)"),
+            arg(
+                "--agent",
+                default=lambda: os.environ.get("OMNI_TUI_AGENT") or None,
+                help="who withdraws (default: $OMNI_TUI_AGENT, else the proposing agent)",
+            ),
             arg("--json", action="store_true", help="print the decision document"),
         ),
     ),

@@ -56,7 +56,7 @@ COMMANDS = (
         "approved state, streaming its log, and end with one line saying how it went. Refused "
         "(exit 2) while guarded files have unapproved edits or another rebuild holds the gate. "
         "Exit code: the build's (0 ok), 124 timed out, 130 interrupted (Ctrl-C stops the build; "
-        "it is still recorded). The cockpit's R key does the same.",
+        "it is still recorded). In the cockpit, approving or accepting an edit rebuilds the same way.",
         run=cmd_rebuild,
     ),
 )
