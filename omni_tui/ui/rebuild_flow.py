@@ -35,7 +35,7 @@ DIRECT_RUN = "direct"
 
 FINAL_LABELS = {
     "applied": "applied and built",
-    "failed": "rebuild FAILED — press b to roll back",
+    "failed": "rebuild FAILED — press {rollback} to roll back",  # the key as mapped: `_label`
     "rolled_back": "rolled back",
     "stale": "stale: the file changed since the proposal; nothing applied",
     "rejected": "rejected",
@@ -59,6 +59,13 @@ class RebuildFlow:
 
     def _panel_subtitle(self, text: str) -> None:
         self.app.main.panel(PanelId.REBUILD).border_subtitle = text
+
+    def _key(self, action: str) -> str:
+        """The key `action` has now (after `[keys]`), as the footer shows it."""
+        return self.app.action_keys().get(action, action)
+
+    def _label(self, status: str, default: str) -> str:
+        return FINAL_LABELS.get(status, default).replace("{rollback}", self._key("rollback"))
 
     def resolve_command(self) -> None:
         """The rebuild command from the config; without one, approving says why (the rest still works)."""
@@ -100,7 +107,7 @@ class RebuildFlow:
         self.log_view.write_lines([f"$ {message.command}"])
         if self.job is not None and self.job.runner is not None:
             self.log_view.set_log_path(presenters.project_path(self.app.ws.root, self.job.runner.log_path))
-        self._panel_subtitle("REBUILDING · c cancel")
+        self._panel_subtitle(f"REBUILDING · {self._key('cancel_rebuild')} cancel")
 
     def stage(self, message: RebuildStage) -> None:
         self.log_view.write_lines([f"· {state_label(message.stage)}"])
@@ -136,19 +143,19 @@ class RebuildFlow:
             app.notify(message.error or "failed", title="Not applied", severity="error", timeout=8)
             self._panel_subtitle("not applied")
         else:
-            label = FINAL_LABELS.get(decision.status, decision.status)
+            label = self._label(decision.status, decision.status)
             # A rebuild the person cancelled did not fail: ■ as on the progress row, and the label says so.
             cancelled = outcome is not None and outcome.cancelled
             mark = "✓" if decision.status == "applied" else ("■" if cancelled else "✗")
             if cancelled and decision.status == "failed":
-                label = "rebuild cancelled — press b to roll back"
+                label = f"rebuild cancelled — press {self._key('rollback')} to roll back"
             # The one decision line the CLI and agents read too (core.decision_line, imported with the first
             # decision shown: not before the cockpit's first frame); agent text made inert.
             from omni_tui.core.decision_line import decision_line
 
             text = f"{mark} {inert(decision_line(decision, direct=direct))}"
             if decision.status == "failed":
-                text += " — press b to roll back"
+                text += f" — press {self._key('rollback')} to roll back"
             lines = [text]
             if decision.log_path:
                 lines.append(f"full log: {presenters.project_path(app.ws.root, decision.log_path)}")
@@ -249,7 +256,7 @@ class RebuildFlow:
         state = app.review.gate
         last = state.last_build if state is not None else None
         if last is not None and (message.path is None or last.log_path == message.path):
-            label = FINAL_LABELS.get(last.status, "rebuilt" if last.status == "ok" else last.status)
+            label = self._label(last.status, "rebuilt" if last.status == "ok" else last.status)
             figures = [f"exit {last.exit_code}"] if last.exit_code is not None else []
             if last.duration_s is not None:
                 figures.append(f"{last.duration_s:.1f} s")
