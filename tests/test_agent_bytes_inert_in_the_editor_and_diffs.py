@@ -84,3 +84,18 @@ async def test_a_bidi_override_in_a_split_diff_is_shown_not_obeyed() -> None:
         await wait_for(pilot, lambda: "txet" in screen_text(app), what="the added line")
         text = screen_text(app)
         assert RAW.findall(text) == [], text
+
+
+async def test_the_enclosing_block_named_in_a_hunk_header_is_shown_not_obeyed() -> None:
+    # The hunk header names the block the change is in by its line in the file: the agent's bytes.
+    old = (
+        '{\n  services."x\x1b]0;pwned\x07\u202ey" = {\n    enable = true;\n    a = 1;\n    b = 2;\n    c = 3;\n    port = 5432;\n  };\n}\n'
+    )
+    app = DiffHost()
+    async with app.run_test(size=(120, 12)) as pilot:
+        app.query_one(DiffView).set_diff("devenv.nix", old, old.replace("5432", "5433"))
+        await wait_for(pilot, lambda: "hunk 1 of 1" in screen_text(app), what="the hunk header")
+        text = screen_text(app)
+        assert RAW.findall(text) == [], text
+        header = next(line for line in text.splitlines() if "hunk 1 of 1" in line)
+        assert 'services."x␛]0;pwned␇�y" = {' in header, header

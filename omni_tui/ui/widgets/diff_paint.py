@@ -242,7 +242,7 @@ class RowPainter:
         if cursor:
             style = style + self.style("cursor", partial=True)
         state = "" if selected or not choosable else "  ✗ not selected"
-        where = f"  {section}" if section else ""
+        where = f"  {section.translate(VISIBLE)}" if section else ""  # the enclosing block's line, from the file
         label = f" {header}  hunk {hunk + 1} of {hunk_count}{state}{where}"
         mark = ("✓" if selected else "✗") if choosable else None
         segments = [*self._lead(cursor, mark, selected), Segment(label, style)]
@@ -252,7 +252,7 @@ class RowPainter:
         """The summary or a message row; one that does not fit ends in …"""
         style = self.style(note.kind)
         pointer = Segment("▶", self.style("cursor")) if cursor else Segment(" ", style)
-        text = " " + note.text
+        text = " " + note.text.translate(VISIBLE)
         if cell_len(text) > width - 1 > 1:  # a note that does not fit ends in … (not cut mid-word unseen)
             text = set_cell_size(text, width - 2) + "…"
         return Strip([pointer, Segment(text, style)]).crop_extend(0, width, style)
