@@ -34,3 +34,16 @@ async def test_the_buttons_stay_on_screen_with_a_long_title_and_agent(size: tupl
         await wait_for(pilot, lambda: "Approve (y)" in screen_text(app) and "Cancel (n)" in screen_text(app), what="both buttons on screen")
         assert "界界界" in screen_text(app) and "名名名" in screen_text(app)  # the title and the agent still shown
         assert "What it does" in screen_text(app) or "Files" in screen_text(app)  # and the body, scrolled
+
+
+async def test_the_buttons_stay_on_screen_when_the_terminal_shrinks_and_grows() -> None:
+    app = Host()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: ready(app, ApproveScreen) and "Approve (y)" in screen_text(app), what="the approve modal")
+        for size in ((80, 24), (120, 34), (120, 40)):
+            await pilot.resize_terminal(*size)
+            await wait_for(
+                pilot,
+                lambda: app.screen.size == size and "Approve (y)" in screen_text(app) and "Cancel (n)" in screen_text(app),
+                what=f"both buttons on screen at {size}",
+            )

@@ -171,22 +171,31 @@ class ApproveScreen(YesNoModal):
         # Under 30 rows (80x24) the body keeps to half the screen so the buttons stay; taller, it shows
         # more (the change card, the agent's why, the files, the checks and the command) before scrolling.
         self.set_class(self.app.size.height < 30, "-short")
-        self.query_one("#approve-body").styles.max_height = None  # the stylesheet's, until measured again
         self.call_after_refresh(self._keep_buttons)
 
-    def _keep_buttons(self) -> None:
+    def _keep_buttons(self, tries: int = 20) -> None:
         """Give the body fewer rows when the rest of the dialog needs them: an agent's title and name
-        (up to 200 and 100 characters, wide ones taking two cells) otherwise pushed the buttons out."""
-        if not self.is_attached:
+        (up to 200 and 100 characters, wide ones taking two cells) otherwise pushed the buttons out.
+
+        The body's limit is the stylesheet's (60vh, 50vh when short) or the rows left, whichever is
+        less — set whatever the body holds now: the change card fills it in later."""
+        if not self.is_attached or tries <= 0:
             return
         dialog = self.query_one("#dialog")
         body = self.query_one("#approve-body")
+        if not dialog.content_size.width:  # not laid out yet: measure once it is
+            self.call_after_refresh(self._keep_buttons, tries - 1)
+            return
         others = sum(_asked_height(child, self.size) for child in dialog.children if child is not body and child.display)
         # The dialog's max-height is 90% of the screen above the key bar (docked at the bottom).
         bars = sum(bar.outer_size.height for bar in self.query(KeyBar))
-        room = int((self.size.height - bars) * 0.9) - dialog.styles.gutter.height - others
-        if body.outer_size.height > room:
-            body.styles.max_height = max(room, 3)
+        room = max(int((self.size.height - bars) * 0.9) - dialog.styles.gutter.height - others, 3)
+        css = body.styles.base.max_height
+        limit = int(css.resolve(self.size, self.size)) if css is not None else None
+        wanted = room if limit is None or room < limit else None
+        now = body.styles.inline.max_height
+        if (None if now is None else int(now.value)) != wanted:
+            body.styles.max_height = wanted
             dialog.refresh(layout=True)
 
     # -- the change card and [policy] confirm ---------------------------------------------------------
