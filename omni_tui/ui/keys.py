@@ -190,6 +190,16 @@ def _check_key(written: str, modifiers: list[str], last: str) -> None:
         ) from None
 
 
+# Keys the cockpit (Textual's App and Screen) binds for itself, whatever `[keys]` says: mapped to an
+# action they would never reach it. ctrl+q may stay quit's.
+KEPT_KEYS = {
+    "ctrl+c": ("copies text, or says how to quit", None),
+    "super+c": ("copies text", None),
+    "ctrl+p": ("opens the command palette", None),
+    "ctrl+q": ("quits", "quit"),
+}
+
+
 def keymap_from_config(keys: Mapping[str, str]) -> dict[str, str]:
     """Validate `[keys]` (action id → key) and return a Textual keymap; unknown ids or empty keys are a ConfigError."""
     keymap: dict[str, str] = {}
@@ -203,6 +213,9 @@ def keymap_from_config(keys: Mapping[str, str]) -> dict[str, str]:
             keymap[action_id] = _normalise_key(key)
         except ValueError as exc:
             raise ConfigError(f"[keys] {action_id}: {exc}") from None
+        for one in keymap[action_id].split(","):
+            if one in KEPT_KEYS and KEPT_KEYS[one][1] != action_id:
+                raise ConfigError(f"[keys] {action_id}: {one!r} is the cockpit's own ({one} {KEPT_KEYS[one][0]}); choose another key")
     taken: dict[str, str] = {}
     # Remapped actions last, so a clash names the action the person just remapped.
     effective = {spec.id: spec.key for spec in ACTIONS if spec.id not in keymap} | keymap
