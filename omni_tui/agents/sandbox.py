@@ -22,6 +22,7 @@ from pathlib import Path
 from omni_tui.core import sandbox
 from omni_tui.core.errors import OmniError
 from omni_tui.core.proposals import WITHDRAW_SUFFIX, ProposalStore
+from omni_tui.core.safefs import read_regular
 from omni_tui.core.workspace import Workspace
 
 WITNESS_POLL_S = 0.25
@@ -47,7 +48,7 @@ class ProposalWitness:
         for request in sorted(self.ws.paths.proposals.glob(f"*{WITHDRAW_SUFFIX}")):
             proposal_id = request.name.removesuffix(WITHDRAW_SUFFIX)
             try:
-                doc = json.loads(request.read_bytes())
+                doc = json.loads(read_regular(request, limit=64 * 1024))  # never a FIFO put in its place
                 who, reason = doc.get("who"), doc.get("reason")
                 proposal = self.store.get(proposal_id)
                 self.store.withdraw(

@@ -19,6 +19,7 @@ from stat import S_ISREG
 from typing import Any, NamedTuple
 
 from omni_tui.core.errors import AuditError
+from omni_tui.core.safefs import open_regular, read_regular
 
 GENESIS = "0" * 64
 FIELDS = (
@@ -168,8 +169,8 @@ class AuditLog:
 
     def _lines(self) -> Iterator[bytes]:
         try:
-            _regular(self.path)
-            with open(self.path, "rb") as handle:
+            _regular(self.path)  # names a FIFO for what it is; open_regular also refuses one swapped in after
+            with open_regular(self.path) as handle:
                 for raw in handle:
                     if raw.strip():
                         yield raw.rstrip(b"\n")
@@ -271,7 +272,7 @@ def read_external_head(path: Path, log: Path | None = None) -> tuple[int, str] |
     another state directory of the same project (`$DEVENV_DOTFILE` elsewhere), which it cannot judge."""
     if log is not None:
         try:
-            kept = json.loads(path.read_text()).get("log")
+            kept = json.loads(read_regular(path, limit=64 * 1024)).get("log")
         except (OSError, ValueError, AttributeError, RecursionError):
             kept = None
         if isinstance(kept, str) and kept != str(log):
@@ -317,7 +318,8 @@ def _regular(path: Path) -> None:
 
 def _read_head(path: Path) -> tuple[int, str] | None:
     try:
-        value = json.loads(path.read_text())
+        # a FIFO put in its place must not block every check of the chain (removing it is no different)
+        value = json.loads(read_regular(path, limit=64 * 1024))
         return int(value["seq"]), str(value["sha256"])
-    except (FileNotFoundError, ValueError, KeyError, TypeError, RecursionError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None

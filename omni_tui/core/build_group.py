@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from omni_tui.core.rebuild_mark import REBUILD_MARK
+from omni_tui.core.safefs import read_regular
 
 BUILD_FILE = "build.json"  # <state>/build.json: the process group of the build running now (see record_group)
 
@@ -63,7 +64,7 @@ def forget_group(group_file: Path, pgid: int | None) -> None:
     """The group is gone (or stopped), or never started (None): forget it, unless the file already names
     another build (another group, or another process's start)."""
     try:
-        info = json.loads(group_file.read_text())
+        info = json.loads(read_regular(group_file, limit=64 * 1024))
     except (OSError, ValueError):
         return
     if isinstance(info, dict) and (info.get("pgid") == pgid or (info.get("pgid") is None and info.get("owner_pid") == os.getpid())):
@@ -132,7 +133,7 @@ def find_orphan(group_file: Path) -> OrphanBuild | None:
     """
     info: Any = None
     try:
-        info = json.loads(group_file.read_text())
+        info = json.loads(read_regular(group_file, limit=64 * 1024))
     except FileNotFoundError:
         return None
     except (OSError, ValueError):

@@ -27,7 +27,7 @@ from stat import S_ISREG
 from typing import Any, NamedTuple
 
 from omni_tui.core.audit import GENESIS, AuditLog, read_external_head
-from omni_tui.core.safefs import atomic_write, read_bytes, sha256_bytes
+from omni_tui.core.safefs import atomic_write, open_regular, read_bytes, sha256_bytes
 
 DECISION_PREFIX = "decisions/"
 BASELINE_PREFIX = "baseline/"
@@ -167,7 +167,7 @@ class Ledger:
         if self._key is None or st.st_ino != self._key[0] or st.st_size < self._offset:
             self._reset()
         try:
-            with open(self.audit.path, "rb") as handle:
+            with open_regular(self.audit.path) as handle:  # not a FIFO swapped in since the stat above
                 handle.seek(self._offset)
                 data = handle.read()
         except OSError:

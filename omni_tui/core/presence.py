@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from omni_tui.core.audit import utc_now
-from omni_tui.core.safefs import atomic_write
+from omni_tui.core.safefs import atomic_write, read_regular
 
 _NAME = re.compile(r"^([1-9][0-9]{0,9})\.json$")
 MAX_SHOWN = 32  # a directory full of files (an agent's joke) is cut here
@@ -88,7 +88,7 @@ def present(state: Path, *, exclude_pid: int | None = None) -> list[Presence]:
             continue
         path = folder / name
         try:
-            doc = json.loads(path.read_bytes()[:4096].decode("utf-8"))
+            doc = json.loads(read_regular(path, limit=4096).decode("utf-8"))  # never a FIFO an agent put here
         except (OSError, ValueError, RecursionError):
             continue
         if not isinstance(doc, dict) or doc.get("pid") != pid:

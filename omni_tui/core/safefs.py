@@ -15,6 +15,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 from urllib.parse import quote, unquote
 
 from omni_tui.core.errors import PathError
@@ -178,6 +179,35 @@ def read_bytes(path: Path) -> bytes | None:
     finally:
         if fd >= 0:
             os.close(fd)
+
+
+def open_regular(path: Path | str, *, limit: int | None = None) -> BinaryIO:
+    """Open a file for reading that an agent may have replaced (the state folder, devenv's runtime
+    files): a FIFO, device or socket in its place raises OSError instead of blocking the reader (and the
+    cockpit or command waiting on it) forever, and so does a file over `limit` bytes. Absent: the
+    usual FileNotFoundError."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, device, socket or directory)", str(path))
+        if limit is not None and st.st_size > limit:
+            raise OSError(errno.EFBIG, f"over {limit} bytes", str(path))
+        handle = os.fdopen(fd, "rb", closefd=True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return handle
+
+
+def read_regular(path: Path | str, *, limit: int | None = None) -> bytes:
+    """The bytes of a regular file an agent may have replaced (see `open_regular`); at most `limit`
+    bytes are read even if it grows meanwhile (OSError when it has more)."""
+    with open_regular(path, limit=limit) as handle:
+        data = handle.read() if limit is None else handle.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        raise OSError(errno.EFBIG, f"over {limit} bytes", str(path))
+    return data
 
 
 def write_backup(backups_dir: Path, label: str, rel: str, data: bytes | None) -> Path:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from omni_tui.core.errors import OmniError
-from omni_tui.core.safefs import atomic_write
+from omni_tui.core.safefs import atomic_write, read_regular
 
 if TYPE_CHECKING:
     import subprocess
@@ -256,7 +256,7 @@ def running(paths: StatePaths) -> list[SandboxEntry]:
     out: list[SandboxEntry] = []
     for file in registry_files(paths):
         try:
-            doc = json.loads(file.read_bytes())
+            doc = json.loads(read_regular(file, limit=64 * 1024))  # a FIFO or a huge file an agent put here: skipped
             pid = int(doc["pid"])
         except (OSError, ValueError, KeyError, TypeError, RecursionError):
             continue

@@ -279,7 +279,9 @@ class ValidationCache:
     def _read(self, key: str) -> tuple[tuple[Issue, ...], bool, tuple[str, ...]] | None:
         assert self.directory is not None
         try:
-            doc = json.loads((self.directory / f"{key}.json").read_bytes())
+            from omni_tui.core.safefs import read_regular
+
+            doc = json.loads(read_regular(self.directory / f"{key}.json", limit=1024 * 1024))  # never a FIFO
             issues = tuple(Issue(str(i["path"]), str(i["kind"]), str(i["message"]), i.get("line"), i.get("column")) for i in doc["issues"])
             return issues, bool(doc["nix_checked"]), tuple(str(n) for n in doc["notes"])
         except (OSError, ValueError, KeyError, TypeError, RecursionError):

@@ -58,11 +58,11 @@ def entry_name(files: Sequence[FilePair]) -> str:
 def read_entry(path: Path) -> Card | None:
     """The card kept at `path`, or None when absent or not a card document."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_ENTRY_BYTES + 1)
-        if len(data) > MAX_ENTRY_BYTES:
-            return None  # not one this module wrote: computed again rather than parsed
-        doc = json.loads(data)
+        from omni_tui.core.safefs import read_regular
+
+        # over the limit, or a FIFO an agent put here (which would block the read): not one this
+        # module wrote, so computed again rather than parsed
+        doc = json.loads(read_regular(path, limit=MAX_ENTRY_BYTES))
     except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA or not isinstance(doc.get("risks", []), list):

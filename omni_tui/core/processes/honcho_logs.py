@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from omni_tui.core.errors import BackendError
+from omni_tui.core.safefs import open_regular
 
 _Patterns = tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]
 _patterns: _Patterns | None = None
@@ -85,7 +86,7 @@ class CapturedOutput:
         if st.st_size == self._offset:
             return []
         new: list[tuple[str, str]] = []
-        with open(self.path, "rb") as fh:
+        with open_regular(self.path) as fh:  # never a FIFO put in its place
             if self._offset == 0 and st.st_size > _HEAD_BYTES + _TAIL_BYTES:
                 self._feed(fh.read(_HEAD_BYTES).rpartition(b"\n")[0] + b"\n", new)
                 fh.seek(st.st_size - _TAIL_BYTES)
@@ -145,7 +146,7 @@ class CapturedOutput:
 def tail_lines(path: Path, lines: int, chunk: int = 1 << 18) -> list[str] | None:
     """The last `lines` lines of a text file (reading at most `chunk` bytes from its end); None when unreadable."""
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             size = fh.seek(0, os.SEEK_END)
             fh.seek(max(0, size - chunk))
             data = fh.read()

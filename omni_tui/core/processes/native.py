@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 from omni_tui.core.errors import BackendError
 from omni_tui.core.processes.model import ProcessInfo, native_state
 from omni_tui.core.processes.runtime import DevenvPaths
+from omni_tui.core.safefs import open_regular
 
 _MAX_LINE = 16 << 20
 
@@ -239,7 +240,7 @@ class NativeClient:
 def tail_lines(path: Path, n: int) -> list[str]:
     """Last `n` lines of a file without reading all of it (n <= 0: all lines)."""
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:  # never a FIFO put in its place
             fh.seek(0, os.SEEK_END)
             size = fh.tell()
             block, data = 65536, b""
@@ -280,7 +281,7 @@ class _FileTail:
             self.offset, self.inode, self.partial = 0, st.st_ino, b""
         if st.st_size == self.offset:
             return []
-        with open(self.path, "rb") as fh:
+        with open_regular(self.path) as fh:
             fh.seek(self.offset)
             data = self.partial + fh.read()
             self.offset = fh.tell()

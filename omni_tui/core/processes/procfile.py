@@ -14,6 +14,8 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
+from omni_tui.core.safefs import open_regular
+
 # `web: python -m http.server` (honcho's own pattern: a name of word characters and dashes).
 _PROCFILE_LINE = re.compile(r"^([A-Za-z0-9_-]+):\s*(.+)$")
 _MAX_CONFIG_BYTES = 1 << 20
@@ -149,7 +151,7 @@ class ConfigCache:
         if known is not None and known[0] == stamp:
             return known[1]
         try:
-            with open(path, "rb") as fh:
+            with open_regular(path) as fh:  # never a FIFO put in its place
                 text = fh.read(_MAX_CONFIG_BYTES).decode("utf-8", "replace")
         except OSError:
             return []

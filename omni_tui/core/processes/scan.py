@@ -50,6 +50,7 @@ from omni_tui.core.processes.services import (
     socket_inodes,
 )
 from omni_tui.core.processes.stopping import terminate
+from omni_tui.core.safefs import read_regular
 
 _GONE_KEEP_S = 600.0
 _GONE_MAX = 50
@@ -445,7 +446,8 @@ class ProjectScanner:
     def _manager_pid(self) -> int | None:
         """The detached manager `devenv up -d` recorded in `.devenv/processes.pid` (it and its children belong)."""
         try:
-            text = self.paths.manager_pid_file.read_text().strip()
+            # a FIFO an agent put in its place must not block the scan (and the panel) forever
+            text = read_regular(self.paths.manager_pid_file, limit=64).decode().strip()
         except (OSError, UnicodeDecodeError):
             return None
         return int(text) if text.isdigit() else None

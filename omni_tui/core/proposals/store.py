@@ -40,7 +40,7 @@ from omni_tui.core.proposals.documents import (
     parse_proposal,
 )
 from omni_tui.core.proposals.policy import refuse_by_policy
-from omni_tui.core.safefs import atomic_write, file_lock, read_bytes, sha256_bytes
+from omni_tui.core.safefs import atomic_write, file_lock, read_bytes, read_regular, sha256_bytes
 
 if TYPE_CHECKING:
     from omni_tui.core.workspace import Workspace
@@ -359,9 +359,11 @@ class ProposalStore:
         for _mtime, _name, file in sorted(stamped, key=lambda item: (-item[0], item[1])):
             error_file = file.with_name(file.name + ".error.txt")
             try:
-                error = error_file.read_text(encoding="utf-8", errors="replace").strip()
+                error = read_regular(error_file, limit=64 * 1024).decode("utf-8", errors="replace").strip()
             except FileNotFoundError:
                 error = "(no error recorded)"
+            except OSError:  # a FIFO or a huge file put in its place
+                error = "(its error file is not a readable regular file)"
             out.append(Quarantined(file, error))
         return out
 
