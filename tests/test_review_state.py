@@ -93,6 +93,19 @@ def test_direct_edit_actions_and_rollback_follow_the_gate() -> None:
     assert review.why_unavailable("cancel_rebuild", CHANGES) == "No rebuild is running in this cockpit"
 
 
+def test_while_tampered_what_the_gate_refuses_is_unavailable_before_any_modal_opens() -> None:
+    review = review_with(entry())
+    review.gate = gate("tampered", unapproved=("devenv.nix",))
+    tampered = "The gate is TAMPERED: files or records changed behind its back; resolve that first (T)"
+    assert review.why_unavailable("approve", PROPOSALS) == tampered
+    assert review.why_unavailable("edit", PROPOSALS) == tampered
+    assert review.why_unavailable("accept_direct", CHANGES) == tampered
+    assert review.why_unavailable("revert_direct", CHANGES) == tampered
+    assert review.why_unavailable("reject", PROPOSALS) is None  # rejecting writes no guarded file
+    review.gate = gate("unapproved_edits", unapproved=("devenv.nix",))
+    assert review.why_unavailable("accept_direct", CHANGES) is None and review.why_unavailable("approve", PROPOSALS) is None
+
+
 def test_process_actions_need_the_processes_panel_a_process_and_a_backend_that_can() -> None:
     class CannotStop:
         name = "honcho"

@@ -82,6 +82,9 @@ class Focus(NamedTuple):  # not a dataclass: ≈ 1 ms less to import before the 
 CONTEXT_ACTIONS = frozenset(
     {"toggle_hunk", "next_hunk", "previous_hunk", "toggle_split", "next_file", "restart_process", "stop_process", "process_log"}
 )
+# What the gate refuses while it is tampered (`Gate._refuse_if_tampered`): greyed, and the reason given
+# before a modal is opened.
+TAMPER_REFUSED = frozenset({"approve", "edit", "accept_direct", "revert_direct"})
 # Rare, state-bound actions: shown only in their state (a rebuild running, a failed rebuild).
 STATE_ACTIONS = frozenset({"cancel_rebuild", "rollback"})
 # Shown greyed only at full width: at 80 columns dimmed keys would push q Quit and ^p off the footer.
@@ -329,6 +332,9 @@ class Review:
 
     def why_unavailable(self, action: str, focus: Focus) -> str | None:
         """None when `action` can run now, else one line saying why not (what the footer greys out)."""
+        if action in TAMPER_REFUSED and self.gate is not None and (self.gate.kind == "tampered" or self.gate.tampered):
+            # the gate refuses these until a person resolves it: say so before the modal, not after it
+            return "The gate is TAMPERED: files or records changed behind its back; resolve that first (T)"
         if action in ("approve", "reject", "edit"):
             entry = self.selected_entry()
             if entry is None:
