@@ -64,6 +64,22 @@ def test_a_forged_failure_does_not_make_a_good_proposal_look_broken(project: Pat
     assert checked.ok and checked.nix_checked
 
 
+def test_an_entry_this_cache_would_not_write_is_checked_again(project: Path) -> None:
+    ws = open_workspace(project)
+    proposal = proposal_of(ws, BROKEN)
+    forge(ws, proposal, ok=True)
+    change = proposal.changes[0]
+    key = ValidationCache.key(change.path, change.new_content, ws.config.guard.max_bytes, True)
+    entry = ws.paths.state / "cache" / "validation" / f"{key}.json"
+    for issue in (
+        {"path": "devenv.nix", "kind": "\x1b]0;pwned\x07", "message": "m", "line": 1, "column": 1},
+        {"path": "devenv.nix", "kind": "nix", "message": "m", "line": [1] * 1000, "column": 1},
+    ):
+        entry.write_text(json.dumps({"issues": [issue], "nix_checked": True, "notes": []}))
+        validate_module._CACHES.clear()
+        assert Gate(ws).validate_cached(proposal, shared=True) is None
+
+
 def test_status_as_text_runs_the_checks_itself(project: Path, need_nix: None) -> None:
     ws = open_workspace(project)
     proposal = proposal_of(ws, BROKEN)

@@ -21,7 +21,7 @@ NIX_TIMEOUT_S = 30.0
 _POSITION = re.compile(r"at «stdin»:(\d+):(\d+)")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
-KINDS = ("stale", "encoding", "size", "nix", "path")
+KINDS = ("stale", "encoding", "size", "nix")  # docs/protocol.md: `pending[].validation.issues[].kind`
 
 
 # NamedTuples, not a frozen dataclass: immutable and compared, shown and hashed the same, without
@@ -283,6 +283,8 @@ class ValidationCache:
 
             doc = json.loads(read_regular(self.directory / f"{key}.json", limit=1024 * 1024))  # never a FIFO
             issues = tuple(Issue(str(i["path"]), str(i["kind"]), str(i["message"]), i.get("line"), i.get("column")) for i in doc["issues"])
+            if any(i.kind not in KINDS or not all(n is None or type(n) is int for n in (i.line, i.column)) for i in issues):
+                return None  # not what this class writes: checked again rather than passed on to agents
             return issues, bool(doc["nix_checked"]), tuple(str(n) for n in doc["notes"])
         except (OSError, ValueError, KeyError, TypeError, RecursionError):
             return None  # absent, or a damaged entry: checked again
