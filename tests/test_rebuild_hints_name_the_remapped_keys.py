@@ -28,6 +28,8 @@ async def test_a_running_and_a_failed_rebuild_name_the_remapped_keys(project: Pa
         await approve_selected(pilot)
         await wait_for(pilot, lambda: "REBUILDING" in rebuild_subtitle(app), what="the rebuild running")
         assert rebuild_subtitle(app) == "REBUILDING · k cancel"
+        # ...and so does the reason an action is unavailable meanwhile (shown when its key is pressed)
+        assert app.why_unavailable("rollback") == "A rebuild is running; wait for it or cancel it (k)"
         (project / "go").touch()
         await wait_for(pilot, lambda: "FAILED" in rebuild_subtitle(app), what="the failed rebuild")
         assert rebuild_subtitle(app) == "rebuild FAILED — press B to roll back"

@@ -106,6 +106,15 @@ def test_while_tampered_what_the_gate_refuses_is_unavailable_before_any_modal_op
     assert review.why_unavailable("accept_direct", CHANGES) is None and review.why_unavailable("approve", PROPOSALS) is None
 
 
+def test_a_reason_names_the_key_as_keys_mapped_it() -> None:
+    review = review_with(entry())
+    review.keys = {"resolve_tampered": "R", "cancel_rebuild": "k"}  # as the App reads them after `[keys]`
+    review.gate = gate("tampered")
+    assert review.why_unavailable("approve", PROPOSALS).endswith("resolve that first (R)")  # type: ignore[union-attr]
+    review.gate, review.rebuilding_here = gate(), True
+    assert review.why_unavailable("approve", PROPOSALS) == "A rebuild is running; wait for it or cancel it (k)"
+
+
 def test_process_actions_need_the_processes_panel_a_process_and_a_backend_that_can() -> None:
     class CannotStop:
         name = "honcho"

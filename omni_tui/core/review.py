@@ -128,6 +128,8 @@ class Review:
         self.gate = gate
         self.rebuilding_here = rebuilding_here  # this cockpit runs a rebuild now
         self.rebuild_problem = rebuild_problem  # why approving cannot rebuild (no rebuild command), if so
+        # action id → its key as the footer shows it after `[keys]` (the App sets it): reasons name keys
+        self.keys: Mapping[str, str] = {}
         self.selected_key = selected_key  # the queue row: a proposal id or a quarantined file's key
         self.processes = processes
         self.selected_process = selected_process
@@ -326,7 +328,7 @@ class Review:
         remote = self.remote_holder()
         if remote is not None:
             return f"The gate is busy: {self.describe_holder(remote)} is running in another cockpit; wait for it to finish"
-        return "A rebuild is running; wait for it or cancel it (c)"
+        return f"A rebuild is running; wait for it or cancel it ({self.keys.get('cancel_rebuild', 'c')})"
 
     # -- what each action needs --------------------------------------------------------------------
 
@@ -334,7 +336,7 @@ class Review:
         """None when `action` can run now, else one line saying why not (what the footer greys out)."""
         if action in TAMPER_REFUSED and self.gate is not None and (self.gate.kind == "tampered" or self.gate.tampered):
             # the gate refuses these until a person resolves it: say so before the modal, not after it
-            return "The gate is TAMPERED: files or records changed behind its back; resolve that first (T)"
+            return f"The gate is TAMPERED: files or records changed behind its back; resolve that first ({self.keys.get('resolve_tampered', 'T')})"
         if action in ("approve", "reject", "edit"):
             entry = self.selected_entry()
             if entry is None:

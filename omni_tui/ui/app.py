@@ -236,6 +236,7 @@ class CockpitApp(App[int]):
         self.theme_changed_signal.subscribe(self, lambda theme: apply_log_palette(self, theme))
         if self.keymap:
             self.set_keymap(self.keymap)
+        self.review.keys = self.action_keys()  # the reasons for an unavailable action name the keys as mapped
         self.rebuilds.resolve_command()
         # First picture synchronously (small reads), so the first frame already shows the workspace.
         self.workspace.apply_files(read_guarded(self.ws))
