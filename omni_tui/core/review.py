@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple
 
 from omni_tui.core.gate import GateState, Holder
+from omni_tui.core.gate.writes import config_only
 from omni_tui.core.proposals import FileChange, Proposal, ProposalEntry
 from omni_tui.core.validate import Validation
 
@@ -369,8 +370,8 @@ class Review:
                 return "No unapproved direct edits"
             if self.rebuilding:
                 return self.busy_reason()
-            if action == "accept_direct" and self.rebuild_problem:
-                return self.rebuild_problem
+            if action == "accept_direct" and self.rebuild_problem and not config_only(self.unapproved()):
+                return self.rebuild_problem  # (omni-tui's configuration alone is accepted without a rebuild)
             return None
         if action == "cancel_rebuild":
             return None if self.rebuilding_here else "No rebuild is running in this cockpit"

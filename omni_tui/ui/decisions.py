@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import SuspendNotSupported
 
+from omni_tui.core.gate.writes import config_only
 from omni_tui.core.proposals import Proposal, ProposalEntry
 from omni_tui.core.review import DIRECT_EDITS, Check, CheckKey
 from omni_tui.core.terminal import inert
@@ -30,6 +31,8 @@ from omni_tui.ui.workers import post_workspace, run_action, validate_direct_edit
 if TYPE_CHECKING:
     from omni_tui.ui.app import CockpitApp
     from omni_tui.ui.screens.summaries import ApprovalSummary
+
+NO_REBUILD_NEEDED = "only omni-tui's own configuration changes, nothing in the environment (no rebuild command is needed)"
 
 
 def screens() -> Any:
@@ -291,6 +294,7 @@ class DecisionFlow:
             files=presenters.files_summary(pairs),
             checks=presenters.approval_checks(validation, error, base=False, paths=paths),
             rebuild_command=app.rebuild_command,
+            no_rebuild=NO_REBUILD_NEEDED if app.rebuild_command is None and config_only(paths) else "",
             restart_command=cfg.restart_command if cfg.restart_after else None,
             agent="direct edit",
             action="Accept edits",
@@ -319,11 +323,16 @@ class DecisionFlow:
         # is what may become the baseline. The gate refuses files that changed on disk since.
         files = app.workspace.files
         shown = {path: files[path].current if path in files else None for path in self.review.unapproved()}
+        # omni-tui's configuration alone, and no rebuild command: kept without a rebuild (how a project
+        # without devenv gets its `[rebuild] command`); the gate refuses anything else without one
+        builds = app.rebuild_command is not None or not config_only(shown)
 
         def operation(step: Callable[[], Any], on_stage: Callable[[str], None]) -> Any:
-            return app.gate.accept_direct(rebuild=step, on_stage=on_stage, command=app.rebuild_command, as_reviewed=shown)
+            return app.gate.accept_direct(
+                rebuild=step if builds else None, on_stage=on_stage, command=app.rebuild_command, as_reviewed=shown
+            )
 
-        app.rebuilds.start("accept direct edits", operation, run_id=DIRECT_RUN, short="accept edits")
+        app.rebuilds.start("accept direct edits", operation, run_id=DIRECT_RUN, short="accept edits", builds=builds)
 
     def revert_direct(self) -> None:
         paths = self.review.unapproved()

@@ -90,14 +90,15 @@ class RebuildFlow:
 
     # -- this cockpit's rebuilds -------------------------------------------------------------------
 
-    def start(self, title: str, operation: Callable[..., Any], *, run_id: str, short: str | None = None) -> None:
+    def start(self, title: str, operation: Callable[..., Any], *, run_id: str, short: str | None = None, builds: bool = True) -> None:
+        """Run a gate operation in a thread worker; `builds` False: it runs no rebuild (no progress row)."""
         app = self.app
-        job = RebuildJob(app, app.ws, title, operation, run_id=run_id)
+        job = RebuildJob(app, app.ws, title, operation, run_id=run_id, builds=builds)
         self.job = job
         app.review.rebuilding_here = True
         self.log_view.clear()
-        # The progress row leads with a short title, so phase, counts and time stay in view.
-        self.log_view.start_progress(short or title)
+        if builds:  # the progress row leads with a short title, so phase, counts and time stay in view
+            self.log_view.start_progress(short or title)
         self.log_view.write_lines([f"▶ {title}"])
         app.main.header.show_state("rebuilding")
         app.bindings_may_have_changed()
@@ -173,9 +174,21 @@ class RebuildFlow:
             app.stop_background()
             app.exit(0, message=Text(f"omni-tui: quit during a rebuild ({message.title}): {text}"))
             return
+        if decision is not None and decision.status == "applied" and app.rebuild_command is None:
+            self._command_from_new_config()
         app.review.forget_decided()
         app.refresh_workspace()
         app.bindings_may_have_changed()
+
+    def _command_from_new_config(self) -> None:
+        """An accepted configuration may give this cockpit the rebuild command it lacked: approving works at once."""
+        app = self.app
+        try:
+            app.rebuild_command = resolve_command(app.ws.config.rebuild)
+        except RebuildError:
+            return
+        app.review.rebuild_problem = None
+        self.log_view.write_lines([f"rebuild command now: {inert(app.rebuild_command)}"])
 
     def quit(self) -> None:
         """q: quit now, or — while this cockpit's rebuild runs — ask first (cancel it, then quit)."""

@@ -369,12 +369,15 @@ class RebuildJob:
 
     MAX_PENDING = 200_000
 
-    def __init__(self, app: App, ws: Workspace, title: str, operation: RebuildOperation, *, run_id: str | None = None) -> None:
+    def __init__(
+        self, app: App, ws: Workspace, title: str, operation: RebuildOperation, *, run_id: str | None = None, builds: bool = True
+    ) -> None:
         self.app = app
         self.ws = ws
         self.title = title
         self.operation = operation
         self.run_id = run_id
+        self.builds = builds
         self.runner: RebuildRunner | None = None
         from omni_tui.core.buildlog import BuildLogParser  # with the first rebuild, not before the first frame
 
@@ -419,6 +422,17 @@ class RebuildJob:
             self._flush()
 
     def run(self) -> None:
+        if not self.builds:  # an operation that runs no rebuild (omni-tui's configuration alone): no runner
+            decision, error = None, None
+            try:
+                decision = self.operation(lambda: None, self._on_stage)
+            except OmniError as exc:
+                error = str(exc)
+            except Exception as exc:  # unexpected: still end the run visibly rather than hang the panel
+                error = f"{type(exc).__name__}: {exc}"
+            self._flush()
+            self.app.post_message(RebuildFinished(self.title, decision, error))
+            return
         try:
             from omni_tui.core.rebuild import runner_for  # with the first rebuild: not before the first frame
 

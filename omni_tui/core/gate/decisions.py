@@ -43,6 +43,10 @@ def _details(outcome: RebuildOutcome) -> dict[str, Any]:
     return dict(exit_code=outcome.exit_code, duration_s=round(outcome.duration_s, 3), log_path=outcome.log_path)
 
 
+NOT_REBUILT = "omni-tui's configuration only: nothing in the environment to rebuild, no rebuild was run"
+"""The reason an accepted edit of `omni-tui.toml` alone records (`Gate.accept_direct` with no rebuild step)."""
+
+
 class Decisions(GateMemory):
     """Approve, reject, refuse by policy, roll back."""
 
@@ -153,13 +157,14 @@ class Decisions(GateMemory):
         current: Mapping[str, bytes | None],
         contents: Mapping[str, str | None],
         files: list[AppliedFile],
-        rebuild: RebuildStep,
+        rebuild: RebuildStep | None,
         stage: StageCallback,
         command: str | None,
         *,
         kind: str,
     ) -> Decision:
-        """Back up, write, rebuild, then keep (baseline := applied) or roll back. Caller holds the lock."""
+        """Back up, write, rebuild, then keep (baseline := applied) or roll back. Caller holds the lock.
+        `rebuild` None (accept_direct of omni-tui's configuration alone): kept without a rebuild."""
         files_t = tuple(files)
         before = {p: sha256_bytes(b) for p, b in current.items()}
         after = {f.path: f.sha256_after for f in files}
@@ -223,6 +228,8 @@ class Decisions(GateMemory):
             )
             stage("failed")
             return decision
+        if rebuild is None:
+            return self._finish(decision_id, current, contents, files_t, None, stage, command, kind=kind)
         self.store.write_decision(rebuilding)  # vouched for by the approval's entry
         stage("rebuilding")
         outcome, interrupted = run_rebuild_step(rebuild)  # Ctrl-C / SystemExit: recorded and rolled back, then raised
@@ -267,24 +274,26 @@ class Decisions(GateMemory):
         current: Mapping[str, bytes | None],
         contents: Mapping[str, str | None],
         files: tuple[AppliedFile, ...],
-        outcome: RebuildOutcome,
+        outcome: RebuildOutcome | None,
         stage: StageCallback,
         command: str | None,
         *,
         kind: str,
     ) -> Decision:
+        """Keep (the rebuild passed, or none was run: `outcome` None), or fail / roll back."""
         before = {p: sha256_bytes(b) for p, b in current.items()}
         after = {f.path: f.sha256_after for f in files}
-        details = _details(outcome)
-        if outcome.ok:
+        details = {} if outcome is None else _details(outcome)
+        if outcome is None or outcome.ok:
+            reason = NOT_REBUILT if outcome is None else outcome.error
             decision = Decision(
                 decision_id,
                 "applied",
-                outcome.error,
+                reason,
                 self.who,
                 utc_now(),
                 via=self.via,
-                last_lines=outcome.last_lines,
+                last_lines=() if outcome is None else outcome.last_lines,
                 files=files,
                 **details,
             )
@@ -296,7 +305,7 @@ class Decisions(GateMemory):
                 via=self.via,
                 proposal_id=decision_id,
                 decision="applied",
-                reason=outcome.error,
+                reason=reason,
                 sha256_before=before,
                 sha256_after=after,
                 command=command,
@@ -306,8 +315,9 @@ class Decisions(GateMemory):
             for path, data in baselines.items():
                 self.ws.write_baseline(path, data)
             self.store.write_decision(decision)
-            self._record_rebuild(kind, decision_id, "applied", outcome, command)
-            self._remember(failed=None)
+            if outcome is not None:  # the last rebuild (and a failed apply) are about builds: untouched otherwise
+                self._record_rebuild(kind, decision_id, "applied", outcome, command)
+                self._remember(failed=None)
             self._sweep_stale(f"the approval of {decision_id}" if kind == "approve" else f"the accepted direct edit {decision_id}")
             stage("applied")
             return decision

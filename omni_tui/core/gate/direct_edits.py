@@ -10,7 +10,7 @@ from omni_tui.core.audit import utc_now
 from omni_tui.core.errors import GateError, LockBusyError, OmniError, ValidationError
 from omni_tui.core.gate.decisions import Decisions
 from omni_tui.core.gate.state import RebuildStep, StageCallback
-from omni_tui.core.gate.writes import check_config, decode
+from omni_tui.core.gate.writes import check_config, config_only, decode
 from omni_tui.core.proposals import AppliedFile, Decision, FileChange, Proposal, new_id
 from omni_tui.core.safefs import restore, sha256_bytes, write_backup
 from omni_tui.core.validate import validate_contents
@@ -28,12 +28,16 @@ class DirectEdits(Decisions):
     def accept_direct(
         self,
         *,
-        rebuild: RebuildStep,
+        rebuild: RebuildStep | None,
         on_stage: StageCallback | None = None,
         command: str | None = None,
         as_reviewed: Mapping[str, str | None] | None = None,
     ) -> Decision:
         """Accept the files as they are on disk: validate, rebuild, and on success make them the baseline.
+
+        `rebuild` None: only when every file is omni-tui's own configuration (`omni-tui.toml`), which
+        changes nothing in the environment — kept without a rebuild, and recorded so (`NOT_REBUILT`).
+        A project without devenv gets its `[rebuild] command` this way.
 
         `as_reviewed`: the unapproved files as the person was shown them, path → text (None: deleted);
         the cockpit passes it. Files that changed since, or another file edited meanwhile, are refused
@@ -49,6 +53,8 @@ class DirectEdits(Decisions):
             paths = [p for p in self.ws.unapproved()]
             if not paths:
                 raise GateError("there are no unapproved edits to accept")
+            if rebuild is None and not config_only(paths):
+                raise GateError(f"accepting {', '.join(p for p in paths if not config_only([p]))} needs a rebuild: nothing was accepted")
             stage("validating")
             on_disk = {p: self.ws.read_current(p) for p in paths}
             contents: dict[str, str | None] = {}

@@ -26,6 +26,12 @@ def encode(text: str | None) -> bytes | None:
     return None if text is None else text.encode("utf-8")
 
 
+def config_only(paths: Iterable[str]) -> bool:
+    """Whether these guarded files are all omni-tui's own configuration file (nothing devenv reads)."""
+    paths = list(paths)
+    return bool(paths) and all(path == CONFIG_FILE for path in paths)
+
+
 def check_config(contents: Mapping[str, str], what: str) -> None:
     """A configuration file must parse before it becomes the approved configuration."""
     for path in (CONFIG_FILE, PYPROJECT_FILE):

@@ -143,11 +143,14 @@ class ApproveScreen(YesNoModal):
     def _will_run(self) -> Content:
         s = self.summary
         if s.action.startswith("Accept"):  # the files are already on disk: accepting writes nothing back
-            lines = [Content("validate the files as they are now (nothing is rewritten); once rebuilt, they become the baseline")]
+            then = "they become the baseline" if s.no_rebuild else "once rebuilt, they become the baseline"
+            lines = [Content(f"validate the files as they are now (nothing is rewritten); {then}")]
         else:
             lines = [Content("write the files atomically (the current content is backed up)")]
         if s.rebuild_command:
             lines.append(Content.from_markup("then rebuild:  [b]$command[/]", command=f"$ {s.rebuild_command}"))
+        elif s.no_rebuild:
+            lines.append(Content.from_markup("[b]no rebuild[/]: $why", why=s.no_rebuild))
         else:
             lines.append(
                 Content.from_markup("[b $warning]no rebuild[/]: $why", why="no devenv on PATH and no [rebuild] command configured")

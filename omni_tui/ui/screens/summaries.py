@@ -44,6 +44,7 @@ class ApprovalSummary:
     checks: tuple[ApprovalCheck, ...] = ()
     rebuild_command: str | None = None
     restart_command: str | None = None
+    no_rebuild: str = ""  # why nothing is rebuilt and that is fine (omni-tui's configuration alone); "" otherwise
     agent: str = ""
     proposal_id: str = ""
     rationale: str = ""  # the agent's "why", in its own words (shown inert, wrapped, in full)
