@@ -34,6 +34,43 @@ def test_a_closed_write_a_rename_and_a_delete_are_reported(tmp_path: Path) -> No
         assert str(target) in watch.wait(5)
 
 
+def test_a_wait_in_another_thread_ends_at_once_when_interrupted(tmp_path: Path) -> None:
+    """Quitting the cockpit stops its watcher: the thread must not sit out its wait's timeout first."""
+    results: list[list[str]] = []
+    with inotify.DirectoryWatch([str(tmp_path)]) as watch:
+        thread = threading.Thread(target=lambda: results.append(watch.wait(60.0)), daemon=True)
+        thread.start()
+        watch.interrupt()
+        thread.join(20)  # an upper bound only: it returns as soon as the interrupt lands
+        assert not thread.is_alive() and results == [[]]
+        (tmp_path / "f").write_text("x")  # and the watch still reports what happens next
+        assert set(watch.wait(20.0)) == {str(tmp_path / "f")}
+    watch.interrupt()  # after close: nothing to wake, no error
+
+
+def test_stopping_the_watcher_and_the_poller_ends_their_threads_without_waiting_out_a_step(project: Path) -> None:
+    from omni_tui.core.gate import Gate
+    from omni_tui.core.proposals import ProposalStore
+    from omni_tui.ui.workers import ProcessPoller
+
+    ws = Workspace.open(project, env={}, cwd=project)
+    app = _App()
+    watcher = WorkspaceWatcher(app, ws, Gate(ws), ProposalStore(ws))  # type: ignore[arg-type]
+    poller = ProcessPoller(app, project, interval_s=3600.0)  # type: ignore[arg-type]  # its next scan: in an hour
+    threads = [threading.Thread(target=worker.run, daemon=True) for worker in (watcher, poller)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 20
+    while watcher._watch is None or poller._monitor is None or not app.posted:  # both are in their wait
+        assert time.monotonic() < deadline, "the watcher and the poller never started"
+        time.sleep(0.01)
+    watcher.stop()
+    poller.stop()
+    for thread in threads:
+        thread.join(20)  # an upper bound: they end as soon as they are told
+    assert not any(thread.is_alive() for thread in threads)
+
+
 def test_a_missing_directory_is_an_oserror_so_the_cockpit_polls(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         inotify.DirectoryWatch([str(tmp_path / "missing")])

@@ -10,11 +10,13 @@ only a sequence not yet whole (a file created or moved away, as an editor's save
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import select
 import struct
 import sys
+import threading
 
 IN_CLOSE_WRITE = 0x00000008
 IN_MOVED_FROM = 0x00000040
@@ -53,7 +55,12 @@ class DirectoryWatch:
             raise OSError(err, f"inotify_init1: {os.strerror(err)}")
         self.fd: int | None = fd
         self._dirs: dict[int, str] = {}
+        self._wake_r = self._wake_w = -1
+        self._wake_lock = threading.Lock()  # an interrupt never writes to a descriptor closed (and reused) meanwhile
         try:
+            # `interrupt` writes here: a `wait` in another thread returns at once (a cockpit quitting
+            # does not wait out the select's timeout)
+            self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
             for d in dirs:
                 wd = libc.inotify_add_watch(fd, os.fsencode(d), MASK)
                 if wd < 0:
@@ -74,6 +81,20 @@ class DirectoryWatch:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+        with self._wake_lock:
+            for end in ("_wake_r", "_wake_w"):
+                fd = getattr(self, end)
+                setattr(self, end, -1)
+                if fd >= 0:
+                    os.close(fd)
+
+    def interrupt(self) -> None:
+        """Make a `wait` (now or next) return [] at once (thread-safe)."""
+        with self._wake_lock:
+            if self._wake_w < 0:
+                return  # closed: nothing waits
+            with contextlib.suppress(BlockingIOError):  # already woken: the pipe is full
+                os.write(self._wake_w, b"x")
 
     def wait(self, timeout_s: float, settle_s: float = 0.003) -> list[str]:
         """Paths that changed (in event order, may repeat); [] when `timeout_s` passed without any.
@@ -85,7 +106,12 @@ class DirectoryWatch:
         """
         if self.fd is None:
             raise OSError("the watch is closed")
-        if not select.select([self.fd], [], [], timeout_s)[0]:
+        ready = select.select([self.fd, self._wake_r], [], [], timeout_s)[0]
+        if self._wake_r in ready:
+            with contextlib.suppress(BlockingIOError):
+                os.read(self._wake_r, 64)
+            return []
+        if not ready:
             return []
         events = self._read_events()
         while not _complete(events) and select.select([self.fd], [], [], settle_s)[0]:

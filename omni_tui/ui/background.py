@@ -64,9 +64,9 @@ class Background:
         self.stopped = True
         self.app.where.stop()
         if self.watcher is not None:
-            self.watcher.stop_event.set()
+            self.watcher.stop()
         if self.poller is not None:
-            self.poller.stop_event.set()
+            self.poller.stop()
 
     def worker_failed(self, worker: Worker[object]) -> None:
         """A worker died: say so in one line (toast and Rebuild log); a failed watch goes on by polling, once."""

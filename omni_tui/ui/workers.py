@@ -182,6 +182,7 @@ class WorkspaceWatcher:
         self.gate = gate
         self.store = store
         self.stop_event = threading.Event()
+        self._watch: Any = None  # the inotify watch while it runs (`stop` interrupts its wait)
         root = ws.root
         self._guarded = {str(root / rel): rel for rel in ws.guarded()}
         paths = ws.paths
@@ -209,6 +210,13 @@ class WorkspaceWatcher:
     def _filter(self, _change: Any, path: str) -> bool:
         return self.classify(path) is not None
 
+    def stop(self) -> None:
+        """End the watch now (thread-safe): the thread leaves its wait at once, so quitting does not wait for it."""
+        self.stop_event.set()
+        watch = self._watch
+        if watch is not None:
+            watch.interrupt()
+
     def run(self, *, force_polling: bool = False) -> None:
         """Watch until stopped (in a thread worker); `force_polling` for file systems without inotify (or when it ran out)."""
         from omni_tui.core import inotify
@@ -218,6 +226,9 @@ class WorkspaceWatcher:
             # soon as its writer closes the file, where watchfiles batches for 15 ms + 60 ms. OSError
             # (no inotify, its limits reached) ends the worker: the cockpit then watches by polling.
             with inotify.DirectoryWatch(self.watched) as watch:
+                self._watch = watch
+                if self.stop_event.is_set():  # stopped while the watch was being set up
+                    return
                 while not self.stop_event.is_set():
                     try:
                         paths = watch.wait(0.25)
@@ -290,11 +301,19 @@ class ProcessPoller:
         self.interval_s = max(0.2, interval_s)
         self.unmanaged_after_s = unmanaged_after_s
         self.stop_event = threading.Event()
+        self._monitor: Any = None
+
+    def stop(self) -> None:
+        """End the polling now (thread-safe): the wait for the next refresh ends at once."""
+        self.stop_event.set()
+        monitor = self._monitor
+        if monitor is not None:
+            monitor.changed.set()  # wakes `wait_for_change`, which then sees the stop
 
     def run(self) -> None:
         from omni_tui.core.processes import monitor_for  # here, not at import: psutil and friends cost start-up time
 
-        monitor = monitor_for(self.root, unmanaged_after_s=self.unmanaged_after_s)
+        monitor = self._monitor = monitor_for(self.root, unmanaged_after_s=self.unmanaged_after_s)
         while not self.stop_event.is_set():
             _Quiet.wait(self.stop_event)  # a guarded file's change is being drawn: scan right after
             try:
