@@ -208,9 +208,14 @@ def test_stop_ends_the_process_group(project: Path, honcho) -> None:
 
 
 def test_crashing_process_shows_as_exited_with_its_code(project: Path, honcho) -> None:
-    honcho(WEB + f'crash: {PY} -c "import time; time.sleep(1.5); raise SystemExit(3)"\n')
+    # it crashes when the test says so (a file appears), once it has been seen running: on a loaded
+    # machine a fixed 1.5 s of life could end before honcho had started it and the scan had seen it
+    go = project / "crash-now"
+    wait_go = f"[time.sleep(0.05) for _ in iter(lambda: os.path.exists({str(go)!r}), True)]"
+    honcho(WEB + f'crash: {PY} -c "import os, time; {wait_go}; raise SystemExit(3)"\n')
     mon = ProcessMonitor(project, {})
     wait_for(_ready(mon, "web", "crash"), what="web and crash running")
+    go.touch()
     crash = wait_for(lambda: (p := mon.collect().get("crash")) and p.state == "exited" and p, what="crash exited")
     assert crash.cpu_percent is None and crash.rss is None and crash.ports == ()
     assert "raise SystemExit(3)" in crash.command  # what it was running is kept
