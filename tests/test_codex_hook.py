@@ -34,9 +34,15 @@ def start(stdin: str, *args: str) -> subprocess.Popen[str]:
 
 
 def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
-    assert proc.stdout is not None and proc.stderr is not None
-    out, err = proc.stdout.read(), proc.stderr.read()
-    return proc.wait(timeout=WAIT), out, err
+    """The hook's exit code and output; a hook still running after WAIT fails the test (killed, never left behind)."""
+    proc.stdin = None  # written and closed by start_hook: communicate must not flush it again
+    try:
+        out, err = proc.communicate(timeout=WAIT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError(f"the hook was still running after {WAIT} s") from None
+    return proc.returncode, out, err
 
 
 def run(stdin: str, *args: str) -> tuple[int, str, str]:

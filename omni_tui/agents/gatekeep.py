@@ -26,6 +26,7 @@ import fnmatch
 import json
 import os
 import signal
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -402,8 +403,25 @@ class Stopped(BaseException):
         self.withdrawn = False
 
 
+# Stop signals whose handler ran. Python runs a handler between any two bytecodes, including inside code
+# that discards every exception (a C call that clears errors), so the `Stopped` it raised can vanish; the
+# wait re-raises it from here instead of waiting on after the agent gave up (seen once in CI: a hook that
+# got SIGTERM kept waiting for a decision).
+_RECEIVED: list[int] = []
+
+
 def _stop(signum: int, _frame: object) -> None:
+    _RECEIVED.append(signum)
     raise Stopped(signum)
+
+
+def sleep_unless_stopped(seconds: float) -> None:
+    """`time.sleep(seconds)`, raising `Stopped` before and after it if a stop signal has arrived."""
+    if _RECEIVED:
+        raise Stopped(_RECEIVED[0])
+    time.sleep(seconds)
+    if _RECEIVED:
+        raise Stopped(_RECEIVED[0])
 
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
@@ -478,7 +496,7 @@ def propose_and_wait(ws: Workspace, changes: Sequence[Change], *, agent: str, ti
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a signal held meanwhile is raised here, inside the try
         card = _card(ws, proposal)
-        decision = store.wait(proposal.id, timeout_s)
+        decision = store.wait(proposal.id, timeout_s, sleep=sleep_unless_stopped)
     except Stopped as stop:
         stop.withdrawn = _withdraw(
             store, proposal.id, agent, f"the {LABELS.get(agent, agent)} hook was stopped by {stop.name} before a decision"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from stat import S_ISLNK, S_ISREG
 from typing import TYPE_CHECKING, Any
@@ -456,8 +456,11 @@ class ProposalStore:
             "that started this sandbox withdraws it, and it did not answer"
         )
 
-    def wait(self, proposal_id: str, timeout_s: float | None = None, *, poll_s: float = POLL_S) -> Decision | None:
-        """Poll until the proposal has a final decision; None when `timeout_s` passes first (None = forever)."""
+    def wait(
+        self, proposal_id: str, timeout_s: float | None = None, *, poll_s: float = POLL_S, sleep: Callable[[float], None] = time.sleep
+    ) -> Decision | None:
+        """Poll until the proposal has a final decision; None when `timeout_s` passes first (None = forever).
+        `sleep` waits between polls (a hook's also notices a stop signal)."""
         if not self.exists(proposal_id):
             self.get(proposal_id)  # raises the right error (unknown id / quarantined)
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
@@ -470,6 +473,6 @@ class ProposalStore:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return None
-                time.sleep(min(poll_s, left))
+                sleep(min(poll_s, left))
             else:
-                time.sleep(poll_s)
+                sleep(poll_s)
