@@ -191,7 +191,12 @@ class WorkspaceView:
             _subtitle(panel, "no changes against the baseline")
         else:
             unapproved = set(self.app.review.unapproved())
-            what = "UNAPPROVED · A accept · u revert" if path in unapproved else "applied, not yet built"
+            keys = self.app.review.keys  # as mapped by `[keys]`: the subtitle names the keys that work
+            what = (
+                f"UNAPPROVED · {keys.get('accept_direct', 'A')} accept · {keys.get('revert_direct', 'u')} revert"
+                if path in unapproved
+                else "applied, not yet built"
+            )
             _subtitle(panel, f"{path} · {what}" if len(differing) == 1 else f"{len(differing)} files differ · {what}")
 
     def file_selected(self, message: FileTabs.FileSelected) -> None:
