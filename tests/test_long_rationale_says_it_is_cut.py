@@ -40,3 +40,12 @@ async def test_a_rationale_that_fits_has_no_hint(project: Path) -> None:
     async with app.run_test(size=(120, 34)) as pilot:
         await wait_for(pilot, lambda: "Why: htop to watch the workers" in screen_text(app), what="the rationale")
         assert "read all" not in screen_text(app)
+
+
+async def test_the_hint_names_the_zoom_key_as_mapped(project: Path) -> None:
+    ws = open_workspace(project, extra='[keys]\nmaximize = "m"\n')
+    propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.htop"), why=LONG_WHY)
+    app = cockpit(ws, watch=False)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await wait_for(pilot, lambda: "… (m: read all)" in screen_text(app), what="the hint with the remapped key")
+        assert "(z: read all)" not in screen_text(app)

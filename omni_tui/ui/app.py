@@ -237,6 +237,7 @@ class CockpitApp(App[int]):
         if self.keymap:
             self.set_keymap(self.keymap)
         self.review.keys = self.action_keys()  # the reasons for an unavailable action name the keys as mapped
+        self.detail.set_keys(self.review.keys)  # ...and so do the detail's hints
         self.rebuilds.resolve_command()
         # First picture synchronously (small reads), so the first frame already shows the workspace.
         self.workspace.apply_files(read_guarded(self.ws))

@@ -365,7 +365,17 @@ def _base_text(
 
 
 def quarantine_view(item: Any) -> ProposalView:
-    return ProposalView(key=quarantine_key(item), title=item.path.name, agent="?", state="invalid", error=item.error)
+    """A file moved to `quarantine/`: a proposal file that is not one, or a decision file the cockpit did not write."""
+    name = item.path.name
+    proposal_id = item.decision_for
+    if proposal_id is not None:
+        # Only the cockpit writes decisions, always well-formed: this one was written behind the gate's back.
+        heading = (
+            f"A decision file for {proposal_id} that the cockpit did not write, moved aside "
+            "(the proposal stays undecided until you decide it here): "
+        )
+        return ProposalView(key=quarantine_key(item), title=name, agent="?", state="invalid", error=item.error, error_heading=heading)
+    return ProposalView(key=quarantine_key(item), title=name, agent="?", state="invalid", error=item.error)
 
 
 def file_summary(path: str, old: str | None, new: str | None, selected: set[int] | None) -> FileSummary:

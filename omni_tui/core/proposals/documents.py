@@ -173,9 +173,21 @@ class ProposalEntry(NamedTuple):
     decision: Decision | None
 
 
+# A decision file moved to quarantine/ is named `decisions-<proposal id>[.<random>].json` there.
+QUARANTINED_DECISION_PREFIX = "decisions-"
+
+
 class Quarantined(NamedTuple):
+    """A file moved to `quarantine/`: a proposal file that is not one, or a decision file the cockpit did not write."""
+
     path: Path
     error: str
+
+    @property
+    def decision_for(self) -> str | None:
+        """The proposal id when this was a decision file, else None."""
+        name = self.path.name
+        return name.removeprefix(QUARANTINED_DECISION_PREFIX).split(".")[0] if name.startswith(QUARANTINED_DECISION_PREFIX) else None
 
 
 def _require(doc: Mapping[str, Any], key: str, kind: type | tuple[type, ...], what: str, *, nullable: bool = False) -> Any:

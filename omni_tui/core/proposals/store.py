@@ -24,6 +24,7 @@ from omni_tui.core.proposals.documents import (
     IN_PROGRESS,
     PENDING,
     POLL_S,
+    QUARANTINED_DECISION_PREFIX,
     SETTLE_S,
     TAMPERED,
     WITHDRAW_SUFFIX,
@@ -324,10 +325,10 @@ class ProposalStore:
     def quarantine(self, file: Path, error: str) -> Path | None:
         """Move a bad file to `quarantine/` with `<name>.error.txt`; None if it vanished meanwhile."""
         self.paths.quarantine.mkdir(parents=True, exist_ok=True)
-        name = file.name if file.parent == self.paths.proposals else f"{file.parent.name}-{file.name}"
+        name = file.name if file.parent == self.paths.proposals else f"{QUARANTINED_DECISION_PREFIX}{file.name}"
         target = self.paths.quarantine / name
-        if target.exists():
-            target = self.paths.quarantine / f"{file.stem}.{os.urandom(3).hex()}{file.suffix}"
+        if target.exists():  # a second bad file of that name: beside the first, its kind kept in the name
+            target = self.paths.quarantine / f"{Path(name).stem}.{os.urandom(3).hex()}{file.suffix}"
         one_line = " ".join(str(error).split())
         atomic_write(target.with_name(target.name + ".error.txt"), (one_line + "\n").encode("utf-8"))
         try:

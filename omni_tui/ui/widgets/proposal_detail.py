@@ -8,6 +8,7 @@ after, from the backups), under a line saying so. A quarantined (invalid) file s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from rich.text import Text
@@ -54,6 +55,7 @@ class ProposalView(NamedTuple):  # not a frozen dataclass: cheaper to create bef
     checks: tuple[Check, ...] = ()
     files: tuple[DetailFile, ...] = ()
     error: str | None = None  # a quarantined file's one-line error
+    error_heading: str = "Invalid proposal file, quarantined: "  # what the quarantined file was
     note: str = ""  # e.g. the decision's reason / outcome
     diff_label: str = ""  # what the diff shows, when it is not the pending current → proposed
     history: bool = False  # files are (before the apply, written by it)
@@ -65,12 +67,12 @@ EMPTY_MESSAGES = {
     "applying": "Written: the file has the proposed content; the rebuild follows",
     "rebuilding": "Written: the file has the proposed content; rebuilding",
     "applied": "Applied: the file has this proposal's content now",
-    "failed": "The file has this proposal's content, but its rebuild failed (b rolls back)",
+    "failed": "The file has this proposal's content, but its rebuild failed ({rollback} rolls back)",
 }
 HISTORY_EMPTY = "This file was left as it was by the approval"
 
 
-READ_ALL_HINT = "… (z: read all)"
+READ_ALL_HINT = "… ({maximize}: read all)"  # the zoom key as mapped in `[keys]`
 
 
 class Rationale(Static):
@@ -79,6 +81,7 @@ class Rationale(Static):
     where it is read in full). A height in percent (zoomed) scrolls instead, so it is not cut."""
 
     _fit_width = 0
+    read_all_hint = READ_ALL_HINT.format(maximize="z")
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         self._fit_width = width  # the width being laid out, before self.size catches up
@@ -100,7 +103,7 @@ class Rationale(Static):
         if not cut:
             return super().render()
         shown = [line.copy() for line in lines[:limit]]
-        hint = READ_ALL_HINT if width >= len(READ_ALL_HINT) + 8 else "…"
+        hint = self.read_all_hint if width >= len(self.read_all_hint) + 8 else "…"
         last = shown[-1]
         last.truncate(max(0, width - len(hint)))
         last.rstrip()
@@ -127,6 +130,12 @@ class ProposalDetail(Vertical):
         super().__init__(id=id)
         self.view: ProposalView | None = None
         self.shown_path: str | None = None
+        self.keys: Mapping[str, str] = {}  # action id → its key as mapped (`set_keys`): hints name the keys that work
+
+    def set_keys(self, keys: Mapping[str, str]) -> None:
+        """The keys as mapped in `[keys]`, for the hints this panel shows."""
+        self.keys = keys
+        self.query_one(Rationale).read_all_hint = READ_ALL_HINT.format(maximize=keys.get("maximize", "z"))
 
     def compose(self) -> ComposeResult:
         yield Static("No proposal selected. Agents submit with `omni-tui propose`.", id="detail-title")
@@ -180,7 +189,7 @@ class ProposalDetail(Vertical):
         self._set_title(title, head)
         why = Text()
         if view.error:
-            why.append("Invalid proposal file, quarantined: ", style=f"bold {self._colour('error')}")
+            why.append(inert(view.error_heading), style=f"bold {self._colour('error')}")
             why.append(inert(view.error))
         elif view.rationale:
             why.append("Why: ", style="bold")
@@ -199,6 +208,7 @@ class ProposalDetail(Vertical):
         if path is not None:
             chosen = next(f for f in view.files if f.path == path)
             empty = HISTORY_EMPTY if view.history else EMPTY_MESSAGES.get(view.state, EMPTY_MESSAGES["pending"])
+            empty = empty.format(rollback=self.keys.get("rollback", "b"))
             self.diff.set_empty_message(empty)
             self.diff.choosable = view.state == "pending"  # a decided diff's hunks are history, not choices
             self.diff.set_diff(path, chosen.current or "", chosen.proposed or "")
