@@ -56,6 +56,7 @@ async def test_the_cockpit_shows_tampered_and_resolving_records_an_audited_rebas
         await wait_for(pilot, lambda: f"{proposal.id}.json" in screen_text(app), what="the forged files listed")
         shown = screen_text(app)
         assert "baseline" in shown and "carol" in shown
+        assert "Resolve and record" in shown  # the button says what yes does
         await pilot.press("y")
         await wait_for(pilot, lambda: "TAMPERED" not in screen_text(app).splitlines()[0], what="the gate resolved")
         await wait_for(pilot, lambda: "UNAPPROVED EDITS" in screen_text(app), what="the forged write shown as an edit")

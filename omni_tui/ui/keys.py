@@ -66,7 +66,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "resolve_tampered",
         "T",
         "Resolve",
-        "Show what was tampered with (files the audit log does not vouch for) and re-baseline, recorded as your decision",
+        "Show what was tampered with (files the audit log does not vouch for) and put back what it vouches for, recorded as your decision",
         "global",
     ),
     ActionSpec("restart_process", "R", "Restart", "Restart the selected process (after a confirmation)", "processes", owner="processes"),

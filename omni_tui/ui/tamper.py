@@ -1,4 +1,4 @@
-"""The person's answer to a `tampered` gate: see what was forged and where, then re-baseline, recorded.
+"""The person's answer to a `tampered` gate: see what was forged and where, then put back what the audit log vouches for, recorded.
 
 `resolve(app)` reads what is forged and what resolving would do (`Gate.resolve_tampered(dry_run=True)`)
 in a worker, asks in a danger `ConfirmScreen` listing both, and on yes runs `Gate.resolve_tampered()` in
@@ -62,7 +62,7 @@ def resolve(app: CockpitApp) -> None:
     def ask(forged: list[Any], plan: list[str]) -> None:
         detail = describe(forged, plan, app.gate.who, app.ws.paths.state)
         app.push_screen(
-            ConfirmScreen("Resolve the tampered state?", detail, yes_label="Re-baseline", danger=True), partial(_confirmed, app)
+            ConfirmScreen("Resolve the tampered state?", detail, yes_label="Resolve and record", danger=True), partial(_confirmed, app)
         )
 
     def inspect() -> None:
