@@ -34,6 +34,7 @@ class GuardedFile(NamedTuple):  # not a dataclass: the cockpit imports it before
     path: str
     baseline: str | None
     current: str | None
+    problem: str | None = None  # what is wrong with the bytes on disk, e.g. "not valid UTF-8 (byte 0xff at offset 9)"
 
     @property
     def differs(self) -> bool:

@@ -56,9 +56,21 @@ def _decode(data: bytes | None) -> str | None:
     return None if data is None else data.decode("utf-8", "replace")
 
 
+def _guarded_file(ws: Workspace, rel: str) -> GuardedFile:
+    baseline, data = _decode(ws.read_baseline(rel)), ws.read_current(rel)
+    if data is None:
+        return GuardedFile(rel, baseline, None)
+    try:
+        return GuardedFile(rel, baseline, data.decode("utf-8"))
+    except UnicodeDecodeError as exc:  # shown with �, and said: it cannot be accepted as it is
+        from omni_tui.core.validate import not_utf8
+
+        return GuardedFile(rel, baseline, data.decode("utf-8", "replace"), not_utf8(data, exc))
+
+
 def read_guarded(ws: Workspace) -> tuple[GuardedFile, ...]:
-    """Every guarded file's baseline and current text (invalid UTF-8 decoded with replacement)."""
-    return tuple(GuardedFile(rel, _decode(ws.read_baseline(rel)), _decode(ws.read_current(rel))) for rel in ws.guarded())
+    """Every guarded file's baseline and current text (invalid UTF-8 decoded with replacement, and said)."""
+    return tuple(_guarded_file(ws, rel) for rel in ws.guarded())
 
 
 class HistoryCache:

@@ -162,6 +162,15 @@ class WorkspaceView:
 
     def apply_files(self, files: tuple[GuardedFile, ...]) -> None:
         changed_paths = {f.path for f in files if self.files.get(f.path) != f}
+        for f in files:
+            was = self.files.get(f.path)
+            if f.problem and (was is None or was.problem != f.problem):
+                self.app.notify(
+                    f"{inert(f.path)} is {f.problem}: the diff shows � for those bytes, and it cannot be accepted until fixed",
+                    title="Not UTF-8",
+                    severity="warning",
+                    timeout=8,
+                )
         self.files = {f.path: f for f in files}
         differing = [f.path for f in files if f.differs]
         if self.changes_path not in differing:
@@ -197,6 +206,8 @@ class WorkspaceView:
                 if path in unapproved
                 else "applied, not yet built"
             )
+            if shown.problem:
+                what = f"⚠ not UTF-8, shown with � · {what}"
             _subtitle(panel, f"{path} · {what}" if len(differing) == 1 else f"{len(differing)} files differ · {what}")
 
     def file_selected(self, message: FileTabs.FileSelected) -> None:
