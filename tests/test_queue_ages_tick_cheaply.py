@@ -88,3 +88,23 @@ async def test_rows_scrolled_into_view_show_the_ages_of_the_last_tick(project: P
         await wait_for(pilot, lambda: "3m" in screen_text(app) and " 5s " not in screen_text(app), what="the bottom rows' new ages drawn")
         # The rows out of view move a chunk per turn of the event loop: all of them, soon after.
         await wait_for(pilot, lambda: {queue.get_row(pid)[2].plain for pid in young} == {"3m"}, what="every row's age moved on")
+
+
+async def test_the_detail_says_the_age_its_queue_row_says(project: Path) -> None:
+    """Between two ticks the clock moves on, and the detail used it: "12s ago" beside a row saying 5s."""
+    ws = open_workspace(project)
+    ids = [write_proposal_file(project, ws.paths.proposals, i, YOUNG) for i in range(2)]
+    now = [START]
+    app = cockpit(ws, clock=lambda: now[0])
+    async with app.run_test(size=SIZE) as pilot:
+        queue = app.main.queue
+        await wait_for(pilot, lambda: app.review.selected_key in ids and all(pid in queue._rows for pid in ids), what="the rows")
+        now[0] = START + timedelta(seconds=7)  # no tick yet: the queue still says 5s
+        other = next(pid for pid in ids if pid != app.review.selected_key)
+        queue.select_key(other)
+        await wait_for(pilot, lambda: app.main.detail.view is not None and app.main.detail.view.key == other, what="its detail")
+        assert queue.get_row(other)[2].plain == "5s"
+        assert app.main.detail.view.created == "5s ago"
+        now[0] = START + timedelta(seconds=20)
+        app.workspace.tick_ages()
+        assert queue.get_row(other)[2].plain == "25s" and app.main.detail.view.created == "25s ago"

@@ -446,7 +446,7 @@ class WorkspaceView:
             validation,
             error,
             review.edited.get(key, {}),
-            app.clock(),
+            self._ages_at or app.clock(),  # the age the queue's row shows: both move on the 10 s tick
             self.history.get(key),
             {path: f.baseline for path, f in self.files.items()},
         )
