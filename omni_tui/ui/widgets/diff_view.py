@@ -137,19 +137,24 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         *,
         context: int = 3,
         keep_selection: bool = False,
+        new_document: bool = False,
     ) -> None:
         """Show the diff of `old` → `new` (None = the file does not exist on that side).
 
         Setting the same file and texts again changes nothing (live updates stay cheap). A new
         diff selects all its hunks, unless `keep_selection` and it has the same hunk count.
+        `new_document`: the same path, but another document's diff (another proposal's): shown
+        from the top, as another path is, not at the row the last one was read to.
         """
         texts = (old or "", new or "")
         exists = (old is not None, new is not None)
-        unchanged = path == self._path and texts == self._texts and context == self._fd.context
+        unchanged = not new_document and path == self._path and texts == self._texts and context == self._fd.context
         if unchanged and exists == (self._old_exists, self._new_exists):
             return
         fd = diff_texts(texts[0], texts[1], context)
-        self.set_file_diff(fd, path=path, old_exists=exists[0], new_exists=exists[1], keep_selection=keep_selection)
+        self.set_file_diff(
+            fd, path=path, old_exists=exists[0], new_exists=exists[1], keep_selection=keep_selection, new_document=new_document
+        )
         self._texts = texts
 
     def set_file_diff(
@@ -160,9 +165,10 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         old_exists: bool = True,
         new_exists: bool = True,
         keep_selection: bool = False,
+        new_document: bool = False,
     ) -> None:
         """Show an already computed `FileDiff` (see `set_diff`)."""
-        same_file = path == self._path
+        same_file = path == self._path and not new_document
         keep = keep_selection and len(fd.hunks) == len(self._fd.hunks)
         previous = frozenset(self._selected)
         self._path = path

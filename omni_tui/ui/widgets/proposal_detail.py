@@ -211,7 +211,8 @@ class ProposalDetail(Vertical):
             empty = empty.format(rollback=self.keys.get("rollback", "b"))
             self.diff.set_empty_message(empty)
             self.diff.choosable = view.state == "pending"  # a decided diff's hunks are history, not choices
-            self.diff.set_diff(path, chosen.current or "", chosen.proposed or "")
+            # another proposal's diff starts at its top, even of the same file as the one read before
+            self.diff.set_diff(path, chosen.current or "", chosen.proposed or "", new_document=previous_key != view.key)
 
     def update_checks(self, checks: tuple[Check, ...]) -> None:
         """Replace only the validation line (when a validation finishes for the shown proposal)."""
