@@ -5,19 +5,23 @@ only simulated)."""
 from __future__ import annotations
 
 import sys
+import textwrap
 
 from omni_tui.core.errors import OmniError
 from omni_tui.core.workspace import Workspace
 from omni_tui.demo.template import DemoFiles
 from omni_tui.ui.app import CockpitApp
 
+# The Rebuild log's text width at 80x24 (its scroll bar shown): the log does not wrap, a longer line is
+# cut at the panel's edge ("r rejec", "A accepts," without "u reverts" did so).
+WELCOME_WIDTH = 44
 WELCOME_LINES = (
-    "omni-tui demo: demo-agent will propose three changes",
-    "to devenv.nix, one at a time, and wait for you.",
-    "Select one in Proposals: a approves, r rejects",
-    "(with a reason the agent reads).",
-    "Later it edits the file directly: A accepts, u reverts.",
-    "q quits and cleans everything up.",
+    "omni-tui demo: demo-agent will propose three",
+    "changes to devenv.nix and waits for you.",
+    "Select one in Proposals: a approves,",
+    "r rejects (with a reason the agent reads).",
+    "Later it edits the file directly:",
+    "A accepts, u reverts. q quits and cleans up.",
 )
 WELCOME = " ".join(WELCOME_LINES)
 
@@ -34,7 +38,8 @@ class DemoCockpit(CockpitApp):
         # readable in the Rebuild log, which is empty until the first approval.
         build = self.demo_files.build
         simulated = f"SIMULATED build ({build.reason}): each rebuild only imitates nix-build and builds nothing."
-        self.log_view.write_lines([*WELCOME_LINES, *([simulated] if build.simulated else [])])
+        lines = [*WELCOME_LINES, *(textwrap.wrap(simulated, WELCOME_WIDTH) if build.simulated else [])]
+        self.log_view.write_lines(lines)
         if build.simulated:
             self.notify(f"{TOAST} {simulated}", title="omni-tui demo · SIMULATED build", severity="warning", timeout=12)
         else:
