@@ -34,6 +34,7 @@ class ProgressModel:
         self.elapsed_final: float | None = None
         self.status: str | None = None  # None while idle or running; else the final status text
         self.kind = "idle"  # idle | running | ok | failed | stopped
+        self.title_room: tuple[int, int] | None = None  # (row width, columns the title had) while it runs
 
     @property
     def active(self) -> bool:
@@ -55,6 +56,7 @@ class ProgressModel:
         from omni_tui.core.buildlog import BuildProgress  # with the first rebuild, not before the first frame
 
         self.title = title
+        self.title_room = None
         self.progress = BuildProgress()
         self.started_at = self.clock()
         self.elapsed_final = None
@@ -127,9 +129,15 @@ class ProgressModel:
 
     def fitted(self, width: int) -> list[tuple[str, str]]:
         """`parts()` in `width` columns: the title gives way (cut with "…", or left out), so how the
-        build is doing and its time stay in view at 80 columns."""
+        build is doing and its time stay in view at 80 columns. While the build runs, what it builds
+        changes length at every step; the title keeps the least room it has had at this width, so it
+        does not grow back and shrink again (or vanish and come back) from one step to the next."""
         parts = self.parts()
         room = width - sum(cell_len(piece) for piece, kind in parts if kind != "title")
+        if self.running:
+            if self.title_room is not None and self.title_room[0] == width:
+                room = min(room, self.title_room[1])
+            self.title_room = (width, room)
         out: list[tuple[str, str]] = []
         for piece, kind in parts:
             if kind == "title" and cell_len(piece) > room:
