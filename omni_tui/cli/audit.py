@@ -42,7 +42,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def audit_line(entry: dict[str, Any]) -> str:
-    parts = [f"{entry.get('seq'):>4}", str(entry.get("time")), str(entry.get("who")), str(entry.get("event"))]
+    # Any line of the log may have been written by hand: `seq` may be missing, a list, a string.
+    parts = [f"{entry.get('seq')!s:>4}", str(entry.get("time")), str(entry.get("who")), str(entry.get("event"))]
     if entry.get("proposal_id"):
         parts.append(str(entry["proposal_id"]))
     if entry.get("exit_code") is not None:

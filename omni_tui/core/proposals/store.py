@@ -12,6 +12,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
+from hashlib import sha256
 from pathlib import Path
 from stat import S_ISLNK, S_ISREG
 from typing import TYPE_CHECKING, Any
@@ -77,6 +78,20 @@ class _ListingView:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ws, name)
+
+
+# A quarantined file's name, in bytes: with `.error.txt`, a duplicate's tag and `atomic_write`'s temporary
+# prefix and tag it stays within the file system's 255. An agent may name a proposal file up to 255 bytes.
+QUARANTINE_NAME_MAX = 200
+
+
+def _short_name(name: str, suffix: str) -> str:
+    """`name`, or its start and a digest of the whole when it is longer than `QUARANTINE_NAME_MAX` bytes."""
+    raw = os.fsencode(name)
+    if len(raw) <= QUARANTINE_NAME_MAX:
+        return name
+    keep = QUARANTINE_NAME_MAX - len(os.fsencode(suffix)) - 13
+    return f"{os.fsdecode(raw[:keep])}.{sha256(raw).hexdigest()[:12]}{suffix}"
 
 
 class ProposalStore:
@@ -326,11 +341,12 @@ class ProposalStore:
         """Move a bad file to `quarantine/` with `<name>.error.txt`; None if it vanished meanwhile."""
         self.paths.quarantine.mkdir(parents=True, exist_ok=True)
         name = file.name if file.parent == self.paths.proposals else f"{QUARANTINED_DECISION_PREFIX}{file.name}"
-        target = self.paths.quarantine / name
+        target = self.paths.quarantine / _short_name(name, file.suffix)
         if target.exists():  # a second bad file of that name: beside the first, its kind kept in the name
-            target = self.paths.quarantine / f"{Path(name).stem}.{os.urandom(3).hex()}{file.suffix}"
+            target = self.paths.quarantine / f"{target.stem}.{os.urandom(3).hex()}{file.suffix}"
         one_line = " ".join(str(error).split())
-        atomic_write(target.with_name(target.name + ".error.txt"), (one_line + "\n").encode("utf-8"))
+        # The error may quote the file's name, which need not be UTF-8 (a lone surrogate is kept as `\udcff`).
+        atomic_write(target.with_name(target.name + ".error.txt"), (one_line + "\n").encode("utf-8", "backslashreplace"))
         try:
             os.replace(file, target)
         except FileNotFoundError:
