@@ -11,6 +11,7 @@ Reads exit 0, bad input exits 2 with one line, and no temporary file is left in 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -18,7 +19,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -325,3 +326,47 @@ def test_hostile_files_in_the_state_folder_never_break_a_read(
             _read_ok(capsys, root, "explain", "hand-written")
             code, out, err = omni(capsys, "wait", "-C", str(root), "hand-written", "--timeout", "0")
             assert code in (14, 124), (code, out, err)  # a decision nobody vouches for is tampered, never approved
+
+
+# -- a terminal that is not UTF-8 ------------------------------------------------------------------
+
+
+def omni_on(encoding: str, *argv: str) -> tuple[int, bytes, bytes]:
+    """`omni-tui ARGV` writing to streams in `encoding` (PYTHONIOENCODING=ascii, a latin-1 locale): the bytes sent."""
+    out = io.TextIOWrapper(io.BytesIO(), encoding=encoding, newline="\n", write_through=True)
+    err = io.TextIOWrapper(io.BytesIO(), encoding=encoding, newline="\n", write_through=True)
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    sent = {}
+    for name, stream in (("stdout", out), ("stderr", err)):
+        stream.flush()
+        sent[name] = stream.buffer.getvalue()  # type: ignore[attr-defined]
+        _assert_inert(f"{name} ({encoding})", sent[name].decode(encoding))  # in latin-1, byte 0x9b is the 8-bit CSI
+    return code, sent["stdout"], sent["stderr"]
+
+
+@given(title=_UTF8_ARG, agent=_UTF8_ARG, encoding=st.sampled_from(["ascii", "latin-1", "cp1252"]))
+@settings(max_examples=20, deadline=None)
+def test_a_terminal_that_is_not_utf8_gets_escapes_never_a_traceback(title: str, agent: str, encoding: str) -> None:
+    with _project() as root:
+        new = root.parent / f"{root.name}.nix"
+        new.write_text(_nix_with(title))
+        code, out, _err = omni_on(
+            encoding, "propose", "-C", str(root), "devenv.nix", "--new-content", str(new), f"--title={title}", "--why=w", f"--agent={agent}"
+        )
+        new.unlink()
+        event("proposed" if code == 0 else "refused")
+        if code != 0:  # a title or an agent name that is empty or not one line: one line, whatever the encoding
+            assert code == 2
+            return
+        proposal_id = out.decode("ascii").strip()
+        for argv in (("status", "--no-nix"), ("status", "--json", "--no-nix"), ("explain", proposal_id), ("audit",), ("audit", "--verify")):
+            code, out, err = omni_on(encoding, *argv, "-C", str(root))
+            assert code == 0, (argv, out, err)
+        _code, out, _err = omni_on(encoding, "status", "--json", "--no-nix", "-C", str(root))
+        assert json.loads(out.decode(encoding))["pending"][0]["title"] == title.strip()
+        code, out, err = omni_on(encoding, "wait", "-C", str(root), proposal_id, "--timeout", "0")
+        assert code == 124 and err.count(b"\n") == 1, (code, out, err)

@@ -208,19 +208,36 @@ def workspace(args: argparse.Namespace) -> Workspace:
 
 
 def print_json(value: Any, *, compact: bool = False) -> None:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":")) if compact else json.dumps(value, indent=2, ensure_ascii=False)
-    if not text.isascii() or "\x7f" in text:  # what `inert_json` escapes is DEL and above: ASCII text is left as it is
-        from omni_tui.core.terminal import inert_json  # (its patterns: ≈ 2 ms of a command that needs none)
+    separators = (",", ":") if compact else None
+    indent = None if compact else 2
+    for ascii_only in (False, True):
+        text = json.dumps(value, ensure_ascii=ascii_only, separators=separators, indent=indent)
+        if not text.isascii() or "\x7f" in text:  # what `inert_json` escapes is DEL and above: ASCII text is left as it is
+            from omni_tui.core.terminal import inert_json  # (its patterns: ≈ 2 ms of a command that needs none)
 
-        text = inert_json(text)
-    print(text)
+            text = inert_json(text)
+        try:
+            print(text)
+            return
+        except UnicodeEncodeError:  # stdout is not UTF-8 (PYTHONIOENCODING=ascii, a latin-1 locale): the same document in ASCII
+            if ascii_only:
+                raise
 
 
 def say(text: str, *, err: bool = False) -> None:
-    """Print one line of plain output; agent text in it is made inert (`core.terminal.inert`) first."""
+    """Print one line of plain output; agent text in it is made inert (`core.terminal.inert`) first.
+
+    On a stream that is not UTF-8 (PYTHONIOENCODING=ascii, a latin-1 locale) the characters it cannot
+    carry — an agent's CJK title — are written as `\\u6f22` escapes: a line, never a traceback."""
     from omni_tui.core.terminal import inert
 
-    print(inert(text), file=sys.stderr if err else sys.stdout, flush=err)
+    stream = sys.stderr if err else sys.stdout
+    line = inert(text)
+    try:
+        print(line, file=stream, flush=err)
+    except UnicodeEncodeError:  # raised before anything of the line is written
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        print(line.encode(encoding, "backslashreplace").decode(encoding), file=stream, flush=err)
 
 
 def require_writable(ws: Workspace) -> None:
