@@ -77,7 +77,7 @@ async def test_several_changed_files_get_a_selector_and_f_switches(project: Path
     async with app.run_test(size=SIZE) as pilot:
         (project / "devenv.nix").write_text((project / "devenv.nix").read_text().replace("hello", "hey"))
         (project / ".envrc").write_text("use devenv\nexport FOO=1\n")
-        await wait_for(pilot, lambda: "2 files differ" in screen_text(app), what="both files in Changes")
+        await wait_for(pilot, lambda: "2 files · UNAPPROVED" in screen_text(app), what="both files in Changes")
         await wait_for(pilot, lambda: " devenv.nix │ .envrc " in screen_text(app), what="the file selector")
         await pilot.press("tab")  # Proposals → Processes? no: the queue has focus; tab goes to the next panel
         await pilot.press("shift+tab", "shift+tab")

@@ -208,7 +208,8 @@ class WorkspaceView:
             )
             if shown.problem:
                 what = f"⚠ not UTF-8, shown with � · {what}"
-            _subtitle(panel, f"{path} · {what}" if len(differing) == 1 else f"{len(differing)} files differ · {what}")
+            # The file's name is on the tabs line above the diff: at 80 columns the subtitle keeps the keys.
+            _subtitle(panel, what if len(differing) == 1 else f"{len(differing)} files · {what}")
 
     def file_selected(self, message: FileTabs.FileSelected) -> None:
         self.show_file(message.tabs, message.path)
