@@ -363,7 +363,15 @@ def test_a_terminal_that_is_not_utf8_gets_escapes_never_a_traceback(title: str, 
             assert code == 2
             return
         proposal_id = out.decode("ascii").strip()
-        for argv in (("status", "--no-nix"), ("status", "--json", "--no-nix"), ("explain", proposal_id), ("audit",), ("audit", "--verify")):
+        for argv in (
+            ("status", "--no-nix"),
+            ("status", "--json", "--no-nix"),
+            ("explain", proposal_id),
+            ("explain", proposal_id, "--json"),
+            ("audit",),
+            ("audit", "--json"),
+            ("audit", "--verify"),
+        ):
             code, out, err = omni_on(encoding, *argv, "-C", str(root))
             assert code == 0, (argv, out, err)
         _code, out, _err = omni_on(encoding, "status", "--json", "--no-nix", "-C", str(root))

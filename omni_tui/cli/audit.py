@@ -35,7 +35,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
         entries = entries[-args.lines :] if args.lines > 0 else []
     for entry in entries:
         if args.json:
-            print(inert_json(json.dumps(entry, ensure_ascii=False)))
+            try:
+                print(inert_json(json.dumps(entry, ensure_ascii=False)))
+            except UnicodeEncodeError:  # stdout is not UTF-8 (PYTHONIOENCODING=ascii): the same entry in ASCII
+                print(inert_json(json.dumps(entry)))
         else:
             say(audit_line(entry))
     return 0
