@@ -57,9 +57,14 @@ def compact(card: Card, *, width: int | None = None) -> list[str]:
     return lines
 
 
+# Where the key's words would be jargon: "unparsed" is part of a file the card could not read (a syntax
+# error, a computed name), so the card may not show all the change does.
+RISK_WORDS = {"unparsed": "not fully read"}
+
+
 def risk_words(risk: str) -> str:
     """A risk as a person reads it ("network_service" → "network service"); the JSON keeps the key."""
-    return risk.replace("_", " ")
+    return RISK_WORDS.get(risk, risk.replace("_", " "))
 
 
 def risk_line(card: Card) -> str:
