@@ -91,13 +91,16 @@ def _assert_inert(stream: str, text: str) -> None:
 
 @contextmanager
 def _project() -> Iterator[Path]:
-    """A fresh devenv project per example: every run starts from the same empty gate."""
-    root = Path(tempfile.mkdtemp(prefix="omni-hostile-"))
+    """A fresh devenv project per example: every run starts from the same empty gate. Its parent, removed
+    with it, holds the new contents proposed (`<root>.nix`)."""
+    parent = Path(tempfile.mkdtemp(prefix="omni-hostile-"))
+    root = parent / "proj"
     try:
+        root.mkdir()
         (root / "devenv.nix").write_text(SAMPLE_DEVENV_NIX)
         yield root
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def _state(root: Path) -> Path:
@@ -357,7 +360,6 @@ def test_a_terminal_that_is_not_utf8_gets_escapes_never_a_traceback(title: str, 
         code, out, _err = omni_on(
             encoding, "propose", "-C", str(root), "devenv.nix", "--new-content", str(new), f"--title={title}", "--why=w", f"--agent={agent}"
         )
-        new.unlink()
         event("proposed" if code == 0 else "refused")
         if code != 0:  # a title or an agent name that is empty or not one line: one line, whatever the encoding
             assert code == 2
