@@ -122,6 +122,12 @@ async def test_command_palette_lists_the_actions_and_switches_themes(project: Pa
         assert "[keys] rollback" in screen_text(app)
         for _ in "rollback":
             await pilot.press("backspace")
+        for key in "proc":  # a panel's name finds its actions
+            await pilot.press(key)
+        await wait_for(pilot, lambda: "Restart  (R)" in screen_text(app), what="the Processes panel's actions")
+        assert "Stop  (x)" in screen_text(app) and "Log  (l)" in screen_text(app)
+        for _ in "proc":
+            await pilot.press("backspace")
         for key in "omni-light":
             await pilot.press("minus" if key == "-" else key)
         await wait_for(pilot, lambda: "Theme: omni-light" in screen_text(app), what="the theme command")

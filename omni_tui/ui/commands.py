@@ -35,7 +35,9 @@ class CockpitCommands(Provider):
             key = keys.get(spec.id, "")
             name = f"{spec.label}  ({key})" if key else spec.label
             # The id is what `[keys]` in omni-tui.toml remaps, so the palette is where people find it.
-            commands.append((name, escape(f"{spec.help}  ·  [keys] {spec.id}"), partial(app.run_action, spec.id), ""))
+            # Found by its panel's name too: "proc" finds Restart, Stop and Log.
+            also = "" if spec.panel == "global" else f"{spec.panel} {spec.label}"
+            commands.append((name, escape(f"{spec.help}  ·  [keys] {spec.id}"), partial(app.run_action, spec.id), also))
         for theme in sorted(app.available_themes):
             # Found by "change theme" too: the words of Textual's own palette command, which people type.
             also = f"change theme {theme}"
