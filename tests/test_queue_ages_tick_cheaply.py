@@ -95,10 +95,14 @@ async def test_the_detail_says_the_age_its_queue_row_says(project: Path) -> None
     ws = open_workspace(project)
     ids = [write_proposal_file(project, ws.paths.proposals, i, YOUNG) for i in range(2)]
     now = [START]
-    app = cockpit(ws, clock=lambda: now[0])
+    app = cockpit(ws, clock=lambda: now[0], watch=False)  # no watcher: no listing moves the ages on meanwhile
     async with app.run_test(size=SIZE) as pilot:
         queue = app.main.queue
-        await wait_for(pilot, lambda: app.review.selected_key in ids and all(pid in queue._rows for pid in ids), what="the rows")
+
+        def checked(pid: str) -> bool:
+            return pid in queue._rows and queue.row_count > 0 and queue.get_row(pid)[4].plain not in ("", "…")
+
+        await wait_for(pilot, lambda: app.review.selected_key in ids and all(checked(pid) for pid in ids), what="the rows, checked")
         now[0] = START + timedelta(seconds=7)  # no tick yet: the queue still says 5s
         other = next(pid for pid in ids if pid != app.review.selected_key)
         queue.select_key(other)
