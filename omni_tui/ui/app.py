@@ -442,7 +442,8 @@ class CockpitApp(App[int]):
             return
         # Where the person is, looked up once for every action (it walks the focused widget's parents).
         focus, narrow = self.main.focus_state(), self.main.has_class("-narrow")
-        signature = tuple(self._footer_state(spec.id, focus, narrow) for spec in ACTIONS)
+        zoomed = self.main.maximized is not None  # z's word: Zoom or Restore (`key_label`)
+        signature = (zoomed, *(self._footer_state(spec.id, focus, narrow) for spec in ACTIONS))
         if signature != self._binding_signature:
             self._binding_signature = signature
             self.refresh_bindings()
@@ -468,6 +469,13 @@ class CockpitApp(App[int]):
 
     def action_maximize(self) -> None:
         self.main.toggle_zoom()
+        self.bindings_may_have_changed()
+
+    def key_label(self, action: str, description: str) -> str:
+        """The footer's word for `action` now: z restores a zoomed panel, so it says so."""
+        if action == "maximize" and self.main.maximized is not None:
+            return "Restore"
+        return description
 
     def action_help(self) -> None:
         screens().open_cockpit_help(self)  # built once, shown again while the keys are the same

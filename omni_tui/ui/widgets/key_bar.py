@@ -82,6 +82,8 @@ class KeyBar(OneRow):
     def _read_entries(self) -> tuple[KeyEntry, ...]:
         """The screen's shown bindings as footer entries, grouped as Textual's Footer groups them."""
         app = self.app
+        # The app may word an action by its state (z: Zoom, or Restore while a panel is zoomed).
+        label = getattr(app, "key_label", lambda _action, description: description)
         active = self.screen.active_bindings
         by_action: defaultdict[str, list[tuple[Binding, bool, str]]] = defaultdict(list)
         for _node, binding, enabled, tooltip in active.values():
@@ -97,7 +99,9 @@ class KeyBar(OneRow):
                 entries.append(KeyEntry(caps, group.description, grouped=True))
                 continue
             for b, enabled, tooltip in firsts:
-                entries.append(KeyEntry((KeyCap(b.key, app.get_key_display(b), b.action, enabled, tooltip),), b.description))
+                entries.append(
+                    KeyEntry((KeyCap(b.key, app.get_key_display(b), b.action, enabled, tooltip),), label(b.action, b.description))
+                )
         if app.ENABLE_COMMAND_PALETTE and app.COMMAND_PALETTE_BINDING in active:
             _node, b, enabled, _tooltip = active[app.COMMAND_PALETTE_BINDING]
             cap = KeyCap(b.key, app.get_key_display(b), b.action, enabled, b.tooltip or b.description)
