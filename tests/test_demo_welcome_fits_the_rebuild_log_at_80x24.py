@@ -35,3 +35,21 @@ async def test_every_line_the_demo_writes_to_the_rebuild_log_is_shown_whole_at_8
         assert visible == lines[len(lines) - len(visible) :]  # each one whole: the newest on screen, none cut
         if mode == "nix":
             assert visible == lines  # the whole welcome fits: nothing to scroll back to
+
+
+async def test_the_first_toast_says_the_log_is_under_it_and_how_to_close_it(tmp_path: Path) -> None:
+    """The toast sits over the Rebuild log it points a newcomer to: it says so, and that a click closes it."""
+    root = tmp_path / "demo"
+    root.mkdir()
+    written = write_workspace(root, use_nix=False)
+    app = DemoCockpit(Workspace.open(root), DemoFiles(root, written.web_port, written.build, written.python))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.screen.query("Toast"), what="the first toast")
+        await wait_for(pilot, lambda: "a click closes the note" in toast_text(app), what="the toast drawn whole")
+        assert "The Rebuild log under this note walks you through the demo" in toast_text(app)
+
+
+def toast_text(app) -> str:
+    """The words of the toast on screen: what is right of its edge (▌), without the panels' borders behind it."""
+    parts = [line.split("▌", 1)[1] for line in screen_text(app).splitlines() if "▌" in line]
+    return " ".join("".join(ch for ch in " ".join(parts) if not "\u2500" <= ch <= "\u257f").split())

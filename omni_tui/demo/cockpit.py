@@ -25,7 +25,8 @@ WELCOME_LINES = (
 )
 WELCOME = " ".join(WELCOME_LINES)
 
-TOAST = "a approves, r rejects, q quits; the Rebuild log panel walks you through the demo."
+# The toast sits over the Rebuild log it points to: it says so, and how to close it before it goes.
+TOAST = "a approves, r rejects, q quits. The Rebuild log under this note walks you through the demo (a click closes the note)."
 
 
 class DemoCockpit(CockpitApp):
