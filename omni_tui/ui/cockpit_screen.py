@@ -339,8 +339,10 @@ class CockpitScreen(Screen[None]):
             self.set_class(phone, "-phone")
             if phone:
                 self.show_phone_panel(self.focused_panel() or self.phone_panel)
-        # Short terminals (80x24) give the top row and the proposal's diff more of the height.
-        self.set_class(size.height < 30, "-short")
+        # Short terminals (80x24, and up to 33 rows: at 30 a long card and why left the proposal's diff
+        # no row) give the top row and the proposal's diff more of the height. A phone shows one panel
+        # at a time, the whole height: there the why keeps its lines down to 30 rows.
+        self.set_class(size.height < (30 if phone else 34), "-short")
         narrow = size.width < 100
         if narrow != self.has_class("-narrow"):
             self.set_class(narrow, "-narrow")
