@@ -5,12 +5,16 @@ and an internal word to a person who only pressed R."""
 from __future__ import annotations
 
 from omni_tui.core.processes.model import ProcessSnapshot
+from omni_tui.core.processes.scan import ProjectScanner
 from omni_tui.core.review import Focus, Panel, Review
 
 
 class Scan:
-    name = "psutil"
-    actions = frozenset({"stop"})
+    """The scanner as the review sees it: its name, what it can do, how it finds processes (no /proc scan)."""
+
+    name = ProjectScanner.name
+    actions = ProjectScanner.actions
+    found_by = ProjectScanner.found_by
 
 
 def test_r_on_a_scanned_process_names_it_says_why_and_points_to_its_manager() -> None:

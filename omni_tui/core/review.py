@@ -388,14 +388,16 @@ class Review:
                 verb = "restart" if action == "restart_process" else "stop"
                 control = self.processes.control if self.processes is not None else None
                 if control is not None and verb not in getattr(control, "actions", frozenset({verb})):
-                    name = getattr(control, "name", "current")
-                    if name == "psutil":  # the name of a library is no answer to "why can't I restart it?"
+                    # A backend that is not a process manager says how it found the process (`found_by`):
+                    # the name of a library is no answer to "why can't I restart it?"
+                    found_by = getattr(control, "found_by", None)
+                    if found_by:
+                        can = " and ".join(sorted(control.actions))
                         return (
-                            f"Cannot {verb} {self.selected_process} from here: it was found by scanning the project's"
-                            f" processes (psutil), which can stop one but not {verb} it; {verb} it through the"
-                            " process manager that started it"
+                            f"Cannot {verb} {self.selected_process} from here: it was {found_by}, which can {can} one"
+                            f" but not {verb} it; {verb} it through the process manager that started it"
                         )
-                    return f"The {name} backend cannot {verb} processes"
+                    return f"The {getattr(control, 'name', 'current')} backend cannot {verb} processes"
                 info = self.processes.get(self.selected_process) if self.processes is not None else None
                 if verb == "stop" and info is not None and not info.alive:
                     return f"{self.selected_process} is not running ({info.state}): nothing to stop"

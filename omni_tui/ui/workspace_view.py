@@ -166,7 +166,7 @@ class WorkspaceView:
             was = self.files.get(f.path)
             if f.problem and (was is None or was.problem != f.problem):
                 self.app.notify(
-                    f"{inert(f.path)} is {f.problem}: the diff shows � for those bytes, and it cannot be accepted until fixed",
+                    f"{f.path} is {f.problem}: the diff shows � for those bytes, and it cannot be accepted until fixed",
                     title="Not UTF-8",
                     severity="warning",
                     timeout=8,

@@ -122,6 +122,7 @@ class ProjectScanner:
 
     name = "psutil"
     actions = frozenset({"stop"})
+    found_by = "found by scanning the project's processes (psutil)"  # why restart is refused, in the review's words
 
     def __init__(
         self,
