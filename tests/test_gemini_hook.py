@@ -10,7 +10,7 @@ from pathlib import Path
 import hook_payloads
 import pytest
 from conftest import SAMPLE_DEVENV_NIX
-from test_claude_code_hook import REPO, WAIT, _env, decided, start_decider
+from test_claude_code_hook import REPO, WAIT, _env, decided, finish, start_decider
 
 from omni_tui.agents.gemini_hook import replaced
 from omni_tui.core.errors import PatchError
@@ -28,18 +28,6 @@ def start(stdin: str, *args: str) -> subprocess.Popen[str]:
     proc.stdin.write(stdin)
     proc.stdin.close()
     return proc
-
-
-def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
-    """The hook's exit code and output; a hook still running after WAIT fails the test (killed, never left behind)."""
-    proc.stdin = None  # written and closed by start_hook: communicate must not flush it again
-    try:
-        out, err = proc.communicate(timeout=WAIT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise AssertionError(f"the hook was still running after {WAIT} s") from None
-    return proc.returncode, out, err
 
 
 def run(stdin: str, *args: str) -> tuple[int, str, str]:
