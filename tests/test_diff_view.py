@@ -387,6 +387,43 @@ async def test_long_lines_scroll_sideways_under_a_fixed_gutter() -> None:
         assert not screen_lines(dv)[y].endswith("›")
 
 
+async def test_a_change_off_the_edge_of_a_long_line_is_marked_at_that_edge() -> None:
+    """A change an agent put at the end of a long line is not missed for being off-screen: the `›` the
+    line ends in takes the change's emphasis colour; scrolled sideways past a change, a `‹` does."""
+    app = Host()
+    many = " ".join(f"pkgs.tool{n}" for n in range(20))
+    old = f"  packages = [ {many} ];\n  env.A = 1;\n"
+    new = f"  packages = [ {many} pkgs.evil ];\n  env.A = 1;\n" + "  long = [ " + "pkgs.same " * 20 + "];\n"
+    async with app.run_test(size=(60, 10)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", old, new)
+        await pilot.pause()
+        removed, added = line_with(dv, "- " + "  packages"), line_with(dv, "+ " + "  packages")
+        unchanged = line_with(dv, "long = [")  # a new line with no partner: no change to point at
+        assert "pkgs.evil" not in "\n".join(screen_lines(dv))
+        for y in (removed, added, unchanged):
+            assert screen_lines(dv)[y].endswith("›")
+        emph = bg_of(dv, added, "›")
+        assert emph != bg_of(dv, added, "packages")  # the change is past this edge
+        assert bg_of(dv, removed, "›") == bg_of(dv, removed, "packages")  # nothing removed: plain
+        assert bg_of(dv, unchanged, "›") == bg_of(dv, unchanged, "long")
+
+        dv.scroll_to(x=dv.max_scroll_x, animate=False, immediate=True)
+        await pilot.pause()
+        y = line_with(dv, "pkgs.evil")
+        assert bg_of(dv, y, "pkgs.evil") == emph and not screen_lines(dv)[y].endswith("›")
+        assert "‹" not in screen_lines(dv)[y]  # the change is on screen
+
+        dv.set_diff("devenv.nix", "  x = 1; " + "# note " * 20 + "\n", "  x = 2; " + "# note " * 20 + "\n")
+        await pilot.pause()
+        dv.scroll_to(x=40, animate=False, immediate=True)
+        await pilot.pause()
+        y = line_with(dv, "+ ")
+        text = screen_lines(dv)[y]
+        assert text.split("+ ", 1)[1].startswith("‹") and "2" not in text.split("+ ", 1)[1]
+        assert bg_of(dv, y, "‹") != bg_of(dv, y, "note")  # in the change's emphasis colour
+
+
 async def test_control_characters_and_missing_final_newline_are_visible() -> None:
     app = Host()
     async with app.run_test(size=(100, 10)) as pilot:

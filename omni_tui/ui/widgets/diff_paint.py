@@ -5,7 +5,8 @@ into a `Strip` of the given width, styled by the view's component classes (looke
 until the styles change). It reads no widget state: what a row needs — the cursor, the selection,
 the line numbers' width, the tokens of a line — is passed in. Control characters are shown as their
 Unicode "control pictures", C1 controls and invisible format characters (bidi overrides, zero-width
-spaces) as U+FFFD (`VISIBLE`); a line that goes on past the edge ends in `›`.
+spaces) as U+FFFD (`VISIBLE`); a line that goes on past the edge ends in `›`, in the emphasis colour
+when a change lies past it (and a change left of a window scrolled sideways shows as `‹`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,16 @@ Tokens = Callable[[Side, int], Iterable[tuple[int, int, str]] | None]
 _CONTROL = {c: 0x2400 + c for c in range(32) if c != 9} | {127: 0x2421}
 SHOWN_AS = 0xFFFD
 """What a C1 control or an invisible format character (`FORMAT_CHARS`) is drawn as: one visible cell."""
+
+
+def _cell_at(display: str, index: int) -> int:
+    """The cell where character `index` of a shown line starts, its tabs expanded as they are drawn."""
+    if "\t" not in display:
+        return cell_len(display[:index])
+    column = 0
+    for char in display[:index]:
+        column = column + _TAB_SIZE - column % _TAB_SIZE if char == "\t" else column + cell_len(char)
+    return column
 
 
 def _format_chars() -> list[int]:
@@ -324,9 +335,12 @@ class RowPainter:
             tokens = self._tokens(side, number)
             for start, end, token in tokens or ():
                 overlays.append((start, end, self.style(f"tok-{token}", partial=True)))
+        changed: tuple[tuple[int, int], ...] = ()
+        emph = line_style
         if not dimmed and kind != " ":
             emph = self.style("added-emph" if kind == "+" else "removed-emph", partial=True)
-            overlays.extend((start, end, emph) for start, end in spans())  # type: ignore[operator]
+            changed = spans()  # type: ignore[operator]
+            overlays.extend((start, end, emph) for start, end in changed)
         gutter = line_style + self.style("gutter", partial=True)
         if "\t" in display:
             content = Text(display, style=line_style, no_wrap=True, end="")
@@ -339,7 +353,17 @@ class RowPainter:
         if not eol:
             segments.append(Segment(_NO_EOL, gutter))
         strip = Strip(segments)
-        if strip.cell_length - scroll_x > width and width > 1:
-            # the line goes on past the edge: say so in its last cell
-            return [*strip.crop_extend(scroll_x, scroll_x + width - 1, line_style), Segment("›", gutter)]
-        return list(strip.crop_extend(scroll_x, scroll_x + width, line_style))
+        first, last = scroll_x, scroll_x + width
+        left: list[Segment] = []
+        right: list[Segment] = []
+        # Where a changed span lies outside the window, the edge says so in the emphasis colour: a change
+        # an agent pushed past the edge of a long line is not missed for being off-screen.
+        cells = [(_cell_at(display, start), _cell_at(display, end)) for start, end in changed]
+        if width > 1 and strip.cell_length - scroll_x > width:
+            last -= 1  # the line goes on past the edge: its last cell says so
+            hidden = any(end > last for _start, end in cells)
+            right.append(Segment("›", line_style + emph if hidden else gutter))
+        if width > 2 and first > 0 and any(start < first for start, _end in cells):
+            first += 1  # a change lies left of the window: its first cell says so
+            left.append(Segment("‹", line_style + emph))
+        return [*left, *strip.crop_extend(first, last, line_style), *right]
