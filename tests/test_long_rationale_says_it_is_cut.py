@@ -19,10 +19,13 @@ async def test_a_cut_rationale_ends_in_an_ellipsis_and_says_how_to_read_the_rest
     app = cockpit(ws, watch=False)
     async with app.run_test(size=size) as pilot:
         await wait_for(pilot, lambda: "Why: Sentence number 1 " in screen_text(app), what="the rationale")
-        await wait_for(pilot, lambda: "… (z: read all)" in screen_text(app), what="the cut rationale's hint")
         rationale = app.query_one("#detail-rationale")
-        rows = screen_text(app).splitlines()[rationale.region.y : rationale.region.bottom]
-        assert "… (z: read all)" in rows[-1], rows
+
+        def last_row() -> str:
+            return screen_text(app).splitlines()[rationale.region.bottom - 1]
+
+        # its last row, once the panel has settled how many rows the why gets
+        await wait_for(pilot, lambda: "… (z: read all)" in last_row(), what="the cut rationale's hint on its last row")
         assert "Sentence number 40" not in screen_text(app)
         await pilot.press("z")
         # zoomed, it is read whole (it scrolls there): not cut, so no hint
@@ -49,3 +52,30 @@ async def test_the_hint_names_the_zoom_key_as_mapped(project: Path) -> None:
     async with app.run_test(size=(120, 34)) as pilot:
         await wait_for(pilot, lambda: "… (m: read all)" in screen_text(app), what="the hint with the remapped key")
         assert "(z: read all)" not in screen_text(app)
+
+
+async def test_a_long_why_gives_its_rows_to_the_diff_when_the_panel_is_short(project: Path) -> None:
+    """At 120x34 a four-line why under a card left the diff three rows, all context: the change was not
+    on screen. The why then takes one row (cut, with its hint) and the diff shows the change; where the
+    panel has the room (120x50) the why keeps its four rows."""
+    ws = open_workspace(project)
+    new = edited(project, "pkgs.jq", "pkgs.jq pkgs.htop").replace('env.GREET = "hello";', 'env.GREET = "hello";\n  env.DEBUG = "1";')
+    propose_now(project, "devenv.nix", new, why=LONG_WHY)
+    app = cockpit(ws, watch=False)
+    async with app.run_test(size=(120, 34)) as pilot:
+        rationale, diff = app.query_one("#detail-rationale"), app.query_one("#detail-diff")
+
+        def rows_of(widget: object) -> list[str]:
+            region = widget.region  # type: ignore[attr-defined]
+            return [row[region.x : region.right] for row in screen_text(app).splitlines()[region.y : region.bottom]]
+
+        await wait_for(
+            pilot,
+            lambda: len(rows_of(rationale)) == 1 and any(" + " in row for row in rows_of(diff)),
+            what="the why on one row and an added line in the diff",
+        )
+        assert rows_of(rationale)[0].rstrip().endswith("… (z: read all)")
+        assert len(rows_of(diff)) >= 7
+        await pilot.resize_terminal(120, 50)
+        await wait_for(pilot, lambda: len(rows_of(rationale)) == 4, what="the why on four rows")
+        assert rows_of(rationale)[-1].rstrip().endswith("… (z: read all)")

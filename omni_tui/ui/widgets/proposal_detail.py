@@ -116,15 +116,21 @@ class Rationale(Static):
 class ProposalDetail(Vertical):
     """Shows one `ProposalView`; the app drives the diff through `diff` and `file_tabs`."""
 
-    DEFAULT_CSS = """
-    ProposalDetail { height: 1fr; }
-    ProposalDetail > #detail-title { height: auto; }
-    ProposalDetail > #detail-rationale { height: auto; max-height: 4; }
-    ProposalDetail > #detail-note { height: auto; max-height: 3; }
-    ProposalDetail > #detail-checks { height: auto; }
-    ProposalDetail > #detail-diff-label { height: auto; max-height: 2; }
-    ProposalDetail > DiffView { height: 1fr; }
+    WHY_MAX_ROWS = 4
+    """Rows the agent's "why" takes at most, unzoomed; past them it is cut with its read-all hint."""
+    DEFAULT_CSS = f"""
+    ProposalDetail {{ height: 1fr; }}
+    ProposalDetail > #detail-title {{ height: auto; }}
+    ProposalDetail > #detail-rationale {{ height: auto; max-height: {WHY_MAX_ROWS}; }}
+    ProposalDetail > #detail-note {{ height: auto; max-height: 3; }}
+    ProposalDetail > #detail-checks {{ height: auto; }}
+    ProposalDetail > #detail-diff-label {{ height: auto; max-height: 2; }}
+    ProposalDetail > DiffView {{ height: 1fr; }}
+    ProposalDetail.-tight > #detail-rationale {{ max-height: 1; text-wrap: nowrap; text-overflow: ellipsis; }}
     """
+    DIFF_MIN_ROWS = 7
+    """Rows the diff keeps before the agent's "why" gives up its lines (down to one, `-tight`): the file
+    and hunk headers, three lines of context and the first removed/added pair. What is approved is the diff."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -152,9 +158,28 @@ class ProposalDetail(Vertical):
     def diff(self) -> DiffView:
         return self.query_one("#detail-diff", DiffView)
 
+    def on_resize(self) -> None:
+        self._fit_why()
+
+    def _fit_why(self) -> None:
+        """The why in one row (`-tight`) when its lines would leave the diff under DIFF_MIN_ROWS: at 120x34
+        a four-line why under a three-line card left the diff three rows, none of them the change. Read
+        with the heights of the lines around it as laid out, so it runs again after they change."""
+        why = self.query_one(Rationale)
+        diff = self.diff
+        if not (why.display and diff.display) or self.size.height <= 0:
+            self.set_class(False, "-tight")
+            return
+        others = sum(child.outer_size.height for child in self.children if child.display and child not in (why, diff))
+        width = self.content_region.width
+        content = why.content
+        why_rows = len(content.wrap(self.app.console, width)) if isinstance(content, Text) and width > 0 else 1
+        self.set_class(self.size.height - others - min(self.WHY_MAX_ROWS, why_rows) < self.DIFF_MIN_ROWS, "-tight")
+
     def show_card(self, card: Card | None, note: str = "") -> None:
         """The compact change card at the top (a pending proposal's); no card and no note hides it."""
         self.query_one("#detail-card", CardSummary).show(card, note)
+        self.call_after_refresh(self._fit_why)
 
     @property
     def file_tabs(self) -> FileTabs:
@@ -213,6 +238,8 @@ class ProposalDetail(Vertical):
             self.diff.choosable = view.state == "pending"  # a decided diff's hunks are history, not choices
             # another proposal's diff starts at its top, even of the same file as the one read before
             self.diff.set_diff(path, chosen.current or "", chosen.proposed or "", new_document=previous_key != view.key)
+        self._fit_why()  # with the new why and the lines around it as last laid out: most often right at once
+        self.call_after_refresh(self._fit_why)
 
     def update_checks(self, checks: tuple[Check, ...]) -> None:
         """Replace only the validation line (when a validation finishes for the shown proposal)."""
