@@ -5,6 +5,7 @@ from __future__ import annotations
 from app_harness import wait_for
 from conftest import SAMPLE_DEVENV_NIX
 from rich.color import Color as RichColor
+from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.color import Color
 
@@ -70,16 +71,22 @@ def line_with(dv: DiffView, needle: str) -> int:
     return hits[0]
 
 
-def bg_of(dv: DiffView, y: int, needle: str) -> RichColor | None:
-    """The background colour under the first character of `needle` on painted line `y`."""
+def style_at(dv: DiffView, y: int, needle: str) -> Style | None:
+    """The style of the first character of `needle` on painted line `y`."""
     strip = dv.render_line(y)
     col = strip.text.index(needle)
     pos = 0
     for seg in strip:
         if pos <= col < pos + len(seg.text):
-            return seg.style.bgcolor if seg.style else None
+            return seg.style
         pos += len(seg.text)
     raise AssertionError("column not found")
+
+
+def bg_of(dv: DiffView, y: int, needle: str) -> RichColor | None:
+    """The background colour under the first character of `needle` on painted line `y`."""
+    style = style_at(dv, y, needle)
+    return style.bgcolor if style else None
 
 
 async def test_unified_view_shows_numbers_markers_and_headers() -> None:
@@ -450,14 +457,9 @@ async def test_hunk_header_names_the_enclosing_block() -> None:
 
 
 def fg_of(dv: DiffView, y: int, needle: str) -> RichColor | None:
-    strip = dv.render_line(y)
-    col = strip.text.index(needle)
-    pos = 0
-    for seg in strip:
-        if pos <= col < pos + len(seg.text):
-            return seg.style.color if seg.style else None
-        pos += len(seg.text)
-    raise AssertionError("column not found")
+    """The colour of the first character of `needle` on painted line `y`."""
+    style = style_at(dv, y, needle)
+    return style.color if style else None
 
 
 async def test_lines_inside_a_multi_line_string_are_highlighted_as_string_on_both_sides() -> None:
