@@ -431,6 +431,36 @@ async def test_a_change_off_the_edge_of_a_long_line_is_marked_at_that_edge() -> 
         assert bg_of(dv, y, "‹") != bg_of(dv, y, "note")  # in the change's emphasis colour
 
 
+async def test_a_diff_too_short_to_show_its_first_change_from_the_top_opens_at_that_change() -> None:
+    """At 80x24 a proposal's diff gets three rows: from the top they held the headers and context, and
+    the change was off-screen. It opens one line above its first change then; with the room, at its top.
+    Once the person has scrolled, a resize leaves the view where they put it."""
+    app = Host()
+    old = "".join(f"  opt{i} = {i};\n" for i in range(12))
+    new = old.replace("  opt6 = 6;", "  opt6 = 60;")
+    async with app.run_test(size=(80, 4)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", old, new)
+        await pilot.pause()
+        lines = screen_lines(dv)
+        assert any("-   opt6 = 6;" in line for line in lines), lines
+        assert "opt5 = 5;" in lines[0]  # the line above the change, then the change
+        await pilot.resize_terminal(80, 20)
+        await wait_for(pilot, lambda: "devenv.nix" in screen_lines(dv)[0], what="the diff from its top")
+        assert any("+   opt6 = 60;" in line for line in screen_lines(dv))
+
+        long_old = "".join(f"  opt{i} = {i};\n" for i in range(60))
+        long_new = "".join(f"  opt{i} = {i * 10 if i % 8 == 6 else i};\n" for i in range(60))
+        dv.set_diff("other.nix", long_old, long_new)
+        await pilot.pause()
+        assert "other.nix" in screen_lines(dv)[0]  # its first change fits: from the top
+        dv.scroll_to(y=3, animate=False, immediate=True)
+        await pilot.pause()
+        await pilot.resize_terminal(80, 4)
+        await pilot.pause()
+        assert int(dv.scroll_offset.y) == 3  # scrolled by the person: left there
+
+
 async def test_control_characters_and_missing_final_newline_are_visible() -> None:
     app = Host()
     async with app.run_test(size=(100, 10)) as pilot:

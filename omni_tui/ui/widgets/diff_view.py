@@ -94,6 +94,7 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         self._notes: list[Note] = []
         self._rows: list[UnifiedRow] | list[SplitRow] = []
         self._cursor = 0
+        self._opened_at: int | None = None  # the row a new diff opened at (`_open`), until scrolled from there
         self._highlighters: dict[str, Highlighter] = {}
         self._previous_highlighters: dict[str, Highlighter] = {}
         self._preparing_highlight = False
@@ -190,7 +191,7 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         if before is not None:
             self._repaint_changed(before)
         if not same_file:
-            self.scroll_to(0, 0, animate=False, immediate=True)
+            self._open()
         if frozenset(self._selected) != previous or not same_file:
             self.post_message(self.HunkSelectionChanged(self, frozenset(self._selected), len(fd.hunks)))
         self._warm_later()
@@ -350,6 +351,8 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._refit()
+        if self._opened_at == int(self.scroll_offset.y):  # not scrolled since it opened: open for this height
+            self._open()
 
     def _refit(self) -> None:
         self._cache.clear()
@@ -481,6 +484,24 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
             text_width = max(min(left, right) - side_gutter(self._number_width), 1)
             overflow = max(self._max_text - text_width, 0)
         self.virtual_size = Size(width + overflow if width else 0, self.row_count)
+
+    def _open(self) -> None:
+        """Scroll a newly shown diff to where it opens (`_opening_row`)."""
+        row = self._opening_row()
+        # forced: a diff just set may overflow before a layout has shown its scrollbar (Textual allows
+        # scrolling only along a shown one)
+        self.scroll_to(0, row, animate=False, immediate=True, force=True)
+        self._opened_at = int(self.scroll_offset.y)
+
+    def _opening_row(self) -> int:
+        """The row a newly shown diff opens at: its top, unless the view is too short to show its first
+        changed line from there; then the line above that change (at 80x24 the proposal's diff has a
+        few rows, and the headers and the context before the change filled them)."""
+        height = self.scrollable_content_region.height if self.is_mounted else 0
+        first = next((n for n, row in enumerate(self._rows) if _changed(row)), None)
+        if first is None or height <= 0 or len(self._notes) + first < height:
+            return 0
+        return len(self._notes) + first - 1
 
     def _hunk_at(self, row: int) -> int | None:
         index = row - len(self._notes)
@@ -653,3 +674,11 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         if strip is None:
             strip = self._painted[key] = self._painter.line(r, width, scroll_x, cursor, selected, self._number_width)
         return strip
+
+
+def _changed(row: UnifiedRow | SplitRow) -> bool:
+    """A removed or added line (either side of a split row)."""
+    if row.kind == "line":
+        cells = (row.left, row.right)  # type: ignore[union-attr]
+        return any(cell is None or cell.kind != " " for cell in cells)
+    return row.kind in ("-", "+")
