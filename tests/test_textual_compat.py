@@ -230,11 +230,11 @@ async def test_append_rows_adds_rows_as_add_row_does_and_the_screen_shows_them()
             else:
                 raise AssertionError(f"a batch with a duplicate key was added: {batch}")
             assert table.row_count == 4 and "e" not in table.rows and "f" not in table.rows
-        await pilot.pause()
-        assert highlighted == ["a"]  # the cursor found a row to be on, once, as add_row announces it
-        assert table.cursor_row == 0 and table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "a"
+        await wait_for(pilot, lambda: highlighted, what="the row the cursor found")  # a message: it comes when it comes
         rows = [table.render_line(y).text.split() for y in range(1, 5)]
         assert rows == [["a", "1s"], ["b"], ["c", "3s"], ["d", "4s"]]
+        assert highlighted == ["a"]  # the cursor found a row to be on, once, as add_row announces it
+        assert table.cursor_row == 0 and table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "a"
         assert table.virtual_size.height >= 5  # the header and the four rows: scrolled like add_row's rows
 
 
