@@ -124,6 +124,11 @@ def _strip_eol(line: str) -> tuple[str, bool]:
 # Intra-line changes are compared word by word, so a renamed identifier lights up whole, not as
 # a scatter of matching letters.
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+INTRALINE_TOKENS = 240
+"""Tokens (both sides together) of the part of two lines that differs, past their common start and end,
+compared word by word; past that, the whole differing part is one changed span. SequenceMatcher grows
+worse than quadratically on long lines of repeated tokens (spaces): a 24 KB line took 49 s to compare,
+on the thread that draws the diff."""
 
 
 @lru_cache(maxsize=8192)
@@ -134,12 +139,27 @@ def intraline(a: str, b: str) -> tuple[tuple[Span, ...], tuple[Span, ...]]:
     """
     if a == b:
         return (), ()
-    from difflib import SequenceMatcher  # here: the gate and `status` import this module and diff nothing
-
     ta = _TOKEN.findall(a)
     tb = _TOKEN.findall(b)
-    sm = SequenceMatcher(None, ta, tb, autojunk=False)
-    same = sum(len("".join(ta[x : x + n])) for x, _, n in sm.get_matching_blocks())
+    # The common start and end are matched first: an edit inside a long line costs its own length.
+    shorter = min(len(ta), len(tb))
+    head = 0
+    while head < shorter and ta[head] == tb[head]:
+        head += 1
+    tail = 0
+    while tail < shorter - head and ta[-1 - tail] == tb[-1 - tail]:
+        tail += 1
+    a_end, b_end = len(ta) - tail, len(tb) - tail
+    opcodes: list[tuple[str, int, int, int, int]] = [("equal", 0, head, 0, head)]
+    if (a_end - head) + (b_end - head) <= INTRALINE_TOKENS:
+        from difflib import SequenceMatcher  # here: the gate and `status` import this module and diff nothing
+
+        sm = SequenceMatcher(None, ta[head:a_end], tb[head:b_end], autojunk=False)
+        opcodes.extend((tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in sm.get_opcodes())
+    else:
+        opcodes.append(("replace", head, a_end, head, b_end))
+    opcodes.append(("equal", a_end, len(ta), b_end, len(tb)))
+    same = sum(len("".join(ta[i1:i2])) for tag, i1, i2, _j1, _j2 in opcodes if tag == "equal")
     if 2 * same < 0.4 * (len(a) + len(b)):
         return (), ()
     offs_a = [0]
@@ -150,7 +170,7 @@ def intraline(a: str, b: str) -> tuple[tuple[Span, ...], tuple[Span, ...]]:
         offs_b.append(offs_b[-1] + len(tok))
     spans_a: list[Span] = []
     spans_b: list[Span] = []
-    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             continue
         if i2 > i1:

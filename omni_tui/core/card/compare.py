@@ -8,7 +8,6 @@ code run on shell entry or on cd, secrets, agent permissions, unparsed places) a
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from omni_tui.core.card.categories import PORT_OPTIONS, SERVICE_PORTS, UNFREE_KE
 from omni_tui.core.card.nixfacts import Facts, Path, Unparsed, Value
 from omni_tui.core.card.secrets import inert, mask_text, mask_value
 from omni_tui.core.card.yamlfacts import YamlFacts
+from omni_tui.core.linematch import line_changes
 
 
 # ---- entity state (languages, services, git hooks) ---------------------------------------------
@@ -428,13 +428,13 @@ def _diff_hook(
     added: list[str] = []
     removed: list[str] = []
     first_added: int | None = None
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=c, autojunk=False).get_opcodes():
-        if tag in ("replace", "delete"):
-            removed.extend(a[i1:i2])
-        if tag in ("replace", "insert"):
-            added.extend(c[j1:j2])
-            if first_added is None and new is not None and line_new is not None:
-                first_added = _text_line(new, line_new, c[j1])
+    for tag, i1, i2, j1, j2 in line_changes(a, c):
+        if tag == "equal":
+            continue
+        removed.extend(a[i1:i2])
+        added.extend(c[j1:j2])
+        if j2 > j1 and first_added is None and new is not None and line_new is not None:
+            first_added = _text_line(new, line_new, c[j1])
     group = "added" if old is None else "removed" if new is None else "changed"
     v = new if new is not None else old
     line = line_new if new is not None else line_old
@@ -496,8 +496,8 @@ def diff_envrc(file: str, old: bytes | None, new: bytes | None, b: CardBuilder) 
 
     a, c = lines(old), lines(new)
     added: list[tuple[int, str]] = []
-    for tag, _i1, _i2, j1, j2 in difflib.SequenceMatcher(a=a, b=c, autojunk=False).get_opcodes():
-        if tag in ("replace", "insert"):
+    for tag, _i1, _i2, j1, j2 in line_changes(a, c):
+        if tag != "equal":
             added.extend((j + 1, c[j]) for j in range(j1, j2) if c[j].strip() and not c[j].lstrip().startswith("#"))
     group = "added" if old is None else "removed" if new is None else "changed"
     shown = []
