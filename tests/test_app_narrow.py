@@ -118,5 +118,11 @@ async def test_a_proposals_title_why_validation_and_decision_are_in_view(project
         decision = next(line for line in text.splitlines() if "rejected by " in line)
         assert ": not now" in decision  # the shared decision line: "rejected by <who>: not now"
         assert "Why: faster search" in text
-        # the diff still has rows on screen below the header lines
-        assert "hunk 1 of 1" in text
+        # the diff still has rows on screen below the header lines, and the change is among them
+        diff = app.query_one("#detail-diff")
+
+        def diff_rows() -> list[str]:
+            return screen_text(app).splitlines()[diff.region.y : diff.region.bottom]
+
+        changed = ("-   packages = [", "+   packages = [")
+        await wait_for(pilot, lambda: any(line in row for row in diff_rows() for line in changed), what="the change in the decided diff")

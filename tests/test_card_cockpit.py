@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from app_harness import SIZE, cockpit, decision_of, open_workspace, propose_now, ready, screen_text, wait_for
+from textual.widgets import Input
 
 from omni_tui.core.proposals import ProposalStore
 from omni_tui.ui.screens import ApproveScreen
@@ -101,15 +102,20 @@ async def test_policy_confirm_needs_the_risk_name_typed_before_approving(project
         await wait_for(pilot, lambda: ready(app, ApproveScreen) and "type it to approve" in screen_text(app), what="the typed confirmation")
         screen = app.screen
         assert isinstance(screen, ApproveScreen)
+        box = screen.query_one(Input)
         await pilot.press("y")  # goes into the box: not an approval
+        await wait_for(pilot, lambda: box.value == "y", what="y in the box")
         await pilot.press("enter")
         assert app.screen is screen and decision_of(ws, pid) is None
         await pilot.press("backspace")
+        await wait_for(pilot, lambda: box.value == "", what="the box emptied")
         await pilot.press(*"network_service", "enter")  # the wrong name
+        await wait_for(pilot, lambda: box.value == "network_service", what="the wrong name in the box")
         assert app.screen is screen and decision_of(ws, pid) is None
         assert screen.check_action("confirm", ()) is None
         for _ in range(len("network_service")):
             await pilot.press("backspace")
+        await wait_for(pilot, lambda: box.value == "", what="the wrong name erased")
         await pilot.press(*"runs_on_shell_entry")
         await wait_for(pilot, lambda: screen.check_action("confirm", ()) is True, what="the confirm key enabled")
         await pilot.press("enter")

@@ -219,13 +219,13 @@ async def test_keys_and_clicks_move_the_cursor() -> None:
         dv.focus()
         await pilot.pause()
         await pilot.press("down", "down", "down")
-        assert dv.cursor_row == 3 and screen_lines(dv)[3].startswith("▶")
+        await wait_for(pilot, lambda: dv.cursor_row == 3 and screen_lines(dv)[3].startswith("▶"), what="the cursor 3 down")
         await pilot.press("up")
-        assert dv.cursor_row == 2
+        await wait_for(pilot, lambda: dv.cursor_row == 2, what="the cursor 1 up")
         await pilot.press("end")
-        assert dv.cursor_row == dv.row_count - 1
+        await wait_for(pilot, lambda: dv.cursor_row == dv.row_count - 1, what="the cursor at the end")
         await pilot.click(DiffView, offset=(10, 1))
-        assert dv.cursor_row == 1 and dv.current_hunk == 0
+        await wait_for(pilot, lambda: dv.cursor_row == 1 and dv.current_hunk == 0, what="the cursor on the clicked row")
 
 
 async def test_a_big_diff_works_out_its_highlighting_while_idle_so_end_does_not_wait(monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -91,9 +91,9 @@ async def test_follows_the_tail_until_the_user_scrolls_up() -> None:
         view.write_line("newest")
         await wait_for(pilot, lambda: screen_rows(view)[-1] == "newest", what="the newest line at the bottom")
         await pilot.press("f")
-        assert not view.follow
+        await wait_for(pilot, lambda: not view.follow, what="follow off after f")
         await pilot.press("f")
-        assert view.follow
+        await wait_for(pilot, lambda: view.follow, what="follow on after f again")
 
 
 async def test_a_million_lines_stay_bounded_and_keys_still_work() -> None:

@@ -54,6 +54,9 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
     mode: reactive[Mode] = reactive("unified")
     """`"unified"` (one column, -/+ lines in order) or `"split"` (old | new side by side)."""
 
+    class Resized(Message):
+        """The view's size changed: the lines around it in its panel came, went or changed height."""
+
     class HunkSelectionChanged(Message):
         """The set of hunks chosen for a partial approval changed (toggled, or a new diff)."""
 
@@ -94,7 +97,7 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         self._notes: list[Note] = []
         self._rows: list[UnifiedRow] | list[SplitRow] = []
         self._cursor = 0
-        self._opened_at: int | None = None  # the row a new diff opened at (`_open`), until scrolled from there
+        self._opened_at: int | None = None  # the row a new diff was opened at (`_open`)
         self._highlighters: dict[str, Highlighter] = {}
         self._previous_highlighters: dict[str, Highlighter] = {}
         self._preparing_highlight = False
@@ -351,8 +354,9 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._refit()
-        if self._opened_at == int(self.scroll_offset.y):  # not scrolled since it opened: open for this height
-            self._open()
+        if self._unscrolled_since_opened():
+            self._open()  # for this height
+        self.post_message(self.Resized())
 
     def _refit(self) -> None:
         self._cache.clear()
@@ -491,7 +495,11 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         # forced: a diff just set may overflow before a layout has shown its scrollbar (Textual allows
         # scrolling only along a shown one)
         self.scroll_to(0, row, animate=False, immediate=True, force=True)
-        self._opened_at = int(self.scroll_offset.y)
+        self._opened_at = row
+
+    def _unscrolled_since_opened(self) -> bool:
+        """Still where `_open` put it: at its row, or at the end where a smaller view clamped that row."""
+        return self._opened_at is not None and int(self.scroll_offset.y) == min(self._opened_at, int(self.max_scroll_y))
 
     def _opening_row(self) -> int:
         """The row a newly shown diff opens at: its top, unless the view is too short to show its first

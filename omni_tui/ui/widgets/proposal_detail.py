@@ -161,10 +161,16 @@ class ProposalDetail(Vertical):
     def on_resize(self) -> None:
         self._fit_why()
 
+    def on_diff_view_resized(self, message: DiffView.Resized) -> None:
+        # the lines above the diff were laid out anew (a decision's note came, a card grew): fit again
+        message.stop()
+        self._fit_why()
+
     def _fit_why(self) -> None:
         """The why in one row (`-tight`) when its lines would leave the diff under DIFF_MIN_ROWS: at 120x34
         a four-line why under a three-line card left the diff three rows, none of them the change. Read
-        with the heights of the lines around it as laid out, so it runs again after they change."""
+        with the heights of the lines around it as laid out, so it runs again after they change (the
+        diff's size changes with them: `DiffView.Resized`)."""
         why = self.query_one(Rationale)
         diff = self.diff
         if not (why.display and diff.display) or self.size.height <= 0:
