@@ -8,6 +8,7 @@ written that the person did not see."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,11 @@ def rewrite_in_place(ws: Workspace, pid: str, old: str, new: str) -> None:
         assert old in change["new_content"]
         change["new_content"] = change["new_content"].replace(old, new)
     doc["title"] = "Add ripgrep"  # the title the person read stays the same
-    file.write_text(json.dumps(doc))
+    # replaced whole (a rename), as an agent's own atomic write would: an in-place write can be read
+    # half-written, and that file is quarantined as invalid instead — safe too, but not this test's case
+    staged = file.with_name(f".{file.name}.tmp")
+    staged.write_text(json.dumps(doc))
+    os.replace(staged, file)
 
 
 def test_the_gate_refuses_a_proposal_rewritten_since_the_person_was_shown_it(project: Path) -> None:

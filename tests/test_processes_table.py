@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app_harness import screen_strips
+from app_harness import screen_strips, wait_for
 from textual.app import App, ComposeResult
 
 from omni_tui.core.processes import PortCheck, ProcessInfo, ProcessSnapshot
@@ -61,11 +61,10 @@ async def test_rows_appear_cells_update_in_place_and_cursor_stays() -> None:
             "8000✓",
             "psutil",
         ]
-        assert app.selected == ["web"]
+        await wait_for(pilot, lambda: app.selected == ["web"], what="web selected")  # a message: it comes when it comes
 
         await pilot.press("down")
-        await pilot.pause()
-        assert table.selected_name == "worker" and app.selected == ["web", "worker"]
+        await wait_for(pilot, lambda: table.selected_name == "worker" and app.selected == ["web", "worker"], what="worker selected")
 
         worker_row = table.rows[next(k for k in table.rows if k.value == "worker")]
         db = _info("db", pid=9, service="postgres", ports=(5432,), port_checks=(PortCheck(5432, False),))
@@ -84,8 +83,7 @@ async def test_rows_appear_cells_update_in_place_and_cursor_stays() -> None:
         assert _cell(table, "worker", "state") == "exited 3" and _cell(table, "worker", "cpu") == "3.0"
 
         table.update(ProcessSnapshot("psutil", ()))
-        await pilot.pause()
-        assert table.row_count == 0 and app.selected[-1] is None
+        await wait_for(pilot, lambda: table.row_count == 0 and app.selected[-1] is None, what="nothing selected in the empty table")
 
 
 def _shown(table: ProcessTable) -> list[str]:

@@ -242,7 +242,7 @@ class ProposalDetail(Vertical):
             empty = empty.format(rollback=self.keys.get("rollback", "b"))
             self.diff.set_empty_message(empty)
             self.diff.choosable = view.state == "pending"  # a decided diff's hunks are history, not choices
-            # another proposal's diff starts at its top, even of the same file as the one read before
+            # another proposal's diff opens anew (at its top, or its first change), even of the same file as the one read before
             self.diff.set_diff(path, chosen.current or "", chosen.proposed or "", new_document=previous_key != view.key)
         self._fit_why()  # with the new why and the lines around it as last laid out: most often right at once
         self.call_after_refresh(self._fit_why)
