@@ -430,6 +430,14 @@ async def test_a_change_off_the_edge_of_a_long_line_is_marked_at_that_edge() -> 
         assert text.split("+ ", 1)[1].startswith("‹") and "2" not in text.split("+ ", 1)[1]
         assert bg_of(dv, y, "‹") != bg_of(dv, y, "note")  # in the change's emphasis colour
 
+        # Wide characters take two cells: a change at character 37 is past a 60-column edge here.
+        wide = "  名 = " + "漢字 " * 10
+        dv.set_diff("wide.nix", wide + "old;\n", wide + "new;\n")
+        await pilot.pause()
+        y = line_with(dv, "+ ")
+        assert "new" not in screen_lines(dv)[y] and screen_lines(dv)[y].endswith("›")
+        assert bg_of(dv, y, "›") != bg_of(dv, y, "名")
+
 
 async def test_a_diff_too_short_to_show_its_first_change_from_the_top_opens_at_that_change() -> None:
     """At 80x24 a proposal's diff gets three rows: from the top they held the headers and context, and

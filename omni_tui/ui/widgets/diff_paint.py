@@ -36,14 +36,24 @@ SHOWN_AS = 0xFFFD
 """What a C1 control or an invisible format character (`FORMAT_CHARS`) is drawn as: one visible cell."""
 
 
-def _cell_at(display: str, index: int) -> int:
-    """The cell where character `index` of a shown line starts, its tabs expanded as they are drawn."""
-    if "\t" not in display:
-        return cell_len(display[:index])
-    column = 0
-    for char in display[:index]:
-        column = column + _TAB_SIZE - column % _TAB_SIZE if char == "\t" else column + cell_len(char)
-    return column
+def _span_cells(display: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The character spans of a shown line as cell spans, its tabs expanded as they are drawn: in one
+    walk of the line (a long line may have a hundred spans), and none for plain ASCII (a cell each)."""
+    spans = list(spans)
+    if not spans or ("\t" not in display and display.isascii()):
+        return spans
+    wanted = sorted({at for span in spans for at in span})
+    cells: dict[int, int] = {}
+    column = index = 0
+    for at in wanted:
+        if "\t" in display:
+            for char in display[index:at]:
+                column = column + _TAB_SIZE - column % _TAB_SIZE if char == "\t" else column + cell_len(char)
+        else:
+            column += cell_len(display[index:at])
+        index = at
+        cells[at] = column
+    return [(cells[start], cells[end]) for start, end in spans]
 
 
 def _format_chars() -> list[int]:
@@ -358,7 +368,7 @@ class RowPainter:
         right: list[Segment] = []
         # Where a changed span lies outside the window, the edge says so in the emphasis colour: a change
         # an agent pushed past the edge of a long line is not missed for being off-screen.
-        cells = [(_cell_at(display, start), _cell_at(display, end)) for start, end in changed]
+        cells = _span_cells(display, changed)
         if width > 1 and strip.cell_length - scroll_x > width:
             last -= 1  # the line goes on past the edge: its last cell says so
             hidden = any(end > last for _start, end in cells)
