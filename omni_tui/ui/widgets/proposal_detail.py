@@ -170,7 +170,7 @@ class ProposalDetail(Vertical):
         """The why in one row (`-tight`) when its lines would leave the diff under DIFF_MIN_ROWS: at 120x34
         a four-line why under a three-line card left the diff three rows, none of them the change. Read
         with the heights of the lines around it as laid out, so it runs again after they change (the
-        diff's size changes with them: `DiffView.Resized`)."""
+        diff's size changes with them: `DiffView.Resized`) — once per layout, not once per show."""
         why = self.query_one(Rationale)
         diff = self.diff
         if not (why.display and diff.display) or self.size.height <= 0:
@@ -184,8 +184,7 @@ class ProposalDetail(Vertical):
 
     def show_card(self, card: Card | None, note: str = "") -> None:
         """The compact change card at the top (a pending proposal's); no card and no note hides it."""
-        self.query_one("#detail-card", CardSummary).show(card, note)
-        self.call_after_refresh(self._fit_why)
+        self.query_one("#detail-card", CardSummary).show(card, note)  # a new height resizes the diff: fitted then
 
     @property
     def file_tabs(self) -> FileTabs:
@@ -244,8 +243,9 @@ class ProposalDetail(Vertical):
             self.diff.choosable = view.state == "pending"  # a decided diff's hunks are history, not choices
             # another proposal's diff opens anew (at its top, or its first change), even of the same file as the one read before
             self.diff.set_diff(path, chosen.current or "", chosen.proposed or "", new_document=previous_key != view.key)
-        self._fit_why()  # with the new why and the lines around it as last laid out: most often right at once
-        self.call_after_refresh(self._fit_why)
+        # with the new why and the lines around it as last laid out; lines that change height resize the
+        # diff, and it is fitted again then (`on_diff_view_resized`)
+        self._fit_why()
 
     def update_checks(self, checks: tuple[Check, ...]) -> None:
         """Replace only the validation line (when a validation finishes for the shown proposal)."""
