@@ -175,3 +175,20 @@ async def test_uptimes_of_rows_off_screen_are_right_once_scrolled_into_view() ->
         await pilot.pause()
         row = next(line for line in _shown(table) if "p38" in line)
         assert "8s" in row and "1.0" in row, row
+
+
+async def test_an_empty_table_has_no_sideways_scrollbar_and_a_full_one_has() -> None:
+    """Nothing found: the header stays as a legend, with no scrollbar offering to scroll along nothing.
+    Rows wider than the panel bring the scrollbar back; the last row gone, it goes again."""
+    app = Harness()
+    async with app.run_test(size=(40, 8)) as pilot:
+        table = app.query_one(ProcessTable)
+        table.update(ProcessSnapshot("psutil", ()))
+        await pilot.pause()
+        assert "Name" in _shown(table)[0]
+        assert not table.show_horizontal_scrollbar
+        table.update(ProcessSnapshot("psutil", (_info("web", pid=11, ports=(8000,)),)))
+        await wait_for(pilot, lambda: table.show_horizontal_scrollbar, what="the scrollbar over a row wider than the panel")
+        table.update(ProcessSnapshot("psutil", ()))
+        await wait_for(pilot, lambda: not table.show_horizontal_scrollbar, what="no scrollbar once the table is empty")
+        assert table.row_count == 0

@@ -141,6 +141,12 @@ class ProcessTable(KeyedTable):
             super().__init__()
             self.action = action
 
+    # An empty table's header is a legend under the note that says why it is empty: a scrollbar along
+    # it would offer to scroll sideways to columns of nothing.
+    DEFAULT_CSS = """
+    ProcessTable.-empty { overflow-x: hidden; }
+    """
+
     COLUMNS = COLUMNS
     # R/x/l (keys.ACTIONS, owner "processes"; remappable by id); the app decides whether they apply.
     BINDINGS: ClassVar[list[BindingType]] = default_bindings("processes")
@@ -161,6 +167,7 @@ class ProcessTable(KeyedTable):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.add_class("-empty")  # no rows until a snapshot has some: no sideways scrollbar over nothing
         self._values: dict[str, tuple[tuple[object, ...], ...]] = {}
         self._raw: dict[str, tuple[object, ...]] = {}  # each row's `_raw_facts` as last shown
         self._shown: dict[str, object] = {}  # each row's process as last shown: the same object → the same facts
@@ -268,6 +275,7 @@ class ProcessTable(KeyedTable):
                         changed.append((name, column, render(column, facts)))
             values[name] = cells
         self.rewrite_cells(changed)  # one repaint for every uptime that ticked
+        self.set_class(not values, "-empty")
         if keep is not None and keep in self._values:
             index = self.get_row_index(keep)
             if index != self.cursor_row:
