@@ -143,6 +143,18 @@ async def test_without_devenv_or_a_command_it_says_so_once_and_still_works(proje
         await pilot.pause()
         lines = list(app.log_view.lines)
         assert any("no rebuild command" in line for line in lines)
+        # The log does not wrap build output; its own note is wrapped to the panel, so it is read
+        # whole without scrolling sideways.
+        log = app.log_view
+        assert all(len(line) <= log.scrollable_content_region.width for line in lines), (lines, log.scrollable_content_region)
+
+        def log_text() -> str:
+            region = log.content_region
+            rows = screen_text(app).splitlines()[region.y : region.bottom]
+            return " ".join(" ".join(row[region.x : region.right].split()) for row in rows)
+
+        await wait_for(pilot, lambda: "approving needs a rebuild command." in log_text(), what="the note's last words in the panel")
+        assert "devenv is not on PATH" in log_text()
         await wait_for(pilot, lambda: notices(app, "no rebuild command"), what="the toast")
         await pilot.pause(0.2)
         assert notices(app, "no rebuild command") == 1

@@ -9,6 +9,7 @@ rebuild runs (`Review.rebuilding_here`).
 
 from __future__ import annotations
 
+import textwrap  # argparse has loaded it already
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -26,6 +27,9 @@ from omni_tui.ui import presenters
 from omni_tui.ui.messages import RebuildFinished, RebuildLines, RebuildStage, RebuildStarted, RemoteRebuildEnded, RemoteRebuildLog
 from omni_tui.ui.widgets.proposal_queue import state_label
 from omni_tui.ui.workers import RebuildJob, RemoteRebuildFollower, post_workspace, run_action
+
+NOTE_WIDTH = 48
+"""Columns the rebuild panel's own notes are wrapped to before it has a size (its width at 120x34, less a margin)."""
 
 if TYPE_CHECKING:
     from omni_tui.ui.app import CockpitApp
@@ -77,9 +81,11 @@ class RebuildFlow:
             app.notify(
                 f"{exc}. Diffs, proposals and processes still work; approving needs a rebuild command.", severity="warning", timeout=10
             )
-            self.log_view.write_lines(
-                [f"omni-tui: {exc}", "Diffs, proposals, rejections and processes work; approving needs a rebuild command."]
-            )
+            # Wrapped to the panel: the log does not wrap its lines (build output keeps its columns),
+            # and this is the first thing the panel says in a project without devenv on PATH.
+            width = self.log_view.scrollable_content_region.width or NOTE_WIDTH
+            note = f"omni-tui: {exc}. Diffs, proposals, rejections and processes work; approving needs a rebuild command."
+            self.log_view.write_lines(textwrap.wrap(note, max(20, width)))
 
     def stop(self) -> None:
         """The app stops: end the follower and cancel a running rebuild."""
