@@ -47,3 +47,18 @@ async def test_the_buttons_stay_on_screen_when_the_terminal_shrinks_and_grows() 
                 lambda: app.screen.size == size and "Approve (y)" in screen_text(app) and "Cancel (n)" in screen_text(app),
                 what=f"both buttons on screen at {size}",
             )
+
+
+async def test_a_fit_due_after_the_dialog_was_answered_does_nothing() -> None:
+    """The fit runs after a refresh; answered in between (`y` pressed at once on a loaded machine), the
+    dialog's widgets are removed before the screen is, and the fit found no body: the cockpit crashed
+    (seen under message jitter in the failed-rebuild test). Here its widgets go first, as then."""
+    app = Host()
+    async with app.run_test(size=(120, 34)) as pilot:
+        await wait_for(pilot, lambda: ready(app, ApproveScreen) and "Approve (y)" in screen_text(app), what="the approve modal")
+        screen = app.screen
+        assert isinstance(screen, ApproveScreen)
+        await screen.query_one("#dialog").remove()
+        screen._keep_buttons()  # as the refresh callback ran it
+        await pilot.pause()
+        assert app.is_running and app._exception is None

@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
@@ -184,8 +185,11 @@ class ApproveScreen(YesNoModal):
         less — set whatever the body holds now: the change card fills it in later."""
         if not self.is_attached or tries <= 0:
             return
-        dialog = self.query_one("#dialog")
-        body = self.query_one("#approve-body")
+        try:
+            dialog = self.query_one("#dialog")
+            body = self.query_one("#approve-body")
+        except NoMatches:  # answered meanwhile: the dialog's widgets go before the screen does
+            return
         if not dialog.content_size.width:  # not laid out yet: measure once it is
             self.call_after_refresh(self._keep_buttons, tries - 1)
             return
