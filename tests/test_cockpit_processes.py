@@ -110,6 +110,25 @@ async def test_l_on_the_honcho_row_shows_the_managers_own_output(project: Path) 
         assert "worker line" in screen_text(app)  # the whole captured output, every process's lines
 
 
+async def test_lines_for_a_log_just_closed_are_dropped(project: Path) -> None:
+    """Escape pops the log screen at once and forgets it a moment later; the follower's lines that
+    arrive between went to a screen whose widgets were being removed."""
+    from omni_tui.ui.messages import ProcessLogLines
+    from omni_tui.ui.screens.process_log import ProcessLogScreen
+
+    async with honcho_cockpit(project, "honcho") as (app, pilot, _honcho):
+        await pilot.press("l")
+        await wait_for(pilot, lambda: ready(app, ProcessLogScreen) and "started (pid=" in screen_text(app), what="the log screen")
+        screen = app.screen
+        assert isinstance(screen, ProcessLogScreen)
+        screen.dismiss()
+        app.process_flow.log_lines(ProcessLogLines(screen.name_shown, ("a line after the close",)))
+        assert "a line after the close" not in screen.log_view.lines
+        await wait_for(pilot, lambda: not isinstance(app.screen, ProcessLogScreen), what="the log screen gone")
+        await pilot.press("l")  # and the log opens again
+        await wait_for(pilot, lambda: ready(app, ProcessLogScreen) and "started (pid=" in screen_text(app), what="the log again")
+
+
 async def test_stopping_one_of_honchos_processes_warns_that_honcho_stops_them_all(project: Path) -> None:
     from omni_tui.ui.screens import ConfirmScreen
 

@@ -146,7 +146,8 @@ class ProcessFlow:
 
     def log_lines(self, message: ProcessLogLines) -> None:
         screen = self.log_screen
-        if screen is None or screen.name_shown != message.name:
+        # Closed but not yet forgotten (`_log_closed` runs after the pop): its widgets are going.
+        if screen is None or screen.name_shown != message.name or screen not in self.app.screen_stack:
             return
         if message.error:
             screen.show_error(message.error)
