@@ -41,6 +41,7 @@ RISKS = (
     "agent_permissions",
     "network_service",
     "secret_in_file",
+    "lookalike_letters",
     "unfree_or_insecure",
     "unparsed",
 )
@@ -52,6 +53,7 @@ SEVERITY = {
     "agent_permissions": "error",
     "network_service": "warning",
     "secret_in_file": "error",
+    "lookalike_letters": "error",
     "unfree_or_insecure": "warning",
     "unparsed": "warning",
 }

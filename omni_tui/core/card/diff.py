@@ -79,6 +79,7 @@ def compute_card(files: Sequence[FilePair]) -> Card:
     """The card of a change to `files` (each: the path, the bytes before, the bytes after; None = absent)."""
     from omni_tui.core.card.builder import CardBuilder, make_entry
     from omni_tui.core.card.compare import diff_envrc, diff_fetchers, diff_module, note_unparsed
+    from omni_tui.core.card.lookalikes import note_lookalikes
     from omni_tui.core.card.nixfacts import Facts
     from omni_tui.core.card.nixparse import parse_module
     from omni_tui.core.card.secrets import inert
@@ -117,6 +118,7 @@ def compute_card(files: Sequence[FilePair]) -> Card:
             diff_envrc(shown, pair.before, pair.after, b)
         else:
             b.add("files", change if change != "modified" else "changed", make_entry(shown, shown, None, None, runs_on_cd=[]))
+        note_lookalikes(shown, pair.before, pair.after, b)
         if path.startswith(AGENT_FILES):
             b.add(
                 "agent_settings",

@@ -1,0 +1,93 @@
+"""Letters that pass for others: the `lookalike_letters` risk.
+
+A reviewer reads `gіthub.com` as github.com; the `і` is Cyrillic (U+0456), and the URL fetches from
+another host. Nix, a shell and a URL fetch go by code points, a person by shapes. An added line is
+flagged where a word mixes Latin letters with letters of a script that has Latin lookalikes
+(Cyrillic, Greek, Armenian, Cherokee, Lisu, Coptic), where a word holds fullwidth or mathematical
+letters (forms that exist to look like Latin ones), or where a URL's host is not plain ASCII. Words of
+one script (a comment in Russian, a Greek letter in a formula) are not flagged.
+
+The cause shows the word with the suspect letters escaped (`g\\u0456thub`), so the person sees which.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from omni_tui.core.card.builder import CardBuilder
+
+LOOKALIKE_SCRIPTS = frozenset({"CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "LISU", "COPTIC"})
+"""Scripts whose letters include shapes a reader takes for Latin ones (`а` `е` `о` `р` `с` `і` `ј`, `ο` `ν` `Α`)."""
+LATIN_FORMS = ("FULLWIDTH LATIN", "MATHEMATICAL")
+"""Letters that are Latin ones drawn another way (`ｐkgs`, `𝐚`): never needed in a devenv file's code."""
+MAX_CAUSES = 20
+
+_WORD = re.compile(r"[^\W_]+")
+_HOST = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://(?:[^/\s\"'@]*@)?([^/\s\"':?#]+)")
+
+
+def _script(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    if name.startswith(LATIN_FORMS):
+        return "FORM"
+    return name.split(" ", 1)[0]
+
+
+def _escaped(word: str) -> str:
+    return "".join(ch if ch.isascii() else f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}" for ch in word)
+
+
+def _suspects(word: str) -> str:
+    """Why `word` passes for another, or "" when it does not."""
+    if word.isascii():
+        return ""
+    scripts = {_script(ch) for ch in word if ch.isalpha()}
+    odd = [ch for ch in word if not ch.isascii() and ch.isalpha() and _script(ch) in LOOKALIKE_SCRIPTS | {"FORM"}]
+    if "FORM" in scripts or ("LATIN" in scripts and scripts & LOOKALIKE_SCRIPTS):
+        first = odd[0]
+        more = f" and {len(odd) - 1} more" if len(odd) > 1 else ""
+        return f"{_escaped(first)} is {unicodedata.name(first, 'an unnamed letter')}{more}, among Latin letters"
+    return ""
+
+
+def line_lookalikes(line: str) -> list[str]:
+    """What in one line passes for something else: `"word": why` each (empty for plain text)."""
+    if line.isascii():
+        return []
+    found: list[str] = []
+    for host in _HOST.findall(line):
+        if not host.isascii():
+            first = next(ch for ch in host if not ch.isascii())
+            found.append(f'URL host "{_escaped(host)}" is not plain ASCII: {_escaped(first)} is {unicodedata.name(first, "unnamed")}')
+    for word in _WORD.findall(line):
+        why = _suspects(word)
+        if why and not any(_escaped(word) in f for f in found):
+            found.append(f'"{_escaped(word)}": {why}')
+    return found
+
+
+def note_lookalikes(file: str, before: bytes | None, after: bytes | None, b: CardBuilder) -> None:
+    """Raise `lookalike_letters` for each added line of `file` where letters pass for others."""
+    if after is None or after.isascii():
+        return
+    new = after.decode("utf-8", "replace").splitlines()
+    old = before.decode("utf-8", "replace").splitlines() if before is not None else []
+    added: list[int] = []
+    if not old:
+        added = list(range(len(new)))
+    else:
+        from omni_tui.core.linematch import line_changes
+
+        for tag, _i1, _i2, j1, j2 in line_changes(old, new):
+            if tag != "equal":
+                added.extend(range(j1, j2))
+    causes = 0
+    for index in added:
+        for why in line_lookalikes(new[index]):
+            b.risk("lookalike_letters", file, index + 1, why)
+            causes += 1
+            if causes >= MAX_CAUSES:
+                return
