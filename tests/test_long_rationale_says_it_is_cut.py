@@ -79,3 +79,36 @@ async def test_a_long_why_gives_its_rows_to_the_diff_when_the_panel_is_short(pro
         await pilot.resize_terminal(120, 50)
         await wait_for(pilot, lambda: len(rows_of(rationale)) == 4, what="the why on four rows")
         assert rows_of(rationale)[-1].rstrip().endswith("… (z: read all)")
+
+
+async def test_a_big_card_runs_its_categories_together_so_the_diff_shows_the_change_at_80x24(project: Path) -> None:
+    """At 80x24 a card of four categories under two wrapped risk badges left the proposal's diff no
+    row at all. With the why on one row, the card's categories then run together on one line and the
+    diff shows the change; with the room (120x40) each category has its line again."""
+    ws = open_workspace(project)
+    new = (
+        edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep")
+        .replace('env.GREET = "hello";', 'env.GREET = "hello";\n  env.REDIS_URL = "redis://localhost";\n  services.redis.enable = true;')
+        .replace('echo "$GREET from devenv"', 'echo "$GREET from devenv"\n    make setup')
+    )
+    propose_now(project, "devenv.nix", new, why=LONG_WHY)
+    app = cockpit(ws, watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        card, diff = app.query_one("#detail-card"), app.query_one("#detail-diff")
+
+        def rows_of(widget: object) -> list[str]:
+            region = widget.region  # type: ignore[attr-defined]
+            return [row[region.x : region.right] for row in screen_text(app).splitlines()[region.y : region.bottom]]
+
+        await wait_for(
+            pilot,
+            lambda: any(row.startswith("packages +ripgrep · ") for row in rows_of(card)) and any(" + " in row for row in rows_of(diff)),
+            what="the categories on one line and an added line in the diff",
+        )
+        assert "network service" in " ".join(" ".join(rows_of(card)).split())  # the badges stay whole (wrapped)
+        await pilot.resize_terminal(120, 40)
+        await wait_for(
+            pilot,
+            lambda: [row.split()[0] for row in rows_of(card)[-4:]] == ["packages", "services", "env", "shell"],
+            what="one line per category",
+        )

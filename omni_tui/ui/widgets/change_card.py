@@ -75,14 +75,36 @@ class _CardWidget(Widget):
 
 
 class CardSummary(_CardWidget):
-    """The compact card: a heading with the risk badges, then one line per category that changed."""
+    """The compact card: a heading with the risk badges, then one line per category that changed —
+    or, folded (`fold`, when its panel is too short to show the diff under it), the categories run
+    together on one line."""
 
-    DEFAULT_CSS = """
-    CardSummary { height: auto; max-height: 8; }
+    MAX_ROWS = 8
+    DEFAULT_CSS = f"""
+    CardSummary {{ height: auto; max-height: {MAX_ROWS}; }}
     """
     MAX_CATEGORIES = 4  # lines of categories; more are counted on a fifth (the approve modal shows all)
 
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.folded = False
+
+    def fold(self, folded: bool) -> None:
+        """Run the categories together on one line (True), or one line each (False)."""
+        if folded != self.folded:
+            self.folded = folded
+            self.refresh(layout=True)
+
+    def rows_unfolded(self, width: int) -> int:
+        """The rows this card takes at `width` with one line per category (whether folded now or not)."""
+        if not self.display or width <= 0:
+            return 0
+        return min(len(self._text(width, folded=False).wrap(self.app.console, width)), self.MAX_ROWS)
+
     def render(self) -> Text:
+        return self._text(max(self.size.width, 20), folded=self.folded)
+
+    def _text(self, width: int, *, folded: bool) -> Text:
         muted = self._c("foreground-muted")
         card = self.card
         if card is None:
@@ -98,23 +120,34 @@ class CardSummary(_CardWidget):
         else:
             text.append("no risks", style=muted)
         shown = [cat for cat in CATEGORIES if any(card.data.get(cat, {}).values())]
+        if folded and shown:
+            line = Text()
+            for number, cat in enumerate(shown):
+                line.append(f"{' · ' if number else ''}{LABELS[cat]} ", style=muted)
+                line.append_text(self._entries(card, cat))
+            line.truncate(width, overflow="ellipsis")
+            return text.append("\n").append_text(line)
         more = shown[self.MAX_CATEGORIES :] if len(shown) > self.MAX_CATEGORIES + 1 else []
-        width = max(self.size.width, 20)
         for cat in shown[: len(shown) - len(more)]:
-            groups: dict[str, list[dict[str, Any]]] = card.data.get(cat, {})
-            entries = [(g, e) for g, es in groups.items() for e in es]
             line = Text()
             line.append(f"{LABELS[cat]:<{_LABEL_WIDTH}}  ", style=muted)
-            for index, (group, entry) in enumerate(entries):
-                if index:
-                    line.append(" ")
-                line.append(f"{MARKS[group]}{entry_text(cat, entry)}", style=self._c(_GROUP_COLOUR[group]))
+            line.append_text(self._entries(card, cat))
             line.truncate(width, overflow="ellipsis")
             text.append("\n")
             text.append_text(line)
         if more:
             text.append(f"\n{'':<{_LABEL_WIDTH}}  and {', '.join(LABELS[c] for c in more)} — all in the approve dialog", style=muted)
         return text
+
+    def _entries(self, card: Card, cat: str) -> Text:
+        """One category's entries in their group's colours: `+ripgrep -jq ~enterShell`."""
+        groups: dict[str, list[dict[str, Any]]] = card.data.get(cat, {})
+        line = Text()
+        for index, (group, entry) in enumerate((g, e) for g, es in groups.items() for e in es):
+            if index:
+                line.append(" ")
+            line.append(f"{MARKS[group]}{entry_text(cat, entry)}", style=self._c(_GROUP_COLOUR[group]))
+        return line
 
 
 class CardDetails(_CardWidget):

@@ -167,24 +167,36 @@ class ProposalDetail(Vertical):
         self._fit_why()
 
     def _fit_why(self) -> None:
-        """The why in one row (`-tight`) when its lines would leave the diff under DIFF_MIN_ROWS: at 120x34
-        a four-line why under a three-line card left the diff three rows, none of them the change. Read
-        with the heights of the lines around it as laid out, so it runs again after they change (the
-        diff's size changes with them: `DiffView.Resized`) — once per layout, not once per show."""
+        """Give the diff its rows when the lines above would leave it under DIFF_MIN_ROWS: the why goes
+        to one row first (`-tight`; at 120x34 a four-line why under a three-line card left the diff three
+        rows, none of them the change), then the card runs its categories together on one line
+        (`CardSummary.fold`; at 80x24 a four-category card left the diff none). Read with the heights of
+        the other lines as laid out, and the card's and the why's as they would be unfolded, so it runs
+        again after those change (the diff's size changes with them: `DiffView.Resized`) and never
+        flips back and forth on its own folding — once per layout, not once per show."""
         why = self.query_one(Rationale)
+        card = self.query_one("#detail-card", CardSummary)
         diff = self.diff
-        if not (why.display and diff.display) or self.size.height <= 0:
+        if not diff.display or self.size.height <= 0:
             self.set_class(False, "-tight")
+            card.fold(False)
             return
-        others = sum(child.outer_size.height for child in self.children if child.display and child not in (why, diff))
         width = self.content_region.width
-        content = why.content
-        why_rows = len(content.wrap(self.app.console, width)) if isinstance(content, Text) and width > 0 else 1
-        self.set_class(self.size.height - others - min(self.WHY_MAX_ROWS, why_rows) < self.DIFF_MIN_ROWS, "-tight")
+        others = sum(child.outer_size.height for child in self.children if child.display and child not in (why, card, diff))
+        room = self.size.height - others - self.DIFF_MIN_ROWS  # for the why and the card together
+        why_rows = 0
+        if why.display:
+            content = why.content
+            why_rows = min(self.WHY_MAX_ROWS, len(content.wrap(self.app.console, width)) if isinstance(content, Text) and width > 0 else 1)
+        card_rows = card.rows_unfolded(width)
+        tight = why_rows + card_rows > room
+        self.set_class(tight and why.display, "-tight")
+        card.fold(min(why_rows, 1) + card_rows > room if tight else False)
 
     def show_card(self, card: Card | None, note: str = "") -> None:
         """The compact change card at the top (a pending proposal's); no card and no note hides it."""
         self.query_one("#detail-card", CardSummary).show(card, note)  # a new height resizes the diff: fitted then
+        self._fit_why()  # folded, a new card may keep its height and need unfolding (or folding) all the same
 
     @property
     def file_tabs(self) -> FileTabs:
