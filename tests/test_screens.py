@@ -228,6 +228,30 @@ async def test_edit_highlights_nix_when_the_grammar_is_installed() -> None:
             assert "nix" in screen_text(app)
 
 
+async def test_edit_escape_judges_the_edits_once_the_keys_typed_before_it_are_in() -> None:
+    """escape is a priority key: it is handled as it arrives, ahead of keys still queued for the editor.
+    Typed in one burst, a backspace that undoes the only change then escape closed with a needless
+    "Discard?"; a last character then escape closed without asking (the change lost)."""
+    from textual import events
+
+    app = Host(lambda: EditScreen("devenv.nix", ORIGINAL))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: ready(app, EditScreen), "the edit modal")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: app.screen.modified, "the edit made")
+        app.post_message(events.Key("backspace", None))  # one burst: nothing handled between them
+        app.post_message(events.Key("escape", None))
+        await wait_for(pilot, lambda: app.results == [None], "closed at once: nothing to lose")
+
+    app = Host(lambda: EditScreen("devenv.nix", ORIGINAL))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: ready(app, EditScreen), "the edit modal")
+        app.post_message(events.Key("x", "x"))
+        app.post_message(events.Key("escape", None))
+        await wait_for(pilot, lambda: ready(app, ConfirmScreen), "the discard question for the last character")
+        assert app.results == []
+
+
 async def test_edit_escape_unchanged_returns_none_and_changed_asks_first() -> None:
     app = Host(lambda: EditScreen("devenv.nix", ORIGINAL))
     async with app.run_test(size=SIZE) as pilot:

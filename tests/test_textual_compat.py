@@ -137,6 +137,39 @@ async def test_type_ahead_reaches_a_modal_in_order() -> None:
     assert textual_compat.__doc__ and "type-ahead" in textual_compat.__doc__
 
 
+async def test_after_type_ahead_runs_after_a_key_the_input_takes_by_a_binding() -> None:
+    """Pins the path a key's binding takes: backspace acts when the key has bubbled from the focused
+    input up to the App (`Message._bubble_to`, each ancestor's queue in turn); a callback asked for by a
+    priority binding handled before it must follow it there."""
+    from textual.binding import Binding
+    from textual.containers import Vertical
+    from textual.screen import ModalScreen
+
+    seen: list[str] = []
+
+    class Modal(ModalScreen[str]):
+        BINDINGS = [Binding("escape", "done", priority=True)]
+
+        def compose(self) -> ComposeResult:
+            with Vertical():
+                yield Input("ab", select_on_focus=False)
+
+        def action_done(self) -> None:
+            after_type_ahead(self, self.query_one(Input), lambda: seen.append(self.query_one(Input).value))
+
+    app = App[None]()
+    async with app.run_test() as pilot:
+        modal = Modal()
+        await app.push_screen(modal)
+        modal.query_one(Input).focus()
+        await pilot.pause()
+        app.post_message(events.Key("backspace", None))  # one burst: escape is handled before backspace acts
+        app.post_message(events.Key("escape", None))
+        for _ in range(20):
+            await pilot.pause()
+        assert seen == ["a"]
+
+
 async def test_set_cells_replaces_many_cells_and_the_screen_shows_them() -> None:
     from textual.app import App as _App
 

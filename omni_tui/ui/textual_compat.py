@@ -365,6 +365,17 @@ def forward_type_ahead(app: App[Any], event: events.Key) -> bool:
 def after_type_ahead(screen: DOMNode, input_widget: DOMNode, callback: Callable[[], None]) -> None:
     """Step 3: run `callback` once the keys queued for the modal, then for its input, were handled.
 
-    A priority binding (enter) runs as it arrives, before the characters typed ahead of it: the
-    screen's queue, then the input's, must be drained first — one `call_later` on each, in turn."""
-    screen.call_later(lambda: input_widget.call_later(callback))
+    A priority binding (enter, escape, ctrl+s) runs as it arrives, before the keys typed ahead of it:
+    the screen's queue, then the input's, must be drained first — one `call_later` on each, in turn.
+    A key the input takes by a binding (backspace, delete) acts only when it has bubbled from the
+    input up to the App, which checks bindings: the callback follows it up, one `call_later` on each
+    ancestor in turn (the path `Message._bubble_to` posts it along), and runs after it at the App."""
+    path = [input_widget, *input_widget.ancestors]  # the input, its containers, the screen, the App
+
+    def step(index: int) -> None:
+        if index == len(path):
+            callback()
+        else:
+            path[index].call_later(step, index + 1)
+
+    screen.call_later(step, 0)

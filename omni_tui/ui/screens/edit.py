@@ -142,6 +142,13 @@ class EditScreen(ModalScreen[str | None]):
             self.dismiss(self.text)
 
     def action_cancel(self) -> None:
+        # Like ctrl+s, escape is handled as it arrives: whether there are edits to lose is judged once the
+        # keys typed before it are in (a backspace that undoes the last change, a last character).
+        after_type_ahead(self, self.query_one(TextArea), self._cancel_typed)
+
+    def _cancel_typed(self) -> None:
+        if not self.is_active:
+            return
         if not self.modified:
             self.dismiss(None)
             return
