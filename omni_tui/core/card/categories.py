@@ -41,6 +41,7 @@ RISKS = (
     "agent_permissions",
     "network_service",
     "secret_in_file",
+    "env_changes_programs",
     "lookalike_letters",
     "unfree_or_insecure",
     "unparsed",
@@ -53,6 +54,7 @@ SEVERITY = {
     "agent_permissions": "error",
     "network_service": "warning",
     "secret_in_file": "error",
+    "env_changes_programs": "error",
     "lookalike_letters": "error",
     "unfree_or_insecure": "warning",
     "unparsed": "warning",
@@ -119,6 +121,74 @@ AGENT_FILES = (
     "GEMINI.md",
     "opencode.json",
 )
+
+# Environment variables that make the programs run in the shell do something else: run code or load
+# libraries of the change's choosing, look for commands and modules elsewhere first, send or trust
+# traffic elsewhere. An `env.*` that sets one raises `env_changes_programs`, with what it does.
+PROGRAM_ENV = {
+    "LD_PRELOAD": "every program loads this library first",
+    "LD_AUDIT": "every program loads this library first",
+    "LD_LIBRARY_PATH": "programs look for libraries here first",
+    "DYLD_INSERT_LIBRARIES": "every program loads this library first (macOS)",
+    "DYLD_LIBRARY_PATH": "programs look for libraries here first (macOS)",
+    "BASH_ENV": "every bash script runs this file first",
+    "ENV": "every sh runs this file first",
+    "PROMPT_COMMAND": "bash runs this before every prompt",
+    "ZDOTDIR": "zsh reads its startup files from here",
+    "PATH": "commands are looked up here",
+    "NODE_OPTIONS": "every node process takes these options (--require runs code)",
+    "NODE_PATH": "node looks for modules here",
+    "PYTHONSTARTUP": "interactive python runs this file first",
+    "PYTHONPATH": "python imports modules from here first",
+    "PERL5OPT": "every perl process takes these options",
+    "PERL5LIB": "perl looks for modules here first",
+    "RUBYOPT": "every ruby process takes these options",
+    "RUBYLIB": "ruby looks for libraries here first",
+    "JAVA_TOOL_OPTIONS": "every JVM takes these options (-javaagent runs code)",
+    "_JAVA_OPTIONS": "every JVM takes these options",
+    "GIT_SSH_COMMAND": "git runs this for every ssh connection",
+    "GIT_SSH": "git runs this for every ssh connection",
+    "GIT_EXEC_PATH": "git runs its subcommands from here",
+    "GIT_ASKPASS": "git runs this to ask for credentials",
+    "SSH_ASKPASS": "ssh runs this to ask for credentials",
+    "GIT_CONFIG_GLOBAL": "git reads this file as its global configuration",
+    "GIT_CONFIG_SYSTEM": "git reads this file as its system configuration",
+    "GIT_CONFIG_COUNT": "git takes configuration from the environment (GIT_CONFIG_KEY_n)",
+    "GIT_EDITOR": "git runs this as the editor",
+    "EDITOR": "tools run this as the editor",
+    "VISUAL": "tools run this as the editor",
+    "PAGER": "tools run this as the pager",
+    "GIT_PAGER": "git runs this as the pager",
+    "MANPAGER": "man runs this as the pager",
+    "LESSOPEN": "less runs this on every file it opens",
+    "BROWSER": "tools run this to open links",
+    "http_proxy": "HTTP traffic goes through this proxy",
+    "HTTP_PROXY": "HTTP traffic goes through this proxy",
+    "https_proxy": "HTTPS traffic goes through this proxy",
+    "HTTPS_PROXY": "HTTPS traffic goes through this proxy",
+    "all_proxy": "traffic goes through this proxy",
+    "ALL_PROXY": "traffic goes through this proxy",
+    "SSL_CERT_FILE": "TLS trusts the certificates in this file",
+    "SSL_CERT_DIR": "TLS trusts the certificates in this folder",
+    "NIX_SSL_CERT_FILE": "Nix trusts the certificates in this file",
+    "REQUESTS_CA_BUNDLE": "python requests trusts the certificates in this file",
+    "CURL_CA_BUNDLE": "curl trusts the certificates in this file",
+    "NODE_EXTRA_CA_CERTS": "node trusts the certificates in this file too",
+    "GIT_SSL_NO_VERIFY": "git stops checking TLS certificates",
+    "NODE_TLS_REJECT_UNAUTHORIZED": "node stops checking TLS certificates when 0",
+    "PYTHONHTTPSVERIFY": "python stops checking TLS certificates when 0",
+    "NIX_PATH": "Nix looks up <nixpkgs> and other <paths> here",
+}
+PROGRAM_ENV_PREFIXES = {"GIT_CONFIG_KEY_": "git takes this configuration key", "GIT_CONFIG_VALUE_": "git takes this configuration value"}
+
+
+def program_env(name: str) -> str | None:
+    """What setting the environment variable `name` does to the programs run in the shell, if it is one
+    that makes them run code, load libraries, look elsewhere, or send or trust traffic elsewhere."""
+    if name in PROGRAM_ENV:
+        return PROGRAM_ENV[name]
+    return next((what for prefix, what in PROGRAM_ENV_PREFIXES.items() if name.startswith(prefix)), None)
+
 
 UNFREE_KEYS = frozenset(
     {

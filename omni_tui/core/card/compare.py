@@ -15,7 +15,7 @@ from operator import attrgetter
 from typing import Any
 
 from omni_tui.core.card.builder import CardBuilder, Entry, make_entry, show_value
-from omni_tui.core.card.categories import PORT_OPTIONS, SERVICE_PORTS, UNFREE_KEYS, nix_category, yaml_category
+from omni_tui.core.card.categories import PORT_OPTIONS, SERVICE_PORTS, UNFREE_KEYS, nix_category, program_env, yaml_category
 from omni_tui.core.card.nixfacts import Facts, Path, Unparsed, Value
 from omni_tui.core.card.secrets import inert, mask_text, mask_value
 from omni_tui.core.card.yamlfacts import YamlFacts
@@ -209,7 +209,9 @@ def diff_module(file: str, old: Facts | YamlFacts, new: Facts | YamlFacts, b: Ca
             _diff_toggle(file, cat, entity, before, after, b, line_old, line_new, sub_lines)
         elif cat == "env":
             old_v, new_v = before.get(()), after.get(())
-            full = f"env.{entity}"
+            steers = program_env(entity) if new_v is not None else None
+            if steers is not None:
+                b.risk("env_changes_programs", file, line_new, f"{entity} = {show_value(new_v, entity)} — {steers}")
             if old_v is None and new_v is not None:
                 b.add(
                     "env",
@@ -238,7 +240,6 @@ def diff_module(file: str, old: Facts | YamlFacts, new: Facts | YamlFacts, b: Ca
                         secret=_is_secret(entity, new_v) or _is_secret(entity, old_v),
                     ),
                 )
-            del full
         elif cat == "shell_hooks":
             _diff_hook(file, entity, before.get(()), after.get(()), b, line_old, line_new)
         elif cat == "agent_settings" or cat == "git_hooks" or (cat == "inputs" and ("." in entity or entity in UNFREE_KEYS)):
