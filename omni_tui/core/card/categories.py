@@ -37,6 +37,7 @@ DEFAULT_GROUPS = ("added", "removed", "changed")
 RISKS = (
     "runs_on_shell_entry",
     "runs_on_cd",
+    "runs_on_commit",
     "new_code_source",
     "agent_permissions",
     "network_service",
@@ -50,6 +51,7 @@ RISKS = (
 SEVERITY = {
     "runs_on_shell_entry": "warning",
     "runs_on_cd": "error",
+    "runs_on_commit": "warning",
     "new_code_source": "error",
     "agent_permissions": "error",
     "network_service": "warning",
@@ -105,6 +107,20 @@ SERVICE_PORTS = {
     "zookeeper": 2181,
 }
 PORT_OPTIONS = ("port", "listenPort", "listen_port", "httpPort", "http_port", "bind", "listen", "listen_address", "listenAddress")
+
+# Settings that make Nix take prebuilt binaries from another cache (devenv adds a `cachix.pull` cache's
+# key to the trusted ones): code from there runs as if built here. Setting one is a `new_code_source`.
+BINARY_CACHE_PATHS = frozenset(
+    {
+        ("cachix", "pull"),
+        ("nix", "settings", "substituters"),
+        ("nix", "settings", "extra-substituters"),
+        ("nix", "settings", "trusted-substituters"),
+        ("nix", "settings", "trusted-public-keys"),
+        ("nix", "settings", "extra-trusted-public-keys"),
+    }
+)
+
 
 # Options that configure an AI agent (its hooks, permissions, MCP servers): the agent_settings category.
 AGENT_ROOTS = ("claude", "codex", "gemini", "opencode", "cursor", "aider", "copilot", "goose", "amp", "mcp", "crush")

@@ -15,7 +15,15 @@ from operator import attrgetter
 from typing import Any
 
 from omni_tui.core.card.builder import CardBuilder, Entry, make_entry, show_value
-from omni_tui.core.card.categories import PORT_OPTIONS, SERVICE_PORTS, UNFREE_KEYS, nix_category, program_env, yaml_category
+from omni_tui.core.card.categories import (
+    BINARY_CACHE_PATHS,
+    PORT_OPTIONS,
+    SERVICE_PORTS,
+    UNFREE_KEYS,
+    nix_category,
+    program_env,
+    yaml_category,
+)
 from omni_tui.core.card.nixfacts import Facts, Path, Unparsed, Value
 from omni_tui.core.card.secrets import inert, mask_text, mask_value
 from omni_tui.core.card.yamlfacts import YamlFacts
@@ -356,12 +364,26 @@ def _diff_toggle(
         b.add(cat, on, e)
         if cat == "services":
             b.risk("network_service", file, enable_line, f"service {entity}" + (f" (port {extra['port']})" if extra["port"] else ""))
+        if cat == "git_hooks":
+            b.risk("runs_on_commit", file, enable_line, _hook_runs(entity, after))
     elif s_old != "off" and s_new == "off":
         b.add(cat, off, make_entry(entity, file, line_new if after else line_old, None, changes=changes, **extra))
     else:
         b.add(cat, "changed", make_entry(entity, file, line_new if after else line_old, v_new, changes=changes, **extra))
         if cat == "services" and s_new != "off" and any(c["option"].split(".")[-1] in PORT_OPTIONS for c in changes):
             b.risk("network_service", file, line_new, f"service {entity} listens elsewhere")
+        if cat == "git_hooks" and s_new != "off" and any(c["option"] in GIT_HOOK_COMMANDS for c in changes):
+            b.risk("runs_on_commit", file, line_new, _hook_runs(entity, after))
+
+
+GIT_HOOK_COMMANDS = frozenset({"entry", "package", "files", "stages", "pass_filenames"})
+"""A git hook's options that change what it runs, or when."""
+
+
+def _hook_runs(entity: str, sub: Mapping[Path, Value]) -> str:
+    """`git hook ruff runs on commit: ruff check`, with its entry when the file gives one."""
+    entry = sub.get(("entry",))
+    return f"git hook {entity} runs on commit" + (f": {show_value(entry, f'{entity}.entry')}" if entry is not None else "")
 
 
 def _port(entity: str, sub: Mapping[Path, Value]) -> int | None:
@@ -489,6 +511,8 @@ def _diff_other(
         )
         if path[-1] in UNFREE_KEYS:
             _unfree(file, name, n, b, line)
+        if n is not None and (path[:2] in BINARY_CACHE_PATHS or path[:3] in BINARY_CACHE_PATHS):
+            b.risk("new_code_source", file, line, f"{name} = {show_value(n, name)} — Nix takes prebuilt binaries from this cache")
 
 
 def diff_envrc(file: str, old: bytes | None, new: bytes | None, b: CardBuilder) -> None:
