@@ -591,6 +591,20 @@ def test_a_git_hook_whose_command_changes_runs_on_commit_and_one_turned_off_does
     assert risks(before.replace(b"enable = true", b"enable = false")) == []
 
 
+def test_a_language_that_installs_packages_on_shell_entry_runs_on_shell_entry() -> None:
+    """npm's install scripts and a requirement's setup code run each time the shell is entered."""
+    before = b"{ pkgs, ... }: {\n  languages.javascript.enable = true;\n  languages.python.enable = true;\n}\n"
+    after = before.replace(
+        b"}\n", b'  languages.javascript.npm.install.enable = true;\n  languages.python.venv.requirements = "requests";\n}\n'
+    )
+    card = compute_card([FilePair("devenv.nix", before, after)]).to_json()
+    causes = [(c["line"], c["why"]) for r in card["risks"] if r["risk"] == "runs_on_shell_entry" for c in r["causes"]]
+    assert [line for line, _ in causes] == [4, 5], causes
+    assert "npm installs packages on shell entry" in causes[0][1] and "pip installs these requirements" in causes[1][1]
+    turned_off = compute_card([FilePair("devenv.nix", after, after.replace(b"install.enable = true", b"install.enable = false"))]).to_json()
+    assert [r["risk"] for r in turned_off["risks"]] == []
+
+
 def test_hostile_shapes_neither_crash_nor_hide_a_package() -> None:
     """Deep nesting is cut off and said so; a long `++` chain is read to its end (nothing hidden past a depth)."""
     chain = b"{ packages = " + b" ++ ".join(b"[ pkgs.x%d ]" % i for i in range(3000)) + b" ++ [ pkgs.evil ]; }"

@@ -108,6 +108,19 @@ SERVICE_PORTS = {
 }
 PORT_OPTIONS = ("port", "listenPort", "listen_port", "httpPort", "http_port", "bind", "listen", "listen_address", "listenAddress")
 
+# Language options that install packages from a registry each time the shell is entered: the packages'
+# own install scripts (npm's postinstall, a setup.py) run then. Setting one is `runs_on_shell_entry`.
+INSTALL_ON_ENTRY = {
+    ("python", "venv.requirements"): "pip installs these requirements on shell entry (their setup code runs)",
+    ("python", "poetry.install.enable"): "poetry installs the project's packages on shell entry",
+    ("python", "uv.sync.enable"): "uv syncs the project's packages on shell entry",
+    ("javascript", "npm.install.enable"): "npm installs packages on shell entry (their install scripts run)",
+    ("javascript", "pnpm.install.enable"): "pnpm installs packages on shell entry (their install scripts run)",
+    ("javascript", "yarn.install.enable"): "yarn installs packages on shell entry (their install scripts run)",
+    ("javascript", "bun.install.enable"): "bun installs packages on shell entry (their install scripts run)",
+}
+
+
 # Settings that make Nix take prebuilt binaries from another cache (devenv adds a `cachix.pull` cache's
 # key to the trusted ones): code from there runs as if built here. Setting one is a `new_code_source`.
 BINARY_CACHE_PATHS = frozenset(

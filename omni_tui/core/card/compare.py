@@ -17,6 +17,7 @@ from typing import Any
 from omni_tui.core.card.builder import CardBuilder, Entry, make_entry, show_value
 from omni_tui.core.card.categories import (
     BINARY_CACHE_PATHS,
+    INSTALL_ON_ENTRY,
     PORT_OPTIONS,
     SERVICE_PORTS,
     UNFREE_KEYS,
@@ -356,6 +357,12 @@ def _diff_toggle(
         extra["port"] = _port(entity, after if s_new != "off" else before)
     changes = _changes(before, after, f"{cat}.{entity}", file, b, sub_lines)
     enable_line = sub_lines.get(("enable",), line_new)
+    if cat == "languages" and s_new != "off":
+        for c in changes:
+            installs = INSTALL_ON_ENTRY.get((entity, c["option"]))
+            if installs is not None and c["after"] not in (None, "false", "null", '""', "[ ]"):
+                line = sub_lines.get(tuple(c["option"].split(".")), line_new)
+                b.risk("runs_on_shell_entry", file, line, f"languages.{entity}.{c['option']} = {c['after']} — {installs}")
     if s_old == "off" and s_new != "off":
         e = make_entry(entity, file, enable_line, v_new, changes=changes, **extra)
         if s_new == "maybe" and v_new is not None and e["condition"] is None:
