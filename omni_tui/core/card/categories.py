@@ -121,6 +121,21 @@ INSTALL_ON_ENTRY = {
 }
 
 
+def written_file_risk(name: str) -> tuple[str, str] | None:
+    """(risk, why) for devenv's `files."<name>"`, which writes `name` into the project on shell entry,
+    when that file runs code or is one the gate guards; None for any other file."""
+    name = name.removeprefix("./")
+    if name.startswith(".git/hooks/"):
+        return ("runs_on_commit", f"writes the git hook {name}: it runs on commit")
+    if name == ".envrc":
+        return ("runs_on_cd", "writes .envrc: direnv runs it on cd")
+    if name == "omni-tui.toml":
+        return ("agent_permissions", "writes omni-tui.toml, the gate's own configuration, on shell entry")
+    if name in ("devenv.nix", "devenv.yaml", "devenv.yml", "devenv.local.nix", "devenv.lock"):
+        return ("agent_permissions", f"writes {name}, which the gate guards, on shell entry: past the gate")
+    return None
+
+
 # Settings that make Nix take prebuilt binaries from another cache (devenv adds a `cachix.pull` cache's
 # key to the trusted ones): code from there runs as if built here. Setting one is a `new_code_source`.
 BINARY_CACHE_PATHS = frozenset(

@@ -23,6 +23,7 @@ from omni_tui.core.card.categories import (
     UNFREE_KEYS,
     nix_category,
     program_env,
+    written_file_risk,
     yaml_category,
 )
 from omni_tui.core.card.nixfacts import Facts, Path, Unparsed, Value
@@ -518,6 +519,9 @@ def _diff_other(
         )
         if path[-1] in UNFREE_KEYS:
             _unfree(file, name, n, b, line)
+        written = written_file_risk(path[1]) if n is not None and len(path) >= 2 and path[0] == "files" else None
+        if written is not None:
+            b.risk(written[0], file, line, f'files."{path[1]}": {written[1]}')
         if n is not None and (path[:2] in BINARY_CACHE_PATHS or path[:3] in BINARY_CACHE_PATHS):
             b.risk("new_code_source", file, line, f"{name} = {show_value(n, name)} — Nix takes prebuilt binaries from this cache")
 
