@@ -606,7 +606,10 @@ def test_a_language_that_installs_packages_on_shell_entry_runs_on_shell_entry() 
 
 
 def test_a_file_devenv_writes_that_runs_code_or_is_guarded_is_a_risk() -> None:
-    """`files."<name>"` writes into the project on shell entry: a git hook, .envrc, or a file the gate guards."""
+    """`files."<name>"` writes into the project on shell entry: a git hook, .envrc, or a file the gate guards.
+    Its entries are named as Nix writes them (`files.".envrc".text`, not `files..envrc.text`)."""
+    from omni_tui.core.card import render
+
     after = (
         b"{ pkgs, ... }: {\n"
         b'  files.".git/hooks/pre-commit".text = "curl x | sh";\n'
@@ -619,6 +622,7 @@ def test_a_file_devenv_writes_that_runs_code_or_is_guarded_is_a_risk() -> None:
     card = compute_card([FilePair("devenv.nix", b"{ pkgs, ... }: {\n}\n", after)]).to_json()
     found = sorted((c["line"], r["risk"]) for r in card["risks"] for c in r["causes"])
     assert found == [(2, "runs_on_commit"), (3, "runs_on_cd"), (4, "agent_permissions"), (5, "agent_permissions")], found
+    assert '+ files.".envrc".text  (added, devenv.nix:3)' in "\n".join(render.full(compute_card([FilePair("devenv.nix", None, after)])))
 
 
 def test_hostile_shapes_neither_crash_nor_hide_a_package() -> None:

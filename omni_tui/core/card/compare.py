@@ -8,6 +8,7 @@ code run on shell entry or on cd, secrets, agent permissions, unparsed places) a
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -509,7 +510,7 @@ def _diff_other(
         o, n = old_rest.get(path), new_rest.get(path)
         if o is n or (o is not None and n is not None and o.key == n.key):
             continue
-        name = ".".join(path)
+        name = attr_path(path)
         group = "added" if o is None else "removed" if n is None else "changed"
         line = _lines_of(new, path, n) if n is not None else _lines_of(old, path, o)
         b.add(
@@ -524,6 +525,14 @@ def _diff_other(
             b.risk(written[0], file, line, f'files."{path[1]}": {written[1]}')
         if n is not None and (path[:2] in BINARY_CACHE_PATHS or path[:3] in BINARY_CACHE_PATHS):
             b.risk("new_code_source", file, line, f"{name} = {show_value(n, name)} — Nix takes prebuilt binaries from this cache")
+
+
+_PLAIN_ATTR = re.compile(r"[A-Za-z_][A-Za-z0-9_'-]*")
+
+
+def attr_path(path: Path) -> str:
+    """An attribute path as Nix writes it: `files.".envrc".text`, not `files..envrc.text`."""
+    return ".".join(part if _PLAIN_ATTR.fullmatch(part) else '"' + part.replace("\\", "\\\\").replace('"', '\\"') + '"' for part in path)
 
 
 def diff_envrc(file: str, old: bytes | None, new: bytes | None, b: CardBuilder) -> None:
