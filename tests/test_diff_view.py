@@ -517,3 +517,21 @@ async def test_lines_inside_a_multi_line_string_are_highlighted_as_string_on_bot
         assert fg_of(dv, y, "removed") == string  # old side, inside the '' string
         assert fg_of(dv, y, "added") == string  # new side
         assert fg_of(dv, line_with(dv, "after = 4"), "after") == attribute  # after the string: code again
+
+
+async def test_a_letter_that_passes_for_another_is_marked_where_it_stands() -> None:
+    """The Cyrillic і in `gіthub.com` is drawn reversed in the error colour on the added line; the
+    ASCII letters beside it, the same line's old version and a comment in Russian are drawn plainly."""
+    app = Host()
+    old = '  env.DOCS = "https://github.com/tools";\n  # Привет\n'
+    new = '  env.DOCS = "https://g\u0456thub.com/tools";\n  # Привет мир\n'
+    async with app.run_test(size=(100, 10)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.set_diff("devenv.nix", old, new)
+        await pilot.pause()
+        added, removed, comment = line_with(dv, "+   env.DOCS"), line_with(dv, "-   env.DOCS"), line_with(dv, "мир")
+        mark = style_at(dv, added, "\u0456")
+        assert mark is not None and mark.reverse and mark.bold, mark
+        assert not (style_at(dv, added, "thub") or Style()).reverse
+        assert not (style_at(dv, removed, "github") or Style()).reverse
+        assert not (style_at(dv, comment, "мир") or Style()).reverse

@@ -7,7 +7,8 @@ flagged where a word mixes Latin letters with letters of a script that has Latin
 letters (forms that exist to look like Latin ones), or where a URL's host is not plain ASCII. Words of
 one script (a comment in Russian, a Greek letter in a formula) are not flagged.
 
-The cause shows the word with the suspect letters escaped (`g\\u0456thub`), so the person sees which.
+The cause shows the word with the suspect letters escaped (`g\\u0456thub`), so the person sees which;
+the diff marks them where they stand (`suspect_spans`).
 """
 
 from __future__ import annotations
@@ -45,12 +46,30 @@ def _suspects(word: str) -> str:
     if word.isascii():
         return ""
     scripts = {_script(ch) for ch in word if ch.isalpha()}
-    odd = [ch for ch in word if not ch.isascii() and ch.isalpha() and _script(ch) in LOOKALIKE_SCRIPTS | {"FORM"}]
+    odd = [ch for ch in word if _is_suspect(ch)]
     if "FORM" in scripts or ("LATIN" in scripts and scripts & LOOKALIKE_SCRIPTS):
         first = odd[0]
         more = f" and {len(odd) - 1} more" if len(odd) > 1 else ""
         return f"{_escaped(first)} is {unicodedata.name(first, 'an unnamed letter')}{more}, among Latin letters"
     return ""
+
+
+def suspect_spans(line: str) -> list[tuple[int, int]]:
+    """Where in `line` the letters that pass for others are (character offsets, end exclusive): the
+    suspect letters of each flagged word, and every non-ASCII character of a URL's host."""
+    if line.isascii():
+        return []
+    spans: set[int] = set()
+    for match in _HOST.finditer(line):
+        spans.update(i for i in range(match.start(1), match.end(1)) if not line[i].isascii())
+    for match in _WORD.finditer(line):
+        if _suspects(match.group()):
+            spans.update(i for i in range(match.start(), match.end()) if _is_suspect(line[i]))
+    return [(i, i + 1) for i in sorted(spans)]
+
+
+def _is_suspect(ch: str) -> bool:
+    return not ch.isascii() and ch.isalpha() and _script(ch) in LOOKALIKE_SCRIPTS | {"FORM"}
 
 
 def line_lookalikes(line: str) -> list[str]:

@@ -96,6 +96,7 @@ COMPONENT_CLASSES = {
     "diff-view--message",
     "diff-view--mark-selected",
     "diff-view--mark-unselected",
+    "diff-view--suspect",
     *TOKEN_CLASSES,
 }
 """Every class `RowPainter` paints with; themes restyle them (`diff_view.tcss` maps them to `$diff-*`)."""
@@ -119,6 +120,7 @@ DEFAULT_CSS = """
     DiffView > .diff-view--message { color: $text-muted; text-style: italic; }
     DiffView > .diff-view--mark-selected { color: $success; text-style: bold; }
     DiffView > .diff-view--mark-unselected { color: $error; text-style: bold; }
+    DiffView > .diff-view--suspect { color: $error; text-style: bold reverse; }
     DiffView > .diff-view--tok-keyword { color: $accent; text-style: bold; }
     DiffView > .diff-view--tok-builtin { color: $secondary; }
     DiffView > .diff-view--tok-constant { color: $warning; }
@@ -351,6 +353,13 @@ class RowPainter:
             emph = self.style("added-emph" if kind == "+" else "removed-emph", partial=True)
             changed = spans()  # type: ignore[operator]
             overlays.extend((start, end, emph) for start, end in changed)
+        if not dimmed and kind != " " and not display.isascii():
+            # Letters that pass for others (a Cyrillic і in `gіthub.com`), marked where they stand: the
+            # card names them as a risk, the eye reading the line would not see them.
+            from omni_tui.core.card.lookalikes import suspect_spans
+
+            suspect = self.style("suspect", partial=True)
+            overlays.extend((start, end, suspect) for start, end in suspect_spans(text))
         gutter = line_style + self.style("gutter", partial=True)
         if "\t" in display:
             content = Text(display, style=line_style, no_wrap=True, end="")
