@@ -78,3 +78,24 @@ async def test_the_cockpit_shows_the_risk_and_the_dialog_shows_which_letter(proj
         await wait_for(pilot, lambda: ready(app, ApproveScreen) and "g\\u0456thub.com" in screen_text(app), what="the letter named")
         assert "CYRILLIC SMALL LETTER BYELORUSSIAN-UKRAINIAN I" in screen_text(app)
         await pilot.press("n")
+
+
+def test_every_suspect_letter_is_in_the_blocks_searched_first() -> None:
+    """`_CANDIDATE` lets a line without any of these blocks skip the per-letter look-up: it must hold
+    every letter the look-up can flag."""
+    import sys
+
+    from omni_tui.core.card import lookalikes
+
+    missed = [hex(cp) for cp in range(sys.maxunicode + 1) if lookalikes._is_suspect(chr(cp)) and not lookalikes._CANDIDATE.match(chr(cp))]
+    assert missed == []
+
+
+def test_a_lookalike_past_the_scanned_part_of_a_huge_line_is_still_named_by_the_card() -> None:
+    """Drawing searches the first SUSPECT_SCAN characters of a line (a hostile megabyte line is drawn at
+    once); the card, read by a worker, searches every added line whole."""
+    from omni_tui.ui.widgets.diff_paint import SUSPECT_SCAN
+
+    line = "# " + "x" * SUSPECT_SCAN + f" curl {FAKE_HOST}"
+    card = compute_card([FilePair("devenv.nix", b"{ }\n", f"{{\n{line}\n}}\n".encode())])
+    assert [c["line"] for r in card.risks if r["risk"] == "lookalike_letters" for c in r["causes"]] == [2]

@@ -13,6 +13,7 @@ the diff marks them where they stand (`suspect_spans`).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import TYPE_CHECKING
@@ -27,9 +28,16 @@ LATIN_FORMS = ("FULLWIDTH LATIN", "MATHEMATICAL")
 MAX_CAUSES = 20
 
 _WORD = re.compile(r"[^\W_]+")
+# Every letter `_is_suspect` may say yes to is in these blocks (tests/test_lookalike_letters_are_named_on_the_card.py
+# checks it against unicodedata): a line without one has no suspect word, whatever else it holds.
+_CANDIDATE = re.compile(
+    "[\u0370-\u058f\u13a0-\u13ff\u1c80-\u1c8f\u1d00-\u1dbf\u1f00-\u1fff\u2c80-\u2cff\ua4d0-\ua4ff"
+    "\ua640-\ua69f\uab30-\uabbf\ufb13-\ufb17\uff21-\uff5a\U00011fb0\U0001d400-\U0001d7ff]"
+)
 _HOST = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://(?:[^/\s\"'@]*@)?([^/\s\"':?#]+)")
 
 
+@functools.lru_cache(maxsize=4096)
 def _script(ch: str) -> str:
     name = unicodedata.name(ch, "")
     if name.startswith(LATIN_FORMS):
@@ -62,7 +70,7 @@ def suspect_spans(line: str) -> list[tuple[int, int]]:
     spans: set[int] = set()
     for match in _HOST.finditer(line):
         spans.update(i for i in range(match.start(1), match.end(1)) if not line[i].isascii())
-    for match in _WORD.finditer(line):
+    for match in _WORD.finditer(line) if _CANDIDATE.search(line) else ():
         if _suspects(match.group()):
             spans.update(i for i in range(match.start(), match.end()) if _is_suspect(line[i]))
     return [(i, i + 1) for i in sorted(spans)]
@@ -81,7 +89,7 @@ def line_lookalikes(line: str) -> list[str]:
         if not host.isascii():
             first = next(ch for ch in host if not ch.isascii())
             found.append(f'URL host "{_escaped(host)}" is not plain ASCII: {_escaped(first)} is {unicodedata.name(first, "unnamed")}')
-    for word in _WORD.findall(line):
+    for word in _WORD.findall(line) if _CANDIDATE.search(line) else ():
         why = _suspects(word)
         if why and not any(_escaped(word) in f for f in found):
             found.append(f'"{_escaped(word)}": {why}')

@@ -76,6 +76,9 @@ def _format_chars() -> list[int]:
 # keeps every other character, so offsets into the line (syntax tokens, intra-line spans) stay valid.
 VISIBLE = _CONTROL | dict.fromkeys(range(0x80, 0xA0), SHOWN_AS) | dict.fromkeys(_format_chars(), SHOWN_AS)
 _TAB_SIZE = 4
+SUSPECT_SCAN = 10_000
+"""Characters of a line searched for letters that pass for others while it is drawn (a hostile line of a
+megabyte is drawn at once; the card, read by a worker, searches every line whole)."""
 _NO_EOL = "  \\ No newline at end of file"
 
 
@@ -359,7 +362,7 @@ class RowPainter:
             from omni_tui.core.card.lookalikes import suspect_spans
 
             suspect = self.style("suspect", partial=True)
-            overlays.extend((start, end, suspect) for start, end in suspect_spans(text))
+            overlays.extend((start, end, suspect) for start, end in suspect_spans(text[:SUSPECT_SCAN]))
         gutter = line_style + self.style("gutter", partial=True)
         if "\t" in display:
             content = Text(display, style=line_style, no_wrap=True, end="")
