@@ -617,11 +617,20 @@ def test_a_file_devenv_writes_that_runs_code_or_is_guarded_is_a_risk() -> None:
         b'  files."omni-tui.toml".text = "";\n'
         b'  files."devenv.yaml".text = "";\n'
         b'  files."notes.txt".text = "hi";\n'
+        b'  files."./.Git/./hooks/pre-push".text = "x";\n'
+        b'  files."../outside.sh".text = "x";\n'
         b"}\n"
     )
     card = compute_card([FilePair("devenv.nix", b"{ pkgs, ... }: {\n}\n", after)]).to_json()
     found = sorted((c["line"], r["risk"]) for r in card["risks"] for c in r["causes"])
-    assert found == [(2, "runs_on_commit"), (3, "runs_on_cd"), (4, "agent_permissions"), (5, "agent_permissions")], found
+    assert found == [
+        (2, "runs_on_commit"),
+        (3, "runs_on_cd"),
+        (4, "agent_permissions"),
+        (5, "agent_permissions"),
+        (7, "runs_on_commit"),  # the same hook, spelled another way
+        (8, "agent_permissions"),  # outside the project
+    ], found
     assert '+ files.".envrc".text  (added, devenv.nix:3)' in "\n".join(render.full(compute_card([FilePair("devenv.nix", None, after)])))
 
 

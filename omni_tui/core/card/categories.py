@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -124,7 +125,10 @@ INSTALL_ON_ENTRY = {
 def written_file_risk(name: str) -> tuple[str, str] | None:
     """(risk, why) for devenv's `files."<name>"`, which writes `name` into the project on shell entry,
     when that file runs code or is one the gate guards; None for any other file."""
-    name = name.removeprefix("./")
+    name = posixpath.normpath(name)
+    if name.startswith(("../", "/")) or name == "..":
+        return ("agent_permissions", f"writes {name}, outside the project, on shell entry")
+    name = name.lower()  # the same file to a case-insensitive file system (macOS)
     if name.startswith(".git/hooks/"):
         return ("runs_on_commit", f"writes the git hook {name}: it runs on commit")
     if name == ".envrc":
