@@ -140,6 +140,9 @@ def written_file_risk(name: str) -> tuple[str, str] | None:
     return None
 
 
+GIT_HOOK_COMMANDS = frozenset({"entry", "package", "files", "stages", "pass_filenames"})
+"""A git hook's options that change what it runs, or when: a change to one is `runs_on_commit`."""
+
 # Settings that make Nix take prebuilt binaries from another cache (devenv adds a `cachix.pull` cache's
 # key to the trusted ones): code from there runs as if built here. Setting one is a `new_code_source`.
 BINARY_CACHE_PATHS = frozenset(

@@ -18,6 +18,7 @@ from typing import Any
 from omni_tui.core.card.builder import CardBuilder, Entry, make_entry, show_value
 from omni_tui.core.card.categories import (
     BINARY_CACHE_PATHS,
+    GIT_HOOK_COMMANDS,
     INSTALL_ON_ENTRY,
     PORT_OPTIONS,
     SERVICE_PORTS,
@@ -383,10 +384,6 @@ def _diff_toggle(
             b.risk("network_service", file, line_new, f"service {entity} listens elsewhere")
         if cat == "git_hooks" and s_new != "off" and any(c["option"] in GIT_HOOK_COMMANDS for c in changes):
             b.risk("runs_on_commit", file, line_new, _hook_runs(entity, after))
-
-
-GIT_HOOK_COMMANDS = frozenset({"entry", "package", "files", "stages", "pass_filenames"})
-"""A git hook's options that change what it runs, or when."""
 
 
 def _hook_runs(entity: str, sub: Mapping[Path, Value]) -> str:
