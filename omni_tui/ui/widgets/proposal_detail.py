@@ -159,14 +159,14 @@ class ProposalDetail(Vertical):
         return self.query_one("#detail-diff", DiffView)
 
     def on_resize(self) -> None:
-        self._fit_why()
+        self._fit_above_diff()
 
     def on_diff_view_resized(self, message: DiffView.Resized) -> None:
         # the lines above the diff were laid out anew (a decision's note came, a card grew): fit again
         message.stop()
-        self._fit_why()
+        self._fit_above_diff()
 
-    def _fit_why(self) -> None:
+    def _fit_above_diff(self) -> None:
         """Give the diff its rows when the lines above would leave it under DIFF_MIN_ROWS: the why goes
         to one row first (`-tight`; at 120x34 a four-line why under a three-line card left the diff three
         rows, none of them the change), then the card runs its categories together on one line
@@ -196,7 +196,7 @@ class ProposalDetail(Vertical):
     def show_card(self, card: Card | None, note: str = "") -> None:
         """The compact change card at the top (a pending proposal's); no card and no note hides it."""
         self.query_one("#detail-card", CardSummary).show(card, note)  # a new height resizes the diff: fitted then
-        self._fit_why()  # folded, a new card may keep its height and need unfolding (or folding) all the same
+        self._fit_above_diff()  # folded, a new card may keep its height and need unfolding (or folding) all the same
 
     @property
     def file_tabs(self) -> FileTabs:
@@ -257,7 +257,7 @@ class ProposalDetail(Vertical):
             self.diff.set_diff(path, chosen.current or "", chosen.proposed or "", new_document=previous_key != view.key)
         # with the new why and the lines around it as last laid out; lines that change height resize the
         # diff, and it is fitted again then (`on_diff_view_resized`)
-        self._fit_why()
+        self._fit_above_diff()
 
     def update_checks(self, checks: tuple[Check, ...]) -> None:
         """Replace only the validation line (when a validation finishes for the shown proposal)."""
