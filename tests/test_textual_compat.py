@@ -377,9 +377,8 @@ async def test_a_capped_table_given_more_rows_keeps_its_box_without_a_relayout_a
         # The table never asks for one. (The screen may still lay out under load for reasons of its own,
         # which a count of its layouts would blame on the rows: seen with OMNI_TUI_JITTER.)
         assert asked == []
-        table.scroll_end(animate=False)
-        await pilot.pause()
-        assert table.render_line(table.size.height - 1).text.strip() == "r09"
+        table.scroll_end(animate=False)  # lands after a refresh: waited for, as a person sees it
+        await wait_for(pilot, lambda: table.render_line(table.size.height - 1).text.strip() == "r09", what="the last row at the bottom")
 
 
 async def test_focused_title_colour_comes_from_the_component_class_only_while_focused() -> None:
