@@ -46,6 +46,15 @@ def screen_text(app) -> str:
     return "\n".join(strip.text for strip in screen_strips(app))
 
 
+def region_rows(app, region) -> list[str]:
+    """The screen's rows inside one widget's region (the proposal detail, not the Changes panel beside it)."""
+    return [line[region.x : region.right] for line in screen_text(app).splitlines()[region.y : region.bottom]]
+
+
+def region_text(app, region) -> str:
+    return "\n".join(region_rows(app, region))
+
+
 def ready(app, screen_type: type) -> bool:
     """The active screen is a `screen_type` a person can read and type into: pushed is not enough (it
     composes, mounts, takes focus and draws its footer a few frames later, later still on a loaded machine)."""

@@ -15,12 +15,6 @@ from omni_tui.ui.screens import ApproveScreen, RejectScreen
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def region_text(app, region) -> str:
-    """The screen text inside one widget's region (e.g. the proposal detail, not the Changes panel beside it)."""
-    lines = screen_text(app).splitlines()[region.y : region.bottom]
-    return "\n".join(line[region.x : region.right] for line in lines)
-
-
 def rendered_controls(app) -> list[str]:
     """Control characters in what the terminal would be sent for the active screen, with their line."""
     return [line for line in screen_text(app).splitlines() if CONTROL.search(line)]

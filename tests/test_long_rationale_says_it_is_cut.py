@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_harness import cockpit, edited, open_workspace, propose_now, screen_text, wait_for
+from app_harness import cockpit, edited, open_workspace, propose_now, region_rows, screen_text, wait_for
 
 LONG_WHY = " ".join(f"Sentence number {n} explains one more reason for the change." for n in range(1, 41))
 
@@ -65,20 +65,16 @@ async def test_a_long_why_gives_its_rows_to_the_diff_when_the_panel_is_short(pro
     async with app.run_test(size=(120, 34)) as pilot:
         rationale, diff = app.query_one("#detail-rationale"), app.query_one("#detail-diff")
 
-        def rows_of(widget: object) -> list[str]:
-            region = widget.region  # type: ignore[attr-defined]
-            return [row[region.x : region.right] for row in screen_text(app).splitlines()[region.y : region.bottom]]
-
         await wait_for(
             pilot,
-            lambda: len(rows_of(rationale)) == 1 and any(" + " in row for row in rows_of(diff)),
+            lambda: len(region_rows(app, rationale.region)) == 1 and any(" + " in row for row in region_rows(app, diff.region)),
             what="the why on one row and an added line in the diff",
         )
-        assert rows_of(rationale)[0].rstrip().endswith("… (z: read all)")
-        assert len(rows_of(diff)) >= 7
+        assert region_rows(app, rationale.region)[0].rstrip().endswith("… (z: read all)")
+        assert len(region_rows(app, diff.region)) >= 7
         await pilot.resize_terminal(120, 50)
-        await wait_for(pilot, lambda: len(rows_of(rationale)) == 4, what="the why on four rows")
-        assert rows_of(rationale)[-1].rstrip().endswith("… (z: read all)")
+        await wait_for(pilot, lambda: len(region_rows(app, rationale.region)) == 4, what="the why on four rows")
+        assert region_rows(app, rationale.region)[-1].rstrip().endswith("… (z: read all)")
 
 
 async def test_a_big_card_runs_its_categories_together_so_the_diff_shows_the_change_at_80x24(project: Path) -> None:
@@ -96,19 +92,18 @@ async def test_a_big_card_runs_its_categories_together_so_the_diff_shows_the_cha
     async with app.run_test(size=(80, 24)) as pilot:
         card, diff = app.query_one("#detail-card"), app.query_one("#detail-diff")
 
-        def rows_of(widget: object) -> list[str]:
-            region = widget.region  # type: ignore[attr-defined]
-            return [row[region.x : region.right] for row in screen_text(app).splitlines()[region.y : region.bottom]]
-
         await wait_for(
             pilot,
-            lambda: any(row.startswith("packages +ripgrep · ") for row in rows_of(card)) and any(" + " in row for row in rows_of(diff)),
+            lambda: (
+                any(row.startswith("packages +ripgrep · ") for row in region_rows(app, card.region))
+                and any(" + " in row for row in region_rows(app, diff.region))
+            ),
             what="the categories on one line and an added line in the diff",
         )
-        assert "network service" in " ".join(" ".join(rows_of(card)).split())  # the badges stay whole (wrapped)
+        assert "network service" in " ".join(" ".join(region_rows(app, card.region)).split())  # the badges stay whole (wrapped)
         await pilot.resize_terminal(120, 40)
         await wait_for(
             pilot,
-            lambda: [row.split()[0] for row in rows_of(card)[-4:]] == ["packages", "services", "env", "shell"],
+            lambda: [row.split()[0] for row in region_rows(app, card.region)[-4:]] == ["packages", "services", "env", "shell"],
             what="one line per category",
         )

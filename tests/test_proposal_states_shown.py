@@ -15,6 +15,7 @@ from app_harness import (
     press_when_offered,
     propose_now,
     ready,
+    region_text,
     screen_text,
     wait_for,
 )
@@ -25,12 +26,6 @@ from omni_tui.ui.screens import RejectScreen
 # What must never reach the person's terminal from an agent's text: C0/C1 controls (ESC starts
 # escape sequences that recolour, retitle or write the clipboard).
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def region_text(app, region) -> str:
-    """The screen text inside one widget's region (e.g. the proposal detail, not the Changes panel beside it)."""
-    lines = screen_text(app).splitlines()[region.y : region.bottom]
-    return "\n".join(line[region.x : region.right] for line in lines)
 
 
 async def test_a_proposal_arriving_after_a_decision_is_selected(project: Path) -> None:
