@@ -24,3 +24,17 @@ def test_an_unapproved_rebuild_command_is_not_run_and_the_message_says_approved(
     assert done.stderr.splitlines() == [
         "omni-tui: no rebuild command: devenv is not on PATH and `[rebuild] command` is not set in the approved omni-tui.toml"
     ]
+
+
+def test_a_configuration_approved_in_this_process_is_in_force_at_once(project: Path) -> None:
+    """The cockpit that accepts an edit of omni-tui.toml reads the configuration right after: its audit
+    log reader had last read the log before the entry vouching for the new copy, judged that copy
+    forged, and kept the old configuration in force (a rebuild command accepted, still "none")."""
+    from omni_tui.core.workspace import Workspace
+
+    (project / "omni-tui.toml").write_text('[rebuild]\ncommand = "echo old"\n')
+    ws = Workspace.open(project, env={}, cwd=project)
+    ws.init_baseline("test")
+    assert ws.config.rebuild.command == "echo old"  # read once: the reader has read the log
+    ws.record_baselines({"omni-tui.toml": b'[rebuild]\ncommand = "echo new"\n'}, who="test")
+    assert ws.config.rebuild.command == "echo new"

@@ -284,6 +284,12 @@ class Workspace:
         self.ledger.loaded()
         latest = self.ledger.latest(baseline_key(rel))
         recorded, digest = self.baseline_sha(rel)
+        if latest is not None and digest not in latest:
+            # The entry vouching for a baseline just written may be newer than this ledger's last read
+            # (an accept in this process): read on before judging the copy forged, or the configuration
+            # approved a moment ago is taken for a forgery and the old one stays in force.
+            self.ledger.refresh()
+            latest = self.ledger.latest(baseline_key(rel))
         if latest is None or digest in latest:
             return recorded, self.read_baseline(rel) if recorded else None
         if None in latest:
