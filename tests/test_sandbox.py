@@ -497,9 +497,11 @@ def test_an_agent_inside_can_withdraw_its_proposal_through_the_launcher(runner: 
 WAIT_FOR_REBIND = r"""
 import errno, os, sys, time
 deadline = time.monotonic() + 30
-def mounted():
+def mounted():  # bound again, read-only (the bind and its remount read-only are two steps)
     with open("/proc/self/mountinfo") as f:
-        return any(line.split()[4] == os.path.abspath("devenv.nix") for line in f)
+        return any(
+            line.split()[4] == os.path.abspath("devenv.nix") and "ro" in line.split()[5].split(",") for line in f
+        )
 open("src/ready", "w").close()
 while time.monotonic() < deadline and not (open("devenv.nix").read().startswith("# replaced") and mounted()):
     time.sleep(0.02)
