@@ -192,3 +192,21 @@ async def test_an_empty_table_has_no_sideways_scrollbar_and_a_full_one_has() -> 
         table.update(ProcessSnapshot("psutil", ()))
         await wait_for(pilot, lambda: not table.show_horizontal_scrollbar, what="no scrollbar once the table is empty")
         assert table.row_count == 0
+
+
+async def test_a_name_with_a_letter_that_passes_for_another_is_marked() -> None:
+    """A process picks its own name: `pоstgres` with a Cyrillic о poses as the service. The letter is
+    drawn reversed in the error colour; a plain name and a name in one script are drawn plainly."""
+    app = Harness()
+    async with app.run_test(size=(120, 8)) as pilot:
+        table = app.query_one(ProcessTable)
+        fake, real, local = "p\u043estgres", "postgres", "сервер"
+        table.update(ProcessSnapshot("psutil", (_info(fake, pid=1), _info(real, pid=2), _info(local, pid=3))))
+        await wait_for(pilot, lambda: table.row_count == 3, what="three rows")
+
+        def marked(row: str) -> list[str]:
+            cell = table.get_cell(row, "name")
+            return [cell.plain[span.start : span.end] for span in cell.spans if "reverse" in str(span.style)]
+
+        assert marked(fake) == ["\u043e"]
+        assert marked(real) == [] and marked(local) == []

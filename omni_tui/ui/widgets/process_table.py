@@ -188,6 +188,14 @@ class ProcessTable(KeyedTable):
             colour = self._colours[variable] = theme_colour(self.app, variable)
         return colour
 
+    def _mark_lookalikes(self, text: Text) -> None:
+        """Letters that pass for others (`pоstgres` with a Cyrillic о, posing as the service) reversed in
+        the error colour, as the diff marks them."""
+        from omni_tui.core.card.lookalikes import suspect_spans
+
+        for start, end in suspect_spans(text.plain):
+            text.stylize(f"bold reverse {self._colour('error')}", start, end)
+
     def _render(self, column: str, facts: tuple[object, ...]) -> Text:
         if column == "uptime" or column == "mem":  # the cells rewritten every refresh: the shortest way
             return Text(str(facts[0]), justify="right")
@@ -196,6 +204,8 @@ class ProcessTable(KeyedTable):
             text = Text(inert(name))  # a process name is whatever the process says it is
             if service and service != name:
                 text.append(f" {inert(service)}", style=self._colour("foreground-muted"))
+            if not text.plain.isascii():
+                self._mark_lookalikes(text)
             return text
         if column == "state":
             state, code = facts
