@@ -54,26 +54,31 @@ def _suspects(word: str) -> str:
     if word.isascii():
         return ""
     scripts = {_script(ch) for ch in word if ch.isalpha()}
-    odd = [ch for ch in word if _is_suspect(ch)]
     if "FORM" in scripts or ("LATIN" in scripts and scripts & LOOKALIKE_SCRIPTS):
+        odd = [ch for ch in word if _is_suspect(ch)]
         first = odd[0]
         more = f" and {len(odd) - 1} more" if len(odd) > 1 else ""
         return f"{_escaped(first)} is {unicodedata.name(first, 'an unnamed letter')}{more}, among Latin letters"
     return ""
 
 
-def suspect_spans(line: str) -> list[tuple[int, int]]:
-    """Where in `line` the letters that pass for others are (character offsets, end exclusive): the
-    suspect letters of each flagged word, and every non-ASCII character of a URL's host."""
+def _findings(line: str) -> list[tuple[int, int, bool, str]]:
+    """(start, end, is a URL host, why) of each URL host that is not plain ASCII and each word that
+    passes for another (a word inside such a host is the host's finding)."""
     if line.isascii():
         return []
-    spans: set[int] = set()
+    found: list[tuple[int, int, bool, str]] = []
     for match in _HOST.finditer(line):
-        spans.update(i for i in range(match.start(1), match.end(1)) if not line[i].isascii())
+        host = match.group(1)
+        if not host.isascii():
+            first = next(ch for ch in host if not ch.isascii())
+            why = f'URL host "{_escaped(host)}" is not plain ASCII: {_escaped(first)} is {unicodedata.name(first, "unnamed")}'
+            found.append((match.start(1), match.end(1), True, why))
     for match in _WORD.finditer(line) if _CANDIDATE.search(line) else ():
-        if _suspects(match.group()):
-            spans.update(i for i in range(match.start(), match.end()) if _is_suspect(line[i]))
-    return [(i, i + 1) for i in sorted(spans)]
+        why = _suspects(match.group())
+        if why and not any(start <= match.start() and match.end() <= end for start, end, _host, _why in found):
+            found.append((match.start(), match.end(), False, f'"{_escaped(match.group())}": {why}'))
+    return found
 
 
 def _is_suspect(ch: str) -> bool:
@@ -82,18 +87,19 @@ def _is_suspect(ch: str) -> bool:
 
 def line_lookalikes(line: str) -> list[str]:
     """What in one line passes for something else: `"word": why` each (empty for plain text)."""
-    if line.isascii():
-        return []
-    found: list[str] = []
-    for host in _HOST.findall(line):
-        if not host.isascii():
-            first = next(ch for ch in host if not ch.isascii())
-            found.append(f'URL host "{_escaped(host)}" is not plain ASCII: {_escaped(first)} is {unicodedata.name(first, "unnamed")}')
-    for word in _WORD.findall(line) if _CANDIDATE.search(line) else ():
-        why = _suspects(word)
-        if why and not any(_escaped(word) in f for f in found):
-            found.append(f'"{_escaped(word)}": {why}')
-    return found
+    return [why for _start, _end, _host, why in _findings(line)]
+
+
+def suspect_spans(line: str) -> list[tuple[int, int]]:
+    """Where in `line` the letters that pass for others are (character offsets, end exclusive): every
+    non-ASCII character of a URL's host, and the suspect letters of each flagged word."""
+    marked = {
+        i
+        for start, end, host, _why in _findings(line)
+        for i in range(start, end)
+        if (not line[i].isascii() if host else _is_suspect(line[i]))
+    }
+    return [(i, i + 1) for i in sorted(marked)]
 
 
 def note_lookalikes(file: str, before: bytes | None, after: bytes | None, b: CardBuilder) -> None:

@@ -173,7 +173,8 @@ class ProposalDetail(Vertical):
         (`CardSummary.fold`; at 80x24 a four-category card left the diff none). Read with the heights of
         the other lines as laid out, and the card's and the why's as they would be unfolded, so it runs
         again after those change (the diff's size changes with them: `DiffView.Resized`) and never
-        flips back and forth on its own folding — once per layout, not once per show."""
+        flips back and forth on its own folding — once per layout, and once per new card (a folded card
+        keeps its height, so a new one may not resize the diff)."""
         why = self.query_one(Rationale)
         card = self.query_one("#detail-card", CardSummary)
         diff = self.diff
