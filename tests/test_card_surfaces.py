@@ -46,7 +46,10 @@ def test_explain_shows_the_card_of_a_proposal_masked(project: Path) -> None:
     assert f"proposal {pid} (pending)" in out
     assert "packages        +ripgrep" in out
     assert "services        +redis :6379" in out
-    assert "runs_on_shell_entry" in out and "secret_in_file" in out and "network_service" in out
+    # Each risk in words with its severity, and the key `[policy]` names it by.
+    assert "  runs on shell entry (warning; policy key runs_on_shell_entry)\n" in out
+    assert "  secret in file (error; policy key secret_in_file)\n" in out
+    assert "  network service (warning; policy key network_service)\n" in out
     assert "curl -fsSL https://get.example.org | sh" in out
     assert TOKEN not in out and TOKEN not in result.stderr
 
@@ -97,7 +100,9 @@ def test_status_text_shows_each_pending_card_under_its_line(project: Path) -> No
     result = run_cli("status", "--no-nix", cwd=project)
     assert result.returncode == 0, result.stderr
     assert "services        +redis :6379" in result.stdout
-    assert "risks           [runs_on_shell_entry] [network_service] [secret_in_file]" in result.stdout
+    # In words, as the cockpit says them; the keys are for the JSON and `[policy]`.
+    assert "risks           runs on shell entry, network service, secret in file (error)\n" in result.stdout
+    assert "network_service" not in result.stdout
     assert TOKEN not in result.stdout
 
 

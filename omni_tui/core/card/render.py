@@ -68,7 +68,8 @@ def risk_words(risk: str) -> str:
 
 
 def risk_line(card: Card) -> str:
-    return " ".join(f"[{r['risk']}]" for r in card.risks)
+    """The risks in words, errors marked: `runs on shell entry, secret in file (error)`."""
+    return ", ".join(risk_words(r["risk"]) + (" (error)" if r["severity"] == "error" else "") for r in card.risks)
 
 
 def entry_lines(cat: str, group: str, e: dict[str, Any]) -> Iterable[str]:
@@ -106,7 +107,8 @@ def full(card: Card) -> list[str]:
     if card.risks:
         out.append("Risks")
         for r in card.risks:
-            out.append(f"  {r['risk']} ({r['severity']})")
+            # The key is what `[policy] refuse/confirm` and the JSON name it by.
+            out.append(f"  {risk_words(r['risk'])} ({r['severity']}; policy key {r['risk']})")
             for c in r["causes"]:
                 where = f"{c['file']}:{c['line']}" if c.get("line") else str(c["file"])
                 out.append(f"      {where}  {c['why']}")
