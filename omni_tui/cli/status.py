@@ -93,6 +93,7 @@ def status_document(ws: Workspace, *, nix: bool = True, for_agents: bool = False
         },
         "pending": pending,
         "unapproved": list(state.unapproved),
+        "unguarded_reads": _unguarded_reads(ws),
         "deleted": [p for p in state.unapproved if not os.path.lexists(ws.root / p)],
         "quarantined": [{"file": q.path.name, "error": q.error} for q in gate.store.quarantined()],
         "processes": processes,
@@ -107,6 +108,26 @@ def status_document(ws: Workspace, *, nix: bool = True, for_agents: bool = False
             "started_at": orphan.started_at,
         },
     }
+
+
+def _unguarded_reads(ws: Workspace) -> list[dict[str, object]]:
+    """Files the guarded ones make the environment read that the gate does not guard (`core.card.reads`)."""
+    from omni_tui.core.card.reads import unguarded_reads
+
+    try:
+        return [read.to_json() for read in unguarded_reads(ws)]
+    except Exception:  # noqa: BLE001 - agent bytes must never break `status`
+        return []
+
+
+def unguarded_line(read: dict[str, Any]) -> str:
+    """`nix/db.nix  (devenv.nix:3)`, and why it cannot be guarded or that it is absent."""
+    notes = [f"{read['by']}:{read['line']}"]
+    if read["outside"]:
+        notes.append("outside the project or through a symlink: cannot be guarded")
+    elif not read["exists"]:
+        notes.append("absent: creating it changes the environment")
+    return f"{read['path']}  ({'; '.join(notes)})"
 
 
 def card_lines(card_json: dict[str, Any] | None) -> Iterable[str]:
@@ -175,6 +196,10 @@ def status_lines(doc: dict[str, Any]) -> Iterable[str]:
     yield "unapproved: " + (
         ", ".join(f"{p} (would be deleted)" if p in deleted else p for p in doc["unapproved"]) if doc["unapproved"] else "none"
     )
+    if doc.get("unguarded_reads"):
+        yield "not guarded: the environment reads these too; an agent can change them unseen (add them to [guard] files):"
+        for read in doc["unguarded_reads"]:
+            yield f"  {unguarded_line(read)}"
     procs = doc["processes"]
     yield f"processes: {len(procs)} (via {doc['processes_backend'] or 'no backend'})"
     for p in procs:

@@ -65,6 +65,7 @@ from omni_tui.ui.themes import (
     start_theme,
     theme_variable_defaults,
 )
+from omni_tui.ui.unguarded import UnguardedReads
 from omni_tui.ui.where import PresenceChanged, WhereThePersonIs
 from omni_tui.ui.widgets.diff_view import CSS_PATH as DIFF_VIEW_CSS
 from omni_tui.ui.widgets.diff_view import DiffView
@@ -155,6 +156,7 @@ class CockpitApp(App[int]):
         self.rebuilds = RebuildFlow(self)
         self.process_flow = ProcessFlow(self)
         self.background = Background(self)  # the watcher, the process poller, the orphan reaper
+        self.unguarded = UnguardedReads(self)  # files the environment reads that are not guarded
         self._binding_signature: tuple[object, ...] = ()
         # Themes before the first stylesheet parse (without Textual's watchers, which would re-parse it).
         # Only the chosen one when it is a shipped theme and the user has none: the others register when
@@ -290,6 +292,7 @@ class CockpitApp(App[int]):
     @_live
     def _on_file_changed(self, message: FileChanged) -> None:
         self.workspace.apply_files(message.files)
+        self.unguarded.files_read(message.files)
         if message.drawn is not None:
             self.call_after_refresh(message.drawn.set)  # the watcher's gate read waits for this frame
 

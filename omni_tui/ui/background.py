@@ -46,6 +46,7 @@ class Background:
             gc.set_threshold(10_000, 10, 10)
             gc.enable()
         app.where.start()
+        app.unguarded.files_read(app.workspace.files.values())  # after the first frame: it may load the Nix parser
         if app.watch_files:
             app.run_worker(partial(reap_orphans, app, app.gate), thread=True, group="recover", exit_on_error=False)
             watcher = self.watcher = WorkspaceWatcher(app, app.ws, app.gate, app.store)

@@ -197,7 +197,9 @@ class WorkspaceView:
         main.changes_card.show(card, note)
         main.changes_diff.set_diff(path, shown.baseline, shown.current)
         if not differing:
-            _subtitle(panel, "no changes against the baseline")
+            unguarded = len(self.app.unguarded.reads)
+            files = f"{unguarded} unguarded file{'s' if unguarded > 1 else ''}"
+            _subtitle(panel, f"no changes · reads {files}" if unguarded else "no changes against the baseline")
         else:
             unapproved = set(self.app.review.unapproved())
             keys = self.app.review.keys  # as mapped by `[keys]`: the subtitle names the keys that work

@@ -326,6 +326,15 @@ def _parse(source: bytes, digest: bytes, previous: bytes | None, prev_digest: by
     return tree, edits
 
 
+def syntax_tree(source: bytes) -> Tree:
+    """The parse of `source`: the cached tree when this content was parsed already (`reads` walks it)."""
+    digest = _digest(source)
+    hit = _TREES.get(digest)
+    if hit is not None and hit[0] == source:
+        return hit[1]  # type: ignore[no-any-return]
+    return _parse(source, digest, None, None)[0]
+
+
 def _top(root: Node, reader: Reader) -> tuple[Node, Scope]:
     """Past the module's `{ pkgs, ... }:`, `let … in` and `with …;` to its body."""
     exprs = named(root)

@@ -1,0 +1,187 @@
+"""Which files the environment's definition reads besides the guarded ones: where the gate does not reach.
+
+devenv evaluates more than `devenv.nix`. `devenv.yaml`'s `imports:` brings in a `.nix` file, or a
+folder's `devenv.nix` and `devenv.yaml`; and every Nix path literal in a module it evaluates names a
+file it reads: `imports = [ ./nix/db.nix ]`, `import ./default.nix { }`, `builtins.readFile ./setup.sh`,
+`"source ${./hook.sh}"` (a folder there means its `default.nix`). An agent that edits such a file changes
+the environment without touching a guarded one, so `reads` follows them: from the guarded files,
+through every `.nix` file they name (a file named but absent is listed too: creating it is the change).
+
+Path literals come from the tree-sitter parse (`nixparse`), so a path in a comment or inside a string's
+text is not one, and one inside `${…}` is. Interpolated paths (`./x/${name}.nix`), `<nixpkgs>` and `~/…`
+are not followed. Nothing here reads outside the project or through a symlink; such a read is listed
+(`outside`), never opened.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import stat
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from omni_tui.core.workspace import Workspace
+
+MAX_FILES = 200  # files followed at most (a project importing more is listed up to here)
+MAX_BYTES = 2 * 1024 * 1024  # a named .nix file larger than this is listed, not read
+YAML_NAME = "devenv.yaml"
+# Something that could be a path literal: `./`, `../` or `/` and a name, after a space or `[({=;:,`. A URL
+# (`https://devenv.sh/…`) is not one, so the parser (≈ 30 ms to load) is spared for most modules.
+_MAYBE_PATH = re.compile(rb"(?:^|[\s\[({=;:,])\.{0,2}/[\w.+-]", re.MULTILINE)
+
+
+class Read(NamedTuple):
+    """A file the environment reads: `path` relative to the project root (`../x` outside it; absolute as written)."""
+
+    path: str
+    by: str  # the file that names it, relative to the root
+    line: int  # 1-based, in `by`
+    exists: bool
+    outside: bool = False  # outside the project or through a symlink: it cannot be guarded (and is not opened)
+
+    def to_json(self) -> dict[str, object]:
+        return {"path": self.path, "by": self.by, "line": self.line, "exists": self.exists, "outside": self.outside}
+
+
+def nix_paths(source: bytes) -> list[tuple[str, int]]:
+    """The literal paths in Nix source (`./a`, `../b`, `/c`), with their 1-based lines, in order."""
+    if _MAYBE_PATH.search(source) is None:
+        return []
+    from omni_tui.core.card.nixparse import syntax_tree
+
+    out: list[tuple[str, int]] = []
+    stack = [syntax_tree(source).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "path_expression":
+            parts = node.children
+            if len(parts) == 1 and parts[0].type == "path_fragment" and node.text is not None:
+                out.append((node.text.decode("utf-8", "replace"), node.start_point[0] + 1))
+            continue
+        stack.extend(reversed(node.children))
+    return out
+
+
+def yaml_imports(source: bytes) -> list[tuple[str, int]]:
+    """devenv.yaml's `imports:` that are paths (`./x`, `../x`, `/x`), not an input's (`input/sub`)."""
+    from omni_tui.core.card.yamlfacts import parse_yaml
+
+    value = parse_yaml(source).values.get(("imports",))
+    if value is None:
+        return []
+    return [(item.text, item.line) for item in value.items if item.kind == "str" and item.text.startswith(("./", "../", "/"))]
+
+
+def _kind(root: Path, rel: str) -> str | None:
+    """ "file", "dir", "symlink" (somewhere on the way) or None (absent), without following a symlink."""
+    current = root
+    for part in rel.split("/"):
+        current = current / part
+        try:
+            mode = os.lstat(current).st_mode
+        except OSError:
+            return None
+        if stat.S_ISLNK(mode):
+            return "symlink"
+    return "dir" if stat.S_ISDIR(mode) else "file"
+
+
+def _read(root: Path, rel: str) -> bytes | None:
+    from omni_tui.core.safefs import read_bytes
+
+    try:
+        size = os.lstat(root / rel).st_size
+        return None if size > MAX_BYTES else read_bytes(root / rel)
+    except (OSError, ValueError):
+        return None
+
+
+def reads(root: Path, start: Iterable[str], read: Callable[[str], bytes | None] | None = None) -> list[Read]:
+    """Every file the guarded files `start` (relative to `root`) name, and those the named `.nix` files name.
+
+    In the order found, each path once (where it was first named). `read` gives a start file's bytes
+    (default: from disk); the files found are read from disk.
+    """
+    real_root = root.resolve()
+    found: dict[str, Read] = {}
+    todo: list[tuple[str, bytes | None]] = []
+    started = set()
+    for rel in start:
+        if rel.endswith(".nix") or posixpath.basename(rel) == YAML_NAME:
+            started.add(rel)
+            todo.append((rel, read(rel) if read is not None else _read(real_root, rel)))
+    followed = 0
+    while todo and followed < MAX_FILES:
+        by, data = todo.pop(0)
+        followed += 1
+        if not data:
+            continue
+        for read_ in _named(real_root, by, data):
+            if read_.path in found or read_.path in started:
+                continue
+            found[read_.path] = read_
+            if read_.exists and not read_.outside and (read_.path.endswith(".nix") or posixpath.basename(read_.path) == YAML_NAME):
+                todo.append((read_.path, _read(real_root, read_.path)))
+    return list(found.values())
+
+
+def _named(root: Path, by: str, data: bytes) -> Iterator[Read]:
+    """The files one file names: a yaml's imports (a folder: its devenv.nix and devenv.yaml), a module's paths."""
+    is_yaml = posixpath.basename(by) == YAML_NAME
+    try:
+        literals = yaml_imports(data) if is_yaml else nix_paths(data)
+    except Exception:  # noqa: BLE001 - an unreadable file names nothing we can know; the card says it is unparsed
+        return
+    here = posixpath.dirname(by)
+    for literal, line in literals:
+        if literal.startswith("/"):
+            absolute = posixpath.normpath(literal)
+            inside = absolute == str(root) or absolute.startswith(str(root) + "/")
+            if not inside:
+                if not literal.startswith("/nix/store/"):
+                    yield Read(literal, by, line, os.path.lexists(absolute), outside=True)
+                continue
+            rel = absolute[len(str(root)) + 1 :]
+        else:
+            rel = posixpath.normpath(posixpath.join(here, literal))
+        if rel in ("", ".") or rel == ".." or rel.startswith("../"):
+            if rel in ("", "."):
+                continue  # the project folder itself (`./.`, a source tree): not a file of the definition
+            yield Read(rel, by, line, os.path.lexists(posixpath.join(str(root), rel)), outside=True)
+            continue
+        kind = _kind(root, rel)
+        if kind == "symlink":
+            yield Read(rel, by, line, True, outside=True)
+        elif kind == "dir" or (kind is None and is_yaml and not rel.endswith(".nix")):
+            # A folder: devenv.yaml imports its devenv.nix and devenv.yaml; Nix imports its default.nix.
+            names = ("devenv.nix", YAML_NAME) if is_yaml else ("default.nix",)
+            for name in names:
+                inner = f"{rel}/{name}"
+                inner_kind = _kind(root, inner)
+                if inner_kind is not None or name == "devenv.nix":  # an absent folder: its devenv.nix is what would be read
+                    yield Read(inner, by, line, inner_kind is not None, outside=inner_kind == "symlink")
+        else:
+            yield Read(rel, by, line, kind is not None)
+
+
+def unguarded(root: Path, guarded: list[str], read: Callable[[str], bytes | None] | None = None) -> list[Read]:
+    """The reads of the guarded files that are not guarded themselves."""
+    shield = set(guarded)
+    return [r for r in reads(root, guarded, read) if r.outside or r.path not in shield]
+
+
+def unguarded_reads(ws: Workspace) -> list[Read]:
+    """What the workspace's guarded files (as they are on disk) read that the gate does not guard."""
+    from omni_tui.core.errors import OmniError
+
+    def read(rel: str) -> bytes | None:
+        try:
+            return ws.read_current(rel)
+        except OmniError:  # replaced by a symlink or a folder: the gate shows that itself
+            return None
+
+    return unguarded(ws.root, ws.guarded(), read)

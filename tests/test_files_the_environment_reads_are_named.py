@@ -1,0 +1,209 @@
+"""The files devenv reads besides the guarded ones are found and named (`core.card.reads`), so a person
+learns where the gate does not reach: devenv.yaml's imports, Nix path literals (imports, `import`,
+`readFile`, `${./x}`), followed through the .nix files they name — never outside the project, never
+through a symlink — and `omni-tui status` lists the unguarded ones, in text and in JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from omni_tui.core.card.reads import MAX_FILES, Read, nix_paths, reads, unguarded
+from omni_tui.core.gate import Gate
+from omni_tui.core.workspace import Workspace
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "devenv-examples"
+DEFAULT_GUARDED = ["devenv.nix", "devenv.yaml", "devenv.local.nix", ".envrc"]
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
+def found(root: Path, guarded: list[str] | None = None) -> list[tuple[str, str, int, bool, bool]]:
+    return [tuple(r) for r in reads(root, guarded or DEFAULT_GUARDED)]  # type: ignore[misc]
+
+
+def test_path_literals_are_read_from_the_parse_not_from_comments_or_string_text() -> None:
+    source = b"""{ pkgs, ... }: {
+  imports = [ ./nix/a.nix ../b.nix ];
+  # imports = [ ./commented.nix ];
+  enterShell = ''
+    source ${./setup.sh}
+    echo ./not-a-path
+  '';
+  x = "see ./plain-text.nix";
+  y = import ./default.nix { inherit pkgs; };
+  z = ./gen/${pkgs.system}.nix;
+  home = ~/home.nix;
+  channel = <nixpkgs>;
+  docs = "https://devenv.sh/basics/";
+}
+"""
+    assert nix_paths(source) == [("./nix/a.nix", 2), ("../b.nix", 2), ("./setup.sh", 5), ("./default.nix", 9)]
+
+
+def test_a_module_naming_no_path_has_none() -> None:
+    assert nix_paths(b"{ pkgs, ... }: {\n  # https://devenv.sh/basics/\n  packages = [ pkgs.git ];\n}\n") == []
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus of devenv examples is not next to the project")
+def test_devenvs_own_examples_name_what_they_read() -> None:
+    # Read in place. The corpus keeps devenv.nix and devenv.yaml only, so the files they name are absent.
+    expected = {
+        "imports": [("file.nix", "devenv.yaml", 2), ("folder/devenv.nix", "devenv.yaml", 3)],
+        "compose": [("projectA/devenv.nix", "devenv.yaml", 2), ("projectB/devenv.nix", "devenv.yaml", 3)],
+        "go": [("default.nix", "devenv.nix", 26)],
+        "python": [("requirements.txt", "devenv.nix", 9)],
+        "scripts": [("file-script.sh", "devenv.nix", 38)],
+        "ruby": [(".ruby-version", "devenv.nix", 10)],
+        "rust": [("app", "devenv.nix", 5)],
+    }
+    for name, want in expected.items():
+        assert [(r.path, r.by, r.line) for r in reads(CORPUS / name, DEFAULT_GUARDED)] == want, name
+    # An input's path (`root/projectA`, `simple/examples/simple`) is not a file of the project.
+    assert reads(CORPUS / "compose_projectB", DEFAULT_GUARDED) == []
+    assert reads(CORPUS / "simple-remote", DEFAULT_GUARDED) == []
+    named = [d.name for d in sorted(CORPUS.iterdir()) if (d / "devenv.nix").is_file() and reads(d, DEFAULT_GUARDED)]
+    assert sorted(named) == sorted(expected), "a corpus project names a file this test does not expect"
+
+
+def test_imports_are_followed_through_the_nix_files_they_name(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "devenv.nix": "{ ... }: {\n  imports = [ ./nix/db.nix ./pkgs ];\n  enterShell = builtins.readFile ./setup.sh;\n  src = ./.;\n}\n",
+            "nix/db.nix": "{ ... }: {\n  imports = [ ./extra.nix ../devenv.nix ];\n}\n",  # back to devenv.nix: a cycle
+            "nix/extra.nix": "{ ... }: { imports = [ ./db.nix ]; env.X = builtins.readFile ./x.txt; }\n",
+            "nix/x.txt": "x\n",
+            "pkgs/default.nix": "{ ... }: { }\n",
+            "setup.sh": "echo hi\n",
+        },
+    )
+    assert found(tmp_path) == [
+        ("nix/db.nix", "devenv.nix", 2, True, False),
+        ("pkgs/default.nix", "devenv.nix", 2, True, False),  # a folder: Nix reads its default.nix
+        ("setup.sh", "devenv.nix", 3, True, False),
+        ("nix/extra.nix", "nix/db.nix", 2, True, False),
+        ("nix/x.txt", "nix/extra.nix", 1, True, False),
+    ]
+
+
+def test_a_devenv_yaml_folder_import_reads_its_devenv_nix_and_devenv_yaml(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "devenv.nix": "{ ... }: { }\n",
+            "devenv.yaml": "inputs:\n  nixpkgs:\n    url: github:cachix/devenv-nixpkgs/rolling\nimports:\n  - ./backend\n  - ./shared.nix\n  - nixpkgs/some/path\n",
+            "backend/devenv.nix": "{ ... }: { imports = [ ./db.nix ]; }\n",
+            "backend/devenv.yaml": "imports:\n  - ./tools\n",
+            "backend/db.nix": "{ ... }: { }\n",
+            "shared.nix": "{ ... }: { }\n",
+        },
+    )
+    assert [(r.path, r.by, r.line, r.exists) for r in reads(tmp_path, DEFAULT_GUARDED)] == [
+        ("backend/devenv.nix", "devenv.yaml", 5, True),
+        ("backend/devenv.yaml", "devenv.yaml", 5, True),
+        ("shared.nix", "devenv.yaml", 6, True),
+        ("backend/db.nix", "backend/devenv.nix", 1, True),
+        ("backend/tools/devenv.nix", "backend/devenv.yaml", 2, False),  # absent: creating it is a change
+    ]
+
+
+def test_nothing_outside_the_project_or_through_a_symlink_is_opened_only_named(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    outside = tmp_path / "elsewhere"
+    write(outside, {"evil.nix": "{ ... }: { imports = [ ./deeper.nix ]; }\n", "deeper.nix": "{ ... }: { }\n"})
+    write(
+        root,
+        {
+            "devenv.nix": (
+                "{ ... }: {\n"
+                "  imports = [ ../elsewhere/evil.nix ./link.nix ./linkdir/inner.nix ];\n"
+                f"  a = import {root}/inside.nix;\n"
+                "  b = /nix/store/0000000000000000000000000000000-x/default.nix;\n"
+                f"  c = {outside}/evil.nix;\n"
+                "}\n"
+            ),
+            "inside.nix": "{ ... }: { }\n",
+        },
+    )
+    os.symlink(outside / "evil.nix", root / "link.nix")
+    os.symlink(outside, root / "linkdir")
+    assert found(root) == [
+        ("../elsewhere/evil.nix", "devenv.nix", 2, True, True),
+        ("link.nix", "devenv.nix", 2, True, True),
+        ("linkdir/inner.nix", "devenv.nix", 2, True, True),
+        ("inside.nix", "devenv.nix", 3, True, False),  # an absolute path inside the project is one of its files
+        (f"{outside}/evil.nix", "devenv.nix", 5, True, True),
+    ]
+    # deeper.nix (named only by the file outside) was never read.
+    assert all("deeper" not in r.path for r in reads(root, DEFAULT_GUARDED))
+
+
+def test_the_guarded_files_are_not_unguarded_and_a_long_chain_ends(tmp_path: Path) -> None:
+    files = {"devenv.nix": "{ ... }: { imports = [ ./devenv.local.nix ./m0.nix ]; }\n", "devenv.local.nix": "{ ... }: { }\n"}
+    for i in range(MAX_FILES + 50):
+        files[f"m{i}.nix"] = f"{{ ... }}: {{ imports = [ ./m{i + 1}.nix ]; }}\n"
+    write(tmp_path, files)
+    result = unguarded(tmp_path, DEFAULT_GUARDED)
+    assert "devenv.local.nix" not in [r.path for r in result]
+    assert result[0] == Read("m0.nix", "devenv.nix", 1, True)
+    assert MAX_FILES - 5 <= len(result) <= MAX_FILES + 1  # followed up to the bound, then it stops
+
+
+def test_a_file_that_does_not_parse_names_nothing_and_breaks_nothing(tmp_path: Path) -> None:
+    write(tmp_path, {"devenv.nix": "{ imports = [ ./a.nix ", "devenv.yaml": "imports: [./x.nix\n  - : :\n"})
+    result = reads(tmp_path, DEFAULT_GUARDED)
+    assert all(isinstance(r, Read) for r in result)  # whatever tree-sitter recovers; no exception
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEVENV_")}
+    return subprocess.run([sys.executable, "-m", "omni_tui", *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_status_lists_the_unguarded_reads_until_they_are_guarded(project: Path) -> None:
+    text = (project / "devenv.nix").read_text().replace("{\n", "{\n  imports = [ ./nix/db.nix ];\n", 1)
+    write(project, {"devenv.nix": text, "nix/db.nix": '{ ... }: {\n  enterShell = "source ${./hook.sh}";\n}\n'})
+    line = text.splitlines().index("  imports = [ ./nix/db.nix ];") + 1
+    result = run_cli("status", "--no-nix", cwd=project)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    at = lines.index("not guarded: the environment reads these too; an agent can change them unseen (add them to [guard] files):")
+    assert lines[at + 1 : at + 3] == [
+        f"  nix/db.nix  (devenv.nix:{line})",
+        "  nix/hook.sh  (nix/db.nix:2; absent: creating it changes the environment)",
+    ]
+    doc = json.loads(run_cli("status", "--json", "--no-nix", cwd=project).stdout)
+    assert doc["unguarded_reads"] == [
+        {"path": "nix/db.nix", "by": "devenv.nix", "line": line, "exists": True, "outside": False},
+        {"path": "nix/hook.sh", "by": "nix/db.nix", "line": 2, "exists": False, "outside": False},
+    ]
+    # Guarded (the person accepts the configuration that says so), they are the gate's: no longer listed.
+    (project / "omni-tui.toml").write_text('[guard]\nfiles = ["devenv.nix", "nix/db.nix", "nix/hook.sh"]\n')
+    Gate(Workspace.open(project)).accept_direct(rebuild=None)
+    result = run_cli("status", "--no-nix", cwd=project)
+    assert "not guarded" not in result.stdout, result.stdout
+    assert json.loads(run_cli("status", "--json", "--no-nix", cwd=project).stdout)["unguarded_reads"] == []
+
+
+def test_status_says_nothing_of_it_when_everything_read_is_guarded(project: Path) -> None:
+    result = run_cli("status", "--no-nix", cwd=project)
+    assert result.returncode == 0 and "not guarded" not in result.stdout
+    assert json.loads(run_cli("status", "--json", "--no-nix", cwd=project).stdout)["unguarded_reads"] == []
+
+
+def test_a_hostile_import_name_reaches_the_terminal_inert(project: Path) -> None:
+    (project / "devenv.yaml").write_text('imports:\n  - "./\\e]0;owned\\a\\e[2J.nix"\n')
+    result = run_cli("status", "--no-nix", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "\\x1b]0;owned" in result.stdout
