@@ -199,7 +199,13 @@ CASES: list[tuple[str, Callable[[str], str], str | None, dict[str, Any], list[st
         {"other": {"added": [e("nix.settings.extra-substituters")]}},
         ["new_code_source"],
     ),
-    ("imports", append("imports = [ ./extra.nix ];"), "extra.nix", {"imports": {"added": [e("./extra.nix")]}}, ["new_code_source"]),
+    (
+        "imports",
+        append("imports = [ ./extra.nix ];"),
+        "extra.nix",
+        {"imports": {"added": [e("./extra.nix")]}},
+        ["new_code_source", "reads_unreviewed_file"],
+    ),
     (
         "fetcher",
         append('overlays = [ (import (builtins.fetchTarball "https://example.org/o.tar.gz")) ];'),
@@ -459,7 +465,10 @@ def test_syntax_errors_and_computed_names_are_unparsed_with_their_lines() -> Non
     bad_yaml = compute_card([FilePair("devenv.yaml", b"inputs:\n  a:\n    url: github:a/b\n", b"inputs: [\n")]).to_json()
     assert [r["risk"] for r in bad_yaml["risks"]] == ["unparsed"] and bad_yaml["inputs"]["removed"] == []
     not_a_set = compute_card([FilePair("devenv.nix", b"{ }", b"import ./elsewhere.nix")]).to_json()
-    assert [c["why"] for r in not_a_set["risks"] for c in r["causes"]] == ["the module is not an attribute set (apply expression)"]
+    assert [c["why"] for r in not_a_set["risks"] for c in r["causes"]] == [
+        "./elsewhere.nix — the environment reads this file; its content is not part of this change",
+        "the module is not an attribute set (apply expression)",
+    ]
 
 
 SECRETS = [

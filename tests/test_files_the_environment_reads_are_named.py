@@ -1,7 +1,8 @@
 """The files devenv reads besides the guarded ones are found and named (`core.card.reads`), so a person
 learns where the gate does not reach: devenv.yaml's imports, Nix path literals (imports, `import`,
 `readFile`, `${./x}`), followed through the .nix files they name — never outside the project, never
-through a symlink — and `omni-tui status` lists the unguarded ones, in text and in JSON."""
+through a symlink — and `omni-tui status` lists the unguarded ones, in text and in JSON; the change card
+names each path a change adds to a file it does not carry (`reads_unreviewed_file`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from omni_tui.core.card import FilePair, compute_card
 from omni_tui.core.card.reads import MAX_FILES, Read, nix_paths, reads, unguarded
 from omni_tui.core.gate import Gate
 from omni_tui.core.workspace import Workspace
@@ -207,3 +209,26 @@ def test_a_hostile_import_name_reaches_the_terminal_inert(project: Path) -> None
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "\\x1b]0;owned" in result.stdout
+
+
+def _risk_causes(card: object, risk: str) -> list[tuple[int | None, str]]:
+    return [(c["line"], c["why"]) for r in card.risks if r["risk"] == risk for c in r["causes"]]  # type: ignore[attr-defined]
+
+
+def test_the_card_names_a_file_a_change_makes_the_environment_read_without_carrying_it() -> None:
+    before = b"{ pkgs, ... }: {\n  packages = [ pkgs.git ];\n  x = import ./old.nix;\n}\n"
+    after = b'{ pkgs, ... }: {\n  packages = [ pkgs.git ];\n  x = import ./old.nix;\n  enterShell = "source ${./hook.sh}";\n  imports = [ ./nix/db.nix ];\n}\n'
+    card = compute_card([FilePair("devenv.nix", before, after)])
+    assert _risk_causes(card, "reads_unreviewed_file") == [
+        (4, "./hook.sh — the environment reads this file; its content is not part of this change"),
+        (5, "./nix/db.nix — the environment reads this file; its content is not part of this change"),
+    ]  # ./old.nix was read before the change: not its doing
+    assert {r["risk"]: r["severity"] for r in card.risks}["reads_unreviewed_file"] == "warning"
+    # A change that carries the file it makes devenv read shows its content: no risk for that one.
+    carried = compute_card([FilePair("devenv.nix", before, after), FilePair("nix/db.nix", None, b"{ ... }: { }\n")])
+    assert [why.split(" ")[0] for _, why in _risk_causes(carried, "reads_unreviewed_file")] == ["./hook.sh"]
+    # In a module below the root, the path is the module's: nix/sub.nix naming ./x.nix reads nix/x.nix.
+    nested = compute_card(
+        [FilePair("nix/sub.nix", b"{ ... }: { }\n", b"{ ... }: { imports = [ ./x.nix ]; }\n"), FilePair("nix/x.nix", None, b"{ }")]
+    )
+    assert _risk_causes(nested, "reads_unreviewed_file") == []

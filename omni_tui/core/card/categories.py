@@ -45,6 +45,7 @@ RISKS = (
     "secret_in_file",
     "env_changes_programs",
     "lookalike_letters",
+    "reads_unreviewed_file",
     "unfree_or_insecure",
     "unparsed",
 )
@@ -59,6 +60,7 @@ SEVERITY = {
     "secret_in_file": "error",
     "env_changes_programs": "error",
     "lookalike_letters": "error",
+    "reads_unreviewed_file": "warning",
     "unfree_or_insecure": "warning",
     "unparsed": "warning",
 }

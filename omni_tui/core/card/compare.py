@@ -561,6 +561,17 @@ def diff_fetchers(file: str, old: Facts, new: Facts, b: CardBuilder) -> None:
         b.risk("new_code_source", file, line, f"fetches code with {fetcher}")
 
 
+def note_added_reads(path: str, file: str, old: bytes | None, new: bytes, in_change: set[str], b: CardBuilder) -> None:
+    """`reads_unreviewed_file`: a path the change adds (`${./hook.sh}`, `import ./x.nix`) to a file it does not carry."""
+    from omni_tui.core.card.reads import added_reads
+
+    for literal, rel, line in added_reads(path, old, new):
+        if rel not in in_change:
+            b.risk(
+                "reads_unreviewed_file", file, line, f"{literal} — the environment reads this file; its content is not part of this change"
+            )
+
+
 def note_unparsed(file: str, items: Iterable[Unparsed], b: CardBuilder) -> None:
     for u in items:
         b.risk("unparsed", file, u.line, u.why)

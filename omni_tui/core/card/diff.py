@@ -78,7 +78,7 @@ def _is_module(path: str) -> bool:
 def compute_card(files: Sequence[FilePair]) -> Card:
     """The card of a change to `files` (each: the path, the bytes before, the bytes after; None = absent)."""
     from omni_tui.core.card.builder import CardBuilder, make_entry
-    from omni_tui.core.card.compare import diff_envrc, diff_fetchers, diff_module, note_unparsed
+    from omni_tui.core.card.compare import diff_envrc, diff_fetchers, diff_module, note_added_reads, note_unparsed
     from omni_tui.core.card.lookalikes import note_lookalikes
     from omni_tui.core.card.nixfacts import Facts
     from omni_tui.core.card.nixparse import parse_module
@@ -89,6 +89,7 @@ def compute_card(files: Sequence[FilePair]) -> Card:
     empty_nix = _EMPTY.get("nix") or _EMPTY.setdefault("nix", Facts())
     empty_yaml = _EMPTY.get("yaml") or _EMPTY.setdefault("yaml", YamlFacts())
     b = CardBuilder()
+    in_change = {pair.path for pair in files}
     compared: list[dict[str, Any]] = []
     for pair in files:
         if pair.before == pair.after:
@@ -104,6 +105,8 @@ def compute_card(files: Sequence[FilePair]) -> Card:
             if not new.syntax_error:
                 diff_module(shown, old, new, b, yaml=False)
                 diff_fetchers(shown, old, new, b)
+                if pair.after is not None:
+                    note_added_reads(path, shown, pair.before, pair.after, in_change, b)
             # else: what a parser recovered from a syntax error is a guess: only `unparsed` is said, with its lines
             note_unparsed(shown, new.unparsed, b)
             if name != "devenv.nix":

@@ -327,12 +327,33 @@ def _parse(source: bytes, digest: bytes, previous: bytes | None, prev_digest: by
 
 
 def syntax_tree(source: bytes) -> Tree:
-    """The parse of `source`: the cached tree when this content was parsed already (`reads` walks it)."""
+    """The parse of `source`: the cached tree when this content was parsed already."""
     digest = _digest(source)
     hit = _TREES.get(digest)
     if hit is not None and hit[0] == source:
         return hit[1]  # type: ignore[no-any-return]
     return _parse(source, digest, None, None)[0]
+
+
+@lru_cache(maxsize=1)
+def _path_query() -> Any:
+    from tree_sitter import Language, Query
+
+    return Query(Language(_nix_language()), "(path_expression) @path")
+
+
+def path_literals(source: bytes) -> list[tuple[str, int]]:
+    """The literal paths of a module (`./a.nix`, `../b`, `/c`; not `./x/${y}`), with 1-based lines, in order.
+
+    A tree-sitter query (in C: a walk in Python of a 5,000-line module's nodes costs 40 ms), so a path
+    in a comment or inside a string's text is not one and one inside `${…}` is."""
+    from tree_sitter import QueryCursor
+
+    nodes = QueryCursor(_path_query()).captures(syntax_tree(source).root_node).get("path", [])
+    nodes.sort(key=attrgetter("start_byte"))
+    return [
+        (node.text.decode("utf-8", "replace"), node.start_point[0] + 1) for node in nodes if node.child_count == 1 and node.text is not None
+    ]
 
 
 def _top(root: Node, reader: Reader) -> tuple[Node, Scope]:

@@ -7,7 +7,7 @@ file it reads: `imports = [ ./nix/db.nix ]`, `import ./default.nix { }`, `builti
 the environment without touching a guarded one, so `reads` follows them: from the guarded files,
 through every `.nix` file they name (a file named but absent is listed too: creating it is the change).
 
-Path literals come from the tree-sitter parse (`nixparse`), so a path in a comment or inside a string's
+Path literals come from the tree-sitter parse (`nixparse.path_literals`), so a path in a comment or inside a string's
 text is not one, and one inside `${…}` is. Interpolated paths (`./x/${name}.nix`), `<nixpkgs>` and `~/…`
 are not followed. Nothing here reads outside the project or through a symlink; such a read is listed
 (`outside`), never opened.
@@ -19,6 +19,7 @@ import os
 import posixpath
 import re
 import stat
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -51,18 +52,22 @@ def nix_paths(source: bytes) -> list[tuple[str, int]]:
     """The literal paths in Nix source (`./a`, `../b`, `/c`), with their 1-based lines, in order."""
     if _MAYBE_PATH.search(source) is None:
         return []
-    from omni_tui.core.card.nixparse import syntax_tree
+    from omni_tui.core.card.nixparse import path_literals
 
-    out: list[tuple[str, int]] = []
-    stack = [syntax_tree(source).root_node]
-    while stack:
-        node = stack.pop()
-        if node.type == "path_expression":
-            parts = node.children
-            if len(parts) == 1 and parts[0].type == "path_fragment" and node.text is not None:
-                out.append((node.text.decode("utf-8", "replace"), node.start_point[0] + 1))
+    return path_literals(source)
+
+
+def added_reads(path: str, before: bytes | None, after: bytes) -> list[tuple[str, str, int]]:
+    """The path literals a change adds to the module `path`: (as written, relative to the root, line)."""
+    old = Counter(literal for literal, _ in nix_paths(before)) if before is not None else Counter[str]()
+    here = posixpath.dirname(path)
+    out = []
+    for literal, line in nix_paths(after):
+        if old[literal] > 0:
+            old[literal] -= 1
             continue
-        stack.extend(reversed(node.children))
+        rel = posixpath.normpath(literal if literal.startswith("/") else posixpath.join(here, literal))
+        out.append((literal, rel, line))
     return out
 
 
