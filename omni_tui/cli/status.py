@@ -112,7 +112,7 @@ def status_document(ws: Workspace, *, nix: bool = True, for_agents: bool = False
 
 def _unguarded_reads(ws: Workspace) -> list[dict[str, object]]:
     """Files the guarded ones make the environment read that the gate does not guard (`core.card.reads`)."""
-    from omni_tui.core.card.reads import unguarded_reads
+    from omni_tui.core.card.project import unguarded_reads
 
     try:
         return [read.to_json() for read in unguarded_reads(ws)]

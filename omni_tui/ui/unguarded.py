@@ -11,11 +11,12 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from omni_tui.core.card.reads import Read, unguarded_reads
+from omni_tui.core.card.project import unguarded_reads
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from omni_tui.core.card.reads import Read
     from omni_tui.core.workspace import Workspace
     from omni_tui.ui.app import CockpitApp
     from omni_tui.ui.messages import GuardedFile

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from omni_tui.core.card.diff import Card, FilePair, cached_card
+from omni_tui.core.card.reads import Read, unguarded
 
 if TYPE_CHECKING:
     from omni_tui.core.proposals.documents import Proposal
@@ -44,3 +45,16 @@ def card_summary(pairs: Sequence[FilePair]) -> dict[str, Any] | None:
         return cached_card(pairs).summary()
     except Exception:  # noqa: BLE001 - hostile bytes must not stop a person's decision from being recorded
         return None
+
+
+def unguarded_reads(ws: Workspace) -> list[Read]:
+    """What the workspace's guarded files (as they are on disk) read that the gate does not guard."""
+    from omni_tui.core.errors import OmniError
+
+    def read(rel: str) -> bytes | None:
+        try:
+            return ws.read_current(rel)
+        except OmniError:  # replaced by a symlink or a folder: the gate shows that itself
+            return None
+
+    return unguarded(ws.root, ws.guarded(), read)

@@ -22,10 +22,7 @@ import stat
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
-
-if TYPE_CHECKING:
-    from omni_tui.core.workspace import Workspace
+from typing import NamedTuple
 
 MAX_FILES = 200  # files followed at most (a project importing more is listed up to here)
 MAX_BYTES = 2 * 1024 * 1024  # a named .nix file larger than this is listed, not read
@@ -177,16 +174,3 @@ def unguarded(root: Path, guarded: list[str], read: Callable[[str], bytes | None
     """The reads of the guarded files that are not guarded themselves."""
     shield = set(guarded)
     return [r for r in reads(root, guarded, read) if r.outside or r.path not in shield]
-
-
-def unguarded_reads(ws: Workspace) -> list[Read]:
-    """What the workspace's guarded files (as they are on disk) read that the gate does not guard."""
-    from omni_tui.core.errors import OmniError
-
-    def read(rel: str) -> bytes | None:
-        try:
-            return ws.read_current(rel)
-        except OmniError:  # replaced by a symlink or a folder: the gate shows that itself
-            return None
-
-    return unguarded(ws.root, ws.guarded(), read)
