@@ -22,8 +22,8 @@ async def test_an_imported_file_is_named_with_the_fix_and_a_new_one_is_told_agai
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_for(pilot, lambda: "Not guarded" in screen_text(app), what="the warning")
         text = screen_text(app)
-        assert "nix/db.nix  (devenv.nix:" in text and "Add them to [guard] files in omni-tui.toml." in text
-        await wait_for(pilot, lambda: "no changes · reads 1 unguarded file" in screen_text(app), what="the count under Changes")
+        assert "nix/db.nix  (devenv.nix:" in text and "Add them to [guard] files in omni-tui.toml" in text
+        await wait_for(pilot, lambda: "no changes · 1 file not guarded" in screen_text(app), what="the count under Changes")
         before = sum("Not guarded" in n.title for n in app._notifications)
         # The same set is not told twice; a file the agent makes devenv.nix read is.
         (project / "setup.sh").write_text("echo hi\n")
@@ -40,10 +40,11 @@ async def test_an_imported_file_is_named_with_the_fix_and_a_new_one_is_told_agai
         )
 
 
-async def test_nothing_is_said_when_everything_read_is_guarded(project: Path) -> None:
-    (project / "devenv.nix").write_text(_importing(project, "./devenv.local.nix"))
+async def test_nothing_is_said_when_everything_read_is_guarded_or_left_so_on_purpose(project: Path) -> None:
+    (project / "devenv.nix").write_text(_importing(project, "./devenv.local.nix", "../shared.nix"))
     (project / "devenv.local.nix").write_text("{ ... }: { }\n")
-    ws = open_workspace(project)
+    (project.parent / "shared.nix").write_text("{ ... }: { }\n")
+    ws = open_workspace(project, extra='[guard]\nunguarded_ok = ["../shared.nix"]\n')
     app = cockpit(ws)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the cockpit")

@@ -38,6 +38,7 @@ keep_logs = 5
 files = ["devenv.nix", "./nix/extra.nix"]
 mode = "guard"
 max_bytes = 2048
+unguarded_ok = ["./requirements.txt", "../shared/base.nix", "requirements.txt"]
 [ui]
 theme = "omni-light"
 [keys]
@@ -52,6 +53,7 @@ poll_interval_s = 2.5
     assert config.rebuild.timeout_s == 90.0 and config.rebuild.keep_logs == 5
     assert config.guard.files == ("devenv.nix", "nix/extra.nix") and config.guard.mode == "guard"
     assert config.guard.max_bytes == 2048 and config.ui.theme == "omni-light"
+    assert config.guard.unguarded_ok == ("requirements.txt", "../shared/base.nix")
     assert dict(config.keys) == {"approve": "ctrl+a"} and config.processes.poll_interval_s == 2.5
     assert config.source == "omni-tui.toml"
 
@@ -83,6 +85,8 @@ def test_omni_tui_toml_wins_over_pyproject(tmp_path: Path) -> None:
         ("[guard]\nfiles = 'devenv.nix'\n", "[guard] files must be an array of strings"),
         ("[guard]\nfiles = ['../x']\n", "[guard] files entry '../x' must be a path relative to the project root"),
         ("[guard]\nfiles = []\n", "[guard] files must name at least one file"),
+        ("[guard]\nunguarded_ok = 'x.nix'\n", "[guard] unguarded_ok must be an array of non-empty paths, not string 'x.nix'"),
+        ("[guard]\nunguarded_ok = ['']\n", "[guard] unguarded_ok must be an array of non-empty paths"),
         ("[guard]\nmode = 'strict'\n", "[guard] mode must be one of 'watch', 'guard', not 'strict'"),
         ("[ui]\ntheme = 3\n", "[ui] theme must be a string, not integer 3"),
         ("[keys]\napprove = 1\n", "[keys] approve must be a non-empty string"),

@@ -30,7 +30,7 @@ def write(root: Path, files: dict[str, str]) -> None:
 
 
 def found(root: Path, guarded: list[str] | None = None) -> list[tuple[str, str, int, bool, bool]]:
-    return [tuple(r) for r in reads(root, guarded or DEFAULT_GUARDED)]  # type: ignore[misc]
+    return [tuple(r)[:5] for r in reads(root, guarded or DEFAULT_GUARDED)]  # type: ignore[misc]
 
 
 def test_path_literals_are_read_from_the_parse_not_from_comments_or_string_text() -> None:
@@ -186,8 +186,8 @@ def test_status_lists_the_unguarded_reads_until_they_are_guarded(project: Path) 
     ]
     doc = json.loads(run_cli("status", "--json", "--no-nix", cwd=project).stdout)
     assert doc["unguarded_reads"] == [
-        {"path": "nix/db.nix", "by": "devenv.nix", "line": line, "exists": True, "outside": False},
-        {"path": "nix/hook.sh", "by": "nix/db.nix", "line": 2, "exists": False, "outside": False},
+        {"path": "nix/db.nix", "by": "devenv.nix", "line": line, "exists": True, "outside": False, "acknowledged": False},
+        {"path": "nix/hook.sh", "by": "nix/db.nix", "line": 2, "exists": False, "outside": False, "acknowledged": False},
     ]
     # Guarded (the person accepts the configuration that says so), they are the gate's: no longer listed.
     (project / "omni-tui.toml").write_text('[guard]\nfiles = ["devenv.nix", "nix/db.nix", "nix/hook.sh"]\n')
@@ -195,6 +195,23 @@ def test_status_lists_the_unguarded_reads_until_they_are_guarded(project: Path) 
     result = run_cli("status", "--no-nix", cwd=project)
     assert "not guarded" not in result.stdout, result.stdout
     assert json.loads(run_cli("status", "--json", "--no-nix", cwd=project).stdout)["unguarded_reads"] == []
+
+
+def test_files_left_unguarded_on_purpose_are_listed_as_such_not_warned_about(project: Path) -> None:
+    text = (project / "devenv.nix").read_text().replace("{\n", "{\n  imports = [ ../shared/base.nix ./nix/db.nix ];\n", 1)
+    write(project, {"devenv.nix": text, "nix/db.nix": "{ ... }: { }\n", "../shared/base.nix": "{ ... }: { }\n"})
+    (project / "omni-tui.toml").write_text('[guard]\nunguarded_ok = ["../shared/base.nix"]\n')
+    result = run_cli("status", "--no-nix", cwd=project)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "  nix/db.nix  (devenv.nix:4)" in lines
+    assert "unguarded on purpose ([guard] unguarded_ok): ../shared/base.nix" in lines
+    assert not any(line.startswith("  ../shared/base.nix") for line in lines)
+    reads_json = json.loads(run_cli("status", "--json", "--no-nix", cwd=project).stdout)["unguarded_reads"]
+    assert [(r["path"], r["outside"], r["acknowledged"]) for r in reads_json] == [
+        ("../shared/base.nix", True, True),
+        ("nix/db.nix", False, False),
+    ]
 
 
 def test_status_says_nothing_of_it_when_everything_read_is_guarded(project: Path) -> None:

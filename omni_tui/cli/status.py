@@ -196,10 +196,14 @@ def status_lines(doc: dict[str, Any]) -> Iterable[str]:
     yield "unapproved: " + (
         ", ".join(f"{p} (would be deleted)" if p in deleted else p for p in doc["unapproved"]) if doc["unapproved"] else "none"
     )
-    if doc.get("unguarded_reads"):
+    unguarded = [read for read in doc.get("unguarded_reads") or () if not read.get("acknowledged")]
+    if unguarded:
         yield "not guarded: the environment reads these too; an agent can change them unseen (add them to [guard] files):"
-        for read in doc["unguarded_reads"]:
+        for read in unguarded:
             yield f"  {unguarded_line(read)}"
+    left = [read["path"] for read in doc.get("unguarded_reads") or () if read.get("acknowledged")]
+    if left:
+        yield "unguarded on purpose ([guard] unguarded_ok): " + ", ".join(left)
     procs = doc["processes"]
     yield f"processes: {len(procs)} (via {doc['processes_backend'] or 'no backend'})"
     for p in procs:

@@ -6,6 +6,7 @@ The result is a frozen `Config`. Unknown keys and wrong types are `ConfigError`s
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
@@ -55,6 +56,8 @@ class GuardConfig(NamedTuple):
     files: tuple[str, ...] = DEFAULT_GUARDED
     mode: str = "watch"  # "guard": direct edits become proposals and are reverted at once
     max_bytes: int = DEFAULT_MAX_BYTES
+    # Files the environment reads that the person leaves unguarded on purpose (`core.card.reads`): not warned about.
+    unguarded_ok: tuple[str, ...] = ()
 
 
 class UIConfig(NamedTuple):
@@ -178,6 +181,13 @@ class _Reader:
             raise ConfigError(f"{self.origin}: [{self.section}] {key} must name at least one file")
         return tuple(cleaned)
 
+    def read_paths(self, key: str) -> tuple[str, ...]:
+        """Paths as `omni-tui status` names the files the environment reads: relative (`../x` too) or absolute."""
+        value = self.table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() and "\x00" not in item for item in value):
+            raise self._fail(key, "an array of non-empty paths", value)
+        return tuple(dict.fromkeys(posixpath.normpath(item) for item in value))
+
 
 SECTIONS = ("rebuild", "guard", "ui", "keys", "processes", "notify", "policy")
 
@@ -204,12 +214,13 @@ def parse_config(data: Mapping[str, Any], origin: str) -> Config:
         keep_logs=r.integer("keep_logs", d.keep_logs, minimum=1),
     )
 
-    g = _Reader(origin, "guard", data.get("guard", {}), ("files", "mode", "max_bytes"))
+    g = _Reader(origin, "guard", data.get("guard", {}), ("files", "mode", "max_bytes", "unguarded_ok"))
     dg = GuardConfig()
     guard = GuardConfig(
         files=g.paths("files", dg.files),
         mode=g.choice("mode", dg.mode, GUARD_MODES),
         max_bytes=g.integer("max_bytes", dg.max_bytes, minimum=1),
+        unguarded_ok=g.read_paths("unguarded_ok"),
     )
 
     u = _Reader(origin, "ui", data.get("ui", {}), ("theme",))

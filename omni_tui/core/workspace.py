@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -232,6 +233,9 @@ class Workspace:
             self.audit, paths.objects, busy=lambda: any(is_locked(lock) for lock in (paths.lock, paths.decisions_lock, paths.baseline_lock))
         )
         self._config: Config | None = None
+        # One reader at a time (the UI, the watcher and the workers all read it): a reader that read the
+        # old copy must not store it after a later reader stored the copy a person just accepted.
+        self._config_lock = threading.RLock()
         self._config_checked = 0.0
         self._config_key: tuple[object, ...] | None = None
         self._pyproject: tuple[tuple[int, int, int] | None, bool] = (None, False)
@@ -246,22 +250,29 @@ class Workspace:
         Before the configuration has a baseline (the very first open), the one on disk. Re-read when
         the baseline copy changes (at once in this process, within a second in others).
         """
-        now = time.monotonic()
-        if self._config is not None and now - self._config_checked < 1.0:
+        config = self._config
+        if config is not None and time.monotonic() - self._config_checked < 1.0:
+            return config
+        with self._config_lock:
+            now = time.monotonic()
+            if self._config is not None and now - self._config_checked < 1.0:
+                return self._config  # another reader looked meanwhile
+            self._config_checked = now
+            key = tuple(
+                _stat_key(self.paths.baseline / (escape_name(n) + suffix))
+                for n in (CONFIG_FILE, PYPROJECT_FILE)
+                for suffix in ("", ".absent")
+            )
+            if self._config is None or key != self._config_key:
+                self._config = self._approved_config()
+                self._config_key = key
             return self._config
-        self._config_checked = now
-        key = tuple(
-            _stat_key(self.paths.baseline / (escape_name(n) + suffix)) for n in (CONFIG_FILE, PYPROJECT_FILE) for suffix in ("", ".absent")
-        )
-        if self._config is None or key != self._config_key:
-            self._config = self._approved_config()
-            self._config_key = key
-        return self._config
 
     @config.setter
     def config(self, value: Config) -> None:
-        self.disk_config = self._config = value
-        self._config_checked = time.monotonic() + 1e9  # fixed until a baseline write says otherwise
+        with self._config_lock:
+            self.disk_config = self._config = value
+            self._config_checked = time.monotonic() + 1e9  # fixed until a baseline write says otherwise
 
     def _approved_config(self) -> Config:
         known, own_bytes = self._approved_bytes(CONFIG_FILE)

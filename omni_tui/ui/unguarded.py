@@ -34,7 +34,9 @@ def describe(reads: list[Read]) -> str:
     if len(reads) > SHOWN:
         lines.append(f"  and {len(reads) - SHOWN} more (omni-tui status)")
     if any(not read.outside for read in reads):
-        lines.append("Add them to [guard] files in omni-tui.toml.")
+        lines.append("Add them to [guard] files in omni-tui.toml (or to [guard] unguarded_ok to leave them so).")
+    else:
+        lines.append("List them in [guard] unguarded_ok in omni-tui.toml to leave them so.")
     return "\n".join(lines)
 
 
@@ -75,6 +77,7 @@ class UnguardedReads:
         self.looks += 1
         if found is None:
             return
+        found = [read for read in found if not read.acknowledged]  # `[guard] unguarded_ok`: left so on purpose
         self.reads = found
         paths = frozenset(read.path for read in found)
         if paths - self._told:

@@ -198,8 +198,9 @@ class WorkspaceView:
         main.changes_diff.set_diff(path, shown.baseline, shown.current)
         if not differing:
             unguarded = len(self.app.unguarded.reads)
-            files = f"{unguarded} unguarded file{'s' if unguarded > 1 else ''}"
-            _subtitle(panel, f"no changes · reads {files}" if unguarded else "no changes against the baseline")
+            # Short: at 80 columns the panel's subtitle has ≈ 34 cells (security.md: files the environment reads).
+            files = f"{unguarded} file{'s' if unguarded > 1 else ''} not guarded"
+            _subtitle(panel, f"no changes · {files}" if unguarded else "no changes against the baseline")
         else:
             unapproved = set(self.app.review.unapproved())
             keys = self.app.review.keys  # as mapped by `[keys]`: the subtitle names the keys that work

@@ -57,4 +57,4 @@ def unguarded_reads(ws: Workspace) -> list[Read]:
         except OmniError:  # replaced by a symlink or a folder: the gate shows that itself
             return None
 
-    return unguarded(ws.root, ws.guarded(), read)
+    return unguarded(ws.root, ws.guarded(), read, ok=ws.config.guard.unguarded_ok)

@@ -40,9 +40,17 @@ class Read(NamedTuple):
     line: int  # 1-based, in `by`
     exists: bool
     outside: bool = False  # outside the project or through a symlink: it cannot be guarded (and is not opened)
+    acknowledged: bool = False  # listed in `[guard] unguarded_ok`: left unguarded on purpose, not warned about
 
     def to_json(self) -> dict[str, object]:
-        return {"path": self.path, "by": self.by, "line": self.line, "exists": self.exists, "outside": self.outside}
+        return {
+            "path": self.path,
+            "by": self.by,
+            "line": self.line,
+            "exists": self.exists,
+            "outside": self.outside,
+            "acknowledged": self.acknowledged,
+        }
 
 
 def nix_paths(source: bytes) -> list[tuple[str, int]]:
@@ -144,8 +152,8 @@ def _named(root: Path, by: str, data: bytes) -> Iterator[Read]:
             absolute = posixpath.normpath(literal)
             inside = absolute == str(root) or absolute.startswith(str(root) + "/")
             if not inside:
-                if not literal.startswith("/nix/store/"):
-                    yield Read(literal, by, line, os.path.lexists(absolute), outside=True)
+                if not absolute.startswith("/nix/store/"):
+                    yield Read(absolute, by, line, os.path.lexists(absolute), outside=True)
                 continue
             rel = absolute[len(str(root)) + 1 :]
         else:
@@ -170,7 +178,7 @@ def _named(root: Path, by: str, data: bytes) -> Iterator[Read]:
             yield Read(rel, by, line, kind is not None)
 
 
-def unguarded(root: Path, guarded: list[str], read: Callable[[str], bytes | None] | None = None) -> list[Read]:
-    """The reads of the guarded files that are not guarded themselves."""
-    shield = set(guarded)
-    return [r for r in reads(root, guarded, read) if r.outside or r.path not in shield]
+def unguarded(root: Path, guarded: list[str], read: Callable[[str], bytes | None] | None = None, *, ok: Iterable[str] = ()) -> list[Read]:
+    """The reads of the guarded files that are not guarded themselves; those in `ok` marked `acknowledged`."""
+    shield, known = set(guarded), set(ok)
+    return [r._replace(acknowledged=r.path in known) for r in reads(root, guarded, read) if r.outside or r.path not in shield]
