@@ -249,3 +249,11 @@ def test_the_card_names_a_file_a_change_makes_the_environment_read_without_carry
         [FilePair("nix/sub.nix", b"{ ... }: { }\n", b"{ ... }: { imports = [ ./x.nix ]; }\n"), FilePair("nix/x.nix", None, b"{ }")]
     )
     assert _risk_causes(nested, "reads_unreviewed_file") == []
+
+
+def test_an_absolute_path_through_the_name_the_project_was_opened_by_is_inside(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    alias = tmp_path / "alias"  # the project opened through a symlinked folder, as /tmp may be
+    os.symlink(real, alias, target_is_directory=True)
+    write(real, {"devenv.nix": f"{{ ... }}: {{ imports = [ {alias}/nix/db.nix {real}/nix/db.nix ]; }}\n", "nix/db.nix": "{ }"})
+    assert found(alias) == [("nix/db.nix", "devenv.nix", 1, True, False)]

@@ -87,7 +87,7 @@ def yaml_imports(source: bytes) -> list[tuple[str, int]]:
 
 
 def _kind(root: Path, rel: str) -> str | None:
-    """ "file", "dir", "symlink" (somewhere on the way) or None (absent), without following a symlink."""
+    """What `rel` is: a file, a dir, a symlink (somewhere on the way) or None (absent); no symlink followed."""
     current = root
     for part in rel.split("/"):
         current = current / part
@@ -117,6 +117,7 @@ def reads(root: Path, start: Iterable[str], read: Callable[[str], bytes | None] 
     (default: from disk); the files found are read from disk.
     """
     real_root = root.resolve()
+    roots = tuple(dict.fromkeys((str(root), str(real_root))))  # an absolute path may name either
     found: dict[str, Read] = {}
     todo: list[tuple[str, bytes | None]] = []
     started = set()
@@ -130,7 +131,7 @@ def reads(root: Path, start: Iterable[str], read: Callable[[str], bytes | None] 
         followed += 1
         if not data:
             continue
-        for read_ in _named(real_root, by, data):
+        for read_ in _named(real_root, roots, by, data):
             if read_.path in found or read_.path in started:
                 continue
             found[read_.path] = read_
@@ -139,7 +140,7 @@ def reads(root: Path, start: Iterable[str], read: Callable[[str], bytes | None] 
     return list(found.values())
 
 
-def _named(root: Path, by: str, data: bytes) -> Iterator[Read]:
+def _named(root: Path, roots: tuple[str, ...], by: str, data: bytes) -> Iterator[Read]:
     """The files one file names: a yaml's imports (a folder: its devenv.nix and devenv.yaml), a module's paths."""
     is_yaml = posixpath.basename(by) == YAML_NAME
     try:
@@ -150,12 +151,12 @@ def _named(root: Path, by: str, data: bytes) -> Iterator[Read]:
     for literal, line in literals:
         if literal.startswith("/"):
             absolute = posixpath.normpath(literal)
-            inside = absolute == str(root) or absolute.startswith(str(root) + "/")
-            if not inside:
+            inside = next((r for r in roots if absolute == r or absolute.startswith(r + "/")), None)
+            if inside is None:
                 if not absolute.startswith("/nix/store/"):
                     yield Read(absolute, by, line, os.path.lexists(absolute), outside=True)
                 continue
-            rel = absolute[len(str(root)) + 1 :]
+            rel = absolute[len(inside) + 1 :]
         else:
             rel = posixpath.normpath(posixpath.join(here, literal))
         if rel in ("", ".") or rel == ".." or rel.startswith("../"):
