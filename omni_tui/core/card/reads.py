@@ -78,6 +78,8 @@ def added_reads(path: str, before: bytes | None, after: bytes) -> list[tuple[str
 
 def yaml_imports(source: bytes) -> list[tuple[str, int]]:
     """devenv.yaml's `imports:` that are paths (`./x`, `../x`, `/x`), not an input's (`input/sub`)."""
+    if b"imports" not in source:
+        return []  # most devenv.yaml files import nothing: PyYAML (≈ 10 ms to load) is spared for them
     from omni_tui.core.card.yamlfacts import parse_yaml
 
     value = parse_yaml(source).values.get(("imports",))
