@@ -52,6 +52,27 @@ def test_path_literals_are_read_from_the_parse_not_from_comments_or_string_text(
     assert nix_paths(source) == [("./nix/a.nix", 2), ("../b.nix", 2), ("./setup.sh", 5), ("./default.nix", 9)]
 
 
+def test_a_path_with_a_literal_string_after_it_is_the_file_it_names() -> None:
+    source = b"""{
+  a = import (./. + "/nix/db.nix");
+  b = ./nix + "/extra.nix";
+  c = "${./.}/scripts/setup.sh";
+  d = ''
+    source ${./hooks}/enter.sh --quiet
+  '';
+  e = ./. + "/${name}.nix";
+}
+"""
+    # The last one is named at evaluation time: only the folder it starts from is known.
+    assert nix_paths(source) == [
+        ("./nix/db.nix", 2),
+        ("./nix/extra.nix", 3),
+        ("./scripts/setup.sh", 4),
+        ("./hooks/enter.sh", 6),
+        ("./.", 8),
+    ]
+
+
 def test_a_module_naming_no_path_has_none() -> None:
     assert nix_paths(b"{ pkgs, ... }: {\n  # https://devenv.sh/basics/\n  packages = [ pkgs.git ];\n}\n") == []
 
@@ -249,6 +270,11 @@ def test_the_card_names_a_file_a_change_makes_the_environment_read_without_carry
         [FilePair("nix/sub.nix", b"{ ... }: { }\n", b"{ ... }: { imports = [ ./x.nix ]; }\n"), FilePair("nix/x.nix", None, b"{ }")]
     )
     assert _risk_causes(nested, "reads_unreviewed_file") == []
+    # `./.` is the whole folder: said so.
+    folder = compute_card([FilePair("devenv.nix", before, before.replace(b"}\n", b'  y = import (./. + "/${name}.nix");\n}\n'))])
+    assert _risk_causes(folder, "reads_unreviewed_file") == [
+        (4, "./. — the environment reads the project's folder, none of it in this change")
+    ]
 
 
 def test_an_absolute_path_through_the_name_the_project_was_opened_by_is_inside(tmp_path: Path) -> None:

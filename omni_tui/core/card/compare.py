@@ -566,10 +566,13 @@ def note_added_reads(path: str, file: str, old: bytes | None, new: bytes, in_cha
     from omni_tui.core.card.reads import added_reads
 
     for literal, rel, line in added_reads(path, old, new):
-        if rel not in in_change:
-            b.risk(
-                "reads_unreviewed_file", file, line, f"{literal} — the environment reads this file; its content is not part of this change"
-            )
+        if rel == ".":  # `src = ./.;`, `./. + "/${name}.nix"`: the whole folder, or a file named at evaluation
+            why = f"{literal} — the environment reads the project's folder, none of it in this change"
+        elif rel not in in_change:
+            why = f"{literal} — the environment reads this file; its content is not part of this change"
+        else:
+            continue
+        b.risk("reads_unreviewed_file", file, line, why)
 
 
 def note_unparsed(file: str, items: Iterable[Unparsed], b: CardBuilder) -> None:

@@ -17,6 +17,7 @@ top-level bindings and modules; reading the nodes is `nixreader`'s, the facts ar
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from bisect import bisect_left, bisect_right
@@ -346,14 +347,46 @@ def path_literals(source: bytes) -> list[tuple[str, int]]:
     """The literal paths of a module (`./a.nix`, `../b`, `/c`; not `./x/${y}`), with 1-based lines, in order.
 
     A tree-sitter query (in C: a walk in Python of a 5,000-line module's nodes costs 40 ms), so a path
-    in a comment or inside a string's text is not one and one inside `${…}` is."""
+    in a comment or inside a string's text is not one and one inside `${…}` is. A path with a literal
+    string after it is the file it names: `./. + "/nix/db.nix"` and `"${./.}/nix/db.nix"` are `./nix/db.nix`."""
     from tree_sitter import QueryCursor
 
     nodes = QueryCursor(_path_query()).captures(syntax_tree(source).root_node).get("path", [])
     nodes.sort(key=attrgetter("start_byte"))
-    return [
-        (node.text.decode("utf-8", "replace"), node.start_point[0] + 1) for node in nodes if node.child_count == 1 and node.text is not None
-    ]
+    out = []
+    for node in nodes:
+        if node.child_count != 1 or node.text is None:
+            continue
+        text = node.text.decode("utf-8", "replace")
+        suffix = _literal_suffix(node)
+        if suffix is not None:
+            text = text.rstrip("/") + suffix if text not in (".", "./.") else "." + suffix
+        out.append((text, node.start_point[0] + 1))
+    return out
+
+
+_SUFFIX_END = re.compile(r"[\s\"';:)]")
+
+
+def _literal_suffix(path: Node) -> str | None:
+    """The `/rest` a literal string appends to `path`: `path + "/rest"`, or `"${path}/rest …"`; None when none does."""
+    parent = path.parent
+    if parent is None:
+        return None
+    if parent.type == "binary_expression" and parent.child_by_field_name("left") == path:
+        operator, right = parent.child_by_field_name("operator"), parent.child_by_field_name("right")
+        if operator is None or operator.text != b"+" or right is None or right.type != "string_expression":
+            return None
+        parts = [c for c in right.children if c.type not in ('"',)]
+        if len(parts) == 1 and parts[0].type == "string_fragment" and parts[0].text and parts[0].text.startswith(b"/"):
+            return parts[0].text.decode("utf-8", "replace")
+        return None
+    if parent.type == "interpolation":
+        after = parent.next_sibling
+        if after is not None and after.type == "string_fragment" and after.text and after.text.startswith(b"/"):
+            rest = _SUFFIX_END.split(after.text.decode("utf-8", "replace"), maxsplit=1)[0]
+            return rest if len(rest) > 1 else None
+    return None
 
 
 def _top(root: Node, reader: Reader) -> tuple[Node, Scope]:
