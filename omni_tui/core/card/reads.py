@@ -53,21 +53,31 @@ class Read(NamedTuple):
         }
 
 
-def nix_paths(source: bytes) -> list[tuple[str, int]]:
-    """The literal paths in Nix source (`./a`, `../b`, `/c`), with their 1-based lines, in order."""
+def nix_paths(source: bytes, ranges: list[tuple[int, int]] | None = None) -> list[tuple[str, int]]:
+    """The literal paths in Nix source (`./a`, `../b`, `/c`), with their 1-based lines, in order (`ranges`: only there)."""
     if _MAYBE_PATH.search(source) is None:
         return []
     from omni_tui.core.card.nixparse import path_literals
 
-    return path_literals(source)
+    return path_literals(source, ranges)
 
 
 def added_reads(path: str, before: bytes | None, after: bytes) -> list[tuple[str, str, int]]:
-    """The path literals a change adds to the module `path`: (as written, relative to the root, line)."""
-    old = Counter(literal for literal, _ in nix_paths(before)) if before is not None else Counter[str]()
+    """The path literals a change adds to the module `path`: (as written, relative to the root, line).
+
+    A path stands on one line, so only the lines the change touched are read (`nixparse.changed_bytes`,
+    the edits the incremental parse found): not the whole of a long module twice."""
+    if _MAYBE_PATH.search(after) is None:
+        return []
+    from omni_tui.core.card.nixparse import changed_bytes
+
+    removed, added = changed_bytes(before, after) if before is not None else ([], [(0, len(after))])
+    if not added:
+        return []
+    old = Counter(literal for literal, _ in nix_paths(before, removed)) if removed and before is not None else Counter[str]()
     here = posixpath.dirname(path)
     out = []
-    for literal, line in nix_paths(after):
+    for literal, line in nix_paths(after, added):
         if old[literal] > 0:
             old[literal] -= 1
             continue
