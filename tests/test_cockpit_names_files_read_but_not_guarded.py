@@ -23,7 +23,7 @@ async def test_an_imported_file_is_named_with_the_fix_and_a_new_one_is_told_agai
         await wait_for(pilot, lambda: "Not guarded" in screen_text(app), what="the warning")
         text = screen_text(app)
         assert "nix/db.nix  (devenv.nix:" in text and "Add them to [guard] files in omni-tui.toml" in text
-        await wait_for(pilot, lambda: "no changes · 1 file not guarded" in screen_text(app), what="the count under Changes")
+        await wait_for(pilot, lambda: "no changes · 1 unguarded" in screen_text(app), what="the count under Changes")
         before = sum("Not guarded" in n.title for n in app._notifications)
         # The same set is not told twice; a file the agent makes devenv.nix read is.
         (project / "setup.sh").write_text("echo hi\n")
@@ -51,3 +51,13 @@ async def test_nothing_is_said_when_everything_read_is_guarded_or_left_so_on_pur
         await wait_for(pilot, lambda: app.unguarded.looks >= 1, what="the look done")
         assert app.unguarded.reads == []
         assert "Not guarded" not in screen_text(app) and "no changes against the baseline" in screen_text(app)
+
+
+async def test_the_count_is_whole_at_80x24(project: Path) -> None:
+    (project / "setup.sh").write_text("echo hi\n")
+    (project / "devenv.nix").write_text(
+        (project / "devenv.nix").read_text().replace("{\n", '{\n  enterShell = "source ${./setup.sh}";\n', 1)
+    )
+    app = cockpit(open_workspace(project))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "no changes · 1 unguarded" in screen_text(app), what="the count under Changes, not cut")

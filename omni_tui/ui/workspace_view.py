@@ -198,9 +198,8 @@ class WorkspaceView:
         main.changes_diff.set_diff(path, shown.baseline, shown.current)
         if not differing:
             unguarded = len(self.app.unguarded.reads)
-            # Short: at 80 columns the panel's subtitle has ≈ 34 cells (security.md: files the environment reads).
-            files = f"{unguarded} file{'s' if unguarded > 1 else ''} not guarded"
-            _subtitle(panel, f"no changes · {files}" if unguarded else "no changes against the baseline")
+            # Short: at 80x24 the panel's subtitle has ≈ 26 cells (security.md: files the environment reads).
+            _subtitle(panel, f"no changes · {unguarded} unguarded" if unguarded else "no changes against the baseline")
         else:
             unapproved = set(self.app.review.unapproved())
             keys = self.app.review.keys  # as mapped by `[keys]`: the subtitle names the keys that work
