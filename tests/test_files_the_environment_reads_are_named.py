@@ -270,6 +270,13 @@ def test_the_card_names_a_file_a_change_makes_the_environment_read_without_carry
         [FilePair("nix/sub.nix", b"{ ... }: { }\n", b"{ ... }: { imports = [ ./x.nix ]; }\n"), FilePair("nix/x.nix", None, b"{ }")]
     )
     assert _risk_causes(nested, "reads_unreviewed_file") == []
+    # A path whose string is on the next line: an edit of that string is a new file read.
+    split = b'{ ... }: {\n  x = import (./. +\n    "/nix/a.nix");\n}\n'
+    moved = compute_card([FilePair("devenv.nix", split, split.replace(b"/nix/a.nix", b"/nix/b.nix"))])
+    assert [why.split(" ")[0] for _, why in _risk_causes(moved, "reads_unreviewed_file")] == ["./nix/b.nix"]
+    # ...and an edit beside an unchanged path adds none.
+    beside = compute_card([FilePair("devenv.nix", split, split.replace(b"{ ... }: {\n", b'{ ... }: {\n  env.A = "1";\n'))])
+    assert _risk_causes(beside, "reads_unreviewed_file") == []
     # `./.` is the whole folder: said so.
     folder = compute_card([FilePair("devenv.nix", before, before.replace(b"}\n", b'  y = import (./. + "/${name}.nix");\n}\n'))])
     assert _risk_causes(folder, "reads_unreviewed_file") == [

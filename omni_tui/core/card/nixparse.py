@@ -292,15 +292,14 @@ Edits = list[tuple[int, int, int, int]]
 
 
 def changed_bytes(old: bytes, new: bytes) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """The byte ranges of the lines that differ: (in `old`, in `new`), from `_edits` (the lines are cached by content)."""
+    """The byte ranges of the lines that differ: (in `old`, in `new`), one pair per edit, from `_edits` (the lines
+    are cached by content). A side an edit has no line on is an empty range where the other side's lines go."""
     a, a_at = _lines(old, _digest(old))
     b, b_at = _lines(new, _digest(new))
     removed, added = [], []
     for la, ea, lb, eb in _edits(old, new, (a, a_at, b, b_at)):
-        if ea > la:
-            removed.append((a_at[la], min(a_at[ea], len(old))))
-        if eb > lb:
-            added.append((b_at[lb], min(b_at[eb], len(new))))
+        removed.append((min(a_at[la], len(old)), min(a_at[ea], len(old))))
+        added.append((min(b_at[lb], len(new)), min(b_at[eb], len(new))))
     return removed, added
 
 

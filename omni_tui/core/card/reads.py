@@ -72,8 +72,13 @@ def added_reads(path: str, before: bytes | None, after: bytes) -> list[tuple[str
     from omni_tui.core.card.nixparse import changed_bytes
 
     removed, added = changed_bytes(before, after) if before is not None else ([], [(0, len(after))])
-    if not added:
-        return []
+    if not any(end > start for start, end in added):
+        return []  # only lines removed
+    if before is not None:
+        # From the line before each edit, on both sides (it is the same line): a path there may take a
+        # string the edit changed (`./. +` then `"/x.nix"` on the next line).
+        removed = [(_line_before(before, start), end) for start, end in removed]
+        added = [(_line_before(after, start), end) for start, end in added]
     old = Counter(literal for literal, _ in nix_paths(before, removed)) if removed and before is not None else Counter[str]()
     here = posixpath.dirname(path)
     out = []
@@ -84,6 +89,11 @@ def added_reads(path: str, before: bytes | None, after: bytes) -> list[tuple[str
         rel = posixpath.normpath(literal if literal.startswith("/") else posixpath.join(here, literal))
         out.append((literal, rel, line))
     return out
+
+
+def _line_before(source: bytes, start: int) -> int:
+    """Where the line before the one at `start` begins (0 at the first line)."""
+    return source.rfind(b"\n", 0, max(start - 1, 0)) + 1 if start > 0 else 0
 
 
 def yaml_imports(source: bytes) -> list[tuple[str, int]]:
