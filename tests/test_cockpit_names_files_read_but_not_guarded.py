@@ -7,6 +7,9 @@ from pathlib import Path
 
 from app_harness import SIZE, cockpit, open_workspace, screen_text, wait_for
 
+from omni_tui.core.gate import Gate
+from omni_tui.core.workspace import Workspace
+
 
 def _importing(project: Path, *paths: str) -> str:
     text = (project / "devenv.nix").read_text()
@@ -38,6 +41,22 @@ async def test_an_imported_file_is_named_with_the_fix_and_a_new_one_is_told_agai
             ),
             what="the warning naming setup.sh",
         )
+
+
+async def test_a_file_left_unguarded_on_purpose_leaves_the_count_once_the_person_accepts_it(project: Path) -> None:
+    (project / "setup.sh").write_text("echo hi\n")
+    (project / "devenv.nix").write_text(
+        (project / "devenv.nix").read_text().replace("{\n", '{\n  enterShell = "source ${./setup.sh}";\n', 1)
+    )
+    ws = open_workspace(project)
+    app = cockpit(ws)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: "no changes · 1 unguarded" in screen_text(app), what="the count under Changes")
+        with (project / "omni-tui.toml").open("a") as config:
+            config.write('[guard]\nunguarded_ok = ["setup.sh"]\n')
+        Gate(Workspace.open(project)).accept_direct(rebuild=None)  # the person accepts it (here: from a shell)
+        await wait_for(pilot, lambda: "no changes against the baseline" in screen_text(app), what="the count gone")
+        assert app.unguarded.reads == []
 
 
 async def test_nothing_is_said_when_everything_read_is_guarded_or_left_so_on_purpose(project: Path) -> None:

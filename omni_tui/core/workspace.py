@@ -268,6 +268,11 @@ class Workspace:
                 self._config_key = key
             return self._config
 
+    def recheck_config(self) -> None:
+        """Look at the approved configuration's copy again on the next read (not up to a second later):
+        for a reader that knows a baseline was just written, perhaps by another process."""
+        self._config_checked = 0.0
+
     @config.setter
     def config(self, value: Config) -> None:
         with self._config_lock:

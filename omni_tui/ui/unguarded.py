@@ -2,7 +2,7 @@
 
 `devenv.nix` can import `nix/db.nix` or source `./setup.sh`; an agent editing those changes the
 environment without touching a guarded file (`core.card.reads`). After the first frame, and whenever
-the guarded files' texts change, a worker looks again; a set of such files not told before is told in a
+the guarded files' texts or the approved configuration change, a worker looks again; a set of such files not told before is told in a
 warning naming each one and the fix (`[guard] files`), and the Changes panel's subtitle keeps the count.
 """
 
@@ -53,7 +53,12 @@ class UnguardedReads:
 
     def files_read(self, files: Iterable[GuardedFile]) -> None:
         """The guarded files were read: look again when a definition file's text changed."""
-        texts = tuple((f.path, f.current) for f in files if f.path.endswith((".nix", ".yaml")))
+        # The definition files as they are, and the approved configuration (`[guard] files`, `unguarded_ok`).
+        texts = tuple(
+            (f.path, f.current if f.path.endswith((".nix", ".yaml")) else f.baseline)
+            for f in files
+            if f.path.endswith((".nix", ".yaml", ".toml"))
+        )
         if texts == self._looked:
             return
         self._looked = texts
@@ -66,6 +71,7 @@ class UnguardedReads:
 
     def _find(self, ws: Workspace, asked: int) -> None:
         try:
+            ws.recheck_config()  # an accepted configuration may have moved files in or out of the guard
             found: list[Read] | None = unguarded_reads(ws)
         except Exception:  # noqa: BLE001 - agent bytes must never take the cockpit down; the card says what it cannot read
             found = None
