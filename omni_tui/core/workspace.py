@@ -268,16 +268,16 @@ class Workspace:
                 self._config_key = key
             return self._config
 
-    def recheck_config(self) -> None:
-        """Look at the approved configuration's copy again on the next read (not up to a second later):
-        for a reader that knows a baseline was just written, perhaps by another process."""
-        self._config_checked = 0.0
-
     @config.setter
     def config(self, value: Config) -> None:
         with self._config_lock:
             self.disk_config = self._config = value
             self._config_checked = time.monotonic() + 1e9  # fixed until a baseline write says otherwise
+
+    def recheck_config(self) -> None:
+        """Look at the approved configuration's copy again on the next read (not up to a second later):
+        for a reader that knows a baseline was just written, perhaps by another process."""
+        self._config_checked = 0.0
 
     def _approved_config(self) -> Config:
         known, own_bytes = self._approved_bytes(CONFIG_FILE)
