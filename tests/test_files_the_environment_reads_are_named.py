@@ -290,3 +290,21 @@ def test_an_absolute_path_through_the_name_the_project_was_opened_by_is_inside(t
     os.symlink(real, alias, target_is_directory=True)
     write(real, {"devenv.nix": f"{{ ... }}: {{ imports = [ {alias}/nix/db.nix {real}/nix/db.nix ]; }}\n", "nix/db.nix": "{ }"})
     assert found(alias) == [("nix/db.nix", "devenv.nix", 1, True, False)]
+
+
+def test_the_card_of_a_configuration_change_says_what_it_does_to_the_guard() -> None:
+    before = b'[rebuild]\ncommand = "true"\n'
+    after = b'[rebuild]\ncommand = "true"\n[guard]\nfiles = ["nix/db.nix", "devenv.yaml"]\nunguarded_ok = ["../shared.nix"]\n'
+    card = compute_card([FilePair("omni-tui.toml", before, after)])
+    assert [why for _, why in _risk_causes(card, "agent_permissions")] == [
+        "omni-tui.toml configures the gate itself (guarded files, rebuild command, policy)",
+        "[guard] files + nix/db.nix: its content as it is on disk becomes the approved one",
+        # devenv.nix is guarded whatever the list says: not "let go"
+        "[guard] files - devenv.local.nix: changes to it are no longer asked about",
+        "[guard] files - .envrc: changes to it are no longer asked about",
+        "[guard] unguarded_ok + ../shared.nix: read by the environment, no longer warned about",
+    ]
+    broken = compute_card([FilePair("omni-tui.toml", before, b"[guard\nfiles = [")])
+    assert [why for _, why in _risk_causes(broken, "agent_permissions")] == [
+        "omni-tui.toml configures the gate itself (guarded files, rebuild command, policy)"
+    ]

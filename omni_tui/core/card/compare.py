@@ -575,6 +575,29 @@ def note_added_reads(path: str, file: str, old: bytes | None, new: bytes, in_cha
         b.risk("reads_unreviewed_file", file, line, why)
 
 
+def note_guard_changes(file: str, old: bytes | None, new: bytes | None, b: CardBuilder) -> None:
+    """What a change of omni-tui.toml does to the guard: files taken in (their content as it is becomes the
+    approved one), files let go, files left unguarded on purpose. Nothing when either side does not parse."""
+    from omni_tui.core.config import DEFAULT_GUARDED, GuardConfig, config_from_bytes
+    from omni_tui.core.errors import ConfigError
+
+    try:
+        before = config_from_bytes(file, old) if old is not None else None
+        after = config_from_bytes(file, new) if new is not None else None
+    except ConfigError:
+        return
+    was, now = (before.guard if before else GuardConfig()), (after.guard if after else GuardConfig())
+    for name in now.files:
+        if name not in was.files:
+            b.risk("agent_permissions", file, None, f"[guard] files + {name}: its content as it is on disk becomes the approved one")
+    for name in was.files:
+        if name not in now.files and name != DEFAULT_GUARDED[0]:  # devenv.nix is guarded whatever the list says
+            b.risk("agent_permissions", file, None, f"[guard] files - {name}: changes to it are no longer asked about")
+    for name in now.unguarded_ok:
+        if name not in was.unguarded_ok:
+            b.risk("agent_permissions", file, None, f"[guard] unguarded_ok + {name}: read by the environment, no longer warned about")
+
+
 def note_unparsed(file: str, items: Iterable[Unparsed], b: CardBuilder) -> None:
     for u in items:
         b.risk("unparsed", file, u.line, u.why)

@@ -78,7 +78,7 @@ def _is_module(path: str) -> bool:
 def compute_card(files: Sequence[FilePair]) -> Card:
     """The card of a change to `files` (each: the path, the bytes before, the bytes after; None = absent)."""
     from omni_tui.core.card.builder import CardBuilder, make_entry
-    from omni_tui.core.card.compare import diff_envrc, diff_fetchers, diff_module, note_added_reads, note_unparsed
+    from omni_tui.core.card.compare import diff_envrc, diff_fetchers, diff_module, note_added_reads, note_guard_changes, note_unparsed
     from omni_tui.core.card.lookalikes import note_lookalikes
     from omni_tui.core.card.nixfacts import Facts
     from omni_tui.core.card.nixparse import parse_module
@@ -131,6 +131,7 @@ def compute_card(files: Sequence[FilePair]) -> Card:
             b.risk("agent_permissions", shown, None, f"{shown} configures an AI agent")
         if path == "omni-tui.toml":  # the gate's own leash: which files are guarded, what a rebuild runs, the policy
             b.risk("agent_permissions", shown, None, f"{shown} configures the gate itself (guarded files, rebuild command, policy)")
+            note_guard_changes(shown, pair.before, pair.after, b)
     return Card(b.build(compared))
 
 
