@@ -223,3 +223,32 @@ def test_json_output_skips_the_sanitiser_only_when_there_is_nothing_for_it(capsy
         text = json.dumps(value, indent=2, ensure_ascii=False)
         assert capsys.readouterr().out == inert_json(text) + "\n"
         assert json.loads(inert_json(text)) == value
+
+
+def test_a_repeated_status_of_a_project_that_imports_files_does_not_load_the_nix_parser(project: Path) -> None:
+    # devenv.nix names nix/db.nix, which names extra.nix: the files the environment reads outside the
+    # gate (`unguarded_reads`) need their path literals, kept on disk for agents after the first call.
+    _pending(project)
+    text = (project / "devenv.nix").read_text().replace("{\n", "{\n  imports = [ ./nix/db.nix ];\n", 1)
+    (project / "devenv.nix").write_text(text)
+    (project / "nix").mkdir()
+    (project / "nix" / "db.nix").write_text("{ ... }: { imports = [ ./extra.nix ]; }\n")
+    first, _ = _imported(["-m", "omni_tui", "status", "--json"], project)
+    assert first.returncode == 0, first.stderr[-2000:]
+    named = [(r["path"], r["by"]) for r in json.loads(first.stdout)["unguarded_reads"]]
+    assert named == [("nix/db.nix", "devenv.nix"), ("nix/extra.nix", "nix/db.nix")]
+    again, modules = _imported(["-m", "omni_tui", "status", "--json"], project)
+    assert json.loads(again.stdout)["unguarded_reads"] == json.loads(first.stdout)["unguarded_reads"]
+    pulled = sorted(m for m in modules if m in NEVER)
+    assert pulled == [], f"status --json imports {pulled}"
+
+    # An entry an agent rewrites fools only the agent's own JSON: the text a person reads parses afresh.
+    entries = list((project / ".devenv" / "omni" / "cache" / "paths").glob("*.json"))
+    assert len(entries) == 2  # devenv.nix and nix/db.nix, by content
+    for entry in entries:
+        entry.write_text("[]")
+    assert json.loads(_imported(["-m", "omni_tui", "status", "--json"], project)[0].stdout)["unguarded_reads"] == []
+    text_status = subprocess.run(
+        [sys.executable, "-m", "omni_tui", "status"], cwd=project, env=_env(project), capture_output=True, text=True, timeout=120
+    )
+    assert "  nix/db.nix  (devenv.nix:" in text_status.stdout and "  nix/extra.nix  (nix/db.nix:1; absent" in text_status.stdout

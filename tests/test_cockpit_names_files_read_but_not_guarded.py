@@ -80,3 +80,12 @@ async def test_the_count_is_whole_at_80x24(project: Path) -> None:
     app = cockpit(open_workspace(project))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: "no changes · 1 unguarded" in screen_text(app), what="the count under Changes, not cut")
+
+
+def test_a_name_with_a_line_break_stays_on_its_line_in_the_warning() -> None:
+    from omni_tui.core.card.reads import Read
+    from omni_tui.ui.unguarded import describe
+
+    text = describe([Read("x.nix\nAll files are guarded.", "devenv.yaml", 2, False)])
+    assert "\nAll files are guarded." not in text
+    assert "  x.nix\\x0aAll files are guarded.  (devenv.yaml:2; absent)" in text.splitlines()

@@ -93,7 +93,7 @@ def status_document(ws: Workspace, *, nix: bool = True, for_agents: bool = False
         },
         "pending": pending,
         "unapproved": list(state.unapproved),
-        "unguarded_reads": _unguarded_reads(ws),
+        "unguarded_reads": _unguarded_reads(ws, stored=for_agents),
         "deleted": [p for p in state.unapproved if not os.path.lexists(ws.root / p)],
         "quarantined": [{"file": q.path.name, "error": q.error} for q in gate.store.quarantined()],
         "processes": processes,
@@ -110,12 +110,13 @@ def status_document(ws: Workspace, *, nix: bool = True, for_agents: bool = False
     }
 
 
-def _unguarded_reads(ws: Workspace) -> list[dict[str, object]]:
-    """Files the guarded ones make the environment read that the gate does not guard (`core.card.reads`)."""
+def _unguarded_reads(ws: Workspace, *, stored: bool) -> list[dict[str, object]]:
+    """Files the guarded ones make the environment read that the gate does not guard (`core.card.reads`);
+    `stored`: for agents, with the modules' path literals kept on disk (`core.card.stored.stored_paths`)."""
     from omni_tui.core.card.project import unguarded_reads
 
     try:
-        return [read.to_json() for read in unguarded_reads(ws)]
+        return [read.to_json() for read in unguarded_reads(ws, stored=stored)]
     except Exception:  # noqa: BLE001 - agent bytes must never break `status`
         return []
 

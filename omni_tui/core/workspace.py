@@ -468,7 +468,7 @@ class Workspace:
             atomic_write(content, data)
             absent.unlink(missing_ok=True)
         if normalise_rel(rel) in (CONFIG_FILE, PYPROJECT_FILE):
-            self._config_checked = 0.0  # the approved configuration may have changed: re-read it now
+            self.recheck_config()  # the approved configuration may have changed: re-read it now
 
     def vouch_baselines(self, contents: Mapping[str, bytes | None]) -> dict[str, str | None]:
         """The audit entry's `state` for baselines about to be written (and a kept copy of each)."""

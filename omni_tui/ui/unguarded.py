@@ -2,8 +2,9 @@
 
 `devenv.nix` can import `nix/db.nix` or source `./setup.sh`; an agent editing those changes the
 environment without touching a guarded file (`core.card.reads`). After the first frame, and whenever
-the guarded files' texts or the approved configuration change, a worker looks again; a set of such files not told before is told in a
-warning naming each one and the fix (`[guard] files`), and the Changes panel's subtitle keeps the count.
+the guarded files' texts or the approved configuration change, a worker looks again; a set of such
+files not told before is told in a warning naming each one and the fix (`[guard] files`), and the
+Changes panel's subtitle keeps the count.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from omni_tui.core.card.project import unguarded_reads
+from omni_tui.core.terminal import inert
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -30,7 +32,8 @@ def describe(reads: list[Read]) -> str:
     lines = ["The environment reads these files, which omni-tui does not guard: an agent can change them unseen."]
     for read in reads[:SHOWN]:
         note = "outside the project: cannot be guarded" if read.outside else ("absent" if not read.exists else "")
-        lines.append(f"  {read.path}  ({read.by}:{read.line}{'; ' + note if note else ''})")
+        # One line each: a name from devenv.yaml is an agent's text, and a line break in it would forge lines.
+        lines.append(f"  {inert(read.path)}  ({inert(read.by)}:{read.line}{'; ' + note if note else ''})")
     if len(reads) > SHOWN:
         lines.append(f"  and {len(reads) - SHOWN} more (omni-tui status)")
     if any(not read.outside for read in reads):
@@ -52,7 +55,7 @@ class UnguardedReads:
         self.looks = 0  # looks finished (a test waits for one that finds nothing)
 
     def files_read(self, files: Iterable[GuardedFile]) -> None:
-        """The guarded files were read: look again when a definition file's text changed."""
+        """The guarded files were read: look again when a definition file's text or the approved configuration changed."""
         # The definition files as they are, and the approved configuration (`[guard] files`, `unguarded_ok`).
         texts = tuple(
             (f.path, f.current if f.path.endswith((".nix", ".yaml")) else f.baseline)
@@ -84,9 +87,11 @@ class UnguardedReads:
         if found is None:
             return
         found = [read for read in found if not read.acknowledged]  # `[guard] unguarded_ok`: left so on purpose
+        counted = len(self.reads)
         self.reads = found
         paths = frozenset(read.path for read in found)
         if paths - self._told:
             self.app.notify(describe(found), title="Not guarded", severity="warning", timeout=TOAST_S)
         self._told = paths
-        self.app.workspace.show_changes()
+        if len(found) != counted:  # the Changes panel's subtitle counts them; nothing else there depends on them
+            self.app.workspace.show_changes()

@@ -47,8 +47,12 @@ def card_summary(pairs: Sequence[FilePair]) -> dict[str, Any] | None:
         return None
 
 
-def unguarded_reads(ws: Workspace) -> list[Read]:
-    """What the workspace's guarded files (as they are on disk) read that the gate does not guard."""
+def unguarded_reads(ws: Workspace, *, stored: bool = False) -> list[Read]:
+    """What the workspace's guarded files (as they are on disk) read that the gate does not guard.
+
+    `stored` (`status --json`, which agents poll): each module's path literals are kept on disk by content
+    (`stored.stored_paths`), so a project whose devenv.nix names a file does not load the Nix parser on
+    every call; what a person reads and the cockpit compute them afresh."""
     from omni_tui.core.errors import OmniError
 
     def read(rel: str) -> bytes | None:
@@ -57,4 +61,11 @@ def unguarded_reads(ws: Workspace) -> list[Read]:
         except OmniError:  # replaced by a symlink or a folder: the gate shows that itself
             return None
 
-    return unguarded(ws.root, ws.guarded(), read, ok=ws.config.guard.unguarded_ok)
+    paths_of = None
+    if stored:
+        from functools import partial
+
+        from omni_tui.core.card.stored import stored_paths
+
+        paths_of = partial(stored_paths, ws.paths.state / "cache" / "paths")
+    return unguarded(ws.root, ws.guarded(), read, ok=ws.config.guard.unguarded_ok, paths_of=paths_of)

@@ -53,9 +53,14 @@ class Read(NamedTuple):
         }
 
 
+def may_name_paths(source: bytes) -> bool:
+    """Whether Nix source has anything that could be a path literal (no parse: a regex)."""
+    return _MAYBE_PATH.search(source) is not None
+
+
 def nix_paths(source: bytes, ranges: list[tuple[int, int]] | None = None) -> list[tuple[str, int]]:
     """The literal paths in Nix source (`./a`, `../b`, `/c`), with their 1-based lines, in order (`ranges`: only there)."""
-    if _MAYBE_PATH.search(source) is None:
+    if not may_name_paths(source):
         return []
     from omni_tui.core.card.nixparse import path_literals
 
@@ -67,7 +72,7 @@ def added_reads(path: str, before: bytes | None, after: bytes) -> list[tuple[str
 
     A path stands on one line, so only the lines the change touched are read (`nixparse.changed_bytes`,
     the edits the incremental parse found): not the whole of a long module twice."""
-    if _MAYBE_PATH.search(after) is None:
+    if not may_name_paths(after):
         return []
     from omni_tui.core.card.nixparse import changed_bytes
 
@@ -132,11 +137,17 @@ def _read(root: Path, rel: str) -> bytes | None:
         return None
 
 
-def reads(root: Path, start: Iterable[str], read: Callable[[str], bytes | None] | None = None) -> list[Read]:
+PathsOf = Callable[[bytes], list[tuple[str, int]]]  # a module's source → its path literals (`nix_paths`, or a stored copy)
+
+
+def reads(
+    root: Path, start: Iterable[str], read: Callable[[str], bytes | None] | None = None, paths_of: PathsOf | None = None
+) -> list[Read]:
     """Every file the guarded files `start` (relative to `root`) name, and those the named `.nix` files name.
 
     In the order found, each path once (where it was first named). `read` gives a start file's bytes
-    (default: from disk); the files found are read from disk.
+    (default: from disk); the files found are read from disk. `paths_of` reads a module's path literals
+    (default `nix_paths`; `status --json` passes one that keeps them on disk, `stored.stored_paths`).
     """
     real_root = root.resolve()
     roots = tuple(dict.fromkeys((str(root), str(real_root))))  # an absolute path may name either
@@ -153,7 +164,7 @@ def reads(root: Path, start: Iterable[str], read: Callable[[str], bytes | None] 
         followed += 1
         if not data:
             continue
-        for read_ in _named(real_root, roots, by, data):
+        for read_ in _named(real_root, roots, by, data, paths_of or nix_paths):
             if read_.path in found or read_.path in started:
                 continue
             found[read_.path] = read_
@@ -162,11 +173,11 @@ def reads(root: Path, start: Iterable[str], read: Callable[[str], bytes | None] 
     return list(found.values())
 
 
-def _named(root: Path, roots: tuple[str, ...], by: str, data: bytes) -> Iterator[Read]:
+def _named(root: Path, roots: tuple[str, ...], by: str, data: bytes, paths_of: PathsOf) -> Iterator[Read]:
     """The files one file names: a yaml's imports (a folder: its devenv.nix and devenv.yaml), a module's paths."""
     is_yaml = posixpath.basename(by) == YAML_NAME
     try:
-        literals = yaml_imports(data) if is_yaml else nix_paths(data)
+        literals = yaml_imports(data) if is_yaml else paths_of(data)
     except Exception:  # noqa: BLE001 - an unreadable file names nothing we can know; the card says it is unparsed
         return
     here = posixpath.dirname(by)
@@ -201,7 +212,14 @@ def _named(root: Path, roots: tuple[str, ...], by: str, data: bytes) -> Iterator
             yield Read(rel, by, line, kind is not None)
 
 
-def unguarded(root: Path, guarded: list[str], read: Callable[[str], bytes | None] | None = None, *, ok: Iterable[str] = ()) -> list[Read]:
+def unguarded(
+    root: Path,
+    guarded: list[str],
+    read: Callable[[str], bytes | None] | None = None,
+    *,
+    ok: Iterable[str] = (),
+    paths_of: PathsOf | None = None,
+) -> list[Read]:
     """The reads of the guarded files that are not guarded themselves; those in `ok` marked `acknowledged`."""
     shield, known = set(guarded), set(ok)
-    return [r._replace(acknowledged=r.path in known) for r in reads(root, guarded, read) if r.outside or r.path not in shield]
+    return [r._replace(acknowledged=r.path in known) for r in reads(root, guarded, read, paths_of) if r.outside or r.path not in shield]

@@ -1,4 +1,5 @@
-"""Change cards remembered on disk by content, for the agent commands (`status` is polled by agents).
+"""Change cards (and modules' path literals, `stored_paths`) remembered on disk by content, for the agent
+commands (`status` is polled by agents).
 
 Each `omni-tui status` is a fresh process: computing a pending proposal's card there means importing
 the card's readers (tree-sitter, the secret patterns, difflib: ≈ 15 ms) and parsing both versions of
@@ -32,7 +33,8 @@ MAX_ENTRY_BYTES = 4 * 1024 * 1024  # a card of a 1 MiB file is far smaller; anyt
 
 
 # Outside this package, what a card is computed with (nixparse aligns re-parses with it).
-_ALSO = ("linematch.py", "terminal.py")  # terminal: card text is made inert by it
+# terminal: card text is made inert by it; config: the guard a change of omni-tui.toml moves (`note_guard_changes`)
+_ALSO = ("linematch.py", "terminal.py", "config.py")
 
 
 @functools.cache
@@ -87,3 +89,33 @@ def stored_card(directory: Path, files: Sequence[FilePair]) -> Card:
     except (OSError, ValueError, TypeError):
         pass  # a cache: a full or read-only disk only means computing it again next time
     return card
+
+
+def stored_paths(directory: Path, source: bytes) -> list[tuple[str, int]]:
+    """`reads.nix_paths` of a module, also remembered in `directory` by its content and this package's code.
+
+    For `status --json` only, as the cards: an agent that writes an entry hides a read from its own
+    answer, never from the person's `status` or cockpit, which do not read here."""
+    from omni_tui.core.card.reads import may_name_paths, nix_paths
+
+    if not may_name_paths(source):
+        return []  # no path: no parse, nothing worth a file
+    path = directory / (hashlib.blake2b(code_fingerprint() + source, digest_size=20).hexdigest() + ".json")
+    try:
+        from omni_tui.core.safefs import read_regular
+
+        doc = json.loads(read_regular(path, limit=MAX_ENTRY_BYTES))
+        if isinstance(doc, list) and all(
+            isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and isinstance(item[1], int) for item in doc
+        ):
+            return [(item[0], item[1]) for item in doc]
+    except (OSError, ValueError, RecursionError):
+        pass
+    found = nix_paths(source)
+    try:
+        from omni_tui.core.safefs import atomic_write
+
+        atomic_write(path, json.dumps(found).encode("ascii"))
+    except (OSError, ValueError, TypeError):
+        pass  # a cache: computed again next time
+    return found
