@@ -298,7 +298,7 @@ def test_the_card_of_a_configuration_change_says_what_it_does_to_the_guard() -> 
     card = compute_card([FilePair("omni-tui.toml", before, after)])
     assert [why for _, why in _risk_causes(card, "agent_permissions")] == [
         "omni-tui.toml configures the gate itself (guarded files, rebuild command, policy)",
-        "[guard] files + nix/db.nix: its content as it is on disk becomes the approved one",
+        "[guard] files + nix/db.nix: then an unapproved edit until you accept its content",
         # devenv.nix is guarded whatever the list says: not "let go"
         "[guard] files - devenv.local.nix: changes to it are no longer asked about",
         "[guard] files - .envrc: changes to it are no longer asked about",

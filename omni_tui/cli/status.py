@@ -95,6 +95,7 @@ def status_document(ws: Workspace, *, nix: bool = True, for_agents: bool = False
         "unapproved": list(state.unapproved),
         "unguarded_reads": _unguarded_reads(ws, stored=for_agents),
         "deleted": [p for p in state.unapproved if not os.path.lexists(ws.root / p)],
+        "newly_guarded": [p for p in state.unapproved if not ws.has_baseline(p)],
         "quarantined": [{"file": q.path.name, "error": q.error} for q in gate.store.quarantined()],
         "processes": processes,
         "processes_backend": processes_backend,
@@ -193,10 +194,9 @@ def status_lines(doc: dict[str, Any]) -> Iterable[str]:
         badge = "not checked yet" if issues is None else "ok" if not issues else f"{issues[0]['kind']}: {issues[0]['message']}"
         yield f"  {item['id']}  {item['agent']}  {item['title']}  [{', '.join(item['paths'])}]  {badge}"
         yield from card_lines(item.get("card"))
-    deleted = set(doc.get("deleted") or ())
-    yield "unapproved: " + (
-        ", ".join(f"{p} (would be deleted)" if p in deleted else p for p in doc["unapproved"]) if doc["unapproved"] else "none"
-    )
+    deleted, newly = set(doc.get("deleted") or ()), set(doc.get("newly_guarded") or ())
+    marks = {**{p: " (newly guarded: none of it approved yet)" for p in newly}, **{p: " (would be deleted)" for p in deleted}}
+    yield "unapproved: " + (", ".join(p + marks.get(p, "") for p in doc["unapproved"]) if doc["unapproved"] else "none")
     unguarded = [read for read in doc.get("unguarded_reads") or () if not read.get("acknowledged")]
     if unguarded:
         yield "not guarded: the environment reads these too; an agent can change them unseen (add them to [guard] files):"

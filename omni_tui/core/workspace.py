@@ -490,24 +490,25 @@ class Workspace:
             self.write_baseline(rel, data)
 
     def init_baseline(self, who: str | None = None) -> list[str]:
-        """Record the current content of every guarded file that has no baseline yet; returns those paths.
+        """On the very first initialisation, record the current content of every guarded file as the
+        approved baseline (the project as the person starts omni-tui in it); returns those paths.
 
-        Never over a baseline the audit chain vouches for (a deleted baseline is a forgery to resolve,
-        not a fresh start), and the configuration's files only on the very first initialisation (later,
-        a new `[tool.omni-tui]` is a change to approve).
+        Only then: a file that joins the guarded set later (`[guard] files` in an accepted configuration,
+        a new `[tool.omni-tui]`) has no approved content until a person accepts what it holds — it shows
+        as an unapproved edit. Recording it here would approve bytes nobody was shown, from whatever
+        process opened the workspace next (an agent's `status`). Never over a baseline the audit chain
+        vouches for (a deleted baseline is a forgery to resolve, not a fresh start).
         """
-        missing = [rel for rel in self.guarded() if not self.has_baseline(rel)]
-        if not missing:
+        if self.has_baseline(CONFIG_FILE):  # always guarded, recorded last: initialised before, nothing is adopted now
             return []
         recorded: list[str] = []
         with file_lock(self.paths.baseline_lock):
             self.ledger.refresh()
-            first = not self.has_baseline(CONFIG_FILE) and not self.ledger.vouched(baseline_key(CONFIG_FILE))
+            if self.has_baseline(CONFIG_FILE) or self.ledger.vouched(baseline_key(CONFIG_FILE)):
+                return []  # another process initialised it meanwhile, or its baseline was deleted (a forgery to resolve)
             contents: dict[str, bytes | None] = {}
             for rel in self.guarded():
-                if self.has_baseline(rel) or self.ledger.vouched(baseline_key(rel)):  # another process got there first / forged
-                    continue
-                if rel in (CONFIG_FILE, PYPROJECT_FILE) and not first:
+                if self.has_baseline(rel) or self.ledger.vouched(baseline_key(rel)):  # forged: a deleted baseline the log vouches for
                     continue
                 contents[rel] = self.read_current(rel)
             if contents:

@@ -335,8 +335,20 @@ class DecisionFlow:
         app.rebuilds.start("accept direct edits", operation, run_id=DIRECT_RUN, short="accept edits", builds=builds)
 
     def revert_direct(self) -> None:
-        paths = self.review.unapproved()
+        unapproved = self.review.unapproved()
+        if not unapproved:
+            return
+        files = self.app.workspace.files
+        # A newly guarded file has no approved content to go back to: the gate leaves it (never deletes it).
+        newly = [p for p in unapproved if p in files and not files[p].recorded]
+        paths = [p for p in unapproved if p not in newly]
         if not paths:
+            self.app.notify(
+                f"{', '.join(newly)}: newly guarded, nothing of it approved yet to go back to. "
+                f"Accept its content ({self.review.keys.get('accept_direct', 'A')}) or take it out of [guard] files.",
+                title="Nothing to revert",
+                severity="warning",
+            )
             return
         # Nothing is lost: the gate backs the edited bytes up first (the audit entry names the folder too).
         kept = presenters.project_path(self.app.ws.root, self.app.ws.paths.backups / "revert@<time>")
@@ -344,6 +356,8 @@ class DecisionFlow:
             "Restores " + ", ".join(paths) + " to the last approved content. "
             f"Your edits leave the working tree; a copy is kept in {kept}/ (the audit log names the folder)."
         )
+        if newly:
+            detail += f" {', '.join(newly)} stays as it is: newly guarded, nothing of it approved yet to go back to."
         self.app.push_screen(
             screens().ConfirmScreen("Revert the direct edits?", detail, yes_label="Revert", danger=True), self._revert_confirmed
         )

@@ -35,6 +35,7 @@ class GuardedFile(NamedTuple):  # not a dataclass: the cockpit imports it before
     baseline: str | None
     current: str | None
     problem: str | None = None  # what is wrong with the bytes on disk, e.g. "not valid UTF-8 (byte 0xff at offset 9)"
+    recorded: bool = True  # False: newly guarded, no approved content yet (not "approved as absent")
 
     @property
     def differs(self) -> bool:

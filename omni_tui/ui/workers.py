@@ -58,14 +58,15 @@ def _decode(data: bytes | None) -> str | None:
 
 def _guarded_file(ws: Workspace, rel: str) -> GuardedFile:
     baseline, data = _decode(ws.read_baseline(rel)), ws.read_current(rel)
+    recorded = baseline is not None or ws.has_baseline(rel)
     if data is None:
-        return GuardedFile(rel, baseline, None)
+        return GuardedFile(rel, baseline, None, None, recorded)
     try:
-        return GuardedFile(rel, baseline, data.decode("utf-8"))
+        return GuardedFile(rel, baseline, data.decode("utf-8"), None, recorded)
     except UnicodeDecodeError as exc:  # shown with �, and said: it cannot be accepted as it is
         from omni_tui.core.validate import not_utf8
 
-        return GuardedFile(rel, baseline, data.decode("utf-8", "replace"), not_utf8(data, exc))
+        return GuardedFile(rel, baseline, data.decode("utf-8", "replace"), not_utf8(data, exc), recorded)
 
 
 def read_guarded(ws: Workspace) -> tuple[GuardedFile, ...]:

@@ -195,7 +195,7 @@ class WorkspaceView:
             self.cards.get(pairs_of([(p, self.files[p].baseline, self.files[p].current) for p in differing])) if differing else (None, "")
         )
         main.changes_card.show(card, note)
-        main.changes_diff.set_diff(path, shown.baseline, shown.current)
+        main.changes_diff.set_diff(path, shown.baseline, shown.current, absent_before="new file" if shown.recorded else "newly guarded")
         if not differing:
             unguarded = len(self.app.unguarded.reads)
             # Short: at 80x24 the panel's subtitle has ≈ 26 cells (security.md: files the environment reads).
@@ -203,11 +203,12 @@ class WorkspaceView:
         else:
             unapproved = set(self.app.review.unapproved())
             keys = self.app.review.keys  # as mapped by `[keys]`: the subtitle names the keys that work
-            what = (
-                f"UNAPPROVED · {keys.get('accept_direct', 'A')} accept · {keys.get('revert_direct', 'u')} revert"
-                if path in unapproved
-                else "applied, not yet built"
-            )
+            if path not in unapproved:
+                what = "applied, not yet built"
+            elif not shown.recorded:  # nothing approved to revert to: its whole content waits for the person
+                what = f"NEWLY GUARDED · {keys.get('accept_direct', 'A')} accept its content"
+            else:
+                what = f"UNAPPROVED · {keys.get('accept_direct', 'A')} accept · {keys.get('revert_direct', 'u')} revert"
             if shown.problem:
                 what = f"⚠ not UTF-8, shown with � · {what}"
             # The file's name is on the tabs line above the diff: at 80 columns the subtitle keeps the keys.

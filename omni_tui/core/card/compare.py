@@ -576,8 +576,8 @@ def note_added_reads(path: str, file: str, old: bytes | None, new: bytes, in_cha
 
 
 def note_guard_changes(file: str, old: bytes | None, new: bytes | None, b: CardBuilder) -> None:
-    """What a change of omni-tui.toml does to the guard: files taken in (their content as it is becomes the
-    approved one), files let go, files left unguarded on purpose. Nothing when either side does not parse."""
+    """What a change of omni-tui.toml does to the guard: files taken in (each then an unapproved edit until a
+    person accepts its content), files let go, files left unguarded on purpose. Nothing when either side does not parse."""
     from omni_tui.core.config import DEFAULT_GUARDED, GuardConfig, config_from_bytes
     from omni_tui.core.errors import ConfigError
 
@@ -589,7 +589,7 @@ def note_guard_changes(file: str, old: bytes | None, new: bytes | None, b: CardB
     was, now = (before.guard if before else GuardConfig()), (after.guard if after else GuardConfig())
     for name in now.files:
         if name not in was.files:
-            b.risk("agent_permissions", file, None, f"[guard] files + {name}: its content as it is on disk becomes the approved one")
+            b.risk("agent_permissions", file, None, f"[guard] files + {name}: then an unapproved edit until you accept its content")
     for name in was.files:
         if name not in now.files and name != DEFAULT_GUARDED[0]:  # devenv.nix is guarded whatever the list says
             b.risk("agent_permissions", file, None, f"[guard] files - {name}: changes to it are no longer asked about")

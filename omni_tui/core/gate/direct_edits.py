@@ -113,6 +113,9 @@ class DirectEdits(Decisions):
     def capture_direct_edits(self, agent: str = DIRECT_AGENT) -> list[Proposal]:
         """Guard mode: turn each unapproved file into a proposal and restore its baseline at once.
 
+        A newly guarded file (no approved content recorded yet) is left as it is, an unapproved edit:
+        restoring "nothing" would delete a file the environment reads.
+
         Returns the proposals made ([] when the gate is busy: an apply in progress writes files itself).
         """
         try:
@@ -121,6 +124,8 @@ class DirectEdits(Decisions):
                 if self.forgeries():
                     return made  # never restore a baseline the audit log does not vouch for
                 for path in self._direct_paths():
+                    if not self.ws.has_baseline(path):
+                        continue  # newly guarded: no approved content to restore; it waits for a person to accept it
                     now = self.ws.read_current(path)
                     baseline = self.ws.read_baseline(path)
                     if now == baseline:

