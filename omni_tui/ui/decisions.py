@@ -1,5 +1,5 @@
-"""The person's decisions, as dialogs: approve (with its checks), reject, edit before approving, and
-accept or revert the unapproved direct edits.
+"""The person's decisions, as dialogs: approve (with its checks), reject, edit before approving,
+accept or revert the unapproved direct edits, and guard the files the environment reads unguarded.
 
 `DecisionFlow` belongs to the app. It reads and records choices in the review state
 (`omni_tui.core.review`), opens the modals, and hands a confirmed decision to the gate — in a worker,
@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import SuspendNotSupported
 
+from omni_tui.core.config import CONFIG_FILE, PYPROJECT_FILE
+from omni_tui.core.errors import OmniError
 from omni_tui.core.gate.writes import config_only
 from omni_tui.core.proposals import Proposal, ProposalEntry
 from omni_tui.core.review import DIRECT_EDITS, Check, CheckKey
@@ -333,6 +335,46 @@ class DecisionFlow:
             )
 
         app.rebuilds.start("accept direct edits", operation, run_id=DIRECT_RUN, short="accept edits", builds=builds)
+
+    def guard_unguarded(self) -> None:
+        """Add the files the environment reads unguarded to `[guard] files` and accept that, once confirmed."""
+        from omni_tui.core.config_edit import with_guarded  # a rare action: not loaded for the first frame
+
+        app = self.app
+        add = list(self.review.guardable)
+        if not add:
+            return
+        config = app.workspace.files.get(CONFIG_FILE)
+        shown = None if config is None or config.current is None else config.current.encode("utf-8")
+        try:
+            if shown is None and PYPROJECT_FILE in app.ws.config_paths():
+                raise OmniError(f"the configuration is in {PYPROJECT_FILE}: add them to [tool.omni-tui.guard] files there")
+            _data, files = with_guarded(shown, add)
+        except OmniError as exc:
+            app.notify(inert(str(exc)), title="Not guarded: add them by hand", severity="warning")
+            return
+        accept = self.review.keys.get("accept_direct", "A")
+        detail = "\n".join(
+            [
+                f"Adds these to [guard] files in {CONFIG_FILE} and accepts that change (omni-tui's own configuration: no rebuild):",
+                *(f"  • {inert(path)}" for path in add),
+                "",
+                f"The list becomes: {', '.join(inert(f) for f in files)}.",
+                f"None of their content is approved by this: each then shows under Changes as NEWLY GUARDED, its whole "
+                f"content, until you accept it ({accept}).",
+            ]
+        )
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+
+            def operation(_step: Callable[[], Any], on_stage: Callable[[str], None]) -> Any:
+                return app.gate.guard_files(add, shown=shown, on_stage=on_stage)
+
+            app.rebuilds.start("guard files", operation, run_id=DIRECT_RUN, short="guard files", builds=False)
+
+        app.push_screen(screens().ConfirmScreen("Guard these files?", detail, yes_label="Guard"), confirmed)
 
     def revert_direct(self) -> None:
         unapproved = self.review.unapproved()

@@ -60,6 +60,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("toggle_split", "s", "Split", "Switch the focused diff between split and unified", "changes", owner="diff"),
     ActionSpec("accept_direct", "A", "Accept", "Accept the unapproved direct edits (validate, rebuild, record)", "changes"),
     ActionSpec("revert_direct", "u", "Revert", "Revert the unapproved direct edits to the baseline", "changes"),
+    ActionSpec(
+        "guard_unguarded",
+        "g",
+        "Guard",
+        "Guard the files the environment reads that are not guarded: add them to [guard] files in omni-tui.toml and accept that (after a confirmation)",
+        "changes",
+    ),
     ActionSpec("cancel_rebuild", "c", "Cancel", "Cancel the running rebuild", "rebuild"),
     ActionSpec("rollback", "b", "Rollback", "Roll back the failed rebuild's change to the previous content", "rebuild"),
     ActionSpec(

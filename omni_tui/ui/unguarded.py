@@ -3,8 +3,9 @@
 `devenv.nix` can import `nix/db.nix` or source `./setup.sh`; an agent editing those changes the
 environment without touching a guarded file (`core.card.reads`). After the first frame, and whenever
 the guarded files' texts or the approved configuration change, a worker looks again; a set of such
-files not told before is told in a warning naming each one and the fix (`[guard] files`), and the
-Changes panel's subtitle keeps the count.
+files not told before is told in a warning naming each one and the fix (the Guard key, `g`: it adds them
+to `[guard] files`), the Changes panel's subtitle keeps the count, and `Review.guardable` holds those
+inside the project, which the Guard key adds.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ SHOWN = 5  # files named in the warning; the rest are counted (`omni-tui status`
 TOAST_S = 20.0
 
 
-def describe(reads: list[Read]) -> str:
+def describe(reads: list[Read], guard_key: str = "g") -> str:
     """The warning's text: what is read, by which line, and what to do."""
     lines = ["The environment reads these files, which omni-tui does not guard: an agent can change them unseen."]
     for read in reads[:SHOWN]:
@@ -37,7 +38,9 @@ def describe(reads: list[Read]) -> str:
     if len(reads) > SHOWN:
         lines.append(f"  and {len(reads) - SHOWN} more (omni-tui status)")
     if any(not read.outside for read in reads):
-        lines.append("Add them to [guard] files in omni-tui.toml (or to [guard] unguarded_ok to leave them so).")
+        lines.append(
+            f"Guard them with {guard_key} (adds them to [guard] files in omni-tui.toml), or list them in [guard] unguarded_ok to leave them so."
+        )
     else:
         lines.append("List them in [guard] unguarded_ok in omni-tui.toml to leave them so.")
     return "\n".join(lines)
@@ -89,9 +92,15 @@ class UnguardedReads:
         found = [read for read in found if not read.acknowledged]  # `[guard] unguarded_ok`: left so on purpose
         counted = len(self.reads)
         self.reads = found
+        guardable = tuple(read.path for read in found if not read.outside)
+        if guardable != self.app.review.guardable:
+            self.app.review.guardable = guardable  # what the Guard action adds
+            self.app.bindings_may_have_changed()
         paths = frozenset(read.path for read in found)
         if paths - self._told:
-            self.app.notify(describe(found), title="Not guarded", severity="warning", timeout=TOAST_S)
+            self.app.notify(
+                describe(found, self.app.review.keys.get("guard_unguarded", "g")), title="Not guarded", severity="warning", timeout=TOAST_S
+            )
         self._told = paths
         if len(found) != counted:  # the Changes panel's subtitle counts them; nothing else there depends on them
             self.app.workspace.show_changes()

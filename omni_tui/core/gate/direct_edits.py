@@ -4,15 +4,16 @@ revert them to the baseline (backed up first), or, in guard mode, capture each a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from omni_tui.core.audit import utc_now
+from omni_tui.core.config import CONFIG_FILE, PYPROJECT_FILE
 from omni_tui.core.errors import GateError, LockBusyError, OmniError, ValidationError
 from omni_tui.core.gate.decisions import Decisions
 from omni_tui.core.gate.state import RebuildStep, StageCallback
 from omni_tui.core.gate.writes import check_config, config_only, decode
 from omni_tui.core.proposals import AppliedFile, Decision, FileChange, Proposal, new_id
-from omni_tui.core.safefs import restore, sha256_bytes, write_backup
+from omni_tui.core.safefs import atomic_write, restore, sha256_bytes, write_backup
 from omni_tui.core.validate import validate_contents
 
 DIRECT_AGENT = "direct-edit"
@@ -47,37 +48,69 @@ class DirectEdits(Decisions):
         edits on disk (they are a person's work) and leaves the gate `failed`; `rollback(id)` then
         restores the baseline.
         """
-        stage = on_stage or (lambda _stage: None)
         with self.exclusive("accept_direct"):
-            self._refuse_if_tampered("accept the direct edits")
-            paths = [p for p in self.ws.unapproved()]
-            if not paths:
-                raise GateError("there are no unapproved edits to accept")
-            if rebuild is None and not config_only(paths):
-                raise GateError(f"accepting {', '.join(p for p in paths if not config_only([p]))} needs a rebuild: nothing was accepted")
-            stage("validating")
-            on_disk = {p: self.ws.read_current(p) for p in paths}
-            contents: dict[str, str | None] = {}
-            for path, data in on_disk.items():
-                contents[path] = None if data is None else decode(path, data)  # None: a deletion to accept
-            if as_reviewed is not None and dict(as_reviewed) != contents:
-                raise GateError(
-                    "the guarded files changed after the direct edits were shown to you; nothing was accepted: look at them again"
-                )
-            present = {p: text for p, text in contents.items() if text is not None}
-            validation = validate_contents(present, max_bytes=self.ws.config.guard.max_bytes)
-            if not validation.ok:
-                raise ValidationError(f"cannot accept the direct edits: {validation.summary()}")
-            check_config(present, "cannot accept the direct edits")
-            decision_id = new_id()
-            baseline = {p: self.ws.read_baseline(p) for p in paths}
-            files = [AppliedFile(p, sha256_bytes(baseline[p]), sha256_bytes(on_disk[p]), "edited") for p in paths]
-            # The backup under the decision id is what `rollback` restores: the approved baseline.
-            for path in paths:
-                write_backup(self.ws.paths.backups, f"{decision_id}@direct", path, on_disk[path])
-            command = command or getattr(rebuild, "command", None)
-            # "before" is the baseline: what the apply replaced in the approved state, and what rollback returns to.
-            return self._apply(decision_id, baseline, contents, files, rebuild, stage, command, kind="accept_direct")
+            return self._accept_direct(rebuild, on_stage, command, as_reviewed)
+
+    def guard_files(self, add: Sequence[str], *, shown: bytes | None, on_stage: StageCallback | None = None) -> Decision:
+        """Add `add` to `[guard] files` in omni-tui.toml and accept that, as the person confirmed it.
+
+        `shown`: the bytes of omni-tui.toml the edit was computed from and shown with (None: there was
+        none). Refused, with nothing written, while any guarded file differs from its baseline, when
+        omni-tui.toml is not the file holding the configuration, or when it changed since. Under one
+        hold of the lock, so no capture or other decision comes between the write and its acceptance.
+        Each file added has no approved content yet: it then waits as an unapproved edit
+        (`Workspace.init_baseline`).
+        """
+        from omni_tui.core.config_edit import with_guarded  # a rare action: agents' commands never load it
+
+        with self.exclusive("guard_files"):
+            self._refuse_if_tampered("guard files")
+            if self.ws.unapproved():
+                raise GateError("accept or revert the unapproved edits first: guarding files changes omni-tui.toml and accepts it")
+            if shown is None and PYPROJECT_FILE in self.ws.config_paths():
+                raise GateError(f"the configuration is in {PYPROJECT_FILE}: add them to [tool.omni-tui.guard] files there")
+            if self.ws.read_current(CONFIG_FILE) != shown:
+                raise GateError(f"{CONFIG_FILE} changed after it was shown to you; nothing was written")
+            data, _files = with_guarded(shown, add)
+            text = decode(CONFIG_FILE, data)
+            atomic_write(self.ws.resolve(CONFIG_FILE), data, keep_inode=self._sandboxed())
+            return self._accept_direct(None, on_stage, None, {CONFIG_FILE: text})
+
+    def _accept_direct(
+        self,
+        rebuild: RebuildStep | None,
+        on_stage: StageCallback | None,
+        command: str | None,
+        as_reviewed: Mapping[str, str | None] | None,
+    ) -> Decision:
+        stage = on_stage or (lambda _stage: None)
+        self._refuse_if_tampered("accept the direct edits")
+        paths = [p for p in self.ws.unapproved()]
+        if not paths:
+            raise GateError("there are no unapproved edits to accept")
+        if rebuild is None and not config_only(paths):
+            raise GateError(f"accepting {', '.join(p for p in paths if not config_only([p]))} needs a rebuild: nothing was accepted")
+        stage("validating")
+        on_disk = {p: self.ws.read_current(p) for p in paths}
+        contents: dict[str, str | None] = {}
+        for path, data in on_disk.items():
+            contents[path] = None if data is None else decode(path, data)  # None: a deletion to accept
+        if as_reviewed is not None and dict(as_reviewed) != contents:
+            raise GateError("the guarded files changed after the direct edits were shown to you; nothing was accepted: look at them again")
+        present = {p: text for p, text in contents.items() if text is not None}
+        validation = validate_contents(present, max_bytes=self.ws.config.guard.max_bytes)
+        if not validation.ok:
+            raise ValidationError(f"cannot accept the direct edits: {validation.summary()}")
+        check_config(present, "cannot accept the direct edits")
+        decision_id = new_id()
+        baseline = {p: self.ws.read_baseline(p) for p in paths}
+        files = [AppliedFile(p, sha256_bytes(baseline[p]), sha256_bytes(on_disk[p]), "edited") for p in paths]
+        # The backup under the decision id is what `rollback` restores: the approved baseline.
+        for path in paths:
+            write_backup(self.ws.paths.backups, f"{decision_id}@direct", path, on_disk[path])
+        command = command or getattr(rebuild, "command", None)
+        # "before" is the baseline: what the apply replaced in the approved state, and what rollback returns to.
+        return self._apply(decision_id, baseline, contents, files, rebuild, stage, command, kind="accept_direct")
 
     def revert_direct(self, paths: Iterable[str] | None = None) -> list[str]:
         """Restore the baseline bytes of unapproved files (all, or `paths`); the edits are backed up first."""
