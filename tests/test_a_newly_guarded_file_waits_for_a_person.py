@@ -187,3 +187,25 @@ def test_a_configuration_in_pyproject_is_not_moved_into_a_new_omni_tui_toml(proj
     with pytest.raises(GateError, match=r"the configuration is in pyproject.toml"):
         Gate(ws, who="person").guard_files(["nix/db.nix"], shown=None)
     assert not (project / "omni-tui.toml").exists()
+
+
+async def test_rolling_back_its_failed_acceptance_says_the_file_goes(project: Path) -> None:
+    _importing_db(project)
+    ws = open_workspace(project, command="echo broken >&2; exit 3")
+    _guarding_db(project)
+    Gate(ws, who="person").accept_direct(rebuild=None)  # omni-tui's own configuration: no rebuild
+    app = cockpit(Workspace.open(project))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "NEWLY GUARDED · A accept its content" in screen_text(app), what="the newly guarded file")
+        await pilot.press("A")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen) and "Accept edits (y)" in screen_text(app), what="the accept modal")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "FAILED — rollback?" in screen_text(app), what="the failed rebuild")
+        await wait_for(pilot, lambda: app.check_action("rollback", ()) is True, what="rollback offered")
+        await pilot.press("b")
+        await wait_for(pilot, lambda: "Roll back the failed change?" in screen_text(app), what="the rollback's confirmation")
+        assert "• nix/db.nix: deleted: it had no approved content before" in screen_text(app)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: not ready(app, ConfirmScreen), what="the confirmation gone")
+        assert (project / "nix" / "db.nix").exists()  # answered no: nothing rolled back
+        assert "FAILED — rollback?" in screen_text(app)

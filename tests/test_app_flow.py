@@ -246,6 +246,11 @@ async def test_a_failed_rebuild_without_auto_rollback_offers_b_which_restores_th
         assert await wait_exit(agent) == 11
         await wait_for(pilot, lambda: "b Rollback" in screen_text(app).splitlines()[-1], what="b in the footer")
         await pilot.press("b")
+        await wait_for(pilot, lambda: "Roll back the failed change?" in screen_text(app), what="the rollback's confirmation")
+        text = screen_text(app)
+        assert "Puts back what “Breaks the build” replaced" in text and "• devenv.nix: back to the content approved before" in text
+        assert decision_of(ws, pid).status == "failed"  # nothing before the answer
+        await pilot.press("y")
         await wait_for(pilot, lambda: decision_of(ws, pid).status == "rolled_back", what="the rollback")
         assert (project / "devenv.nix").read_bytes() == before
         await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the gate back to CLEAN")

@@ -229,9 +229,44 @@ class RebuildFlow:
             self.log_view.write_lines(["■ cancelling: SIGINT to the rebuild's process group…"])
 
     def rollback(self) -> None:
+        """b: read what the failed change replaced (a worker), then ask before putting it back."""
         app = self.app
         pid = app.review.failed_proposal()
         if pid is None:
+            return
+
+        def look() -> None:
+            try:
+                decision = app.store.decision(pid)
+            except Exception:  # noqa: BLE001 - an unreadable record: the question is still asked, without the list
+                decision = None
+            app.call_from_thread(self._confirm_rollback, pid, decision.files if decision is not None else ())
+
+        app.run_worker(look, thread=True, group="gate", exit_on_error=False)
+
+    def _confirm_rollback(self, pid: str, files: tuple[Any, ...]) -> None:
+        from omni_tui.ui.screens import ConfirmScreen
+
+        app = self.app
+        if app.review.failed_proposal() != pid:
+            return  # resolved meanwhile (another cockpit rolled it back)
+        lines = [
+            f"  • {inert(f.path)}: "
+            + ("back to the content approved before" if f.sha256_before is not None else "deleted: it had no approved content before")
+            for f in files
+        ]
+        entry = app.review.entries.get(pid)
+        what = f"“{inert(entry.proposal.title)}”" if entry is not None else "the accepted direct edits"
+        kept = "the proposal keeps what it wrote" if entry is not None else f"what was accepted stays in backups/{pid}@direct/"
+        detail = "\n".join([f"Puts back what {what} replaced; {kept}.", *lines])
+        app.push_screen(
+            ConfirmScreen("Roll back the failed change?", detail, yes_label="Roll back", danger=True),
+            partial(self._rollback_confirmed, pid),
+        )
+
+    def _rollback_confirmed(self, pid: str, confirmed: bool | None) -> None:
+        app = self.app
+        if not confirmed or app.review.failed_proposal() != pid:
             return
 
         def rollback() -> str:
