@@ -54,8 +54,10 @@ def with_guarded(data: bytes | None, add: Sequence[str]) -> tuple[bytes, tuple[s
 def _edited(text: str, line: str) -> str | None:
     headers = list(_HEADER.finditer(text))
     if not headers:
-        prefix = text if not text or text.endswith("\n") else text + "\n"
-        return f"{prefix}{chr(10) if prefix else ''}[guard]\n{line}\n"
+        if not text:
+            return f"[guard]\n{line}\n"
+        ended = text if text.endswith("\n") else text + "\n"
+        return f"{ended}\n[guard]\n{line}\n"
     if len(headers) > 1:
         return None  # a TOML error anyway
     body_start = headers[0].end() + 1
