@@ -16,6 +16,7 @@ from app_harness import SIZE, cli, cockpit, open_workspace, ready, screen_text, 
 
 from omni_tui.core.errors import GateError
 from omni_tui.core.gate import Gate
+from omni_tui.core.proposals import ProposalStore
 from omni_tui.core.safefs import sha256_bytes
 from omni_tui.core.workspace import Workspace
 from omni_tui.ui.screens import ApproveScreen, ConfirmScreen
@@ -209,3 +210,14 @@ async def test_rolling_back_its_failed_acceptance_says_the_file_goes(project: Pa
         await wait_for(pilot, lambda: not ready(app, ConfirmScreen), what="the confirmation gone")
         assert (project / "nix" / "db.nix").exists()  # answered no: nothing rolled back
         assert "FAILED — rollback?" in screen_text(app)
+
+
+def test_a_proposal_for_it_waits_until_its_content_is_accepted_and_says_so(project: Path) -> None:
+    _importing_db(project)
+    ws = open_workspace(project, command="true")
+    gate = Gate(ws, who="person")
+    gate.guard_files(["nix/db.nix"], shown=(project / "omni-tui.toml").read_bytes())
+    proposal = ProposalStore(ws).create({"nix/db.nix": "{ ... }: { }\n"}, title="Drop the database", rationale="r", agent="a")
+    with pytest.raises(GateError, match=r"nix/db.nix is newly guarded and none of it is approved yet: accept its content first"):
+        gate.approve(proposal.id, rebuild=None)
+    assert ProposalStore(ws).status(proposal.id) == "pending"

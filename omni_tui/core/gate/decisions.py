@@ -104,6 +104,12 @@ class Decisions(GateMemory):
                 return decision
             # Approving must not silently approve someone else's unreviewed edits underneath it.
             dirty = [c.path for c in proposal.changes if current[c.path] != self.ws.read_baseline(c.path)]
+            newly = [path for path in dirty if not self.ws.has_baseline(path)]
+            if newly:
+                raise GateError(
+                    f"{', '.join(newly)} is newly guarded and none of it is approved yet: accept its content first (the cockpit's A), "
+                    f"then approve {proposal.id}"
+                )
             if dirty:
                 raise GateError(
                     f"{', '.join(dirty)} differs from the approved baseline (unapproved edits or a failed apply): "
