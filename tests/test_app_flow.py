@@ -109,8 +109,10 @@ async def test_reject_with_a_reason_reaches_the_agent_and_leaves_the_file(projec
         pid = app.detail.view.key
         await pilot.press("r")
         await wait_for(pilot, lambda: ready(app, RejectScreen), what="the reject modal")
-        await pilot.press("enter")  # an empty reason is refused: the modal stays
-        await pilot.pause()
+        await pilot.press("enter")  # an empty reason is refused: the modal stays, and says so
+        # Typed once the refusal shows, as a person would: keys typed before the refused enter was
+        # handled (its type-ahead is still draining) count as typed before it.
+        await wait_for(pilot, lambda: "A reason is required" in screen_text(app), what="the refusal")
         assert isinstance(app.screen, RejectScreen)
         for key in "use fd instead":
             await pilot.press("space" if key == " " else key)

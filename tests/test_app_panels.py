@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from app_harness import SIZE, cockpit, notices, open_workspace, propose_now, ready, screen_text, wait_for
+from textual.widgets import Input
 
 from omni_tui.core.errors import ConfigError
 from omni_tui.ui.app import CockpitApp, run_cockpit
@@ -122,12 +123,16 @@ async def test_command_palette_lists_the_actions_and_switches_themes(project: Pa
         assert "[keys] rollback" in screen_text(app)
         for _ in "rollback":
             await pilot.press("backspace")
+        # Typed once the field shows empty: Textual acts on a backspace when its key has bubbled up to
+        # the App, so a letter typed right behind it could land first.
+        await wait_for(pilot, lambda: app.screen.query_one(Input).value == "", what="the query cleared")
         for key in "proc":  # a panel's name finds its actions
             await pilot.press(key)
         await wait_for(pilot, lambda: "Restart  (R)" in screen_text(app), what="the Processes panel's actions")
         assert "Stop  (x)" in screen_text(app) and "Log  (l)" in screen_text(app)
         for _ in "proc":
             await pilot.press("backspace")
+        await wait_for(pilot, lambda: app.screen.query_one(Input).value == "", what="the query cleared")
         for key in "omni-light":
             await pilot.press("minus" if key == "-" else key)
         await wait_for(pilot, lambda: "Theme: omni-light" in screen_text(app), what="the theme command")

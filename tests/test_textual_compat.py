@@ -4,9 +4,10 @@ what the cockpit relies on: a Textual upgrade that moves one fails here, by name
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import textual
-from app_harness import wait_for
+from app_harness import cockpit, open_workspace, screen_text, wait_for
 from textual import events
 from textual.app import App, ComposeResult
 from textual.keys import key_to_character
@@ -135,6 +136,25 @@ async def test_type_ahead_reaches_a_modal_in_order() -> None:
         await pilot.pause()
         assert typed == ["ok"]
     assert textual_compat.__doc__ and "type-ahead" in textual_compat.__doc__
+
+
+def test_a_key_typed_while_the_app_closes_is_not_an_error() -> None:
+    """A key a panel saw can still be queued for the App when its screens are gone (quitting while
+    typing): forwarding it must not ask for the screen, which raises ScreenStackError then."""
+    app = App()  # no screen on its stack, as at shutdown
+    key = events.Key("x", "x")
+    note_key_for_type_ahead(key)
+    assert forward_type_ahead(app, key) is False
+
+
+async def test_a_key_still_queued_as_the_cockpit_closes_is_dropped(project: Path) -> None:
+    """Textual's key handling asks for the screen, which raises once the screens are gone: the cockpit
+    drops a key that arrives then (typed as it quits) instead of ending in a traceback."""
+    app = cockpit(open_workspace(project))
+    async with app.run_test(size=(120, 34)) as pilot:
+        await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the cockpit")
+    assert not app.screen_stack
+    await app.on_event(events.Key("u", "u"))
 
 
 async def test_after_type_ahead_runs_after_a_key_the_input_takes_by_a_binding() -> None:

@@ -451,6 +451,13 @@ class CockpitApp(App[int]):
             self._binding_signature = signature
             self.refresh_bindings()
 
+    async def on_event(self, event: events.Event) -> None:
+        # A key still queued while the cockpit closes (typed as it quits) finds no screen: Textual's own
+        # key handling asks for one and raises. There is nothing left for it to act on.
+        if isinstance(event, events.Key) and app_is_closing(self):
+            return
+        await super().on_event(event)
+
     def on_key(self, event: events.Key) -> None:
         forward_type_ahead(self, event)  # keys typed ahead of a modal reach it (see textual_compat)
 

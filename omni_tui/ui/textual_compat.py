@@ -354,7 +354,9 @@ def note_key_for_type_ahead(event: events.Key) -> None:
 
 def forward_type_ahead(app: App[Any], event: events.Key) -> bool:
     """Step 2 (from `App.on_key`): send a key typed ahead of a modal to that modal; True when it was."""
-    if event in _seen_by_panels and getattr(app.screen, "TYPE_AHEAD", False):
+    # `screen_stack`, not `screen`: a key still queued while the app closes finds no screen (and `screen` raises)
+    stack = app.screen_stack if event in _seen_by_panels else []
+    if stack and getattr(stack[-1], "TYPE_AHEAD", False):
         event.stop()
         event.prevent_default()  # App.on_key runs before the App's own key handling: skip it
         app.post_message(events.Key(event.key, event.character))
