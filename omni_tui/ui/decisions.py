@@ -107,7 +107,9 @@ class DecisionFlow:
             return
         shown, screen = self.approve_screen
         if shown.proposal_id == key.proposal_id and (shown == DIRECT_EDITS) == (key == DIRECT_EDITS):
-            if screen.is_attached and screen in self.app.screen_stack:
+            # Pushed but not mounted yet (a card or check that lands at once, or under load): the modal
+            # composes, or mounts, with this summary. Dropped then, the modal kept the card of before.
+            if (screen.is_attached and screen in self.app.screen_stack) or not screen.is_mounted:
                 screen.update_summary(summary)
 
     def approval_summary(self, entry: ProposalEntry) -> ApprovalSummary:

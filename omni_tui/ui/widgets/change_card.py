@@ -47,6 +47,15 @@ class _CardWidget(Widget):
         # card's height changes: most writes to a guarded file change a card's text, not its rows.
         if not (shown and self.display and rows and self._rows_needed(self.content_size.width) == rows):
             self.refresh(layout=True)
+        # And once drawn, the height checked against the rows it needs: a card shown while its widget
+        # was still mounting (a modal's) could keep the height of what it showed before — its risk on
+        # screen, its causes cut off (seen in the approve dialog under load).
+        self.call_after_refresh(self._fit_rows)
+
+    def _fit_rows(self) -> None:
+        if self.is_mounted and self.display and self.content_size.width:
+            if self._rows_needed(self.content_size.width) != self.content_size.height:
+                self.refresh(layout=True)
 
     def _rows_needed(self, width: int) -> int:
         """The content rows this card takes at `width` (its max-height applied)."""
