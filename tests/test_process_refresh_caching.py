@@ -241,11 +241,12 @@ def test_sleeping_processes_are_not_looked_at_again_when_a_socket_appears_elsewh
     import omni_tui.core.processes.scan as scan_module
 
     sleeper = spawn(["sleep", "300"], cwd=project)
+    # Under load `sleep` may still be starting (exec, the loader) when first seen, and run once more
+    # after its fds were read — then it did run since, and reading them again is right. So the scanner
+    # first sees it once it is in its sleep call, when it has stopped running.
+    wait_for(lambda: _in_its_sleep(sleeper.pid), what="the sleeper asleep")
     scanner = ProjectScanner(project, unmanaged_after_s=0)
     wait_for(lambda: _by_pid(scanner, sleeper.pid), what="the sleeper")
-    # Under load `sleep` may still be starting (exec, the loader) when first seen, and run once more:
-    # only once it is in its sleep call has it stopped running, and the scans after that see it idle.
-    wait_for(lambda: _in_its_sleep(sleeper.pid), what="the sleeper asleep")
     scanner.scan()
     scanner.scan()
     looked: list[int] = []
