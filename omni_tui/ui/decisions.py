@@ -388,7 +388,7 @@ class DecisionFlow:
         paths = [p for p in unapproved if p not in newly]
         if not paths:
             self.app.notify(
-                f"{', '.join(newly)}: newly guarded, nothing of it approved yet to go back to. "
+                f"{', '.join(inert(p) for p in newly)}: newly guarded, nothing of it approved yet to go back to. "
                 f"Accept its content ({self.review.keys.get('accept_direct', 'A')}) or take it out of [guard] files.",
                 title="Nothing to revert",
                 severity="warning",
@@ -397,11 +397,11 @@ class DecisionFlow:
         # Nothing is lost: the gate backs the edited bytes up first (the audit entry names the folder too).
         kept = presenters.project_path(self.app.ws.root, self.app.ws.paths.backups / "revert@<time>")
         detail = (
-            "Restores " + ", ".join(paths) + " to the last approved content. "
+            "Restores " + ", ".join(inert(p) for p in paths) + " to the last approved content. "
             f"Your edits leave the working tree; a copy is kept in {kept}/ (the audit log names the folder)."
         )
         if newly:
-            detail += f" {', '.join(newly)} stays as it is: newly guarded, nothing of it approved yet to go back to."
+            detail += f" {', '.join(inert(p) for p in newly)} stays as it is: newly guarded, nothing of it approved yet to go back to."
         self.app.push_screen(
             screens().ConfirmScreen("Revert the direct edits?", detail, yes_label="Revert", danger=True), self._revert_confirmed
         )
