@@ -1,5 +1,6 @@
 """The Guard action's edit of omni-tui.toml: the files appended to `[guard] files`, everything else
-(comments, other tables, order) kept as written, and refused — with the line to add by hand — when
+(comments — inside the list too —, other tables, order, the list's layout, CRLF line ends) kept as
+written, and refused — with the line to add by hand — when
 the result would not be the same configuration with just the longer list."""
 
 from __future__ import annotations
@@ -30,14 +31,35 @@ DEFAULTS_PLUS = [*DEFAULT_GUARDED, "nix/db.nix"]
         ),
         (
             '[guard]\nfiles = [\n  "devenv.nix",  # main ]\n  "we]ird.nix",\n]\nmode = "watch"\n[ui]\ntheme = "omni-light"\n',
-            '[guard]\nfiles = ["devenv.nix", "we]ird.nix", "nix/db.nix"]\nmode = "watch"\n[ui]\ntheme = "omni-light"\n',
+            '[guard]\nfiles = [\n  "devenv.nix",  # main ]\n  "we]ird.nix",\n  "nix/db.nix",\n]\nmode = "watch"\n[ui]\ntheme = "omni-light"\n',
+        ),
+        (
+            '[guard]\nfiles = [\n    "devenv.nix",\n    "b.nix"  # the database\n]\n',
+            '[guard]\nfiles = [\n    "devenv.nix",\n    "b.nix",  # the database\n    "nix/db.nix"\n]\n',
+        ),
+        (
+            '[guard]\nfiles = ["devenv.nix", ".envrc"]  # the two\n',
+            '[guard]\nfiles = ["devenv.nix", ".envrc", "nix/db.nix"]  # the two\n',
+        ),
+        (
+            '# mine\r\n[guard]  # strict\r\nfiles = [\r\n  "devenv.nix",\r\n]\r\n',
+            '# mine\r\n[guard]  # strict\r\nfiles = [\r\n  "devenv.nix",\r\n  "nix/db.nix",\r\n]\r\n',
         ),
         (
             '[rebuild]\ncommand = "true"\n[guard]',
             '[rebuild]\ncommand = "true"\n[guard]\nfiles = ["devenv.nix", "devenv.yaml", "devenv.local.nix", ".envrc", "nix/db.nix"]\n',
         ),
     ],
-    ids=["no file", "no guard table", "guard without files", "a files list over lines", "guard header last"],
+    ids=[
+        "no file",
+        "no guard table",
+        "guard without files",
+        "a files list over lines",
+        "over lines, no trailing comma",
+        "on one line",
+        "CRLF",
+        "guard header last",
+    ],
 )
 def test_the_files_are_appended_and_the_rest_kept(before: str | None, after: str) -> None:
     data, files = with_guarded(None if before is None else before.encode(), ["nix/db.nix", "devenv.nix"])
