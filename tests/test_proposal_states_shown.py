@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from app_harness import (
     SIZE,
     approve_selected,
     cockpit,
     decision_of,
     edited,
+    notices,
     open_workspace,
     press_when_offered,
     propose_now,
@@ -45,6 +48,42 @@ async def test_a_proposal_arriving_after_a_decision_is_selected(project: Path) -
         await press_when_offered(pilot, "r", "reject")
         await wait_for(pilot, lambda: ready(app, RejectScreen), what="the reject modal")
         assert app.screen.proposal_title == "Second"
+
+
+@pytest.mark.parametrize("how", ["key", "click"])
+async def test_a_proposal_arriving_leaves_a_decided_one_the_person_went_to_read(project: Path, how: str) -> None:
+    """The person moved onto a decided proposal to read it: one arriving is announced, and the selection
+    (the detail, what `a` and `r` would act on) stays where the person put it."""
+    ws = open_workspace(project)
+    app = cockpit(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        first = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.uv"), title="First")
+        await wait_for(pilot, lambda: app.review.selected_key == first, what="the first proposal selected")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: ready(app, RejectScreen), what="the reject modal")
+        await pilot.press(*"not now", "enter")
+        await wait_for(pilot, lambda: "rejected by" in screen_text(app), what="the rejection shown")
+        second = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.fd"), title="Second")
+        await wait_for(pilot, lambda: app.review.selected_key == second, what="the second selected: nothing was being read")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: ready(app, RejectScreen), what="the reject modal")
+        await pilot.press(*"later", "enter")
+        await wait_for(pilot, lambda: getattr(decision_of(ws, second), "status", None) == "rejected", what="the second rejected")
+        # Nothing pending; the person goes down to the first, decided one, and reads it.
+        if how == "key":
+            app.queue.focus()
+            await pilot.press("down")
+        else:  # rows: the header, Second, First
+            await pilot.click(app.queue, offset=(3, 2))
+        await wait_for(pilot, lambda: app.detail.view is not None and app.detail.view.key == first, what="the first one's detail")
+        third = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.ripgrep"), title="Third")
+        await wait_for(pilot, lambda: "Third" in region_text(app, app.queue.region), what="the third listed")
+        await wait_for(pilot, lambda: notices(app, "Third"), what="its toast")
+        assert app.review.selected_key == first and app.detail.view.key == first
+        assert "pkgs.uv" in region_text(app, app.detail.region)
+        # The person moves to it when they choose to.
+        await pilot.press("ctrl+home")
+        await wait_for(pilot, lambda: app.detail.view is not None and app.detail.view.key == third, what="the third one's detail")
 
 
 async def test_an_applied_proposal_says_it_is_applied_not_that_there_is_nothing_to_apply(project: Path) -> None:

@@ -294,10 +294,13 @@ class WorkspaceView:
             self._police_and_check(list(pending))
         self.show_queue()
         oldest = review.oldest_pending()
-        if oldest is not None and review.selected_key not in pending and (was_pending or new):
-            # The selected proposal was just decided, or one arrived while nothing pending was
-            # selected: move on to the one waiting (the oldest; a new one when it is alone).
-            app.main.queue.select_key(oldest)
+        queue = app.main.queue
+        reading = queue.chosen is not None and queue.chosen == review.selected_key  # a decided one the person went to
+        if oldest is not None and review.selected_key not in pending and (was_pending or (new and not reading)):
+            # The selected proposal was just decided, or one arrived while nothing pending was selected
+            # (and the person is not reading a decided one: its toast says it came): move on to the one
+            # waiting (the oldest; a new one when it is alone).
+            queue.select_key(oldest)
 
     def announce_new(self, new: list[Any]) -> None:
         """A toast for proposals that arrived: at once when no "new proposal" toast is up, else one toast

@@ -92,10 +92,14 @@ class KeyedTable(DataTable):
             require_update_dimensions(self)
             self.refresh()  # a wider column moves every row's cells
 
-    def _announce(self) -> None:
-        key: str | None = None
+    def cursor_key(self) -> str | None:
+        """The key of the row the cursor is on (None in an empty table)."""
         if self.row_count and 0 <= self.cursor_row < self.row_count:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return None
+
+    def _announce(self) -> None:
+        key = self.cursor_key()
         if key != self._selected:
             self._selected = key
             self.post_message(self._selection(key))

@@ -132,6 +132,7 @@ class ProposalQueue(KnownRowWidths, KeyedTable):
         # Per column, how many of `_widths`' rows have a cell of each width: the widest is known at once
         # when a row goes or shrinks (10,000 ages going from "59s" to "1m" each made it count every row again).
         self._width_counts: list[dict[int, int]] = [{} for _ in COLUMNS]
+        self.chosen: str | None = None  # the row the person last moved the cursor to (see `_chose`)
 
     @property
     def selected_key(self) -> str | None:
@@ -362,6 +363,40 @@ class ProposalQueue(KnownRowWidths, KeyedTable):
 
     def on_resize(self, _event: events.Resize) -> None:
         self._fit_title()
+
+    # -- the person's own moves -------------------------------------------------------------------
+    # `chosen` is the row the person last moved the cursor to (a key, a click), not one a listing put it
+    # on: a proposal arriving leaves the selection on a decided proposal the person went to read.
+
+    def _chose(self) -> None:
+        self.chosen = self.cursor_key()
+
+    def action_cursor_up(self) -> None:
+        super().action_cursor_up()
+        self._chose()
+
+    def action_cursor_down(self) -> None:
+        super().action_cursor_down()
+        self._chose()
+
+    def action_page_up(self) -> None:
+        super().action_page_up()
+        self._chose()
+
+    def action_page_down(self) -> None:
+        super().action_page_down()
+        self._chose()
+
+    def action_scroll_top(self) -> None:
+        super().action_scroll_top()
+        self._chose()
+
+    def action_scroll_bottom(self) -> None:
+        super().action_scroll_bottom()
+        self._chose()
+
+    def on_click(self, _event: events.Click) -> None:
+        self.call_next(self._chose)  # after DataTable's own handler has moved the cursor
 
     def select_key(self, key: str) -> None:
         """Move the cursor to a row by key (no-op when absent)."""
