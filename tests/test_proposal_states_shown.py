@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from app_harness import (
     SIZE,
     approve_selected,
