@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from app_harness import wait_for
 from conftest import SAMPLE_DEVENV_NIX
 from rich.color import Color as RichColor
@@ -434,9 +435,39 @@ async def test_a_change_off_the_edge_of_a_long_line_is_marked_at_that_edge() -> 
         wide = "  名 = " + "漢字 " * 10
         dv.set_diff("wide.nix", wide + "old;\n", wide + "new;\n")
         await pilot.pause()
+        dv.scroll_to(x=0, animate=False, immediate=True)  # (it opened at the change: see the test below)
+        await pilot.pause()
         y = line_with(dv, "+ ")
         assert "new" not in screen_lines(dv)[y] and screen_lines(dv)[y].endswith("›")
         assert bg_of(dv, y, "›") != bg_of(dv, y, "名")
+
+
+@pytest.mark.parametrize("mode", ["unified", "split"])
+async def test_a_diff_whose_changes_are_all_past_the_right_edge_opens_scrolled_to_them(mode: str) -> None:
+    """At 80 columns an agent's change at the end of a long line (the host of a URL) was off-screen, behind
+    a `›`: the diff opens scrolled sideways to the first change, from a little before it, numbers in place.
+    A change the view shows from its left edge (a line added whole among them) keeps it at the start."""
+    app = Host()
+    url = '  env.DATABASE_URL = "postgresql://app:secret@db.internal.example.com:5432/shop?sslmode=require&host='
+    old = f'{{\n{url}db.internal";\n  env.B = 1;\n}}\n'
+    new = old.replace('host=db.internal"', 'host=evil.example"')
+    async with app.run_test(size=(80, 12)) as pilot:
+        dv = app.query_one(DiffView)
+        dv.mode = mode
+        dv.set_diff("devenv.nix", old, new)
+        await pilot.pause()
+        assert dv.scroll_offset.x > 0
+        lines = screen_lines(dv)
+        y = line_with(dv, "evil.example")
+        assert bg_of(dv, y, "evil.example") != bg_of(dv, y, "host=")  # the change, in its emphasis
+        # the numbers and markers stay put; the removed side shows what was there
+        if mode == "unified":
+            assert lines[y].startswith("      2 + ") and lines[y - 1].startswith("   2    - ") and 'host=db.internal"' in lines[y - 1]
+        else:
+            assert lines[y].startswith("   2 - ") and "│ 2 + " in lines[y] and 'host=db.internal"' in lines[y]
+        dv.set_diff("other.nix", old, new + "  added.whole = true;\n")
+        await pilot.pause()
+        assert dv.scroll_offset.x == 0  # a line changed from its first cell is in view: at the start
 
 
 async def test_a_diff_too_short_to_show_its_first_change_from_the_top_opens_at_that_change() -> None:

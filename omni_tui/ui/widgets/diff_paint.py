@@ -6,7 +6,8 @@ until the styles change). It reads no widget state: what a row needs — the cur
 the line numbers' width, the tokens of a line — is passed in. Control characters are shown as their
 Unicode "control pictures", C1 controls and invisible format characters (bidi overrides, zero-width
 spaces) as U+FFFD (`VISIBLE`); a line that goes on past the edge ends in `›`, in the emphasis colour
-when a change lies past it (and a change left of a window scrolled sideways shows as `‹`).
+when a change lies past it (and a change left of a window scrolled sideways shows as `‹`). `first_change`
+says where a row's change starts, for a view to open scrolled to it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from textual.strip import Strip
 
 from omni_tui.core.highlight import TOKEN_TYPES
 from omni_tui.core.terminal import FORMAT_CHARS
-from omni_tui.core.textdiff import Cell, SplitRow, UnifiedRow
+from omni_tui.core.textdiff import Cell, SplitRow, UnifiedRow, intraline
 
 Side = Literal["old", "new"]
 Tokens = Callable[[Side, int], Iterable[tuple[int, int, str]] | None]
@@ -54,6 +55,28 @@ def _span_cells(display: str, spans: Iterable[tuple[int, int]]) -> list[tuple[in
         index = at
         cells[at] = column
     return [(cells[start], cells[end]) for start, end in spans]
+
+
+def first_change(r: UnifiedRow | SplitRow) -> int | None:
+    """The cell of a row's text where its change starts, tabs expanded as drawn (the lower of a split
+    row's two sides): 0 for a line changed as a whole, None for a header or an unchanged line."""
+    if r.kind == "@":
+        return None
+    lines = [r] if isinstance(r, UnifiedRow) else [cell for cell in (r.left, r.right) if cell is not None]
+    starts = []
+    for line in lines:
+        if line.kind == " ":
+            continue
+        if line.partner is None:
+            return 0  # a line added or removed as a whole
+        old, new = (line.text, line.partner) if line.kind == "-" else (line.partner, line.text)
+        spans_old, spans_new = intraline(old, new)
+        if not spans_old and not spans_new:
+            return 0  # too different to point at: the whole line is the change
+        spans = spans_old if line.kind == "-" else spans_new
+        if spans:  # (none on this side: what changed is on its partner's, e.g. words appended)
+            starts.append(_span_cells(line.text.translate(VISIBLE), spans)[0][0])
+    return min(starts, default=None)
 
 
 def _format_chars() -> list[int]:

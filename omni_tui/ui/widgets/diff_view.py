@@ -28,7 +28,16 @@ from omni_tui.core.textdiff import FileDiff, SplitRow, UnifiedRow, diff_texts
 from omni_tui.ui.textual_compat import LazyComponentClasses
 from omni_tui.ui.widgets.diff_paint import COMPONENT_CLASSES as PAINTED_CLASSES
 from omni_tui.ui.widgets.diff_paint import DEFAULT_CSS as PAINTED_CSS
-from omni_tui.ui.widgets.diff_paint import TOKEN_CLASSES, Note, RowPainter, side_gutter, split_widths, text_cells, unified_gutter
+from omni_tui.ui.widgets.diff_paint import (
+    TOKEN_CLASSES,
+    Note,
+    RowPainter,
+    first_change,
+    side_gutter,
+    split_widths,
+    text_cells,
+    unified_gutter,
+)
 
 CSS_PATH = Path(__file__).with_name("diff_view.tcss")
 """The stylesheet mapping the component classes to the omni themes' `$diff-*` variables."""
@@ -489,26 +498,40 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
             parts.append(hunks if chosen == total else f"{hunks}, {chosen} selected")
         return "  ·  ".join(parts)
 
+    def _text_width(self, width: int) -> int:
+        """The cells of text a line shows in a view `width` wide (the narrower side, split)."""
+        if self.mode == "unified":
+            return max(width - unified_gutter(self._number_width), 1)
+        left, right = split_widths(width)
+        return max(min(left, right) - side_gutter(self._number_width), 1)
+
     def _update_virtual_size(self) -> None:
         width = self.scrollable_content_region.width if self.is_mounted else 0
         self._sized_for = (self.size.width, width)
-        overflow = 0
-        if self.mode == "unified":
-            text_width = max(width - unified_gutter(self._number_width), 1)
-            overflow = max(self._max_text - text_width, 0)
-        else:
-            left, right = split_widths(width)
-            text_width = max(min(left, right) - side_gutter(self._number_width), 1)
-            overflow = max(self._max_text - text_width, 0)
+        overflow = max(self._max_text - self._text_width(width), 0)
         self.virtual_size = Size(width + overflow if width else 0, self.row_count)
 
     def _open(self) -> None:
-        """Scroll a newly shown diff to where it opens (`_opening_row`)."""
+        """Scroll a newly shown diff to where it opens (`_opening_row`, `_opening_x`)."""
         row = self._opening_row()
         # forced: a diff just set may overflow before a layout has shown its scrollbar (Textual allows
         # scrolling only along a shown one)
-        self.scroll_to(0, row, animate=False, immediate=True, force=True)
+        self.scroll_to(self._opening_x(row), row, animate=False, immediate=True, force=True)
         self._opened_at = row
+
+    def _opening_x(self, row: int) -> int:
+        """How far sideways a diff opens at `row`: 0, unless each changed line in view changes only past
+        the right edge (the end of a long line at 80 columns: `env.URL = "…` with the host changed);
+        then a quarter of the text's width before the first such change, so it is on screen at once."""
+        height = self.scrollable_content_region.height if self.is_mounted else 0
+        width = self._text_width(self.scrollable_content_region.width) if self.is_mounted else 0
+        if height <= 0 or width <= 1:
+            return 0
+        top = max(row - len(self._notes), 0)
+        starts = [at for r in self._rows[top : top + height] if (at := first_change(r)) is not None]
+        if not starts or min(starts) < width - 1:  # (the last cell of a cut line is its `›`)
+            return 0
+        return min(starts) - width // 4
 
     def _unscrolled_since_opened(self) -> bool:
         """Still where `_open` put it: at its row, or at the end where a smaller view clamped that row."""
