@@ -469,6 +469,22 @@ async def test_a_diff_whose_changes_are_all_past_the_right_edge_opens_scrolled_t
         await pilot.pause()
         assert dv.scroll_offset.x == 0  # a line changed from its first cell is in view: at the start
 
+        # Moving from hunk to hunk goes sideways by the same rule.
+        filler = "".join(f"  opt{i} = {i};\n" for i in range(30))
+        two = f'  env.A = 1;\n{filler}{url}db.internal";\n'
+        dv.set_diff("two.nix", two, two.replace("env.A = 1", "env.A = 2").replace('host=db.internal"', 'host=evil.example"'))
+        await pilot.pause()
+        assert dv.scroll_offset.x == 0 and dv.hunk_count == 2
+        assert dv.next_hunk()  # (the cockpit's `n`): the first hunk's header
+        await pilot.pause()
+        assert dv.scroll_offset.x == 0
+        assert dv.next_hunk()
+        await pilot.pause()
+        assert dv.scroll_offset.x > 0 and "evil.example" in "\n".join(screen_lines(dv))
+        assert dv.previous_hunk()
+        await pilot.pause()
+        assert dv.scroll_offset.x == 0 and "env.A = 2" in "\n".join(screen_lines(dv))
+
 
 async def test_a_diff_too_short_to_show_its_first_change_from_the_top_opens_at_that_change() -> None:
     """At 80x24 a proposal's diff gets three rows: from the top they held the headers and context, and

@@ -512,17 +512,18 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         self.virtual_size = Size(width + overflow if width else 0, self.row_count)
 
     def _open(self) -> None:
-        """Scroll a newly shown diff to where it opens (`_opening_row`, `_opening_x`)."""
+        """Scroll a newly shown diff to where it opens (`_opening_row`, `_sideways_at`)."""
         row = self._opening_row()
         # forced: a diff just set may overflow before a layout has shown its scrollbar (Textual allows
         # scrolling only along a shown one)
-        self.scroll_to(self._opening_x(row), row, animate=False, immediate=True, force=True)
+        self.scroll_to(self._sideways_at(row), row, animate=False, immediate=True, force=True)
         self._opened_at = row
 
-    def _opening_x(self, row: int) -> int:
-        """How far sideways a diff opens at `row`: 0, unless each changed line in view changes only past
-        the right edge (the end of a long line at 80 columns: `env.URL = "…` with the host changed);
-        then a quarter of the text's width before the first such change, so it is on screen at once."""
+    def _sideways_at(self, row: int) -> int:
+        """How far sideways the view goes when it opens at `row` (a new diff, a hunk moved to): 0, unless
+        each changed line in view changes only past the right edge (the end of a long line at 80 columns:
+        `env.URL = "…` with the host changed); then a quarter of the text's width before the first such
+        change, so it is on screen at once."""
         height = self.scrollable_content_region.height if self.is_mounted else 0
         width = self._text_width(self.scrollable_content_region.width) if self.is_mounted else 0
         if height <= 0 or width <= 1:
@@ -600,8 +601,9 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
             return
         y = int(self.scroll_offset.y)
         if top:
-            # a hunk header goes near the top, so the hunk below it is in view
-            self.scroll_to(y=max(self._cursor - 1, 0), animate=False, immediate=True)
+            # a hunk header goes near the top, so the hunk below it is in view (sideways as a diff opens)
+            y = max(self._cursor - 1, 0)
+            self.scroll_to(x=self._sideways_at(y), y=y, animate=False, immediate=True)
         elif self._cursor < y:
             self.scroll_to(y=self._cursor, animate=False, immediate=True)
         elif self._cursor >= y + height:
