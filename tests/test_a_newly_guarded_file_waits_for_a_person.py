@@ -17,6 +17,7 @@ from app_harness import SIZE, cli, cockpit, open_workspace, ready, screen_text, 
 from omni_tui.core.errors import GateError
 from omni_tui.core.gate import Gate
 from omni_tui.core.proposals import ProposalStore
+from omni_tui.core.rebuild import RebuildOutcome
 from omni_tui.core.safefs import sha256_bytes
 from omni_tui.core.workspace import Workspace
 from omni_tui.ui.screens import ApproveScreen, ConfirmScreen
@@ -190,7 +191,25 @@ def test_a_configuration_in_pyproject_is_not_moved_into_a_new_omni_tui_toml(proj
     assert not (project / "omni-tui.toml").exists()
 
 
-async def test_rolling_back_its_failed_acceptance_says_the_file_goes(project: Path) -> None:
+def test_the_gate_rolls_back_a_failed_acceptance_to_the_file_as_found_not_to_nothing(project: Path) -> None:
+    _importing_db(project)
+    ws = open_workspace(project, command="true")
+    _guarding_db(project)
+    gate = Gate(ws, who="person")
+    gate.accept_direct(rebuild=None)
+    content = (project / "nix" / "db.nix").read_bytes()
+    failed = gate.accept_direct(rebuild=lambda: RebuildOutcome(3, 0.01, None, ("error: boom",)))
+    assert failed.status == "failed" and gate.state().kind == "failed"
+    assert gate.rollback(failed.proposal_id).status == "rolled_back"
+    assert (project / "nix" / "db.nix").read_bytes() == content
+    assert ws.baseline_sha("nix/db.nix") == (False, None)  # still nothing of it approved
+    state = gate.state()
+    assert state.kind == "unapproved_edits" and "nix/db.nix" in state.unapproved
+
+
+async def test_rolling_back_its_failed_acceptance_leaves_the_file_waiting_for_a_person(project: Path) -> None:
+    """Its acceptance failed to build: rolling that back puts the file where it was before — on disk, as
+    it is, not approved — not to nothing (the environment imports it)."""
     _importing_db(project)
     ws = open_workspace(project, command="echo broken >&2; exit 3")
     _guarding_db(project)
@@ -205,11 +224,21 @@ async def test_rolling_back_its_failed_acceptance_says_the_file_goes(project: Pa
         await wait_for(pilot, lambda: app.check_action("rollback", ()) is True, what="rollback offered")
         await pilot.press("b")
         await wait_for(pilot, lambda: "Roll back the failed change?" in screen_text(app), what="the rollback's confirmation")
-        assert "• nix/db.nix: deleted: it had no approved content before" in screen_text(app)
+        assert "• nix/db.nix: stays as it is, not approved (newly guarded" in screen_text(app)
         await pilot.press("n")
         await wait_for(pilot, lambda: not ready(app, ConfirmScreen), what="the confirmation gone")
         assert (project / "nix" / "db.nix").exists()  # answered no: nothing rolled back
         assert "FAILED — rollback?" in screen_text(app)
+        content = (project / "nix" / "db.nix").read_bytes()
+        await pilot.press("b")
+        await wait_for(pilot, lambda: ready(app, ConfirmScreen), what="the rollback's confirmation again")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "NEWLY GUARDED · A accept its content" in screen_text(app), what="the file waiting again")
+        assert (project / "nix" / "db.nix").read_bytes() == content
+        await wait_for(pilot, lambda: "─ rolled back ─" in screen_text(app), what="the rebuild panel saying so")
+        assert "FAILED" not in screen_text(app)
+        decided = [e for e in ws.audit.entries() if e.get("event") == "rolled_back"]
+        assert decided and "nix/db.nix" not in (decided[-1].get("sha256_after") or {})  # nothing vouched for it
 
 
 def test_a_proposal_for_it_waits_until_its_content_is_accepted_and_says_so(project: Path) -> None:

@@ -56,6 +56,8 @@ class RebuildFlow:
         self.last_outcome = ""
         self.quit_when_idle = False  # the person quit mid-rebuild: exit when it ends
         self.quit_screen: Any = None  # the open "quit while a rebuild runs?" modal
+        self._failure_shown = False  # the panel's subtitle asks for a rollback
+        self._rolled_back_here = False  # set by this cockpit's rollback before the gate state it causes is posted
 
     @property
     def log_view(self) -> Any:
@@ -63,6 +65,14 @@ class RebuildFlow:
 
     def _panel_subtitle(self, text: str) -> None:
         self.app.main.panel(PanelId.REBUILD).border_subtitle = text
+        self._failure_shown = text.endswith("to roll back")
+
+    def failure_still_open(self, open_: bool) -> None:
+        """The gate's state says whether a failed change still waits: once it does not (rolled back here,
+        or resolved by another cockpit), the panel stops asking for a rollback."""
+        if self._failure_shown and not open_:
+            self._panel_subtitle("rolled back" if self._rolled_back_here else "the failed change was resolved elsewhere")
+        self._rolled_back_here = False
 
     def _key(self, action: str) -> str:
         """The key `action` has now (after `[keys]`), as the footer shows it."""
@@ -250,11 +260,7 @@ class RebuildFlow:
         app = self.app
         if app.review.failed_proposal() != pid:
             return  # resolved meanwhile (another cockpit rolled it back)
-        lines = [
-            f"  • {inert(f.path)}: "
-            + ("back to the content approved before" if f.sha256_before is not None else "deleted: it had no approved content before")
-            for f in files
-        ]
+        lines = [f"  • {inert(f.path)}: {self._rolled_back_to(f)}" for f in files]
         entry = app.review.entries.get(pid)
         what = f"“{inert(entry.proposal.title)}”" if entry is not None else "the accepted direct edits"
         kept = "the proposal keeps what it wrote" if entry is not None else f"what was accepted stays in backups/{pid}@direct/"
@@ -264,6 +270,15 @@ class RebuildFlow:
             partial(self._rollback_confirmed, pid),
         )
 
+    def _rolled_back_to(self, file: Any) -> str:
+        """What rolling back does to one file of the failed change (as `Gate.rollback` does it)."""
+        if file.sha256_before is not None:
+            return "back to the content approved before"
+        shown = self.app.workspace.files.get(file.path)
+        if shown is not None and not shown.recorded:
+            return "stays as it is, not approved (newly guarded: nothing of it was approved before)"
+        return "deleted: it had no approved content before"
+
     def _rollback_confirmed(self, pid: str, confirmed: bool | None) -> None:
         app = self.app
         if not confirmed or app.review.failed_proposal() != pid:
@@ -271,6 +286,7 @@ class RebuildFlow:
 
         def rollback() -> str:
             decision = app.gate.rollback(pid)
+            self._rolled_back_here = True
             post_workspace(app, app.ws, app.gate, app.store)
             return f"Rolled back: {decision.status}"
 

@@ -244,6 +244,7 @@ class WorkspaceView:
             kind, note = "tampered", inert(header_note(state, app.ws.paths.state))
         app.main.header.show_state(kind, len(state.pending), state.unapproved, note, state.sandboxed)
         app.rebuilds.follow_remote(state.holder)
+        app.rebuilds.failure_still_open(state.failed is not None)
         self.show_changes()
         app.bindings_may_have_changed()
 

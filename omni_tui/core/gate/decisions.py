@@ -392,6 +392,11 @@ class Decisions(GateMemory):
             originals: dict[str, bytes | None] = {}
             for path in paths:
                 found, data = read_backup(self.ws.paths.backups, proposal_id, path)
+                if found and data is None and not self.ws.baseline_sha(path)[0]:
+                    # Newly guarded (nothing of it ever approved): the failed change was the acceptance of
+                    # the content it had, which stays, an unapproved edit again — not deleted, since
+                    # "absent" is no more approved than what is there.
+                    continue
                 if found:
                     originals[path] = data
                 elif previous.status != "applying":
