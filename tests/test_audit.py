@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import subprocess
@@ -106,6 +107,28 @@ def test_append_after_a_corrupt_last_line_refuses(tmp_path: Path) -> None:
         handle.write("garbage\n")
     with pytest.raises(AuditError, match="not an audit entry"):
         log.append("x", who="y")
+
+
+def test_a_line_being_appended_is_not_read_as_a_changed_entry(tmp_path: Path) -> None:
+    """A reader (a cockpit, an agent's `status`) can see part of an append: while the writer holds the
+    lock, that unfinished last line is not an entry yet; the log before it verifies."""
+    log = make_log(tmp_path, 3)
+    whole = log.path.read_bytes()
+    with log.path.open("ab") as writer:
+        fcntl.flock(writer.fileno(), fcntl.LOCK_EX)  # as `append` holds it
+        writer.write(b'{"seq":4,"time":"2026-12-')
+        writer.flush()
+        assert log.verify().ok and log.verify().entries == 3
+        assert [e["seq"] for e in log.entries()] == [1, 2, 3]
+    assert log.path.read_bytes().startswith(whole)
+
+
+def test_an_unfinished_last_line_no_writer_is_adding_to_is_reported(tmp_path: Path) -> None:
+    log = make_log(tmp_path, 3)
+    with log.path.open("ab") as handle:
+        handle.write(b'{"seq":4,"time":"2026-12-')
+    result = log.verify()
+    assert (result.ok, result.bad_line, result.problem) == (False, 4, "changed")
 
 
 APPENDER = """

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any, NamedTuple
@@ -167,17 +167,31 @@ class AuditLog:
                 out.append(value)
         return out
 
-    def _lines(self) -> Iterator[bytes]:
+    def _lines(self) -> list[bytes]:
         try:
             _regular(self.path)  # names a FIFO for what it is; open_regular also refuses one swapped in after
             with open_regular(self.path) as handle:
-                for raw in handle:
-                    if raw.strip():
-                        yield raw.rstrip(b"\n")
+                data = handle.read()
+            if data and not data.endswith(b"\n"):
+                data = self._settled(data)
         except FileNotFoundError:
-            return
+            return []
         except OSError as exc:
             raise AuditError(f"cannot read the audit log {self.path}: {exc.strerror or exc}") from None
+        return [raw for raw in data.split(b"\n") if raw.strip()]
+
+    def _settled(self, data: bytes) -> bytes:
+        """The log as read when its last line is unfinished. An append is one write under the exclusive
+        lock, but a reader can see part of it: while a writer holds the lock, that line is not an entry
+        yet (the lines before it are the log; a line cut short for good is caught by the heads, which are
+        written after it). No writer: read again under a shared lock (not waiting for one: an agent could
+        hold the lock forever), and what is there then is what the log holds, unfinished line and all."""
+        with open_regular(self.path) as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return data[: data.rfind(b"\n") + 1]
+            return handle.read()  # (the lock goes with the file)
 
     def verify(self) -> Verification:
         """Check the chain: the first line whose content, position or predecessor does not fit, and why."""
