@@ -27,8 +27,9 @@ def with_ripgrep(project: Path) -> str:
 
 
 def side_by_side(app: CockpitApp) -> bool:
-    """One screen row holds both the removed and the added line (the split view)."""
-    return any("6 -   packages" in line and "6 +   packages" in line for line in screen_text(app).splitlines())
+    """One screen row holds both the removed and the added line (the split view; its sides may be
+    scrolled to the change, at the end of the line: `6 - git pkgs.jq ]; │ 6 + git pkgs.jq pkgs.ripgrep ];`)."""
+    return any("6 - " in line and "│ 6 + " in line and "pkgs.jq" in line.split("│ 6 + ")[1] for line in screen_text(app).splitlines())
 
 
 def unified_and_whole(app: CockpitApp) -> bool:
@@ -62,6 +63,8 @@ async def test_the_proposal_diff_follows_the_pane_width_until_s_chooses(project:
         assert app.main.focused_panel() == "proposals-panel"
         await pilot.press("s")
         await wait_for(pilot, lambda: side_by_side(app), what="split after s")
+        # Each side is narrower than the changed line: shown from a little before its change.
+        await wait_for(pilot, lambda: "│ 6 + git pkgs.jq pkgs.ripgrep ];" in screen_text(app), what="the change in view")
         await pilot.resize_terminal(*WIDE)
         await pilot.resize_terminal(*SIZE)
         await wait_for(pilot, lambda: side_by_side(app), what="split kept after resizing")

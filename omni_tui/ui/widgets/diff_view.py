@@ -362,6 +362,8 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         self._rebuild_rows()
         self._cursor = self._find_anchor(anchor)
         self._scroll_cursor_into_view(top=False)
+        # Each side's width changed, so the sideways offset is worked out again for what is in view.
+        self.scroll_to(x=self._sideways_at(int(self.scroll_offset.y)), animate=False, immediate=True, force=True)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
