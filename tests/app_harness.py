@@ -80,6 +80,15 @@ async def approve_selected(pilot) -> None:
     await pilot.press("y")
 
 
+async def reject_selected(pilot, reason: str) -> None:
+    """`r` on the selected proposal, then the reason typed and entered once the reject modal is open."""
+    from omni_tui.ui.screens import RejectScreen
+
+    await pilot.press("r")
+    await wait_for(pilot, lambda: ready(pilot.app, RejectScreen), what="the reject modal")
+    await pilot.press(*reason, "enter")
+
+
 async def press_when_offered(pilot, key: str, action: str) -> None:
     """Press `key` once the footer offers `action` (a person presses what the footer shows live, not greyed):
     right after a proposal lands its check, the gate's state or a rebuild may still be settling."""

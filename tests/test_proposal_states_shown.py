@@ -18,6 +18,7 @@ from app_harness import (
     propose_now,
     ready,
     region_text,
+    reject_selected,
     screen_text,
     wait_for,
 )
@@ -58,15 +59,11 @@ async def test_a_proposal_arriving_leaves_a_decided_one_the_person_went_to_read(
     async with app.run_test(size=SIZE) as pilot:
         first = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.uv"), title="First")
         await wait_for(pilot, lambda: app.review.selected_key == first, what="the first proposal selected")
-        await pilot.press("r")
-        await wait_for(pilot, lambda: ready(app, RejectScreen), what="the reject modal")
-        await pilot.press(*"not now", "enter")
+        await reject_selected(pilot, "not now")
         await wait_for(pilot, lambda: "rejected by" in screen_text(app), what="the rejection shown")
         second = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.fd"), title="Second")
         await wait_for(pilot, lambda: app.review.selected_key == second, what="the second selected: nothing was being read")
-        await pilot.press("r")
-        await wait_for(pilot, lambda: ready(app, RejectScreen), what="the reject modal")
-        await pilot.press(*"later", "enter")
+        await reject_selected(pilot, "later")
         await wait_for(pilot, lambda: getattr(decision_of(ws, second), "status", None) == "rejected", what="the second rejected")
         # Nothing pending; the person goes down to the first, decided one, and reads it.
         if how == "key":
@@ -107,9 +104,7 @@ async def test_a_rejected_proposal_shows_what_it_proposed_not_an_undo_of_later_e
     async with app.run_test(size=SIZE) as pilot:
         rejected = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.uv"), title="Add uv")
         await wait_for(pilot, lambda: app.review.selected_key == rejected, what="the proposal selected")
-        await pilot.press("r")
-        await wait_for(pilot, lambda: ready(app, RejectScreen), what="the reject modal")
-        await pilot.press(*"not now", "enter")
+        await reject_selected(pilot, "not now")
         await wait_for(pilot, lambda: "rejected by" in screen_text(app), what="the rejection shown")
         assert app.detail.diff.hunk_count == 1
         other = propose_now(project, "devenv.nix", edited(project, "pkgs.jq", "pkgs.jq pkgs.fd"), title="Add fd")
