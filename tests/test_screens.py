@@ -134,8 +134,12 @@ async def test_approve_shows_a_validation_that_finished_between_compose_and_moun
     screen.compose = compose  # type: ignore[method-assign]
     app = Host(lambda: screen)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: "Cannot approve: Nix parses" in screen_text(app), "the failed check")
-        assert "✗ Nix parses" in screen_text(app)
+        # Both are mounted anew: under load one can land a frame before the other, as a person would see.
+        await wait_for(
+            pilot,
+            lambda: "Cannot approve: Nix parses" in screen_text(app) and "✗ Nix parses" in screen_text(app),
+            "the failed check, on the error line and among the checks",
+        )
         await pilot.press("y")
         await pilot.pause()
         assert app.results == [] and isinstance(app.screen, ApproveScreen)
