@@ -143,3 +143,25 @@ async def test_states_read_as_words_after_a_failed_rebuild(project: Path) -> Non
             lambda: "Nope" in region_text(app, app.queue.region) and "rolled back" in region_text(app, app.queue.region),
             what="the queue row rolled back",
         )
+
+
+async def test_a_failure_rolled_back_by_another_process_stops_asking_for_a_rollback(project: Path) -> None:
+    """The Rebuild log's `press b to roll back` goes once no failed change waits, whoever rolled it back."""
+    from omni_tui.core.gate import Gate
+    from omni_tui.core.workspace import Workspace
+    from omni_tui.ui.screens import ApproveScreen
+
+    ws = open_workspace(project, command="echo 'error: boom' >&2; exit 1")
+    app = cockpit(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        (project / "devenv.nix").write_text(edited(project, "pkgs.jq", "pkgs.jq pkgs.fd"))
+        await wait_for(pilot, lambda: "UNAPPROVED" in screen_text(app), what="the direct edit")
+        await press_when_offered(pilot, "A", "accept_direct")
+        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the accept modal")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "rebuild FAILED — press b to roll back" in screen_text(app), what="the failure")
+        failed = app.review.failed_proposal()
+        assert failed is not None
+        Gate(Workspace.open(project), who="someone").rollback(failed)  # another cockpit, or `omni-tui` elsewhere
+        await wait_for(pilot, lambda: "the failed change was resolved elsewhere" in screen_text(app), what="the panel saying so")
+        assert "press b to roll back" not in screen_text(app)

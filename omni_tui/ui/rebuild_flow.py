@@ -63,9 +63,9 @@ class RebuildFlow:
     def log_view(self) -> Any:
         return self.app.main.log_view
 
-    def _panel_subtitle(self, text: str) -> None:
+    def _panel_subtitle(self, text: str, *, asks_rollback: bool = False) -> None:
         self.app.main.panel(PanelId.REBUILD).border_subtitle = text
-        self._failure_shown = text.endswith("to roll back")
+        self._failure_shown = asks_rollback
 
     def failure_still_open(self, open_: bool) -> None:
         """The gate's state says whether a failed change still waits: once it does not (rolled back here,
@@ -179,7 +179,7 @@ class RebuildFlow:
             log_view.write_lines(lines)
             severity = "information" if decision.status == "applied" else ("warning" if decision.status == "rolled_back" else "error")
             app.notify(text, title=message.title, severity=severity, timeout=8)
-            self._panel_subtitle(label)
+            self._panel_subtitle(label, asks_rollback=decision.status == "failed")
         self.last_outcome = text
         if self.quit_screen is not None and app.screen is self.quit_screen:  # dismiss pops the top screen
             # The question "quit while a rebuild runs?" no longer applies: close it; q now just quits.
@@ -336,7 +336,7 @@ class RebuildFlow:
             if last.reason and not last.ok:
                 text += f" — {last.reason}"
             self.log_view.finish(last.exit_code, duration_s=last.duration_s)
-            self._panel_subtitle(label)
+            self._panel_subtitle(label, asks_rollback=last.status == "failed")
         else:
             text = "■ the other cockpit released the gate"
             self.log_view.finish(None, error="ended in another cockpit")
