@@ -70,7 +70,9 @@ class RebuildFlow:
     def failure_still_open(self, open_: bool) -> None:
         """The gate's state says whether a failed change still waits: once it does not (rolled back here,
         or resolved by another cockpit), the panel stops asking for a rollback."""
-        if self._failure_shown and not open_:
+        if open_:
+            return  # (a state read before this cockpit's rollback may still come: the flag waits for the next)
+        if self._failure_shown:
             self._panel_subtitle("rolled back" if self._rolled_back_here else "the failed change was resolved elsewhere")
         self._rolled_back_here = False
 
