@@ -72,11 +72,18 @@ def ready(app, screen_type: type) -> bool:
 
 
 async def approve_selected(pilot) -> None:
-    """`a` on the selected proposal, then `y` once the approve modal is open."""
+    """`a` on the selected proposal, then `y` once the approve modal offers it."""
+    await press_when_offered(pilot, "a", "approve")
+    await confirm_when_offered(pilot)
+
+
+async def confirm_when_offered(pilot) -> None:
+    """`y` in the approve (or accept) modal once it offers it: while a check or the change card is still
+    coming, the dialog says so on its error line and `y` does nothing, as a person sees."""
     from omni_tui.ui.screens import ApproveScreen
 
-    await press_when_offered(pilot, "a", "approve")
-    await wait_for(pilot, lambda: ready(pilot.app, ApproveScreen), what="the approve modal")
+    app = pilot.app
+    await wait_for(pilot, lambda: ready(app, ApproveScreen) and app.screen.check_action("confirm", ()) is True, what="y offered")
     await pilot.press("y")
 
 

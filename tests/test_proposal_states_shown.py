@@ -10,6 +10,7 @@ from app_harness import (
     SIZE,
     approve_selected,
     cockpit,
+    confirm_when_offered,
     decision_of,
     edited,
     notices,
@@ -149,7 +150,6 @@ async def test_a_failure_rolled_back_by_another_process_stops_asking_for_a_rollb
     """The Rebuild log's `press b to roll back` goes once no failed change waits, whoever rolled it back."""
     from omni_tui.core.gate import Gate
     from omni_tui.core.workspace import Workspace
-    from omni_tui.ui.screens import ApproveScreen
 
     ws = open_workspace(project, command="echo 'error: boom' >&2; exit 1")
     app = cockpit(ws)
@@ -157,8 +157,7 @@ async def test_a_failure_rolled_back_by_another_process_stops_asking_for_a_rollb
         (project / "devenv.nix").write_text(edited(project, "pkgs.jq", "pkgs.jq pkgs.fd"))
         await wait_for(pilot, lambda: "UNAPPROVED" in screen_text(app), what="the direct edit")
         await press_when_offered(pilot, "A", "accept_direct")
-        await wait_for(pilot, lambda: ready(app, ApproveScreen), what="the accept modal")
-        await pilot.press("y")
+        await confirm_when_offered(pilot)
         await wait_for(pilot, lambda: "rebuild FAILED — press b to roll back" in screen_text(app), what="the failure")
         failed = app.review.failed_proposal()
         assert failed is not None
