@@ -465,6 +465,12 @@ async def test_a_diff_whose_changes_are_all_past_the_right_edge_opens_scrolled_t
             assert lines[y].startswith("      2 + ") and lines[y - 1].startswith("   2    - ") and 'host=db.internal"' in lines[y - 1]
         else:
             assert lines[y].startswith("   2 - ") and "│ 2 + " in lines[y] and 'host=db.internal"' in lines[y]
+        # Scrolled back by the person, the view stays there when the terminal is resized.
+        dv.scroll_to(x=0, animate=False, immediate=True)
+        await pilot.pause()
+        await pilot.resize_terminal(80, 14)
+        await pilot.pause()
+        assert dv.scroll_offset.x == 0
         dv.set_diff("other.nix", old, new + "  added.whole = true;\n")
         await pilot.pause()
         assert dv.scroll_offset.x == 0  # a line changed from its first cell is in view: at the start

@@ -1,7 +1,7 @@
-"""The Guard action's edit of omni-tui.toml: the files appended to `[guard] files`, everything else
-(comments — inside the list too —, other tables, order, the list's layout, CRLF line ends) kept as
-written, and refused — with the line to add by hand — when
-the result would not be the same configuration with just the longer list."""
+"""The Guard action's edit of omni-tui.toml: the files appended to `[guard] files`, everything else kept
+as written (comments, inside the list too; other tables; order; the list's layout; CRLF line ends), and
+refused, with the line to add by hand, when the result would not be the same configuration with just
+the longer list."""
 
 from __future__ import annotations
 

@@ -108,6 +108,7 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         self._rows: list[UnifiedRow] | list[SplitRow] = []
         self._cursor = 0
         self._opened_at: int | None = None  # the row a new diff was opened at (`_open`)
+        self._opened_x = 0  # ...and how far sideways
         self._highlighters: dict[str, Highlighter] = {}
         self._previous_highlighters: dict[str, Highlighter] = {}
         self._preparing_highlight = False
@@ -518,8 +519,9 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         row = self._opening_row()
         # forced: a diff just set may overflow before a layout has shown its scrollbar (Textual allows
         # scrolling only along a shown one)
-        self.scroll_to(self._sideways_at(row), row, animate=False, immediate=True, force=True)
-        self._opened_at = row
+        x = self._sideways_at(row)
+        self.scroll_to(x, row, animate=False, immediate=True, force=True)
+        self._opened_at, self._opened_x = row, int(self.scroll_offset.x)
 
     def _sideways_at(self, row: int) -> int:
         """How far sideways the view goes when it opens at `row` (a new diff, a hunk moved to): 0, unless
@@ -537,8 +539,11 @@ class DiffView(LazyComponentClasses, ScrollView, can_focus=True):
         return min(starts) - width // 4
 
     def _unscrolled_since_opened(self) -> bool:
-        """Still where `_open` put it: at its row, or at the end where a smaller view clamped that row."""
-        return self._opened_at is not None and int(self.scroll_offset.y) == min(self._opened_at, int(self.max_scroll_y))
+        """Still where `_open` put it: at its row (or at the end where a smaller view clamped that row), and
+        not scrolled sideways by the person since."""
+        if self._opened_at is None or int(self.scroll_offset.x) != self._opened_x:
+            return False
+        return int(self.scroll_offset.y) == min(self._opened_at, int(self.max_scroll_y))
 
     def _opening_row(self) -> int:
         """The row a newly shown diff opens at: its top, unless the view is too short to show its first
