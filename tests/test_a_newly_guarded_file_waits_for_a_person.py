@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from app_harness import SIZE, cli, cockpit, open_workspace, ready, screen_text, wait_for
+from app_harness import SIZE, cli, cockpit, notices, open_workspace, ready, screen_text, wait_for
 
 from omni_tui.core.errors import GateError
 from omni_tui.core.gate import Gate
@@ -158,6 +158,19 @@ async def test_the_guard_key_adds_them_and_then_each_waits_for_its_content_to_be
         await wait_for(pilot, lambda: "CLEAN" in screen_text(app), what="the gate clean")
         await wait_for(pilot, lambda: "no changes against the baseline" in screen_text(app), what="nothing unguarded left")
     assert Workspace.open(project).read_baseline("nix/db.nix") == (project / "nix" / "db.nix").read_bytes()
+
+
+async def test_the_guard_key_says_where_a_configuration_in_pyproject_takes_them(project: Path) -> None:
+    """The cockpit asks the gate's own refusal before the question: no confirmation, nothing written."""
+    _importing_db(project)
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.omni-tui.rebuild]\ncommand = "true"\n')
+    app = cockpit(Workspace.open(project))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: " g Guard " in screen_text(app), what="the Guard key in the footer")
+        await pilot.press("g")
+        await wait_for(pilot, lambda: notices(app, "add them to [tool.omni-tui.guard] files there"), what="the refusal")
+        assert not ready(app, ConfirmScreen)
+    assert not (project / "omni-tui.toml").exists()
 
 
 def test_guarding_is_refused_with_nothing_written_when_it_cannot_be_what_was_shown(project: Path) -> None:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import SuspendNotSupported
 
-from omni_tui.core.config import CONFIG_FILE, PYPROJECT_FILE
+from omni_tui.core.config import CONFIG_FILE
 from omni_tui.core.errors import OmniError
 from omni_tui.core.gate.writes import config_only
 from omni_tui.core.proposals import Proposal, ProposalEntry
@@ -340,8 +340,6 @@ class DecisionFlow:
 
     def guard_unguarded(self) -> None:
         """Add the files the environment reads unguarded to `[guard] files` and accept that, once confirmed."""
-        from omni_tui.core.config_edit import with_guarded  # a rare action: not loaded for the first frame
-
         app = self.app
         add = list(self.review.guardable)
         if not add:
@@ -349,9 +347,7 @@ class DecisionFlow:
         config = app.workspace.files.get(CONFIG_FILE)
         shown = None if config is None or config.current is None else config.current.encode("utf-8")
         try:
-            if shown is None and PYPROJECT_FILE in app.ws.config_paths():
-                raise OmniError(f"the configuration is in {PYPROJECT_FILE}: add them to [tool.omni-tui.guard] files there")
-            _data, files = with_guarded(shown, add)
+            _data, files = app.gate.guarded_config(add, shown)  # the gate's own refusals, before the question
         except OmniError as exc:
             app.notify(inert(str(exc)), title="Not guarded: add them by hand", severity="warning")
             return

@@ -61,20 +61,27 @@ class DirectEdits(Decisions):
         Each file added has no approved content yet: it then waits as an unapproved edit
         (`Workspace.init_baseline`).
         """
-        from omni_tui.core.config_edit import with_guarded  # a rare action: agents' commands never load it
-
         with self.exclusive("guard_files"):
             self._refuse_if_tampered("guard files")
             if self.ws.unapproved():
                 raise GateError("accept or revert the unapproved edits first: guarding files changes omni-tui.toml and accepts it")
-            if shown is None and PYPROJECT_FILE in self.ws.config_paths():
-                raise GateError(f"the configuration is in {PYPROJECT_FILE}: add them to [tool.omni-tui.guard] files there")
+            data, _files = self.guarded_config(add, shown)
             if self.ws.read_current(CONFIG_FILE) != shown:
                 raise GateError(f"{CONFIG_FILE} changed after it was shown to you; nothing was written")
-            data, _files = with_guarded(shown, add)
             text = decode(CONFIG_FILE, data)
             atomic_write(self.ws.resolve(CONFIG_FILE), data, keep_inode=self._sandboxed())
             return self._accept_direct(None, on_stage, None, {CONFIG_FILE: text})
+
+    def guarded_config(self, add: Sequence[str], shown: bytes | None) -> tuple[bytes, tuple[str, ...]]:
+        """The bytes `guard_files` would write over omni-tui.toml's `shown` (None: there is none), and the
+        new list; nothing is written (the cockpit shows the list before asking). GateError while the
+        configuration lives in pyproject.toml (never moved into a new omni-tui.toml); ConfigError, with
+        the line to add by hand, when the table is written in a way that is not edited."""
+        from omni_tui.core.config_edit import with_guarded  # a rare action: agents' commands never load it
+
+        if shown is None and PYPROJECT_FILE in self.ws.config_paths():
+            raise GateError(f"the configuration is in {PYPROJECT_FILE}: add them to [tool.omni-tui.guard] files there")
+        return with_guarded(shown, add)
 
     def _accept_direct(
         self,
